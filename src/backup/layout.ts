@@ -1,0 +1,39 @@
+/**
+ * Where things are inside a store:
+ *   <cluster>/<backupId>/manifest.json
+ *   <cluster>/<backupId>/topics/<topic>/<partition>/<firstOffset, 20 digits>.kseg
+ * Backup IDs are UTC timestamps that sort lexically in time order.
+ */
+import { UsageError } from '../errors';
+
+export const MANIFEST_NAME = 'manifest.json';
+const BACKUP_ID = /^\d{8}T\d{6}\d{3}Z$/;
+
+export function newBackupId(now: Date = new Date()): string {
+  const iso = now.toISOString(); // 2026-11-25T17:53:58.123Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}Z`;
+}
+
+export function isBackupId(s: string): boolean {
+  return BACKUP_ID.test(s);
+}
+
+export function validateClusterName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
+    throw new UsageError(`cluster name "${name}" is invalid`, 'use letters, digits, ".", "_" and "-" (at most 100), e.g. --name prod-eu');
+  }
+  return name;
+}
+
+export function backupPrefix(cluster: string, backupId: string): string {
+  return `${cluster}/${backupId}`;
+}
+
+export function manifestKey(cluster: string, backupId: string): string {
+  return `${backupPrefix(cluster, backupId)}/${MANIFEST_NAME}`;
+}
+
+/** Relative to the backup's prefix; this is what the manifest stores. */
+export function segmentKey(topic: string, partition: number, firstOffset: bigint): string {
+  return `topics/${topic}/${partition}/${firstOffset.toString().padStart(20, '0')}.kseg`;
+}

@@ -1,0 +1,19 @@
+import { InvalidArgumentError } from 'commander';
+import type { Logger } from '../output/logger';
+
+/** What commands need from the outside world; tests pass their own. */
+export interface CommandEnv {
+  env: Record<string, string | undefined>;
+  isTTY: boolean;
+  stdout(line: string): void;
+  logger(quiet?: boolean): Logger;
+}
+
+export function positiveInt(flag: string): (v: string) => number {
+  return (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) {
+      throw new InvalidArgumentError(`${flag} must be a positive integer, got "${v}"`);
+    }
+    return Number(v);
+  };
+}

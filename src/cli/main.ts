@@ -1,0 +1,47 @@
+/**
+ * The `kbak` command line: one file per command (cmd-*.ts), this file wires them up and
+ * turns every failure into one line on stderr and a non-zero exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { KbakError } from '../errors';
+import { createLogger } from '../output/logger';
+import { TOOL_VERSION } from '../version';
+import { dumpCommand } from './cmd-dump';
+import type { CommandEnv } from './common';
+
+export function buildProgram(env: CommandEnv): Command {
+  const program = new Command('kbak')
+    .description('Back up Kafka topics and seed isolated test lanes from the backups.')
+    .version(TOOL_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(dumpCommand(env));
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const env: CommandEnv = {
+    env: process.env,
+    isTTY: Boolean(process.stderr.isTTY),
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    logger: (quiet) => createLogger({ quiet }),
+  };
+  try {
+    await buildProgram(env).parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and --version exit through here with code 0; commander already printed the error.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof KbakError) {
+      process.stderr.write(`kbak: ${err.oneLine()}\n`);
+      if (process.env.KBAK_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`kbak: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    if (process.env.KBAK_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * `kbak dump`: source → segments → store. Takes the cut, reads every selected partition
+ * up to it, writes segments, collects schemas, topic shapes and group offsets, and writes
+ * the manifest last so the backup appears only once complete. On failure everything it
+ * wrote is removed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kafka, Admin } from '../kafka/kafkajs';
+import { kafkaError } from '../kafka/client';
+import { KbakError, ServiceError, UsageError } from '../errors';
+import type { Logger } from '../output/logger';
+import type { ObjectStore } from '../store/store';
+import { backupPrefix, manifestKey, newBackupId, validateClusterName } from '../backup/layout';
+import { encodeManifest, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TopicEntry } from '../backup/manifest';
+import { SchemaCollector } from '../schema/collect';
+import type { RegistryClient } from '../schema/registry-client';
+import { planRange, type PartitionRange } from './cut';
+import { collectGroupOffsets } from './group-offsets';
+import { PartitionSink } from './partition-sink';
+import { readRanges, type RangeTarget } from './read-ranges';
+import { selectPartitions, selectTopics, type Selection } from './select';
+import { describeTopics } from './topic-metadata';
+import { inWindow, type TimeWindow } from './window';
+import { TOOL_VERSION } from '../version';
+
+export const DUMP_GROUP_PREFIX = 'kbak-dump-';
+
+export interface DumpOptions {
+  selection: Selection;
+  window: TimeWindow;
+  maxRecordsPerPartition: number | null;
+  clusterName?: string;
+  segmentBytes: number;
+  blockBytes?: number;
+  compressionLevel?: number;
+  concurrency: number;
+  stallTimeoutMs: number;
+}
+
+export interface DumpContext {
+  kafka: Kafka;
+  brokers: string[];
+  store: ObjectStore;
+  registry: RegistryClient | null;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface TopicProgress {
+  topic: string;
+  records: number;
+  rawBytes: number;
+  offsetsDone: bigint;
+  offsetsTotal: bigint;
+}
+
+export interface DumpSummary {
+  backupId: string;
+  cluster: string;
+  location: string;
+  topics: number;
+  partitions: number;
+  records: number;
+  rawBytes: number;
+  storedBytes: number;
+  compressionRatio: number;
+  segments: number;
+  schemas: number;
+  consumerGroups: number;
+  unknownSchemaIds: number[];
+  framedPayloadsWithUnknownId: number;
+  durationMs: number;
+  recordsPerSecond: number;
+}
+
+export class DumpRun {
+  private readonly progressByTopic = new Map<string, TopicProgress>();
+
+  constructor(
+    private readonly ctx: DumpContext,
+    private readonly opts: DumpOptions,
+  ) {
+    if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
+      throw new UsageError(`--segment-bytes ${opts.segmentBytes} is too small`, 'use at least 65536 (64 KiB); the default is 64 MiB');
+    }
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new UsageError(`--concurrency ${opts.concurrency} must be a positive integer`);
+  }
+
+  /** A snapshot for progress displays; cheap, safe to poll. */
+  progress(): TopicProgress[] {
+    return [...this.progressByTopic.values()].map((p) => ({ ...p }));
+  }
+
+  async run(): Promise<{ manifest: Manifest; summary: DumpSummary }> {
+    const { kafka, store, logger } = this.ctx;
+    const now = this.ctx.now ?? (() => new Date());
+    const started = now();
+    const t0 = Date.now();
+
+    await store.check();
+    if (this.ctx.registry) await this.ctx.registry.check();
+
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw kafkaError(err, this.ctx.brokers, 'connecting');
+    }
+    const sinks: PartitionSink[] = [];
+    const groupId = `${DUMP_GROUP_PREFIX}${randomBytes(8).toString('hex')}`;
+    let readStarted = false;
+    try {
+      const plan = await this.plan(admin);
+      const cluster = this.opts.clusterName ? validateClusterName(this.opts.clusterName) : plan.clusterId;
+      const backupId = newBackupId(started);
+      const prefix = backupPrefix(cluster, backupId);
+      logger.info({ backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name) }, 'dump started');
+
+      const sinkByKey = new Map<string, PartitionSink>();
+      const targets: RangeTarget[] = [];
+      for (const t of plan.topics) {
+        const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
+        this.progressByTopic.set(t.name, prog);
+        for (const r of plan.ranges.get(t.name)!) {
+          const sink = new PartitionSink(store, prefix, t.name, r.partition, { segmentBytes: this.opts.segmentBytes, blockBytes: this.opts.blockBytes, level: this.opts.compressionLevel });
+          sinks.push(sink);
+          sinkByKey.set(`${t.name}/${r.partition}`, sink);
+          targets.push({ topic: t.name, partition: r.partition, start: r.start, end: r.end });
+          prog.offsetsTotal += r.end - r.start;
+        }
+      }
+
+      // Group offsets are read at the cut, before any record, so they describe the same moment.
+      const dumpedPartitions = new Map<string, Set<number>>();
+      for (const t of targets) {
+        if (!dumpedPartitions.has(t.topic)) dumpedPartitions.set(t.topic, new Set());
+        dumpedPartitions.get(t.topic)!.add(t.partition);
+      }
+      const groups = await collectGroupOffsets(admin, dumpedPartitions, (g) => g.startsWith(DUMP_GROUP_PREFIX));
+
+      const schemas = new SchemaCollector();
+      const positions = new Map<string, bigint>();
+      readStarted = true;
+      await readRanges(
+        kafka,
+        targets,
+        { groupId, concurrency: this.opts.concurrency, stallTimeoutMs: this.opts.stallTimeoutMs, logger },
+        {
+          onRecord: async (target, record) => {
+            if (!inWindow(record.timestamp, this.opts.window)) return;
+            schemas.observe(record.key);
+            schemas.observe(record.value);
+            const sink = sinkByKey.get(`${target.topic}/${target.partition}`)!;
+            await sink.append(record);
+            const prog = this.progressByTopic.get(target.topic)!;
+            prog.records++;
+          },
+          onPosition: (target, next) => {
+            const k = `${target.topic}/${target.partition}`;
+            const prev = positions.get(k) ?? target.start;
+            const prog = this.progressByTopic.get(target.topic)!;
+            prog.offsetsDone += next - prev;
+            prog.rawBytes = [...sinkByKey.entries()].filter(([key]) => key.startsWith(`${target.topic}/`)).reduce((n, [, s]) => n + s.progressBytes, 0);
+            positions.set(k, next);
+          },
+          onPartitionDone: async (target) => {
+            await sinkByKey.get(`${target.topic}/${target.partition}`)!.finish();
+          },
+        },
+      );
+
+      const collected = await schemas.resolve(this.ctx.registry);
+      if (collected.framedPayloadsWithUnknownId > 0) {
+        logger.warn(
+          { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },
+          this.ctx.registry
+            ? `${collected.framedPayloadsWithUnknownId} payloads start with a Confluent header whose schema ID the registry does not know; kept as raw bytes`
+            : `${collected.framedPayloadsWithUnknownId} payloads look Confluent-framed but no schema registry is configured; schemas not backed up (set --schema-registry-url)`,
+        );
+      }
+
+      const topics: TopicEntry[] = plan.topics.map((t) => ({
+        name: t.name,
+        partitionCount: t.partitionCount,
+        replicationFactor: t.replicationFactor,
+        configs: t.configs,
+        partitions: plan.ranges.get(t.name)!.map((r) => {
+          const sink = sinkByKey.get(`${t.name}/${r.partition}`)!;
+          return {
+            partition: r.partition,
+            logStartOffset: r.logStartOffset.toString(),
+            startOffset: r.start.toString(),
+            endOffset: r.end.toString(),
+            records: sink.records,
+            segments: sink.segments,
+          };
+        }),
+      }));
+      const totals = sinks.reduce((a, s) => ({ records: a.records + s.records, raw: a.raw + s.rawBytes, stored: a.stored + s.storedBytes, segments: a.segments + s.segments.length }), { records: 0, raw: 0, stored: 0, segments: 0 });
+      const manifest: Manifest = {
+        format: MANIFEST_FORMAT,
+        formatVersion: MANIFEST_VERSION,
+        tool: { name: 'kbak', version: TOOL_VERSION },
+        backupId,
+        cluster: { id: plan.clusterId, name: cluster },
+        startedAt: started.toISOString(),
+        completedAt: now().toISOString(),
+        cut: {
+          isolationLevel: 'read_committed',
+          since: this.opts.window.since?.toISOString() ?? null,
+          until: this.opts.window.until?.toISOString() ?? null,
+          maxRecordsPerPartition: this.opts.maxRecordsPerPartition,
+        },
+        schemaRegistry: this.ctx.registry ? { url: this.ctx.registry.url } : null,
+        topics,
+        schemas: collected.schemas,
+        subjects: collected.subjects,
+        consumerGroups: groups,
+        stats: {
+          records: totals.records,
+          rawBytes: totals.raw,
+          storedBytes: totals.stored,
+          segments: totals.segments,
+          unknownSchemaIds: collected.unknownIds,
+          framedPayloadsWithUnknownId: collected.framedPayloadsWithUnknownId,
+        },
+      };
+      // The commit point: until this PUT succeeds the backup does not exist for readers.
+      await store.put(manifestKey(cluster, backupId), encodeManifest(manifest));
+
+      const durationMs = Date.now() - t0;
+      const summary: DumpSummary = {
+        backupId,
+        cluster,
+        location: `${store.location.replace(/\/$/, '')}/${prefix}`,
+        topics: topics.length,
+        partitions: targets.length,
+        records: totals.records,
+        rawBytes: totals.raw,
+        storedBytes: totals.stored,
+        compressionRatio: totals.stored > 0 ? totals.raw / totals.stored : 0,
+        segments: totals.segments,
+        schemas: collected.schemas.length,
+        consumerGroups: groups.length,
+        unknownSchemaIds: collected.unknownIds,
+        framedPayloadsWithUnknownId: collected.framedPayloadsWithUnknownId,
+        durationMs,
+        recordsPerSecond: durationMs > 0 ? Math.round((totals.records * 1000) / durationMs) : totals.records,
+      };
+      return { manifest, summary };
+    } catch (err) {
+      await Promise.all(sinks.map((s) => s.abort()));
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, this.ctx.brokers, 'dumping');
+    } finally {
+      if (readStarted) {
+        // The throw-away group must not outlive the dump (it has no commits, only membership).
+        await admin.deleteGroups([groupId]).catch((e: unknown) => logger.debug({ err: String(e) }, 'deleting the dump group failed'));
+      }
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async plan(admin: Admin): Promise<{ clusterId: string; topics: Array<{ name: string; partitionCount: number; replicationFactor: number; configs: Record<string, string> }>; ranges: Map<string, PartitionRange[]> }> {
+    let clusterId: string;
+    let existing: string[];
+    try {
+      clusterId = (await admin.describeCluster()).clusterId;
+      existing = await admin.listTopics();
+    } catch (err) {
+      throw kafkaError(err, this.ctx.brokers, 'listing topics');
+    }
+    const names = selectTopics(this.opts.selection, existing);
+    const shapes = await describeTopics(admin, names);
+    const ranges = new Map<string, PartitionRange[]>();
+    const { since, until } = this.opts.window;
+    for (const shape of shapes) {
+      const partitions = selectPartitions(shape.name, shape.partitionCount, this.opts.selection.partitions);
+      // kafkajs's admin asks ListOffsets with read_committed: `high` is the last stable offset.
+      const offsets = await admin.fetchTopicOffsets(shape.name);
+      const sinceOffsets = since ? await admin.fetchTopicOffsetsByTimestamp(shape.name, since.getTime()) : null;
+      const untilOffsets = until ? await admin.fetchTopicOffsetsByTimestamp(shape.name, until.getTime()) : null;
+      const list: PartitionRange[] = [];
+      for (const p of partitions) {
+        const o = offsets.find((x) => x.partition === p);
+        if (!o) throw new ServiceError('kafka', `no offsets returned for ${shape.name}/${p}`);
+        const s = sinceOffsets?.find((x) => x.partition === p);
+        const u = untilOffsets?.find((x) => x.partition === p);
+        list.push(
+          planRange(
+            {
+              partition: p,
+              low: BigInt(o.low),
+              lastStable: BigInt(o.high),
+              sinceOffset: s ? BigInt(s.offset) : null,
+              untilOffset: u ? BigInt(u.offset) : null,
+            },
+            this.opts.maxRecordsPerPartition,
+          ),
+        );
+      }
+      ranges.set(shape.name, list);
+    }
+    return { clusterId, topics: shapes, ranges };
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * A narrow client for the Confluent Schema Registry REST API (also served by Apicurio's
+ * /apis/ccompat/v7 and other compatible registries). @kafkajs/confluent-schema-registry
+ * covers encode/decode and registration but not the reads a backup needs (an ID's
+ * subjects and versions, references by subject/version, per-subject compatibility), so
+ * kbak speaks the few endpoints it needs directly.
+ */
+import { ServiceError } from '../errors';
+import type { SchemaType } from '../backup/manifest';
+
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
+
+export interface SchemaDefinition {
+  schemaType: SchemaType;
+  schema: string;
+  references: SchemaReference[];
+}
+
+export interface SubjectVersion extends SchemaDefinition {
+  subject: string;
+  version: number;
+  id: number;
+}
+
+export interface RegistryConfig {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+/** Confluent error codes kbak reacts to. */
+const SUBJECT_NOT_FOUND = 40401;
+const VERSION_NOT_FOUND = 40402;
+const SCHEMA_NOT_FOUND = 40403;
+const SUBJECT_COMPATIBILITY_NOT_FOUND = 40408;
+
+export class RegistryHttpError extends ServiceError {
+  constructor(
+    readonly status: number,
+    readonly errorCode: number | undefined,
+    message: string,
+    hint?: string,
+  ) {
+    super('schema-registry', message, hint);
+  }
+}
+
+function normalizeType(t: string | undefined): SchemaType {
+  return (t ?? 'AVRO').toUpperCase() as SchemaType;
+}
+
+export class RegistryClient {
+  private readonly base: string;
+  private readonly auth?: string;
+
+  constructor(private readonly config: RegistryConfig) {
+    this.base = config.url.replace(/\/+$/, '');
+    if (config.username) this.auth = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
+  }
+
+  get url(): string {
+    return this.base;
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+    if (this.auth) headers.Authorization = this.auth;
+    if (body !== undefined) headers['Content-Type'] = 'application/vnd.schemaregistry.v1+json';
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.base}: ${cause}`, 'check --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL', { cause: err });
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let code: number | undefined;
+      let message = text.slice(0, 200);
+      try {
+        const j = JSON.parse(text) as { error_code?: number; message?: string };
+        code = j.error_code;
+        message = j.message ?? message;
+      } catch {
+        /* not JSON */
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw new RegistryHttpError(res.status, code, `the schema registry at ${this.base} denied ${method} ${path} (HTTP ${res.status})`, 'check --schema-registry-user/--schema-registry-password');
+      }
+      throw new RegistryHttpError(res.status, code, `schema registry ${method} ${path} failed: HTTP ${res.status}${code ? ` (${code})` : ''} ${message}`.trim());
+    }
+    return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+  }
+
+  private static notFound(err: unknown, ...codes: number[]): boolean {
+    return err instanceof RegistryHttpError && (err.status === 404 || (err.errorCode !== undefined && codes.includes(err.errorCode)));
+  }
+
+  /** Fails with a clear error when the registry is unreachable or refuses us. */
+  async check(): Promise<void> {
+    await this.request<string[]>('GET', '/subjects');
+  }
+
+  async schemaById(id: number): Promise<SchemaDefinition | null> {
+    try {
+      const r = await this.request<{ schema: string; schemaType?: string; references?: SchemaReference[] }>('GET', `/schemas/ids/${id}`);
+      return { schemaType: normalizeType(r.schemaType), schema: r.schema, references: r.references ?? [] };
+    } catch (err) {
+      if (RegistryClient.notFound(err, SCHEMA_NOT_FOUND)) return null;
+      throw err;
+    }
+  }
+
+  async idVersions(id: number): Promise<Array<{ subject: string; version: number }>> {
+    try {
+      return await this.request<Array<{ subject: string; version: number }>>('GET', `/schemas/ids/${id}/versions`);
+    } catch (err) {
+      if (RegistryClient.notFound(err, SCHEMA_NOT_FOUND)) return [];
+      throw err;
+    }
+  }
+
+  async subjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion | null> {
+    try {
+      const r = await this.request<{ subject: string; version: number; id: number; schema: string; schemaType?: string; references?: SchemaReference[] }>(
+        'GET',
+        `/subjects/${encodeURIComponent(subject)}/versions/${version}`,
+      );
+      return { subject: r.subject, version: r.version, id: r.id, schema: r.schema, schemaType: normalizeType(r.schemaType), references: r.references ?? [] };
+    } catch (err) {
+      if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND, VERSION_NOT_FOUND)) return null;
+      throw err;
+    }
+  }
+
+  async subjectVersions(subject: string): Promise<number[]> {
+    try {
+      return await this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions`);
+    } catch (err) {
+      if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND)) return [];
+      throw err;
+    }
+  }
+
+  async subjects(): Promise<string[]> {
+    return this.request<string[]>('GET', '/subjects');
+  }
+
+  /** The subject's own level; null when it has none and inherits the global level. */
+  async subjectCompatibility(subject: string): Promise<string | null> {
+    try {
+      const r = await this.request<{ compatibilityLevel?: string; compatibility?: string }>('GET', `/config/${encodeURIComponent(subject)}`);
+      return r.compatibilityLevel ?? r.compatibility ?? null;
+    } catch (err) {
+      if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND, SUBJECT_COMPATIBILITY_NOT_FOUND)) return null;
+      throw err;
+    }
+  }
+
+  async setSubjectCompatibility(subject: string, level: string): Promise<void> {
+    await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  }
+
+  /** Registers (or finds, when identical) a schema under a subject; returns its ID. */
+  async register(subject: string, def: SchemaDefinition): Promise<number> {
+    const body: Record<string, unknown> = { schema: def.schema };
+    // Confluent treats an absent schemaType as AVRO; some registries reject an explicit AVRO less often than others.
+    if (def.schemaType !== 'AVRO') body.schemaType = def.schemaType;
+    if (def.references.length > 0) body.references = def.references;
+    const r = await this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body);
+    return r.id;
+  }
+
+  /** The version under which this exact schema is registered in a subject, or null. */
+  async lookup(subject: string, def: SchemaDefinition): Promise<{ id: number; version: number } | null> {
+    const body: Record<string, unknown> = { schema: def.schema };
+    if (def.schemaType !== 'AVRO') body.schemaType = def.schemaType;
+    if (def.references.length > 0) body.references = def.references;
+    try {
+      const r = await this.request<{ id: number; version: number }>('POST', `/subjects/${encodeURIComponent(subject)}`, body);
+      return { id: r.id, version: r.version };
+    } catch (err) {
+      if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND, SCHEMA_NOT_FOUND)) return null;
+      throw err;
+    }
+  }
+}
