@@ -1,0 +1,50 @@
+/**
+ * Integration tests run against the real local stack (scripts/stack/up.sh). Connection
+ * settings come from the environment, or from .stack/env written by `npm run stack:up`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs';
+
+export interface StackEnv {
+  brokers: string[];
+  registryUrl: string;
+  s3Endpoint: string;
+  s3Bucket: string;
+  env: Record<string, string | undefined>;
+}
+
+let cached: StackEnv | null = null;
+
+export function stackEnv(): StackEnv {
+  if (cached) return cached;
+  const file = join(__dirname, '..', '..', process.env.KBAK_STACK_DIR ?? '.stack', 'env');
+  const fromFile: Record<string, string> = {};
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+      if (m) fromFile[m[1]!] = m[2]!.replace(/^"|"$/g, '');
+    }
+  }
+  const env = { ...fromFile, ...process.env };
+  if (!env.KBAK_BROKERS) throw new Error('integration tests need the local stack: run `npm run stack:up` (or `npm test`, which starts it)');
+  // The AWS SDK reads credentials from process.env: make the stack's visible to it.
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) if (!process.env[k] && env[k]) process.env[k] = env[k];
+  cached = {
+    brokers: env.KBAK_BROKERS.split(','),
+    registryUrl: env.KBAK_SCHEMA_REGISTRY_URL ?? '',
+    s3Endpoint: env.KBAK_S3_ENDPOINT ?? '',
+    s3Bucket: env.KBAK_S3_BUCKET ?? 'kbak',
+    env,
+  };
+  return cached;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function testKafka(clientId = 'kbak-test'): Kafka {
+  return new Kafka({ clientId, brokers: stackEnv().brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+}
