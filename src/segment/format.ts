@@ -1,0 +1,308 @@
+/**
+ * Segment file format v1: constants and pure encoders/decoders (no I/O, no zstd).
+ * FORMAT.md at the repository root is the normative description; keep them in sync.
+ */
+import { IntegrityError, UsageError } from '../errors';
+import { BackupRecord, RecordHeader, TimestampType } from './record';
+
+/** "KBAKSEG" followed by one 0x00 byte. */
+export const MAGIC: Buffer = Buffer.from('KBAKSEG\0', 'latin1');
+export const FORMAT_VERSION = 1;
+export const FILE_HEADER_SIZE = 16;
+export const BLOCK_HEADER_SIZE = 20;
+
+export enum Codec {
+  Stored = 0,
+  Zstd = 1,
+}
+
+export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * Largest raw body a codec-1 block may have. zstd-codec runs in a fixed 16 MiB
+ * Emscripten heap and aborts the process-wide module on OOM; a single-shot decode needs
+ * the frame plus the output in that heap (measured limit ~5.4 MiB for incompressible
+ * data), so 4 MiB leaves a margin for any conforming frame.
+ */
+export const MAX_ZSTD_RAW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Largest raw body of any block (and so the largest encoded record). Lets a reader refuse
+ * a corrupt length before buffering, and keeps every block inside one Node Buffer.
+ */
+export const MAX_BLOCK_RAW_BYTES = 1024 * 1024 * 1024;
+
+/** Bytes of an encoded record with null key, null value and no headers, length prefix included. */
+export const RECORD_MIN_SIZE = 4 + 8 + 8 + 1 + 4 + 4 + 4;
+
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const U32_MAX = 0xffffffff;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+// With the u flag a surrogate pair is one code point, so this only matches unpaired halves.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+export interface BlockHeader {
+  codec: Codec;
+  /** Bytes of the uncompressed block body. */
+  rawLength: number;
+  /** Bytes that follow the block header for this block. */
+  storedLength: number;
+  recordCount: number;
+  /** CRC-32 (zlib/gzip) of the raw body, as an unsigned number. */
+  crc32: number;
+}
+
+/** Where in a segment something is, for error messages. */
+export interface BlockContext {
+  /** Segment (file) name. */
+  name: string;
+  /** 0-based block index. */
+  blockIndex: number;
+  /** File byte position of the block header. */
+  position: number;
+}
+
+function at(ctx: BlockContext): string {
+  return `segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}`;
+}
+
+// ---------------------------------------------------------------- file header
+
+export function encodeFileHeader(): Buffer {
+  const b = Buffer.alloc(FILE_HEADER_SIZE);
+  MAGIC.copy(b, 0);
+  b.writeUInt16BE(FORMAT_VERSION, 8);
+  return b;
+}
+
+/** Validates magic and version. Reserved bytes are ignored, so a later minor use of them stays readable. */
+export function parseFileHeader(buf: Buffer, name: string): { version: number } {
+  if (buf.length < FILE_HEADER_SIZE) {
+    throw new IntegrityError(
+      `segment ${name}: truncated file header at byte 0 (${buf.length} of ${FILE_HEADER_SIZE} bytes)`,
+    );
+  }
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) {
+    throw new IntegrityError(
+      `segment ${name}: bad magic at byte 0 (got ${buf.subarray(0, MAGIC.length).toString('hex')}, expected ${MAGIC.toString('hex')}): not a kbak segment`,
+    );
+  }
+  const version = buf.readUInt16BE(8);
+  if (version !== FORMAT_VERSION) {
+    throw new IntegrityError(
+      `segment ${name}: unsupported format version ${version} at byte 8 (this kbak reads version ${FORMAT_VERSION})`,
+      'upgrade kbak to read this backup',
+    );
+  }
+  return { version };
+}
+
+// ---------------------------------------------------------------- block header
+
+export function encodeBlockHeader(h: BlockHeader): Buffer {
+  const b = Buffer.alloc(BLOCK_HEADER_SIZE);
+  b.writeUInt8(h.codec, 0);
+  b.writeUInt32BE(h.rawLength, 4);
+  b.writeUInt32BE(h.storedLength, 8);
+  b.writeUInt32BE(h.recordCount, 12);
+  b.writeUInt32BE(h.crc32 >>> 0, 16);
+  return b;
+}
+
+/**
+ * Parses and checks a block header for consistency, so a reader never buffers or
+ * decompresses on the word of a corrupt length. Reserved bytes are ignored.
+ */
+export function parseBlockHeader(buf: Buffer, ctx: BlockContext): BlockHeader {
+  if (buf.length < BLOCK_HEADER_SIZE) {
+    throw new IntegrityError(`${at(ctx)}: truncated block header (${buf.length} of ${BLOCK_HEADER_SIZE} bytes)`);
+  }
+  const codec = buf.readUInt8(0);
+  const rawLength = buf.readUInt32BE(4);
+  const storedLength = buf.readUInt32BE(8);
+  const recordCount = buf.readUInt32BE(12);
+  const crc32 = buf.readUInt32BE(16);
+  if (codec !== Codec.Stored && codec !== Codec.Zstd) {
+    throw new IntegrityError(`${at(ctx)}: unknown codec ${codec}`);
+  }
+  if (recordCount === 0) {
+    throw new IntegrityError(`${at(ctx)}: record count is 0 (a block holds at least one record)`);
+  }
+  if (rawLength > MAX_BLOCK_RAW_BYTES) {
+    throw new IntegrityError(`${at(ctx)}: raw length ${rawLength} exceeds the limit ${MAX_BLOCK_RAW_BYTES}`);
+  }
+  if (rawLength < recordCount * RECORD_MIN_SIZE) {
+    throw new IntegrityError(
+      `${at(ctx)}: raw length ${rawLength} is too small for ${recordCount} records (at least ${RECORD_MIN_SIZE} bytes each)`,
+    );
+  }
+  if (codec === Codec.Stored && storedLength !== rawLength) {
+    throw new IntegrityError(
+      `${at(ctx)}: stored block has stored length ${storedLength} != raw length ${rawLength}`,
+    );
+  }
+  if (codec === Codec.Zstd) {
+    if (rawLength > MAX_ZSTD_RAW_BYTES) {
+      throw new IntegrityError(
+        `${at(ctx)}: zstd block raw length ${rawLength} exceeds the limit ${MAX_ZSTD_RAW_BYTES}`,
+      );
+    }
+    if (storedLength >= rawLength) {
+      throw new IntegrityError(
+        `${at(ctx)}: zstd block stored length ${storedLength} is not smaller than raw length ${rawLength}`,
+      );
+    }
+  }
+  return { codec, rawLength, storedLength, recordCount, crc32 };
+}
+
+// ---------------------------------------------------------------- records
+
+function checkI64(v: bigint, what: string): void {
+  if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) {
+    throw new UsageError(`record ${what} ${String(v)} is not a signed 64-bit integer`);
+  }
+}
+
+function bytesLen(b: Buffer | null): number {
+  return b === null ? 0 : b.length;
+}
+
+/** Exact encoded size of a record, 4-byte length prefix included. */
+export function encodedRecordSize(r: BackupRecord): number {
+  let n = RECORD_MIN_SIZE + bytesLen(r.key) + bytesLen(r.value);
+  for (const h of r.headers) n += 4 + Buffer.byteLength(h.key, 'utf8') + 4 + bytesLen(h.value);
+  return n;
+}
+
+function validateRecord(r: BackupRecord): void {
+  checkI64(r.offset, 'offset');
+  if (r.offset < 0n) throw new UsageError(`record offset ${r.offset} is negative`);
+  checkI64(r.timestamp, `timestamp (offset ${r.offset})`);
+  if (r.timestampType !== TimestampType.CreateTime && r.timestampType !== TimestampType.LogAppendTime && r.timestampType !== TimestampType.Unknown) {
+    throw new UsageError(`record at offset ${r.offset}: unknown timestamp type ${String(r.timestampType)}`);
+  }
+  if (r.headers.length > U32_MAX) throw new UsageError(`record at offset ${r.offset}: too many headers`);
+  for (const h of r.headers) {
+    // A lone surrogate would be written as U+FFFD and read back differently.
+    if (typeof h.key !== 'string' || LONE_SURROGATE.test(h.key)) {
+      throw new UsageError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
+    }
+  }
+}
+
+/** Encodes one record, 4-byte length prefix included. Throws UsageError on an unrepresentable record. */
+export function encodeRecord(r: BackupRecord): Buffer {
+  validateRecord(r);
+  const size = encodedRecordSize(r);
+  if (size > MAX_BLOCK_RAW_BYTES) {
+    throw new UsageError(
+      `record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`,
+    );
+  }
+  const b = Buffer.allocUnsafe(size);
+  let p = 0;
+  p = b.writeUInt32BE(size - 4, p);
+  p = b.writeBigInt64BE(r.offset, p);
+  p = b.writeBigInt64BE(r.timestamp, p);
+  p = b.writeUInt8(r.timestampType, p);
+  p = writeBytes(b, p, r.key);
+  p = writeBytes(b, p, r.value);
+  p = b.writeUInt32BE(r.headers.length, p);
+  for (const h of r.headers) {
+    const k = Buffer.from(h.key, 'utf8');
+    p = b.writeUInt32BE(k.length, p);
+    p += k.copy(b, p);
+    p = writeBytes(b, p, h.value);
+  }
+  if (p !== size) throw new Error(`encodeRecord: wrote ${p} bytes, computed ${size}`);
+  return b;
+}
+
+function writeBytes(b: Buffer, p: number, v: Buffer | null): number {
+  if (v === null) return b.writeInt32BE(-1, p);
+  p = b.writeInt32BE(v.length, p);
+  b.set(v, p);
+  return p + v.length;
+}
+
+/**
+ * Decodes a raw block body that must hold exactly `expectedCount` records and nothing
+ * else. Values are copied out so a kept record does not pin the whole block in memory.
+ * Offsets are only checked for range here; ordering is the reader's job (it spans blocks).
+ */
+export function decodeRecords(body: Buffer, expectedCount: number, ctx: BlockContext): BackupRecord[] {
+  const out: BackupRecord[] = [];
+  let p = 0;
+  while (p < body.length) {
+    const index = out.length;
+    const fail = (what: string, pos: number): never => {
+      throw new IntegrityError(`${at(ctx)}: record ${index} at raw body byte ${pos}: ${what}`);
+    };
+    if (index >= expectedCount) fail(`more records than the block header's count ${expectedCount}`, p);
+    if (body.length - p < 4) fail('truncated record length', p);
+    const len = body.readUInt32BE(p);
+    const start = p + 4;
+    const end = start + len;
+    if (len < RECORD_MIN_SIZE - 4) fail(`record length ${len} is smaller than the minimum ${RECORD_MIN_SIZE - 4}`, p);
+    if (end > body.length) fail(`record length ${len} runs past the end of the block body (${body.length} bytes)`, p);
+    let q = start;
+    const need = (n: number, what: string): void => {
+      if (end - q < n) fail(`${what} (${n} bytes) runs past the record end`, q);
+    };
+    const offset = body.readBigInt64BE(q);
+    if (offset < 0n) fail(`negative offset ${offset}`, q);
+    q += 8;
+    const timestamp = body.readBigInt64BE(q);
+    q += 8;
+    const tsType = body.readUInt8(q);
+    if (tsType !== TimestampType.CreateTime && tsType !== TimestampType.LogAppendTime && tsType !== TimestampType.Unknown) {
+      fail(`unknown timestamp type ${tsType}`, q);
+    }
+    q += 1;
+    const readBytes = (what: string): Buffer | null => {
+      need(4, `${what} length`);
+      const n = body.readInt32BE(q);
+      if (n < -1) fail(`${what} length ${n} is negative`, q);
+      q += 4;
+      if (n === -1) return null;
+      need(n, what);
+      const v = Buffer.from(body.subarray(q, q + n));
+      q += n;
+      return v;
+    };
+    const key = readBytes('key');
+    const value = readBytes('value');
+    need(4, 'header count');
+    const headerCount = body.readUInt32BE(q);
+    q += 4;
+    // Each header needs at least 8 bytes: check before looping on a corrupt count.
+    if (headerCount * 8 > end - q) fail(`header count ${headerCount} does not fit in the record`, q - 4);
+    const headers: RecordHeader[] = [];
+    for (let i = 0; i < headerCount; i++) {
+      need(4, `header ${i} key length`);
+      const kl = body.readUInt32BE(q);
+      q += 4;
+      need(kl, `header ${i} key`);
+      let hk: string;
+      try {
+        hk = utf8.decode(body.subarray(q, q + kl));
+      } catch {
+        return fail(`header ${i} key is not valid UTF-8`, q);
+      }
+      q += kl;
+      headers.push({ key: hk, value: readBytes(`header ${i} value`) });
+    }
+    if (q !== end) fail(`${end - q} unused bytes at the end of the record`, q);
+    out.push({ offset, timestamp, timestampType: tsType as TimestampType, key, value, headers });
+    p = end;
+  }
+  if (out.length !== expectedCount) {
+    throw new IntegrityError(
+      `${at(ctx)}: block body holds ${out.length} records, block header says ${expectedCount}`,
+    );
+  }
+  return out;
+}

@@ -1,0 +1,226 @@
+/**
+ * Streams records of one topic-partition into a segment file (FORMAT.md, "Segment files").
+ * Holds at most one open block (its encoded records) plus the block being compressed.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { UsageError } from '../errors';
+import {
+  BLOCK_HEADER_SIZE,
+  Codec,
+  DEFAULT_BLOCK_BYTES,
+  encodeBlockHeader,
+  encodeFileHeader,
+  encodeRecord,
+  FILE_HEADER_SIZE,
+} from './format';
+import type { BackupRecord } from './record';
+import { DEFAULT_LEVEL, getZstd, zstdInputLimit } from './zstd';
+
+export type SegmentSink = (chunk: Buffer) => Promise<void> | void;
+
+export interface SegmentWriterOptions {
+  /** Target raw body size per block (default 1 MiB); at most the zstd input limit for `level`. */
+  blockBytes?: number;
+  /** zstd level, 1..9 (default 3). */
+  level?: number;
+  /**
+   * Receives the file bytes in order, one call per block (the first call also carries the
+   * 16-byte file header; an empty segment is one call with the header alone). The writer
+   * awaits each call, so a slow sink applies back-pressure.
+   */
+  sink: SegmentSink;
+  /** Used in error messages. */
+  name?: string;
+}
+
+export interface SegmentStats {
+  records: number;
+  firstOffset: bigint | null;
+  lastOffset: bigint | null;
+  minTimestamp: bigint | null;
+  maxTimestamp: bigint | null;
+  /** Sum of the raw (uncompressed) block bodies. */
+  rawBytes: number;
+  /** Total file size, headers included. */
+  storedBytes: number;
+  /** Hex SHA-256 of the whole file. */
+  sha256: string;
+  blocks: number;
+}
+
+export class SegmentWriter {
+  /** Create with `await SegmentWriter.create(opts)`: zstd must be initialised first. */
+  static async create(opts: SegmentWriterOptions): Promise<SegmentWriter> {
+    const level = opts.level ?? DEFAULT_LEVEL;
+    const limit = zstdInputLimit(level);
+    const blockBytes = opts.blockBytes ?? Math.min(DEFAULT_BLOCK_BYTES, limit);
+    if (!Number.isInteger(blockBytes) || blockBytes < 1 || blockBytes > limit) {
+      throw new UsageError(
+        `segment block size ${blockBytes} is out of range (use 1..${limit} bytes at zstd level ${level})`,
+      );
+    }
+    if (typeof opts.sink !== 'function') throw new UsageError('segment writer needs a sink function');
+    await getZstd();
+    return new SegmentWriter(opts.sink, blockBytes, level, opts.name ?? '(unnamed)');
+  }
+
+  private readonly hash: Hash = createHash('sha256');
+  private headerWritten = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private written = 0;
+  private raw = 0;
+  private blocks = 0;
+  private records = 0;
+  private firstOffset: bigint | null = null;
+  private lastOffset: bigint | null = null;
+  private minTimestamp: bigint | null = null;
+  private maxTimestamp: bigint | null = null;
+  private state: 'open' | 'busy' | 'finished' | 'failed' = 'open';
+  private failure: unknown = null;
+
+  private constructor(
+    private readonly sink: SegmentSink,
+    readonly blockBytes: number,
+    readonly level: number,
+    readonly name: string,
+  ) {}
+
+  /** Bytes handed to the sink so far (excludes the open block). */
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  /** Raw body bytes appended so far, open block included. */
+  get rawBytes(): number {
+    return this.raw + this.pendingBytes;
+  }
+
+  /** Raw bytes in the open block, not yet handed to the sink. */
+  get pendingRawBytes(): number {
+    return this.pendingBytes;
+  }
+
+  get recordCount(): number {
+    return this.records;
+  }
+
+  /** Must be awaited before the next call: appends are not queued. */
+  async append(record: BackupRecord): Promise<void> {
+    this.enter('append');
+    try {
+      const enc = encodeRecord(record);
+      if (this.lastOffset !== null && record.offset <= this.lastOffset) {
+        throw new UsageError(
+          `segment ${this.name}: record offset ${record.offset} is not greater than the previous offset ${this.lastOffset} (offsets must strictly increase)`,
+        );
+      }
+      if (this.pendingBytes > 0 && this.pendingBytes + enc.length > this.blockBytes) {
+        await this.flushBlock();
+      }
+      this.pending.push(enc);
+      this.pendingBytes += enc.length;
+      this.records++;
+      if (this.firstOffset === null) this.firstOffset = record.offset;
+      this.lastOffset = record.offset;
+      const ts = record.timestamp;
+      if (this.minTimestamp === null || ts < this.minTimestamp) this.minTimestamp = ts;
+      if (this.maxTimestamp === null || ts > this.maxTimestamp) this.maxTimestamp = ts;
+      this.state = 'open';
+    } catch (e) {
+      this.leave(e);
+    }
+  }
+
+  /** Flushes the open block and returns the file's statistics. The writer cannot be used afterwards. */
+  async finish(): Promise<SegmentStats> {
+    this.enter('finish');
+    try {
+      if (this.pendingBytes > 0) await this.flushBlock();
+      if (!this.headerWritten) await this.emit(encodeFileHeader());
+      this.headerWritten = true;
+      this.state = 'finished';
+    } catch (e) {
+      this.leave(e);
+    }
+    return {
+      records: this.records,
+      firstOffset: this.firstOffset,
+      lastOffset: this.lastOffset,
+      minTimestamp: this.minTimestamp,
+      maxTimestamp: this.maxTimestamp,
+      rawBytes: this.raw,
+      storedBytes: this.written,
+      sha256: this.hash.digest('hex'),
+      blocks: this.blocks,
+    };
+  }
+
+  private enter(op: string): void {
+    if (this.state === 'busy') throw new Error(`segment ${this.name}: ${op} called while a previous call is still running`);
+    if (this.state === 'finished') throw new Error(`segment ${this.name}: ${op} called after finish`);
+    if (this.state === 'failed') {
+      throw new Error(`segment ${this.name}: ${op} called after an earlier failure`, { cause: this.failure });
+    }
+    this.state = 'busy';
+  }
+
+  /**
+   * A bad record (UsageError before anything changed) leaves the writer usable; anything
+   * else may have half-written the file, so the writer refuses further use.
+   */
+  private leave(e: unknown): never {
+    if (e instanceof UsageError && this.state === 'busy') {
+      this.state = 'open';
+    } else {
+      this.state = 'failed';
+      this.failure = e;
+    }
+    throw e;
+  }
+
+  private async flushBlock(): Promise<void> {
+    const body = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    const count = this.pending.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+    // From here on a failure leaves the file incomplete.
+    this.state = 'failed';
+    let codec = Codec.Stored;
+    let payload = body;
+    if (body.length <= zstdInputLimit(this.level)) {
+      try {
+        const frame = (await getZstd()).compress(body, this.level);
+        if (frame.length < body.length) {
+          codec = Codec.Zstd;
+          payload = frame;
+        }
+      } catch {
+        // Storing uncompressed is always valid; an abort has already reset the zstd instance.
+      }
+    }
+    const header = encodeBlockHeader({
+      codec,
+      rawLength: body.length,
+      storedLength: payload.length,
+      recordCount: count,
+      crc32: crc32(body),
+    });
+    if (!this.headerWritten) {
+      this.headerWritten = true;
+      await this.emit(Buffer.concat([encodeFileHeader(), header, payload], FILE_HEADER_SIZE + BLOCK_HEADER_SIZE + payload.length));
+    } else {
+      await this.emit(Buffer.concat([header, payload], BLOCK_HEADER_SIZE + payload.length));
+    }
+    this.raw += body.length;
+    this.blocks++;
+    this.state = 'busy';
+  }
+
+  private async emit(chunk: Buffer): Promise<void> {
+    this.hash.update(chunk);
+    this.written += chunk.length;
+    await this.sink(chunk);
+  }
+}
