@@ -141,7 +141,8 @@ export async function readRanges(kafka: Kafka, targets: RangeTarget[], opts: Rea
     // run() creates the group object synchronously, so the seeks below precede the first fetch.
     const running = consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
+      // kafkajs moves its fetch position to the batch's last offset after eachBatch returns.
+      eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: Math.max(1, opts.concurrency),
       eachBatch: async ({ batch, heartbeat }) => {
         const st = states.get(keyOf(batch.topic, batch.partition));

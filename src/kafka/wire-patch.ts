@@ -11,6 +11,12 @@
  * - encoding: a headers object carrying the ORDERED_HEADERS symbol is written in that
  *   exact order instead of the object's key order.
  *
+ * - empty or tail-compacted record batches: the log cleaner keeps the header of a batch
+ *   whose records it removed (idempotent producers' sequence state), and kafkajs, seeing
+ *   no record, fetches the same offset forever. Such a batch now ends with a synthetic
+ *   control record at the batch's last offset, which kafkajs skips like a transaction
+ *   marker while still moving its position past the batch.
+ *
  * Everything else is untouched. test/unit/wire-patch.test.ts pins the behaviour.
  * This module must be imported before anything imports 'kafkajs' (src/kafka/kafkajs.ts
  * does that; import kafkajs only through it).
@@ -27,8 +33,10 @@ export interface WireHeader {
 const HEADER_DECODER = 'kafkajs/src/protocol/recordBatch/header/v0/decoder';
 const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder';
 const RECORD_ENCODER = 'kafkajs/src/protocol/recordBatch/record/v0/index';
+const BATCH_DECODER = 'kafkajs/src/protocol/recordBatch/v0/decoder';
 const CAPTURING_MODULES = [
-  'kafkajs/src/protocol/recordBatch/v0/decoder',
+  BATCH_DECODER,
+  'kafkajs/src/protocol/requests/fetch/v4/decodeMessages',
   'kafkajs/src/protocol/requests/produce/v3/request',
 ];
 
@@ -69,6 +77,31 @@ function install(): void {
     } finally {
       collecting = outer;
     }
+  });
+
+  replaceExports(BATCH_DECODER, (decodeBatch) => async (fetchDecoder: unknown) => {
+    const batch = await decodeBatch(fetchDecoder);
+    const Long = require('kafkajs/src/utils/long');
+    const last: string = Long.fromValue(batch.firstOffset).add(batch.lastOffsetDelta).toString();
+    const records: Array<{ offset: string }> = batch.records;
+    const tail = records[records.length - 1];
+    if (!tail || Long.fromValue(tail.offset).lessThan(Long.fromValue(last))) {
+      const { records: _r, ...context } = batch;
+      records.push({
+        offset: last,
+        key: null,
+        value: null,
+        headers: {},
+        headerList: [],
+        timestamp: batch.maxTimestamp,
+        attributes: 0,
+        magicByte: 2,
+        isControlRecord: true,
+        batchContext: { ...context, isControlBatch: true },
+        kbakSynthetic: true,
+      } as { offset: string });
+    }
+    return batch;
   });
 
   replaceExports(RECORD_ENCODER, (encodeRecord) => {
