@@ -1,0 +1,238 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the settings below are used by the scripts that source this file
+# Shared settings and helpers for the local, Docker-free kbak stack
+# (Apache Kafka + Apicurio Registry + S3Proxy, all plain JVM processes).
+# Sourced by up.sh, down.sh, status.sh, kafka.sh, registry.sh, s3.sh and
+# kafka-tool.sh; it only defines things, it starts nothing.
+
+STACK_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$STACK_SCRIPTS/../.." && pwd)"
+
+# Everything below can be overridden from the environment.
+# Listening host is fixed: the stack must never be reachable from outside.
+STACK_HOST=127.0.0.1
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+REGISTRY_PORT="${REGISTRY_PORT:-8081}"
+# Quarkus always opens a management interface (health/metrics); its default
+# port 9000 would collide with S3, so it gets its own loopback port.
+REGISTRY_MANAGEMENT_PORT="${REGISTRY_MANAGEMENT_PORT:-8082}"
+S3_PORT="${S3_PORT:-9000}"
+
+KBAK_STACK_DIR="${KBAK_STACK_DIR:-$REPO_ROOT/.stack}"
+KBAK_STACK_CACHE="${KBAK_STACK_CACHE:-${HOME:-/root}/.cache/kbak-stack}"
+
+DEFAULT_KAFKA_VERSION=4.4.0
+# Apicurio 3.x needs Java 21+. Unless APICURIO_VERSION is given, registry.sh
+# runs DEFAULT_APICURIO_VERSION when some JDK 21+ is found and falls back to
+# the 2.6 line (Java 17, same ccompat behaviour as far as kbak uses it) when not.
+DEFAULT_APICURIO_VERSION=3.3.3
+FALLBACK_APICURIO_VERSION=2.6.13.Final
+S3PROXY_VERSION="${S3PROXY_VERSION:-4.1.0}"
+
+KBAK_S3_BUCKET="${KBAK_S3_BUCKET:-kbak}"
+STACK_ACCESS_KEY="${AWS_ACCESS_KEY_ID:-kbak}"
+STACK_SECRET_KEY="${AWS_SECRET_ACCESS_KEY:-kbak-secret-key}"
+STACK_REGION=us-east-1
+
+# Seconds each service gets to become healthy.
+STACK_TIMEOUT="${KBAK_STACK_TIMEOUT:-120}"
+
+# Extra arguments for every mvn call, e.g. "-Dmaven.repo.local=/tmp/m2" or
+# "-o" (word-split on purpose).
+KBAK_STACK_MVN_ARGS="${KBAK_STACK_MVN_ARGS:-}"
+
+PID_DIR="$KBAK_STACK_DIR/pids"
+LOG_DIR="$KBAK_STACK_DIR/logs"
+ENV_FILE="$KBAK_STACK_DIR/env"
+
+stack_msg() { printf 'stack: %s\n' "$*" >&2; }
+stack_die() { stack_msg "$*"; exit 1; }
+
+stack_init_dirs() {
+  mkdir -p "$KBAK_STACK_DIR" "$PID_DIR" "$LOG_DIR" "$KBAK_STACK_CACHE"
+  # Marker: down.sh --purge deletes only directories that carry it.
+  touch "$KBAK_STACK_DIR/.kbak-stack"
+}
+
+# The Kafka version to act on: an explicit KAFKA_VERSION wins, then the version
+# of the broker this stack dir is running (so `kafka-tool.sh` and `status`
+# follow a 3.9 stack without being told), then the default.
+stack_kafka_version() {
+  if [[ -n "${KAFKA_VERSION:-}" ]]; then
+    printf '%s\n' "$KAFKA_VERSION"
+  elif [[ -s "$PID_DIR/kafka.version" ]]; then
+    cat "$PID_DIR/kafka.version"
+  else
+    printf '%s\n' "$DEFAULT_KAFKA_VERSION"
+  fi
+}
+
+# "4.1.1" -> 4
+kafka_major() { printf '%s\n' "${1%%.*}"; }
+
+# --- java -------------------------------------------------------------------
+
+# Prints the major version of the given java binary (17, 21, 25, ...).
+java_major() {
+  local v
+  v="$("$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+  printf '%s\n' "${v:-0}"
+}
+
+# Finds a java binary of at least the given major version. Order: an explicit
+# home (first arg, may be empty), $JAVA_HOME, java on PATH, then every JDK
+# under /usr/lib/jvm (Debian/Temurin packages install there).
+find_java() {
+  local min="$1" explicit_home="$2" cand seen=""
+  local -a cands=()
+  [[ -n "$explicit_home" ]] && cands+=("$explicit_home/bin/java")
+  [[ -n "${JAVA_HOME:-}" ]] && cands+=("$JAVA_HOME/bin/java")
+  cand="$(command -v java 2>/dev/null || true)"
+  [[ -n "$cand" ]] && cands+=("$cand")
+  for cand in /usr/lib/jvm/*/bin/java; do
+    [[ -x "$cand" ]] && cands+=("$cand")
+  done
+  for cand in "${cands[@]}"; do
+    # Resolve symlinks (/usr/bin/java -> alternatives -> a JDK) so each JDK is
+    # asked only once; starting a JVM for the question costs ~0.1s.
+    cand="$(readlink -f "$cand")"
+    [[ " ${seen:-} " == *" $cand "* ]] && continue
+    seen="${seen:-} $cand"
+    if [[ -x "$cand" ]] && (($(java_major "$cand") >= min)); then
+      printf '%s\n' "$cand"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# --- downloads ----------------------------------------------------------------
+
+run_mvn() {
+  command -v mvn >/dev/null 2>&1 || stack_die "Maven (mvn) is needed to download the stack's jars; install it (apt-get install maven)"
+  # shellcheck disable=SC2086 # KBAK_STACK_MVN_ARGS is a word list on purpose
+  mvn -B -q $KBAK_STACK_MVN_ARGS "$@"
+}
+
+# cache_ready DIR: the cache entry is complete (written last by cache_commit).
+cache_ready() { [[ -f "$1/.complete" ]]; }
+
+# cache_tmp NAME: a scratch dir inside the cache (same filesystem, so the final
+# mv is atomic and an interrupted download never looks complete).
+cache_tmp() {
+  mkdir -p "$KBAK_STACK_CACHE"
+  mktemp -d "$KBAK_STACK_CACHE/.tmp-$1-XXXXXX"
+}
+
+cache_commit() { # TMP DEST
+  touch "$1/.complete"
+  rm -rf "$2"
+  mv "$1" "$2"
+}
+
+# resolve_runtime_deps NAME POM DEST [mvn args...]: copies the pom's runtime
+# dependency closure into DEST/lib unless DEST is already complete.
+resolve_runtime_deps() {
+  local name="$1" pom="$2" dest="$3" tmp
+  shift 3
+  cache_ready "$dest" && return 0
+  stack_msg "downloading $name (Maven) into $dest ..."
+  tmp="$(cache_tmp "$name")"
+  if ! run_mvn -f "$pom" dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$tmp/lib" "$@" >"$tmp/mvn.log" 2>&1; then
+    stack_msg "Maven could not resolve $name; its output:"
+    tail -n 40 "$tmp/mvn.log" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  cache_commit "$tmp" "$dest"
+}
+
+# --- processes ----------------------------------------------------------------
+
+# pid_of SERVICE: prints the pid from the pid file if that process is alive.
+pid_of() {
+  local f="$PID_DIR/$1.pid" pid
+  [[ -s "$f" ]] || return 1
+  pid="$(cat "$f")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  printf '%s\n' "$pid"
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+  (exec 3<>"/dev/tcp/$STACK_HOST/$1") 2>/dev/null
+}
+
+# start_daemon SERVICE LOG CMD...: starts CMD detached (own session, so a
+# Ctrl-C in the terminal that ran `npm run stack:up` does not kill it),
+# appends its output to LOG and records its pid.
+start_daemon() {
+  local svc="$1" log="$2"
+  shift 2
+  mkdir -p "$(dirname "$log")" "$PID_DIR"
+  # Logs are appended across restarts; keep one previous generation once a
+  # log passes 50 MB so a long-lived .stack does not grow without bound.
+  if [[ -f "$log" ]] && (($(stat -c %s "$log") > 50 * 1024 * 1024)); then
+    mv -f "$log" "$log.1"
+  fi
+  printf '\n===== %s: starting %s =====\n' "$(date '+%F %T')" "$svc" >>"$log"
+  setsid nohup "$@" </dev/null >>"$log" 2>&1 &
+  printf '%s\n' "$!" >"$PID_DIR/$svc.pid"
+}
+
+# stop_daemon SERVICE: TERM, wait up to 30s, then KILL. Harmless if not running.
+stop_daemon() {
+  local svc="$1" pid i
+  if pid="$(pid_of "$svc")"; then
+    kill "$pid" 2>/dev/null || true
+    for ((i = 0; i < 60; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      stack_msg "$svc (pid $pid) ignored SIGTERM for 30s; killing it"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    stack_msg "stopped $svc (pid $pid)"
+  fi
+  rm -f "$PID_DIR/$svc.pid"
+}
+
+# wait_healthy SERVICE LOG PROBE...: polls PROBE (a command) until it succeeds,
+# the process dies, or STACK_TIMEOUT passes. On failure prints exactly one
+# line "stack: <service> did not come up within Ns (log: PATH)" and then the
+# log tail, and returns 1.
+wait_healthy() {
+  local svc="$1" log="$2" deadline
+  shift 2
+  deadline=$((SECONDS + STACK_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if "$@"; then
+      return 0
+    fi
+    if ! pid_of "$svc" >/dev/null; then
+      # The process died: no point waiting out the timeout.
+      stack_msg "$svc did not come up within ${STACK_TIMEOUT}s (log: $log)"
+      tail -n 30 "$log" >&2 || true
+      return 1
+    fi
+    sleep 0.5
+  done
+  stack_msg "$svc did not come up within ${STACK_TIMEOUT}s (log: $log)"
+  tail -n 30 "$log" >&2 || true
+  return 1
+}
+
+# log_since_start LOG: the part of LOG written since the last start_daemon
+# marker, so readiness checks never match a line from an earlier run.
+log_since_start() {
+  [[ -f "$1" ]] || return 0
+  awk '/^===== .*: starting / { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }' "$1"
+}
+
+# status_line NAME VERSION ADDRESS STATE LOG: one aligned row of `stack:status`.
+status_line() {
+  printf '%-9s %-15s %-40s %-19s %s\n' "$@"
+}
