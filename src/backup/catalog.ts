@@ -3,12 +3,17 @@
  * `latest`, and stream a partition's records in offset order with every segment's
  * checksum verified. Used by restore, verify and the tests.
  */
-import { NotFoundError, UsageError } from '../errors';
+import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
 import { readSegment } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { decodeManifest, type Manifest, type PartitionEntry } from './manifest';
+
+/** Locale-independent order, so every machine lists backups alike. */
+export function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export interface BackupRef {
   cluster: string;
@@ -24,7 +29,7 @@ export async function listBackups(store: ObjectStore, cluster?: string): Promise
     const [c, id] = parts as [string, string, string];
     if (isBackupId(id) && (cluster === undefined || c === cluster)) found.push({ cluster: c, backupId: id });
   }
-  return found.sort((a, b) => (a.backupId === b.backupId ? a.cluster.localeCompare(b.cluster) : a.backupId.localeCompare(b.backupId)));
+  return found.sort((a, b) => (byteOrder(a.backupId, b.backupId) || byteOrder(a.cluster, b.cluster)));
 }
 
 export class Backup {
@@ -46,6 +51,10 @@ export class Backup {
     const p = this.partition(topic, partition);
     const prefix = backupPrefix(this.ref.cluster, this.ref.backupId);
     for (const seg of p.segments) {
+      // A manifest names keys inside its own backup only; never follow one outside it.
+      if (seg.key.split('/').some((part) => part === '..' || part === '') || seg.key.startsWith('/')) {
+        throw new IntegrityError(`manifest of ${this.ref.backupId} names an invalid segment key "${seg.key}"`);
+      }
       if (fromOffset !== undefined && BigInt(seg.lastOffset) < fromOffset) continue;
       const key = `${prefix}/${seg.key}`;
       for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {

@@ -11,7 +11,7 @@ import { KbakError, ServiceError, UsageError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, manifestKey, newBackupId, validateClusterName } from '../backup/layout';
-import { encodeManifest, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TopicEntry } from '../backup/manifest';
+import { encodeManifest, manifestSchema, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TopicEntry } from '../backup/manifest';
 import { SchemaCollector } from '../schema/collect';
 import type { RegistryClient } from '../schema/registry-client';
 import { planRange, type PartitionRange } from './cut';
@@ -24,6 +24,22 @@ import { inWindow, type TimeWindow } from './window';
 import { TOOL_VERSION } from '../version';
 
 export const DUMP_GROUP_PREFIX = 'kbak-dump-';
+
+/** KRaft cluster IDs are base64url and may start with '-' or '_', which the path rule forbids. */
+export function clusterNameFromId(id: string): string {
+  return validateClusterName(/^[A-Za-z0-9]/.test(id) ? id : `cluster${id}`);
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
 
 export interface DumpOptions {
   selection: Selection;
@@ -111,7 +127,7 @@ export class DumpRun {
     let readStarted = false;
     try {
       const plan = await this.plan(admin);
-      const cluster = this.opts.clusterName ? validateClusterName(this.opts.clusterName) : plan.clusterId;
+      const cluster = this.opts.clusterName ? validateClusterName(this.opts.clusterName) : clusterNameFromId(plan.clusterId);
       const backupId = newBackupId(started);
       const prefix = backupPrefix(cluster, backupId);
       logger.info({ backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name) }, 'dump started');
@@ -211,7 +227,7 @@ export class DumpRun {
           until: this.opts.window.until?.toISOString() ?? null,
           maxRecordsPerPartition: this.opts.maxRecordsPerPartition,
         },
-        schemaRegistry: this.ctx.registry ? { url: this.ctx.registry.url } : null,
+        schemaRegistry: this.ctx.registry ? { url: withoutCredentials(this.ctx.registry.url) } : null,
         topics,
         schemas: collected.schemas,
         subjects: collected.subjects,
@@ -225,6 +241,9 @@ export class DumpRun {
           framedPayloadsWithUnknownId: collected.framedPayloadsWithUnknownId,
         },
       };
+      // A backup kbak could not read back must never become visible.
+      const valid = manifestSchema.safeParse(manifest);
+      if (!valid.success) throw new Error(`internal error: the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
       // The commit point: until this PUT succeeds the backup does not exist for readers.
       await store.put(manifestKey(cluster, backupId), encodeManifest(manifest));
 

@@ -4,6 +4,7 @@
  */
 import type { Admin } from '../kafka/kafkajs';
 import type { GroupEntry } from '../backup/manifest';
+import { byteOrder } from '../backup/catalog';
 
 export async function collectGroupOffsets(
   admin: Admin,
@@ -14,7 +15,7 @@ export async function collectGroupOffsets(
   if (topics.length === 0) return [];
   const { groups } = await admin.listGroups();
   const out: GroupEntry[] = [];
-  for (const g of groups.sort((a, b) => a.groupId.localeCompare(b.groupId))) {
+  for (const g of groups.sort((a, b) => byteOrder(a.groupId, b.groupId))) {
     if (ignoreGroup(g.groupId)) continue;
     // Only groups that commit offsets matter; connect-style groups have their own protocol.
     if (g.protocolType !== 'consumer' && g.protocolType !== '') continue;
@@ -27,7 +28,7 @@ export async function collectGroupOffsets(
         offsets.push({ topic: t.topic, partition: p.partition, offset: p.offset, metadata: p.metadata ?? null });
       }
     }
-    if (offsets.length > 0) out.push({ groupId: g.groupId, offsets: offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition) });
+    if (offsets.length > 0) out.push({ groupId: g.groupId, offsets: offsets.sort((a, b) => byteOrder(a.topic, b.topic) || a.partition - b.partition) });
   }
   return out;
 }

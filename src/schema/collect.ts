@@ -5,6 +5,8 @@
  */
 import type { SchemaEntry, SubjectEntry } from '../backup/manifest';
 import { framedSchemaId } from './framing';
+import { ServiceError } from '../errors';
+import { byteOrder } from '../backup/catalog';
 import type { RegistryClient } from './registry-client';
 
 export interface CollectedSchemas {
@@ -49,11 +51,11 @@ export class SchemaCollector {
       }
       const def = await registry.schemaById(id);
       if (!def) return false;
-      const registrations = (await registry.idVersions(id)).sort((a, b) => a.subject.localeCompare(b.subject) || a.version - b.version);
+      const registrations = (await registry.idVersions(id)).sort((a, b) => byteOrder(a.subject, b.subject) || a.version - b.version);
       entries.set(id, { id, schemaType: def.schemaType, schema: def.schema, references: def.references, registrations, usedInRecords });
       for (const ref of def.references) {
         const target = await registry.subjectVersion(ref.subject, ref.version);
-        if (!target) throw new Error(`schema ${id} references ${ref.subject} version ${ref.version}, which the registry does not have`);
+        if (!target) throw new ServiceError('schema-registry', `schema ${id} references ${ref.subject} version ${ref.version}, which the registry does not have`, 'the source registry is inconsistent; restore the referenced version');
         await addById(target.id, false);
         // The referenced version must be listed even if /schemas/ids/{id}/versions is incomplete.
         const e = entries.get(target.id)!;
@@ -71,10 +73,11 @@ export class SchemaCollector {
       }
     }
 
+    for (const e of entries.values()) e.registrations.sort((a, b) => byteOrder(a.subject, b.subject) || a.version - b.version);
     const subjectNames = new Set<string>();
     for (const e of entries.values()) for (const r of e.registrations) subjectNames.add(r.subject);
     const subjects: SubjectEntry[] = [];
-    for (const subject of [...subjectNames].sort()) {
+    for (const subject of [...subjectNames].sort(byteOrder)) {
       subjects.push({ subject, compatibility: await registry.subjectCompatibility(subject) });
     }
     return {
