@@ -1,9 +1,17 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when present (installed package), otherwise the TypeScript
-// sources through ts-node-free transpilation is not available, so we require a build.
+// Runs the compiled CLI (dist/); `npm run build` makes it.
 'use strict';
 const path = require('path');
 const fs = require('fs');
+// The AWS SDK warns on every start under Node 20 about its future Node 22 requirement;
+// kbak supports Node >= 20, so that notice is noise on a CLI's stderr.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;
+  const name = (warning && warning.name) || type;
+  if (name === 'NodeVersionSupportWarning' || /NodeVersionSupportWarning/.test(String(warning))) return;
+  emitWarning(warning, ...rest);
+};
 const dist = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 if (!fs.existsSync(dist)) {
   process.stderr.write('kbak: not built yet; run `npm run build` first\n');

@@ -133,6 +133,7 @@ export class DumpRun {
       logger.info({ backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name) }, 'dump started');
 
       const sinkByKey = new Map<string, PartitionSink>();
+      const sinksByTopic = new Map<string, PartitionSink[]>();
       const targets: RangeTarget[] = [];
       for (const t of plan.topics) {
         const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
@@ -141,6 +142,7 @@ export class DumpRun {
           const sink = new PartitionSink(store, prefix, t.name, r.partition, { segmentBytes: this.opts.segmentBytes, blockBytes: this.opts.blockBytes, level: this.opts.compressionLevel });
           sinks.push(sink);
           sinkByKey.set(`${t.name}/${r.partition}`, sink);
+          sinksByTopic.set(t.name, [...(sinksByTopic.get(t.name) ?? []), sink]);
           targets.push({ topic: t.name, partition: r.partition, start: r.start, end: r.end });
           prog.offsetsTotal += r.end - r.start;
         }
@@ -176,7 +178,7 @@ export class DumpRun {
             const prev = positions.get(k) ?? target.start;
             const prog = this.progressByTopic.get(target.topic)!;
             prog.offsetsDone += next - prev;
-            prog.rawBytes = [...sinkByKey.entries()].filter(([key]) => key.startsWith(`${target.topic}/`)).reduce((n, [, s]) => n + s.progressBytes, 0);
+            prog.rawBytes = sinksByTopic.get(target.topic)!.reduce((n, s) => n + s.progressBytes, 0);
             positions.set(k, next);
           },
           onPartitionDone: async (target) => {

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Small admin helper for scripts/bench.sh, using the same client libraries kbak uses:
+//   node scripts/bench/admin.cjs create-topic TOPIC PARTITIONS
+//   node scripts/bench/admin.cjs delete-topic TOPIC
+//   node scripts/bench/admin.cjs delete-groups PREFIX        (every group whose id starts with PREFIX)
+//   node scripts/bench/admin.cjs topic-records TOPIC          (prints the sum of end-start offsets)
+//   node scripts/bench/admin.cjs s3-rm BUCKET PREFIX          (deletes every object under PREFIX)
+// Connection settings come from the environment (.stack/env, sourced by bench.sh).
+'use strict';
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+// The AWS SDK warns about node 20 on every start; not the bench's business.
+process.removeAllListeners('warning');
+
+const path = require('path');
+
+const repo = path.resolve(__dirname, '..', '..');
+const req = (m) => require(require.resolve(m, { paths: [repo] }));
+const env = process.env;
+
+function kafka() {
+  const { Kafka, logLevel } = req('kafkajs');
+  const brokers = (env.KBAK_BROKERS || '127.0.0.1:9092').split(',');
+  return new Kafka({ clientId: 'kbak-bench', brokers, logLevel: logLevel.NOTHING });
+}
+
+async function withAdmin(fn) {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function s3rm(bucket, prefix) {
+  const { S3Client, ListObjectsV2Command, DeleteObjectsCommand } = req('@aws-sdk/client-s3');
+  const s3 = new S3Client({
+    endpoint: env.KBAK_S3_ENDPOINT,
+    region: env.AWS_REGION || 'us-east-1',
+    forcePathStyle: env.KBAK_S3_FORCE_PATH_STYLE === 'true',
+  });
+  let token;
+  let n = 0;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const keys = (page.Contents || []).map((o) => ({ Key: o.Key }));
+    if (keys.length > 0) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
+      n += keys.length;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return n;
+}
+
+async function main(argv) {
+  const [cmd, a, b] = argv;
+  switch (cmd) {
+    case 'create-topic':
+      await withAdmin((admin) =>
+        admin.createTopics({ waitForLeaders: true, topics: [{ topic: a, numPartitions: Number(b), replicationFactor: 1 }] }),
+      );
+      return;
+    case 'delete-topic':
+      await withAdmin(async (admin) => {
+        const topics = await admin.listTopics();
+        if (topics.includes(a)) await admin.deleteTopics({ topics: [a] });
+      });
+      return;
+    case 'delete-groups':
+      await withAdmin(async (admin) => {
+        const { groups } = await admin.listGroups();
+        const ids = groups.map((g) => g.groupId).filter((g) => g.startsWith(a));
+        if (ids.length > 0) await admin.deleteGroups(ids);
+      });
+      return;
+    case 'topic-records':
+      await withAdmin(async (admin) => {
+        const offs = await admin.fetchTopicOffsets(a);
+        const n = offs.reduce((s, p) => s + (BigInt(p.high) - BigInt(p.low)), 0n);
+        process.stdout.write(`${n}\n`);
+      });
+      return;
+    case 's3-rm':
+      await s3rm(a, b);
+      return;
+    default:
+      throw new Error(`unknown command ${cmd}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`bench admin: ${err && err.message ? err.message : err}\n`);
+  process.exit(1);
+});
