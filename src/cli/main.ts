@@ -7,6 +7,8 @@ import { KbakError } from '../errors';
 import { createLogger } from '../output/logger';
 import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
+import { listCommand } from './cmd-list';
+import { restoreCommand } from './cmd-restore';
 import type { CommandEnv } from './common';
 
 export function buildProgram(env: CommandEnv): Command {
@@ -16,6 +18,8 @@ export function buildProgram(env: CommandEnv): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(dumpCommand(env));
+  program.addCommand(listCommand(env));
+  program.addCommand(restoreCommand(env));
   for (const c of program.commands) c.exitOverride();
   return program;
 }

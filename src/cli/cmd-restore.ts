@@ -1,0 +1,122 @@
+import { Command } from 'commander';
+import { openBackup } from '../backup/catalog';
+import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { parseWindow } from '../dump/window';
+import { UsageError } from '../errors';
+import { createKafka } from '../kafka/client';
+import { formatBytes, startProgress } from '../output/progress';
+import { RestoreRun, type RestoreSummary } from '../restore/restore';
+import { RegistryClient } from '../schema/registry-client';
+import { DEFAULT_DESTINATION, openStore } from '../store/open';
+import { positiveInt, type CommandEnv } from './common';
+import { addConnectionOptions } from './connection-options';
+
+interface RestoreFlags extends ConnectionFlags {
+  lane: string;
+  from: string;
+  source?: string;
+  name?: string;
+  topic: string[];
+  topicTemplate?: string;
+  subjectTemplate?: string;
+  groupTemplate?: string;
+  replicationFactor?: number;
+  resume?: boolean;
+  replace?: boolean;
+  dryRun?: boolean;
+  laneHeader?: string;
+  since?: string;
+  until?: string;
+  maxRecordsPerPartition?: number;
+  concurrency: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function humanSummary(s: RestoreSummary): string {
+  const lines = [
+    `lane ${s.lane} restored from backup ${s.cluster}/${s.backupId}`,
+    ...s.topics.map((t) => `  ${t.source} -> ${t.lane} (${t.action}): ${t.records} records written${t.skippedExisting > 0 ? `, ${t.skippedExisting} already there` : ''}`),
+    `  topics created ${s.topicsCreated}, partitions ${s.partitions}, records ${s.records}, ${formatBytes(s.bytes)}`,
+    `  subjects registered ${s.subjectsRegistered} (${s.schemaVersionsCreated} new versions), IDs rewritten ${s.idsRewritten}${Object.keys(s.idMap).length > 0 ? ` (${Object.entries(s.idMap).map(([a, b]) => `${a}->${b}`).join(', ')})` : ''}`,
+    `  consumer groups seeded ${s.groupsSeeded}`,
+    `  ${(s.durationMs / 1000).toFixed(1)}s, ${s.recordsPerSecond} records/s`,
+  ];
+  for (const w of s.warnings) lines.push(`  warning: ${w}`);
+  return lines.join('\n');
+}
+
+export function restoreCommand(env: CommandEnv): Command {
+  const cmd = new Command('restore')
+    .description("seed an isolated lane from a backup: lane topics, subjects, schema IDs and group offsets")
+    .requiredOption('--lane <name>', 'the lane, e.g. feature-x (lowercase letters, digits, "-")')
+    .option('--from <backup>', 'backup ID or latest', 'latest')
+    .option('--source <dest>', `where the backups are: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
+    .option('--name <cluster>', 'the source cluster label in the backup path (needed when the store holds several)')
+    .option('--topic <name>', 'restore only this backed-up topic (repeatable; default all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--topic-template <t>', 'lane topic names (default {lane}.{topic})')
+    .option('--subject-template <t>', 'lane subjects not derived from a topic (default {lane}.{subject})')
+    .option('--group-template <t>', 'lane consumer groups (default {lane}.{group})')
+    .option('--replication-factor <n>', 'replication factor of created lane topics (default min(source, brokers))', positiveInt('--replication-factor'))
+    .option('--resume', 'continue an interrupted restore into existing lane topics')
+    .option('--replace', 'delete and recreate the lane topics of this restore (only those)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--lane-header <name>', 'add a header with this name carrying the lane name to every record')
+    .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
+    .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
+    .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
+    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4);
+  addConnectionOptions(cmd);
+  cmd.action(async (flags: RestoreFlags) => {
+    if (flags.resume && flags.replace) throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
+    const settings = loadSettings(flags, env.env);
+    const logger = env.logger(flags.quiet);
+    const window = parseWindow(flags.since, flags.until, new Date());
+    const store = openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
+    await store.check();
+    const backup = await openBackup(store, flags.from, flags.name);
+    const run = new RestoreRun(
+      {
+        kafka: createKafka(settings, logger),
+        brokers: settings.kafka.brokers,
+        clientId: settings.kafka.clientId,
+        backup,
+        registry: settings.registry ? new RegistryClient(settings.registry) : null,
+        logger,
+      },
+      {
+        lane: flags.lane,
+        topics: flags.topic,
+        topicTemplate: flags.topicTemplate,
+        subjectTemplate: flags.subjectTemplate,
+        groupTemplate: flags.groupTemplate,
+        replicationFactor: flags.replicationFactor ?? null,
+        window,
+        maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
+        mode: flags.resume ? 'resume' : flags.replace ? 'replace' : 'new',
+        laneHeader: flags.laneHeader ?? null,
+        concurrency: flags.concurrency,
+      },
+    );
+    if (flags.dryRun) {
+      const plan = await run.dryRun();
+      env.stdout(flags.json ? JSON.stringify(plan.json) : plan.text);
+      return;
+    }
+    const display = flags.quiet
+      ? null
+      : startProgress(() => run.progress().map((p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) })), {
+          logger,
+          tty: env.isTTY,
+          what: 'topic',
+        });
+    try {
+      const summary = await run.run();
+      display?.stop();
+      env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
+    } finally {
+      display?.stop();
+    }
+  });
+  return cmd;
+}

@@ -1,0 +1,441 @@
+/**
+ * `kbak restore --lane`: backup → lane. Plans, checks the lane topics (safety), registers
+ * the schemas under the lane subjects, creates (or replaces, or resumes) the lane topics,
+ * writes every partition and commits the translated offsets of the lane groups.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Backup } from '../backup/catalog';
+import { readRanges } from '../dump/read-ranges';
+import { KbakError, ServiceError, UsageError } from '../errors';
+import { kafkaError } from '../kafka/client';
+import type { Admin, Kafka, Producer } from '../kafka/kafkajs';
+import type { Logger } from '../output/logger';
+import type { CommittedOffset } from '../remap/offsets';
+import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult } from '../schema/register';
+import type { RegistryClient } from '../schema/registry-client';
+import type { BackupRecord } from '../segment/record';
+import { buildPlan, formatPlan, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
+import { decideActions, deleteLaneTopics, inspectLaneTopics, laneOffsets, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
+import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
+
+export const RESTORE_GROUP_PREFIX = 'kbak-restore-';
+
+export interface RestoreOptions extends PlanOptions {
+  mode: RestoreMode;
+  laneHeader: string | null;
+  concurrency: number;
+}
+
+export interface RestoreContext {
+  kafka: Kafka;
+  brokers: string[];
+  backup: Backup;
+  registry: RegistryClient | null;
+  logger: Logger;
+  /** The Kafka client id kbak connects with (default kbak), to recognise its own group members. */
+  clientId?: string;
+}
+
+export interface LaneTopicProgress {
+  topic: string;
+  records: number;
+  bytes: number;
+  processed: number;
+  total: number;
+}
+
+export interface RestoreSummary {
+  lane: string;
+  backupId: string;
+  cluster: string;
+  topics: Array<{ source: string; lane: string; action: LaneAction; partitions: number; records: number; skippedExisting: number }>;
+  topicsCreated: number;
+  partitions: number;
+  records: number;
+  skippedExisting: number;
+  bytes: number;
+  durationMs: number;
+  recordsPerSecond: number;
+  subjectsRegistered: number;
+  schemaVersionsCreated: number;
+  idsRewritten: number;
+  idMap: Record<string, number>;
+  groupsSeeded: number;
+  groups: Array<{ source: string; lane: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; laneOffset: string }> }>;
+  warnings: string[];
+}
+
+export interface DryRunResult {
+  plan: RestorePlan;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class RestoreRun {
+  private readonly progressByTopic = new Map<string, LaneTopicProgress>();
+
+  constructor(
+    private readonly ctx: RestoreContext,
+    private readonly opts: RestoreOptions,
+  ) {
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new UsageError(`--concurrency ${opts.concurrency} must be a positive integer`);
+    if (opts.replicationFactor !== null && (!Number.isInteger(opts.replicationFactor) || opts.replicationFactor < 1)) {
+      throw new UsageError(`--replication-factor ${opts.replicationFactor} must be a positive integer`);
+    }
+    if (opts.laneHeader !== null && opts.laneHeader.length === 0) throw new UsageError('--lane-header needs a header name');
+  }
+
+  progress(): LaneTopicProgress[] {
+    return [...this.progressByTopic.values()].map((p) => ({ ...p }));
+  }
+
+  private async connect(): Promise<Admin> {
+    const admin = this.ctx.kafka.admin();
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw kafkaError(err, this.ctx.brokers, 'connecting');
+    }
+    return admin;
+  }
+
+  /** Plan + the checks a real run would make, with read-only calls only. */
+  private async prepare(admin: Admin): Promise<{ plan: RestorePlan; states: Map<string, LaneTopicState>; actions: Map<string, LaneAction> }> {
+    let brokers: number;
+    try {
+      brokers = (await admin.describeCluster()).brokers.length;
+    } catch (err) {
+      throw kafkaError(err, this.ctx.brokers, 'describing the cluster');
+    }
+    const plan = buildPlan(this.ctx.backup.manifest, this.opts, brokers);
+    if (plan.registrations.length > 0 && !this.ctx.registry) {
+      throw new UsageError(
+        `the restored records use ${plan.schemas.length} schemas but no schema registry is configured`,
+        'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL (usually the same registry the backup was taken from)',
+      );
+    }
+    const states = await inspectLaneTopics(
+      admin,
+      plan.topics.map((t) => t.lane),
+    );
+    const actions = decideActions(plan, states, this.opts.mode);
+    return { plan, states, actions };
+  }
+
+  async dryRun(): Promise<DryRunResult> {
+    const admin = await this.connect();
+    try {
+      const { plan, states, actions } = await this.prepare(admin);
+      const laneTopicState: Record<string, string> = {};
+      for (const t of plan.topics) {
+        const st = states.get(t.lane)!;
+        laneTopicState[t.lane] = `${actions.get(t.lane)}${st.exists ? `, exists with ${recordsIn(st)} records` : ''}`;
+      }
+      const ids: Record<string, number | null> = {};
+      if (this.ctx.registry && plan.registrations.length > 0) {
+        const preview = await previewRegistrations(this.ctx.registry, { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds });
+        for (const r of plan.registrations) {
+          const lane = preview.get(registrationKey(r.subject, r.version));
+          const key = String(r.schemaId);
+          if (ids[key] === undefined || ids[key] === null) ids[key] = lane ? lane.laneId : null;
+        }
+      }
+      return { plan, text: formatPlan(plan, { ids, laneTopicState }), json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) } };
+    } catch (err) {
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, this.ctx.brokers, 'planning the restore');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async run(): Promise<RestoreSummary> {
+    const { kafka, logger, backup } = this.ctx;
+    const t0 = Date.now();
+    const admin = await this.connect();
+    const producers: Producer[] = [];
+    try {
+      const { plan, actions } = await this.prepare(admin);
+      for (const w of plan.warnings) logger.warn(w);
+      logger.info({ lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) }, 'restore started');
+
+      // Schemas first: a failure here leaves Kafka untouched.
+      let registration: RegistrationResult | null = null;
+      if (this.ctx.registry && plan.registrations.length > 0) {
+        await this.ctx.registry.check();
+        registration = await registerSchemas(this.ctx.registry, { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds }, backup.manifest.subjects, logger);
+      }
+      const ids = registration ? new SchemaIdMap(registration.byId) : null;
+
+      await this.prepareTopics(admin, plan, actions);
+
+      // Where each lane partition stands now.
+      const offsets = new Map<string, PartitionOffsets[]>();
+      for (const t of plan.topics) offsets.set(t.lane, await laneOffsets(admin, t.lane));
+      const jobs = await this.buildJobs(plan, actions, offsets);
+
+      for (const t of plan.topics) {
+        const total = t.partitions.reduce((n, p) => n + p.records, 0);
+        this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total });
+      }
+
+      const workers = Math.min(this.opts.concurrency, Math.max(1, jobs.length));
+      for (let i = 0; i < workers; i++) {
+        // One idempotent producer per worker: sends within a worker are sequential, workers run in parallel.
+        const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        await p.connect();
+        producers.push(p);
+      }
+      const results = new Map<PartitionJob, PartitionResult>();
+      let next = 0;
+      await Promise.all(
+        producers.map(async (producer) => {
+          while (next < jobs.length) {
+            const job = jobs[next++]!;
+            const prog = this.progressByTopic.get(job.laneTopic)!;
+            const result = await writePartition(job, {
+              backup,
+              producer,
+              window: plan.window,
+              maxRecordsPerPartition: plan.maxRecordsPerPartition,
+              rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader },
+              onProgress: (processed, written, bytes) => {
+                prog.processed += processed;
+                prog.records += written;
+                prog.bytes += bytes;
+              },
+            });
+            results.set(job, result);
+          }
+        }),
+      );
+
+      // Offsets are only right if kbak was the lane's only writer.
+      for (const t of plan.topics) {
+        const now = await laneOffsets(admin, t.lane);
+        for (const job of jobs.filter((j) => j.laneTopic === t.lane)) {
+          const expected = results.get(job)!.laneEnd;
+          const actual = now.find((o) => o.partition === job.partition)?.high;
+          if (actual !== expected) {
+            throw new ServiceError('kafka', `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`, 'group offsets were not seeded; rerun with --replace');
+          }
+        }
+      }
+
+      const groups = await this.seedGroups(admin, plan, jobs, results);
+
+      const all = [...results.values()];
+      const records = all.reduce((n, r) => n + r.written, 0);
+      const durationMs = Date.now() - t0;
+      return {
+        lane: plan.lane,
+        backupId: backup.ref.backupId,
+        cluster: backup.ref.cluster,
+        topics: plan.topics.map((t) => {
+          const rs = jobs.filter((j) => j.laneTopic === t.lane).map((j) => results.get(j)!);
+          return { source: t.source, lane: t.lane, action: actions.get(t.lane)!, partitions: t.partitionCount, records: rs.reduce((n, r) => n + r.written, 0), skippedExisting: rs.reduce((n, r) => n + r.skippedExisting, 0) };
+        }),
+        topicsCreated: [...actions.values()].filter((a) => a === 'create' || a === 'replace').length,
+        partitions: jobs.length,
+        records,
+        skippedExisting: all.reduce((n, r) => n + r.skippedExisting, 0),
+        bytes: all.reduce((n, r) => n + r.bytes, 0),
+        durationMs,
+        recordsPerSecond: durationMs > 0 ? Math.round((records * 1000) / durationMs) : records,
+        subjectsRegistered: registration?.subjectsRegistered.length ?? 0,
+        schemaVersionsCreated: registration?.versionsCreated ?? 0,
+        idsRewritten: all.reduce((n, r) => n + r.idsRewritten, 0),
+        idMap: ids?.toJSON() ?? {},
+        groupsSeeded: groups.filter((g) => g.offsets.length > 0).length,
+        groups,
+        warnings: plan.warnings,
+      };
+    } catch (err) {
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, this.ctx.brokers, 'restoring');
+    } finally {
+      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async prepareTopics(admin: Admin, plan: RestorePlan, actions: Map<string, LaneAction>): Promise<void> {
+    const toReplace = plan.topics.filter((t) => actions.get(t.lane) === 'replace').map((t) => t.lane);
+    if (toReplace.length > 0) {
+      this.ctx.logger.info({ topics: toReplace }, 'deleting lane topics (--replace)');
+      await deleteLaneTopics(admin, toReplace);
+    }
+    const toCreate = plan.topics.filter((t) => actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace');
+    if (toCreate.length === 0) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.createTopics({ waitForLeaders: true, topics: toCreate.map(topicConfig) });
+        break;
+      } catch (err) {
+        // Right after a deletion the controller may still report the name as taken.
+        const type = (err as { type?: string }).type ?? (err as { errors?: Array<{ type?: string }> }).errors?.[0]?.type;
+        if (attempt < 40 && (type === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test((err as Error).message))) {
+          const listed = new Set(await admin.listTopics());
+          if (toCreate.every((t) => listed.has(t.lane)) && toReplace.length === 0) break;
+          await sleep(500);
+          continue;
+        }
+        throw kafkaError(err, this.ctx.brokers, `creating lane topics ${toCreate.map((t) => t.lane).join(', ')}`);
+      }
+    }
+    // Metadata may lag creation on other brokers; wait until every partition has a leader.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const meta = await admin.fetchTopicMetadata({ topics: toCreate.map((t) => t.lane) });
+      if (meta.topics.every((t) => t.partitions.length === toCreate.find((x) => x.lane === t.name)!.partitionCount && t.partitions.every((p) => p.leader >= 0))) return;
+      if (Date.now() > deadline) throw new ServiceError('kafka', `lane topics ${toCreate.map((t) => t.lane).join(', ')} have no leaders 30s after creation`);
+      await sleep(200);
+    }
+  }
+
+  private async buildJobs(plan: RestorePlan, actions: Map<string, LaneAction>, offsets: Map<string, PartitionOffsets[]>): Promise<PartitionJob[]> {
+    const committed = new Map<string, CommittedOffset[]>();
+    for (const g of plan.groups) {
+      for (const o of g.offsets) {
+        const k = `${o.laneTopic}\u0000${o.partition}`;
+        const list = committed.get(k) ?? [];
+        list.push({ group: g.lane, offset: o.sourceOffset });
+        committed.set(k, list);
+      }
+    }
+    const jobs: PartitionJob[] = [];
+    const needLast: Array<{ job: PartitionJob; high: bigint }> = [];
+    for (const t of plan.topics) {
+      const action = actions.get(t.lane)!;
+      for (const p of t.partitions) {
+        const o = offsets.get(t.lane)!.find((x) => x.partition === p.partition);
+        if (!o) throw new ServiceError('kafka', `lane topic ${t.lane} has no partition ${p.partition}`);
+        const resuming = action === 'resume' && o.high > o.low;
+        const starts = !resuming
+          ? [{ laneStart: o.high, alreadyWritten: 0 }]
+          : o.low === 0n
+            ? [{ laneStart: 0n, alreadyWritten: Number(o.high) }]
+            : [
+                { laneStart: o.low, alreadyWritten: Number(o.high - o.low) },
+                { laneStart: 0n, alreadyWritten: Number(o.high) },
+              ];
+        const job: PartitionJob = {
+          sourceTopic: t.source,
+          laneTopic: t.lane,
+          partition: p.partition,
+          starts,
+          laneLast: null,
+          committed: committed.get(`${t.lane}\u0000${p.partition}`) ?? [],
+        };
+        jobs.push(job);
+        if (resuming) needLast.push({ job, high: o.high });
+      }
+    }
+    if (needLast.length > 0) {
+      const last = await this.readLastRecords(needLast.map((n) => ({ topic: n.job.laneTopic, partition: n.job.partition, high: n.high })));
+      for (const n of needLast) n.job.laneLast = last.get(`${n.job.laneTopic}\u0000${n.job.partition}`) ?? null;
+    }
+    return jobs;
+  }
+
+  /** The last record of each lane partition (read with a throw-away group that is deleted afterwards). */
+  private async readLastRecords(targets: Array<{ topic: string; partition: number; high: bigint }>): Promise<Map<string, BackupRecord>> {
+    const out = new Map<string, BackupRecord>();
+    const groupId = `${RESTORE_GROUP_PREFIX}${randomBytes(8).toString('hex')}`;
+    try {
+      await readRanges(
+        this.ctx.kafka,
+        targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
+        { groupId, concurrency: this.opts.concurrency, stallTimeoutMs: 60_000, logger: this.ctx.logger },
+        {
+          onRecord: async (target, record) => {
+            out.set(`${target.topic}\u0000${target.partition}`, record);
+          },
+          onPartitionDone: async () => undefined,
+        },
+      );
+    } finally {
+      const admin = this.ctx.kafka.admin();
+      await admin
+        .connect()
+        .then(() => admin.deleteGroups([groupId]))
+        .catch((e: unknown) => this.ctx.logger.debug({ err: String(e) }, 'deleting the restore read group failed'))
+        .finally(() => admin.disconnect().catch(() => undefined));
+    }
+    return out;
+  }
+
+  /**
+   * A restore killed while seeding groups leaves kbak's own short-lived member in the lane
+   * group until its session times out. Members with kbak's client id are waited out; any
+   * other member is a running lane consumer and its group is skipped with a warning.
+   */
+  private async describeLaneGroups(admin: Admin, groupIds: string[]): Promise<Array<{ groupId: string; members: Array<{ clientId: string }> }>> {
+    if (groupIds.length === 0) return [];
+    const clientId = this.ctx.clientId ?? 'kbak';
+    const deadline = Date.now() + STALE_MEMBER_WAIT_MS;
+    for (;;) {
+      const { groups } = await admin.describeGroups(groupIds);
+      const onlyOurs = groups.filter((g) => g.members.length > 0 && g.members.every((m) => m.clientId === clientId));
+      if (onlyOurs.length === 0 || Date.now() > deadline) return groups;
+      this.ctx.logger.info({ groups: onlyOurs.map((g) => g.groupId) }, 'waiting for the group member of an interrupted kbak run to expire');
+      await sleep(1000);
+    }
+  }
+
+  private async seedGroups(admin: Admin, plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
+    const out: RestoreSummary['groups'] = [];
+    const commits: Array<{ groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }> = [];
+    const described = await this.describeLaneGroups(admin, plan.groups.map((g) => g.lane));
+    for (const g of plan.groups) {
+      const entry: RestoreSummary['groups'][number] = { source: g.source, lane: g.lane, offsets: [] };
+      out.push(entry);
+      const members = described.find((d) => d.groupId === g.lane)?.members.length ?? 0;
+      if (members > 0) {
+        this.ctx.logger.warn({ group: g.lane, members }, `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and rerun with --resume)`);
+        continue;
+      }
+      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+      for (const o of g.offsets) {
+        const job = jobs.find((j) => j.laneTopic === o.laneTopic && j.partition === o.partition);
+        const laneOffset = job ? results.get(job)?.groupOffsets.get(g.lane) : undefined;
+        if (laneOffset === undefined) continue;
+        entry.offsets.push({ topic: o.laneTopic, partition: o.partition, sourceOffset: o.sourceOffset.toString(), laneOffset: laneOffset.toString() });
+        const list = byTopic.get(o.laneTopic) ?? [];
+        list.push({ partition: o.partition, offset: laneOffset.toString() });
+        byTopic.set(o.laneTopic, list);
+      }
+      for (const [topic, partitions] of byTopic) commits.push({ groupId: g.lane, topic, partitions });
+    }
+    // kafkajs commits through a short-lived group member (seconds each): run several at once.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(GROUP_COMMIT_CONCURRENCY, commits.length) }, async () => {
+        while (next < commits.length) {
+          const c = commits[next++]!;
+          try {
+            await admin.setOffsets(c);
+          } catch (err) {
+            throw kafkaError(err, this.ctx.brokers, `seeding lane group ${c.groupId} on ${c.topic}`);
+          }
+        }
+      }),
+    );
+    return out;
+  }
+}
+
+const GROUP_COMMIT_CONCURRENCY = 8;
+/** kafkajs's default consumer session timeout, plus a margin. */
+const STALE_MEMBER_WAIT_MS = 40_000;
+
+export function topicConfig(t: TopicPlan): { topic: string; numPartitions: number; replicationFactor: number; configEntries: Array<{ name: string; value: string }> } {
+  return {
+    topic: t.lane,
+    numPartitions: t.partitionCount,
+    replicationFactor: t.replicationFactor,
+    configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * What a restore may do to each lane topic, decided from the target cluster's state
+ * before anything is written. A restore only ever writes, deletes or creates the lane
+ * topics of its plan (names produced by the lane template and already checked against
+ * every source topic of the backup in buildPlan).
+ *
+ *   lane topic           | default     | --resume     | --replace
+ *   absent               | create      | create       | create
+ *   empty, same shape    | reuse       | reuse        | replace
+ *   has data             | refuse      | resume       | replace
+ *   other partition count| refuse      | refuse       | replace
+ */
+import type { Admin } from '../kafka/kafkajs';
+import { SafetyError } from '../errors';
+import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
+
+export interface PartitionOffsets {
+  partition: number;
+  /** Log start offset. */
+  low: bigint;
+  /** End offset (no transactions are used in lanes, so the last stable offset is the end). */
+  high: bigint;
+}
+
+export type LaneTopicState = { exists: false } | { exists: true; partitionCount: number; offsets: PartitionOffsets[] };
+
+export type LaneAction = 'create' | 'reuse' | 'resume' | 'replace';
+
+export function recordsIn(state: LaneTopicState): bigint {
+  if (!state.exists) return 0n;
+  return state.offsets.reduce((n, o) => n + (o.high - o.low), 0n);
+}
+
+/** Pure: throws a one-line SafetyError when the restore must not touch a lane topic. */
+export function decideAction(topic: TopicPlan, state: LaneTopicState, mode: RestoreMode): LaneAction {
+  if (!state.exists) return 'create';
+  if (mode === 'replace') return 'replace';
+  if (state.partitionCount !== topic.partitionCount) {
+    throw new SafetyError(
+      `lane topic "${topic.lane}" exists with ${state.partitionCount} partitions but "${topic.source}" has ${topic.partitionCount}`,
+      'pass --replace to delete and recreate the lane topics, or use another lane',
+    );
+  }
+  const hasData = state.offsets.some((o) => o.high > o.low);
+  if (!hasData) return 'reuse';
+  if (mode === 'resume') return 'resume';
+  throw new SafetyError(
+    `lane topic "${topic.lane}" already exists with data (${recordsIn(state)} records)`,
+    'pass --resume to continue an interrupted restore or --replace to delete and recreate the lane topics',
+  );
+}
+
+export function decideActions(plan: RestorePlan, states: ReadonlyMap<string, LaneTopicState>, mode: RestoreMode): Map<string, LaneAction> {
+  const out = new Map<string, LaneAction>();
+  for (const t of plan.topics) out.set(t.lane, decideAction(t, states.get(t.lane) ?? { exists: false }, mode));
+  return out;
+}
+
+export async function laneOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
+}
+
+export async function inspectLaneTopics(admin: Admin, laneTopics: string[]): Promise<Map<string, LaneTopicState>> {
+  const existing = new Set(await admin.listTopics());
+  const out = new Map<string, LaneTopicState>();
+  const present = laneTopics.filter((t) => existing.has(t));
+  for (const t of laneTopics) if (!existing.has(t)) out.set(t, { exists: false });
+  if (present.length === 0) return out;
+  const meta = await admin.fetchTopicMetadata({ topics: present });
+  for (const t of meta.topics) {
+    out.set(t.name, { exists: true, partitionCount: t.partitions.length, offsets: await laneOffsets(admin, t.name) });
+  }
+  return out;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Deletes exactly the given lane topics and waits until the cluster no longer lists them,
+ * so that recreating them cannot race with the deletion.
+ */
+export async function deleteLaneTopics(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  if (topics.length === 0) return;
+  await admin.deleteTopics({ topics, timeout: timeoutMs });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listed = new Set(await admin.listTopics());
+    if (!topics.some((t) => listed.has(t))) return;
+    if (Date.now() > deadline) throw new SafetyError(`lane topics ${topics.filter((t) => listed.has(t)).join(', ')} were not deleted within ${timeoutMs / 1000}s`, 'retry the restore with --replace');
+    await sleep(250);
+  }
+}

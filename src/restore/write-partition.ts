@@ -1,0 +1,204 @@
+/**
+ * Restores one partition: backup records → filters → schema-ID rewrite → lane partition
+ * with the same number, in order, with timestamp, key, value and headers as they were.
+ *
+ * The i-th restored record (in filtered backup order) lands at lane offset L0 + i: the
+ * lane partition started empty at L0 and kbak is its only writer (no transactions, so no
+ * markers). Resume relies on exactly that: the lane's end offset says how many records
+ * are already there, whether or not their batch was acknowledged before a crash.
+ */
+import type { Backup } from '../backup/catalog';
+import type { TimeWindow } from '../dump/window';
+import { inWindow } from '../dump/window';
+import { SafetyError } from '../errors';
+import type { Producer, Message } from '../kafka/kafkajs';
+import { orderedHeaders, type WireHeader } from '../kafka/wire-patch';
+import { OffsetTranslator, type CommittedOffset } from '../remap/offsets';
+import { framedSchemaId, withSchemaId } from '../schema/framing';
+import type { SchemaIdMap } from '../schema/register';
+import type { BackupRecord } from '../segment/record';
+import { skipForMax } from './plan';
+
+/** What is written to the lane for one backup record. */
+export interface LaneRecord {
+  timestamp: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: WireHeader[];
+  /** Framed payloads whose schema ID was mapped (0, 1 or 2). */
+  rewritten: number;
+}
+
+export interface RewriteOptions {
+  ids: SchemaIdMap | null;
+  laneTopic: string;
+  lane: string;
+  laneHeader: string | null;
+}
+
+function rewrite(payload: Buffer | null, opts: RewriteOptions, part: 'key' | 'value'): { bytes: Buffer | null; rewritten: boolean } {
+  if (payload === null || opts.ids === null) return { bytes: payload, rewritten: false };
+  const id = framedSchemaId(payload);
+  if (id === null) return { bytes: payload, rewritten: false };
+  const target = opts.ids.forPayload(id, opts.laneTopic, part);
+  if (target === undefined) return { bytes: payload, rewritten: false };
+  return { bytes: target === id ? payload : withSchemaId(payload, target), rewritten: true };
+}
+
+/** Pure: the lane form of a backup record. Only the 4 schema-ID bytes may differ. */
+export function toLaneRecord(r: BackupRecord, opts: RewriteOptions): LaneRecord {
+  const key = rewrite(r.key, opts, 'key');
+  const value = rewrite(r.value, opts, 'value');
+  const headers: WireHeader[] = r.headers.map((h) => ({ key: h.key, value: h.value }));
+  if (opts.laneHeader !== null) headers.push({ key: opts.laneHeader, value: Buffer.from(opts.lane, 'utf8') });
+  return { timestamp: r.timestamp, key: key.bytes, value: value.bytes, headers, rewritten: Number(key.rewritten) + Number(value.rewritten) };
+}
+
+const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null || b === null ? a === b : a.equals(b));
+
+/** Pure: whether a record read from the lane is the one kbak would write there. */
+export function sameRecord(expected: LaneRecord, actual: BackupRecord): boolean {
+  return (
+    expected.timestamp === actual.timestamp &&
+    sameBytes(expected.key, actual.key) &&
+    sameBytes(expected.value, actual.value) &&
+    expected.headers.length === actual.headers.length &&
+    expected.headers.every((h, i) => h.key === actual.headers[i]!.key && sameBytes(h.value, actual.headers[i]!.value))
+  );
+}
+
+export function recordBytes(r: LaneRecord): number {
+  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const h of r.headers) n += Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  return n;
+}
+
+/** One hypothesis about where the restore started in the lane partition (see writePartition). */
+export interface LaneStart {
+  /** Lane offset of the first restored record. */
+  laneStart: bigint;
+  /** Records already in the lane partition (resume); they are observed, not written again. */
+  alreadyWritten: number;
+}
+
+export interface PartitionJob {
+  sourceTopic: string;
+  laneTopic: string;
+  partition: number;
+  /**
+   * Usually one. On --resume with a log start offset above 0 there are two: the restore
+   * began at the log start (an existing empty topic was reused), or at 0 (kbak created the
+   * topic and retention has since removed old records). The first whose record at
+   * end-1 matches wins; the order is the preference.
+   */
+  starts: LaneStart[];
+  /** The lane partition's last record when anything was already written, to check it is ours. */
+  laneLast: BackupRecord | null;
+  committed: CommittedOffset[];
+}
+
+export interface PartitionResult {
+  written: number;
+  skippedExisting: number;
+  bytes: number;
+  idsRewritten: number;
+  laneEnd: bigint;
+  groupOffsets: Map<string, bigint>;
+}
+
+export interface WriteOptions {
+  backup: Backup;
+  producer: Producer;
+  window: TimeWindow;
+  maxRecordsPerPartition: number | null;
+  rewrite: Omit<RewriteOptions, 'laneTopic'>;
+  /** Bound on one produce request: record count and bytes (below the default max.message.bytes). */
+  batchRecords?: number;
+  batchBytes?: number;
+  onProgress?(processed: number, written: number, bytes: number): void;
+}
+
+const hasWindow = (w: TimeWindow): boolean => w.since !== null || w.until !== null;
+
+/** Records in the window, to know how many of the oldest to skip for --max-records-per-partition. */
+async function countInWindow(backup: Backup, topic: string, partition: number, window: TimeWindow): Promise<number> {
+  let n = 0;
+  for await (const r of backup.records(topic, partition)) if (inWindow(r.timestamp, window)) n++;
+  return n;
+}
+
+export async function writePartition(job: PartitionJob, opts: WriteOptions): Promise<PartitionResult> {
+  const { backup, producer, window } = opts;
+  const batchRecords = opts.batchRecords ?? 500;
+  const batchBytes = opts.batchBytes ?? 512 * 1024;
+  const rw: RewriteOptions = { ...opts.rewrite, laneTopic: job.laneTopic };
+
+  let skip = 0;
+  if (opts.maxRecordsPerPartition !== null) {
+    const total = hasWindow(window) ? await countInWindow(backup, job.sourceTopic, job.partition, window) : backup.partition(job.sourceTopic, job.partition).records;
+    skip = skipForMax(total, opts.maxRecordsPerPartition);
+  }
+
+  let candidates = job.starts.map((c) => ({ ...c, translator: new OffsetTranslator(job.committed) }));
+  if (candidates.length === 0) throw new Error('writePartition needs at least one lane start');
+  let index = 0; // restored records seen so far (= lane offset - laneStart)
+  let written = 0;
+  let bytes = 0;
+  let idsRewritten = 0;
+  let batch: Message[] = [];
+  let batchSize = 0;
+  let pending: Promise<unknown> | null = null;
+
+  const flush = async (): Promise<void> => {
+    if (pending) await pending;
+    pending = null;
+    if (batch.length === 0) return;
+    const messages = batch;
+    batch = [];
+    batchSize = 0;
+    // The next batch is built while this one is in flight; at most two are in memory.
+    pending = producer.send({ topic: job.laneTopic, acks: -1, messages });
+    pending.catch(() => undefined);
+  };
+  const refuse = (detail: string): SafetyError =>
+    new SafetyError(
+      `cannot resume ${job.laneTopic}/${job.partition}: ${detail}`,
+      'something else wrote into the lane topic, or the backup, filters or --lane-header differ from the interrupted restore; use --replace',
+    );
+
+  let inWin = 0;
+  for await (const r of backup.records(job.sourceTopic, job.partition)) {
+    if (!inWindow(r.timestamp, window)) continue;
+    if (inWin++ < skip) continue;
+    for (const c of candidates) c.translator.observe(r.offset, c.laneStart + BigInt(index));
+    const lr = toLaneRecord(r, rw);
+    // Check every hypothesis whose last already-written record this is.
+    candidates = candidates.filter((c) => index !== c.alreadyWritten - 1 || (job.laneLast !== null && sameRecord(lr, job.laneLast)));
+    if (candidates.length === 0) throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
+    const chosen = candidates[0]!;
+    if (index < chosen.alreadyWritten) {
+      index++;
+      opts.onProgress?.(1, 0, 0);
+      continue;
+    }
+    // The preferred hypothesis is verified: from here on only it counts.
+    if (candidates.length > 1) candidates = [chosen];
+    const size = recordBytes(lr);
+    if (batch.length > 0 && (batch.length >= batchRecords || batchSize + size > batchBytes)) await flush();
+    batch.push({ partition: job.partition, key: lr.key, value: lr.value, timestamp: lr.timestamp.toString(), headers: orderedHeaders(lr.headers) });
+    batchSize += size;
+    idsRewritten += lr.rewritten;
+    bytes += size;
+    written++;
+    index++;
+    opts.onProgress?.(1, 1, size);
+  }
+  await flush();
+  await flush();
+
+  candidates = candidates.filter((c) => c.alreadyWritten <= index);
+  const chosen = candidates[0];
+  if (!chosen) throw refuse(`it holds more records than the restore writes (${index})`);
+  const laneEnd = chosen.laneStart + BigInt(index);
+  return { written, skippedExisting: chosen.alreadyWritten, bytes, idsRewritten, laneEnd, groupOffsets: chosen.translator.finish(laneEnd) };
+}
