@@ -3,7 +3,7 @@
  * settings come from the environment, or from .stack/env written by `npm run stack:up`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from '../../src/kafka/kafkajs';
 
@@ -19,10 +19,12 @@ let cached: StackEnv | null = null;
 
 export function stackEnv(): StackEnv {
   if (cached) return cached;
-  const file = join(__dirname, '..', '..', process.env.KBAK_STACK_DIR ?? '.stack', 'env');
+  // KBAK_STACK_DIR may be absolute (CI sets it) or relative to the repository.
+  const repo = resolve(__dirname, '..', '..');
+  const envFile = join(resolve(repo, process.env.KBAK_STACK_DIR ?? '.stack'), 'env');
   const fromFile: Record<string, string> = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+  if (existsSync(envFile)) {
+    for (const line of readFileSync(envFile, 'utf8').split('\n')) {
       const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
       if (m) fromFile[m[1]!] = m[2]!.replace(/^"|"$/g, '');
     }
