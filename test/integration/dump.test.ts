@@ -234,6 +234,12 @@ describe('transactions', () => {
     await send(['c1'], true);
     await send(['d1', 'd2'], false); // the log ends with an aborted batch and its marker
     await producer.disconnect();
+    // Markers are written after commit()/abort() return: wait until the last one is stable.
+    const admin = kafka.admin();
+    await admin.connect();
+    const deadline = Date.now() + 15000;
+    while ((await admin.fetchTopicOffsets(topic))[0]!.high !== '12' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await admin.disconnect();
     const backup = await dump(tempStore(), options({ topics: [topic] }));
     const got = await allRecords(backup, topic, 0);
     expect(got.map((r) => r.value!.toString())).toEqual(['a1', 'a2', 'c1']);

@@ -390,6 +390,9 @@ describe('kbak restore: group offsets across gaps', () => {
       else await tx.abort();
     }
     await producer.disconnect();
+    // Markers are written after commit()/abort() return: wait until the last one is stable.
+    const deadline = Date.now() + 15000;
+    while ((await admin.fetchTopicOffsets(topic))[0]!.high !== '30' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     // 0-4 committed, 5 marker, 6-10 aborted, 11 marker, 12-16, 17, 18-22 aborted, 23, 24-28, 29 marker.
     const source = (await readTopic(topic)).get(0)!;
     const restored = source.map((r) => r.offset);
