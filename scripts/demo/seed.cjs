@@ -33,15 +33,26 @@ async function main() {
   const admin = kafka.admin();
   await admin.connect();
   const topics = await admin.listTopics();
-  if (topics.includes(TOPIC)) {
+  let exists = topics.includes(TOPIC);
+  if (exists) {
     const offsets = await admin.fetchTopicOffsets(TOPIC);
     const total = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
-    if (total > 0) {
+    const subject = await fetch(`${process.env.KBAK_SCHEMA_REGISTRY_URL}/subjects/${TOPIC}-value/versions/latest`);
+    if (total > 0 && subject.ok) {
       console.log(`demo: topic ${TOPIC} already holds ${total} records, not seeding again`);
       await admin.disconnect();
       return;
     }
-  } else {
+    if (total > 0) {
+      // The local registry keeps schemas in memory: after a stack restart the records'
+      // schema IDs point nowhere, so the demo topic is seeded afresh.
+      console.log(`demo: ${TOPIC}-value is gone from the registry (restarted?), seeding ${TOPIC} again`);
+      await admin.deleteTopics({ topics: [TOPIC], timeout: 30000 });
+      while ((await admin.listTopics()).includes(TOPIC)) await new Promise((r) => setTimeout(r, 200));
+      exists = false;
+    }
+  }
+  if (!exists) {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '604800000' }] }] });
   }
   const registry = new SchemaRegistry({ host: process.env.KBAK_SCHEMA_REGISTRY_URL });
