@@ -204,12 +204,10 @@ start() {
 wait_ready() { wait_healthy kafka "$LOG" probe; }
 
 status() {
-  local pid state=down rc=1 v
+  local state rc=0 v
   v="$(running_version)"
   [[ -n "$v" ]] || v="$VERSION"
-  if pid="$(pid_of kafka)"; then
-    if probe; then state="up (pid $pid)"; rc=0; else state="starting (pid $pid)"; fi
-  fi
+  state="$(service_state kafka probe)" || rc=1
   status_line kafka "$v" "$STACK_HOST:$KAFKA_PORT (ctrl :$KAFKA_CONTROLLER_PORT)" "$state" "$LOG"
   return "$rc"
 }

@@ -209,15 +209,9 @@ wait_healthy() {
   shift 2
   deadline=$((SECONDS + STACK_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if "$@"; then
-      return 0
-    fi
-    if ! pid_of "$svc" >/dev/null; then
-      # The process died: no point waiting out the timeout.
-      stack_msg "$svc did not come up within ${STACK_TIMEOUT}s (log: $log)"
-      tail -n 30 "$log" >&2 || true
-      return 1
-    fi
+    "$@" && return 0
+    # The process died: no point waiting out the timeout.
+    pid_of "$svc" >/dev/null || break
     sleep 0.5
   done
   stack_msg "$svc did not come up within ${STACK_TIMEOUT}s (log: $log)"
@@ -235,4 +229,21 @@ log_since_start() {
 # status_line NAME VERSION ADDRESS STATE LOG: one aligned row of `stack:status`.
 status_line() {
   printf '%-9s %-15s %-40s %-19s %s\n' "$@"
+}
+
+# service_state SERVICE PROBE...: prints "up (pid N)", "starting (pid N)" or
+# "down" for `stack:status`; succeeds only when the service is up.
+service_state() {
+  local svc="$1" pid
+  shift
+  if ! pid="$(pid_of "$svc")"; then
+    echo down
+    return 1
+  fi
+  if "$@"; then
+    echo "up (pid $pid)"
+  else
+    echo "starting (pid $pid)"
+    return 1
+  fi
 }

@@ -126,10 +126,8 @@ start() {
 wait_ready() { wait_healthy registry "$LOG" probe; }
 
 status() {
-  local pid state=down rc=1
-  if pid="$(pid_of registry)"; then
-    if probe; then state="up (pid $pid)"; rc=0; else state="starting (pid $pid)"; fi
-  fi
+  local state rc=0
+  state="$(service_state registry probe)" || rc=1
   status_line registry "apicurio-$VERSION" "$CCOMPAT_URL" "$state" "$LOG"
   return "$rc"
 }

@@ -91,10 +91,8 @@ start() {
 wait_ready() { wait_healthy s3 "$LOG" probe; }
 
 status() {
-  local pid state=down rc=1
-  if pid="$(pid_of s3)"; then
-    if probe; then state="up (pid $pid)"; rc=0; else state="starting (pid $pid)"; fi
-  fi
+  local state rc=0
+  state="$(service_state s3 probe)" || rc=1
   status_line s3proxy "$VERSION" "$ENDPOINT (bucket $KBAK_S3_BUCKET)" "$state" "$LOG"
   return "$rc"
 }
