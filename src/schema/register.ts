@@ -65,8 +65,7 @@ export function selectSchemas(
 ): SchemaSelection {
   const byId = new Map(schemas.map((s) => [s.id, s]));
   const byRegistration = new Map<string, SchemaEntry>();
-  const regKey = (subject: string, version: number): string => `${subject}\u0000${version}`;
-  for (const s of schemas) for (const r of s.registrations) byRegistration.set(regKey(r.subject, r.version), s);
+  for (const s of schemas) for (const r of s.registrations) byRegistration.set(registrationKey(r.subject, r.version), s);
   const relevant = (subject: string): boolean => !subjectOfUnselectedTopic(subject, backupTopics, selected);
 
   const chosen = new Map<string, { schemaId: number; subject: string; version: number }>();
@@ -75,11 +74,11 @@ export function selectSchemas(
 
   const addReferences = (entry: SchemaEntry): void => {
     for (const ref of entry.references) {
-      const target = byRegistration.get(regKey(ref.subject, ref.version));
+      const target = byRegistration.get(registrationKey(ref.subject, ref.version));
       if (!target) {
         throw new NotFoundError(`schema ${entry.id} references ${ref.subject} version ${ref.version}, which the backup does not contain`, 'the backup is incomplete; dump again');
       }
-      const k = regKey(ref.subject, ref.version);
+      const k = registrationKey(ref.subject, ref.version);
       if (!chosen.has(k)) chosen.set(k, { schemaId: target.id, subject: ref.subject, version: ref.version });
       if (!needed.has(target.id)) {
         needed.set(target.id, target);
@@ -103,7 +102,7 @@ export function selectSchemas(
       continue;
     }
     needed.set(s.id, s);
-    for (const r of regs) chosen.set(regKey(r.subject, r.version), { schemaId: s.id, subject: r.subject, version: r.version });
+    for (const r of regs) chosen.set(registrationKey(r.subject, r.version), { schemaId: s.id, subject: r.subject, version: r.version });
     addReferences(s);
   }
 
@@ -125,7 +124,7 @@ export function selectSchemas(
     for (let i = 1; i < list.length; i++) deps.get(list[i]!.key)!.add(list[i - 1]!.key);
   }
   for (const n of nodes) {
-    for (const ref of byId.get(n.schemaId)!.references) deps.get(n.key)!.add(regKey(ref.subject, ref.version));
+    for (const ref of byId.get(n.schemaId)!.references) deps.get(n.key)!.add(registrationKey(ref.subject, ref.version));
   }
   const done = new Set<string>();
   const tasks: RegistrationTask[] = [];
