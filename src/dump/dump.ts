@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, Admin } from '../kafka/kafkajs';
 import { kafkaError } from '../kafka/client';
+import { partitionKey } from '../kafka/partition-key';
 import { KbakError, ServiceError, UsageError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
@@ -141,7 +142,7 @@ export class DumpRun {
         for (const r of plan.ranges.get(t.name)!) {
           const sink = new PartitionSink(store, prefix, t.name, r.partition, { segmentBytes: this.opts.segmentBytes, blockBytes: this.opts.blockBytes, level: this.opts.compressionLevel });
           sinks.push(sink);
-          sinkByKey.set(`${t.name}/${r.partition}`, sink);
+          sinkByKey.set(partitionKey(t.name, r.partition), sink);
           sinksByTopic.set(t.name, [...(sinksByTopic.get(t.name) ?? []), sink]);
           targets.push({ topic: t.name, partition: r.partition, start: r.start, end: r.end });
           prog.offsetsTotal += r.end - r.start;
@@ -168,13 +169,13 @@ export class DumpRun {
             if (!inWindow(record.timestamp, this.opts.window)) return;
             schemas.observe(record.key);
             schemas.observe(record.value);
-            const sink = sinkByKey.get(`${target.topic}/${target.partition}`)!;
+            const sink = sinkByKey.get(partitionKey(target.topic, target.partition))!;
             await sink.append(record);
             const prog = this.progressByTopic.get(target.topic)!;
             prog.records++;
           },
           onPosition: (target, next) => {
-            const k = `${target.topic}/${target.partition}`;
+            const k = partitionKey(target.topic, target.partition);
             const prev = positions.get(k) ?? target.start;
             const prog = this.progressByTopic.get(target.topic)!;
             prog.offsetsDone += next - prev;
@@ -182,7 +183,7 @@ export class DumpRun {
             positions.set(k, next);
           },
           onPartitionDone: async (target) => {
-            await sinkByKey.get(`${target.topic}/${target.partition}`)!.finish();
+            await sinkByKey.get(partitionKey(target.topic, target.partition))!.finish();
           },
         },
       );
@@ -203,7 +204,7 @@ export class DumpRun {
         replicationFactor: t.replicationFactor,
         configs: t.configs,
         partitions: plan.ranges.get(t.name)!.map((r) => {
-          const sink = sinkByKey.get(`${t.name}/${r.partition}`)!;
+          const sink = sinkByKey.get(partitionKey(t.name, r.partition))!;
           return {
             partition: r.partition,
             logStartOffset: r.logStartOffset.toString(),

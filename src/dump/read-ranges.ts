@@ -13,6 +13,7 @@
  */
 import type { Kafka, KafkaMessage, Consumer } from '../kafka/kafkajs';
 import type { WireHeader } from '../kafka/wire-patch';
+import { partitionKey } from '../kafka/partition-key';
 import { ServiceError } from '../errors';
 import { TimestampType, type BackupRecord } from '../segment/record';
 import type { Logger } from '../output/logger';
@@ -61,8 +62,7 @@ interface PartitionState {
 
 export async function readRanges(kafka: Kafka, targets: RangeTarget[], opts: ReadOptions, handlers: RangeHandlers): Promise<void> {
   const states = new Map<string, PartitionState>();
-  const keyOf = (t: string, p: number): string => `${t}\u0000${p}`;
-  for (const t of targets) states.set(keyOf(t.topic, t.partition), { target: t, next: t.start, done: false });
+  for (const t of targets) states.set(partitionKey(t.topic, t.partition), { target: t, next: t.start, done: false });
 
   let remaining = 0;
   let settle!: (err?: unknown) => void;
@@ -119,7 +119,7 @@ export async function readRanges(kafka: Kafka, targets: RangeTarget[], opts: Rea
     const { topic, partition, batchSize, lastOffset } = e.payload as { topic: string; partition: number; batchSize: number; lastOffset: string };
     // Only batches emptied by filtering need this path; others are handled in eachBatch.
     if (batchSize !== 0) return;
-    const st = states.get(keyOf(topic, partition));
+    const st = states.get(partitionKey(topic, partition));
     if (!st || st.done) return;
     reachedBatchEnd(st, BigInt(lastOffset)).catch(fail);
   });
@@ -145,7 +145,7 @@ export async function readRanges(kafka: Kafka, targets: RangeTarget[], opts: Rea
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: Math.max(1, opts.concurrency),
       eachBatch: async ({ batch, heartbeat }) => {
-        const st = states.get(keyOf(batch.topic, batch.partition));
+        const st = states.get(partitionKey(batch.topic, batch.partition));
         if (!st || st.done || failed) return;
         try {
           for (const m of batch.messages) {
@@ -172,7 +172,7 @@ export async function readRanges(kafka: Kafka, targets: RangeTarget[], opts: Rea
     try {
       const meta = await admin.fetchTopicMetadata({ topics });
       for (const t of meta.topics) {
-        const idle = t.partitions.map((p) => p.partitionId).filter((p) => !states.has(keyOf(t.name, p)));
+        const idle = t.partitions.map((p) => p.partitionId).filter((p) => !states.has(partitionKey(t.name, p)));
         if (idle.length > 0) consumer.pause([{ topic: t.name, partitions: idle }]);
       }
     } finally {
