@@ -3,6 +3,8 @@
  * the schemas under the lane subjects, creates (or replaces, or resumes) the lane topics,
  * writes every partition and commits the translated offsets of the lane groups.
  */
+import { partitionKey } from '../kafka/partition-key';
+import { runWorkers } from '../util/run-workers';
 import { randomBytes } from 'node:crypto';
 import type { Backup } from '../backup/catalog';
 import { readRanges } from '../dump/read-ranges';
@@ -11,7 +13,7 @@ import { kafkaError } from '../kafka/client';
 import type { Admin, Kafka, Producer } from '../kafka/kafkajs';
 import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
-import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult } from '../schema/register';
+import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult, type SchemaSelection } from '../schema/register';
 import type { RegistryClient } from '../schema/registry-client';
 import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlan, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
@@ -135,7 +137,7 @@ export class RestoreRun {
       }
       const ids: Record<string, number | null> = {};
       if (this.ctx.registry && plan.registrations.length > 0) {
-        const preview = await previewRegistrations(this.ctx.registry, { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds });
+        const preview = await previewRegistrations(this.ctx.registry, registrationInput(plan));
         for (const r of plan.registrations) {
           const lane = preview.get(registrationKey(r.subject, r.version));
           const key = String(r.schemaId);
@@ -165,7 +167,7 @@ export class RestoreRun {
       let registration: RegistrationResult | null = null;
       if (this.ctx.registry && plan.registrations.length > 0) {
         await this.ctx.registry.check();
-        registration = await registerSchemas(this.ctx.registry, { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds }, backup.manifest.subjects, logger);
+        registration = await registerSchemas(this.ctx.registry, registrationInput(plan), backup.manifest.subjects, logger);
       }
       const ids = registration ? new SchemaIdMap(registration.byId) : null;
 
@@ -189,28 +191,22 @@ export class RestoreRun {
         producers.push(p);
       }
       const results = new Map<PartitionJob, PartitionResult>();
-      let next = 0;
-      await Promise.all(
-        producers.map(async (producer) => {
-          while (next < jobs.length) {
-            const job = jobs[next++]!;
-            const prog = this.progressByTopic.get(job.laneTopic)!;
-            const result = await writePartition(job, {
-              backup,
-              producer,
-              window: plan.window,
-              maxRecordsPerPartition: plan.maxRecordsPerPartition,
-              rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader },
-              onProgress: (processed, written, bytes) => {
-                prog.processed += processed;
-                prog.records += written;
-                prog.bytes += bytes;
-              },
-            });
-            results.set(job, result);
-          }
-        }),
-      );
+      await runWorkers(jobs, producers.length, async (job, worker) => {
+        const prog = this.progressByTopic.get(job.laneTopic)!;
+        const result = await writePartition(job, {
+          backup,
+          producer: producers[worker]!,
+          window: plan.window,
+          maxRecordsPerPartition: plan.maxRecordsPerPartition,
+          rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader },
+          onProgress: (processed, written, bytes) => {
+            prog.processed += processed;
+            prog.records += written;
+            prog.bytes += bytes;
+          },
+        });
+        results.set(job, result);
+      });
 
       // Offsets are only right if kbak was the lane's only writer.
       for (const t of plan.topics) {
@@ -299,7 +295,7 @@ export class RestoreRun {
     const committed = new Map<string, CommittedOffset[]>();
     for (const g of plan.groups) {
       for (const o of g.offsets) {
-        const k = `${o.laneTopic}\u0000${o.partition}`;
+        const k = partitionKey(o.laneTopic, o.partition);
         const list = committed.get(k) ?? [];
         list.push({ group: g.lane, offset: o.sourceOffset });
         committed.set(k, list);
@@ -327,7 +323,7 @@ export class RestoreRun {
           partition: p.partition,
           starts,
           laneLast: null,
-          committed: committed.get(`${t.lane}\u0000${p.partition}`) ?? [],
+          committed: committed.get(partitionKey(t.lane, p.partition)) ?? [],
         };
         jobs.push(job);
         if (resuming) needLast.push({ job, high: o.high });
@@ -335,7 +331,7 @@ export class RestoreRun {
     }
     if (needLast.length > 0) {
       const last = await this.readLastRecords(needLast.map((n) => ({ topic: n.job.laneTopic, partition: n.job.partition, high: n.high })));
-      for (const n of needLast) n.job.laneLast = last.get(`${n.job.laneTopic}\u0000${n.job.partition}`) ?? null;
+      for (const n of needLast) n.job.laneLast = last.get(partitionKey(n.job.laneTopic, n.job.partition)) ?? null;
     }
     return jobs;
   }
@@ -351,7 +347,7 @@ export class RestoreRun {
         { groupId, concurrency: this.opts.concurrency, stallTimeoutMs: 60_000, logger: this.ctx.logger },
         {
           onRecord: async (target, record) => {
-            out.set(`${target.topic}\u0000${target.partition}`, record);
+            out.set(partitionKey(target.topic, target.partition), record);
           },
           onPartitionDone: async () => undefined,
         },
@@ -410,24 +406,23 @@ export class RestoreRun {
       for (const [topic, partitions] of byTopic) commits.push({ groupId: g.lane, topic, partitions });
     }
     // kafkajs commits through a short-lived group member (seconds each): run several at once.
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(GROUP_COMMIT_CONCURRENCY, commits.length) }, async () => {
-        while (next < commits.length) {
-          const c = commits[next++]!;
-          try {
-            await admin.setOffsets(c);
-          } catch (err) {
-            throw kafkaError(err, this.ctx.brokers, `seeding lane group ${c.groupId} on ${c.topic}`);
-          }
-        }
-      }),
-    );
+    await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, async (c) => {
+      try {
+        await admin.setOffsets(c);
+      } catch (err) {
+        throw kafkaError(err, this.ctx.brokers, `seeding lane group ${c.groupId} on ${c.topic}`);
+      }
+    });
     return out;
   }
 }
 
 const GROUP_COMMIT_CONCURRENCY = 8;
+
+/** What schema registration (and its dry-run preview) needs from the plan. */
+function registrationInput(plan: RestorePlan): SchemaSelection {
+  return { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds };
+}
 /** kafkajs's default consumer session timeout, plus a margin. */
 const STALE_MEMBER_WAIT_MS = 40_000;
 
