@@ -6,7 +6,7 @@ import { RegistryClient } from '../schema/registry-client';
 import { DumpRun, type DumpSummary } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../dump/window';
-import { startProgress, formatBytes } from '../output/progress';
+import { withProgress, startProgress, formatBytes } from '../output/progress';
 import { addConnectionOptions } from './connection-options';
 import { positiveInt, type CommandEnv } from './common';
 
@@ -84,13 +84,8 @@ export function dumpCommand(env: CommandEnv): Command {
           tty: env.isTTY,
           what: 'topic',
         });
-    try {
-      const { summary } = await run.run();
-      display?.stop();
-      env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
-    } finally {
-      display?.stop();
-    }
+    const { summary } = await withProgress(display, () => run.run());
+    env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
   });
   return cmd;
 }

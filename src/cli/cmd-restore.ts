@@ -4,7 +4,7 @@ import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../dump/window';
 import { UsageError } from '../errors';
 import { createKafka } from '../kafka/client';
-import { formatBytes, startProgress } from '../output/progress';
+import { formatBytes, startProgress, withProgress } from '../output/progress';
 import { RestoreRun, type RestoreSummary } from '../restore/restore';
 import { RegistryClient } from '../schema/registry-client';
 import { DEFAULT_DESTINATION, openStore } from '../store/open';
@@ -110,13 +110,8 @@ export function restoreCommand(env: CommandEnv): Command {
           tty: env.isTTY,
           what: 'topic',
         });
-    try {
-      const summary = await run.run();
-      display?.stop();
-      env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
-    } finally {
-      display?.stop();
-    }
+    const summary = await withProgress(display, () => run.run());
+    env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
   });
   return cmd;
 }

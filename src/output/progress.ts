@@ -77,3 +77,12 @@ export function startProgress(snapshot: () => ProgressRow[], opts: { logger: Log
   const timer = setInterval(log, opts.intervalMs ?? 5000);
   return { stop: () => clearInterval(timer) };
 }
+
+/** Runs the work with the display on, and always takes the display down before returning. */
+export async function withProgress<T>(display: ProgressDisplay | null, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    display?.stop();
+  }
+}
