@@ -16,7 +16,7 @@ import { framedSchemaId } from '../../src/schema/framing';
 import { silentLogger } from '../../src/output/logger';
 import { IntegrityError } from '../../src/errors';
 import type { BackupRecord } from '../../src/segment/record';
-import { stackEnv, testKafka, uniqueName } from '../support/stack';
+import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 import { createTopic, produce, TRACE_HEADERS, type TestRecord } from '../support/produce';
 import type { Kafka } from '../../src/kafka/kafkajs';
 
@@ -234,11 +234,9 @@ describe('transactions', () => {
     await send(['c1'], true);
     await send(['d1', 'd2'], false); // the log ends with an aborted batch and its marker
     await producer.disconnect();
-    // Markers are written after commit()/abort() return: wait until the last one is stable.
     const admin = kafka.admin();
     await admin.connect();
-    const deadline = Date.now() + 15000;
-    while ((await admin.fetchTopicOffsets(topic))[0]!.high !== '12' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitForLastStable(admin, topic, 0, '12');
     await admin.disconnect();
     const backup = await dump(tempStore(), options({ topics: [topic] }));
     const got = await allRecords(backup, topic, 0);

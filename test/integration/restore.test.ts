@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/output/logger';
 import { RestoreRun, type RestoreOptions, type RestoreSummary } from '../../src/restore/restore';
 import { RegistryClient } from '../../src/schema/registry-client';
 import { openStore } from '../../src/store/open';
-import { stackEnv, testKafka, uniqueName } from '../support/stack';
+import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..');
 const logger = silentLogger();
@@ -390,9 +390,7 @@ describe('kbak restore: group offsets across gaps', () => {
       else await tx.abort();
     }
     await producer.disconnect();
-    // Markers are written after commit()/abort() return: wait until the last one is stable.
-    const deadline = Date.now() + 15000;
-    while ((await admin.fetchTopicOffsets(topic))[0]!.high !== '30' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitForLastStable(admin, topic, 0, '30');
     // 0-4 committed, 5 marker, 6-10 aborted, 11 marker, 12-16, 17, 18-22 aborted, 23, 24-28, 29 marker.
     const source = (await readTopic(topic)).get(0)!;
     const restored = source.map((r) => r.offset);

@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { ConfigResourceTypes } from '../../src/kafka/kafkajs';
 import { orderedHeaders } from '../../src/kafka/wire-patch';
-import { stackEnv, testKafka, uniqueName } from '../support/stack';
+import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 
 const kafka = testKafka();
 
@@ -82,16 +82,8 @@ describe('Kafka APIs kbak uses, through kafkajs', () => {
     await tx.send({ topic, messages: [{ partition: 1, key: 'a', value: 'committed' }] });
     await tx.commit();
     await producer.disconnect();
-    // The coordinator writes the commit marker after commit() returns; until then the last
-    // stable offset (what read_committed ListOffsets answers) stays before the transaction.
-    let high: string | undefined;
-    const deadline = Date.now() + 15000;
-    do {
-      high = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === 1)?.high;
-      if (high !== '2') await new Promise((r) => setTimeout(r, 100));
-    } while (high !== '2' && Date.now() < deadline);
     // The commit marker takes an offset of its own.
-    expect(high).toBe('2');
+    expect(await waitForLastStable(admin, topic, 1, '2')).toBe('2');
   });
 
   it('DeleteTopics', async () => {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from '../../src/kafka/kafkajs';
+import { Kafka, logLevel, type Admin } from '../../src/kafka/kafkajs';
 
 export interface StackEnv {
   brokers: string[];
@@ -49,4 +49,17 @@ export function uniqueName(prefix: string): string {
 
 export function testKafka(clientId = 'kbak-test'): Kafka {
   return new Kafka({ clientId, brokers: stackEnv().brokers, logLevel: logLevel.NOTHING, retry: { retries: 8 } });
+}
+
+/**
+ * Transaction markers are written after commit()/abort() return, so the last stable offset
+ * (what read_committed ListOffsets answers) lags for a moment. Returns the last value seen.
+ */
+export async function waitForLastStable(admin: Admin, topic: string, partition: number, expected: string, timeoutMs = 15_000): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const high = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)?.high;
+    if (high === expected || Date.now() > deadline) return high;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
