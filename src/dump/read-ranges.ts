@@ -131,7 +131,7 @@ export async function readRanges(kafka: Kafka, targets: RangeTarget[], opts: Rea
   const stallTimer = setInterval(() => {
     if (Date.now() - lastProgress > opts.stallTimeoutMs) {
       const stuck = [...states.values()].filter((s) => !s.done).map((s) => `${s.target.topic}/${s.target.partition}@${s.next}<${s.target.end}`);
-      fail(new ServiceError('kafka', `no progress for ${Math.round(opts.stallTimeoutMs / 1000)}s on ${stuck.slice(0, 5).join(', ')}`, 'the data may have been deleted by retention during the dump; retry, or raise --stall-timeout'));
+      fail(new ServiceError('kafka', `no progress for ${Math.round(opts.stallTimeoutMs / 1000)}s on ${stuck.slice(0, 5).join(', ')}`, 'the data may have been deleted by retention during the dump; retry, or raise the stall timeout', { options: ['stallTimeoutMs'] }));
     }
   }, 1000);
 

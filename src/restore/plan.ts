@@ -127,7 +127,7 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, targetBrokers: 
   // assertNoCollisions covers the selection; a lane topic must not be ANY backed-up topic either.
   for (const [source, lane] of topicMap) {
     if (backupSet.has(lane)) {
-      throw new SafetyError(`lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change --topic-template or the lane name`);
+      throw new SafetyError(`lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change topicTemplate or the lane name`, undefined, { options: ['topicTemplate'] });
     }
   }
 

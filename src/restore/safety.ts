@@ -38,7 +38,8 @@ export function decideAction(topic: TopicPlan, state: LaneTopicState, mode: Rest
   if (state.partitionCount !== topic.partitionCount) {
     throw new SafetyError(
       `lane topic "${topic.lane}" exists with ${state.partitionCount} partitions but "${topic.source}" has ${topic.partitionCount}`,
-      'pass --replace to delete and recreate the lane topics, or use another lane',
+      'delete and recreate the lane topics, or use another lane',
+      { options: ['mode=replace'] },
     );
   }
   const hasData = state.offsets.some((o) => o.high > o.low);
@@ -46,7 +47,8 @@ export function decideAction(topic: TopicPlan, state: LaneTopicState, mode: Rest
   if (mode === 'resume') return 'resume';
   throw new SafetyError(
     `lane topic "${topic.lane}" already exists with data (${recordsIn(state)} records)`,
-    'pass --resume to continue an interrupted restore or --replace to delete and recreate the lane topics',
+    'resume an interrupted restore, or delete and recreate the lane topics',
+    { options: ['mode=resume', 'mode=replace'] },
   );
 }
 
@@ -87,7 +89,7 @@ export async function deleteLaneTopics(admin: Admin, topics: string[], timeoutMs
   for (;;) {
     const listed = new Set(await admin.listTopics());
     if (!topics.some((t) => listed.has(t))) return;
-    if (Date.now() > deadline) throw new SafetyError(`lane topics ${topics.filter((t) => listed.has(t)).join(', ')} were not deleted within ${timeoutMs / 1000}s`, 'retry the restore with --replace');
+    if (Date.now() > deadline) throw new SafetyError(`lane topics ${topics.filter((t) => listed.has(t)).join(', ')} were not deleted within ${timeoutMs / 1000}s`, 'retry the restore replacing the lane topics', { options: ['mode=replace'] });
     await sleep(250);
   }
 }

@@ -163,7 +163,8 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   const refuse = (detail: string): SafetyError =>
     new SafetyError(
       `cannot resume ${job.laneTopic}/${job.partition}: ${detail}`,
-      'something else wrote into the lane topic, or the backup, filters or --lane-header differ from the interrupted restore; use --replace',
+      'something else wrote into the lane topic, or the backup, filters or lane header differ from the interrupted restore; replace the lane topics instead',
+      { options: ['mode=replace'] },
     );
 
   let inWin = 0;
