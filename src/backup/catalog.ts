@@ -3,6 +3,7 @@
  * `latest`, and stream a partition's records in offset order with every segment's
  * checksum verified. Used by restore, verify and the tests.
  */
+import { byteOrder } from '../model/byte-order';
 import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
 import { readSegment } from '../segment/reader';
@@ -10,10 +11,6 @@ import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { decodeManifest, type Manifest, type PartitionEntry } from './manifest';
 
-/** Locale-independent order, so every machine lists backups alike. */
-export function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export interface BackupRef {
   cluster: string;

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, Admin } from '../kafka/kafkajs';
 import { isKafkaClientError, kafkaError } from '../kafka/client';
-import { partitionKey } from '../kafka/partition-key';
+import { partitionKey } from '../model/partition-key';
 import { classifyError, InternalError, InvalidOptionError, ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
@@ -18,10 +18,10 @@ import type { RegistryClient } from '../schema/registry-client';
 import { planRange, type PartitionRange } from './cut';
 import { collectGroupOffsets } from './group-offsets';
 import { PartitionSink } from './partition-sink';
-import { readRanges, type RangeTarget } from './read-ranges';
+import { readRanges, type RangeTarget } from '../kafka/read-ranges';
 import { selectPartitions, selectTopics, type Selection } from './select';
 import { describeTopics } from './topic-metadata';
-import { inWindow, type TimeWindow } from './window';
+import { inWindow, type TimeWindow } from '../model/window';
 import { TOOL_VERSION } from '../version';
 
 export const DUMP_GROUP_PREFIX = 'kbak-dump-';
@@ -312,7 +312,7 @@ export class DumpRun {
             {
               partition: p,
               low: BigInt(o.low),
-              lastStable: BigInt(o.high),
+              high: BigInt(o.high),
               sinceOffset: s ? BigInt(s.offset) : null,
               untilOffset: u ? BigInt(u.offset) : null,
             },

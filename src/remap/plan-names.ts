@@ -1,3 +1,4 @@
+import { subjectTopics, topicSubject } from '../model/subject-name';
 import { SafetyError, UsageError } from '../errors';
 import { validateLaneName } from './lane';
 import {
@@ -81,10 +82,9 @@ export class LaneNaming {
     if (sourceSubject.length === 0) {
       throw new UsageError(`source subject is empty: schema registry subjects need at least one character`);
     }
-    for (const suffix of ['-key', '-value']) {
-      if (!sourceSubject.endsWith(suffix)) continue;
-      const laneTopic = topicMap.get(sourceSubject.slice(0, -suffix.length));
-      if (laneTopic !== undefined) return laneTopic + suffix;
+    for (const { topic, part } of subjectTopics(sourceSubject)) {
+      const laneTopic = topicMap.get(topic);
+      if (laneTopic !== undefined) return topicSubject(laneTopic, part);
     }
     return this.renderSubject({ lane: this.lane, name: sourceSubject });
   }

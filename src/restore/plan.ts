@@ -5,7 +5,7 @@
  * it and stops, a real restore executes it.
  */
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
-import { inWindow, type TimeWindow } from '../dump/window';
+import { inWindow, type TimeWindow } from '../model/window';
 import { NotFoundError, SafetyError } from '../errors';
 import { LaneNaming } from '../remap/plan-names';
 import { selectSchemas, type RegistrationTask } from '../schema/register';

@@ -3,11 +3,11 @@
  * the schemas under the lane subjects, creates (or replaces, or resumes) the lane topics,
  * writes every partition and commits the translated offsets of the lane groups.
  */
-import { partitionKey } from '../kafka/partition-key';
+import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
 import { randomBytes } from 'node:crypto';
 import type { Backup } from '../backup/catalog';
-import { readRanges } from '../dump/read-ranges';
+import { readRanges } from '../kafka/read-ranges';
 import { classifyError, InvalidOptionError, ServiceError, UsageError } from '../errors';
 import { isKafkaClientError, kafkaError } from '../kafka/client';
 import type { Admin, Kafka, Producer } from '../kafka/kafkajs';

@@ -12,23 +12,18 @@
  */
 import type { Admin } from '../kafka/kafkajs';
 import { SafetyError } from '../errors';
+import { offsetSpan, type PartitionOffsets } from '../model/offsets';
 import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
 
-export interface PartitionOffsets {
-  partition: number;
-  /** Log start offset. */
-  low: bigint;
-  /** End offset (no transactions are used in lanes, so the last stable offset is the end). */
-  high: bigint;
-}
+// Lanes are written without transactions, so their last stable offset is their end offset.
+export type { PartitionOffsets };
 
 export type LaneTopicState = { exists: false } | { exists: true; partitionCount: number; offsets: PartitionOffsets[] };
 
 export type LaneAction = 'create' | 'reuse' | 'resume' | 'replace';
 
 export function recordsIn(state: LaneTopicState): bigint {
-  if (!state.exists) return 0n;
-  return state.offsets.reduce((n, o) => n + (o.high - o.low), 0n);
+  return state.exists ? offsetSpan(state.offsets) : 0n;
 }
 
 /** Pure: throws a one-line SafetyError when the restore must not touch a lane topic. */

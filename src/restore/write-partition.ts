@@ -8,8 +8,8 @@
  * are already there, whether or not their batch was acknowledged before a crash.
  */
 import type { Backup } from '../backup/catalog';
-import type { TimeWindow } from '../dump/window';
-import { inWindow } from '../dump/window';
+import type { TimeWindow } from '../model/window';
+import { inWindow } from '../model/window';
 import { SafetyError } from '../errors';
 import type { Producer, Message } from '../kafka/kafkajs';
 import { orderedHeaders, type WireHeader } from '../kafka/wire-patch';

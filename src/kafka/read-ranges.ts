@@ -11,9 +11,9 @@
  * and aborted records (END_BATCH_PROCESS for batches that are empty after filtering), so a
  * partition is complete once a batch reaches end-1.
  */
-import type { Kafka, KafkaMessage, Consumer } from '../kafka/kafkajs';
-import type { WireHeader } from '../kafka/wire-patch';
-import { partitionKey } from '../kafka/partition-key';
+import type { Kafka, KafkaMessage, Consumer } from './kafkajs';
+import type { WireHeader } from './wire-patch';
+import { partitionKey } from '../model/partition-key';
 import { ServiceError } from '../errors';
 import { TimestampType, type BackupRecord } from '../segment/record';
 import type { Logger } from '../output/logger';
