@@ -1,10 +1,12 @@
 /**
  * The only door to kafkajs: kbak's private, wire-patched copy (private-kafkajs.ts,
- * wire-patch.ts). Values come from that copy; types from the package's declarations.
+ * wire-patch.ts), which decodes every codec a producer may have used (codecs.ts). Values
+ * come from that copy; types from the package's declarations.
  */
 import type * as KafkaJS from 'kafkajs';
 import { loadPrivateKafkajs } from './private-kafkajs';
 import { wirePatch } from './wire-patch';
+import { asKafkajsCodec, codecs } from './codecs';
 
 const copy = loadPrivateKafkajs(wirePatch());
 
@@ -23,4 +25,9 @@ export type ConfigResourceTypes = KafkaJS.ConfigResourceTypes;
 export const CompressionTypes = kafkajs.CompressionTypes;
 export type CompressionTypes = KafkaJS.CompressionTypes;
 export const CompressionCodecs = kafkajs.CompressionCodecs;
+
+CompressionCodecs[CompressionTypes.GZIP] = asKafkajsCodec(codecs.gzip);
+CompressionCodecs[CompressionTypes.Snappy] = asKafkajsCodec(codecs.snappy);
+CompressionCodecs[CompressionTypes.LZ4] = asKafkajsCodec(codecs.lz4);
+CompressionCodecs[CompressionTypes.ZSTD] = asKafkajsCodec(codecs.zstd);
 export type * from 'kafkajs';
