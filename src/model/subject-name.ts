@@ -20,7 +20,7 @@ export function subjectTopics(subject: string): Array<{ topic: string; part: Rec
   const out: Array<{ topic: string; part: RecordPart }> = [];
   for (const part of RECORD_PARTS) {
     const suffix = `-${part}`;
-    if (subject.endsWith(suffix) && subject.length > suffix.length) out.push({ topic: subject.slice(0, -suffix.length), part });
+    if (subject.endsWith(suffix)) out.push({ topic: subject.slice(0, -suffix.length), part });
   }
   return out;
 }
