@@ -55,6 +55,8 @@ export interface RestoreSummary {
   idsRewritten: number;
   idMap: Record<string, number>;
   groupsSeeded: number;
+  /** Wall time of the group-offset step alone (the bench reports it: seeding N groups). */
+  groupsDurationMs: number;
   groups: Array<{ source: string; lane: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; laneOffset: string }> }>;
   warnings: string[];
 }
@@ -191,7 +193,9 @@ export class RestoreRun {
         }
       }
 
+      const groupsStart = Date.now();
       const groups = await this.seedGroups(plan, jobs, results);
+      const groupsDurationMs = Date.now() - groupsStart;
 
       const all = [...results.values()];
       const records = all.reduce((n, r) => n + r.written, 0);
@@ -216,6 +220,7 @@ export class RestoreRun {
         idsRewritten: all.reduce((n, r) => n + r.idsRewritten, 0),
         idMap: ids?.toJSON() ?? {},
         groupsSeeded: groups.filter((g) => g.offsets.length > 0).length,
+        groupsDurationMs,
         groups,
         warnings: plan.warnings,
       };
