@@ -55,6 +55,12 @@ export class SafetyError extends KbakError {
   readonly code = 'SAFETY';
 }
 
+/** A command did part of its work; what is left is reported (e.g. groups with active members). Exit code 3. */
+export class PartialError extends KbakError {
+  readonly code = 'PARTIAL';
+  override readonly exitCode = 3;
+}
+
 export function describeCause(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

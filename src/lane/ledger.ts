@@ -95,8 +95,8 @@ export function decodeLedgerEntry(key: Buffer | null, value: Buffer): LedgerEntr
 
 export interface LedgerRead {
   entries: Map<string, LedgerEntry>;
-  /** One line per record that could not be used (never trusted, never acted on). */
-  invalid: string[];
+  /** Records that could not be used (never trusted, never acted on): key and one-line reason. */
+  invalid: Array<{ key: string; reason: string }>;
 }
 
 /**
@@ -121,7 +121,7 @@ export function foldLedger(records: Iterable<{ key: Buffer | null; value: Buffer
       invalidByKey.set(k, (err as Error).message);
     }
   }
-  return { entries, invalid: [...invalidByKey.values()] };
+  return { entries, invalid: [...invalidByKey].map(([key, reason]) => ({ key, reason })) };
 }
 
 /** The time left before a lane expires (negative: expired), null without a TTL. */

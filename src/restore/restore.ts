@@ -8,7 +8,7 @@ import { runWorkers } from '../util/run-workers';
 import { randomBytes } from 'node:crypto';
 import type { Backup } from '../backup/catalog';
 import { readRanges } from '../dump/read-ranges';
-import { KbakError, ServiceError, UsageError } from '../errors';
+import { KbakError, SafetyError, ServiceError, UsageError } from '../errors';
 import { kafkaError } from '../kafka/client';
 import type { Admin, Kafka, Producer } from '../kafka/kafkajs';
 import type { Logger } from '../output/logger';
@@ -19,6 +19,12 @@ import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlan, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
 import { decideActions, deleteLaneTopics, inspectLaneTopics, laneOffsets, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
 import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
+import { ensureLedgerTopic, existingGroups, fetchTopicIds, readLedger, targetMinInsyncReplicas, waitForLeaders, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
+import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from '../lane/ledger';
+import { restoreIntent, withState, withSubjectVersions, withTopicIds } from '../lane/intent';
+import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectOwnership, topicOwnership, type Ownership } from '../lane/ownership';
+import { validateBaggageKey } from '../lane/baggage';
+import { TOOL_VERSION } from '../version';
 
 export const RESTORE_GROUP_PREFIX = 'kbak-restore-';
 
@@ -26,6 +32,22 @@ export interface RestoreOptions extends PlanOptions {
   mode: RestoreMode;
   laneHeader: string | null;
   concurrency: number;
+  /** --lane-baggage KEY: set KEY=<lane> in each record's W3C baggage header. */
+  laneBaggage?: string | null;
+  /** --ttl: the lane expires this long after the restore (kbak lane gc deletes it). */
+  ttlMs?: number | null;
+  /** The lane ledger topic on the target (default __kbak_lanes). */
+  ledgerTopic?: string;
+}
+
+/** What the target holds of a lane before a restore touches it. */
+interface Prepared {
+  plan: RestorePlan;
+  states: Map<string, LaneTopicState>;
+  actions: Map<string, LaneAction>;
+  entry: LedgerEntry | null;
+  /** Topic IDs of the lane topics that exist. */
+  ids: Map<string, string>;
 }
 
 export interface RestoreContext {
@@ -64,6 +86,14 @@ export interface RestoreSummary {
   idMap: Record<string, number>;
   groupsSeeded: number;
   groups: Array<{ source: string; lane: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; laneOffset: string }> }>;
+  /** The lane's names, for a sandbox controller (--json). */
+  laneTopics: string[];
+  laneSubjects: string[];
+  laneGroups: string[];
+  /** Records whose baggage header --lane-baggage left alone (not valid W3C baggage or over its limits). */
+  baggageLeftAlone: number;
+  ledgerTopic: string;
+  expiresAt: string | null;
   warnings: string[];
 }
 
@@ -87,7 +117,13 @@ export class RestoreRun {
       throw new UsageError(`--replication-factor ${opts.replicationFactor} must be a positive integer`);
     }
     if (opts.laneHeader !== null && opts.laneHeader.length === 0) throw new UsageError('--lane-header needs a header name');
+    if (opts.laneBaggage) validateBaggageKey(opts.laneBaggage);
+    this.scope = new LaneScope(opts.lane, laneTemplates(opts));
+    this.ledgerTopic = opts.ledgerTopic ?? DEFAULT_LEDGER_TOPIC;
   }
+
+  private readonly scope: LaneScope;
+  private readonly ledgerTopic: string;
 
   progress(): LaneTopicProgress[] {
     return [...this.progressByTopic.values()].map((p) => ({ ...p }));
@@ -104,14 +140,14 @@ export class RestoreRun {
   }
 
   /** Plan + the checks a real run would make, with read-only calls only. */
-  private async prepare(admin: Admin): Promise<{ plan: RestorePlan; states: Map<string, LaneTopicState>; actions: Map<string, LaneAction> }> {
+  private async prepare(admin: Admin): Promise<Prepared> {
     let brokers: number;
     try {
-      brokers = (await admin.describeCluster()).brokers.length;
+      brokers = (await withRetry('describing the cluster', () => admin.describeCluster())).brokers.length;
     } catch (err) {
       throw kafkaError(err, this.ctx.brokers, 'describing the cluster');
     }
-    const plan = buildPlan(this.ctx.backup.manifest, this.opts, brokers);
+    const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(admin) });
     if (plan.registrations.length > 0 && !this.ctx.registry) {
       throw new UsageError(
         `the restored records use ${plan.schemas.length} schemas but no schema registry is configured`,
@@ -122,8 +158,40 @@ export class RestoreRun {
       admin,
       plan.topics.map((t) => t.lane),
     );
+    const { entry, ids } = await this.checkOwnership(admin, plan, states);
     const actions = decideActions(plan, states, this.opts.mode);
-    return { plan, states, actions };
+    return { plan, states, actions, entry, ids };
+  }
+
+  /**
+   * Refuses (before anything is written) to touch any lane topic, subject or group that
+   * exists and that this lane does not own: see lane/ownership.ts.
+   */
+  private async checkOwnership(admin: Admin, plan: RestorePlan, states: Map<string, LaneTopicState>): Promise<{ entry: LedgerEntry | null; ids: Map<string, string> }> {
+    const ledger = await readLedger(this.ctx.kafka, admin, this.ledgerTopic, this.ctx.logger);
+    const bad = ledger.invalid.find((i) => i.key === plan.lane);
+    if (bad) throw new SafetyError(`${bad.reason} (in ${this.ledgerTopic})`, `inspect it with kbak lane describe ${plan.lane}; remove the lane's objects by hand if the record was tampered with`);
+    const entry = ledger.entries.get(plan.lane) ?? null;
+    if (entry) assertSameTemplates(entry, this.scope);
+    const refuse = (o: Ownership): void => {
+      if (!o.owned) throw new SafetyError(o.reason, 'kbak only writes to, replaces or deletes what this lane created: remove or rename it yourself, or use another lane name');
+    };
+    const present = plan.topics.filter((t) => states.get(t.lane)?.exists).map((t) => t.lane);
+    const meta = await fetchTopicIds(this.ctx.kafka, present);
+    const ids = new Map<string, string>();
+    for (const name of present) {
+      const st = states.get(name)!;
+      const id = meta.get(name)?.id ?? null;
+      if (id !== null) ids.set(name, id);
+      refuse(topicOwnership(entry, this.scope, name, { id, empty: recordsIn(st) === 0n }));
+    }
+    if (this.ctx.registry && plan.subjects.length > 0) {
+      for (const s of plan.subjects) {
+        if ((await this.ctx.registry.subjectVersions(s.lane)).length > 0) refuse(subjectOwnership(entry, this.scope, s.lane));
+      }
+    }
+    for (const g of await existingGroups(admin, plan.groups.map((x) => x.lane))) refuse(groupOwnership(entry, this.scope, g));
+    return { entry, ids };
   }
 
   async dryRun(): Promise<DryRunResult> {
@@ -158,9 +226,32 @@ export class RestoreRun {
     const t0 = Date.now();
     const admin = await this.connect();
     const producers: Producer[] = [];
+    const others: Producer[] = [];
     try {
-      const { plan, actions } = await this.prepare(admin);
+      const { plan, actions, entry, ids: existingIds } = await this.prepare(admin);
       for (const w of plan.warnings) logger.warn(w);
+
+      // The ledger names every object before it is created (see lane/intent.ts).
+      await ensureLedgerTopic(admin, this.ledgerTopic);
+      const ledgerProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      others.push(ledgerProducer);
+      await ledgerProducer.connect();
+      let ledger = restoreIntent(entry, {
+        lane: plan.lane,
+        templates: this.scope.templates,
+        seededFrom: { cluster: backup.ref.cluster, backupId: backup.ref.backupId },
+        now: new Date(),
+        kbakVersion: TOOL_VERSION,
+        ttlMs: this.opts.ttlMs ?? null,
+        topics: plan.topics.map((t) => ({ name: t.lane, source: t.source, existingId: existingIds.get(t.lane) ?? null, willCreate: actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace' })),
+        subjects: plan.subjects.map((s) => ({ name: s.lane, source: s.source })),
+        groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
+      });
+      const record = async (next: LedgerEntry): Promise<void> => {
+        await withRetry('writing the lane ledger', () => writeLedgerEntry(ledgerProducer, this.ledgerTopic, next));
+        ledger = next;
+      };
+      await record(ledger);
       logger.info({ lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) }, 'restore started');
 
       // Schemas first: a failure here leaves Kafka untouched.
@@ -168,10 +259,19 @@ export class RestoreRun {
       if (this.ctx.registry && plan.registrations.length > 0) {
         await this.ctx.registry.check();
         registration = await registerSchemas(this.ctx.registry, registrationInput(plan), backup.manifest.subjects, logger);
+        const versions = new Map<string, number[]>();
+        for (const r of registration.byRegistration.values()) versions.set(r.laneSubject, [...(versions.get(r.laneSubject) ?? []), r.laneVersion]);
+        await record(withSubjectVersions(ledger, versions, new Date()));
       }
       const ids = registration ? new SchemaIdMap(registration.byId) : null;
 
-      await this.prepareTopics(admin, plan, actions);
+      const created = await this.prepareTopics(admin, plan, actions);
+      if (created.length > 0) {
+        const meta = await fetchTopicIds(kafka, created);
+        const missing = created.filter((t) => !meta.has(t));
+        if (missing.length > 0) throw new ServiceError('kafka', `lane topics ${missing.join(', ')} vanished right after creation`, 'rerun the restore');
+        await record(withTopicIds(ledger, new Map(created.map((t) => [t, meta.get(t)!.id])), new Date()));
+      }
 
       // Where each lane partition stands now.
       const offsets = new Map<string, PartitionOffsets[]>();
@@ -198,7 +298,7 @@ export class RestoreRun {
           producer: producers[worker]!,
           window: plan.window,
           maxRecordsPerPartition: plan.maxRecordsPerPartition,
-          rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader },
+          rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null },
           onProgress: (processed, written, bytes) => {
             prog.processed += processed;
             prog.records += written;
@@ -221,6 +321,7 @@ export class RestoreRun {
       }
 
       const groups = await this.seedGroups(admin, plan, jobs, results);
+      await record(withState(ledger, 'ready', new Date()));
 
       const all = [...results.values()];
       const records = all.reduce((n, r) => n + r.written, 0);
@@ -246,28 +347,35 @@ export class RestoreRun {
         idMap: ids?.toJSON() ?? {},
         groupsSeeded: groups.filter((g) => g.offsets.length > 0).length,
         groups,
+        laneTopics: plan.topics.map((t) => t.lane),
+        laneSubjects: plan.subjects.map((s) => s.lane),
+        laneGroups: plan.groups.map((g) => g.lane),
+        baggageLeftAlone: all.reduce((n, r) => n + r.baggageLeftAlone, 0),
+        ledgerTopic: this.ledgerTopic,
+        expiresAt: ledger.expiresAt,
         warnings: plan.warnings,
       };
     } catch (err) {
       if (err instanceof KbakError) throw err;
       throw kafkaError(err, this.ctx.brokers, 'restoring');
     } finally {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      await Promise.all([...producers, ...others].map((p) => p.disconnect().catch(() => undefined)));
       await admin.disconnect().catch(() => undefined);
     }
   }
 
-  private async prepareTopics(admin: Admin, plan: RestorePlan, actions: Map<string, LaneAction>): Promise<void> {
+  /** Deletes (--replace) and creates the lane topics; returns the names of the created ones. */
+  private async prepareTopics(admin: Admin, plan: RestorePlan, actions: Map<string, LaneAction>): Promise<string[]> {
     const toReplace = plan.topics.filter((t) => actions.get(t.lane) === 'replace').map((t) => t.lane);
     if (toReplace.length > 0) {
       this.ctx.logger.info({ topics: toReplace }, 'deleting lane topics (--replace)');
       await deleteLaneTopics(admin, toReplace);
     }
     const toCreate = plan.topics.filter((t) => actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace');
-    if (toCreate.length === 0) return;
+    if (toCreate.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.createTopics({ waitForLeaders: true, topics: toCreate.map(topicConfig) });
+        await withRetry('creating lane topics', () => admin.createTopics({ waitForLeaders: true, topics: toCreate.map(topicConfig) }), { logger: this.ctx.logger });
         break;
       } catch (err) {
         // Right after a deletion the controller may still report the name as taken.
@@ -281,14 +389,11 @@ export class RestoreRun {
         throw kafkaError(err, this.ctx.brokers, `creating lane topics ${toCreate.map((t) => t.lane).join(', ')}`);
       }
     }
-    // Metadata may lag creation on other brokers; wait until every partition has a leader.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const meta = await admin.fetchTopicMetadata({ topics: toCreate.map((t) => t.lane) });
-      if (meta.topics.every((t) => t.partitions.length === toCreate.find((x) => x.lane === t.name)!.partitionCount && t.partitions.every((p) => p.leader >= 0))) return;
-      if (Date.now() > deadline) throw new ServiceError('kafka', `lane topics ${toCreate.map((t) => t.lane).join(', ')} have no leaders 30s after creation`);
-      await sleep(200);
-    }
+    await waitForLeaders(
+      admin,
+      toCreate.map((t) => ({ name: t.lane, partitions: t.partitionCount })),
+    );
+    return toCreate.map((t) => t.lane);
   }
 
   private async buildJobs(plan: RestorePlan, actions: Map<string, LaneAction>, offsets: Map<string, PartitionOffsets[]>): Promise<PartitionJob[]> {

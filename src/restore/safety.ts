@@ -12,6 +12,7 @@
  */
 import type { Admin } from '../kafka/kafkajs';
 import { SafetyError } from '../errors';
+import { isRetriable, withRetry } from '../kafka/lane-ops';
 import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
 
 export interface PartitionOffsets {
@@ -57,7 +58,7 @@ export function decideActions(plan: RestorePlan, states: ReadonlyMap<string, Lan
 }
 
 export async function laneOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await withRetry(`reading the offsets of ${topic}`, () => admin.fetchTopicOffsets(topic));
   return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
 }
 
@@ -82,7 +83,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export async function deleteLaneTopics(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
   if (topics.length === 0) return;
-  await admin.deleteTopics({ topics, timeout: timeoutMs });
+  try {
+    await admin.deleteTopics({ topics, timeout: timeoutMs });
+  } catch (err) {
+    // Already gone (a rerun, or someone else deleted it): the wait below confirms.
+    const type = (err as { type?: string }).type;
+    if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && !isRetriable(err)) throw err;
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const listed = new Set(await admin.listTopics());

@@ -71,7 +71,7 @@ it('writes, reads back and tombstones ledger entries', async () => {
   const read = await readLedger(kafka, admin, ledger, silentLogger());
   expect([...read.entries.keys()]).toEqual(['la']);
   expect(read.entries.get('la')!.state).toBe('ready');
-  expect(read.invalid).toEqual([expect.stringContaining('ledger record "forged" is invalid')]);
+  expect(read.invalid).toEqual([{ key: 'forged', reason: expect.stringContaining('ledger record "forged" is invalid') }]);
   expect((await readLedger(kafka, admin, uniqueName('nope'), silentLogger())).entries.size).toBe(0);
   await admin.deleteTopics({ topics: [ledger] });
 });

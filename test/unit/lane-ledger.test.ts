@@ -1,4 +1,6 @@
 import { decodeLedgerEntry, encodeLedgerEntry, foldLedger, MAX_LEDGER_RECORD_BYTES, ttlLeftMs, type LedgerEntry } from '../../src/lane/ledger';
+import { restoreIntent, withRemaining, withState, withSubjectVersions, withTopicIds } from '../../src/lane/intent';
+import { expiredLanes, planLaneDelete } from '../../src/lane/delete-plan';
 import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectOwnership, topicOwnership } from '../../src/lane/ownership';
 
 const ID_A = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -60,7 +62,7 @@ describe('ledger codec', () => {
     const read = foldLedger([a, b, { key: a.key, value: Buffer.from('garbage') }, a2, { key: b.key, value: null }, { key: Buffer.from('hx'), value: Buffer.from('{}') }]);
     expect([...read.entries.keys()]).toEqual(['fx']);
     expect(read.entries.get('fx')!.state).toBe('deleting');
-    expect(read.invalid).toEqual([expect.stringContaining('ledger record "hx" is invalid')]);
+    expect(read.invalid).toEqual([{ key: 'hx', reason: expect.stringContaining('ledger record "hx" is invalid') }]);
   });
 
   it('computes the TTL left', () => {
@@ -125,5 +127,99 @@ describe('ownership', () => {
     expect(() => assertSameTemplates(entry(), scope)).not.toThrow();
     const other = new LaneScope('fx', laneTemplates({ topicTemplate: '{lane}-{topic}' }));
     expect(() => assertSameTemplates(entry(), other)).toThrow('lane fx was created with --topic-template "{lane}.{topic}", not "{lane}-{topic}"');
+  });
+});
+
+describe('restore intent', () => {
+  const base = {
+    lane: 'fx',
+    templates: laneTemplates({}),
+    seededFrom: { cluster: 'prod', backupId: '20261125T130000000Z' },
+    now: new Date('2026-11-25T13:00:00.000Z'),
+    kbakVersion: '0.2.0',
+    ttlMs: null,
+    subjects: [{ name: 'fx.orders-value', source: 'orders-value' }],
+    groups: [{ name: 'fx.billing', source: 'billing' }],
+  };
+
+  it('records new topics as pending intents before they exist, then their IDs', () => {
+    const intent = restoreIntent(null, { ...base, ttlMs: 7_200_000, topics: [{ name: 'fx.orders', source: 'orders', existingId: null, willCreate: true }] });
+    expect(intent.topics).toEqual([{ name: 'fx.orders', source: 'orders', id: null, pending: true }]);
+    expect(intent.state).toBe('restoring');
+    expect(intent.createdAt).toBe('2026-11-25T13:00:00.000Z');
+    expect(intent.expiresAt).toBe('2026-11-25T15:00:00.000Z');
+    expect(intent.subjects).toEqual([{ name: 'fx.orders-value', source: 'orders-value', versions: [] }]);
+    const done = withTopicIds(intent, new Map([['fx.orders', ID_B]]), base.now);
+    expect(done.topics).toEqual([{ name: 'fx.orders', source: 'orders', id: ID_B, pending: false }]);
+    expect(() => encodeLedgerEntry(done)).not.toThrow();
+  });
+
+  it('keeps the old ID of a topic being replaced, the earlier objects, creation time and TTL of the lane', () => {
+    const prev = entry();
+    const intent = restoreIntent(prev, { ...base, topics: [{ name: 'fx.orders', source: 'orders', existingId: ID_A, willCreate: true }] });
+    expect(intent.topics.find((t) => t.name === 'fx.orders')).toEqual({ name: 'fx.orders', source: 'orders', id: ID_A, pending: true });
+    expect(intent.topics.map((t) => t.name)).toEqual(['fx.orders', 'fx.new']);
+    expect(intent.createdAt).toBe(prev.createdAt);
+    expect(intent.expiresAt).toBe(prev.expiresAt);
+    expect(intent.subjects[0]!.versions).toEqual([1, 2]);
+    const resumed = restoreIntent(prev, { ...base, topics: [{ name: 'fx.orders', source: 'orders', existingId: ID_A, willCreate: false }] });
+    expect(resumed.topics[0]).toEqual({ name: 'fx.orders', source: 'orders', id: ID_A, pending: false });
+  });
+
+  it('adds registered versions, sets states and keeps only what is left after a partial delete', () => {
+    const e = withSubjectVersions(entry(), new Map([['fx.orders-value', [3, 1]]]), base.now);
+    expect(e.subjects[0]!.versions).toEqual([1, 2, 3]);
+    expect(withState(e, 'ready', base.now).state).toBe('ready');
+    const left = withRemaining(e, { topics: new Set(), subjects: new Set(), groups: new Set(['fx.billing']) }, base.now);
+    expect(left).toMatchObject({ state: 'deleting', topics: [], subjects: [], groups: [{ name: 'fx.billing' }] });
+  });
+});
+
+describe('lane delete plan', () => {
+  const scope = new LaneScope('fx', laneTemplates({}));
+
+  it('deletes exactly the owned objects and reports the rest', () => {
+    const e = entry({
+      topics: [
+        { name: 'fx.orders', source: 'orders', id: ID_A, pending: false },
+        { name: 'fx.recreated', source: 'r', id: ID_A, pending: false },
+        { name: 'fx.gone', source: 'g', id: ID_A, pending: false },
+        { name: 'prod.orders', source: 'orders', id: ID_B, pending: false },
+        { name: 'fx.half', source: 'h', id: null, pending: true },
+      ],
+      subjects: [
+        { name: 'fx.orders-value', source: 'orders-value', versions: [1] },
+        { name: 'orders-value', source: 'orders-value', versions: [1] },
+      ],
+      groups: [
+        { name: 'fx.billing', source: 'billing' },
+        { name: 'fx.live', source: 'live' },
+        { name: 'fx.old', source: 'old' },
+      ],
+    });
+    const plan = planLaneDelete(e, scope, {
+      topics: new Map([
+        ['fx.orders', { id: ID_A, empty: false }],
+        ['fx.recreated', { id: ID_B, empty: true }],
+        ['prod.orders', { id: ID_B, empty: false }],
+        ['fx.half', { id: ID_B, empty: true }],
+      ]),
+      groups: new Map([
+        ['fx.billing', 0],
+        ['fx.live', 2],
+      ]),
+    });
+    expect(plan.topics).toEqual(['fx.orders', 'fx.half']);
+    expect(plan.subjects).toEqual(['fx.orders-value']);
+    expect(plan.groups).toEqual(['fx.billing']);
+    expect(plan.activeGroups).toEqual([{ name: 'fx.live', members: 2 }]);
+    expect(plan.gone).toEqual(['fx.gone', 'fx.old']);
+    expect(plan.leftAlone.map((x) => x.name)).toEqual(['fx.recreated', 'prod.orders', 'orders-value']);
+  });
+
+  it('picks expired lanes only', () => {
+    const now = new Date('2026-11-25T13:00:00.000Z');
+    const lanes = [entry({ lane: 'b' }), entry({ lane: 'a', expiresAt: '2026-11-26T00:00:00.000Z' }), entry({ lane: 'c', ttlMs: null, expiresAt: null }), entry({ lane: 'd' })];
+    expect(expiredLanes(lanes, now).map((e) => e.lane)).toEqual(['b', 'd']);
   });
 });
