@@ -38,7 +38,14 @@ interface KcatRecord {
 
 /** Every record of a topic, read by kcat (librdkafka), by partition then offset. */
 function kcat(topic: string): KcatRecord[] {
-  const out = execFileSync('kcat', ['-C', '-b', stackEnv().brokers[0]!, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  let out: string;
+  try {
+    out = execFileSync('kcat', ['-C', '-b', stackEnv().brokers[0]!, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // A topic that does not exist (yet) has no records.
+    if (/Unknown topic or partition/.test(String((err as { stderr?: string }).stderr))) return [];
+    throw err;
+  }
   return out
     .split('\n')
     .filter((l) => l.trim().length > 0)
@@ -157,6 +164,59 @@ describe('many partitions and routing', () => {
     const t = await kb('restore', '--lane', 'ok', '--topic-template', '{topic}', '--source', join(dest, 'no-such-dir'));
     expect(t.code).toBe(2);
     expect(oneLine(t)).toContain('--topic-template "{topic}" has no {lane} placeholder');
+  });
+});
+
+describe('lane topic configs', () => {
+  it('keeps records with old timestamps through the broker\'s retention check, and accepts future-dated ones', async () => {
+    const aged = uniqueName('aged');
+    const future = uniqueName('future');
+    const week = '604800000';
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: aged, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: week }] },
+        { topic: future, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'message.timestamp.after.max.ms', value: '9223372036854775807' }] },
+      ],
+    });
+    const now = Date.now();
+    const day = 86_400_000;
+    // The recent record keeps the source segment alive; the lanes get only the old ones (--until).
+    await produce(aged, [...Array.from({ length: 10 }, (_, i) => ({ key: `old${i}`, value: `v${i}`, timestamp: String(now - 30 * day + i) })), { key: 'new', value: 'new', timestamp: String(now) }]);
+    await produce(future, Array.from({ length: 3 }, (_, i) => ({ key: `f${i}`, value: `f${i}`, timestamp: String(now + 2 * 3_600_000 + i) })));
+    // The backup must not carry the relaxed bound: the lane gets it from kbak, not from the source.
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: future, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] });
+    const dest2 = mkdtempSync(join(tmpdir(), 'kbak-lanes-aged-'));
+    try {
+      expect((await runKbak(['dump', '--topic', aged, '--topic', future, '--to', dest2, '--quiet'])).code).toBe(0);
+      const until = new Date(now - day).toISOString();
+      const kept = laneName();
+      const lost = laneName();
+      const args = (lane: string, ...extra: string[]): string[] => ['restore', '--lane', lane, '--source', dest2, '--topic', aged, '--until', until, '--quiet', ...extra];
+      expect((await kb(...args(kept))).code).toBe(0);
+      expect((await kb(...args(lost, '--lane-retention', 'source'))).code).toBe(0);
+      const futureLane = laneName();
+      const f = await kb('restore', '--lane', futureLane, '--source', dest2, '--topic', future, '--quiet', '--json');
+      expect(f.stderr).toBe('');
+      expect(f.code).toBe(0);
+      expect(kcat(`${futureLane}.${future}`).map((r) => r.ts)).toEqual([0, 1, 2].map((i) => now + 2 * 3_600_000 + i));
+
+      // The lane restored with the source's 7-day retention loses its 30-day-old records at
+      // the broker's next retention check (every 2 s on the test stack); the default lane does not.
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const [o] = await admin.fetchTopicOffsets(`${lost}.${aged}`);
+        if (o!.low === o!.high) break;
+        if (Date.now() > deadline) throw new Error(`retention did not run on ${lost}.${aged}: ${JSON.stringify(o)}`);
+        await new Promise((res) => setTimeout(res, 500));
+      }
+      const keptRecords = kcat(`${kept}.${aged}`);
+      expect(keptRecords.map((r) => [r.key, r.ts])).toEqual(Array.from({ length: 10 }, (_, i) => [`old${i}`, now - 30 * day + i]));
+      const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: `${kept}.${aged}`, configNames: ['retention.ms', 'retention.bytes', 'message.timestamp.type'] }] });
+      expect(Object.fromEntries(cfg.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]))).toEqual({ 'retention.ms': '-1', 'retention.bytes': '-1', 'message.timestamp.type': 'CreateTime' });
+    } finally {
+      rmSync(dest2, { recursive: true, force: true });
+    }
   });
 });
 
@@ -293,28 +353,50 @@ describe('SIGKILL', () => {
     expect(kcatLedger().has(lane)).toBe(false);
   }
 
+  /** Starts kbak and SIGKILLs it as soon as `when` holds (or lets it finish). Returns whether it was killed. */
+  async function killWhen(args: string[], when: () => Promise<boolean>): Promise<boolean> {
+    const { child, done } = startKbak([...args, '--ledger-topic', ledger]);
+    let exited = false;
+    void done.then(() => (exited = true));
+    while (!exited && !(await when())) await new Promise((res) => setTimeout(res, 20));
+    const killed = !exited;
+    child.kill('SIGKILL');
+    await done;
+    return killed;
+  }
+
   it('a restore killed at any point leaves nothing unowned; a delete killed half-way finishes on rerun', async () => {
     const lane = laneName();
-    for (const delayMs of [700, 1400, 2100]) {
-      const { child, done } = startKbak([...restoreArgs(lane, '--resume'), '--ledger-topic', ledger]);
-      await new Promise((res) => setTimeout(res, delayMs));
-      child.kill('SIGKILL');
-      await done;
+    const laneTopic = `${lane}.${orders}`;
+    const seen: string[] = [];
+    // Kill points in the order a restore reaches them: ledger intent, subject registered, topic created, group seeded.
+    const points: Array<() => Promise<boolean>> = [
+      async () => kcatLedger().has(lane),
+      async () => (await registry.subjectVersions(`${laneTopic}-value`)).length > 0,
+      async () => (await topics()).has(laneTopic),
+      async () => (await admin.listGroups()).groups.some((g) => g.groupId === `${lane}.${billing}`),
+    ];
+    for (const point of points) {
+      const killed = await killWhen(restoreArgs(lane, '--resume'), point);
       await nothingUnowned(lane);
+      const exists = (await topics()).has(laneTopic);
+      seen.push(`${killed ? 'killed' : 'finished'}:${kcatLedger().get(lane)?.state ?? 'no entry'}/${exists ? kcat(laneTopic).length : 'no topic'}`);
     }
+    console.log(`after each killed restore (ledger state/lane records): ${seen.join(', ')}`);
     const finished = await kb(...restoreArgs(lane, '--resume', '--json'));
     expect(finished.stderr).toBe('');
     expect(finished.code).toBe(0);
     expect(kcat(`${lane}.${orders}`)).toHaveLength(20);
     await nothingUnowned(lane);
 
-    for (const delayMs of [400, 900]) {
-      const { child, done } = startKbak(['lane', 'delete', lane, '--yes', '--ledger-topic', ledger]);
-      await new Promise((res) => setTimeout(res, delayMs));
-      child.kill('SIGKILL');
-      await done;
+    // Kill points of a delete: lane topic gone (subjects, groups, ledger entry still there), then subject gone.
+    const deletePoints: Array<() => Promise<boolean>> = [async () => !(await topics()).has(laneTopic), async () => (await registry.subjectVersions(`${laneTopic}-value`)).length === 0];
+    for (const point of deletePoints) {
+      const killed = await killWhen(['lane', 'delete', lane, '--yes'], point);
       await nothingUnowned(lane);
+      seen.push(`${killed ? 'killed' : 'finished'}:${kcatLedger().get(lane)?.state ?? 'no entry'}/${(await topics()).has(laneTopic) ? 'topic' : 'no topic'}`);
     }
+    console.log(`after each killed delete: ${seen.slice(points.length).join(', ')}`);
     const rerun = await kb('lane', 'delete', lane, '--yes');
     expect(rerun.stderr).toBe('');
     expect(rerun.code).toBe(0);
