@@ -5,8 +5,8 @@
  */
 import { Command } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { KbakError, PartialError, UsageError } from '../errors';
-import { createKafka, kafkaError } from '../kafka/client';
+import { classifyError, PartialSuccessError, UsageError } from '../errors';
+import { createKafka, isKafkaClientError, kafkaError } from '../kafka/client';
 import { ensureLedgerTopic } from '../kafka/lane-ops';
 import type { Admin } from '../kafka/kafkajs';
 import { expiredLanes } from '../lane/delete-plan';
@@ -44,8 +44,7 @@ async function withLaneContext<T>(flags: Flags, env: CommandEnv, fn: (ctx: LaneC
   try {
     return await fn({ kafka, admin, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger, ledgerTopic: ledgerTopic(flags, env.env) });
   } catch (err) {
-    if (err instanceof KbakError) throw err;
-    throw kafkaError(err, settings.kafka.brokers, 'managing lanes');
+    throw isKafkaClientError(err) ? kafkaError(err, settings.kafka.brokers, 'managing lanes') : classifyError(err, 'managing lanes');
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -62,10 +61,10 @@ function deleteText(r: LaneDeleteResult): string {
   return lines.join('\n');
 }
 
-function partial(results: LaneDeleteResult[]): PartialError | null {
-  const left = results.flatMap((r) => r.remaining.map((x) => x.reason));
-  if (left.length === 0) return null;
-  return new PartialError(`lane delete is partial: ${left.join('; ')}`, 'stop the consumers of those groups and run the command again');
+function partial(results: LaneDeleteResult[]): PartialSuccessError | null {
+  const failures = results.flatMap((r) => r.remaining.map((x) => ({ item: x.name, error: x.reason })));
+  if (failures.length === 0) return null;
+  return new PartialSuccessError(`lane delete is partial: ${failures.map((f) => f.error).join('; ')}`, failures, 'stop the consumers of those groups and run the command again');
 }
 
 export function laneCommand(env: CommandEnv): Command {
@@ -214,7 +213,7 @@ export function laneCommand(env: CommandEnv): Command {
           ? JSON.stringify({ deleted: out.filter((r) => r.complete).map((r) => r.lane), results: out, skipped })
           : [`expired lanes deleted: ${out.filter((r) => r.complete).map((r) => r.lane).join(', ') || 'none'}`, ...out.filter((r) => !r.complete).map(deleteText), ...skipped.map((s) => `  skipped ${s}`)].join('\n'),
       );
-      if (skipped.length > 0) throw new PartialError(`${skipped.length} expired lanes were skipped: ${skipped.join('; ')}`);
+      if (skipped.length > 0) throw new PartialSuccessError(`${skipped.length} expired lanes were skipped: ${skipped.join('; ')}`, skipped.map((s) => ({ item: s.split(':')[0]!, error: s })));
       return out;
     });
     const p = partial(results);

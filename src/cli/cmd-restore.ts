@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { openBackup } from '../backup/catalog';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { parseWindow } from '../dump/window';
+import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
+import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/codecs';
 import { createKafka } from '../kafka/client';
 import { formatBytes, startProgress, withProgress } from '../output/progress';
 import { RestoreRun, type RestoreSummary } from '../restore/restore';
@@ -37,8 +38,14 @@ interface RestoreFlags extends ConnectionFlags {
   until?: string;
   maxRecordsPerPartition?: number;
   concurrency: number;
+  compression?: CodecName;
   json?: boolean;
   quiet?: boolean;
+}
+
+function codecName(v: string): CodecName {
+  if (!isCodecName(v)) throw new UsageError(`--compression ${v} is not a Kafka codec`, `use one of ${CODEC_NAMES.join(', ')}`);
+  return v;
 }
 
 function humanSummary(s: RestoreSummary): string {
@@ -78,7 +85,8 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
-    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4);
+    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4)
+    .option('--compression <codec>', `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`, codecName);
   addLedgerOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (flags: RestoreFlags) => {
@@ -120,6 +128,7 @@ export function restoreCommand(env: CommandEnv): Command {
         laneRetention,
         ttlMs,
         ledgerTopic: ledger,
+        compression: flags.compression ?? null,
       },
     );
     if (flags.dryRun) {

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { ServiceError } from '../errors';
 import { foldLedger, encodeLedgerEntry, type LedgerEntry, type LedgerRead } from '../lane/ledger';
 import type { Logger } from '../output/logger';
-import { readRanges } from '../dump/read-ranges';
-import { ConfigResourceTypes, type Admin, type Kafka, type Producer } from './kafkajs';
+import { readRanges } from './read-ranges';
+import { ConfigResourceTypes, loadKafkajsModule, type Admin, type Kafka, type Producer } from './kafkajs';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -246,9 +246,8 @@ interface KafkajsCluster {
   brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null; seedBroker: { connectionPool: { send(req: unknown): Promise<unknown> } } };
 }
 
-// kafkajs's request framing only accepts its own Encoder (see wire-patch.ts for why internals are used at all).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const KafkajsEncoder = require('kafkajs/src/protocol/encoder') as new () => { writeBuffer(b: Buffer): unknown };
+// kafkajs's request framing only accepts its own Encoder, from kbak's private copy (see kafkajs.ts).
+const KafkajsEncoder = loadKafkajsModule('src/protocol/encoder') as unknown as new () => { writeBuffer(b: Buffer): unknown };
 
 /** kafkajs keeps its cluster factory behind a private symbol; it carries the TLS/SASL settings. */
 function createCluster(kafka: Kafka): KafkajsCluster {
@@ -278,7 +277,7 @@ export async function fetchTopicIds(kafka: Kafka, topics: string[]): Promise<Map
         response: { decode: async (payload: Buffer) => decodeMetadataResponse(payload), parse: async (d: unknown) => d },
       })) as TopicMetadataWithId[];
       const leaderless = resp.find((t) => t.errorCode === 5 /* LEADER_NOT_AVAILABLE */);
-      if (leaderless) throw Object.assign(new Error(`topic ${leaderless.name} has no leader yet`), { type: 'LEADER_NOT_AVAILABLE' });
+      if (leaderless) throw Object.assign(new ServiceError('kafka', `topic ${leaderless.name} has no leader yet`, 'check the broker logs and retry'), { type: 'LEADER_NOT_AVAILABLE' });
       return resp;
     });
     for (const t of topicsResp) if (t.errorCode === 0) out.set(t.name, t);

@@ -5,8 +5,9 @@
  * it and stops, a real restore executes it.
  */
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
-import { inWindow, type TimeWindow } from '../dump/window';
+import { inWindow, type TimeWindow } from '../model/window';
 import { NotFoundError, SafetyError } from '../errors';
+import { isCodecName, type CodecName } from '../kafka/codecs';
 import { LaneNaming } from '../remap/plan-names';
 import { selectSchemas, type RegistrationTask } from '../schema/register';
 import { laneTopicConfigs, type LaneRetention } from '../lane/topic-configs';
@@ -25,6 +26,8 @@ export interface PlanOptions {
   maxRecordsPerPartition: number | null;
   /** Default: keep the seed data for the lane's life. */
   laneRetention?: LaneRetention;
+  /** Codec of the restore's produce requests; null: the source topic's compression.type, else lz4. */
+  compression?: CodecName | null;
 }
 
 /** What the plan needs to know about the target cluster. */
@@ -53,7 +56,22 @@ export interface TopicPlan {
   configs: Record<string, string>;
   /** Source configs changed because they could not hold on the lane. */
   configAdjustments: string[];
+  /** Codec the lane's records are produced with. */
+  compression: CodecName;
   partitions: PartitionPlan[];
+}
+
+/**
+ * The codec to produce a lane topic with: the one asked for, else the source topic's own
+ * compression.type when it names a codec (what its producers used, or what the broker
+ * enforced), else lz4 — cheap on CPU and what most Java producers use.
+ */
+export function restoreCodec(asked: CodecName | null | undefined, sourceConfigs: Record<string, string>): CodecName {
+  if (asked) return asked;
+  const topic = sourceConfigs['compression.type'];
+  if (topic === 'uncompressed') return 'none';
+  if (topic !== undefined && topic !== 'none' && isCodecName(topic)) return topic;
+  return 'lz4';
 }
 
 export interface GroupOffsetPlan {
@@ -142,7 +160,7 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
   // assertNoCollisions covers the selection; a lane topic must not be ANY backed-up topic either.
   for (const [source, lane] of topicMap) {
     if (backupSet.has(lane)) {
-      throw new SafetyError(`lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change --topic-template or the lane name`);
+      throw new SafetyError(`lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change topicTemplate or the lane name`, undefined, { options: ['topicTemplate'] });
     }
   }
 
@@ -159,6 +177,7 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
       replicationFactor: rf,
       configs: cfg.configs,
       configAdjustments: cfg.adjustments,
+      compression: restoreCodec(opts.compression, t.configs),
       partitions: [...t.partitions]
         .sort((a, b) => a.partition - b.partition)
         .map((p) => ({ partition: p.partition, backupRecords: p.records, ...countFromManifest(p, opts.window, opts.maxRecordsPerPartition) })),
@@ -211,6 +230,7 @@ export function planToJSON(plan: RestorePlan, extra: { ids?: Record<string, numb
       partitionCount: t.partitionCount,
       replicationFactor: t.replicationFactor,
       configs: t.configs,
+      compression: t.compression,
       records: t.partitions.reduce((n, p) => n + p.records, 0),
       partitions: t.partitions,
     })),
@@ -232,7 +252,7 @@ export function formatPlan(plan: RestorePlan, extra: { ids?: Record<string, numb
     const total = t.partitions.reduce((n, p) => n + p.records, 0);
     const exact = t.partitions.every((p) => p.exact);
     const state = extra.laneTopicState?.[t.lane];
-    lines.push(`  ${t.source} -> ${t.lane}${state ? ` [${state}]` : ''}: ${t.partitionCount} partitions, replication factor ${t.replicationFactor}, ${exact ? '' : '≤'}${total} records`);
+    lines.push(`  ${t.source} -> ${t.lane}${state ? ` [${state}]` : ''}: ${t.partitionCount} partitions, replication factor ${t.replicationFactor}, ${exact ? '' : '≤'}${total} records, compression ${t.compression}`);
     const cfg = Object.entries(t.configs);
     if (cfg.length > 0) lines.push(`    configs: ${cfg.map(([k, v]) => `${k}=${v}`).join(', ')}`);
     lines.push(`    records per partition: ${t.partitions.map((p) => `${p.partition}:${p.exact ? '' : '≤'}${p.records}`).join(' ')}`);

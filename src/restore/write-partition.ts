@@ -8,9 +8,10 @@
  * are already there, whether or not their batch was acknowledged before a crash.
  */
 import type { Backup } from '../backup/catalog';
-import type { TimeWindow } from '../dump/window';
-import { inWindow } from '../dump/window';
+import type { TimeWindow } from '../model/window';
+import { inWindow } from '../model/window';
 import { SafetyError } from '../errors';
+import { CODEC_IDS, type CodecName } from '../kafka/codecs';
 import type { Producer, Message } from '../kafka/kafkajs';
 import { orderedHeaders, type WireHeader } from '../kafka/wire-patch';
 import { OffsetTranslator, type CommittedOffset } from '../remap/offsets';
@@ -92,6 +93,7 @@ export interface PartitionJob {
   sourceTopic: string;
   laneTopic: string;
   partition: number;
+  compression: CodecName;
   /**
    * Usually one. On --resume with a log start offset above 0 there are two: the restore
    * began at the log start (an existing empty topic was reused), or at 0 (kbak created the
@@ -167,13 +169,14 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     batch = [];
     batchSize = 0;
     // The next batch is built while this one is in flight; at most two are in memory.
-    pending = producer.send({ topic: job.laneTopic, acks: -1, messages });
+    pending = producer.send({ topic: job.laneTopic, acks: -1, compression: CODEC_IDS[job.compression], messages });
     pending.catch(() => undefined);
   };
   const refuse = (detail: string): SafetyError =>
     new SafetyError(
       `cannot resume ${job.laneTopic}/${job.partition}: ${detail}`,
-      'something else wrote into the lane topic, or the backup, filters or --lane-header differ from the interrupted restore; use --replace',
+      'something else wrote into the lane topic, or the backup, filters or lane header differ from the interrupted restore; replace the lane topics instead',
+      { options: ['mode=replace'] },
     );
 
   let inWin = 0;

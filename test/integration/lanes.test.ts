@@ -228,7 +228,7 @@ describe('ownership', () => {
     const lib = new SchemaRegistryLib({ host: stackEnv().registryUrl });
     await lib.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Other', fields: [{ name: 'x', type: 'string' }] }) }, { subject: laneSubject });
     const subj = await kb(...restoreArgs(lane, '--topic', orders));
-    expect(subj.code).toBe(1);
+    expect(subj.code).toBe(6);
     expect(oneLine(subj)).toContain(`subject "${laneSubject}" exists but lane ${lane} did not create it`);
     expect(await registry.subjectVersions(laneSubject)).toEqual([1]);
     expect((await topics()).has(`${lane}.${orders}`)).toBe(false);
@@ -236,7 +236,7 @@ describe('ownership', () => {
 
     await admin.setOffsets({ groupId: laneGroup, topic: orders, partitions: [{ partition: 0, offset: '1' }] });
     const grp = await kb(...restoreArgs(lane, '--topic', orders));
-    expect(grp.code).toBe(1);
+    expect(grp.code).toBe(6);
     expect(oneLine(grp)).toContain(`consumer group "${laneGroup}" exists but lane ${lane} did not create it`);
     expect((await admin.fetchOffsets({ groupId: laneGroup, topics: [orders] }))[0]!.partitions.find((p) => p.partition === 0)!.offset).toBe('1');
     await admin.deleteGroups([laneGroup]);
@@ -250,7 +250,7 @@ describe('ownership', () => {
     await produce(`${lane}.${orders}`, [{ partition: 0, key: 'theirs', value: 'theirs' }]);
     for (const mode of ['--replace', '--resume']) {
       const r = await kb(...restoreArgs(lane, '--topic', orders, mode));
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(6);
       expect(oneLine(r)).toContain(`topic "${lane}.${orders}" was recreated by someone else`);
     }
     expect(kcat(`${lane}.${orders}`).map((x) => x.key)).toEqual(['theirs']);
@@ -290,7 +290,7 @@ describe('lane lifecycle', () => {
     }
     const part = await kb('lane', 'delete', lane, '--yes');
     await consumer.disconnect();
-    expect(part.code).toBe(3);
+    expect(part.code).toBe(7);
     expect(oneLine(part)).toContain(`consumer group ${laneGroup} has 1 active members`);
     expect((await topics()).has(laneTopic)).toBe(false);
     expect(kcatLedger().get(lane)).toMatchObject({ state: 'deleting', topics: [], subjects: [], groups: [{ name: laneGroup }] });
