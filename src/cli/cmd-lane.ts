@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { classifyError, PartialSuccessError, UsageError } from '../errors';
 import { createKafka, isKafkaClientError, kafkaError } from '../kafka/client';
-import { ensureLedgerTopic } from '../kafka/lane-ops';
 import type { Admin } from '../kafka/kafkajs';
 import { expiredLanes } from '../lane/delete-plan';
 import { deleteLane, ledgerProducer, overview, planDelete, readLanes, type LaneContext, type LaneDeleteResult } from '../lane/lifecycle';
@@ -182,7 +181,6 @@ export function laneCommand(env: CommandEnv): Command {
   gc.action(async (flags: Flags) => {
     const templates = laneTemplates(flags);
     const results = await withLaneContext(flags, env, async (ctx) => {
-      await ensureLedgerTopic(ctx.admin, ctx.ledgerTopic);
       const read = await readLanes(ctx);
       const expired: LedgerEntry[] = expiredLanes(read.entries.values(), new Date());
       const out: LaneDeleteResult[] = [];

@@ -478,7 +478,7 @@ export class RestoreRun {
     const clientId = this.ctx.clientId ?? 'kbak';
     const deadline = Date.now() + STALE_MEMBER_WAIT_MS;
     for (;;) {
-      const { groups } = await admin.describeGroups(groupIds);
+      const { groups } = await withRetry('describing lane groups', () => admin.describeGroups(groupIds));
       const onlyOurs = groups.filter((g) => g.members.length > 0 && g.members.every((m) => m.clientId === clientId));
       if (onlyOurs.length === 0 || Date.now() > deadline) return groups;
       this.ctx.logger.info({ groups: onlyOurs.map((g) => g.groupId) }, 'waiting for the group member of an interrupted kbak run to expire');
@@ -513,7 +513,7 @@ export class RestoreRun {
     // kafkajs commits through a short-lived group member (seconds each): run several at once.
     await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, async (c) => {
       try {
-        await admin.setOffsets(c);
+        await withRetry(`seeding lane group ${c.groupId}`, () => admin.setOffsets(c));
       } catch (err) {
         throw kafkaError(err, this.ctx.brokers, `seeding lane group ${c.groupId} on ${c.topic}`);
       }

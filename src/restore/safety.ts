@@ -60,12 +60,12 @@ export async function laneOffsets(admin: Admin, topic: string): Promise<Partitio
 }
 
 export async function inspectLaneTopics(admin: Admin, laneTopics: string[]): Promise<Map<string, LaneTopicState>> {
-  const existing = new Set(await admin.listTopics());
+  const existing = new Set(await withRetry('listing topics', () => admin.listTopics()));
   const out = new Map<string, LaneTopicState>();
   const present = laneTopics.filter((t) => existing.has(t));
   for (const t of laneTopics) if (!existing.has(t)) out.set(t, { exists: false });
   if (present.length === 0) return out;
-  const meta = await admin.fetchTopicMetadata({ topics: present });
+  const meta = await withRetry('reading lane topic metadata', () => admin.fetchTopicMetadata({ topics: present }));
   for (const t of meta.topics) {
     out.set(t.name, { exists: true, partitionCount: t.partitions.length, offsets: await laneOffsets(admin, t.name) });
   }
@@ -89,7 +89,7 @@ export async function deleteLaneTopics(admin: Admin, topics: string[], timeoutMs
   }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const listed = new Set(await admin.listTopics());
+    const listed = new Set(await withRetry('listing topics', () => admin.listTopics()));
     if (!topics.some((t) => listed.has(t))) return;
     if (Date.now() > deadline) throw new SafetyError(`lane topics ${topics.filter((t) => listed.has(t)).join(', ')} were not deleted within ${timeoutMs / 1000}s`, 'retry the restore replacing the lane topics', { options: ['mode=replace'] });
     await sleep(250);
