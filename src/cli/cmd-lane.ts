@@ -6,10 +6,9 @@
 import { Command } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { classifyError, PartialSuccessError, UsageError } from '../errors';
-import { createKafka, isKafkaClientError, kafkaError } from '../kafka/client';
-import type { Admin } from '../kafka/kafkajs';
+import { openKafka } from '../kafka';
 import { expiredLanes } from '../lane/delete-plan';
-import { deleteLane, ledgerProducer, overview, planDelete, readLanes, type LaneContext, type LaneDeleteResult } from '../lane/lifecycle';
+import { deleteLane, overview, planDelete, readLanes, type LaneContext, type LaneDeleteResult } from '../lane/lifecycle';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import type { LedgerEntry } from '../lane/ledger';
 import { RegistryClient } from '../schema/registry-client';
@@ -33,19 +32,13 @@ function duration(ms: number): string {
 async function withLaneContext<T>(flags: Flags, env: CommandEnv, fn: (ctx: LaneContext) => Promise<T>): Promise<T> {
   const settings = loadSettings(flags, env.env);
   const logger = env.logger(flags.quiet);
-  const kafka = createKafka(settings, logger);
-  const admin: Admin = kafka.admin();
+  const kafka = openKafka(settings.kafka, logger);
   try {
-    await admin.connect();
+    return await fn({ kafka, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger, ledgerTopic: ledgerTopic(flags, env.env) });
   } catch (err) {
-    throw kafkaError(err, settings.kafka.brokers, 'connecting');
-  }
-  try {
-    return await fn({ kafka, admin, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger, ledgerTopic: ledgerTopic(flags, env.env) });
-  } catch (err) {
-    throw isKafkaClientError(err) ? kafkaError(err, settings.kafka.brokers, 'managing lanes') : classifyError(err, 'managing lanes');
+    throw classifyError(err, 'managing lanes');
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await kafka.close();
   }
 }
 
@@ -158,14 +151,13 @@ export function laneCommand(env: CommandEnv): Command {
         );
         return null;
       }
-      const producer = ledgerProducer(ctx.kafka);
-      await producer.connect();
+      const producer = await ctx.kafka.producer();
       try {
         const r = await deleteLane(ctx, producer, entry, scope);
         env.stdout(flags.json ? JSON.stringify(r) : deleteText(r));
         return r;
       } finally {
-        await producer.disconnect().catch(() => undefined);
+        await producer.close();
       }
     });
     const p = outcome ? partial([outcome]) : null;
@@ -189,8 +181,7 @@ export function laneCommand(env: CommandEnv): Command {
         env.stdout(flags.json ? JSON.stringify({ dryRun: true, expired: expired.map((e) => e.lane) }) : `expired lanes: ${expired.map((e) => e.lane).join(', ') || 'none'}`);
         return out;
       }
-      const producer = ledgerProducer(ctx.kafka);
-      await producer.connect();
+      const producer = await ctx.kafka.producer();
       try {
         for (const e of expired) {
           let scope: LaneScope;
@@ -204,7 +195,7 @@ export function laneCommand(env: CommandEnv): Command {
           }
         }
       } finally {
-        await producer.disconnect().catch(() => undefined);
+        await producer.close();
       }
       env.stdout(
         flags.json

@@ -5,8 +5,8 @@
  * are skipped, and the entry is removed (tombstone) only when nothing of the lane is left.
  */
 import { UsageError } from '../errors';
-import { deleteGroups, deleteLedgerEntry, existingGroups, fetchTopicIds, groupMembers, readLedger, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
-import type { Admin, Kafka, Producer } from '../kafka/kafkajs';
+import { deleteGroups, deleteLedgerEntry, existingGroups, readLedger, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
+import type { KafkaAdapter, RecordProducer } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import { deleteLaneTopics } from '../restore/safety';
 import type { RegistryClient } from '../schema/registry-client';
@@ -17,8 +17,7 @@ import { planLaneDelete, type LaneDeletePlan } from './delete-plan';
 import { assertSameTemplates, type LaneScope } from './ownership';
 
 export interface LaneContext {
-  kafka: Kafka;
-  admin: Admin;
+  kafka: KafkaAdapter;
   registry: RegistryClient | null;
   logger: Logger;
   ledgerTopic: string;
@@ -40,15 +39,15 @@ export interface LaneOverview {
 }
 
 export async function readLanes(ctx: LaneContext): Promise<LedgerRead> {
-  return readLedger(ctx.kafka, ctx.admin, ctx.ledgerTopic, ctx.logger);
+  return readLedger(ctx.kafka, ctx.ledgerTopic);
 }
 
 export async function overview(ctx: LaneContext, entry: LedgerEntry, now: Date): Promise<LaneOverview> {
-  const existing = new Set(await withRetry('listing topics', () => ctx.admin.listTopics()));
+  const existing = new Set(await withRetry(() => ctx.kafka.listTopics()));
   let records = 0n;
   for (const t of entry.topics) {
     if (!existing.has(t.name)) continue;
-    for (const o of await withRetry(`reading the offsets of ${t.name}`, () => ctx.admin.fetchTopicOffsets(t.name))) records += BigInt(o.high) - BigInt(o.low);
+    for (const o of await withRetry(() => ctx.kafka.listOffsets(t.name))) records += o.high - o.low;
   }
   return {
     lane: entry.lane,
@@ -72,15 +71,15 @@ export async function planDelete(ctx: LaneContext, entry: LedgerEntry, scope: La
     throw new UsageError(`lane ${entry.lane} has ${entry.subjects.length} schema registry subjects but no schema registry is configured`, 'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL');
   }
   const names = entry.topics.map((t) => t.name);
-  const meta = await fetchTopicIds(ctx.kafka, names);
+  const ids = names.length > 0 ? await withRetry(() => ctx.kafka.topicIds(names)) : new Map<string, string>();
   const topics = new Map<string, { id: string | null; empty: boolean }>();
-  for (const [name, m] of meta) {
-    const offsets = await withRetry(`reading the offsets of ${name}`, () => ctx.admin.fetchTopicOffsets(name));
-    topics.set(name, { id: m.id, empty: offsets.every((o) => o.high === o.low) });
+  for (const [name, id] of ids) {
+    const offsets = await withRetry(() => ctx.kafka.listOffsets(name));
+    topics.set(name, { id, empty: offsets.every((o) => o.high === o.low) });
   }
-  const present = await existingGroups(ctx.admin, entry.groups.map((g) => g.name));
-  const members = await groupMembers(ctx.admin, [...present]);
-  const groups = new Map([...present].map((g) => [g, members.get(g)?.length ?? 0]));
+  const present = [...(await existingGroups(ctx.kafka, entry.groups.map((g) => g.name)))];
+  const described = present.length > 0 ? await withRetry(() => ctx.kafka.describeGroups(present)) : [];
+  const groups = new Map(present.map((g) => [g, described.find((d) => d.groupId === g)?.members.length ?? 0]));
   return planLaneDelete(entry, scope, { topics, groups });
 }
 
@@ -94,23 +93,23 @@ export interface LaneDeleteResult {
   complete: boolean;
 }
 
-export async function deleteLane(ctx: LaneContext, producer: Producer, entry: LedgerEntry, scope: LaneScope): Promise<LaneDeleteResult> {
+export async function deleteLane(ctx: LaneContext, producer: RecordProducer, entry: LedgerEntry, scope: LaneScope): Promise<LaneDeleteResult> {
   const plan = await planDelete(ctx, entry, scope);
   // Marked first: a delete that dies half-way shows up as `deleting` and is finished by a rerun.
-  const write = (e: LedgerEntry): Promise<void> => withRetry('writing the lane ledger', () => writeLedgerEntry(producer, ctx.ledgerTopic, e));
+  const write = (e: LedgerEntry): Promise<void> => writeLedgerEntry(producer, ctx.ledgerTopic, e);
   if (entry.state !== 'deleting') await write(withState(entry, 'deleting', new Date()));
 
-  await deleteLaneTopics(ctx.admin, plan.topics);
+  await withRetry(() => deleteLaneTopics(ctx.kafka, plan.topics));
   const subjects: string[] = [];
   for (const s of plan.subjects) if (await ctx.registry!.deleteSubject(s)) subjects.push(s);
-  const failed = await deleteGroups(ctx.admin, plan.groups);
+  const failed = await deleteGroups(ctx.kafka, plan.groups);
 
   const remaining = [
     ...plan.activeGroups.map((g) => ({ name: g.name, reason: `consumer group ${g.name} has ${g.members} active members` })),
     ...[...failed].map(([name, why]) => ({ name, reason: `consumer group ${name} could not be deleted: ${why}` })),
   ];
   if (remaining.length === 0) {
-    await withRetry('writing the lane ledger', () => deleteLedgerEntry(producer, ctx.ledgerTopic, entry.lane));
+    await deleteLedgerEntry(producer, ctx.ledgerTopic, entry.lane);
   } else {
     const left = new Set(remaining.map((r) => r.name));
     await write(withRemaining(entry, { topics: new Set(), subjects: new Set(), groups: left }, new Date()));
@@ -123,8 +122,4 @@ export async function deleteLane(ctx: LaneContext, producer: Producer, entry: Le
     remaining,
     complete: remaining.length === 0,
   };
-}
-
-export function ledgerProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 }

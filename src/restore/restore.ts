@@ -5,28 +5,23 @@
  */
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
-import { randomBytes } from 'node:crypto';
 import type { Backup } from '../backup/catalog';
-import { readRanges } from '../kafka/read-ranges';
 import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
-import { isKafkaClientError, kafkaError } from '../kafka/client';
-import type { Admin, Kafka, Producer } from '../kafka/kafkajs';
+import { KafkaServiceError, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
 import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult, type SchemaSelection } from '../schema/register';
 import type { RegistryClient } from '../schema/registry-client';
 import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlan, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
-import { decideActions, deleteLaneTopics, inspectLaneTopics, laneOffsets, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
+import { decideActions, deleteLaneTopics, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
 import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
-import { ensureLedgerTopic, existingGroups, fetchTopicIds, readLedger, targetMinInsyncReplicas, waitForLeaders, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
+import { ensureLedgerTopic, existingGroups, readLedger, targetMinInsyncReplicas, waitForLeaders, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
 import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from '../lane/ledger';
 import { restoreIntent, withState, withSubjectVersions, withTopicIds } from '../lane/intent';
 import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectOwnership, topicOwnership, type Ownership } from '../lane/ownership';
 import { validateBaggageKey } from '../lane/baggage';
 import { TOOL_VERSION } from '../version';
-
-export const RESTORE_GROUP_PREFIX = 'kbak-restore-';
 
 export interface RestoreOptions extends PlanOptions {
   mode: RestoreMode;
@@ -51,13 +46,10 @@ interface Prepared {
 }
 
 export interface RestoreContext {
-  kafka: Kafka;
-  brokers: string[];
+  kafka: KafkaAdapter;
   backup: Backup;
   registry: RegistryClient | null;
   logger: Logger;
-  /** The Kafka client id kbak connects with (default kbak), to recognise its own group members. */
-  clientId?: string;
 }
 
 export interface LaneTopicProgress {
@@ -85,6 +77,8 @@ export interface RestoreSummary {
   idsRewritten: number;
   idMap: Record<string, number>;
   groupsSeeded: number;
+  /** Wall time of the group-offset step alone (the bench reports it: seeding N groups). */
+  groupsDurationMs: number;
   groups: Array<{ source: string; lane: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; laneOffset: string }> }>;
   /** The lane's names, for a sandbox controller (--json). */
   laneTopics: string[];
@@ -129,25 +123,10 @@ export class RestoreRun {
     return [...this.progressByTopic.values()].map((p) => ({ ...p }));
   }
 
-  private async connect(): Promise<Admin> {
-    const admin = this.ctx.kafka.admin();
-    try {
-      await admin.connect();
-    } catch (err) {
-      throw kafkaError(err, this.ctx.brokers, 'connecting');
-    }
-    return admin;
-  }
-
   /** Plan + the checks a real run would make, with read-only calls only. */
-  private async prepare(admin: Admin): Promise<Prepared> {
-    let brokers: number;
-    try {
-      brokers = (await withRetry('describing the cluster', () => admin.describeCluster())).brokers.length;
-    } catch (err) {
-      throw kafkaError(err, this.ctx.brokers, 'describing the cluster');
-    }
-    const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(admin) });
+  private async prepare(): Promise<Prepared> {
+    const { brokers } = await withRetry(() => this.ctx.kafka.cluster());
+    const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(this.ctx.kafka) });
     if (plan.registrations.length > 0 && !this.ctx.registry) {
       throw new UsageError(
         `the restored records use ${plan.schemas.length} schemas but no schema registry is configured`,
@@ -156,10 +135,10 @@ export class RestoreRun {
       );
     }
     const states = await inspectLaneTopics(
-      admin,
+      this.ctx.kafka,
       plan.topics.map((t) => t.lane),
     );
-    const { entry, ids } = await this.checkOwnership(admin, plan, states);
+    const { entry, ids } = await this.checkOwnership(plan, states);
     const actions = decideActions(plan, states, this.opts.mode);
     return { plan, states, actions, entry, ids };
   }
@@ -168,8 +147,9 @@ export class RestoreRun {
    * Refuses (before anything is written) to touch any lane topic, subject or group that
    * exists and that this lane does not own: see lane/ownership.ts.
    */
-  private async checkOwnership(admin: Admin, plan: RestorePlan, states: Map<string, LaneTopicState>): Promise<{ entry: LedgerEntry | null; ids: Map<string, string> }> {
-    const ledger = await readLedger(this.ctx.kafka, admin, this.ledgerTopic, this.ctx.logger);
+  private async checkOwnership(plan: RestorePlan, states: Map<string, LaneTopicState>): Promise<{ entry: LedgerEntry | null; ids: Map<string, string> }> {
+    const { kafka } = this.ctx;
+    const ledger = await readLedger(kafka, this.ledgerTopic);
     const bad = ledger.invalid.find((i) => i.key === plan.lane);
     if (bad) throw new SafetyError(`${bad.reason} (in ${this.ledgerTopic})`, `inspect it with kbak lane describe ${plan.lane}; remove the lane's objects by hand if the record was tampered with`);
     const entry = ledger.entries.get(plan.lane) ?? null;
@@ -178,27 +158,20 @@ export class RestoreRun {
       if (!o.owned) throw new SafetyError(o.reason, 'kbak only writes to, replaces or deletes what this lane created: remove or rename it yourself, or use another lane name');
     };
     const present = plan.topics.filter((t) => states.get(t.lane)?.exists).map((t) => t.lane);
-    const meta = await fetchTopicIds(this.ctx.kafka, present);
-    const ids = new Map<string, string>();
-    for (const name of present) {
-      const st = states.get(name)!;
-      const id = meta.get(name)?.id ?? null;
-      if (id !== null) ids.set(name, id);
-      refuse(topicOwnership(entry, this.scope, name, { id, empty: recordsIn(st) === 0n }));
-    }
+    const ids = present.length > 0 ? await withRetry(() => kafka.topicIds(present)) : new Map<string, string>();
+    for (const name of present) refuse(topicOwnership(entry, this.scope, name, { id: ids.get(name) ?? null, empty: recordsIn(states.get(name)!) === 0n }));
     if (this.ctx.registry && plan.subjects.length > 0) {
       for (const s of plan.subjects) {
         if ((await this.ctx.registry.subjectVersions(s.lane)).length > 0) refuse(subjectOwnership(entry, this.scope, s.lane));
       }
     }
-    for (const g of await existingGroups(admin, plan.groups.map((x) => x.lane))) refuse(groupOwnership(entry, this.scope, g));
+    for (const g of await existingGroups(kafka, plan.groups.map((x) => x.lane))) refuse(groupOwnership(entry, this.scope, g));
     return { entry, ids };
   }
 
   async dryRun(): Promise<DryRunResult> {
-    const admin = await this.connect();
     try {
-      const { plan, states, actions } = await this.prepare(admin);
+      const { plan, states, actions } = await this.prepare();
       const laneTopicState: Record<string, string> = {};
       for (const t of plan.topics) {
         const st = states.get(t.lane)!;
@@ -215,27 +188,23 @@ export class RestoreRun {
       }
       return { plan, text: formatPlan(plan, { ids, laneTopicState }), json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) } };
     } catch (err) {
-      throw isKafkaClientError(err) ? kafkaError(err, this.ctx.brokers, 'planning the restore') : classifyError(err, 'planning the restore');
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+      throw classifyError(err, 'planning the restore');
     }
   }
 
   async run(): Promise<RestoreSummary> {
     const { kafka, logger, backup } = this.ctx;
     const t0 = Date.now();
-    const admin = await this.connect();
-    const producers: Producer[] = [];
-    const others: Producer[] = [];
+    const producers: RecordProducer[] = [];
+    const others: RecordProducer[] = [];
     try {
-      const { plan, actions, entry, ids: existingIds } = await this.prepare(admin);
+      const { plan, actions, entry, ids: existingIds } = await this.prepare();
       for (const w of plan.warnings) logger.warn(w);
 
       // The ledger names every object before it is created (see lane/intent.ts).
-      await ensureLedgerTopic(admin, this.ledgerTopic);
-      const ledgerProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await ensureLedgerTopic(kafka, this.ledgerTopic);
+      const ledgerProducer = await kafka.producer();
       others.push(ledgerProducer);
-      await ledgerProducer.connect();
       let ledger = restoreIntent(entry, {
         lane: plan.lane,
         templates: this.scope.templates,
@@ -248,7 +217,7 @@ export class RestoreRun {
         groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
       });
       const record = async (next: LedgerEntry): Promise<void> => {
-        await withRetry('writing the lane ledger', () => writeLedgerEntry(ledgerProducer, this.ledgerTopic, next));
+        await writeLedgerEntry(ledgerProducer, this.ledgerTopic, next);
         ledger = next;
       };
       await record(ledger);
@@ -265,17 +234,17 @@ export class RestoreRun {
       }
       const ids = registration ? new SchemaIdMap(registration.byId) : null;
 
-      const created = await this.prepareTopics(admin, plan, actions);
+      const created = await this.prepareTopics(plan, actions);
       if (created.length > 0) {
-        const meta = await fetchTopicIds(kafka, created);
-        const missing = created.filter((t) => !meta.has(t));
-        if (missing.length > 0) throw new ServiceError('kafka', `lane topics ${missing.join(', ')} vanished right after creation`, 'rerun the restore');
-        await record(withTopicIds(ledger, new Map(created.map((t) => [t, meta.get(t)!.id])), new Date()));
+        const createdIds = await withRetry(() => kafka.topicIds(created));
+        const missing = created.filter((t) => !createdIds.has(t));
+        if (missing.length > 0) throw new ServiceError('kafka', `lane topics ${missing.join(', ')} vanished right after creation`, 'restore again');
+        await record(withTopicIds(ledger, createdIds, new Date()));
       }
 
       // Where each lane partition stands now.
       const offsets = new Map<string, PartitionOffsets[]>();
-      for (const t of plan.topics) offsets.set(t.lane, await laneOffsets(admin, t.lane));
+      for (const t of plan.topics) offsets.set(t.lane, await withRetry(() => kafka.listOffsets(t.lane)));
       const jobs = await this.buildJobs(plan, actions, offsets);
 
       for (const t of plan.topics) {
@@ -286,9 +255,7 @@ export class RestoreRun {
       const workers = Math.min(this.opts.concurrency, Math.max(1, jobs.length));
       for (let i = 0; i < workers; i++) {
         // One idempotent producer per worker: sends within a worker are sequential, workers run in parallel.
-        const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-        await p.connect();
-        producers.push(p);
+        producers.push(await kafka.producer());
       }
       const results = new Map<PartitionJob, PartitionResult>();
       await runWorkers(jobs, producers.length, async (job, worker) => {
@@ -310,7 +277,7 @@ export class RestoreRun {
 
       // Offsets are only right if kbak was the lane's only writer.
       for (const t of plan.topics) {
-        const now = await laneOffsets(admin, t.lane);
+        const now = await kafka.listOffsets(t.lane);
         for (const job of jobs.filter((j) => j.laneTopic === t.lane)) {
           const expected = results.get(job)!.laneEnd;
           const actual = now.find((o) => o.partition === job.partition)?.high;
@@ -320,7 +287,9 @@ export class RestoreRun {
         }
       }
 
-      const groups = await this.seedGroups(admin, plan, jobs, results);
+      const groupsStart = Date.now();
+      const groups = await this.seedGroups(plan, jobs, results);
+      const groupsDurationMs = Date.now() - groupsStart;
       await record(withState(ledger, 'ready', new Date()));
 
       const all = [...results.values()];
@@ -346,6 +315,7 @@ export class RestoreRun {
         idsRewritten: all.reduce((n, r) => n + r.idsRewritten, 0),
         idMap: ids?.toJSON() ?? {},
         groupsSeeded: groups.filter((g) => g.offsets.length > 0).length,
+        groupsDurationMs,
         groups,
         laneTopics: plan.topics.map((t) => t.lane),
         laneSubjects: plan.subjects.map((s) => s.lane),
@@ -356,40 +326,40 @@ export class RestoreRun {
         warnings: plan.warnings,
       };
     } catch (err) {
-      throw isKafkaClientError(err) ? kafkaError(err, this.ctx.brokers, 'restoring') : classifyError(err, 'restoring');
+      throw classifyError(err, 'restoring');
     } finally {
-      await Promise.all([...producers, ...others].map((p) => p.disconnect().catch(() => undefined)));
-      await admin.disconnect().catch(() => undefined);
+      await Promise.all([...producers, ...others].map((p) => p.close()));
     }
   }
 
-  /** Deletes (--replace) and creates the lane topics; returns the names of the created ones. */
-  private async prepareTopics(admin: Admin, plan: RestorePlan, actions: Map<string, LaneAction>): Promise<string[]> {
+  /** Deletes (replace mode) and creates the lane topics; returns the names of the created ones. */
+  private async prepareTopics(plan: RestorePlan, actions: Map<string, LaneAction>): Promise<string[]> {
+    const { kafka } = this.ctx;
     const toReplace = plan.topics.filter((t) => actions.get(t.lane) === 'replace').map((t) => t.lane);
     if (toReplace.length > 0) {
       this.ctx.logger.info({ topics: toReplace }, 'deleting lane topics (replace mode)');
-      await deleteLaneTopics(admin, toReplace);
+      await deleteLaneTopics(kafka, toReplace);
     }
     const toCreate = plan.topics.filter((t) => actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace');
     if (toCreate.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await withRetry('creating lane topics', () => admin.createTopics({ waitForLeaders: true, topics: toCreate.map(topicConfig) }), { logger: this.ctx.logger });
+        await withRetry(() => kafka.createTopics(toCreate.map(topicSpec)));
         break;
       } catch (err) {
         // Right after a deletion the controller may still report the name as taken.
-        const type = (err as { type?: string }).type ?? (err as { errors?: Array<{ type?: string }> }).errors?.[0]?.type;
-        if (attempt < 40 && (type === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test((err as Error).message))) {
-          const listed = new Set(await admin.listTopics());
+        const taken = err instanceof KafkaServiceError && (err.kafkaCode === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test(err.message));
+        if (attempt < 40 && taken) {
+          const listed = new Set(await kafka.listTopics());
           if (toCreate.every((t) => listed.has(t.lane)) && toReplace.length === 0) break;
           await sleep(500);
           continue;
         }
-        throw kafkaError(err, this.ctx.brokers, `creating lane topics ${toCreate.map((t) => t.lane).join(', ')}`);
+        throw err;
       }
     }
     await waitForLeaders(
-      admin,
+      kafka,
       toCreate.map((t) => ({ name: t.lane, partitions: t.partitionCount })),
     );
     return toCreate.map((t) => t.lane);
@@ -441,30 +411,19 @@ export class RestoreRun {
     return jobs;
   }
 
-  /** The last record of each lane partition (read with a throw-away group that is deleted afterwards). */
+  /** The last record of each lane partition. */
   private async readLastRecords(targets: Array<{ topic: string; partition: number; high: bigint }>): Promise<Map<string, BackupRecord>> {
     const out = new Map<string, BackupRecord>();
-    const groupId = `${RESTORE_GROUP_PREFIX}${randomBytes(8).toString('hex')}`;
-    try {
-      await readRanges(
-        this.ctx.kafka,
-        targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
-        { groupId, concurrency: this.opts.concurrency, stallTimeoutMs: 60_000, logger: this.ctx.logger },
-        {
-          onRecord: async (target, record) => {
-            out.set(partitionKey(target.topic, target.partition), record);
-          },
-          onPartitionDone: async () => undefined,
+    await this.ctx.kafka.readRanges(
+      targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
+      { concurrency: this.opts.concurrency, stallTimeoutMs: 60_000, purpose: 'restore' },
+      {
+        onRecord: async (target, record) => {
+          out.set(partitionKey(target.topic, target.partition), record);
         },
-      );
-    } finally {
-      const admin = this.ctx.kafka.admin();
-      await admin
-        .connect()
-        .then(() => admin.deleteGroups([groupId]))
-        .catch((e: unknown) => this.ctx.logger.debug({ err: String(e) }, 'deleting the restore read group failed'))
-        .finally(() => admin.disconnect().catch(() => undefined));
-    }
+        onPartitionDone: async () => undefined,
+      },
+    );
     return out;
   }
 
@@ -473,12 +432,12 @@ export class RestoreRun {
    * group until its session times out. Members with kbak's client id are waited out; any
    * other member is a running lane consumer and its group is skipped with a warning.
    */
-  private async describeLaneGroups(admin: Admin, groupIds: string[]): Promise<Array<{ groupId: string; members: Array<{ clientId: string }> }>> {
+  private async describeLaneGroups(groupIds: string[]): Promise<Array<{ groupId: string; members: Array<{ clientId: string }> }>> {
     if (groupIds.length === 0) return [];
-    const clientId = this.ctx.clientId ?? 'kbak';
+    const clientId = this.ctx.kafka.clientId;
     const deadline = Date.now() + STALE_MEMBER_WAIT_MS;
     for (;;) {
-      const { groups } = await withRetry('describing lane groups', () => admin.describeGroups(groupIds));
+      const groups = await withRetry(() => this.ctx.kafka.describeGroups(groupIds));
       const onlyOurs = groups.filter((g) => g.members.length > 0 && g.members.every((m) => m.clientId === clientId));
       if (onlyOurs.length === 0 || Date.now() > deadline) return groups;
       this.ctx.logger.info({ groups: onlyOurs.map((g) => g.groupId) }, 'waiting for the group member of an interrupted kbak run to expire');
@@ -486,10 +445,10 @@ export class RestoreRun {
     }
   }
 
-  private async seedGroups(admin: Admin, plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
+  private async seedGroups(plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
     const out: RestoreSummary['groups'] = [];
-    const commits: Array<{ groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }> = [];
-    const described = await this.describeLaneGroups(admin, plan.groups.map((g) => g.lane));
+    const commits: Array<{ groupId: string; topic: string; partitions: Array<{ partition: number; offset: bigint }> }> = [];
+    const described = await this.describeLaneGroups(plan.groups.map((g) => g.lane));
     for (const g of plan.groups) {
       const entry: RestoreSummary['groups'][number] = { source: g.source, lane: g.lane, offsets: [] };
       out.push(entry);
@@ -498,26 +457,20 @@ export class RestoreRun {
         this.ctx.logger.warn({ group: g.lane, members }, `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and resume the restore)`);
         continue;
       }
-      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+      const byTopic = new Map<string, Array<{ partition: number; offset: bigint }>>();
       for (const o of g.offsets) {
         const job = jobs.find((j) => j.laneTopic === o.laneTopic && j.partition === o.partition);
         const laneOffset = job ? results.get(job)?.groupOffsets.get(g.lane) : undefined;
         if (laneOffset === undefined) continue;
         entry.offsets.push({ topic: o.laneTopic, partition: o.partition, sourceOffset: o.sourceOffset.toString(), laneOffset: laneOffset.toString() });
         const list = byTopic.get(o.laneTopic) ?? [];
-        list.push({ partition: o.partition, offset: laneOffset.toString() });
+        list.push({ partition: o.partition, offset: laneOffset });
         byTopic.set(o.laneTopic, list);
       }
       for (const [topic, partitions] of byTopic) commits.push({ groupId: g.lane, topic, partitions });
     }
-    // kafkajs commits through a short-lived group member (seconds each): run several at once.
-    await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, async (c) => {
-      try {
-        await withRetry(`seeding lane group ${c.groupId}`, () => admin.setOffsets(c));
-      } catch (err) {
-        throw kafkaError(err, this.ctx.brokers, `seeding lane group ${c.groupId} on ${c.topic}`);
-      }
-    });
+    // A commit through the Kafka client can take seconds (a short-lived group member): run several at once.
+    await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, (c) => withRetry(() => this.ctx.kafka.commitGroupOffsets(c.groupId, c.topic, c.partitions)));
     return out;
   }
 }
@@ -528,14 +481,9 @@ const GROUP_COMMIT_CONCURRENCY = 8;
 function registrationInput(plan: RestorePlan): SchemaSelection {
   return { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds };
 }
-/** kafkajs's default consumer session timeout, plus a margin. */
+/** The Kafka client's default consumer session timeout, plus a margin. */
 const STALE_MEMBER_WAIT_MS = 40_000;
 
-export function topicConfig(t: TopicPlan): { topic: string; numPartitions: number; replicationFactor: number; configEntries: Array<{ name: string; value: string }> } {
-  return {
-    topic: t.lane,
-    numPartitions: t.partitionCount,
-    replicationFactor: t.replicationFactor,
-    configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-  };
+export function topicSpec(t: TopicPlan): TopicSpec {
+  return { topic: t.lane, partitions: t.partitionCount, replicationFactor: t.replicationFactor, configs: { ...t.configs } };
 }

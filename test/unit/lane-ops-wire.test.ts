@@ -1,4 +1,5 @@
-import { decodeMetadataResponse, encodeMetadataRequest, isRetriable, uuidToString } from '../../src/kafka/lane-ops';
+import { isRetriable } from '../../src/kafka/lane-ops';
+import { decodeMetadataResponse, encodeMetadataRequest, uuidToString } from '../../src/kafka/topic-ids';
 
 const uv = (n: number): number[] => {
   const out: number[] = [];
