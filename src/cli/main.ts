@@ -8,6 +8,7 @@ import { renderError } from './errors';
 import { createLogger } from '../output/logger';
 import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
+import { laneCommand } from './cmd-lane';
 import { listCommand } from './cmd-list';
 import { restoreCommand } from './cmd-restore';
 import type { CommandEnv } from './common';
@@ -21,7 +22,11 @@ export function buildProgram(env: CommandEnv): Command {
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));
   program.addCommand(restoreCommand(env));
-  for (const c of program.commands) c.exitOverride();
+  program.addCommand(laneCommand(env));
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const sub of c.commands) sub.exitOverride();
+  }
   return program;
 }
 

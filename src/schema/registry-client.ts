@@ -37,6 +37,7 @@ const SUBJECT_NOT_FOUND = 40401;
 const VERSION_NOT_FOUND = 40402;
 const SCHEMA_NOT_FOUND = 40403;
 const SUBJECT_COMPATIBILITY_NOT_FOUND = 40408;
+const SUBJECT_SOFT_DELETED = 40404;
 
 export class RegistryHttpError extends ServiceError {
   constructor(
@@ -164,6 +165,29 @@ export class RegistryClient {
 
   async setSubjectCompatibility(subject: string, level: string): Promise<void> {
     await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  }
+
+  /**
+   * Deletes a subject for good: soft delete first (Confluent refuses a hard delete of a live
+   * subject), then permanent. A subject that is absent or already soft-deleted is fine, so
+   * rerunning after a half-finished delete works. Returns false when there was nothing.
+   */
+  async deleteSubject(subject: string): Promise<boolean> {
+    const path = `/subjects/${encodeURIComponent(subject)}`;
+    let existed = true;
+    try {
+      await this.request('DELETE', path);
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND, SUBJECT_SOFT_DELETED)) throw err;
+      existed = (err as RegistryHttpError).errorCode === SUBJECT_SOFT_DELETED;
+    }
+    try {
+      await this.request('DELETE', `${path}?permanent=true`);
+      return true;
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND)) throw err;
+      return existed;
+    }
   }
 
   /** Registers (or finds, when identical) a schema under a subject; returns its ID. */
