@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openBackup } from '../backup/catalog';
-import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../dump/window';
 import { UsageError } from '../errors';
 import { createKafka } from '../kafka/client';
@@ -71,6 +71,7 @@ export function restoreCommand(env: CommandEnv): Command {
     if (flags.resume && flags.replace) throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
+    logger.debug({ settings: redact(settings) }, 'settings');
     const window = parseWindow(flags.since, flags.until, new Date());
     const store = openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
     await store.check();

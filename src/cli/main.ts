@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { KbakError } from '../errors';
 import { createLogger } from '../output/logger';
+import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
 import { listCommand } from './cmd-list';
@@ -28,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   const env: CommandEnv = {
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
-    stdout: (line) => process.stdout.write(`${line}\n`),
+    // Names from stores, brokers and registries end up in these lines: no terminal control.
+    stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
     logger: (quiet) => createLogger({ quiet }),
   };
   try {
@@ -40,11 +42,11 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof KbakError) {
-      process.stderr.write(`kbak: ${err.oneLine()}\n`);
+      process.stderr.write(`kbak: ${escapeControl(err.oneLine())}\n`);
       if (process.env.KBAK_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`kbak: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    process.stderr.write(`kbak: unexpected error: ${escapeControl((err as Error)?.message ?? String(err))}\n`);
     if (process.env.KBAK_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return 1;
   }

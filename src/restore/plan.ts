@@ -4,6 +4,7 @@
  * schemas and subjects to register (in order), groups to seed. Pure; `--dry-run` prints
  * it and stops, a real restore executes it.
  */
+import { restorableTopicConfigs } from '../backup/topic-configs';
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
 import { inWindow, type TimeWindow } from '../dump/window';
 import { NotFoundError, SafetyError } from '../errors';
@@ -139,12 +140,17 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, targetBrokers: 
       lane: topicMap.get(name)!,
       partitionCount: t.partitionCount,
       replicationFactor: rf,
-      configs: { ...t.configs },
+      configs: restorableTopicConfigs(t.configs).configs,
       partitions: [...t.partitions]
         .sort((a, b) => a.partition - b.partition)
         .map((p) => ({ partition: p.partition, backupRecords: p.records, ...countFromManifest(p, opts.window, opts.maxRecordsPerPartition) })),
     };
   });
+
+  for (const name of selectedNames) {
+    const dropped = restorableTopicConfigs(manifest.topics.find((x) => x.name === name)!.configs).dropped;
+    if (dropped.length > 0) warnings.push(`topic "${name}": configs not restored (not a known topic-level config or not a plain value): ${dropped.map((d) => JSON.stringify(d)).join(', ')}`);
+  }
 
   const selection = selectSchemas(manifest.schemas, backupSet, selected, (subjects) => naming.subjectMap(subjects, topicMap));
   const compat = new Map(manifest.subjects.map((s) => [s.subject, s.compatibility]));
