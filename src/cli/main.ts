@@ -16,12 +16,16 @@ export function buildProgram(env: CommandEnv): Command {
   const program = new Command('kbak')
     .description('Back up Kafka topics and seed isolated test lanes from the backups.')
     .version(TOOL_VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));
   program.addCommand(restoreCommand(env));
-  for (const c of program.commands) c.exitOverride();
+  // Usage errors found by commander take the same one-line form as kbak's own errors.
+  const output = {
+    outputError: (str: string, write: (s: string) => void) => write(`kbak: ${escapeControl(str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' '))} (run with --help for usage)\n`),
+  };
+  program.configureOutput(output);
+  for (const c of program.commands) c.exitOverride().configureOutput(output);
   return program;
 }
 

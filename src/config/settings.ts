@@ -183,7 +183,8 @@ export function loadSettings(flags: ConnectionFlags, env: Env = process.env): Se
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.join('.');
-    const source = FLAG_FOR[path] ?? path;
+    // An issue inside a list (kafka.brokers.0) is about the setting that holds the list.
+    const source = FLAG_FOR[path] ?? FLAG_FOR[issue.path.filter((p) => typeof p !== 'number').join('.')] ?? path;
     throw new UsageError(`invalid setting ${source}: ${issue.message}`, 'fix the flag, KBAK_* variable or config file');
   }
   const settings = parsed.data;
