@@ -60,6 +60,7 @@ export class RegistryClient {
 
   /** The URL as printed in messages and manifests: no credentials. */
   private readonly shown: string;
+  private readonly query: string;
 
   constructor(config: RegistryConfig) {
     // Credentials written into the URL (https://user:pass@host) become Basic auth: fetch()
@@ -67,6 +68,7 @@ export class RegistryClient {
     let user = config.username;
     let password = config.password;
     let base = config.url;
+    let query = '';
     try {
       const u = new URL(config.url);
       if (u.username !== '' || u.password !== '') {
@@ -74,12 +76,17 @@ export class RegistryClient {
         password ??= decodeURIComponent(u.password);
         u.username = '';
         u.password = '';
-        base = u.toString();
       }
+      // A query (a proxy's token) goes after each request path, not before it.
+      query = u.search;
+      u.search = '';
+      u.hash = '';
+      base = u.toString();
     } catch {
       /* settings validated it; an odd URL fails at fetch with a redacted message */
     }
     this.base = base.replace(/\/+$/, '');
+    this.query = query;
     this.shown = redactUrl(this.base);
     if (user) this.auth = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
   }
@@ -95,7 +102,7 @@ export class RegistryClient {
     if (body !== undefined) headers['Content-Type'] = 'application/vnd.schemaregistry.v1+json';
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.shown}: ${cause}`, 'check --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL', { cause: err });
