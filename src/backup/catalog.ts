@@ -3,7 +3,8 @@
  * `latest`, and stream a partition's records in offset order with every segment's
  * checksum verified. Used by restore, verify and the tests.
  */
-import { NotFoundError, UsageError } from '../errors';
+import { byteOrder } from '../model/byte-order';
+import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
 import { readSegment } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
@@ -11,10 +12,6 @@ import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { checkSegmentKey, type SegmentKeyContext } from './keys';
 import { decodeManifest, MAX_MANIFEST_BYTES, type Manifest, type PartitionEntry } from './manifest';
 
-/** Locale-independent order, so every machine lists backups alike. */
-export function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export interface BackupRef {
   cluster: string;
@@ -58,8 +55,14 @@ export class Backup {
       // A manifest names keys inside its own backup (v1) or cluster folder only; never follow one outside it.
       const key = checkSegmentKey(seg.key, this.keyContext());
       if (fromOffset !== undefined && BigInt(seg.lastOffset) < fromOffset) continue;
-      for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
-        if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+      try {
+        for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
+          if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+        }
+      } catch (err) {
+        // A segment the manifest names but the store lacks is a damaged backup, not a wrong request.
+        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
+        throw err;
       }
     }
   }
@@ -75,14 +78,14 @@ export async function openBackup(store: ObjectStore, which: string, cluster?: st
   if (which === 'latest') {
     const clusters = new Set(all.map((b) => b.cluster));
     if (clusters.size > 1) {
-      throw new UsageError(`${store.location} holds backups of several clusters (${[...clusters].join(', ')})`, 'pick one with --name');
+      throw new UsageError(`${store.location} holds backups of several clusters (${[...clusters].join(', ')})`, 'name the cluster', { options: ['cluster'] });
     }
     ref = all[all.length - 1];
-    if (!ref) throw new NotFoundError(`no complete backup in ${store.location}${cluster ? ` for cluster ${cluster}` : ''}`, 'run kbak dump first or check --source/--name');
+    if (!ref) throw new NotFoundError(`no complete backup in ${store.location}${cluster ? ` for cluster ${cluster}` : ''}`, 'dump first, or check the backup location and cluster name', { options: ['destination', 'cluster'] });
   } else {
     if (!isBackupId(which)) throw new UsageError(`"${which}" is not a backup ID`, 'pass an ID like 20261125T175358123Z or latest');
     const matches = all.filter((b) => b.backupId === which);
-    if (matches.length > 1) throw new UsageError(`backup ${which} exists for several clusters`, 'pick one with --name');
+    if (matches.length > 1) throw new UsageError(`backup ${which} exists for several clusters`, 'name the cluster', { options: ['cluster'] });
     ref = matches[0];
     if (!ref) throw new NotFoundError(`backup ${which} not found (or incomplete) in ${store.location}`, 'list backups with kbak list');
   }

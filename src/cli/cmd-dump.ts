@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
-import { createKafka } from '../kafka/client';
+import { openKafka } from '../kafka';
 import { openStore, parseFileMode, parseS3Sse, DEFAULT_DESTINATION } from '../store/open';
 import { RegistryClient } from '../schema/registry-client';
 import { DumpRun, type DumpSummary } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
-import { parseWindow } from '../dump/window';
+import { parseWindow } from '../model/window';
 import { withProgress, startProgress, formatBytes } from '../output/progress';
 import { addConnectionOptions } from './connection-options';
 import { positiveInt, type CommandEnv } from './common';
@@ -70,10 +70,10 @@ export function dumpCommand(env: CommandEnv): Command {
       fileMode: fileMode ? parseFileMode(fileMode) : undefined,
       sse: parseS3Sse(flags.s3Sse ?? (env.env.KBAK_S3_SSE || undefined), flags.s3SseKmsKeyId ?? (env.env.KBAK_S3_SSE_KMS_KEY_ID || undefined)),
     });
+    const kafka = openKafka(settings.kafka, logger);
     const run = new DumpRun(
       {
-        kafka: createKafka(settings, logger),
-        brokers: settings.kafka.brokers,
+        kafka,
         store,
         registry: settings.registry ? new RegistryClient(settings.registry) : null,
         logger,
@@ -95,7 +95,7 @@ export function dumpCommand(env: CommandEnv): Command {
           tty: env.isTTY,
           what: 'topic',
         });
-    const { summary } = await withProgress(display, () => run.run());
+    const { summary } = await withProgress(display, () => run.run()).finally(() => kafka.close());
     env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
   });
   return cmd;

@@ -71,14 +71,14 @@ const dump = (...extra: string[]): (() => string[]) => () => ['dump', '--to', tm
 
 const rows: Row[] = [
   // dump: what to read
-  ['B01', 'unknown topic', dump('--topic', 'no-such-topic-kbak'), {}, 1, /topic "no-such-topic-kbak" does not exist/],
-  ['B02', 'regex matching nothing', dump('--topics-regex', 'nothing-matches-.*'), {}, 1, /matches no topic/],
+  ['B01', 'unknown topic', dump('--topic', 'no-such-topic-kbak'), {}, 3, /topic "no-such-topic-kbak" does not exist/],
+  ['B02', 'regex matching nothing', dump('--topics-regex', 'nothing-matches-.*'), {}, 3, /matches no topic/],
   ['B03', 'invalid regex', dump('--topics-regex', '(unclosed'), {}, 2, /not a valid regular expression/],
   ['B04', 'no topic selected', dump(), {}, 2, /no topic selected/],
-  ['B05', 'partition that does not exist', dump('--topic', '@topic', '--partitions', '7'), {}, 1, /has 2 partitions, no partition 7/],
+  ['B05', 'partition that does not exist', dump('--topic', '@topic', '--partitions', '7'), {}, 3, /has 2 partitions, no partition 7/],
   ['B06', 'bad --since', dump('--topic', '@topic', '--since', 'yesterday'), {}, 2, /--since "yesterday"/],
   ['B07', 'invalid cluster --name', dump('--topic', '@topic', '--name', '../etc'), {}, 2, /cluster name "\.\.\/etc" is invalid/],
-  ['B08', '--segment-bytes too small', dump('--topic', '@topic', '--segment-bytes', '10'), {}, 2, /--segment-bytes 10 is too small/],
+  ['B08', '--segment-bytes too small', dump('--topic', '@topic', '--segment-bytes', '10'), {}, 2, /--segment-bytes "10" is too small/],
   ['B09', 'non-numeric --concurrency', dump('--topic', '@topic', '--concurrency', 'many'), {}, 2, /--concurrency must be a positive integer/],
   // dump: where to write
   ['B10', 'conflicting flags: --file-mode with s3://', () => ['dump', '--topic', topic, '--to', 's3://kbak/x', '--file-mode', '600'], {}, 2, /--file-mode applies to disk destinations only/],
@@ -87,15 +87,15 @@ const rows: Row[] = [
   ['B13', 'invalid --file-mode', dump('--topic', '@topic', '--file-mode', '0400'), {}, 2, /takes the owner's read or write permission away/],
   ['B14', 'unsupported destination scheme', () => ['dump', '--topic', topic, '--to', 'ftp://host/x'], {}, 2, /unsupported destination scheme/],
   ['B15', 'invalid bucket name', () => ['dump', '--topic', topic, '--to', 's3://Bad_Bucket/x'], {}, 2, /invalid S3 bucket name/],
-  ['B16', 'missing bucket', () => ['dump', '--topic', topic, '--to', 's3://no-such-bucket-kbak/x'], {}, 1, /bucket "no-such-bucket-kbak" does not exist/],
-  ['B17', 'wrong S3 credentials', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/denied`], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' }, 1, /S3 denied access/],
+  ['B16', 'missing bucket', () => ['dump', '--topic', topic, '--to', 's3://no-such-bucket-kbak/x'], {}, 4, /bucket "no-such-bucket-kbak" does not exist/],
+  ['B17', 'wrong S3 credentials', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/denied`], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' }, 4, /S3 denied access/],
   // --s3-sse reaches the server: S3Proxy refuses server-side encryption, which proves the header was sent.
-  ['B28', '--s3-sse AES256 on a server without SSE', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'AES256'], {}, 1, /NotImplemented Server-side encryption is not supported/],
-  ['B29', '--s3-sse aws:kms with a key on a server without SSE', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'aws:kms', '--s3-sse-kms-key-id', 'alias/kbak'], {}, 1, /NotImplemented Server-side encryption is not supported/],
+  ['B28', '--s3-sse AES256 on a server without SSE', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'AES256'], {}, 4, /NotImplemented Server-side encryption is not supported/],
+  ['B29', '--s3-sse aws:kms with a key on a server without SSE', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'aws:kms', '--s3-sse-kms-key-id', 'alias/kbak'], {}, 4, /NotImplemented Server-side encryption is not supported/],
   // connections and settings
-  ['B18', 'unreachable broker', dump('--topic', 'x', '--brokers', '127.0.0.1:1'), {}, 1, /cannot reach Kafka at 127\.0\.0\.1:1/],
+  ['B18', 'unreachable broker', dump('--topic', 'x', '--brokers', '127.0.0.1:1'), {}, 4, /cannot reach Kafka at 127\.0\.0\.1:1/],
   ['B19', 'malformed broker address', dump('--topic', 'x', '--brokers', 'http://h'), {}, 2, /invalid setting --brokers/],
-  ['B20', 'unreachable registry', dump('--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'), {}, 1, /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/],
+  ['B20', 'unreachable registry', dump('--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'), {}, 4, /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/],
   ['B21', 'registry URL that is not a URL', dump('--topic', 'x', '--schema-registry-url', 'not a url'), {}, 2, /invalid setting --schema-registry-url/],
   ['B22', 'registry user without password', dump('--topic', 'x', '--schema-registry-user', 'u'), {}, 2, /needs both a user and a password/],
   ['B23', 'TLS cert without key', dump('--topic', 'x', '--tls-cert', '/nonexistent.pem'), {}, 2, /needs both --tls-cert and --tls-key/],
@@ -107,25 +107,25 @@ const rows: Row[] = [
   ['B30', 'invalid lane name', () => ['restore', '--source', good, '--lane', 'Feature_X'], {}, 2, /lane name "Feature_X" is invalid/],
   ['B31', 'conflicting flags: --resume with --replace', restore(() => good, '--resume', '--replace'), {}, 2, /--resume and --replace cannot be used together/],
   ['B32', 'template giving an illegal topic', restore(() => good, '--topic-template', '{lane}/{topic}'), {}, 2, /contains "\/"|not a valid|illegal|is invalid/],
-  ['B33', 'topic not in the backup', restore(() => good, '--topic', 'no-such-topic'), {}, 1, /topic "no-such-topic" is not in backup/],
-  ['B34', 'backup not found', restore(() => good, '--from', '20000101T000000000Z'), {}, 1, /backup 20000101T000000000Z not found/],
+  ['B33', 'topic not in the backup', restore(() => good, '--topic', 'no-such-topic'), {}, 3, /topic "no-such-topic" is not in backup/],
+  ['B34', 'backup not found', restore(() => good, '--from', '20000101T000000000Z'), {}, 3, /backup 20000101T000000000Z not found/],
   ['B35', 'backup ID that is not an ID', restore(() => good, '--from', 'yesterday'), {}, 2, /"yesterday" is not a backup ID/],
-  ['B36', 'empty store', restore(() => tmp()), {}, 1, /no complete backup in/],
+  ['B36', 'empty store', restore(() => tmp()), {}, 3, /no complete backup in/],
   ['B37', 'store with several clusters and latest', restore(() => { const d = forge(() => undefined); cpSync(join(d, CLUSTER), join(d, 'other'), { recursive: true }); return d; }), {}, 2, /holds backups of several clusters/],
   // restore: what the store holds
-  ['B40', 'newer format version', restore(() => forge((_d, m) => (m.formatVersion = 99))), {}, 1, /has format version 99, this kbak reads up to 1 \(upgrade kbak\)/],
-  ['B41', 'corrupt manifest (not JSON)', restore(() => { const d = forge(() => undefined); writeFileSync(manifestPath(d), '{"format": "kbak-backup", '); return d; }), {}, 1, /manifest .* is not valid JSON/],
-  ['B42', 'manifest with a wrong field type', restore(() => forge((_d, m) => (m.topics = 'x'))), {}, 1, /manifest .* is invalid at topics/],
-  ['B43', 'manifest with an offset beyond int64', restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ endOffset: string }> }>)[0]!.partitions[0]!.endOffset = '99999999999999999999'))), {}, 1, /endOffset/],
-  ['B44', 'manifest naming a key outside the backup', restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }>)[0]!.partitions[0]!.segments[0]!.key = '../../../x.kseg'))), {}, 1, /not a safe key/],
-  ['B45', 'manifest larger than 64 MiB', restore(() => { const d = forge(() => undefined); writeFileSync(manifestPath(d), Buffer.alloc(64 * 1024 * 1024 + 1, 0x20)); return d; }), {}, 1, /more than the limit of 67108864/],
-  ['B46', 'checksum mismatch (a flipped byte in a segment)', restore(() => { const d = forge(() => undefined); const f = firstSegment(d); const b = readFileSync(f); b.writeUInt8(b.readUInt8(b.length - 1) ^ 0xff, b.length - 1); writeFileSync(f, b); return d; }), {}, 1, /segment .*(CRC-32 mismatch|zstd frame|SHA-256 mismatch)/],
-  ['B47', 'missing segment', restore(() => { const d = forge(() => undefined); rmSync(firstSegment(d)); return d; }), {}, 1, /not found/],
-  ['B48', 'segment replaced by a symlink', restore(() => { const d = forge(() => undefined); const f = firstSegment(d); rmSync(f); symlinkSync('/etc/passwd', f); return d; }), {}, 1, /is a symlink/],
-  ['B49', 'segment that is not a segment', restore(() => { const d = forge(() => undefined); writeFileSync(firstSegment(d), 'hello, not a segment file'); return d; }), {}, 1, /bad magic|SHA-256|truncated/],
+  ['B40', 'newer format version', restore(() => forge((_d, m) => (m.formatVersion = 99))), {}, 5, /has format version 99, this kbak reads up to 1 \(upgrade kbak\)/],
+  ['B41', 'corrupt manifest (not JSON)', restore(() => { const d = forge(() => undefined); writeFileSync(manifestPath(d), '{"format": "kbak-backup", '); return d; }), {}, 5, /manifest .* is not valid JSON/],
+  ['B42', 'manifest with a wrong field type', restore(() => forge((_d, m) => (m.topics = 'x'))), {}, 5, /manifest .* is invalid at topics/],
+  ['B43', 'manifest with an offset beyond int64', restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ endOffset: string }> }>)[0]!.partitions[0]!.endOffset = '99999999999999999999'))), {}, 5, /endOffset/],
+  ['B44', 'manifest naming a key outside the backup', restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }>)[0]!.partitions[0]!.segments[0]!.key = '../../../x.kseg'))), {}, 5, /not a safe key/],
+  ['B45', 'manifest larger than 64 MiB', restore(() => { const d = forge(() => undefined); writeFileSync(manifestPath(d), Buffer.alloc(64 * 1024 * 1024 + 1, 0x20)); return d; }), {}, 5, /more than the limit of 67108864/],
+  ['B46', 'checksum mismatch (a flipped byte in a segment)', restore(() => { const d = forge(() => undefined); const f = firstSegment(d); const b = readFileSync(f); b.writeUInt8(b.readUInt8(b.length - 1) ^ 0xff, b.length - 1); writeFileSync(f, b); return d; }), {}, 5, /segment .*(CRC-32 mismatch|zstd frame|SHA-256 mismatch)/],
+  ['B47', 'missing segment', restore(() => { const d = forge(() => undefined); rmSync(firstSegment(d)); return d; }), {}, 5, /named by the manifest .* is missing/],
+  ['B48', 'segment replaced by a symlink', restore(() => { const d = forge(() => undefined); const f = firstSegment(d); rmSync(f); symlinkSync('/etc/passwd', f); return d; }), {}, 5, /is a symlink/],
+  ['B49', 'segment that is not a segment', restore(() => { const d = forge(() => undefined); writeFileSync(firstSegment(d), 'hello, not a segment file'); return d; }), {}, 5, /bad magic|SHA-256|truncated/],
   // list
-  ['B50', 'list: missing bucket', () => ['list', '--source', 's3://no-such-bucket-kbak/x'], {}, 1, /does not exist|not found/],
-  ['B51', 'list: wrong S3 credentials', () => ['list', '--source', `s3://${stackEnv().s3Bucket}/x`], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' }, 1, /S3 denied access/],
+  ['B50', 'list: missing bucket', () => ['list', '--source', 's3://no-such-bucket-kbak/x'], {}, 4, /does not exist|not found/],
+  ['B51', 'list: wrong S3 credentials', () => ['list', '--source', `s3://${stackEnv().s3Bucket}/x`], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' }, 4, /S3 denied access/],
   ['B52', 'list: unsupported scheme', () => ['list', '--source', 'gs://bucket/x'], {}, 2, /unsupported destination scheme/],
 ];
 
@@ -138,7 +138,7 @@ describe('bad input: exit code and one line, no stack trace', () => {
   it('a failed dump leaves nothing in its destination', async () => {
     const dir = tmp();
     const r = await runKbak(['dump', '--topic', 'no-such-topic-kbak', '--to', dir]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.kseg') || String(f).endsWith('.json'))).toEqual([]);
   });
 });
