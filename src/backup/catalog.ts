@@ -56,8 +56,15 @@ export class Backup {
       const key = checkSegmentKey(seg.key, this.keyContext());
       if (fromOffset !== undefined && BigInt(seg.lastOffset) < fromOffset) continue;
       try {
+        let first: bigint | null = null;
+        let last: bigint | null = null;
         for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
+          first ??= r.offset;
+          last = r.offset;
           if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+        }
+        if (first !== BigInt(seg.firstOffset) || last !== BigInt(seg.lastOffset)) {
+          throw new IntegrityError(`segment ${key} holds offsets ${first}..${last}, its manifest entry says ${seg.firstOffset}..${seg.lastOffset}`);
         }
       } catch (err) {
         // A segment the manifest names but the store lacks is a damaged backup, not a wrong request.

@@ -322,3 +322,20 @@ describe('terminal output is escaped', () => {
     expect(existsSync(root) && lstatSync(root).isDirectory()).toBe(true);
   });
 });
+
+describe('segment offsets must match the manifest entry', () => {
+  it('refuses a segment whose records start elsewhere than firstOffset says', async () => {
+    // Shift the entry by one on both ends: still ordered and in range, but not what the segment holds.
+    const dir = forgedStore((m) => {
+      const seg = m.topics[0].partitions[1].segments[0];
+      seg.firstOffset = '3';
+      seg.lastOffset = '3';
+    });
+    const backup = await openBackup(new DiskStore(dir), 'latest');
+    const e = await rejection((async () => {
+      for await (const r of backup.records('orders', 1)) void r;
+    })());
+    expect(e).toBeInstanceOf(IntegrityError);
+    expect(e.message).toMatch(/holds offsets 3\.\.4, its manifest entry says 3\.\.3/);
+  });
+});
