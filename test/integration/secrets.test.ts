@@ -111,9 +111,9 @@ describe('secrets never appear in output or in what kbak writes', () => {
     // SASL against the PLAINTEXT listener: the handshake fails.
     const dest = tmp();
     const d = collect('dump sasl', await runKbak(['dump', '--topic', topic, '--to', dest, ...args], env), [dest]);
-    expect(d.code).toBe(1);
+    expect(d.code).toBe(4); // a service error (exit-code table in src/errors.ts)
     const r = collect('restore sasl', await runKbak(['restore', '--source', good, '--lane', uniqueName('sec').toLowerCase(), ...args], env));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     const l = collect('list', await runKbak(['list', '--source', good, '--json'], { ...env, KBAK_CONFIG: args[1]! }));
     expect(l.code).toBe(0);
   });
