@@ -57,9 +57,20 @@ export function kafkaError(err: unknown, brokers: string[], doing: string): Erro
   if (err instanceof UsageError || err instanceof ServiceError) return err;
   const e = err as { name?: string; message?: string; type?: string };
   const name = e.name ?? 'Error';
-  const msg = e.message ?? String(err);
+  // OpenSSL messages can span lines; the user gets one line.
+  const msg = (e.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authenticat/i.test(msg)) {
     return new ServiceError('kafka', `Kafka denied access while ${doing}: ${msg}`, 'check the SASL mechanism, user and password', { cause: err });
+  }
+  // A TLS handshake failure is a connection error to kafkajs, but "is the broker up?" would
+  // send the user the wrong way: the broker answered and one side refused the other's certificate.
+  if (/certificate|self[- ]signed|SSL|TLS|handshake|ERR_TLS/i.test(`${msg} ${(err as { code?: string }).code ?? ''}`)) {
+    return new ServiceError(
+      'kafka',
+      `TLS handshake with Kafka at ${brokers.join(',')} failed while ${doing}: ${msg}`,
+      'check --tls-ca (the CA that signed the broker certificate) and, if the listener requires client certificates, --tls-cert/--tls-key',
+      { cause: err },
+    );
   }
   if (name === 'KafkaJSConnectionError' || name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSNonRetriableError' || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection/i.test(msg)) {
     return new ServiceError('kafka', `cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`, 'check --brokers / KBAK_BROKERS and that the broker is up (npm run stack:up starts a local one)', { cause: err });
