@@ -74,6 +74,9 @@ fi
   printf 'AWS_SECRET_ACCESS_KEY=%q\n' "$STACK_SECRET_KEY"
   printf 'AWS_REGION=%q\n' "$STACK_REGION"
   printf 'KAFKA_VERSION=%q\n' "$(cat "$PID_DIR/kafka.version")"
+  # The ports, so tests that restart the broker (outages) start it where it was.
+  printf 'KAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SECURE_PORT=%q\nKAFKA_MTLS_PORT=%q\n' \
+    "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SECURE_PORT" "$KAFKA_MTLS_PORT"
   # The secured listeners, under names kbak itself does not read (tests map them
   # onto KBAK_TLS_* / KBAK_SASL_* when they want a secured connection).
   # shellcheck source=/dev/null
