@@ -8,7 +8,7 @@
  * in front of it).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from '../../src/kafka/kafkajs';
@@ -31,6 +31,12 @@ const tmpDirs: string[] = [];
 const PARTITIONS = 3;
 const RECORDS = 1800;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** What each fault did to the run that met it, for RELIABILITY.md (OUTAGES_REPORT=FILE). */
+const outcomes: Array<{ fault: string; firstRun: string; reruns: number }> = [];
+function record(fault: string, r: CliResult, reruns: number): void {
+  outcomes.push({ fault, firstRun: r.code === 0 ? 'completed' : `failed: ${r.stderr.trim()}`, reruns });
+}
 
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'kbak-outage-'));
@@ -129,6 +135,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  if (process.env.OUTAGES_REPORT) writeFileSync(process.env.OUTAGES_REPORT, `${JSON.stringify(outcomes, null, 2)}\n`);
   await admin.disconnect();
   await s3?.close();
   await registry?.close();
@@ -142,6 +149,7 @@ describe('S3 outages mid-upload', () => {
     const prefix = uniqueName('s3-slow');
     s3.setLatency(40);
     const r = await kbak(dumpArgs(prefix)).done;
+    record('S3 +40 ms latency per chunk during a dump', r, 0);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await expectOneGoodBackup(prefix);
@@ -156,6 +164,7 @@ describe('S3 outages mid-upload', () => {
     await sleep(3000);
     s3.setMode('pass');
     const r = await run.done;
+    record('S3 refusing/resetting connections for 3 s mid-upload', r, 0);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     await expectOneGoodBackup(prefix);
@@ -168,6 +177,7 @@ describe('S3 outages mid-upload', () => {
     await s3.waitForBytesUp(before + 100_000);
     s3.setMode('refuse');
     const r = await run.done;
+    record('S3 down for good mid-upload (rerun once it is back)', r, 1);
     expect(r.code).toBe(1);
     expect(oneLine(r)).toMatch(/cannot reach S3 .* while writing .*\(check --s3-endpoint/);
     s3.setMode('pass');
@@ -191,6 +201,7 @@ describe('schema registry down', () => {
     await s3.waitForBytesUp(before + 20_000);
     registry.setMode('refuse');
     const r = await run.done;
+    record('registry down during a dump, after its start-up check', r, 1);
     expect(r.code).toBe(1);
     expect(oneLine(r)).toMatch(/cannot reach the schema registry/);
     await expectNoManifest(backupPrefix);
@@ -207,6 +218,7 @@ describe('schema registry down', () => {
     const restore = ['restore', '--lane', lane, '--source', `s3://${stackEnv().s3Bucket}/${backupPrefix}`, '--name', 'outage'];
     registry.setMode('refuse');
     const r = await kbak(restore, { registry: true }).done;
+    record('registry down during a restore', r, 1);
     expect(r.code).toBe(1);
     expect(oneLine(r)).toMatch(/cannot reach the schema registry/);
     expect(await admin.listTopics()).not.toContain(`${lane}.${topic}`);
@@ -236,6 +248,7 @@ describe('broker restarted', () => {
     await stopKafka();
     await startKafka();
     const r = await run.done;
+    record('broker stopped and restarted mid-dump', r, r.code === 0 ? 0 : 1);
     s3.setLatency(0);
     if (r.code !== 0) {
       expect(oneLine(r)).toMatch(/Kafka/);
@@ -277,6 +290,7 @@ describe('broker restarted', () => {
       last = await kbak([...restore, '--resume']).done;
       runs++;
     }
+    record('broker stopped and restarted mid-restore (rerun with --resume)', r, runs - 1);
     expect(last.stderr).toBe('');
     expect(last.code).toBe(0);
     expectLaneEqualsSource(lane);
