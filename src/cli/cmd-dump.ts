@@ -5,7 +5,7 @@ import { openStore, DEFAULT_DESTINATION } from '../store/open';
 import { RegistryClient } from '../schema/registry-client';
 import { DumpRun, type DumpSummary } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
-import { parseWindow } from '../dump/window';
+import { parseWindow } from '../model/window';
 import { withProgress, startProgress, formatBytes } from '../output/progress';
 import { addConnectionOptions } from './connection-options';
 import { positiveInt, type CommandEnv } from './common';

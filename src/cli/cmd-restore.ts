@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { openBackup } from '../backup/catalog';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { parseWindow } from '../dump/window';
+import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
 import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/codecs';
 import { createKafka } from '../kafka/client';

@@ -6,9 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kafka, Admin } from '../kafka/kafkajs';
-import { kafkaError } from '../kafka/client';
-import { partitionKey } from '../kafka/partition-key';
-import { KbakError, ServiceError, UsageError } from '../errors';
+import { isKafkaClientError, kafkaError } from '../kafka/client';
+import { partitionKey } from '../model/partition-key';
+import { classifyError, InternalError, InvalidOptionError, ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, manifestKey, newBackupId, validateClusterName } from '../backup/layout';
@@ -18,10 +18,10 @@ import type { RegistryClient } from '../schema/registry-client';
 import { planRange, type PartitionRange } from './cut';
 import { collectGroupOffsets } from './group-offsets';
 import { PartitionSink } from './partition-sink';
-import { readRanges, type RangeTarget } from './read-ranges';
+import { readRanges, type RangeTarget } from '../kafka/read-ranges';
 import { selectPartitions, selectTopics, type Selection } from './select';
 import { describeTopics } from './topic-metadata';
-import { inWindow, type TimeWindow } from './window';
+import { inWindow, type TimeWindow } from '../model/window';
 import { TOOL_VERSION } from '../version';
 
 export const DUMP_GROUP_PREFIX = 'kbak-dump-';
@@ -98,9 +98,9 @@ export class DumpRun {
     private readonly opts: DumpOptions,
   ) {
     if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
-      throw new UsageError(`--segment-bytes ${opts.segmentBytes} is too small`, 'use at least 65536 (64 KiB); the default is 64 MiB');
+      throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
     }
-    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new UsageError(`--concurrency ${opts.concurrency} must be a positive integer`);
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
   }
 
   /** A snapshot for progress displays; cheap, safe to poll. */
@@ -194,7 +194,7 @@ export class DumpRun {
           { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },
           this.ctx.registry
             ? `${collected.framedPayloadsWithUnknownId} payloads start with a Confluent header whose schema ID the registry does not know; kept as raw bytes`
-            : `${collected.framedPayloadsWithUnknownId} payloads look Confluent-framed but no schema registry is configured; schemas not backed up (set --schema-registry-url)`,
+            : `${collected.framedPayloadsWithUnknownId} payloads look Confluent-framed but no schema registry is configured; schemas not backed up (configure a schema registry)`,
         );
       }
 
@@ -246,7 +246,7 @@ export class DumpRun {
       };
       // A backup kbak could not read back must never become visible.
       const valid = manifestSchema.safeParse(manifest);
-      if (!valid.success) throw new Error(`internal error: the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
+      if (!valid.success) throw new InternalError(`the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
       // The commit point: until this PUT succeeds the backup does not exist for readers.
       await store.put(manifestKey(cluster, backupId), encodeManifest(manifest));
 
@@ -272,8 +272,7 @@ export class DumpRun {
       return { manifest, summary };
     } catch (err) {
       await Promise.all(sinks.map((s) => s.abort()));
-      if (err instanceof KbakError) throw err;
-      throw kafkaError(err, this.ctx.brokers, 'dumping');
+      throw isKafkaClientError(err) ? kafkaError(err, this.ctx.brokers, 'dumping') : classifyError(err, 'dumping');
     } finally {
       if (readStarted) {
         // The throw-away group must not outlive the dump (it has no commits, only membership).
@@ -313,7 +312,7 @@ export class DumpRun {
             {
               partition: p,
               low: BigInt(o.low),
-              lastStable: BigInt(o.high),
+              high: BigInt(o.high),
               sinceOffset: s ? BigInt(s.offset) : null,
               untilOffset: u ? BigInt(u.offset) : null,
             },

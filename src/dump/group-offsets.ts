@@ -4,7 +4,7 @@
  */
 import type { Admin } from '../kafka/kafkajs';
 import type { GroupEntry } from '../backup/manifest';
-import { byteOrder } from '../backup/catalog';
+import { byteOrder } from '../model/byte-order';
 
 export async function collectGroupOffsets(
   admin: Admin,

@@ -13,7 +13,7 @@ function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UsageError(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'check the --tls-* flags');
+    throw new UsageError(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'check the TLS file settings', { options: ['kafka.tls'] });
   }
 }
 
@@ -52,6 +52,12 @@ export function createKafka(settings: Settings, logger: Logger): Kafka {
   return new Kafka(config);
 }
 
+/** Whether an error came from the Kafka client library (and not from kbak, the store or a bug). */
+export function isKafkaClientError(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && name.startsWith('KafkaJS');
+}
+
 /** Turns a kafkajs connection/auth failure into an error a user can act on. */
 export function kafkaError(err: unknown, brokers: string[], doing: string): Error {
   if (err instanceof UsageError || err instanceof ServiceError) return err;
@@ -60,7 +66,7 @@ export function kafkaError(err: unknown, brokers: string[], doing: string): Erro
   // OpenSSL messages can span lines; the user gets one line.
   const msg = (e.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authenticat/i.test(msg)) {
-    return new ServiceError('kafka', `Kafka denied access while ${doing}: ${msg}`, 'check the SASL mechanism, user and password', { cause: err });
+    return new ServiceError('kafka', `Kafka denied access while ${doing}: ${msg}`, 'check the SASL mechanism, user and password', { cause: err, options: ['kafka.sasl'] });
   }
   // A TLS handshake failure is a connection error to kafkajs, but "is the broker up?" would
   // send the user the wrong way: the broker answered and one side refused the other's certificate.
@@ -68,12 +74,12 @@ export function kafkaError(err: unknown, brokers: string[], doing: string): Erro
     return new ServiceError(
       'kafka',
       `TLS handshake with Kafka at ${brokers.join(',')} failed while ${doing}: ${msg}`,
-      'check --tls-ca (the CA that signed the broker certificate) and, if the listener requires client certificates, --tls-cert/--tls-key',
-      { cause: err },
+      'check the CA that signed the broker certificate and, if the listener requires client certificates, the client certificate and key',
+      { cause: err, options: ['kafka.tls'] },
     );
   }
   if (name === 'KafkaJSConnectionError' || name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSNonRetriableError' || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection/i.test(msg)) {
-    return new ServiceError('kafka', `cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`, 'check --brokers / KBAK_BROKERS and that the broker is up (npm run stack:up starts a local one)', { cause: err });
+    return new ServiceError('kafka', `cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`, 'check the broker addresses and that the brokers are up', { cause: err, options: ['kafka.brokers'] });
   }
   if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED' || e.type === 'CLUSTER_AUTHORIZATION_FAILED') {
     return new ServiceError('kafka', `Kafka denied ${doing}: ${msg}`, 'grant the kbak principal Describe/Read on the topics and groups', { cause: err });

@@ -3,13 +3,13 @@
  * the schemas under the lane subjects, creates (or replaces, or resumes) the lane topics,
  * writes every partition and commits the translated offsets of the lane groups.
  */
-import { partitionKey } from '../kafka/partition-key';
+import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
 import { randomBytes } from 'node:crypto';
 import type { Backup } from '../backup/catalog';
-import { readRanges } from '../dump/read-ranges';
-import { KbakError, ServiceError, UsageError } from '../errors';
-import { kafkaError } from '../kafka/client';
+import { readRanges } from '../kafka/read-ranges';
+import { classifyError, InvalidOptionError, ServiceError, UsageError } from '../errors';
+import { isKafkaClientError, kafkaError } from '../kafka/client';
 import type { Admin, Kafka, Producer } from '../kafka/kafkajs';
 import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
@@ -82,11 +82,11 @@ export class RestoreRun {
     private readonly ctx: RestoreContext,
     private readonly opts: RestoreOptions,
   ) {
-    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new UsageError(`--concurrency ${opts.concurrency} must be a positive integer`);
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
     if (opts.replicationFactor !== null && (!Number.isInteger(opts.replicationFactor) || opts.replicationFactor < 1)) {
-      throw new UsageError(`--replication-factor ${opts.replicationFactor} must be a positive integer`);
+      throw new InvalidOptionError('replicationFactor', String(opts.replicationFactor), 'must be a positive integer');
     }
-    if (opts.laneHeader !== null && opts.laneHeader.length === 0) throw new UsageError('--lane-header needs a header name');
+    if (opts.laneHeader !== null && opts.laneHeader.length === 0) throw new InvalidOptionError('laneHeader', opts.laneHeader, 'is empty', 'give a header name');
   }
 
   progress(): LaneTopicProgress[] {
@@ -115,7 +115,8 @@ export class RestoreRun {
     if (plan.registrations.length > 0 && !this.ctx.registry) {
       throw new UsageError(
         `the restored records use ${plan.schemas.length} schemas but no schema registry is configured`,
-        'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL (usually the same registry the backup was taken from)',
+        'configure a schema registry, usually the one the backup was taken from',
+        { options: ['registry.url'] },
       );
     }
     const states = await inspectLaneTopics(
@@ -146,8 +147,7 @@ export class RestoreRun {
       }
       return { plan, text: formatPlan(plan, { ids, laneTopicState }), json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) } };
     } catch (err) {
-      if (err instanceof KbakError) throw err;
-      throw kafkaError(err, this.ctx.brokers, 'planning the restore');
+      throw isKafkaClientError(err) ? kafkaError(err, this.ctx.brokers, 'planning the restore') : classifyError(err, 'planning the restore');
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -215,7 +215,7 @@ export class RestoreRun {
           const expected = results.get(job)!.laneEnd;
           const actual = now.find((o) => o.partition === job.partition)?.high;
           if (actual !== expected) {
-            throw new ServiceError('kafka', `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`, 'group offsets were not seeded; rerun with --replace');
+            throw new ServiceError('kafka', `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`, 'group offsets were not seeded; restore again replacing the lane topics', { options: ['mode=replace'] });
           }
         }
       }
@@ -249,8 +249,7 @@ export class RestoreRun {
         warnings: plan.warnings,
       };
     } catch (err) {
-      if (err instanceof KbakError) throw err;
-      throw kafkaError(err, this.ctx.brokers, 'restoring');
+      throw isKafkaClientError(err) ? kafkaError(err, this.ctx.brokers, 'restoring') : classifyError(err, 'restoring');
     } finally {
       await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
       await admin.disconnect().catch(() => undefined);
@@ -260,7 +259,7 @@ export class RestoreRun {
   private async prepareTopics(admin: Admin, plan: RestorePlan, actions: Map<string, LaneAction>): Promise<void> {
     const toReplace = plan.topics.filter((t) => actions.get(t.lane) === 'replace').map((t) => t.lane);
     if (toReplace.length > 0) {
-      this.ctx.logger.info({ topics: toReplace }, 'deleting lane topics (--replace)');
+      this.ctx.logger.info({ topics: toReplace }, 'deleting lane topics (replace mode)');
       await deleteLaneTopics(admin, toReplace);
     }
     const toCreate = plan.topics.filter((t) => actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace');
@@ -391,7 +390,7 @@ export class RestoreRun {
       out.push(entry);
       const members = described.find((d) => d.groupId === g.lane)?.members.length ?? 0;
       if (members > 0) {
-        this.ctx.logger.warn({ group: g.lane, members }, `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and rerun with --resume)`);
+        this.ctx.logger.warn({ group: g.lane, members }, `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and resume the restore)`);
         continue;
       }
       const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();

@@ -12,23 +12,18 @@
  */
 import type { Admin } from '../kafka/kafkajs';
 import { SafetyError } from '../errors';
+import { offsetSpan, type PartitionOffsets } from '../model/offsets';
 import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
 
-export interface PartitionOffsets {
-  partition: number;
-  /** Log start offset. */
-  low: bigint;
-  /** End offset (no transactions are used in lanes, so the last stable offset is the end). */
-  high: bigint;
-}
+// Lanes are written without transactions, so their last stable offset is their end offset.
+export type { PartitionOffsets };
 
 export type LaneTopicState = { exists: false } | { exists: true; partitionCount: number; offsets: PartitionOffsets[] };
 
 export type LaneAction = 'create' | 'reuse' | 'resume' | 'replace';
 
 export function recordsIn(state: LaneTopicState): bigint {
-  if (!state.exists) return 0n;
-  return state.offsets.reduce((n, o) => n + (o.high - o.low), 0n);
+  return state.exists ? offsetSpan(state.offsets) : 0n;
 }
 
 /** Pure: throws a one-line SafetyError when the restore must not touch a lane topic. */
@@ -38,7 +33,8 @@ export function decideAction(topic: TopicPlan, state: LaneTopicState, mode: Rest
   if (state.partitionCount !== topic.partitionCount) {
     throw new SafetyError(
       `lane topic "${topic.lane}" exists with ${state.partitionCount} partitions but "${topic.source}" has ${topic.partitionCount}`,
-      'pass --replace to delete and recreate the lane topics, or use another lane',
+      'delete and recreate the lane topics, or use another lane',
+      { options: ['mode=replace'] },
     );
   }
   const hasData = state.offsets.some((o) => o.high > o.low);
@@ -46,7 +42,8 @@ export function decideAction(topic: TopicPlan, state: LaneTopicState, mode: Rest
   if (mode === 'resume') return 'resume';
   throw new SafetyError(
     `lane topic "${topic.lane}" already exists with data (${recordsIn(state)} records)`,
-    'pass --resume to continue an interrupted restore or --replace to delete and recreate the lane topics',
+    'resume an interrupted restore, or delete and recreate the lane topics',
+    { options: ['mode=resume', 'mode=replace'] },
   );
 }
 
@@ -87,7 +84,7 @@ export async function deleteLaneTopics(admin: Admin, topics: string[], timeoutMs
   for (;;) {
     const listed = new Set(await admin.listTopics());
     if (!topics.some((t) => listed.has(t))) return;
-    if (Date.now() > deadline) throw new SafetyError(`lane topics ${topics.filter((t) => listed.has(t)).join(', ')} were not deleted within ${timeoutMs / 1000}s`, 'retry the restore with --replace');
+    if (Date.now() > deadline) throw new SafetyError(`lane topics ${topics.filter((t) => listed.has(t)).join(', ')} were not deleted within ${timeoutMs / 1000}s`, 'retry the restore replacing the lane topics', { options: ['mode=replace'] });
     await sleep(250);
   }
 }

@@ -8,8 +8,8 @@
  * are already there, whether or not their batch was acknowledged before a crash.
  */
 import type { Backup } from '../backup/catalog';
-import type { TimeWindow } from '../dump/window';
-import { inWindow } from '../dump/window';
+import type { TimeWindow } from '../model/window';
+import { inWindow } from '../model/window';
 import { SafetyError } from '../errors';
 import { CODEC_IDS, type CodecName } from '../kafka/codecs';
 import type { Producer, Message } from '../kafka/kafkajs';
@@ -165,7 +165,8 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   const refuse = (detail: string): SafetyError =>
     new SafetyError(
       `cannot resume ${job.laneTopic}/${job.partition}: ${detail}`,
-      'something else wrote into the lane topic, or the backup, filters or --lane-header differ from the interrupted restore; use --replace',
+      'something else wrote into the lane topic, or the backup, filters or lane header differ from the interrupted restore; replace the lane topics instead',
+      { options: ['mode=replace'] },
     );
 
   let inWin = 0;

@@ -12,10 +12,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from '../../src/kafka/kafkajs';
+import { ExitCode } from '../../src/errors';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord } from '../support/format-decoder';
 import { startKbak, type CliResult } from '../support/kbak-cli';
-import { readTopicWithKcat, type KcatRecord } from '../support/kcat';
+import { readTopicWithKcat, type KcatTopicRecord } from '../support/kcat';
 import { createTopic, produce } from '../support/produce';
 import { downloadS3, listS3 } from '../support/s3-objects';
 import { startKafka, stopKafka } from '../support/stack-control';
@@ -60,7 +61,7 @@ function oneLine(r: CliResult): string {
   return lines[0]!;
 }
 
-const canonKcat = (r: KcatRecord): string => JSON.stringify([r.key, r.value, r.headers]);
+const canonKcat = (r: KcatTopicRecord): string => JSON.stringify([r.key, r.value, r.headers]);
 const canonDecoded = (r: DecodedRecord): string => {
   const headers: Array<string | null> = [];
   for (const [k, v] of r.headers) headers.push(k, v === null ? null : v.toString('utf8'));
@@ -178,8 +179,8 @@ describe('S3 outages mid-upload', () => {
     s3.setMode('refuse');
     const r = await run.done;
     record('S3 down for good mid-upload (rerun once it is back)', r, 1);
-    expect(r.code).toBe(1);
-    expect(oneLine(r)).toMatch(/cannot reach S3 .* while writing .*\(check --s3-endpoint/);
+    expect(r.code).toBe(ExitCode.SERVICE);
+    expect(oneLine(r)).toMatch(/cannot reach S3 .* while writing .*\(check the S3 endpoint; see --s3-endpoint/);
     s3.setMode('pass');
     await expectNoManifest(prefix);
     const again = await kbak(dumpArgs(prefix)).done;
@@ -202,7 +203,7 @@ describe('schema registry down', () => {
     registry.setMode('refuse');
     const r = await run.done;
     record('registry down during a dump, after its start-up check', r, 1);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(ExitCode.SERVICE);
     expect(oneLine(r)).toMatch(/cannot reach the schema registry/);
     await expectNoManifest(backupPrefix);
     registry.setMode('pass');
@@ -219,7 +220,7 @@ describe('schema registry down', () => {
     registry.setMode('refuse');
     const r = await kbak(restore, { registry: true }).done;
     record('registry down during a restore', r, 1);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(ExitCode.SERVICE);
     expect(oneLine(r)).toMatch(/cannot reach the schema registry/);
     expect(await admin.listTopics()).not.toContain(`${lane}.${topic}`);
     registry.setMode('pass');

@@ -510,16 +510,16 @@ describe('kbak restore: safety (CLI)', () => {
 
   it('refuses a topic that is not in the backup', () => {
     const r = cli(args('--lane', lane, '--topic', 'no-such-topic'));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(oneLine(r)).toContain('topic "no-such-topic" is not in backup');
   });
 
   it('refuses a template that maps a topic onto a source topic', async () => {
     const all = cli(args('--lane', lane, '--topic-template', '{topic}.{lane}'));
-    expect(all.code).toBe(1);
+    expect(all.code).toBe(6);
     expect(oneLine(all)).toContain(`is "${other}", which is also a source topic being restored`);
     const one = cli(args('--lane', lane, '--topic', topic, '--topic-template', '{topic}.{lane}'));
-    expect(one.code).toBe(1);
+    expect(one.code).toBe(6);
     expect(oneLine(one)).toContain(`is "${other}", which is a source topic in backup`);
     // Nothing was written into the source topic.
     expect(count(await readTopic(other))).toBe(1);
@@ -531,7 +531,7 @@ describe('kbak restore: safety (CLI)', () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ records: 20, topicsCreated: 1 });
     const again = cli(args('--lane', l, '--topic', topic));
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(6);
     expect(oneLine(again)).toMatch(new RegExp(`lane topic "${l}\\.${topic}" already exists with data \\(20 records\\).*--resume.*--replace`));
     const replaced = cli(args('--lane', l, '--topic', topic, '--replace', '--json'));
     expect(replaced.code).toBe(0);
@@ -545,7 +545,7 @@ describe('kbak restore: safety (CLI)', () => {
     const l = laneName();
     await createTopic(`${l}.${topic}`, 3);
     const r = cli(args('--lane', l, '--topic', topic));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(6);
     expect(oneLine(r)).toContain(`lane topic "${l}.${topic}" exists with 3 partitions but "${topic}" has 2`);
     const l2 = laneName();
     await createTopic(`${l2}.${topic}`, 2);

@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExitCode } from '../../src/errors';
 import { startAuthProxy, type AuthProxy } from '../support/auth-proxy';
 import { runKbak, type CliResult } from '../support/kbak-cli';
 import { readTopicWithKcat } from '../support/kcat';
@@ -73,7 +74,7 @@ function expectNoSecret(r: CliResult, ...secrets: string[]): void {
 }
 
 /** Source records as kcat sees them, to compare a lane against. */
-function sourceView(t: string): Array<[number, string | null, string | null, string[]]> {
+function sourceView(t: string): Array<[number, string | null, string | null, Array<string | null>]> {
   return [...readTopicWithKcat(t).values()].flat().map((r) => [r.partition, r.key, r.value, r.headers]);
 }
 
@@ -157,8 +158,8 @@ describe('kbak over SASL_SSL and mutual TLS', () => {
       ['restore', '--lane', lane(), '--source', 'test/vectors/backup-v1'],
     ]) {
       const r = await runKbak(args, scram('scram-sha-512', wrong));
-      expect(r.code).toBe(1);
-      expect(oneLineError(r)).toMatch(/Kafka denied access .*\(check the SASL mechanism, user and password\)/);
+      expect(r.code).toBe(ExitCode.SERVICE);
+      expect(oneLineError(r)).toMatch(/Kafka denied access .*\(check the SASL mechanism, user and password; see --sasl-mechanism/);
       expectNoSecret(r, wrong, env('KBAK_SECURE_SASL_PASSWORD'));
     }
   });
@@ -166,15 +167,15 @@ describe('kbak over SASL_SSL and mutual TLS', () => {
   it('refuses a broker certificate from an untrusted CA', async () => {
     // No --tls-ca: the stack's CA is not in Node's trust store.
     const r = await runKbak(['dump', '--topic', topic, '--to', tempDir()], { ...scram(), KBAK_TLS_CA: undefined });
-    expect(r.code).toBe(1);
-    expect(oneLineError(r)).toMatch(/TLS handshake with Kafka at .* failed .*certificate.*\(check --tls-ca/);
+    expect(r.code).toBe(ExitCode.SERVICE);
+    expect(oneLineError(r)).toMatch(/TLS handshake with Kafka at .* failed .*certificate.*\(check the CA that signed the broker certificate.*see --tls, --tls-ca/);
     expectNoSecret(r, env('KBAK_SECURE_SASL_PASSWORD'));
   });
 
   it('fails clearly when the mutual-TLS listener gets no client certificate', async () => {
     const r = await runKbak(['dump', '--topic', topic, '--to', tempDir()], { ...mtls(), KBAK_TLS_CERT: undefined, KBAK_TLS_KEY: undefined });
-    expect(r.code).toBe(1);
-    expect(oneLineError(r)).toMatch(/TLS handshake with Kafka at .* failed .*certificate.*--tls-cert\/--tls-key\)$/);
+    expect(r.code).toBe(ExitCode.SERVICE);
+    expect(oneLineError(r)).toMatch(/TLS handshake with Kafka at .* failed .*certificate.*client certificate and key; see --tls, --tls-ca, --tls-cert, --tls-key\)$/);
   });
 });
 
@@ -205,7 +206,7 @@ describe('schema registry basic auth (through an enforcing proxy)', () => {
     const wrong = `wrong-${uniqueName('pw')}`;
     const dir = tempDir();
     const r = await runKbak(['dump', '--topic', framedTopic, '--to', dir], { KBAK_SCHEMA_REGISTRY_URL: proxy.url, KBAK_SCHEMA_REGISTRY_USER: PROXY_USER, KBAK_SCHEMA_REGISTRY_PASSWORD: wrong });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(ExitCode.SERVICE);
     expect(oneLineError(r)).toMatch(/schema registry at .* denied .*HTTP 401/);
     expectNoSecret(r, wrong, PROXY_PASSWORD);
   });

@@ -10,7 +10,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startKbak, type CliResult } from './kbak-cli';
-import { readTopicWithKcat, type KcatRecord } from './kcat';
+import { readTopicWithKcat, type KcatTopicRecord } from './kcat';
 import { listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord } from './format-decoder';
 
 export interface CrashLoopOptions {
@@ -95,7 +95,7 @@ function filesBelow(dir: string): string[] {
 
 /** Canonical form of a record for comparing source, backup and lane. */
 type Canon = string;
-const canonKcat = (r: KcatRecord): Canon => JSON.stringify([r.key, r.value, r.headers]);
+const canonKcat = (r: KcatTopicRecord): Canon => JSON.stringify([r.key, r.value, r.headers]);
 const canonDecoded = (r: DecodedRecord): Canon => {
   const headers: string[] = [];
   for (const [k, v] of r.headers) headers.push(k, v === null ? null! : v.toString('utf8'));

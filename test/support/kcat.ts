@@ -1,30 +1,58 @@
 /**
- * Reads a topic with kcat (librdkafka), a client that shares no code with kbak or kafkajs,
- * so tests can check what kbak wrote without trusting kbak's own reading of Kafka.
+ * An independent reader for checking what kbak wrote or read: kcat (librdkafka), which
+ * shares no code with kbak or kafkajs.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { stackEnv } from './stack';
 
 export interface KcatRecord {
+  offset: bigint;
+  timestamp: bigint;
+  key: string | null;
+  value: string | null;
+  /** Headers in wire order as [key, value] pairs (values as text, null kept). */
+  headers: Array<[string, string | null]>;
+}
+
+/** Every committed record of one partition, from the log start to the end, read by kcat. */
+export function kcatRead(topic: string, partition: number): KcatRecord[] {
+  const out = execFileSync(
+    'kcat',
+    ['-b', stackEnv().brokers.join(','), '-C', '-t', topic, '-p', String(partition), '-o', 'beginning', '-e', '-q', '-J', '-X', 'isolation.level=read_committed'],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 },
+  );
+  return out
+    .split('\n')
+    .filter((l) => l.trim().length > 0)
+    .map((l) => {
+      const j = JSON.parse(l) as { offset: number; ts: number; key: string | null; payload: string | null; headers?: Array<string | null> };
+      const headers: Array<[string, string | null]> = [];
+      for (let i = 0; i + 1 < (j.headers?.length ?? 0); i += 2) headers.push([j.headers![i]!, j.headers![i + 1] ?? null]);
+      return { offset: BigInt(j.offset), timestamp: BigInt(j.ts), key: j.key, value: j.payload, headers };
+    });
+}
+
+/** One record of a whole-topic read (readTopicWithKcat). */
+export interface KcatTopicRecord {
   partition: number;
   offset: number;
   key: string | null;
   value: string | null;
-  headers: string[];
+  /** kcat's flat header list: key, value, key, value, … */
+  headers: Array<string | null>;
 }
 
-/** Every record of the topic (read_committed), per partition in offset order. */
-export function readTopicWithKcat(topic: string): Map<number, KcatRecord[]> {
-  const r = spawnSync(
-    'kcat',
-    ['-C', '-b', stackEnv().brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J', '-X', 'isolation.level=read_committed'],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 },
-  );
-  if (r.status !== 0) throw new Error(`kcat failed on ${topic}: ${r.stderr}`);
-  const out = new Map<number, KcatRecord[]>();
-  for (const line of r.stdout.split('\n')) {
+/** Every committed record of the topic, per partition in offset order, in one kcat run. */
+export function readTopicWithKcat(topic: string): Map<number, KcatTopicRecord[]> {
+  const out = new Map<number, KcatTopicRecord[]>();
+  const text = execFileSync('kcat', ['-C', '-b', stackEnv().brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J', '-X', 'isolation.level=read_committed'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  for (const line of text.split('\n')) {
     if (line.trim().length === 0) continue;
-    const j = JSON.parse(line) as { partition: number; offset: number; key: string | null; payload: string | null; headers?: string[] | null };
+    const j = JSON.parse(line) as { partition: number; offset: number; key: string | null; payload: string | null; headers?: Array<string | null> | null };
     const list = out.get(j.partition) ?? [];
     list.push({ partition: j.partition, offset: j.offset, key: j.key, value: j.payload, headers: j.headers ?? [] });
     out.set(j.partition, list);
