@@ -214,6 +214,27 @@ describe('schema registry down', () => {
     await expectOneGoodBackup(backupPrefix);
   });
 
+  it('for a few seconds during a dump: retries and completes', async () => {
+    const prefix = uniqueName('reg-blip');
+    s3.setLatency(40);
+    const before = s3.bytesUp;
+    const run = kbak(dumpArgs(prefix, '--topic', framedTopic), { registry: true });
+    await s3.waitForBytesUp(before + 20_000);
+    const refusedBefore = registry.refused;
+    registry.setMode('refuse');
+    // Down until the dump has really met the outage (a refused connection), then 1.5 s more.
+    const deadline = Date.now() + 60_000;
+    while (registry.refused === refusedBefore && Date.now() < deadline) await sleep(20);
+    expect(registry.refused).toBeGreaterThan(refusedBefore);
+    await sleep(1500);
+    registry.setMode('pass');
+    const r = await run.done;
+    record('registry refusing connections mid-dump until the dump meets it, then 1.5 s more', r, 0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ schemas: 1 });
+    await expectOneGoodBackup(prefix);
+  });
+
   it('during a restore: fails with one line before touching Kafka, and the rerun completes', async () => {
     const lane = uniqueName('rd').slice(0, 30);
     const restore = ['restore', '--lane', lane, '--source', `s3://${stackEnv().s3Bucket}/${backupPrefix}`, '--name', 'outage'];

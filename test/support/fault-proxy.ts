@@ -22,6 +22,8 @@ export interface FaultProxy {
   readonly bytesUp: number;
   /** Connections accepted so far. */
   readonly connections: number;
+  /** Connections reset on arrival because the mode was 'refuse'. */
+  readonly refused: number;
   setMode(mode: FaultMode): void;
   /** Delay of every forwarded chunk, both directions. */
   setLatency(ms: number): void;
@@ -37,6 +39,7 @@ export async function startFaultProxy(upstreamHost: string, upstreamPort: number
   let latencyMs = 0;
   let bytesUp = 0;
   let connections = 0;
+  let refused = 0;
   const open = new Set<Socket>();
   const reset = (s: Socket): void => {
     if (!s.destroyed) s.resetAndDestroy();
@@ -75,6 +78,7 @@ export async function startFaultProxy(upstreamHost: string, upstreamPort: number
     open.add(client);
     client.on('error', () => undefined);
     if (mode === 'refuse') {
+      refused++;
       reset(client);
       return;
     }
@@ -99,6 +103,9 @@ export async function startFaultProxy(upstreamHost: string, upstreamPort: number
     },
     get connections() {
       return connections;
+    },
+    get refused() {
+      return refused;
     },
     setMode(m) {
       mode = m;
