@@ -6,7 +6,7 @@ import { InvalidOptionError, UsageError } from '../errors';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-export function parseTimeBound(value: string, option: 'window.since' | 'window.until', now: Date): Date {
+export function parseTimeBound(value: string, option: 'since' | 'until', now: Date): Date {
   const d = /^(\d+)([smhdw])$/.exec(value.trim());
   if (d) return new Date(now.getTime() - Number(d[1]) * UNIT_MS[d[2]!]!);
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
@@ -23,11 +23,11 @@ export interface TimeWindow {
 
 export function parseWindow(since: string | undefined, until: string | undefined, now: Date): TimeWindow {
   const w: TimeWindow = {
-    since: since ? parseTimeBound(since, 'window.since', now) : null,
-    until: until ? parseTimeBound(until, 'window.until', now) : null,
+    since: since ? parseTimeBound(since, 'since', now) : null,
+    until: until ? parseTimeBound(until, 'until', now) : null,
   };
   if (w.since && w.until && w.since.getTime() >= w.until.getTime()) {
-    throw new UsageError(`window.since (${w.since.toISOString()}) is not before window.until (${w.until.toISOString()})`, 'swap or widen the window', { options: ['window.since', 'window.until'] });
+    throw new UsageError(`the time window starts (${w.since.toISOString()}) at or after its end (${w.until.toISOString()})`, 'swap or widen the window', { options: ['since', 'until'] });
   }
   return w;
 }

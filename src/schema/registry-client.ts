@@ -1,6 +1,6 @@
 /**
  * A narrow client for the Confluent Schema Registry REST API (also served by Apicurio's
- * /apis/ccompat/v7 and other compatible registries). @kafkajs/confluent-schema-registry
+ * /apis/ccompat/v7 and other compatible registries). The usual JS registry client
  * covers encode/decode and registration but not the reads a backup needs (an ID's
  * subjects and versions, references by subject/version, per-subject compatibility), so
  * kbak speaks the few endpoints it needs directly.

@@ -2,7 +2,7 @@
  * Segment file format v1: constants and pure encoders/decoders (no I/O, no zstd).
  * FORMAT.md at the repository root is the normative description; keep them in sync.
  */
-import { IntegrityError, UsageError } from '../errors';
+import { IntegrityError, UnsupportedDataError } from '../errors';
 import { BackupRecord, RecordHeader, TimestampType } from './record';
 
 /** "KBAKSEG" followed by one 0x00 byte. */
@@ -162,7 +162,7 @@ export function parseBlockHeader(buf: Buffer, ctx: BlockContext): BlockHeader {
 
 function checkI64(v: bigint, what: string): void {
   if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) {
-    throw new UsageError(`record ${what} ${String(v)} is not a signed 64-bit integer`);
+    throw new UnsupportedDataError(`record ${what} ${String(v)} is not a signed 64-bit integer`);
   }
 }
 
@@ -179,26 +179,26 @@ export function encodedRecordSize(r: BackupRecord): number {
 
 function validateRecord(r: BackupRecord): void {
   checkI64(r.offset, 'offset');
-  if (r.offset < 0n) throw new UsageError(`record offset ${r.offset} is negative`);
+  if (r.offset < 0n) throw new UnsupportedDataError(`record offset ${r.offset} is negative`);
   checkI64(r.timestamp, `timestamp (offset ${r.offset})`);
   if (r.timestampType !== TimestampType.CreateTime && r.timestampType !== TimestampType.LogAppendTime && r.timestampType !== TimestampType.Unknown) {
-    throw new UsageError(`record at offset ${r.offset}: unknown timestamp type ${String(r.timestampType)}`);
+    throw new UnsupportedDataError(`record at offset ${r.offset}: unknown timestamp type ${String(r.timestampType)}`);
   }
-  if (r.headers.length > U32_MAX) throw new UsageError(`record at offset ${r.offset}: too many headers`);
+  if (r.headers.length > U32_MAX) throw new UnsupportedDataError(`record at offset ${r.offset}: too many headers`);
   for (const h of r.headers) {
     // A lone surrogate would be written as U+FFFD and read back differently.
     if (typeof h.key !== 'string' || LONE_SURROGATE.test(h.key)) {
-      throw new UsageError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
+      throw new UnsupportedDataError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
     }
   }
 }
 
-/** Encodes one record, 4-byte length prefix included. Throws UsageError on an unrepresentable record. */
+/** Encodes one record, 4-byte length prefix included. Throws UnsupportedDataError on an unrepresentable record. */
 export function encodeRecord(r: BackupRecord): Buffer {
   validateRecord(r);
   const size = encodedRecordSize(r);
   if (size > MAX_BLOCK_RAW_BYTES) {
-    throw new UsageError(
+    throw new UnsupportedDataError(
       `record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`,
     );
   }

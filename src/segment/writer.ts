@@ -4,7 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { UsageError } from '../errors';
+import { UnsupportedDataError, UsageError } from '../errors';
 import {
   BLOCK_HEADER_SIZE,
   Codec,
@@ -121,7 +121,7 @@ export class SegmentWriter {
     try {
       const enc = encodeRecord(record);
       if (this.lastOffset !== null && record.offset <= this.lastOffset) {
-        throw new UsageError(
+        throw new UnsupportedDataError(
           `segment ${this.name}: record offset ${record.offset} is not greater than the previous offset ${this.lastOffset} (offsets must strictly increase)`,
         );
       }
@@ -177,11 +177,11 @@ export class SegmentWriter {
   }
 
   /**
-   * A bad record (UsageError before anything changed) leaves the writer usable; anything
+   * A bad record (UnsupportedDataError before anything changed) leaves the writer usable; anything
    * else may have half-written the file, so the writer refuses further use.
    */
   private leave(e: unknown): never {
-    if (e instanceof UsageError && this.state === 'busy') {
+    if (e instanceof UnsupportedDataError && this.state === 'busy') {
       this.state = 'open';
     } else {
       this.state = 'failed';

@@ -55,8 +55,8 @@ describe('kbak dump (CLI)', () => {
   });
 
   const failures: Array<[string, string[], Record<string, string>, RegExp, number]> = [
-    ['an unknown topic', ['--topic', 'no-such-topic-kbak'], {}, /topic "no-such-topic-kbak" does not exist/, 1],
-    ['a regex matching nothing', ['--topics-regex', 'nothing-matches-.*'], {}, /matches no topic/, 1],
+    ['an unknown topic', ['--topic', 'no-such-topic-kbak'], {}, /topic "no-such-topic-kbak" does not exist/, 3],
+    ['a regex matching nothing', ['--topics-regex', 'nothing-matches-.*'], {}, /matches no topic/, 3],
     ['an invalid regex', ['--topics-regex', '(unclosed'], {}, /not a valid regular expression/, 2],
     ['no topic at all', [], {}, /no topic selected/, 2],
     ['an unreachable broker', ['--topic', 'x', '--brokers', '127.0.0.1:1'], {}, /cannot reach Kafka at 127\.0\.0\.1:1/, 4],

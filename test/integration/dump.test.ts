@@ -16,11 +16,15 @@ import { RegistryClient } from '../../src/schema/registry-client';
 import { framedSchemaId } from '../../src/schema/framing';
 import { silentLogger } from '../../src/output/logger';
 import { IntegrityError } from '../../src/errors';
+import { openKafka } from '../../src/kafka';
+import { loadSettings } from '../../src/config/settings';
 import type { BackupRecord } from '../../src/segment/record';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 import { createTopic, produce, TRACE_HEADERS, type TestRecord } from '../support/produce';
 
 const kafka = testKafka();
+const adapter = openKafka(loadSettings({}, stackEnv().env).kafka, silentLogger());
+afterAll(() => adapter.close());
 
 function options(over: Partial<DumpOptions> & { topics: string[] }): DumpOptions {
   const { topics, ...rest } = over;
@@ -38,7 +42,7 @@ function options(over: Partial<DumpOptions> & { topics: string[] }): DumpOptions
 async function dump(store: ObjectStore, opts: DumpOptions, registry = true): Promise<Backup> {
   const env = stackEnv();
   const run = new DumpRun(
-    { kafka, brokers: env.brokers, store, registry: registry ? new RegistryClient({ url: env.registryUrl }) : null, logger: silentLogger() },
+    { kafka: adapter, store, registry: registry ? new RegistryClient({ url: env.registryUrl }) : null, logger: silentLogger() },
     opts,
   );
   const { summary } = await run.run();

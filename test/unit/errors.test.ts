@@ -25,8 +25,8 @@ describe('renderError (CLI wording)', () => {
   it('replaces option paths named in the text and lists the others after the hint', () => {
     const err = new SafetyError('lane topic "x" already exists with data', 'resume, or replace the lane topics', { options: ['mode=resume', 'mode=replace'] });
     expect(renderError(err).line).toBe('lane topic "x" already exists with data (resume, or replace the lane topics; see --resume, --replace)');
-    const named = new UsageError('window.since (a) is not before window.until (b)', 'swap or widen the window', { options: ['window.since', 'window.until'] });
-    expect(renderError(named).line).toBe('--since (a) is not before --until (b) (swap or widen the window)');
+    const named = new UsageError('topicsRegex "x" matches no topic', 'the regex must match whole topic names', { options: ['topicsRegex'] });
+    expect(renderError(named).line).toBe('--topics-regex "x" matches no topic (the regex must match whole topic names)');
   });
 
   it('never replaces ordinary words that happen to be option names', () => {
