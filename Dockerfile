@@ -8,8 +8,10 @@ ARG NODE_MAJOR=24
 FROM node:${NODE_MAJOR}-trixie-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# No install scripts: every dependency is pure JS or WebAssembly (protobufjs's postinstall only
-# prints a notice), and an image build should not run code it does not need.
+# No install scripts: the runtime dependencies are pure JS, WebAssembly (zstd) or a prebuilt N-API
+# binary that npm picks from optionalDependencies by platform and libc (lz4-napi's linux-x64-gnu or
+# linux-arm64-gnu: glibc, which is why both stages are Debian, not Alpine); the only install script
+# in the tree (protobufjs, a dev dependency) prints a notice. An image build runs no code it needs not.
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src

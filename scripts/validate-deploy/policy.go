@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -116,6 +117,26 @@ func checkContainer(where string, c corev1.Container, configMaps map[string]map[
 			}
 		}
 	}
+	// Kubernetes passes an unresolved $(NAME) through literally, so a typo would reach kbak as a
+	// flag value such as "$(TOPICS_REGX)": every reference must name a variable the pod defines.
+	defined := map[string]bool{}
+	for _, e := range c.Env {
+		defined[e.Name] = true
+	}
+	for _, ef := range c.EnvFrom {
+		if ef.ConfigMapRef != nil {
+			for k := range configMaps[ef.ConfigMapRef.Name] {
+				defined[ef.Prefix+k] = true
+			}
+		}
+	}
+	for _, arg := range append(append([]string{}, c.Command...), c.Args...) {
+		for _, m := range varRef.FindAllStringSubmatch(arg, -1) {
+			if !defined[m[1]] {
+				bad("args reference $(%s), which no env entry or envFrom ConfigMap defines", m[1])
+			}
+		}
+	}
 	for _, e := range c.Env {
 		if e.ValueFrom == nil || e.ValueFrom.ConfigMapKeyRef == nil || optional(e.ValueFrom.ConfigMapKeyRef.Optional) {
 			continue
@@ -130,6 +151,9 @@ func checkContainer(where string, c corev1.Container, configMaps map[string]map[
 	}
 	return problems
 }
+
+// varRef matches a $(NAME) reference; $$(NAME) is Kubernetes' escape for a literal and is skipped.
+var varRef = regexp.MustCompile(`(?:^|[^$])\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)`)
 
 func lastSegment(image string) string {
 	return image[strings.LastIndex(image, "/")+1:]

@@ -62,6 +62,8 @@ func TestBrokenManifestsAreRejected(t *testing.T) {
 		{"dangling ConfigMap key", "key: topics-regex", "key: topic-regex", `names key "topic-regex", which ConfigMap`},
 		{"dangling ConfigMap", "- configMapRef:\n                    name: settings", "- configMapRef:\n                    name: setings",
 			`envFrom names ConfigMap "setings"`},
+		{"unresolvable $(VAR) in args", "args: [dump, --topics-regex, $(TOPICS)]", "args: [dump, --topics-regex, $(TOPIC)]",
+			"args reference $(TOPIC), which no env entry or envFrom ConfigMap defines"},
 		{"missing ServiceAccount", "serviceAccountName: kbak", "serviceAccountName: backup", `serviceAccountName "backup" is not a ServiceAccount`},
 	}
 	for _, c := range cases {
