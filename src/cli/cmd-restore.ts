@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openBackup } from '../backup/catalog';
-import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
 import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/codecs';
@@ -99,6 +99,7 @@ export function restoreCommand(env: CommandEnv): Command {
     const ledger = ledgerTopic(flags, env.env);
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
+    logger.debug({ settings: redact(settings) }, 'settings');
     const window = parseWindow(flags.since, flags.until, new Date());
     const store = openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
     await store.check();

@@ -5,6 +5,7 @@
  * a broker; `failNext` injects failures the way a broker or network would.
  */
 import { randomBytes } from 'node:crypto';
+import { partitionKey } from '../model/partition-key';
 import { TimestampType } from '../segment/record';
 import type { PartitionOffsets } from '../model/offsets';
 import {
@@ -264,7 +265,7 @@ export class MemoryKafka implements KafkaAdapter {
       const t = this.topics.get(topic);
       if (!t) continue;
       t.partitions.forEach((_, partition) => {
-        const c = g?.offsets.get(`${topic}\u0000${partition}`);
+        const c = g?.offsets.get(partitionKey(topic, partition));
         out.push({ topic, partition, offset: c?.offset ?? -1n, metadata: c?.metadata ?? null });
       });
     }
@@ -275,7 +276,7 @@ export class MemoryKafka implements KafkaAdapter {
     this.enter('commitGroupOffsets');
     const g = this.group(groupId);
     if (g.members.length > 0) throw new KafkaServiceError(`group ${groupId} has active members`, 'UNKNOWN_MEMBER_ID');
-    for (const o of offsets) g.offsets.set(`${topic}\u0000${o.partition}`, { offset: o.offset, metadata: null });
+    for (const o of offsets) g.offsets.set(partitionKey(topic, o.partition), { offset: o.offset, metadata: null });
   }
 
   async deleteGroups(groupIds: readonly string[]): Promise<void> {

@@ -4,6 +4,7 @@
  * schemas and subjects to register (in order), groups to seed. Pure; `--dry-run` prints
  * it and stops, a real restore executes it.
  */
+import { restorableTopicConfigs } from '../backup/topic-configs';
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
 import { inWindow, type TimeWindow } from '../model/window';
 import { NotFoundError, SafetyError } from '../errors';
@@ -167,7 +168,8 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
   const topics: TopicPlan[] = selectedNames.map((name) => {
     const t = manifest.topics.find((x) => x.name === name)!;
     const rf = opts.replicationFactor ?? (targetBrokers === null ? t.replicationFactor : Math.min(t.replicationFactor, targetBrokers));
-    const cfg = laneTopicConfigs({ source: t.configs, retention: opts.laneRetention ?? { kind: 'forever' }, replicationFactor: rf, targetMinInsyncReplicas: facts.minInsyncReplicas ?? null });
+    // Only known topic-level configs with plain values reach the target (the manifest is untrusted).
+    const cfg = laneTopicConfigs({ source: restorableTopicConfigs(t.configs).configs, retention: opts.laneRetention ?? { kind: 'forever' }, replicationFactor: rf, targetMinInsyncReplicas: facts.minInsyncReplicas ?? null });
     const lane = topicMap.get(name)!;
     for (const a of cfg.adjustments) warnings.push(`lane topic ${lane}: ${a}`);
     return {
@@ -183,6 +185,11 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
         .map((p) => ({ partition: p.partition, backupRecords: p.records, ...countFromManifest(p, opts.window, opts.maxRecordsPerPartition) })),
     };
   });
+
+  for (const name of selectedNames) {
+    const dropped = restorableTopicConfigs(manifest.topics.find((x) => x.name === name)!.configs).dropped;
+    if (dropped.length > 0) warnings.push(`topic "${name}": configs not restored (not a known topic-level config or not a plain value): ${dropped.map((d) => JSON.stringify(d)).join(', ')}`);
+  }
 
   const selection = selectSchemas(manifest.schemas, backupSet, selected, (subjects) => naming.subjectMap(subjects, topicMap));
   const compat = new Map(manifest.subjects.map((s) => [s.subject, s.compatibility]));
