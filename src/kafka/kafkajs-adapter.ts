@@ -58,6 +58,10 @@ export class KafkajsAdapter implements KafkaAdapter {
       return await fn(await this.connectedAdmin());
     } catch (err) {
       if (err instanceof KbakError) throw err;
+      // A kafkajs admin refreshes metadata of every topic it has looked at; once one of them
+      // is deleted by someone else, each later call fails with UNKNOWN_TOPIC_OR_PARTITION.
+      // A fresh admin forgets them, so a retry can succeed.
+      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') await this.close();
       throw kafkaError(err, [...this.brokers], doing);
     }
   }
