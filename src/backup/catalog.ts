@@ -7,8 +7,10 @@ import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
 import { readSegment } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
-import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
-import { decodeManifest, type Manifest, type PartitionEntry } from './manifest';
+import { resolveSegmentKey } from './keys';
+import { isBackupId, MANIFEST_NAME, manifestKey } from './layout';
+import { decodeManifest, type Manifest, type PartitionEntry, type SegmentEntry } from './manifest';
+import { manifestRuleViolation } from './rules';
 
 /** Locale-independent order, so every machine lists backups alike. */
 export function byteOrder(a: string, b: string): number {
@@ -46,17 +48,17 @@ export class Backup {
     return p;
   }
 
+  /** The store key of a segment entry (v1: in the backup's folder, v2: in the cluster's). */
+  storeKey(seg: SegmentEntry): string {
+    return resolveSegmentKey(this.ref, this.manifest.formatVersion, seg.key);
+  }
+
   /** Records of one partition in offset order; throws IntegrityError on any checksum mismatch. */
   async *records(topic: string, partition: number, fromOffset?: bigint): AsyncGenerator<BackupRecord> {
     const p = this.partition(topic, partition);
-    const prefix = backupPrefix(this.ref.cluster, this.ref.backupId);
     for (const seg of p.segments) {
-      // A manifest names keys inside its own backup only; never follow one outside it.
-      if (seg.key.split('/').some((part) => part === '..' || part === '') || seg.key.startsWith('/')) {
-        throw new IntegrityError(`manifest of ${this.ref.backupId} names an invalid segment key "${seg.key}"`);
-      }
       if (fromOffset !== undefined && BigInt(seg.lastOffset) < fromOffset) continue;
-      const key = `${prefix}/${seg.key}`;
+      const key = this.storeKey(seg);
       for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
         if (fromOffset === undefined || r.offset >= fromOffset) yield r;
       }
@@ -85,6 +87,14 @@ export async function openBackup(store: ObjectStore, which: string, cluster?: st
     ref = matches[0];
     if (!ref) throw new NotFoundError(`backup ${which} not found (or incomplete) in ${store.location}`, 'list backups with kbak list');
   }
-  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId)), `${ref.cluster}/${ref.backupId}`);
+  return loadBackup(store, ref);
+}
+
+/** Reads and checks one manifest: JSON, types, and the partition rules of FORMAT.md. */
+export async function loadBackup(store: ObjectStore, ref: BackupRef): Promise<Backup> {
+  const where = `${ref.cluster}/${ref.backupId}`;
+  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId)), where);
+  const broken = manifestRuleViolation(manifest, ref);
+  if (broken) throw new IntegrityError(`manifest ${where} breaks the format rules: ${broken}`, 'the backup is corrupt; run kbak verify for details');
   return new Backup(store, ref, manifest);
 }

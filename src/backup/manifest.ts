@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { IntegrityError } from '../errors';
 
 export const MANIFEST_FORMAT = 'kbak-backup';
-export const MANIFEST_VERSION = 1;
+/** What kbak writes. Version 1 manifests are still read (FORMAT.md, "Versioning"). */
+export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION_V1 = 1;
 
 const int64 = z.string().regex(/^-?\d+$/, 'expected a decimal integer string');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -24,7 +26,7 @@ export const segmentSchema = z.object({
   sha256,
 });
 
-export const partitionSchema = z.object({
+export const partitionV1Schema = z.object({
   partition: z.number().int().nonnegative(),
   /** The partition's log start offset when the cut was taken. */
   logStartOffset: int64,
@@ -36,14 +38,24 @@ export const partitionSchema = z.object({
   segments: z.array(segmentSchema),
 });
 
-export const topicSchema = z.object({
+/** An offset range the backup should cover but the source had already deleted (v2). */
+export const gapSchema = z.object({ startOffset: int64, endOffset: int64 });
+
+export const partitionSchema = partitionV1Schema.extend({
+  /** The backup whose end this partition continued from (incremental), or null. */
+  basedOn: z.string().nullable(),
+  gaps: z.array(gapSchema),
+});
+
+const topicFields = {
   name: z.string().min(1),
   partitionCount: z.number().int().positive(),
   replicationFactor: z.number().int().positive(),
   /** Only configs that are not broker/static defaults. */
   configs: z.record(z.string(), z.string()),
-  partitions: z.array(partitionSchema),
-});
+};
+export const topicV1Schema = z.object({ ...topicFields, partitions: z.array(partitionV1Schema) });
+export const topicSchema = z.object({ ...topicFields, partitions: z.array(partitionSchema) });
 
 export const schemaTypeSchema = z.enum(['AVRO', 'PROTOBUF', 'JSON']);
 
@@ -71,9 +83,7 @@ export const groupSchema = z.object({
   offsets: z.array(z.object({ topic: z.string(), partition: z.number().int().nonnegative(), offset: int64, metadata: z.string().nullable() })),
 });
 
-export const manifestSchema = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  formatVersion: z.literal(MANIFEST_VERSION),
+const headFields = {
   tool: z.object({ name: z.string(), version: z.string() }),
   backupId: z.string(),
   cluster: z.object({ id: z.string(), name: z.string() }),
@@ -86,7 +96,8 @@ export const manifestSchema = z.object({
     maxRecordsPerPartition: z.number().int().positive().nullable(),
   }),
   schemaRegistry: z.object({ url: z.string() }).nullable(),
-  topics: z.array(topicSchema),
+};
+const tailFields = {
   schemas: z.array(schemaEntrySchema),
   subjects: z.array(subjectSchema),
   consumerGroups: z.array(groupSchema),
@@ -98,9 +109,37 @@ export const manifestSchema = z.object({
     unknownSchemaIds: z.array(z.number().int()),
     framedPayloadsWithUnknownId: z.number().int().nonnegative(),
   }),
+};
+
+/** Version 1: segment keys relative to the backup prefix, no incremental fields. */
+export const manifestV1Schema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  formatVersion: z.literal(MANIFEST_VERSION_V1),
+  ...headFields,
+  topics: z.array(topicV1Schema),
+  ...tailFields,
 });
 
-export type Manifest = z.infer<typeof manifestSchema>;
+/** Version 2: segment keys relative to the cluster folder, shared between backups. */
+export const manifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  formatVersion: z.literal(MANIFEST_VERSION),
+  /** True when some partition continued from an earlier backup (basedOn not null). */
+  incremental: z.boolean(),
+  ...headFields,
+  topics: z.array(topicSchema),
+  ...tailFields,
+});
+
+export type ManifestV1 = z.infer<typeof manifestV1Schema>;
+export type PartitionEntryV1 = z.infer<typeof partitionV1Schema>;
+/**
+ * The in-memory form of every version: a v1 manifest is read as a v2 one with
+ * `incremental` false, `basedOn` null and no gaps; `formatVersion` says how its segment
+ * keys resolve (see keys.ts).
+ */
+export type Manifest = Omit<z.infer<typeof manifestSchema>, 'formatVersion'> & { formatVersion: 1 | 2 };
+export type GapEntry = z.infer<typeof gapSchema>;
 export type TopicEntry = z.infer<typeof topicSchema>;
 export type PartitionEntry = z.infer<typeof partitionSchema>;
 export type SegmentEntry = z.infer<typeof segmentSchema>;
@@ -109,7 +148,7 @@ export type SubjectEntry = z.infer<typeof subjectSchema>;
 export type GroupEntry = z.infer<typeof groupSchema>;
 export type SchemaType = z.infer<typeof schemaTypeSchema>;
 
-export function encodeManifest(m: Manifest): Buffer {
+export function encodeManifest(m: Manifest | ManifestV1): Buffer {
   return Buffer.from(`${JSON.stringify(m, null, 2)}\n`, 'utf8');
 }
 
@@ -124,10 +163,18 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   if (typeof version === 'number' && version > MANIFEST_VERSION) {
     throw new IntegrityError(`manifest ${where} has format version ${version}, this kbak reads up to ${MANIFEST_VERSION}`, 'upgrade kbak');
   }
-  const parsed = manifestSchema.safeParse(json);
+  const parsed = version === MANIFEST_VERSION_V1 ? manifestV1Schema.safeParse(json) : manifestSchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     throw new IntegrityError(`manifest ${where} is invalid at ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
-  return parsed.data;
+  return parsed.data.formatVersion === MANIFEST_VERSION_V1 ? fromV1(parsed.data as ManifestV1) : (parsed.data as Manifest);
+}
+
+function fromV1(m: ManifestV1): Manifest {
+  return {
+    ...m,
+    incremental: false,
+    topics: m.topics.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, basedOn: null, gaps: [] })) })),
+  };
 }

@@ -24,6 +24,7 @@ interface DumpFlags extends ConnectionFlags {
   stallTimeout: number;
   json?: boolean;
   quiet?: boolean;
+  incremental?: boolean;
 }
 
 function humanSummary(s: DumpSummary): string {
@@ -33,6 +34,9 @@ function humanSummary(s: DumpSummary): string {
     `  topics ${s.topics}, partitions ${s.partitions}, records ${s.records}, segments ${s.segments}`,
     `  raw ${formatBytes(s.rawBytes)}, stored ${formatBytes(s.storedBytes)} (ratio ${s.compressionRatio.toFixed(2)})`,
     `  schemas ${s.schemas}, consumer groups ${s.consumerGroups}`,
+    ...(s.incremental ? [`  incremental: the backup covers ${s.backupRecords} records, ${formatBytes(s.backupStoredBytes)} (shared with earlier backups: ${formatBytes(s.backupStoredBytes - s.storedBytes)})`] : []),
+    ...s.gaps.map((g) => `  warning: gap in ${g.topic}/${g.partition}: offsets ${g.startOffset}..${BigInt(g.endOffset) - 1n} were deleted by the source's retention before this backup`),
+    ...s.recreatedTopics.map((t) => `  warning: topic ${t} was deleted and recreated since its previous backup; backed up in full`),
     `  ${secs}s, ${s.recordsPerSecond} records/s`,
   ];
   if (s.framedPayloadsWithUnknownId > 0) lines.push(`  warning: ${s.framedPayloadsWithUnknownId} payloads with unknown schema IDs ${s.unknownSchemaIds.join(',')}`);
@@ -52,6 +56,7 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
     .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), 4)
+    .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
     .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120);
   addConnectionOptions(cmd);
   cmd.action(async (flags: DumpFlags) => {
@@ -75,6 +80,7 @@ export function dumpCommand(env: CommandEnv): Command {
         segmentBytes: flags.segmentBytes,
         concurrency: flags.concurrency,
         stallTimeoutMs: flags.stallTimeout * 1000,
+        incremental: Boolean(flags.incremental),
       },
     );
     const display = flags.quiet
