@@ -59,3 +59,14 @@ export function describeCause(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** `kbak verify` found a corrupt or incomplete backup; a distinct exit code for alerts. */
+export class VerifyFailedError extends IntegrityError {
+  override readonly exitCode: number = 3;
+}
+
+/** The store is locked by another kbak (prune vs. dump), or its locks cannot be trusted. */
+export class LockedError extends KbakError {
+  readonly code = 'LOCKED';
+  override readonly exitCode: number = 4;
+}

@@ -71,6 +71,11 @@ export class Backup {
  * needs --name to say which; an ID is looked up across clusters.
  */
 export async function openBackup(store: ObjectStore, which: string, cluster?: string): Promise<Backup> {
+  return loadBackup(store, await resolveBackup(store, which, cluster));
+}
+
+/** `latest` or an ID → the backup's reference, without reading its manifest. */
+export async function resolveBackup(store: ObjectStore, which: string, cluster?: string): Promise<BackupRef> {
   const all = await listBackups(store, cluster);
   let ref: BackupRef | undefined;
   if (which === 'latest') {
@@ -87,7 +92,7 @@ export async function openBackup(store: ObjectStore, which: string, cluster?: st
     ref = matches[0];
     if (!ref) throw new NotFoundError(`backup ${which} not found (or incomplete) in ${store.location}`, 'list backups with kbak list');
   }
-  return loadBackup(store, ref);
+  return ref;
 }
 
 /** Reads and checks one manifest: JSON, types, and the partition rules of FORMAT.md. */

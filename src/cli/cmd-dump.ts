@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { createKafka } from '../kafka/client';
 import { openStore, DEFAULT_DESTINATION } from '../store/open';
@@ -25,6 +25,7 @@ interface DumpFlags extends ConnectionFlags {
   json?: boolean;
   quiet?: boolean;
   incremental?: boolean;
+  blockBytes?: number;
 }
 
 function humanSummary(s: DumpSummary): string {
@@ -58,6 +59,8 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), 4)
     .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
     .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120);
+  // For tests and tuning: small blocks make small segments roll over.
+  cmd.addOption(new Option('--block-bytes <n>', 'target raw size of a compressed block (default 1 MiB)').argParser(positiveInt('--block-bytes')).hideHelp());
   addConnectionOptions(cmd);
   cmd.action(async (flags: DumpFlags) => {
     const settings = loadSettings(flags, env.env);
@@ -78,6 +81,7 @@ export function dumpCommand(env: CommandEnv): Command {
         maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
         clusterName: flags.name,
         segmentBytes: flags.segmentBytes,
+        blockBytes: flags.blockBytes,
         concurrency: flags.concurrency,
         stallTimeoutMs: flags.stallTimeout * 1000,
         incremental: Boolean(flags.incremental),

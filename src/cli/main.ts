@@ -7,8 +7,10 @@ import { KbakError } from '../errors';
 import { createLogger } from '../output/logger';
 import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
+import { inspectCommand } from './cmd-inspect';
 import { listCommand } from './cmd-list';
 import { restoreCommand } from './cmd-restore';
+import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
 
 export function buildProgram(env: CommandEnv): Command {
@@ -19,6 +21,8 @@ export function buildProgram(env: CommandEnv): Command {
     .exitOverride();
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));
+  program.addCommand(inspectCommand(env));
+  program.addCommand(verifyCommand(env));
   program.addCommand(restoreCommand(env));
   for (const c of program.commands) c.exitOverride();
   return program;

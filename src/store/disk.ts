@@ -122,6 +122,16 @@ export class DiskStore implements ObjectStore {
     }
   }
 
+  async size(key: string): Promise<number | null> {
+    try {
+      const st = await stat(this.path(key));
+      return st.isFile() ? st.size : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
   }

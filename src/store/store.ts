@@ -26,6 +26,8 @@ export interface ObjectStore {
   /** Keys under a prefix, in no guaranteed order. Incomplete objects are never listed. */
   list(prefix: string): AsyncIterable<string>;
   delete(key: string): Promise<void>;
+  /** The object's size in bytes, or null when it does not exist. */
+  size(key: string): Promise<number | null>;
   /** Fails with a clear error when the store cannot be used (missing bucket, no access). */
   check(): Promise<void>;
 }
