@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 npm run --silent build
 npx jest --selectProjects unit
 bash scripts/stack/up.sh
+bash scripts/ensure-kcat.sh
 npx jest --selectProjects integration --runInBand "$@"

@@ -3,6 +3,7 @@ import { openBackup } from '../backup/catalog';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../dump/window';
 import { UsageError } from '../errors';
+import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/codecs';
 import { createKafka } from '../kafka/client';
 import { formatBytes, startProgress, withProgress } from '../output/progress';
 import { RestoreRun, type RestoreSummary } from '../restore/restore';
@@ -29,8 +30,14 @@ interface RestoreFlags extends ConnectionFlags {
   until?: string;
   maxRecordsPerPartition?: number;
   concurrency: number;
+  compression?: CodecName;
   json?: boolean;
   quiet?: boolean;
+}
+
+function codecName(v: string): CodecName {
+  if (!isCodecName(v)) throw new UsageError(`--compression ${v} is not a Kafka codec`, `use one of ${CODEC_NAMES.join(', ')}`);
+  return v;
 }
 
 function humanSummary(s: RestoreSummary): string {
@@ -65,7 +72,8 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
-    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4);
+    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4)
+    .option('--compression <codec>', `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`, codecName);
   addConnectionOptions(cmd);
   cmd.action(async (flags: RestoreFlags) => {
     if (flags.resume && flags.replace) throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
@@ -96,6 +104,7 @@ export function restoreCommand(env: CommandEnv): Command {
         mode: flags.resume ? 'resume' : flags.replace ? 'replace' : 'new',
         laneHeader: flags.laneHeader ?? null,
         concurrency: flags.concurrency,
+        compression: flags.compression ?? null,
       },
     );
     if (flags.dryRun) {

@@ -7,6 +7,7 @@
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
 import { inWindow, type TimeWindow } from '../dump/window';
 import { NotFoundError, SafetyError } from '../errors';
+import { isCodecName, type CodecName } from '../kafka/codecs';
 import { LaneNaming } from '../remap/plan-names';
 import { selectSchemas, type RegistrationTask } from '../schema/register';
 
@@ -22,6 +23,8 @@ export interface PlanOptions {
   replicationFactor: number | null;
   window: TimeWindow;
   maxRecordsPerPartition: number | null;
+  /** Codec of the restore's produce requests; null: the source topic's compression.type, else lz4. */
+  compression?: CodecName | null;
 }
 
 export interface PartitionPlan {
@@ -40,7 +43,22 @@ export interface TopicPlan {
   partitionCount: number;
   replicationFactor: number;
   configs: Record<string, string>;
+  /** Codec the lane's records are produced with. */
+  compression: CodecName;
   partitions: PartitionPlan[];
+}
+
+/**
+ * The codec to produce a lane topic with: the one asked for, else the source topic's own
+ * compression.type when it names a codec (what its producers used, or what the broker
+ * enforced), else lz4 — cheap on CPU and what most Java producers use.
+ */
+export function restoreCodec(asked: CodecName | null | undefined, sourceConfigs: Record<string, string>): CodecName {
+  if (asked) return asked;
+  const topic = sourceConfigs['compression.type'];
+  if (topic === 'uncompressed') return 'none';
+  if (topic !== undefined && topic !== 'none' && isCodecName(topic)) return topic;
+  return 'lz4';
 }
 
 export interface GroupOffsetPlan {
@@ -140,6 +158,7 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, targetBrokers: 
       partitionCount: t.partitionCount,
       replicationFactor: rf,
       configs: { ...t.configs },
+      compression: restoreCodec(opts.compression, t.configs),
       partitions: [...t.partitions]
         .sort((a, b) => a.partition - b.partition)
         .map((p) => ({ partition: p.partition, backupRecords: p.records, ...countFromManifest(p, opts.window, opts.maxRecordsPerPartition) })),
@@ -192,6 +211,7 @@ export function planToJSON(plan: RestorePlan, extra: { ids?: Record<string, numb
       partitionCount: t.partitionCount,
       replicationFactor: t.replicationFactor,
       configs: t.configs,
+      compression: t.compression,
       records: t.partitions.reduce((n, p) => n + p.records, 0),
       partitions: t.partitions,
     })),
@@ -213,7 +233,7 @@ export function formatPlan(plan: RestorePlan, extra: { ids?: Record<string, numb
     const total = t.partitions.reduce((n, p) => n + p.records, 0);
     const exact = t.partitions.every((p) => p.exact);
     const state = extra.laneTopicState?.[t.lane];
-    lines.push(`  ${t.source} -> ${t.lane}${state ? ` [${state}]` : ''}: ${t.partitionCount} partitions, replication factor ${t.replicationFactor}, ${exact ? '' : '≤'}${total} records`);
+    lines.push(`  ${t.source} -> ${t.lane}${state ? ` [${state}]` : ''}: ${t.partitionCount} partitions, replication factor ${t.replicationFactor}, ${exact ? '' : '≤'}${total} records, compression ${t.compression}`);
     const cfg = Object.entries(t.configs);
     if (cfg.length > 0) lines.push(`    configs: ${cfg.map(([k, v]) => `${k}=${v}`).join(', ')}`);
     lines.push(`    records per partition: ${t.partitions.map((p) => `${p.partition}:${p.exact ? '' : '≤'}${p.records}`).join(' ')}`);

@@ -321,6 +321,7 @@ export class RestoreRun {
           sourceTopic: t.source,
           laneTopic: t.lane,
           partition: p.partition,
+          compression: t.compression,
           starts,
           laneLast: null,
           committed: committed.get(partitionKey(t.lane, p.partition)) ?? [],

@@ -11,6 +11,7 @@ import type { Backup } from '../backup/catalog';
 import type { TimeWindow } from '../dump/window';
 import { inWindow } from '../dump/window';
 import { SafetyError } from '../errors';
+import { CODEC_IDS, type CodecName } from '../kafka/codecs';
 import type { Producer, Message } from '../kafka/kafkajs';
 import { orderedHeaders, type WireHeader } from '../kafka/wire-patch';
 import { OffsetTranslator, type CommittedOffset } from '../remap/offsets';
@@ -85,6 +86,7 @@ export interface PartitionJob {
   sourceTopic: string;
   laneTopic: string;
   partition: number;
+  compression: CodecName;
   /**
    * Usually one. On --resume with a log start offset above 0 there are two: the restore
    * began at the log start (an existing empty topic was reused), or at 0 (kbak created the
@@ -157,7 +159,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     batch = [];
     batchSize = 0;
     // The next batch is built while this one is in flight; at most two are in memory.
-    pending = producer.send({ topic: job.laneTopic, acks: -1, messages });
+    pending = producer.send({ topic: job.laneTopic, acks: -1, compression: CODEC_IDS[job.compression], messages });
     pending.catch(() => undefined);
   };
   const refuse = (detail: string): SafetyError =>
