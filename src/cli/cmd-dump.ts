@@ -26,6 +26,7 @@ interface DumpFlags extends ConnectionFlags {
   quiet?: boolean;
   incremental?: boolean;
   blockBytes?: number;
+  lockWait: number;
 }
 
 function humanSummary(s: DumpSummary): string {
@@ -58,6 +59,7 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), 4)
     .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
+    .option('--lock-wait <seconds>', 'wait this long for a running prune to finish (0: refuse at once)', (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)), 300)
     .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120);
   // For tests and tuning: small blocks make small segments roll over.
   cmd.addOption(new Option('--block-bytes <n>', 'target raw size of a compressed block (default 1 MiB)').argParser(positiveInt('--block-bytes')).hideHelp());
@@ -85,6 +87,7 @@ export function dumpCommand(env: CommandEnv): Command {
         concurrency: flags.concurrency,
         stallTimeoutMs: flags.stallTimeout * 1000,
         incremental: Boolean(flags.incremental),
+        lockWaitMs: flags.lockWait * 1000,
       },
     );
     const display = flags.quiet

@@ -9,6 +9,7 @@ import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
 import { inspectCommand } from './cmd-inspect';
 import { listCommand } from './cmd-list';
+import { pruneCommand } from './cmd-prune';
 import { restoreCommand } from './cmd-restore';
 import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
@@ -23,6 +24,7 @@ export function buildProgram(env: CommandEnv): Command {
   program.addCommand(listCommand(env));
   program.addCommand(inspectCommand(env));
   program.addCommand(verifyCommand(env));
+  program.addCommand(pruneCommand(env));
   program.addCommand(restoreCommand(env));
   for (const c of program.commands) c.exitOverride();
   return program;

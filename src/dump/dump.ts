@@ -25,6 +25,7 @@ import { selectPartitions, selectTopics, type Selection } from './select';
 import { describeTopics } from './topic-metadata';
 import { inWindow, type TimeWindow } from './window';
 import { TOOL_VERSION } from '../version';
+import { StoreLock } from '../store/lock';
 
 export const DUMP_GROUP_PREFIX = 'kbak-dump-';
 
@@ -56,6 +57,8 @@ export interface DumpOptions {
   stallTimeoutMs: number;
   /** Continue each partition from the newest earlier backup of the topic (FORMAT.md v2). */
   incremental?: boolean;
+  /** How long to wait for a prune's exclusive lock to go away (default 5 minutes). */
+  lockWaitMs?: number;
 }
 
 export interface DumpContext {
@@ -144,12 +147,15 @@ export class DumpRun {
     const sinks: PartitionSink[] = [];
     const groupId = `${DUMP_GROUP_PREFIX}${randomBytes(8).toString('hex')}`;
     let readStarted = false;
+    let lock: StoreLock | null = null;
     try {
       const plan = await this.plan(admin);
       const cluster = this.opts.clusterName ? validateClusterName(this.opts.clusterName) : clusterNameFromId(plan.clusterId);
       const backupId = newBackupId(started);
       const prefix = backupPrefix(cluster, backupId);
       const writerTag = `${backupId}-${randomBytes(4).toString('hex')}`;
+      // Shared: dumps run side by side, but never while prune deletes unnamed segments.
+      lock = await StoreLock.acquire(store, cluster, 'shared', { holder: `kbak dump ${backupId}`, waitMs: this.opts.lockWaitMs ?? 300_000, logger });
       logger.info({ backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name), incremental: Boolean(this.opts.incremental) }, 'dump started');
 
       const continuations = new Map<string, Continuation>();
@@ -326,6 +332,7 @@ export class DumpRun {
       const valid = manifestSchema.safeParse(manifest);
       if (!valid.success) throw new Error(`internal error: the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
       // The commit point: until this PUT succeeds the backup does not exist for readers.
+      await lock.check();
       await store.put(manifestKey(cluster, backupId), encodeManifest(manifest));
 
       const durationMs = Date.now() - t0;
@@ -359,6 +366,7 @@ export class DumpRun {
       if (err instanceof KbakError) throw err;
       throw kafkaError(err, this.ctx.brokers, 'dumping');
     } finally {
+      await lock?.release();
       if (readStarted) {
         // The throw-away group must not outlive the dump (it has no commits, only membership).
         await admin.deleteGroups([groupId]).catch((e: unknown) => logger.debug({ err: String(e) }, 'deleting the dump group failed'));

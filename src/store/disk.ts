@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
 import { NotFoundError, ServiceError } from '../errors';
@@ -119,6 +119,31 @@ export class DiskStore implements ObjectStore {
       // Node 20 names the folder `parentPath` (newer) or `path` (older 20.x).
       const parent = (e as unknown as { parentPath?: string; path: string }).parentPath ?? (e as unknown as { path: string }).path;
       yield relative(this.root, join(parent, e.name)).split(sep).join('/');
+    }
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    // Written completely under a temporary name, then hard-linked: link() fails with EEXIST
+    // when the name is taken, so the object appears whole and only once (like O_EXCL).
+    const final = this.path(key);
+    const tmp = `${final}${TMP_MARK}${randomBytes(6).toString('hex')}`;
+    await mkdir(dirname(final), { recursive: true });
+    const h = await open(tmp, 'wx');
+    try {
+      await h.write(body);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    try {
+      await link(tmp, final);
+      await fsyncDir(dirname(final));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
     }
   }
 

@@ -162,6 +162,18 @@ export class S3Store implements ObjectStore {
     } while (token);
   }
 
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body, IfNoneMatch: '*' }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      // 412: the key exists; 409: a concurrent conditional write to the same key won.
+      if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409) return false;
+      throw s3Error(err, this.location, `creating ${key}`);
+    }
+  }
+
   async size(key: string): Promise<number | null> {
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
