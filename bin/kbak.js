@@ -3,8 +3,8 @@
 'use strict';
 const path = require('path');
 const fs = require('fs');
-// The AWS SDK warns on every start under Node 20 about its future Node 22 requirement;
-// kbak supports Node >= 20, so that notice is noise on a CLI's stderr.
+// The AWS SDK warns on every start under Node < 22 about its Node 22 requirement; kbak
+// itself needs Node >= 22.15 (package.json engines), so the notice is only noise there.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
   const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;

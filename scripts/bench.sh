@@ -1,34 +1,41 @@
 #!/usr/bin/env bash
-# `npm run bench`: how fast and how lean `kbak dump` is, RELATIVE to peers measured in the
-# same run on the same topic (never absolute-only, never pass/fail):
-#   - kcat (librdkafka) consuming the whole topic to a file, raw and through `zstd -3`
-#   - Kafka's own ConsumerPerformance (JVM)
-#   - kbak dump to local disk and to S3, plus a memory-boundedness check (N/4 vs N records)
-# Wall time and peak RSS come from /usr/bin/time -v; every figure is the median of
-# BENCH_REPEAT runs. The report (markdown) goes to stdout and .bench/results-<timestamp>.md.
+# `npm run bench`: how fast and how lean kbak is RELATIVE to peers measured in the same run, on the
+# same topic, tools alternating within each repetition (never absolute-only, never pass/fail):
+#   dump side     kbak dump → local disk, kbak dump → S3, kcat -C → file, kcat -C | zstd -3 → file,
+#                 Kafka's ConsumerPerformance (the broker's read ceiling)
+#   restore side  kbak restore into a new lane vs kcat -P and Kafka's ProducerPerformance, every
+#                 producer using the same codec (BENCH_CODEC, kbak restore --compression)
+#   groups        kbak restore of a backup holding BENCH_GROUPS consumer groups (time to seed them)
+# Wall time and peak RSS come from /usr/bin/time -v; every figure is the median of BENCH_REPEAT runs.
+# BENCHMARKS.md and BENCHMARKS.json (repository root) are rewritten by each run; the raw measurements
+# go to .bench/results-<timestamp>.tsv.
 #
 # Knobs (environment):
-#   BENCH_RECORDS       records in the bench topic            (default 500000)
-#   BENCH_RECORD_BYTES  value size in bytes                   (default 500)
-#   BENCH_PARTITIONS    partitions of the bench topic         (default 6)
-#   BENCH_REPEAT        runs per tool; the median is reported (default 3)
-#   BENCH_PRODUCER      perf: Kafka's ProducerPerformance, keys, no headers (default)
-#                       kcat: kcat -P with keys and 3 tracing headers per record
+#   BENCH_RECORDS       records in the bench topic                          (default 200000)
+#   BENCH_RECORD_BYTES  value size in bytes                                 (default 1024)
+#   BENCH_PARTITIONS    partitions of the bench topic                       (default 6)
+#   BENCH_REPEAT        runs per tool; the median is reported               (default 3)
+#   BENCH_CODEC         codec of every restore-side producer: none|gzip|snappy|lz4|zstd (default lz4,
+#                       kbak restore's own default for a topic without compression.type)
+#   BENCH_GROUPS        consumer groups in the backup of the groups restore (default 20; 0 skips it)
 #   BENCH_PROFILE       auto: CPU-profile one kbak dump when kbak is >3x slower than kcat
 #                       (default), 1: always, 0: never
 #   BENCH_SKIP_BUILD=1  use the existing dist/ instead of `npm run build`
-# Needs the local stack (started if not running; never stopped), node, Java 17+, and
-# /usr/bin/time, kcat and zstd (installed with apt-get when missing and running as root;
-# a missing kcat/zstd only skips that peer). Cleans up its topic, groups, S3 objects and
-# temp files, also on failure or Ctrl-C.
+# The topic is filled once by kcat -P: keys key-0..99999, BENCH_RECORD_BYTES random letters, 3 tracing
+# headers per record. Needs the local stack (started if not running; never stopped), node, Java 17+,
+# /usr/bin/time and kcat (scripts/ensure-kcat.sh installs it with apt-get as root, else says how);
+# zstd is optional (its peer is skipped without it). Cleans up its topics, groups, S3 objects and temp
+# files, also on failure or Ctrl-C. Memory flatness (RSS vs size and partitions): run it twice, e.g.
+# BENCH_RECORDS=250000 and 1000000, or BENCH_PARTITIONS=6 and 200, and compare the peak RSS columns.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-N="${BENCH_RECORDS:-500000}"
-S="${BENCH_RECORD_BYTES:-500}"
+N="${BENCH_RECORDS:-200000}"
+S="${BENCH_RECORD_BYTES:-1024}"
 P="${BENCH_PARTITIONS:-6}"
 R="${BENCH_REPEAT:-3}"
-PRODUCER="${BENCH_PRODUCER:-perf}"
+G="${BENCH_GROUPS:-20}"
+CODEC="${BENCH_CODEC:-lz4}"
 PROFILE="${BENCH_PROFILE:-auto}"
 
 msg() { printf 'bench: %s\n' "$*" >&2; }
@@ -39,14 +46,16 @@ die() {
 for v in N S P R; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_* value '${!v}' for $v must be a positive integer"
 done
-((N >= 4 * P)) || die "BENCH_RECORDS must be at least 4 × BENCH_PARTITIONS"
-[[ "$PRODUCER" == perf || "$PRODUCER" == kcat ]] || die "BENCH_PRODUCER must be perf or kcat"
+[[ "$G" =~ ^[0-9]+$ ]] || die "BENCH_GROUPS must be 0 or a positive integer"
+((N >= 2 * P)) || die "BENCH_RECORDS must be at least 2 × BENCH_PARTITIONS"
+[[ "$CODEC" =~ ^(none|gzip|snappy|lz4|zstd)$ ]] || die "BENCH_CODEC must be one of none, gzip, snappy, lz4, zstd"
 [[ "$PROFILE" == auto || "$PROFILE" == 0 || "$PROFILE" == 1 ]] || die "BENCH_PROFILE must be auto, 0 or 1"
 
 STAMP="$(date +%Y%m%d-%H%M%S)"
 ID="$STAMP-$$"
 TOPIC="kbak-bench-$ID"
 GROUP_PREFIX="kbak-bench-$ID"
+LANE_PREFIX="kb$ID" # lane names: lowercase letters, digits, '-'; lane topics are <lane>.<topic>
 S3_PREFIX="bench-$ID"
 NOTES=()
 
@@ -67,16 +76,12 @@ ensure_pkg() {
   fi
   command -v "$cmd" >/dev/null 2>&1
 }
-[[ -x /usr/bin/time ]] || ensure_pkg /usr/bin/time time || die "/usr/bin/time (package 'time') is needed for peak RSS; install it"
-HAVE_KCAT=1
+[[ -x /usr/bin/time ]] || ensure_pkg /usr/bin/time time || die "/usr/bin/time (package 'time') is needed for peak RSS: sudo apt-get install time"
+bash scripts/ensure-kcat.sh || die "kcat fills the bench topic and is the main peer: install it (Debian/Ubuntu: sudo apt-get install kcat; macOS: brew install kcat) and rerun"
 HAVE_ZSTD=1
-ensure_pkg kcat kcat || {
-  HAVE_KCAT=0
-  NOTES+=("kcat peers skipped: kcat is not installed and could not be installed (apt-get install kcat)")
-}
 ensure_pkg zstd zstd || {
   HAVE_ZSTD=0
-  NOTES+=("kcat | zstd peer skipped: zstd is not installed and could not be installed (apt-get install zstd)")
+  NOTES+=("kcat | zstd peer skipped: zstd is not installed (sudo apt-get install zstd)")
 }
 
 # ---------------------------------------------------------------- stack, build
@@ -87,6 +92,7 @@ set -a
 source .stack/env
 set +a
 BROKERS="${KBAK_BROKERS:-127.0.0.1:9092}"
+BUCKET="${KBAK_S3_BUCKET:-kbak}"
 if [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]]; then
   [[ -f dist/cli/main.js ]] || die "BENCH_SKIP_BUILD=1 but dist/ is missing; run npm run build"
   NOTES+=("BENCH_SKIP_BUILD=1: measured the existing dist/ (not rebuilt)")
@@ -97,15 +103,17 @@ fi
 
 # ---------------------------------------------------------------- workspace, cleanup
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kbak-bench.XXXXXX")"
-TOPIC_CREATED=0
+CREATED=0
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   msg "cleaning up"
-  if ((TOPIC_CREATED)); then
-    node scripts/bench/admin.cjs delete-topic "$TOPIC" || msg "could not delete topic $TOPIC; delete it by hand"
+  if ((CREATED)); then
+    # Every topic of this run has $ID in its name: the source, lane topics, the peers' targets.
+    node scripts/bench/admin.cjs delete-topics-containing "$ID" || msg "could not delete the topics containing $ID; delete them by hand"
     node scripts/bench/admin.cjs delete-groups "$GROUP_PREFIX" || msg "could not delete consumer groups $GROUP_PREFIX*"
-    node scripts/bench/admin.cjs s3-rm "${KBAK_S3_BUCKET:-kbak}" "$S3_PREFIX/" || msg "could not delete s3://${KBAK_S3_BUCKET:-kbak}/$S3_PREFIX/"
+    node scripts/bench/admin.cjs delete-groups "$LANE_PREFIX" || msg "could not delete consumer groups $LANE_PREFIX*"
+    node scripts/bench/admin.cjs s3-rm "$BUCKET" "$S3_PREFIX/" || msg "could not delete s3://$BUCKET/$S3_PREFIX/"
   fi
   rm -rf "$WORK"
   exit "$rc"
@@ -115,13 +123,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 TSV="$WORK/measurements.tsv"
+CMDS="$WORK/commands.tsv"
 : >"$TSV"
+: >"$CMDS"
 
-# run_timed LOGBASE CMD...: runs CMD under /usr/bin/time -v with stdout to LOGBASE.out and
-# stderr to LOGBASE.err; sets WALL (seconds) and RSS_KIB (peak RSS of the largest process).
+# run_timed TOOL LOGBASE CMD...: runs CMD under /usr/bin/time -v with stdout to LOGBASE.out and
+# stderr to LOGBASE.err; sets WALL (seconds) and RSS_KIB (peak RSS of the largest process), and
+# keeps the first command line of each tool for the report.
 run_timed() {
-  local log=$1 t0 t1
-  shift
+  local tool=$1 log=$2 t0 t1
+  shift 2
+  if ! grep -q "^$tool	" "$CMDS"; then
+    printf '%s\t%s\n' "$tool" "${CMD_DISPLAY:-$(shell_words "$@")}" >>"$CMDS"
+  fi
   t0="$(date +%s%N)"
   if ! /usr/bin/time -v -o "$log.time" "$@" >"$log.out" 2>"$log.err"; then
     msg "failed: $*"
@@ -133,133 +147,189 @@ run_timed() {
   RSS_KIB="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")"
   [[ -n "$RSS_KIB" ]] || die "no peak RSS in $log.time"
 }
+# shell_words ARG...: the arguments as one copy-pasteable command line, quoted only where needed.
+shell_words() {
+  local a out=()
+  for a in "$@"; do
+    if [[ "$a" =~ ^[A-Za-z0-9_./:=,@+%-]+$ ]]; then
+      out+=("$a")
+    elif [[ "$a" == *[$'\t\n']* ]]; then
+      out+=("$(printf '%q' "$a")")
+    else
+      out+=("'${a//\'/\'\\\'\'}'")
+    fi
+  done
+  printf '%s' "${out[*]}"
+}
 # row TOOL REPEAT RECORDS OUT_BYTES JSON
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$RSS_KIB" "$3" "$4" "$5" >>"$TSV"; }
-check_count() { # TOOL GOT WANT
+check_count() { # WHAT GOT WANT
   [[ "$2" == "$3" ]] || die "$1 saw $2 records, expected $3"
 }
+json_field() { # JSON FIELD
+  node -e 'const v = JSON.parse(process.argv[1])[process.argv[2]]; process.stdout.write(String(v))' "$1" "$2"
+}
+say() { msg "$(printf '  %-22s %8ss %8s KiB' "$1" "$WALL" "$RSS_KIB")"; }
 
-# ---------------------------------------------------------------- fill the topic
-msg "creating topic $TOPIC ($P partitions) and producing $N records of $S bytes ($PRODUCER)"
-node scripts/bench/admin.cjs create-topic "$TOPIC" "$P"
-TOPIC_CREATED=1
-t0="$(date +%s%N)"
-if [[ "$PRODUCER" == perf ]]; then
-  PRODUCER_DESC="Kafka's ProducerPerformance (random keys in [0,100000), no headers, producer defaults)"
-  bash scripts/stack/kafka-tool.sh org.apache.kafka.tools.ProducerPerformance \
-    --bootstrap-server "$BROKERS" --topic "$TOPIC" --num-records "$N" --record-size "$S" --throughput -1 \
-    --key-distribution random --record-key-range 100000 >"$WORK/produce.log" 2>&1 ||
-    {
-      tail -n 20 "$WORK/produce.log" >&2
-      die "ProducerPerformance failed"
-    }
-  NOTES+=("records carry no headers: ProducerPerformance cannot set any; BENCH_PRODUCER=kcat produces records with 3 tracing headers")
-else
-  ((HAVE_KCAT)) || die "BENCH_PRODUCER=kcat needs kcat"
-  PRODUCER_DESC="kcat -P (keys key-0..99999, 3 tracing headers per record)"
-  node scripts/bench/gen-records.cjs "$N" "$S" |
-    kcat -P -b "$BROKERS" -t "$TOPIC" -K $'\t' -q \
-      -H 'traceparent=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' \
-      -H 'b3=4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1' \
-      -H 'x-request-source=kbak-bench' 2>"$WORK/produce.log" ||
-    {
-      tail -n 20 "$WORK/produce.log" >&2
-      die "kcat producer failed"
-    }
-fi
-t1="$(date +%s%N)"
-PRODUCE_S="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
-GOT="$(node scripts/bench/admin.cjs topic-records "$TOPIC")"
-check_count "producer" "$GOT" "$N"
-msg "produced $N records in ${PRODUCE_S}s"
-
-QUARTER=$((N / 4 / P))
+HEADERS=(-H 'traceparent=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+  -H 'b3=4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1'
+  -H 'uber-trace-id=4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1')
 KCAT_FMT='%k\t%s\t%h\n'
 
-# ---------------------------------------------------------------- measurements
-for ((rep = 1; rep <= R; rep++)); do
-  msg "repeat $rep/$R"
-  if ((HAVE_KCAT)); then
-    run_timed "$WORK/kcat" kcat -C -b "$BROKERS" -t "$TOPIC" -o beginning -e -q -f "$KCAT_FMT"
-    got="$(wc -l <"$WORK/kcat.out")"
-    check_count "kcat" "$got" "$N"
-    row kcat-file "$rep" "$got" "$(stat -c %s "$WORK/kcat.out")" -
-    msg "  kcat → file      ${WALL}s  ${RSS_KIB} KiB"
-    rm -f "$WORK/kcat.out"
-    if ((HAVE_ZSTD)); then
-      # shellcheck disable=SC2016 # $1..$3 are expanded by the inner bash
-      run_timed "$WORK/kcatz" bash -c 'set -o pipefail; kcat -C -b "$1" -t "$2" -o beginning -e -q -f "$3" | zstd -3 -q -c' \
-        bench "$BROKERS" "$TOPIC" "$KCAT_FMT"
-      got="$(zstd -dc "$WORK/kcatz.out" | wc -l)"
-      check_count "kcat | zstd" "$got" "$N"
-      row kcat-zstd "$rep" "$got" "$(stat -c %s "$WORK/kcatz.out")" -
-      msg "  kcat | zstd      ${WALL}s  ${RSS_KIB} KiB"
-      rm -f "$WORK/kcatz.out"
-    fi
-  fi
+# ---------------------------------------------------------------- fill the topic
+RECORDS_FILE="$WORK/records.tsv"
+msg "generating $N records of $S bytes with keys"
+node scripts/bench/gen-records.cjs "$N" "$S" >"$RECORDS_FILE"
+msg "creating topic $TOPIC ($P partitions) and producing them with kcat -P (3 tracing headers each)"
+CREATED=1
+node scripts/bench/admin.cjs create-topic "$TOPIC" "$P"
+t0="$(date +%s%N)"
+kcat -P -b "$BROKERS" -t "$TOPIC" -K $'\t' -q "${HEADERS[@]}" -l "$RECORDS_FILE" 2>"$WORK/produce.log" ||
+  {
+    tail -n 20 "$WORK/produce.log" >&2
+    die "kcat producer failed"
+  }
+t1="$(date +%s%N)"
+PRODUCE_S="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+check_count "the bench topic" "$(node scripts/bench/admin.cjs topic-records "$TOPIC")" "$N"
+msg "produced $N records in ${PRODUCE_S}s"
 
-  run_timed "$WORK/cperf" bash scripts/stack/kafka-tool.sh org.apache.kafka.tools.ConsumerPerformance \
+# The backup every restore-side repetition restores (made once, not measured).
+RESTORE_SRC="$WORK/restore-src"
+node bin/kbak.js dump --topic "$TOPIC" --to "$RESTORE_SRC" --json --quiet >"$WORK/restore-src.json"
+check_count "the restore source backup" "$(json_field "$(tail -n 1 "$WORK/restore-src.json")" records)" "$N"
+
+# ---------------------------------------------------------------- one measurement per tool
+m_kcat_file() {
+  run_timed kcat-file "$WORK/kcat" kcat -C -b "$BROKERS" -t "$TOPIC" -o beginning -e -q -f "$KCAT_FMT"
+  local got
+  got="$(wc -l <"$WORK/kcat.out")"
+  check_count "kcat -C" "$got" "$N"
+  row kcat-file "$1" "$got" "$(stat -c %s "$WORK/kcat.out")" -
+  say "kcat -C > file"
+  rm -f "$WORK/kcat.out"
+}
+m_kcat_zstd() {
+  # shellcheck disable=SC2016 # $1..$3 are expanded by the inner bash
+  CMD_DISPLAY="kcat -C -b $BROKERS -t $TOPIC -o beginning -e -q -f '$KCAT_FMT' | zstd -3 -q -c > FILE" \
+    run_timed kcat-zstd "$WORK/kcatz" bash -c 'set -o pipefail; kcat -C -b "$1" -t "$2" -o beginning -e -q -f "$3" | zstd -3 -q -c' \
+    bench "$BROKERS" "$TOPIC" "$KCAT_FMT"
+  local got
+  got="$(zstd -dc "$WORK/kcatz.out" | wc -l)"
+  check_count "kcat -C | zstd" "$got" "$N"
+  row kcat-zstd "$1" "$got" "$(stat -c %s "$WORK/kcatz.out")" -
+  say "kcat -C | zstd -3"
+  rm -f "$WORK/kcatz.out"
+}
+m_cperf() {
+  run_timed cperf "$WORK/cperf" bash scripts/stack/kafka-tool.sh org.apache.kafka.tools.ConsumerPerformance \
     --bootstrap-server "$BROKERS" --topic "$TOPIC" --num-records "$N" --timeout 30000 \
-    --group "$GROUP_PREFIX-cperf-$rep" --hide-header
+    --group "$GROUP_PREFIX-cperf-$1" --hide-header
   # start.time, end.time, MB, MB.sec, nMsg, nMsg.sec, rebalance.ms, fetch.ms, fetch.MB.sec, fetch.nMsg.sec
+  local line got self
   line="$(grep -E '^[0-9]{4}-' "$WORK/cperf.out" | tail -n 1 || true)"
   [[ -n "$line" ]] || die "no result line from ConsumerPerformance: $(cat "$WORK/cperf.out")"
   got="$(awk -F', *' '{ print $5 }' <<<"$line")"
   check_count "ConsumerPerformance" "$got" "$N"
   self="$(awk -F', *' '{ printf "{\"selfRecordsPerSec\":%s,\"fetchRecordsPerSec\":%s}", $6, $10 }' <<<"$line")"
-  row cperf "$rep" "$got" - "$self"
-  msg "  ConsumerPerf     ${WALL}s  ${RSS_KIB} KiB"
-
-  out="$WORK/kbak-$rep"
-  run_timed "$WORK/kbak" node bin/kbak.js dump --topic "$TOPIC" --to "$out" --json --quiet
+  row cperf "$1" "$got" - "$self"
+  say "ConsumerPerformance"
+}
+m_kbak_disk() {
+  local out="$WORK/kbak-$1" summary
+  run_timed kbak-dump-disk "$WORK/kbak" node bin/kbak.js dump --topic "$TOPIC" --to "$out" --json --quiet
   summary="$(tail -n 1 "$WORK/kbak.out")"
-  got="$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1]).records))' "$summary")"
-  check_count "kbak dump → disk" "$got" "$N"
-  row kbak-disk "$rep" "$got" - "$summary"
-  msg "  kbak → disk      ${WALL}s  ${RSS_KIB} KiB"
+  check_count "kbak dump → disk" "$(json_field "$summary" records)" "$N"
+  row kbak-dump-disk "$1" "$N" "$(du -sb "$out" | cut -f1)" "$summary"
+  say "kbak dump > disk"
   rm -rf "$out"
-
-  run_timed "$WORK/kbak3" node bin/kbak.js dump --topic "$TOPIC" --to "s3://$KBAK_S3_BUCKET/$S3_PREFIX/r$rep" --json --quiet
+}
+m_kbak_s3() {
+  local summary
+  run_timed kbak-dump-s3 "$WORK/kbak3" node bin/kbak.js dump --topic "$TOPIC" --to "s3://$BUCKET/$S3_PREFIX/r$1" --json --quiet
   summary="$(tail -n 1 "$WORK/kbak3.out")"
-  got="$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1]).records))' "$summary")"
-  check_count "kbak dump → S3" "$got" "$N"
-  row kbak-s3 "$rep" "$got" - "$summary"
-  msg "  kbak → S3        ${WALL}s  ${RSS_KIB} KiB"
-  node scripts/bench/admin.cjs s3-rm "$KBAK_S3_BUCKET" "$S3_PREFIX/r$rep/"
+  check_count "kbak dump → S3" "$(json_field "$summary" records)" "$N"
+  row kbak-dump-s3 "$1" "$N" - "$summary"
+  say "kbak dump > S3"
+  node scripts/bench/admin.cjs s3-rm "$BUCKET" "$S3_PREFIX/r$1/" >/dev/null
+}
+m_kbak_restore() {
+  local lane="$LANE_PREFIX-r$1" summary
+  run_timed kbak-restore "$WORK/kbakr" node bin/kbak.js restore --lane "$lane" --source "$RESTORE_SRC" --compression "$CODEC" --json --quiet
+  summary="$(tail -n 1 "$WORK/kbakr.out")"
+  check_count "kbak restore (summary)" "$(json_field "$summary" records)" "$N"
+  check_count "kbak restore (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$TOPIC")" "$N"
+  row kbak-restore "$1" "$N" - "$summary"
+  say "kbak restore"
+}
+m_kcat_produce() {
+  local target="$TOPIC-kcatp-r$1"
+  node scripts/bench/admin.cjs create-topic "$target" "$P"
+  run_timed kcat-produce "$WORK/kcatp" kcat -P -b "$BROKERS" -t "$target" -K $'\t' -z "$CODEC" -q "${HEADERS[@]}" -l "$RECORDS_FILE"
+  check_count "kcat -P" "$(node scripts/bench/admin.cjs topic-records "$target")" "$N"
+  row kcat-produce "$1" "$N" - -
+  say "kcat -P"
+}
+m_pperf() {
+  local target="$TOPIC-pperf-r$1"
+  node scripts/bench/admin.cjs create-topic "$target" "$P"
+  run_timed pperf "$WORK/pperf" bash scripts/stack/kafka-tool.sh org.apache.kafka.tools.ProducerPerformance \
+    --bootstrap-server "$BROKERS" --topic "$target" --num-records "$N" --record-size "$S" --throughput -1 \
+    --key-distribution random --record-key-range 100000 --producer-props "compression.type=$CODEC"
+  check_count "ProducerPerformance" "$(node scripts/bench/admin.cjs topic-records "$target")" "$N"
+  # Last line: "N records sent, X records/sec (Y MB/sec), ..."
+  local self
+  self="$(grep -E 'records sent' "$WORK/pperf.out" | tail -n 1 | awk -F'[ (,]+' '{ printf "{\"selfRecordsPerSec\":%s}", $4 }')"
+  row pperf "$1" "$N" - "${self:--}"
+  say "ProducerPerformance"
+}
 
-  run_timed "$WORK/kbakq" node bin/kbak.js dump --topic "$TOPIC" --to "$out" --json --quiet --max-records-per-partition "$QUARTER"
-  summary="$(tail -n 1 "$WORK/kbakq.out")"
-  got="$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1]).records))' "$summary")"
-  row kbak-disk-quarter "$rep" "$got" - "$summary"
-  msg "  kbak → disk N/4  ${WALL}s  ${RSS_KIB} KiB"
-  rm -rf "$out"
+TOOLS=(m_kcat_file m_kbak_disk m_cperf m_kbak_s3 m_kcat_produce m_kbak_restore m_pperf)
+((HAVE_ZSTD)) && TOOLS+=(m_kcat_zstd)
+
+# ---------------------------------------------------------------- measurements
+for ((rep = 1; rep <= R; rep++)); do
+  msg "repeat $rep/$R"
+  # Rotate the order each repetition so no tool always runs first (cold caches) or last.
+  n=${#TOOLS[@]}
+  for ((i = 0; i < n; i++)); do
+    "${TOOLS[$(((i + rep - 1) % n))]}" "$rep"
+  done
 done
 
-# ---------------------------------------------------------------- report
-mkdir -p .bench
-REPORT=".bench/results-$STAMP.md"
-notes_file="$WORK/notes.txt"
-: >"$notes_file"
-for n in "${NOTES[@]}"; do printf '%s\n' "$n" >>"$notes_file"; done
-cp "$TSV" ".bench/results-$STAMP.tsv"
+# ---------------------------------------------------------------- restore with consumer groups
+if ((G > 0)); then
+  msg "restore of a backup with $G consumer groups"
+  # Only the seeded groups: ConsumerPerformance's own groups would be backed up too.
+  node scripts/bench/admin.cjs delete-groups "$GROUP_PREFIX-cperf"
+  node scripts/bench/admin.cjs seed-groups "$TOPIC" "$GROUP_PREFIX-g" "$G"
+  GROUPS_SRC="$WORK/groups-src"
+  node bin/kbak.js dump --topic "$TOPIC" --to "$GROUPS_SRC" --json --quiet >"$WORK/groups-src.json"
+  check_count "consumer groups in the groups backup" "$(json_field "$(tail -n 1 "$WORK/groups-src.json")" consumerGroups)" "$G"
+  for ((rep = 1; rep <= R; rep++)); do
+    lane="$LANE_PREFIX-g$rep"
+    run_timed kbak-restore-groups "$WORK/kbakg" node bin/kbak.js restore --lane "$lane" --source "$GROUPS_SRC" --compression "$CODEC" --json --quiet
+    summary="$(tail -n 1 "$WORK/kbakg.out")"
+    check_count "kbak restore with groups (groups seeded)" "$(json_field "$summary" groupsSeeded)" "$G"
+    row kbak-restore-groups "$rep" "$N" - "$summary"
+    say "kbak restore + groups"
+  done
+fi
 
-BENCH_ID="$ID" BENCH_DATE="$(date '+%F %T %Z')" BENCH_HOST="$(hostname)" BENCH_CPUS="$(nproc)" \
-  BENCH_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)" BENCH_NODE="$(node --version)" \
-  BENCH_TOPIC="$TOPIC" BENCH_RECORDS="$N" BENCH_RECORD_BYTES="$S" BENCH_PARTITIONS="$P" \
-  BENCH_REPEAT="$R" BENCH_PRODUCER_DESC="$PRODUCER_DESC" BENCH_PRODUCE_S="$PRODUCE_S" \
-  node scripts/bench/report.cjs "$TSV" "$notes_file" >"$REPORT"
-
-# Profile one kbak dump when asked, or when kbak is far behind kcat.
+# ---------------------------------------------------------------- profile
 median_rps() { # TOOL → median records/s
   awk -F'\t' -v t="$1" '$1 == t { print $5 / $3 }' "$TSV" | sort -g |
     awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
+PROFILE_TOP="$WORK/profile.md"
+: >"$PROFILE_TOP"
 do_profile=0
 if [[ "$PROFILE" == 1 ]]; then
   do_profile=1
-elif [[ "$PROFILE" == auto ]] && ((HAVE_KCAT)); then
-  awk -v k="$(median_rps kbak-disk)" -v c="$(median_rps kcat-file)" 'BEGIN { exit !(k * 3 < c) }' && do_profile=1
+elif [[ "$PROFILE" == auto ]]; then
+  awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" 'BEGIN { exit !(k * 3 < c) }' && do_profile=1
 fi
+mkdir -p .bench
 if ((do_profile)); then
   msg "profiling one kbak dump → disk (node --cpu-prof)"
   mkdir -p "$WORK/prof"
@@ -268,11 +338,31 @@ if ((do_profile)); then
   if [[ -n "$prof" ]]; then
     cp "$prof" ".bench/kbak-dump-$STAMP.cpuprofile"
     {
-      printf '\n## CPU profile of one kbak dump → disk (self time; full profile: .bench/kbak-dump-%s.cpuprofile, open in Chrome DevTools)\n\n' "$STAMP"
+      printf '## CPU profile of one kbak dump → disk\n\nSelf time, top 20 (full profile: `.bench/kbak-dump-%s.cpuprofile`, open it in Chrome DevTools; not committed).\n\n' "$STAMP"
       node scripts/bench/cpuprofile-top.cjs "$prof" 20
-    } >>"$REPORT"
+    } >"$PROFILE_TOP"
   fi
 fi
 
-cat "$REPORT"
-msg "report written to $REPORT (raw measurements: .bench/results-$STAMP.tsv)"
+# ---------------------------------------------------------------- report
+notes_file="$WORK/notes.txt"
+: >"$notes_file"
+for note in "${NOTES[@]}"; do printf '%s\n' "$note" >>"$notes_file"; done
+cp "$TSV" ".bench/results-$STAMP.tsv"
+
+version_of() { "$@" 2>&1 | head -n 1 || true; }
+BENCH_ID="$ID" BENCH_DATE="$(date -u '+%F %T UTC')" BENCH_HOST="$(hostname)" BENCH_CPUS="$(nproc)" \
+  BENCH_CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
+  BENCH_MEM="$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)" \
+  BENCH_KERNEL="$(uname -sr)" BENCH_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)" \
+  BENCH_NODE="$(node --version)" BENCH_KBAK_VERSION="$(node -p 'require("./package.json").version')" \
+  BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+uncommitted changes')" \
+  BENCH_KAFKAJS="$(node -p 'require("kafkajs/package.json").version')" \
+  BENCH_KCAT="$(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*librdkafka \([^ ]*\).*/kcat \1 (librdkafka \2)/p')" \
+  BENCH_ZSTD="$(zstd --version 2>&1 | grep -oE 'v[0-9][0-9.]+' | head -n 1 | sed 's/^/zstd /')" BENCH_JAVA="$(version_of java -version)" \
+  BENCH_TOPIC="$TOPIC" BENCH_RECORDS="$N" BENCH_RECORD_BYTES="$S" BENCH_PARTITIONS="$P" BENCH_REPEAT="$R" \
+  BENCH_GROUPS="$G" BENCH_CODEC="$CODEC" BENCH_PRODUCE_S="$PRODUCE_S" \
+  node scripts/bench/report.cjs "$TSV" "$CMDS" "$notes_file" "$PROFILE_TOP" BENCHMARKS.md BENCHMARKS.json
+
+cat BENCHMARKS.md
+msg "report written to BENCHMARKS.md and BENCHMARKS.json (raw measurements: .bench/results-$STAMP.tsv)"

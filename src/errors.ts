@@ -1,58 +1,190 @@
 /**
- * Every failure kbak reports to a user is a KbakError: a one-line message that names
- * what was wrong, plus a hint saying what to do. The CLI prints `kbak: <message> (<hint>)`
- * and exits with the error's exit code; nothing else (no stack) unless KBAK_DEBUG is set.
+ * Every failure kbak reports is a KbakError: a one-line message that names what was wrong,
+ * which service or input it came from, and a hint saying what to do. The classes are the
+ * library's error API: callers switch on `instanceof` or `code`, read the structured fields,
+ * and never parse messages.
+ *
+ * Core code speaks in library terms: an error about a setting names the setting's option
+ * path (`options: ['segmentBytes']`, `['kafka.brokers']`) and the hint stays generic; the
+ * CLI (src/cli/errors.ts) turns option paths into flag and environment variable names.
+ *
+ * Exit codes are one table for every command, present and planned (README "Exit codes"), so
+ * a scheduled job's alert can tell a broken backup from an unreachable broker:
  */
+export const ExitCode = {
+  /** Everything asked for was done. */
+  OK: 0,
+  /** A failure no more specific code covers (kbak maps known failures to the codes below). */
+  FAILURE: 1,
+  /** Bad flags, config values or arguments: fix the command line; retrying will not help. */
+  USAGE: 2,
+  /** A topic, backup, partition, lane or schema that was asked for does not exist. */
+  NOT_FOUND: 3,
+  /** Kafka, the schema registry or the store (disk, S3) is unreachable, denied access or failed. */
+  SERVICE: 4,
+  /** A backup is corrupt: checksum, framing or manifest mismatch. Retrying will not help. */
+  CORRUPT: 5,
+  /** Refused because it could overwrite or lose data (lane topics with data, foreign owner ...). */
+  SAFETY: 6,
+  /** The command finished but some items failed (e.g. verify found damage, prune/gc skipped some). */
+  PARTIAL: 7,
+  /** Another kbak run holds the lock or changed the same state concurrently; retry later. */
+  CONFLICT: 8,
+  /** A bug in kbak: please report it with the output of KBAK_DEBUG=1. */
+  INTERNAL: 70,
+  /** Stopped by SIGINT/SIGTERM; what was written is cleaned up or resumable. */
+  INTERRUPTED: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export const REPORT_URL = 'https://github.com/kbak/kbak/issues';
+
+export interface KbakErrorOptions {
+  cause?: unknown;
+  /**
+   * Library option paths this error is about (`segmentBytes`, `kafka.brokers`, `mode=replace`
+   * for a value of an option). The CLI shows them as the matching flags.
+   */
+  options?: readonly string[];
+}
+
 export abstract class KbakError extends Error {
   abstract readonly code: string;
-  readonly exitCode: number = 1;
+  readonly exitCode: ExitCodeValue = ExitCode.FAILURE;
+  readonly options: readonly string[];
   constructor(
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown },
+    opts?: KbakErrorOptions,
   ) {
-    super(message, options);
+    super(message, opts?.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
+    this.options = opts?.options ?? [];
   }
 
-  /** The single line shown to users. */
+  /** The single line shown to users (library wording; the CLI adds flag names). */
   oneLine(): string {
     return this.hint ? `${this.message} (${this.hint})` : this.message;
   }
+
+  /** Structured form for --json error output and logs. */
+  toJSON(): Record<string, unknown> {
+    return { error: this.code, message: this.message, hint: this.hint ?? null, options: this.options, exitCode: this.exitCode };
+  }
 }
 
-/** Bad flags, config values or arguments. */
+/** Bad options, config values or arguments. */
 export class UsageError extends KbakError {
-  readonly code = 'USAGE';
-  override readonly exitCode = 2;
+  readonly code: string = 'USAGE';
+  override readonly exitCode: ExitCodeValue = ExitCode.USAGE;
+}
+
+/**
+ * One option has a value kbak cannot use. The message names the option by its library path;
+ * the CLI re-renders it with the flag name (`--segment-bytes 100 is too small`).
+ */
+export class InvalidOptionError extends UsageError {
+  override readonly code = 'INVALID_OPTION';
+  constructor(
+    readonly option: string,
+    readonly value: string,
+    readonly problem: string,
+    hint?: string,
+    opts?: { cause?: unknown },
+  ) {
+    super(`${option} ${JSON.stringify(value)} ${problem}`, hint, { ...opts, options: [option] });
+  }
+
+  /** The message with another name for the option (the CLI passes the flag). */
+  describeAs(name: string): string {
+    return `${name} ${JSON.stringify(this.value)} ${this.problem}`;
+  }
 }
 
 /** A topic, backup, partition or schema that was asked for does not exist. */
 export class NotFoundError extends KbakError {
-  readonly code = 'NOT_FOUND';
+  readonly code: string = 'NOT_FOUND';
+  override readonly exitCode: ExitCodeValue = ExitCode.NOT_FOUND;
 }
 
-/** A service (broker, registry, object store) could not be reached or refused access. */
+export type ServiceName = 'kafka' | 'schema-registry' | 's3' | 'disk';
+
+export const SERVICE_LABEL: Record<ServiceName, string> = {
+  kafka: 'Kafka',
+  'schema-registry': 'schema registry',
+  s3: 'S3',
+  disk: 'disk',
+};
+
+/** A service (broker, registry, object store, local disk) could not be reached, refused access or failed. */
 export class ServiceError extends KbakError {
-  readonly code = 'SERVICE';
+  readonly code: string = 'SERVICE';
+  override readonly exitCode: ExitCodeValue = ExitCode.SERVICE;
   constructor(
-    readonly service: 'kafka' | 'schema-registry' | 's3' | 'disk',
+    readonly service: ServiceName,
     message: string,
     hint?: string,
-    options?: { cause?: unknown },
+    opts?: KbakErrorOptions,
   ) {
-    super(message, hint, options);
+    super(message, hint, opts);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), service: this.service };
   }
 }
 
-/** Stored data does not match its checksum, framing or manifest. */
+/** Stored data does not match its checksum, framing or manifest: the backup is corrupt. */
 export class IntegrityError extends KbakError {
-  readonly code = 'INTEGRITY';
+  readonly code: string = 'CORRUPT';
+  override readonly exitCode: ExitCodeValue = ExitCode.CORRUPT;
 }
+/** The same class under the name the exit-code table uses. */
+export { IntegrityError as CorruptBackupError };
 
 /** An operation refused because it could overwrite or lose data. */
 export class SafetyError extends KbakError {
-  readonly code = 'SAFETY';
+  readonly code: string = 'SAFETY';
+  override readonly exitCode: ExitCodeValue = ExitCode.SAFETY;
+}
+
+/** Another kbak run holds a lock or changed the same state concurrently. */
+export class ConflictError extends KbakError {
+  readonly code: string = 'CONFLICT';
+  override readonly exitCode: ExitCodeValue = ExitCode.CONFLICT;
+}
+
+/** The command did its job for some items and failed for others; `failures` says which. */
+export class PartialSuccessError extends KbakError {
+  readonly code: string = 'PARTIAL';
+  override readonly exitCode: ExitCodeValue = ExitCode.PARTIAL;
+  constructor(
+    message: string,
+    readonly failures: ReadonlyArray<{ item: string; error: string }>,
+    hint?: string,
+    opts?: KbakErrorOptions,
+  ) {
+    super(message, hint, opts);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), failures: this.failures };
+  }
+}
+
+/** Stopped by a signal. */
+export class InterruptedError extends KbakError {
+  readonly code: string = 'INTERRUPTED';
+  override readonly exitCode: ExitCodeValue = ExitCode.INTERRUPTED;
+}
+
+/** Something kbak did not expect: a bug. The cause is kept for KBAK_DEBUG output. */
+export class InternalError extends KbakError {
+  readonly code: string = 'INTERNAL';
+  override readonly exitCode: ExitCodeValue = ExitCode.INTERNAL;
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super(`internal error: ${message}`, `this is a bug in kbak; please report it at ${REPORT_URL} with the output of KBAK_DEBUG=1`, opts);
+  }
 }
 
 export function describeCause(err: unknown): string {
@@ -60,13 +192,25 @@ export function describeCause(err: unknown): string {
   return String(err);
 }
 
-/** `kbak verify` found a corrupt or incomplete backup; a distinct exit code for alerts. */
-export class VerifyFailedError extends IntegrityError {
-  override readonly exitCode: number = 3;
-}
+const DISK_ERRNO = /^E[A-Z0-9]+$/;
 
-/** The store is locked by another kbak (prune vs. dump), or its locks cannot be trusted. */
-export class LockedError extends KbakError {
-  readonly code = 'LOCKED';
-  override readonly exitCode: number = 4;
+/**
+ * Turns anything thrown below a pipeline into a KbakError that names the right service:
+ * KbakErrors pass through; Node file-system errors (ENOSPC, EACCES, ...) are the disk;
+ * AWS SDK errors are S3; everything else is a bug, never "Kafka failed". Kafka client errors
+ * never get here: src/kafka wraps them at the adapter boundary.
+ */
+export function classifyError(err: unknown, doing: string): KbakError {
+  if (err instanceof KbakError) return err;
+  const e = err as { code?: unknown; syscall?: unknown; path?: unknown; $metadata?: unknown; name?: unknown; message?: unknown } | null;
+  if (e && typeof e === 'object') {
+    if (typeof e.code === 'string' && DISK_ERRNO.test(e.code) && typeof e.syscall === 'string') {
+      const where = typeof e.path === 'string' ? ` (${e.path})` : '';
+      return new ServiceError('disk', `disk failed while ${doing}: ${e.code}${where}`, e.code === 'ENOSPC' ? 'free space on the backup disk' : 'check the folder exists and is writable', { cause: err });
+    }
+    if (e.$metadata !== undefined) {
+      return new ServiceError('s3', `S3 failed while ${doing}: ${String(e.name ?? '')} ${String(e.message ?? '')}`.trim(), undefined, { cause: err });
+    }
+  }
+  return new InternalError(`${doing}: ${describeCause(err)}`, { cause: err });
 }

@@ -2,6 +2,9 @@
 // Small admin helper for scripts/bench.sh, using the same client libraries kbak uses:
 //   node scripts/bench/admin.cjs create-topic TOPIC PARTITIONS
 //   node scripts/bench/admin.cjs delete-topic TOPIC
+//   node scripts/bench/admin.cjs delete-topics-containing TEXT (every topic whose name contains TEXT)
+//   node scripts/bench/admin.cjs seed-groups TOPIC PREFIX N   (groups PREFIX-1..N, each committed at
+//                                                               the middle of every partition)
 //   node scripts/bench/admin.cjs delete-groups PREFIX        (every group whose id starts with PREFIX)
 //   node scripts/bench/admin.cjs topic-records TOPIC          (prints the sum of end-start offsets)
 //   node scripts/bench/admin.cjs s3-rm BUCKET PREFIX          (deletes every object under PREFIX)
@@ -66,6 +69,22 @@ async function main(argv) {
       await withAdmin(async (admin) => {
         const topics = await admin.listTopics();
         if (topics.includes(a)) await admin.deleteTopics({ topics: [a] });
+      });
+      return;
+    case 'delete-topics-containing':
+      await withAdmin(async (admin) => {
+        if (!a || a.length < 8) throw new Error('delete-topics-containing needs a distinctive text');
+        const topics = (await admin.listTopics()).filter((t) => t.includes(a));
+        if (topics.length > 0) await admin.deleteTopics({ topics });
+      });
+      return;
+    case 'seed-groups':
+      await withAdmin(async (admin) => {
+        const offs = await admin.fetchTopicOffsets(a);
+        const partitions = offs.map((o) => ({ partition: o.partition, offset: String((BigInt(o.low) + BigInt(o.high)) / 2n) }));
+        const n = Number(argv[3]);
+        // setOffsets joins each group once; in parallel so 20 groups do not take 20 joins in a row.
+        await Promise.all(Array.from({ length: n }, (_, i) => admin.setOffsets({ groupId: `${b}-${i + 1}`, topic: a, partitions })));
       });
       return;
     case 'delete-groups':

@@ -1,40 +1,52 @@
 #!/usr/bin/env node
-// Renders the markdown report of scripts/bench.sh from its measurements:
-//   node scripts/bench/report.cjs MEASUREMENTS.tsv NOTES.txt
-// MEASUREMENTS.tsv: one line per run: tool, repeat, wall seconds, peak RSS KiB, records,
-// output bytes (or -), kbak --json summary (or -). Run metadata comes from BENCH_* variables.
+// Writes BENCHMARKS.md and BENCHMARKS.json from the measurements of scripts/bench.sh:
+//   node scripts/bench/report.cjs MEASUREMENTS.tsv COMMANDS.tsv NOTES.txt PROFILE.md OUT.md OUT.json
+// MEASUREMENTS.tsv: one line per run: tool, repeat, wall seconds, peak RSS KiB, records, output
+// bytes (or -), JSON (kbak's --json summary, a peer's own figures, or -).
+// COMMANDS.tsv: tool, the exact command line of its first run. Run metadata comes from BENCH_*.
 // Every figure is the median over the repeats; ratios compare tools measured in the same run.
 'use strict';
 
 const fs = require('fs');
 
-const [tsvPath, notesPath] = process.argv.slice(2);
+const [tsvPath, cmdsPath, notesPath, profilePath, mdPath, jsonPath] = process.argv.slice(2);
 const env = process.env;
+const N = Number(env.BENCH_RECORDS);
+const S = Number(env.BENCH_RECORD_BYTES);
+const R = Number(env.BENCH_REPEAT);
+const G = Number(env.BENCH_GROUPS);
+const CODEC = env.BENCH_CODEC;
 
-const TOOLS = [
-  { id: 'kcat-file', label: 'kcat → file (raw, no compression)' },
-  { id: 'kcat-zstd', label: 'kcat \\| zstd -3 → file' },
-  { id: 'cperf', label: 'Kafka ConsumerPerformance (JVM, discards records)' },
-  { id: 'kbak-disk', label: '**kbak dump → local disk**' },
-  { id: 'kbak-s3', label: '**kbak dump → S3**' },
-];
+const TOOLS = {
+  'kbak-dump-disk': { side: 'dump', label: '**kbak dump → local disk**' },
+  'kbak-dump-s3': { side: 'dump', label: '**kbak dump → S3**' },
+  'kcat-file': { side: 'dump', label: 'kcat -C → file (raw)' },
+  'kcat-zstd': { side: 'dump', label: 'kcat -C \\| zstd -3 → file' },
+  cperf: { side: 'dump', label: 'Kafka ConsumerPerformance (read ceiling, discards records)' },
+  'kbak-restore': { side: 'restore', label: `**kbak restore → new lane** (--compression ${CODEC})` },
+  'kcat-produce': { side: 'restore', label: `kcat -P -z ${CODEC} (same records, 3 headers)` },
+  pperf: { side: 'restore', label: `Kafka ProducerPerformance, compression.type=${CODEC} (keys, no headers)` },
+  'kbak-restore-groups': { side: 'groups', label: `**kbak restore → new lane, ${G} consumer groups**` },
+};
 
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const fmtInt = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+const ratioOf = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
+const round = (x, d) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
 
 const runs = fs
   .readFileSync(tsvPath, 'utf8')
   .split('\n')
   .filter((l) => l.trim() !== '')
   .map((l) => {
-    const [tool, rep, wall, rss, records, outBytes, summary] = l.split('\t');
+    const [tool, rep, wall, rss, records, outBytes, json] = l.split('\t');
     return {
       tool,
       rep: Number(rep),
@@ -42,122 +54,189 @@ const runs = fs
       rssKiB: Number(rss),
       records: Number(records),
       outBytes: outBytes === '-' ? NaN : Number(outBytes),
-      summary: summary && summary !== '-' ? JSON.parse(summary) : null,
+      json: json && json !== '-' ? JSON.parse(json) : null,
     };
   });
+const commands = new Map(
+  fs
+    .readFileSync(cmdsPath, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => [l.slice(0, l.indexOf('\t')), l.slice(l.indexOf('\t') + 1).trim()]),
+);
+
+// One byte count for every tool's MB/s: kbak's raw (uncompressed) record bytes of the same records
+// (keys, values, headers), so MB/s ratios equal records/s ratios. Falls back to records × value size.
+const dumpSummaries = runs.filter((r) => r.tool === 'kbak-dump-disk' && r.json).map((r) => r.json);
+const rawBytes = dumpSummaries.length ? median(dumpSummaries.map((s) => s.rawBytes)) : N * S;
+const perRecordBytes = rawBytes / N;
 
 function stats(tool) {
   const rs = runs.filter((r) => r.tool === tool);
   if (rs.length === 0) return null;
   const walls = rs.map((r) => r.wall);
-  const recordsPerSec = median(rs.map((r) => r.records / r.wall));
-  return {
-    n: rs.length,
+  const rss = rs.map((r) => r.rssKiB / 1024);
+  const s = {
+    runs: rs.length,
     wall: median(walls),
     wallMin: Math.min(...walls),
     wallMax: Math.max(...walls),
     records: median(rs.map((r) => r.records)),
-    recordsPerSec,
-    rssMiB: median(rs.map((r) => r.rssKiB / 1024)),
-    rssMinMiB: Math.min(...rs.map((r) => r.rssKiB / 1024)),
-    rssMaxMiB: Math.max(...rs.map((r) => r.rssKiB / 1024)),
+    recordsPerSec: median(rs.map((r) => r.records / r.wall)),
+    rssMiB: median(rss),
+    rssMinMiB: Math.min(...rss),
+    rssMaxMiB: Math.max(...rss),
     outBytes: median(rs.map((r) => r.outBytes)),
-    summaries: rs.map((r) => r.summary).filter(Boolean),
+    json: rs.map((r) => r.json).filter(Boolean),
   };
+  s.mbPerSec = (s.recordsPerSec * perRecordBytes) / 1e6;
+  return s;
+}
+const st = Object.fromEntries(Object.keys(TOOLS).map((t) => [t, stats(t)]));
+const rps = (t) => st[t]?.recordsPerSec ?? NaN;
+const rss = (t) => st[t]?.rssMiB ?? NaN;
+const fromJson = (t, f) => (st[t] ? median(st[t].json.map(f)) : NaN);
+
+const groupSeedMs = fromJson('kbak-restore-groups', (j) => j.groupsDurationMs);
+const ratios = {
+  dumpDiskVsKcat: ratioOf(rps('kbak-dump-disk'), rps('kcat-file')),
+  dumpS3VsKcat: ratioOf(rps('kbak-dump-s3'), rps('kcat-file')),
+  dumpDiskVsKcatZstd: ratioOf(rps('kbak-dump-disk'), rps('kcat-zstd')),
+  dumpDiskVsConsumerPerformance: ratioOf(rps('kbak-dump-disk'), rps('cperf')),
+  restoreVsKcat: ratioOf(rps('kbak-restore'), rps('kcat-produce')),
+  restoreVsProducerPerformance: ratioOf(rps('kbak-restore'), rps('pperf')),
+};
+const targets = [
+  { name: 'kbak dump → disk ≥ 0.8× kcat -C (records/s)', value: ratios.dumpDiskVsKcat, shown: fmtRatio(ratios.dumpDiskVsKcat), met: ratios.dumpDiskVsKcat >= 0.8 },
+  { name: 'kbak dump → disk ≥ 0.5× ConsumerPerformance (records/s)', value: ratios.dumpDiskVsConsumerPerformance, shown: fmtRatio(ratios.dumpDiskVsConsumerPerformance), met: ratios.dumpDiskVsConsumerPerformance >= 0.5 },
+  { name: `kbak restore ≥ 0.5× kcat -P (records/s, both ${CODEC})`, value: ratios.restoreVsKcat, shown: fmtRatio(ratios.restoreVsKcat), met: ratios.restoreVsKcat >= 0.5 },
+  { name: `${G} consumer groups seeded < 1 s`, value: groupSeedMs / 1000, shown: `${fmt(groupSeedMs / 1000, 2)} s`, met: groupSeedMs < 1000 },
+  { name: 'kbak dump → disk peak RSS ≤ 256 MiB', value: rss('kbak-dump-disk'), shown: `${fmt(rss('kbak-dump-disk'), 0)} MiB`, met: rss('kbak-dump-disk') <= 256 },
+  { name: 'kbak dump → S3 peak RSS ≤ 256 MiB', value: rss('kbak-dump-s3'), shown: `${fmt(rss('kbak-dump-s3'), 0)} MiB`, met: rss('kbak-dump-s3') <= 256 },
+  { name: 'kbak restore peak RSS ≤ 256 MiB', value: rss('kbak-restore'), shown: `${fmt(rss('kbak-restore'), 0)} MiB`, met: rss('kbak-restore') <= 256 },
+].map((t) => ({ ...t, met: Number.isFinite(t.value) ? t.met : null }));
+
+const notes = [
+  'Wall time includes process start-up (node for kbak, the JVM for Kafka\'s tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum.',
+  'Tools alternate within each repetition, in an order rotated every repetition. The broker runs on the same machine and shares its CPUs with every tool: compare ratios, not absolute figures.',
+  'kcat and kbak read every partition to its end; ConsumerPerformance stops after N records. kbak runs with its defaults (`--concurrency 4`), every peer with its own defaults (acks=all for all producers).',
+  'Restore side: every producer writes into a new topic with the same partitions; kbak creates its lane topic inside its measured time, the peers\' topics are created before theirs. kbak restore and kcat -P write the same records (keys, values, 3 headers); ProducerPerformance cannot set headers.',
+  ...(fs.existsSync(notesPath) ? fs.readFileSync(notesPath, 'utf8').split('\n').filter(Boolean) : []),
+];
+if (N < 100000 || R < 3) {
+  notes.unshift(`**Small configuration (${fmtInt(N)} records, ${R} repetition${R === 1 ? '' : 's'}): start-up costs dominate; these figures validate the script, they are not the reference measurement (default: 200 000 records, 3 repetitions).**`);
 }
 
-const N = Number(env.BENCH_RECORDS);
-const S = Number(env.BENCH_RECORD_BYTES);
-const kbakDisk = stats('kbak-disk');
-const kbakS3 = stats('kbak-s3');
-const kbakQuarter = stats('kbak-disk-quarter');
-const kcatFile = stats('kcat-file');
-const kcatZstd = stats('kcat-zstd');
-
-// One byte count for every tool's MB/s: kbak's raw (uncompressed) bytes of the same records,
-// so MB/s ratios equal records/s ratios. Falls back to records × record size.
-const rawBytes = kbakDisk && kbakDisk.summaries.length ? median(kbakDisk.summaries.map((s) => s.rawBytes)) : N * S;
-const perRecordBytes = rawBytes / N;
-
+// ---------------------------------------------------------------- markdown
 const out = [];
 const p = (s = '') => out.push(s);
+const row = (t, extra) => {
+  const s = st[t];
+  if (!s) return p(`| ${TOOLS[t].label} | skipped | | | | ${extra.map(() => '').join(' | ')} |`);
+  p(`| ${TOOLS[t].label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(s.mbPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ${extra.map((f) => f(s)).join(' | ')} |`);
+};
 
-p(`# kbak bench ${env.BENCH_ID}`);
+p('# Benchmarks');
 p();
-p(`- date: ${env.BENCH_DATE}, host: ${env.BENCH_HOST} (${env.BENCH_CPUS} CPUs, load before start ${env.BENCH_LOAD}), node ${env.BENCH_NODE}, Kafka ${env.KAFKA_VERSION || '?'}`);
-p(`- topic \`${env.BENCH_TOPIC}\`: ${fmtInt(N)} records × ${S} B values (${env.BENCH_PARTITIONS} partitions, filled by ${env.BENCH_PRODUCER_DESC} in ${fmt(Number(env.BENCH_PRODUCE_S))} s)`);
-p(`- each figure: median of ${env.BENCH_REPEAT} runs, tools interleaved within each repeat; wall time includes process start-up (JVM, node); peak RSS from \`/usr/bin/time -v\``);
-p(`- MB/s = kbak's raw record bytes (${fmtInt(rawBytes)} B, ${fmt(perRecordBytes, 0)} B/record, from its \`--json\` summary) ÷ wall time, the same byte count for every tool (MB = 10^6 B)`);
-p(`- ratios are kbak ÷ tool: throughput > 1 means kbak is faster; memory > 1 means kbak uses more`);
+p(`Written by \`npm run bench\` (scripts/bench.sh) on ${env.BENCH_DATE}; every run rewrites this file and BENCHMARKS.json.`);
 p();
-p('| tool | wall s (min–max) | records/s | MB/s | peak RSS MiB (min–max) | throughput kbak→disk ÷ tool | throughput kbak→S3 ÷ tool | RSS kbak→disk ÷ tool | RSS kbak→S3 ÷ tool |');
-p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const t of TOOLS) {
-  const s = stats(t.id);
-  if (!s) {
-    p(`| ${t.label} | skipped | | | | | | | |`);
-    continue;
-  }
-  const mbps = (s.records * perRecordBytes) / s.wall / 1e6;
-  p(
-    `| ${t.label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(mbps)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ` +
-      `${ratio(kbakDisk?.recordsPerSec, s.recordsPerSec)} | ${ratio(kbakS3?.recordsPerSec, s.recordsPerSec)} | ${ratio(kbakDisk?.rssMiB, s.rssMiB)} | ${ratio(kbakS3?.rssMiB, s.rssMiB)} |`,
-  );
+p(`- topic: ${fmtInt(N)} records, ${S} B values, keys, 3 tracing headers, ${env.BENCH_PARTITIONS} partitions (${fmtInt(rawBytes)} B of records as kbak counts them, ${fmt(perRecordBytes, 0)} B/record), filled by kcat -P in ${fmt(Number(env.BENCH_PRODUCE_S), 1)} s`);
+p(`- every figure: median of ${R} run${R === 1 ? '' : 's'} (min–max in brackets); MB/s = ${fmt(perRecordBytes, 0)} B/record × records/s (MB = 10^6 B), the same byte count for every tool; ratios are kbak ÷ tool (> 1: kbak faster or, for RSS, larger)`);
+p(`- restore codec: ${CODEC} for kbak (\`--compression ${CODEC}\`), kcat (\`-z ${CODEC}\`) and ProducerPerformance (\`compression.type=${CODEC}\`)`);
+p();
+p('## Machine and versions');
+p();
+p(`- ${env.BENCH_CPUS} CPUs (${env.BENCH_CPU_MODEL}), ${env.BENCH_MEM} RAM, ${env.BENCH_KERNEL}, host ${env.BENCH_HOST}, load before start ${env.BENCH_LOAD}`);
+p(`- kbak ${env.BENCH_KBAK_VERSION} at ${env.BENCH_COMMIT}, node ${env.BENCH_NODE}, kafkajs ${env.BENCH_KAFKAJS}`);
+p(`- Kafka ${env.KAFKA_VERSION || '?'} (single-node KRaft broker of the local stack, same machine), ${env.BENCH_KCAT || 'kcat ?'}, ${env.BENCH_ZSTD || 'zstd ?'}, ${env.BENCH_JAVA || 'java ?'}`);
+p();
+p('## Targets (issue "Performance")');
+p();
+p('| target | measured | met |');
+p('| --- | ---: | :---: |');
+for (const t of targets) p(`| ${t.name} | ${t.shown} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+p();
+p('## Dump side');
+p();
+p('| tool | wall s | records/s | MB/s | peak RSS MiB | kbak→disk ÷ tool | kbak→S3 ÷ tool | RSS kbak→disk ÷ tool |');
+p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const t of ['kbak-dump-disk', 'kbak-dump-s3', 'kcat-file', 'kcat-zstd', 'cperf']) {
+  row(t, [(s) => fmtRatio(ratioOf(rps('kbak-dump-disk'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rps('kbak-dump-s3'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-dump-disk'), s.rssMiB))]);
 }
 p();
-
-if (kbakDisk && kbakDisk.summaries.length) {
-  const sm = kbakDisk.summaries;
-  const m = (f) => median(sm.map(f));
-  p('## kbak summary (→ local disk, median of its `--json` summaries)');
+if (dumpSummaries.length) {
+  const m = (f) => median(dumpSummaries.map(f));
+  p(`- kbak's own timer (no node start-up): ${fmt(m((s) => s.durationMs) / 1000, 2)} s, ${fmtInt(m((s) => s.recordsPerSecond))} records/s → disk; ${fmt(fromJson('kbak-dump-s3', (s) => s.durationMs) / 1000, 2)} s → S3`);
+  p(`- stored: ${fmtInt(m((s) => s.storedBytes))} B (ratio ${fmt(m((s) => s.compressionRatio), 2)}, zstd segments); kcat text \`%k\\t%s\\t%h\`: ${fmtInt(st['kcat-file']?.outBytes)} B, through \`zstd -3\`: ${fmtInt(st['kcat-zstd']?.outBytes)} B`);
+}
+if (st.cperf) {
+  p(`- ConsumerPerformance's own figures (no JVM start-up): ${fmtInt(fromJson('cperf', (j) => j.selfRecordsPerSec))} records/s overall, ${fmtInt(fromJson('cperf', (j) => j.fetchRecordsPerSec))} records/s excluding the group join`);
+}
+p();
+p('## Restore side');
+p();
+p('| tool | wall s | records/s | MB/s | peak RSS MiB | kbak restore ÷ tool | RSS kbak ÷ tool |');
+p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const t of ['kbak-restore', 'kcat-produce', 'pperf']) {
+  row(t, [(s) => fmtRatio(ratioOf(rps('kbak-restore'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-restore'), s.rssMiB))]);
+}
+p();
+if (st['kbak-restore']) p(`- kbak's own timer (no node start-up): ${fmt(fromJson('kbak-restore', (j) => j.durationMs) / 1000, 2)} s, ${fmtInt(fromJson('kbak-restore', (j) => j.recordsPerSecond))} records/s`);
+if (st.pperf) p(`- ProducerPerformance's own figure (no JVM start-up): ${fmtInt(fromJson('pperf', (j) => j.selfRecordsPerSec))} records/s`);
+p();
+if (st['kbak-restore-groups']) {
+  const s = st['kbak-restore-groups'];
+  const seeds = s.json.map((j) => j.groupsDurationMs);
+  p(`## Restore with ${G} consumer groups`);
   p();
-  p(`- records ${fmtInt(m((s) => s.records))}, partitions ${sm[0].partitions}, segments ${m((s) => s.segments)}`);
-  p(`- raw ${fmtInt(m((s) => s.rawBytes))} B, stored ${fmtInt(m((s) => s.storedBytes))} B, **compression ratio ${fmt(m((s) => s.compressionRatio), 2)}** (zstd level 3 in 1 MiB blocks)`);
-  if (kcatFile && kcatZstd && Number.isFinite(kcatFile.outBytes) && Number.isFinite(kcatZstd.outBytes)) {
-    p(`- for comparison, the same records as kcat text (\`%k %s %h\`): ${fmtInt(kcatFile.outBytes)} B, through \`zstd -3\` (one stream): ${fmtInt(kcatZstd.outBytes)} B, ratio ${fmt(kcatFile.outBytes / kcatZstd.outBytes, 2)}`);
-  }
-  p(`- kbak's own timer (from first fetch setup to manifest, no process start-up): ${fmt(m((s) => s.durationMs) / 1000, 2)} s, ${fmtInt(m((s) => s.recordsPerSecond))} records/s`);
-  if (kbakS3 && kbakS3.summaries.length) {
-    const m3 = (f) => median(kbakS3.summaries.map(f));
-    p(`- → S3: own timer ${fmt(m3((s) => s.durationMs) / 1000, 2)} s, ${fmtInt(m3((s) => s.recordsPerSecond))} records/s, stored ${fmtInt(m3((s) => s.storedBytes))} B`);
-  }
+  p(`The same topic backed up with ${G} consumer groups (each committed at the middle of every partition), restored into a new lane ${s.runs} time${s.runs === 1 ? '' : 's'}.`);
+  p();
+  p(`- seeding the ${G} lane groups: **${fmt(groupSeedMs / 1000, 2)} s** (min–max ${fmt(Math.min(...seeds) / 1000, 2)}–${fmt(Math.max(...seeds) / 1000, 2)} s; kbak's \`groupsDurationMs\`), groups seeded ${fmtInt(fromJson('kbak-restore-groups', (j) => j.groupsSeeded))}`);
+  p(`- whole restore: ${fmt(s.wall, 2)} s wall, peak RSS ${fmt(s.rssMiB, 0)} MiB (without groups: ${fmt(st['kbak-restore']?.wall, 2)} s)`);
   p();
 }
-
-if (kbakDisk && kbakQuarter) {
-  p('## Memory boundedness (kbak dump → local disk, same topic, `--max-records-per-partition` for the small size)');
-  p();
-  p('| records dumped | wall s | records/s | peak RSS MiB (min–max) |');
-  p('| ---: | ---: | ---: | ---: |');
-  for (const s of [kbakQuarter, kbakDisk]) {
-    p(`| ${fmtInt(s.records)} | ${fmt(s.wall, 2)} | ${fmtInt(s.recordsPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) |`);
-  }
-  p();
-  p(`Peak RSS grows ${ratio(kbakDisk.rssMiB, kbakQuarter.rssMiB)} for ${ratio(kbakDisk.records, kbakQuarter.records)} the records (bounded memory: close to 1×).`);
-  p();
-}
-
-const cperf = stats('cperf');
-if (cperf && cperf.summaries.length) {
-  p('## Start-up excluded');
-  p();
-  const self = median(cperf.summaries.map((s) => s.selfRecordsPerSec));
-  const fetch = median(cperf.summaries.map((s) => s.fetchRecordsPerSec));
-  p(`- ConsumerPerformance's own figures (no JVM start-up): ${fmtInt(self)} records/s overall, ${fmtInt(fetch)} records/s excluding the group join`);
-  if (kbakDisk && kbakDisk.summaries.length) {
-    const own = median(kbakDisk.summaries.map((s) => s.recordsPerSecond));
-    p(`- kbak's own figure (no node start-up): ${fmtInt(own)} records/s → kbak ÷ ConsumerPerformance ${ratio(own, self)} (overall), ${ratio(own, fetch)} (fetch only)`);
-  }
-  p();
-}
-
-const notes = notesPath && fs.existsSync(notesPath) ? fs.readFileSync(notesPath, 'utf8').trim() : '';
+p('## Commands');
+p();
+p('The first run of each tool, exactly as executed (paths and names of that run):');
+p();
+p('```sh');
+for (const t of Object.keys(TOOLS)) if (commands.has(t)) p(`# ${t}\n${commands.get(t)}`);
+p('```');
+p();
 p('## Notes');
 p();
-p('- RSS of a pipeline (kcat | zstd) is that of its largest process, not the sum (what `/usr/bin/time` reports).');
-p('- kcat and ConsumerPerformance run with their defaults, kbak with its defaults (`--concurrency 4`); kcat and kbak read every partition to its end, ConsumerPerformance stops after N records.');
-p('- The broker runs on the same machine and shares its CPUs with every tool measured; compare ratios, not absolute figures.');
-if (notes) for (const l of notes.split('\n')) p(`- ${l}`);
+for (const n of notes) p(`- ${n}`);
 p();
+const profile = profilePath && fs.existsSync(profilePath) ? fs.readFileSync(profilePath, 'utf8').trim() : '';
+if (profile) {
+  p(profile);
+  p();
+}
+fs.writeFileSync(mdPath, out.join('\n'));
 
-process.stdout.write(out.join('\n'));
+// ---------------------------------------------------------------- JSON
+const json = {
+  generatedAt: env.BENCH_DATE,
+  config: { records: N, valueBytes: S, partitions: Number(env.BENCH_PARTITIONS), repeat: R, groups: G, codec: CODEC, recordBytes: round(perRecordBytes, 1) },
+  machine: { cpus: Number(env.BENCH_CPUS), cpuModel: env.BENCH_CPU_MODEL, memory: env.BENCH_MEM, kernel: env.BENCH_KERNEL, host: env.BENCH_HOST, loadBefore: env.BENCH_LOAD },
+  versions: { kbak: env.BENCH_KBAK_VERSION, commit: env.BENCH_COMMIT, node: env.BENCH_NODE, kafkajs: env.BENCH_KAFKAJS, kafka: env.KAFKA_VERSION, kcat: env.BENCH_KCAT, zstd: env.BENCH_ZSTD, java: env.BENCH_JAVA },
+  tools: Object.fromEntries(
+    Object.entries(st)
+      .filter(([, s]) => s)
+      .map(([t, s]) => [
+        t,
+        {
+          label: TOOLS[t].label.replace(/\*\*/g, '').replace(/\\\|/g, '|'),
+          side: TOOLS[t].side,
+          command: commands.get(t) ?? null,
+          median: { wallSeconds: round(s.wall, 3), recordsPerSec: round(s.recordsPerSec, 0), mbPerSec: round(s.mbPerSec, 2), peakRssMiB: round(s.rssMiB, 1) },
+          runs: runs.filter((r) => r.tool === t).map((r) => ({ repeat: r.rep, wallSeconds: r.wall, peakRssMiB: round(r.rssKiB / 1024, 1), records: r.records, details: r.json })),
+        },
+      ]),
+  ),
+  ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 3)])),
+  groupSeedSeconds: round(groupSeedMs / 1000, 3),
+  targets: targets.map((t) => ({ name: t.name, value: round(t.value, 3), met: t.met })),
+  notes,
+};
+fs.writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);

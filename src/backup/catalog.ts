@@ -3,6 +3,7 @@
  * `latest`, and stream a partition's records in offset order with every segment's
  * checksum verified. Used by restore, verify and the tests.
  */
+import { byteOrder } from '../model/byte-order';
 import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
 import { readSegment } from '../segment/reader';
@@ -12,10 +13,6 @@ import { isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { decodeManifest, type Manifest, type PartitionEntry, type SegmentEntry } from './manifest';
 import { manifestRuleViolation } from './rules';
 
-/** Locale-independent order, so every machine lists backups alike. */
-export function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 export interface BackupRef {
   cluster: string;
@@ -81,14 +78,14 @@ export async function resolveBackup(store: ObjectStore, which: string, cluster?:
   if (which === 'latest') {
     const clusters = new Set(all.map((b) => b.cluster));
     if (clusters.size > 1) {
-      throw new UsageError(`${store.location} holds backups of several clusters (${[...clusters].join(', ')})`, 'pick one with --name');
+      throw new UsageError(`${store.location} holds backups of several clusters (${[...clusters].join(', ')})`, 'name the cluster', { options: ['cluster'] });
     }
     ref = all[all.length - 1];
-    if (!ref) throw new NotFoundError(`no complete backup in ${store.location}${cluster ? ` for cluster ${cluster}` : ''}`, 'run kbak dump first or check --source/--name');
+    if (!ref) throw new NotFoundError(`no complete backup in ${store.location}${cluster ? ` for cluster ${cluster}` : ''}`, 'dump first, or check the backup location and cluster name', { options: ['destination', 'cluster'] });
   } else {
     if (!isBackupId(which)) throw new UsageError(`"${which}" is not a backup ID`, 'pass an ID like 20261125T175358123Z or latest');
     const matches = all.filter((b) => b.backupId === which);
-    if (matches.length > 1) throw new UsageError(`backup ${which} exists for several clusters`, 'pick one with --name');
+    if (matches.length > 1) throw new UsageError(`backup ${which} exists for several clusters`, 'name the cluster', { options: ['cluster'] });
     ref = matches[0];
     if (!ref) throw new NotFoundError(`backup ${which} not found (or incomplete) in ${store.location}`, 'list backups with kbak list');
   }

@@ -22,7 +22,7 @@ export function isBackupId(s: string): boolean {
 
 export function validateClusterName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
-    throw new UsageError(`cluster name "${name}" is invalid`, 'use letters, digits, ".", "_" and "-" (at most 100), e.g. --name prod-eu');
+    throw new UsageError(`cluster name "${name}" is invalid`, 'use letters, digits, ".", "_" and "-" (at most 100), e.g. prod-eu', { options: ['cluster'] });
   }
   return name;
 }

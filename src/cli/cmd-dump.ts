@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { createKafka } from '../kafka/client';
+import { openKafka } from '../kafka';
 import { openStore, DEFAULT_DESTINATION } from '../store/open';
 import { RegistryClient } from '../schema/registry-client';
 import { DumpRun, type DumpSummary } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
-import { parseWindow } from '../dump/window';
+import { parseWindow } from '../model/window';
 import { withProgress, startProgress, formatBytes } from '../output/progress';
 import { addConnectionOptions } from './connection-options';
 import { positiveInt, type CommandEnv } from './common';
@@ -69,10 +69,10 @@ export function dumpCommand(env: CommandEnv): Command {
     const logger = env.logger(flags.quiet);
     const window = parseWindow(flags.since, flags.until, new Date());
     const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
+    const kafka = openKafka(settings.kafka, logger);
     const run = new DumpRun(
       {
-        kafka: createKafka(settings, logger),
-        brokers: settings.kafka.brokers,
+        kafka,
         store,
         registry: settings.registry ? new RegistryClient(settings.registry) : null,
         logger,
@@ -97,7 +97,7 @@ export function dumpCommand(env: CommandEnv): Command {
           tty: env.isTTY,
           what: 'topic',
         });
-    const { summary } = await withProgress(display, () => run.run());
+    const { summary } = await withProgress(display, () => run.run()).finally(() => kafka.close());
     env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
   });
   return cmd;

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { openBackup } from '../backup/catalog';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { parseWindow } from '../dump/window';
+import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
 import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/codecs';
-import { createKafka } from '../kafka/client';
+import { openKafka } from '../kafka';
 import { formatBytes, startProgress, withProgress } from '../output/progress';
 import { RestoreRun, type RestoreSummary } from '../restore/restore';
 import { RegistryClient } from '../schema/registry-client';
@@ -83,11 +83,10 @@ export function restoreCommand(env: CommandEnv): Command {
     const store = openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
     await store.check();
     const backup = await openBackup(store, flags.from, flags.name);
+    const kafka = openKafka(settings.kafka, logger);
     const run = new RestoreRun(
       {
-        kafka: createKafka(settings, logger),
-        brokers: settings.kafka.brokers,
-        clientId: settings.kafka.clientId,
+        kafka,
         backup,
         registry: settings.registry ? new RegistryClient(settings.registry) : null,
         logger,
@@ -108,7 +107,7 @@ export function restoreCommand(env: CommandEnv): Command {
       },
     );
     if (flags.dryRun) {
-      const plan = await run.dryRun();
+      const plan = await run.dryRun().finally(() => kafka.close());
       env.stdout(flags.json ? JSON.stringify(plan.json) : plan.text);
       return;
     }
@@ -119,7 +118,7 @@ export function restoreCommand(env: CommandEnv): Command {
           tty: env.isTTY,
           what: 'topic',
         });
-    const summary = await withProgress(display, () => run.run());
+    const summary = await withProgress(display, () => run.run()).finally(() => kafka.close());
     env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
   });
   return cmd;

@@ -3,7 +3,8 @@
  * turns every failure into one line on stderr and a non-zero exit code.
  */
 import { Command, CommanderError } from 'commander';
-import { KbakError } from '../errors';
+import { ExitCode } from '../errors';
+import { renderError } from './errors';
 import { createLogger } from '../output/logger';
 import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
@@ -43,15 +44,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and --version exit through here with code 0; commander already printed the error.
-      return err.exitCode === 0 ? 0 : 2;
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
-    if (err instanceof KbakError) {
-      process.stderr.write(`kbak: ${err.oneLine()}\n`);
-      if (process.env.KBAK_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
-      return err.exitCode;
-    }
-    process.stderr.write(`kbak: unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+    const { line, exitCode } = renderError(err);
+    process.stderr.write(`kbak: ${line}\n`);
     if (process.env.KBAK_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
-    return 1;
+    return exitCode;
   }
 }

@@ -3,12 +3,10 @@
  * the last stable offset when the dump began, so records written later (and transactions
  * still open then) are outside the backup. Pure: offsets are looked up by the caller.
  */
-export interface PartitionOffsets {
-  partition: number;
-  /** Log start offset. */
-  low: bigint;
-  /** Last stable offset (read_committed end). */
-  lastStable: bigint;
+import type { PartitionOffsets } from '../model/offsets';
+
+/** A partition's offsets (`high` is the last stable offset) and where the time window starts and ends. */
+export interface CutOffsets extends PartitionOffsets {
   /** First offset with timestamp ≥ --since, or null without --since (-1 from the broker: none). */
   sinceOffset: bigint | null;
   /** First offset with timestamp ≥ --until, or null without --until. */
@@ -25,11 +23,11 @@ export interface PartitionRange {
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
-export function planRange(o: PartitionOffsets, maxRecords: number | null): PartitionRange {
+export function planRange(o: CutOffsets, maxRecords: number | null): PartitionRange {
   // The broker answers -1 when no record is at or after the timestamp: nothing from there on.
-  const since = o.sinceOffset === null ? o.low : o.sinceOffset < 0n ? o.lastStable : o.sinceOffset;
-  const until = o.untilOffset === null || o.untilOffset < 0n ? o.lastStable : o.untilOffset;
-  const end = min(o.lastStable, until);
+  const since = o.sinceOffset === null ? o.low : o.sinceOffset < 0n ? o.high : o.sinceOffset;
+  const until = o.untilOffset === null || o.untilOffset < 0n ? o.high : o.untilOffset;
+  const end = min(o.high, until);
   let start = max(o.low, since);
   // "The newest N": by offset, so with gaps (compaction, markers) it can be fewer than N records.
   if (maxRecords !== null) start = max(start, end - BigInt(maxRecords));

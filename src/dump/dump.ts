@@ -4,11 +4,10 @@
  * the manifest last so the backup appears only once complete. On failure everything it
  * wrote is removed.
  */
+import type { KafkaAdapter } from '../kafka/adapter';
+import { partitionKey } from '../model/partition-key';
 import { randomBytes } from 'node:crypto';
-import type { Kafka, Admin } from '../kafka/kafkajs';
-import { kafkaError } from '../kafka/client';
-import { partitionKey } from '../kafka/partition-key';
-import { KbakError, ServiceError, UsageError } from '../errors';
+import { classifyError, InternalError, InvalidOptionError, ServiceError, UsageError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
 import type { Backup } from '../backup/catalog';
@@ -20,14 +19,11 @@ import { planRange, type PartitionRange } from './cut';
 import { collectGroupOffsets } from './group-offsets';
 import { continuePartition, findBases, mergeSchemas, type Continuation } from './incremental';
 import { PartitionSink } from './partition-sink';
-import { readRanges, type RangeTarget } from './read-ranges';
 import { selectPartitions, selectTopics, type Selection } from './select';
-import { describeTopics } from './topic-metadata';
-import { inWindow, type TimeWindow } from './window';
+import { describeTopics, type TopicShape } from './topic-metadata';
+import { inWindow, type TimeWindow } from '../model/window';
 import { TOOL_VERSION } from '../version';
 import { StoreLock } from '../store/lock';
-
-export const DUMP_GROUP_PREFIX = 'kbak-dump-';
 
 /** KRaft cluster IDs are base64url and may start with '-' or '_', which the path rule forbids. */
 export function clusterNameFromId(id: string): string {
@@ -62,8 +58,7 @@ export interface DumpOptions {
 }
 
 export interface DumpContext {
-  kafka: Kafka;
-  brokers: string[];
+  kafka: KafkaAdapter;
   store: ObjectStore;
   registry: RegistryClient | null;
   logger: Logger;
@@ -116,12 +111,12 @@ export class DumpRun {
     private readonly opts: DumpOptions,
   ) {
     if (opts.incremental && (opts.window.since || opts.window.until || opts.maxRecordsPerPartition !== null)) {
-      throw new UsageError('--incremental cannot be combined with --since, --until or --max-records-per-partition', 'an incremental backup always continues up to the current end of each partition');
+      throw new UsageError('incremental cannot be combined with since, until or maxRecordsPerPartition', 'an incremental backup always continues up to the current end of each partition', { options: ['incremental'] });
     }
     if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
-      throw new UsageError(`--segment-bytes ${opts.segmentBytes} is too small`, 'use at least 65536 (64 KiB); the default is 64 MiB');
+      throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
     }
-    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new UsageError(`--concurrency ${opts.concurrency} must be a positive integer`);
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
   }
 
   /** A snapshot for progress displays; cheap, safe to poll. */
@@ -138,18 +133,10 @@ export class DumpRun {
     await store.check();
     if (this.ctx.registry) await this.ctx.registry.check();
 
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-    } catch (err) {
-      throw kafkaError(err, this.ctx.brokers, 'connecting');
-    }
     const sinks: PartitionSink[] = [];
-    const groupId = `${DUMP_GROUP_PREFIX}${randomBytes(8).toString('hex')}`;
-    let readStarted = false;
     let lock: StoreLock | null = null;
     try {
-      const plan = await this.plan(admin);
+      const plan = await this.plan();
       const cluster = this.opts.clusterName ? validateClusterName(this.opts.clusterName) : clusterNameFromId(plan.clusterId);
       const backupId = newBackupId(started);
       const prefix = backupPrefix(cluster, backupId);
@@ -196,7 +183,7 @@ export class DumpRun {
 
       const sinkByKey = new Map<string, PartitionSink>();
       const sinksByTopic = new Map<string, PartitionSink[]>();
-      const targets: RangeTarget[] = [];
+      const targets: Array<{ topic: string; partition: number; start: bigint; end: bigint }> = [];
       for (const t of plan.topics) {
         const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
         this.progressByTopic.set(t.name, prog);
@@ -218,15 +205,13 @@ export class DumpRun {
         if (!dumpedPartitions.has(t.topic)) dumpedPartitions.set(t.topic, new Set());
         dumpedPartitions.get(t.topic)!.add(t.partition);
       }
-      const groups = await collectGroupOffsets(admin, dumpedPartitions, (g) => g.startsWith(DUMP_GROUP_PREFIX));
+      const groups = await collectGroupOffsets(kafka, dumpedPartitions, (g) => kafka.isInternalGroup(g));
 
       const schemas = new SchemaCollector();
       const positions = new Map<string, bigint>();
-      readStarted = true;
-      await readRanges(
-        kafka,
+      await kafka.readRanges(
         targets,
-        { groupId, concurrency: this.opts.concurrency, stallTimeoutMs: this.opts.stallTimeoutMs, logger },
+        { concurrency: this.opts.concurrency, stallTimeoutMs: this.opts.stallTimeoutMs, purpose: 'dump' },
         {
           onRecord: async (target, record) => {
             if (!inWindow(record.timestamp, this.opts.window)) return;
@@ -257,7 +242,7 @@ export class DumpRun {
           { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },
           this.ctx.registry
             ? `${collected.framedPayloadsWithUnknownId} payloads start with a Confluent header whose schema ID the registry does not know; kept as raw bytes`
-            : `${collected.framedPayloadsWithUnknownId} payloads look Confluent-framed but no schema registry is configured; schemas not backed up (set --schema-registry-url)`,
+            : `${collected.framedPayloadsWithUnknownId} payloads look Confluent-framed but no schema registry is configured; schemas not backed up (configure a schema registry)`,
         );
       }
 
@@ -330,7 +315,7 @@ export class DumpRun {
       };
       // A backup kbak could not read back must never become visible.
       const valid = manifestSchema.safeParse(manifest);
-      if (!valid.success) throw new Error(`internal error: the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
+      if (!valid.success) throw new InternalError(`the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
       // The commit point: until this PUT succeeds the backup does not exist for readers.
       await lock.check();
       await store.put(manifestKey(cluster, backupId), encodeManifest(manifest));
@@ -363,55 +348,34 @@ export class DumpRun {
       return { manifest, summary };
     } catch (err) {
       await Promise.all(sinks.map((s) => s.abort()));
-      if (err instanceof KbakError) throw err;
-      throw kafkaError(err, this.ctx.brokers, 'dumping');
+      throw classifyError(err, 'dumping');
     } finally {
       await lock?.release();
-      if (readStarted) {
-        // The throw-away group must not outlive the dump (it has no commits, only membership).
-        await admin.deleteGroups([groupId]).catch((e: unknown) => logger.debug({ err: String(e) }, 'deleting the dump group failed'));
-      }
-      await admin.disconnect().catch(() => undefined);
     }
   }
 
-  private async plan(admin: Admin): Promise<{ clusterId: string; topics: Array<{ name: string; partitionCount: number; replicationFactor: number; configs: Record<string, string> }>; ranges: Map<string, PartitionRange[]> }> {
-    let clusterId: string;
-    let existing: string[];
-    try {
-      clusterId = (await admin.describeCluster()).clusterId;
-      existing = await admin.listTopics();
-    } catch (err) {
-      throw kafkaError(err, this.ctx.brokers, 'listing topics');
-    }
-    const names = selectTopics(this.opts.selection, existing);
-    const shapes = await describeTopics(admin, names);
+  private async plan(): Promise<{ clusterId: string; topics: TopicShape[]; ranges: Map<string, PartitionRange[]> }> {
+    const { kafka } = this.ctx;
+    const clusterId = (await kafka.cluster()).clusterId;
+    const names = selectTopics(this.opts.selection, await kafka.listTopics());
+    const shapes = await describeTopics(kafka, names);
     const ranges = new Map<string, PartitionRange[]>();
     const { since, until } = this.opts.window;
     for (const shape of shapes) {
       const partitions = selectPartitions(shape.name, shape.partitionCount, this.opts.selection.partitions);
-      // kafkajs's admin asks ListOffsets with read_committed: `high` is the last stable offset.
-      const offsets = await admin.fetchTopicOffsets(shape.name);
-      const sinceOffsets = since ? await admin.fetchTopicOffsetsByTimestamp(shape.name, since.getTime()) : null;
-      const untilOffsets = until ? await admin.fetchTopicOffsetsByTimestamp(shape.name, until.getTime()) : null;
+      const offsets = await kafka.listOffsets(shape.name);
+      const sinceOffsets = since ? await kafka.offsetsForTimestamp(shape.name, since.getTime()) : null;
+      const untilOffsets = until ? await kafka.offsetsForTimestamp(shape.name, until.getTime()) : null;
       const list: PartitionRange[] = [];
       for (const p of partitions) {
         const o = offsets.find((x) => x.partition === p);
         if (!o) throw new ServiceError('kafka', `no offsets returned for ${shape.name}/${p}`);
-        const s = sinceOffsets?.find((x) => x.partition === p);
-        const u = untilOffsets?.find((x) => x.partition === p);
-        list.push(
-          planRange(
-            {
-              partition: p,
-              low: BigInt(o.low),
-              lastStable: BigInt(o.high),
-              sinceOffset: s ? BigInt(s.offset) : null,
-              untilOffset: u ? BigInt(u.offset) : null,
-            },
-            this.opts.maxRecordsPerPartition,
-          ),
-        );
+        const cut = {
+          ...o,
+          sinceOffset: sinceOffsets?.find((x) => x.partition === p)?.offset ?? null,
+          untilOffset: untilOffsets?.find((x) => x.partition === p)?.offset ?? null,
+        };
+        list.push(planRange(cut, this.opts.maxRecordsPerPartition));
       }
       ranges.set(shape.name, list);
     }

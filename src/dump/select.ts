@@ -1,7 +1,7 @@
 /**
  * Which topics and partitions a dump reads. Pure: the cluster's topic list is passed in.
  */
-import { NotFoundError, UsageError } from '../errors';
+import { InvalidOptionError, NotFoundError, UsageError } from '../errors';
 
 export interface Selection {
   topics: string[];
@@ -12,7 +12,7 @@ export interface Selection {
 export function parsePartitions(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   const out = parts.map((p) => {
-    if (!/^\d+$/.test(p)) throw new UsageError(`--partitions "${value}" is not a comma-separated list of partition numbers`, 'e.g. --partitions 0,2');
+    if (!/^\d+$/.test(p)) throw new InvalidOptionError('partitions', value, 'is not a comma-separated list of partition numbers', 'e.g. 0,2');
     return Number(p);
   });
   return [...new Set(out)].sort((a, b) => a - b);
@@ -22,11 +22,11 @@ export function parsePartitions(value: string): number[] {
 const INTERNAL = /^(__consumer_offsets|__transaction_state|__cluster_metadata|_schemas)$/;
 
 export function selectTopics(sel: Selection, existing: string[]): string[] {
-  if (sel.topics.length === 0 && !sel.regex) throw new UsageError('no topic selected', 'pass --topic NAME (repeatable) or --topics-regex RE');
+  if (sel.topics.length === 0 && !sel.regex) throw new UsageError('no topic selected', 'name topics or a topic regex', { options: ['topics', 'topicsRegex'] });
   const have = new Set(existing);
   const chosen = new Set<string>();
   for (const t of sel.topics) {
-    if (!have.has(t)) throw new NotFoundError(`topic "${t}" does not exist on the source cluster`, 'check the name with your Kafka tools or use --topics-regex');
+    if (!have.has(t)) throw new NotFoundError(`topic "${t}" does not exist on the source cluster`, 'check the name with your Kafka tools or select topics by regex', { options: ['topicsRegex'] });
     chosen.add(t);
   }
   if (sel.regex !== undefined) {
@@ -34,10 +34,10 @@ export function selectTopics(sel: Selection, existing: string[]): string[] {
     try {
       re = new RegExp(`^(?:${sel.regex})$`);
     } catch (err) {
-      throw new UsageError(`--topics-regex "${sel.regex}" is not a valid regular expression: ${(err as Error).message}`);
+      throw new InvalidOptionError('topicsRegex', sel.regex, `is not a valid regular expression: ${(err as Error).message}`);
     }
     const matched = existing.filter((t) => re.test(t) && !INTERNAL.test(t));
-    if (matched.length === 0) throw new NotFoundError(`--topics-regex "${sel.regex}" matches no topic`, 'the regex must match whole topic names');
+    if (matched.length === 0) throw new NotFoundError(`topicsRegex "${sel.regex}" matches no topic`, 'the regex must match whole topic names', { options: ['topicsRegex'] });
     for (const t of matched) chosen.add(t);
   }
   return [...chosen].sort();
@@ -47,6 +47,6 @@ export function selectPartitions(topic: string, count: number, wanted: number[] 
   const all = Array.from({ length: count }, (_, i) => i);
   if (!wanted) return all;
   const missing = wanted.filter((p) => p >= count);
-  if (missing.length > 0) throw new NotFoundError(`topic "${topic}" has ${count} partitions, no partition ${missing.join(',')}`, 'fix --partitions');
+  if (missing.length > 0) throw new NotFoundError(`topic "${topic}" has ${count} partitions, no partition ${missing.join(',')}`, 'fix the partition list', { options: ['partitions'] });
   return wanted;
 }

@@ -6,14 +6,15 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from './kafkajs';
 import type { Settings } from '../config/settings';
-import { ServiceError, UsageError } from '../errors';
+import { KbakError, UsageError } from '../errors';
+import { KafkaServiceError } from './adapter';
 import type { Logger } from '../output/logger';
 
 function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UsageError(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'check the --tls-* flags');
+    throw new UsageError(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'check the TLS file settings', { options: ['kafka.tls'] });
   }
 }
 
@@ -26,8 +27,10 @@ function tlsOptions(settings: Settings['kafka']['tls']): ConnectionOptions | boo
   return opts;
 }
 
-export function createKafka(settings: Settings, logger: Logger): Kafka {
-  const k = settings.kafka;
+/** How to reach a Kafka cluster: the `kafka` section of kbak's settings. */
+export type KafkaConnection = Settings['kafka'];
+
+export function createKafka(k: KafkaConnection, logger: Logger): Kafka {
   const config: KafkaConfig = {
     clientId: k.clientId,
     brokers: k.brokers,
@@ -52,20 +55,21 @@ export function createKafka(settings: Settings, logger: Logger): Kafka {
   return new Kafka(config);
 }
 
-/** Turns a kafkajs connection/auth failure into an error a user can act on. */
-export function kafkaError(err: unknown, brokers: string[], doing: string): Error {
-  if (err instanceof UsageError || err instanceof ServiceError) return err;
-  const e = err as { name?: string; message?: string; type?: string };
+/** Turns a kafkajs failure into an error a user can act on, with Kafka's error code. */
+export function kafkaError(err: unknown, brokers: string[], doing: string): KbakError {
+  if (err instanceof KbakError) return err;
+  const e = err as { name?: string; message?: string; type?: string; errors?: Array<{ type?: string }> };
   const name = e.name ?? 'Error';
   const msg = e.message ?? String(err);
+  const code = e.type ?? e.errors?.find((x) => x.type)?.type;
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authenticat/i.test(msg)) {
-    return new ServiceError('kafka', `Kafka denied access while ${doing}: ${msg}`, 'check the SASL mechanism, user and password', { cause: err });
+    return new KafkaServiceError(`Kafka denied access while ${doing}: ${msg}`, code, 'check the SASL mechanism, user and password', { cause: err, options: ['kafka.sasl'] });
   }
   if (name === 'KafkaJSConnectionError' || name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSNonRetriableError' || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection/i.test(msg)) {
-    return new ServiceError('kafka', `cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`, 'check --brokers / KBAK_BROKERS and that the broker is up (npm run stack:up starts a local one)', { cause: err });
+    return new KafkaServiceError(`cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`, code, 'check the broker addresses and that the brokers are up', { cause: err, options: ['kafka.brokers'] });
   }
-  if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED' || e.type === 'CLUSTER_AUTHORIZATION_FAILED') {
-    return new ServiceError('kafka', `Kafka denied ${doing}: ${msg}`, 'grant the kbak principal Describe/Read on the topics and groups', { cause: err });
+  if (code === 'TOPIC_AUTHORIZATION_FAILED' || code === 'GROUP_AUTHORIZATION_FAILED' || code === 'CLUSTER_AUTHORIZATION_FAILED') {
+    return new KafkaServiceError(`Kafka denied ${doing}: ${msg}`, code, 'grant the kbak principal the ACLs it needs on the topics and groups', { cause: err });
   }
-  return new ServiceError('kafka', `Kafka failed while ${doing}: ${msg}`, undefined, { cause: err });
+  return new KafkaServiceError(`Kafka failed while ${doing}: ${msg}`, code, undefined, { cause: err });
 }

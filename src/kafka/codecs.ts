@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import { compressFrame as lz4Compress, decompressFrame as lz4Decompress } from 'lz4-napi';
 import snappy from 'snappyjs';
 import { ZstdCodec, type ZstdStreaming } from 'zstd-codec';
+import { nativeZstd } from '../util/native-zstd';
 
 /** Kafka's names for the codecs (topic config `compression.type`, producer setting). */
 export const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -97,17 +98,6 @@ export function snappyCompress(raw: Buffer): Buffer {
 
 // --- zstd --------------------------------------------------------------------------
 
-type ZlibFn = (buf: Buffer, opts?: object) => Promise<Buffer>;
-const z = zlib as unknown as Record<string, unknown>;
-const nativeZstd: { compress: ZlibFn; decompress: ZlibFn; levelParam: number } | null =
-  typeof z.zstdCompress === 'function' && typeof z.zstdDecompress === 'function'
-    ? {
-        compress: promisify(z.zstdCompress as (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void) as ZlibFn,
-        decompress: promisify(z.zstdDecompress as (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void) as ZlibFn,
-        levelParam: (zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel ?? 100,
-      }
-    : null;
-
 /** Whether this runtime has zstd built in (otherwise the wasm fallback is used). */
 export const hasNativeZstd = nativeZstd !== null;
 
@@ -124,8 +114,8 @@ export function zstdCodec(useNative = hasNativeZstd): Codec {
   if (useNative && nativeZstd) {
     const n = nativeZstd;
     return {
-      compress: (raw) => n.compress(raw, { params: { [n.levelParam]: ZSTD_LEVEL } }),
-      decompress: async (data) => checkSize(await n.decompress(data, { maxOutputLength: MAX_BATCH_BYTES }), 'zstd'),
+      compress: (raw) => n.compress(raw, ZSTD_LEVEL),
+      decompress: async (data) => checkSize(await n.decompress(data, MAX_BATCH_BYTES), 'zstd'),
     };
   }
   return {

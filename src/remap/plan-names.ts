@@ -1,3 +1,4 @@
+import { subjectTopics, topicSubject } from '../model/subject-name';
 import { SafetyError, UsageError } from '../errors';
 import { validateLaneName } from './lane';
 import {
@@ -9,9 +10,9 @@ import {
 } from './template';
 import { metricName, validateTopicName } from './topic-name';
 
-export const TOPIC_TEMPLATE_FLAG = '--topic-template';
-export const SUBJECT_TEMPLATE_FLAG = '--subject-template';
-export const GROUP_TEMPLATE_FLAG = '--group-template';
+export const TOPIC_TEMPLATE_FLAG = 'topicTemplate';
+export const SUBJECT_TEMPLATE_FLAG = 'subjectTemplate';
+export const GROUP_TEMPLATE_FLAG = 'groupTemplate';
 
 /** kbak's own bound rather than a broker rule: it keeps lane group ids usable in tooling, logs and ACLs. */
 export const MAX_GROUP_ID_LENGTH = 255;
@@ -57,12 +58,11 @@ export class LaneNaming {
   group(sourceGroup: string): string {
     const name = this.renderGroup({ lane: this.lane, name: sourceGroup });
     if (name.length === 0) {
-      throw new UsageError(`lane group for ${q(sourceGroup)} is empty: check ${GROUP_TEMPLATE_FLAG}`);
+      throw new UsageError(`lane group for ${q(sourceGroup)} is empty: check ${GROUP_TEMPLATE_FLAG}`, undefined, { options: ['groupTemplate'] });
     }
     if (name.length > MAX_GROUP_ID_LENGTH) {
       throw new UsageError(
-        `lane group for ${q(sourceGroup)} is ${q(name)}, ${name.length} characters long: at most ${MAX_GROUP_ID_LENGTH} are allowed; use a shorter lane or ${GROUP_TEMPLATE_FLAG}`,
-      );
+        `lane group for ${q(sourceGroup)} is ${q(name)}, ${name.length} characters long: at most ${MAX_GROUP_ID_LENGTH} are allowed; use a shorter lane or ${GROUP_TEMPLATE_FLAG}`, undefined, { options: ['groupTemplate'] });
     }
     return name;
   }
@@ -82,10 +82,9 @@ export class LaneNaming {
     if (sourceSubject.length === 0) {
       throw new UsageError(`source subject is empty: schema registry subjects need at least one character`);
     }
-    for (const suffix of ['-key', '-value']) {
-      if (!sourceSubject.endsWith(suffix)) continue;
-      const laneTopic = topicMap.get(sourceSubject.slice(0, -suffix.length));
-      if (laneTopic !== undefined) return laneTopic + suffix;
+    for (const { topic, part } of subjectTopics(sourceSubject)) {
+      const laneTopic = topicMap.get(topic);
+      if (laneTopic !== undefined) return topicSubject(laneTopic, part);
     }
     return this.renderSubject({ lane: this.lane, name: sourceSubject });
   }
@@ -106,14 +105,12 @@ export class LaneNaming {
       const lane = this.subject(source, topicMap);
       if (sources.has(lane)) {
         throw new SafetyError(
-          `lane subject for ${q(source)} is ${q(lane)}, which is also a source subject being restored: change ${SUBJECT_TEMPLATE_FLAG}, ${TOPIC_TEMPLATE_FLAG} or the lane name`,
-        );
+          `lane subject for ${q(source)} is ${q(lane)}, which is also a source subject being restored: change ${SUBJECT_TEMPLATE_FLAG}, ${TOPIC_TEMPLATE_FLAG} or the lane name`, undefined, { options: ['topicTemplate', 'subjectTemplate'] });
       }
       const other = owner.get(lane);
       if (other !== undefined) {
         throw new SafetyError(
-          `source subjects ${q(other)} and ${q(source)} would both be restored into lane subject ${q(lane)}: change ${SUBJECT_TEMPLATE_FLAG} or ${TOPIC_TEMPLATE_FLAG} so they stay distinct`,
-        );
+          `source subjects ${q(other)} and ${q(source)} would both be restored into lane subject ${q(lane)}: change ${SUBJECT_TEMPLATE_FLAG} or ${TOPIC_TEMPLATE_FLAG} so they stay distinct`, undefined, { options: ['topicTemplate', 'subjectTemplate'] });
       }
       owner.set(lane, source);
       map.set(source, lane);
@@ -145,14 +142,12 @@ export class LaneNaming {
       const lane = this.topic(source);
       if (selected.has(lane)) {
         throw new SafetyError(
-          `lane topic for ${q(source)} is ${q(lane)}, which is also a source topic being restored: change ${TOPIC_TEMPLATE_FLAG} or the lane name`,
-        );
+          `lane topic for ${q(source)} is ${q(lane)}, which is also a source topic being restored: change ${TOPIC_TEMPLATE_FLAG} or the lane name`, undefined, { options: ['topicTemplate'] });
       }
       const other = owner.get(lane);
       if (other !== undefined) {
         throw new SafetyError(
-          `source topics ${q(other)} and ${q(source)} would both be restored into lane topic ${q(lane)}: change ${TOPIC_TEMPLATE_FLAG} so they stay distinct`,
-        );
+          `source topics ${q(other)} and ${q(source)} would both be restored into lane topic ${q(lane)}: change ${TOPIC_TEMPLATE_FLAG} so they stay distinct`, undefined, { options: ['topicTemplate'] });
       }
       owner.set(lane, source);
     }

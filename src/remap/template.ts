@@ -37,13 +37,12 @@ export function compileTemplate(template: string, kind: TemplateKind, flagName: 
   for (let i = 0; i < template.length; i++) {
     const ch = template.charAt(i);
     if (ch === '}') {
-      throw new UsageError(`${shown} has an unmatched '}' at position ${i}: ${allowed}, braces are not allowed elsewhere`);
+      throw new UsageError(`${shown} has an unmatched '}' at position ${i}: ${allowed}, braces are not allowed elsewhere`, undefined, { options: [flagName] });
     }
     if (ch !== '{') {
       if (kind === 'topic' && !TOPIC_LITERAL_CHAR.test(ch)) {
         throw new UsageError(
-          `${shown} contains ${JSON.stringify(ch)}, which Kafka topic names do not allow: use only letters, digits, '.', '_' and '-' around {lane} and {topic}`,
-        );
+          `${shown} contains ${JSON.stringify(ch)}, which Kafka topic names do not allow: use only letters, digits, '.', '_' and '-' around {lane} and {topic}`, undefined, { options: [flagName] });
       }
       literal += ch;
       continue;
@@ -51,11 +50,11 @@ export function compileTemplate(template: string, kind: TemplateKind, flagName: 
     const close = template.indexOf('}', i + 1);
     const reopen = template.indexOf('{', i + 1);
     if (close === -1 || (reopen !== -1 && reopen < close)) {
-      throw new UsageError(`${shown} has an unmatched '{' at position ${i}: ${allowed}, braces are not allowed elsewhere`);
+      throw new UsageError(`${shown} has an unmatched '{' at position ${i}: ${allowed}, braces are not allowed elsewhere`, undefined, { options: [flagName] });
     }
     const placeholder = template.slice(i + 1, close);
     if (placeholder !== 'lane' && placeholder !== kind) {
-      throw new UsageError(`${shown} has unknown placeholder {${placeholder}}: ${allowed}`);
+      throw new UsageError(`${shown} has unknown placeholder {${placeholder}}: ${allowed}`, undefined, { options: [flagName] });
     }
     if (literal) parts.push({ kind: 'literal', text: literal });
     literal = '';
@@ -73,12 +72,11 @@ export function compileTemplate(template: string, kind: TemplateKind, flagName: 
   if (!hasLane) {
     // Without the lane in the name, lane data would land in names shared with the
     // source and with every other lane.
-    throw new UsageError(`${shown} has no {lane} placeholder: add {lane} so names stay inside the lane, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`);
+    throw new UsageError(`${shown} has no {lane} placeholder: add {lane} so names stay inside the lane, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`, undefined, { options: [flagName] });
   }
   if (!hasName) {
     throw new UsageError(
-      `${shown} has no {${kind}} placeholder: add {${kind}}, otherwise every ${kind} would get the same name, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`,
-    );
+      `${shown} has no {${kind}} placeholder: add {${kind}}, otherwise every ${kind} would get the same name, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`, undefined, { options: [flagName] });
   }
 
   return (vars) => {

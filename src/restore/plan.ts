@@ -5,7 +5,7 @@
  * it and stops, a real restore executes it.
  */
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
-import { inWindow, type TimeWindow } from '../dump/window';
+import { inWindow, type TimeWindow } from '../model/window';
 import { NotFoundError, SafetyError } from '../errors';
 import { isCodecName, type CodecName } from '../kafka/codecs';
 import { LaneNaming } from '../remap/plan-names';
@@ -145,7 +145,7 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, targetBrokers: 
   // assertNoCollisions covers the selection; a lane topic must not be ANY backed-up topic either.
   for (const [source, lane] of topicMap) {
     if (backupSet.has(lane)) {
-      throw new SafetyError(`lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change --topic-template or the lane name`);
+      throw new SafetyError(`lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change topicTemplate or the lane name`, undefined, { options: ['topicTemplate'] });
     }
   }
 

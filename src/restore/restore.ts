@@ -3,24 +3,19 @@
  * the schemas under the lane subjects, creates (or replaces, or resumes) the lane topics,
  * writes every partition and commits the translated offsets of the lane groups.
  */
-import { partitionKey } from '../kafka/partition-key';
+import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
-import { randomBytes } from 'node:crypto';
 import type { Backup } from '../backup/catalog';
-import { readRanges } from '../dump/read-ranges';
-import { KbakError, ServiceError, UsageError } from '../errors';
-import { kafkaError } from '../kafka/client';
-import type { Admin, Kafka, Producer } from '../kafka/kafkajs';
+import { classifyError, InvalidOptionError, ServiceError, UsageError } from '../errors';
+import { KafkaServiceError, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
 import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult, type SchemaSelection } from '../schema/register';
 import type { RegistryClient } from '../schema/registry-client';
 import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlan, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
-import { decideActions, deleteLaneTopics, inspectLaneTopics, laneOffsets, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
+import { decideActions, deleteLaneTopics, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
 import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
-
-export const RESTORE_GROUP_PREFIX = 'kbak-restore-';
 
 export interface RestoreOptions extends PlanOptions {
   mode: RestoreMode;
@@ -29,13 +24,10 @@ export interface RestoreOptions extends PlanOptions {
 }
 
 export interface RestoreContext {
-  kafka: Kafka;
-  brokers: string[];
+  kafka: KafkaAdapter;
   backup: Backup;
   registry: RegistryClient | null;
   logger: Logger;
-  /** The Kafka client id kbak connects with (default kbak), to recognise its own group members. */
-  clientId?: string;
 }
 
 export interface LaneTopicProgress {
@@ -63,6 +55,8 @@ export interface RestoreSummary {
   idsRewritten: number;
   idMap: Record<string, number>;
   groupsSeeded: number;
+  /** Wall time of the group-offset step alone (the bench reports it: seeding N groups). */
+  groupsDurationMs: number;
   groups: Array<{ source: string; lane: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; laneOffset: string }> }>;
   warnings: string[];
 }
@@ -82,44 +76,30 @@ export class RestoreRun {
     private readonly ctx: RestoreContext,
     private readonly opts: RestoreOptions,
   ) {
-    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new UsageError(`--concurrency ${opts.concurrency} must be a positive integer`);
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
     if (opts.replicationFactor !== null && (!Number.isInteger(opts.replicationFactor) || opts.replicationFactor < 1)) {
-      throw new UsageError(`--replication-factor ${opts.replicationFactor} must be a positive integer`);
+      throw new InvalidOptionError('replicationFactor', String(opts.replicationFactor), 'must be a positive integer');
     }
-    if (opts.laneHeader !== null && opts.laneHeader.length === 0) throw new UsageError('--lane-header needs a header name');
+    if (opts.laneHeader !== null && opts.laneHeader.length === 0) throw new InvalidOptionError('laneHeader', opts.laneHeader, 'is empty', 'give a header name');
   }
 
   progress(): LaneTopicProgress[] {
     return [...this.progressByTopic.values()].map((p) => ({ ...p }));
   }
 
-  private async connect(): Promise<Admin> {
-    const admin = this.ctx.kafka.admin();
-    try {
-      await admin.connect();
-    } catch (err) {
-      throw kafkaError(err, this.ctx.brokers, 'connecting');
-    }
-    return admin;
-  }
-
   /** Plan + the checks a real run would make, with read-only calls only. */
-  private async prepare(admin: Admin): Promise<{ plan: RestorePlan; states: Map<string, LaneTopicState>; actions: Map<string, LaneAction> }> {
-    let brokers: number;
-    try {
-      brokers = (await admin.describeCluster()).brokers.length;
-    } catch (err) {
-      throw kafkaError(err, this.ctx.brokers, 'describing the cluster');
-    }
+  private async prepare(): Promise<{ plan: RestorePlan; states: Map<string, LaneTopicState>; actions: Map<string, LaneAction> }> {
+    const { brokers } = await this.ctx.kafka.cluster();
     const plan = buildPlan(this.ctx.backup.manifest, this.opts, brokers);
     if (plan.registrations.length > 0 && !this.ctx.registry) {
       throw new UsageError(
         `the restored records use ${plan.schemas.length} schemas but no schema registry is configured`,
-        'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL (usually the same registry the backup was taken from)',
+        'configure a schema registry, usually the one the backup was taken from',
+        { options: ['registry.url'] },
       );
     }
     const states = await inspectLaneTopics(
-      admin,
+      this.ctx.kafka,
       plan.topics.map((t) => t.lane),
     );
     const actions = decideActions(plan, states, this.opts.mode);
@@ -127,9 +107,8 @@ export class RestoreRun {
   }
 
   async dryRun(): Promise<DryRunResult> {
-    const admin = await this.connect();
     try {
-      const { plan, states, actions } = await this.prepare(admin);
+      const { plan, states, actions } = await this.prepare();
       const laneTopicState: Record<string, string> = {};
       for (const t of plan.topics) {
         const st = states.get(t.lane)!;
@@ -146,20 +125,16 @@ export class RestoreRun {
       }
       return { plan, text: formatPlan(plan, { ids, laneTopicState }), json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) } };
     } catch (err) {
-      if (err instanceof KbakError) throw err;
-      throw kafkaError(err, this.ctx.brokers, 'planning the restore');
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+      throw classifyError(err, 'planning the restore');
     }
   }
 
   async run(): Promise<RestoreSummary> {
     const { kafka, logger, backup } = this.ctx;
     const t0 = Date.now();
-    const admin = await this.connect();
-    const producers: Producer[] = [];
+    const producers: RecordProducer[] = [];
     try {
-      const { plan, actions } = await this.prepare(admin);
+      const { plan, actions } = await this.prepare();
       for (const w of plan.warnings) logger.warn(w);
       logger.info({ lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) }, 'restore started');
 
@@ -171,11 +146,11 @@ export class RestoreRun {
       }
       const ids = registration ? new SchemaIdMap(registration.byId) : null;
 
-      await this.prepareTopics(admin, plan, actions);
+      await this.prepareTopics(plan, actions);
 
       // Where each lane partition stands now.
       const offsets = new Map<string, PartitionOffsets[]>();
-      for (const t of plan.topics) offsets.set(t.lane, await laneOffsets(admin, t.lane));
+      for (const t of plan.topics) offsets.set(t.lane, await kafka.listOffsets(t.lane));
       const jobs = await this.buildJobs(plan, actions, offsets);
 
       for (const t of plan.topics) {
@@ -186,9 +161,7 @@ export class RestoreRun {
       const workers = Math.min(this.opts.concurrency, Math.max(1, jobs.length));
       for (let i = 0; i < workers; i++) {
         // One idempotent producer per worker: sends within a worker are sequential, workers run in parallel.
-        const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-        await p.connect();
-        producers.push(p);
+        producers.push(await kafka.producer());
       }
       const results = new Map<PartitionJob, PartitionResult>();
       await runWorkers(jobs, producers.length, async (job, worker) => {
@@ -210,17 +183,19 @@ export class RestoreRun {
 
       // Offsets are only right if kbak was the lane's only writer.
       for (const t of plan.topics) {
-        const now = await laneOffsets(admin, t.lane);
+        const now = await kafka.listOffsets(t.lane);
         for (const job of jobs.filter((j) => j.laneTopic === t.lane)) {
           const expected = results.get(job)!.laneEnd;
           const actual = now.find((o) => o.partition === job.partition)?.high;
           if (actual !== expected) {
-            throw new ServiceError('kafka', `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`, 'group offsets were not seeded; rerun with --replace');
+            throw new ServiceError('kafka', `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`, 'group offsets were not seeded; restore again replacing the lane topics', { options: ['mode=replace'] });
           }
         }
       }
 
-      const groups = await this.seedGroups(admin, plan, jobs, results);
+      const groupsStart = Date.now();
+      const groups = await this.seedGroups(plan, jobs, results);
+      const groupsDurationMs = Date.now() - groupsStart;
 
       const all = [...results.values()];
       const records = all.reduce((n, r) => n + r.written, 0);
@@ -245,47 +220,47 @@ export class RestoreRun {
         idsRewritten: all.reduce((n, r) => n + r.idsRewritten, 0),
         idMap: ids?.toJSON() ?? {},
         groupsSeeded: groups.filter((g) => g.offsets.length > 0).length,
+        groupsDurationMs,
         groups,
         warnings: plan.warnings,
       };
     } catch (err) {
-      if (err instanceof KbakError) throw err;
-      throw kafkaError(err, this.ctx.brokers, 'restoring');
+      throw classifyError(err, 'restoring');
     } finally {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
-      await admin.disconnect().catch(() => undefined);
+      await Promise.all(producers.map((p) => p.close()));
     }
   }
 
-  private async prepareTopics(admin: Admin, plan: RestorePlan, actions: Map<string, LaneAction>): Promise<void> {
+  private async prepareTopics(plan: RestorePlan, actions: Map<string, LaneAction>): Promise<void> {
+    const { kafka } = this.ctx;
     const toReplace = plan.topics.filter((t) => actions.get(t.lane) === 'replace').map((t) => t.lane);
     if (toReplace.length > 0) {
-      this.ctx.logger.info({ topics: toReplace }, 'deleting lane topics (--replace)');
-      await deleteLaneTopics(admin, toReplace);
+      this.ctx.logger.info({ topics: toReplace }, 'deleting lane topics (replace mode)');
+      await deleteLaneTopics(kafka, toReplace);
     }
     const toCreate = plan.topics.filter((t) => actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace');
     if (toCreate.length === 0) return;
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.createTopics({ waitForLeaders: true, topics: toCreate.map(topicConfig) });
+        await kafka.createTopics(toCreate.map(topicSpec));
         break;
       } catch (err) {
         // Right after a deletion the controller may still report the name as taken.
-        const type = (err as { type?: string }).type ?? (err as { errors?: Array<{ type?: string }> }).errors?.[0]?.type;
-        if (attempt < 40 && (type === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test((err as Error).message))) {
-          const listed = new Set(await admin.listTopics());
+        const taken = err instanceof KafkaServiceError && (err.kafkaCode === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test(err.message));
+        if (attempt < 40 && taken) {
+          const listed = new Set(await kafka.listTopics());
           if (toCreate.every((t) => listed.has(t.lane)) && toReplace.length === 0) break;
           await sleep(500);
           continue;
         }
-        throw kafkaError(err, this.ctx.brokers, `creating lane topics ${toCreate.map((t) => t.lane).join(', ')}`);
+        throw err;
       }
     }
     // Metadata may lag creation on other brokers; wait until every partition has a leader.
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const meta = await admin.fetchTopicMetadata({ topics: toCreate.map((t) => t.lane) });
-      if (meta.topics.every((t) => t.partitions.length === toCreate.find((x) => x.lane === t.name)!.partitionCount && t.partitions.every((p) => p.leader >= 0))) return;
+      const meta = await kafka.describeTopics(toCreate.map((t) => t.lane));
+      if (meta.length === toCreate.length && meta.every((t) => t.partitions.length === toCreate.find((x) => x.lane === t.name)!.partitionCount && t.partitions.every((p) => p.leader >= 0))) return;
       if (Date.now() > deadline) throw new ServiceError('kafka', `lane topics ${toCreate.map((t) => t.lane).join(', ')} have no leaders 30s after creation`);
       await sleep(200);
     }
@@ -337,30 +312,19 @@ export class RestoreRun {
     return jobs;
   }
 
-  /** The last record of each lane partition (read with a throw-away group that is deleted afterwards). */
+  /** The last record of each lane partition. */
   private async readLastRecords(targets: Array<{ topic: string; partition: number; high: bigint }>): Promise<Map<string, BackupRecord>> {
     const out = new Map<string, BackupRecord>();
-    const groupId = `${RESTORE_GROUP_PREFIX}${randomBytes(8).toString('hex')}`;
-    try {
-      await readRanges(
-        this.ctx.kafka,
-        targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
-        { groupId, concurrency: this.opts.concurrency, stallTimeoutMs: 60_000, logger: this.ctx.logger },
-        {
-          onRecord: async (target, record) => {
-            out.set(partitionKey(target.topic, target.partition), record);
-          },
-          onPartitionDone: async () => undefined,
+    await this.ctx.kafka.readRanges(
+      targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
+      { concurrency: this.opts.concurrency, stallTimeoutMs: 60_000, purpose: 'restore' },
+      {
+        onRecord: async (target, record) => {
+          out.set(partitionKey(target.topic, target.partition), record);
         },
-      );
-    } finally {
-      const admin = this.ctx.kafka.admin();
-      await admin
-        .connect()
-        .then(() => admin.deleteGroups([groupId]))
-        .catch((e: unknown) => this.ctx.logger.debug({ err: String(e) }, 'deleting the restore read group failed'))
-        .finally(() => admin.disconnect().catch(() => undefined));
-    }
+        onPartitionDone: async () => undefined,
+      },
+    );
     return out;
   }
 
@@ -369,12 +333,12 @@ export class RestoreRun {
    * group until its session times out. Members with kbak's client id are waited out; any
    * other member is a running lane consumer and its group is skipped with a warning.
    */
-  private async describeLaneGroups(admin: Admin, groupIds: string[]): Promise<Array<{ groupId: string; members: Array<{ clientId: string }> }>> {
+  private async describeLaneGroups(groupIds: string[]): Promise<Array<{ groupId: string; members: Array<{ clientId: string }> }>> {
     if (groupIds.length === 0) return [];
-    const clientId = this.ctx.clientId ?? 'kbak';
+    const clientId = this.ctx.kafka.clientId;
     const deadline = Date.now() + STALE_MEMBER_WAIT_MS;
     for (;;) {
-      const { groups } = await admin.describeGroups(groupIds);
+      const groups = await this.ctx.kafka.describeGroups(groupIds);
       const onlyOurs = groups.filter((g) => g.members.length > 0 && g.members.every((m) => m.clientId === clientId));
       if (onlyOurs.length === 0 || Date.now() > deadline) return groups;
       this.ctx.logger.info({ groups: onlyOurs.map((g) => g.groupId) }, 'waiting for the group member of an interrupted kbak run to expire');
@@ -382,38 +346,32 @@ export class RestoreRun {
     }
   }
 
-  private async seedGroups(admin: Admin, plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
+  private async seedGroups(plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
     const out: RestoreSummary['groups'] = [];
-    const commits: Array<{ groupId: string; topic: string; partitions: Array<{ partition: number; offset: string }> }> = [];
-    const described = await this.describeLaneGroups(admin, plan.groups.map((g) => g.lane));
+    const commits: Array<{ groupId: string; topic: string; partitions: Array<{ partition: number; offset: bigint }> }> = [];
+    const described = await this.describeLaneGroups(plan.groups.map((g) => g.lane));
     for (const g of plan.groups) {
       const entry: RestoreSummary['groups'][number] = { source: g.source, lane: g.lane, offsets: [] };
       out.push(entry);
       const members = described.find((d) => d.groupId === g.lane)?.members.length ?? 0;
       if (members > 0) {
-        this.ctx.logger.warn({ group: g.lane, members }, `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and rerun with --resume)`);
+        this.ctx.logger.warn({ group: g.lane, members }, `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and resume the restore)`);
         continue;
       }
-      const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+      const byTopic = new Map<string, Array<{ partition: number; offset: bigint }>>();
       for (const o of g.offsets) {
         const job = jobs.find((j) => j.laneTopic === o.laneTopic && j.partition === o.partition);
         const laneOffset = job ? results.get(job)?.groupOffsets.get(g.lane) : undefined;
         if (laneOffset === undefined) continue;
         entry.offsets.push({ topic: o.laneTopic, partition: o.partition, sourceOffset: o.sourceOffset.toString(), laneOffset: laneOffset.toString() });
         const list = byTopic.get(o.laneTopic) ?? [];
-        list.push({ partition: o.partition, offset: laneOffset.toString() });
+        list.push({ partition: o.partition, offset: laneOffset });
         byTopic.set(o.laneTopic, list);
       }
       for (const [topic, partitions] of byTopic) commits.push({ groupId: g.lane, topic, partitions });
     }
-    // kafkajs commits through a short-lived group member (seconds each): run several at once.
-    await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, async (c) => {
-      try {
-        await admin.setOffsets(c);
-      } catch (err) {
-        throw kafkaError(err, this.ctx.brokers, `seeding lane group ${c.groupId} on ${c.topic}`);
-      }
-    });
+    // A commit through the Kafka client can take seconds (a short-lived group member): run several at once.
+    await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, (c) => this.ctx.kafka.commitGroupOffsets(c.groupId, c.topic, c.partitions));
     return out;
   }
 }
@@ -424,14 +382,9 @@ const GROUP_COMMIT_CONCURRENCY = 8;
 function registrationInput(plan: RestorePlan): SchemaSelection {
   return { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds };
 }
-/** kafkajs's default consumer session timeout, plus a margin. */
+/** The Kafka client's default consumer session timeout, plus a margin. */
 const STALE_MEMBER_WAIT_MS = 40_000;
 
-export function topicConfig(t: TopicPlan): { topic: string; numPartitions: number; replicationFactor: number; configEntries: Array<{ name: string; value: string }> } {
-  return {
-    topic: t.lane,
-    numPartitions: t.partitionCount,
-    replicationFactor: t.replicationFactor,
-    configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-  };
+export function topicSpec(t: TopicPlan): TopicSpec {
+  return { topic: t.lane, partitions: t.partitionCount, replicationFactor: t.replicationFactor, configs: { ...t.configs } };
 }

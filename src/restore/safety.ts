@@ -10,25 +10,20 @@
  *   has data             | refuse      | resume       | replace
  *   other partition count| refuse      | refuse       | replace
  */
-import type { Admin } from '../kafka/kafkajs';
+import type { KafkaAdapter } from '../kafka/adapter';
 import { SafetyError } from '../errors';
+import { offsetSpan, type PartitionOffsets } from '../model/offsets';
 import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
 
-export interface PartitionOffsets {
-  partition: number;
-  /** Log start offset. */
-  low: bigint;
-  /** End offset (no transactions are used in lanes, so the last stable offset is the end). */
-  high: bigint;
-}
+// Lanes are written without transactions, so their last stable offset is their end offset.
+export type { PartitionOffsets };
 
 export type LaneTopicState = { exists: false } | { exists: true; partitionCount: number; offsets: PartitionOffsets[] };
 
 export type LaneAction = 'create' | 'reuse' | 'resume' | 'replace';
 
 export function recordsIn(state: LaneTopicState): bigint {
-  if (!state.exists) return 0n;
-  return state.offsets.reduce((n, o) => n + (o.high - o.low), 0n);
+  return state.exists ? offsetSpan(state.offsets) : 0n;
 }
 
 /** Pure: throws a one-line SafetyError when the restore must not touch a lane topic. */
@@ -38,7 +33,8 @@ export function decideAction(topic: TopicPlan, state: LaneTopicState, mode: Rest
   if (state.partitionCount !== topic.partitionCount) {
     throw new SafetyError(
       `lane topic "${topic.lane}" exists with ${state.partitionCount} partitions but "${topic.source}" has ${topic.partitionCount}`,
-      'pass --replace to delete and recreate the lane topics, or use another lane',
+      'delete and recreate the lane topics, or use another lane',
+      { options: ['mode=replace'] },
     );
   }
   const hasData = state.offsets.some((o) => o.high > o.low);
@@ -46,7 +42,8 @@ export function decideAction(topic: TopicPlan, state: LaneTopicState, mode: Rest
   if (mode === 'resume') return 'resume';
   throw new SafetyError(
     `lane topic "${topic.lane}" already exists with data (${recordsIn(state)} records)`,
-    'pass --resume to continue an interrupted restore or --replace to delete and recreate the lane topics',
+    'resume an interrupted restore, or delete and recreate the lane topics',
+    { options: ['mode=resume', 'mode=replace'] },
   );
 }
 
@@ -56,38 +53,21 @@ export function decideActions(plan: RestorePlan, states: ReadonlyMap<string, Lan
   return out;
 }
 
-export async function laneOffsets(admin: Admin, topic: string): Promise<PartitionOffsets[]> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
-}
-
-export async function inspectLaneTopics(admin: Admin, laneTopics: string[]): Promise<Map<string, LaneTopicState>> {
-  const existing = new Set(await admin.listTopics());
+export async function inspectLaneTopics(kafka: KafkaAdapter, laneTopics: string[]): Promise<Map<string, LaneTopicState>> {
+  const existing = new Set(await kafka.listTopics());
   const out = new Map<string, LaneTopicState>();
   const present = laneTopics.filter((t) => existing.has(t));
   for (const t of laneTopics) if (!existing.has(t)) out.set(t, { exists: false });
-  if (present.length === 0) return out;
-  const meta = await admin.fetchTopicMetadata({ topics: present });
-  for (const t of meta.topics) {
-    out.set(t.name, { exists: true, partitionCount: t.partitions.length, offsets: await laneOffsets(admin, t.name) });
+  for (const t of await kafka.describeTopics(present)) {
+    out.set(t.name, { exists: true, partitionCount: t.partitions.length, offsets: await kafka.listOffsets(t.name) });
   }
   return out;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Deletes exactly the given lane topics and waits until the cluster no longer lists them,
  * so that recreating them cannot race with the deletion.
  */
-export async function deleteLaneTopics(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
-  if (topics.length === 0) return;
-  await admin.deleteTopics({ topics, timeout: timeoutMs });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const listed = new Set(await admin.listTopics());
-    if (!topics.some((t) => listed.has(t))) return;
-    if (Date.now() > deadline) throw new SafetyError(`lane topics ${topics.filter((t) => listed.has(t)).join(', ')} were not deleted within ${timeoutMs / 1000}s`, 'retry the restore with --replace');
-    await sleep(250);
-  }
+export async function deleteLaneTopics(kafka: KafkaAdapter, topics: string[], timeoutMs = 60_000): Promise<void> {
+  await kafka.deleteTopics(topics, timeoutMs);
 }

@@ -8,12 +8,11 @@
  * are already there, whether or not their batch was acknowledged before a crash.
  */
 import type { Backup } from '../backup/catalog';
-import type { TimeWindow } from '../dump/window';
-import { inWindow } from '../dump/window';
+import type { TimeWindow } from '../model/window';
+import { inWindow } from '../model/window';
 import { SafetyError } from '../errors';
-import { CODEC_IDS, type CodecName } from '../kafka/codecs';
-import type { Producer, Message } from '../kafka/kafkajs';
-import { orderedHeaders, type WireHeader } from '../kafka/wire-patch';
+import type { ProduceRecord, RecordProducer, WireHeader } from '../kafka/adapter';
+import type { CodecName } from '../kafka/codecs';
 import { OffsetTranslator, type CommittedOffset } from '../remap/offsets';
 import { framedSchemaId, withSchemaId } from '../schema/framing';
 import type { SchemaIdMap } from '../schema/register';
@@ -110,7 +109,7 @@ export interface PartitionResult {
 
 export interface WriteOptions {
   backup: Backup;
-  producer: Producer;
+  producer: RecordProducer;
   window: TimeWindow;
   maxRecordsPerPartition: number | null;
   rewrite: Omit<RewriteOptions, 'laneTopic'>;
@@ -147,7 +146,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   let written = 0;
   let bytes = 0;
   let idsRewritten = 0;
-  let batch: Message[] = [];
+  let batch: ProduceRecord[] = [];
   let batchSize = 0;
   let pending: Promise<unknown> | null = null;
 
@@ -159,13 +158,14 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     batch = [];
     batchSize = 0;
     // The next batch is built while this one is in flight; at most two are in memory.
-    pending = producer.send({ topic: job.laneTopic, acks: -1, compression: CODEC_IDS[job.compression], messages });
+    pending = producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
     pending.catch(() => undefined);
   };
   const refuse = (detail: string): SafetyError =>
     new SafetyError(
       `cannot resume ${job.laneTopic}/${job.partition}: ${detail}`,
-      'something else wrote into the lane topic, or the backup, filters or --lane-header differ from the interrupted restore; use --replace',
+      'something else wrote into the lane topic, or the backup, filters or lane header differ from the interrupted restore; replace the lane topics instead',
+      { options: ['mode=replace'] },
     );
 
   let inWin = 0;
@@ -187,7 +187,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     if (candidates.length > 1) candidates = [chosen];
     const size = recordBytes(lr);
     if (batch.length > 0 && (batch.length >= batchRecords || batchSize + size > batchBytes)) await flush();
-    batch.push({ partition: job.partition, key: lr.key, value: lr.value, timestamp: lr.timestamp.toString(), headers: orderedHeaders(lr.headers) });
+    batch.push({ key: lr.key, value: lr.value, timestamp: lr.timestamp, headers: lr.headers });
     batchSize += size;
     idsRewritten += lr.rewritten;
     bytes += size;

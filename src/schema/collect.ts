@@ -6,7 +6,7 @@
 import type { SchemaEntry, SubjectEntry } from '../backup/manifest';
 import { framedSchemaId } from './framing';
 import { ServiceError } from '../errors';
-import { byteOrder } from '../backup/catalog';
+import { byteOrder } from '../model/byte-order';
 import type { RegistryClient } from './registry-client';
 
 export interface CollectedSchemas {

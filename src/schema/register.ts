@@ -7,6 +7,7 @@
  * `registerSchemas` does the I/O. Registering is idempotent: a registry answers an
  * identical schema under the same subject with its existing ID and version.
  */
+import { subjectTopics, topicSubject, type RecordPart } from '../model/subject-name';
 import type { SchemaEntry, SubjectEntry } from '../backup/manifest';
 import { IntegrityError, NotFoundError, ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
@@ -31,7 +32,6 @@ export interface SchemaSelection {
   unregistrable: number[];
 }
 
-const tnsSuffixes = ['-key', '-value'];
 
 /**
  * A subject belongs to a backed-up topic that is NOT being restored when it follows
@@ -39,16 +39,11 @@ const tnsSuffixes = ['-key', '-value'];
  * left out of a partial restore. Everything else may be used by the restored records.
  */
 export function subjectOfUnselectedTopic(subject: string, backupTopics: ReadonlySet<string>, selected: ReadonlySet<string>): boolean {
-  for (const suffix of tnsSuffixes) {
-    if (!subject.endsWith(suffix)) continue;
-    const topic = subject.slice(0, -suffix.length);
-    if (backupTopics.has(topic) && !selected.has(topic)) return true;
-  }
-  return false;
+  return subjectTopics(subject).some(({ topic }) => backupTopics.has(topic) && !selected.has(topic));
 }
 
 export function subjectOfSelectedTopic(subject: string, selected: ReadonlySet<string>): boolean {
-  return tnsSuffixes.some((suffix) => subject.endsWith(suffix) && selected.has(subject.slice(0, -suffix.length)));
+  return subjectTopics(subject).some(({ topic }) => selected.has(topic));
 }
 
 /**
@@ -253,10 +248,10 @@ export class SchemaIdMap {
     return this.byId.size;
   }
 
-  forPayload(sourceId: number, laneTopic: string, part: 'key' | 'value'): number | undefined {
+  forPayload(sourceId: number, laneTopic: string, part: RecordPart): number | undefined {
     const regs = this.byId.get(sourceId);
     if (!regs || regs.length === 0) return undefined;
-    const subject = `${laneTopic}-${part}`;
+    const subject = topicSubject(laneTopic, part);
     return (regs.find((r) => r.laneSubject === subject) ?? regs[0]!).laneId;
   }
 

@@ -1,11 +1,11 @@
 /**
  * A narrow client for the Confluent Schema Registry REST API (also served by Apicurio's
- * /apis/ccompat/v7 and other compatible registries). @kafkajs/confluent-schema-registry
+ * /apis/ccompat/v7 and other compatible registries). The usual JS registry client
  * covers encode/decode and registration but not the reads a backup needs (an ID's
  * subjects and versions, references by subject/version, per-subject compatibility), so
  * kbak speaks the few endpoints it needs directly.
  */
-import { ServiceError } from '../errors';
+import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { SchemaType } from '../backup/manifest';
 
 export interface SchemaReference {
@@ -44,8 +44,9 @@ export class RegistryHttpError extends ServiceError {
     readonly errorCode: number | undefined,
     message: string,
     hint?: string,
+    opts?: KbakErrorOptions,
   ) {
-    super('schema-registry', message, hint);
+    super('schema-registry', message, hint, opts);
   }
 }
 
@@ -75,7 +76,7 @@ export class RegistryClient {
       res = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.base}: ${cause}`, 'check --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL', { cause: err });
+      throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.base}: ${cause}`, 'check the registry URL and that the registry is up', { cause: err, options: ['registry.url'] });
     }
     const text = await res.text();
     if (!res.ok) {
@@ -89,7 +90,7 @@ export class RegistryClient {
         /* not JSON */
       }
       if (res.status === 401 || res.status === 403) {
-        throw new RegistryHttpError(res.status, code, `the schema registry at ${this.base} denied ${method} ${path} (HTTP ${res.status})`, 'check --schema-registry-user/--schema-registry-password');
+        throw new RegistryHttpError(res.status, code, `the schema registry at ${this.base} denied ${method} ${path} (HTTP ${res.status})`, 'check the registry user and password', { options: ['registry.auth'] });
       }
       throw new RegistryHttpError(res.status, code, `schema registry ${method} ${path} failed: HTTP ${res.status}${code ? ` (${code})` : ''} ${message}`.trim());
     }

@@ -19,7 +19,7 @@ import {
   parseFileHeader,
 } from './format';
 import type { BackupRecord } from './record';
-import { getZstd, ZstdFrameError } from './zstd';
+import { decompressBlock, ZstdFrameError } from './zstd';
 
 export interface ReadSegmentOptions {
   /** Segment name for error messages (file or object key). */
@@ -89,7 +89,7 @@ async function decompress(payload: Buffer, rawLength: number, ctx: BlockContext)
   const where = `segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}: zstd payload at byte ${ctx.position + BLOCK_HEADER_SIZE}`;
   for (let attempt = 0; ; attempt++) {
     try {
-      return (await getZstd()).decompress(payload, rawLength);
+      return await decompressBlock(payload, rawLength);
     } catch (e) {
       if (e instanceof ZstdFrameError) throw new IntegrityError(`${where}: ${e.message}`);
       // A zstd-codec abort discards the instance; one retry runs on a fresh one.

@@ -15,7 +15,7 @@ import {
   FILE_HEADER_SIZE,
 } from './format';
 import type { BackupRecord } from './record';
-import { DEFAULT_LEVEL, getZstd, zstdInputLimit } from './zstd';
+import { compressBlock, DEFAULT_LEVEL, getZstd, zstdInputLimit } from './zstd';
 
 export type SegmentSink = (chunk: Buffer) => Promise<void> | void;
 
@@ -32,6 +32,11 @@ export interface SegmentWriterOptions {
   sink: SegmentSink;
   /** Used in error messages. */
   name?: string;
+  /**
+   * 'wasm' always compresses with zstd-codec, whose output is the same on every runtime
+   * (test vectors are compared byte for byte); 'auto' (default) prefers the runtime's zstd.
+   */
+  zstd?: 'auto' | 'wasm';
 }
 
 export interface SegmentStats {
@@ -62,7 +67,7 @@ export class SegmentWriter {
     }
     if (typeof opts.sink !== 'function') throw new UsageError('segment writer needs a sink function');
     await getZstd();
-    return new SegmentWriter(opts.sink, blockBytes, level, opts.name ?? '(unnamed)');
+    return new SegmentWriter(opts.sink, blockBytes, level, opts.name ?? '(unnamed)', opts.zstd !== 'wasm');
   }
 
   private readonly hash: Hash = createHash('sha256');
@@ -79,22 +84,26 @@ export class SegmentWriter {
   private maxTimestamp: bigint | null = null;
   private state: 'open' | 'busy' | 'finished' | 'failed' = 'open';
   private failure: unknown = null;
+  /** The sealed block being compressed and emitted, if any. */
+  private inFlight: Promise<void> | null = null;
+  private inFlightRaw = 0;
 
   private constructor(
     private readonly sink: SegmentSink,
     readonly blockBytes: number,
     readonly level: number,
     readonly name: string,
+    private readonly nativeZstd: boolean,
   ) {}
 
-  /** Bytes handed to the sink so far (excludes the open block). */
+  /** Bytes handed to the sink so far (excludes the open block and the one being compressed). */
   get bytesWritten(): number {
     return this.written;
   }
 
   /** Raw body bytes appended so far, open block included. */
   get rawBytes(): number {
-    return this.raw + this.pendingBytes;
+    return this.raw + this.inFlightRaw + this.pendingBytes;
   }
 
   /** Raw bytes in the open block, not yet handed to the sink. */
@@ -138,6 +147,7 @@ export class SegmentWriter {
     this.enter('finish');
     try {
       if (this.pendingBytes > 0) await this.flushBlock();
+      await this.settleInFlight();
       if (!this.headerWritten) await this.emit(encodeFileHeader());
       this.headerWritten = true;
       this.state = 'finished';
@@ -180,6 +190,12 @@ export class SegmentWriter {
     throw e;
   }
 
+  /**
+   * Seals the open block and starts compressing it; the caller may fill the next block
+   * meanwhile (native zstd runs off the JavaScript thread). Blocks reach the sink in order:
+   * a block is emitted only after the previous one, and at most one is in flight, so memory
+   * stays at two blocks.
+   */
   private async flushBlock(): Promise<void> {
     const body = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
     const count = this.pending.length;
@@ -187,11 +203,28 @@ export class SegmentWriter {
     this.pendingBytes = 0;
     // From here on a failure leaves the file incomplete.
     this.state = 'failed';
+    await this.settleInFlight();
+    this.inFlightRaw = body.length;
+    const done = this.compressAndEmit(body, count);
+    // Observed by settleInFlight(); this only keeps an early failure from going unhandled.
+    done.catch(() => undefined);
+    this.inFlight = done;
+    this.state = 'busy';
+  }
+
+  private async settleInFlight(): Promise<void> {
+    const inFlight = this.inFlight;
+    if (inFlight === null) return;
+    this.inFlight = null;
+    await inFlight;
+  }
+
+  private async compressAndEmit(body: Buffer, count: number): Promise<void> {
     let codec = Codec.Stored;
     let payload = body;
     if (body.length <= zstdInputLimit(this.level)) {
       try {
-        const frame = (await getZstd()).compress(body, this.level);
+        const frame = await compressBlock(body, this.level, this.nativeZstd);
         if (frame.length < body.length) {
           codec = Codec.Zstd;
           payload = frame;
@@ -214,8 +247,8 @@ export class SegmentWriter {
       await this.emit(Buffer.concat([header, payload], BLOCK_HEADER_SIZE + payload.length));
     }
     this.raw += body.length;
+    this.inFlightRaw = 0;
     this.blocks++;
-    this.state = 'busy';
   }
 
   private async emit(chunk: Buffer): Promise<void> {

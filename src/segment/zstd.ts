@@ -16,6 +16,7 @@
 import { ZstdCodec, type ZstdSimple } from 'zstd-codec';
 import { UsageError } from '../errors';
 import { MAX_ZSTD_RAW_BYTES } from './format';
+import { nativeZstd } from '../util/native-zstd';
 
 const MiB = 1024 * 1024;
 const INPUT_LIMITS: ReadonlyArray<number> = [
@@ -159,4 +160,39 @@ function discard(z: Zstd): void {
     ready = null;
     instance = null;
   }
+}
+
+/**
+ * Compresses one block body: natively (off the JavaScript thread) where the runtime has
+ * zstd, else with zstd-codec. Either way one frame with the content size, no checksum.
+ */
+export async function compressBlock(raw: Buffer, level: number, allowNative = true): Promise<Buffer> {
+  const limit = zstdInputLimit(level);
+  if (raw.length > limit) throw new UsageError(`zstd input of ${raw.length} bytes exceeds ${limit}, the safe limit at level ${level}`);
+  if (nativeZstd && allowNative) return nativeZstd.compress(raw, level);
+  return (await getZstd()).compress(raw, level);
+}
+
+/**
+ * Decodes one block payload under the format's rules (content size present and equal to
+ * `rawLength`, no dictionary, size limits, nothing after the frame); ZstdFrameError otherwise.
+ */
+export async function decompressBlock(frame: Buffer, rawLength: number): Promise<Buffer> {
+  if (!nativeZstd) return (await getZstd()).decompress(frame, rawLength);
+  const info = parseFrameHeader(frame);
+  if (info.dictionaryId !== 0) throw new ZstdFrameError(`zstd frame needs dictionary ${info.dictionaryId}`);
+  if (info.contentSize === null) throw new ZstdFrameError('zstd frame header has no content size');
+  if (info.contentSize !== rawLength) throw new ZstdFrameError(`zstd frame content size ${info.contentSize} != raw length ${rawLength}`);
+  if (rawLength > MAX_ZSTD_RAW_BYTES || frame.length > MAX_ZSTD_RAW_BYTES) {
+    throw new ZstdFrameError(`zstd frame too large (${frame.length} -> ${rawLength} bytes, limit ${MAX_ZSTD_RAW_BYTES})`);
+  }
+  let out: Buffer;
+  try {
+    // One byte of room past rawLength: a second frame or trailing data shows up as excess output.
+    out = await nativeZstd.decompress(frame, rawLength + 1);
+  } catch {
+    throw new ZstdFrameError('zstd frame is corrupt, truncated, or followed by extra bytes');
+  }
+  if (out.length !== rawLength) throw new ZstdFrameError(`zstd frame decoded to ${out.length} bytes, expected ${rawLength}`);
+  return out;
 }

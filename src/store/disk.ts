@@ -39,7 +39,7 @@ export class DiskStore implements ObjectStore {
       const st = await stat(this.root);
       if (!st.isDirectory()) throw new Error('not a directory');
     } catch (err) {
-      throw new ServiceError('disk', `cannot use backup folder ${this.root}: ${(err as Error).message}`, 'pass a writable folder with --to', { cause: err });
+      throw new ServiceError('disk', `cannot use backup folder ${this.root}: ${(err as Error).message}`, 'use a writable folder', { cause: err, options: ['destination'] });
     }
   }
 

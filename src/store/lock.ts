@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { LockedError } from '../errors';
+import { ConflictError } from '../errors';
 import type { Logger } from '../output/logger';
 import { LOCKS_DIR } from '../backup/layout';
 import type { ObjectStore } from './store';
@@ -76,7 +76,7 @@ async function checkConditionalWrites(store: ObjectStore, cluster: string): Prom
   const second = first ? await store.putIfAbsent(key, Buffer.from('probe')) : true;
   await store.delete(key).catch(() => undefined);
   if (!first || second) {
-    throw new LockedError(`${store.location} does not honour conditional writes (If-None-Match: *), so kbak cannot lock it safely`, 'use an S3 service that supports conditional writes (AWS S3 does since 2024), or a disk store');
+    throw new ConflictError(`${store.location} does not honour conditional writes (If-None-Match: *), so kbak cannot lock it safely`, 'use an S3 service that supports conditional writes (AWS S3 does since 2024), or a disk store');
   }
 }
 
@@ -95,7 +95,7 @@ export class StoreLock {
     this.validUntil = Date.parse(info.expiresAt);
   }
 
-  /** Takes a lock on `cluster`, waiting up to waitMs for conflicting ones; LockedError otherwise. */
+  /** Takes a lock on `cluster`, waiting up to waitMs for conflicting ones; ConflictError otherwise. */
   static async acquire(store: ObjectStore, cluster: string, kind: LockKind, opts: LockOptions): Promise<StoreLock> {
     const now = opts.now ?? Date.now;
     const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
@@ -122,7 +122,7 @@ export class StoreLock {
       // Step back so that two contenders that saw each other do not both wait forever.
       await store.delete(key);
       if (now() >= deadline) {
-        throw new LockedError(`${store.location} cluster ${cluster} is locked: ${describeLock(conflicts[0]!, now())}`, opts.waitMs ? `waited ${Math.round(opts.waitMs / 1000)}s; try later, or remove a lock you know is dead with --break-lock` : 'try later, pass --lock-wait, or remove a lock you know is dead with --break-lock');
+        throw new ConflictError(`${store.location} cluster ${cluster} is locked: ${describeLock(conflicts[0]!, now())}`, opts.waitMs ? `waited ${Math.round(opts.waitMs / 1000)}s; try later, or remove a lock you know is dead with --break-lock` : 'try later, pass --lock-wait, or remove a lock you know is dead with --break-lock');
       }
       if (attempt === 0) opts.logger?.info({ conflicts: conflicts.map((c) => c.key) }, `waiting for ${describeLock(conflicts[0]!, now())}`);
       await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 1000)));
@@ -161,7 +161,7 @@ export class StoreLock {
   async check(): Promise<void> {
     const exists = (await this.store.size(this.key)) !== null;
     if (!exists || this.now() > this.validUntil) {
-      throw new LockedError(`lost the lock ${this.key}${this.refreshError ? ` (refresh failed: ${this.refreshError.message})` : exists ? ' (it expired before it could be refreshed)' : ' (someone removed it)'}`, 'nothing was committed; run the command again');
+      throw new ConflictError(`lost the lock ${this.key}${this.refreshError ? ` (refresh failed: ${this.refreshError.message})` : exists ? ' (it expired before it could be refreshed)' : ' (someone removed it)'}`, 'nothing was committed; run the command again');
     }
   }
 

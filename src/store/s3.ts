@@ -35,7 +35,7 @@ function s3Error(err: unknown, loc: string, doing: string): Error {
     return new ServiceError('s3', `S3 denied access to ${loc} while ${doing} (${name || status})`, 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the credential chain and the bucket policy', { cause: err });
   }
   if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|socket/i.test(`${name} ${e.message ?? ''} ${e.code ?? ''}`)) {
-    return new ServiceError('s3', `cannot reach S3 for ${loc} while ${doing}: ${e.message ?? name}`, 'check --s3-endpoint / KBAK_S3_ENDPOINT', { cause: err });
+    return new ServiceError('s3', `cannot reach S3 for ${loc} while ${doing}: ${e.message ?? name}`, 'check the S3 endpoint', { cause: err, options: ['s3.endpoint'] });
   }
   return new ServiceError('s3', `S3 failed on ${loc} while ${doing}: ${name} ${e.message ?? ''}`.trim(), undefined, { cause: err });
 }

@@ -55,15 +55,15 @@ describe('kbak dump (CLI)', () => {
   });
 
   const failures: Array<[string, string[], Record<string, string>, RegExp, number]> = [
-    ['an unknown topic', ['--topic', 'no-such-topic-kbak'], {}, /topic "no-such-topic-kbak" does not exist/, 1],
-    ['a regex matching nothing', ['--topics-regex', 'nothing-matches-.*'], {}, /matches no topic/, 1],
+    ['an unknown topic', ['--topic', 'no-such-topic-kbak'], {}, /topic "no-such-topic-kbak" does not exist/, 3],
+    ['a regex matching nothing', ['--topics-regex', 'nothing-matches-.*'], {}, /matches no topic/, 3],
     ['an invalid regex', ['--topics-regex', '(unclosed'], {}, /not a valid regular expression/, 2],
     ['no topic at all', [], {}, /no topic selected/, 2],
-    ['an unreachable broker', ['--topic', 'x', '--brokers', '127.0.0.1:1'], {}, /cannot reach Kafka at 127\.0\.0\.1:1/, 1],
-    ['an unreachable registry', ['--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'], {}, /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/, 1],
+    ['an unreachable broker', ['--topic', 'x', '--brokers', '127.0.0.1:1'], {}, /cannot reach Kafka at 127\.0\.0\.1:1/, 4],
+    ['an unreachable registry', ['--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'], {}, /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/, 4],
     ['a bad --since', ['--topic', 'x', '--since', 'yesterday'], {}, /--since "yesterday" is neither/, 2],
     ['a bad partition list', ['--topic', 'x', '--partitions', 'a,b'], {}, /--partitions "a,b"/, 2],
-    ['a missing partition', ['--topic', '__TOPIC__', '--partitions', '7'], {}, /has 2 partitions, no partition 7/, 1],
+    ['a missing partition', ['--topic', '__TOPIC__', '--partitions', '7'], {}, /has 2 partitions, no partition 7/, 3],
     ['a bad SASL mechanism', ['--topic', 'x', '--sasl-mechanism', 'gssapi'], {}, /Allowed choices are plain, scram-sha-256, scram-sha-512/, 2],
   ];
 
@@ -78,20 +78,20 @@ describe('kbak dump (CLI)', () => {
 
   it('fails cleanly when S3 is unreachable', async () => {
     const r = await runKbak(['dump', '--topic', topic, '--to', 's3://kbak/x', '--s3-endpoint', 'http://127.0.0.1:1']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(oneLineError(r.stderr)).toMatch(/cannot reach S3|S3 failed/);
   });
 
   it('fails cleanly when S3 denies access, and never prints the secret', async () => {
     const r = await runKbak(['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/denied`], { AWS_SECRET_ACCESS_KEY: 'wrong-secret-value-xyz' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(oneLineError(r.stderr)).toMatch(/S3 denied access|S3 failed/);
     expect(r.stderr).not.toContain('wrong-secret-value-xyz');
   });
 
   it('fails cleanly when the bucket does not exist', async () => {
     const r = await runKbak(['dump', '--topic', topic, '--to', 's3://no-such-bucket-kbak/x']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(oneLineError(r.stderr)).toMatch(/bucket "no-such-bucket-kbak" does not exist/);
   });
 

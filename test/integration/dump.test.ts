@@ -10,17 +10,21 @@ import { DumpRun, type DumpOptions } from '../../src/dump/dump';
 import { openBackup, listBackups, type Backup } from '../../src/backup/catalog';
 import { DiskStore } from '../../src/store/disk';
 import { S3Store } from '../../src/store/s3';
+import { kcatRead, type KcatRecord } from '../support/kcat';
 import type { ObjectStore } from '../../src/store/store';
 import { RegistryClient } from '../../src/schema/registry-client';
 import { framedSchemaId } from '../../src/schema/framing';
 import { silentLogger } from '../../src/output/logger';
 import { IntegrityError } from '../../src/errors';
+import { openKafka } from '../../src/kafka';
+import { loadSettings } from '../../src/config/settings';
 import type { BackupRecord } from '../../src/segment/record';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 import { createTopic, produce, TRACE_HEADERS, type TestRecord } from '../support/produce';
-import type { Kafka } from '../../src/kafka/kafkajs';
 
 const kafka = testKafka();
+const adapter = openKafka(loadSettings({}, stackEnv().env).kafka, silentLogger());
+afterAll(() => adapter.close());
 
 function options(over: Partial<DumpOptions> & { topics: string[] }): DumpOptions {
   const { topics, ...rest } = over;
@@ -38,7 +42,7 @@ function options(over: Partial<DumpOptions> & { topics: string[] }): DumpOptions
 async function dump(store: ObjectStore, opts: DumpOptions, registry = true): Promise<Backup> {
   const env = stackEnv();
   const run = new DumpRun(
-    { kafka, brokers: env.brokers, store, registry: registry ? new RegistryClient({ url: env.registryUrl }) : null, logger: silentLogger() },
+    { kafka: adapter, store, registry: registry ? new RegistryClient({ url: env.registryUrl }) : null, logger: silentLogger() },
     opts,
   );
   const { summary } = await run.run();
@@ -53,26 +57,6 @@ async function allRecords(b: Backup, topic: string, partition: number): Promise<
 
 function tempStore(): DiskStore {
   return new DiskStore(mkdtempSync(join(tmpdir(), 'kbak-dump-')));
-}
-
-/** Everything a consumer reads from a partition up to `end`, headers in wire order. */
-async function consumeRange(k: Kafka, topic: string, partitions: number): Promise<Map<number, BackupRecord[]>> {
-  const { readRanges } = await import('../../src/dump/read-ranges');
-  const admin = k.admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const groupId = uniqueName('verify');
-  const out = new Map<number, BackupRecord[]>();
-  for (let p = 0; p < partitions; p++) out.set(p, []);
-  await readRanges(
-    k,
-    offsets.map((o) => ({ topic, partition: o.partition, start: BigInt(o.low), end: BigInt(o.high) })),
-    { groupId, concurrency: 2, stallTimeoutMs: 30_000, logger: silentLogger() },
-    { onRecord: async (t, r) => void out.get(t.partition)!.push(r), onPartitionDone: async () => undefined },
-  );
-  await admin.deleteGroups([groupId]).catch(() => undefined);
-  await admin.disconnect();
-  return out;
 }
 
 describe('dump of a multi-partition topic with schemas and tracing headers', () => {
@@ -275,11 +259,10 @@ describe('compacted topic', () => {
       await new Promise((r) => setTimeout(r, 300));
     }
     // Wait until the cleaner has removed records: fewer records than offsets.
-    let live: BackupRecord[] = [];
+    let live: KcatRecord[] = [];
     const deadline = Date.now() + 90_000;
     for (;;) {
-      const read = await consumeRange(kafka, topic, 1);
-      live = read.get(0)!;
+      live = kcatRead(topic, 0);
       if (live.length < 300 || Date.now() > deadline) break;
       await produce(kafka, topic, [{ partition: 0, key: Buffer.from('roll'), value: Buffer.from(String(Date.now())), headers: [], timestamp: String(Date.now()) }]);
       await new Promise((r) => setTimeout(r, 1000));
@@ -293,7 +276,7 @@ describe('compacted topic', () => {
     expect(offsets.length).toBeGreaterThan(0);
     expect(BigInt(offsets.length)).toBeLessThan(end - BigInt(backup.partition(topic, 0).startOffset));
     expect(offsets.every((o, i) => i === 0 || o > offsets[i - 1]!)).toBe(true);
-    const reread = (await consumeRange(kafka, topic, 1)).get(0)!;
+    const reread = kcatRead(topic, 0);
     expect(got.map((r) => r.offset)).toEqual(reread.filter((r) => r.offset < BigInt(backup.partition(topic, 0).endOffset)).map((r) => r.offset));
   });
 });
@@ -352,7 +335,9 @@ describe('listing', () => {
     const b = await dump(store, options({ topics: [topic], clusterName: 'unit' }));
     expect((await listBackups(store)).map((x) => x.backupId)).toEqual([a.ref.backupId, b.ref.backupId]);
     expect((await openBackup(store, 'latest')).ref.backupId).toBe(b.ref.backupId);
-    // Two backup folders (a manifest each) and the segment pool they share (format v2).
-    expect(readdirSync(join(root, 'unit')).sort()).toEqual([a.ref.backupId, b.ref.backupId, 'segments']);
+    // Two backup folders (a manifest each), the segment pool they share (format v2) and the
+    // lock folder, empty again once the dumps released their locks.
+    expect(readdirSync(join(root, 'unit')).sort()).toEqual([a.ref.backupId, b.ref.backupId, 'locks', 'segments']);
+    expect(readdirSync(join(root, 'unit', 'locks'))).toEqual([]);
   });
 });

@@ -78,7 +78,7 @@ describe.each<StoreKind>(['disk', 's3'])('kbak prune on %s', (kind) => {
     await dump(dest);
     await store.put('pr/locks/live.json', lockBody(600_000));
     const refused = await runKbak(['prune', '--keep-last', '1', '--lock-wait', '0', '--source', dest]);
-    expect(refused.code).toBe(4);
+    expect(refused.code).toBe(8); // ExitCode.CONFLICT
     expect(refused.stderr).toMatch(/^kbak: .* cluster pr is locked: shared lock of kbak dump \(test\) on other-host \(pid 4242\), started 36\d\ds ago/);
     const dump2 = await runKbak(['dump', '--incremental', '--topic', topic, '--to', dest, '--name', 'pr', '--json']);
     expect(dump2.code).toBe(0); // shared locks do not block each other
@@ -113,7 +113,7 @@ test('a dump and a prune started together: the prune waits for the dump, nothing
   const second = JSON.parse(dr.stdout).backupId;
   // The refusing prune either met the dump's (or the other prune's) lock, or ran after both.
   if (refused.code !== 0) {
-    expect(refused.code).toBe(4);
+    expect(refused.code).toBe(8); // ExitCode.CONFLICT
     expect(refused.stderr).toMatch(new RegExp(`is locked: (shared lock of kbak dump ${second}|exclusive lock of kbak prune) on ${hostname()}`));
   }
   expect(pr.code).toBe(0);

@@ -10,7 +10,7 @@ import { SchemaRegistry as SchemaRegistryLib, SchemaType } from '@kafkajs/conflu
 import { openBackup } from '../../src/backup/catalog';
 import { loadSettings, type Settings } from '../../src/config/settings';
 import { DumpRun, type DumpSummary } from '../../src/dump/dump';
-import { createKafka } from '../../src/kafka/client';
+import { openKafka, type KafkaAdapter } from '../../src/kafka';
 import type { Admin, IHeaders, Message } from '../../src/kafka/kafkajs';
 import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
 import { silentLogger } from '../../src/output/logger';
@@ -23,11 +23,13 @@ const ROOT = join(__dirname, '..', '..');
 const logger = silentLogger();
 let settings: Settings;
 let admin: Admin;
+let adapter: KafkaAdapter;
 const kafka = testKafka('kbak-restore-test');
 const tmpDirs: string[] = [];
 
 beforeAll(async () => {
   settings = loadSettings({}, stackEnv().env);
+  adapter = openKafka(settings.kafka, logger);
   admin = kafka.admin();
   await admin.connect();
   // The CLI tests run the built kbak.
@@ -37,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin.disconnect();
+  await adapter.close();
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -70,7 +73,7 @@ async function produce(topic: string, messages: Message[]): Promise<void> {
 
 async function dump(topics: string[], dest: string): Promise<DumpSummary> {
   const run = new DumpRun(
-    { kafka: createKafka(settings, logger), brokers: settings.kafka.brokers, store: openStore(dest, settings.s3), registry: settings.registry ? new RegistryClient(settings.registry) : null, logger },
+    { kafka: adapter, store: openStore(dest, settings.s3), registry: settings.registry ? new RegistryClient(settings.registry) : null, logger },
     { selection: { topics }, window: { since: null, until: null }, maxRecordsPerPartition: null, segmentBytes: 1024 * 1024, concurrency: 4, stallTimeoutMs: 60_000 },
   );
   return (await run.run()).summary;
@@ -80,7 +83,7 @@ function restoreRun(dest: string, opts: Partial<RestoreOptions> & { lane: string
   return openBackup(openStore(dest, settings.s3), 'latest').then(
     (backup) =>
       new RestoreRun(
-        { kafka: createKafka(settings, logger), brokers: settings.kafka.brokers, backup, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger },
+        { kafka: adapter, backup, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger },
         { topics: [], replicationFactor: null, window: { since: null, until: null }, maxRecordsPerPartition: null, mode: 'new', laneHeader: null, concurrency: 4, ...opts },
       ),
   );
@@ -510,16 +513,16 @@ describe('kbak restore: safety (CLI)', () => {
 
   it('refuses a topic that is not in the backup', () => {
     const r = cli(args('--lane', lane, '--topic', 'no-such-topic'));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(oneLine(r)).toContain('topic "no-such-topic" is not in backup');
   });
 
   it('refuses a template that maps a topic onto a source topic', async () => {
     const all = cli(args('--lane', lane, '--topic-template', '{topic}.{lane}'));
-    expect(all.code).toBe(1);
+    expect(all.code).toBe(6);
     expect(oneLine(all)).toContain(`is "${other}", which is also a source topic being restored`);
     const one = cli(args('--lane', lane, '--topic', topic, '--topic-template', '{topic}.{lane}'));
-    expect(one.code).toBe(1);
+    expect(one.code).toBe(6);
     expect(oneLine(one)).toContain(`is "${other}", which is a source topic in backup`);
     // Nothing was written into the source topic.
     expect(count(await readTopic(other))).toBe(1);
@@ -531,7 +534,7 @@ describe('kbak restore: safety (CLI)', () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ records: 20, topicsCreated: 1 });
     const again = cli(args('--lane', l, '--topic', topic));
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(6);
     expect(oneLine(again)).toMatch(new RegExp(`lane topic "${l}\\.${topic}" already exists with data \\(20 records\\).*--resume.*--replace`));
     const replaced = cli(args('--lane', l, '--topic', topic, '--replace', '--json'));
     expect(replaced.code).toBe(0);
@@ -545,7 +548,7 @@ describe('kbak restore: safety (CLI)', () => {
     const l = laneName();
     await createTopic(`${l}.${topic}`, 3);
     const r = cli(args('--lane', l, '--topic', topic));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(6);
     expect(oneLine(r)).toContain(`lane topic "${l}.${topic}" exists with 3 partitions but "${topic}" has 2`);
     const l2 = laneName();
     await createTopic(`${l2}.${topic}`, 2);

@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 async function expectVerifyFails(dest: string, object: string, why: RegExp): Promise<void> {
   const r = await runKbak(['verify', 'latest', '--source', dest]);
-  expect(r.code).toBe(3);
+  expect(r.code).toBe(5); // ExitCode.CORRUPT
   const failed = r.stdout.split('\n').find((l) => l.startsWith('FAILED'));
   expect(failed).toContain(object);
   expect(failed).toMatch(why);
@@ -120,7 +120,7 @@ describe.each<StoreKind>(['disk', 's3'])('list, inspect, verify on %s', (kind) =
     const key = segKeys[segKeys.length - 1]!;
     await withChanged(store, key, () => null, async () => {
       await expectVerifyFails(dest, key, /missing/);
-      expect((await runKbak(['verify', 'latest', '--quick', '--source', dest])).code).toBe(3);
+      expect((await runKbak(['verify', 'latest', '--quick', '--source', dest])).code).toBe(5);
     });
   });
 

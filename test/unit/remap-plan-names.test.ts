@@ -1,4 +1,5 @@
-import { SafetyError, UsageError } from '../../src/errors';
+import { renderError } from '../../src/cli/errors';
+import { SafetyError, UsageError, type KbakError } from '../../src/errors';
 import { LaneNaming, MAX_GROUP_ID_LENGTH } from '../../src/remap/plan-names';
 
 function thrown(fn: () => unknown): Error {
@@ -22,10 +23,12 @@ describe('LaneNaming construction', () => {
     ['topicTemplate', '{topic}', '--topic-template "{topic}" has no {lane}'],
     ['subjectTemplate', '{lane}.{topic}', '--subject-template "{lane}.{topic}" has unknown placeholder {topic}'],
     ['groupTemplate', '{lane}.{group', `--group-template "{lane}.{group" has an unmatched '{'`],
-  ])('validates %s up front, naming its flag', (key, template, expected) => {
+  ])('validates %s up front, naming the option (the CLI shows its flag)', (key, template, expected) => {
     const err = thrown(() => new LaneNaming({ lane: 'feature-x', [key]: template }));
     expect(err).toBeInstanceOf(UsageError);
-    expect(err.message).toContain(expected);
+    expect((err as KbakError).options).toEqual([key]);
+    expect(err.message).toContain(expected.replace(/^--[a-z]+-template/, key));
+    expect(renderError(err).line).toContain(expected);
   });
 });
 
@@ -69,7 +72,8 @@ describe('LaneNaming.topic / group', () => {
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toContain(`lane group for "${fits}g"`);
     expect(err.message).toContain('256 characters long');
-    expect(err.message).toContain('--group-template');
+    expect(err.message).toContain('groupTemplate');
+    expect(renderError(err).line).toContain('use a shorter lane or --group-template');
   });
 
   it('builds a topic map', () => {

@@ -454,11 +454,15 @@ describe('segment writer rules', () => {
     await w.append(rec(1));
     expect(w.bytesWritten).toBe(0);
     expect(w.rawBytes).toBe(encodeRecord(rec(1)).length);
+    // Each append seals the previous record's block; the sealed block is compressed and
+    // emitted while the next fills, so the sink sees block n by the time block n+1 is sealed.
     await w.append(rec(2));
-    expect(w.bytesWritten).toBeGreaterThan(16);
+    expect(w.rawBytes).toBe(encodeRecord(rec(1)).length + encodeRecord(rec(2)).length);
     await w.append(rec(3));
-    await expect(w.append(rec(4))).rejects.toThrow('disk full');
-    await expect(w.append(rec(5))).rejects.toThrow('called after an earlier failure');
+    expect(w.bytesWritten).toBeGreaterThan(16);
+    await w.append(rec(4));
+    await expect(w.append(rec(5))).rejects.toThrow('disk full');
+    await expect(w.append(rec(6))).rejects.toThrow('called after an earlier failure');
   });
 
   it('produces identical bytes for identical input', async () => {

@@ -181,7 +181,7 @@ export function recordToJson(r: BackupRecord): RecordJson {
 
 async function writeSegment(name: string, records: BackupRecord[]): Promise<{ bytes: Buffer; entry: SegmentEntry }> {
   const chunks: Buffer[] = [];
-  const w = await SegmentWriter.create({ blockBytes: SAMPLE_BLOCK_BYTES, level: SAMPLE_ZSTD_LEVEL, name, sink: (c) => void chunks.push(c) });
+  const w = await SegmentWriter.create({ blockBytes: SAMPLE_BLOCK_BYTES, level: SAMPLE_ZSTD_LEVEL, name, zstd: 'wasm', sink: (c) => void chunks.push(c) });
   for (const r of records) await w.append(r);
   const s = await w.finish();
   return {

@@ -129,7 +129,7 @@ export function recordFromJson(j: RecordJson): BackupRecord {
 
 export async function encodeSegment(records: BackupRecord[], blockBytes: number, level: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const w = await SegmentWriter.create({ blockBytes, level, name: 'sample.kseg', sink: (c) => void chunks.push(c) });
+  const w = await SegmentWriter.create({ blockBytes, level, name: 'sample.kseg', zstd: 'wasm', sink: (c) => void chunks.push(c) });
   for (const r of records) await w.append(r);
   await w.finish();
   return Buffer.concat(chunks);

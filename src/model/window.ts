@@ -2,18 +2,18 @@
  * --since/--until take an ISO-8601 time or a duration back from now ("6h", "30m", "2d",
  * "90s", "1w"). Pure: `now` is passed in.
  */
-import { UsageError } from '../errors';
+import { InvalidOptionError, UsageError } from '../errors';
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-export function parseTimeBound(value: string, flag: string, now: Date): Date {
+export function parseTimeBound(value: string, option: 'since' | 'until', now: Date): Date {
   const d = /^(\d+)([smhdw])$/.exec(value.trim());
   if (d) return new Date(now.getTime() - Number(d[1]) * UNIT_MS[d[2]!]!);
   if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
     const t = new Date(value);
     if (!Number.isNaN(t.getTime())) return t;
   }
-  throw new UsageError(`${flag} "${value}" is neither an ISO-8601 time nor a duration`, `use e.g. ${flag} 2026-11-25T08:00:00Z or ${flag} 6h`);
+  throw new InvalidOptionError(option, value, 'is neither an ISO-8601 time nor a duration', 'use e.g. 2026-11-25T08:00:00Z or 6h');
 }
 
 export interface TimeWindow {
@@ -23,11 +23,11 @@ export interface TimeWindow {
 
 export function parseWindow(since: string | undefined, until: string | undefined, now: Date): TimeWindow {
   const w: TimeWindow = {
-    since: since ? parseTimeBound(since, '--since', now) : null,
-    until: until ? parseTimeBound(until, '--until', now) : null,
+    since: since ? parseTimeBound(since, 'since', now) : null,
+    until: until ? parseTimeBound(until, 'until', now) : null,
   };
   if (w.since && w.until && w.since.getTime() >= w.until.getTime()) {
-    throw new UsageError(`--since (${w.since.toISOString()}) is not before --until (${w.until.toISOString()})`, 'swap or widen the window');
+    throw new UsageError(`the time window starts (${w.since.toISOString()}) at or after its end (${w.until.toISOString()})`, 'swap or widen the window', { options: ['since', 'until'] });
   }
   return w;
 }

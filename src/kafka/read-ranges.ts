@@ -11,9 +11,9 @@
  * and aborted records (END_BATCH_PROCESS for batches that are empty after filtering), so a
  * partition is complete once a batch reaches end-1.
  */
-import type { Kafka, KafkaMessage, Consumer } from '../kafka/kafkajs';
-import type { WireHeader } from '../kafka/wire-patch';
-import { partitionKey } from '../kafka/partition-key';
+import type { Kafka, KafkaMessage, Consumer } from './kafkajs';
+import type { WireHeader } from './wire-patch';
+import { partitionKey } from '../model/partition-key';
 import { ServiceError } from '../errors';
 import { TimestampType, type BackupRecord } from '../segment/record';
 import type { Logger } from '../output/logger';
@@ -131,7 +131,7 @@ export async function readRanges(kafka: Kafka, targets: RangeTarget[], opts: Rea
   const stallTimer = setInterval(() => {
     if (Date.now() - lastProgress > opts.stallTimeoutMs) {
       const stuck = [...states.values()].filter((s) => !s.done).map((s) => `${s.target.topic}/${s.target.partition}@${s.next}<${s.target.end}`);
-      fail(new ServiceError('kafka', `no progress for ${Math.round(opts.stallTimeoutMs / 1000)}s on ${stuck.slice(0, 5).join(', ')}`, 'the data may have been deleted by retention during the dump; retry, or raise --stall-timeout'));
+      fail(new ServiceError('kafka', `no progress for ${Math.round(opts.stallTimeoutMs / 1000)}s on ${stuck.slice(0, 5).join(', ')}`, 'the data may have been deleted by retention during the dump; retry, or raise the stall timeout', { options: ['stallTimeoutMs'] }));
     }
   }, 1000);
 

@@ -1,0 +1,177 @@
+/**
+ * What kbak needs from a Kafka cluster, in kbak's own terms: bigint offsets, records with
+ * byte-exact headers, plain data instead of client objects. Dump, restore and the lane
+ * commands depend on this interface only; src/kafka/kafkajs-adapter.ts implements it with
+ * kafkajs, src/kafka/memory.ts in memory for tests, and a faster client (one that decodes
+ * fetch responses itself) can implement it later without touching them.
+ *
+ * Every method throws kbak errors: ServiceError('kafka') (a KafkaServiceError with the
+ * broker's error code when there is one) for anything the cluster or the connection did.
+ */
+import { ServiceError, type KbakErrorOptions } from '../errors';
+import type { PartitionOffsets } from '../model/offsets';
+import type { BackupRecord } from '../segment/record';
+import type { CodecName } from './codecs';
+import type { WireHeader } from './wire-patch';
+
+export type { WireHeader };
+
+/** A failure the cluster reported, with Kafka's error code (`TOPIC_ALREADY_EXISTS`, ...) when it sent one. */
+export class KafkaServiceError extends ServiceError {
+  constructor(
+    message: string,
+    readonly kafkaCode: string | undefined,
+    hint?: string,
+    opts?: KbakErrorOptions,
+  ) {
+    super('kafka', message, hint, opts);
+  }
+}
+
+/** A record as kbak reads it from Kafka: offset, timestamp (type), key, value, headers in wire order. */
+export type KafkaRecord = BackupRecord;
+
+export interface ClusterInfo {
+  clusterId: string;
+  /** Live brokers. */
+  brokers: number;
+}
+
+export interface PartitionInfo {
+  partition: number;
+  /** Leader broker id, -1 while there is none. */
+  leader: number;
+  replicas: number[];
+}
+
+export interface TopicInfo {
+  name: string;
+  partitions: PartitionInfo[];
+}
+
+export interface TopicConfigEntry {
+  name: string;
+  /** null for sensitive values, which brokers never return. */
+  value: string | null;
+  /** `topic`: set on the topic itself; anything else comes from broker or default configs. */
+  source: 'topic' | 'other';
+  sensitive: boolean;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+export interface TimestampOffset {
+  partition: number;
+  /** First offset with a timestamp at or after the asked time; -1 when there is none. */
+  offset: bigint;
+}
+
+/** Offsets [start, end) of one partition. */
+export interface RangeTarget {
+  topic: string;
+  partition: number;
+  start: bigint;
+  end: bigint;
+}
+
+export interface RangeHandlers {
+  /** Awaited: a slow sink slows the fetch loop down (bounded memory). */
+  onRecord(target: RangeTarget, record: KafkaRecord): Promise<void>;
+  onPartitionDone(target: RangeTarget): Promise<void>;
+  /** The next offset to read (gaps included), for progress. */
+  onPosition?(target: RangeTarget, nextOffset: bigint): void;
+}
+
+export interface ReadOptions {
+  /** Partitions fetched and handled at once. */
+  concurrency: number;
+  /** Fail when no partition makes progress for this long. */
+  stallTimeoutMs: number;
+  /** Who reads, for the names of any helper state on the cluster (`dump`, `restore`). */
+  purpose: 'dump' | 'restore' | 'verify';
+}
+
+/** A record to produce; the broker assigns the offset. */
+export interface ProduceRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: bigint;
+  headers: readonly WireHeader[];
+}
+
+export interface ProducerOptions {
+  /** Codec of the produced record batches. */
+  compression: CodecName;
+}
+
+/**
+ * Writes records in order, acknowledged by all in-sync replicas, idempotently (no
+ * duplicates on retry). One send at a time per producer.
+ */
+export interface RecordProducer {
+  send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface GroupListing {
+  groupId: string;
+  /** `consumer` for groups that commit offsets, '' for simple (admin-only) groups. */
+  protocolType: string;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: string;
+  members: Array<{ memberId: string; clientId: string }>;
+}
+
+export interface GroupOffset {
+  topic: string;
+  partition: number;
+  /** -1 when the group has no position on the partition. */
+  offset: bigint;
+  metadata: string | null;
+}
+
+export interface KafkaAdapter {
+  /** Bootstrap addresses, for messages. */
+  readonly brokers: readonly string[];
+  /** The client id kbak connects with (its group members carry it). */
+  readonly clientId: string;
+
+  cluster(): Promise<ClusterInfo>;
+  listTopics(): Promise<string[]>;
+  /** Metadata of existing topics (unknown names are left out). */
+  describeTopics(topics: readonly string[]): Promise<TopicInfo[]>;
+  describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>>;
+  createTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /** Deletes the topics and waits until the cluster no longer lists them. */
+  deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void>;
+
+  /** Log start and last stable offset of every partition of a topic, by partition. */
+  listOffsets(topic: string): Promise<PartitionOffsets[]>;
+  offsetsForTimestamp(topic: string, timestampMs: number): Promise<TimestampOffset[]>;
+
+  /**
+   * Reads every target's committed records in offset order and stops each partition at its
+   * end, by offset (gaps from compaction, markers and aborted records included), even while
+   * producers keep writing.
+   */
+  readRanges(targets: readonly RangeTarget[], opts: ReadOptions, handlers: RangeHandlers): Promise<void>;
+  producer(): Promise<RecordProducer>;
+
+  listGroups(): Promise<GroupListing[]>;
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  fetchGroupOffsets(groupId: string, topics: readonly string[]): Promise<GroupOffset[]>;
+  commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void>;
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
+  /** Groups this adapter creates for its own reads, which are never user data. */
+  isInternalGroup(groupId: string): boolean;
+
+  close(): Promise<void>;
+}

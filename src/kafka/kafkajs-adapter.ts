@@ -1,0 +1,236 @@
+/**
+ * KafkaAdapter over kbak's private, wire-patched kafkajs copy. Every kafkajs error is turned
+ * into a ServiceError('kafka') here, at the boundary, so callers never see kafkajs types.
+ */
+import { randomBytes } from 'node:crypto';
+import { KbakError } from '../errors';
+import type { PartitionOffsets } from '../model/offsets';
+import type { Logger } from '../output/logger';
+import type {
+  ClusterInfo,
+  GroupDescription,
+  GroupListing,
+  GroupOffset,
+  KafkaAdapter,
+  ProduceRecord,
+  ProducerOptions,
+  RangeHandlers,
+  RangeTarget,
+  ReadOptions,
+  RecordProducer,
+  TimestampOffset,
+  TopicConfigEntry,
+  TopicInfo,
+  TopicSpec,
+} from './adapter';
+import { KafkaServiceError } from './adapter';
+import { createKafka, kafkaError, type KafkaConnection } from './client';
+import { CODEC_IDS } from './codecs';
+import { ConfigResourceTypes, type Admin, type Kafka, type Message } from './kafkajs';
+import { readRanges } from './read-ranges';
+import { orderedHeaders } from './wire-patch';
+
+/** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
+const TOPIC_CONFIG_SOURCE = 1;
+const INTERNAL_GROUP = /^kbak-(dump|restore|verify)-[0-9a-f]{16}$/;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class KafkajsAdapter implements KafkaAdapter {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  private readonly kafka: Kafka;
+  private admin: Promise<Admin> | null = null;
+
+  constructor(
+    connection: KafkaConnection,
+    private readonly logger: Logger,
+  ) {
+    this.brokers = connection.brokers;
+    this.clientId = connection.clientId;
+    this.kafka = createKafka(connection, logger);
+  }
+
+  /** Runs one admin call; any failure becomes a ServiceError naming what kbak was doing. */
+  private async call<T>(doing: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.connectedAdmin());
+    } catch (err) {
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, [...this.brokers], doing);
+    }
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      this.admin = admin.connect().then(() => admin);
+      // A failed connect must not stick: the next call tries again.
+      this.admin.catch(() => (this.admin = null));
+    }
+    return this.admin;
+  }
+
+  cluster(): Promise<ClusterInfo> {
+    return this.call('describing the cluster', async (a) => {
+      const c = await a.describeCluster();
+      return { clusterId: c.clusterId, brokers: c.brokers.length };
+    });
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.call('listing topics', (a) => a.listTopics());
+  }
+
+  describeTopics(topics: readonly string[]): Promise<TopicInfo[]> {
+    if (topics.length === 0) return Promise.resolve([]);
+    return this.call(`describing topics ${topics.slice(0, 5).join(', ')}`, async (a) => {
+      const meta = await a.fetchTopicMetadata({ topics: [...topics] });
+      return meta.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas })).sort((x, y) => x.partition - y.partition),
+      }));
+    });
+  }
+
+  describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>> {
+    if (topics.length === 0) return Promise.resolve(new Map());
+    return this.call('describing topic configs', async (a) => {
+      const res = await a.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) });
+      const out = new Map<string, TopicConfigEntry[]>();
+      for (const r of res.resources) {
+        out.set(
+          r.resourceName,
+          r.configEntries.map((e) => {
+            const source = (e as unknown as { configSource?: number }).configSource;
+            const isTopicLevel = source === undefined ? !e.isDefault : source === TOPIC_CONFIG_SOURCE;
+            return { name: e.configName, value: e.configValue, source: isTopicLevel ? 'topic' : 'other', sensitive: e.isSensitive };
+          }),
+        );
+      }
+      return out;
+    });
+  }
+
+  createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    if (specs.length === 0) return Promise.resolve();
+    return this.call(`creating topics ${specs.map((s) => s.topic).join(', ')}`, async (a) => {
+      await a.createTopics({
+        waitForLeaders: true,
+        topics: specs.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          replicationFactor: s.replicationFactor,
+          configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    });
+  }
+
+  deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void> {
+    if (topics.length === 0) return Promise.resolve();
+    return this.call(`deleting topics ${topics.join(', ')}`, async (a) => {
+      await a.deleteTopics({ topics: [...topics], timeout: timeoutMs });
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const listed = new Set(await a.listTopics());
+        const left = topics.filter((t) => listed.has(t));
+        if (left.length === 0) return;
+        if (Date.now() > deadline) throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
+        await sleep(250);
+      }
+    });
+  }
+
+  listOffsets(topic: string): Promise<PartitionOffsets[]> {
+    // kafkajs's admin asks ListOffsets with read_committed: `high` is the last stable offset.
+    return this.call(`listing offsets of ${topic}`, async (a) =>
+      (await a.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((x, y) => x.partition - y.partition),
+    );
+  }
+
+  offsetsForTimestamp(topic: string, timestampMs: number): Promise<TimestampOffset[]> {
+    return this.call(`looking up offsets by time in ${topic}`, async (a) =>
+      (await a.fetchTopicOffsetsByTimestamp(topic, timestampMs)).map((o) => ({ partition: o.partition, offset: BigInt(o.offset) })),
+    );
+  }
+
+  async readRanges(targets: readonly RangeTarget[], opts: ReadOptions, handlers: RangeHandlers): Promise<void> {
+    // kafkajs has no assign(): reading needs a consumer group. A throw-away one, never
+    // committed to and deleted afterwards, so nothing is left behind on the cluster.
+    const groupId = `kbak-${opts.purpose}-${randomBytes(8).toString('hex')}`;
+    let started = false;
+    try {
+      started = true;
+      await readRanges(this.kafka, [...targets], { groupId, concurrency: opts.concurrency, stallTimeoutMs: opts.stallTimeoutMs, logger: this.logger }, handlers);
+    } catch (err) {
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, [...this.brokers], `reading ${targets.length} partitions`);
+    } finally {
+      if (started) await this.deleteGroups([groupId]).catch((e: unknown) => this.logger.debug({ err: String(e) }, 'deleting the read group failed'));
+    }
+  }
+
+  async producer(): Promise<RecordProducer> {
+    const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    try {
+      await p.connect();
+    } catch (err) {
+      throw kafkaError(err, [...this.brokers], 'connecting a producer');
+    }
+    const brokers = [...this.brokers];
+    return {
+      async send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void> {
+        const messages: Message[] = records.map((r) => ({ partition, key: r.key, value: r.value, timestamp: r.timestamp.toString(), headers: orderedHeaders(r.headers) }));
+        try {
+          await p.send({ topic, acks: -1, compression: CODEC_IDS[opts.compression], messages });
+        } catch (err) {
+          throw kafkaError(err, brokers, `writing to ${topic}/${partition}`);
+        }
+      },
+      close: () => p.disconnect().catch(() => undefined),
+    };
+  }
+
+  listGroups(): Promise<GroupListing[]> {
+    return this.call('listing consumer groups', async (a) => (await a.listGroups()).groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })));
+  }
+
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    if (groupIds.length === 0) return Promise.resolve([]);
+    return this.call('describing consumer groups', async (a) =>
+      (await a.describeGroups([...groupIds])).groups.map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId })) })),
+    );
+  }
+
+  fetchGroupOffsets(groupId: string, topics: readonly string[]): Promise<GroupOffset[]> {
+    return this.call(`reading the offsets of group ${groupId}`, async (a) => {
+      const out: GroupOffset[] = [];
+      for (const t of await a.fetchOffsets({ groupId, topics: [...topics] })) {
+        for (const p of t.partitions) out.push({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset), metadata: p.metadata ?? null });
+      }
+      return out;
+    });
+  }
+
+  commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void> {
+    return this.call(`seeding group ${groupId} on ${topic}`, (a) => a.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset.toString() })) }));
+  }
+
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    if (groupIds.length === 0) return Promise.resolve();
+    return this.call(`deleting groups ${groupIds.join(', ')}`, async (a) => {
+      await a.deleteGroups([...groupIds]);
+    });
+  }
+
+  isInternalGroup(groupId: string): boolean {
+    return INTERNAL_GROUP.test(groupId);
+  }
+
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = null;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
+  }
+}
