@@ -8,6 +8,7 @@ import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
 import { withProgress, startProgress, formatBytes } from '../output/progress';
 import { addConnectionOptions } from './connection-options';
+import { addMetricsOption, withMetrics } from './metrics-flag';
 import { positiveInt, type CommandEnv } from './common';
 
 interface DumpFlags extends ConnectionFlags {
@@ -27,6 +28,7 @@ interface DumpFlags extends ConnectionFlags {
   incremental?: boolean;
   blockBytes?: number;
   lockWait: number;
+  metricsPush?: string;
 }
 
 function humanSummary(s: DumpSummary): string {
@@ -63,6 +65,7 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120);
   // For tests and tuning: small blocks make small segments roll over.
   cmd.addOption(new Option('--block-bytes <n>', 'target raw size of a compressed block (default 1 MiB)').argParser(positiveInt('--block-bytes')).hideHelp());
+  addMetricsOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (flags: DumpFlags) => {
     const settings = loadSettings(flags, env.env);
@@ -97,7 +100,23 @@ export function dumpCommand(env: CommandEnv): Command {
           tty: env.isTTY,
           what: 'topic',
         });
-    const { summary } = await withProgress(display, () => run.run()).finally(() => kafka.close());
+    const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
+    const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
+      const { summary: s } = await withProgress(display, () => run.run()).finally(() => kafka.close());
+      return {
+        result: s,
+        report: {
+          cluster: s.cluster,
+          perTopic: s.perTopic,
+          extra: [
+            { name: 'kbak_dump_backup_records', help: 'records the new backup covers (shared segments included)', type: 'gauge', samples: [{ value: s.backupRecords }] },
+            { name: 'kbak_dump_gaps', help: 'offset ranges the source deleted before this run could read them', type: 'gauge', samples: [{ value: s.gaps.length }] },
+          ],
+        },
+      };
+    });
+    // The job's log gets one JSON summary line (stderr, JSON log format); stdout stays what was asked for.
+    logger.info({ summary }, `backup ${summary.backupId} complete`);
     env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
   });
   return cmd;

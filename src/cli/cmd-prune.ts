@@ -5,6 +5,7 @@ import { parseDuration, type RetentionPolicy } from '../backup/retention';
 import { describeLock, StoreLock } from '../store/lock';
 import { formatBytes } from '../output/progress';
 import { positiveInt, type CommandEnv } from './common';
+import { addMetricsOption, withMetrics } from './metrics-flag';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
 interface PruneFlags extends SourceFlags {
@@ -17,6 +18,7 @@ interface PruneFlags extends SourceFlags {
   lockWait: number;
   json?: boolean;
   quiet?: boolean;
+  metricsPush?: string;
 }
 
 function human(r: PruneResult): string[] {
@@ -42,6 +44,7 @@ export function pruneCommand(env: CommandEnv): Command {
     .option('--json', 'one JSON line per cluster on stdout')
     .option('--quiet', 'only warnings and errors on stderr');
   addSourceOptions(cmd);
+  addMetricsOption(cmd);
   cmd.action(async (flags: PruneFlags) => {
     const logger = env.logger(flags.quiet);
     const policy: RetentionPolicy = {
@@ -55,7 +58,20 @@ export function pruneCommand(env: CommandEnv): Command {
       const names = flags.name ? [flags.name] : [...new Set((await listBackups(store)).map((b) => b.cluster))];
       for (const c of names) for (const l of await StoreLock.breakAll(store, c)) env.stdout(`removed ${describeLock(l, Date.now())}`);
     }
-    const results = await prune(store, flags.name, { policy, dryRun: Boolean(flags.dryRun), lockWaitMs: flags.lockWait * 1000, logger });
+    const results = await withMetrics('prune', flags.metricsPush ?? env.env.KBAK_METRICS_PUSH, flags.name ?? 'all', logger, async () => {
+      const r = await prune(store, flags.name, { policy, dryRun: Boolean(flags.dryRun), lockWaitMs: flags.lockWait * 1000, logger });
+      return {
+        result: r,
+        report: {
+          cluster: flags.name ?? 'all',
+          extra: [
+            { name: 'kbak_prune_removed_backups', help: 'backups removed by the last successful prune', type: 'gauge', samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.removed.length })) },
+            { name: 'kbak_prune_deleted_bytes', help: 'bytes deleted by the last successful prune', type: 'gauge', samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.deletedBytes })) },
+          ],
+        },
+      };
+    });
+    logger.info({ results }, 'prune complete');
     for (const r of results) {
       if (flags.json) env.stdout(JSON.stringify(r));
       else for (const l of human(r)) env.stdout(l);

@@ -3,9 +3,9 @@
  * turns every failure into one line on stderr and a non-zero exit code.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from '../errors';
+import { ExitCode, UsageError } from '../errors';
 import { renderError } from './errors';
-import { createLogger } from '../output/logger';
+import { createLogger, resolveLogFormat } from '../output/logger';
 import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
 import { inspectCommand } from './cmd-inspect';
@@ -20,7 +20,13 @@ export function buildProgram(env: CommandEnv): Command {
     .description('Back up Kafka topics and seed isolated test lanes from the backups.')
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .option('--log-format <format>', 'stderr logs: human (default on a terminal) or json (default otherwise; env KBAK_LOG_FORMAT)')
     .exitOverride();
+  program.hook('preAction', () => {
+    const f = program.opts<{ logFormat?: string }>().logFormat;
+    if (f !== undefined && f !== 'human' && f !== 'json') throw new UsageError(`--log-format must be human or json, got "${f}"`);
+    env.logFormat = f;
+  });
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));
   program.addCommand(inspectCommand(env));
@@ -36,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
     stdout: (line) => process.stdout.write(`${line}\n`),
-    logger: (quiet) => createLogger({ quiet }),
+    logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
   };
   try {
     await buildProgram(env).parseAsync(argv);
