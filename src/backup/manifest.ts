@@ -11,7 +11,7 @@ export const MANIFEST_FORMAT = 'kbak-backup';
 export const MANIFEST_VERSION = 2;
 export const MANIFEST_VERSION_V1 = 1;
 
-const int64 = z.string().regex(/^-?\d+$/, 'expected a decimal integer string');
+const int64 = z.string().regex(/^(0|-?[1-9]\d*)$/, 'expected a canonical decimal integer string');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const segmentSchema = z.object({
