@@ -80,6 +80,10 @@ delete.topic.enable=true
 log.cleaner.enable=true
 log.cleaner.backoff.ms=1000
 log.cleaner.dedupe.buffer.size=33554432
+
+# Retention must run during tests too: a lane seeded with old records is checked
+# to still hold them after the check has run (default: every 5 minutes).
+log.retention.check.interval.ms=2000
 EOF
 
   # Logging goes to stdout, which start_daemon appends to $LOG.

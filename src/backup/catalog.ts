@@ -8,9 +8,9 @@ import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
 import { readSegment } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
-import { resolveSegmentKey } from './keys';
-import { isBackupId, MANIFEST_NAME, manifestKey } from './layout';
-import { decodeManifest, type Manifest, type PartitionEntry, type SegmentEntry } from './manifest';
+import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
+import { checkSegmentKey, type SegmentKeyContext } from './keys';
+import { decodeManifest, MAX_MANIFEST_BYTES, type Manifest, type PartitionEntry, type SegmentEntry } from './manifest';
 import { manifestRuleViolation } from './rules';
 
 
@@ -38,6 +38,10 @@ export class Backup {
     readonly manifest: Manifest,
   ) {}
 
+  keyContext(): SegmentKeyContext {
+    return { backupPrefix: backupPrefix(this.ref.cluster, this.ref.backupId), clusterPrefix: this.ref.cluster, formatVersion: this.manifest.formatVersion };
+  }
+
   partition(topic: string, partition: number): PartitionEntry {
     const t = this.manifest.topics.find((x) => x.name === topic);
     const p = t?.partitions.find((x) => x.partition === partition);
@@ -47,17 +51,31 @@ export class Backup {
 
   /** The store key of a segment entry (v1: in the backup's folder, v2: in the cluster's). */
   storeKey(seg: SegmentEntry): string {
-    return resolveSegmentKey(this.ref, this.manifest.formatVersion, seg.key);
+    return checkSegmentKey(seg.key, this.keyContext());
   }
 
   /** Records of one partition in offset order; throws IntegrityError on any checksum mismatch. */
   async *records(topic: string, partition: number, fromOffset?: bigint): AsyncGenerator<BackupRecord> {
     const p = this.partition(topic, partition);
     for (const seg of p.segments) {
+      // A manifest names keys inside its own backup (v1) or cluster folder only; never follow one outside it.
+      const key = checkSegmentKey(seg.key, this.keyContext());
       if (fromOffset !== undefined && BigInt(seg.lastOffset) < fromOffset) continue;
-      const key = this.storeKey(seg);
-      for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
-        if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+      try {
+        let first: bigint | null = null;
+        let last: bigint | null = null;
+        for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
+          first ??= r.offset;
+          last = r.offset;
+          if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+        }
+        if (first !== BigInt(seg.firstOffset) || last !== BigInt(seg.lastOffset)) {
+          throw new IntegrityError(`segment ${key} holds offsets ${first}..${last}, its manifest entry says ${seg.firstOffset}..${seg.lastOffset}`);
+        }
+      } catch (err) {
+        // A segment the manifest names but the store lacks is a damaged backup, not a wrong request.
+        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
+        throw err;
       }
     }
   }
@@ -95,8 +113,11 @@ export async function resolveBackup(store: ObjectStore, which: string, cluster?:
 /** Reads and checks one manifest: JSON, types, and the partition rules of FORMAT.md. */
 export async function loadBackup(store: ObjectStore, ref: BackupRef): Promise<Backup> {
   const where = `${ref.cluster}/${ref.backupId}`;
-  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId)), where);
+  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId), MAX_MANIFEST_BYTES), where);
+  const backup = new Backup(store, ref, manifest);
+  // Every key up front, so a hostile manifest is refused before anything is restored.
+  for (const t of manifest.topics) for (const p of t.partitions) for (const seg of p.segments) checkSegmentKey(seg.key, backup.keyContext());
   const broken = manifestRuleViolation(manifest, ref);
   if (broken) throw new IntegrityError(`manifest ${where} breaks the format rules: ${broken}`, 'the backup is corrupt; run kbak verify for details');
-  return new Backup(store, ref, manifest);
+  return backup;
 }

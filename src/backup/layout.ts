@@ -7,6 +7,7 @@
  * Backup IDs are UTC timestamps that sort lexically in time order.
  */
 import { UsageError } from '../errors';
+import { isKafkaTopicName } from './keys';
 
 export const MANIFEST_NAME = 'manifest.json';
 const BACKUP_ID = /^\d{8}T\d{6}\d{3}Z$/;
@@ -35,8 +36,15 @@ export function manifestKey(cluster: string, backupId: string): string {
   return `${backupPrefix(cluster, backupId)}/${MANIFEST_NAME}`;
 }
 
+function checkKeyParts(topic: string, partition: number, firstOffset: bigint): void {
+  if (!isKafkaTopicName(topic)) throw new UsageError(`topic name ${JSON.stringify(topic)} is not a legal Kafka topic name and cannot name a backup folder`);
+  if (!Number.isInteger(partition) || partition < 0) throw new UsageError(`partition ${partition} is not a partition number`);
+  if (firstOffset < 0n) throw new UsageError(`offset ${firstOffset} is negative`);
+}
+
 /** Format v1: relative to the backup's prefix; this is what a v1 manifest stores. */
 export function segmentKeyV1(topic: string, partition: number, firstOffset: bigint): string {
+  checkKeyParts(topic, partition, firstOffset);
   return `topics/${topic}/${partition}/${firstOffset.toString().padStart(20, '0')}.kseg`;
 }
 
@@ -46,6 +54,8 @@ export function segmentKeyV1(topic: string, partition: number, firstOffset: bigi
  * the same offset, even in the same millisecond, from ever naming the same object.
  */
 export function segmentKey(topic: string, partition: number, firstOffset: bigint, writerTag: string): string {
+  checkKeyParts(topic, partition, firstOffset);
+  if (!/^[A-Za-z0-9=-]+$/.test(writerTag)) throw new UsageError(`writer tag ${JSON.stringify(writerTag)} is not a key component`);
   return `${SEGMENTS_DIR}/${topic}/${partition}/${firstOffset.toString().padStart(20, '0')}-${writerTag}.kseg`;
 }
 

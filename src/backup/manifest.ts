@@ -5,57 +5,101 @@
  */
 import { z } from 'zod';
 import { IntegrityError } from '../errors';
+import { isKafkaTopicName } from './keys';
 
 export const MANIFEST_FORMAT = 'kbak-backup';
 /** What kbak writes. Version 1 manifests are still read (FORMAT.md, "Versioning"). */
 export const MANIFEST_VERSION = 2;
 export const MANIFEST_VERSION_V1 = 1;
 
-const int64 = z.string().regex(/^(0|-?[1-9]\d*)$/, 'expected a canonical decimal integer string');
+/** Refuse a manifest larger than this before reading it whole (FORMAT.md, "Limits"). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+/** Kafka itself allows far fewer partitions per topic; this only refuses absurd plans. */
+export const MAX_PARTITIONS_PER_TOPIC = 100_000;
+
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const int64 = z
+  .string()
+  .regex(/^(0|-?[1-9]\d{0,18})$/, 'expected a canonical decimal integer string (no leading zeros, no -0)')
+  .refine((v) => BigInt(v) >= I64_MIN && BigInt(v) <= I64_MAX, 'outside the signed 64-bit range');
+/** Kafka offsets: 0 … 2^63−1. */
+const offset64 = int64.refine((v) => !v.startsWith('-'), 'an offset must not be negative');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const segmentSchema = z.object({
   key: z.string().min(1),
-  firstOffset: int64,
-  lastOffset: int64,
+  firstOffset: offset64,
+  lastOffset: offset64,
   records: z.number().int().positive(),
   minTimestamp: int64,
   maxTimestamp: int64,
   rawBytes: z.number().int().nonnegative(),
   storedBytes: z.number().int().nonnegative(),
   sha256,
-});
+}).refine((s) => BigInt(s.firstOffset) <= BigInt(s.lastOffset), { message: 'firstOffset is greater than lastOffset', path: ['lastOffset'] });
 
-export const partitionV1Schema = z.object({
+const partitionFields = {
   partition: z.number().int().nonnegative(),
   /** The partition's log start offset when the cut was taken. */
-  logStartOffset: int64,
+  logStartOffset: offset64,
   /** Where reading started (log start, or later when --since/--max-records cut it). */
-  startOffset: int64,
+  startOffset: offset64,
   /** The cut: the last stable offset at start; records at or after it are not in the backup. */
-  endOffset: int64,
+  endOffset: offset64,
   records: z.number().int().nonnegative(),
   segments: z.array(segmentSchema),
+};
+
+/** v1 partitions: the reader rules are checked while parsing. v2's are in rules.ts (gaps, log start). */
+export const partitionV1Schema = z.object(partitionFields).superRefine((p, ctx) => {
+  // FORMAT.md "What a reader verifies": ordered, non-overlapping segments inside the range.
+  const start = BigInt(p.startOffset);
+  const end = BigInt(p.endOffset);
+  if (BigInt(p.logStartOffset) > start || start > end) {
+    ctx.addIssue({ code: 'custom', message: 'expected logStartOffset <= startOffset <= endOffset', path: ['endOffset'] });
+    return;
+  }
+  let prev: bigint | null = null;
+  let total = 0;
+  for (const [i, s] of p.segments.entries()) {
+    const first = BigInt(s.firstOffset);
+    const last = BigInt(s.lastOffset);
+    if (first < start || last >= end) ctx.addIssue({ code: 'custom', message: `segment ${i} lies outside [startOffset, endOffset)`, path: ['segments', i] });
+    if (prev !== null && first <= prev) ctx.addIssue({ code: 'custom', message: `segment ${i} overlaps or precedes the previous segment`, path: ['segments', i] });
+    prev = last;
+    total += s.records;
+  }
+  if (total !== p.records) ctx.addIssue({ code: 'custom', message: `segments hold ${total} records, the partition says ${p.records}`, path: ['records'] });
 });
 
 /** An offset range the backup should cover but the source had already deleted (v2). */
-export const gapSchema = z.object({ startOffset: int64, endOffset: int64 });
+export const gapSchema = z.object({ startOffset: offset64, endOffset: offset64 });
 
-export const partitionSchema = partitionV1Schema.extend({
+export const partitionSchema = z.object({
+  ...partitionFields,
   /** The backup whose end this partition continued from (incremental), or null. */
   basedOn: z.string().nullable(),
   gaps: z.array(gapSchema),
 });
 
 const topicFields = {
-  name: z.string().min(1),
-  partitionCount: z.number().int().positive(),
-  replicationFactor: z.number().int().positive(),
+  name: z.string().refine(isKafkaTopicName, 'not a legal Kafka topic name ([A-Za-z0-9._-], 1 to 249 characters, not "." or "..")'),
+  partitionCount: z.number().int().positive().max(MAX_PARTITIONS_PER_TOPIC),
+  replicationFactor: z.number().int().positive().max(32767),
   /** Only configs that are not broker/static defaults. */
   configs: z.record(z.string(), z.string()),
 };
-export const topicV1Schema = z.object({ ...topicFields, partitions: z.array(partitionV1Schema) });
-export const topicSchema = z.object({ ...topicFields, partitions: z.array(partitionSchema) });
+function uniquePartitions(t: { partitionCount: number; partitions: Array<{ partition: number }> }, ctx: z.RefinementCtx): void {
+  const seen = new Set<number>();
+  for (const [i, p] of t.partitions.entries()) {
+    if (p.partition >= t.partitionCount) ctx.addIssue({ code: 'custom', message: `partition ${p.partition} is not below partitionCount ${t.partitionCount}`, path: ['partitions', i, 'partition'] });
+    if (seen.has(p.partition)) ctx.addIssue({ code: 'custom', message: `partition ${p.partition} is listed twice`, path: ['partitions', i, 'partition'] });
+    seen.add(p.partition);
+  }
+}
+export const topicV1Schema = z.object({ ...topicFields, partitions: z.array(partitionV1Schema) }).superRefine(uniquePartitions);
+export const topicSchema = z.object({ ...topicFields, partitions: z.array(partitionSchema) }).superRefine(uniquePartitions);
 
 export const schemaTypeSchema = z.enum(['AVRO', 'PROTOBUF', 'JSON']);
 
@@ -153,11 +197,16 @@ export function encodeManifest(m: Manifest | ManifestV1): Buffer {
 }
 
 export function decodeManifest(bytes: Buffer, where: string): Manifest {
+  if (bytes.length > MAX_MANIFEST_BYTES) {
+    throw new IntegrityError(`manifest ${where} is ${bytes.length} bytes, more than the limit of ${MAX_MANIFEST_BYTES}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new IntegrityError(`manifest ${where} is not valid JSON: ${(err as Error).message}`);
+    // The parser's message can quote the input; name only where it failed.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new IntegrityError(`manifest ${where} is not valid JSON${at !== undefined ? ` (at byte ${at})` : ''}`);
   }
   const version = (json as { formatVersion?: unknown })?.formatVersion;
   if (typeof version === 'number' && version > MANIFEST_VERSION) {

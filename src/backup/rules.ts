@@ -4,7 +4,7 @@
  * totals, gaps. Pure: returns the first violation as text (or null) so that both
  * openBackup (refuses) and verify (reports) use the same rules.
  */
-import { checkSegmentKey } from './keys';
+import { resolveSegmentKey } from './keys';
 import type { Manifest } from './manifest';
 
 function check(m: Manifest, ref: { cluster: string; backupId: string }): string | null {
@@ -42,7 +42,7 @@ function check(m: Manifest, ref: { cluster: string; backupId: string }): string 
         const last = BigInt(s.lastOffset);
         const at = `${where} segment ${i} (${s.key})`;
         try {
-          checkSegmentKey(s.key, `${ref.cluster}/${ref.backupId}`);
+          resolveSegmentKey(ref, m.formatVersion, s.key);
         } catch (err) {
           return (err as Error).message;
         }

@@ -11,7 +11,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { NotFoundError, ServiceError } from '../errors';
+import { redactUrl } from '../config/settings';
+import { IntegrityError, NotFoundError, ServiceError } from '../errors';
 import { joinKey, type ObjectStore, type ObjectWriter } from './store';
 
 export interface S3Location {
@@ -20,6 +21,15 @@ export interface S3Location {
   endpoint?: string;
   region?: string;
   forcePathStyle?: boolean;
+  /** Server-side encryption asked of S3 for every object kbak writes. */
+  sse?: S3Sse;
+}
+
+export const S3_SSE_MODES = ['AES256', 'aws:kms'] as const;
+export interface S3Sse {
+  mode: (typeof S3_SSE_MODES)[number];
+  /** With aws:kms: the KMS key (ID, ARN or alias); the bucket's default key when absent. */
+  kmsKeyId?: string;
 }
 
 /** Multipart part size: 8 MiB keeps S3's 10 000-part limit far away (80 GB) and memory small. */
@@ -67,13 +77,20 @@ export class S3Store implements ObjectStore {
     return joinKey(this.loc.prefix, key);
   }
 
+  /** The SSE request parameters of PutObject and CreateMultipartUpload. */
+  private sseParams(): { ServerSideEncryption?: S3Sse['mode']; SSEKMSKeyId?: string } {
+    const sse = this.loc.sse;
+    if (!sse) return {};
+    return sse.kmsKeyId ? { ServerSideEncryption: sse.mode, SSEKMSKeyId: sse.kmsKeyId } : { ServerSideEncryption: sse.mode };
+  }
+
   async check(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.loc.bucket }));
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) {
-        throw new ServiceError('s3', `bucket "${this.loc.bucket}" does not exist${this.loc.endpoint ? ` at ${this.loc.endpoint}` : ''}`, 'create it first or fix the s3:// destination');
+        throw new ServiceError('s3', `bucket "${this.loc.bucket}" does not exist${this.loc.endpoint ? ` at ${redactUrl(this.loc.endpoint)}` : ''}`, 'create it first or fix the s3:// destination');
       }
       throw s3Error(err, this.location, 'checking the bucket');
     }
@@ -81,7 +98,7 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: Buffer): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body, ...this.sseParams() }));
     } catch (err) {
       throw s3Error(err, this.location, `writing ${key}`);
     }
@@ -91,7 +108,7 @@ export class S3Store implements ObjectStore {
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.loc.bucket, Key: this.key(key), Body: body },
+      params: { Bucket: this.loc.bucket, Key: this.key(key), Body: body, ...this.sseParams() },
       partSize: PART_SIZE,
       queueSize: 2,
       // An incomplete multipart upload never becomes an object; abort removes its parts.
@@ -124,22 +141,32 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  async get(key: string): Promise<Buffer> {
+  async get(key: string, maxBytes?: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const c of this.read(key)) chunks.push(c);
+    for await (const c of this.read(key, maxBytes)) chunks.push(c);
     return Buffer.concat(chunks);
   }
 
-  async *read(key: string): AsyncIterable<Buffer> {
+  async *read(key: string, maxBytes?: number): AsyncIterable<Buffer> {
     let res;
     try {
       res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
     } catch (err) {
       throw s3Error(err, this.location, `reading ${key}`);
     }
-    const stream = res.Body as AsyncIterable<Uint8Array> | undefined;
+    const stream = res.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
     if (!stream) return;
-    for await (const chunk of stream) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const tooBig = (n: number): IntegrityError => new IntegrityError(`${key} in ${this.location} is ${n} bytes or more, more than the limit of ${maxBytes}`);
+    if (maxBytes !== undefined && (res.ContentLength ?? 0) > maxBytes) {
+      stream.destroy?.();
+      throw tooBig(res.ContentLength ?? 0);
+    }
+    let seen = 0;
+    for await (const chunk of stream) {
+      seen += chunk.byteLength;
+      if (maxBytes !== undefined && seen > maxBytes) throw tooBig(seen);
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
   }
 
   async *list(prefix: string): AsyncIterable<string> {

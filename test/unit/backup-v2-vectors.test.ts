@@ -86,7 +86,7 @@ describe('backup v2 test vector', () => {
       writeFileSync(path, JSON.stringify(m));
     };
     edit((m) => (m.topics[0]!.partitions[0]!.segments[0]!.key = '../other/segments/x.kseg'));
-    await expect(openBackup(new DiskStore(root), V2_INCREMENTAL)).rejects.toThrow(/invalid segment key/);
+    await expect(openBackup(new DiskStore(root), V2_INCREMENTAL)).rejects.toThrow(/not a safe key/);
     edit((m) => (m.topics[0]!.partitions[0]!.segments[0]!.key = 'segments\\orders\\0\\x.kseg'));
     await expect(openBackup(new DiskStore(root), V2_INCREMENTAL)).rejects.toThrow(IntegrityError);
     edit((m) => (m.topics[0]!.partitions[1]!.gaps[0]!.startOffset = '1'));
