@@ -44,7 +44,7 @@ const tag = (backupId: string): string => `${backupId}-0000000${backupId === V2_
 
 async function encode(records: BackupRecord[]): Promise<{ bytes: Buffer; stats: Awaited<ReturnType<SegmentWriter['finish']>> }> {
   const chunks: Buffer[] = [];
-  const w = await SegmentWriter.create({ blockBytes: BLOCK_BYTES, level: LEVEL, name: 'vector', sink: (c) => void chunks.push(c) });
+  const w = await SegmentWriter.create({ blockBytes: BLOCK_BYTES, level: LEVEL, name: 'vector', zstd: 'wasm', sink: (c) => void chunks.push(c) });
   for (const r of records) await w.append(r);
   const stats = await w.finish();
   return { bytes: Buffer.concat(chunks), stats };
