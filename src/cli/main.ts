@@ -9,6 +9,7 @@ import { createLogger } from '../output/logger';
 import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
 import { dumpCommand } from './cmd-dump';
+import { laneCommand } from './cmd-lane';
 import { listCommand } from './cmd-list';
 import { restoreCommand } from './cmd-restore';
 import type { CommandEnv } from './common';
@@ -21,12 +22,16 @@ export function buildProgram(env: CommandEnv): Command {
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));
   program.addCommand(restoreCommand(env));
+  program.addCommand(laneCommand(env));
   // Usage errors found by commander take the same one-line form as kbak's own errors.
   const output = {
     outputError: (str: string, write: (s: string) => void) => write(`kbak: ${escapeControl(str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' '))} (run with --help for usage)\n`),
   };
   program.configureOutput(output);
-  for (const c of program.commands) c.exitOverride().configureOutput(output);
+  for (const c of program.commands) {
+    c.exitOverride().configureOutput(output);
+    for (const sub of c.commands) sub.exitOverride().configureOutput(output);
+  }
   return program;
 }
 

@@ -38,6 +38,7 @@ const SUBJECT_NOT_FOUND = 40401;
 const VERSION_NOT_FOUND = 40402;
 const SCHEMA_NOT_FOUND = 40403;
 const SUBJECT_COMPATIBILITY_NOT_FOUND = 40408;
+const SUBJECT_SOFT_DELETED = 40404;
 
 export class RegistryHttpError extends ServiceError {
   constructor(
@@ -53,6 +54,32 @@ export class RegistryHttpError extends ServiceError {
 
 function normalizeType(t: string | undefined): SchemaType {
   return (t ?? 'AVRO').toUpperCase() as SchemaType;
+}
+
+/**
+ * Network errors, timeouts and 502/503/504 are retried with backoff (0.5 s doubling, 5
+ * attempts, about 7.5 s): a registry restarting, or a proxy blip, must not fail a dump that
+ * has already read every record. Every request kbak sends is safe to repeat: reads, and
+ * registrations, which a registry answers with the same ID when the schema is already there.
+ */
+const ATTEMPTS = 5;
+const RETRY_STATUS = new Set([502, 503, 504]);
+/** A registry that accepts the connection but never answers is given up on after this. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const backoffMs = (attempt: number): number => 250 * 2 ** attempt;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function fetchWithRetry(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      if (attempt >= ATTEMPTS || !RETRY_STATUS.has(res.status)) return res;
+      await res.body?.cancel();
+    } catch (err) {
+      if (attempt >= ATTEMPTS) throw err;
+    }
+    await sleep(backoffMs(attempt));
+  }
 }
 
 export class RegistryClient {
@@ -103,7 +130,7 @@ export class RegistryClient {
     if (body !== undefined) headers['Content-Type'] = 'application/vnd.schemaregistry.v1+json';
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetchWithRetry(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.shown}: ${cause}`, 'check the registry URL and that the registry is up', { cause: err, options: ['registry.url'] });
@@ -194,6 +221,29 @@ export class RegistryClient {
 
   async setSubjectCompatibility(subject: string, level: string): Promise<void> {
     await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  }
+
+  /**
+   * Deletes a subject for good: soft delete first (Confluent refuses a hard delete of a live
+   * subject), then permanent. A subject that is absent or already soft-deleted is fine, so
+   * rerunning after a half-finished delete works. Returns false when there was nothing.
+   */
+  async deleteSubject(subject: string): Promise<boolean> {
+    const path = `/subjects/${encodeURIComponent(subject)}`;
+    let existed = true;
+    try {
+      await this.request('DELETE', path);
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND, SUBJECT_SOFT_DELETED)) throw err;
+      existed = (err as RegistryHttpError).errorCode === SUBJECT_SOFT_DELETED;
+    }
+    try {
+      await this.request('DELETE', `${path}?permanent=true`);
+      return true;
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND)) throw err;
+      return existed;
+    }
   }
 
   /** Registers (or finds, when identical) a schema under a subject; returns its ID. */
