@@ -4,6 +4,7 @@
  * (the registry's subjects are deleted before cat runs, so nothing can come from it).
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import protobuf from 'protobufjs';
 import { runKbak } from '../support/kbak-cli';
 import { createTopic, produce } from '../support/produce';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
@@ -19,11 +20,18 @@ beforeAll(async () => {
   const registry = new SchemaRegistry({ host: stackEnv().registryUrl });
   const avro = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Order', namespace: 'kbak.cat', fields: [{ name: 'id', type: 'int' }, { name: 'sku', type: 'string' }] }) }, { subject: `${topic}-avro` });
   const json = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify({ type: 'object', properties: { note: { type: 'string' } } }) }, { subject: `${topic}-json` });
-  const proto = await registry.register({ type: SchemaType.PROTOBUF, schema: 'syntax = "proto3";\npackage kbak.cat;\nmessage Other { string x = 1; }\nmessage Payment { int32 cents = 1; string currency = 2; }\n' }, { subject: `${topic}-proto` });
+  const protoText = 'syntax = "proto3";\npackage kbak.cat;\nmessage Other { string x = 1; }\nmessage Payment { int32 cents = 1; string currency = 2; }\n';
+  const proto = await registry.register({ type: SchemaType.PROTOBUF, schema: protoText }, { subject: `${topic}-proto` });
+  // Confluent's Protobuf framing, built by hand (the JS registry client omits the message
+  // indexes): magic, ID, then indexes [1] (zigzag varints: count 1 → 02, index 1 → 02) for Payment.
+  const payment = protobuf.parse(protoText).root.lookupType('kbak.cat.Payment');
+  const id = Buffer.alloc(4);
+  id.writeUInt32BE(proto.id);
+  const protoFramed = Buffer.concat([Buffer.from([0]), id, Buffer.from([0x02, 0x02]), Buffer.from(payment.encode(payment.create({ cents: 250, currency: 'EUR' })).finish())]);
   const values = [
     await registry.encode(avro.id, { id: 7, sku: 'A-1' }),
     await registry.encode(json.id, { note: 'hello' }),
-    await registry.encode(proto.id, { cents: 250, currency: 'EUR' }),
+    protoFramed,
     Buffer.from('plain'),
   ];
   await produce(kafka, topic, values.map((value, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value, headers: [{ key: 'h', value: Buffer.from(String(i)) }], timestamp: String(1_700_000_000_000 + i) })));
