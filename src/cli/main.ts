@@ -8,6 +8,7 @@ import { renderError } from './errors';
 import { createLogger, resolveLogFormat } from '../output/logger';
 import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
+import { catCommand } from './cmd-cat';
 import { dumpCommand } from './cmd-dump';
 import { inspectCommand } from './cmd-inspect';
 import { laneCommand } from './cmd-lane';
@@ -34,6 +35,7 @@ export function buildProgram(env: CommandEnv): Command {
   program.addCommand(inspectCommand(env));
   program.addCommand(verifyCommand(env));
   program.addCommand(pruneCommand(env));
+  program.addCommand(catCommand(env));
   program.addCommand(restoreCommand(env));
   program.addCommand(laneCommand(env));
   // Usage errors found by commander take the same one-line form as kbak's own errors.
@@ -49,6 +51,10 @@ export function buildProgram(env: CommandEnv): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `kbak cat ... | head`: a closed pipe ends the output, it is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(ExitCode.OK);
+  });
   const env: CommandEnv = {
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
