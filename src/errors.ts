@@ -142,6 +142,14 @@ export class IntegrityError extends KbakError {
 /** The same class under the name the exit-code table uses. */
 export { IntegrityError as CorruptBackupError };
 
+/**
+ * Data kbak read cannot be represented in a backup (a header key that is not well-formed
+ * Unicode, a record beyond the format's limits). Not a usage error: no flag fixes it.
+ */
+export class UnsupportedDataError extends KbakError {
+  readonly code: string = 'UNSUPPORTED_DATA';
+}
+
 /** An operation refused because it could overwrite or lose data. */
 export class SafetyError extends KbakError {
   readonly code: string = 'SAFETY';

@@ -30,6 +30,7 @@ export {
   IntegrityError,
   CorruptBackupError,
   SafetyError,
+  UnsupportedDataError,
   ConflictError,
   PartialSuccessError,
   InterruptedError,

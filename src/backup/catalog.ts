@@ -9,7 +9,8 @@ import type { BackupRecord } from '../segment/record';
 import { readSegment } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
-import { decodeManifest, type Manifest, type PartitionEntry } from './manifest';
+import { checkSegmentKey, type SegmentKeyContext } from './keys';
+import { decodeManifest, MAX_MANIFEST_BYTES, type Manifest, type PartitionEntry } from './manifest';
 
 
 export interface BackupRef {
@@ -36,6 +37,10 @@ export class Backup {
     readonly manifest: Manifest,
   ) {}
 
+  keyContext(): SegmentKeyContext {
+    return { backupPrefix: backupPrefix(this.ref.cluster, this.ref.backupId), clusterPrefix: this.ref.cluster, formatVersion: this.manifest.formatVersion };
+  }
+
   partition(topic: string, partition: number): PartitionEntry {
     const t = this.manifest.topics.find((x) => x.name === topic);
     const p = t?.partitions.find((x) => x.partition === partition);
@@ -46,16 +51,25 @@ export class Backup {
   /** Records of one partition in offset order; throws IntegrityError on any checksum mismatch. */
   async *records(topic: string, partition: number, fromOffset?: bigint): AsyncGenerator<BackupRecord> {
     const p = this.partition(topic, partition);
-    const prefix = backupPrefix(this.ref.cluster, this.ref.backupId);
     for (const seg of p.segments) {
-      // A manifest names keys inside its own backup only; never follow one outside it.
-      if (seg.key.split('/').some((part) => part === '..' || part === '') || seg.key.startsWith('/')) {
-        throw new IntegrityError(`manifest of ${this.ref.backupId} names an invalid segment key "${seg.key}"`);
-      }
+      // A manifest names keys inside its own backup (v1) or cluster folder only; never follow one outside it.
+      const key = checkSegmentKey(seg.key, this.keyContext());
       if (fromOffset !== undefined && BigInt(seg.lastOffset) < fromOffset) continue;
-      const key = `${prefix}/${seg.key}`;
-      for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
-        if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+      try {
+        let first: bigint | null = null;
+        let last: bigint | null = null;
+        for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
+          first ??= r.offset;
+          last = r.offset;
+          if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+        }
+        if (first !== BigInt(seg.firstOffset) || last !== BigInt(seg.lastOffset)) {
+          throw new IntegrityError(`segment ${key} holds offsets ${first}..${last}, its manifest entry says ${seg.firstOffset}..${seg.lastOffset}`);
+        }
+      } catch (err) {
+        // A segment the manifest names but the store lacks is a damaged backup, not a wrong request.
+        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
+        throw err;
       }
     }
   }
@@ -82,6 +96,9 @@ export async function openBackup(store: ObjectStore, which: string, cluster?: st
     ref = matches[0];
     if (!ref) throw new NotFoundError(`backup ${which} not found (or incomplete) in ${store.location}`, 'list backups with kbak list');
   }
-  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId)), `${ref.cluster}/${ref.backupId}`);
-  return new Backup(store, ref, manifest);
+  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId), MAX_MANIFEST_BYTES), `${ref.cluster}/${ref.backupId}`);
+  const backup = new Backup(store, ref, manifest);
+  // Every key up front, so a hostile manifest is refused before anything is restored.
+  for (const t of manifest.topics) for (const p of t.partitions) for (const seg of p.segments) checkSegmentKey(seg.key, backup.keyContext());
+  return backup;
 }

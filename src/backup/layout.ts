@@ -5,6 +5,7 @@
  * Backup IDs are UTC timestamps that sort lexically in time order.
  */
 import { UsageError } from '../errors';
+import { isKafkaTopicName } from './keys';
 
 export const MANIFEST_NAME = 'manifest.json';
 const BACKUP_ID = /^\d{8}T\d{6}\d{3}Z$/;
@@ -35,5 +36,8 @@ export function manifestKey(cluster: string, backupId: string): string {
 
 /** Relative to the backup's prefix; this is what the manifest stores. */
 export function segmentKey(topic: string, partition: number, firstOffset: bigint): string {
+  if (!isKafkaTopicName(topic)) throw new UsageError(`topic name ${JSON.stringify(topic)} is not a legal Kafka topic name and cannot name a backup folder`);
+  if (!Number.isInteger(partition) || partition < 0) throw new UsageError(`partition ${partition} is not a partition number`);
+  if (firstOffset < 0n) throw new UsageError(`offset ${firstOffset} is negative`);
   return `topics/${topic}/${partition}/${firstOffset.toString().padStart(20, '0')}.kseg`;
 }

@@ -5,44 +5,83 @@
  */
 import { z } from 'zod';
 import { IntegrityError } from '../errors';
+import { isKafkaTopicName } from './keys';
 
 export const MANIFEST_FORMAT = 'kbak-backup';
 export const MANIFEST_VERSION = 1;
 
-const int64 = z.string().regex(/^-?\d+$/, 'expected a decimal integer string');
+/** Refuse a manifest larger than this before reading it whole (FORMAT.md, "Limits"). */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+/** Kafka itself allows far fewer partitions per topic; this only refuses absurd plans. */
+export const MAX_PARTITIONS_PER_TOPIC = 100_000;
+
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const int64 = z
+  .string()
+  .regex(/^-?\d{1,19}$/, 'expected a decimal integer string')
+  .refine((v) => BigInt(v) >= I64_MIN && BigInt(v) <= I64_MAX, 'outside the signed 64-bit range');
+/** Kafka offsets: 0 … 2^63−1. */
+const offset64 = int64.refine((v) => !v.startsWith('-'), 'an offset must not be negative');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
 export const segmentSchema = z.object({
   key: z.string().min(1),
-  firstOffset: int64,
-  lastOffset: int64,
+  firstOffset: offset64,
+  lastOffset: offset64,
   records: z.number().int().positive(),
   minTimestamp: int64,
   maxTimestamp: int64,
   rawBytes: z.number().int().nonnegative(),
   storedBytes: z.number().int().nonnegative(),
   sha256,
-});
+}).refine((s) => BigInt(s.firstOffset) <= BigInt(s.lastOffset), { message: 'firstOffset is greater than lastOffset', path: ['lastOffset'] });
 
 export const partitionSchema = z.object({
   partition: z.number().int().nonnegative(),
   /** The partition's log start offset when the cut was taken. */
-  logStartOffset: int64,
+  logStartOffset: offset64,
   /** Where reading started (log start, or later when --since/--max-records cut it). */
-  startOffset: int64,
+  startOffset: offset64,
   /** The cut: the last stable offset at start; records at or after it are not in the backup. */
-  endOffset: int64,
+  endOffset: offset64,
   records: z.number().int().nonnegative(),
   segments: z.array(segmentSchema),
+}).superRefine((p, ctx) => {
+  // FORMAT.md "What a reader verifies": ordered, non-overlapping segments inside the range.
+  const start = BigInt(p.startOffset);
+  const end = BigInt(p.endOffset);
+  if (BigInt(p.logStartOffset) > start || start > end) {
+    ctx.addIssue({ code: 'custom', message: 'expected logStartOffset <= startOffset <= endOffset', path: ['endOffset'] });
+    return;
+  }
+  let prev: bigint | null = null;
+  let total = 0;
+  for (const [i, s] of p.segments.entries()) {
+    const first = BigInt(s.firstOffset);
+    const last = BigInt(s.lastOffset);
+    if (first < start || last >= end) ctx.addIssue({ code: 'custom', message: `segment ${i} lies outside [startOffset, endOffset)`, path: ['segments', i] });
+    if (prev !== null && first <= prev) ctx.addIssue({ code: 'custom', message: `segment ${i} overlaps or precedes the previous segment`, path: ['segments', i] });
+    prev = last;
+    total += s.records;
+  }
+  if (total !== p.records) ctx.addIssue({ code: 'custom', message: `segments hold ${total} records, the partition says ${p.records}`, path: ['records'] });
 });
 
 export const topicSchema = z.object({
-  name: z.string().min(1),
-  partitionCount: z.number().int().positive(),
-  replicationFactor: z.number().int().positive(),
+  name: z.string().refine(isKafkaTopicName, 'not a legal Kafka topic name ([A-Za-z0-9._-], 1 to 249 characters, not "." or "..")'),
+  partitionCount: z.number().int().positive().max(MAX_PARTITIONS_PER_TOPIC),
+  replicationFactor: z.number().int().positive().max(32767),
   /** Only configs that are not broker/static defaults. */
   configs: z.record(z.string(), z.string()),
   partitions: z.array(partitionSchema),
+}).superRefine((t, ctx) => {
+  const seen = new Set<number>();
+  for (const [i, p] of t.partitions.entries()) {
+    if (p.partition >= t.partitionCount) ctx.addIssue({ code: 'custom', message: `partition ${p.partition} is not below partitionCount ${t.partitionCount}`, path: ['partitions', i, 'partition'] });
+    if (seen.has(p.partition)) ctx.addIssue({ code: 'custom', message: `partition ${p.partition} is listed twice`, path: ['partitions', i, 'partition'] });
+    seen.add(p.partition);
+  }
 });
 
 export const schemaTypeSchema = z.enum(['AVRO', 'PROTOBUF', 'JSON']);
@@ -114,11 +153,16 @@ export function encodeManifest(m: Manifest): Buffer {
 }
 
 export function decodeManifest(bytes: Buffer, where: string): Manifest {
+  if (bytes.length > MAX_MANIFEST_BYTES) {
+    throw new IntegrityError(`manifest ${where} is ${bytes.length} bytes, more than the limit of ${MAX_MANIFEST_BYTES}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new IntegrityError(`manifest ${where} is not valid JSON: ${(err as Error).message}`);
+    // The parser's message can quote the input; name only where it failed.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new IntegrityError(`manifest ${where} is not valid JSON${at !== undefined ? ` (at byte ${at})` : ''}`);
   }
   const version = (json as { formatVersion?: unknown })?.formatVersion;
   if (typeof version === 'number' && version > MANIFEST_VERSION) {

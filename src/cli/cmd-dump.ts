@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { openKafka } from '../kafka';
-import { openStore, DEFAULT_DESTINATION } from '../store/open';
+import { openStore, parseFileMode, parseS3Sse, DEFAULT_DESTINATION } from '../store/open';
 import { RegistryClient } from '../schema/registry-client';
 import { DumpRun, type DumpSummary } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
@@ -22,6 +22,9 @@ interface DumpFlags extends ConnectionFlags {
   segmentBytes: number;
   concurrency: number;
   stallTimeout: number;
+  fileMode?: string;
+  s3Sse?: string;
+  s3SseKmsKeyId?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -52,13 +55,21 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
     .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), 4)
-    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120);
+    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120)
+    .option('--file-mode <octal>', 'disk: mode of backup files (env KBAK_FILE_MODE, default 600: owner only; folders get the matching search bits)')
+    .option('--s3-sse <mode>', 'S3: server-side encryption, AES256 or aws:kms (env KBAK_S3_SSE)')
+    .option('--s3-sse-kms-key-id <id>', 'S3: KMS key for --s3-sse aws:kms (env KBAK_S3_SSE_KMS_KEY_ID; default: the bucket key)');
   addConnectionOptions(cmd);
   cmd.action(async (flags: DumpFlags) => {
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
+    logger.debug({ settings: redact(settings) }, 'settings');
     const window = parseWindow(flags.since, flags.until, new Date());
-    const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
+    const fileMode = flags.fileMode ?? env.env.KBAK_FILE_MODE;
+    const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3, {
+      fileMode: fileMode ? parseFileMode(fileMode) : undefined,
+      sse: parseS3Sse(flags.s3Sse ?? (env.env.KBAK_S3_SSE || undefined), flags.s3SseKmsKeyId ?? (env.env.KBAK_S3_SSE_KMS_KEY_ID || undefined)),
+    });
     const kafka = openKafka(settings.kafka, logger);
     const run = new DumpRun(
       {

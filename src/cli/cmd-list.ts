@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { openStore, DEFAULT_DESTINATION } from '../store/open';
 import { listBackups } from '../backup/catalog';
+import { escapeControl } from '../output/safe-text';
 import type { CommandEnv } from './common';
 
 interface ListFlags extends ConnectionFlags {
@@ -24,6 +25,7 @@ export function listCommand(env: CommandEnv): Command {
       const backups = await listBackups(store, flags.name);
       if (flags.json) env.stdout(JSON.stringify(backups));
       else if (backups.length === 0) env.stdout(`no complete backup in ${store.location}`);
-      else for (const b of backups) env.stdout(`${b.cluster}\t${b.backupId}`);
+      // Folder names come from the store: one backup per line whatever they contain.
+      else for (const b of backups) env.stdout(`${escapeControl(b.cluster)}\t${escapeControl(b.backupId)}`);
     });
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openBackup } from '../backup/catalog';
-import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
 import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/codecs';
@@ -11,6 +11,10 @@ import { RegistryClient } from '../schema/registry-client';
 import { DEFAULT_DESTINATION, openStore } from '../store/open';
 import { positiveInt, type CommandEnv } from './common';
 import { addConnectionOptions } from './connection-options';
+import { addLedgerOption, ledgerTopic, parseTtl } from './lane-options';
+import { LaneScope, laneTemplates } from '../lane/ownership';
+import { parseLaneRetention } from '../lane/topic-configs';
+import { validateBaggageKey } from '../lane/baggage';
 
 interface RestoreFlags extends ConnectionFlags {
   lane: string;
@@ -26,6 +30,10 @@ interface RestoreFlags extends ConnectionFlags {
   replace?: boolean;
   dryRun?: boolean;
   laneHeader?: string;
+  laneBaggage?: string;
+  laneRetention?: string;
+  ttl?: string;
+  ledgerTopic?: string;
   since?: string;
   until?: string;
   maxRecordsPerPartition?: number;
@@ -47,6 +55,8 @@ function humanSummary(s: RestoreSummary): string {
     `  topics created ${s.topicsCreated}, partitions ${s.partitions}, records ${s.records}, ${formatBytes(s.bytes)}`,
     `  subjects registered ${s.subjectsRegistered} (${s.schemaVersionsCreated} new versions), IDs rewritten ${s.idsRewritten}${Object.keys(s.idMap).length > 0 ? ` (${Object.entries(s.idMap).map(([a, b]) => `${a}->${b}`).join(', ')})` : ''}`,
     `  consumer groups seeded ${s.groupsSeeded}`,
+    ...(s.baggageLeftAlone > 0 ? [`  baggage headers left alone (not valid W3C baggage or over its limits): ${s.baggageLeftAlone}`] : []),
+    ...(s.expiresAt ? [`  lane expires at ${s.expiresAt} (kbak lane gc deletes it then)`] : []),
     `  ${(s.durationMs / 1000).toFixed(1)}s, ${s.recordsPerSecond} records/s`,
   ];
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
@@ -69,16 +79,27 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--replace', 'delete and recreate the lane topics of this restore (only those)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--lane-header <name>', 'add a header with this name carrying the lane name to every record')
+    .option('--lane-baggage <key>', 'set <key>=<lane> in each record\'s W3C baggage header (first one; created when absent)')
+    .option('--lane-retention <d>', 'retention of lane topics: forever (default), source, or a duration such as 14d')
+    .option('--ttl <duration>', 'the lane expires after this long (e.g. 72h); kbak lane gc deletes expired lanes')
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4)
     .option('--compression <codec>', `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`, codecName);
+  addLedgerOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (flags: RestoreFlags) => {
     if (flags.resume && flags.replace) throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
+    // Names and flags first: a typo must not wait for (or be hidden by) the store and the cluster.
+    new LaneScope(flags.lane, laneTemplates(flags));
+    const laneRetention = parseLaneRetention(flags.laneRetention);
+    const ttlMs = parseTtl(flags.ttl);
+    if (flags.laneBaggage !== undefined) validateBaggageKey(flags.laneBaggage);
+    const ledger = ledgerTopic(flags, env.env);
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
+    logger.debug({ settings: redact(settings) }, 'settings');
     const window = parseWindow(flags.since, flags.until, new Date());
     const store = openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
     await store.check();
@@ -103,6 +124,10 @@ export function restoreCommand(env: CommandEnv): Command {
         mode: flags.resume ? 'resume' : flags.replace ? 'replace' : 'new',
         laneHeader: flags.laneHeader ?? null,
         concurrency: flags.concurrency,
+        laneBaggage: flags.laneBaggage ?? null,
+        laneRetention,
+        ttlMs,
+        ledgerTopic: ledger,
         compression: flags.compression ?? null,
       },
     );

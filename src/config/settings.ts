@@ -94,13 +94,19 @@ function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new UsageError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'check --config / KBAK_CONFIG');
   }
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`config file ${path} is not a JSON object: ${(err as Error).message}`, 'see README "Configuration"');
+    // V8's message quotes the text around the error, which may be a password: give only where.
+    const pos = /position (\d+)/.exec((err as Error).message)?.[1];
+    const where = pos === undefined ? '' : ` at line ${text.slice(0, Number(pos)).split('\n').length}`;
+    throw new UsageError(`config file ${path} is not valid JSON${where}`, 'fix its syntax; see README "Configuration"');
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`config file ${path} is not a JSON object`, 'see README "Configuration"');
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function section(file: Record<string, unknown>, name: string): Record<string, unknown> {
@@ -177,7 +183,8 @@ export function loadSettings(flags: ConnectionFlags, env: Env = process.env): Se
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.join('.');
-    const source = FLAG_FOR[path] ?? path;
+    // An issue inside a list (kafka.brokers.0) is about the setting that holds the list.
+    const source = FLAG_FOR[path] ?? FLAG_FOR[issue.path.filter((p) => typeof p !== 'number').join('.')] ?? path;
     throw new UsageError(`invalid setting ${source}: ${issue.message}`, 'fix the flag, KBAK_* variable or config file');
   }
   const settings = parsed.data;
@@ -192,14 +199,40 @@ export function loadSettings(flags: ConnectionFlags, env: Env = process.env): Se
   return settings;
 }
 
-/** What may be shown in logs and summaries: no passwords, no keys. */
+/** What may be shown in logs and summaries: no passwords, no keys, no credentials in URLs. */
 export function redact(settings: Settings): Record<string, unknown> {
   return {
     brokers: settings.kafka.brokers,
     clientId: settings.kafka.clientId,
     tls: settings.kafka.tls.enabled,
     sasl: settings.kafka.sasl ? { mechanism: settings.kafka.sasl.mechanism, username: settings.kafka.sasl.username } : undefined,
-    registry: settings.registry ? { url: settings.registry.url, basicAuth: Boolean(settings.registry.username) } : undefined,
-    s3Endpoint: settings.s3.endpoint,
+    registry: settings.registry ? { url: redactUrl(settings.registry.url), basicAuth: Boolean(settings.registry.username) || hasUserInfo(settings.registry.url) } : undefined,
+    s3Endpoint: settings.s3.endpoint === undefined ? undefined : redactUrl(settings.s3.endpoint),
   };
+}
+
+function hasUserInfo(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== '' || u.password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A URL as it may be printed: user and password removed, and the query dropped (tokens
+ * travel there). Something that does not parse as a URL is not printed at all.
+ */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(unparseable URL)';
+  }
 }

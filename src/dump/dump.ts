@@ -9,6 +9,8 @@ import { partitionKey } from '../model/partition-key';
 import { classifyError, InternalError, InvalidOptionError, ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
+import { redactUrl } from '../config/settings';
+import { checkBrokerTopicName } from '../backup/keys';
 import { backupPrefix, manifestKey, newBackupId, validateClusterName } from '../backup/layout';
 import { encodeManifest, manifestSchema, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TopicEntry } from '../backup/manifest';
 import { SchemaCollector } from '../schema/collect';
@@ -24,17 +26,6 @@ import { TOOL_VERSION } from '../version';
 /** KRaft cluster IDs are base64url and may start with '-' or '_', which the path rule forbids. */
 export function clusterNameFromId(id: string): string {
   return validateClusterName(/^[A-Za-z0-9]/.test(id) ? id : `cluster${id}`);
-}
-
-function withoutCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
 }
 
 export interface DumpOptions {
@@ -214,7 +205,7 @@ export class DumpRun {
           until: this.opts.window.until?.toISOString() ?? null,
           maxRecordsPerPartition: this.opts.maxRecordsPerPartition,
         },
-        schemaRegistry: this.ctx.registry ? { url: withoutCredentials(this.ctx.registry.url) } : null,
+        schemaRegistry: this.ctx.registry ? { url: redactUrl(this.ctx.registry.url) } : null,
         topics,
         schemas: collected.schemas,
         subjects: collected.subjects,
@@ -263,8 +254,10 @@ export class DumpRun {
   private async plan(): Promise<{ clusterId: string; topics: TopicShape[]; ranges: Map<string, PartitionRange[]> }> {
     const { kafka } = this.ctx;
     const clusterId = (await kafka.cluster()).clusterId;
-    const names = selectTopics(this.opts.selection, await kafka.listTopics());
+    // Topic names become folder names: a broker's answer is checked before it names a path.
+    const names = selectTopics(this.opts.selection, await kafka.listTopics()).map(checkBrokerTopicName);
     const shapes = await describeTopics(kafka, names);
+    for (const shape of shapes) checkBrokerTopicName(shape.name);
     const ranges = new Map<string, PartitionRange[]>();
     const { since, until } = this.opts.window;
     for (const shape of shapes) {

@@ -152,6 +152,13 @@ export interface KafkaAdapter {
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
   /** Deletes the topics and waits until the cluster no longer lists them. */
   deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void>;
+  /**
+   * Kafka topic IDs of the topics that exist (unknown names are left out). A topic deleted
+   * and recreated under the same name gets a new ID: lanes own their topics by ID.
+   */
+  topicIds(topics: readonly string[]): Promise<Map<string, string>>;
+  /** A broker config's effective value (of the first broker), null when it has none. */
+  brokerConfig(name: string): Promise<string | null>;
 
   /** Log start and last stable offset of every partition of a topic, by partition. */
   listOffsets(topic: string): Promise<PartitionOffsets[]>;

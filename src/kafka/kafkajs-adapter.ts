@@ -29,6 +29,7 @@ import { adminCluster, commitOffsetsDirect } from './group-commit';
 import { CODEC_IDS } from './codecs';
 import { ConfigResourceTypes, type Admin, type Kafka, type Message } from './kafkajs';
 import { readRanges } from './read-ranges';
+import { fetchTopicIds } from './topic-ids';
 import { orderedHeaders } from './wire-patch';
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
@@ -140,6 +141,25 @@ export class KafkajsAdapter implements KafkaAdapter {
         if (Date.now() > deadline) throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
         await sleep(250);
       }
+    });
+  }
+
+  async topicIds(topics: readonly string[]): Promise<Map<string, string>> {
+    try {
+      const meta = await fetchTopicIds(this.kafka, [...topics]);
+      return new Map([...meta].map(([name, m]) => [name, m.id]));
+    } catch (err) {
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, [...this.brokers], 'reading topic IDs');
+    }
+  }
+
+  brokerConfig(name: string): Promise<string | null> {
+    return this.call(`reading broker config ${name}`, async (a) => {
+      const { brokers } = await a.describeCluster();
+      if (brokers.length === 0) return null;
+      const res = await a.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0]!.nodeId), configNames: [name] }] });
+      return res.resources[0]?.configEntries.find((c) => c.configName === name)?.configValue ?? null;
     });
   }
 

@@ -4,6 +4,8 @@
  * adapter so restore planning, safety, offset translation and resume can be tested without
  * a broker; `failNext` injects failures the way a broker or network would.
  */
+import { randomBytes } from 'node:crypto';
+import { partitionKey } from '../model/partition-key';
 import { TimestampType } from '../segment/record';
 import type { PartitionOffsets } from '../model/offsets';
 import {
@@ -32,6 +34,8 @@ interface MemoryPartition {
 }
 
 interface MemoryTopic {
+  /** Like Kafka's topic ID: new for every creation (assigned on first look for topics tests build by hand). */
+  id?: string;
   partitions: MemoryPartition[];
   replicationFactor: number;
   configs: Record<string, string>;
@@ -164,6 +168,7 @@ export class MemoryKafka implements KafkaAdapter {
     for (const s of specs) {
       if (s.replicationFactor > this.brokerCount) throw new KafkaServiceError(`replication factor ${s.replicationFactor} is larger than ${this.brokerCount} brokers`, 'INVALID_REPLICATION_FACTOR');
       this.topics.set(s.topic, {
+        id: randomBytes(16).toString('base64url'),
         partitions: Array.from({ length: s.partitions }, () => ({ records: [], logStart: 0n, next: 0n })),
         replicationFactor: s.replicationFactor,
         configs: { ...s.configs },
@@ -174,6 +179,27 @@ export class MemoryKafka implements KafkaAdapter {
   async deleteTopics(topics: readonly string[]): Promise<void> {
     this.enter('deleteTopics');
     for (const t of topics) this.topics.delete(t);
+  }
+
+  async topicIds(topics: readonly string[]): Promise<Map<string, string>> {
+    this.enter('topicIds');
+    return new Map(
+      topics
+        .filter((t) => this.topics.has(t))
+        .map((t) => {
+          const topic = this.topics.get(t)!;
+          topic.id ??= randomBytes(16).toString('base64url');
+          return [t, topic.id];
+        }),
+    );
+  }
+
+  /** Broker configs brokerConfig() answers (tests set them). */
+  readonly brokerConfigs = new Map<string, string>();
+
+  async brokerConfig(name: string): Promise<string | null> {
+    this.enter('brokerConfig');
+    return this.brokerConfigs.get(name) ?? null;
   }
 
   async listOffsets(topic: string): Promise<PartitionOffsets[]> {
@@ -239,7 +265,7 @@ export class MemoryKafka implements KafkaAdapter {
       const t = this.topics.get(topic);
       if (!t) continue;
       t.partitions.forEach((_, partition) => {
-        const c = g?.offsets.get(`${topic}\u0000${partition}`);
+        const c = g?.offsets.get(partitionKey(topic, partition));
         out.push({ topic, partition, offset: c?.offset ?? -1n, metadata: c?.metadata ?? null });
       });
     }
@@ -250,7 +276,7 @@ export class MemoryKafka implements KafkaAdapter {
     this.enter('commitGroupOffsets');
     const g = this.group(groupId);
     if (g.members.length > 0) throw new KafkaServiceError(`group ${groupId} has active members`, 'UNKNOWN_MEMBER_ID');
-    for (const o of offsets) g.offsets.set(`${topic}\u0000${o.partition}`, { offset: o.offset, metadata: null });
+    for (const o of offsets) g.offsets.set(partitionKey(topic, o.partition), { offset: o.offset, metadata: null });
   }
 
   async deleteGroups(groupIds: readonly string[]): Promise<void> {

@@ -4,12 +4,14 @@
  * schemas and subjects to register (in order), groups to seed. Pure; `--dry-run` prints
  * it and stops, a real restore executes it.
  */
+import { restorableTopicConfigs } from '../backup/topic-configs';
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
 import { inWindow, type TimeWindow } from '../model/window';
 import { NotFoundError, SafetyError } from '../errors';
 import { isCodecName, type CodecName } from '../kafka/codecs';
 import { LaneNaming } from '../remap/plan-names';
 import { selectSchemas, type RegistrationTask } from '../schema/register';
+import { laneTopicConfigs, type LaneRetention } from '../lane/topic-configs';
 
 export type RestoreMode = 'new' | 'resume' | 'replace';
 
@@ -23,8 +25,17 @@ export interface PlanOptions {
   replicationFactor: number | null;
   window: TimeWindow;
   maxRecordsPerPartition: number | null;
+  /** Default: keep the seed data for the lane's life. */
+  laneRetention?: LaneRetention;
   /** Codec of the restore's produce requests; null: the source topic's compression.type, else lz4. */
   compression?: CodecName | null;
+}
+
+/** What the plan needs to know about the target cluster. */
+export interface TargetFacts {
+  brokers: number | null;
+  /** Effective broker default of min.insync.replicas; null when unknown. */
+  minInsyncReplicas?: number | null;
 }
 
 export interface PartitionPlan {
@@ -42,7 +53,10 @@ export interface TopicPlan {
   lane: string;
   partitionCount: number;
   replicationFactor: number;
+  /** The configs the lane topic is created with (see lane/topic-configs.ts). */
   configs: Record<string, string>;
+  /** Source configs changed because they could not hold on the lane. */
+  configAdjustments: string[];
   /** Codec the lane's records are produced with. */
   compression: CodecName;
   partitions: PartitionPlan[];
@@ -127,7 +141,9 @@ export function skipForMax(inWindowCount: number, maxRecords: number | null): nu
   return Math.max(0, inWindowCount - maxRecords);
 }
 
-export function buildPlan(manifest: Manifest, opts: PlanOptions, targetBrokers: number | null): RestorePlan {
+export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number | null | TargetFacts): RestorePlan {
+  const facts: TargetFacts = typeof target === 'object' && target !== null ? target : { brokers: target };
+  const targetBrokers = facts.brokers;
   const naming = new LaneNaming({ lane: opts.lane, topicTemplate: opts.topicTemplate, subjectTemplate: opts.subjectTemplate, groupTemplate: opts.groupTemplate });
   const backupTopics = manifest.topics.map((t) => t.name);
   const backupSet = new Set(backupTopics);
@@ -152,18 +168,28 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, targetBrokers: 
   const topics: TopicPlan[] = selectedNames.map((name) => {
     const t = manifest.topics.find((x) => x.name === name)!;
     const rf = opts.replicationFactor ?? (targetBrokers === null ? t.replicationFactor : Math.min(t.replicationFactor, targetBrokers));
+    // Only known topic-level configs with plain values reach the target (the manifest is untrusted).
+    const cfg = laneTopicConfigs({ source: restorableTopicConfigs(t.configs).configs, retention: opts.laneRetention ?? { kind: 'forever' }, replicationFactor: rf, targetMinInsyncReplicas: facts.minInsyncReplicas ?? null });
+    const lane = topicMap.get(name)!;
+    for (const a of cfg.adjustments) warnings.push(`lane topic ${lane}: ${a}`);
     return {
       source: name,
-      lane: topicMap.get(name)!,
+      lane,
       partitionCount: t.partitionCount,
       replicationFactor: rf,
-      configs: { ...t.configs },
+      configs: cfg.configs,
+      configAdjustments: cfg.adjustments,
       compression: restoreCodec(opts.compression, t.configs),
       partitions: [...t.partitions]
         .sort((a, b) => a.partition - b.partition)
         .map((p) => ({ partition: p.partition, backupRecords: p.records, ...countFromManifest(p, opts.window, opts.maxRecordsPerPartition) })),
     };
   });
+
+  for (const name of selectedNames) {
+    const dropped = restorableTopicConfigs(manifest.topics.find((x) => x.name === name)!.configs).dropped;
+    if (dropped.length > 0) warnings.push(`topic "${name}": configs not restored (not a known topic-level config or not a plain value): ${dropped.map((d) => JSON.stringify(d)).join(', ')}`);
+  }
 
   const selection = selectSchemas(manifest.schemas, backupSet, selected, (subjects) => naming.subjectMap(subjects, topicMap));
   const compat = new Map(manifest.subjects.map((s) => [s.subject, s.compatibility]));

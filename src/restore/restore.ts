@@ -6,7 +6,7 @@
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
 import type { Backup } from '../backup/catalog';
-import { classifyError, InvalidOptionError, ServiceError, UsageError } from '../errors';
+import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
 import { KafkaServiceError, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
@@ -16,11 +16,33 @@ import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlan, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
 import { decideActions, deleteLaneTopics, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
 import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
+import { ensureLedgerTopic, existingGroups, readLedger, targetMinInsyncReplicas, waitForLeaders, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
+import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from '../lane/ledger';
+import { restoreIntent, withState, withSubjectVersions, withTopicIds } from '../lane/intent';
+import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectOwnership, topicOwnership, type Ownership } from '../lane/ownership';
+import { validateBaggageKey } from '../lane/baggage';
+import { TOOL_VERSION } from '../version';
 
 export interface RestoreOptions extends PlanOptions {
   mode: RestoreMode;
   laneHeader: string | null;
   concurrency: number;
+  /** --lane-baggage KEY: set KEY=<lane> in each record's W3C baggage header. */
+  laneBaggage?: string | null;
+  /** --ttl: the lane expires this long after the restore (kbak lane gc deletes it). */
+  ttlMs?: number | null;
+  /** The lane ledger topic on the target (default __kbak_lanes). */
+  ledgerTopic?: string;
+}
+
+/** What the target holds of a lane before a restore touches it. */
+interface Prepared {
+  plan: RestorePlan;
+  states: Map<string, LaneTopicState>;
+  actions: Map<string, LaneAction>;
+  entry: LedgerEntry | null;
+  /** Topic IDs of the lane topics that exist. */
+  ids: Map<string, string>;
 }
 
 export interface RestoreContext {
@@ -58,6 +80,14 @@ export interface RestoreSummary {
   /** Wall time of the group-offset step alone (the bench reports it: seeding N groups). */
   groupsDurationMs: number;
   groups: Array<{ source: string; lane: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; laneOffset: string }> }>;
+  /** The lane's names, for a sandbox controller (--json). */
+  laneTopics: string[];
+  laneSubjects: string[];
+  laneGroups: string[];
+  /** Records whose baggage header --lane-baggage left alone (not valid W3C baggage or over its limits). */
+  baggageLeftAlone: number;
+  ledgerTopic: string;
+  expiresAt: string | null;
   warnings: string[];
 }
 
@@ -81,16 +111,22 @@ export class RestoreRun {
       throw new InvalidOptionError('replicationFactor', String(opts.replicationFactor), 'must be a positive integer');
     }
     if (opts.laneHeader !== null && opts.laneHeader.length === 0) throw new InvalidOptionError('laneHeader', opts.laneHeader, 'is empty', 'give a header name');
+    if (opts.laneBaggage) validateBaggageKey(opts.laneBaggage);
+    this.scope = new LaneScope(opts.lane, laneTemplates(opts));
+    this.ledgerTopic = opts.ledgerTopic ?? DEFAULT_LEDGER_TOPIC;
   }
+
+  private readonly scope: LaneScope;
+  private readonly ledgerTopic: string;
 
   progress(): LaneTopicProgress[] {
     return [...this.progressByTopic.values()].map((p) => ({ ...p }));
   }
 
   /** Plan + the checks a real run would make, with read-only calls only. */
-  private async prepare(): Promise<{ plan: RestorePlan; states: Map<string, LaneTopicState>; actions: Map<string, LaneAction> }> {
-    const { brokers } = await this.ctx.kafka.cluster();
-    const plan = buildPlan(this.ctx.backup.manifest, this.opts, brokers);
+  private async prepare(): Promise<Prepared> {
+    const { brokers } = await withRetry(() => this.ctx.kafka.cluster());
+    const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(this.ctx.kafka) });
     if (plan.registrations.length > 0 && !this.ctx.registry) {
       throw new UsageError(
         `the restored records use ${plan.schemas.length} schemas but no schema registry is configured`,
@@ -102,8 +138,35 @@ export class RestoreRun {
       this.ctx.kafka,
       plan.topics.map((t) => t.lane),
     );
+    const { entry, ids } = await this.checkOwnership(plan, states);
     const actions = decideActions(plan, states, this.opts.mode);
-    return { plan, states, actions };
+    return { plan, states, actions, entry, ids };
+  }
+
+  /**
+   * Refuses (before anything is written) to touch any lane topic, subject or group that
+   * exists and that this lane does not own: see lane/ownership.ts.
+   */
+  private async checkOwnership(plan: RestorePlan, states: Map<string, LaneTopicState>): Promise<{ entry: LedgerEntry | null; ids: Map<string, string> }> {
+    const { kafka } = this.ctx;
+    const ledger = await readLedger(kafka, this.ledgerTopic);
+    const bad = ledger.invalid.find((i) => i.key === plan.lane);
+    if (bad) throw new SafetyError(`${bad.reason} (in ${this.ledgerTopic})`, `inspect it with kbak lane describe ${plan.lane}; remove the lane's objects by hand if the record was tampered with`);
+    const entry = ledger.entries.get(plan.lane) ?? null;
+    if (entry) assertSameTemplates(entry, this.scope);
+    const refuse = (o: Ownership): void => {
+      if (!o.owned) throw new SafetyError(o.reason, 'kbak only writes to, replaces or deletes what this lane created: remove or rename it yourself, or use another lane name');
+    };
+    const present = plan.topics.filter((t) => states.get(t.lane)?.exists).map((t) => t.lane);
+    const ids = present.length > 0 ? await withRetry(() => kafka.topicIds(present)) : new Map<string, string>();
+    for (const name of present) refuse(topicOwnership(entry, this.scope, name, { id: ids.get(name) ?? null, empty: recordsIn(states.get(name)!) === 0n }));
+    if (this.ctx.registry && plan.subjects.length > 0) {
+      for (const s of plan.subjects) {
+        if ((await this.ctx.registry.subjectVersions(s.lane)).length > 0) refuse(subjectOwnership(entry, this.scope, s.lane));
+      }
+    }
+    for (const g of await existingGroups(kafka, plan.groups.map((x) => x.lane))) refuse(groupOwnership(entry, this.scope, g));
+    return { entry, ids };
   }
 
   async dryRun(): Promise<DryRunResult> {
@@ -133,9 +196,31 @@ export class RestoreRun {
     const { kafka, logger, backup } = this.ctx;
     const t0 = Date.now();
     const producers: RecordProducer[] = [];
+    const others: RecordProducer[] = [];
     try {
-      const { plan, actions } = await this.prepare();
+      const { plan, actions, entry, ids: existingIds } = await this.prepare();
       for (const w of plan.warnings) logger.warn(w);
+
+      // The ledger names every object before it is created (see lane/intent.ts).
+      await ensureLedgerTopic(kafka, this.ledgerTopic);
+      const ledgerProducer = await kafka.producer();
+      others.push(ledgerProducer);
+      let ledger = restoreIntent(entry, {
+        lane: plan.lane,
+        templates: this.scope.templates,
+        seededFrom: { cluster: backup.ref.cluster, backupId: backup.ref.backupId },
+        now: new Date(),
+        kbakVersion: TOOL_VERSION,
+        ttlMs: this.opts.ttlMs ?? null,
+        topics: plan.topics.map((t) => ({ name: t.lane, source: t.source, existingId: existingIds.get(t.lane) ?? null, willCreate: actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace' })),
+        subjects: plan.subjects.map((s) => ({ name: s.lane, source: s.source })),
+        groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
+      });
+      const record = async (next: LedgerEntry): Promise<void> => {
+        await writeLedgerEntry(ledgerProducer, this.ledgerTopic, next);
+        ledger = next;
+      };
+      await record(ledger);
       logger.info({ lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) }, 'restore started');
 
       // Schemas first: a failure here leaves Kafka untouched.
@@ -143,14 +228,23 @@ export class RestoreRun {
       if (this.ctx.registry && plan.registrations.length > 0) {
         await this.ctx.registry.check();
         registration = await registerSchemas(this.ctx.registry, registrationInput(plan), backup.manifest.subjects, logger);
+        const versions = new Map<string, number[]>();
+        for (const r of registration.byRegistration.values()) versions.set(r.laneSubject, [...(versions.get(r.laneSubject) ?? []), r.laneVersion]);
+        await record(withSubjectVersions(ledger, versions, new Date()));
       }
       const ids = registration ? new SchemaIdMap(registration.byId) : null;
 
-      await this.prepareTopics(plan, actions);
+      const created = await this.prepareTopics(plan, actions);
+      if (created.length > 0) {
+        const createdIds = await withRetry(() => kafka.topicIds(created));
+        const missing = created.filter((t) => !createdIds.has(t));
+        if (missing.length > 0) throw new ServiceError('kafka', `lane topics ${missing.join(', ')} vanished right after creation`, 'restore again');
+        await record(withTopicIds(ledger, createdIds, new Date()));
+      }
 
       // Where each lane partition stands now.
       const offsets = new Map<string, PartitionOffsets[]>();
-      for (const t of plan.topics) offsets.set(t.lane, await kafka.listOffsets(t.lane));
+      for (const t of plan.topics) offsets.set(t.lane, await withRetry(() => kafka.listOffsets(t.lane)));
       const jobs = await this.buildJobs(plan, actions, offsets);
 
       for (const t of plan.topics) {
@@ -171,7 +265,7 @@ export class RestoreRun {
           producer: producers[worker]!,
           window: plan.window,
           maxRecordsPerPartition: plan.maxRecordsPerPartition,
-          rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader },
+          rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null },
           onProgress: (processed, written, bytes) => {
             prog.processed += processed;
             prog.records += written;
@@ -196,6 +290,7 @@ export class RestoreRun {
       const groupsStart = Date.now();
       const groups = await this.seedGroups(plan, jobs, results);
       const groupsDurationMs = Date.now() - groupsStart;
+      await record(withState(ledger, 'ready', new Date()));
 
       const all = [...results.values()];
       const records = all.reduce((n, r) => n + r.written, 0);
@@ -222,16 +317,23 @@ export class RestoreRun {
         groupsSeeded: groups.filter((g) => g.offsets.length > 0).length,
         groupsDurationMs,
         groups,
+        laneTopics: plan.topics.map((t) => t.lane),
+        laneSubjects: plan.subjects.map((s) => s.lane),
+        laneGroups: plan.groups.map((g) => g.lane),
+        baggageLeftAlone: all.reduce((n, r) => n + r.baggageLeftAlone, 0),
+        ledgerTopic: this.ledgerTopic,
+        expiresAt: ledger.expiresAt,
         warnings: plan.warnings,
       };
     } catch (err) {
       throw classifyError(err, 'restoring');
     } finally {
-      await Promise.all(producers.map((p) => p.close()));
+      await Promise.all([...producers, ...others].map((p) => p.close()));
     }
   }
 
-  private async prepareTopics(plan: RestorePlan, actions: Map<string, LaneAction>): Promise<void> {
+  /** Deletes (replace mode) and creates the lane topics; returns the names of the created ones. */
+  private async prepareTopics(plan: RestorePlan, actions: Map<string, LaneAction>): Promise<string[]> {
     const { kafka } = this.ctx;
     const toReplace = plan.topics.filter((t) => actions.get(t.lane) === 'replace').map((t) => t.lane);
     if (toReplace.length > 0) {
@@ -239,10 +341,10 @@ export class RestoreRun {
       await deleteLaneTopics(kafka, toReplace);
     }
     const toCreate = plan.topics.filter((t) => actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace');
-    if (toCreate.length === 0) return;
+    if (toCreate.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await kafka.createTopics(toCreate.map(topicSpec));
+        await withRetry(() => kafka.createTopics(toCreate.map(topicSpec)));
         break;
       } catch (err) {
         // Right after a deletion the controller may still report the name as taken.
@@ -256,14 +358,11 @@ export class RestoreRun {
         throw err;
       }
     }
-    // Metadata may lag creation on other brokers; wait until every partition has a leader.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const meta = await kafka.describeTopics(toCreate.map((t) => t.lane));
-      if (meta.length === toCreate.length && meta.every((t) => t.partitions.length === toCreate.find((x) => x.lane === t.name)!.partitionCount && t.partitions.every((p) => p.leader >= 0))) return;
-      if (Date.now() > deadline) throw new ServiceError('kafka', `lane topics ${toCreate.map((t) => t.lane).join(', ')} have no leaders 30s after creation`);
-      await sleep(200);
-    }
+    await waitForLeaders(
+      kafka,
+      toCreate.map((t) => ({ name: t.lane, partitions: t.partitionCount })),
+    );
+    return toCreate.map((t) => t.lane);
   }
 
   private async buildJobs(plan: RestorePlan, actions: Map<string, LaneAction>, offsets: Map<string, PartitionOffsets[]>): Promise<PartitionJob[]> {
@@ -338,7 +437,7 @@ export class RestoreRun {
     const clientId = this.ctx.kafka.clientId;
     const deadline = Date.now() + STALE_MEMBER_WAIT_MS;
     for (;;) {
-      const groups = await this.ctx.kafka.describeGroups(groupIds);
+      const groups = await withRetry(() => this.ctx.kafka.describeGroups(groupIds));
       const onlyOurs = groups.filter((g) => g.members.length > 0 && g.members.every((m) => m.clientId === clientId));
       if (onlyOurs.length === 0 || Date.now() > deadline) return groups;
       this.ctx.logger.info({ groups: onlyOurs.map((g) => g.groupId) }, 'waiting for the group member of an interrupted kbak run to expire');
@@ -371,7 +470,7 @@ export class RestoreRun {
       for (const [topic, partitions] of byTopic) commits.push({ groupId: g.lane, topic, partitions });
     }
     // A commit through the Kafka client can take seconds (a short-lived group member): run several at once.
-    await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, (c) => this.ctx.kafka.commitGroupOffsets(c.groupId, c.topic, c.partitions));
+    await runWorkers(commits, GROUP_COMMIT_CONCURRENCY, (c) => withRetry(() => this.ctx.kafka.commitGroupOffsets(c.groupId, c.topic, c.partitions)));
     return out;
   }
 }

@@ -12,6 +12,7 @@
  */
 import type { KafkaAdapter } from '../kafka/adapter';
 import { SafetyError } from '../errors';
+import { withRetry } from '../kafka/lane-ops';
 import { offsetSpan, type PartitionOffsets } from '../model/offsets';
 import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
 
@@ -54,12 +55,12 @@ export function decideActions(plan: RestorePlan, states: ReadonlyMap<string, Lan
 }
 
 export async function inspectLaneTopics(kafka: KafkaAdapter, laneTopics: string[]): Promise<Map<string, LaneTopicState>> {
-  const existing = new Set(await kafka.listTopics());
+  const existing = new Set(await withRetry(() => kafka.listTopics()));
   const out = new Map<string, LaneTopicState>();
   const present = laneTopics.filter((t) => existing.has(t));
   for (const t of laneTopics) if (!existing.has(t)) out.set(t, { exists: false });
-  for (const t of await kafka.describeTopics(present)) {
-    out.set(t.name, { exists: true, partitionCount: t.partitions.length, offsets: await kafka.listOffsets(t.name) });
+  for (const t of await withRetry(() => kafka.describeTopics(present))) {
+    out.set(t.name, { exists: true, partitionCount: t.partitions.length, offsets: await withRetry(() => kafka.listOffsets(t.name)) });
   }
   return out;
 }

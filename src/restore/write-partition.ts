@@ -18,6 +18,7 @@ import { framedSchemaId, withSchemaId } from '../schema/framing';
 import type { SchemaIdMap } from '../schema/register';
 import type { BackupRecord } from '../segment/record';
 import { skipForMax } from './plan';
+import { withLaneBaggage, type BaggageOutcome } from '../lane/baggage';
 
 /** What is written to the lane for one backup record. */
 export interface LaneRecord {
@@ -27,6 +28,8 @@ export interface LaneRecord {
   headers: WireHeader[];
   /** Framed payloads whose schema ID was mapped (0, 1 or 2). */
   rewritten: number;
+  /** What --lane-baggage did to the record's baggage header; null without the flag. */
+  baggage: BaggageOutcome | null;
 }
 
 export interface RewriteOptions {
@@ -34,6 +37,8 @@ export interface RewriteOptions {
   laneTopic: string;
   lane: string;
   laneHeader: string | null;
+  /** --lane-baggage KEY: KEY=<lane> in the W3C baggage header. */
+  laneBaggage?: string | null;
 }
 
 function rewrite(payload: Buffer | null, opts: RewriteOptions, part: 'key' | 'value'): { bytes: Buffer | null; rewritten: boolean } {
@@ -49,9 +54,11 @@ function rewrite(payload: Buffer | null, opts: RewriteOptions, part: 'key' | 'va
 export function toLaneRecord(r: BackupRecord, opts: RewriteOptions): LaneRecord {
   const key = rewrite(r.key, opts, 'key');
   const value = rewrite(r.value, opts, 'value');
-  const headers: WireHeader[] = r.headers.map((h) => ({ key: h.key, value: h.value }));
+  let headers: WireHeader[] = r.headers.map((h) => ({ key: h.key, value: h.value }));
+  let baggage: BaggageOutcome | null = null;
+  if (opts.laneBaggage) ({ headers, outcome: baggage } = withLaneBaggage(headers, opts.laneBaggage, opts.lane));
   if (opts.laneHeader !== null) headers.push({ key: opts.laneHeader, value: Buffer.from(opts.lane, 'utf8') });
-  return { timestamp: r.timestamp, key: key.bytes, value: value.bytes, headers, rewritten: Number(key.rewritten) + Number(value.rewritten) };
+  return { timestamp: r.timestamp, key: key.bytes, value: value.bytes, headers, rewritten: Number(key.rewritten) + Number(value.rewritten), baggage };
 }
 
 const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null || b === null ? a === b : a.equals(b));
@@ -103,6 +110,8 @@ export interface PartitionResult {
   skippedExisting: number;
   bytes: number;
   idsRewritten: number;
+  /** Records whose baggage header --lane-baggage left alone (not valid W3C baggage, or over its limits). */
+  baggageLeftAlone: number;
   laneEnd: bigint;
   groupOffsets: Map<string, bigint>;
 }
@@ -146,6 +155,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   let written = 0;
   let bytes = 0;
   let idsRewritten = 0;
+  let baggageLeftAlone = 0;
   let batch: ProduceRecord[] = [];
   let batchSize = 0;
   let pending: Promise<unknown> | null = null;
@@ -190,6 +200,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     batch.push({ key: lr.key, value: lr.value, timestamp: lr.timestamp, headers: lr.headers });
     batchSize += size;
     idsRewritten += lr.rewritten;
+    if (lr.baggage === 'invalid') baggageLeftAlone++;
     bytes += size;
     written++;
     index++;
@@ -202,5 +213,5 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   const chosen = candidates[0];
   if (!chosen) throw refuse(`it holds more records than the restore writes (${index})`);
   const laneEnd = chosen.laneStart + BigInt(index);
-  return { written, skippedExisting: chosen.alreadyWritten, bytes, idsRewritten, laneEnd, groupOffsets: chosen.translator.finish(laneEnd) };
+  return { written, skippedExisting: chosen.alreadyWritten, bytes, idsRewritten, baggageLeftAlone, laneEnd, groupOffsets: chosen.translator.finish(laneEnd) };
 }

@@ -5,6 +5,7 @@
  * subjects and versions, references by subject/version, per-subject compatibility), so
  * kbak speaks the few endpoints it needs directly.
  */
+import { redactUrl } from '../config/settings';
 import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { SchemaType } from '../backup/manifest';
 
@@ -37,6 +38,7 @@ const SUBJECT_NOT_FOUND = 40401;
 const VERSION_NOT_FOUND = 40402;
 const SCHEMA_NOT_FOUND = 40403;
 const SUBJECT_COMPATIBILITY_NOT_FOUND = 40408;
+const SUBJECT_SOFT_DELETED = 40404;
 
 export class RegistryHttpError extends ServiceError {
   constructor(
@@ -54,17 +56,72 @@ function normalizeType(t: string | undefined): SchemaType {
   return (t ?? 'AVRO').toUpperCase() as SchemaType;
 }
 
+/**
+ * Network errors, timeouts and 502/503/504 are retried with backoff (0.5 s doubling, 5
+ * attempts, about 7.5 s): a registry restarting, or a proxy blip, must not fail a dump that
+ * has already read every record. Every request kbak sends is safe to repeat: reads, and
+ * registrations, which a registry answers with the same ID when the schema is already there.
+ */
+const ATTEMPTS = 5;
+const RETRY_STATUS = new Set([502, 503, 504]);
+/** A registry that accepts the connection but never answers is given up on after this. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const backoffMs = (attempt: number): number => 250 * 2 ** attempt;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function fetchWithRetry(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      if (attempt >= ATTEMPTS || !RETRY_STATUS.has(res.status)) return res;
+      await res.body?.cancel();
+    } catch (err) {
+      if (attempt >= ATTEMPTS) throw err;
+    }
+    await sleep(backoffMs(attempt));
+  }
+}
+
 export class RegistryClient {
   private readonly base: string;
   private readonly auth?: string;
 
-  constructor(private readonly config: RegistryConfig) {
-    this.base = config.url.replace(/\/+$/, '');
-    if (config.username) this.auth = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
+  /** The URL as printed in messages and manifests: no credentials. */
+  private readonly shown: string;
+  private readonly query: string;
+
+  constructor(config: RegistryConfig) {
+    // Credentials written into the URL (https://user:pass@host) become Basic auth: fetch()
+    // refuses such URLs, and they must never be echoed.
+    let user = config.username;
+    let password = config.password;
+    let base = config.url;
+    let query = '';
+    try {
+      const u = new URL(config.url);
+      if (u.username !== '' || u.password !== '') {
+        user ??= decodeURIComponent(u.username);
+        password ??= decodeURIComponent(u.password);
+        u.username = '';
+        u.password = '';
+      }
+      // A query (a proxy's token) goes after each request path, not before it.
+      query = u.search;
+      u.search = '';
+      u.hash = '';
+      base = u.toString();
+    } catch {
+      /* settings validated it; an odd URL fails at fetch with a redacted message */
+    }
+    this.base = base.replace(/\/+$/, '');
+    this.query = query;
+    this.shown = redactUrl(this.base);
+    if (user) this.auth = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
   }
 
+  /** Without credentials. */
   get url(): string {
-    return this.base;
+    return this.shown;
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -73,10 +130,10 @@ export class RegistryClient {
     if (body !== undefined) headers['Content-Type'] = 'application/vnd.schemaregistry.v1+json';
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetchWithRetry(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.base}: ${cause}`, 'check the registry URL and that the registry is up', { cause: err, options: ['registry.url'] });
+      throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.shown}: ${cause}`, 'check the registry URL and that the registry is up', { cause: err, options: ['registry.url'] });
     }
     const text = await res.text();
     if (!res.ok) {
@@ -90,7 +147,7 @@ export class RegistryClient {
         /* not JSON */
       }
       if (res.status === 401 || res.status === 403) {
-        throw new RegistryHttpError(res.status, code, `the schema registry at ${this.base} denied ${method} ${path} (HTTP ${res.status})`, 'check the registry user and password', { options: ['registry.auth'] });
+        throw new RegistryHttpError(res.status, code, `the schema registry at ${this.shown} denied ${method} ${path} (HTTP ${res.status})`, 'check the registry user and password', { options: ['registry.auth'] });
       }
       throw new RegistryHttpError(res.status, code, `schema registry ${method} ${path} failed: HTTP ${res.status}${code ? ` (${code})` : ''} ${message}`.trim());
     }
@@ -164,6 +221,29 @@ export class RegistryClient {
 
   async setSubjectCompatibility(subject: string, level: string): Promise<void> {
     await this.request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
+  }
+
+  /**
+   * Deletes a subject for good: soft delete first (Confluent refuses a hard delete of a live
+   * subject), then permanent. A subject that is absent or already soft-deleted is fine, so
+   * rerunning after a half-finished delete works. Returns false when there was nothing.
+   */
+  async deleteSubject(subject: string): Promise<boolean> {
+    const path = `/subjects/${encodeURIComponent(subject)}`;
+    let existed = true;
+    try {
+      await this.request('DELETE', path);
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND, SUBJECT_SOFT_DELETED)) throw err;
+      existed = (err as RegistryHttpError).errorCode === SUBJECT_SOFT_DELETED;
+    }
+    try {
+      await this.request('DELETE', `${path}?permanent=true`);
+      return true;
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND)) throw err;
+      return existed;
+    }
   }
 
   /** Registers (or finds, when identical) a schema under a subject; returns its ID. */

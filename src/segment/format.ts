@@ -2,7 +2,7 @@
  * Segment file format v1: constants and pure encoders/decoders (no I/O, no zstd).
  * FORMAT.md at the repository root is the normative description; keep them in sync.
  */
-import { IntegrityError, UsageError } from '../errors';
+import { IntegrityError, UnsupportedDataError } from '../errors';
 import { BackupRecord, RecordHeader, TimestampType } from './record';
 
 /** "KBAKSEG" followed by one 0x00 byte. */
@@ -162,7 +162,7 @@ export function parseBlockHeader(buf: Buffer, ctx: BlockContext): BlockHeader {
 
 function checkI64(v: bigint, what: string): void {
   if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) {
-    throw new UsageError(`record ${what} ${String(v)} is not a signed 64-bit integer`);
+    throw new UnsupportedDataError(`record ${what} ${String(v)} is not a signed 64-bit integer`);
   }
 }
 
@@ -179,26 +179,26 @@ export function encodedRecordSize(r: BackupRecord): number {
 
 function validateRecord(r: BackupRecord): void {
   checkI64(r.offset, 'offset');
-  if (r.offset < 0n) throw new UsageError(`record offset ${r.offset} is negative`);
+  if (r.offset < 0n) throw new UnsupportedDataError(`record offset ${r.offset} is negative`);
   checkI64(r.timestamp, `timestamp (offset ${r.offset})`);
   if (r.timestampType !== TimestampType.CreateTime && r.timestampType !== TimestampType.LogAppendTime && r.timestampType !== TimestampType.Unknown) {
-    throw new UsageError(`record at offset ${r.offset}: unknown timestamp type ${String(r.timestampType)}`);
+    throw new UnsupportedDataError(`record at offset ${r.offset}: unknown timestamp type ${String(r.timestampType)}`);
   }
-  if (r.headers.length > U32_MAX) throw new UsageError(`record at offset ${r.offset}: too many headers`);
+  if (r.headers.length > U32_MAX) throw new UnsupportedDataError(`record at offset ${r.offset}: too many headers`);
   for (const h of r.headers) {
     // A lone surrogate would be written as U+FFFD and read back differently.
     if (typeof h.key !== 'string' || LONE_SURROGATE.test(h.key)) {
-      throw new UsageError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
+      throw new UnsupportedDataError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
     }
   }
 }
 
-/** Encodes one record, 4-byte length prefix included. Throws UsageError on an unrepresentable record. */
+/** Encodes one record, 4-byte length prefix included. Throws UnsupportedDataError on an unrepresentable record. */
 export function encodeRecord(r: BackupRecord): Buffer {
   validateRecord(r);
   const size = encodedRecordSize(r);
   if (size > MAX_BLOCK_RAW_BYTES) {
-    throw new UsageError(
+    throw new UnsupportedDataError(
       `record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`,
     );
   }
@@ -229,75 +229,93 @@ function writeBytes(b: Buffer, p: number, v: Buffer | null): number {
 }
 
 /**
+ * Decodes the one record that starts at `p` in `buf` and must end by `limit`. `basePos`
+ * is the raw body position of `buf[0]`, so error messages name raw body positions even
+ * when a reader hands over one record at a time. Values are copied out so a kept record
+ * does not pin the whole block in memory.
+ */
+export function decodeRecordAt(
+  buf: Buffer,
+  p: number,
+  limit: number,
+  index: number,
+  ctx: BlockContext,
+  basePos = 0,
+): { record: BackupRecord; next: number } {
+  const fail = (what: string, pos: number): never => {
+    throw new IntegrityError(`${at(ctx)}: record ${index} at raw body byte ${basePos + pos}: ${what}`);
+  };
+  if (limit - p < 4) fail('truncated record length', p);
+  const len = buf.readUInt32BE(p);
+  const start = p + 4;
+  const end = start + len;
+  if (len < RECORD_MIN_SIZE - 4) fail(`record length ${len} is smaller than the minimum ${RECORD_MIN_SIZE - 4}`, p);
+  if (end > limit) fail(`record length ${len} runs past the end of the block body`, p);
+  let q = start;
+  const need = (n: number, what: string): void => {
+    if (end - q < n) fail(`${what} (${n} bytes) runs past the record end`, q);
+  };
+  const offset = buf.readBigInt64BE(q);
+  if (offset < 0n) fail(`negative offset ${offset}`, q);
+  q += 8;
+  const timestamp = buf.readBigInt64BE(q);
+  q += 8;
+  const tsType = buf.readUInt8(q);
+  if (tsType !== TimestampType.CreateTime && tsType !== TimestampType.LogAppendTime && tsType !== TimestampType.Unknown) {
+    fail(`unknown timestamp type ${tsType}`, q);
+  }
+  q += 1;
+  const readBytes = (what: string): Buffer | null => {
+    need(4, `${what} length`);
+    const n = buf.readInt32BE(q);
+    if (n < -1) fail(`${what} length ${n} is negative`, q);
+    q += 4;
+    if (n === -1) return null;
+    need(n, what);
+    const v = Buffer.from(buf.subarray(q, q + n));
+    q += n;
+    return v;
+  };
+  const key = readBytes('key');
+  const value = readBytes('value');
+  need(4, 'header count');
+  const headerCount = buf.readUInt32BE(q);
+  q += 4;
+  // Each header needs at least 8 bytes: check before looping on a corrupt count.
+  if (headerCount * 8 > end - q) fail(`header count ${headerCount} does not fit in the record`, q - 4);
+  const headers: RecordHeader[] = [];
+  for (let i = 0; i < headerCount; i++) {
+    need(4, `header ${i} key length`);
+    const kl = buf.readUInt32BE(q);
+    q += 4;
+    need(kl, `header ${i} key`);
+    let hk: string;
+    try {
+      hk = utf8.decode(buf.subarray(q, q + kl));
+    } catch {
+      return fail(`header ${i} key is not valid UTF-8`, q);
+    }
+    q += kl;
+    headers.push({ key: hk, value: readBytes(`header ${i} value`) });
+  }
+  if (q !== end) fail(`${end - q} unused bytes at the end of the record`, q);
+  return { record: { offset, timestamp, timestampType: tsType as TimestampType, key, value, headers }, next: end };
+}
+
+/**
  * Decodes a raw block body that must hold exactly `expectedCount` records and nothing
- * else. Values are copied out so a kept record does not pin the whole block in memory.
- * Offsets are only checked for range here; ordering is the reader's job (it spans blocks).
+ * else. Offsets are only checked for range here; ordering is the reader's job (it spans blocks).
  */
 export function decodeRecords(body: Buffer, expectedCount: number, ctx: BlockContext): BackupRecord[] {
   const out: BackupRecord[] = [];
   let p = 0;
   while (p < body.length) {
-    const index = out.length;
-    const fail = (what: string, pos: number): never => {
-      throw new IntegrityError(`${at(ctx)}: record ${index} at raw body byte ${pos}: ${what}`);
-    };
-    if (index >= expectedCount) fail(`more records than the block header's count ${expectedCount}`, p);
-    if (body.length - p < 4) fail('truncated record length', p);
-    const len = body.readUInt32BE(p);
-    const start = p + 4;
-    const end = start + len;
-    if (len < RECORD_MIN_SIZE - 4) fail(`record length ${len} is smaller than the minimum ${RECORD_MIN_SIZE - 4}`, p);
-    if (end > body.length) fail(`record length ${len} runs past the end of the block body (${body.length} bytes)`, p);
-    let q = start;
-    const need = (n: number, what: string): void => {
-      if (end - q < n) fail(`${what} (${n} bytes) runs past the record end`, q);
-    };
-    const offset = body.readBigInt64BE(q);
-    if (offset < 0n) fail(`negative offset ${offset}`, q);
-    q += 8;
-    const timestamp = body.readBigInt64BE(q);
-    q += 8;
-    const tsType = body.readUInt8(q);
-    if (tsType !== TimestampType.CreateTime && tsType !== TimestampType.LogAppendTime && tsType !== TimestampType.Unknown) {
-      fail(`unknown timestamp type ${tsType}`, q);
+    if (out.length >= expectedCount) {
+      throw new IntegrityError(`${at(ctx)}: record ${out.length} at raw body byte ${p}: more records than the block header's count ${expectedCount}`);
     }
-    q += 1;
-    const readBytes = (what: string): Buffer | null => {
-      need(4, `${what} length`);
-      const n = body.readInt32BE(q);
-      if (n < -1) fail(`${what} length ${n} is negative`, q);
-      q += 4;
-      if (n === -1) return null;
-      need(n, what);
-      const v = Buffer.from(body.subarray(q, q + n));
-      q += n;
-      return v;
-    };
-    const key = readBytes('key');
-    const value = readBytes('value');
-    need(4, 'header count');
-    const headerCount = body.readUInt32BE(q);
-    q += 4;
-    // Each header needs at least 8 bytes: check before looping on a corrupt count.
-    if (headerCount * 8 > end - q) fail(`header count ${headerCount} does not fit in the record`, q - 4);
-    const headers: RecordHeader[] = [];
-    for (let i = 0; i < headerCount; i++) {
-      need(4, `header ${i} key length`);
-      const kl = body.readUInt32BE(q);
-      q += 4;
-      need(kl, `header ${i} key`);
-      let hk: string;
-      try {
-        hk = utf8.decode(body.subarray(q, q + kl));
-      } catch {
-        return fail(`header ${i} key is not valid UTF-8`, q);
-      }
-      q += kl;
-      headers.push({ key: hk, value: readBytes(`header ${i} value`) });
-    }
-    if (q !== end) fail(`${end - q} unused bytes at the end of the record`, q);
-    out.push({ offset, timestamp, timestampType: tsType as TimestampType, key, value, headers });
-    p = end;
+    const { record, next } = decodeRecordAt(body, p, body.length, out.length, ctx);
+    out.push(record);
+    p = next;
   }
   if (out.length !== expectedCount) {
     throw new IntegrityError(

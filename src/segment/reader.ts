@@ -1,8 +1,10 @@
 /**
- * Streaming segment reader (FORMAT.md, "Segment files"). Buffers at most one block plus one
- * source chunk; source chunks may be split anywhere, including inside headers.
+ * Streaming segment reader (FORMAT.md, "Segment files"). Buffers at most one block of up to
+ * 4 MiB, or one record of a larger stored block, plus one source chunk; source chunks may
+ * be split anywhere, including inside headers. Cost is linear in the input.
  *
- * Records of a block are yielded only after that block's CRC and framing check out, but
+ * Records of a block up to 4 MiB are yielded only after that block's CRC and framing check
+ * out (larger stored blocks: record by record, CRC at the block's end), but
  * the whole-file SHA-256 and record count can only be checked after the last block: a
  * consumer must treat the segment as bad if the generator throws at any point.
  */
@@ -13,13 +15,22 @@ import {
   BLOCK_HEADER_SIZE,
   type BlockContext,
   Codec,
+  decodeRecordAt,
   decodeRecords,
   FILE_HEADER_SIZE,
+  MAX_ZSTD_RAW_BYTES,
   parseBlockHeader,
   parseFileHeader,
+  RECORD_MIN_SIZE,
 } from './format';
 import type { BackupRecord } from './record';
 import { decompressBlock, ZstdFrameError } from './zstd';
+
+/**
+ * Stored blocks up to this size are buffered whole (their records handed out after the CRC
+ * check, like zstd blocks, which never exceed it); larger ones are streamed record by record.
+ */
+const STREAM_STORED_ABOVE = MAX_ZSTD_RAW_BYTES;
 
 export interface ReadSegmentOptions {
   /** Segment name for error messages (file or object key). */
@@ -38,9 +49,14 @@ export interface SegmentReadSummary {
   sha256: string;
 }
 
-/** FIFO of byte chunks that hands out exact-length slices, copying only when a slice spans chunks. */
+/**
+ * FIFO of byte chunks that hands out exact-length slices, copying only when a slice spans
+ * chunks. Consumed chunks are dropped by index (compacted now and then), so a source that
+ * delivers many tiny chunks costs linear time, not quadratic.
+ */
 class ByteQueue {
   private chunks: Buffer[] = [];
+  private first = 0;
   private head = 0;
   length = 0;
 
@@ -50,33 +66,57 @@ class ByteQueue {
     this.length += b.length;
   }
 
+  /** The next n bytes without consuming them. */
+  peek(n: number): Buffer {
+    return this.copyOut(n, false);
+  }
+
   take(n: number): Buffer {
-    if (n > this.length) throw new Error(`ByteQueue.take(${n}) with ${this.length} buffered`);
-    const first = this.chunks[0];
-    if (first !== undefined && first.length - this.head >= n) {
-      const out = first.subarray(this.head, this.head + n);
-      this.advance(n);
+    return this.copyOut(n, true);
+  }
+
+  private copyOut(n: number, consume: boolean): Buffer {
+    if (n > this.length) throw new Error(`ByteQueue: ${n} bytes asked with ${this.length} buffered`);
+    const c0 = this.chunks[this.first];
+    if (c0 !== undefined && c0.length - this.head >= n) {
+      const out = c0.subarray(this.head, this.head + n);
+      if (consume) this.advance(n);
       return out;
     }
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
+    let ci = this.first;
+    let h = this.head;
     while (filled < n) {
-      const c = this.chunks[0] as Buffer;
-      const k = Math.min(n - filled, c.length - this.head);
-      c.copy(out, filled, this.head, this.head + k);
+      const c = this.chunks[ci] as Buffer;
+      const k = Math.min(n - filled, c.length - h);
+      c.copy(out, filled, h, h + k);
       filled += k;
-      this.advance(k);
+      h += k;
+      if (h === c.length) {
+        ci++;
+        h = 0;
+      }
     }
+    if (consume) this.advance(n);
     return out;
   }
 
   private advance(n: number): void {
-    this.head += n;
     this.length -= n;
-    const c = this.chunks[0];
-    if (c !== undefined && this.head === c.length) {
-      this.chunks.shift();
-      this.head = 0;
+    while (n > 0) {
+      const c = this.chunks[this.first] as Buffer;
+      const k = Math.min(n, c.length - this.head);
+      this.head += k;
+      n -= k;
+      if (this.head === c.length) {
+        this.first++;
+        this.head = 0;
+      }
+    }
+    if (this.first > 64 && this.first * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
     }
   }
 }
@@ -143,33 +183,62 @@ export async function* readSegment(
         );
       }
       const h = parseBlockHeader(q.take(BLOCK_HEADER_SIZE), ctx);
-      if (!(await fill(h.storedLength))) {
-        throw new IntegrityError(
-          `segment ${name}: block ${blockIndex} at byte ${pos}: truncated payload (${q.length} of ${h.storedLength} bytes)`,
-        );
-      }
-      const payload = q.take(h.storedLength);
-      const body = h.codec === Codec.Zstd ? await decompress(payload, h.rawLength, ctx) : payload;
-      const crc = crc32(body) >>> 0;
-      if (crc !== h.crc32) {
-        throw new IntegrityError(
-          `segment ${name}: block ${blockIndex} at byte ${pos}: CRC-32 mismatch (header ${hex32(h.crc32)}, body ${hex32(crc)})`,
-        );
-      }
-      const recs = decodeRecords(body, h.recordCount, ctx);
-      for (const [i, r] of recs.entries()) {
+      const check = (r: BackupRecord, i: number): void => {
         if (lastOffset !== null && r.offset <= lastOffset) {
           throw new IntegrityError(
             `segment ${name}: block ${blockIndex} at byte ${pos}: record ${i} has offset ${r.offset}, not greater than the previous offset ${lastOffset}`,
           );
         }
         lastOffset = r.offset;
+      };
+      if (h.codec === Codec.Stored && h.storedLength > STREAM_STORED_ABOVE) {
+        // A large stored block (a record bigger than any codec-1 block, or a crafted block of
+        // many tiny records) is read one record at a time: memory is one record, not the
+        // block. Its CRC can only be checked at its end, after its records were handed out;
+        // consumers already wait for the whole-file SHA-256 before trusting any record.
+        let crc = 0;
+        let used = 0;
+        for (let i = 0; i < h.recordCount; i++) {
+          const where = `segment ${name}: block ${blockIndex} at byte ${pos}: record ${i} at raw body byte ${used}`;
+          if (used === h.storedLength) {
+            throw new IntegrityError(`segment ${name}: block ${blockIndex} at byte ${pos}: block body holds ${i} records, block header says ${h.recordCount}`);
+          }
+          if (!(await fill(4))) throw truncatedPayload(ctx, used + q.length, h.storedLength);
+          const len = q.peek(4).readUInt32BE(0);
+          if (len < RECORD_MIN_SIZE - 4) throw new IntegrityError(`${where}: record length ${len} is smaller than the minimum ${RECORD_MIN_SIZE - 4}`);
+          if (4 + len > h.storedLength - used) throw new IntegrityError(`${where}: record length ${len} runs past the end of the block body`);
+          if (!(await fill(4 + len))) throw truncatedPayload(ctx, used + q.length, h.storedLength);
+          const buf = q.take(4 + len);
+          crc = crc32(buf, crc);
+          const { record } = decodeRecordAt(buf, 0, buf.length, i, ctx, used);
+          check(record, i);
+          used += buf.length;
+          records++;
+          yield record;
+        }
+        if (used !== h.storedLength) {
+          throw new IntegrityError(
+            `segment ${name}: block ${blockIndex} at byte ${pos}: record ${h.recordCount} at raw body byte ${used}: more records than the block header's count ${h.recordCount}`,
+          );
+        }
+        checkCrc(crc >>> 0, h.crc32, ctx);
+      } else {
+        if (!(await fill(h.storedLength))) throw truncatedPayload(ctx, q.length, h.storedLength);
+        const payload = q.take(h.storedLength);
+        const body = h.codec === Codec.Zstd ? await decompress(payload, h.rawLength, ctx) : payload;
+        checkCrc(crc32(body) >>> 0, h.crc32, ctx);
+        const recs: Array<BackupRecord | undefined> = decodeRecords(body, h.recordCount, ctx);
+        for (let i = 0; i < recs.length; i++) check(recs[i] as BackupRecord, i);
+        records += recs.length;
+        // Index, never shift() (quadratic); clear each slot so a handed-out record is not pinned.
+        for (let i = 0; i < recs.length; i++) {
+          const r = recs[i] as BackupRecord;
+          recs[i] = undefined;
+          yield r;
+        }
       }
       pos += BLOCK_HEADER_SIZE + h.storedLength;
       blockIndex++;
-      records += recs.length;
-      // Drop this block's records from the generator frame as they are handed out.
-      while (recs.length > 0) yield recs.shift() as BackupRecord;
     }
 
     const sha256 = hash.digest('hex');
@@ -186,6 +255,18 @@ export async function* readSegment(
     return { records, blocks: blockIndex, bytes: bytesIn, sha256 };
   } finally {
     if (!done) await it.return?.();
+  }
+}
+
+function truncatedPayload(ctx: BlockContext, have: number, want: number): IntegrityError {
+  return new IntegrityError(`segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}: truncated payload (${have} of ${want} bytes)`);
+}
+
+function checkCrc(got: number, want: number, ctx: BlockContext): void {
+  if (got !== want) {
+    throw new IntegrityError(
+      `segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}: CRC-32 mismatch (header ${hex32(want)}, body ${hex32(got)})`,
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { UsageError } from '../errors';
+import { UnsupportedDataError, UsageError } from '../errors';
 import {
   BLOCK_HEADER_SIZE,
   Codec,
@@ -13,6 +13,7 @@ import {
   encodeFileHeader,
   encodeRecord,
   FILE_HEADER_SIZE,
+  MAX_ZSTD_RAW_BYTES,
 } from './format';
 import type { BackupRecord } from './record';
 import { compressBlock, DEFAULT_LEVEL, getZstd, zstdInputLimit } from './zstd';
@@ -26,7 +27,8 @@ export interface SegmentWriterOptions {
   level?: number;
   /**
    * Receives the file bytes in order, one call per block (the first call also carries the
-   * 16-byte file header; an empty segment is one call with the header alone). The writer
+   * 16-byte file header; an empty segment is one call with the header alone); a block
+   * larger than 4 MiB comes as two calls, its header and its payload. The writer
    * awaits each call, so a slow sink applies back-pressure.
    */
   sink: SegmentSink;
@@ -121,7 +123,7 @@ export class SegmentWriter {
     try {
       const enc = encodeRecord(record);
       if (this.lastOffset !== null && record.offset <= this.lastOffset) {
-        throw new UsageError(
+        throw new UnsupportedDataError(
           `segment ${this.name}: record offset ${record.offset} is not greater than the previous offset ${this.lastOffset} (offsets must strictly increase)`,
         );
       }
@@ -177,11 +179,11 @@ export class SegmentWriter {
   }
 
   /**
-   * A bad record (UsageError before anything changed) leaves the writer usable; anything
+   * A bad record (UnsupportedDataError before anything changed) leaves the writer usable; anything
    * else may have half-written the file, so the writer refuses further use.
    */
   private leave(e: unknown): never {
-    if (e instanceof UsageError && this.state === 'busy') {
+    if (e instanceof UnsupportedDataError && this.state === 'busy') {
       this.state = 'open';
     } else {
       this.state = 'failed';
@@ -240,11 +242,14 @@ export class SegmentWriter {
       recordCount: count,
       crc32: crc32(body),
     });
-    if (!this.headerWritten) {
-      this.headerWritten = true;
-      await this.emit(Buffer.concat([encodeFileHeader(), header, payload], FILE_HEADER_SIZE + BLOCK_HEADER_SIZE + payload.length));
+    const head = this.headerWritten ? header : Buffer.concat([encodeFileHeader(), header], FILE_HEADER_SIZE + BLOCK_HEADER_SIZE);
+    this.headerWritten = true;
+    if (payload.length > MAX_ZSTD_RAW_BYTES) {
+      // A record larger than any codec-1 block: hand it over as is rather than copy it again.
+      await this.emit(head);
+      await this.emit(payload);
     } else {
-      await this.emit(Buffer.concat([header, payload], BLOCK_HEADER_SIZE + payload.length));
+      await this.emit(Buffer.concat([head, payload], head.length + payload.length));
     }
     this.raw += body.length;
     this.inFlightRaw = 0;

@@ -1,12 +1,24 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, relative, sep } from 'node:path';
-import { NotFoundError, ServiceError } from '../errors';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { IntegrityError, NotFoundError, ServiceError } from '../errors';
 import type { ObjectStore, ObjectWriter } from './store';
 
 /** Temporary files carry this marker; list() never shows them. */
 const TMP_MARK = '.kbak-tmp-';
+
+/** Backups are private by default: owner-only files, and folders with the matching search bit. */
+export const DEFAULT_FILE_MODE = 0o600;
+
+/** A folder mode for a file mode: every class that may read a file may also search its folder. */
+export function dirModeFor(fileMode: number): number {
+  return fileMode | ((fileMode & 0o444) >> 2);
+}
+
+// Reads never follow a symlink and never block on a FIFO (O_NONBLOCK is a no-op on regular files).
+const READ_FLAGS = fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0);
+const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | (fsc.O_NOFOLLOW ?? 0);
 
 async function fsyncDir(dir: string): Promise<void> {
   // Makes the rename itself durable; some filesystems refuse to open a directory, that is fine.
@@ -22,20 +34,86 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Local-disk store: temp file, fsync, rename: an object is complete or absent. */
+export interface DiskStoreOptions {
+  /** Mode of written files (default 0600); folders kbak creates get dirModeFor(fileMode). */
+  fileMode?: number;
+}
+
+/**
+ * Local-disk store: temp file, fsync, rename: an object is complete or absent. Keys from
+ * a manifest are untrusted: each is split on '/' and '\', must have only plain components,
+ * and must resolve inside the root, symlinks included; reads and writes never follow a
+ * symlink and refuse anything that is not a regular file.
+ */
 export class DiskStore implements ObjectStore {
   readonly location: string;
-  constructor(private readonly root: string) {
+  private readonly root: string;
+  private readonly fileMode: number;
+  private readonly dirMode: number;
+  private realRoot: Promise<string> | null = null;
+
+  constructor(root: string, opts: DiskStoreOptions = {}) {
+    this.root = resolve(root);
     this.location = root;
+    this.fileMode = opts.fileMode ?? DEFAULT_FILE_MODE;
+    this.dirMode = dirModeFor(this.fileMode);
   }
 
+  /** Lexical check: the path a key names, always inside the root. */
   private path(key: string): string {
-    return join(this.root, ...key.split('/'));
+    const parts = key.split(/[/\\]/);
+    if (key.length > 0) {
+      for (const p of parts) {
+        if (p === '' || p === '.' || p === '..' || /^[A-Za-z]:/.test(p) || p.includes('\0') || isAbsolute(p)) {
+          throw new IntegrityError(`refusing store key ${JSON.stringify(key)}: component ${JSON.stringify(p)} is empty, ".", "..", absolute or a drive letter`);
+        }
+      }
+    }
+    const full = key.length === 0 ? this.root : join(this.root, ...parts);
+    const rel = relative(this.root, full);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new IntegrityError(`refusing store key ${JSON.stringify(key)}: it resolves outside ${this.root}`);
+    return full;
+  }
+
+  /**
+   * Symlink check: `dir`, or its deepest existing ancestor, must really be inside the root.
+   * Called before folders are created (so mkdir never runs through a link) and again after.
+   */
+  private async assertInside(dir: string, key: string): Promise<void> {
+    this.realRoot ??= realpath(this.root).catch(() => this.root);
+    const root = await this.realRoot;
+    let real: string | null = null;
+    for (let d = dir; real === null; ) {
+      try {
+        real = await realpath(d);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if ((code !== 'ENOENT' && code !== 'ENOTDIR') || d === this.root || dirname(d) === d) return;
+        d = dirname(d);
+      }
+    }
+    const rel = relative(root, real);
+    if (rel.startsWith('..') || isAbsolute(rel)) {
+      throw new IntegrityError(`refusing store key ${JSON.stringify(key)}: its folder resolves outside ${this.root} through a symlink`);
+    }
+  }
+
+  /** mkdir -p with the folder mode set exactly (umask aside) on the folders it creates. */
+  private async ensureDir(dir: string): Promise<void> {
+    const first = await mkdir(dir, { recursive: true, mode: this.dirMode });
+    if (first === undefined) return;
+    const rel = relative(first, dir);
+    let d = first;
+    await chmod(d, this.dirMode);
+    for (const p of rel.length > 0 ? rel.split(sep) : []) {
+      d = join(d, p);
+      await chmod(d, this.dirMode);
+    }
   }
 
   async check(): Promise<void> {
     try {
-      await mkdir(this.root, { recursive: true });
+      await this.ensureDir(this.root);
       const st = await stat(this.root);
       if (!st.isDirectory()) throw new Error('not a directory');
     } catch (err) {
@@ -59,7 +137,14 @@ export class DiskStore implements ObjectStore {
     const tmp = `${final}${TMP_MARK}${randomBytes(6).toString('hex')}`;
     let handle: Promise<FileHandle> | null = null;
     const ensure = (): Promise<FileHandle> => {
-      handle ??= mkdir(dirname(final), { recursive: true }).then(() => open(tmp, 'wx'));
+      handle ??= (async () => {
+        await this.assertInside(dirname(final), key);
+        await this.ensureDir(dirname(final));
+        await this.assertInside(dirname(final), key);
+        const h = await open(tmp, CREATE_FLAGS, this.fileMode);
+        await h.chmod(this.fileMode);
+        return h;
+      })();
       return handle;
     };
     return {
@@ -71,6 +156,7 @@ export class DiskStore implements ObjectStore {
         const h = await ensure();
         await h.sync();
         await h.close();
+        // rename replaces a symlink at `final` itself, it never writes through it.
         await rename(tmp, final);
         await fsyncDir(dirname(final));
       },
@@ -86,27 +172,52 @@ export class DiskStore implements ObjectStore {
     };
   }
 
-  async get(key: string): Promise<Buffer> {
+  /** Opens a key for reading: no symlinks, no FIFOs or devices, inside the root. */
+  private async openForRead(key: string): Promise<{ handle: FileHandle; size: number }> {
+    const p = this.path(key);
+    await this.assertInside(dirname(p), key);
+    let handle: FileHandle;
     try {
-      return await readFile(this.path(key));
+      handle = await open(p, READ_FLAGS);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`${key} not found in ${this.root}`);
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`${key} not found in ${this.root}`);
+      if (code === 'ELOOP' || code === 'EMLINK') throw new IntegrityError(`refusing ${key} in ${this.root}: it is a symlink (kbak never follows symlinks in a backup store)`);
+      throw new ServiceError('disk', `cannot read ${key} in ${this.root}: ${code ?? (err as Error).message}`, undefined, { cause: err });
+    }
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      await handle.close();
+      throw new IntegrityError(`refusing ${key} in ${this.root}: it is not a regular file`);
+    }
+    return { handle, size: st.size };
+  }
+
+  async get(key: string, maxBytes?: number): Promise<Buffer> {
+    const { handle, size } = await this.openForRead(key);
+    try {
+      if (maxBytes !== undefined && size > maxBytes) throw new IntegrityError(`${key} in ${this.root} is ${size} bytes, more than the limit of ${maxBytes}`);
+      return await handle.readFile();
+    } finally {
+      await handle.close();
     }
   }
 
   async *read(key: string): AsyncIterable<Buffer> {
-    const p = this.path(key);
-    try {
-      await stat(p);
-    } catch {
-      throw new NotFoundError(`${key} not found in ${this.root}`);
-    }
-    for await (const chunk of createReadStream(p, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+    const { handle } = await this.openForRead(key);
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) yield chunk as Buffer;
   }
 
   async *list(prefix: string): AsyncIterable<string> {
     const base = this.path(prefix);
+    // A symlinked prefix folder (a cluster folder pointing elsewhere) is not walked.
+    if (prefix.length > 0) {
+      try {
+        if ((await lstat(base)).isSymbolicLink()) return;
+      } catch {
+        return;
+      }
+    }
     let entries;
     try {
       entries = await readdir(base, { recursive: true, withFileTypes: true });
@@ -123,6 +234,8 @@ export class DiskStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    const p = this.path(key);
+    await this.assertInside(dirname(p), key);
+    await rm(p, { force: true });
   }
 }

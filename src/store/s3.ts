@@ -10,7 +10,10 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { NotFoundError, ServiceError } from '../errors';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { redactUrl } from '../config/settings';
+import { IntegrityError, NotFoundError, ServiceError } from '../errors';
 import { joinKey, type ObjectStore, type ObjectWriter } from './store';
 
 export interface S3Location {
@@ -19,10 +22,32 @@ export interface S3Location {
   endpoint?: string;
   region?: string;
   forcePathStyle?: boolean;
+  /** Server-side encryption asked of S3 for every object kbak writes. */
+  sse?: S3Sse;
+}
+
+export const S3_SSE_MODES = ['AES256', 'aws:kms'] as const;
+export interface S3Sse {
+  mode: (typeof S3_SSE_MODES)[number];
+  /** With aws:kms: the KMS key (ID, ARN or alias); the bucket's default key when absent. */
+  kmsKeyId?: string;
 }
 
 /** Multipart part size: 8 MiB keeps S3's 10 000-part limit far away (80 GB) and memory small. */
 const PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Every request (each PutObject, each multipart part) is retried on network errors,
+ * throttling and 5xx with exponential backoff, 0.5 s doubling to 4 s, for 8 attempts: about
+ * 20 s of backoff in all, which rides out a restarting server or a short network cut. The
+ * SDK's default (3 attempts within a second) turned a 3-second S3 blip into a failed dump.
+ * A server that accepts but never answers is cut off by the socket timeouts, so a request
+ * gives up after at most 8 × (5 s connect or 15 s silence) plus the backoff.
+ */
+const MAX_ATTEMPTS = 8;
+const backoffMs = (attempt: number): number => Math.min(4000, 250 * 2 ** attempt);
+const CONNECT_TIMEOUT_MS = 5000;
+const IDLE_TIMEOUT_MS = 15_000;
 
 function s3Error(err: unknown, loc: string, doing: string): Error {
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
@@ -33,7 +58,7 @@ function s3Error(err: unknown, loc: string, doing: string): Error {
   if (['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'].includes(name) || status === 403) {
     return new ServiceError('s3', `S3 denied access to ${loc} while ${doing} (${name || status})`, 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the credential chain and the bucket policy', { cause: err });
   }
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|socket/i.test(`${name} ${e.message ?? ''} ${e.code ?? ''}`)) {
+  if (/ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|TimeoutError|socket/i.test(`${name} ${e.message ?? ''} ${e.code ?? ''}`)) {
     return new ServiceError('s3', `cannot reach S3 for ${loc} while ${doing}: ${e.message ?? name}`, 'check the S3 endpoint', { cause: err, options: ['s3.endpoint'] });
   }
   return new ServiceError('s3', `S3 failed on ${loc} while ${doing}: ${name} ${e.message ?? ''}`.trim(), undefined, { cause: err });
@@ -57,6 +82,8 @@ export class S3Store implements ObjectStore {
       // SDK's "when required" mode is the interoperable one; kbak checks sha256 itself.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffMs),
+      requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS }),
     };
     if (loc.endpoint) config.endpoint = loc.endpoint;
     this.client = new S3Client(config);
@@ -66,13 +93,20 @@ export class S3Store implements ObjectStore {
     return joinKey(this.loc.prefix, key);
   }
 
+  /** The SSE request parameters of PutObject and CreateMultipartUpload. */
+  private sseParams(): { ServerSideEncryption?: S3Sse['mode']; SSEKMSKeyId?: string } {
+    const sse = this.loc.sse;
+    if (!sse) return {};
+    return sse.kmsKeyId ? { ServerSideEncryption: sse.mode, SSEKMSKeyId: sse.kmsKeyId } : { ServerSideEncryption: sse.mode };
+  }
+
   async check(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.loc.bucket }));
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) {
-        throw new ServiceError('s3', `bucket "${this.loc.bucket}" does not exist${this.loc.endpoint ? ` at ${this.loc.endpoint}` : ''}`, 'create it first or fix the s3:// destination');
+        throw new ServiceError('s3', `bucket "${this.loc.bucket}" does not exist${this.loc.endpoint ? ` at ${redactUrl(this.loc.endpoint)}` : ''}`, 'create it first or fix the s3:// destination');
       }
       throw s3Error(err, this.location, 'checking the bucket');
     }
@@ -80,7 +114,7 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: Buffer): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body, ...this.sseParams() }));
     } catch (err) {
       throw s3Error(err, this.location, `writing ${key}`);
     }
@@ -90,7 +124,7 @@ export class S3Store implements ObjectStore {
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.loc.bucket, Key: this.key(key), Body: body },
+      params: { Bucket: this.loc.bucket, Key: this.key(key), Body: body, ...this.sseParams() },
       partSize: PART_SIZE,
       queueSize: 2,
       // An incomplete multipart upload never becomes an object; abort removes its parts.
@@ -123,22 +157,32 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  async get(key: string): Promise<Buffer> {
+  async get(key: string, maxBytes?: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const c of this.read(key)) chunks.push(c);
+    for await (const c of this.read(key, maxBytes)) chunks.push(c);
     return Buffer.concat(chunks);
   }
 
-  async *read(key: string): AsyncIterable<Buffer> {
+  async *read(key: string, maxBytes?: number): AsyncIterable<Buffer> {
     let res;
     try {
       res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
     } catch (err) {
       throw s3Error(err, this.location, `reading ${key}`);
     }
-    const stream = res.Body as AsyncIterable<Uint8Array> | undefined;
+    const stream = res.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
     if (!stream) return;
-    for await (const chunk of stream) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const tooBig = (n: number): IntegrityError => new IntegrityError(`${key} in ${this.location} is ${n} bytes or more, more than the limit of ${maxBytes}`);
+    if (maxBytes !== undefined && (res.ContentLength ?? 0) > maxBytes) {
+      stream.destroy?.();
+      throw tooBig(res.ContentLength ?? 0);
+    }
+    let seen = 0;
+    for await (const chunk of stream) {
+      seen += chunk.byteLength;
+      if (maxBytes !== undefined && seen > maxBytes) throw tooBig(seen);
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
   }
 
   async *list(prefix: string): AsyncIterable<string> {

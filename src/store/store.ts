@@ -20,7 +20,8 @@ export interface ObjectStore {
   put(key: string, body: Buffer): Promise<void>;
   /** Streams a large object; visible only after complete(). */
   create(key: string): ObjectWriter;
-  get(key: string): Promise<Buffer>;
+  /** A small object whole; with maxBytes, refuses a larger one before reading it. */
+  get(key: string, maxBytes?: number): Promise<Buffer>;
   /** Streams an object's bytes. */
   read(key: string): AsyncIterable<Buffer>;
   /** Keys under a prefix, in no guaranteed order. Incomplete objects are never listed. */

@@ -49,7 +49,15 @@ describe('restore into the in-memory cluster', () => {
     const summary = await new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run();
     expect(summary).toMatchObject({ records: 10, topicsCreated: 1, groupsSeeded: 1 });
     const lane = kafka.topics.get('feature-x.orders')!;
-    expect(lane.configs).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '86400000' });
+    // Lane topics keep their seed for the lane's life and accept any timestamp.
+    expect(lane.configs).toEqual({
+      'cleanup.policy': 'delete',
+      'retention.ms': '-1',
+      'retention.bytes': '-1',
+      'message.timestamp.type': 'CreateTime',
+      'message.timestamp.before.max.ms': '9223372036854775807',
+      'message.timestamp.after.max.ms': '9223372036854775807',
+    });
     for (const p of [0, 1]) {
       const src = kafka.topics.get('orders')!.partitions[p]!.records;
       const dst = lane.partitions[p]!.records;
@@ -116,11 +124,21 @@ describe('restore into the in-memory cluster', () => {
   it('leaves a lane group with running consumers alone', async () => {
     const kafka = source();
     const backup = await backupOf(kafka);
+    await new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run();
     kafka.addMember('feature-x.billing', 'lane-service');
     kafka.calls.splice(0);
-    const summary = await new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run();
+    const summary = await new RestoreRun({ kafka, backup, registry: null, logger }, opts({ mode: 'resume' })).run();
     expect(summary.groupsSeeded).toBe(0);
     expect(kafka.calls).not.toContain('commitGroupOffsets');
+  });
+
+  it('refuses a lane group it did not create, before creating anything', async () => {
+    const kafka = source();
+    const backup = await backupOf(kafka);
+    kafka.addMember('feature-x.billing', 'lane-service');
+    kafka.calls.splice(0);
+    await expect(new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run()).rejects.toThrow('consumer group "feature-x.billing" exists but lane feature-x did not create it');
+    expect(kafka.calls).not.toContain('createTopics');
   });
 
   it('dry run plans from the cluster state and changes nothing', async () => {

@@ -65,13 +65,31 @@ const noWindow = { since: null, until: null };
 const opts = (over: Partial<PlanOptions> = {}): PlanOptions => ({ lane: 'feature-x', topics: [], replicationFactor: null, window: noWindow, maxRecordsPerPartition: null, ...over });
 
 describe('buildPlan', () => {
+  it('adjusts configs that cannot hold on the target and reports them as warnings', () => {
+    const m = manifest();
+    m.topics[0]!.configs = { 'min.insync.replicas': '2', 'retention.ms': '1000' };
+    const plan = buildPlan(m, opts({ laneRetention: { kind: 'source' } }), { brokers: 1, minInsyncReplicas: 1 });
+    expect(plan.topics[0]!.configs['min.insync.replicas']).toBe('1');
+    expect(plan.topics[0]!.configs['retention.ms']).toBe('1000');
+    expect(plan.warnings).toContainEqual(expect.stringMatching(/^lane topic feature-x\.orders: min.insync.replicas=2 lowered to 1/));
+    const viaDefault = buildPlan(manifest(), opts(), { brokers: 1, minInsyncReplicas: 2 });
+    expect(viaDefault.topics.every((t) => t.configs['min.insync.replicas'] === '1')).toBe(true);
+  });
+
   it('maps every backed-up topic to its lane topic with shape, configs and record counts', () => {
     const plan = buildPlan(manifest(), opts(), 1);
     expect(plan.topics.map((t) => [t.source, t.lane, t.partitionCount, t.replicationFactor])).toEqual([
       ['orders', 'feature-x.orders', 3, 1],
       ['payments', 'feature-x.payments', 1, 1],
     ]);
-    expect(plan.topics[0]!.configs).toEqual({ 'cleanup.policy': 'compact' });
+    expect(plan.topics[0]!.configs).toEqual({
+      'cleanup.policy': 'compact',
+      'retention.ms': '-1',
+      'retention.bytes': '-1',
+      'message.timestamp.type': 'CreateTime',
+      'message.timestamp.before.max.ms': '9223372036854775807',
+      'message.timestamp.after.max.ms': '9223372036854775807',
+    });
     expect(plan.topics[0]!.partitions.map((p) => [p.partition, p.records, p.exact])).toEqual([
       [0, 10, true],
       [1, 5, true],
@@ -238,6 +256,19 @@ describe('lane records', () => {
     expect(lr.headers.map((h) => h.key)).toEqual(['traceparent', 'x', 'traceparent', 'x-lane']);
     expect(lr.headers[3]!.value).toEqual(Buffer.from('feature-x'));
     expect(lr.value).toEqual(record.value);
+  });
+
+  it('sets the lane in the baggage header with --lane-baggage, before the lane header, other headers untouched', () => {
+    const lr = toLaneRecord(record, { ids: null, laneTopic: 'l.t', lane: 'feature-x', laneHeader: 'x-lane', laneBaggage: 'lane' });
+    expect(lr.baggage).toBe('created');
+    expect(lr.headers.map((h) => [h.key, h.value?.toString() ?? null])).toEqual([
+      ['traceparent', '00-abc-01'],
+      ['x', null],
+      ['traceparent', 'dup'],
+      ['baggage', 'lane=feature-x'],
+      ['x-lane', 'feature-x'],
+    ]);
+    expect(toLaneRecord(record, { ids: null, laneTopic: 'l.t', lane: 'l', laneHeader: null }).baggage).toBeNull();
   });
 
   it('keeps tombstones null', () => {

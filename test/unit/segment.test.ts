@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { crc32 } from 'node:zlib';
-import { IntegrityError, UsageError } from '../../src/errors';
+import { IntegrityError, UnsupportedDataError, UsageError } from '../../src/errors';
 import {
   BLOCK_HEADER_SIZE,
   Codec,
@@ -421,9 +421,9 @@ describe('segment writer rules', () => {
     const w = await SegmentWriter.create({ name: 'w.kseg', sink: (c) => void chunks.push(c) });
     await w.append(rec(5));
     await expect(w.append(rec(5))).rejects.toThrow(
-      new UsageError('segment w.kseg: record offset 5 is not greater than the previous offset 5 (offsets must strictly increase)'),
+      new UnsupportedDataError('segment w.kseg: record offset 5 is not greater than the previous offset 5 (offsets must strictly increase)'),
     );
-    await expect(w.append(rec(4))).rejects.toBeInstanceOf(UsageError);
+    await expect(w.append(rec(4))).rejects.toBeInstanceOf(UnsupportedDataError);
     await expect(w.append(rec(-1))).rejects.toThrow('record offset -1 is negative');
     await expect(w.append(rec(2n ** 63n))).rejects.toThrow('is not a signed 64-bit integer');
     await expect(w.append(rec(9, { headers: [{ key: 'bad\uD800', value: null }] }))).rejects.toThrow('not well-formed Unicode');

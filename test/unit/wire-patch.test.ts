@@ -132,6 +132,24 @@ describe('isolation', () => {
     expect(require('kafkajs').Kafka).not.toBe(kafkajs.Kafka); // eslint-disable-line @typescript-eslint/no-require-imports
   });
 
+  it('loads fine after another module loaded the stock kafkajs first', async () => {
+    let patched: any;
+    jest.isolateModules(() => {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      require('kafkajs');
+      patched = require('../../src/kafka/kafkajs');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+    });
+    const D = patched.loadKafkajsModule('src/protocol/decoder');
+    const decode = patched.loadKafkajsModule('src/protocol/recordBatch/v0/decoder');
+    const decoded = await decode(new D(batch(0n, 0, [record(0, null, null, [h('a', '1'), h('b', '2'), h('a', '3')])])));
+    expect(shown(decoded.records[0].headerList)).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3'],
+    ]);
+  });
+
   it('clamps negative timer delays instead of letting Node warn', async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error): void => void warnings.push(w.name);

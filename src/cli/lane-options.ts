@@ -1,0 +1,37 @@
+/** Flags shared by `kbak restore` and the `kbak lane` commands: the ledger topic and the lane templates. */
+import type { Command } from 'commander';
+import { UsageError } from '../errors';
+import { DEFAULT_LEDGER_TOPIC } from '../lane/ledger';
+import { parseDurationMs } from '../lane/topic-configs';
+import { validateTopicName } from '../remap/topic-name';
+
+export interface LaneFlags {
+  ledgerTopic?: string;
+  topicTemplate?: string;
+  subjectTemplate?: string;
+  groupTemplate?: string;
+}
+
+export function addLedgerOption(cmd: Command): Command {
+  return cmd.option('--ledger-topic <topic>', `the lane ledger topic on the target cluster (env KBAK_LEDGER_TOPIC, default ${DEFAULT_LEDGER_TOPIC})`);
+}
+
+export function addTemplateOptions(cmd: Command): Command {
+  return cmd
+    .option('--topic-template <t>', 'lane topic names (default {lane}.{topic})')
+    .option('--subject-template <t>', 'lane subjects not derived from a topic (default {lane}.{subject})')
+    .option('--group-template <t>', 'lane consumer groups (default {lane}.{group})');
+}
+
+export function ledgerTopic(flags: LaneFlags, env: Record<string, string | undefined>): string {
+  const topic = flags.ledgerTopic ?? env.KBAK_LEDGER_TOPIC ?? DEFAULT_LEDGER_TOPIC;
+  return validateTopicName(topic, '--ledger-topic');
+}
+
+/** --ttl: a duration such as 72h or 7d. */
+export function parseTtl(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const ms = parseDurationMs(value);
+  if (ms === null) throw new UsageError(`--ttl ${JSON.stringify(value)} is not a duration`, 'use e.g. 90m, 72h or 7d');
+  return ms;
+}

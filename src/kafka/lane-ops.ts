@@ -1,0 +1,175 @@
+/**
+ * The Kafka operations lanes need, on the KafkaAdapter: retries of retriable errors with
+ * backoff and a deadline, waiting for the leaders of new partitions, the target's effective
+ * min.insync.replicas, the lane ledger topic (create, read, write), and consumer-group
+ * checks and deletion with a result per group.
+ */
+import { ServiceError } from '../errors';
+import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from '../lane/ledger';
+import type { KafkaAdapter, RecordProducer } from './adapter';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Kafka error codes that go away by themselves: leadership moving, metadata settling, coordinators loading. */
+const RETRIABLE_TYPES = new Set([
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'REQUEST_TIMED_OUT',
+  'NOT_CONTROLLER',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR',
+  'FETCH_SESSION_ID_NOT_FOUND',
+  'REBALANCE_IN_PROGRESS',
+]);
+
+/** Whether an error (or the error it wraps, or every one of several it reports) is worth retrying. */
+export function isRetriable(err: unknown, depth = 0): boolean {
+  if (err === null || typeof err !== 'object' || depth > 4) return false;
+  const e = err as { type?: string; kafkaCode?: string; retriable?: boolean; name?: string; originalError?: unknown; cause?: unknown; errors?: unknown[] };
+  for (const code of [e.type, e.kafkaCode]) if (code !== undefined && RETRIABLE_TYPES.has(code)) return true;
+  if (e.name === 'KafkaJSProtocolError' && e.retriable === true) return true;
+  if (e.name === 'KafkaJSConnectionClosedError' || e.name === 'KafkaJSRequestTimeoutError') return true;
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x) => isRetriable(x, depth + 1))) return true;
+  return isRetriable(e.originalError, depth + 1) || isRetriable(e.cause, depth + 1);
+}
+
+export interface RetryOptions {
+  /** Give up this long after the first attempt (default 60 s). */
+  deadlineMs?: number;
+}
+
+/** Runs `fn`, retrying retriable Kafka errors with exponential backoff (200 ms doubling to 3 s, jittered) until the deadline. */
+export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const deadline = Date.now() + (opts.deadlineMs ?? 60_000);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const wait = Math.min(3000, 200 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+      if (!isRetriable(err) || Date.now() + wait > deadline) throw err;
+      await sleep(wait);
+    }
+  }
+}
+
+/**
+ * Waits until every partition of the topics has a leader that answers ListOffsets: right
+ * after CreateTopics the controller knows the leaders before the broker serves them, and
+ * a produce then fails with NOT_LEADER_OR_FOLLOWER (seen with 60+ partitions).
+ */
+export async function waitForLeaders(kafka: KafkaAdapter, topics: Array<{ name: string; partitions: number }>, timeoutMs = 60_000): Promise<void> {
+  if (topics.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const meta = await kafka.describeTopics(topics.map((t) => t.name));
+      const missing = topics.filter((t) => {
+        const m = meta.find((x) => x.name === t.name);
+        return !m || m.partitions.length !== t.partitions || m.partitions.some((p) => p.leader < 0);
+      });
+      if (missing.length === 0) {
+        let served = true;
+        for (const t of topics) if ((await kafka.listOffsets(t.name)).length !== t.partitions) served = false;
+        if (served) return;
+        last = 'not every partition answers ListOffsets yet';
+      } else {
+        last = `${missing.map((t) => t.name).join(', ')} without leaders`;
+      }
+    } catch (err) {
+      if (!isRetriable(err)) throw err;
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new ServiceError('kafka', `lane topics have no leaders ${timeoutMs / 1000}s after creation: ${last}`, 'check the broker logs; resume the restore');
+    await sleep(250);
+  }
+}
+
+/** The target's effective min.insync.replicas, null when it cannot be read (the lane keeps the source's own value). */
+export async function targetMinInsyncReplicas(kafka: KafkaAdapter): Promise<number | null> {
+  try {
+    const v = await withRetry(() => kafka.brokerConfig('min.insync.replicas'));
+    return v === null ? null : Number(v);
+  } catch {
+    return null;
+  }
+}
+
+// ---- the ledger topic ---------------------------------------------------------------
+
+/** Creates the compacted ledger topic when it is missing (one partition: one ordered history). */
+export async function ensureLedgerTopic(kafka: KafkaAdapter, topic: string): Promise<void> {
+  if ((await withRetry(() => kafka.listTopics())).includes(topic)) return;
+  const { brokers } = await withRetry(() => kafka.cluster());
+  try {
+    await withRetry(() =>
+      kafka.createTopics([{ topic, partitions: 1, replicationFactor: Math.min(3, Math.max(1, brokers)), configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0' } }]),
+    );
+  } catch (err) {
+    // Another kbak run created it at the same moment.
+    if ((err as { kafkaCode?: string }).kafkaCode !== 'TOPIC_ALREADY_EXISTS' && !/already exists/i.test((err as Error).message)) throw err;
+  }
+  await waitForLeaders(kafka, [{ name: topic, partitions: 1 }]);
+}
+
+/** Reads the whole ledger (every partition, start to end) and folds it; an absent ledger topic is an empty ledger. */
+export async function readLedger(kafka: KafkaAdapter, topic: string): Promise<LedgerRead> {
+  if (!(await withRetry(() => kafka.listTopics())).includes(topic)) return { entries: new Map(), invalid: [] };
+  const offsets = await withRetry(() => kafka.listOffsets(topic));
+  const ranges = offsets.filter((o) => o.high > o.low).map((o) => ({ topic, partition: o.partition, start: o.low, end: o.high }));
+  const records: Array<{ partition: number; offset: bigint; key: Buffer | null; value: Buffer | null }> = [];
+  if (ranges.length > 0) {
+    await kafka.readRanges(
+      ranges,
+      { concurrency: 1, stallTimeoutMs: 60_000, purpose: 'restore' },
+      {
+        onRecord: async (target, r) => {
+          records.push({ partition: target.partition, offset: r.offset, key: r.key, value: r.value });
+        },
+        onPartitionDone: async () => undefined,
+      },
+    );
+  }
+  records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  return foldLedger(records);
+}
+
+/** Writes a lane's ledger record, acknowledged by every in-sync replica. */
+export async function writeLedgerEntry(producer: RecordProducer, topic: string, entry: LedgerEntry): Promise<void> {
+  const { key, value } = encodeLedgerEntry(entry);
+  await withRetry(() => producer.send(topic, 0, [{ key, value, timestamp: BigInt(Date.now()), headers: [] }], { compression: 'none' }));
+}
+
+/** Removes a lane from the ledger (a tombstone; compaction drops the key). */
+export async function deleteLedgerEntry(producer: RecordProducer, topic: string, lane: string): Promise<void> {
+  await withRetry(() => producer.send(topic, 0, [{ key: Buffer.from(lane, 'utf8'), value: null, timestamp: BigInt(Date.now()), headers: [] }], { compression: 'none' }));
+}
+
+// ---- consumer groups ----------------------------------------------------------------
+
+/** Which of the groups exist on the cluster. */
+export async function existingGroups(kafka: KafkaAdapter, groupIds: readonly string[]): Promise<Set<string>> {
+  if (groupIds.length === 0) return new Set();
+  const all = new Set((await withRetry(() => kafka.listGroups())).map((g) => g.groupId));
+  return new Set(groupIds.filter((g) => all.has(g)));
+}
+
+/** Deletes groups one by one; returns the ones that could not be deleted with the reason. */
+export async function deleteGroups(kafka: KafkaAdapter, groupIds: readonly string[]): Promise<Map<string, string>> {
+  const failed = new Map<string, string>();
+  for (const g of groupIds) {
+    try {
+      await withRetry(() => kafka.deleteGroups([g]));
+    } catch (err) {
+      if (/GROUP_ID_NOT_FOUND|does not exist/i.test(`${(err as { kafkaCode?: string }).kafkaCode} ${(err as Error).message}`)) continue;
+      failed.set(g, (err as { kafkaCode?: string }).kafkaCode ?? (err as Error).message);
+    }
+  }
+  return failed;
+}

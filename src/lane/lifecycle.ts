@@ -1,0 +1,125 @@
+/**
+ * Lane lifecycle I/O: describe the lanes in the ledger, delete a lane's objects (exactly
+ * what delete-plan.ts decides), garbage-collect expired lanes. Safe to run twice and after
+ * a half-finished delete: the ledger entry is marked `deleting` first, objects already gone
+ * are skipped, and the entry is removed (tombstone) only when nothing of the lane is left.
+ */
+import { UsageError } from '../errors';
+import { deleteGroups, deleteLedgerEntry, existingGroups, readLedger, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
+import type { KafkaAdapter, RecordProducer } from '../kafka/adapter';
+import type { Logger } from '../output/logger';
+import { deleteLaneTopics } from '../restore/safety';
+import type { RegistryClient } from '../schema/registry-client';
+import { withRemaining, withState } from './intent';
+import type { LedgerEntry, LedgerRead } from './ledger';
+import { ttlLeftMs } from './ledger';
+import { planLaneDelete, type LaneDeletePlan } from './delete-plan';
+import { assertSameTemplates, type LaneScope } from './ownership';
+
+export interface LaneContext {
+  kafka: KafkaAdapter;
+  registry: RegistryClient | null;
+  logger: Logger;
+  ledgerTopic: string;
+}
+
+export interface LaneOverview {
+  lane: string;
+  state: LedgerEntry['state'];
+  seededFrom: string;
+  createdAt: string;
+  ageMs: number;
+  ttlLeftMs: number | null;
+  expiresAt: string | null;
+  topics: number;
+  /** Records in the lane topics that exist now. */
+  records: number;
+  subjects: number;
+  groups: number;
+}
+
+export async function readLanes(ctx: LaneContext): Promise<LedgerRead> {
+  return readLedger(ctx.kafka, ctx.ledgerTopic);
+}
+
+export async function overview(ctx: LaneContext, entry: LedgerEntry, now: Date): Promise<LaneOverview> {
+  const existing = new Set(await withRetry(() => ctx.kafka.listTopics()));
+  let records = 0n;
+  for (const t of entry.topics) {
+    if (!existing.has(t.name)) continue;
+    for (const o of await withRetry(() => ctx.kafka.listOffsets(t.name))) records += o.high - o.low;
+  }
+  return {
+    lane: entry.lane,
+    state: entry.state,
+    seededFrom: `${entry.seededFrom.cluster}/${entry.seededFrom.backupId}`,
+    createdAt: entry.createdAt,
+    ageMs: now.getTime() - Date.parse(entry.createdAt),
+    ttlLeftMs: ttlLeftMs(entry, now),
+    expiresAt: entry.expiresAt,
+    topics: entry.topics.length,
+    records: Number(records),
+    subjects: entry.subjects.length,
+    groups: entry.groups.length,
+  };
+}
+
+/** Looks at the target to decide what a delete of the lane removes (read-only). */
+export async function planDelete(ctx: LaneContext, entry: LedgerEntry, scope: LaneScope): Promise<LaneDeletePlan> {
+  assertSameTemplates(entry, scope);
+  if (entry.subjects.length > 0 && !ctx.registry) {
+    throw new UsageError(`lane ${entry.lane} has ${entry.subjects.length} schema registry subjects but no schema registry is configured`, 'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL');
+  }
+  const names = entry.topics.map((t) => t.name);
+  const ids = names.length > 0 ? await withRetry(() => ctx.kafka.topicIds(names)) : new Map<string, string>();
+  const topics = new Map<string, { id: string | null; empty: boolean }>();
+  for (const [name, id] of ids) {
+    const offsets = await withRetry(() => ctx.kafka.listOffsets(name));
+    topics.set(name, { id, empty: offsets.every((o) => o.high === o.low) });
+  }
+  const present = [...(await existingGroups(ctx.kafka, entry.groups.map((g) => g.name)))];
+  const described = present.length > 0 ? await withRetry(() => ctx.kafka.describeGroups(present)) : [];
+  const groups = new Map(present.map((g) => [g, described.find((d) => d.groupId === g)?.members.length ?? 0]));
+  return planLaneDelete(entry, scope, { topics, groups });
+}
+
+export interface LaneDeleteResult {
+  lane: string;
+  deleted: { topics: string[]; subjects: string[]; groups: string[] };
+  gone: string[];
+  leftAlone: Array<{ name: string; reason: string }>;
+  /** What still belongs to the lane (it stays in the ledger): groups with active members. */
+  remaining: Array<{ name: string; reason: string }>;
+  complete: boolean;
+}
+
+export async function deleteLane(ctx: LaneContext, producer: RecordProducer, entry: LedgerEntry, scope: LaneScope): Promise<LaneDeleteResult> {
+  const plan = await planDelete(ctx, entry, scope);
+  // Marked first: a delete that dies half-way shows up as `deleting` and is finished by a rerun.
+  const write = (e: LedgerEntry): Promise<void> => writeLedgerEntry(producer, ctx.ledgerTopic, e);
+  if (entry.state !== 'deleting') await write(withState(entry, 'deleting', new Date()));
+
+  await withRetry(() => deleteLaneTopics(ctx.kafka, plan.topics));
+  const subjects: string[] = [];
+  for (const s of plan.subjects) if (await ctx.registry!.deleteSubject(s)) subjects.push(s);
+  const failed = await deleteGroups(ctx.kafka, plan.groups);
+
+  const remaining = [
+    ...plan.activeGroups.map((g) => ({ name: g.name, reason: `consumer group ${g.name} has ${g.members} active members` })),
+    ...[...failed].map(([name, why]) => ({ name, reason: `consumer group ${name} could not be deleted: ${why}` })),
+  ];
+  if (remaining.length === 0) {
+    await deleteLedgerEntry(producer, ctx.ledgerTopic, entry.lane);
+  } else {
+    const left = new Set(remaining.map((r) => r.name));
+    await write(withRemaining(entry, { topics: new Set(), subjects: new Set(), groups: left }, new Date()));
+  }
+  return {
+    lane: entry.lane,
+    deleted: { topics: plan.topics, subjects, groups: plan.groups.filter((g) => !failed.has(g)) },
+    gone: plan.gone,
+    leftAlone: plan.leftAlone,
+    remaining,
+    complete: remaining.length === 0,
+  };
+}

@@ -1,0 +1,19 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DiskStore } from '../../src/store/disk';
+import { MemoryStore } from '../../src/store/memory';
+import { describeStoreConformance } from '../support/store-conformance';
+
+describeStoreConformance('memory', () => new MemoryStore());
+
+const dirs: string[] = [];
+describeStoreConformance(
+  'disk',
+  () => {
+    const d = mkdtempSync(join(tmpdir(), 'kbak-store-'));
+    dirs.push(d);
+    return new DiskStore(d);
+  },
+  () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+);
