@@ -16,7 +16,8 @@ const dests: Record<StoreKind, string> = { disk: '', s3: '' };
 
 beforeAll(async () => {
   topic = uniqueName('cat');
-  await createTopic(kafka, topic, 2);
+  // 2023-dated records: without this the stack's retention check (every 2 s) deletes them.
+  await createTopic(kafka, topic, 2, { 'retention.ms': '-1' });
   const registry = new SchemaRegistry({ host: stackEnv().registryUrl });
   const avro = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Order', namespace: 'kbak.cat', fields: [{ name: 'id', type: 'int' }, { name: 'sku', type: 'string' }] }) }, { subject: `${topic}-avro` });
   const json = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify({ type: 'object', properties: { note: { type: 'string' } } }) }, { subject: `${topic}-json` });
