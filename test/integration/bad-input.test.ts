@@ -11,6 +11,7 @@
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MANIFEST_VERSION } from '../../src/backup/manifest';
 import { runKbak, type CliResult } from '../support/kbak-cli';
 import { createTopic, produce } from '../support/produce';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
@@ -39,8 +40,10 @@ function forge(edit: (dir: string, manifest: Record<string, unknown>) => void): 
 }
 
 function firstSegment(dir: string): string {
-  const m = JSON.parse(readFileSync(manifestPath(dir), 'utf8')) as { topics: Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }> };
-  return join(dir, CLUSTER, backupId, ...m.topics[0]!.partitions[0]!.segments[0]!.key.split('/'));
+  const m = JSON.parse(readFileSync(manifestPath(dir), 'utf8')) as { formatVersion: number; topics: Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }> };
+  const key = m.topics[0]!.partitions[0]!.segments[0]!.key.split('/');
+  // FORMAT.md: v1 segment keys are relative to the backup's folder, v2 keys to its cluster's.
+  return m.formatVersion >= 2 ? join(dir, CLUSTER, ...key) : join(dir, CLUSTER, backupId, ...key);
 }
 
 /** The contract every row checks. */
@@ -113,7 +116,7 @@ const rows: Row[] = [
   ['B36', 'empty store', restore(() => tmp()), {}, 3, /no complete backup in/],
   ['B37', 'store with several clusters and latest', restore(() => { const d = forge(() => undefined); cpSync(join(d, CLUSTER), join(d, 'other'), { recursive: true }); return d; }), {}, 2, /holds backups of several clusters/],
   // restore: what the store holds
-  ['B40', 'newer format version', restore(() => forge((_d, m) => (m.formatVersion = 99))), {}, 5, /has format version 99, this kbak reads up to 1 \(upgrade kbak\)/],
+  ['B40', 'newer format version', restore(() => forge((_d, m) => (m.formatVersion = 99))), {}, 5, new RegExp(`has format version 99, this kbak reads up to ${MANIFEST_VERSION} \\(upgrade kbak\\)`)],
   ['B41', 'corrupt manifest (not JSON)', restore(() => { const d = forge(() => undefined); writeFileSync(manifestPath(d), '{"format": "kbak-backup", '); return d; }), {}, 5, /manifest .* is not valid JSON/],
   ['B42', 'manifest with a wrong field type', restore(() => forge((_d, m) => (m.topics = 'x'))), {}, 5, /manifest .* is invalid at topics/],
   ['B43', 'manifest with an offset beyond int64', restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ endOffset: string }> }>)[0]!.partitions[0]!.endOffset = '99999999999999999999'))), {}, 5, /endOffset/],
