@@ -59,6 +59,10 @@ export class KafkajsAdapter implements KafkaAdapter {
       return await fn(await this.connectedAdmin());
     } catch (err) {
       if (err instanceof KbakError) throw err;
+      // A kafkajs admin refreshes metadata of every topic it has looked at; once one of them
+      // is deleted by someone else, each later call fails with UNKNOWN_TOPIC_OR_PARTITION.
+      // A fresh admin forgets them, so a retry can succeed.
+      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') await this.close();
       throw kafkaError(err, [...this.brokers], doing);
     }
   }
@@ -180,15 +184,13 @@ export class KafkajsAdapter implements KafkaAdapter {
     // kafkajs has no assign(): reading needs a consumer group. A throw-away one, never
     // committed to and deleted afterwards, so nothing is left behind on the cluster.
     const groupId = `kbak-${opts.purpose}-${randomBytes(8).toString('hex')}`;
-    let started = false;
     try {
-      started = true;
       await readRanges(this.kafka, [...targets], { groupId, concurrency: opts.concurrency, stallTimeoutMs: opts.stallTimeoutMs, logger: this.logger }, handlers);
     } catch (err) {
       if (err instanceof KbakError) throw err;
       throw kafkaError(err, [...this.brokers], `reading ${targets.length} partitions`);
     } finally {
-      if (started) await this.deleteGroups([groupId]).catch((e: unknown) => this.logger.debug({ err: String(e) }, 'deleting the read group failed'));
+      await this.deleteGroups([groupId]).catch((e: unknown) => this.logger.debug({ err: String(e) }, 'deleting the read group failed'));
     }
   }
 
