@@ -4,6 +4,7 @@
  * the manifest last so the backup appears only once complete. On failure everything it
  * wrote is removed.
  */
+import { budgetedBlockBytes } from './block-budget';
 import type { KafkaAdapter } from '../kafka/adapter';
 import { partitionKey } from '../model/partition-key';
 import { randomBytes } from 'node:crypto';
@@ -175,13 +176,15 @@ export class DumpRun {
       const sinkByKey = new Map<string, PartitionSink>();
       const sinksByTopic = new Map<string, PartitionSink[]>();
       const targets: Array<{ topic: string; partition: number; start: bigint; end: bigint }> = [];
+      // An explicit block size wins; otherwise blocks shrink with many partitions (block-budget.ts).
+      const blockBytes = this.opts.blockBytes ?? budgetedBlockBytes([...plan.ranges.values()].reduce((n, rs) => n + rs.length, 0));
       for (const t of plan.topics) {
         const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
         this.progressByTopic.set(t.name, prog);
         for (const r of plan.ranges.get(t.name)!) {
           const cont = continuations.get(partitionKey(t.name, r.partition));
           const start = cont ? cont.readStart : r.start;
-          const sink = new PartitionSink(store, cluster, t.name, r.partition, writerTag, { segmentBytes: this.opts.segmentBytes, blockBytes: this.opts.blockBytes, level: this.opts.compressionLevel });
+          const sink = new PartitionSink(store, cluster, t.name, r.partition, writerTag, { segmentBytes: this.opts.segmentBytes, blockBytes, level: this.opts.compressionLevel });
           sinks.push(sink);
           sinkByKey.set(partitionKey(t.name, r.partition), sink);
           sinksByTopic.set(t.name, [...(sinksByTopic.get(t.name) ?? []), sink]);
