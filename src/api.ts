@@ -10,6 +10,7 @@ import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/codecs';
 import type { TimeWindow } from './model/window';
 import { silentLogger, type Logger } from './output/logger';
+import type { LaneRetention } from './lane/topic-configs';
 import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
 import type { RestoreMode } from './restore/plan';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
@@ -73,6 +74,14 @@ export interface RestoreOptions extends Common {
   /** `new` refuses lane topics with data, `resume` continues an interrupted restore, `replace` starts over. */
   mode?: RestoreMode;
   laneHeader?: string | null;
+  /** Set KEY=<lane> in each record's W3C baggage header. */
+  laneBaggage?: string | null;
+  /** Lane topic retention (default: forever). */
+  laneRetention?: LaneRetention;
+  /** The lane expires this long after the restore (`kbak lane gc`). */
+  ttlMs?: number | null;
+  /** The lane ledger topic (default __kbak_lanes). */
+  ledgerTopic?: string;
   compression?: CodecName | null;
   concurrency?: number;
   onProgress?: (topics: LaneTopicProgress[]) => void;
@@ -152,6 +161,10 @@ function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): 
       maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
       mode: opts.mode ?? 'new',
       laneHeader: opts.laneHeader ?? null,
+      laneBaggage: opts.laneBaggage ?? null,
+      laneRetention: opts.laneRetention,
+      ttlMs: opts.ttlMs ?? null,
+      ledgerTopic: opts.ledgerTopic,
       compression: opts.compression ?? null,
       concurrency: opts.concurrency ?? 4,
     },

@@ -38,6 +38,9 @@ kafka_java() {
 
 write_config() {
   mkdir -p "$HOME_DIR" "$DATA_DIR"
+  bash "$STACK_SCRIPTS/secure.sh" init
+  # shellcheck source=/dev/null
+  source "$SECURE_DIR/credentials"
   # Rewritten on every start so port overrides always take effect. A static
   # voter set (controller.quorum.voters) is used for every version, not the
   # dynamic quorum of `format --standalone`: with a dynamic quorum the
@@ -49,12 +52,26 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$STACK_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT
+listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,CONTROLLER://$STACK_HOST:$KAFKA_CONTROLLER_PORT,SASL_SSL://$STACK_HOST:$KAFKA_SECURE_PORT,SSL://$STACK_HOST:$KAFKA_MTLS_PORT
+advertised.listeners=PLAINTEXT://$STACK_HOST:$KAFKA_PORT,SASL_SSL://$STACK_HOST:$KAFKA_SECURE_PORT,SSL://$STACK_HOST:$KAFKA_MTLS_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
 log.dirs=$DATA_DIR
+
+# Secured listeners (material from scripts/stack/secure.sh). SASL_SSL: server-
+# authenticated TLS plus SCRAM (users created at format time) or PLAIN (users
+# listed here). SSL: mutual TLS, a client certificate signed by the stack CA
+# is required. No authorizer: every authenticated principal may do anything.
+ssl.keystore.type=PEM
+ssl.keystore.location=$SECURE_DIR/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$SECURE_DIR/ca.pem
+listener.name.ssl.ssl.client.auth=required
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$PLAIN_USER="$PLAIN_PASSWORD";
 
 # One node: every internal topic must accept replication factor / ISR 1, or
 # consumer groups and transactions never get a coordinator.
@@ -146,12 +163,33 @@ format_storage() {
     printf '%s\n' "$id" >"$HOME_DIR/cluster.id"
   fi
   stack_msg "formatting kafka $VERSION storage in $DATA_DIR (cluster id $id)"
+  local -a scram
+  mapfile -t scram < <(bash "$STACK_SCRIPTS/secure.sh" scram-args)
   if ! "$java" "$(log_opts)" -cp "$LIB_DIR/lib/*" kafka.tools.StorageTool \
-      format -t "$id" -c "$CONFIG" >>"$LOG" 2>&1; then
+      format -t "$id" -c "$CONFIG" "${scram[@]}" >>"$LOG" 2>&1; then
     stack_msg "kafka storage format failed (log: $LOG)"
     tail -n 30 "$LOG" >&2
     exit 1
   fi
+  touch "$HOME_DIR/scram-users.ok"
+}
+
+# A data dir formatted before the secured listeners existed has no SCRAM users:
+# create them once through the Admin API (a single-file Java program run from
+# source, so no build step), then remember that with the same marker.
+ensure_scram_users() {
+  [[ -f "$HOME_DIR/scram-users.ok" ]] && return 0
+  local java
+  java="$(kafka_java)"
+  # shellcheck source=/dev/null
+  source "$SECURE_DIR/credentials"
+  stack_msg "adding the SCRAM users to the existing kafka $VERSION data dir"
+  if ! SCRAM_PASSWORD="$SCRAM_PASSWORD" "$java" -cp "$LIB_DIR/lib/*" "$STACK_SCRIPTS/AddScramUsers.java" \
+      "$STACK_HOST:$KAFKA_PORT" "$SCRAM_USER" >>"$LOG" 2>&1; then
+    stack_msg "could not add the SCRAM users (log: $LOG)"
+    return 1
+  fi
+  touch "$HOME_DIR/scram-users.ok"
 }
 
 # A real Kafka round trip without any client library: send an ApiVersions v0
@@ -191,8 +229,8 @@ start() {
     fi
     return 0
   fi
-  if port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT"; then
-    stack_die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT on $STACK_HOST is already in use by a process this stack did not start (set KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
+  if port_open "$KAFKA_PORT" || port_open "$KAFKA_CONTROLLER_PORT" || port_open "$KAFKA_SECURE_PORT" || port_open "$KAFKA_MTLS_PORT"; then
+    stack_die "port $KAFKA_PORT, $KAFKA_CONTROLLER_PORT, $KAFKA_SECURE_PORT or $KAFKA_MTLS_PORT on $STACK_HOST is already in use by a process this stack did not start (set KAFKA_PORT / KAFKA_CONTROLLER_PORT / KAFKA_SECURE_PORT / KAFKA_MTLS_PORT)"
   fi
   resolve
   java="$(kafka_java)"
@@ -205,14 +243,14 @@ start() {
     "$(log_opts)" -cp "$LIB_DIR/lib/*" kafka.Kafka "$CONFIG"
 }
 
-wait_ready() { wait_healthy kafka "$LOG" probe; }
+wait_ready() { wait_healthy kafka "$LOG" probe && ensure_scram_users; }
 
 status() {
   local state rc=0 v
   v="$(running_version)"
   [[ -n "$v" ]] || v="$VERSION"
   state="$(service_state kafka probe)" || rc=1
-  status_line kafka "$v" "$STACK_HOST:$KAFKA_PORT (ctrl :$KAFKA_CONTROLLER_PORT)" "$state" "$LOG"
+  status_line kafka "$v" "$STACK_HOST:$KAFKA_PORT (ctrl :$KAFKA_CONTROLLER_PORT, sasl_ssl :$KAFKA_SECURE_PORT, mtls :$KAFKA_MTLS_PORT)" "$state" "$LOG"
   return "$rc"
 }
 

@@ -13,6 +13,11 @@ REPO_ROOT="$(cd "$STACK_SCRIPTS/../.." && pwd)"
 STACK_HOST=127.0.0.1
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# The secured listeners sit next to the plaintext one (derived, so stacks with
+# different KAFKA_PORTs never collide): SASL_SSL (SCRAM-SHA-512/256, PLAIN over
+# server-authenticated TLS) and SSL with required client certificates (mTLS).
+KAFKA_SECURE_PORT="${KAFKA_SECURE_PORT:-$((KAFKA_PORT + 2))}"
+KAFKA_MTLS_PORT="${KAFKA_MTLS_PORT:-$((KAFKA_PORT + 3))}"
 REGISTRY_PORT="${REGISTRY_PORT:-8081}"
 # Quarkus always opens a management interface (health/metrics); its default
 # port 9000 would collide with S3, so it gets its own loopback port.
@@ -45,6 +50,8 @@ KBAK_STACK_MVN_ARGS="${KBAK_STACK_MVN_ARGS:-}"
 PID_DIR="$KBAK_STACK_DIR/pids"
 LOG_DIR="$KBAK_STACK_DIR/logs"
 ENV_FILE="$KBAK_STACK_DIR/env"
+# Certificates and SASL credentials of the secured listeners (scripts/stack/secure.sh).
+SECURE_DIR="$KBAK_STACK_DIR/secure"
 
 stack_msg() { printf 'stack: %s\n' "$*" >&2; }
 stack_die() { stack_msg "$*"; exit 1; }

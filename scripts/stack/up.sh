@@ -74,6 +74,23 @@ fi
   printf 'AWS_SECRET_ACCESS_KEY=%q\n' "$STACK_SECRET_KEY"
   printf 'AWS_REGION=%q\n' "$STACK_REGION"
   printf 'KAFKA_VERSION=%q\n' "$(cat "$PID_DIR/kafka.version")"
+  # The ports, so tests that restart the broker (outages) start it where it was.
+  printf 'KAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SECURE_PORT=%q\nKAFKA_MTLS_PORT=%q\n' \
+    "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SECURE_PORT" "$KAFKA_MTLS_PORT"
+  # The secured listeners, under names kbak itself does not read (tests map them
+  # onto KBAK_TLS_* / KBAK_SASL_* when they want a secured connection).
+  # shellcheck source=/dev/null
+  source "$SECURE_DIR/credentials"
+  printf 'KBAK_SECURE_BROKERS=%q\n' "$STACK_HOST:$KAFKA_SECURE_PORT"
+  printf 'KBAK_SECURE_MTLS_BROKERS=%q\n' "$STACK_HOST:$KAFKA_MTLS_PORT"
+  printf 'KBAK_SECURE_TLS_CA=%q\n' "$SECURE_DIR/ca.pem"
+  printf 'KBAK_SECURE_TLS_CERT=%q\n' "$SECURE_DIR/client.pem"
+  printf 'KBAK_SECURE_TLS_KEY=%q\n' "$SECURE_DIR/client.key"
+  printf 'KBAK_SECURE_SASL_MECHANISM=scram-sha-512\n'
+  printf 'KBAK_SECURE_SASL_USERNAME=%q\n' "$SCRAM_USER"
+  printf 'KBAK_SECURE_SASL_PASSWORD=%q\n' "$SCRAM_PASSWORD"
+  printf 'KBAK_SECURE_PLAIN_USERNAME=%q\n' "$PLAIN_USER"
+  printf 'KBAK_SECURE_PLAIN_PASSWORD=%q\n' "$PLAIN_PASSWORD"
 } >"$ENV_FILE.tmp"
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 

@@ -60,10 +60,21 @@ export function kafkaError(err: unknown, brokers: string[], doing: string): Kbak
   if (err instanceof KbakError) return err;
   const e = err as { name?: string; message?: string; type?: string; errors?: Array<{ type?: string }> };
   const name = e.name ?? 'Error';
-  const msg = e.message ?? String(err);
+  // OpenSSL messages can span lines; the user gets one line.
+  const msg = (e.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
   const code = e.type ?? e.errors?.find((x) => x.type)?.type;
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authenticat/i.test(msg)) {
     return new KafkaServiceError(`Kafka denied access while ${doing}: ${msg}`, code, 'check the SASL mechanism, user and password', { cause: err, options: ['kafka.sasl'] });
+  }
+  // A TLS handshake failure is a connection error to kafkajs, but "is the broker up?" would
+  // send the user the wrong way: the broker answered and one side refused the other's certificate.
+  if (/certificate|self[- ]signed|SSL|TLS|handshake|ERR_TLS/i.test(`${msg} ${(err as { code?: string }).code ?? ''}`)) {
+    return new KafkaServiceError(
+      `TLS handshake with Kafka at ${brokers.join(',')} failed while ${doing}: ${msg}`,
+      code,
+      'check the CA that signed the broker certificate and, if the listener requires client certificates, the client certificate and key',
+      { cause: err, options: ['kafka.tls'] },
+    );
   }
   if (name === 'KafkaJSConnectionError' || name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSNonRetriableError' || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection/i.test(msg)) {
     return new KafkaServiceError(`cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`, code, 'check the broker addresses and that the brokers are up', { cause: err, options: ['kafka.brokers'] });

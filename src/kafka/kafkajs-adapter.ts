@@ -25,6 +25,7 @@ import type {
 } from './adapter';
 import { KafkaServiceError } from './adapter';
 import { createKafka, kafkaError, type KafkaConnection } from './client';
+import { adminCluster, commitOffsetsDirect } from './group-commit';
 import { CODEC_IDS } from './codecs';
 import { ConfigResourceTypes, type Admin, type Kafka, type Message } from './kafkajs';
 import { readRanges } from './read-ranges';
@@ -252,7 +253,8 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void> {
-    return this.call(`seeding group ${groupId} on ${topic}`, (a) => a.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset.toString() })) }));
+    // One generation-less OffsetCommit, not admin.setOffsets (which joins the group): group-commit.ts.
+    return this.call(`seeding group ${groupId} on ${topic}`, (a) => commitOffsetsDirect(adminCluster(a), groupId, topic, offsets, sleep));
   }
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {

@@ -56,6 +56,32 @@ function normalizeType(t: string | undefined): SchemaType {
   return (t ?? 'AVRO').toUpperCase() as SchemaType;
 }
 
+/**
+ * Network errors, timeouts and 502/503/504 are retried with backoff (0.5 s doubling, 5
+ * attempts, about 7.5 s): a registry restarting, or a proxy blip, must not fail a dump that
+ * has already read every record. Every request kbak sends is safe to repeat: reads, and
+ * registrations, which a registry answers with the same ID when the schema is already there.
+ */
+const ATTEMPTS = 5;
+const RETRY_STATUS = new Set([502, 503, 504]);
+/** A registry that accepts the connection but never answers is given up on after this. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const backoffMs = (attempt: number): number => 250 * 2 ** attempt;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function fetchWithRetry(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      if (attempt >= ATTEMPTS || !RETRY_STATUS.has(res.status)) return res;
+      await res.body?.cancel();
+    } catch (err) {
+      if (attempt >= ATTEMPTS) throw err;
+    }
+    await sleep(backoffMs(attempt));
+  }
+}
+
 export class RegistryClient {
   private readonly base: string;
   private readonly auth?: string;
@@ -104,7 +130,7 @@ export class RegistryClient {
     if (body !== undefined) headers['Content-Type'] = 'application/vnd.schemaregistry.v1+json';
     let res: Response;
     try {
-      res = await fetch(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetchWithRetry(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.shown}: ${cause}`, 'check the registry URL and that the registry is up', { cause: err, options: ['registry.url'] });

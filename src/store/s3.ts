@@ -4,12 +4,15 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { redactUrl } from '../config/settings';
 import { IntegrityError, NotFoundError, ServiceError } from '../errors';
 import { joinKey, type ObjectStore, type ObjectWriter } from './store';
@@ -34,6 +37,19 @@ export interface S3Sse {
 /** Multipart part size: 8 MiB keeps S3's 10 000-part limit far away (80 GB) and memory small. */
 const PART_SIZE = 8 * 1024 * 1024;
 
+/**
+ * Every request (each PutObject, each multipart part) is retried on network errors,
+ * throttling and 5xx with exponential backoff, 0.5 s doubling to 4 s, for 8 attempts: about
+ * 20 s of backoff in all, which rides out a restarting server or a short network cut. The
+ * SDK's default (3 attempts within a second) turned a 3-second S3 blip into a failed dump.
+ * A server that accepts but never answers is cut off by the socket timeouts, so a request
+ * gives up after at most 8 × (5 s connect or 15 s silence) plus the backoff.
+ */
+const MAX_ATTEMPTS = 8;
+const backoffMs = (attempt: number): number => Math.min(4000, 250 * 2 ** attempt);
+const CONNECT_TIMEOUT_MS = 5000;
+const IDLE_TIMEOUT_MS = 15_000;
+
 function s3Error(err: unknown, loc: string, doing: string): Error {
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? e.code ?? '';
@@ -43,7 +59,7 @@ function s3Error(err: unknown, loc: string, doing: string): Error {
   if (['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'].includes(name) || status === 403) {
     return new ServiceError('s3', `S3 denied access to ${loc} while ${doing} (${name || status})`, 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the credential chain and the bucket policy', { cause: err });
   }
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|socket/i.test(`${name} ${e.message ?? ''} ${e.code ?? ''}`)) {
+  if (/ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|TimeoutError|socket/i.test(`${name} ${e.message ?? ''} ${e.code ?? ''}`)) {
     return new ServiceError('s3', `cannot reach S3 for ${loc} while ${doing}: ${e.message ?? name}`, 'check the S3 endpoint', { cause: err, options: ['s3.endpoint'] });
   }
   return new ServiceError('s3', `S3 failed on ${loc} while ${doing}: ${name} ${e.message ?? ''}`.trim(), undefined, { cause: err });
@@ -67,6 +83,8 @@ export class S3Store implements ObjectStore {
       // SDK's "when required" mode is the interoperable one; kbak checks sha256 itself.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffMs),
+      requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS }),
     };
     if (loc.endpoint) config.endpoint = loc.endpoint;
     this.client = new S3Client(config);
@@ -186,6 +204,29 @@ export class S3Store implements ObjectStore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body, IfNoneMatch: '*' }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      // 412: the key exists; 409: a concurrent conditional write to the same key won.
+      if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409) return false;
+      throw s3Error(err, this.location, `creating ${key}`);
+    }
+  }
+
+  async size(key: string): Promise<number | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      return res.ContentLength ?? 0;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+      throw s3Error(err, this.location, `checking ${key}`);
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -31,3 +31,32 @@ export function kcatRead(topic: string, partition: number): KcatRecord[] {
       return { offset: BigInt(j.offset), timestamp: BigInt(j.ts), key: j.key, value: j.payload, headers };
     });
 }
+
+/** One record of a whole-topic read (readTopicWithKcat). */
+export interface KcatTopicRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+  /** kcat's flat header list: key, value, key, value, … */
+  headers: Array<string | null>;
+}
+
+/** Every committed record of the topic, per partition in offset order, in one kcat run. */
+export function readTopicWithKcat(topic: string): Map<number, KcatTopicRecord[]> {
+  const out = new Map<number, KcatTopicRecord[]>();
+  const text = execFileSync('kcat', ['-C', '-b', stackEnv().brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J', '-X', 'isolation.level=read_committed'], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  for (const line of text.split('\n')) {
+    if (line.trim().length === 0) continue;
+    const j = JSON.parse(line) as { partition: number; offset: number; key: string | null; payload: string | null; headers?: Array<string | null> | null };
+    const list = out.get(j.partition) ?? [];
+    list.push({ partition: j.partition, offset: j.offset, key: j.key, value: j.payload, headers: j.headers ?? [] });
+    out.set(j.partition, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => a.offset - b.offset);
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * The tests' independent format decoder (test/support/format-decoder.ts) against the
+ * committed test vectors, so it can be trusted to judge what kbak writes.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeSegment, listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord } from '../support/format-decoder';
+
+const VECTORS = join(__dirname, '..', 'vectors');
+
+interface VectorRecord {
+  offset: string;
+  timestamp: string;
+  timestampType: number;
+  key: string | null;
+  value: string | null;
+  headers: Array<{ key: string; value: string | null }>;
+}
+
+const b64 = (b: Buffer | null): string | null => (b === null ? null : b.toString('base64'));
+const asVector = (r: DecodedRecord): VectorRecord => ({
+  offset: r.offset.toString(),
+  timestamp: r.timestamp.toString(),
+  timestampType: r.timestampType,
+  key: b64(r.key),
+  value: b64(r.value),
+  headers: r.headers.map(([key, value]) => ({ key, value: b64(value) })),
+});
+
+describe('independent format decoder', () => {
+  it('decodes the segment vector to its records.json', () => {
+    const expected = JSON.parse(readFileSync(join(VECTORS, 'segment-v1', 'records.json'), 'utf8')) as { records: VectorRecord[] };
+    const { records } = decodeSegment(readFileSync(join(VECTORS, 'segment-v1', 'sample.kseg')));
+    expect(records.map(asVector)).toEqual(expected.records.map((r) => ({ offset: r.offset, timestamp: r.timestamp, timestampType: r.timestampType, key: r.key, value: r.value, headers: r.headers })));
+  });
+
+  it('lists and verifies the backup vector', () => {
+    const root = join(VECTORS, 'backup-v1');
+    const expected = JSON.parse(readFileSync(join(root, 'records.json'), 'utf8')) as { partitions: Array<{ topic: string; partition: number; records: VectorRecord[] }> };
+    const backups = listBackupsOnDisk(root);
+    expect(backups).toEqual([{ cluster: 'sample', backupId: '20261125T120000000Z' }]);
+    const got = verifyBackupOnDisk(root, backups[0]!);
+    for (const p of expected.partitions) expect(got.get(`${p.topic}/${p.partition}`)!.map(asVector)).toEqual(p.records);
+  });
+
+  it('rejects a flipped byte, a truncated segment and a manifest that lies', () => {
+    const seg = readFileSync(join(VECTORS, 'segment-v1', 'sample.kseg'));
+    const flipped = Buffer.from(seg);
+    flipped[flipped.length - 3]! ^= 0x40;
+    expect(() => decodeSegment(flipped)).toThrow(/CRC-32|unused|length/);
+    expect(() => decodeSegment(seg.subarray(0, seg.length - 1))).toThrow(/truncated payload/);
+    const dir = mkdtempSync(join(tmpdir(), 'kbak-decoder-'));
+    try {
+      cpSync(join(VECTORS, 'backup-v1', 'sample'), join(dir, 'sample'), { recursive: true });
+      const mpath = join(dir, 'sample', '20261125T120000000Z', 'manifest.json');
+      const m = JSON.parse(readFileSync(mpath, 'utf8')) as { topics: Array<{ partitions: Array<{ segments: Array<{ records: number }>; records: number }> }> };
+      m.topics[0]!.partitions[0]!.segments[0]!.records += 1;
+      m.topics[0]!.partitions[0]!.records += 1;
+      writeFileSync(mpath, JSON.stringify(m));
+      expect(() => verifyBackupOnDisk(dir, { cluster: 'sample', backupId: '20261125T120000000Z' })).toThrow(/manifest says/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
