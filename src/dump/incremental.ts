@@ -4,7 +4,7 @@
  * (shared, as restic snapshots share packs), so every backup is complete on its own and no
  * reader ever replays a chain.
  *
- * Topic recreation: kafkajs's Metadata request (v6) carries no topic IDs, so a topic that
+ * Topic recreation: the Kafka client's Metadata request (v6) carries no topic IDs, so a topic that
  * was deleted and recreated under the same name is recognised by what Kafka guarantees
  * about one topic's log instead: offsets never go backwards and partitions are never
  * removed. A last stable offset below the previous backup's end, or fewer partitions than

@@ -38,6 +38,13 @@ const INTERNAL_GROUP = /^kbak-(dump|restore|verify)-[0-9a-f]{16}$/;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+function isUnknownTopic(err: unknown): boolean {
+  const e = err as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition/.test(e.message ?? '')) return true;
+  return (e.cause !== undefined && isUnknownTopic(e.cause)) || (e.originalError !== undefined && isUnknownTopic(e.originalError));
+}
+
 export class KafkajsAdapter implements KafkaAdapter {
   readonly brokers: readonly string[];
   readonly clientId: string;
@@ -55,16 +62,25 @@ export class KafkajsAdapter implements KafkaAdapter {
 
   /** Runs one admin call; any failure becomes a ServiceError naming what kbak was doing. */
   private async call<T>(doing: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
-    try {
-      return await fn(await this.connectedAdmin());
-    } catch (err) {
-      if (err instanceof KbakError) throw err;
-      // A kafkajs admin refreshes metadata of every topic it has looked at; once one of them
-      // is deleted by someone else, each later call fails with UNKNOWN_TOPIC_OR_PARTITION.
-      // A fresh admin forgets them, so a retry can succeed.
-      if ((err as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') await this.close();
-      throw kafkaError(err, [...this.brokers], doing);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn(await this.connectedAdmin());
+      } catch (err) {
+        if (err instanceof KbakError) throw err;
+        // kafkajs's admin refreshes metadata for every topic it has ever looked at; once one
+        // of them is deleted (by another client, e.g. a lane delete), each refresh fails with
+        // UNKNOWN_TOPIC_OR_PARTITION. A fresh admin forgets them: retry once with one.
+        await this.resetAdmin();
+        if (attempt === 0 && isUnknownTopic(err)) continue;
+        throw kafkaError(err, [...this.brokers], doing);
+      }
     }
+  }
+
+  private async resetAdmin(): Promise<void> {
+    const admin = this.admin;
+    this.admin = null;
+    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
   }
 
   private connectedAdmin(): Promise<Admin> {
@@ -253,8 +269,6 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   async close(): Promise<void> {
-    const admin = this.admin;
-    this.admin = null;
-    if (admin) await admin.then((a) => a.disconnect()).catch(() => undefined);
+    await this.resetAdmin();
   }
 }
