@@ -161,7 +161,11 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk): Map<string, D
     fail(where, `manifest is not UTF-8 JSON: ${(err as Error).message}`);
   }
   if (m.format !== 'kbak-backup') fail(where, 'format');
-  if (m.formatVersion !== 1) fail(where, `formatVersion ${String(m.formatVersion)}`);
+  const version = m.formatVersion;
+  if (version !== 1 && version !== 2) fail(where, `formatVersion ${String(version)}`);
+  // v1 keys are relative to the backup's folder; v2 keys to its cluster's folder, where
+  // incremental backups share segments (FORMAT.md, "Key safety").
+  const keyBase = version === 1 ? prefix : join(root, b.cluster);
   if (m.backupId !== b.backupId) fail(where, 'backupId differs from its key');
   if ((m.cluster as { name?: unknown })?.name !== b.cluster) fail(where, 'cluster.name differs from its key');
   const out = new Map<string, DecodedRecord[]>();
@@ -175,7 +179,14 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk): Map<string, D
       const logStart = int64(p.logStartOffset, pw);
       const start = int64(p.startOffset, pw);
       const end = int64(p.endOffset, pw);
-      if (!(logStart <= start && start <= end)) fail(pw, 'logStartOffset <= startOffset <= endOffset');
+      if (!(start <= end && logStart <= end)) fail(pw, 'startOffset <= endOffset and logStartOffset <= endOffset');
+      if (version === 1 && logStart > start) fail(pw, 'v1: logStartOffset <= startOffset');
+      const gaps = ((p.gaps ?? []) as Array<Record<string, unknown>>).map((g, gi) => ({ from: int64(g.startOffset, `${pw}.gaps.${gi}`), to: int64(g.endOffset, `${pw}.gaps.${gi}`) }));
+      let prevGapEnd = start;
+      for (const g of gaps) {
+        if (!(prevGapEnd <= g.from && g.from < g.to && g.to <= end)) fail(pw, 'gaps must be in order, non-empty, disjoint and inside [startOffset, endOffset)');
+        prevGapEnd = g.to;
+      }
       const records: DecodedRecord[] = [];
       let prevLast: bigint | null = null;
       let sum = 0;
@@ -188,8 +199,9 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk): Map<string, D
         const count = int(s.records, sw, 1);
         if (prevLast !== null && first <= prevLast) fail(sw, 'segments overlap or are out of order');
         if (!(start <= first && first <= lastOffset && lastOffset < end)) fail(sw, 'segment outside [startOffset, endOffset)');
+        if (gaps.some((g) => first < g.to && g.from <= lastOffset)) fail(sw, 'segment overlaps a gap');
         prevLast = lastOffset;
-        const file = readFileSync(join(prefix, ...key.split('/')));
+        const file = readFileSync(join(keyBase, ...key.split('/')));
         if (createHash('sha256').update(file).digest('hex') !== s.sha256) fail(sw, 'SHA-256 mismatch');
         if (file.length !== s.storedBytes) fail(sw, 'storedBytes mismatch');
         const seg = decodeSegment(file, sw);

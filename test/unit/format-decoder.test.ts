@@ -44,6 +44,18 @@ describe('independent format decoder', () => {
     for (const p of expected.partitions) expect(got.get(`${p.topic}/${p.partition}`)!.map(asVector)).toEqual(p.records);
   });
 
+  it('lists and verifies both backups of the v2 vector, whose segments are shared through the cluster folder', () => {
+    const root = join(VECTORS, 'backup-v2');
+    const expected = JSON.parse(readFileSync(join(root, 'records.json'), 'utf8')) as { backups: Array<{ backupId: string; partitions: Array<{ topic: string; partition: number; records: VectorRecord[] }> }> };
+    const backups = listBackupsOnDisk(root);
+    expect(backups.map((b) => b.backupId)).toEqual(expected.backups.map((b) => b.backupId));
+    for (const b of backups) {
+      const got = verifyBackupOnDisk(root, b);
+      const want = expected.backups.find((x) => x.backupId === b.backupId)!;
+      for (const p of want.partitions) expect(got.get(`${p.topic}/${p.partition}`)!.map(asVector)).toEqual(p.records);
+    }
+  });
+
   it('rejects a flipped byte, a truncated segment and a manifest that lies', () => {
     const seg = readFileSync(join(VECTORS, 'segment-v1', 'sample.kseg'));
     const flipped = Buffer.from(seg);
