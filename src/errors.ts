@@ -107,13 +107,14 @@ export class NotFoundError extends KbakError {
   override readonly exitCode: ExitCodeValue = ExitCode.NOT_FOUND;
 }
 
-export type ServiceName = 'kafka' | 'schema-registry' | 's3' | 'disk';
+export type ServiceName = 'kafka' | 'schema-registry' | 's3' | 'disk' | 'pushgateway';
 
 export const SERVICE_LABEL: Record<ServiceName, string> = {
   kafka: 'Kafka',
   'schema-registry': 'schema registry',
   s3: 'S3',
   disk: 'disk',
+  pushgateway: 'Pushgateway',
 };
 
 /** A service (broker, registry, object store, local disk) could not be reached, refused access or failed. */

@@ -8,18 +8,23 @@ const LANE = process.argv[2] || 'feature-x';
 const TOPIC = process.argv[3] || 'orders';
 const LANE_TOPIC = `${LANE}.${TOPIC}`;
 
-async function firstRecord(kafka, topic) {
-  const consumer = kafka.consumer({ groupId: `kbak-demo-peek-${Date.now()}-${Math.random().toString(16).slice(2)}` });
+// A throw-away group that commits nothing and is deleted afterwards: the next `kbak dump`
+// of the topic must not find it among the source's consumer groups.
+async function firstRecord(kafka, admin, topic) {
+  const groupId = `kbak-demo-peek-${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  const consumer = kafka.consumer({ groupId });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   const msg = await new Promise((resolve) => {
     void consumer.run({
+      autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         if (partition === 0) resolve(message);
       },
     });
   });
   await consumer.disconnect();
+  await admin.deleteGroups([groupId]).catch(() => undefined);
   return msg;
 }
 
@@ -38,7 +43,7 @@ async function main() {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     const offsets = await admin.fetchTopicOffsets(topic);
     const subject = await latestSubject(process.env.KBAK_SCHEMA_REGISTRY_URL, `${topic}-value`);
-    const msg = await firstRecord(kafka, topic);
+    const msg = await firstRecord(kafka, admin, topic);
     const decoded = await registry.decode(msg.value);
     const group = side === 'source' ? 'billing' : `${LANE}.billing`;
     const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });

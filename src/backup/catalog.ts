@@ -10,7 +10,8 @@ import { readSegment } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { checkSegmentKey, type SegmentKeyContext } from './keys';
-import { decodeManifest, MAX_MANIFEST_BYTES, type Manifest, type PartitionEntry } from './manifest';
+import { decodeManifest, MAX_MANIFEST_BYTES, type Manifest, type PartitionEntry, type SegmentEntry } from './manifest';
+import { manifestRuleViolation } from './rules';
 
 
 export interface BackupRef {
@@ -48,6 +49,11 @@ export class Backup {
     return p;
   }
 
+  /** The store key of a segment entry (v1: in the backup's folder, v2: in the cluster's). */
+  storeKey(seg: SegmentEntry): string {
+    return checkSegmentKey(seg.key, this.keyContext());
+  }
+
   /** Records of one partition in offset order; throws IntegrityError on any checksum mismatch. */
   async *records(topic: string, partition: number, fromOffset?: bigint): AsyncGenerator<BackupRecord> {
     const p = this.partition(topic, partition);
@@ -80,6 +86,11 @@ export class Backup {
  * needs --name to say which; an ID is looked up across clusters.
  */
 export async function openBackup(store: ObjectStore, which: string, cluster?: string): Promise<Backup> {
+  return loadBackup(store, await resolveBackup(store, which, cluster));
+}
+
+/** `latest` or an ID → the backup's reference, without reading its manifest. */
+export async function resolveBackup(store: ObjectStore, which: string, cluster?: string): Promise<BackupRef> {
   const all = await listBackups(store, cluster);
   let ref: BackupRef | undefined;
   if (which === 'latest') {
@@ -96,9 +107,17 @@ export async function openBackup(store: ObjectStore, which: string, cluster?: st
     ref = matches[0];
     if (!ref) throw new NotFoundError(`backup ${which} not found (or incomplete) in ${store.location}`, 'list backups with kbak list');
   }
-  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId), MAX_MANIFEST_BYTES), `${ref.cluster}/${ref.backupId}`);
+  return ref;
+}
+
+/** Reads and checks one manifest: JSON, types, and the partition rules of FORMAT.md. */
+export async function loadBackup(store: ObjectStore, ref: BackupRef): Promise<Backup> {
+  const where = `${ref.cluster}/${ref.backupId}`;
+  const manifest = decodeManifest(await store.get(manifestKey(ref.cluster, ref.backupId), MAX_MANIFEST_BYTES), where);
   const backup = new Backup(store, ref, manifest);
   // Every key up front, so a hostile manifest is refused before anything is restored.
   for (const t of manifest.topics) for (const p of t.partitions) for (const seg of p.segments) checkSegmentKey(seg.key, backup.keyContext());
+  const broken = manifestRuleViolation(manifest, ref);
+  if (broken) throw new IntegrityError(`manifest ${where} breaks the format rules: ${broken}`, 'the backup is corrupt; run kbak verify for details');
   return backup;
 }

@@ -89,3 +89,8 @@ export function checkBrokerTopicName(name: string): string {
   }
   return name;
 }
+
+/** The store key of a segment entry of backup `ref` (v1: in its folder, v2: in its cluster's), after the checks above. */
+export function resolveSegmentKey(ref: { cluster: string; backupId: string }, formatVersion: number, key: string): string {
+  return checkSegmentKey(key, { backupPrefix: `${ref.cluster}/${ref.backupId}`, clusterPrefix: ref.cluster, formatVersion });
+}

@@ -1,7 +1,9 @@
 /**
  * Where things are inside a store:
  *   <cluster>/<backupId>/manifest.json
- *   <cluster>/<backupId>/topics/<topic>/<partition>/<firstOffset, 20 digits>.kseg
+ *   <cluster>/segments/<topic>/<partition>/<firstOffset, 20 digits>-<writer tag>.kseg   (v2)
+ *   <cluster>/<backupId>/topics/<topic>/<partition>/<firstOffset, 20 digits>.kseg       (v1)
+ *   <cluster>/locks/<lock id>.json
  * Backup IDs are UTC timestamps that sort lexically in time order.
  */
 import { UsageError } from '../errors';
@@ -34,10 +36,29 @@ export function manifestKey(cluster: string, backupId: string): string {
   return `${backupPrefix(cluster, backupId)}/${MANIFEST_NAME}`;
 }
 
-/** Relative to the backup's prefix; this is what the manifest stores. */
-export function segmentKey(topic: string, partition: number, firstOffset: bigint): string {
+function checkKeyParts(topic: string, partition: number, firstOffset: bigint): void {
   if (!isKafkaTopicName(topic)) throw new UsageError(`topic name ${JSON.stringify(topic)} is not a legal Kafka topic name and cannot name a backup folder`);
   if (!Number.isInteger(partition) || partition < 0) throw new UsageError(`partition ${partition} is not a partition number`);
   if (firstOffset < 0n) throw new UsageError(`offset ${firstOffset} is negative`);
+}
+
+/** Format v1: relative to the backup's prefix; this is what a v1 manifest stores. */
+export function segmentKeyV1(topic: string, partition: number, firstOffset: bigint): string {
+  checkKeyParts(topic, partition, firstOffset);
   return `topics/${topic}/${partition}/${firstOffset.toString().padStart(20, '0')}.kseg`;
 }
+
+/**
+ * Format v2: relative to the cluster folder, in the segment pool every backup of the
+ * cluster shares. The writer tag (backup ID plus random hex) keeps two dumps that start at
+ * the same offset, even in the same millisecond, from ever naming the same object.
+ */
+export function segmentKey(topic: string, partition: number, firstOffset: bigint, writerTag: string): string {
+  checkKeyParts(topic, partition, firstOffset);
+  if (!/^[A-Za-z0-9=-]+$/.test(writerTag)) throw new UsageError(`writer tag ${JSON.stringify(writerTag)} is not a key component`);
+  return `${SEGMENTS_DIR}/${topic}/${partition}/${firstOffset.toString().padStart(20, '0')}-${writerTag}.kseg`;
+}
+
+/** The shared segment pool and the lock folder, inside `<cluster>/`. */
+export const SEGMENTS_DIR = 'segments';
+export const LOCKS_DIR = 'locks';

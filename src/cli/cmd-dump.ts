@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { openKafka } from '../kafka';
 import { openStore, parseFileMode, parseS3Sse, DEFAULT_DESTINATION } from '../store/open';
@@ -8,6 +8,7 @@ import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
 import { withProgress, startProgress, formatBytes } from '../output/progress';
 import { addConnectionOptions } from './connection-options';
+import { addMetricsOption, withMetrics } from './metrics-flag';
 import { positiveInt, type CommandEnv } from './common';
 
 interface DumpFlags extends ConnectionFlags {
@@ -27,6 +28,10 @@ interface DumpFlags extends ConnectionFlags {
   s3SseKmsKeyId?: string;
   json?: boolean;
   quiet?: boolean;
+  incremental?: boolean;
+  blockBytes?: number;
+  lockWait: number;
+  metricsPush?: string;
 }
 
 function humanSummary(s: DumpSummary): string {
@@ -36,6 +41,9 @@ function humanSummary(s: DumpSummary): string {
     `  topics ${s.topics}, partitions ${s.partitions}, records ${s.records}, segments ${s.segments}`,
     `  raw ${formatBytes(s.rawBytes)}, stored ${formatBytes(s.storedBytes)} (ratio ${s.compressionRatio.toFixed(2)})`,
     `  schemas ${s.schemas}, consumer groups ${s.consumerGroups}`,
+    ...(s.incremental ? [`  incremental: the backup covers ${s.backupRecords} records, ${formatBytes(s.backupStoredBytes)} (shared with earlier backups: ${formatBytes(s.backupStoredBytes - s.storedBytes)})`] : []),
+    ...s.gaps.map((g) => `  warning: gap in ${g.topic}/${g.partition}: offsets ${g.startOffset}..${BigInt(g.endOffset) - 1n} were deleted by the source's retention before this backup`),
+    ...s.recreatedTopics.map((t) => `  warning: topic ${t} was deleted and recreated since its previous backup; backed up in full`),
     `  ${secs}s, ${s.recordsPerSecond} records/s`,
   ];
   if (s.framedPayloadsWithUnknownId > 0) lines.push(`  warning: ${s.framedPayloadsWithUnknownId} payloads with unknown schema IDs ${s.unknownSchemaIds.join(',')}`);
@@ -55,10 +63,15 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
     .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), 4)
+    .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
+    .option('--lock-wait <seconds>', 'wait this long for a running prune to finish (0: refuse at once)', (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)), 300)
     .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120)
     .option('--file-mode <octal>', 'disk: mode of backup files (env KBAK_FILE_MODE, default 600: owner only; folders get the matching search bits)')
     .option('--s3-sse <mode>', 'S3: server-side encryption, AES256 or aws:kms (env KBAK_S3_SSE)')
     .option('--s3-sse-kms-key-id <id>', 'S3: KMS key for --s3-sse aws:kms (env KBAK_S3_SSE_KMS_KEY_ID; default: the bucket key)');
+  // For tests and tuning: small blocks make small segments roll over.
+  cmd.addOption(new Option('--block-bytes <n>', 'target raw size of a compressed block (default 1 MiB)').argParser(positiveInt('--block-bytes')).hideHelp());
+  addMetricsOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (flags: DumpFlags) => {
     const settings = loadSettings(flags, env.env);
@@ -84,8 +97,11 @@ export function dumpCommand(env: CommandEnv): Command {
         maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
         clusterName: flags.name,
         segmentBytes: flags.segmentBytes,
+        blockBytes: flags.blockBytes,
         concurrency: flags.concurrency,
         stallTimeoutMs: flags.stallTimeout * 1000,
+        incremental: Boolean(flags.incremental),
+        lockWaitMs: flags.lockWait * 1000,
       },
     );
     const display = flags.quiet
@@ -95,7 +111,23 @@ export function dumpCommand(env: CommandEnv): Command {
           tty: env.isTTY,
           what: 'topic',
         });
-    const { summary } = await withProgress(display, () => run.run()).finally(() => kafka.close());
+    const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
+    const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
+      const { summary: s } = await withProgress(display, () => run.run()).finally(() => kafka.close());
+      return {
+        result: s,
+        report: {
+          cluster: s.cluster,
+          perTopic: s.perTopic,
+          extra: [
+            { name: 'kbak_dump_backup_records', help: 'records the new backup covers (shared segments included)', type: 'gauge', samples: [{ value: s.backupRecords }] },
+            { name: 'kbak_dump_gaps', help: 'offset ranges the source deleted before this run could read them', type: 'gauge', samples: [{ value: s.gaps.length }] },
+          ],
+        },
+      };
+    });
+    // The job's log gets one JSON summary line (stderr, JSON log format); stdout stays what was asked for.
+    logger.info({ summary }, `backup ${summary.backupId} complete`);
     env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
   });
   return cmd;

@@ -1,31 +1,48 @@
 import { Command } from 'commander';
-import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { openStore, DEFAULT_DESTINATION } from '../store/open';
-import { listBackups } from '../backup/catalog';
+import { listBackups, loadBackup } from '../backup/catalog';
+import { backupRows, type BackupRow } from '../backup/summary';
+import { formatBytes } from '../output/progress';
 import { escapeControl } from '../output/safe-text';
 import type { CommandEnv } from './common';
+import { addSourceOptions, openSource, table, type SourceFlags } from './source';
 
-interface ListFlags extends ConnectionFlags {
-  source?: string;
-  name?: string;
+interface ListFlags extends SourceFlags {
   json?: boolean;
 }
 
+const shortTime = (iso: string): string => iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+
 export function listCommand(env: CommandEnv): Command {
-  return new Command('list')
-    .description('list the complete backups in a destination, oldest first')
-    .option('--source <dest>', `a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
-    .option('--name <cluster>', 'only backups of this cluster')
-    .option('--s3-endpoint <url>', 'S3-compatible endpoint (env KBAK_S3_ENDPOINT)')
-    .option('--s3-region <region>', 'S3 region (env AWS_REGION)')
-    .option('--json', 'one JSON array on stdout')
-    .action(async (flags: ListFlags) => {
-      const settings = loadSettings(flags, env.env);
-      const store = openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
-      const backups = await listBackups(store, flags.name);
-      if (flags.json) env.stdout(JSON.stringify(backups));
-      else if (backups.length === 0) env.stdout(`no complete backup in ${store.location}`);
-      // Folder names come from the store: one backup per line whatever they contain.
-      else for (const b of backups) env.stdout(`${escapeControl(b.cluster)}\t${escapeControl(b.backupId)}`);
-    });
+  const cmd = new Command('list').description('list the complete backups in a store, oldest first').option('--json', 'one JSON array on stdout');
+  addSourceOptions(cmd);
+  cmd.action(async (flags: ListFlags) => {
+    const store = openSource(flags, env);
+    const refs = await listBackups(store, flags.name);
+    const backups = [];
+    const unreadable: Array<{ cluster: string; id: string; error: string }> = [];
+    for (const ref of refs) {
+      try {
+        backups.push(await loadBackup(store, ref));
+      } catch (err) {
+        unreadable.push({ cluster: ref.cluster, id: ref.backupId, error: (err as Error).message });
+      }
+    }
+    const rows: BackupRow[] = backupRows(backups);
+    if (flags.json) {
+      env.stdout(JSON.stringify([...rows, ...unreadable]));
+      return;
+    }
+    if (rows.length === 0 && unreadable.length === 0) {
+      env.stdout(`no complete backup in ${store.location}`);
+      return;
+    }
+    const lines = table(
+      ['ID', 'TIME', 'CLUSTER', 'KIND', 'TOPICS', 'RECORDS', 'STORED', 'SHARED'],
+      rows.map((r) => [r.id, shortTime(r.time), escapeControl(r.cluster), r.kind, r.topics.length <= 3 ? escapeControl(r.topics.join(',')) : `${r.topics.length} topics`, String(r.records), formatBytes(r.storedBytes), formatBytes(r.sharedBytes)]),
+    );
+    for (const l of lines) env.stdout(l);
+    // Folder names come from the store: one backup per line whatever they contain.
+    for (const u of unreadable) env.stdout(`${u.id}  ${escapeControl(u.cluster)}  UNREADABLE: ${escapeControl(u.error)}`);
+  });
+  return cmd;
 }

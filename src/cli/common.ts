@@ -7,6 +7,8 @@ export interface CommandEnv {
   isTTY: boolean;
   stdout(line: string): void;
   logger(quiet?: boolean): Logger;
+  /** --log-format, when given (before the command: `kbak --log-format json dump ...`). */
+  logFormat?: string;
 }
 
 export function positiveInt(flag: string): (v: string) => number {

@@ -3,24 +3,39 @@
  * turns every failure into one line on stderr and a non-zero exit code.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from '../errors';
+import { ExitCode, UsageError } from '../errors';
 import { renderError } from './errors';
-import { createLogger } from '../output/logger';
+import { createLogger, resolveLogFormat } from '../output/logger';
 import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
+import { catCommand } from './cmd-cat';
 import { dumpCommand } from './cmd-dump';
+import { inspectCommand } from './cmd-inspect';
 import { laneCommand } from './cmd-lane';
 import { listCommand } from './cmd-list';
+import { pruneCommand } from './cmd-prune';
 import { restoreCommand } from './cmd-restore';
+import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
 
 export function buildProgram(env: CommandEnv): Command {
   const program = new Command('kbak')
     .description('Back up Kafka topics and seed isolated test lanes from the backups.')
     .version(TOOL_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .option('--log-format <format>', 'stderr logs: human (default on a terminal) or json (default otherwise; env KBAK_LOG_FORMAT)')
     .exitOverride();
+  program.hook('preAction', () => {
+    const f = program.opts<{ logFormat?: string }>().logFormat;
+    if (f !== undefined && f !== 'human' && f !== 'json') throw new UsageError(`--log-format must be human or json, got "${f}"`);
+    env.logFormat = f;
+  });
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));
+  program.addCommand(inspectCommand(env));
+  program.addCommand(verifyCommand(env));
+  program.addCommand(pruneCommand(env));
+  program.addCommand(catCommand(env));
   program.addCommand(restoreCommand(env));
   program.addCommand(laneCommand(env));
   // Usage errors found by commander take the same one-line form as kbak's own errors.
@@ -36,12 +51,16 @@ export function buildProgram(env: CommandEnv): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `kbak cat ... | head`: a closed pipe ends the output, it is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(ExitCode.OK);
+  });
   const env: CommandEnv = {
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
     // Names from stores, brokers and registries end up in these lines: no terminal control.
     stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
-    logger: (quiet) => createLogger({ quiet }),
+    logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
   };
   try {
     await buildProgram(env).parseAsync(argv);

@@ -6,22 +6,26 @@
  */
 import type { KafkaAdapter } from '../kafka/adapter';
 import { partitionKey } from '../model/partition-key';
-import { classifyError, InternalError, InvalidOptionError, ServiceError } from '../errors';
+import { randomBytes } from 'node:crypto';
+import { classifyError, InternalError, InvalidOptionError, ServiceError, UsageError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
+import type { Backup } from '../backup/catalog';
 import { redactUrl } from '../config/settings';
 import { checkBrokerTopicName } from '../backup/keys';
 import { backupPrefix, manifestKey, newBackupId, validateClusterName } from '../backup/layout';
-import { encodeManifest, manifestSchema, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type TopicEntry } from '../backup/manifest';
+import { encodeManifest, manifestSchema, MANIFEST_FORMAT, MANIFEST_VERSION, type GapEntry, type Manifest, type TopicEntry } from '../backup/manifest';
 import { SchemaCollector } from '../schema/collect';
 import type { RegistryClient } from '../schema/registry-client';
 import { planRange, type PartitionRange } from './cut';
 import { collectGroupOffsets } from './group-offsets';
+import { continuePartition, findBases, mergeSchemas, type Continuation } from './incremental';
 import { PartitionSink } from './partition-sink';
 import { selectPartitions, selectTopics, type Selection } from './select';
 import { describeTopics, type TopicShape } from './topic-metadata';
 import { inWindow, type TimeWindow } from '../model/window';
 import { TOOL_VERSION } from '../version';
+import { StoreLock } from '../store/lock';
 
 /** KRaft cluster IDs are base64url and may start with '-' or '_', which the path rule forbids. */
 export function clusterNameFromId(id: string): string {
@@ -38,6 +42,10 @@ export interface DumpOptions {
   compressionLevel?: number;
   concurrency: number;
   stallTimeoutMs: number;
+  /** Continue each partition from the newest earlier backup of the topic (FORMAT.md v2). */
+  incremental?: boolean;
+  /** How long to wait for a prune's exclusive lock to go away (default 5 minutes). */
+  lockWaitMs?: number;
 }
 
 export interface DumpContext {
@@ -73,6 +81,17 @@ export interface DumpSummary {
   framedPayloadsWithUnknownId: number;
   durationMs: number;
   recordsPerSecond: number;
+  /** True when some partition continued from an earlier backup. */
+  incremental: boolean;
+  /** Records and stored bytes the backup covers, shared segments included (records/storedBytes count this run's). */
+  backupRecords: number;
+  backupStoredBytes: number;
+  /** Per topic, what this run read and wrote (for metrics). */
+  perTopic: Array<{ topic: string; records: number; rawBytes: number; storedBytes: number; basedOn: string | null }>;
+  /** Offset ranges the source had deleted since the previous backup ended. */
+  gaps: Array<{ topic: string; partition: number; startOffset: string; endOffset: string }>;
+  /** Topics that were deleted and recreated since their previous backup (backed up in full). */
+  recreatedTopics: string[];
 }
 
 export class DumpRun {
@@ -82,6 +101,9 @@ export class DumpRun {
     private readonly ctx: DumpContext,
     private readonly opts: DumpOptions,
   ) {
+    if (opts.incremental && (opts.window.since || opts.window.until || opts.maxRecordsPerPartition !== null)) {
+      throw new UsageError('incremental cannot be combined with since, until or maxRecordsPerPartition', 'an incremental backup always continues up to the current end of each partition', { options: ['incremental'] });
+    }
     if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
       throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
     }
@@ -103,12 +125,52 @@ export class DumpRun {
     if (this.ctx.registry) await this.ctx.registry.check();
 
     const sinks: PartitionSink[] = [];
+    let lock: StoreLock | null = null;
     try {
       const plan = await this.plan();
       const cluster = this.opts.clusterName ? validateClusterName(this.opts.clusterName) : clusterNameFromId(plan.clusterId);
       const backupId = newBackupId(started);
       const prefix = backupPrefix(cluster, backupId);
-      logger.info({ backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name) }, 'dump started');
+      const writerTag = `${backupId}-${randomBytes(4).toString('hex')}`;
+      // Shared: dumps run side by side, but never while prune deletes unnamed segments.
+      lock = await StoreLock.acquire(store, cluster, 'shared', { holder: `kbak dump ${backupId}`, waitMs: this.opts.lockWaitMs ?? 300_000, logger });
+      logger.info({ backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name), incremental: Boolean(this.opts.incremental) }, 'dump started');
+
+      const continuations = new Map<string, Continuation>();
+      const basesUsed = new Map<string, Backup>();
+      const recreatedTopics: string[] = [];
+      const newGaps: DumpSummary['gaps'] = [];
+      if (this.opts.incremental) {
+        const bases = await findBases(store, cluster, plan.topics.map((t) => t.name));
+        for (const t of plan.topics) {
+          const base = bases.get(t.name);
+          if (!base) continue;
+          const prevTopic = base.manifest.topics.find((x) => x.name === t.name)!;
+          const found = new Map<number, Continuation>();
+          let recreated: string | null = prevTopic.partitionCount > t.partitionCount ? `it has ${t.partitionCount} partitions, backup ${base.ref.backupId} saw ${prevTopic.partitionCount}` : null;
+          for (const r of plan.ranges.get(t.name)!) {
+            if (recreated) break;
+            const prev = prevTopic.partitions.find((x) => x.partition === r.partition);
+            if (!prev) continue; // a partition added since: backed up in full
+            const c = continuePartition(base, prev, { low: r.logStartOffset, lastStable: r.end });
+            if ('recreated' in c) recreated = c.recreated;
+            else found.set(r.partition, c);
+          }
+          if (recreated) {
+            recreatedTopics.push(t.name);
+            logger.warn({ topic: t.name, previousBackup: base.ref.backupId }, `topic ${t.name} was deleted and recreated since backup ${base.ref.backupId} (${recreated}); backing it up in full`);
+            continue;
+          }
+          basesUsed.set(base.ref.backupId, base);
+          for (const [p, c] of found) {
+            continuations.set(partitionKey(t.name, p), c);
+            if (c.newGap) {
+              newGaps.push({ topic: t.name, partition: p, ...c.newGap });
+              logger.warn({ topic: t.name, partition: p, ...c.newGap }, `offsets ${c.newGap.startOffset}..${BigInt(c.newGap.endOffset) - 1n} of ${t.name}/${p} were deleted by the source's retention before this backup; recorded as a gap`);
+            }
+          }
+        }
+      }
 
       const sinkByKey = new Map<string, PartitionSink>();
       const sinksByTopic = new Map<string, PartitionSink[]>();
@@ -117,12 +179,14 @@ export class DumpRun {
         const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
         this.progressByTopic.set(t.name, prog);
         for (const r of plan.ranges.get(t.name)!) {
-          const sink = new PartitionSink(store, prefix, t.name, r.partition, { segmentBytes: this.opts.segmentBytes, blockBytes: this.opts.blockBytes, level: this.opts.compressionLevel });
+          const cont = continuations.get(partitionKey(t.name, r.partition));
+          const start = cont ? cont.readStart : r.start;
+          const sink = new PartitionSink(store, cluster, t.name, r.partition, writerTag, { segmentBytes: this.opts.segmentBytes, blockBytes: this.opts.blockBytes, level: this.opts.compressionLevel });
           sinks.push(sink);
           sinkByKey.set(partitionKey(t.name, r.partition), sink);
           sinksByTopic.set(t.name, [...(sinksByTopic.get(t.name) ?? []), sink]);
-          targets.push({ topic: t.name, partition: r.partition, start: r.start, end: r.end });
-          prog.offsetsTotal += r.end - r.start;
+          targets.push({ topic: t.name, partition: r.partition, start, end: r.end });
+          prog.offsetsTotal += r.end - start;
         }
       }
 
@@ -163,7 +227,7 @@ export class DumpRun {
         },
       );
 
-      const collected = await schemas.resolve(this.ctx.registry);
+      const collected = mergeSchemas([...basesUsed.values()], await schemas.resolve(this.ctx.registry));
       if (collected.framedPayloadsWithUnknownId > 0) {
         logger.warn(
           { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },
@@ -180,20 +244,41 @@ export class DumpRun {
         configs: t.configs,
         partitions: plan.ranges.get(t.name)!.map((r) => {
           const sink = sinkByKey.get(partitionKey(t.name, r.partition))!;
+          const cont = continuations.get(partitionKey(t.name, r.partition));
+          const gaps: GapEntry[] = cont?.gaps ?? [];
           return {
             partition: r.partition,
             logStartOffset: r.logStartOffset.toString(),
-            startOffset: r.start.toString(),
+            startOffset: (cont?.startOffset ?? r.start).toString(),
             endOffset: r.end.toString(),
-            records: sink.records,
-            segments: sink.segments,
+            records: (cont?.records ?? 0) + sink.records,
+            segments: [...(cont?.segments ?? []), ...sink.segments],
+            basedOn: cont?.basedOn ?? null,
+            gaps,
           };
         }),
       }));
-      const totals = sinks.reduce((a, s) => ({ records: a.records + s.records, raw: a.raw + s.rawBytes, stored: a.stored + s.storedBytes, segments: a.segments + s.segments.length }), { records: 0, raw: 0, stored: 0, segments: 0 });
+      const totals = { records: 0, raw: 0, stored: 0, segments: 0 };
+      for (const t of topics) {
+        for (const p of t.partitions) {
+          totals.records += p.records;
+          totals.segments += p.segments.length;
+          for (const s of p.segments) {
+            totals.raw += s.rawBytes;
+            totals.stored += s.storedBytes;
+          }
+        }
+      }
+      const written = sinks.reduce((a, s) => ({ records: a.records + s.records, raw: a.raw + s.rawBytes, stored: a.stored + s.storedBytes, segments: a.segments + s.segments.length }), { records: 0, raw: 0, stored: 0, segments: 0 });
+      const perTopic = plan.topics.map((t) => {
+        const own = sinksByTopic.get(t.name) ?? [];
+        const basedOn = [...continuations.entries()].find(([k]) => own.some((s) => partitionKey(s.topic, s.partition) === k))?.[1].basedOn ?? null;
+        return { topic: t.name, records: own.reduce((n, s) => n + s.records, 0), rawBytes: own.reduce((n, s) => n + s.rawBytes, 0), storedBytes: own.reduce((n, s) => n + s.storedBytes, 0), basedOn };
+      });
       const manifest: Manifest = {
         format: MANIFEST_FORMAT,
         formatVersion: MANIFEST_VERSION,
+        incremental: continuations.size > 0,
         tool: { name: 'kbak', version: TOOL_VERSION },
         backupId,
         cluster: { id: plan.clusterId, name: cluster },
@@ -223,6 +308,7 @@ export class DumpRun {
       const valid = manifestSchema.safeParse(manifest);
       if (!valid.success) throw new InternalError(`the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
       // The commit point: until this PUT succeeds the backup does not exist for readers.
+      await lock.check();
       await store.put(manifestKey(cluster, backupId), encodeManifest(manifest));
 
       const durationMs = Date.now() - t0;
@@ -232,22 +318,30 @@ export class DumpRun {
         location: `${store.location.replace(/\/$/, '')}/${prefix}`,
         topics: topics.length,
         partitions: targets.length,
-        records: totals.records,
-        rawBytes: totals.raw,
-        storedBytes: totals.stored,
-        compressionRatio: totals.stored > 0 ? totals.raw / totals.stored : 0,
-        segments: totals.segments,
+        records: written.records,
+        rawBytes: written.raw,
+        storedBytes: written.stored,
+        compressionRatio: written.stored > 0 ? written.raw / written.stored : 0,
+        segments: written.segments,
         schemas: collected.schemas.length,
         consumerGroups: groups.length,
         unknownSchemaIds: collected.unknownIds,
         framedPayloadsWithUnknownId: collected.framedPayloadsWithUnknownId,
         durationMs,
-        recordsPerSecond: durationMs > 0 ? Math.round((totals.records * 1000) / durationMs) : totals.records,
+        recordsPerSecond: durationMs > 0 ? Math.round((written.records * 1000) / durationMs) : written.records,
+        incremental: continuations.size > 0,
+        backupRecords: totals.records,
+        backupStoredBytes: totals.stored,
+        perTopic,
+        gaps: newGaps,
+        recreatedTopics,
       };
       return { manifest, summary };
     } catch (err) {
       await Promise.all(sinks.map((s) => s.abort()));
       throw classifyError(err, 'dumping');
+    } finally {
+      await lock?.release();
     }
   }
 

@@ -26,15 +26,18 @@ export class PartitionSink {
 
   constructor(
     private readonly store: ObjectStore,
+    /** The cluster folder: manifest keys (v2) are relative to it. */
     private readonly prefix: string,
     readonly topic: string,
     readonly partition: number,
+    /** Makes this dump's segment names unique in the shared pool. */
+    private readonly writerTag: string,
     private readonly opts: SinkOptions,
   ) {}
 
   async append(record: BackupRecord): Promise<void> {
     if (!this.current) {
-      const key = segmentKey(this.topic, this.partition, record.offset);
+      const key = segmentKey(this.topic, this.partition, record.offset, this.writerTag);
       const object = this.store.create(`${this.prefix}/${key}`);
       const writer = await SegmentWriter.create({ blockBytes: this.opts.blockBytes, level: this.opts.level, name: key, sink: (chunk) => object.write(chunk) });
       this.current = { writer, object, key };

@@ -25,6 +25,7 @@ import type {
 } from './adapter';
 import { KafkaServiceError } from './adapter';
 import { createKafka, kafkaError, type KafkaConnection } from './client';
+import { adminCluster, commitOffsetsDirect } from './group-commit';
 import { CODEC_IDS } from './codecs';
 import { ConfigResourceTypes, type Admin, type Kafka, type Message } from './kafkajs';
 import { readRanges } from './read-ranges';
@@ -183,15 +184,13 @@ export class KafkajsAdapter implements KafkaAdapter {
     // kafkajs has no assign(): reading needs a consumer group. A throw-away one, never
     // committed to and deleted afterwards, so nothing is left behind on the cluster.
     const groupId = `kbak-${opts.purpose}-${randomBytes(8).toString('hex')}`;
-    let started = false;
     try {
-      started = true;
       await readRanges(this.kafka, [...targets], { groupId, concurrency: opts.concurrency, stallTimeoutMs: opts.stallTimeoutMs, logger: this.logger }, handlers);
     } catch (err) {
       if (err instanceof KbakError) throw err;
       throw kafkaError(err, [...this.brokers], `reading ${targets.length} partitions`);
     } finally {
-      if (started) await this.deleteGroups([groupId]).catch((e: unknown) => this.logger.debug({ err: String(e) }, 'deleting the read group failed'));
+      await this.deleteGroups([groupId]).catch((e: unknown) => this.logger.debug({ err: String(e) }, 'deleting the read group failed'));
     }
   }
 
@@ -238,7 +237,8 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void> {
-    return this.call(`seeding group ${groupId} on ${topic}`, (a) => a.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset.toString() })) }));
+    // One generation-less OffsetCommit, not admin.setOffsets (which joins the group): group-commit.ts.
+    return this.call(`seeding group ${groupId} on ${topic}`, (a) => commitOffsetsDirect(adminCluster(a), groupId, topic, offsets, sleep));
   }
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {

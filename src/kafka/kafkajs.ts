@@ -6,9 +6,11 @@
 import type * as KafkaJS from 'kafkajs';
 import { loadPrivateKafkajs } from './private-kafkajs';
 import { wirePatch } from './wire-patch';
+import { adminClusterPatch } from './group-commit';
+import { producePatch } from './produce-patch';
 import { asKafkajsCodec, codecs } from './codecs';
 
-const copy = loadPrivateKafkajs(wirePatch());
+const copy = loadPrivateKafkajs({ ...wirePatch(), ...adminClusterPatch(), ...producePatch() });
 
 /** kbak's kafkajs module (same shape as `require('kafkajs')`). */
 export const kafkajs = copy.exports as typeof KafkaJS;

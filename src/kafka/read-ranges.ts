@@ -3,7 +3,7 @@
  * each partition at its end, by offset, even while producers keep writing.
  *
  * kafkajs has no assign(): reading needs a consumer group. kbak uses a throw-away group,
- * never commits, seeks each partition to its start, and the caller deletes the group
+ * never commits, seeks each partition to its start; KafkajsAdapter deletes the group
  * afterwards so nothing is left behind on the source cluster.
  *
  * The end is reached by offset, not by count: compaction, transaction markers and aborted
@@ -12,25 +12,12 @@
  * partition is complete once a batch reaches end-1.
  */
 import type { Kafka, KafkaMessage, Consumer } from './kafkajs';
+import type { RangeHandlers, RangeTarget } from './adapter';
 import type { WireHeader } from './wire-patch';
 import { partitionKey } from '../model/partition-key';
 import { ServiceError } from '../errors';
 import { TimestampType, type BackupRecord } from '../segment/record';
 import type { Logger } from '../output/logger';
-
-export interface RangeTarget {
-  topic: string;
-  partition: number;
-  start: bigint;
-  end: bigint;
-}
-
-export interface RangeHandlers {
-  /** Awaited: a slow sink slows the fetch loop down (bounded memory). */
-  onRecord(target: RangeTarget, record: BackupRecord): Promise<void>;
-  onPartitionDone(target: RangeTarget): Promise<void>;
-  onPosition?(target: RangeTarget, nextOffset: bigint): void;
-}
 
 export interface ReadOptions {
   groupId: string;

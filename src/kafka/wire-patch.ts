@@ -21,6 +21,7 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import type { Transforms } from './private-kafkajs';
+import { asBuffer, encodeRecord, filledEncoder } from './produce-patch';
 
 export const ORDERED_HEADERS: unique symbol = Symbol.for('kbak.orderedHeaders');
 
@@ -84,22 +85,13 @@ export function wirePatch(): Transforms {
       };
     },
 
-    [RECORD_ENCODER]: (encodeRecord: any, load) => {
+    [RECORD_ENCODER]: (kafkajsEncodeRecord: any, load) => {
       const Encoder = load('src/protocol/encoder') as any;
       return (args: { offsetDelta?: number; timestampDelta?: number; key: Buffer | null; value: Buffer | null; headers?: any }) => {
         const ordered: WireHeader[] | undefined = args.headers?.[ORDERED_HEADERS];
-        if (!ordered) return encodeRecord(args);
-        const { offsetDelta = 0, timestampDelta = 0, key, value } = args;
-        const headers = new Encoder().writeVarInt(ordered.length);
-        for (const h of ordered) headers.writeVarIntString(h.key).writeVarIntBytes(h.value);
-        const body = new Encoder()
-          .writeInt8(0) // record attributes are unused by the protocol
-          .writeVarLong(timestampDelta)
-          .writeVarInt(offsetDelta)
-          .writeVarIntBytes(key)
-          .writeVarIntBytes(value)
-          .writeEncoder(headers);
-        return new Encoder().writeVarInt(body.size()).writeEncoder(body);
+        if (!ordered) return kafkajsEncodeRecord(args);
+        // One exactly-sized buffer per record (produce-patch.ts), written in the headers' wire order.
+        return filledEncoder(Encoder, encodeRecord(args.offsetDelta ?? 0, Number(args.timestampDelta ?? 0), asBuffer(args.key), asBuffer(args.value), ordered));
       };
     },
   };

@@ -1,13 +1,40 @@
 /**
- * Logging: JSON lines on stderr (pino) so a CronJob's output is machine-readable; on a
- * terminal the progress display replaces routine info lines (see progress.ts).
+ * Logging on stderr. Two formats: `json` (pino JSON lines, what a CronJob's log collector
+ * wants) and `human` (one short line per event, what a person at a terminal wants). The
+ * default is human on a terminal and JSON otherwise; `--log-format` or KBAK_LOG_FORMAT
+ * chooses explicitly. Either way the same pino logger is used by the code.
  */
 import pino from 'pino';
 
 export type Logger = pino.Logger;
+export type LogFormat = 'human' | 'json';
 
-export function createLogger(opts: { level?: string; quiet?: boolean } = {}): Logger {
+const LEVEL_PREFIX: Record<number, string> = { 10: 'trace: ', 20: 'debug: ', 30: '', 40: 'warning: ', 50: 'error: ', 60: 'fatal: ' };
+
+/** pino destination that renders each JSON line as `kbak: [level: ]message`. */
+function humanDestination(write: (s: string) => void): pino.DestinationStream {
+  return {
+    write(line: string): void {
+      try {
+        const o = JSON.parse(line) as { level: number; msg?: string };
+        write(`kbak: ${LEVEL_PREFIX[o.level] ?? ''}${o.msg ?? ''}\n`);
+      } catch {
+        write(line);
+      }
+    },
+  };
+}
+
+export function resolveLogFormat(explicit: string | undefined, isTTY: boolean): LogFormat {
+  const f = explicit ?? process.env.KBAK_LOG_FORMAT;
+  if (f === 'json' || f === 'human') return f;
+  return isTTY ? 'human' : 'json';
+}
+
+export function createLogger(opts: { level?: string; quiet?: boolean; format?: LogFormat } = {}): Logger {
   const level = process.env.KBAK_LOG_LEVEL ?? opts.level ?? (opts.quiet ? 'warn' : 'info');
+  const format = opts.format ?? resolveLogFormat(undefined, Boolean(process.stderr.isTTY));
+  if (format === 'human') return pino({ base: null, level, timestamp: false }, humanDestination((s) => process.stderr.write(s)));
   return pino({ base: { app: 'kbak' }, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
 }
 

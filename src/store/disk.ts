@@ -1,5 +1,5 @@
 import { constants as fsc } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { IntegrityError, NotFoundError, ServiceError } from '../errors';
@@ -230,6 +230,45 @@ export class DiskStore implements ObjectStore {
       // Node 20 names the folder `parentPath` (newer) or `path` (older 20.x).
       const parent = (e as unknown as { parentPath?: string; path: string }).parentPath ?? (e as unknown as { path: string }).path;
       yield relative(this.root, join(parent, e.name)).split(sep).join('/');
+    }
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    // Written completely under a temporary name, then hard-linked: link() fails with EEXIST
+    // when the name is taken, so the object appears whole and only once (like O_EXCL).
+    const final = this.path(key);
+    const tmp = `${final}${TMP_MARK}${randomBytes(6).toString('hex')}`;
+    await this.assertInside(dirname(final), key);
+    await this.ensureDir(dirname(final));
+    await this.assertInside(dirname(final), key);
+    const h = await open(tmp, CREATE_FLAGS, this.fileMode);
+    try {
+      await h.write(body);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    try {
+      await link(tmp, final);
+      await fsyncDir(dirname(final));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async size(key: string): Promise<number | null> {
+    const p = this.path(key);
+    await this.assertInside(dirname(p), key);
+    try {
+      const st = await lstat(p);
+      return st.isFile() ? st.size : null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
     }
   }
 

@@ -53,6 +53,16 @@ export class MemoryStore implements ObjectStore {
     for (const key of [...this.objects.keys()]) if (folder === '' || key.startsWith(`${folder}/`)) yield key;
   }
 
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    this.objects.set(key, Buffer.from(body));
+    return true;
+  }
+
+  async size(key: string): Promise<number | null> {
+    return this.objects.get(key)?.length ?? null;
+  }
+
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
   }

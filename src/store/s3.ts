@@ -4,6 +4,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -203,6 +204,29 @@ export class S3Store implements ObjectStore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body, IfNoneMatch: '*' }));
+      return true;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      // 412: the key exists; 409: a concurrent conditional write to the same key won.
+      if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409) return false;
+      throw s3Error(err, this.location, `creating ${key}`);
+    }
+  }
+
+  async size(key: string): Promise<number | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      return res.ContentLength ?? 0;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return null;
+      throw s3Error(err, this.location, `checking ${key}`);
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -27,6 +27,13 @@ export interface ObjectStore {
   /** Keys under a prefix, in no guaranteed order. Incomplete objects are never listed. */
   list(prefix: string): AsyncIterable<string>;
   delete(key: string): Promise<void>;
+  /**
+   * Writes a small object only if the key is absent (S3: If-None-Match: *, disk: an
+   * exclusive link); false when it already exists. Locks depend on this being atomic.
+   */
+  putIfAbsent(key: string, body: Buffer): Promise<boolean>;
+  /** The object's size in bytes, or null when it does not exist. */
+  size(key: string): Promise<number | null>;
   /** Fails with a clear error when the store cannot be used (missing bucket, no access). */
   check(): Promise<void>;
 }

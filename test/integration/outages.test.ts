@@ -293,11 +293,12 @@ describe('broker restarted', () => {
     const laneTopic = `${lane}.${topic}`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const topics = await admin.listTopics();
-      if (topics.includes(laneTopic)) {
-        const offsets = await admin.fetchTopicOffsets(laneTopic);
-        if (offsets.some((o) => Number(o.high) > 0)) break;
-      }
+      // Leaders of the just-created lane topic may not be served yet: ask again.
+      const offsets = await admin
+        .listTopics()
+        .then((topics) => (topics.includes(laneTopic) ? admin.fetchTopicOffsets(laneTopic) : []))
+        .catch(() => []);
+      if (offsets.some((o) => Number(o.high) > 0)) break;
       if (Date.now() > deadline) throw new Error('the restore wrote nothing within 60 s');
       await sleep(100);
     }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RegistryClient } from '../../src/schema/registry-client';
 import { runKbak, type CliResult } from '../support/kbak-cli';
 import { createTopic, produce } from '../support/produce';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
@@ -83,7 +84,16 @@ function registryOnly(where: 'flag' | 'env' | 'file' | 'url'): { args: string[];
 beforeAll(async () => {
   topic = uniqueName('secret');
   await createTopic(kafka, topic, 1);
-  await produce(kafka, topic, Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: Buffer.from([0, 0, 0, 0, 1, i]), headers: [], timestamp: String(Date.now()) })));
+  // A schema of its own (unique name), so dump and restore both talk to the registry with the credentials.
+  const schema = JSON.stringify({ type: 'record', name: `Secret${tag}`, namespace: 'kbak.secrets', fields: [{ name: 'n', type: 'int' }] });
+  const id = await new RegistryClient({ url: registryUrl() }).register(`${topic}-value`, { schemaType: 'AVRO', schema, references: [] });
+  const framed = (i: number): Buffer => {
+    const b = Buffer.alloc(6); // magic 0, the schema ID, then the Avro int i (zigzag)
+    b.writeUInt32BE(id, 1);
+    b.writeUInt8(i * 2, 5);
+    return b;
+  };
+  await produce(kafka, topic, Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: framed(i), headers: [], timestamp: String(Date.now()) })));
   good = tmp();
   const r = await runKbak(['dump', '--topic', topic, '--to', good, '--name', 'secrets', '--quiet']);
   expect(r.code).toBe(0);

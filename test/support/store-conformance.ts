@@ -69,6 +69,17 @@ export function describeStoreConformance(name: string, make: () => Promise<Objec
       expect(await all(store.list('nothing-here'))).toEqual([]);
     });
 
+    it('putIfAbsent creates a key only once (the lock rule), size reports bytes or null', async () => {
+      expect(await store.putIfAbsent('c/locks/l.json', Buffer.from('first'))).toBe(true);
+      expect(await store.putIfAbsent('c/locks/l.json', Buffer.from('second!'))).toBe(false);
+      expect((await store.get('c/locks/l.json')).toString()).toBe('first');
+      expect(await store.size('c/locks/l.json')).toBe(5);
+      expect(await store.size('c/locks/missing.json')).toBeNull();
+      expect(await all(store.list('c/locks'))).toEqual(['c/locks/l.json']);
+      await store.delete('c/locks/l.json');
+      expect(await store.putIfAbsent('c/locks/l.json', Buffer.from('again'))).toBe(true);
+    });
+
     it('deletes a key, and deleting a missing key is not an error', async () => {
       await store.put('d/1', Buffer.from('x'));
       await store.delete('d/1');

@@ -8,8 +8,8 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { listBackups, openBackup } from '../../src/backup/catalog';
-import { manifestKey, segmentKey } from '../../src/backup/layout';
-import { manifestSchema, type Manifest } from '../../src/backup/manifest';
+import { manifestKey, segmentKeyV1 } from '../../src/backup/layout';
+import { manifestV1Schema as manifestSchema, type ManifestV1 as Manifest } from '../../src/backup/manifest';
 import { IntegrityError, NotFoundError } from '../../src/errors';
 import { framedSchemaId } from '../../src/schema/framing';
 import { readSegment } from '../../src/segment/reader';
@@ -57,7 +57,7 @@ function checkManifestRules(m: Manifest, backupId: string, cluster: string): voi
       for (const s of p.segments) {
         const first = BigInt(s.firstOffset);
         const last = BigInt(s.lastOffset);
-        expect(s.key).toBe(segmentKey(t.name, p.partition, first));
+        expect(s.key).toBe(segmentKeyV1(t.name, p.partition, first));
         expect(first > prevLast).toBe(true); // non-overlapping, in offset order, ≥ startOffset
         expect(first <= last && last < end).toBe(true);
         expect(BigInt(s.lastOffset) - BigInt(s.firstOffset) + 1n >= BigInt(s.records)).toBe(true);

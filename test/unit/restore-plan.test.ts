@@ -19,6 +19,8 @@ function partition(p: number, segments: Array<{ records: number; min: number; ma
       offset += s.records;
       return { key: `topics/t/${p}/${first}.kseg`, firstOffset: String(first), lastOffset: String(offset - 1), records: s.records, minTimestamp: String(s.min), maxTimestamp: String(s.max), rawBytes: 1, storedBytes: 1, sha256: '0'.repeat(64) };
     }),
+    basedOn: null,
+    gaps: [],
   };
 }
 
@@ -30,6 +32,7 @@ function manifest(over: Partial<Manifest> = {}): Manifest {
   return {
     format: 'kbak-backup',
     formatVersion: 1,
+    incremental: false,
     tool: { name: 'kbak', version: 'test' },
     backupId: '20261125T175358123Z',
     cluster: { id: 'abc', name: 'prod' },

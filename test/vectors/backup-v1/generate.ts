@@ -7,8 +7,8 @@
  * Everything is fixed (records, writer settings, times, IDs), so the output is byte for
  * byte reproducible with kbak's zstd build.
  */
-import { manifestKey, segmentKey } from '../../../src/backup/layout';
-import { encodeManifest, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type PartitionEntry, type SegmentEntry } from '../../../src/backup/manifest';
+import { manifestKey, segmentKeyV1 } from '../../../src/backup/layout';
+import { encodeManifest, MANIFEST_FORMAT, MANIFEST_VERSION_V1, type ManifestV1, type PartitionEntryV1, type SegmentEntry } from '../../../src/backup/manifest';
 import { type BackupRecord, TimestampType } from '../../../src/segment/record';
 import { SegmentWriter } from '../../../src/segment/writer';
 
@@ -203,14 +203,14 @@ async function writeSegment(name: string, records: BackupRecord[]): Promise<{ by
 export interface SampleBackup {
   /** Store key (relative to test/vectors/backup-v1) → file bytes. */
   files: Map<string, Buffer>;
-  manifest: Manifest;
+  manifest: ManifestV1;
   recordsJson: string;
 }
 
 export async function buildSampleBackup(): Promise<SampleBackup> {
   const files = new Map<string, Buffer>();
   const prefix = `${SAMPLE_CLUSTER}/${SAMPLE_BACKUP_ID}`;
-  const partitions: PartitionEntry[] = [];
+  const partitions: PartitionEntryV1[] = [];
   const decoded: RecordsFile['partitions'] = [];
   let rawBytes = 0;
   let storedBytes = 0;
@@ -218,7 +218,7 @@ export async function buildSampleBackup(): Promise<SampleBackup> {
   for (const p of samplePartitions()) {
     const segments: SegmentEntry[] = [];
     for (const recs of p.segments) {
-      const key = segmentKey(SAMPLE_TOPIC, p.partition, recs[0]!.offset);
+      const key = segmentKeyV1(SAMPLE_TOPIC, p.partition, recs[0]!.offset);
       const { bytes, entry } = await writeSegment(key, recs);
       files.set(`${prefix}/${key}`, bytes);
       segments.push(entry);
@@ -238,9 +238,9 @@ export async function buildSampleBackup(): Promise<SampleBackup> {
     decoded.push({ topic: SAMPLE_TOPIC, partition: p.partition, records: all.map(recordToJson) });
   }
 
-  const manifest: Manifest = {
+  const manifest: ManifestV1 = {
     format: MANIFEST_FORMAT,
-    formatVersion: MANIFEST_VERSION,
+    formatVersion: MANIFEST_VERSION_V1,
     tool: { name: 'kbak', version: '0.1.0' },
     backupId: SAMPLE_BACKUP_ID,
     cluster: { id: 'q1Sh-9_tRpe0aM9e4GGa1w', name: SAMPLE_CLUSTER },

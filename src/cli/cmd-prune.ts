@@ -1,0 +1,81 @@
+import { Command } from 'commander';
+import { listBackups } from '../backup/catalog';
+import { prune, type PruneResult } from '../backup/prune';
+import { parseDuration, type RetentionPolicy } from '../backup/retention';
+import { describeLock, StoreLock } from '../store/lock';
+import { formatBytes } from '../output/progress';
+import { positiveInt, type CommandEnv } from './common';
+import { addMetricsOption, withMetrics } from './metrics-flag';
+import { addSourceOptions, openSource, type SourceFlags } from './source';
+
+interface PruneFlags extends SourceFlags {
+  keepLast?: number;
+  keepWithin?: string;
+  keepDaily?: number;
+  keepWeekly?: number;
+  dryRun?: boolean;
+  breakLock?: boolean;
+  lockWait: number;
+  json?: boolean;
+  quiet?: boolean;
+  metricsPush?: string;
+}
+
+function human(r: PruneResult): string[] {
+  const verb = r.dryRun ? 'would remove' : 'removed';
+  return [
+    `${r.cluster}: keeping ${r.kept.length} backups, ${verb} ${r.removed.length}${r.dryRun ? ' (dry run, nothing deleted)' : ''}`,
+    ...r.kept.map((k) => `  keep    ${k.id}  (${k.reasons.join(', ')})`),
+    ...r.removed.map((id) => `  remove  ${id}`),
+    `  ${verb} ${r.deletedObjects} objects, ${formatBytes(r.deletedBytes)}; ${r.keptSegments} segments stay referenced`,
+  ];
+}
+
+export function pruneCommand(env: CommandEnv): Command {
+  const cmd = new Command('prune')
+    .description('delete backups outside a retention policy, then the segments no kept backup uses (takes the store lock)')
+    .option('--keep-last <n>', 'keep the newest N backups', positiveInt('--keep-last'))
+    .option('--keep-within <duration>', 'keep backups started within this long before the newest one (e.g. 14d, 36h)')
+    .option('--keep-daily <n>', 'keep the newest backup of each of the last N days that have one', positiveInt('--keep-daily'))
+    .option('--keep-weekly <n>', 'keep the newest backup of each of the last N ISO weeks that have one', positiveInt('--keep-weekly'))
+    .option('--dry-run', 'show what would be deleted; delete nothing (takes no lock)')
+    .option('--break-lock', 'first remove every lock of the cluster (only when you know their holders are dead)')
+    .option('--lock-wait <seconds>', 'wait this long for running dumps to finish (0: refuse at once)', (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)), 300)
+    .option('--json', 'one JSON line per cluster on stdout')
+    .option('--quiet', 'only warnings and errors on stderr');
+  addSourceOptions(cmd);
+  addMetricsOption(cmd);
+  cmd.action(async (flags: PruneFlags) => {
+    const logger = env.logger(flags.quiet);
+    const policy: RetentionPolicy = {
+      keepLast: flags.keepLast,
+      keepWithinMs: flags.keepWithin === undefined ? undefined : parseDuration(flags.keepWithin, '--keep-within'),
+      keepDaily: flags.keepDaily,
+      keepWeekly: flags.keepWeekly,
+    };
+    const store = openSource(flags, env);
+    if (flags.breakLock) {
+      const names = flags.name ? [flags.name] : [...new Set((await listBackups(store)).map((b) => b.cluster))];
+      for (const c of names) for (const l of await StoreLock.breakAll(store, c)) env.stdout(`removed ${describeLock(l, Date.now())}`);
+    }
+    const results = await withMetrics('prune', flags.metricsPush ?? env.env.KBAK_METRICS_PUSH, flags.name ?? 'all', logger, async () => {
+      const r = await prune(store, flags.name, { policy, dryRun: Boolean(flags.dryRun), lockWaitMs: flags.lockWait * 1000, logger });
+      return {
+        result: r,
+        report: {
+          cluster: flags.name ?? 'all',
+          extra: [
+            { name: 'kbak_prune_removed_backups', help: 'backups removed by the last successful prune', type: 'gauge', samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.removed.length })) },
+            { name: 'kbak_prune_deleted_bytes', help: 'bytes deleted by the last successful prune', type: 'gauge', samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.deletedBytes })) },
+          ],
+        },
+      };
+    });
+    logger.info({ results }, 'prune complete');
+    for (const r of results) {
+      if (flags.json) env.stdout(JSON.stringify(r));
+      else for (const l of human(r)) env.stdout(l);
+    }
+  });
+  return cmd;
+}

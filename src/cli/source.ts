@@ -1,0 +1,32 @@
+/** The flags every command that reads a store shares: --source, --name and the S3 settings. */
+import type { Command } from 'commander';
+import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { DEFAULT_DESTINATION, openStore } from '../store/open';
+import type { ObjectStore } from '../store/store';
+import type { CommandEnv } from './common';
+
+export interface SourceFlags extends ConnectionFlags {
+  source?: string;
+  name?: string;
+}
+
+export function addSourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--source <dest>', `a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
+    .option('--name <cluster>', 'the cluster whose backups to use (needed when the store holds several)')
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint (env KBAK_S3_ENDPOINT)')
+    .option('--s3-region <region>', 'S3 region (env AWS_REGION)')
+    .option('--config <file>', 'JSON config file (env KBAK_CONFIG)');
+}
+
+export function openSource(flags: SourceFlags, env: CommandEnv): ObjectStore {
+  const settings = loadSettings(flags, env.env);
+  return openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
+}
+
+/** Fixed-width columns for terminal tables; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
