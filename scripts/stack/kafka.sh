@@ -99,8 +99,11 @@ log.cleaner.backoff.ms=1000
 log.cleaner.dedupe.buffer.size=33554432
 
 # Retention must run during tests too: a lane seeded with old records is checked
-# to still hold them after the check has run (default: every 5 minutes).
+# to still hold them after the check has run (default: every 5 minutes). Topics
+# without their own retention keep everything, so test data with old timestamps
+# is not deleted under the tests' feet by the frequent check.
 log.retention.check.interval.ms=2000
+log.retention.ms=-1
 EOF
 
   # Logging goes to stdout, which start_daemon appends to $LOG.
