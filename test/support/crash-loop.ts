@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startKbak, type CliResult } from './kbak-cli';
 import { readTopicWithKcat, type KcatTopicRecord } from './kcat';
 import { listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord } from './format-decoder';
+import { prng } from './prng';
 
 export interface CrashLoopOptions {
   iterations: number;
@@ -44,17 +45,6 @@ export interface CrashLoopStats {
   durationMs: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Timed {
   result: CliResult;

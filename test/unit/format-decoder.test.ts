@@ -5,18 +5,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RecordJson } from '../vectors/backup-v1/generate';
 import { decodeSegment, listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord } from '../support/format-decoder';
 
 const VECTORS = join(__dirname, '..', 'vectors');
 
-interface VectorRecord {
-  offset: string;
-  timestamp: string;
-  timestampType: number;
-  key: string | null;
-  value: string | null;
-  headers: Array<{ key: string; value: string | null }>;
-}
+type VectorRecord = RecordJson;
 
 const b64 = (b: Buffer | null): string | null => (b === null ? null : b.toString('base64'));
 const asVector = (r: DecodedRecord): VectorRecord => ({

@@ -1,4 +1,5 @@
 import { CommittedOffset, NO_COMMITTED_OFFSET, OffsetTranslator, translateOffset } from '../../src/remap/offsets';
+import { prng } from '../support/prng';
 
 type Pair = [bigint, bigint];
 
@@ -229,17 +230,6 @@ describe('OffsetTranslator', () => {
   });
 });
 
-/** mulberry32: small, seeded, deterministic; enough for varied test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('OffsetTranslator matches translateOffset on random partitions', () => {
   it('agrees over 3000 seeded gap patterns', () => {
