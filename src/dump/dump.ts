@@ -230,7 +230,7 @@ export class DumpRun {
         },
       );
 
-      const collected = mergeSchemas([...basesUsed.values()], await schemas.resolve(this.ctx.registry));
+      const collected = mergeSchemas([...basesUsed.values()], await schemas.resolve(this.ctx.registry, new Set(plan.topics.map((t) => t.name))));
       if (collected.framedPayloadsWithUnknownId > 0) {
         logger.warn(
           { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },

@@ -7,6 +7,7 @@ import type { SchemaEntry, SubjectEntry } from '../backup/manifest';
 import { framedSchemaId } from './framing';
 import { ServiceError } from '../errors';
 import { byteOrder } from '../model/byte-order';
+import { subjectTopics } from '../model/subject-name';
 import type { RegistryClient } from './registry-client';
 
 export interface CollectedSchemas {
@@ -30,7 +31,11 @@ export class SchemaCollector {
     return this.seen.size;
   }
 
-  async resolve(registry: RegistryClient | null): Promise<CollectedSchemas> {
+  /**
+   * `topics` are the topics being dumped: a schema's registrations are narrowed to the
+   * ones a restore of those topics can use (see `relevantRegistrations`).
+   */
+  async resolve(registry: RegistryClient | null, topics: ReadonlySet<string>): Promise<CollectedSchemas> {
     const entries = new Map<number, SchemaEntry>();
     const unknownIds: number[] = [];
     let framedUnknown = 0;
@@ -46,12 +51,20 @@ export class SchemaCollector {
     const addById = async (id: number, usedInRecords: boolean): Promise<boolean> => {
       const existing = entries.get(id);
       if (existing) {
-        existing.usedInRecords ||= usedInRecords;
+        if (usedInRecords && !existing.usedInRecords) {
+          // First reached as a reference: now the records use it too, so its own subjects count.
+          existing.usedInRecords = true;
+          for (const r of relevantRegistrations(await registry.idVersions(id), topics)) {
+            if (!existing.registrations.some((x) => x.subject === r.subject && x.version === r.version)) existing.registrations.push(r);
+          }
+        }
         return true;
       }
       const def = await registry.schemaById(id);
       if (!def) return false;
-      const registrations = (await registry.idVersions(id)).sort((a, b) => byteOrder(a.subject, b.subject) || a.version - b.version);
+      // A schema reached only as a reference needs just the subject/version that references
+      // name (added below), not every subject that happens to share its content.
+      const registrations = usedInRecords ? relevantRegistrations(await registry.idVersions(id), topics) : [];
       entries.set(id, { id, schemaType: def.schemaType, schema: def.schema, references: def.references, registrations, usedInRecords });
       for (const ref of def.references) {
         const target = await registry.subjectVersion(ref.subject, ref.version);
@@ -87,4 +100,40 @@ export class SchemaCollector {
       framedPayloadsWithUnknownId: framedUnknown,
     };
   }
+}
+
+/**
+ * In a shared registry one schema ID is registered under many subjects: every topic and
+ * every lane whose schema has the same content (Confluent and Apicurio both give identical
+ * content one ID). Lanes seeded from this cluster add a subject per lane, so keeping them
+ * all would grow each backup, and the dump's per-subject lookups, with every lane ever
+ * made. When the ID is registered under a dumped topic's own TopicNameStrategy subject,
+ * that is what the records were written with and all a restore registers; only otherwise
+ * (RecordNameStrategy and the like) are all its subjects kept.
+ */
+export function relevantRegistrations(
+  registrations: ReadonlyArray<{ subject: string; version: number }>,
+  topics: ReadonlySet<string>,
+): Array<{ subject: string; version: number }> {
+  const copy = (list: ReadonlyArray<{ subject: string; version: number }>) => list.map((r) => ({ subject: r.subject, version: r.version }));
+  const own = registrations.filter((r) => subjectTopics(r.subject).some(({ topic }) => topics.has(topic)));
+  if (own.length > 0) return copy(own);
+  // No subject of a dumped topic: the records name the schema some other way
+  // (RecordNameStrategy). Subjects shaped like another topic's are that topic's (or a
+  // lane topic's), and `X.S` next to `S` is a lane copy under the default subject template
+  // `{lane}.{subject}`: both are left out when something else remains.
+  const notTopics = registrations.filter((r) => subjectTopics(r.subject).length === 0);
+  const pool = notTopics.length > 0 ? notTopics : registrations;
+  const names = new Set(pool.map((r) => r.subject));
+  const originals = pool.filter((r) => !hasSuffixSubject(r.subject, names));
+  return copy(originals.length > 0 ? originals : pool);
+}
+
+/** Whether `subject` is `<prefix>.<another subject in names>`. */
+function hasSuffixSubject(subject: string, names: ReadonlySet<string>): boolean {
+  for (let i = subject.indexOf('.'); i >= 0; i = subject.indexOf('.', i + 1)) {
+    const rest = subject.slice(i + 1);
+    if (rest !== subject && names.has(rest)) return true;
+  }
+  return false;
 }
