@@ -2,7 +2,6 @@
  * KafkaAdapter over kbak's private, wire-patched kafkajs copy. Every kafkajs error is turned
  * into a ServiceError('kafka') here, at the boundary, so callers never see kafkajs types.
  */
-import { randomBytes } from 'node:crypto';
 import { KbakError } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
 import type { Logger } from '../output/logger';
@@ -28,7 +27,7 @@ import { createKafka, kafkaError, type KafkaConnection } from './client';
 import { adminCluster, commitOffsetsDirect } from './group-commit';
 import { CODEC_IDS } from './codecs';
 import { ConfigResourceTypes, type Admin, type Kafka, type Message } from './kafkajs';
-import { readRanges } from './read-ranges';
+import { readRangesDirect } from './fetch-reader';
 import { fetchTopicIds } from './topic-ids';
 import { orderedHeaders } from './wire-patch';
 
@@ -197,16 +196,13 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   async readRanges(targets: readonly RangeTarget[], opts: ReadOptions, handlers: RangeHandlers): Promise<void> {
-    // kafkajs has no assign(): reading needs a consumer group. A throw-away one, never
-    // committed to and deleted afterwards, so nothing is left behind on the cluster.
-    const groupId = `kbak-${opts.purpose}-${randomBytes(8).toString('hex')}`;
+    // Fetch straight from the partition leaders (fetch-reader.ts): no consumer group, so
+    // nothing is left behind on the cluster.
     try {
-      await readRanges(this.kafka, [...targets], { groupId, concurrency: opts.concurrency, stallTimeoutMs: opts.stallTimeoutMs, logger: this.logger }, handlers);
+      await readRangesDirect(this.kafka, targets, { concurrency: opts.concurrency, stallTimeoutMs: opts.stallTimeoutMs, logger: this.logger }, handlers);
     } catch (err) {
       if (err instanceof KbakError) throw err;
       throw kafkaError(err, [...this.brokers], `reading ${targets.length} partitions`);
-    } finally {
-      await this.deleteGroups([groupId]).catch((e: unknown) => this.logger.debug({ err: String(e) }, 'deleting the read group failed'));
     }
   }
 
