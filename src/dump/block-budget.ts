@@ -1,5 +1,6 @@
 /**
- * How big a segment block may grow while a dump writes many partitions at once. Every open
+ * How big a segment block may grow while a dump writes many partitions at once (at most
+ * --concurrency: the read opens no more, src/kafka/fetch-reader.ts). Every open
  * partition holds up to two blocks (one filling, one compressing), so with the default 1 MiB
  * block a dump of 200 partitions would hold ~400 MiB of blocks: memory would follow the
  * partition count instead of a budget. Above BLOCK_BUDGET_BYTES / 1 MiB partitions the block

@@ -176,8 +176,10 @@ export class DumpRun {
       const sinkByKey = new Map<string, PartitionSink>();
       const sinksByTopic = new Map<string, PartitionSink[]>();
       const targets: Array<{ topic: string; partition: number; start: bigint; end: bigint }> = [];
-      // An explicit block size wins; otherwise blocks shrink with many partitions (block-budget.ts).
-      const blockBytes = this.opts.blockBytes ?? budgetedBlockBytes([...plan.ranges.values()].reduce((n, rs) => n + rs.length, 0));
+      // An explicit block size wins; otherwise blocks shrink with many partitions open at once
+      // (block-budget.ts); the read keeps at most `concurrency` partitions open.
+      const openPartitions = Math.min(this.opts.concurrency, [...plan.ranges.values()].reduce((n, rs) => n + rs.length, 0));
+      const blockBytes = this.opts.blockBytes ?? budgetedBlockBytes(openPartitions);
       for (const t of plan.topics) {
         const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
         this.progressByTopic.set(t.name, prog);

@@ -27,9 +27,9 @@ import { AbortFilter, controlType, decodeBatchRecords, splitBatches, type RawBat
 import { createCluster } from './topic-ids';
 
 /** Whole response limit: bounds memory (two responses per leader at most). */
-export const MAX_FETCH_BYTES = 8 * 1024 * 1024;
+export const MAX_FETCH_BYTES = 4 * 1024 * 1024;
 /** Per partition, so several open partitions share a response. */
-export const PARTITION_FETCH_BYTES = 2 * 1024 * 1024;
+export const PARTITION_FETCH_BYTES = 1024 * 1024;
 const MAX_WAIT_MS = 500;
 const READ_COMMITTED = 1;
 const CODEC_BY_ID: Record<number, Exclude<CodecName, 'none'>> = { 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };

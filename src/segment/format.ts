@@ -195,6 +195,14 @@ function validateRecord(r: BackupRecord): void {
 
 /** Encodes one record, 4-byte length prefix included. Throws UnsupportedDataError on an unrepresentable record. */
 export function encodeRecord(r: BackupRecord): Buffer {
+  const size = checkedRecordSize(r);
+  const b = Buffer.allocUnsafe(size);
+  encodeRecordInto(r, b, 0, size);
+  return b;
+}
+
+/** Validates a record and returns its encoded size (see encodeRecord). */
+export function checkedRecordSize(r: BackupRecord): number {
   validateRecord(r);
   const size = encodedRecordSize(r);
   if (size > MAX_BLOCK_RAW_BYTES) {
@@ -202,8 +210,15 @@ export function encodeRecord(r: BackupRecord): Buffer {
       `record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`,
     );
   }
-  const b = Buffer.allocUnsafe(size);
-  let p = 0;
+  return size;
+}
+
+/**
+ * Writes a record checked by checkedRecordSize (whose result is `size`) into `b` at `p`,
+ * so a writer can fill one block buffer without a buffer per record. Returns the end.
+ */
+export function encodeRecordInto(r: BackupRecord, b: Buffer, p: number, size: number): number {
+  const start = p;
   p = b.writeUInt32BE(size - 4, p);
   p = b.writeBigInt64BE(r.offset, p);
   p = b.writeBigInt64BE(r.timestamp, p);
@@ -212,13 +227,12 @@ export function encodeRecord(r: BackupRecord): Buffer {
   p = writeBytes(b, p, r.value);
   p = b.writeUInt32BE(r.headers.length, p);
   for (const h of r.headers) {
-    const k = Buffer.from(h.key, 'utf8');
-    p = b.writeUInt32BE(k.length, p);
-    p += k.copy(b, p);
+    const n = b.write(h.key, p + 4, 'utf8');
+    p = b.writeUInt32BE(n, p) + n;
     p = writeBytes(b, p, h.value);
   }
-  if (p !== size) throw new Error(`encodeRecord: wrote ${p} bytes, computed ${size}`);
-  return b;
+  if (p - start !== size) throw new Error(`encodeRecord: wrote ${p - start} bytes, computed ${size}`);
+  return p;
 }
 
 function writeBytes(b: Buffer, p: number, v: Buffer | null): number {

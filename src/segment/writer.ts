@@ -10,13 +10,15 @@ import {
   Codec,
   DEFAULT_BLOCK_BYTES,
   encodeBlockHeader,
+  checkedRecordSize,
   encodeFileHeader,
-  encodeRecord,
+  encodeRecordInto,
   FILE_HEADER_SIZE,
   MAX_ZSTD_RAW_BYTES,
 } from './format';
 import type { BackupRecord } from './record';
 import { compressBlock, DEFAULT_LEVEL, getZstd, zstdInputLimit } from './zstd';
+import { nativeZstd } from '../util/native-zstd';
 
 export type SegmentSink = (chunk: Buffer) => Promise<void> | void;
 
@@ -68,14 +70,17 @@ export class SegmentWriter {
       );
     }
     if (typeof opts.sink !== 'function') throw new UsageError('segment writer needs a sink function');
-    await getZstd();
+    // The wasm codec costs ~12 MiB of memory: only initialised when it will be used.
+    if (opts.zstd === 'wasm' || !nativeZstd) await getZstd();
     return new SegmentWriter(opts.sink, blockBytes, level, opts.name ?? '(unnamed)', opts.zstd !== 'wasm');
   }
 
   private readonly hash: Hash = createHash('sha256');
   private headerWritten = false;
-  private pending: Buffer[] = [];
+  /** The open block: records are encoded straight into it (no buffer per record, no concat). */
+  private block: Buffer | null = null;
   private pendingBytes = 0;
+  private pendingCount = 0;
   private written = 0;
   private raw = 0;
   private blocks = 0;
@@ -121,17 +126,20 @@ export class SegmentWriter {
   async append(record: BackupRecord): Promise<void> {
     this.enter('append');
     try {
-      const enc = encodeRecord(record);
+      const size = checkedRecordSize(record);
       if (this.lastOffset !== null && record.offset <= this.lastOffset) {
         throw new UnsupportedDataError(
           `segment ${this.name}: record offset ${record.offset} is not greater than the previous offset ${this.lastOffset} (offsets must strictly increase)`,
         );
       }
-      if (this.pendingBytes > 0 && this.pendingBytes + enc.length > this.blockBytes) {
+      if (this.pendingBytes > 0 && this.pendingBytes + size > this.blockBytes) {
         await this.flushBlock();
       }
-      this.pending.push(enc);
-      this.pendingBytes += enc.length;
+      // A record larger than a block gets a block of its own size.
+      if (this.block === null || this.block.length - this.pendingBytes < size) this.block = Buffer.allocUnsafe(Math.max(this.blockBytes, size));
+      encodeRecordInto(record, this.block, this.pendingBytes, size);
+      this.pendingBytes += size;
+      this.pendingCount++;
       this.records++;
       if (this.firstOffset === null) this.firstOffset = record.offset;
       this.lastOffset = record.offset;
@@ -199,10 +207,11 @@ export class SegmentWriter {
    * stays at two blocks.
    */
   private async flushBlock(): Promise<void> {
-    const body = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
-    const count = this.pending.length;
-    this.pending = [];
+    const body = this.block!.subarray(0, this.pendingBytes);
+    const count = this.pendingCount;
+    this.block = null;
     this.pendingBytes = 0;
+    this.pendingCount = 0;
     // From here on a failure leaves the file incomplete.
     this.state = 'failed';
     await this.settleInFlight();

@@ -34,8 +34,8 @@ export interface S3Sse {
   kmsKeyId?: string;
 }
 
-/** Multipart part size: 8 MiB keeps S3's 10 000-part limit far away (80 GB) and memory small. */
-const PART_SIZE = 8 * 1024 * 1024;
+/** Multipart part size: S3's minimum, 5 MiB, keeps memory small (one part filling and one uploading per open segment) and the 10 000-part limit far away (50 GB). */
+const PART_SIZE = 5 * 1024 * 1024;
 
 /**
  * Every request (each PutObject, each multipart part) is retried on network errors,
@@ -127,7 +127,7 @@ export class S3Store implements ObjectStore {
       client: this.client,
       params: { Bucket: this.loc.bucket, Key: this.key(key), Body: body, ...this.sseParams() },
       partSize: PART_SIZE,
-      queueSize: 2,
+      queueSize: 1,
       // An incomplete multipart upload never becomes an object; abort removes its parts.
       leavePartsOnError: false,
     });
