@@ -20,6 +20,24 @@ import type { BackupRecord } from './record';
 import { compressBlock, DEFAULT_LEVEL, getZstd, zstdInputLimit } from './zstd';
 import { nativeZstd } from '../util/native-zstd';
 
+/**
+ * Block buffers of finished blocks, reused by the next block of any writer: a dump fills
+ * one block buffer after another, and without reuse each dead one would stay allocated
+ * (external memory) until V8's next full GC. Bounded, and only default-sized buffers.
+ */
+const POOL_LIMIT = 4;
+const blockPool: Buffer[] = [];
+function takeBlock(size: number): Buffer {
+  if (size === DEFAULT_BLOCK_BYTES) {
+    const b = blockPool.pop();
+    if (b) return b;
+  }
+  return Buffer.allocUnsafe(size);
+}
+function returnBlock(b: Buffer): void {
+  if (b.length === DEFAULT_BLOCK_BYTES && blockPool.length < POOL_LIMIT) blockPool.push(b);
+}
+
 export type SegmentSink = (chunk: Buffer) => Promise<void> | void;
 
 export interface SegmentWriterOptions {
@@ -136,7 +154,7 @@ export class SegmentWriter {
         await this.flushBlock();
       }
       // A record larger than a block gets a block of its own size.
-      if (this.block === null || this.block.length - this.pendingBytes < size) this.block = Buffer.allocUnsafe(Math.max(this.blockBytes, size));
+      if (this.block === null || this.block.length - this.pendingBytes < size) this.block = takeBlock(Math.max(this.blockBytes, size));
       encodeRecordInto(record, this.block, this.pendingBytes, size);
       this.pendingBytes += size;
       this.pendingCount++;
@@ -207,7 +225,8 @@ export class SegmentWriter {
    * stays at two blocks.
    */
   private async flushBlock(): Promise<void> {
-    const body = this.block!.subarray(0, this.pendingBytes);
+    const buffer = this.block!;
+    const body = buffer.subarray(0, this.pendingBytes);
     const count = this.pendingCount;
     this.block = null;
     this.pendingBytes = 0;
@@ -216,7 +235,9 @@ export class SegmentWriter {
     this.state = 'failed';
     await this.settleInFlight();
     this.inFlightRaw = body.length;
-    const done = this.compressAndEmit(body, count);
+    const done = this.compressAndEmit(body, count).then((reusable) => {
+      if (reusable) returnBlock(buffer);
+    });
     // Observed by settleInFlight(); this only keeps an early failure from going unhandled.
     done.catch(() => undefined);
     this.inFlight = done;
@@ -230,7 +251,8 @@ export class SegmentWriter {
     await inFlight;
   }
 
-  private async compressAndEmit(body: Buffer, count: number): Promise<void> {
+  /** True when nothing kept a reference to `body` (its buffer may be reused). */
+  private async compressAndEmit(body: Buffer, count: number): Promise<boolean> {
     let codec = Codec.Stored;
     let payload = body;
     if (body.length <= zstdInputLimit(this.level)) {
@@ -253,16 +275,19 @@ export class SegmentWriter {
     });
     const head = this.headerWritten ? header : Buffer.concat([encodeFileHeader(), header], FILE_HEADER_SIZE + BLOCK_HEADER_SIZE);
     this.headerWritten = true;
+    let reusable = true;
     if (payload.length > MAX_ZSTD_RAW_BYTES) {
       // A record larger than any codec-1 block: hand it over as is rather than copy it again.
       await this.emit(head);
       await this.emit(payload);
+      reusable = false; // the sink may keep the chunk
     } else {
       await this.emit(Buffer.concat([head, payload], head.length + payload.length));
     }
     this.raw += body.length;
     this.inFlightRaw = 0;
     this.blocks++;
+    return reusable;
   }
 
   private async emit(chunk: Buffer): Promise<void> {

@@ -1,6 +1,7 @@
-import { PassThrough } from 'node:stream';
-import { once } from 'node:events';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -8,9 +9,10 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
+  type CompletedPart,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { redactUrl } from '../config/settings';
@@ -34,8 +36,33 @@ export interface S3Sse {
   kmsKeyId?: string;
 }
 
-/** Multipart part size: S3's minimum, 5 MiB, keeps memory small (one part filling and one uploading per open segment) and the 10 000-part limit far away (50 GB). */
+/** Multipart part size: S3's minimum, 5 MiB, keeps memory small (one part filling per open segment, PARTS_IN_FLIGHT uploading) and the 10 000-part limit far away (50 GB). */
 const PART_SIZE = 5 * 1024 * 1024;
+
+/**
+ * Parts uploading at once, across all objects this store writes: each open object fills
+ * one part and waits here to upload it, so a dump's S3 buffers are (open objects +
+ * PARTS_IN_FLIGHT) parts, whatever the object sizes.
+ */
+const PARTS_IN_FLIGHT = 2;
+
+/** A counting semaphore: take() waits while all slots are in use. */
+class Slots {
+  private waiters: Array<() => void> = [];
+  constructor(private free: number) {}
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+  give(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
 
 /**
  * Every request (each PutObject, each multipart part) is retried on network errors,
@@ -73,6 +100,7 @@ function s3Error(err: unknown, loc: string, doing: string): Error {
 export class S3Store implements ObjectStore {
   readonly location: string;
   private readonly client: S3Client;
+  private readonly partSlots = new Slots(PARTS_IN_FLIGHT);
 
   constructor(private readonly loc: S3Location) {
     this.location = `s3://${loc.bucket}/${loc.prefix}`.replace(/\/$/, '');
@@ -121,39 +149,105 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  /**
+   * A streamed object: small ones become one PutObject, larger ones a multipart upload.
+   * Memory is two parts at most (one filling, one uploading; a write waits for the upload
+   * before it starts the next), so a dump's S3 buffers follow its open partitions, not
+   * the object sizes. lib-storage's Upload held up to four times that (a list of chunks,
+   * their concatenation and the remainder views of it, plus the parts in flight).
+   */
   create(key: string): ObjectWriter {
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
-    const upload = new Upload({
-      client: this.client,
-      params: { Bucket: this.loc.bucket, Key: this.key(key), Body: body, ...this.sseParams() },
-      partSize: PART_SIZE,
-      queueSize: 1,
-      // An incomplete multipart upload never becomes an object; abort removes its parts.
-      leavePartsOnError: false,
-    });
-    const done = upload.done();
-    // Keep a rejection from being unhandled before complete() awaits it.
+    const Bucket = this.loc.bucket;
+    const Key = this.key(key);
+    const client = this.client;
+    const where = `writing ${key}`;
+    let part: Buffer | null = null;
+    // The buffer of the part uploaded last, reused once that upload is over: a dump's
+    // external memory would otherwise grow by 5 MiB per part until V8's next full GC.
+    let spare: Buffer | null = null;
+    let fill = 0;
+    let uploadId: string | null = null;
+    const parts: CompletedPart[] = [];
+    let inFlight: Promise<void> | null = null;
     let failure: unknown = null;
-    done.catch((err: unknown) => {
-      failure = err;
-    });
+
+    const settle = async (): Promise<void> => {
+      const p = inFlight;
+      inFlight = null;
+      if (p) await p;
+      if (failure) throw s3Error(failure, this.location, where);
+    };
+    const sendPart = async (): Promise<void> => {
+      await settle();
+      if (uploadId === null) {
+        try {
+          uploadId = (await client.send(new CreateMultipartUploadCommand({ Bucket, Key, ...this.sseParams() }))).UploadId ?? null;
+        } catch (err) {
+          throw s3Error(err, this.location, where);
+        }
+        if (uploadId === null) throw new ServiceError('s3', `S3 returned no upload ID for ${key} in ${this.location}`);
+      }
+      const buffer = part!;
+      const Body = buffer.subarray(0, fill);
+      const PartNumber = parts.length + 1;
+      parts.push({ PartNumber });
+      part = null;
+      fill = 0;
+      const UploadId = uploadId;
+      const slots = this.partSlots;
+      await slots.take();
+      const sent = client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber, Body }));
+      sent.then(
+        () => slots.give(),
+        () => slots.give(),
+      );
+      inFlight = sent.then(
+        (r) => {
+          parts[PartNumber - 1] = { PartNumber, ETag: r.ETag };
+          spare = buffer;
+        },
+        (err: unknown) => {
+          failure ??= err;
+        },
+      );
+    };
     return {
       write: async (chunk) => {
-        if (failure) throw s3Error(failure, this.location, `writing ${key}`);
-        if (!body.write(chunk)) await Promise.race([once(body, 'drain'), done.then(() => undefined)]);
+        if (failure) throw s3Error(failure, this.location, where);
+        let off = 0;
+        while (off < chunk.length) {
+          if (part === null) {
+            part = spare ?? Buffer.allocUnsafe(PART_SIZE);
+            spare = null;
+          }
+          const n = Math.min(PART_SIZE - fill, chunk.length - off);
+          chunk.copy(part, fill, off, off + n);
+          fill += n;
+          off += n;
+          if (fill === PART_SIZE) await sendPart();
+        }
       },
       complete: async () => {
-        body.end();
+        if (uploadId === null) {
+          await this.put(key, part ? part.subarray(0, fill) : Buffer.alloc(0));
+          part = null;
+          return;
+        }
+        if (fill > 0) await sendPart();
+        await settle();
         try {
-          await done;
+          await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
         } catch (err) {
-          throw s3Error(err, this.location, `writing ${key}`);
+          throw s3Error(err, this.location, where);
         }
       },
       abort: async () => {
-        body.destroy();
-        await upload.abort().catch(() => undefined);
-        await done.catch(() => undefined);
+        part = null;
+        spare = null;
+        await inFlight;
+        inFlight = null;
+        // An incomplete multipart upload never becomes an object; aborting it removes its parts.
+        if (uploadId !== null) await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch(() => undefined);
       },
     };
   }
