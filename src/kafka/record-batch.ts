@@ -97,6 +97,9 @@ function legacyMessage(magic: number): string {
   return `the partition holds messages of the old format v${magic} (before Kafka 0.11), which kbak does not read; rewrite the topic with a current client`;
 }
 
+const KEY_CACHE_SIZE = 16;
+const keyCache: Array<{ bytes: Buffer; text: string }> = [];
+
 /** Zigzag varint reader over one buffer; numbers stay exact up to 2^53. */
 class VarReader {
   pos = 0;
@@ -131,6 +134,27 @@ class VarReader {
     return raw & 1n ? -((raw + 1n) >> 1n) : raw >> 1n;
   }
 
+  /**
+   * A header key: records of a topic repeat the same few keys, so the decoded strings are
+   * kept and compared byte for byte instead of being decoded (and allocated) per record.
+   */
+  headerKey(): string | null {
+    const n = this.varint();
+    if (n < 0) return null;
+    const start = this.pos;
+    if (start + n > this.end) throw new RecordBatchError('record field runs past the end of its batch');
+    this.pos = start + n;
+    for (const k of keyCache) {
+      if (k.bytes.length === n && this.buf.compare(k.bytes, 0, n, start, start + n) === 0) return k.text;
+    }
+    const text = this.buf.toString('utf8', start, start + n);
+    if (n <= 64) {
+      if (keyCache.length >= KEY_CACHE_SIZE) keyCache.shift();
+      keyCache.push({ bytes: Buffer.from(this.buf.subarray(start, start + n)), text });
+    }
+    return text;
+  }
+
   bytes(): Buffer | null {
     const n = this.varint();
     if (n < 0) return null;
@@ -163,9 +187,9 @@ export function decodeBatchRecords(header: BatchHeader, records: Buffer, emit: (
     const count = inner.varint();
     const headers: RecordHeader[] = new Array<RecordHeader>(Math.max(0, count));
     for (let h = 0; h < count; h++) {
-      const hk = inner.bytes();
+      const hk = inner.headerKey();
       if (hk === null) throw new RecordBatchError(`record ${i} of the batch at offset ${header.baseOffset} has a header with a null key`);
-      headers[h] = { key: hk.toString('utf8'), value: inner.bytes() };
+      headers[h] = { key: hk, value: inner.bytes() };
     }
     r.pos = recEnd;
     emit({

@@ -170,6 +170,26 @@ function bytesLen(b: Buffer | null): number {
   return b === null ? 0 : b.length;
 }
 
+/**
+ * Header keys already checked (well-formed Unicode) with their UTF-8 length: a topic's
+ * records repeat the same few keys, so the check and the length are computed once per key
+ * instead of per record. Bounded: cleared when full.
+ */
+const KEY_INFO_LIMIT = 1024;
+const keyInfo = new Map<string, number>();
+
+/** UTF-8 length of a header key, or -1 when it is not a well-formed string. */
+function headerKeyBytes(key: string): number {
+  const known = keyInfo.get(key);
+  if (known !== undefined) return known;
+  // A lone surrogate would be written as U+FFFD and read back differently.
+  if (typeof key !== 'string' || LONE_SURROGATE.test(key)) return -1;
+  const n = Buffer.byteLength(key, 'utf8');
+  if (keyInfo.size >= KEY_INFO_LIMIT) keyInfo.clear();
+  keyInfo.set(key, n);
+  return n;
+}
+
 /** Exact encoded size of a record, 4-byte length prefix included. */
 export function encodedRecordSize(r: BackupRecord): number {
   let n = RECORD_MIN_SIZE + bytesLen(r.key) + bytesLen(r.value);
@@ -185,12 +205,6 @@ function validateRecord(r: BackupRecord): void {
     throw new UnsupportedDataError(`record at offset ${r.offset}: unknown timestamp type ${String(r.timestampType)}`);
   }
   if (r.headers.length > U32_MAX) throw new UnsupportedDataError(`record at offset ${r.offset}: too many headers`);
-  for (const h of r.headers) {
-    // A lone surrogate would be written as U+FFFD and read back differently.
-    if (typeof h.key !== 'string' || LONE_SURROGATE.test(h.key)) {
-      throw new UnsupportedDataError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
-    }
-  }
 }
 
 /** Encodes one record, 4-byte length prefix included. Throws UnsupportedDataError on an unrepresentable record. */
@@ -204,7 +218,12 @@ export function encodeRecord(r: BackupRecord): Buffer {
 /** Validates a record and returns its encoded size (see encodeRecord). */
 export function checkedRecordSize(r: BackupRecord): number {
   validateRecord(r);
-  const size = encodedRecordSize(r);
+  let size = RECORD_MIN_SIZE + bytesLen(r.key) + bytesLen(r.value);
+  for (const h of r.headers) {
+    const k = headerKeyBytes(h.key);
+    if (k < 0) throw new UnsupportedDataError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
+    size += 8 + k + bytesLen(h.value);
+  }
   if (size > MAX_BLOCK_RAW_BYTES) {
     throw new UnsupportedDataError(
       `record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`,

@@ -103,6 +103,16 @@ describe('record batch decoding', () => {
     expect(r2!.timestamp).toBe(1_700_000_000_000n - 5n);
   });
 
+  it('decodes header keys right when many distinct keys come and go (decoded keys are cached)', () => {
+    const keys = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? `k${i}-ünï` : `key-${i}`));
+    const recs = Buffer.concat(keys.map((_, i) => record(i, null, null, [keys[i]!, keys[(i * 7) % 40]!, 'same', keys[i]!].map((key) => ({ key, value: Buffer.from(key) })))));
+    const [b] = decodeAll(batch(0n, 39, recs, 40));
+    for (const [i, r] of b!.records.entries()) {
+      expect(r.headers.map((h) => h.key)).toEqual([keys[i], keys[(i * 7) % 40], 'same', keys[i]]);
+      expect(r.headers.map((h) => text(h.value))).toEqual([keys[i], keys[(i * 7) % 40], 'same', keys[i]]);
+    }
+  });
+
   it('gives views of the fetched bytes, not copies', () => {
     const buf = batch(0n, 0, record(0, Buffer.from('key'), Buffer.from('value'), [{ key: 'h', value: Buffer.from('hv') }]), 1);
     const [b] = decodeAll(buf);
