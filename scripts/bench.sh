@@ -24,8 +24,9 @@
 #                       records in BENCH_WIDE_PARTITIONS partitions (default 200). Each gets one
 #                       kbak dump → disk, dump → S3 and restore, so peak RSS can be compared with
 #                       the main topic's: memory must not grow with size or partitions.
-#   BENCH_PROFILE       auto: CPU-profile one kbak dump when kbak is >3x slower than kcat
-#                       (default), 1: always, 0: never
+#   BENCH_PROFILE       auto: CPU-profile one kbak dump and one restore when a speed target is
+#                       missed (dump < 0.8x kcat -C or restore < 0.5x kcat -P; default),
+#                       1: always, 0: never
 #   BENCH_SKIP_BUILD=1  use the existing dist/ instead of `npm run build`
 # The topic is filled once by kcat -P: keys key-0..99999, BENCH_RECORD_BYTES random letters, 3 tracing
 # headers per record. Needs the local stack (started if not running; never stopped), node, Java 17+,
@@ -378,21 +379,30 @@ if [[ "$PROFILE" == 1 ]]; then
 elif [[ "$WIDE_P" =~ ^[1-9][0-9]*$ ]] || die "BENCH_WIDE_PARTITIONS must be a positive integer"
 [[ "$MEMORY" =~ ^((large|wide)(,(large|wide))*)?$ ]] || die "BENCH_MEMORY must be a comma-separated list of large, wide (or empty to skip)"
 [[ "$PROFILE" == auto ]]; then
-  awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" 'BEGIN { exit !(k * 3 < c) }' && do_profile=1
+  # Whenever a speed target is missed, the profile shows what limits it.
+  awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" -v r="$(median_rps kbak-restore)" -v p="$(median_rps kcat-produce)" \
+    'BEGIN { exit !(k < 0.8 * c || r < 0.5 * p) }' && do_profile=1
 fi
 mkdir -p .bench
 if ((do_profile)); then
-  msg "profiling one kbak dump → disk (node --cpu-prof)"
-  mkdir -p "$WORK/prof"
-  node --cpu-prof --cpu-prof-dir="$WORK/prof" bin/kbak.js dump --topic "$TOPIC" --to "$WORK/kbak-prof" --json --quiet >/dev/null
-  prof="$(find "$WORK/prof" -name '*.cpuprofile' | head -n 1)"
-  if [[ -n "$prof" ]]; then
-    cp "$prof" ".bench/kbak-dump-$STAMP.cpuprofile"
+  # profile_one NAME TITLE CMD...: one run of a kbak command under node --cpu-prof (main thread).
+  profile_one() {
+    local name=$1 title=$2 dir="$WORK/prof-$1" prof
+    shift 2
+    msg "profiling one $title (node --cpu-prof)"
+    mkdir -p "$dir"
+    node --cpu-prof --cpu-prof-dir="$dir" bin/kbak.js "$@" >/dev/null
+    prof="$(find "$dir" -name '*.cpuprofile' | head -n 1)"
+    [[ -n "$prof" ]] || return 0
+    cp "$prof" ".bench/kbak-$name-$STAMP.cpuprofile"
     {
-      printf '## CPU profile of one kbak dump → disk\n\nSelf time, top 20 (full profile: `.bench/kbak-dump-%s.cpuprofile`, open it in Chrome DevTools; not committed).\n\n' "$STAMP"
+      printf '## CPU profile of one %s\n\nSelf time of the main thread, top 20 (full profile: `.bench/kbak-%s-%s.cpuprofile`, open it in Chrome DevTools; not committed).\n\n' "$title" "$name" "$STAMP"
       node scripts/bench/cpuprofile-top.cjs "$prof" 20
-    } >"$PROFILE_TOP"
-  fi
+      printf '\n'
+    } >>"$PROFILE_TOP"
+  }
+  profile_one dump "kbak dump → disk" dump --topic "$TOPIC" --to "$WORK/kbak-prof" --json --quiet
+  profile_one restore "kbak restore" restore --lane "$LANE_PREFIX-prof" --source "$RESTORE_SRC" --compression "$CODEC" --json --quiet
 fi
 
 # ---------------------------------------------------------------- report
