@@ -5,7 +5,7 @@
  */
 import { openBackup, type Backup } from './backup/catalog';
 import type { Manifest } from './backup/manifest';
-import { DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
+import { DEFAULT_DUMP_CONCURRENCY, DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/codecs';
 import type { TimeWindow } from './model/window';
@@ -138,7 +138,7 @@ export function dump(opts: DumpOptions): Promise<DumpResult> {
         maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
         clusterName: opts.clusterName,
         segmentBytes: opts.segmentBytes ?? 64 * 1024 * 1024,
-        concurrency: opts.concurrency ?? 4,
+        concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
         stallTimeoutMs: opts.stallTimeoutMs ?? 120_000,
       },
     );

@@ -3,7 +3,7 @@ import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { openKafka } from '../kafka';
 import { openStore, parseFileMode, parseS3Sse, DEFAULT_DESTINATION } from '../store/open';
 import { RegistryClient } from '../schema/registry-client';
-import { DumpRun, type DumpSummary } from '../dump/dump';
+import { DEFAULT_DUMP_CONCURRENCY, DumpRun, type DumpSummary } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
 import { withProgress, startProgress, formatBytes } from '../output/progress';
@@ -62,7 +62,7 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--max-records-per-partition <n>', 'only the newest N offsets of each partition', positiveInt('--max-records-per-partition'))
     .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
     .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
-    .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), 4)
+    .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), DEFAULT_DUMP_CONCURRENCY)
     .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
     .option('--lock-wait <seconds>', 'wait this long for a running prune to finish (0: refuse at once)', (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)), 300)
     .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120)

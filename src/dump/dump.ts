@@ -33,6 +33,14 @@ export function clusterNameFromId(id: string): string {
   return validateClusterName(/^[A-Za-z0-9]/.test(id) ? id : `cluster${id}`);
 }
 
+/**
+ * Partitions read and written at once by default. The read keeps no more open, and each
+ * open one holds its blocks and, for S3, a 5 MiB part: measured on a 1 GiB topic (6
+ * partitions, 2 cores), 2 dumps as fast as 4 with peak RSS 243 instead of 288 MiB (S3)
+ * and 211 instead of 235 MiB (disk).
+ */
+export const DEFAULT_DUMP_CONCURRENCY = 2;
+
 export interface DumpOptions {
   selection: Selection;
   window: TimeWindow;
