@@ -18,12 +18,11 @@
  */
 import { ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
-import type { BackupRecord } from '../segment/record';
 import type { RangeHandlers, RangeTarget } from './adapter';
 import { codecs, type CodecName } from './codecs';
 import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from './fetch-response';
 import { loadKafkajsModule, type Kafka } from './kafkajs';
-import { AbortFilter, controlType, decodeBatchRecords, splitBatches, type RawBatch } from './record-batch';
+import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from './record-batch';
 import { createCluster } from './topic-ids';
 
 /** Whole response limit: bounds memory (two responses per leader at most). */
@@ -233,7 +232,6 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
 
   const handle = async (s: PartitionState, fp: FetchedPartition, batches: RawBatch[]): Promise<void> => {
     const filter = new AbortFilter(fp.abortedTransactions);
-    const pending: BackupRecord[] = [];
     for (const batch of batches) {
       if (s.done) return;
       const h = batch.header;
@@ -241,14 +239,13 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
       if (h.isControl) {
         filter.control(h, controlType(await decompress(batch), h));
       } else if (!filter.skipData(h) && h.recordCount > 0) {
-        decodeBatchRecords(h, await decompress(batch), (r) => pending.push(r));
-        for (const r of pending) {
+        const records = new BatchRecords(h, await decompress(batch));
+        for (let r = records.next(); r !== null; r = records.next()) {
           if (r.offset < s.next) continue; // a batch starts before the fetch offset
           if (r.offset >= s.target.end) break;
           await handlers.onRecord(s.target, r);
           s.next = r.offset + 1n;
         }
-        pending.length = 0;
       }
       await reachedBatchEnd(s, h.lastOffset);
     }

@@ -105,7 +105,7 @@ class VarReader {
   pos = 0;
   constructor(
     readonly buf: Buffer,
-    readonly end: number,
+    public end: number,
   ) {}
 
   varint(): number {
@@ -166,20 +166,37 @@ class VarReader {
 }
 
 /**
- * Decodes the records of one batch (`records`: the uncompressed records section) and hands
- * each to `emit`, in order. Offsets and timestamps follow the batch: LogAppendTime batches
- * give every record the batch's max timestamp, as the broker means it.
+ * The records of one batch (`records`: the uncompressed records section), decoded one at a
+ * time on demand: a caller that awaits between records keeps only the current one alive,
+ * so the young generation does not carry a whole batch of record objects through every
+ * scavenge. Offsets and timestamps follow the batch: LogAppendTime batches give every
+ * record the batch's max timestamp, as the broker means it.
  */
-export function decodeBatchRecords(header: BatchHeader, records: Buffer, emit: (r: BackupRecord) => void): void {
-  const r = new VarReader(records, records.length);
-  const logAppend = header.timestampType === TimestampType.LogAppendTime;
-  for (let i = 0; i < header.recordCount; i++) {
+export class BatchRecords {
+  private readonly r: VarReader;
+  private readonly inner: VarReader;
+  private readonly logAppend: boolean;
+  private i = 0;
+
+  constructor(
+    private readonly header: BatchHeader,
+    private readonly records: Buffer,
+  ) {
+    this.r = new VarReader(records, records.length);
+    this.inner = new VarReader(records, records.length);
+    this.logAppend = header.timestampType === TimestampType.LogAppendTime;
+  }
+
+  /** The next record, or null after the last. */
+  next(): BackupRecord | null {
+    const { header, records, r, inner } = this;
+    if (this.i >= header.recordCount) return null;
+    const i = this.i++;
     const len = r.varint();
     const recEnd = r.pos + len;
     if (len < 0 || recEnd > records.length) throw new RecordBatchError(`record ${i} of the batch at offset ${header.baseOffset} runs past the end of the batch`);
-    const inner = new VarReader(records, recEnd);
-    inner.pos = r.pos;
-    inner.pos++; // record attributes (unused)
+    inner.end = recEnd;
+    inner.pos = r.pos + 1; // record attributes (unused)
     const tsDelta = inner.varlong();
     const offsetDelta = inner.varint();
     const key = inner.bytes();
@@ -192,15 +209,21 @@ export function decodeBatchRecords(header: BatchHeader, records: Buffer, emit: (
       headers[h] = { key: hk, value: inner.bytes() };
     }
     r.pos = recEnd;
-    emit({
+    return {
       offset: header.baseOffset + BigInt(offsetDelta),
-      timestamp: logAppend ? header.maxTimestamp : header.baseTimestamp + tsDelta,
+      timestamp: this.logAppend ? header.maxTimestamp : header.baseTimestamp + tsDelta,
       timestampType: header.timestampType,
       key,
       value,
       headers,
-    });
+    };
   }
+}
+
+/** Decodes every record of one batch and hands each to `emit`, in order (see BatchRecords). */
+export function decodeBatchRecords(header: BatchHeader, records: Buffer, emit: (r: BackupRecord) => void): void {
+  const it = new BatchRecords(header, records);
+  for (let rec = it.next(); rec !== null; rec = it.next()) emit(rec);
 }
 
 /** Control record types (the key's second int16). */
