@@ -142,7 +142,7 @@ interface KafkajsCluster {
 const KafkajsEncoder = loadKafkajsModule('src/protocol/encoder') as unknown as new () => { writeBuffer(b: Buffer): unknown };
 
 /** kafkajs keeps its cluster factory behind a private symbol; it carries the TLS/SASL settings. */
-function createCluster(kafka: Kafka): KafkajsCluster {
+export function createCluster(kafka: Kafka): KafkajsCluster {
   const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const factory = sym ? (kafka as unknown as Record<symbol, unknown>)[sym] : undefined;
   if (typeof factory !== 'function') throw new ServiceError('kafka', 'cannot read topic IDs: this kafkajs version is not supported', 'use the kafkajs version in package-lock.json');
