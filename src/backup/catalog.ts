@@ -54,8 +54,11 @@ export class Backup {
     return checkSegmentKey(seg.key, this.keyContext());
   }
 
-  /** Records of one partition in offset order; throws IntegrityError on any checksum mismatch. */
-  async *records(topic: string, partition: number, fromOffset?: bigint): AsyncGenerator<BackupRecord> {
+  /**
+   * Records of one partition in offset order; throws IntegrityError on any checksum mismatch.
+   * `views`: keys and values are views into their block (see ReadSegmentOptions.views).
+   */
+  async *records(topic: string, partition: number, fromOffset?: bigint, opts: { views?: boolean } = {}): AsyncGenerator<BackupRecord> {
     const p = this.partition(topic, partition);
     for (const seg of p.segments) {
       // A manifest names keys inside its own backup (v1) or cluster folder only; never follow one outside it.
@@ -64,7 +67,7 @@ export class Backup {
       try {
         let first: bigint | null = null;
         let last: bigint | null = null;
-        for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
+        for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records, views: opts.views === true })) {
           first ??= r.offset;
           last = r.offset;
           if (fromOffset === undefined || r.offset >= fromOffset) yield r;

@@ -5,6 +5,7 @@
  */
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
+import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
 import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
 import { KafkaServiceError, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
@@ -253,11 +254,16 @@ export class RestoreRun {
       }
 
       const workers = Math.min(this.opts.concurrency, Math.max(1, jobs.length));
-      for (let i = 0; i < workers; i++) {
-        // One idempotent producer per worker: sends within a worker are sequential, workers run in parallel.
-        producers.push(await kafka.producer());
-      }
+      // One idempotent producer per worker: sends within a worker are sequential, workers run
+      // in parallel. Connected at once (each connect is a few round trips); every one that
+      // connected is closed in the end, also when another failed.
+      const connected = await Promise.allSettled(Array.from({ length: workers }, () => kafka.producer()));
+      for (const c of connected) if (c.status === 'fulfilled') producers.push(c.value);
+      const failed = connected.find((c) => c.status === 'rejected');
+      if (failed) throw failed.reason;
       const results = new Map<PartitionJob, PartitionResult>();
+      // One memory budget for every partition's batches in flight, however many partitions there are.
+      const budget = new ByteBudget(RESTORE_BUDGET_BYTES);
       await runWorkers(jobs, producers.length, async (job, worker) => {
         const prog = this.progressByTopic.get(job.laneTopic)!;
         const result = await writePartition(job, {
@@ -265,6 +271,7 @@ export class RestoreRun {
           producer: producers[worker]!,
           window: plan.window,
           maxRecordsPerPartition: plan.maxRecordsPerPartition,
+          budget,
           rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null },
           onProgress: (processed, written, bytes) => {
             prog.processed += processed;
@@ -476,6 +483,12 @@ export class RestoreRun {
 }
 
 const GROUP_COMMIT_CONCURRENCY = 8;
+/**
+ * Record batches (encoded records, before compression) between their encoding and the
+ * broker's acknowledgement, across all partitions. Besides these, each partition in flight
+ * (--concurrency) holds one segment block being read and one batch being built.
+ */
+export const RESTORE_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /** What schema registration (and its dry-run preview) needs from the plan. */
 function registrationInput(plan: RestorePlan): SchemaSelection {

@@ -19,6 +19,7 @@ import type { SchemaIdMap } from '../schema/register';
 import type { BackupRecord } from '../segment/record';
 import { skipForMax } from './plan';
 import { withLaneBaggage, type BaggageOutcome } from '../lane/baggage';
+import type { ByteBudget } from '../util/byte-budget';
 
 /** What is written to the lane for one backup record. */
 export interface LaneRecord {
@@ -125,6 +126,8 @@ export interface WriteOptions {
   /** Bound on one produce request: record count and bytes (below the default max.message.bytes). */
   batchRecords?: number;
   batchBytes?: number;
+  /** Bytes of record batches between encoding and acknowledgement, shared by all partitions. */
+  budget?: ByteBudget;
   onProgress?(processed: number, written: number, bytes: number): void;
 }
 
@@ -165,10 +168,12 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     pending = null;
     if (batch.length === 0) return;
     const messages = batch;
+    const size = batchSize;
     batch = [];
     batchSize = 0;
     // The next batch is built while this one is in flight; at most two are in memory.
-    pending = producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
+    const send = (): Promise<void> => producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
+    pending = opts.budget ? opts.budget.with(size, send) : send();
     pending.catch(() => undefined);
   };
   const refuse = (detail: string): SafetyError =>
@@ -179,7 +184,9 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     );
 
   let inWin = 0;
-  for await (const r of backup.records(job.sourceTopic, job.partition)) {
+  // Views into the decoded blocks, not copies: each record is encoded into its batch (and
+  // dropped) before the reader moves more than a batch ahead.
+  for await (const r of backup.records(job.sourceTopic, job.partition, undefined, { views: true })) {
     if (!inWindow(r.timestamp, window)) continue;
     if (inWin++ < skip) continue;
     for (const c of candidates) c.translator.observe(r.offset, c.laneStart + BigInt(index));

@@ -38,6 +38,12 @@ export interface ReadSegmentOptions {
   /** Hex SHA-256 of the whole file, e.g. from the manifest. */
   expectedSha256?: string;
   expectedRecords?: number;
+  /**
+   * Hand out keys, values and header values as views into the block they came from instead
+   * of copies. Only for a consumer that drops each record before it asks for the next block
+   * (a kept view pins its whole block, up to 4 MiB).
+   */
+  views?: boolean;
 }
 
 export interface SegmentReadSummary {
@@ -213,7 +219,7 @@ export async function* readSegment(
           if (!(await fill(4 + len))) throw truncatedPayload(ctx, used + q.length, h.storedLength);
           const buf = q.take(4 + len);
           crc = crc32(buf, crc);
-          const { record } = decodeRecordAt(buf, 0, buf.length, i, ctx, used);
+          const { record } = decodeRecordAt(buf, 0, buf.length, i, ctx, used, opts.views === true);
           check(record, i);
           used += buf.length;
           records++;
@@ -230,7 +236,7 @@ export async function* readSegment(
         const payload = q.take(h.storedLength);
         const body = h.codec === Codec.Zstd ? await decompress(payload, h.rawLength, ctx) : payload;
         checkCrc(crc32(body) >>> 0, h.crc32, ctx);
-        const recs: Array<BackupRecord | undefined> = decodeRecords(body, h.recordCount, ctx);
+        const recs: Array<BackupRecord | undefined> = decodeRecords(body, h.recordCount, ctx, opts.views === true);
         for (let i = 0; i < recs.length; i++) check(recs[i] as BackupRecord, i);
         records += recs.length;
         // Index, never shift() (quadratic); clear each slot so a handed-out record is not pinned.
