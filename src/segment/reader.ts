@@ -147,10 +147,45 @@ async function decompress(payload: Buffer, rawLength: number, ctx: BlockContext)
   }
 }
 
+/**
+ * The segment's records, one at a time (see readSegmentBlocks for the checks and their
+ * timing).
+ */
 export async function* readSegment(
   source: AsyncIterable<Buffer | Uint8Array>,
   opts: ReadSegmentOptions,
 ): AsyncGenerator<BackupRecord, SegmentReadSummary, undefined> {
+  const blocks = readSegmentBlocks(source, opts);
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await blocks.next();
+      if (next.done) {
+        finished = true;
+        return next.value;
+      }
+      const recs: Array<BackupRecord | undefined> = next.value;
+      // Index, never shift() (quadratic); clear each slot so a handed-out record is not pinned.
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i] as BackupRecord;
+        recs[i] = undefined;
+        yield r;
+      }
+    }
+  } finally {
+    if (!finished) await blocks.return(undefined as never);
+  }
+}
+
+/**
+ * The segment's records a block at a time (a streamed large stored block: one record at a
+ * time), in order: one await per block instead of two async-generator hops per record, for
+ * consumers that go through many records (restore).
+ */
+export async function* readSegmentBlocks(
+  source: AsyncIterable<Buffer | Uint8Array>,
+  opts: ReadSegmentOptions,
+): AsyncGenerator<BackupRecord[], SegmentReadSummary, undefined> {
   const name = opts.name;
   if (opts.expectedSha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.expectedSha256)) {
     throw new UsageError(`segment ${name}: expected SHA-256 ${JSON.stringify(opts.expectedSha256)} is not 64 hex digits`);
@@ -223,7 +258,7 @@ export async function* readSegment(
           check(record, i);
           used += buf.length;
           records++;
-          yield record;
+          yield [record];
         }
         if (used !== h.storedLength) {
           throw new IntegrityError(
@@ -236,15 +271,10 @@ export async function* readSegment(
         const payload = q.take(h.storedLength);
         const body = h.codec === Codec.Zstd ? await decompress(payload, h.rawLength, ctx) : payload;
         checkCrc(crc32(body) >>> 0, h.crc32, ctx);
-        const recs: Array<BackupRecord | undefined> = decodeRecords(body, h.recordCount, ctx, opts.views === true);
-        for (let i = 0; i < recs.length; i++) check(recs[i] as BackupRecord, i);
+        const recs = decodeRecords(body, h.recordCount, ctx, opts.views === true);
+        for (let i = 0; i < recs.length; i++) check(recs[i]!, i);
         records += recs.length;
-        // Index, never shift() (quadratic); clear each slot so a handed-out record is not pinned.
-        for (let i = 0; i < recs.length; i++) {
-          const r = recs[i] as BackupRecord;
-          recs[i] = undefined;
-          yield r;
-        }
+        yield recs;
       }
       pos += BLOCK_HEADER_SIZE + h.storedLength;
       blockIndex++;
