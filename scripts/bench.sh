@@ -18,15 +18,21 @@
 #   BENCH_CODEC         codec of every restore-side producer: none|gzip|snappy|lz4|zstd (default lz4,
 #                       kbak restore's own default for a topic without compression.type)
 #   BENCH_GROUPS        consumer groups in the backup of the groups restore (default 20; 0 skips it)
-#   BENCH_PROFILE       auto: CPU-profile one kbak dump when kbak is >3x slower than kcat
-#                       (default), 1: always, 0: never
+#   BENCH_MEMORY        memory shapes measured once each after the main runs, comma-separated
+#                       (default large,wide; '' skips): large = 4 × BENCH_RECORDS records in
+#                       BENCH_PARTITIONS partitions (1 GiB at the defaults), wide = BENCH_RECORDS
+#                       records in BENCH_WIDE_PARTITIONS partitions (default 200). Each gets one
+#                       kbak dump → disk, dump → S3 and restore, so peak RSS can be compared with
+#                       the main topic's: memory must not grow with size or partitions.
+#   BENCH_PROFILE       auto: CPU-profile one kbak dump and one restore when a speed target is
+#                       missed (dump < 0.8x kcat -C or restore < 0.5x kcat -P; default),
+#                       1: always, 0: never
 #   BENCH_SKIP_BUILD=1  use the existing dist/ instead of `npm run build`
 # The topic is filled once by kcat -P: keys key-0..99999, BENCH_RECORD_BYTES random letters, 3 tracing
 # headers per record. Needs the local stack (started if not running; never stopped), node, Java 17+,
 # /usr/bin/time and kcat (scripts/ensure-kcat.sh installs it with apt-get as root, else says how);
 # zstd is optional (its peer is skipped without it). Cleans up its topics, groups, S3 objects and temp
-# files, also on failure or Ctrl-C. Memory flatness (RSS vs size and partitions): run it twice, e.g.
-# BENCH_RECORDS=250000 and 1000000, or BENCH_PARTITIONS=6 and 200, and compare the peak RSS columns.
+# files, also on failure or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -37,6 +43,8 @@ R="${BENCH_REPEAT:-3}"
 G="${BENCH_GROUPS:-20}"
 CODEC="${BENCH_CODEC:-lz4}"
 PROFILE="${BENCH_PROFILE:-auto}"
+MEMORY="${BENCH_MEMORY-large,wide}"
+WIDE_P="${BENCH_WIDE_PARTITIONS:-200}"
 
 msg() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -49,6 +57,8 @@ done
 [[ "$G" =~ ^[0-9]+$ ]] || die "BENCH_GROUPS must be 0 or a positive integer"
 ((N >= 2 * P)) || die "BENCH_RECORDS must be at least 2 × BENCH_PARTITIONS"
 [[ "$CODEC" =~ ^(none|gzip|snappy|lz4|zstd)$ ]] || die "BENCH_CODEC must be one of none, gzip, snappy, lz4, zstd"
+[[ "$WIDE_P" =~ ^[1-9][0-9]*$ ]] || die "BENCH_WIDE_PARTITIONS must be a positive integer"
+[[ "$MEMORY" =~ ^((large|wide)(,(large|wide))*)?$ ]] || die "BENCH_MEMORY must be a comma-separated list of large, wide (or empty to skip)"
 [[ "$PROFILE" == auto || "$PROFILE" == 0 || "$PROFILE" == 1 ]] || die "BENCH_PROFILE must be auto, 0 or 1"
 
 STAMP="$(date +%Y%m%d-%H%M%S)"
@@ -316,6 +326,46 @@ if ((G > 0)); then
   done
 fi
 
+# ---------------------------------------------------------------- memory vs size and partitions
+# One run of each kbak job per shape (peak RSS barely varies between repetitions: see the
+# min–max of the main tables), against the main topic's figures.
+mem_shape() { # SHAPE RECORDS PARTITIONS
+  local shape=$1 n=$2 parts=$3 topic="$TOPIC-mem-$1" out="$WORK/mem-$1" lane="$LANE_PREFIX-m$1" summary copies
+  msg "memory shape $shape: $n records in $parts partitions"
+  node scripts/bench/admin.cjs create-topic "$topic" "$parts"
+  copies=$((n / N))
+  for ((c = 0; c < copies; c++)); do
+    kcat -P -b "$BROKERS" -t "$topic" -K $'\t' -q "${HEADERS[@]}" -l "$RECORDS_FILE" 2>>"$WORK/produce.log" || die "kcat producer failed for shape $shape"
+  done
+  check_count "the $shape topic" "$(node scripts/bench/admin.cjs topic-records "$topic")" "$n"
+
+  run_timed "mem-$shape-dump-disk" "$WORK/mem" node bin/kbak.js dump --topic "$topic" --to "$out" --json --quiet
+  summary="$(tail -n 1 "$WORK/mem.out")"
+  check_count "kbak dump → disk ($shape)" "$(json_field "$summary" records)" "$n"
+  row "mem-$shape-dump-disk" 1 "$n" "$(du -sb "$out" | cut -f1)" "$(printf '{"partitions":%s,"durationMs":%s}' "$parts" "$(json_field "$summary" durationMs)")"
+  say "$shape dump > disk"
+
+  run_timed "mem-$shape-dump-s3" "$WORK/mem3" node bin/kbak.js dump --topic "$topic" --to "s3://$BUCKET/$S3_PREFIX/m$shape" --json --quiet
+  check_count "kbak dump → S3 ($shape)" "$(json_field "$(tail -n 1 "$WORK/mem3.out")" records)" "$n"
+  row "mem-$shape-dump-s3" 1 "$n" - "$(printf '{"partitions":%s}' "$parts")"
+  say "$shape dump > S3"
+  node scripts/bench/admin.cjs s3-rm "$BUCKET" "$S3_PREFIX/m$shape/" >/dev/null
+
+  run_timed "mem-$shape-restore" "$WORK/memr" node bin/kbak.js restore --lane "$lane" --source "$out" --compression "$CODEC" --json --quiet
+  check_count "kbak restore ($shape)" "$(node scripts/bench/admin.cjs topic-records "$lane.$topic")" "$n"
+  row "mem-$shape-restore" 1 "$n" - "$(printf '{"partitions":%s}' "$parts")"
+  say "$shape restore"
+  node scripts/bench/admin.cjs delete-topics-containing "$topic" >/dev/null || true
+  rm -rf "$out"
+}
+IFS=',' read -r -a SHAPES <<<"$MEMORY"
+for shape in "${SHAPES[@]}"; do
+  case "$shape" in
+    large) mem_shape large $((4 * N)) "$P" ;;
+    wide) mem_shape wide "$N" "$WIDE_P" ;;
+  esac
+done
+
 # ---------------------------------------------------------------- profile
 median_rps() { # TOOL → median records/s
   awk -F'\t' -v t="$1" '$1 == t { print $5 / $3 }' "$TSV" | sort -g |
@@ -326,22 +376,33 @@ PROFILE_TOP="$WORK/profile.md"
 do_profile=0
 if [[ "$PROFILE" == 1 ]]; then
   do_profile=1
-elif [[ "$PROFILE" == auto ]]; then
-  awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" 'BEGIN { exit !(k * 3 < c) }' && do_profile=1
+elif [[ "$WIDE_P" =~ ^[1-9][0-9]*$ ]] || die "BENCH_WIDE_PARTITIONS must be a positive integer"
+[[ "$MEMORY" =~ ^((large|wide)(,(large|wide))*)?$ ]] || die "BENCH_MEMORY must be a comma-separated list of large, wide (or empty to skip)"
+[[ "$PROFILE" == auto ]]; then
+  # Whenever a speed target is missed, the profile shows what limits it.
+  awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" -v r="$(median_rps kbak-restore)" -v p="$(median_rps kcat-produce)" \
+    'BEGIN { exit !(k < 0.8 * c || r < 0.5 * p) }' && do_profile=1
 fi
 mkdir -p .bench
 if ((do_profile)); then
-  msg "profiling one kbak dump → disk (node --cpu-prof)"
-  mkdir -p "$WORK/prof"
-  node --cpu-prof --cpu-prof-dir="$WORK/prof" bin/kbak.js dump --topic "$TOPIC" --to "$WORK/kbak-prof" --json --quiet >/dev/null
-  prof="$(find "$WORK/prof" -name '*.cpuprofile' | head -n 1)"
-  if [[ -n "$prof" ]]; then
-    cp "$prof" ".bench/kbak-dump-$STAMP.cpuprofile"
+  # profile_one NAME TITLE CMD...: one run of a kbak command under node --cpu-prof (main thread).
+  profile_one() {
+    local name=$1 title=$2 dir="$WORK/prof-$1" prof
+    shift 2
+    msg "profiling one $title (node --cpu-prof)"
+    mkdir -p "$dir"
+    node --cpu-prof --cpu-prof-dir="$dir" bin/kbak.js "$@" >/dev/null
+    prof="$(find "$dir" -name '*.cpuprofile' | head -n 1)"
+    [[ -n "$prof" ]] || return 0
+    cp "$prof" ".bench/kbak-$name-$STAMP.cpuprofile"
     {
-      printf '## CPU profile of one kbak dump → disk\n\nSelf time, top 20 (full profile: `.bench/kbak-dump-%s.cpuprofile`, open it in Chrome DevTools; not committed).\n\n' "$STAMP"
+      printf '## CPU profile of one %s\n\nSelf time of the main thread, top 20 (full profile: `.bench/kbak-%s-%s.cpuprofile`, open it in Chrome DevTools; not committed).\n\n' "$title" "$name" "$STAMP"
       node scripts/bench/cpuprofile-top.cjs "$prof" 20
-    } >"$PROFILE_TOP"
-  fi
+      printf '\n'
+    } >>"$PROFILE_TOP"
+  }
+  profile_one dump "kbak dump → disk" dump --topic "$TOPIC" --to "$WORK/kbak-prof" --json --quiet
+  profile_one restore "kbak restore" restore --lane "$LANE_PREFIX-prof" --source "$RESTORE_SRC" --compression "$CODEC" --json --quiet
 fi
 
 # ---------------------------------------------------------------- report
@@ -361,7 +422,7 @@ BENCH_ID="$ID" BENCH_DATE="$(date -u '+%F %T UTC')" BENCH_HOST="$(hostname)" BEN
   BENCH_KCAT="$(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*librdkafka \([^ ]*\).*/kcat \1 (librdkafka \2)/p')" \
   BENCH_ZSTD="$(zstd --version 2>&1 | grep -oE 'v[0-9][0-9.]+' | head -n 1 | sed 's/^/zstd /')" BENCH_JAVA="$(version_of java -version)" \
   BENCH_TOPIC="$TOPIC" BENCH_RECORDS="$N" BENCH_RECORD_BYTES="$S" BENCH_PARTITIONS="$P" BENCH_REPEAT="$R" \
-  BENCH_GROUPS="$G" BENCH_CODEC="$CODEC" BENCH_PRODUCE_S="$PRODUCE_S" \
+  BENCH_GROUPS="$G" BENCH_CODEC="$CODEC" BENCH_PRODUCE_S="$PRODUCE_S" BENCH_WIDE_PARTITIONS="$WIDE_P" \
   node scripts/bench/report.cjs "$TSV" "$CMDS" "$notes_file" "$PROFILE_TOP" BENCHMARKS.md BENCHMARKS.json
 
 cat BENCHMARKS.md

@@ -28,6 +28,19 @@ const TOOLS = {
   pperf: { side: 'restore', label: `Kafka ProducerPerformance, compression.type=${CODEC} (keys, no headers)` },
   'kbak-restore-groups': { side: 'groups', label: `**kbak restore → new lane, ${G} consumer groups**` },
 };
+const WIDE_P = Number(env.BENCH_WIDE_PARTITIONS);
+// Memory shapes (BENCH_MEMORY): one run each of the three kbak jobs on a larger and a wider topic.
+const SHAPES = {
+  large: `${fmtIntEarly(4 * N)} records, ${env.BENCH_PARTITIONS} partitions`,
+  wide: `${fmtIntEarly(N)} records, ${WIDE_P} partitions`,
+};
+const JOBS = { 'dump-disk': 'kbak dump → disk', 'dump-s3': 'kbak dump → S3', restore: 'kbak restore' };
+for (const [shape, what] of Object.entries(SHAPES)) {
+  for (const [job, label] of Object.entries(JOBS)) TOOLS[`mem-${shape}-${job}`] = { side: 'memory', label: `${label} (${what})` };
+}
+function fmtIntEarly(x) {
+  return Math.round(x).toLocaleString('en-US');
+}
 
 const median = (xs) => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
@@ -114,7 +127,20 @@ const targets = [
   { name: 'kbak dump → disk peak RSS ≤ 256 MiB', value: rss('kbak-dump-disk'), shown: `${fmt(rss('kbak-dump-disk'), 0)} MiB`, met: rss('kbak-dump-disk') <= 256 },
   { name: 'kbak dump → S3 peak RSS ≤ 256 MiB', value: rss('kbak-dump-s3'), shown: `${fmt(rss('kbak-dump-s3'), 0)} MiB`, met: rss('kbak-dump-s3') <= 256 },
   { name: 'kbak restore peak RSS ≤ 256 MiB', value: rss('kbak-restore'), shown: `${fmt(rss('kbak-restore'), 0)} MiB`, met: rss('kbak-restore') <= 256 },
-].map((t) => ({ ...t, met: Number.isFinite(t.value) ? t.met : null }));
+];
+// Flat memory: the largest peak RSS of each job over the main topic and every memory shape.
+const shapesRun = Object.keys(SHAPES).filter((shape) => st[`mem-${shape}-dump-disk`]);
+const worstRss = {};
+if (shapesRun.length > 0) {
+  for (const [job, label] of Object.entries(JOBS)) {
+    const main = job === 'restore' ? 'kbak-restore' : `kbak-${job}`;
+    const all = [rss(main), ...shapesRun.map((shape) => rss(`mem-${shape}-${job}`))].filter(Number.isFinite);
+    const worst = Math.max(...all);
+    worstRss[job] = { worst, spread: worst / Math.min(...all) };
+    targets.push({ name: `${label} peak RSS ≤ 256 MiB on every shape (main, ${shapesRun.join(', ')})`, value: worst, shown: `${fmt(worst, 0)} MiB (largest ÷ smallest ${fmt(worstRss[job].spread, 2)})`, met: worst <= 256 });
+  }
+}
+const targetsOut = targets.map((t) => ({ ...t, met: Number.isFinite(t.value) ? t.met : null }));
 
 const notes = [
   'Wall time includes process start-up (node for kbak, the JVM for Kafka\'s tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum.',
@@ -154,7 +180,7 @@ p('## Targets (issue "Performance")');
 p();
 p('| target | measured | met |');
 p('| --- | ---: | :---: |');
-for (const t of targets) p(`| ${t.name} | ${t.shown} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+for (const t of targetsOut) p(`| ${t.name} | ${t.shown} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
 p();
 p('## Dump side');
 p();
@@ -193,6 +219,20 @@ if (st['kbak-restore-groups']) {
   p();
   p(`- seeding the ${G} lane groups: **${fmt(groupSeedMs / 1000, 2)} s** (min–max ${fmt(Math.min(...seeds) / 1000, 2)}–${fmt(Math.max(...seeds) / 1000, 2)} s; kbak's \`groupsDurationMs\`), groups seeded ${fmtInt(fromJson('kbak-restore-groups', (j) => j.groupsSeeded))}`);
   p(`- whole restore: ${fmt(s.wall, 2)} s wall, peak RSS ${fmt(s.rssMiB, 0)} MiB (without groups: ${fmt(st['kbak-restore']?.wall, 2)} s)`);
+  p();
+}
+if (shapesRun.length > 0) {
+  p('## Memory versus size and partitions');
+  p();
+  p('Peak RSS of each kbak job on the main topic and on each memory shape (`BENCH_MEMORY`; one run per shape). Memory should be bounded by kbak\'s budgets, not by the topic\'s size or partition count.');
+  p();
+  p('| topic | dump → disk MiB | dump → S3 MiB | restore MiB | dump → disk wall s | restore wall s |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: |');
+  p(`| main: ${fmtInt(N)} records, ${env.BENCH_PARTITIONS} partitions (medians) | ${fmt(rss('kbak-dump-disk'), 0)} | ${fmt(rss('kbak-dump-s3'), 0)} | ${fmt(rss('kbak-restore'), 0)} | ${fmt(st['kbak-dump-disk']?.wall, 2)} | ${fmt(st['kbak-restore']?.wall, 2)} |`);
+  for (const shape of shapesRun) {
+    const g = (job) => st[`mem-${shape}-${job}`];
+    p(`| ${shape}: ${SHAPES[shape]} | ${fmt(g('dump-disk')?.rssMiB, 0)} | ${fmt(g('dump-s3')?.rssMiB, 0)} | ${fmt(g('restore')?.rssMiB, 0)} | ${fmt(g('dump-disk')?.wall, 2)} | ${fmt(g('restore')?.wall, 2)} |`);
+  }
   p();
 }
 p('## Commands');
@@ -236,7 +276,8 @@ const json = {
   ),
   ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 3)])),
   groupSeedSeconds: round(groupSeedMs / 1000, 3),
-  targets: targets.map((t) => ({ name: t.name, value: round(t.value, 3), met: t.met })),
+  worstPeakRssMiB: Object.fromEntries(Object.entries(worstRss).map(([k, v]) => [k, { worst: round(v.worst, 1), spread: round(v.spread, 3) }])),
+  targets: targetsOut.map((t) => ({ name: t.name, value: round(t.value, 3), met: t.met })),
   notes,
 };
 fs.writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);

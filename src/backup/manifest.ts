@@ -89,6 +89,8 @@ const topicFields = {
   replicationFactor: z.number().int().positive().max(32767),
   /** Only configs that are not broker/static defaults. */
   configs: z.record(z.string(), z.string()),
+  /** Kafka's topic ID (22 base64url characters); added within v2, absent in older manifests. */
+  topicId: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID (22 base64url characters)').optional(),
 };
 function uniquePartitions(t: { partitionCount: number; partitions: Array<{ partition: number }> }, ctx: z.RefinementCtx): void {
   const seen = new Set<number>();

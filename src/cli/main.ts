@@ -8,6 +8,7 @@ import { renderError } from './errors';
 import { createLogger, resolveLogFormat } from '../output/logger';
 import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
+import { installSignalHandlers } from '../util/interrupt';
 import { catCommand } from './cmd-cat';
 import { dumpCommand } from './cmd-dump';
 import { inspectCommand } from './cmd-inspect';
@@ -62,6 +63,14 @@ export async function main(argv: string[]): Promise<number> {
     stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
     logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
   };
+  // Only the CLI owns the process's signals (a library user keeps its own handlers).
+  installSignalHandlers({
+    say: (line) => process.stderr.write(`${escapeControl(line)}\n`),
+    exit: (code) => process.exit(code),
+    exitCode: ExitCode.INTERRUPTED,
+    // Well inside Kubernetes' default 30 s grace period before SIGKILL.
+    timeoutMs: 10_000,
+  });
   try {
     await buildProgram(env).parseAsync(argv);
     return 0;

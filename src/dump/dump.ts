@@ -20,7 +20,7 @@ import { SchemaCollector } from '../schema/collect';
 import type { RegistryClient } from '../schema/registry-client';
 import { planRange, type PartitionRange } from './cut';
 import { collectGroupOffsets } from './group-offsets';
-import { continuePartition, findBases, mergeSchemas, type Continuation } from './incremental';
+import { continuePartition, recreatedTopicReason, findBases, mergeSchemas, type Continuation } from './incremental';
 import { PartitionSink } from './partition-sink';
 import { selectPartitions, selectTopics, type Selection } from './select';
 import { describeTopics, type TopicShape } from './topic-metadata';
@@ -148,7 +148,7 @@ export class DumpRun {
           if (!base) continue;
           const prevTopic = base.manifest.topics.find((x) => x.name === t.name)!;
           const found = new Map<number, Continuation>();
-          let recreated: string | null = prevTopic.partitionCount > t.partitionCount ? `it has ${t.partitionCount} partitions, backup ${base.ref.backupId} saw ${prevTopic.partitionCount}` : null;
+          let recreated = recreatedTopicReason(base.ref.backupId, prevTopic, t);
           for (const r of plan.ranges.get(t.name)!) {
             if (recreated) break;
             const prev = prevTopic.partitions.find((x) => x.partition === r.partition);
@@ -245,6 +245,7 @@ export class DumpRun {
         partitionCount: t.partitionCount,
         replicationFactor: t.replicationFactor,
         configs: t.configs,
+        ...(t.topicId ? { topicId: t.topicId } : {}),
         partitions: plan.ranges.get(t.name)!.map((r) => {
           const sink = sinkByKey.get(partitionKey(t.name, r.partition))!;
           const cont = continuations.get(partitionKey(t.name, r.partition));
@@ -353,7 +354,7 @@ export class DumpRun {
     const clusterId = (await kafka.cluster()).clusterId;
     // Topic names become folder names: a broker's answer is checked before it names a path.
     const names = selectTopics(this.opts.selection, await kafka.listTopics()).map(checkBrokerTopicName);
-    const shapes = await describeTopics(kafka, names);
+    const shapes = await describeTopics(kafka, names, this.ctx.logger);
     for (const shape of shapes) checkBrokerTopicName(shape.name);
     const ranges = new Map<string, PartitionRange[]>();
     const { since, until } = this.opts.window;

@@ -4,16 +4,16 @@
  * (shared, as restic snapshots share packs), so every backup is complete on its own and no
  * reader ever replays a chain.
  *
- * Topic recreation: the Kafka client's Metadata request (v6) carries no topic IDs, so a topic that
- * was deleted and recreated under the same name is recognised by what Kafka guarantees
- * about one topic's log instead: offsets never go backwards and partitions are never
- * removed. A last stable offset below the previous backup's end, or fewer partitions than
- * it had, means a new topic; so does a record at the previous backup's last offset that
- * differs from the one backed up (checked by the caller, see `lastRecordCheck`). A recreated
- * topic starts a full backup.
+ * Topic recreation: a topic deleted and recreated under the same name gets a new topic ID
+ * (Kafka 2.8+), which the manifest records. Without IDs on both sides (a backup written
+ * before kbak recorded them, a broker older than 2.8) it is recognised by what Kafka
+ * guarantees about one topic's log: offsets never go backwards and partitions are never
+ * removed, so a last stable offset below the previous backup's end, or fewer partitions,
+ * means a new topic. (A recreated topic that has already grown past the previous end is
+ * then missed: only the ID tells.) A recreated topic starts a full backup.
  */
 import { listBackups, loadBackup, type Backup } from '../backup/catalog';
-import type { GapEntry, PartitionEntry, SchemaEntry, SegmentEntry, SubjectEntry } from '../backup/manifest';
+import type { GapEntry, PartitionEntry, SchemaEntry, SegmentEntry, SubjectEntry, TopicEntry } from '../backup/manifest';
 import type { ObjectStore } from '../store/store';
 
 /** The newest earlier backup of `cluster` that holds each topic (topics without one are absent). */
@@ -53,6 +53,22 @@ export interface Continuation {
   /** The new gap, when the source's log start passed the previous end. */
   newGap: GapEntry | null;
   basedOn: string;
+}
+
+/**
+ * Pure: why the topic the source has now is not the one `previous` describes (a new topic
+ * ID, fewer partitions), or null when nothing at topic level says so.
+ */
+export function recreatedTopicReason(
+  baseId: string,
+  previous: Pick<TopicEntry, 'partitionCount' | 'topicId'>,
+  now: { partitionCount: number; topicId: string | null },
+): string | null {
+  if (previous.topicId && now.topicId && previous.topicId !== now.topicId) {
+    return `its topic ID is ${now.topicId}, backup ${baseId} read topic ID ${previous.topicId}`;
+  }
+  if (previous.partitionCount > now.partitionCount) return `it has ${now.partitionCount} partitions, backup ${baseId} saw ${previous.partitionCount}`;
+  return null;
 }
 
 /**

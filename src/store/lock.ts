@@ -14,6 +14,7 @@ import { ConflictError } from '../errors';
 import type { Logger } from '../output/logger';
 import { LOCKS_DIR } from '../backup/layout';
 import type { ObjectStore } from './store';
+import { onInterrupt } from '../util/interrupt';
 
 export type LockKind = 'shared' | 'exclusive';
 
@@ -72,9 +73,11 @@ export function describeLock(l: LockInfo, now: number): string {
  */
 async function checkConditionalWrites(store: ObjectStore, cluster: string): Promise<void> {
   const key = `${locksPrefix(cluster)}/probe-${randomBytes(8).toString('hex')}.tmp`;
+  const unregister = onInterrupt(() => store.delete(key));
   const first = await store.putIfAbsent(key, Buffer.from('probe'));
   const second = first ? await store.putIfAbsent(key, Buffer.from('probe')) : true;
   await store.delete(key).catch(() => undefined);
+  unregister();
   if (!first || second) {
     throw new ConflictError(`${store.location} does not honour conditional writes (If-None-Match: *), so kbak cannot lock it safely`, 'use an S3 service that supports conditional writes (AWS S3 does since 2024), or a disk store');
   }
@@ -84,6 +87,7 @@ export class StoreLock {
   private timer: NodeJS.Timeout | null = null;
   private validUntil = 0;
   private refreshError: Error | null = null;
+  private unregisterInterrupt: (() => void) | null = null;
 
   private constructor(
     private readonly store: ObjectStore,
@@ -106,7 +110,13 @@ export class StoreLock {
       const t = now();
       const info = { kind, holder: opts.holder, host: hostname(), pid: process.pid, startedAt: new Date(t).toISOString(), refreshedAt: new Date(t).toISOString(), expiresAt: new Date(t + ttlMs).toISOString() };
       const key = `${locksPrefix(cluster)}/${new Date(t).toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}.json`;
-      if (!(await store.putIfAbsent(key, Buffer.from(JSON.stringify(info))))) continue; // 48 random bits collided: try another name
+      // The object may exist on the server before the PUT's answer arrives: a signal from here
+      // on must remove it even before it is ours.
+      const unregisterPending = onInterrupt(() => store.delete(key));
+      if (!(await store.putIfAbsent(key, Buffer.from(JSON.stringify(info))))) {
+        unregisterPending();
+        continue; // 48 random bits collided: try another name
+      }
       const others = (await listLocks(store, cluster)).filter((l) => l.key !== key);
       const stale = others.filter((l) => Date.parse(l.expiresAt) < now());
       for (const l of stale) {
@@ -117,10 +127,13 @@ export class StoreLock {
       if (conflicts.length === 0) {
         const lock = new StoreLock(store, key, info, ttlMs, now);
         lock.startRefresh();
+        unregisterPending();
+        lock.unregisterInterrupt = onInterrupt(() => lock.release());
         return lock;
       }
       // Step back so that two contenders that saw each other do not both wait forever.
       await store.delete(key);
+      unregisterPending();
       if (now() >= deadline) {
         throw new ConflictError(`${store.location} cluster ${cluster} is locked: ${describeLock(conflicts[0]!, now())}`, opts.waitMs ? `waited ${Math.round(opts.waitMs / 1000)}s; try later, or remove a lock you know is dead with --break-lock` : 'try later, pass --lock-wait, or remove a lock you know is dead with --break-lock');
       }
@@ -166,6 +179,8 @@ export class StoreLock {
   }
 
   async release(): Promise<void> {
+    this.unregisterInterrupt?.();
+    this.unregisterInterrupt = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.store.delete(this.key).catch(() => undefined);

@@ -6,7 +6,9 @@
  */
 import { listBackups, openBackup } from '../../src/backup/catalog';
 import { runKbak } from '../support/kbak-cli';
-import { kcatConsume, type PeerRecord } from '../support/peers';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { javaTopicId, kcatConsume, type PeerRecord } from '../support/peers';
 import { createTopic, produce } from '../support/produce';
 import { testKafka, uniqueName } from '../support/stack';
 import { allKeys, newDestination, type StoreKind } from '../support/stores';
@@ -108,5 +110,27 @@ describe('incremental edge cases (disk)', () => {
     expect(s.recreatedTopics).toEqual([topic]);
     expect([s.incremental, s.records, s.backupRecords]).toEqual([false, 6, 6]);
     expect((await listBackups(store, 'inc')).length).toBe(2);
+  });
+
+  it('backs a recreated topic up in full even when it has grown past the previous end (topic IDs)', async () => {
+    const topic = uniqueName('regrown');
+    await createTopic(kafka, topic, 2);
+    const { dest } = newDestination('disk', 'regrown');
+    await write(topic, 0, 4);
+    await dumpIncremental(topic, dest);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+    await admin.disconnect();
+    await new Promise((r) => setTimeout(r, 1500));
+    await createTopic(kafka, topic, 2);
+    // More records than before on every partition: offsets alone cannot tell the topic is new.
+    await write(topic, 100, 12);
+    const s = await dumpIncremental(topic, dest);
+    expect(s.recreatedTopics).toEqual([topic]);
+    expect([s.incremental, s.records, s.backupRecords]).toEqual([false, 12, 12]);
+    // The manifest names the topic ID, read as plain JSON and compared with Kafka's own tool.
+    const manifest = JSON.parse(readFileSync(join(dest, 'inc', s.backupId, 'manifest.json'), 'utf8')) as { topics: Array<{ name: string; topicId?: string }> };
+    expect(manifest.topics.find((t) => t.name === topic)?.topicId).toBe(javaTopicId(topic));
   });
 });

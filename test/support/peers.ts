@@ -67,6 +67,14 @@ export function javaProduce(topic: string, records: number, codec: string): void
   ]);
 }
 
+/** A topic's ID as Kafka's own TopicCommand (kafka-topics --describe) prints it. */
+export function javaTopicId(topic: string): string {
+  const out = run('bash', [join(ROOT, 'scripts/stack/kafka-tool.sh'), 'org.apache.kafka.tools.TopicCommand', '--bootstrap-server', stackEnv().brokers.join(','), '--describe', '--topic', topic]);
+  const m = /TopicId: ([A-Za-z0-9_-]+)/.exec(out);
+  if (!m) throw new Error(`no TopicId in TopicCommand's output: ${out}`);
+  return m[1]!;
+}
+
 /**
  * The codec of every record batch stored for a partition, as the broker's own segment
  * dumper reads the log files (Kafka 4.x keeps DumpLogSegments in kafka-tools).
