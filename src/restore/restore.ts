@@ -198,9 +198,16 @@ export class RestoreRun {
     const t0 = Date.now();
     const producers: RecordProducer[] = [];
     const others: RecordProducer[] = [];
+    let connecting: Promise<Array<PromiseSettledResult<RecordProducer>>> | null = null;
     try {
       const { plan, actions, entry, ids: existingIds } = await this.prepare();
       for (const w of plan.warnings) logger.warn(w);
+      // One idempotent producer per worker: sends within a worker are sequential, workers run
+      // in parallel. They connect (a few round trips each) while the ledger, the schemas and
+      // the lane topics are prepared; every one that connected is closed in the end.
+      const partitions = plan.topics.reduce((n, t) => n + t.partitions.length, 0);
+      const workers = Math.min(this.opts.concurrency, Math.max(1, partitions));
+      connecting = Promise.allSettled(Array.from({ length: workers }, () => kafka.producer()));
 
       // The ledger names every object before it is created (see lane/intent.ts).
       await ensureLedgerTopic(kafka, this.ledgerTopic);
@@ -253,11 +260,7 @@ export class RestoreRun {
         this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total });
       }
 
-      const workers = Math.min(this.opts.concurrency, Math.max(1, jobs.length));
-      // One idempotent producer per worker: sends within a worker are sequential, workers run
-      // in parallel. Connected at once (each connect is a few round trips); every one that
-      // connected is closed in the end, also when another failed.
-      const connected = await Promise.allSettled(Array.from({ length: workers }, () => kafka.producer()));
+      const connected = await connecting;
       for (const c of connected) if (c.status === 'fulfilled') producers.push(c.value);
       const failed = connected.find((c) => c.status === 'rejected');
       if (failed) throw failed.reason;
@@ -335,7 +338,8 @@ export class RestoreRun {
     } catch (err) {
       throw classifyError(err, 'restoring');
     } finally {
-      await Promise.all([...producers, ...others].map((p) => p.close()));
+      const late = connecting ? (await connecting).flatMap((c) => (c.status === 'fulfilled' ? [c.value] : [])) : [];
+      await Promise.all([...new Set([...producers, ...late, ...others])].map((p) => p.close()));
     }
   }
 
