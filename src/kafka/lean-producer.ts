@@ -36,14 +36,15 @@ const Encoder = loadKafkajsModule('src/protocol/encoder') as any;
 const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as { createErrorFromCode(code: number): Error & { type?: string; retriable?: boolean } };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-interface ConnectionPool {
+export interface ConnectionPool {
   send(req: unknown): Promise<unknown>;
 }
-interface KafkajsBroker {
+export interface KafkajsBroker {
   connectionPool: ConnectionPool;
   initProducerId(req: { transactionTimeout: number }): Promise<{ producerId: string; producerEpoch: number }>;
 }
-interface LeanCluster {
+/** The slice of kafkajs's Cluster the producer uses (exported for tests with a fake cluster). */
+export interface LeanCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   refreshMetadata(): Promise<void>;
@@ -124,7 +125,8 @@ export class LeanProducer implements RecordProducer {
   /** Bytes kept free in front of each request body for the frame (FRAME_ROOM). */
   private readonly room: number;
 
-  private constructor(
+  /** A producer over a connected cluster with an initialised producer id (connect() makes both). */
+  constructor(
     private readonly cluster: LeanCluster,
     private readonly id: { producerId: bigint; producerEpoch: number },
     private readonly version: number,

@@ -7,7 +7,8 @@
 import type { ProduceRecord } from '../../src/kafka/adapter';
 import { CODEC_IDS, codecs, type CodecName } from '../../src/kafka/codecs';
 import { loadKafkajsModule } from '../../src/kafka/kafkajs';
-import { decodeProduceResponse, encodeProduceRequest } from '../../src/kafka/lean-producer';
+import { KafkaServiceError } from '../../src/kafka/adapter';
+import { decodeProduceResponse, encodeProduceRequest, LeanProducer } from '../../src/kafka/lean-producer';
 import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/produce-patch';
 import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/record-batch';
 import { decodeBatch, handCrc32c } from '../support/kafka-batch-decoder';
@@ -177,5 +178,83 @@ describe('Produce requests of the lean producer', () => {
       expect(copy.buffer.equals(stock.buffer)).toBe(true);
       expect(copy.buf.buffer === scratch.buffer).toBe(room === 18);
     }
+  });
+});
+
+describe('the lean producer (over a fake cluster)', () => {
+  /** Answers each Produce request with the next outcome: an error code, or a thrown error. */
+  function fakeCluster(outcomes: Array<number | Error>) {
+    const bodies: Buffer[] = [];
+    let refreshes = 0;
+    const pool = {
+      async send(req: any) {
+        const enc = await req.request.encode();
+        bodies.push(Buffer.from(enc.buf.subarray(enc[FRAME_ROOM] ?? 0, enc.offset)));
+        const next = outcomes.shift() ?? 0;
+        if (next instanceof Error) throw next;
+        const resp = Buffer.alloc(4 + 2 + 1 + 4 + 4 + 2 + 8 + 8 + 8 + 4);
+        let p = resp.writeInt32BE(1, 0);
+        p = resp.writeInt16BE(1, p);
+        p += resp.write('t', p);
+        p = resp.writeInt32BE(1, p);
+        p = resp.writeInt32BE(0, p);
+        resp.writeInt16BE(next, p);
+        return req.response.parse(await req.response.decode(resp));
+      },
+    };
+    const broker = { connectionPool: pool, initProducerId: async () => ({ producerId: '9', producerEpoch: 0 }) };
+    const cluster = {
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      refreshMetadata: async () => void refreshes++,
+      addTargetTopic: async () => undefined,
+      findTopicPartitionMetadata: () => [0, 1].map((partitionId) => ({ partitionId, leader: 1 })),
+      findBroker: async () => broker,
+      findControllerBroker: async () => broker,
+      brokerPool: { versions: { 0: { minVersion: 3, maxVersion: 9 } } },
+    };
+    const producer = new LeanProducer(cluster, { producerId: 9n, producerEpoch: 0 }, 7, ['127.0.0.1:9092'], 1000, 'kbak');
+    return { producer, bodies, refreshes: () => refreshes };
+  }
+  /** The batch of a one-partition Produce body: after the 4-byte size that precedes it. */
+  const batchOf = (body: Buffer) => {
+    const n = body.readInt16BE(12);
+    return decodeBatch(body, 14 + n + 4 + 4 + 4);
+  };
+
+  it('numbers each partition\'s batches by record, acks=all, idempotent producer id', async () => {
+    const { producer, bodies } = fakeCluster([]);
+    await producer.send('t', 0, records, { compression: 'none' });
+    await producer.send('t', 0, records.slice(0, 2), { compression: 'lz4' });
+    await producer.send('t', 1, records.slice(0, 1), { compression: 'none' });
+    expect(bodies.map((b) => b.readInt16BE(2))).toEqual([-1, -1, -1]);
+    expect(bodies.map((b) => [batchOf(b).baseSequence, batchOf(b).records.length, batchOf(b).producerId])).toEqual([
+      [0, 4, 9n],
+      [4, 2, 9n],
+      [0, 1, 9n],
+    ]);
+    expect(batchOf(bodies[1]!).codec).toBe(3);
+  });
+
+  it('sends the same bytes again after a retriable error or a lost connection, and takes a duplicate as written', async () => {
+    const lost = Object.assign(new Error('Connection error: socket hang up'), { name: 'KafkaJSConnectionError', retriable: true });
+    const { producer, bodies, refreshes } = fakeCluster([6, lost, 46, 0]);
+    await producer.send('t', 0, records, { compression: 'gzip' });
+    expect(bodies.length).toBe(3);
+    expect(bodies[1]!.equals(bodies[0]!)).toBe(true);
+    expect(bodies[2]!.equals(bodies[0]!)).toBe(true);
+    expect(refreshes()).toBe(2);
+    await producer.send('t', 0, records.slice(0, 1), { compression: 'none' });
+    expect(batchOf(bodies[3]!).baseSequence).toBe(4); // advanced once, by the batch's 4 records
+  }, 10_000);
+
+  it('fails with the broker\'s error code on a non-retriable error, without advancing the sequence', async () => {
+    const { producer, bodies } = fakeCluster([45]);
+    const err = await producer.send('t', 0, records, { compression: 'none' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KafkaServiceError);
+    expect((err as KafkaServiceError).kafkaCode).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
+    expect((err as Error).message).toMatch(/writing to t\/0/);
+    await producer.send('t', 0, records.slice(0, 1), { compression: 'none' });
+    expect(batchOf(bodies[1]!).baseSequence).toBe(0);
   });
 });
