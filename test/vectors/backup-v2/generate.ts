@@ -107,7 +107,7 @@ export async function buildV2Vector(): Promise<{ files: Map<string, Buffer>; man
       completedAt: `2026-11-2${6 + i}T12:00:00.500Z`,
       cut: { isolationLevel: 'read_committed', since: null, until: null, maxRecordsPerPartition: null },
       schemaRegistry: { url: 'http://registry.example:8081' },
-      topics: [{ name: TOPIC, partitionCount: 2, replicationFactor: 3, configs: { 'retention.ms': '86400000' }, partitions }],
+      topics: [{ name: TOPIC, partitionCount: 2, replicationFactor: 3, configs: { 'retention.ms': '86400000' }, topicId: 'q7hVtxa2QQGSxzVE3tA8kw', partitions }],
       schemas: [{ id: 7, schemaType: 'AVRO', schema: ORDER_SCHEMA, references: [], registrations: [{ subject: 'orders-value', version: 1 }], usedInRecords: true }],
       subjects: [{ subject: 'orders-value', compatibility: 'BACKWARD' }],
       consumerGroups: [{ groupId: 'orders-service', offsets: [{ topic: TOPIC, partition: 0, offset: i === 0 ? '3' : '5', metadata: null }] }],
