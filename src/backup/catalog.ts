@@ -6,7 +6,7 @@
 import { byteOrder } from '../model/byte-order';
 import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
-import { readSegment } from '../segment/reader';
+import { readSegmentBlocks } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { checkSegmentKey, type SegmentKeyContext } from './keys';
@@ -54,8 +54,16 @@ export class Backup {
     return checkSegmentKey(seg.key, this.keyContext());
   }
 
-  /** Records of one partition in offset order; throws IntegrityError on any checksum mismatch. */
-  async *records(topic: string, partition: number, fromOffset?: bigint): AsyncGenerator<BackupRecord> {
+  /**
+   * Records of one partition in offset order; throws IntegrityError on any checksum mismatch.
+   * `views`: keys and values are views into their block (see ReadSegmentOptions.views).
+   */
+  async *records(topic: string, partition: number, fromOffset?: bigint, opts: { views?: boolean } = {}): AsyncGenerator<BackupRecord> {
+    for await (const block of this.recordBlocks(topic, partition, fromOffset, opts)) yield* block;
+  }
+
+  /** The same records as `records`, a segment block at a time (one await per block, not per record). */
+  async *recordBlocks(topic: string, partition: number, fromOffset?: bigint, opts: { views?: boolean } = {}): AsyncGenerator<BackupRecord[]> {
     const p = this.partition(topic, partition);
     for (const seg of p.segments) {
       // A manifest names keys inside its own backup (v1) or cluster folder only; never follow one outside it.
@@ -64,10 +72,11 @@ export class Backup {
       try {
         let first: bigint | null = null;
         let last: bigint | null = null;
-        for await (const r of readSegment(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
-          first ??= r.offset;
-          last = r.offset;
-          if (fromOffset === undefined || r.offset >= fromOffset) yield r;
+        for await (const block of readSegmentBlocks(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records, views: opts.views === true })) {
+          if (block.length === 0) continue;
+          first ??= block[0]!.offset;
+          last = block[block.length - 1]!.offset;
+          yield fromOffset === undefined || block[0]!.offset >= fromOffset ? block : block.filter((r) => r.offset >= fromOffset);
         }
         if (first !== BigInt(seg.firstOffset) || last !== BigInt(seg.lastOffset)) {
           throw new IntegrityError(`segment ${key} holds offsets ${first}..${last}, its manifest entry says ${seg.firstOffset}..${seg.lastOffset}`);

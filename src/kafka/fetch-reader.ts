@@ -1,7 +1,7 @@
 /**
  * Reads offset ranges [start, end) by sending Fetch requests straight to the partition
  * leaders through kafkajs's connection layer (TLS, SASL, framing) and decoding the record
- * batches itself (record-batch.ts): no consumer group (nothing is left on the cluster), no
+ * batches itself (batch-decoder.ts): no consumer group (nothing is left on the cluster), no
  * kafkajs message objects.
  *
  * Memory is bounded by a budget, not by the partition count: at most `concurrency`
@@ -22,7 +22,7 @@ import type { RangeHandlers, RangeTarget } from './adapter';
 import { codecs, type CodecName } from './codecs';
 import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from './fetch-response';
 import { loadKafkajsModule, type Kafka } from './kafkajs';
-import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from './record-batch';
+import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from './batch-decoder';
 import { createCluster } from './topic-ids';
 
 /** Whole response limit: bounds memory (two responses per leader at most). */

@@ -8,7 +8,7 @@
  * last_stable_offset int64, log_start_offset int64, aborted_transactions nullable
  * [producer_id int64, first_offset int64], preferred_read_replica int32, records nullable bytes]]
  */
-import type { AbortedTransaction } from './record-batch';
+import type { AbortedTransaction } from './batch-decoder';
 
 export const FETCH_VERSION = 11;
 

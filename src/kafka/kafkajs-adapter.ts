@@ -11,8 +11,6 @@ import type {
   GroupListing,
   GroupOffset,
   KafkaAdapter,
-  ProduceRecord,
-  ProducerOptions,
   RangeHandlers,
   RangeTarget,
   ReadOptions,
@@ -25,11 +23,10 @@ import type {
 import { KafkaServiceError } from './adapter';
 import { createKafka, kafkaError, type KafkaConnection } from './client';
 import { adminCluster, commitOffsetsDirect } from './group-commit';
-import { CODEC_IDS } from './codecs';
-import { ConfigResourceTypes, type Admin, type Kafka, type Message } from './kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka } from './kafkajs';
 import { readRangesDirect } from './fetch-reader';
 import { fetchTopicIds } from './topic-ids';
-import { orderedHeaders } from './wire-patch';
+import { LeanProducer } from './lean-producer';
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;
@@ -206,25 +203,9 @@ export class KafkajsAdapter implements KafkaAdapter {
     }
   }
 
-  async producer(): Promise<RecordProducer> {
-    const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    try {
-      await p.connect();
-    } catch (err) {
-      throw kafkaError(err, [...this.brokers], 'connecting a producer');
-    }
-    const brokers = [...this.brokers];
-    return {
-      async send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void> {
-        const messages: Message[] = records.map((r) => ({ partition, key: r.key, value: r.value, timestamp: r.timestamp.toString(), headers: orderedHeaders(r.headers) }));
-        try {
-          await p.send({ topic, acks: -1, compression: CODEC_IDS[opts.compression], messages });
-        } catch (err) {
-          throw kafkaError(err, brokers, `writing to ${topic}/${partition}`);
-        }
-      },
-      close: () => p.disconnect().catch(() => undefined),
-    };
+  producer(): Promise<RecordProducer> {
+    // kbak's own batch encoder over kafkajs's connections (lean-producer.ts).
+    return LeanProducer.connect(this.kafka, [...this.brokers], this.clientId);
   }
 
   listGroups(): Promise<GroupListing[]> {

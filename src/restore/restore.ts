@@ -5,6 +5,7 @@
  */
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
+import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
 import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
 import { KafkaServiceError, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
@@ -197,9 +198,16 @@ export class RestoreRun {
     const t0 = Date.now();
     const producers: RecordProducer[] = [];
     const others: RecordProducer[] = [];
+    let connecting: Promise<Array<PromiseSettledResult<RecordProducer>>> | null = null;
     try {
       const { plan, actions, entry, ids: existingIds } = await this.prepare();
       for (const w of plan.warnings) logger.warn(w);
+      // One idempotent producer per worker: sends within a worker are sequential, workers run
+      // in parallel. They connect (a few round trips each) while the ledger, the schemas and
+      // the lane topics are prepared; every one that connected is closed in the end.
+      const partitions = plan.topics.reduce((n, t) => n + t.partitions.length, 0);
+      const workers = Math.min(this.opts.concurrency, Math.max(1, partitions));
+      connecting = Promise.allSettled(Array.from({ length: workers }, () => kafka.producer()));
 
       // The ledger names every object before it is created (see lane/intent.ts).
       await ensureLedgerTopic(kafka, this.ledgerTopic);
@@ -252,12 +260,13 @@ export class RestoreRun {
         this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total });
       }
 
-      const workers = Math.min(this.opts.concurrency, Math.max(1, jobs.length));
-      for (let i = 0; i < workers; i++) {
-        // One idempotent producer per worker: sends within a worker are sequential, workers run in parallel.
-        producers.push(await kafka.producer());
-      }
+      const connected = await connecting;
+      for (const c of connected) if (c.status === 'fulfilled') producers.push(c.value);
+      const failed = connected.find((c) => c.status === 'rejected');
+      if (failed) throw failed.reason;
       const results = new Map<PartitionJob, PartitionResult>();
+      // One memory budget for every partition's batches in flight, however many partitions there are.
+      const budget = new ByteBudget(RESTORE_BUDGET_BYTES);
       await runWorkers(jobs, producers.length, async (job, worker) => {
         const prog = this.progressByTopic.get(job.laneTopic)!;
         const result = await writePartition(job, {
@@ -265,6 +274,7 @@ export class RestoreRun {
           producer: producers[worker]!,
           window: plan.window,
           maxRecordsPerPartition: plan.maxRecordsPerPartition,
+          budget,
           rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null },
           onProgress: (processed, written, bytes) => {
             prog.processed += processed;
@@ -328,7 +338,8 @@ export class RestoreRun {
     } catch (err) {
       throw classifyError(err, 'restoring');
     } finally {
-      await Promise.all([...producers, ...others].map((p) => p.close()));
+      const late = connecting ? (await connecting).flatMap((c) => (c.status === 'fulfilled' ? [c.value] : [])) : [];
+      await Promise.all([...new Set([...producers, ...late, ...others])].map((p) => p.close()));
     }
   }
 
@@ -476,6 +487,12 @@ export class RestoreRun {
 }
 
 const GROUP_COMMIT_CONCURRENCY = 8;
+/**
+ * Record batches (encoded records, before compression) between their encoding and the
+ * broker's acknowledgement, across all partitions. Besides these, each partition in flight
+ * (--concurrency) holds one segment block being read and one batch being built.
+ */
+export const RESTORE_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /** What schema registration (and its dry-run preview) needs from the plan. */
 function registrationInput(plan: RestorePlan): SchemaSelection {

@@ -19,6 +19,7 @@ import type { SchemaIdMap } from '../schema/register';
 import type { BackupRecord } from '../segment/record';
 import { skipForMax } from './plan';
 import { withLaneBaggage, type BaggageOutcome } from '../lane/baggage';
+import type { ByteBudget } from '../util/byte-budget';
 
 /** What is written to the lane for one backup record. */
 export interface LaneRecord {
@@ -54,7 +55,8 @@ function rewrite(payload: Buffer | null, opts: RewriteOptions, part: 'key' | 'va
 export function toLaneRecord(r: BackupRecord, opts: RewriteOptions): LaneRecord {
   const key = rewrite(r.key, opts, 'key');
   const value = rewrite(r.value, opts, 'value');
-  let headers: WireHeader[] = r.headers.map((h) => ({ key: h.key, value: h.value }));
+  // The record's own header list when nothing is added (no copy per record); a copy otherwise.
+  let headers: WireHeader[] = opts.laneBaggage || opts.laneHeader !== null ? r.headers.map((h) => ({ key: h.key, value: h.value })) : r.headers;
   let baggage: BaggageOutcome | null = null;
   if (opts.laneBaggage) ({ headers, outcome: baggage } = withLaneBaggage(headers, opts.laneBaggage, opts.lane));
   if (opts.laneHeader !== null) headers.push({ key: opts.laneHeader, value: Buffer.from(opts.lane, 'utf8') });
@@ -125,6 +127,8 @@ export interface WriteOptions {
   /** Bound on one produce request: record count and bytes (below the default max.message.bytes). */
   batchRecords?: number;
   batchBytes?: number;
+  /** Bytes of record batches between encoding and acknowledgement, shared by all partitions. */
+  budget?: ByteBudget;
   onProgress?(processed: number, written: number, bytes: number): void;
 }
 
@@ -165,10 +169,12 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     pending = null;
     if (batch.length === 0) return;
     const messages = batch;
+    const size = batchSize;
     batch = [];
     batchSize = 0;
     // The next batch is built while this one is in flight; at most two are in memory.
-    pending = producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
+    const send = (): Promise<void> => producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
+    pending = opts.budget ? opts.budget.with(size, send) : send();
     pending.catch(() => undefined);
   };
   const refuse = (detail: string): SafetyError =>
@@ -179,32 +185,40 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     );
 
   let inWin = 0;
-  for await (const r of backup.records(job.sourceTopic, job.partition)) {
-    if (!inWindow(r.timestamp, window)) continue;
-    if (inWin++ < skip) continue;
-    for (const c of candidates) c.translator.observe(r.offset, c.laneStart + BigInt(index));
-    const lr = toLaneRecord(r, rw);
-    // Check every hypothesis whose last already-written record this is.
-    candidates = candidates.filter((c) => index !== c.alreadyWritten - 1 || (job.laneLast !== null && sameRecord(lr, job.laneLast)));
-    if (candidates.length === 0) throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
-    const chosen = candidates[0]!;
-    if (index < chosen.alreadyWritten) {
+  // Until this index, some hypothesis still has a last already-written record to check.
+  const checkUntil = Math.max(...candidates.map((c) => c.alreadyWritten));
+  // A block at a time, its records as views into the decoded block, not copies: each record
+  // is encoded into its batch (and dropped) before the reader moves more than a batch ahead.
+  for await (const block of backup.recordBlocks(job.sourceTopic, job.partition, undefined, { views: true })) {
+    for (const r of block) {
+      if (!inWindow(r.timestamp, window)) continue;
+      if (inWin++ < skip) continue;
+      for (const c of candidates) c.translator.observe(r.offset, c.laneStart + BigInt(index));
+      const lr = toLaneRecord(r, rw);
+      if (index < checkUntil) {
+        // Check every hypothesis whose last already-written record this is.
+        candidates = candidates.filter((c) => index !== c.alreadyWritten - 1 || (job.laneLast !== null && sameRecord(lr, job.laneLast)));
+        if (candidates.length === 0) throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
+        const chosen = candidates[0]!;
+        if (index < chosen.alreadyWritten) {
+          index++;
+          opts.onProgress?.(1, 0, 0);
+          continue;
+        }
+        // The preferred hypothesis is verified: from here on only it counts.
+        if (candidates.length > 1) candidates = [chosen];
+      } else if (candidates.length > 1) candidates = [candidates[0]!];
+      const size = recordBytes(lr);
+      if (batch.length > 0 && (batch.length >= batchRecords || batchSize + size > batchBytes)) await flush();
+      batch.push(lr);
+      batchSize += size;
+      idsRewritten += lr.rewritten;
+      if (lr.baggage === 'invalid') baggageLeftAlone++;
+      bytes += size;
+      written++;
       index++;
-      opts.onProgress?.(1, 0, 0);
-      continue;
+      opts.onProgress?.(1, 1, size);
     }
-    // The preferred hypothesis is verified: from here on only it counts.
-    if (candidates.length > 1) candidates = [chosen];
-    const size = recordBytes(lr);
-    if (batch.length > 0 && (batch.length >= batchRecords || batchSize + size > batchBytes)) await flush();
-    batch.push({ key: lr.key, value: lr.value, timestamp: lr.timestamp, headers: lr.headers });
-    batchSize += size;
-    idsRewritten += lr.rewritten;
-    if (lr.baggage === 'invalid') baggageLeftAlone++;
-    bytes += size;
-    written++;
-    index++;
-    opts.onProgress?.(1, 1, size);
   }
   await flush();
   await flush();

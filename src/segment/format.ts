@@ -265,7 +265,9 @@ function writeBytes(b: Buffer, p: number, v: Buffer | null): number {
  * Decodes the one record that starts at `p` in `buf` and must end by `limit`. `basePos`
  * is the raw body position of `buf[0]`, so error messages name raw body positions even
  * when a reader hands over one record at a time. Values are copied out so a kept record
- * does not pin the whole block in memory.
+ * does not pin the whole block in memory, unless `views` is set: a consumer that is done
+ * with each record before the next block (restore) gets views into `buf` and saves a copy
+ * (and the garbage) of every key, value and header value.
  */
 export function decodeRecordAt(
   buf: Buffer,
@@ -274,6 +276,7 @@ export function decodeRecordAt(
   index: number,
   ctx: BlockContext,
   basePos = 0,
+  views = false,
 ): { record: BackupRecord; next: number } {
   const fail = (what: string, pos: number): never => {
     throw new IntegrityError(`${at(ctx)}: record ${index} at raw body byte ${basePos + pos}: ${what}`);
@@ -305,7 +308,7 @@ export function decodeRecordAt(
     q += 4;
     if (n === -1) return null;
     need(n, what);
-    const v = Buffer.from(buf.subarray(q, q + n));
+    const v = views ? buf.subarray(q, q + n) : Buffer.from(buf.subarray(q, q + n));
     q += n;
     return v;
   };
@@ -339,14 +342,14 @@ export function decodeRecordAt(
  * Decodes a raw block body that must hold exactly `expectedCount` records and nothing
  * else. Offsets are only checked for range here; ordering is the reader's job (it spans blocks).
  */
-export function decodeRecords(body: Buffer, expectedCount: number, ctx: BlockContext): BackupRecord[] {
+export function decodeRecords(body: Buffer, expectedCount: number, ctx: BlockContext, views = false): BackupRecord[] {
   const out: BackupRecord[] = [];
   let p = 0;
   while (p < body.length) {
     if (out.length >= expectedCount) {
       throw new IntegrityError(`${at(ctx)}: record ${out.length} at raw body byte ${p}: more records than the block header's count ${expectedCount}`);
     }
-    const { record, next } = decodeRecordAt(body, p, body.length, out.length, ctx);
+    const { record, next } = decodeRecordAt(body, p, body.length, out.length, ctx, 0, views);
     out.push(record);
     p = next;
   }

@@ -38,6 +38,12 @@ export interface ReadSegmentOptions {
   /** Hex SHA-256 of the whole file, e.g. from the manifest. */
   expectedSha256?: string;
   expectedRecords?: number;
+  /**
+   * Hand out keys, values and header values as views into the block they came from instead
+   * of copies. Only for a consumer that drops each record before it asks for the next block
+   * (a kept view pins its whole block, up to 4 MiB).
+   */
+  views?: boolean;
 }
 
 export interface SegmentReadSummary {
@@ -52,10 +58,12 @@ export interface SegmentReadSummary {
 /**
  * FIFO of byte chunks that hands out exact-length slices, copying only when a slice spans
  * chunks. Consumed chunks are dropped by index (compacted now and then), so a source that
- * delivers many tiny chunks costs linear time, not quadratic.
+ * delivers many tiny chunks costs linear time, not quadratic. A consumed chunk's slot is
+ * cleared at once: the array is compacted only every 64 chunks, and holding on to 64
+ * consumed 1 MiB read chunks per partition was most of a restore's memory.
  */
-class ByteQueue {
-  private chunks: Buffer[] = [];
+export class ByteQueue {
+  private chunks: Array<Buffer | undefined> = [];
   private first = 0;
   private head = 0;
   length = 0;
@@ -110,6 +118,7 @@ class ByteQueue {
       this.head += k;
       n -= k;
       if (this.head === c.length) {
+        this.chunks[this.first] = undefined;
         this.first++;
         this.head = 0;
       }
@@ -138,10 +147,45 @@ async function decompress(payload: Buffer, rawLength: number, ctx: BlockContext)
   }
 }
 
+/**
+ * The segment's records, one at a time (see readSegmentBlocks for the checks and their
+ * timing).
+ */
 export async function* readSegment(
   source: AsyncIterable<Buffer | Uint8Array>,
   opts: ReadSegmentOptions,
 ): AsyncGenerator<BackupRecord, SegmentReadSummary, undefined> {
+  const blocks = readSegmentBlocks(source, opts);
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await blocks.next();
+      if (next.done) {
+        finished = true;
+        return next.value;
+      }
+      const recs: Array<BackupRecord | undefined> = next.value;
+      // Index, never shift() (quadratic); clear each slot so a handed-out record is not pinned.
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i] as BackupRecord;
+        recs[i] = undefined;
+        yield r;
+      }
+    }
+  } finally {
+    if (!finished) await blocks.return(undefined as never);
+  }
+}
+
+/**
+ * The segment's records a block at a time (a streamed large stored block: one record at a
+ * time), in order: one await per block instead of two async-generator hops per record, for
+ * consumers that go through many records (restore).
+ */
+export async function* readSegmentBlocks(
+  source: AsyncIterable<Buffer | Uint8Array>,
+  opts: ReadSegmentOptions,
+): AsyncGenerator<BackupRecord[], SegmentReadSummary, undefined> {
   const name = opts.name;
   if (opts.expectedSha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.expectedSha256)) {
     throw new UsageError(`segment ${name}: expected SHA-256 ${JSON.stringify(opts.expectedSha256)} is not 64 hex digits`);
@@ -210,11 +254,11 @@ export async function* readSegment(
           if (!(await fill(4 + len))) throw truncatedPayload(ctx, used + q.length, h.storedLength);
           const buf = q.take(4 + len);
           crc = crc32(buf, crc);
-          const { record } = decodeRecordAt(buf, 0, buf.length, i, ctx, used);
+          const { record } = decodeRecordAt(buf, 0, buf.length, i, ctx, used, opts.views === true);
           check(record, i);
           used += buf.length;
           records++;
-          yield record;
+          yield [record];
         }
         if (used !== h.storedLength) {
           throw new IntegrityError(
@@ -227,15 +271,10 @@ export async function* readSegment(
         const payload = q.take(h.storedLength);
         const body = h.codec === Codec.Zstd ? await decompress(payload, h.rawLength, ctx) : payload;
         checkCrc(crc32(body) >>> 0, h.crc32, ctx);
-        const recs: Array<BackupRecord | undefined> = decodeRecords(body, h.recordCount, ctx);
-        for (let i = 0; i < recs.length; i++) check(recs[i] as BackupRecord, i);
+        const recs = decodeRecords(body, h.recordCount, ctx, opts.views === true);
+        for (let i = 0; i < recs.length; i++) check(recs[i]!, i);
         records += recs.length;
-        // Index, never shift() (quadratic); clear each slot so a handed-out record is not pinned.
-        for (let i = 0; i < recs.length; i++) {
-          const r = recs[i] as BackupRecord;
-          recs[i] = undefined;
-          yield r;
-        }
+        yield recs;
       }
       pos += BLOCK_HEADER_SIZE + h.storedLength;
       blockIndex++;

@@ -3,11 +3,18 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors';
 import type { Settings } from '../config/settings';
 import { DiskStore } from './disk';
-import { S3_SSE_MODES, type S3Sse } from './s3-sse';
-import type { S3Store } from './s3';
+import type * as S3Module from './s3';
+import type { S3Sse } from './s3';
 import type { ObjectStore } from './store';
 
 export const DEFAULT_DESTINATION = './kbak-backups';
+
+/**
+ * The S3 store (and with it the AWS SDK, ~30 MiB of resident memory) is loaded only when a
+ * destination or option is S3's: a dump to disk or a restore from disk does without it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const s3Module = (): typeof S3Module => require('./s3') as typeof S3Module;
 
 /**
  * Destination syntax: a plain path or file:///abs/path for local disk, or
@@ -34,6 +41,7 @@ export function parseS3Sse(mode: string | undefined, kmsKeyId: string | undefine
     if (kmsKeyId !== undefined) throw new UsageError('--s3-sse-kms-key-id needs --s3-sse aws:kms', 'add --s3-sse aws:kms');
     return undefined;
   }
+  const { S3_SSE_MODES } = s3Module();
   if (!(S3_SSE_MODES as readonly string[]).includes(mode)) throw new UsageError(`--s3-sse "${mode}" is not supported`, `use ${S3_SSE_MODES.join(' or ')}`);
   if (kmsKeyId !== undefined && mode !== 'aws:kms') throw new UsageError('--s3-sse-kms-key-id only applies to --s3-sse aws:kms', 'drop it or use --s3-sse aws:kms');
   return { mode: mode as S3Sse['mode'], kmsKeyId };
@@ -51,10 +59,7 @@ export function openStore(dest: string, s3: Settings['s3'], write: WriteOptions 
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
       throw new UsageError(`invalid S3 bucket name "${bucket}" in ${dest}`, 'use s3://bucket/prefix');
     }
-    // Loaded on first use: the AWS SDK adds ~30 MiB and ~0.1 s to every start, disk runs included.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { S3Store: Store } = require('./s3') as { S3Store: typeof S3Store };
-    return new Store({ bucket, prefix, endpoint: s3.endpoint, region: s3.region, forcePathStyle: s3.forcePathStyle, sse: write.sse });
+    return new (s3Module().S3Store)({ bucket, prefix, endpoint: s3.endpoint, region: s3.region, forcePathStyle: s3.forcePathStyle, sse: write.sse });
   }
   if (dest.startsWith('file://')) {
     try {

@@ -29,9 +29,12 @@ export interface S3Location {
   sse?: S3Sse;
 }
 
-import type { S3Sse } from './s3-sse';
-
-export { S3_SSE_MODES, type S3Sse } from './s3-sse';
+export const S3_SSE_MODES = ['AES256', 'aws:kms'] as const;
+export interface S3Sse {
+  mode: (typeof S3_SSE_MODES)[number];
+  /** With aws:kms: the KMS key (ID, ARN or alias); the bucket's default key when absent. */
+  kmsKeyId?: string;
+}
 
 /** Multipart part size: S3's minimum, 5 MiB, keeps memory small (one part filling per open segment, PARTS_IN_FLIGHT uploading) and the 10 000-part limit far away (50 GB). */
 const PART_SIZE = 5 * 1024 * 1024;

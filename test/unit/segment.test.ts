@@ -13,7 +13,7 @@ import {
   MAX_ZSTD_RAW_BYTES,
   parseBlockHeader,
 } from '../../src/segment/format';
-import { readSegment, readSegmentBuffer } from '../../src/segment/reader';
+import { readSegment, readSegmentBlocks, readSegmentBuffer } from '../../src/segment/reader';
 import { type BackupRecord, TimestampType } from '../../src/segment/record';
 import { SegmentWriter, type SegmentStats, type SegmentWriterOptions } from '../../src/segment/writer';
 import { getZstd, Zstd, zstdInputLimit } from '../../src/segment/zstd';
@@ -226,6 +226,38 @@ describe('segment round trip', () => {
     }
     for await (const r of readSegment(src(), { name: 'u8' })) got.push(r);
     expect(norm(got)).toEqual(norm(records));
+  });
+
+  it('hands out the same records a block at a time, as views into the block when asked', async () => {
+    const huge = rec(1, { value: Buffer.alloc(MAX_ZSTD_RAW_BYTES + 1, 'z') });
+    const records = [rec(0), huge, ...Array.from({ length: 30 }, (_, i) => rec(2 + i, { headers: [{ key: 'h', value: Buffer.from(`v${i}`) }, { key: 'h', value: null }] }))];
+    const { buf, stats } = await writeAll(records, { blockBytes: 400 });
+    async function* one(): AsyncGenerator<Buffer> {
+      yield buf;
+    }
+    for (const views of [false, true]) {
+      const got: BackupRecord[][] = [];
+      const gen = readSegmentBlocks(one(), { name: 'blocks', expectedSha256: stats.sha256, expectedRecords: records.length, views });
+      for (;;) {
+        const n = await gen.next();
+        if (n.done) {
+          expect(n.value.records).toBe(records.length);
+          break;
+        }
+        got.push(n.value);
+      }
+      expect(got.length).toBe(blocks(buf).length);
+      expect(norm(got.flat())).toEqual(norm(records));
+    }
+    // Copies own their bytes (values above Node's pool size get their own memory); views share the decoded block's.
+    const big = [rec(0, { value: Buffer.alloc(Buffer.poolSize, 'a') }), rec(1, { value: Buffer.alloc(Buffer.poolSize, 'b') })];
+    const { buf: bigBuf } = await writeAll(big);
+    for (const views of [false, true]) {
+      for await (const block of readSegmentBlocks((async function* () { yield bigBuf; })(), { name: 'v', views })) {
+        expect(block.length).toBe(2);
+        expect(block[0]!.value!.buffer === block[1]!.value!.buffer).toBe(views);
+      }
+    }
   });
 
   it('stops pulling the source when the consumer stops early', async () => {

@@ -1,5 +1,5 @@
 /**
- * kbak's own record batch decoder (src/kafka/record-batch.ts) and Fetch v11 response reader
+ * kbak's own record batch decoder (src/kafka/batch-decoder.ts) and Fetch v11 response reader
  * (src/kafka/fetch-response.ts) on hand-built wire bytes (Kafka's RecordBatch v2 layout,
  * encoded here independently): headers in wire order with duplicates and nulls, null vs
  * empty, LogAppendTime, empty and control batches, partial tails, every codec, and the
@@ -7,7 +7,7 @@
  */
 import { codecs } from '../../src/kafka/codecs';
 import { decodeFetchResponse } from '../../src/kafka/fetch-response';
-import { AbortFilter, controlType, CONTROL_ABORT, CONTROL_COMMIT, decodeBatchRecords, RecordBatchError, splitBatches, type BatchHeader } from '../../src/kafka/record-batch';
+import { AbortFilter, controlType, CONTROL_ABORT, CONTROL_COMMIT, decodeBatchRecords, RecordBatchError, splitBatches, type BatchHeader } from '../../src/kafka/batch-decoder';
 import { TimestampType, type BackupRecord } from '../../src/segment/record';
 
 function zigzag(n: bigint): Buffer {

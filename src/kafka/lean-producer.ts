@@ -1,0 +1,230 @@
+/**
+ * kbak's own idempotent producer (RecordProducer): record batches encoded by
+ * record-batch.ts straight into the Produce request, sent over kafkajs's connection layer
+ * (TLS, SASL, framing, correlation) of kbak's private copy. kafkajs's producer built a
+ * message object, a Record encoder and several growing buffers per record and copied each
+ * batch four more times; a restore spent most of its CPU there.
+ *
+ * Idempotence as Kafka defines it: one producer id and epoch per producer (InitProducerId),
+ * a sequence number per partition that advances by the records of each acknowledged batch.
+ * A batch whose request failed or timed out is sent again with the same bytes and sequence,
+ * so the broker writes it once (a repeat within its last five batches is acknowledged as a
+ * duplicate, not appended). acks=all. One send at a time per partition keeps the order.
+ */
+import { KbakError } from '../errors';
+import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from './adapter';
+import { kafkaError } from './client';
+import { CODEC_IDS, codecs } from './codecs';
+import { loadKafkajsModule, type Kafka } from './kafkajs';
+import { batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type BatchProducer, type RecordSet } from './record-batch';
+import { FRAME_ROOM, filledEncoder, requestHeaderBytes } from './produce-patch';
+import { createCluster } from './topic-ids';
+
+const PRODUCE_API_KEY = 0;
+/** v3 is the first with v2 record batches (and the oldest Kafka 4 accepts); v7 the last before flexible versions. */
+const MIN_PRODUCE_VERSION = 3;
+const MAX_PRODUCE_VERSION = 7;
+const ACKS_ALL = -1;
+const DUPLICATE_SEQUENCE_NUMBER = 46;
+/** Attempts per batch and the backoff between them: a leader election or broker restart takes seconds. */
+const ATTEMPTS = 10;
+const BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 4000;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- kafkajs internals have no typings */
+const Encoder = loadKafkajsModule('src/protocol/encoder') as any;
+const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as { createErrorFromCode(code: number): Error & { type?: string; retriable?: boolean } };
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export interface ConnectionPool {
+  send(req: unknown): Promise<unknown>;
+}
+export interface KafkajsBroker {
+  connectionPool: ConnectionPool;
+  initProducerId(req: { transactionTimeout: number }): Promise<{ producerId: string; producerEpoch: number }>;
+}
+/** The slice of kafkajs's Cluster the producer uses (exported for tests with a fake cluster). */
+export interface LeanCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number }>;
+  findBroker(req: { nodeId: number }): Promise<KafkajsBroker>;
+  findControllerBroker(): Promise<KafkajsBroker>;
+  brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null };
+}
+
+/**
+ * Pure: a Produce request body (v3-v7) for one partition, the batch framed in place, after
+ * `room` free bytes (for the request frame, see FRAME_ROOM); in `scratch` when it fits.
+ */
+export function encodeProduceRequest(topic: string, partition: number, timeoutMs: number, set: Omit<RecordSet, 'records'>, payload: Buffer, codecId: number, p: BatchProducer, room = 0, scratch?: Buffer): Buffer {
+  const name = Buffer.from(topic, 'utf8');
+  const head = 2 + 2 + 4 + 4 + 2 + name.length + 4 + 4 + 4;
+  const size = batchBytes(payload.length);
+  const total = room + head + size;
+  const buf = scratch !== undefined && scratch.length >= total ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
+  let pos = buf.writeInt16BE(-1, room); // transactional_id: null
+  pos = buf.writeInt16BE(ACKS_ALL, pos);
+  pos = buf.writeInt32BE(timeoutMs, pos);
+  pos = buf.writeInt32BE(1, pos); // one topic
+  pos = buf.writeInt16BE(name.length, pos);
+  pos += name.copy(buf, pos);
+  pos = buf.writeInt32BE(1, pos); // one partition
+  pos = buf.writeInt32BE(partition, pos);
+  pos = buf.writeInt32BE(size, pos);
+  writeRecordBatch(buf, pos, set, payload, codecId, p);
+  return buf;
+}
+
+export interface ProduceResult {
+  errorCode: number;
+  baseOffset: bigint;
+}
+
+/** Pure: the first partition's outcome from a Produce response (v3-v7). */
+export function decodeProduceResponse(payload: Buffer, version: number): ProduceResult {
+  let pos = 0;
+  const topics = payload.readInt32BE(pos);
+  pos += 4;
+  if (topics < 1) throw new Error('Produce response names no topic');
+  pos += 2 + payload.readInt16BE(pos); // topic name
+  const partitions = payload.readInt32BE(pos);
+  pos += 4;
+  if (partitions < 1) throw new Error('Produce response names no partition');
+  pos += 4; // partition
+  const errorCode = payload.readInt16BE(pos);
+  const baseOffset = payload.readBigInt64BE(pos + 2);
+  void version; // the fields read are at the same place in every version from v3 to v7
+  return { errorCode, baseOffset };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Whether sending the same batch again can succeed: kafkajs marks its errors, SASL denials never are. */
+function retriable(err: unknown): boolean {
+  const e = err as { name?: string; retriable?: boolean };
+  if (err instanceof KbakError) return false;
+  if (e.name === 'KafkaJSSASLAuthenticationError') return false;
+  return e.retriable === true;
+}
+
+export class LeanProducer implements RecordProducer {
+  private readonly sequences = new Map<string, number>();
+  private readonly leaders = new Map<string, number>();
+  private readonly knownTopics = new Set<string>();
+  /**
+   * One send at a time per producer, so the encoded records and the request can reuse one
+   * buffer each from batch to batch (fresh buffers per batch were most of a restore's
+   * garbage). A request that needed a retry keeps its buffer: an abandoned socket might still
+   * be writing it.
+   */
+  private recordScratch: Buffer | undefined;
+  private requestScratch: Buffer | undefined;
+  /** Bytes kept free in front of each request body for the frame (FRAME_ROOM). */
+  private readonly room: number;
+
+  /** A producer over a connected cluster with an initialised producer id (connect() makes both). */
+  constructor(
+    private readonly cluster: LeanCluster,
+    private readonly id: { producerId: bigint; producerEpoch: number },
+    private readonly version: number,
+    private readonly brokers: string[],
+    private readonly timeoutMs: number,
+    clientId: string,
+  ) {
+    this.room = 4 + requestHeaderBytes(Buffer.from(clientId, 'utf8'));
+  }
+
+  static async connect(kafka: Kafka, brokers: string[], clientId: string, timeoutMs = 30_000): Promise<LeanProducer> {
+    const cluster = createCluster(kafka) as unknown as LeanCluster;
+    try {
+      await cluster.connect();
+      const max = cluster.brokerPool.versions?.[PRODUCE_API_KEY]?.maxVersion ?? 0;
+      if (max < MIN_PRODUCE_VERSION) throw new KafkaServiceError(`the broker speaks Produce up to v${max}; kbak needs v${MIN_PRODUCE_VERSION} (Kafka 0.11 or newer)`, undefined, 'restore into a newer Kafka');
+      // Any broker hands out a producer id for a non-transactional producer.
+      const init = await withRetries(async () => (await cluster.findControllerBroker()).initProducerId({ transactionTimeout: timeoutMs }), () => cluster.refreshMetadata());
+      return new LeanProducer(cluster, { producerId: BigInt(init.producerId), producerEpoch: init.producerEpoch }, Math.min(max, MAX_PRODUCE_VERSION), brokers, timeoutMs, clientId);
+    } catch (err) {
+      await cluster.disconnect().catch(() => undefined);
+      throw kafkaError(err, brokers, 'connecting a producer');
+    }
+  }
+
+  private async leader(topic: string, partition: number): Promise<KafkajsBroker> {
+    const key = `${partition}\0${topic}`;
+    let nodeId = this.leaders.get(key);
+    if (nodeId === undefined) {
+      if (!this.knownTopics.has(topic)) {
+        await this.cluster.addTargetTopic(topic);
+        this.knownTopics.add(topic);
+      }
+      const meta = this.cluster.findTopicPartitionMetadata(topic).find((m) => m.partitionId === partition);
+      if (!meta || meta.leader < 0) throw createErrorFromCode(5); // LEADER_NOT_AVAILABLE: retried
+      nodeId = meta.leader;
+      this.leaders.set(key, nodeId);
+    }
+    return this.cluster.findBroker({ nodeId });
+  }
+
+  async send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void> {
+    if (records.length === 0) return;
+    const set = encodeRecordSet(records, this.recordScratch);
+    if (set.records.length > (this.recordScratch?.length ?? 0)) this.recordScratch = set.records;
+    const payload = opts.compression === 'none' ? set.records : await codecs[opts.compression].compress(set.records);
+    const seqKey = `${partition}\0${topic}`;
+    const baseSequence = this.sequences.get(seqKey) ?? 0;
+    const body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], { ...this.id, baseSequence }, this.room, this.requestScratch);
+    this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
+    const version = this.version;
+    const room = this.room;
+    const request = {
+      request: {
+        apiKey: PRODUCE_API_KEY,
+        apiVersion: version,
+        apiName: 'Produce',
+        expectResponse: () => true,
+        encode: async () => Object.assign(filledEncoder(Encoder, body), { [FRAME_ROOM]: room }),
+      },
+      response: { decode: async (p: Buffer) => decodeProduceResponse(p, version), parse: async (r: ProduceResult) => r },
+    };
+    let attempts = 0;
+    try {
+      await withRetries(
+        async () => {
+          attempts++;
+          const res = (await (await this.leader(topic, partition)).connectionPool.send(request)) as ProduceResult;
+          // A duplicate is a batch the broker already has: an earlier attempt got through.
+          if (res.errorCode !== 0 && res.errorCode !== DUPLICATE_SEQUENCE_NUMBER) throw createErrorFromCode(res.errorCode);
+        },
+        async () => {
+          this.leaders.delete(seqKey);
+          await this.cluster.refreshMetadata();
+        },
+      );
+    } catch (err) {
+      this.requestScratch = undefined;
+      throw kafkaError(err, this.brokers, `writing to ${topic}/${partition}`);
+    }
+    if (attempts > 1) this.requestScratch = undefined;
+    this.sequences.set(seqKey, nextSequence(baseSequence, set.count));
+  }
+
+  async close(): Promise<void> {
+    await this.cluster.disconnect().catch(() => undefined);
+  }
+}
+
+/** Runs `fn` until it succeeds, a non-retriable error, or ATTEMPTS; `recover` runs between attempts. */
+async function withRetries<T>(fn: () => Promise<T>, recover: () => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!retriable(err) || attempt >= ATTEMPTS) throw err;
+      await sleep(Math.min(MAX_BACKOFF_MS, BACKOFF_MS * 2 ** (attempt - 1)));
+      await recover().catch(() => undefined);
+    }
+  }
+}
