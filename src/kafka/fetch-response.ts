@@ -1,6 +1,6 @@
 /**
  * The Fetch v11 response body (after the correlation ID), read without kafkajs's decoder so
- * that each partition's record bytes stay one view of the received buffer (record-batch.ts
+ * that each partition's record bytes stay one view of the received buffer (batch-decoder.ts
  * decodes them). Pure.
  *
  * FetchResponse v11: throttle_time_ms int32, error_code int16, session_id int32,
