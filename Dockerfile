@@ -21,10 +21,9 @@ FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian13:nonroot
 LABEL org.opencontainers.image.title="kbak" \
       org.opencontainers.image.description="Back up Kafka topics and seed isolated test lanes from the backups" \
       org.opencontainers.image.licenses="Apache-2.0"
-# A smaller V8 young generation: `kbak dump` of 200 000 x 1 KiB records (6 partitions, Node 24)
-# peaked at 403-419 MiB RSS by default and 335 MiB with 8 MiB semi-spaces, at the same speed.
-ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=8
+# No NODE_OPTIONS: bin/kbak.js keeps V8's young generation from growing itself, and a semi-space
+# flag given here would replace that (peak RSS as measured by `npm run bench`, BENCHMARKS.md).
+ENV NODE_ENV=production
 WORKDIR /app
 # Copied as root-owned and not writable by the runtime user: the app cannot modify itself, and
 # the root filesystem can be mounted read-only (deploy/ does).

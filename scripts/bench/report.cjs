@@ -145,7 +145,7 @@ const targetsOut = targets.map((t) => ({ ...t, met: Number.isFinite(t.value) ? t
 const notes = [
   'Wall time includes process start-up (node for kbak, the JVM for Kafka\'s tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum.',
   'Tools alternate within each repetition, in an order rotated every repetition. The broker runs on the same machine and shares its CPUs with every tool: compare ratios, not absolute figures.',
-  'kcat and kbak read every partition to its end; ConsumerPerformance stops after N records. kbak runs with its defaults (`--concurrency 4`), every peer with its own defaults (acks=all for all producers).',
+  'kcat and kbak read every partition to its end; ConsumerPerformance stops after N records. kbak runs with its defaults (dump `--concurrency 2`, restore `--concurrency 4`), every peer with its own defaults (acks=all for all producers).',
   'Restore side: every producer writes into a new topic with the same partitions; kbak creates its lane topic inside its measured time, the peers\' topics are created before theirs. kbak restore and kcat -P write the same records (keys, values, 3 headers); ProducerPerformance cannot set headers.',
   ...(fs.existsSync(notesPath) ? fs.readFileSync(notesPath, 'utf8').split('\n').filter(Boolean) : []),
 ];
