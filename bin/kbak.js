@@ -27,4 +27,15 @@ if (!fs.existsSync(dist)) {
   process.stderr.write('kbak: not built yet; run `npm run build` first\n');
   process.exit(2);
 }
-require(dist).main(process.argv).then((code) => { process.exitCode = code; });
+require(dist).main(process.argv).then((code) => {
+  process.exitCode = code;
+  // kbak closes what it opened, so the process ends by itself; should a connection or timer
+  // survive anyway (a bug), a scheduled job must still end, with its exit code, not hang
+  // until the Job's deadline. Unref'd: it never delays a normal exit.
+  setTimeout(() => {
+    // Output still queued for a slow reader (a pipe on macOS) is not a leak: never cut it off.
+    if (process.stdout.writableLength > 0) return;
+    if (process.env.KBAK_DEBUG) process.stderr.write(`kbak: still running 5 s after finishing; forcing exit (open handles: ${process._getActiveHandles().map((h) => h.constructor.name).join(', ')})\n`);
+    process.exit(code);
+  }, 5000).unref();
+});

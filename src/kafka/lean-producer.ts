@@ -124,6 +124,8 @@ export class LeanProducer implements RecordProducer {
   private requestScratch: Buffer | undefined;
   /** Bytes kept free in front of each request body for the frame (FRAME_ROOM). */
   private readonly room: number;
+  /** Set by close(): a send still retrying must not reconnect (its socket would keep the process alive). */
+  private closed = false;
 
   /** A producer over a connected cluster with an initialised producer id (connect() makes both). */
   constructor(
@@ -193,6 +195,7 @@ export class LeanProducer implements RecordProducer {
     try {
       await withRetries(
         async () => {
+          if (this.closed) throw new KafkaServiceError(`the producer writing to ${topic}/${partition} was closed`, undefined);
           attempts++;
           const res = (await (await this.leader(topic, partition)).connectionPool.send(request)) as ProduceResult;
           // A duplicate is a batch the broker already has: an earlier attempt got through.
@@ -212,6 +215,7 @@ export class LeanProducer implements RecordProducer {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.cluster.disconnect().catch(() => undefined);
   }
 }

@@ -33,6 +33,18 @@ describe('runWorkers', () => {
     expect(started.length).toBeLessThan(6);
   });
 
+  it('rejects only after the items in flight have settled, so their resources can be closed', async () => {
+    let slowDone = false;
+    await expect(
+      runWorkers([1, 2], 2, async (item) => {
+        if (item === 1) throw new Error('fast failure');
+        await new Promise((r) => setTimeout(r, 30));
+        slowDone = true;
+      }),
+    ).rejects.toThrow('fast failure');
+    expect(slowDone).toBe(true);
+  });
+
   it('does nothing for no items', async () => {
     const work = jest.fn(async () => undefined);
     await runWorkers([], 4, work);
