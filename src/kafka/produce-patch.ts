@@ -23,6 +23,7 @@
 import { crc32c } from '@node-rs/crc32';
 import type { Transforms } from './private-kafkajs';
 import type { WireHeader } from './wire-patch';
+import { BATCH_HEADER_BYTES as BATCH_HEADER, CRC_FROM, bytesSize, varIntSize, writeBytes, writeVarInt } from './record-batch';
 
 export const RECORD_BATCH_ENCODER = 'src/protocol/recordBatch/v0/index';
 export const CRC32C = 'src/protocol/recordBatch/crc32C/index';
@@ -33,40 +34,6 @@ const MAGIC = 2;
 const TRANSACTIONAL = 16;
 const CODEC_MASK = 7;
 /** Bytes of a v2 record batch before its records: offset to record count. */
-const BATCH_HEADER = 61;
-/** Offset of the attributes field, where the CRC32C starts. */
-const CRC_FROM = 21;
-
-function varIntSize(v: number): number {
-  // Zigzag of a value up to 2^53 without 32-bit bit operations.
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  let n = 1;
-  while (z >= 128) {
-    z = Math.floor(z / 128);
-    n++;
-  }
-  return n;
-}
-
-function writeVarInt(buf: Buffer, pos: number, v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  while (z >= 128) {
-    buf[pos++] = (z % 128) | 128;
-    z = Math.floor(z / 128);
-  }
-  buf[pos++] = z;
-  return pos;
-}
-
-const bytesSize = (b: Buffer | null): number => (b === null ? 1 : varIntSize(b.length) + b.length);
-
-function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
-  if (b === null) return writeVarInt(buf, pos, -1);
-  pos = writeVarInt(buf, pos, b.length);
-  b.copy(buf, pos);
-  return pos + b.length;
-}
-
 export const asBuffer = (v: unknown): Buffer | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
 
 /** One v2 record (length-prefixed) in a buffer of its exact size. */

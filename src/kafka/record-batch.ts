@@ -22,7 +22,7 @@ import type { ProduceRecord } from './adapter';
 /** Bytes of a v2 batch before its records (baseOffset to the record count). */
 export const BATCH_HEADER_BYTES = 61;
 /** Offset of the attributes field, where the CRC32C starts. */
-const CRC_FROM = 21;
+export const CRC_FROM = 21;
 const MAGIC = 2;
 
 /** Bytes of a zigzag varint of a safe integer (|v| < 2^53), without 32-bit bit operations. */
@@ -46,9 +46,10 @@ export function writeVarInt(buf: Buffer, pos: number, v: number): number {
   return pos;
 }
 
-const bytesSize = (b: Buffer | null): number => (b === null ? 1 : varIntSize(b.length) + b.length);
+/** Encoded size of a varint-length-prefixed byte string (null is length -1). */
+export const bytesSize = (b: Buffer | null): number => (b === null ? 1 : varIntSize(b.length) + b.length);
 
-function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
+export function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
   if (b === null) {
     buf[pos] = 1; // zigzag(-1)
     return pos + 1;
