@@ -25,6 +25,16 @@ async function write(topic: string, from: number, n: number): Promise<void> {
   );
 }
 
+/** Deletes the topic and creates it again under the same name (a new topic ID), empty, with 2 partitions. */
+async function recreateTopic(topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] });
+  await admin.disconnect();
+  await new Promise((r) => setTimeout(r, 1500));
+  await createTopic(kafka, topic, 2);
+}
+
 async function dumpIncremental(topic: string, dest: string): Promise<{ backupId: string; records: number; backupRecords: number; incremental: boolean; gaps: unknown[]; recreatedTopics: string[] }> {
   const r = await runKbak(['dump', '--incremental', '--topic', topic, '--to', dest, '--name', 'inc', '--json']);
   expect(r.code).toBe(0);
@@ -99,12 +109,7 @@ describe('incremental edge cases (disk)', () => {
     const { dest, store } = newDestination('disk', 'recr');
     await write(topic, 0, 20);
     await dumpIncremental(topic, dest);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-    await new Promise((r) => setTimeout(r, 1500));
-    await createTopic(kafka, topic, 2);
+    await recreateTopic(topic);
     await write(topic, 100, 6);
     const s = await dumpIncremental(topic, dest);
     expect(s.recreatedTopics).toEqual([topic]);
@@ -118,12 +123,7 @@ describe('incremental edge cases (disk)', () => {
     const { dest } = newDestination('disk', 'regrown');
     await write(topic, 0, 4);
     await dumpIncremental(topic, dest);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-    await admin.disconnect();
-    await new Promise((r) => setTimeout(r, 1500));
-    await createTopic(kafka, topic, 2);
+    await recreateTopic(topic);
     // More records than before on every partition: offsets alone cannot tell the topic is new.
     await write(topic, 100, 12);
     const s = await dumpIncremental(topic, dest);

@@ -9,33 +9,9 @@ import { codecs } from '../../src/kafka/codecs';
 import { decodeFetchResponse } from '../../src/kafka/fetch-response';
 import { AbortFilter, controlType, CONTROL_ABORT, CONTROL_COMMIT, decodeBatchRecords, RecordBatchError, splitBatches, type BatchHeader } from '../../src/kafka/batch-decoder';
 import { TimestampType, type BackupRecord } from '../../src/segment/record';
+import { record } from '../support/kafka-wire-bytes';
 
-function zigzag(n: bigint): Buffer {
-  let z = n >= 0n ? n << 1n : ((-n) << 1n) - 1n;
-  const out: number[] = [];
-  while (z >= 0x80n) {
-    out.push(Number(z & 0x7fn) | 0x80);
-    z >>= 7n;
-  }
-  out.push(Number(z));
-  return Buffer.from(out);
-}
-const varint = (n: number): Buffer => zigzag(BigInt(n));
-const bytes = (b: Buffer | null): Buffer => (b === null ? varint(-1) : Buffer.concat([varint(b.length), b]));
 type H = { key: string; value: Buffer | null };
-
-function record(offsetDelta: number, key: Buffer | null, value: Buffer | null, headers: H[], timestampDelta: bigint = 0n): Buffer {
-  const body = Buffer.concat([
-    Buffer.from([0]),
-    zigzag(timestampDelta),
-    varint(offsetDelta),
-    bytes(key),
-    bytes(value),
-    varint(headers.length),
-    ...headers.map((h) => Buffer.concat([bytes(Buffer.from(h.key, 'utf8')), bytes(h.value)])),
-  ]);
-  return Buffer.concat([varint(body.length), body]);
-}
 
 interface BatchOpts {
   attributes?: number;

@@ -7,32 +7,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { kafkajs, loadKafkajsModule } from '../../src/kafka/kafkajs';
 import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
+import { record } from '../support/kafka-wire-bytes';
 
-function varint(n: number): Buffer {
-  let z = (n << 1) ^ (n >> 31); // zigzag (32-bit is enough for test values)
-  const out: number[] = [];
-  z >>>= 0;
-  while (z >= 0x80) {
-    out.push((z & 0x7f) | 0x80);
-    z >>>= 7;
-  }
-  out.push(z);
-  return Buffer.from(out);
-}
-const bytes = (b: Buffer | null): Buffer => (b === null ? varint(-1) : Buffer.concat([varint(b.length), b]));
-
-function record(offsetDelta: number, key: Buffer | null, value: Buffer | null, headers: WireHeader[], timestampDelta = 0): Buffer {
-  const body = Buffer.concat([
-    Buffer.from([0]),
-    varint(timestampDelta),
-    varint(offsetDelta),
-    bytes(key),
-    bytes(value),
-    varint(headers.length),
-    ...headers.map((h) => Buffer.concat([bytes(Buffer.from(h.key, 'utf8')), bytes(h.value)])),
-  ]);
-  return Buffer.concat([varint(body.length), body]);
-}
 
 function batch(firstOffset: bigint, lastOffsetDelta: number, records: Buffer[], attributes = 0): Buffer {
   const rest = Buffer.alloc(4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4);
