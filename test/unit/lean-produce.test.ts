@@ -45,6 +45,23 @@ function decodeBatchOf(set: ReturnType<typeof encodeRecordSet>) {
   return decodeBatch(out).records;
 }
 
+/**
+ * A Produce v7 response body for one partition (topic "t", partition 0), written by hand:
+ * topic count, name, partition count, partition, error code, base offset; the log append
+ * time, log start offset and throttle time stay zero.
+ */
+function produceResponseV7(errorCode: number, baseOffset: bigint): Buffer {
+  const resp = Buffer.alloc(4 + 2 + 1 + 4 + 4 + 2 + 8 + 8 + 8 + 4);
+  let p = resp.writeInt32BE(1, 0);
+  p = resp.writeInt16BE(1, p);
+  p += resp.write('t', p);
+  p = resp.writeInt32BE(1, p);
+  p = resp.writeInt32BE(0, p);
+  p = resp.writeInt16BE(errorCode, p);
+  resp.writeBigInt64BE(baseOffset, p);
+  return resp;
+}
+
 describe('record batches of the lean produce path', () => {
   it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CodecName[])('%s: the hand decoder reads back every record, header and batch field', async (codec) => {
     const batch = await batchOf(codec);
@@ -143,15 +160,7 @@ describe('Produce requests of the lean producer', () => {
   });
 
   it('reads the partition outcome of a Produce response', () => {
-    const resp = Buffer.alloc(4 + 2 + 1 + 4 + 4 + 2 + 8 + 8 + 8 + 4);
-    let p = resp.writeInt32BE(1, 0);
-    p = resp.writeInt16BE(1, p);
-    p += resp.write('t', p);
-    p = resp.writeInt32BE(1, p);
-    p = resp.writeInt32BE(0, p);
-    p = resp.writeInt16BE(46, p);
-    resp.writeBigInt64BE(1234n, p);
-    expect(decodeProduceResponse(resp, 7)).toEqual({ errorCode: 46, baseOffset: 1234n });
+    expect(decodeProduceResponse(produceResponseV7(46, 1234n), 7)).toEqual({ errorCode: 46, baseOffset: 1234n });
   });
 
   it('frames a request (size, API key, version, correlation and client id) byte for byte like kafkajs', async () => {
@@ -192,14 +201,7 @@ describe('the lean producer (over a fake cluster)', () => {
         bodies.push(Buffer.from(enc.buf.subarray(enc[FRAME_ROOM] ?? 0, enc.offset)));
         const next = outcomes.shift() ?? 0;
         if (next instanceof Error) throw next;
-        const resp = Buffer.alloc(4 + 2 + 1 + 4 + 4 + 2 + 8 + 8 + 8 + 4);
-        let p = resp.writeInt32BE(1, 0);
-        p = resp.writeInt16BE(1, p);
-        p += resp.write('t', p);
-        p = resp.writeInt32BE(1, p);
-        p = resp.writeInt32BE(0, p);
-        resp.writeInt16BE(next, p);
-        return req.response.parse(await req.response.decode(resp));
+        return req.response.parse(await req.response.decode(produceResponseV7(next, 0n)));
       },
     };
     const broker = { connectionPool: pool, initProducerId: async () => ({ producerId: '9', producerEpoch: 0 }) };
