@@ -215,7 +215,7 @@ export class DumpRun {
       const positions = new Map<string, bigint>();
       await kafka.readRanges(
         targets,
-        { concurrency: this.opts.concurrency, stallTimeoutMs: this.opts.stallTimeoutMs, purpose: 'dump' },
+        { concurrency: this.opts.concurrency, stallTimeoutMs: this.opts.stallTimeoutMs },
         {
           onRecord: async (target, record) => {
             if (!inWindow(record.timestamp, this.opts.window)) return;

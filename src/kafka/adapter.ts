@@ -92,8 +92,6 @@ export interface ReadOptions {
   concurrency: number;
   /** Fail when no partition makes progress for this long. */
   stallTimeoutMs: number;
-  /** Who reads, for the names of any helper state on the cluster (`dump`, `restore`). */
-  purpose: 'dump' | 'restore' | 'verify';
 }
 
 /** A record to produce; the broker assigns the offset. */
@@ -177,7 +175,10 @@ export interface KafkaAdapter {
   fetchGroupOffsets(groupId: string, topics: readonly string[]): Promise<GroupOffset[]>;
   commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
-  /** Groups this adapter creates for its own reads, which are never user data. */
+  /**
+   * Groups kbak's own reads used to create (`kbak-dump-<hex>` and the like, before reads went
+   * straight to the partition leaders) and a killed run may have left: never user data.
+   */
   isInternalGroup(groupId: string): boolean;
 
   close(): Promise<void>;

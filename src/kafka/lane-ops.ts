@@ -127,7 +127,7 @@ export async function readLedger(kafka: KafkaAdapter, topic: string): Promise<Le
   if (ranges.length > 0) {
     await kafka.readRanges(
       ranges,
-      { concurrency: 1, stallTimeoutMs: 60_000, purpose: 'restore' },
+      { concurrency: 1, stallTimeoutMs: 60_000 },
       {
         onRecord: async (target, r) => {
           records.push({ partition: target.partition, offset: r.offset, key: r.key, value: r.value });

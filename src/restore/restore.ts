@@ -427,7 +427,7 @@ export class RestoreRun {
     const out = new Map<string, BackupRecord>();
     await this.ctx.kafka.readRanges(
       targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
-      { concurrency: this.opts.concurrency, stallTimeoutMs: 60_000, purpose: 'restore' },
+      { concurrency: this.opts.concurrency, stallTimeoutMs: 60_000 },
       {
         onRecord: async (target, record) => {
           out.set(partitionKey(target.topic, target.partition), record);
