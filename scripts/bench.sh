@@ -376,9 +376,7 @@ PROFILE_TOP="$WORK/profile.md"
 do_profile=0
 if [[ "$PROFILE" == 1 ]]; then
   do_profile=1
-elif [[ "$WIDE_P" =~ ^[1-9][0-9]*$ ]] || die "BENCH_WIDE_PARTITIONS must be a positive integer"
-[[ "$MEMORY" =~ ^((large|wide)(,(large|wide))*)?$ ]] || die "BENCH_MEMORY must be a comma-separated list of large, wide (or empty to skip)"
-[[ "$PROFILE" == auto ]]; then
+elif [[ "$PROFILE" == auto ]]; then
   # Whenever a speed target is missed, the profile shows what limits it.
   awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" -v r="$(median_rps kbak-restore)" -v p="$(median_rps kcat-produce)" \
     'BEGIN { exit !(k < 0.8 * c || r < 0.5 * p) }' && do_profile=1
