@@ -156,6 +156,9 @@ run_timed() {
   WALL="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
   RSS_KIB="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$log.time")"
   [[ -n "$RSS_KIB" ]] || die "no peak RSS in $log.time"
+  # CPU seconds (user + system) of the tool and every process it waited for: on this shared
+  # 2-core machine (the broker runs here too) CPU spent is what wall time cannot hide.
+  CPU_S="$(awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ { t += $2 } END { printf "%.2f", t }' "$log.time")"
 }
 # shell_words ARG...: the arguments as one copy-pasteable command line, quoted only where needed.
 shell_words() {
@@ -172,7 +175,7 @@ shell_words() {
   printf '%s' "${out[*]}"
 }
 # row TOOL REPEAT RECORDS OUT_BYTES JSON
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$RSS_KIB" "$3" "$4" "$5" >>"$TSV"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$RSS_KIB" "$3" "$4" "$5" "$CPU_S" >>"$TSV"; }
 check_count() { # WHAT GOT WANT
   [[ "$2" == "$3" ]] || die "$1 saw $2 records, expected $3"
 }
