@@ -203,7 +203,12 @@ export class RecordSetBuilder {
   /** Whether a header key's bytes are what the decoder accepts (UTF-8); remembered per slot. */
   private keyOk(body: Buffer, from: number, n: number, slot: number): boolean {
     const known = slot < KNOWN_KEY_SLOTS ? this.knownKeys[slot] : undefined;
-    if (known !== undefined && known.length === n && body.compare(known, 0, n, from, from + n) === 0) return true;
+    if (known !== undefined && known.length === n) {
+      // A byte loop: header keys are short, and a native compare per header cost more than it saved.
+      let i = 0;
+      while (i < n && body[from + i] === known[i]) i++;
+      if (i === n) return true;
+    }
     const view = body.subarray(from, from + n);
     if (!isUtf8(view)) return false;
     if (slot < KNOWN_KEY_SLOTS) this.knownKeys[slot] = Buffer.from(view);

@@ -83,7 +83,17 @@ export class ByteQueue {
     return this.copyOut(n, true);
   }
 
-  private copyOut(n: number, consume: boolean): Buffer {
+  /**
+   * Like take, but bytes that span chunks are copied into a scratch buffer that the next
+   * takeTransient call overwrites: for a caller done with them before it takes more.
+   */
+  takeTransient(n: number): Buffer {
+    return this.copyOut(n, true, true);
+  }
+
+  private scratch: Buffer | undefined;
+
+  private copyOut(n: number, consume: boolean, transient = false): Buffer {
     if (n > this.length) throw new Error(`ByteQueue: ${n} bytes asked with ${this.length} buffered`);
     const c0 = this.chunks[this.first];
     if (c0 !== undefined && c0.length - this.head >= n) {
@@ -91,7 +101,13 @@ export class ByteQueue {
       if (consume) this.advance(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    let out: Buffer;
+    if (transient) {
+      if (this.scratch === undefined || this.scratch.length < n) this.scratch = Buffer.allocUnsafe(n);
+      out = this.scratch.subarray(0, n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+    }
     let filled = 0;
     let ci = this.first;
     let h = this.head;
@@ -268,7 +284,8 @@ async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: 
         checkCrc(crc >>> 0, h.crc32, ctx);
       } else {
         if (!(await fill(h.storedLength))) throw truncatedPayload(ctx, q.length, h.storedLength);
-        const payload = q.take(h.storedLength);
+        // A zstd payload is dead once decompressed, before the next take: no fresh buffer for it.
+        const payload = h.codec === Codec.Zstd ? q.takeTransient(h.storedLength) : q.take(h.storedLength);
         const body = h.codec === Codec.Zstd ? await decompress(payload, h.rawLength, ctx) : payload;
         checkCrc(crc32(body) >>> 0, h.crc32, ctx);
         yield { body, count: h.recordCount, ctx, basePos: 0, firstIndex: 0, streamed: false };
