@@ -15,6 +15,7 @@ import { KbakError } from '../errors';
 import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from './adapter';
 import { kafkaError } from './client';
 import { CODEC_IDS, codecs } from './codecs';
+import { compressRecords } from './compress-worker';
 import { loadKafkajsModule, type Kafka } from './kafkajs';
 import { BATCH_HEADER_BYTES, batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type BatchProducer, type PlacedRecordSet, type RecordSet } from './record-batch';
 import { FRAME_ROOM, filledEncoder, requestHeaderBytes } from './produce-patch';
@@ -206,16 +207,18 @@ export class LeanProducer implements RecordProducer {
     const seqKey = `${partition}\0${topic}`;
     const baseSequence = this.sequences.get(seqKey) ?? 0;
     const p = { ...this.id, baseSequence };
-    let inPlace = false;
-    let body: Buffer;
-    if (opts.compression === 'none') {
-      const head = this.headroom(topic);
-      inPlace = set.start >= head;
-      body = encodeProduceRequest(topic, partition, this.timeoutMs, set, records, 0, p, this.room, inPlace ? set.buf.subarray(set.start - head) : this.requestScratch);
-    } else {
-      const payload = await codecs[opts.compression].compress(records);
-      body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], p, this.room, this.requestScratch);
+    // The payload (the records, or what the compression worker wrote over them) where the
+    // batch carries it, or a buffer of its own to copy into the request.
+    let payload = records;
+    let placedPayload = true;
+    if (opts.compression !== 'none') {
+      const c = await compressRecords(opts.compression, set.buf, set.start, set.end);
+      placedPayload = c.inPlace;
+      payload = c.inPlace ? set.buf.subarray(set.start, set.start + c.length) : c.data;
     }
+    const head = this.headroom(topic);
+    const inPlace = placedPayload && set.start >= head;
+    const body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], p, this.room, inPlace ? set.buf.subarray(set.start - head) : this.requestScratch);
     if (!inPlace) this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
     const attempts = await this.transmit(topic, partition, body, () => {
       if (!inPlace) this.requestScratch = undefined;

@@ -90,14 +90,16 @@ export class RecordSetBuilder {
     readonly headroom: number,
     private readonly capacity: number,
     private readonly rewrite: IdRewrite,
+    /** Buffers for the sets (restore: in a SharedArrayBuffer when a worker compresses them). */
+    private readonly alloc: (bytes: number) => Buffer = (n) => Buffer.allocUnsafe(n),
   ) {
-    this.buf = Buffer.allocUnsafe(headroom + capacity);
+    this.buf = alloc(headroom + capacity);
     this.pos = headroom;
   }
 
   /** Starts a new record set; in a fresh buffer when the last one may still be in use. */
   reset(freshBuffer: boolean): void {
-    if (freshBuffer) this.buf = Buffer.allocUnsafe(this.headroom + this.capacity);
+    if (freshBuffer) this.buf = this.alloc(this.headroom + this.capacity);
     this.pos = this.headroom;
     this.count = 0;
     this.size = 0;
@@ -129,7 +131,7 @@ export class RecordSetBuilder {
 
   private ensure(extra: number): void {
     if (this.pos + extra <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
+    const grown = this.alloc(Math.max(this.buf.length * 2, this.pos + extra));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
   }

@@ -16,6 +16,7 @@ import type { PlacedRecordSet } from '../kafka/record-batch';
 import type { RawBlock } from '../segment/reader';
 import { decodeRecordAt } from '../segment/format';
 import { RecordSetBuilder } from './record-transcoder';
+import { compressWorkerAvailable } from '../kafka/compress-worker';
 import type { CodecName } from '../kafka/codecs';
 import { OffsetTranslator, type CommittedOffset } from '../remap/offsets';
 import { framedSchemaId, withSchemaId } from '../schema/framing';
@@ -235,7 +236,9 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     // Room for a full batch of 1 KiB records without growing; a bigger record grows the buffer.
     const capacity = batchBytes + batchRecords * 64 + 4096;
     // Two sets: one in flight while the next is built.
-    const builders = [new RecordSetBuilder(headroom, capacity, rw), new RecordSetBuilder(headroom, capacity, rw)] as const;
+    // Shared memory when a worker thread compresses the sets (compress-worker.ts).
+    const alloc = job.compression !== 'none' && compressWorkerAvailable() ? (n: number): Buffer => Buffer.from(new SharedArrayBuffer(n)) : undefined;
+    const builders = [new RecordSetBuilder(headroom, capacity, rw, alloc), new RecordSetBuilder(headroom, capacity, rw, alloc)] as const;
     let cur = 0;
     let pending: Promise<boolean> | null = null;
     const flush = async (): Promise<void> => {
