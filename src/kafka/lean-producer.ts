@@ -56,13 +56,13 @@ export interface LeanCluster {
   brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null };
 }
 
+/** Bytes of a one-partition Produce request body (v3-v7) before its record batch. */
+export const produceHeadBytes = (topic: string): number => 2 + 2 + 4 + 4 + 2 + Buffer.byteLength(topic, 'utf8') + 4 + 4 + 4;
+
 /**
  * Pure: a Produce request body (v3-v7) for one partition, the batch framed in place, after
  * `room` free bytes (for the request frame, see FRAME_ROOM); in `scratch` when it fits.
  */
-/** Bytes of a one-partition Produce request body (v3-v7) before its record batch. */
-export const produceHeadBytes = (topic: string): number => 2 + 2 + 4 + 4 + 2 + Buffer.byteLength(topic, 'utf8') + 4 + 4 + 4;
-
 export function encodeProduceRequest(topic: string, partition: number, timeoutMs: number, set: Omit<RecordSet, 'records'>, payload: Buffer, codecId: number, p: BatchProducer, room = 0, scratch?: Buffer): Buffer {
   const name = Buffer.from(topic, 'utf8');
   const head = produceHeadBytes(topic);
@@ -197,10 +197,11 @@ export class LeanProducer implements RecordProducer {
   }
 
   /**
-   * Sends records already encoded (restore's transcoder). Uncompressed, the request is framed
-   * around them in their own buffer when it has the headroom; compressed, the codec reads
-   * them. Resolves to whether `set.buf` may be reused: not when a retried request was sent
-   * from it (an abandoned socket might still be writing it).
+   * Sends records already encoded (restore's transcoder). The request is framed around them
+   * in their own buffer when it has the headroom: uncompressed, or compressed by the worker
+   * thread, which writes its output over them (compress-worker.ts); else the payload is copied
+   * into the producer's request buffer. Resolves to whether `set.buf` may be reused: not when
+   * a retried request was sent from it (an abandoned socket might still be writing it).
    */
   async sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean> {
     const records = set.buf.subarray(set.start, set.end);
