@@ -61,6 +61,29 @@ export interface SegmentWriterOptions {
   zstd?: 'auto' | 'wasm';
 }
 
+/**
+ * Records that arrive already laid out as segment records (src/dump/transcode.ts): the
+ * writer copies them into its open block without a record object each. One record is
+ * pending at a time.
+ */
+export interface SegmentRecordSource {
+  /** A record is pending. */
+  readonly pending: boolean;
+  /** The pending record can be written by writePending (else it goes through append). */
+  readonly fast: boolean;
+  /** Encoded size of the pending record, length prefix included (as checkedRecordSize). */
+  readonly size: number;
+  /** Offset and timestamp of the pending record: safe integers when `fast`. */
+  readonly offset: number;
+  readonly timestamp: number;
+  /** Writes the pending record's `size` bytes into `block` at `pos`. */
+  writePending(block: Buffer, pos: number): void;
+  /** Moves to the next record; false when none is left. */
+  advance(): boolean;
+  /** The pending record as an object, for append. */
+  pendingRecord(): BackupRecord;
+}
+
 export interface SegmentStats {
   records: number;
   firstOffset: bigint | null;
@@ -168,6 +191,72 @@ export class SegmentWriter {
     } catch (e) {
       this.leave(e);
     }
+  }
+
+  /**
+   * True when `size` more bytes do not fit the open block: flush() first, as append would.
+   */
+  blockFullFor(size: number): boolean {
+    return this.pendingBytes > 0 && this.pendingBytes + size > this.blockBytes;
+  }
+
+  /** Seals the open block (compressed while the next one fills). Must be awaited like append. */
+  async flush(): Promise<void> {
+    this.enter('flush');
+    try {
+      if (this.pendingBytes > 0) await this.flushBlock();
+      this.state = 'open';
+    } catch (e) {
+      this.leave(e);
+    }
+  }
+
+  /**
+   * Writes up to `max` fast records of `src`, starting with the pending one, into the open
+   * block while they fit, and returns how many: what append would do for each, minus the
+   * record objects. Stops (possibly at 0) before a record that is not fast, does not fit
+   * (flush first; a record larger than a block takes append's own block), or would not
+   * increase the offset (append reports that). Synchronous: the block is never sealed here.
+   */
+  fill(src: SegmentRecordSource, max: number): number {
+    this.enter('fill');
+    // Number(x) of a bigint compares exactly with a safe integer, so the offset check stays exact.
+    let last = this.lastOffset === null ? -1 : Number(this.lastOffset);
+    let minTs = Infinity;
+    let maxTs = -Infinity;
+    let n = 0;
+    let pending = this.pendingBytes;
+    const limit = this.blockBytes;
+    try {
+      while (n < max && src.pending && src.fast) {
+        const size = src.size;
+        const offset = src.offset;
+        if (offset <= last || pending + size > limit) break;
+        if (this.block === null) this.block = takeBlock(limit);
+        src.writePending(this.block, pending);
+        pending += size;
+        if (n === 0 && this.firstOffset === null) this.firstOffset = BigInt(offset);
+        last = offset;
+        const ts = src.timestamp;
+        if (ts < minTs) minTs = ts;
+        if (ts > maxTs) maxTs = ts;
+        n++;
+        src.advance();
+      }
+    } catch (e) {
+      // Not a bad record (those stop the loop): the block may be half-written.
+      this.leave(e);
+    }
+    if (n > 0) {
+      this.pendingBytes = pending;
+      this.pendingCount += n;
+      this.records += n;
+      this.lastOffset = BigInt(last);
+      if (this.minTimestamp === null || minTs < this.minTimestamp) this.minTimestamp = BigInt(minTs);
+      if (this.maxTimestamp === null || maxTs > this.maxTimestamp) this.maxTimestamp = BigInt(maxTs);
+    }
+    this.state = 'open';
+    return n;
   }
 
   /** Flushes the open block and returns the file's statistics. The writer cannot be used afterwards. */
