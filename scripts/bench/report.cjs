@@ -2,7 +2,7 @@
 // Writes BENCHMARKS.md and BENCHMARKS.json from the measurements of scripts/bench.sh:
 //   node scripts/bench/report.cjs MEASUREMENTS.tsv COMMANDS.tsv NOTES.txt PROFILE.md OUT.md OUT.json
 // MEASUREMENTS.tsv: one line per run: tool, repeat, wall seconds, peak RSS KiB, records, output
-// bytes (or -), JSON (kbak's --json summary, a peer's own figures, or -).
+// bytes (or -), JSON (kbak's --json summary, a peer's own figures, or -), CPU seconds (user + system).
 // COMMANDS.tsv: tool, the exact command line of its first run. Run metadata comes from BENCH_*.
 // Every figure is the median over the repeats; ratios compare tools measured in the same run.
 'use strict';
@@ -22,6 +22,7 @@ const TOOLS = {
   'kbak-dump-s3': { side: 'dump', label: '**kbak dump → S3**' },
   'kcat-file': { side: 'dump', label: 'kcat -C → file (raw)' },
   'kcat-zstd': { side: 'dump', label: 'kcat -C \\| zstd -3 → file' },
+  'kcat-nowait': { side: 'dump', label: 'kcat -C → file, fetch.wait.max.ms=10 (no 0.5 s wait at the end)' },
   cperf: { side: 'dump', label: 'Kafka ConsumerPerformance (read ceiling, discards records)' },
   'kbak-restore': { side: 'restore', label: `**kbak restore → new lane** (--compression ${CODEC})` },
   'kcat-produce': { side: 'restore', label: `kcat -P -z ${CODEC} (same records, 3 headers)` },
@@ -59,12 +60,13 @@ const runs = fs
   .split('\n')
   .filter((l) => l.trim() !== '')
   .map((l) => {
-    const [tool, rep, wall, rss, records, outBytes, json] = l.split('\t');
+    const [tool, rep, wall, rss, records, outBytes, json, cpu] = l.split('\t');
     return {
       tool,
       rep: Number(rep),
       wall: Number(wall),
       rssKiB: Number(rss),
+      cpu: cpu === undefined ? NaN : Number(cpu),
       records: Number(records),
       outBytes: outBytes === '-' ? NaN : Number(outBytes),
       json: json && json !== '-' ? JSON.parse(json) : null,
@@ -99,6 +101,7 @@ function stats(tool) {
     rssMiB: median(rss),
     rssMinMiB: Math.min(...rss),
     rssMaxMiB: Math.max(...rss),
+    cpu: median(rs.map((r) => r.cpu)),
     outBytes: median(rs.map((r) => r.outBytes)),
     json: rs.map((r) => r.json).filter(Boolean),
   };
@@ -115,6 +118,7 @@ const ratios = {
   dumpDiskVsKcat: ratioOf(rps('kbak-dump-disk'), rps('kcat-file')),
   dumpS3VsKcat: ratioOf(rps('kbak-dump-s3'), rps('kcat-file')),
   dumpDiskVsKcatZstd: ratioOf(rps('kbak-dump-disk'), rps('kcat-zstd')),
+  dumpDiskVsKcatNoWait: ratioOf(rps('kbak-dump-disk'), rps('kcat-nowait')),
   dumpDiskVsConsumerPerformance: ratioOf(rps('kbak-dump-disk'), rps('cperf')),
   restoreVsKcat: ratioOf(rps('kbak-restore'), rps('kcat-produce')),
   restoreVsProducerPerformance: ratioOf(rps('kbak-restore'), rps('pperf')),
@@ -143,7 +147,7 @@ if (shapesRun.length > 0) {
 const targetsOut = targets.map((t) => ({ ...t, met: Number.isFinite(t.value) ? t.met : null }));
 
 const notes = [
-  'Wall time includes process start-up (node for kbak, the JVM for Kafka\'s tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum.',
+  'Wall time includes process start-up (node for kbak, the JVM for Kafka\'s tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum; CPU s is user + system time of the tool and its children (a pipeline\'s sum), not the broker\'s, which shares the same 2 cores.',
   'Tools alternate within each repetition, in an order rotated every repetition. The broker runs on the same machine and shares its CPUs with every tool: compare ratios, not absolute figures.',
   'kcat and kbak read every partition to its end; ConsumerPerformance stops after N records. kbak runs with its defaults (dump `--concurrency 2`, restore `--concurrency 4`), every peer with its own defaults (acks=all for all producers).',
   'Restore side: every producer writes into a new topic with the same partitions; kbak creates its lane topic inside its measured time, the peers\' topics are created before theirs. kbak restore and kcat -P write the same records (keys, values, 3 headers); ProducerPerformance cannot set headers.',
@@ -158,8 +162,8 @@ const out = [];
 const p = (s = '') => out.push(s);
 const row = (t, extra) => {
   const s = st[t];
-  if (!s) return p(`| ${TOOLS[t].label} | skipped | | | | ${extra.map(() => '').join(' | ')} |`);
-  p(`| ${TOOLS[t].label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(s.mbPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ${extra.map((f) => f(s)).join(' | ')} |`);
+  if (!s) return p(`| ${TOOLS[t].label} | skipped | | | | | ${extra.map(() => '').join(' | ')} |`);
+  p(`| ${TOOLS[t].label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(s.mbPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ${fmt(s.cpu, 2)} | ${extra.map((f) => f(s)).join(' | ')} |`);
 };
 
 p('# Benchmarks');
@@ -184,9 +188,9 @@ for (const t of targetsOut) p(`| ${t.name} | ${t.shown} | ${t.met === null ? 'n/
 p();
 p('## Dump side');
 p();
-p('| tool | wall s | records/s | MB/s | peak RSS MiB | kbak→disk ÷ tool | kbak→S3 ÷ tool | RSS kbak→disk ÷ tool |');
-p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const t of ['kbak-dump-disk', 'kbak-dump-s3', 'kcat-file', 'kcat-zstd', 'cperf']) {
+p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | kbak→disk ÷ tool | kbak→S3 ÷ tool | RSS kbak→disk ÷ tool |');
+p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const t of ['kbak-dump-disk', 'kbak-dump-s3', 'kcat-file', 'kcat-zstd', 'kcat-nowait', 'cperf']) {
   row(t, [(s) => fmtRatio(ratioOf(rps('kbak-dump-disk'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rps('kbak-dump-s3'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-dump-disk'), s.rssMiB))]);
 }
 p();
@@ -201,8 +205,8 @@ if (st.cperf) {
 p();
 p('## Restore side');
 p();
-p('| tool | wall s | records/s | MB/s | peak RSS MiB | kbak restore ÷ tool | RSS kbak ÷ tool |');
-p('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | kbak restore ÷ tool | RSS kbak ÷ tool |');
+p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const t of ['kbak-restore', 'kcat-produce', 'pperf']) {
   row(t, [(s) => fmtRatio(ratioOf(rps('kbak-restore'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-restore'), s.rssMiB))]);
 }
@@ -269,8 +273,8 @@ const json = {
           label: TOOLS[t].label.replace(/\*\*/g, '').replace(/\\\|/g, '|'),
           side: TOOLS[t].side,
           command: commands.get(t) ?? null,
-          median: { wallSeconds: round(s.wall, 3), recordsPerSec: round(s.recordsPerSec, 0), mbPerSec: round(s.mbPerSec, 2), peakRssMiB: round(s.rssMiB, 1) },
-          runs: runs.filter((r) => r.tool === t).map((r) => ({ repeat: r.rep, wallSeconds: r.wall, peakRssMiB: round(r.rssKiB / 1024, 1), records: r.records, details: r.json })),
+          median: { wallSeconds: round(s.wall, 3), recordsPerSec: round(s.recordsPerSec, 0), mbPerSec: round(s.mbPerSec, 2), peakRssMiB: round(s.rssMiB, 1), cpuSeconds: round(s.cpu, 2) },
+          runs: runs.filter((r) => r.tool === t).map((r) => ({ repeat: r.rep, wallSeconds: r.wall, peakRssMiB: round(r.rssKiB / 1024, 1), cpuSeconds: round(r.cpu, 2), records: r.records, details: r.json })),
         },
       ]),
   ),

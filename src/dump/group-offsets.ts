@@ -5,6 +5,9 @@
 import type { KafkaAdapter } from '../kafka/adapter';
 import type { GroupEntry } from '../backup/manifest';
 import { byteOrder } from '../model/byte-order';
+import { runWorkers } from '../util/run-workers';
+
+const GROUP_FETCH_CONCURRENCY = 8;
 
 export async function collectGroupOffsets(
   kafka: KafkaAdapter,
@@ -13,18 +16,21 @@ export async function collectGroupOffsets(
 ): Promise<GroupEntry[]> {
   const topics = [...dumped.keys()];
   if (topics.length === 0) return [];
-  const groups = await kafka.listGroups();
-  const out: GroupEntry[] = [];
-  for (const g of groups.sort((a, b) => byteOrder(a.groupId, b.groupId))) {
-    if (ignoreGroup(g.groupId)) continue;
-    // Only groups that commit offsets matter; connect-style groups have their own protocol.
-    if (g.protocolType !== 'consumer' && g.protocolType !== '') continue;
+  // Only groups that commit offsets matter; connect-style groups have their own protocol.
+  const groups = (await kafka.listGroups())
+    .filter((g) => !ignoreGroup(g.groupId) && (g.protocolType === 'consumer' || g.protocolType === ''))
+    .sort((a, b) => byteOrder(a.groupId, b.groupId));
+  const found = new Array<GroupEntry | null>(groups.length).fill(null);
+  // One OffsetFetch round trip per group (kafkajs has no batched form): several in flight,
+  // as a cluster with hundreds of groups made this a second of a dump's set-up one by one.
+  await runWorkers([...groups.keys()], GROUP_FETCH_CONCURRENCY, async (i) => {
+    const g = groups[i]!;
     const offsets: GroupEntry['offsets'] = [];
     for (const o of await kafka.fetchGroupOffsets(g.groupId, topics)) {
       if (!dumped.get(o.topic)?.has(o.partition) || o.offset < 0n) continue;
       offsets.push({ topic: o.topic, partition: o.partition, offset: o.offset.toString(), metadata: o.metadata });
     }
-    if (offsets.length > 0) out.push({ groupId: g.groupId, offsets: offsets.sort((a, b) => byteOrder(a.topic, b.topic) || a.partition - b.partition) });
-  }
-  return out;
+    if (offsets.length > 0) found[i] = { groupId: g.groupId, offsets: offsets.sort((a, b) => byteOrder(a.topic, b.topic) || a.partition - b.partition) };
+  });
+  return found.filter((g): g is GroupEntry => g !== null);
 }

@@ -163,6 +163,11 @@ export interface KafkaAdapter {
   /** Metadata of existing topics (unknown names are left out). */
   describeTopics(topics: readonly string[]): Promise<TopicInfo[]>;
   describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>>;
+  /**
+   * Creates the topics and returns once the controller accepted them, before their leaders are
+   * elected: callers wait for leaders with lane-ops waitForLeaders, which checks more (every
+   * partition answers ListOffsets) than kafkajs's own wait, a metadata poll with a 100 ms sleep.
+   */
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
   /** Deletes the topics and waits until the cluster no longer lists them. */
   deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void>;

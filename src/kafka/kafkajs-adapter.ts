@@ -134,7 +134,7 @@ export class KafkajsAdapter implements KafkaAdapter {
     if (specs.length === 0) return Promise.resolve();
     return this.call(`creating topics ${specs.map((s) => s.topic).join(', ')}`, async (a) => {
       await a.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: specs.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,

@@ -67,6 +67,9 @@ export async function waitForLeaders(kafka: KafkaAdapter, topics: Array<{ name: 
   if (topics.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   let last = '';
+  // Leaders of a new topic usually serve within tens of milliseconds: poll fast at first,
+  // then back off (a fixed 250 ms cost every restore a quarter second).
+  let pause = 20;
   for (;;) {
     try {
       const meta = await kafka.describeTopics(topics.map((t) => t.name));
@@ -87,7 +90,8 @@ export async function waitForLeaders(kafka: KafkaAdapter, topics: Array<{ name: 
       last = (err as Error).message;
     }
     if (Date.now() > deadline) throw new ServiceError('kafka', `lane topics have no leaders ${timeoutMs / 1000}s after creation: ${last}`, 'check the broker logs; resume the restore');
-    await sleep(250);
+    await sleep(pause);
+    pause = Math.min(500, pause * 2);
   }
 }
 

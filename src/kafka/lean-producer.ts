@@ -143,6 +143,9 @@ export class LeanProducer implements RecordProducer {
     const cluster = createCluster(kafka) as unknown as LeanCluster;
     try {
       await cluster.connect();
+      // connect() reaches only the seed broker; without metadata the controller is unknown and
+      // the first InitProducerId attempt failed as retriable, costing a 250 ms backoff per producer.
+      await cluster.refreshMetadata();
       const max = cluster.brokerPool.versions?.[PRODUCE_API_KEY]?.maxVersion ?? 0;
       if (max < MIN_PRODUCE_VERSION) throw new KafkaServiceError(`the broker speaks Produce up to v${max}; kbak needs v${MIN_PRODUCE_VERSION} (Kafka 0.11 or newer)`, undefined, 'restore into a newer Kafka');
       // Any broker hands out a producer id for a non-transactional producer.

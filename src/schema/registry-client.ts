@@ -160,7 +160,9 @@ export class RegistryClient {
 
   /** Fails with a clear error when the registry is unreachable or refuses us. */
   async check(): Promise<void> {
-    await this.request<string[]>('GET', '/subjects');
+    // The smallest authenticated answer every Confluent-compatible registry gives (Confluent
+    // 5.5+, Karapace, Apicurio ccompat): GET /subjects lists a shared registry's every subject.
+    await this.request<string[]>('GET', '/schemas/types');
   }
 
   async schemaById(id: number): Promise<SchemaDefinition | null> {
