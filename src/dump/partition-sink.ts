@@ -44,12 +44,13 @@ export class PartitionSink {
 
   /**
    * Every record `src` has left, in order, as append would store them one by one (same
-   * bytes, blocks and segment boundaries), but written into the open block in runs.
-   * Returns how many records were stored.
+   * bytes and blocks, segments closed by the same rule), but written into the open block
+   * in runs. Returns how many records were stored.
    *
    * A segment closes once its written bytes reach the bound, checked after each record in
-   * append. Those bytes grow only while something is awaited (a block is compressed off
-   * the thread), so checking after the first record that follows each await is the same.
+   * append. Those bytes grow only while something is awaited (blocks are compressed and
+   * written off the thread), so checking after the first record that follows each await
+   * is the same check.
    */
   async appendFrom(src: SegmentRecordSource): Promise<number> {
     const before = this.records;

@@ -21,11 +21,6 @@ import { compressBlock, DEFAULT_LEVEL, getZstd, zstdInputLimit } from './zstd';
 import { nativeZstd } from '../util/native-zstd';
 
 /**
- * Block buffers of finished blocks, reused by the next block of any writer: a dump fills
- * one block buffer after another, and without reuse each dead one would stay allocated
- * (external memory) until V8's next full GC. Bounded, and only default-sized buffers.
- */
-/**
  * Blocks being compressed or waiting for their turn at the sink, over all writers of the
  * process. A writer keeps several in flight, so the JavaScript thread goes on filling
  * blocks instead of waiting for each one's compression (measured on a 6-partition dump:
@@ -45,6 +40,11 @@ function releaseSlot(): void {
   slotWaiters.shift()?.();
 }
 
+/**
+ * Block buffers of finished blocks, reused by the next block of any writer: a dump fills
+ * one block buffer after another, and without reuse each dead one would stay allocated
+ * (external memory) until V8's next full GC. Bounded, and only default-sized buffers.
+ */
 const POOL_LIMIT = MAX_BLOCKS_IN_FLIGHT + 2;
 const blockPool: Buffer[] = [];
 function takeBlock(size: number): Buffer {
