@@ -1,8 +1,9 @@
 /**
  * How big a segment block may grow while a dump writes many partitions at once (at most
  * --concurrency: the read opens no more, src/kafka/fetch-reader.ts). Every open
- * partition holds up to two blocks (one filling, one compressing), so with the default 1 MiB
- * block a dump of 200 partitions would hold ~400 MiB of blocks: memory would follow the
+ * partition holds the block it fills (plus, process-wide, at most 4 sealed blocks being
+ * compressed: src/segment/writer.ts), so with the default 1 MiB block a dump of 200
+ * partitions would hold ~200 MiB of blocks: memory would follow the
  * partition count instead of a budget. Above BLOCK_BUDGET_BYTES / 1 MiB partitions the block
  * shrinks so all of them together stay within the budget (never below MIN_BLOCK_BYTES, where
  * zstd's ratio starts to suffer). The format does not depend on the block size.

@@ -22,6 +22,7 @@ import { planRange, type PartitionRange } from './cut';
 import { collectGroupOffsets } from './group-offsets';
 import { continuePartition, recreatedTopicReason, findBases, mergeSchemas, type Continuation } from './incremental';
 import { PartitionSink } from './partition-sink';
+import { BatchTranscoder } from './transcode';
 import { selectPartitions, selectTopics, type Selection } from './select';
 import { describeTopics, type TopicShape } from './topic-metadata';
 import { inWindow, type TimeWindow } from '../model/window';
@@ -225,6 +226,13 @@ export class DumpRun {
             await sink.append(record);
             const prog = this.progressByTopic.get(target.topic)!;
             prog.records++;
+          },
+          // The same, a batch at a time without record objects (src/dump/transcode.ts).
+          onBatch: async (target, batch, from) => {
+            const sink = sinkByKey.get(partitionKey(target.topic, target.partition))!;
+            const records = new BatchTranscoder(batch.header, batch.records, from, target.end, this.opts.window, schemas);
+            this.progressByTopic.get(target.topic)!.records += await sink.appendFrom(records);
+            return records.nextOffset;
           },
           onPosition: (target, next) => {
             const k = partitionKey(target.topic, target.partition);

@@ -6,7 +6,7 @@
 import type { SegmentEntry } from '../backup/manifest';
 import { segmentKey } from '../backup/layout';
 import type { BackupRecord } from '../segment/record';
-import { SegmentWriter } from '../segment/writer';
+import { SegmentWriter, type SegmentRecordSource } from '../segment/writer';
 import type { ObjectStore, ObjectWriter } from '../store/store';
 
 export interface SinkOptions {
@@ -36,15 +36,62 @@ export class PartitionSink {
   ) {}
 
   async append(record: BackupRecord): Promise<void> {
-    if (!this.current) {
-      const key = segmentKey(this.topic, this.partition, record.offset, this.writerTag);
-      const object = this.store.create(`${this.prefix}/${key}`);
-      const writer = await SegmentWriter.create({ blockBytes: this.opts.blockBytes, level: this.opts.level, name: key, sink: (chunk) => object.write(chunk) });
-      this.current = { writer, object, key };
-    }
-    await this.current.writer.append(record);
+    const writer = this.current?.writer ?? (await this.openSegment(record.offset));
+    await writer.append(record);
     this.records++;
-    if (this.current.writer.bytesWritten >= this.opts.segmentBytes) await this.closeSegment();
+    if (writer.bytesWritten >= this.opts.segmentBytes) await this.closeSegment();
+  }
+
+  /**
+   * Every record `src` has left, in order, as append would store them one by one (same
+   * bytes and blocks, segments closed by the same rule), but written into the open block
+   * in runs. Returns how many records were stored.
+   *
+   * A segment closes once its written bytes reach the bound, checked after each record in
+   * append. Those bytes grow only while something is awaited (blocks are compressed and
+   * written off the thread), so checking after the first record that follows each await
+   * is the same check.
+   */
+  async appendFrom(src: SegmentRecordSource): Promise<number> {
+    const before = this.records;
+    let check = true;
+    for (let more = src.advance(); more; more = src.pending) {
+      if (!src.fast) {
+        await this.append(src.pendingRecord());
+        src.advance();
+        continue;
+      }
+      let writer = this.current?.writer;
+      if (!writer) {
+        writer = await this.openSegment(BigInt(src.offset));
+        check = true;
+      }
+      if (writer.blockFullFor(src.size)) {
+        await writer.flush();
+        check = true;
+      }
+      const n = writer.fill(src, check ? 1 : Infinity);
+      if (n === 0) {
+        // Larger than a block, or out of order: append handles (or reports) it.
+        await this.append(src.pendingRecord());
+        src.advance();
+        continue;
+      }
+      this.records += n;
+      if (check) {
+        check = false;
+        if (writer.bytesWritten >= this.opts.segmentBytes) await this.closeSegment();
+      }
+    }
+    return this.records - before;
+  }
+
+  private async openSegment(firstOffset: bigint): Promise<SegmentWriter> {
+    const key = segmentKey(this.topic, this.partition, firstOffset, this.writerTag);
+    const object = this.store.create(`${this.prefix}/${key}`);
+    const writer = await SegmentWriter.create({ blockBytes: this.opts.blockBytes, level: this.opts.level, name: key, sink: (chunk) => object.write(chunk) });
+    this.current = { writer, object, key };
+    return writer;
   }
 
   private async closeSegment(): Promise<void> {

@@ -11,6 +11,7 @@
 import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
+import type { BatchHeader } from './batch-decoder';
 import type { CodecName } from './codecs';
 import type { WireHeader } from './wire-patch';
 
@@ -79,9 +80,24 @@ export interface RangeTarget {
   end: bigint;
 }
 
+/** A Kafka record batch as fetched: header and the records section, decompressed. */
+export interface KafkaRecordBatch {
+  header: BatchHeader;
+  records: Buffer;
+}
+
 export interface RangeHandlers {
   /** Awaited: a slow sink slows the fetch loop down (bounded memory). */
   onRecord(target: RangeTarget, record: KafkaRecord): Promise<void>;
+  /**
+   * Optional, for handlers that read record batches themselves: a reader that decodes
+   * batches calls it for each data batch (read_committed filtering done) instead of
+   * onRecord for each of its records. The handler takes the records with offsets from
+   * `from` (a batch can start before it) and below the target's end, moving `from` past
+   * each one it takes, and returns where it got to: what onRecord's reader would have
+   * advanced to. Awaited, like onRecord.
+   */
+  onBatch?(target: RangeTarget, batch: KafkaRecordBatch, from: bigint): Promise<bigint>;
   onPartitionDone(target: RangeTarget): Promise<void>;
   /** The next offset to read (gaps included), for progress. */
   onPosition?(target: RangeTarget, nextOffset: bigint): void;

@@ -187,6 +187,20 @@ export class BatchRecords {
     this.logAppend = header.timestampType === TimestampType.LogAppendTime;
   }
 
+  /**
+   * Continues at record `index`, which starts at byte `pos` of the records section: a
+   * reader that walked the bytes itself (src/dump/transcode.ts) hands one record over.
+   */
+  seek(index: number, pos: number): void {
+    this.i = index;
+    this.r.pos = pos;
+  }
+
+  /** Byte position of the next record in the records section. */
+  get position(): number {
+    return this.r.pos;
+  }
+
   /** The next record, or null after the last. */
   next(): BackupRecord | null {
     const { header, records, r, inner } = this;

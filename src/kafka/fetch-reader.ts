@@ -239,12 +239,16 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
       if (h.isControl) {
         filter.control(h, controlType(await decompress(batch), h));
       } else if (!filter.skipData(h) && h.recordCount > 0) {
-        const records = new BatchRecords(h, await decompress(batch));
-        for (let r = records.next(); r !== null; r = records.next()) {
-          if (r.offset < s.next) continue; // a batch starts before the fetch offset
-          if (r.offset >= s.target.end) break;
-          await handlers.onRecord(s.target, r);
-          s.next = r.offset + 1n;
+        if (handlers.onBatch) {
+          s.next = await handlers.onBatch(s.target, { header: h, records: await decompress(batch) }, s.next);
+        } else {
+          const records = new BatchRecords(h, await decompress(batch));
+          for (let r = records.next(); r !== null; r = records.next()) {
+            if (r.offset < s.next) continue; // a batch starts before the fetch offset
+            if (r.offset >= s.target.end) break;
+            await handlers.onRecord(s.target, r);
+            s.next = r.offset + 1n;
+          }
         }
       }
       await reachedBatchEnd(s, h.lastOffset);

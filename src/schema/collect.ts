@@ -24,7 +24,12 @@ export class SchemaCollector {
 
   observe(payload: Buffer | null): void {
     const id = framedSchemaId(payload);
-    if (id !== null) this.seen.set(id, (this.seen.get(id) ?? 0) + 1);
+    if (id !== null) this.observeId(id);
+  }
+
+  /** One payload carrying `id` (for callers that read the frame themselves). */
+  observeId(id: number): void {
+    this.seen.set(id, (this.seen.get(id) ?? 0) + 1);
   }
 
   get distinctIds(): number {

@@ -8,8 +8,13 @@ export const FRAME_HEADER_BYTES = 5;
 
 /** The schema ID a payload claims, or null when it is not Confluent-framed. */
 export function framedSchemaId(payload: Buffer | null): number | null {
-  if (payload === null || payload.length < FRAME_HEADER_BYTES || payload[0] !== CONFLUENT_MAGIC) return null;
-  return payload.readUInt32BE(1);
+  return payload === null ? null : framedSchemaIdAt(payload, 0, payload.length);
+}
+
+/** framedSchemaId of the `length` bytes at `start` of `buf`, without a view of them. */
+export function framedSchemaIdAt(buf: Buffer, start: number, length: number): number | null {
+  if (length < FRAME_HEADER_BYTES || buf[start] !== CONFLUENT_MAGIC) return null;
+  return buf.readUInt32BE(start + 1);
 }
 
 /** A copy of a framed payload carrying another schema ID. */

@@ -486,15 +486,19 @@ describe('segment writer rules', () => {
     await w.append(rec(1));
     expect(w.bytesWritten).toBe(0);
     expect(w.rawBytes).toBe(encodeRecord(rec(1)).length);
-    // Each append seals the previous record's block; the sealed block is compressed and
-    // emitted while the next fills, so the sink sees block n by the time block n+1 is sealed.
+    // Each append seals the previous record's block; sealed blocks are compressed (several
+    // at once) and emitted in order while the next ones fill, so the sink's failure on the
+    // third block is reported by a later append, before finish.
     await w.append(rec(2));
     expect(w.rawBytes).toBe(encodeRecord(rec(1)).length + encodeRecord(rec(2)).length);
-    await w.append(rec(3));
+    let failure: unknown = null;
+    let appended = 2;
+    while (failure === null && appended < 40) await w.append(rec(++appended)).catch((e: unknown) => (failure = e));
+    expect(String(failure)).toContain('disk full');
+    expect(appended).toBeLessThan(40);
     expect(w.bytesWritten).toBeGreaterThan(16);
-    await w.append(rec(4));
-    await expect(w.append(rec(5))).rejects.toThrow('disk full');
-    await expect(w.append(rec(6))).rejects.toThrow('called after an earlier failure');
+    await expect(w.append(rec(99))).rejects.toThrow('called after an earlier failure');
+    await expect(w.finish()).rejects.toThrow('called after an earlier failure');
   });
 
   it('produces identical bytes for identical input', async () => {

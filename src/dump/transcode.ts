@@ -1,0 +1,367 @@
+/**
+ * One Kafka record batch (its uncompressed records section) transcoded straight into
+ * segment records (FORMAT.md), the dump's hot path. The bytes are exactly what decoding
+ * each record into a BackupRecord (src/kafka/batch-decoder.ts) and encoding it with
+ * SegmentWriter.append (src/segment/format.ts, encodeRecordInto) would give, and the same
+ * records are kept: those in [from, end) of the range, inside the time window. What differs
+ * is the cost: fields are located in the fetched bytes and copied once into the writer's
+ * block, with no object, no bigint and no await per record.
+ *
+ * Records the fast path cannot reproduce byte for byte go the old way, one object at a
+ * time (`pendingRecord()`): a header key that is not valid UTF-8 (decoding turns it into
+ * U+FFFD), offsets or timestamps beyond 2^53, anything malformed (the decoder then throws
+ * its usual error), and records larger than a block. Offsets and timestamps are numbers
+ * when they are safe integers; a safe integer compares exactly with Number(x) of any
+ * bigint x, so the range bounds are compared as numbers too.
+ *
+ * Pure: no I/O.
+ */
+import { isUtf8 } from 'node:buffer';
+import { BatchRecords, type BatchHeader } from '../kafka/batch-decoder';
+import { inWindow, type TimeWindow } from '../model/window';
+import { framedSchemaId, framedSchemaIdAt } from '../schema/framing';
+import { RECORD_MIN_SIZE } from '../segment/format';
+import { TimestampType, type BackupRecord } from '../segment/record';
+import type { SegmentRecordSource } from '../segment/writer';
+
+/** Where the IDs of Confluent-framed keys and values go (SchemaCollector). */
+export interface SchemaIdObserver {
+  observeId(id: number): void;
+}
+
+/** Varints longer than this may not be exact as numbers (7 × 7 = 49 bits): the object path decodes them. */
+const MAX_FAST_VARINT_BYTES = 7;
+const TWO_32 = 4294967296;
+/** Field copies shorter than this are a byte loop: cheaper than a call into Buffer.copy. */
+const SHORT_COPY = 16;
+
+/**
+ * Non-ASCII header keys seen valid (ASCII keys are checked by a byte loop). A topic repeats
+ * a few keys, so isUtf8 (which needs a view of the key) runs once per key, not per record.
+ */
+const VALID_KEY_LIMIT = 16;
+const validKeys: Buffer[] = [];
+
+function validUtf8Key(buf: Buffer, start: number, n: number): boolean {
+  let ascii = true;
+  for (let i = start; i < start + n; i++) {
+    if (buf[i]! >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return true;
+  for (const k of validKeys) if (k.length === n && buf.compare(k, 0, n, start, start + n) === 0) return true;
+  const view = buf.subarray(start, start + n);
+  if (!isUtf8(view)) return false;
+  if (validKeys.length >= VALID_KEY_LIMIT) validKeys.shift();
+  validKeys.push(Buffer.from(view));
+  return true;
+}
+
+/** Number(x) when x is a safe integer, NaN otherwise. */
+function safeNumber(x: bigint): number {
+  const n = Number(x);
+  return Number.isSafeInteger(n) ? n : NaN;
+}
+
+function writeU32(b: Buffer, p: number, v: number): void {
+  b[p] = v >>> 24;
+  b[p + 1] = v >>> 16;
+  b[p + 2] = v >>> 8;
+  b[p + 3] = v;
+}
+
+/** A safe integer as a big-endian two's complement int64. */
+function writeI64(b: Buffer, p: number, v: number): void {
+  const hi = Math.floor(v / TWO_32);
+  writeU32(b, p, hi >>> 0);
+  writeU32(b, p + 4, v - hi * TWO_32);
+}
+
+export class BatchTranscoder implements SegmentRecordSource {
+  // The pending record (SegmentRecordSource).
+  pending = false;
+  fast = false;
+  size = 0;
+  offset = 0;
+  timestamp = 0;
+
+  private readonly buf: Buffer;
+  private readonly count: number;
+  private readonly tsType: TimestampType;
+  /** NaN when the batch's offsets or timestamps are not all safe: every record takes the object path. */
+  private readonly baseOffset: number;
+  private readonly baseTimestamp: number;
+  /** LogAppendTime: every record's timestamp (NaN for CreateTime). */
+  private readonly appendTime: number;
+  private readonly logAppend: boolean;
+  private readonly endN: number;
+  private readonly sinceMs: number;
+  private readonly untilMs: number;
+
+  /** Index and byte position of the next record to look at. */
+  private i = 0;
+  private pos = 0;
+  /** Read cursor of the varint reader. */
+  private p = 0;
+  private done = false;
+  /**
+   * Records below the next offset are skipped (a batch can start before the fetch offset,
+   * and every record in range moves it on). Exact in `nextB` when set, else in `nextN`.
+   */
+  private nextN: number;
+  private nextB: bigint | null;
+
+  // Where the pending record's fields are (fast path), and where it starts (object path).
+  private recIndex = 0;
+  private recPos = 0;
+  private keyPos = 0;
+  private keyLen = -1;
+  private valuePos = 0;
+  private valueLen = -1;
+  private headerCount = 0;
+  /** Per header: key position, key length, value position, value length (-1: null). */
+  private headers = new Int32Array(32);
+  private object: BackupRecord | null = null;
+  private objectError: unknown = null;
+  private decoder: BatchRecords | null = null;
+
+  constructor(
+    private readonly header: BatchHeader,
+    records: Buffer,
+    from: bigint,
+    private readonly end: bigint,
+    private readonly window: TimeWindow,
+    private readonly schemas: SchemaIdObserver,
+  ) {
+    this.buf = records;
+    this.count = header.recordCount;
+    this.tsType = header.timestampType;
+    this.logAppend = header.timestampType === TimestampType.LogAppendTime;
+    // With |delta| < 2^49 a base below 2^53 - 2^49 keeps every sum exact; isSafeInteger checks each.
+    this.baseOffset = safeNumber(header.baseOffset);
+    this.baseTimestamp = safeNumber(header.baseTimestamp);
+    this.appendTime = this.logAppend ? safeNumber(header.maxTimestamp) : NaN;
+    this.endN = Number(end);
+    this.sinceMs = window.since ? window.since.getTime() : -Infinity;
+    this.untilMs = window.until ? window.until.getTime() : Infinity;
+    this.nextN = Number(from);
+    this.nextB = from;
+  }
+
+  /** One past the last record in range that was looked at: where the partition's position moves. */
+  get nextOffset(): bigint {
+    return this.nextB ?? BigInt(this.nextN);
+  }
+
+  /** Moves to the next record that belongs in the segment; false when the batch has none left. */
+  advance(): boolean {
+    this.pending = false;
+    this.fast = false;
+    this.object = null;
+    this.objectError = null;
+    while (!this.done && this.i < this.count) {
+      this.recIndex = this.i;
+      this.recPos = this.pos;
+      const r = this.parse();
+      if (r === 0) {
+        if (this.takeObject()) return true;
+        continue;
+      }
+      // Parsed: this.offset and this.timestamp are safe integers.
+      const off = this.offset;
+      if (off < this.nextN) continue; // exact: see the module comment
+      if (off >= this.endN) {
+        this.done = true;
+        return false;
+      }
+      this.nextN = off + 1;
+      this.nextB = null;
+      const ts = this.timestamp;
+      if (ts < this.sinceMs || ts >= this.untilMs) continue;
+      this.observe(this.keyPos, this.keyLen);
+      this.observe(this.valuePos, this.valueLen);
+      this.pending = true;
+      this.fast = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** The pending record as an object, for the writer's own append (throws what the decoder threw). */
+  pendingRecord(): BackupRecord {
+    if (this.objectError !== null) throw this.objectError;
+    if (this.object !== null) return this.object;
+    return this.decodeAt(this.recIndex, this.recPos);
+  }
+
+  /** Writes the pending (fast) record's `size` bytes into `b` at `p`, as encodeRecordInto would. */
+  writePending(b: Buffer, p: number): void {
+    const src = this.buf;
+    writeU32(b, p, this.size - 4);
+    writeI64(b, p + 4, this.offset);
+    writeI64(b, p + 12, this.timestamp);
+    b[p + 20] = this.tsType;
+    let q = this.copyField(b, p + 21, this.keyPos, this.keyLen);
+    q = this.copyField(b, q, this.valuePos, this.valueLen);
+    const n = this.headerCount;
+    writeU32(b, q, n);
+    q += 4;
+    const h = this.headers;
+    for (let j = 0; j < n * 4; j += 4) {
+      const kl = h[j + 1]!;
+      writeU32(b, q, kl);
+      q += 4;
+      copyBytes(src, h[j]!, kl, b, q);
+      q += kl;
+      q = this.copyField(b, q, h[j + 2]!, h[j + 3]!);
+    }
+  }
+
+  /** A length-prefixed field (-1: null). */
+  private copyField(b: Buffer, q: number, start: number, len: number): number {
+    if (len < 0) {
+      writeU32(b, q, 0xffffffff);
+      return q + 4;
+    }
+    writeU32(b, q, len);
+    copyBytes(this.buf, start, len, b, q + 4);
+    return q + 4 + len;
+  }
+
+  private observe(start: number, len: number): void {
+    if (len < 0) return;
+    const id = framedSchemaIdAt(this.buf, start, len);
+    if (id !== null) this.schemas.observeId(id);
+  }
+
+  /** The record at recPos decoded by the batch decoder, filtered the same way; false when it is skipped. */
+  private takeObject(): boolean {
+    let r: BackupRecord | null;
+    try {
+      r = this.decodeAt(this.recIndex, this.recPos);
+    } catch (e) {
+      // Raised when the writer asks for it, after the records before it are written.
+      this.objectError = e;
+      this.done = true;
+      this.pending = true;
+      return true;
+    }
+    this.i = this.recIndex + 1;
+    this.pos = this.decoder!.position;
+    if (r.offset < this.nextOffset) return false;
+    if (r.offset >= this.end) {
+      this.done = true;
+      return false;
+    }
+    this.nextB = r.offset + 1n;
+    this.nextN = Number(this.nextB);
+    if (!inWindow(r.timestamp, this.window)) return false;
+    for (const payload of [r.key, r.value]) {
+      const id = framedSchemaId(payload);
+      if (id !== null) this.schemas.observeId(id);
+    }
+    this.object = r;
+    this.pending = true;
+    return true;
+  }
+
+  private decodeAt(index: number, pos: number): BackupRecord {
+    this.decoder ??= new BatchRecords(this.header, this.buf);
+    this.decoder.seek(index, pos);
+    return this.decoder.next()!;
+  }
+
+  /**
+   * Locates the fields of the record at `pos` and moves past it. 1: parsed, fast path;
+   * 0: the object path decides (malformed, unsafe numbers or a key that is not valid UTF-8).
+   */
+  private parse(): number {
+    const buf = this.buf;
+    this.p = this.pos;
+    const len = this.varint(buf.length);
+    if (!(len >= 0)) return 0;
+    const recEnd = this.p + len;
+    if (recEnd > buf.length) return 0;
+    this.p++; // record attributes (unused)
+    const tsDelta = this.varint(recEnd);
+    const offsetDelta = this.varint(recEnd);
+    if (Number.isNaN(tsDelta) || Number.isNaN(offsetDelta)) return 0;
+    let size = RECORD_MIN_SIZE;
+    // Key and value: a negative length is null.
+    this.keyLen = this.varint(recEnd);
+    if (Number.isNaN(this.keyLen)) return 0;
+    this.keyPos = this.p;
+    if (this.keyLen >= 0) {
+      if ((this.p += this.keyLen) > recEnd) return 0;
+      size += this.keyLen;
+    } else this.keyLen = -1;
+    this.valueLen = this.varint(recEnd);
+    if (Number.isNaN(this.valueLen)) return 0;
+    this.valuePos = this.p;
+    if (this.valueLen >= 0) {
+      if ((this.p += this.valueLen) > recEnd) return 0;
+      size += this.valueLen;
+    } else this.valueLen = -1;
+    let count = this.varint(recEnd);
+    if (Number.isNaN(count)) return 0;
+    if (count < 0) count = 0;
+    // Each header takes at least two bytes: a larger count is malformed.
+    if (count * 2 > recEnd - this.p) return 0;
+    if (count * 4 > this.headers.length) this.headers = new Int32Array(count * 8);
+    const h = this.headers;
+    for (let j = 0; j < count * 4; j += 4) {
+      const kl = this.varint(recEnd);
+      if (!(kl >= 0)) return 0; // a null key is an error the decoder reports
+      const kp = this.p;
+      if ((this.p += kl) > recEnd) return 0;
+      if (!validUtf8Key(buf, kp, kl)) return 0;
+      let vl = this.varint(recEnd);
+      if (Number.isNaN(vl)) return 0;
+      const vp = this.p;
+      if (vl >= 0) {
+        if ((this.p += vl) > recEnd) return 0;
+        size += vl;
+      } else vl = -1;
+      size += 8 + kl;
+      h[j] = kp;
+      h[j + 1] = kl;
+      h[j + 2] = vp;
+      h[j + 3] = vl;
+    }
+    const offset = this.baseOffset + offsetDelta;
+    const timestamp = this.logAppend ? this.appendTime : this.baseTimestamp + tsDelta;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(timestamp)) return 0;
+    this.headerCount = count;
+    this.size = size;
+    this.offset = offset;
+    this.timestamp = timestamp;
+    this.i++;
+    this.pos = recEnd; // bytes after the last field are ignored, as the decoder does
+    return 1;
+  }
+
+  /** Zigzag varint at `p`, exact (NaN when longer than 7 bytes or past `end`). */
+  private varint(end: number): number {
+    const buf = this.buf;
+    let raw = 0;
+    let mul = 1;
+    for (let k = 0; k < MAX_FAST_VARINT_BYTES; k++) {
+      if (this.p >= end) return NaN;
+      const b = buf[this.p++]!;
+      raw += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+      mul *= 128;
+    }
+    return NaN;
+  }
+}
+
+function copyBytes(src: Buffer, start: number, n: number, dst: Buffer, at: number): void {
+  if (n < SHORT_COPY) {
+    for (let k = 0; k < n; k++) dst[at + k] = src[start + k]!;
+  } else {
+    src.copy(dst, at, start, start + n);
+  }
+}
