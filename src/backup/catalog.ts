@@ -6,7 +6,7 @@
 import { byteOrder } from '../model/byte-order';
 import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
-import { readSegmentBlocks } from '../segment/reader';
+import { readSegmentBlocks, readSegmentRawBlocks, type RawBlock } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { checkSegmentKey, type SegmentKeyContext } from './keys';
@@ -83,6 +83,31 @@ export class Backup {
         }
       } catch (err) {
         // A segment the manifest names but the store lacks is a damaged backup, not a wrong request.
+        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
+        throw err;
+      }
+    }
+  }
+  /**
+   * The same records undecoded, a segment block at a time (see RawBlock), for restore's
+   * transcoder; the same checks as `recordBlocks`, the segment's first and last offsets included.
+   */
+  async *rawBlocks(topic: string, partition: number): AsyncGenerator<RawBlock> {
+    const p = this.partition(topic, partition);
+    for (const seg of p.segments) {
+      const key = checkSegmentKey(seg.key, this.keyContext());
+      try {
+        let first: bigint | null = null;
+        let last: bigint | null = null;
+        for await (const block of readSegmentRawBlocks(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
+          first ??= block.firstOffset;
+          last = block.lastOffset;
+          yield block;
+        }
+        if (first !== BigInt(seg.firstOffset) || last !== BigInt(seg.lastOffset)) {
+          throw new IntegrityError(`segment ${key} holds offsets ${first}..${last}, its manifest entry says ${seg.firstOffset}..${seg.lastOffset}`);
+        }
+      } catch (err) {
         if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
         throw err;
       }

@@ -15,8 +15,9 @@ import { KbakError } from '../errors';
 import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from './adapter';
 import { kafkaError } from './client';
 import { CODEC_IDS, codecs } from './codecs';
+import { compressRecords } from './compress-worker';
 import { loadKafkajsModule, type Kafka } from './kafkajs';
-import { batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type BatchProducer, type RecordSet } from './record-batch';
+import { BATCH_HEADER_BYTES, batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type BatchProducer, type PlacedRecordSet, type RecordSet } from './record-batch';
 import { FRAME_ROOM, filledEncoder, requestHeaderBytes } from './produce-patch';
 import { createCluster } from './topic-ids';
 
@@ -55,13 +56,16 @@ export interface LeanCluster {
   brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null };
 }
 
+/** Bytes of a one-partition Produce request body (v3-v7) before its record batch. */
+export const produceHeadBytes = (topic: string): number => 2 + 2 + 4 + 4 + 2 + Buffer.byteLength(topic, 'utf8') + 4 + 4 + 4;
+
 /**
  * Pure: a Produce request body (v3-v7) for one partition, the batch framed in place, after
  * `room` free bytes (for the request frame, see FRAME_ROOM); in `scratch` when it fits.
  */
 export function encodeProduceRequest(topic: string, partition: number, timeoutMs: number, set: Omit<RecordSet, 'records'>, payload: Buffer, codecId: number, p: BatchProducer, room = 0, scratch?: Buffer): Buffer {
   const name = Buffer.from(topic, 'utf8');
-  const head = 2 + 2 + 4 + 4 + 2 + name.length + 4 + 4 + 4;
+  const head = produceHeadBytes(topic);
   const size = batchBytes(payload.length);
   const total = room + head + size;
   const buf = scratch !== undefined && scratch.length >= total ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
@@ -182,6 +186,52 @@ export class LeanProducer implements RecordProducer {
     const baseSequence = this.sequences.get(seqKey) ?? 0;
     const body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], { ...this.id, baseSequence }, this.room, this.requestScratch);
     this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
+    const attempts = await this.transmit(topic, partition, body, () => (this.requestScratch = undefined));
+    if (attempts > 1) this.requestScratch = undefined;
+    this.sequences.set(seqKey, nextSequence(baseSequence, set.count));
+  }
+
+  /** Bytes a PlacedRecordSet for `topic` needs in front of its records to be sent without a copy. */
+  headroom(topic: string): number {
+    return this.room + produceHeadBytes(topic) + BATCH_HEADER_BYTES;
+  }
+
+  /**
+   * Sends records already encoded (restore's transcoder). The request is framed around them
+   * in their own buffer when it has the headroom: uncompressed, or compressed by the worker
+   * thread, which writes its output over them (compress-worker.ts); else the payload is copied
+   * into the producer's request buffer. Resolves to whether `set.buf` may be reused: not when
+   * a retried request was sent from it (an abandoned socket might still be writing it).
+   */
+  async sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean> {
+    const records = set.buf.subarray(set.start, set.end);
+    const seqKey = `${partition}\0${topic}`;
+    const baseSequence = this.sequences.get(seqKey) ?? 0;
+    const p = { ...this.id, baseSequence };
+    // The payload (the records, or what the compression worker wrote over them) where the
+    // batch carries it, or a buffer of its own to copy into the request.
+    let payload = records;
+    let placedPayload = true;
+    if (opts.compression !== 'none') {
+      const c = await compressRecords(opts.compression, set.buf, set.start, set.end);
+      placedPayload = c.inPlace;
+      payload = c.inPlace ? set.buf.subarray(set.start, set.start + c.length) : c.data;
+    }
+    const head = this.headroom(topic);
+    const inPlace = placedPayload && set.start >= head;
+    const body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], p, this.room, inPlace ? set.buf.subarray(set.start - head) : this.requestScratch);
+    if (!inPlace) this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
+    const attempts = await this.transmit(topic, partition, body, () => {
+      if (!inPlace) this.requestScratch = undefined;
+    });
+    if (attempts > 1 && !inPlace) this.requestScratch = undefined;
+    this.sequences.set(seqKey, nextSequence(baseSequence, set.count));
+    return !(inPlace && attempts > 1);
+  }
+
+  /** Sends one framed Produce request body until it is acknowledged; resolves to the attempts it took. */
+  private async transmit(topic: string, partition: number, body: Buffer, onFailure: () => void): Promise<number> {
+    const seqKey = `${partition}\0${topic}`;
     const version = this.version;
     const room = this.room;
     const request = {
@@ -210,11 +260,10 @@ export class LeanProducer implements RecordProducer {
         },
       );
     } catch (err) {
-      this.requestScratch = undefined;
+      onFailure();
       throw kafkaError(err, this.brokers, `writing to ${topic}/${partition}`);
     }
-    if (attempts > 1) this.requestScratch = undefined;
-    this.sequences.set(seqKey, nextSequence(baseSequence, set.count));
+    return attempts;
   }
 
   async close(): Promise<void> {

@@ -119,6 +119,16 @@ export function encodeRecordSet(records: readonly ProduceRecord[], scratch?: Buf
   return { records: buf, count: n, firstTimestamp: first, maxTimestamp: max };
 }
 
+/**
+ * A record set encoded at buf[start, end), with free bytes before `start` so that the
+ * request and batch header can be framed in front of it without copying the records.
+ */
+export interface PlacedRecordSet extends Omit<RecordSet, 'records'> {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
 export interface BatchProducer {
   producerId: bigint;
   producerEpoch: number;
@@ -147,7 +157,8 @@ export function writeRecordBatch(out: Buffer, pos: number, set: Omit<RecordSet, 
   out.writeInt16BE(p.producerEpoch, pos + 51);
   out.writeInt32BE(p.baseSequence, pos + 53);
   out.writeInt32BE(set.count, pos + 57);
-  payload.copy(out, pos + BATCH_HEADER_BYTES);
+  // A payload encoded where the batch carries it (PlacedRecordSet) is not copied onto itself.
+  if (payload.buffer !== out.buffer || payload.byteOffset !== out.byteOffset + pos + BATCH_HEADER_BYTES) payload.copy(out, pos + BATCH_HEADER_BYTES);
   out.writeUInt32BE(crc32c(out.subarray(pos + CRC_FROM, end)) >>> 0, pos + 17);
   return end;
 }

@@ -53,6 +53,14 @@ export class OffsetTranslator {
     this.pending = pending.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
   }
 
+  /**
+   * The smallest committed offset no observed record has reached yet, or null: records below
+   * it change nothing, so a caller may observe only the last of a run of them.
+   */
+  nextPending(): bigint | null {
+    return this.pending[this.next]?.offset ?? null;
+  }
+
   /** Call once per restored record, in source order, with the lane offset it was written at. */
   observe(sourceOffset: bigint, laneOffset: bigint): void {
     if (this.finished) throw new Error('observe() called after finish()');

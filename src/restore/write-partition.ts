@@ -11,7 +11,12 @@ import type { Backup } from '../backup/catalog';
 import type { TimeWindow } from '../model/window';
 import { inWindow } from '../model/window';
 import { SafetyError } from '../errors';
-import type { ProduceRecord, RecordProducer, WireHeader } from '../kafka/adapter';
+import type { ProduceRecord, ProducerOptions, RecordProducer, WireHeader } from '../kafka/adapter';
+import type { PlacedRecordSet } from '../kafka/record-batch';
+import type { RawBlock } from '../segment/reader';
+import { decodeRecordAt } from '../segment/format';
+import { RecordSetBuilder } from './record-transcoder';
+import { compressWorkerAvailable } from '../kafka/compress-worker';
 import type { CodecName } from '../kafka/codecs';
 import { OffsetTranslator, type CommittedOffset } from '../remap/offsets';
 import { framedSchemaId, withSchemaId } from '../schema/framing';
@@ -141,6 +146,26 @@ async function countInWindow(backup: Backup, topic: string, partition: number, w
   return n;
 }
 
+/** A producer that also sends record sets the transcoder encoded (LeanProducer). */
+interface PlacedProducer {
+  headroom(topic: string): number;
+  sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean>;
+}
+
+const asPlacedProducer = (p: RecordProducer): PlacedProducer | null => (typeof (p as Partial<PlacedProducer>).sendPlaced === 'function' ? (p as unknown as PlacedProducer) : null);
+
+/** The records of a raw block as objects (views into the block), for the per-record path. */
+function decodeRaw(b: RawBlock): BackupRecord[] {
+  const out: BackupRecord[] = [];
+  let p = 0;
+  for (let i = 0; i < b.count; i++) {
+    const { record, next } = decodeRecordAt(b.body, p, b.body.length, b.firstIndex + i, b.ctx, b.basePos, true);
+    out.push(record);
+    p = next;
+  }
+  return out;
+}
+
 export async function writePartition(job: PartitionJob, opts: WriteOptions): Promise<PartitionResult> {
   const { backup, producer, window } = opts;
   const batchRecords = opts.batchRecords ?? 500;
@@ -160,23 +185,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   let bytes = 0;
   let idsRewritten = 0;
   let baggageLeftAlone = 0;
-  let batch: ProduceRecord[] = [];
-  let batchSize = 0;
-  let pending: Promise<unknown> | null = null;
 
-  const flush = async (): Promise<void> => {
-    if (pending) await pending;
-    pending = null;
-    if (batch.length === 0) return;
-    const messages = batch;
-    const size = batchSize;
-    batch = [];
-    batchSize = 0;
-    // The next batch is built while this one is in flight; at most two are in memory.
-    const send = (): Promise<void> => producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
-    pending = opts.budget ? opts.budget.with(size, send) : send();
-    pending.catch(() => undefined);
-  };
   const refuse = (detail: string): SafetyError =>
     new SafetyError(
       `cannot resume ${job.laneTopic}/${job.partition}: ${detail}`,
@@ -187,41 +196,134 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   let inWin = 0;
   // Until this index, some hypothesis still has a last already-written record to check.
   const checkUntil = Math.max(...candidates.map((c) => c.alreadyWritten));
-  // A block at a time, its records as views into the decoded block, not copies: each record
-  // is encoded into its batch (and dropped) before the reader moves more than a batch ahead.
-  for await (const block of backup.recordBlocks(job.sourceTopic, job.partition, undefined, { views: true })) {
-    for (const r of block) {
-      if (!inWindow(r.timestamp, window)) continue;
-      if (inWin++ < skip) continue;
-      for (const c of candidates) c.translator.observe(r.offset, c.laneStart + BigInt(index));
-      const lr = toLaneRecord(r, rw);
-      if (index < checkUntil) {
-        // Check every hypothesis whose last already-written record this is.
-        candidates = candidates.filter((c) => index !== c.alreadyWritten - 1 || (job.laneLast !== null && sameRecord(lr, job.laneLast)));
-        if (candidates.length === 0) throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
-        const chosen = candidates[0]!;
-        if (index < chosen.alreadyWritten) {
-          index++;
-          opts.onProgress?.(1, 0, 0);
-          continue;
+  /** The lane form of a backup record to write next, or null when it is filtered out or already written. */
+  const admit = (r: BackupRecord): LaneRecord | null => {
+    if (!inWindow(r.timestamp, window)) return null;
+    if (inWin++ < skip) return null;
+    for (const c of candidates) c.translator.observe(r.offset, c.laneStart + BigInt(index));
+    const lr = toLaneRecord(r, rw);
+    if (index < checkUntil) {
+      // Check every hypothesis whose last already-written record this is.
+      candidates = candidates.filter((c) => index !== c.alreadyWritten - 1 || (job.laneLast !== null && sameRecord(lr, job.laneLast)));
+      if (candidates.length === 0) throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
+      const chosen = candidates[0]!;
+      if (index < chosen.alreadyWritten) {
+        index++;
+        opts.onProgress?.(1, 0, 0);
+        return null;
+      }
+      // The preferred hypothesis is verified: from here on only it counts.
+      if (candidates.length > 1) candidates = [chosen];
+    } else if (candidates.length > 1) candidates = [candidates[0]!];
+    return lr;
+  };
+  const counted = (lr: LaneRecord, size: number): void => {
+    idsRewritten += lr.rewritten;
+    if (lr.baggage === 'invalid') baggageLeftAlone++;
+    bytes += size;
+    written++;
+    index++;
+    opts.onProgress?.(1, 1, size);
+  };
+
+  const placed = asPlacedProducer(producer);
+  // The transcoder (record-transcoder.ts) writes records straight from the segment blocks
+  // into the batch; the per-record object path stays for what it does not do: lane headers,
+  // baggage, time windows and --max-records-per-partition (and producers without sendPlaced).
+  if (placed !== null && rw.laneHeader === null && !rw.laneBaggage && !hasWindow(window) && skip === 0) {
+    const limits = { maxRecords: batchRecords, maxBytes: batchBytes };
+    const headroom = placed.headroom(job.laneTopic);
+    // Room for a full batch of 1 KiB records without growing; a bigger record grows the buffer.
+    const capacity = batchBytes + batchRecords * 64 + 4096;
+    // Two sets: one in flight while the next is built.
+    // Shared memory when a worker thread compresses the sets (compress-worker.ts).
+    const alloc = job.compression !== 'none' && compressWorkerAvailable() ? (n: number): Buffer => Buffer.from(new SharedArrayBuffer(n)) : undefined;
+    const builders = [new RecordSetBuilder(headroom, capacity, rw, alloc), new RecordSetBuilder(headroom, capacity, rw, alloc)] as const;
+    let cur = 0;
+    let pending: Promise<boolean> | null = null;
+    const flush = async (): Promise<void> => {
+      const reusable = pending ? await pending : true;
+      pending = null;
+      const other = builders[1 - cur]!;
+      other.reset(!reusable);
+      const b = builders[cur]!;
+      if (b.count === 0) return;
+      const set = b.placed();
+      const size = b.size;
+      const send = (): Promise<boolean> => placed.sendPlaced(job.laneTopic, job.partition, set, { compression: job.compression });
+      pending = opts.budget ? opts.budget.with(size, send) : send();
+      pending.catch(() => undefined);
+      cur = 1 - cur;
+    };
+    for await (const blk of backup.rawBlocks(job.sourceTopic, job.partition)) {
+      // Per record where a record must be compared (resume) or a group's committed offset falls in the block.
+      const perRecord = index < checkUntil || candidates.some((c) => { const n = c.translator.nextPending(); return n !== null && n <= blk.lastOffset; });
+      if (perRecord) {
+        for (const r of decodeRaw(blk)) {
+          const lr = admit(r);
+          if (lr === null) continue;
+          const size = recordBytes(lr);
+          const b = builders[cur]!;
+          if (b.count > 0 && (b.count >= batchRecords || b.size + size > batchBytes)) await flush();
+          builders[cur]!.appendRecord(lr);
+          counted(lr, size);
         }
-        // The preferred hypothesis is verified: from here on only it counts.
-        if (candidates.length > 1) candidates = [chosen];
-      } else if (candidates.length > 1) candidates = [candidates[0]!];
-      const size = recordBytes(lr);
-      if (batch.length > 0 && (batch.length >= batchRecords || batchSize + size > batchBytes)) await flush();
-      batch.push(lr);
-      batchSize += size;
-      idsRewritten += lr.rewritten;
-      if (lr.baggage === 'invalid') baggageLeftAlone++;
-      bytes += size;
-      written++;
-      index++;
-      opts.onProgress?.(1, 1, size);
+        continue;
+      }
+      if (candidates.length > 1) candidates = [candidates[0]!];
+      const body = blk.body;
+      let p = 0;
+      let recIndex = blk.firstIndex;
+      const firstLane = index;
+      while (p < body.length) {
+        const r = builders[cur]!.transcode(body, p, body.length, recIndex, blk.ctx, blk.basePos, limits);
+        p = r.next;
+        recIndex += r.records;
+        idsRewritten += r.rewritten;
+        bytes += r.bytes;
+        written += r.records;
+        index += r.records;
+        if (r.records > 0) opts.onProgress?.(r.records, r.records, r.bytes);
+        if (r.full) await flush();
+      }
+      // No committed offset lies in this block: its last record is all the translator needs.
+      if (index > firstLane) for (const c of candidates) c.translator.observe(blk.lastOffset, c.laneStart + BigInt(index - 1));
     }
+    await flush();
+    await flush();
+  } else {
+    let batch: ProduceRecord[] = [];
+    let batchSize = 0;
+    let pending: Promise<unknown> | null = null;
+    const flush = async (): Promise<void> => {
+      if (pending) await pending;
+      pending = null;
+      if (batch.length === 0) return;
+      const messages = batch;
+      const size = batchSize;
+      batch = [];
+      batchSize = 0;
+      // The next batch is built while this one is in flight; at most two are in memory.
+      const send = (): Promise<void> => producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
+      pending = opts.budget ? opts.budget.with(size, send) : send();
+      pending.catch(() => undefined);
+    };
+    // A block at a time, its records as views into the decoded block, not copies: each record
+    // is encoded into its batch (and dropped) before the reader moves more than a batch ahead.
+    for await (const block of backup.recordBlocks(job.sourceTopic, job.partition, undefined, { views: true })) {
+      for (const r of block) {
+        const lr = admit(r);
+        if (lr === null) continue;
+        const size = recordBytes(lr);
+        if (batch.length > 0 && (batch.length >= batchRecords || batchSize + size > batchBytes)) await flush();
+        batch.push(lr);
+        batchSize += size;
+        counted(lr, size);
+      }
+    }
+    await flush();
+    await flush();
   }
-  await flush();
-  await flush();
 
   candidates = candidates.filter((c) => c.alreadyWritten <= index);
   const chosen = candidates[0];

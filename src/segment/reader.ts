@@ -83,7 +83,17 @@ export class ByteQueue {
     return this.copyOut(n, true);
   }
 
-  private copyOut(n: number, consume: boolean): Buffer {
+  /**
+   * Like take, but bytes that span chunks are copied into a scratch buffer that the next
+   * takeTransient call overwrites: for a caller done with them before it takes more.
+   */
+  takeTransient(n: number): Buffer {
+    return this.copyOut(n, true, true);
+  }
+
+  private scratch: Buffer | undefined;
+
+  private copyOut(n: number, consume: boolean, transient = false): Buffer {
     if (n > this.length) throw new Error(`ByteQueue: ${n} bytes asked with ${this.length} buffered`);
     const c0 = this.chunks[this.first];
     if (c0 !== undefined && c0.length - this.head >= n) {
@@ -91,7 +101,13 @@ export class ByteQueue {
       if (consume) this.advance(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    let out: Buffer;
+    if (transient) {
+      if (this.scratch === undefined || this.scratch.length < n) this.scratch = Buffer.allocUnsafe(n);
+      out = this.scratch.subarray(0, n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+    }
     let filled = 0;
     let ci = this.first;
     let h = this.head;
@@ -178,14 +194,25 @@ export async function* readSegment(
 }
 
 /**
- * The segment's records a block at a time (a streamed large stored block: one record at a
- * time), in order: one await per block instead of two async-generator hops per record, for
- * consumers that go through many records (restore).
+ * One checked block body as it is in the segment: its CRC-32 matched (a streamed large
+ * stored block: one record at a time, CRC checked after its last record), nothing decoded.
  */
-export async function* readSegmentBlocks(
-  source: AsyncIterable<Buffer | Uint8Array>,
-  opts: ReadSegmentOptions,
-): AsyncGenerator<BackupRecord[], SegmentReadSummary, undefined> {
+interface CheckedBody {
+  body: Buffer;
+  count: number;
+  ctx: BlockContext;
+  /** Raw body position of body[0] and index of its first record (non-zero for a streamed record). */
+  basePos: number;
+  firstIndex: number;
+  streamed: boolean;
+}
+
+/**
+ * The file header, block headers, CRCs, record count and SHA-256 of a segment, with each
+ * block body handed out once its CRC checked out. The records inside are the caller's to
+ * decode and check (readSegmentBlocks, readSegmentRawBlocks).
+ */
+async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: ReadSegmentOptions): AsyncGenerator<CheckedBody, SegmentReadSummary, undefined> {
   const name = opts.name;
   if (opts.expectedSha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.expectedSha256)) {
     throw new UsageError(`segment ${name}: expected SHA-256 ${JSON.stringify(opts.expectedSha256)} is not 64 hex digits`);
@@ -217,7 +244,6 @@ export async function* readSegmentBlocks(
     let pos = FILE_HEADER_SIZE;
     let blockIndex = 0;
     let records = 0;
-    let lastOffset: bigint | null = null;
 
     while (await fill(1)) {
       const ctx: BlockContext = { name, blockIndex, position: pos };
@@ -227,14 +253,6 @@ export async function* readSegmentBlocks(
         );
       }
       const h = parseBlockHeader(q.take(BLOCK_HEADER_SIZE), ctx);
-      const check = (r: BackupRecord, i: number): void => {
-        if (lastOffset !== null && r.offset <= lastOffset) {
-          throw new IntegrityError(
-            `segment ${name}: block ${blockIndex} at byte ${pos}: record ${i} has offset ${r.offset}, not greater than the previous offset ${lastOffset}`,
-          );
-        }
-        lastOffset = r.offset;
-      };
       if (h.codec === Codec.Stored && h.storedLength > STREAM_STORED_ABOVE) {
         // A large stored block (a record bigger than any codec-1 block, or a crafted block of
         // many tiny records) is read one record at a time: memory is one record, not the
@@ -254,11 +272,9 @@ export async function* readSegmentBlocks(
           if (!(await fill(4 + len))) throw truncatedPayload(ctx, used + q.length, h.storedLength);
           const buf = q.take(4 + len);
           crc = crc32(buf, crc);
-          const { record } = decodeRecordAt(buf, 0, buf.length, i, ctx, used, opts.views === true);
-          check(record, i);
+          yield { body: buf, count: 1, ctx, basePos: used, firstIndex: i, streamed: true };
           used += buf.length;
           records++;
-          yield [record];
         }
         if (used !== h.storedLength) {
           throw new IntegrityError(
@@ -268,13 +284,12 @@ export async function* readSegmentBlocks(
         checkCrc(crc >>> 0, h.crc32, ctx);
       } else {
         if (!(await fill(h.storedLength))) throw truncatedPayload(ctx, q.length, h.storedLength);
-        const payload = q.take(h.storedLength);
+        // A zstd payload is dead once decompressed, before the next take: no fresh buffer for it.
+        const payload = h.codec === Codec.Zstd ? q.takeTransient(h.storedLength) : q.take(h.storedLength);
         const body = h.codec === Codec.Zstd ? await decompress(payload, h.rawLength, ctx) : payload;
         checkCrc(crc32(body) >>> 0, h.crc32, ctx);
-        const recs = decodeRecords(body, h.recordCount, ctx, opts.views === true);
-        for (let i = 0; i < recs.length; i++) check(recs[i]!, i);
-        records += recs.length;
-        yield recs;
+        yield { body, count: h.recordCount, ctx, basePos: 0, firstIndex: 0, streamed: false };
+        records += h.recordCount;
       }
       pos += BLOCK_HEADER_SIZE + h.storedLength;
       blockIndex++;
@@ -294,6 +309,136 @@ export async function* readSegmentBlocks(
     return { records, blocks: blockIndex, bytes: bytesIn, sha256 };
   } finally {
     if (!done) await it.return?.();
+  }
+}
+
+/** The decoded records of a checked body (all of them: a body with fewer or more is corrupt). */
+function decodeBody(b: CheckedBody, views: boolean): BackupRecord[] {
+  return b.streamed ? [decodeRecordAt(b.body, 0, b.body.length, b.firstIndex, b.ctx, b.basePos, views).record] : decodeRecords(b.body, b.count, b.ctx, views);
+}
+
+/** Strictly increasing offsets, across blocks: `last` is the previous record's offset. */
+function checkOrder(recs: readonly BackupRecord[], b: CheckedBody, last: bigint | null): bigint | null {
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i]!;
+    if (last !== null && r.offset <= last) {
+      throw new IntegrityError(
+        `segment ${b.ctx.name}: block ${b.ctx.blockIndex} at byte ${b.ctx.position}: record ${b.firstIndex + i} has offset ${r.offset}, not greater than the previous offset ${last}`,
+      );
+    }
+    last = r.offset;
+  }
+  return last;
+}
+
+/**
+ * The segment's records a block at a time (a streamed large stored block: one record at a
+ * time), in order: one await per block instead of two async-generator hops per record, for
+ * consumers that go through many records (restore).
+ */
+export async function* readSegmentBlocks(
+  source: AsyncIterable<Buffer | Uint8Array>,
+  opts: ReadSegmentOptions,
+): AsyncGenerator<BackupRecord[], SegmentReadSummary, undefined> {
+  const bodies = checkedBodies(source, opts);
+  let last: bigint | null = null;
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await bodies.next();
+      if (next.done) {
+        finished = true;
+        return next.value;
+      }
+      const recs = decodeBody(next.value, opts.views === true);
+      last = checkOrder(recs, next.value, last);
+      yield recs;
+    }
+  } finally {
+    if (!finished) await bodies.return(undefined as never);
+  }
+}
+
+/**
+ * A block's records as they are stored (FORMAT.md, "Records"), for a consumer that
+ * re-encodes them without decoding each into an object (restore's transcoder). The CRC,
+ * the record framing (lengths add up to the body, `count` records) and the offset order
+ * are checked; the inside of each record (key, value, headers) is the consumer's to check.
+ */
+export interface RawBlock {
+  body: Buffer;
+  count: number;
+  firstOffset: bigint;
+  lastOffset: bigint;
+  ctx: BlockContext;
+  /** Raw body position of body[0] and block index of its first record, for error messages. */
+  basePos: number;
+  firstIndex: number;
+}
+
+/** Offset order as (high, low) 32-bit halves, so no BigInt per record. */
+interface OffsetMark {
+  hi: number;
+  lo: number;
+}
+
+/**
+ * Walks record lengths and offsets only. Anything out of place is handed to the decoding
+ * path, which throws the precise error.
+ */
+function walkFraming(b: CheckedBody, prev: OffsetMark | null, last: bigint | null): OffsetMark {
+  const body = b.body;
+  let p = 0;
+  let hi = prev?.hi ?? -1;
+  let lo = prev?.lo ?? 0;
+  let ok = true;
+  for (let i = 0; i < b.count && ok; i++) {
+    if (body.length - p < RECORD_MIN_SIZE) {
+      ok = false;
+      break;
+    }
+    const len = body.readUInt32BE(p);
+    const h = body.readInt32BE(p + 4);
+    const l = body.readUInt32BE(p + 8);
+    // A negative offset, or one not above the previous record's.
+    if (len < RECORD_MIN_SIZE - 4 || len > body.length - p - 4 || h < 0 || h < hi || (h === hi && l <= lo)) ok = false;
+    hi = h;
+    lo = l;
+    p += 4 + len;
+  }
+  if (!ok || p !== body.length) {
+    checkOrder(decodeBody(b, true), b, last);
+    throw new IntegrityError(`segment ${b.ctx.name}: block ${b.ctx.blockIndex} at byte ${b.ctx.position}: record framing does not add up`);
+  }
+  return { hi, lo };
+}
+
+const offsetAt = (body: Buffer, p: number): bigint => body.readBigInt64BE(p + 4);
+
+/** The segment's blocks undecoded (see RawBlock), with the same checks and their timing as readSegmentBlocks. */
+export async function* readSegmentRawBlocks(
+  source: AsyncIterable<Buffer | Uint8Array>,
+  opts: ReadSegmentOptions,
+): AsyncGenerator<RawBlock, SegmentReadSummary, undefined> {
+  const bodies = checkedBodies(source, opts);
+  let prev: OffsetMark | null = null;
+  let last: bigint | null = null;
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await bodies.next();
+      if (next.done) {
+        finished = true;
+        return next.value;
+      }
+      const b = next.value;
+      prev = walkFraming(b, prev, last);
+      const lastOffset = (BigInt(prev.hi) << 32n) + BigInt(prev.lo);
+      last = lastOffset;
+      yield { body: b.body, count: b.count, firstOffset: offsetAt(b.body, 0), lastOffset, ctx: b.ctx, basePos: b.basePos, firstIndex: b.firstIndex };
+    }
+  } finally {
+    if (!finished) await bodies.return(undefined as never);
   }
 }
 

@@ -1,0 +1,343 @@
+/**
+ * Restore's direct path: backup records, as a segment block stores them (FORMAT.md,
+ * "Records"), re-encoded into a Kafka v2 record set (record-batch.ts) in one pass and one
+ * buffer, with no object, string or BigInt per record. The bytes are exactly those of
+ * encodeRecordSet(toLaneRecord(decodeRecordAt(...))) (test/unit/record-transcoder.test.ts):
+ * key, value and header values are copied as they are, a Confluent-framed key or value
+ * gets its 4 schema-ID bytes patched in place (write-partition.ts: rewrite), header keys
+ * are copied as bytes after the UTF-8 check the decoder makes.
+ *
+ * The records start `headroom` bytes into the buffer, so a producer can frame the request
+ * and the batch header in front of them without copying them (LeanProducer.sendPlaced).
+ * Pure: no I/O.
+ */
+import { isUtf8 } from 'node:buffer';
+import { IntegrityError } from '../errors';
+import type { ProduceRecord } from '../kafka/adapter';
+import { bytesSize, varIntSize, writeBytes, writeVarInt, type PlacedRecordSet } from '../kafka/record-batch';
+import { decodeRecordAt, RECORD_MIN_SIZE, type BlockContext } from '../segment/format';
+import { TimestampType } from '../segment/record';
+import { FRAME_HEADER_BYTES, CONFLUENT_MAGIC } from '../schema/framing';
+import type { SchemaIdMap } from '../schema/register';
+
+/** Schema-ID rewriting for one lane topic (see write-partition.ts RewriteOptions). */
+export interface IdRewrite {
+  ids: SchemaIdMap | null;
+  laneTopic: string;
+}
+
+/** When a batch is full, as write-partition counts it: records, and key + value + header bytes. */
+export interface BatchLimits {
+  maxRecords: number;
+  maxBytes: number;
+}
+
+/** What one transcode call did. */
+export interface TranscodeResult {
+  /** Body position of the first record not transcoded (the end when all were). */
+  next: number;
+  records: number;
+  /** Key, value and header bytes of those records (write-partition.ts recordBytes). */
+  bytes: number;
+  /** Framed keys and values whose schema ID was mapped. */
+  rewritten: number;
+  /** The batch is full: send it before transcoding from `next`. */
+  full: boolean;
+}
+
+/** Timestamps whose double is exact: |t| < 2^53, i.e. the signed high word in [-2^21, 2^21). */
+const SAFE_HI = 0x200000;
+const TWO32 = 4294967296;
+/** Header keys checked once per header slot and remembered (a topic repeats the same few). */
+const KNOWN_KEY_SLOTS = 16;
+/** Below this, a byte loop beats the native copy's call cost. */
+const SMALL_COPY = 48;
+
+function copyBytes(src: Buffer, from: number, to: number, out: Buffer, pos: number): number {
+  const n = to - from;
+  if (n < SMALL_COPY) {
+    for (let i = 0; i < n; i++) out[pos + i] = src[from + i]!;
+  } else {
+    src.copy(out, pos, from, to);
+  }
+  return pos + n;
+}
+
+/**
+ * Builds one record set at a time into a buffer it reuses. `reset` starts a new set
+ * (optionally in a new buffer); `placed` hands the current one out.
+ */
+export class RecordSetBuilder {
+  private buf: Buffer;
+  private pos: number;
+  /** Records in the current set. */
+  count = 0;
+  /** Key + value + header bytes of the current set (the batch limit's measure). */
+  size = 0;
+  private firstHi = 0;
+  private firstLo = 0;
+  private firstNum = 0;
+  private firstSafe = false;
+  private firstBig: bigint | null = null;
+  private maxHi = 0;
+  private maxLo = 0;
+  /** Per header: key start, key length (after a leading BOM), value start, value length (-1: null). */
+  private hdr = new Int32Array(64);
+  private readonly knownKeys: Array<Buffer | undefined> = [];
+  private readonly idCache: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
+
+  constructor(
+    readonly headroom: number,
+    private readonly capacity: number,
+    private readonly rewrite: IdRewrite,
+    /** Buffers for the sets (restore: in a SharedArrayBuffer when a worker compresses them). */
+    private readonly alloc: (bytes: number) => Buffer = (n) => Buffer.allocUnsafe(n),
+  ) {
+    this.buf = alloc(headroom + capacity);
+    this.pos = headroom;
+  }
+
+  /** Starts a new record set; in a fresh buffer when the last one may still be in use. */
+  reset(freshBuffer: boolean): void {
+    if (freshBuffer) this.buf = this.alloc(this.headroom + this.capacity);
+    this.pos = this.headroom;
+    this.count = 0;
+    this.size = 0;
+    this.firstBig = null;
+  }
+
+  /** The current record set, framed by the producer in the buffer's headroom. */
+  placed(): PlacedRecordSet {
+    if (this.count === 0) throw new Error('RecordSetBuilder: no records');
+    return {
+      buf: this.buf,
+      start: this.headroom,
+      end: this.pos,
+      count: this.count,
+      firstTimestamp: this.first(),
+      maxTimestamp: (BigInt(this.maxHi) << 32n) + BigInt(this.maxLo),
+    };
+  }
+
+  /** The records alone (a view), e.g. to compare with encodeRecordSet. */
+  records(): Buffer {
+    return this.buf.subarray(this.headroom, this.pos);
+  }
+
+  private first(): bigint {
+    this.firstBig ??= (BigInt(this.firstHi) << 32n) + BigInt(this.firstLo);
+    return this.firstBig;
+  }
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    const grown = this.alloc(Math.max(this.buf.length * 2, this.pos + extra));
+    this.buf.copy(grown, 0, 0, this.pos);
+    this.buf = grown;
+  }
+
+  /** Notes a record's timestamp; returns its delta to the set's first (as encodeRecordSet computes it). */
+  private stamp(hi: number, lo: number, exact: () => bigint): number {
+    if (this.count === 0) {
+      this.firstHi = this.maxHi = hi;
+      this.firstLo = this.maxLo = lo;
+      this.firstSafe = hi >= -SAFE_HI && hi < SAFE_HI;
+      this.firstNum = hi * TWO32 + lo;
+      this.firstBig = null;
+      return 0;
+    }
+    if (hi > this.maxHi || (hi === this.maxHi && lo > this.maxLo)) {
+      this.maxHi = hi;
+      this.maxLo = lo;
+    }
+    if (this.firstSafe && hi >= -SAFE_HI && hi < SAFE_HI) {
+      // Both exact; the difference is exact whenever it is a safe integer.
+      const d = hi * TWO32 + lo - this.firstNum;
+      if (d <= Number.MAX_SAFE_INTEGER && d >= -Number.MAX_SAFE_INTEGER) return d;
+    }
+    return Number(exact() - this.first());
+  }
+
+  /** Appends one record given as an object (the slow path: lane headers, resume checks). */
+  appendRecord(r: ProduceRecord): void {
+    const ts = BigInt.asIntN(64, r.timestamp);
+    const hi = Number(ts >> 32n);
+    const lo = Number(BigInt.asUintN(32, ts));
+    const delta = this.stamp(hi, lo, () => r.timestamp);
+    let body = 1 + varIntSize(delta) + varIntSize(this.count) + bytesSize(r.key) + bytesSize(r.value) + varIntSize(r.headers.length);
+    let size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    for (const h of r.headers) {
+      const kl = Buffer.byteLength(h.key, 'utf8');
+      body += varIntSize(kl) + kl + bytesSize(h.value);
+      size += kl + (h.value?.length ?? 0);
+    }
+    this.ensure(varIntSize(body) + body);
+    const out = this.buf;
+    let pos = writeVarInt(out, this.pos, body);
+    out[pos++] = 0;
+    pos = writeVarInt(out, pos, delta);
+    pos = writeVarInt(out, pos, this.count);
+    pos = writeBytes(out, pos, r.key);
+    pos = writeBytes(out, pos, r.value);
+    pos = writeVarInt(out, pos, r.headers.length);
+    for (const h of r.headers) {
+      const kl = Buffer.byteLength(h.key, 'utf8');
+      pos = writeVarInt(out, pos, kl);
+      pos += out.write(h.key, pos, kl, 'utf8');
+      pos = writeBytes(out, pos, h.value);
+    }
+    this.pos = pos;
+    this.count++;
+    this.size += size;
+  }
+
+  /** The lane schema ID for a framed payload's ID, or -1 when it is not mapped. */
+  private laneId(id: number, part: 0 | 1): number {
+    const cache = this.idCache[part];
+    let v = cache.get(id);
+    if (v === undefined) {
+      v = this.rewrite.ids!.forPayload(id, this.rewrite.laneTopic, part === 0 ? 'key' : 'value') ?? -1;
+      cache.set(id, v);
+    }
+    return v;
+  }
+
+  /** Whether a header key's bytes are what the decoder accepts (UTF-8); remembered per slot. */
+  private keyOk(body: Buffer, from: number, n: number, slot: number): boolean {
+    const known = slot < KNOWN_KEY_SLOTS ? this.knownKeys[slot] : undefined;
+    if (known !== undefined && known.length === n) {
+      // A byte loop: header keys are short, and a native compare per header cost more than it saved.
+      let i = 0;
+      while (i < n && body[from + i] === known[i]) i++;
+      if (i === n) return true;
+    }
+    const view = body.subarray(from, from + n);
+    if (!isUtf8(view)) return false;
+    if (slot < KNOWN_KEY_SLOTS) this.knownKeys[slot] = Buffer.from(view);
+    return true;
+  }
+
+  /**
+   * Transcodes the records of a raw block body (RawBlock) from `p` to `end` into the set,
+   * until the body ends or the batch is full. `index` is the block index of the record at
+   * `p` (for error messages). A malformed record throws the decoder's IntegrityError.
+   */
+  transcode(body: Buffer, p: number, end: number, index: number, ctx: BlockContext, basePos: number, limits: BatchLimits): TranscodeResult {
+    const res: TranscodeResult = { next: p, records: 0, bytes: 0, rewritten: 0, full: false };
+    const fail = (): never => {
+      decodeRecordAt(body, p, end, index, ctx, basePos, true);
+      throw new IntegrityError(`segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}: record ${index} at raw body byte ${basePos + p} is malformed`);
+    };
+    const mapIds = this.rewrite.ids !== null;
+    while (p < end) {
+      if (end - p < RECORD_MIN_SIZE) fail();
+      const len = body.readUInt32BE(p);
+      const recEnd = p + 4 + len;
+      if (len < RECORD_MIN_SIZE - 4 || recEnd > end || body.readInt32BE(p + 4) < 0) fail();
+      let q = p + 12;
+      const tsHi = body.readInt32BE(q);
+      const tsLo = body.readUInt32BE(q + 4);
+      const tsType = body[q + 8]!;
+      if (tsType !== TimestampType.CreateTime && tsType !== TimestampType.LogAppendTime && tsType !== TimestampType.Unknown) fail();
+      q += 9;
+      const kl = body.readInt32BE(q);
+      q += 4;
+      if (kl < -1 || (kl > 0 && kl > recEnd - q)) fail();
+      const ks = q;
+      if (kl > 0) q += kl;
+      if (recEnd - q < 4) fail();
+      const vl = body.readInt32BE(q);
+      q += 4;
+      if (vl < -1 || (vl > 0 && vl > recEnd - q)) fail();
+      const vs = q;
+      if (vl > 0) q += vl;
+      if (recEnd - q < 4) fail();
+      const hc = body.readUInt32BE(q);
+      q += 4;
+      if (hc * 8 > recEnd - q) fail();
+      if (hc * 4 > this.hdr.length) this.hdr = new Int32Array(hc * 8);
+      const hdr = this.hdr;
+      let hBytes = 0;
+      let size = (kl > 0 ? kl : 0) + (vl > 0 ? vl : 0);
+      for (let i = 0; i < hc; i++) {
+        if (recEnd - q < 4) fail();
+        const hkl = body.readUInt32BE(q);
+        q += 4;
+        if (hkl > recEnd - q) fail();
+        if (!this.keyOk(body, q, hkl, i)) fail();
+        // The decoder (TextDecoder) drops a leading byte order mark from the key.
+        const bom = hkl >= 3 && body[q] === 0xef && body[q + 1] === 0xbb && body[q + 2] === 0xbf ? 3 : 0;
+        const keyLen = hkl - bom;
+        hdr[i * 4] = q + bom;
+        hdr[i * 4 + 1] = keyLen;
+        q += hkl;
+        if (recEnd - q < 4) fail();
+        const hvl = body.readInt32BE(q);
+        q += 4;
+        if (hvl < -1 || (hvl > 0 && hvl > recEnd - q)) fail();
+        hdr[i * 4 + 2] = q;
+        hdr[i * 4 + 3] = hvl;
+        if (hvl > 0) q += hvl;
+        hBytes += varIntSize(keyLen) + keyLen + (hvl < 0 ? 1 : varIntSize(hvl) + hvl);
+        size += keyLen + (hvl > 0 ? hvl : 0);
+      }
+      if (q !== recEnd) fail();
+      if (this.count > 0 && (this.count >= limits.maxRecords || this.size + size > limits.maxBytes)) {
+        res.full = true;
+        break;
+      }
+      const delta = this.stamp(tsHi, tsLo, () => body.readBigInt64BE(p + 12));
+      const recBody = 1 + varIntSize(delta) + varIntSize(this.count) + (kl < 0 ? 1 : varIntSize(kl) + kl) + (vl < 0 ? 1 : varIntSize(vl) + vl) + varIntSize(hc) + hBytes;
+      this.ensure(varIntSize(recBody) + recBody);
+      const out = this.buf;
+      let pos = writeVarInt(out, this.pos, recBody);
+      out[pos++] = 0; // record attributes: unused
+      pos = writeVarInt(out, pos, delta);
+      pos = writeVarInt(out, pos, this.count);
+      pos = writeVarInt(out, pos, kl);
+      if (kl > 0) {
+        const at = pos;
+        pos = copyBytes(body, ks, ks + kl, out, pos);
+        if (mapIds && kl >= FRAME_HEADER_BYTES && body[ks] === CONFLUENT_MAGIC) {
+          const lane = this.laneId(body.readUInt32BE(ks + 1), 0);
+          if (lane >= 0) {
+            out.writeUInt32BE(lane, at + 1);
+            res.rewritten++;
+          }
+        }
+      }
+      pos = writeVarInt(out, pos, vl);
+      if (vl > 0) {
+        const at = pos;
+        pos = copyBytes(body, vs, vs + vl, out, pos);
+        if (mapIds && vl >= FRAME_HEADER_BYTES && body[vs] === CONFLUENT_MAGIC) {
+          const lane = this.laneId(body.readUInt32BE(vs + 1), 1);
+          if (lane >= 0) {
+            out.writeUInt32BE(lane, at + 1);
+            res.rewritten++;
+          }
+        }
+      }
+      pos = writeVarInt(out, pos, hc);
+      for (let i = 0; i < hc; i++) {
+        const k = hdr[i * 4]!;
+        const n = hdr[i * 4 + 1]!;
+        pos = writeVarInt(out, pos, n);
+        pos = copyBytes(body, k, k + n, out, pos);
+        const v = hdr[i * 4 + 2]!;
+        const vn = hdr[i * 4 + 3]!;
+        pos = writeVarInt(out, pos, vn);
+        if (vn > 0) pos = copyBytes(body, v, v + vn, out, pos);
+      }
+      this.pos = pos;
+      this.count++;
+      this.size += size;
+      res.records++;
+      res.bytes += size;
+      p = recEnd;
+      index++;
+    }
+    res.next = p;
+    return res;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * writePartition's direct path (segment blocks transcoded, LeanProducer.sendPlaced) against
+ * its object path (records → toLaneRecord → RecordProducer.send) on the same backup: the
+ * same batches byte for byte, the same counters, the same translated group offsets (the
+ * direct path observes only the blocks that hold a committed offset), the same resume.
+ */
+import { openBackup, type Backup } from '../../src/backup/catalog';
+import { DumpRun } from '../../src/dump/dump';
+import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
+import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/record-batch';
+import { MemoryKafka } from '../../src/kafka/memory';
+import { silentLogger } from '../../src/output/logger';
+import { writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
+import { SchemaIdMap } from '../../src/schema/register';
+import type { BackupRecord } from '../../src/segment/record';
+import { MemoryStore } from '../../src/store/memory';
+
+jest.setTimeout(60_000);
+
+/** Records the object path's batches as the bytes the lean producer would encode. */
+class ObjectProducer implements RecordProducer {
+  batches: Buffer[] = [];
+  async send(_t: string, _p: number, records: readonly ProduceRecord[]): Promise<void> {
+    this.batches.push(Buffer.from(encodeRecordSet(records).records));
+  }
+  async close(): Promise<void> {}
+}
+
+/** The same, for record sets the transcoder placed (as LeanProducer.sendPlaced receives them). */
+class PlacedProducer extends ObjectProducer {
+  headroom(): number {
+    return 40;
+  }
+  async sendPlaced(_t: string, _p: number, set: PlacedRecordSet): Promise<boolean> {
+    expect(set.start).toBe(40);
+    this.batches.push(Buffer.from(set.buf.subarray(set.start, set.end)));
+    return this.batches.length % 3 !== 0; // now and then "retried": the buffer is not reused
+  }
+}
+
+const framed = (id: number, b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), b]);
+/** Incompressible bytes (so that 64 KiB segments hold few records), the same every run. */
+function noise(seed: number, n: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed * 2654435761 + 1;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+let backup: Backup;
+let sourceOffsets: bigint[];
+
+beforeAll(async () => {
+  const kafka = new MemoryKafka();
+  kafka.topics.set('t', { partitions: [{ records: [], logStart: 0n, next: 0n }], replicationFactor: 1, configs: {} });
+  for (let i = 0; i < 1500; i++) {
+    kafka.append('t', 0, [{ timestamp: BigInt(1_700_000_000_000 + i * 7), key: i % 5 === 0 ? null : Buffer.from(`k${i}`), value: i % 3 === 0 ? framed(i % 2 ? 9 : 4, noise(i, 900)) : noise(i, 300 + (i % 50)), headers: [{ key: 'traceparent', value: Buffer.from(`t${i}`) }, { key: 'b3', value: null }] }]);
+    if (i % 97 === 0) kafka.skipOffsets('t', 0, 1 + (i % 4)); // gaps, as compaction leaves
+  }
+  sourceOffsets = kafka.topics.get('t')!.partitions[0]!.records.map((r) => r.offset);
+  const store = new MemoryStore();
+  // Small segments: many blocks, several segments.
+  await new DumpRun({ kafka, store, registry: null, logger: silentLogger() }, { selection: { topics: ['t'] }, window: { since: null, until: null }, maxRecordsPerPartition: null, segmentBytes: 64 * 1024, blockBytes: 16 * 1024, concurrency: 1, stallTimeoutMs: 1000 }).run();
+  backup = await openBackup(store, 'latest');
+  expect(backup.partition('t', 0).segments.length).toBeGreaterThan(5);
+});
+
+const ids = new SchemaIdMap(new Map([[9, [{ laneSubject: 'l.t-value', laneVersion: 1, laneId: 77, created: true }]]]));
+
+async function both(job: Omit<PartitionJob, 'sourceTopic' | 'laneTopic' | 'partition' | 'compression'>, over: Partial<WriteOptions> = {}) {
+  const full: PartitionJob = { sourceTopic: 't', laneTopic: 'l.t', partition: 0, compression: 'none', ...job };
+  const run = async (producer: ObjectProducer) => {
+    const result = await writePartition(full, { backup, producer, window: { since: null, until: null }, maxRecordsPerPartition: null, rewrite: { ids, lane: 'l', laneHeader: null }, batchRecords: 37, batchBytes: 20_000, ...over });
+    return { result, batches: producer.batches };
+  };
+  return { object: await run(new ObjectProducer()), direct: await run(new PlacedProducer()) };
+}
+
+describe('writePartition: direct path = object path', () => {
+  it('writes the same batches, counts and group offsets', async () => {
+    const at = (i: number): bigint => sourceOffsets[i]!;
+    const committed = [
+      { group: 'start', offset: 0n },
+      { group: 'mid', offset: at(700) },
+      { group: 'in-gap', offset: at(98) - 1n }, // a skipped offset: the next record's lane offset
+      { group: 'same-block', offset: at(701) },
+      { group: 'last', offset: at(1499) },
+      { group: 'end', offset: at(1499) + 1n },
+      { group: 'beyond', offset: at(1499) + 100n },
+      { group: 'none', offset: -1n },
+    ];
+    const { object, direct } = await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed });
+    expect(direct.batches.length).toBe(object.batches.length);
+    direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
+    expect(direct.result).toEqual(object.result);
+    expect(object.result.written).toBe(1500);
+    expect(object.result.idsRewritten).toBe(250); // values framed with ID 9
+    expect(Object.fromEntries(direct.result.groupOffsets)).toEqual({ start: 0n, mid: 700n, 'in-gap': 98n, 'same-block': 701n, last: 1499n, end: 1500n, beyond: 1500n });
+  });
+
+  it('resumes the same way: the already-written records are checked and skipped', async () => {
+    const records: BackupRecord[] = [];
+    for await (const r of backup.records('t', 0)) records.push(r);
+    // Two hypotheses (log start above 0): only the one whose last record matches counts.
+    const { object, direct } = await both({ starts: [{ laneStart: 5n, alreadyWritten: 400 }, { laneStart: 0n, alreadyWritten: 405 }], laneLast: records[404]!, committed: [{ group: 'g', offset: sourceOffsets[1000]! }] });
+    expect(direct.result).toEqual(object.result);
+    expect(direct.result.skippedExisting).toBe(405);
+    expect(direct.result.written).toBe(1095);
+    expect(direct.result.groupOffsets.get('g')).toBe(1000n);
+    direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
+  });
+});
