@@ -5,6 +5,7 @@
  */
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
+import { warmCompressWorker } from '../kafka/compress-worker';
 import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
 import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
@@ -208,6 +209,9 @@ export class RestoreRun {
       const partitions = plan.topics.reduce((n, t) => n + t.partitions.length, 0);
       const workers = Math.min(this.opts.concurrency, Math.max(1, partitions));
       connecting = Promise.allSettled(Array.from({ length: workers }, () => kafka.producer()));
+      // The compression thread starts (~0.1 s: an isolate and the codecs) during the set-up too,
+      // not in front of the first batch.
+      if (plan.topics.some((t) => t.compression !== 'none')) warmCompressWorker();
 
       // The ledger names every object before it is created (see lane/intent.ts).
       await ensureLedgerTopic(kafka, this.ledgerTopic);
