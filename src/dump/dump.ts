@@ -204,13 +204,23 @@ export class DumpRun {
         }
       }
 
-      // Group offsets are read at the cut, before any record, so they describe the same moment.
+      // Group offsets are read at the cut, as the read starts, so they describe the same moment.
+      // They are read alongside the records (one round trip per group: a cluster with hundreds
+      // of groups spent a tenth of a second or more on them before the first fetch); should
+      // that fail, the read stops at its next batch, so a failure still ends the dump early.
       const dumpedPartitions = new Map<string, Set<number>>();
       for (const t of targets) {
         if (!dumpedPartitions.has(t.topic)) dumpedPartitions.set(t.topic, new Set());
         dumpedPartitions.get(t.topic)!.add(t.partition);
       }
-      const groups = await collectGroupOffsets(kafka, dumpedPartitions, (g) => kafka.isInternalGroup(g));
+      let groupsFailure: { error: unknown } | null = null;
+      const groupsRead = collectGroupOffsets(kafka, dumpedPartitions, (g) => kafka.isInternalGroup(g));
+      groupsRead.catch((error: unknown) => {
+        groupsFailure = { error };
+      });
+      const stopIfGroupsFailed = (): void => {
+        if (groupsFailure) throw groupsFailure.error;
+      };
 
       const schemas = new SchemaCollector();
       const positions = new Map<string, bigint>();
@@ -219,6 +229,7 @@ export class DumpRun {
         { concurrency: this.opts.concurrency, stallTimeoutMs: this.opts.stallTimeoutMs },
         {
           onRecord: async (target, record) => {
+            stopIfGroupsFailed();
             if (!inWindow(record.timestamp, this.opts.window)) return;
             schemas.observe(record.key);
             schemas.observe(record.value);
@@ -229,6 +240,7 @@ export class DumpRun {
           },
           // The same, a batch at a time without record objects (src/dump/transcode.ts).
           onBatch: async (target, batch, from) => {
+            stopIfGroupsFailed();
             const sink = sinkByKey.get(partitionKey(target.topic, target.partition))!;
             const records = new BatchTranscoder(batch.header, batch.records, from, target.end, this.opts.window, schemas);
             this.progressByTopic.get(target.topic)!.records += await sink.appendFrom(records);
@@ -247,6 +259,7 @@ export class DumpRun {
           },
         },
       );
+      const groups = await groupsRead;
 
       const collected = mergeSchemas([...basesUsed.values()], await schemas.resolve(this.ctx.registry, new Set(plan.topics.map((t) => t.name))));
       if (collected.framedPayloadsWithUnknownId > 0) {

@@ -163,3 +163,17 @@ describe('restore into the in-memory cluster', () => {
     expect((await kafka.fetchGroupOffsets('feature-x.billing', ['feature-x.orders'])).map((c) => c.offset)).toEqual([0n, 2n]);
   });
 });
+
+describe('dump of the in-memory cluster', () => {
+  it('fails, leaving nothing in the store, when the group offsets read alongside the records cannot be read', async () => {
+    const kafka = source();
+    kafka.failNext('listGroups');
+    const store = new MemoryStore();
+    const run = new DumpRun({ kafka, store, registry: null, logger }, { selection: { topics: ['orders'] }, window: { since: null, until: null }, maxRecordsPerPartition: null, segmentBytes: 64 * 1024, concurrency: 2, stallTimeoutMs: 1000 });
+    await expect(run.run()).rejects.toThrow(/injected failure of listGroups/);
+    expect(kafka.calls).toContain('readRanges');
+    const left: string[] = [];
+    for await (const key of store.list('')) left.push(key);
+    expect(left).toEqual([]);
+  });
+});
