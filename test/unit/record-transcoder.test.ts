@@ -13,23 +13,13 @@ import { Codec, decodeRecords, encodeBlockHeader, encodeFileHeader, encodeRecord
 import { readSegmentBlocks, readSegmentRawBlocks } from '../../src/segment/reader';
 import { type BackupRecord, type RecordHeader, TimestampType } from '../../src/segment/record';
 import { SegmentWriter } from '../../src/segment/writer';
+import { prng } from '../support/prng';
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const LANE_TOPIC = 'lane1.orders';
 const ctx: BlockContext = { name: 'test.kseg', blockIndex: 0, position: 16 };
 
-/** Deterministic PRNG (mulberry32): a failure is reproducible from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Source ID 9 → 300 (value subject) / 301 (key subject), 7 → 7 (the same ID), 8 → 400; others unmapped. */
 const ids = new SchemaIdMap(
