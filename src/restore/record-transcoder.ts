@@ -202,6 +202,22 @@ export class RecordSetBuilder {
     return v;
   }
 
+  /**
+   * Copies a key (part 0) or value (part 1) of `n` > 0 bytes to out[pos..], its Confluent
+   * schema ID mapped in the copy when the lane has an ID map; returns the end.
+   */
+  private copyPayload(body: Buffer, from: number, n: number, out: Buffer, pos: number, mapIds: boolean, part: 0 | 1, res: TranscodeResult): number {
+    const end = copyBytes(body, from, from + n, out, pos);
+    if (mapIds && n >= FRAME_HEADER_BYTES && body[from] === CONFLUENT_MAGIC) {
+      const lane = this.laneId(body.readUInt32BE(from + 1), part);
+      if (lane >= 0) {
+        out.writeUInt32BE(lane, pos + 1);
+        res.rewritten++;
+      }
+    }
+    return end;
+  }
+
   /** Whether a header key's bytes are what the decoder accepts (UTF-8); remembered per slot. */
   private keyOk(body: Buffer, from: number, n: number, slot: number): boolean {
     const known = slot < KNOWN_KEY_SLOTS ? this.knownKeys[slot] : undefined;
@@ -295,29 +311,9 @@ export class RecordSetBuilder {
       pos = writeVarInt(out, pos, delta);
       pos = writeVarInt(out, pos, this.count);
       pos = writeVarInt(out, pos, kl);
-      if (kl > 0) {
-        const at = pos;
-        pos = copyBytes(body, ks, ks + kl, out, pos);
-        if (mapIds && kl >= FRAME_HEADER_BYTES && body[ks] === CONFLUENT_MAGIC) {
-          const lane = this.laneId(body.readUInt32BE(ks + 1), 0);
-          if (lane >= 0) {
-            out.writeUInt32BE(lane, at + 1);
-            res.rewritten++;
-          }
-        }
-      }
+      if (kl > 0) pos = this.copyPayload(body, ks, kl, out, pos, mapIds, 0, res);
       pos = writeVarInt(out, pos, vl);
-      if (vl > 0) {
-        const at = pos;
-        pos = copyBytes(body, vs, vs + vl, out, pos);
-        if (mapIds && vl >= FRAME_HEADER_BYTES && body[vs] === CONFLUENT_MAGIC) {
-          const lane = this.laneId(body.readUInt32BE(vs + 1), 1);
-          if (lane >= 0) {
-            out.writeUInt32BE(lane, at + 1);
-            res.rewritten++;
-          }
-        }
-      }
+      if (vl > 0) pos = this.copyPayload(body, vs, vl, out, pos, mapIds, 1, res);
       pos = writeVarInt(out, pos, hc);
       for (let i = 0; i < hc; i++) {
         const k = hdr[i * 4]!;

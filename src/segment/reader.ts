@@ -340,8 +340,19 @@ export async function* readSegmentBlocks(
   source: AsyncIterable<Buffer | Uint8Array>,
   opts: ReadSegmentOptions,
 ): AsyncGenerator<BackupRecord[], SegmentReadSummary, undefined> {
-  const bodies = checkedBodies(source, opts);
   let last: bigint | null = null;
+  return yield* eachBody(checkedBodies(source, opts), (b) => {
+    const recs = decodeBody(b, opts.views === true);
+    last = checkOrder(recs, b, last);
+    return recs;
+  });
+}
+
+/**
+ * `step` applied to each checked block body, in order; the summary is returned at the end,
+ * and a consumer that stops early closes the file reader underneath.
+ */
+async function* eachBody<T>(bodies: AsyncGenerator<CheckedBody, SegmentReadSummary, undefined>, step: (b: CheckedBody) => T): AsyncGenerator<T, SegmentReadSummary, undefined> {
   let finished = false;
   try {
     for (;;) {
@@ -350,9 +361,7 @@ export async function* readSegmentBlocks(
         finished = true;
         return next.value;
       }
-      const recs = decodeBody(next.value, opts.views === true);
-      last = checkOrder(recs, next.value, last);
-      yield recs;
+      yield step(next.value);
     }
   } finally {
     if (!finished) await bodies.return(undefined as never);
@@ -420,26 +429,14 @@ export async function* readSegmentRawBlocks(
   source: AsyncIterable<Buffer | Uint8Array>,
   opts: ReadSegmentOptions,
 ): AsyncGenerator<RawBlock, SegmentReadSummary, undefined> {
-  const bodies = checkedBodies(source, opts);
   let prev: OffsetMark | null = null;
   let last: bigint | null = null;
-  let finished = false;
-  try {
-    for (;;) {
-      const next = await bodies.next();
-      if (next.done) {
-        finished = true;
-        return next.value;
-      }
-      const b = next.value;
-      prev = walkFraming(b, prev, last);
-      const lastOffset = (BigInt(prev.hi) << 32n) + BigInt(prev.lo);
-      last = lastOffset;
-      yield { body: b.body, count: b.count, firstOffset: offsetAt(b.body, 0), lastOffset, ctx: b.ctx, basePos: b.basePos, firstIndex: b.firstIndex };
-    }
-  } finally {
-    if (!finished) await bodies.return(undefined as never);
-  }
+  return yield* eachBody(checkedBodies(source, opts), (b): RawBlock => {
+    prev = walkFraming(b, prev, last);
+    const lastOffset = (BigInt(prev.hi) << 32n) + BigInt(prev.lo);
+    last = lastOffset;
+    return { body: b.body, count: b.count, firstOffset: offsetAt(b.body, 0), lastOffset, ctx: b.ctx, basePos: b.basePos, firstIndex: b.firstIndex };
+  });
 }
 
 function truncatedPayload(ctx: BlockContext, have: number, want: number): IntegrityError {
