@@ -214,27 +214,22 @@ node bin/kbak.js dump --topic "$TOPIC" --to "$RESTORE_SRC" --json --quiet >"$WOR
 check_count "the restore source backup" "$(json_field "$(tail -n 1 "$WORK/restore-src.json")" records)" "$N"
 
 # ---------------------------------------------------------------- one measurement per tool
-m_kcat_file() {
-  run_timed kcat-file "$WORK/kcat" kcat -C -b "$BROKERS" -t "$TOPIC" -o beginning -e -q -f "$KCAT_FMT"
-  local got
-  got="$(wc -l <"$WORK/kcat.out")"
-  check_count "kcat -C" "$got" "$N"
-  row kcat-file "$1" "$got" "$(stat -c %s "$WORK/kcat.out")" -
-  say "kcat -C > file"
-  rm -f "$WORK/kcat.out"
+# kcat_to_file TOOL LOG WHAT REPEAT [KCAT OPTION...]: one kcat -C read of the topic into a file.
+kcat_to_file() {
+  local tool=$1 log=$2 what=$3 rep=$4 got
+  shift 4
+  run_timed "$tool" "$log" kcat -C -b "$BROKERS" -t "$TOPIC" "$@" -o beginning -e -q -f "$KCAT_FMT"
+  got="$(wc -l <"$log.out")"
+  check_count "$what" "$got" "$N"
+  row "$tool" "$rep" "$got" "$(stat -c %s "$log.out")" -
+  say "$what"
+  rm -f "$log.out"
 }
+m_kcat_file() { kcat_to_file kcat-file "$WORK/kcat" "kcat -C" "$1"; }
 # kcat as users run it waits fetch.wait.max.ms (librdkafka default 500 ms) at each partition's
 # end before it reports EOF and exits: a fixed ~0.5 s in its wall time (a 20 000-record topic:
 # 0.56 s vs 0.05-0.14 s with 10 ms). This row shows its read throughput without that wait.
-m_kcat_nowait() {
-  run_timed kcat-nowait "$WORK/kcatn" kcat -C -b "$BROKERS" -t "$TOPIC" -X fetch.wait.max.ms=10 -o beginning -e -q -f "$KCAT_FMT"
-  local got
-  got="$(wc -l <"$WORK/kcatn.out")"
-  check_count "kcat -C (fetch.wait.max.ms=10)" "$got" "$N"
-  row kcat-nowait "$1" "$got" "$(stat -c %s "$WORK/kcatn.out")" -
-  say "kcat -C wait 10 ms"
-  rm -f "$WORK/kcatn.out"
-}
+m_kcat_nowait() { kcat_to_file kcat-nowait "$WORK/kcatn" "kcat -C wait 10 ms" "$1" -X fetch.wait.max.ms=10; }
 m_kcat_zstd() {
   # shellcheck disable=SC2016 # $1..$3 are expanded by the inner bash
   CMD_DISPLAY="kcat -C -b $BROKERS -t $TOPIC -o beginning -e -q -f '$KCAT_FMT' | zstd -3 -q -c > FILE" \
