@@ -62,7 +62,7 @@ log.dirs=$DATA_DIR
 # Secured listeners (material from scripts/stack/secure.sh). SASL_SSL: server-
 # authenticated TLS plus SCRAM (users created at format time) or PLAIN (users
 # listed here). SSL: mutual TLS, a client certificate signed by the stack CA
-# is required. No authorizer: every authenticated principal may do anything.
+# is required.
 ssl.keystore.type=PEM
 ssl.keystore.location=$SECURE_DIR/broker.pem
 ssl.truststore.type=PEM
@@ -72,6 +72,15 @@ sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$PLAIN_USER="$PLAIN_PASSWORD";
+
+# The authorizer, so ACLs are enforced as on a production cluster. The stack's own principals are
+# super users: ANONYMOUS (the plaintext and controller listeners, so the default connection and the
+# broker itself are never refused), the SCRAM and PLAIN users and the mTLS client certificate. Any
+# other principal (APP_USER) may do what no ACL restricts: a resource without ACLs is open to all,
+# so a test narrows APP_USER's rights by adding ACLs for its own topics and groups only.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:$SCRAM_USER;User:$PLAIN_USER;User:CN=kbak-client,O=kbak local stack
+allow.everyone.if.no.acl.found=true
 
 # One node: every internal topic must accept replication factor / ISR 1, or
 # consumer groups and transactions never get a coordinator.
@@ -174,25 +183,29 @@ format_storage() {
     tail -n 30 "$LOG" >&2
     exit 1
   fi
-  touch "$HOME_DIR/scram-users.ok"
+  touch "$HOME_DIR/scram-users-2.ok"
 }
 
-# A data dir formatted before the secured listeners existed has no SCRAM users:
-# create them once through the Admin API (a single-file Java program run from
-# source, so no build step), then remember that with the same marker.
+# A data dir formatted before the secured listeners (or before APP_USER) existed lacks SCRAM
+# users: create them once through the Admin API (a single-file Java program run from source,
+# so no build step), then remember that with the same marker (-2: the set with APP_USER).
 ensure_scram_users() {
-  [[ -f "$HOME_DIR/scram-users.ok" ]] && return 0
-  local java
+  [[ -f "$HOME_DIR/scram-users-2.ok" ]] && return 0
+  local java user pass
   java="$(kafka_java)"
   # shellcheck source=/dev/null
   source "$SECURE_DIR/credentials"
   stack_msg "adding the SCRAM users to the existing kafka $VERSION data dir"
-  if ! SCRAM_PASSWORD="$SCRAM_PASSWORD" "$java" -cp "$LIB_DIR/lib/*" "$STACK_SCRIPTS/AddScramUsers.java" \
-      "$STACK_HOST:$KAFKA_PORT" "$SCRAM_USER" >>"$LOG" 2>&1; then
-    stack_msg "could not add the SCRAM users (log: $LOG)"
-    return 1
-  fi
-  touch "$HOME_DIR/scram-users.ok"
+  for user in SCRAM APP; do
+    pass="${user}_PASSWORD"
+    user="${user}_USER"
+    if ! SCRAM_PASSWORD="${!pass}" "$java" -cp "$LIB_DIR/lib/*" "$STACK_SCRIPTS/AddScramUsers.java" \
+        "$STACK_HOST:$KAFKA_PORT" "${!user}" >>"$LOG" 2>&1; then
+      stack_msg "could not add the SCRAM users (log: $LOG)"
+      return 1
+    fi
+  done
+  touch "$HOME_DIR/scram-users-2.ok"
 }
 
 # A real Kafka round trip without any client library: send an ApiVersions v0

@@ -11,18 +11,25 @@ REPO_ROOT="$(cd "$STACK_SCRIPTS/../.." && pwd)"
 # Everything below can be overridden from the environment.
 # Listening host is fixed: the stack must never be reachable from outside.
 STACK_HOST=127.0.0.1
-KAFKA_PORT="${KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# A second stack beside the first (two clusters for recovery tests, a helper's own stack) needs
+# only its own KBAK_STACK_DIR and KBAK_STACK_PORT_OFFSET: every default port below is shifted by
+# the offset, and the ports of one service derive from its main port, so nothing collides unless
+# a port is set by hand. README "Two stacks side by side".
+KBAK_STACK_PORT_OFFSET="${KBAK_STACK_PORT_OFFSET:-0}"
+[[ "$KBAK_STACK_PORT_OFFSET" =~ ^[0-9]+$ ]] && ((KBAK_STACK_PORT_OFFSET <= 50000)) ||
+  { printf 'stack: KBAK_STACK_PORT_OFFSET must be a number from 0 to 50000, not "%s"\n' "$KBAK_STACK_PORT_OFFSET" >&2; exit 2; }
+KAFKA_PORT="${KAFKA_PORT:-$((9092 + KBAK_STACK_PORT_OFFSET))}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 # The secured listeners sit next to the plaintext one (derived, so stacks with
 # different KAFKA_PORTs never collide): SASL_SSL (SCRAM-SHA-512/256, PLAIN over
 # server-authenticated TLS) and SSL with required client certificates (mTLS).
 KAFKA_SECURE_PORT="${KAFKA_SECURE_PORT:-$((KAFKA_PORT + 2))}"
 KAFKA_MTLS_PORT="${KAFKA_MTLS_PORT:-$((KAFKA_PORT + 3))}"
-REGISTRY_PORT="${REGISTRY_PORT:-8081}"
+REGISTRY_PORT="${REGISTRY_PORT:-$((8081 + KBAK_STACK_PORT_OFFSET))}"
 # Quarkus always opens a management interface (health/metrics); its default
 # port 9000 would collide with S3, so it gets its own loopback port.
-REGISTRY_MANAGEMENT_PORT="${REGISTRY_MANAGEMENT_PORT:-8082}"
-S3_PORT="${S3_PORT:-9000}"
+REGISTRY_MANAGEMENT_PORT="${REGISTRY_MANAGEMENT_PORT:-$((REGISTRY_PORT + 1))}"
+S3_PORT="${S3_PORT:-$((9000 + KBAK_STACK_PORT_OFFSET))}"
 
 KBAK_STACK_DIR="${KBAK_STACK_DIR:-$REPO_ROOT/.stack}"
 KBAK_STACK_CACHE="${KBAK_STACK_CACHE:-${HOME:-/root}/.cache/kbak-stack}"

@@ -6,7 +6,9 @@
 #   broker.pem               broker key (PKCS#8) + certificate for 127.0.0.1 / localhost,
 #                            a PEM keystore as Kafka reads it (ssl.keystore.type=PEM)
 #   client.pem / client.key  a client certificate signed by the CA, for mutual TLS
-#   credentials              SCRAM / PLAIN user and a random password (KEY=VALUE lines)
+#   credentials              SCRAM / PLAIN users and random passwords (KEY=VALUE lines): the
+#                            stack's own users (super users of the authorizer) and APP_USER, an
+#                            ordinary SCRAM principal whose rights tests narrow with ACLs
 #
 #   secure.sh init      create whatever is missing (no-op when complete)
 #   secure.sh scram-args  print the `kafka-storage format --add-scram` arguments
@@ -58,20 +60,33 @@ init() {
     printf 'SCRAM_PASSWORD=%s\n' "$(openssl rand -hex 16)"
     printf 'PLAIN_USER=kbak-plain\n'
     printf 'PLAIN_PASSWORD=%s\n' "$(openssl rand -hex 16)"
+    printf 'APP_USER=kbak-app\n'
+    printf 'APP_PASSWORD=%s\n' "$(openssl rand -hex 16)"
   } >"$SECURE_DIR/credentials"
   chmod 600 "$SECURE_DIR"/*.key "$SECURE_DIR/broker.pem" "$SECURE_DIR/credentials"
   touch "$SECURE_DIR/.complete"
 }
 
+# A stack dir created before the authorizer existed has no APP_USER: add it once.
+ensure_app_user() {
+  grep -q '^APP_USER=' "$SECURE_DIR/credentials" && return 0
+  printf 'APP_USER=kbak-app\nAPP_PASSWORD=%s\n' "$(openssl rand -hex 16)" >>"$SECURE_DIR/credentials"
+}
+
 scram_args() {
   # shellcheck source=/dev/null
   source "$SECURE_DIR/credentials"
-  printf '%s\n' --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
-    --add-scram "SCRAM-SHA-256=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]"
+  local user pass
+  for user in SCRAM APP; do
+    pass="${user}_PASSWORD"
+    user="${user}_USER"
+    printf '%s\n' --add-scram "SCRAM-SHA-512=[name=${!user},password=${!pass}]" \
+      --add-scram "SCRAM-SHA-256=[name=${!user},password=${!pass}]"
+  done
 }
 
 case "${1:-}" in
-  init) init ;;
+  init) init && ensure_app_user ;;
   scram-args) scram_args ;;
   *) echo "usage: $0 init|scram-args" >&2; exit 2 ;;
 esac

@@ -3,7 +3,7 @@
 # S3Proxy) as plain JVM processes on 127.0.0.1, wait until each one answers
 # real requests, write $KBAK_STACK_DIR/env and print the status table.
 # Idempotent: services that are already running are left alone.
-# Knobs (see lib.sh): KAFKA_VERSION, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
+# Knobs (see lib.sh): KAFKA_VERSION, KBAK_STACK_PORT_OFFSET, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
 # REGISTRY_PORT, S3_PORT, KBAK_STACK_DIR, KBAK_STACK_CACHE, KBAK_S3_BUCKET,
 # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, KBAK_STACK_TIMEOUT.
 set -euo pipefail
@@ -77,6 +77,7 @@ fi
   # The ports, so tests that restart the broker (outages) start it where it was.
   printf 'KAFKA_PORT=%q\nKAFKA_CONTROLLER_PORT=%q\nKAFKA_SECURE_PORT=%q\nKAFKA_MTLS_PORT=%q\n' \
     "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SECURE_PORT" "$KAFKA_MTLS_PORT"
+  printf 'REGISTRY_PORT=%q\nREGISTRY_MANAGEMENT_PORT=%q\nS3_PORT=%q\n' "$REGISTRY_PORT" "$REGISTRY_MANAGEMENT_PORT" "$S3_PORT"
   # The secured listeners, under names kbak itself does not read (tests map them
   # onto KBAK_TLS_* / KBAK_SASL_* when they want a secured connection).
   # shellcheck source=/dev/null
@@ -91,6 +92,10 @@ fi
   printf 'KBAK_SECURE_SASL_PASSWORD=%q\n' "$SCRAM_PASSWORD"
   printf 'KBAK_SECURE_PLAIN_USERNAME=%q\n' "$PLAIN_USER"
   printf 'KBAK_SECURE_PLAIN_PASSWORD=%q\n' "$PLAIN_PASSWORD"
+  # An ordinary principal (not a super user): what ACLs allow it is up to each test.
+  printf 'KBAK_SECURE_APP_USERNAME=%q\n' "$APP_USER"
+  printf 'KBAK_SECURE_APP_PASSWORD=%q\n' "$APP_PASSWORD"
+  printf 'KBAK_STACK_PORT_OFFSET=%q\n' "$KBAK_STACK_PORT_OFFSET"
 } >"$ENV_FILE.tmp"
 mv "$ENV_FILE.tmp" "$ENV_FILE"
 

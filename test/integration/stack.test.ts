@@ -4,7 +4,9 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { ConfigResourceTypes } from '../../src/kafka/kafkajs';
+import { readFileSync } from 'node:fs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from '../../src/kafka/kafkajs';
 import { orderedHeaders } from '../../src/kafka/wire-patch';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 
@@ -118,5 +120,55 @@ describe('S3 server', () => {
     expect(await got.Body!.transformToString()).toBe('hello kbak');
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: env.s3Bucket, Prefix: key.split('/')[0] }));
     expect(listed.Contents?.map((o) => o.Key)).toEqual([key]);
+  });
+});
+
+describe('authorizer (StandardAuthorizer, the stack\'s own principals as super users)', () => {
+  function env(name: string): string {
+    const v = stackEnv().env[name];
+    if (!v) throw new Error(`${name} is missing from .stack/env: restart the stack with this branch's scripts/stack/up.sh`);
+    return v;
+  }
+  /** A kafkajs client of the ordinary SCRAM principal over the SASL_SSL listener. */
+  function appKafka(): ReturnType<typeof testKafka> {
+    return new Kafka({
+      clientId: 'kbak-stack-acl',
+      brokers: [env('KBAK_SECURE_BROKERS')],
+      ssl: { ca: [readFileSync(env('KBAK_SECURE_TLS_CA'))] },
+      sasl: { mechanism: 'scram-sha-512', username: env('KBAK_SECURE_APP_USERNAME'), password: env('KBAK_SECURE_APP_PASSWORD') },
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+  }
+
+  it('enforces ACLs for an ordinary principal and leaves the super users and unrestricted resources alone', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const open = uniqueName('acl-open');
+    const denied = uniqueName('acl-denied');
+    const principal = `User:${env('KBAK_SECURE_APP_USERNAME')}`;
+    const deny = { resourceType: AclResourceTypes.TOPIC, resourceName: denied, resourcePatternType: ResourcePatternTypes.LITERAL, principal, host: '*', operation: AclOperationTypes.ALL, permissionType: AclPermissionTypes.DENY };
+    const app = appKafka().admin();
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: open }, { topic: denied }] });
+      await admin.createAcls({ acl: [deny] });
+      const described = await admin.describeAcls({
+        resourceType: AclResourceTypes.TOPIC, resourceName: denied, resourcePatternType: ResourcePatternTypes.LITERAL,
+        operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
+      });
+      expect(described.resources).toHaveLength(1);
+      await app.connect();
+      // No ACL on `open`: allow.everyone.if.no.acl.found lets the ordinary principal see it...
+      const meta = await app.fetchTopicMetadata({ topics: [open] });
+      expect(meta.topics[0]!.name).toBe(open);
+      // ...and the DENY on `denied` refuses it, while the plaintext (ANONYMOUS, super user) admin still may.
+      await expect(app.fetchTopicOffsets(denied)).rejects.toThrow(/authoriz/i);
+      expect((await admin.fetchTopicOffsets(denied)).map((o) => o.partition)).toEqual([0]);
+    } finally {
+      await app.disconnect();
+      await admin.deleteAcls({ filters: [deny] });
+      await admin.deleteTopics({ topics: [open, denied] });
+      await admin.disconnect();
+    }
   });
 });
