@@ -17,7 +17,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { redactUrl } from '../config/settings';
 import { IntegrityError, NotFoundError, ServiceError } from '../errors';
-import { joinKey, type ObjectStore, type ObjectWriter } from './store';
+import { joinKey, refuseKey, storeKeyProblem, type ObjectStore, type ObjectWriter } from './store';
 
 export interface S3Location {
   bucket: string;
@@ -118,7 +118,16 @@ export class S3Store implements ObjectStore {
     this.client = new S3Client(config);
   }
 
-  private key(key: string): string {
+  /**
+   * The object key for a store key: the prefix, then the key verbatim. A key S3 or an
+   * S3-compatible server could read as another (`a//b`, `a/`, `..`) is refused, never
+   * normalised, so a listed name always names exactly the object it was listed as.
+   */
+  private key(key: string, folder = false): string {
+    if (!(folder && key.length === 0)) {
+      const problem = storeKeyProblem(key);
+      if (problem !== null) refuseKey(key, this.location, problem);
+    }
     return joinKey(this.loc.prefix, key);
   }
 
@@ -281,7 +290,7 @@ export class S3Store implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    const full = this.key(prefix);
+    const full = this.key(prefix, true);
     const fullPrefix = full.length > 0 ? `${full}/` : '';
     const strip = this.loc.prefix.replace(/^\/+|\/+$/g, '');
     let token: string | undefined;
