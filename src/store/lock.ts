@@ -6,8 +6,9 @@
  * deletes segments that no manifest names yet, which is exactly what a running dump has
  * written. A lock not refreshed before its expiry is stale: reported (owner, age) and
  * ignored; a holder whose own lock could not be refreshed in time stops before it commits.
- * A lock of this host whose process is gone is stale at once (restic does this), so a
- * killed dump does not hold up the next prune for the lock's TTL; locks of other hosts, of
+ * A lock of this host whose process is gone is stale at once (restic does this) and is
+ * removed, so a killed dump does not hold up the next prune for the lock's TTL, and the
+ * locks of killed runs do not pile up; locks of other hosts, of
  * another PID namespace (a container sharing the host name) and of processes still alive
  * keep the expiry rule. A lock whose expiry cannot be read counts as live.
  */
@@ -177,8 +178,17 @@ export class StoreLock {
       const others = (await listLocks(store, cluster)).filter((l) => l.key !== key);
       const stale = others.filter((l) => isStale(l, now()));
       for (const l of stale) {
-        if (!reported.has(l.key)) opts.logger?.warn({ lock: l }, `ignoring a stale ${describeLock(l, now())}; remove it with --break-lock`);
+        if (reported.has(l.key)) continue;
         reported.add(l.key);
+        if (holderGone(l)) {
+          // Its holder cannot come back, so nothing waits for this lock: remove it rather than
+          // let every later run read it again. Were the judgement ever wrong, the holder's own
+          // check before it commits would find its lock gone and commit nothing.
+          opts.logger?.warn({ lock: l }, `removing a stale ${describeLock(l, now())}`);
+          await store.delete(l.key).catch(() => undefined);
+        } else {
+          opts.logger?.warn({ lock: l }, `ignoring a stale ${describeLock(l, now())}; remove it with --break-lock`);
+        }
       }
       const conflicts = others.filter((l) => !isStale(l, now()) && (kind === 'exclusive' || l.kind === 'exclusive'));
       if (conflicts.length === 0) {

@@ -120,7 +120,7 @@ describe('kbak prune: retention goes by backup IDs (defect 2, defect 8 prune cas
   });
 });
 
-describe('kbak prune: a lock of this host whose process is gone is stale at once', () => {
+describe('kbak prune: a lock of this host whose process is gone is stale at once, and removed', () => {
   it('proceeds at once with --lock-wait 0 and names the dead holder; a live one on this host still blocks', async () => {
     const root = hostileStore({});
     const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
@@ -140,7 +140,8 @@ describe('kbak prune: a lock of this host whose process is gone is stale at once
       writeFileSync(join(root, CLUSTER, 'locks', 'live.json'), lock(child.pid!));
       const r = await runKbak(['prune', '--keep-last', '2', '--lock-wait', '0', '--source', root], HUMAN);
       expect(r.code).toBe(0);
-      expect(lines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^kbak: warning: ignoring a stale shared lock of kbak dump \\(killed\\) on ${hostname()} \\(pid ${child.pid}\\), started \\d+s ago, stale: its process is gone`))]);
+      expect(existsSync(join(root, CLUSTER, 'locks', 'live.json'))).toBe(false);
+      expect(lines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^kbak: warning: removing a stale shared lock of kbak dump \\(killed\\) on ${hostname()} \\(pid ${child.pid}\\), started \\d+s ago, stale: its process is gone`))]);
     } finally {
       sleeper.kill('SIGKILL');
     }
