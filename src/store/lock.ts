@@ -7,10 +7,10 @@
  * written. A lock not refreshed before its expiry is stale: reported (owner, age) and
  * ignored; a holder whose own lock could not be refreshed in time stops before it commits.
  * A lock of this host whose process is gone is stale at once (restic does this) and is
- * removed, so a killed dump does not hold up the next prune for the lock's TTL, and the
- * locks of killed runs do not pile up; locks of other hosts, of
- * another PID namespace (a container sharing the host name) and of processes still alive
- * keep the expiry rule. A lock whose expiry cannot be read counts as live.
+ * removed, so a killed dump does not hold up the next prune for the lock's TTL and the
+ * locks of killed runs do not pile up; locks of other hosts, of another PID namespace (a
+ * container sharing the host name) and of live processes keep the expiry rule. A lock
+ * whose expiry cannot be read counts as live.
  */
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
@@ -182,8 +182,9 @@ export class StoreLock {
         reported.add(l.key);
         if (holderGone(l)) {
           // Its holder cannot come back, so nothing waits for this lock: remove it rather than
-          // let every later run read it again. Were the judgement ever wrong, the holder's own
-          // check before it commits would find its lock gone and commit nothing.
+          // let every later run read it again. (Were the judgement ever wrong, the holder's
+          // check before it commits would most likely find its lock gone and commit nothing;
+          // only a refresh landing in between would put it back.)
           opts.logger?.warn({ lock: l }, `removing a stale ${describeLock(l, now())}`);
           await store.delete(l.key).catch(() => undefined);
         } else {
