@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Crash loop by hand (issue 8, item 4): SIGKILL `kbak dump` and `kbak restore` at random
-# moments N times against the running local stack, rerunning after each kill, and check
-# every backup with an independent decoder and every lane with kcat.
+# Crash loop by hand (issue 8, item 4; issue 15): SIGKILL `kbak dump` (incremental chains,
+# now and then a full dump), `kbak prune` and `kbak restore` at random moments N times
+# against the running local stack, rerunning after each kill, and check every kept backup
+# with an independent decoder and every lane with kcat.
 #   scripts/crash-loop.sh [N] [SEED]     (default N=100; needs `npm run stack:up`)
 # Prints the figures as JSON (also written to $CRASH_LOOP_REPORT, default .stack/crash-loop.json).
 set -euo pipefail

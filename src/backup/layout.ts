@@ -21,6 +21,27 @@ export function isBackupId(s: string): boolean {
   return BACKUP_ID.test(s);
 }
 
+const BACKUP_ID_FIELDS = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z$/;
+
+/**
+ * The instant a backup ID names, in ms since the epoch, or null when it matches the pattern
+ * but is no calendar time (month 13, 30 February, hour 24, second 60). Retention decides
+ * from this, never from manifest content. Years 0000-9999 all fit a JavaScript Date.
+ */
+export function backupIdTime(id: string): number | null {
+  const m = BACKUP_ID_FIELDS.exec(id);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
+  const d = new Date(0);
+  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0-99 to 1900-1999.
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, ms);
+  // A day past the month's end rolls over into the next month.
+  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
+  return d.getTime();
+}
+
 export function validateClusterName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
     throw new UsageError(`cluster name "${name}" is invalid`, 'use letters, digits, ".", "_" and "-" (at most 100), e.g. prod-eu', { options: ['cluster'] });

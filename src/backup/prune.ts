@@ -5,12 +5,20 @@
  * that no kept manifest names (this includes the leftovers of failed dumps), then the
  * leftovers in removed (and manifest-less) v1 backup folders. Never touches a key a kept
  * manifest names, locks, or objects outside the cluster folder's backup layout.
+ *
+ * Listed names are untrusted (a shared store holds whatever anyone put there): each is
+ * compared as the exact string it was listed as, and one that is not a valid key (FORMAT.md,
+ * "Key safety": a `\`, a control character, an empty component) is skipped with a warning:
+ * never deleted, never a reason for the whole prune to fail. Retention decides from backup
+ * IDs, never from manifest content (see retention.ts).
  */
 import { listBackups, loadBackup, type Backup } from './catalog';
-import { isBackupId, manifestKey, MANIFEST_NAME, SEGMENTS_DIR } from './layout';
-import { applyRetention, type RetentionPolicy } from './retention';
-import { IntegrityError } from '../errors';
+import { keySyntaxProblem } from './keys';
+import { backupIdTime, isBackupId, manifestKey, MANIFEST_NAME, SEGMENTS_DIR } from './layout';
+import { applyRetention, KEPT_FUTURE, KEPT_UNDATED, MAX_CLOCK_SKEW_MS, type RetentionPolicy } from './retention';
+import { IntegrityError, UsageError } from '../errors';
 import type { Logger } from '../output/logger';
+import { escapeControl } from '../output/safe-text';
 import { StoreLock } from '../store/lock';
 import type { ObjectStore } from '../store/store';
 
@@ -21,6 +29,8 @@ export interface PruneResult {
   deletedObjects: number;
   deletedBytes: number;
   keptSegments: number;
+  /** Listed names in the backup layout that are not valid keys: skipped, never deleted. */
+  skippedNames: number;
   dryRun: boolean;
 }
 
@@ -29,16 +39,55 @@ export interface PruneOptions {
   dryRun: boolean;
   lockWaitMs: number;
   logger: Logger;
+  /** The clock retention compares backup IDs with (default Date.now). */
+  now?: () => number;
 }
 
-async function clusters(store: ObjectStore, only?: string): Promise<string[]> {
-  if (only) return [only];
-  return [...new Set((await listBackups(store)).map((b) => b.cluster))].sort();
+/** Warnings about skipped names: the first few one by one, then one count, so a store full of junk cannot flood the log. */
+const NAMED_WARNINGS = 10;
+
+class SkippedNames {
+  count = 0;
+  constructor(private readonly logger: Logger) {}
+
+  skip(name: string, why: string): void {
+    this.count++;
+    if (this.count <= NAMED_WARNINGS) this.logger.warn(`skipping ${escapeControl(JSON.stringify(name))}: ${why}; prune never deletes or opens it (remove it by hand if it is not yours)`);
+  }
+
+  /** Once, at the end. */
+  report(where: string): void {
+    if (this.count > NAMED_WARNINGS) this.logger.warn(`skipped ${this.count} names in ${where} that are not valid keys (${NAMED_WARNINGS} named above)`);
+  }
+}
+
+/** A cluster named on the command line, checked before it becomes part of a store key. */
+export function checkClusterFolder(name: string): string {
+  const why = name.includes('/') ? 'it holds a "/"' : keySyntaxProblem(name);
+  if (why !== null) throw new UsageError(`cluster ${escapeControl(JSON.stringify(name))} is not a cluster folder name: ${why}`, 'pass the cluster name that kbak list shows', { options: ['cluster'] });
+  return name;
+}
+
+/**
+ * The clusters to prune: `only` (checked), or every cluster folder that holds a backup.
+ * A folder whose name is not a valid key component is skipped with a warning: its keys
+ * could not be used as listed (`a\\b` is refused on disk, not read as `a/b`).
+ */
+export async function clusterFolders(store: ObjectStore, only: string | undefined, logger: Logger): Promise<string[]> {
+  if (only !== undefined) return [checkClusterFolder(only)];
+  const skipped = new SkippedNames(logger);
+  const names = [...new Set((await listBackups(store)).map((b) => b.cluster))].sort();
+  for (const c of names) {
+    const why = keySyntaxProblem(c);
+    if (why !== null) skipped.skip(`${c}/`, `a cluster folder name must be a valid key component (${why})`);
+  }
+  skipped.report(store.location);
+  return names.filter((c) => keySyntaxProblem(c) === null);
 }
 
 export async function prune(store: ObjectStore, cluster: string | undefined, opts: PruneOptions): Promise<PruneResult[]> {
   const results: PruneResult[] = [];
-  for (const c of await clusters(store, cluster)) {
+  for (const c of await clusterFolders(store, cluster, opts.logger)) {
     const lock = opts.dryRun ? null : await StoreLock.acquire(store, c, 'exclusive', { holder: 'kbak prune', waitMs: opts.lockWaitMs, logger: opts.logger });
     try {
       results.push(await pruneCluster(store, c, opts, lock));
@@ -61,9 +110,14 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
     }
   }
   const keep = applyRetention(
-    backups.map((b) => ({ id: b.ref.backupId, time: Date.parse(b.manifest.startedAt) })),
+    backups.map((b) => ({ id: b.ref.backupId, time: backupIdTime(b.ref.backupId) })),
     opts.policy,
+    (opts.now ?? Date.now)(),
   );
+  for (const [id, reasons] of keep) {
+    if (reasons.includes(KEPT_FUTURE)) opts.logger.warn(`keeping backup ${cluster}/${id} without applying the policy: its ID lies more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future (a clock ahead, or a backup kbak did not write)`);
+    if (reasons.includes(KEPT_UNDATED)) opts.logger.warn(`keeping backup ${cluster}/${id} without applying the policy: its ID is no calendar time`);
+  }
   const kept = backups.filter((b) => keep.has(b.ref.backupId));
   const removed = backups.filter((b) => !keep.has(b.ref.backupId));
   const referenced = new Set<string>();
@@ -72,14 +126,21 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
   // Everything under the cluster folder that belongs to the backup layout and no kept backup needs.
   const keptIds = new Set(kept.map((b) => b.ref.backupId));
   const candidates: string[] = [];
+  const skipped = new SkippedNames(opts.logger);
   for await (const key of store.list(cluster)) {
     const parts = key.split('/');
     if (parts.length < 3) continue;
     const second = parts[1]!;
     const inPool = second === SEGMENTS_DIR;
     const inOldBackup = isBackupId(second) && !keptIds.has(second) && !(parts.length === 3 && parts[2] === MANIFEST_NAME);
-    if ((inPool || inOldBackup) && !referenced.has(key)) candidates.push(key);
+    if (!(inPool || inOldBackup) || referenced.has(key)) continue;
+    // A name is a name: one that is not a valid key could stand for another object in some
+    // store (`a\b` read as `a/b`), so it is never passed on, only reported.
+    const why = keySyntaxProblem(key);
+    if (why !== null) skipped.skip(key, `it is not a valid key (${why})`);
+    else candidates.push(key);
   }
+  skipped.report(`${cluster}/`);
   const result: PruneResult = {
     cluster,
     kept: kept.map((b) => ({ id: b.ref.backupId, reasons: keep.get(b.ref.backupId)! })),
@@ -87,6 +148,7 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
     deletedObjects: candidates.length + removed.length,
     deletedBytes: 0,
     keptSegments: referenced.size,
+    skippedNames: skipped.count,
     dryRun: opts.dryRun,
   };
   for (const key of candidates) result.deletedBytes += (await store.size(key)) ?? 0;

@@ -4,6 +4,13 @@
  * before now, so a source that stopped being backed up does not lose everything);
  * --keep-daily/--keep-weekly N the newest backup of each of the N newest UTC days / ISO
  * weeks that have one. A backup kept by any rule is kept.
+ *
+ * A backup's time is its backup ID's (backupIdTime), never a manifest field: the manifest
+ * is untrusted content, the ID is the key it was found under. Two guards keep one planted
+ * backup from pushing genuine ones out: a backup whose ID lies after now + MAX_CLOCK_SKEW_MS
+ * ("from the future") and one whose ID is no calendar time are always kept and take no
+ * part in the policy (no --keep-last slot, no day or week), so the --keep-within anchor,
+ * the newest counted backup, is never later than now + MAX_CLOCK_SKEW_MS.
  */
 import { UsageError } from '../errors';
 
@@ -16,9 +23,16 @@ export interface RetentionPolicy {
 
 export interface Candidate {
   id: string;
-  /** Start time, ms since the epoch. */
-  time: number;
+  /** The backup ID's time, ms since the epoch (backupIdTime); null when it is no calendar time. */
+  time: number | null;
 }
+
+/** How far a writer's clock may run ahead of the pruning host's before its backups count as "from the future". */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Reasons for the backups no rule decides on. */
+export const KEPT_FUTURE = 'future';
+export const KEPT_UNDATED = 'undated';
 
 export function isEmptyPolicy(p: RetentionPolicy): boolean {
   return p.keepLast === undefined && p.keepWithinMs === undefined && p.keepDaily === undefined && p.keepWeekly === undefined;
@@ -37,16 +51,27 @@ export function isoWeek(t: number): string {
   return `${date.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
 }
 
-/** Backup ID → the reasons it is kept; backups absent from the map are to be removed. */
-export function applyRetention(backups: Candidate[], policy: RetentionPolicy): Map<string, string[]> {
+/**
+ * Backup ID → the reasons it is kept; backups absent from the map are to be removed.
+ * `now` (ms since the epoch) is the pruning host's clock.
+ */
+export function applyRetention(backups: Candidate[], policy: RetentionPolicy, now: number): Map<string, string[]> {
   if (isEmptyPolicy(policy)) throw new UsageError('prune needs a retention policy', 'pass at least one of --keep-last, --keep-within, --keep-daily, --keep-weekly');
-  const newestFirst = [...backups].sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : -1));
   const keep = new Map<string, string[]>();
   const add = (id: string, why: string): void => {
     keep.set(id, [...(keep.get(id) ?? []), why]);
   };
+  const latest = now + MAX_CLOCK_SKEW_MS;
+  const counted: Array<{ id: string; time: number }> = [];
+  for (const b of backups) {
+    if (b.time === null || !Number.isFinite(b.time)) add(b.id, KEPT_UNDATED);
+    else if (b.time > latest) add(b.id, KEPT_FUTURE);
+    else counted.push({ id: b.id, time: b.time });
+  }
+  const newestFirst = counted.sort((a, b) => b.time - a.time || (a.id < b.id ? 1 : -1));
   if (policy.keepLast !== undefined) newestFirst.slice(0, policy.keepLast).forEach((b) => add(b.id, 'last'));
   if (policy.keepWithinMs !== undefined && newestFirst.length > 0) {
+    // Never later than now + skew, as backups after that are not counted.
     const from = newestFirst[0]!.time - policy.keepWithinMs;
     for (const b of newestFirst) if (b.time >= from) add(b.id, 'within');
   }

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { listBackups } from '../backup/catalog';
-import { prune, type PruneResult } from '../backup/prune';
+import { clusterFolders, prune, type PruneResult } from '../backup/prune';
 import { parseDuration, type RetentionPolicy } from '../backup/retention';
 import { describeLock, StoreLock } from '../store/lock';
 import { formatBytes } from '../output/progress';
@@ -28,6 +27,7 @@ function human(r: PruneResult): string[] {
     ...r.kept.map((k) => `  keep    ${k.id}  (${k.reasons.join(', ')})`),
     ...r.removed.map((id) => `  remove  ${id}`),
     `  ${verb} ${r.deletedObjects} objects, ${formatBytes(r.deletedBytes)}; ${r.keptSegments} segments stay referenced`,
+    ...(r.skippedNames > 0 ? [`  skipped ${r.skippedNames} ${r.skippedNames === 1 ? 'name that is not a valid key' : 'names that are not valid keys'} (left in place, see the warnings)`] : []),
   ];
 }
 
@@ -35,7 +35,7 @@ export function pruneCommand(env: CommandEnv): Command {
   const cmd = new Command('prune')
     .description('delete backups outside a retention policy, then the segments no kept backup uses (takes the store lock)')
     .option('--keep-last <n>', 'keep the newest N backups', positiveInt('--keep-last'))
-    .option('--keep-within <duration>', 'keep backups started within this long before the newest one (e.g. 14d, 36h)')
+    .option('--keep-within <duration>', 'keep backups whose ID lies within this long before the newest one (e.g. 14d, 36h)')
     .option('--keep-daily <n>', 'keep the newest backup of each of the last N days that have one', positiveInt('--keep-daily'))
     .option('--keep-weekly <n>', 'keep the newest backup of each of the last N ISO weeks that have one', positiveInt('--keep-weekly'))
     .option('--dry-run', 'show what would be deleted; delete nothing (takes no lock)')
@@ -55,7 +55,7 @@ export function pruneCommand(env: CommandEnv): Command {
     };
     const store = openSource(flags, env);
     if (flags.breakLock) {
-      const names = flags.name ? [flags.name] : [...new Set((await listBackups(store)).map((b) => b.cluster))];
+      const names = await clusterFolders(store, flags.name, logger);
       for (const c of names) for (const l of await StoreLock.breakAll(store, c)) env.stdout(`removed ${describeLock(l, Date.now())}`);
     }
     const results = await withMetrics('prune', flags.metricsPush ?? env.env.KBAK_METRICS_PUSH, flags.name ?? 'all', logger, async () => {

@@ -3,7 +3,7 @@ import { chmod, link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, t
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { IntegrityError, NotFoundError, ServiceError } from '../errors';
-import type { ObjectStore, ObjectWriter } from './store';
+import { refuseKey, storeKeyProblem, type ObjectStore, type ObjectWriter } from './store';
 
 /** Temporary files carry this marker; list() never shows them. */
 const TMP_MARK = '.kbak-tmp-';
@@ -40,10 +40,10 @@ export interface DiskStoreOptions {
 }
 
 /**
- * Local-disk store: temp file, fsync, rename: an object is complete or absent. Keys from
- * a manifest are untrusted: each is split on '/' and '\', must have only plain components,
- * and must resolve inside the root, symlinks included; reads and writes never follow a
- * symlink and refuse anything that is not a regular file.
+ * Local-disk store: temp file, fsync, rename: an object is complete or absent. Keys are
+ * untrusted: each is split on '/' only, must have only plain components (no `\`), and must
+ * resolve inside the root, symlinks included; reads and writes never follow a symlink and
+ * refuse anything that is not a regular file. Listing returns every file's own name.
  */
 export class DiskStore implements ObjectStore {
   readonly location: string;
@@ -59,19 +59,21 @@ export class DiskStore implements ObjectStore {
     this.dirMode = dirModeFor(this.fileMode);
   }
 
-  /** Lexical check: the path a key names, always inside the root. */
-  private path(key: string): string {
-    const parts = key.split(/[/\\]/);
-    if (key.length > 0) {
-      for (const p of parts) {
-        if (p === '' || p === '.' || p === '..' || /^[A-Za-z]:/.test(p) || p.includes('\0') || isAbsolute(p)) {
-          throw new IntegrityError(`refusing store key ${JSON.stringify(key)}: component ${JSON.stringify(p)} is empty, ".", "..", absolute or a drive letter`);
-        }
-      }
-    }
-    const full = key.length === 0 ? this.root : join(this.root, ...parts);
+  /**
+   * Lexical check: the path a key names, always inside the root. Split on '/' only: a
+   * component with `\` is refused, never split (on Windows it would name another file, and
+   * a listed file named `a\b` must not stand for `a/b`).
+   */
+  private path(key: string, folder = false): string {
+    if (folder && key.length === 0) return this.root;
+    const problem =
+      storeKeyProblem(key) ??
+      (key.includes('\\') ? 'it holds a "\\", which the disk store refuses rather than reading it as a separator' : null) ??
+      (key.split('/').some((p) => /^[A-Za-z]:/.test(p) || isAbsolute(p)) ? 'a component is absolute or starts with a drive letter' : null);
+    if (problem !== null) refuseKey(key, this.root, problem);
+    const full = join(this.root, ...key.split('/'));
     const rel = relative(this.root, full);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new IntegrityError(`refusing store key ${JSON.stringify(key)}: it resolves outside ${this.root}`);
+    if (rel.startsWith('..') || isAbsolute(rel)) refuseKey(key, this.root, 'it resolves outside the store');
     return full;
   }
 
@@ -209,7 +211,7 @@ export class DiskStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    const base = this.path(prefix);
+    const base = this.path(prefix, true);
     // A symlinked prefix folder (a cluster folder pointing elsewhere) is not walked.
     if (prefix.length > 0) {
       try {

@@ -6,12 +6,19 @@
  * deletes segments that no manifest names yet, which is exactly what a running dump has
  * written. A lock not refreshed before its expiry is stale: reported (owner, age) and
  * ignored; a holder whose own lock could not be refreshed in time stops before it commits.
+ * A lock of this host whose process is gone is stale at once (restic does this) and is
+ * removed, so a killed dump does not hold up the next prune for the lock's TTL and the
+ * locks of killed runs do not pile up; locks of other hosts, of another PID namespace (a
+ * container sharing the host name) and of live processes keep the expiry rule. A lock
+ * whose expiry cannot be read counts as live.
  */
 import { randomBytes } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { ConflictError } from '../errors';
+import { ConflictError, NotFoundError } from '../errors';
 import type { Logger } from '../output/logger';
+import { keySyntaxProblem } from '../backup/keys';
 import { LOCKS_DIR } from '../backup/layout';
 import type { ObjectStore } from './store';
 import { onInterrupt } from '../util/interrupt';
@@ -26,6 +33,8 @@ const lockSchema = z.object({
   startedAt: z.string(),
   refreshedAt: z.string(),
   expiresAt: z.string(),
+  /** Linux: the holder's PID namespace (`pid:[4026531836]`), so a container sharing the host name is not judged by this host's PIDs. */
+  pidNamespace: z.string().optional(),
 });
 export type LockInfo = z.infer<typeof lockSchema> & { key: string };
 
@@ -41,30 +50,79 @@ export interface LockOptions {
 }
 
 const DEFAULT_TTL_MS = 5 * 60_000;
+/** A lock object is a few hundred bytes; a larger one is not read whole (it counts as unreadable). */
+const MAX_LOCK_BYTES = 64 * 1024;
 
 export function locksPrefix(cluster: string): string {
   return `${cluster}/${LOCKS_DIR}`;
 }
 
+/** This process's PID namespace, or undefined where there is none to read (not Linux). */
+function ownPidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+const PID_NAMESPACE = ownPidNamespace();
+
+/** Whether process `pid` exists here: signal 0 checks without signalling; EPERM means it exists under another user. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Whether `l` was taken by a process of this host (same host name and PID namespace) that
+ * no longer runs. PID 0 and negatives name process groups to kill(), never a holder.
+ */
+export function holderGone(l: Pick<LockInfo, 'host' | 'pid' | 'pidNamespace'>): boolean {
+  if (l.host !== hostname() || l.pidNamespace !== PID_NAMESPACE) return false;
+  if (!Number.isSafeInteger(l.pid) || l.pid <= 0 || l.pid === process.pid) return false;
+  return !processAlive(l.pid);
+}
+
+/** Stale: expired, or its holder on this host is gone. An unreadable expiry is never stale. */
+export function isStale(l: LockInfo, now: number): boolean {
+  return Date.parse(l.expiresAt) < now || holderGone(l);
+}
+
+const unreadable = (key: string): LockInfo => ({ kind: 'exclusive', holder: 'unknown (unreadable lock)', host: '?', pid: 0, startedAt: '', refreshedAt: '', expiresAt: new Date(8.64e15).toISOString(), key });
+
 export async function listLocks(store: ObjectStore, cluster: string): Promise<LockInfo[]> {
   const out: LockInfo[] = [];
   for await (const key of store.list(locksPrefix(cluster))) {
-    if (!key.endsWith('.json')) continue;
+    // Lock names are `<time>-<hex>.json`; a listed name that is no valid key was not
+    // written by a lock holder and cannot be opened by its name: not a lock.
+    if (!key.endsWith('.json') || keySyntaxProblem(key) !== null) continue;
+    let body: Buffer;
+    try {
+      body = await store.get(key, MAX_LOCK_BYTES);
+    } catch (err) {
+      if (err instanceof NotFoundError) continue; // released meanwhile
+      out.push(unreadable(key));
+      continue;
+    }
     let parsed;
     try {
-      parsed = lockSchema.safeParse(JSON.parse((await store.get(key)).toString('utf8')));
+      parsed = lockSchema.safeParse(JSON.parse(body.toString('utf8')));
     } catch {
-      continue; // deleted meanwhile, or unreadable: handled below as a lock we cannot judge
+      parsed = null;
     }
-    if (parsed.success) out.push({ ...parsed.data, key });
-    else out.push({ kind: 'exclusive', holder: 'unknown (unreadable lock)', host: '?', pid: 0, startedAt: '', refreshedAt: '', expiresAt: new Date(8.64e15).toISOString(), key });
+    out.push(parsed?.success ? { ...parsed.data, key } : unreadable(key));
   }
   return out;
 }
 
 export function describeLock(l: LockInfo, now: number): string {
   const age = l.startedAt ? Math.round((now - Date.parse(l.startedAt)) / 1000) : NaN;
-  return `${l.kind} lock of ${l.holder} on ${l.host} (pid ${l.pid}), started ${Number.isNaN(age) ? '?' : `${age}s`} ago${Date.parse(l.expiresAt) < now ? `, stale since ${l.expiresAt}` : ''} [${l.key}]`;
+  const stale = Date.parse(l.expiresAt) < now ? `, stale since ${l.expiresAt}` : holderGone(l) ? ', stale: its process is gone' : '';
+  return `${l.kind} lock of ${l.holder} on ${l.host} (pid ${l.pid}), started ${Number.isNaN(age) ? '?' : `${age}s`} ago${stale} [${l.key}]`;
 }
 
 /**
@@ -108,7 +166,7 @@ export class StoreLock {
     const reported = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const t = now();
-      const info = { kind, holder: opts.holder, host: hostname(), pid: process.pid, startedAt: new Date(t).toISOString(), refreshedAt: new Date(t).toISOString(), expiresAt: new Date(t + ttlMs).toISOString() };
+      const info = { kind, holder: opts.holder, host: hostname(), pid: process.pid, startedAt: new Date(t).toISOString(), refreshedAt: new Date(t).toISOString(), expiresAt: new Date(t + ttlMs).toISOString(), pidNamespace: PID_NAMESPACE };
       const key = `${locksPrefix(cluster)}/${new Date(t).toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}.json`;
       // The object may exist on the server before the PUT's answer arrives: a signal from here
       // on must remove it even before it is ours.
@@ -118,12 +176,22 @@ export class StoreLock {
         continue; // 48 random bits collided: try another name
       }
       const others = (await listLocks(store, cluster)).filter((l) => l.key !== key);
-      const stale = others.filter((l) => Date.parse(l.expiresAt) < now());
+      const stale = others.filter((l) => isStale(l, now()));
       for (const l of stale) {
-        if (!reported.has(l.key)) opts.logger?.warn({ lock: l }, `ignoring a stale ${describeLock(l, now())}; remove it with --break-lock`);
+        if (reported.has(l.key)) continue;
         reported.add(l.key);
+        if (holderGone(l)) {
+          // Its holder cannot come back, so nothing waits for this lock: remove it rather than
+          // let every later run read it again. (Were the judgement ever wrong, the holder's
+          // check before it commits would most likely find its lock gone and commit nothing;
+          // only a refresh landing in between would put it back.)
+          opts.logger?.warn({ lock: l }, `removing a stale ${describeLock(l, now())}`);
+          await store.delete(l.key).catch(() => undefined);
+        } else {
+          opts.logger?.warn({ lock: l }, `ignoring a stale ${describeLock(l, now())}; remove it with --break-lock`);
+        }
       }
-      const conflicts = others.filter((l) => Date.parse(l.expiresAt) >= now() && (kind === 'exclusive' || l.kind === 'exclusive'));
+      const conflicts = others.filter((l) => !isStale(l, now()) && (kind === 'exclusive' || l.kind === 'exclusive'));
       if (conflicts.length === 0) {
         const lock = new StoreLock(store, key, info, ttlMs, now);
         lock.startRefresh();

@@ -17,7 +17,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { redactUrl } from '../config/settings';
 import { IntegrityError, NotFoundError, ServiceError } from '../errors';
-import { joinKey, type ObjectStore, type ObjectWriter } from './store';
+import { joinKey, refuseKey, storeKeyProblem, type ObjectStore, type ObjectWriter } from './store';
 
 export interface S3Location {
   bucket: string;
@@ -118,7 +118,17 @@ export class S3Store implements ObjectStore {
     this.client = new S3Client(config);
   }
 
-  private key(key: string): string {
+  /**
+   * The object key for a store key: the prefix, then the key verbatim. A key S3 or an
+   * S3-compatible server could read as another (`a//b`, `a/`, `..`) is refused, never
+   * normalised, so a listed name always names exactly the object it was listed as.
+   * Called before a request's try, so a refused key stays an IntegrityError, not an S3 failure.
+   */
+  private key(key: string, folder = false): string {
+    if (!(folder && key.length === 0)) {
+      const problem = storeKeyProblem(key);
+      if (problem !== null) refuseKey(key, this.location, problem);
+    }
     return joinKey(this.loc.prefix, key);
   }
 
@@ -142,8 +152,9 @@ export class S3Store implements ObjectStore {
   }
 
   async put(key: string, body: Buffer): Promise<void> {
+    const Key = this.key(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body, ...this.sseParams() }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key, Body: body, ...this.sseParams() }));
     } catch (err) {
       throw s3Error(err, this.location, `writing ${key}`);
     }
@@ -260,8 +271,9 @@ export class S3Store implements ObjectStore {
 
   async *read(key: string, maxBytes?: number): AsyncIterable<Buffer> {
     let res;
+    const Key = this.key(key);
     try {
-      res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key }));
     } catch (err) {
       throw s3Error(err, this.location, `reading ${key}`);
     }
@@ -281,7 +293,7 @@ export class S3Store implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    const full = this.key(prefix);
+    const full = this.key(prefix, true);
     const fullPrefix = full.length > 0 ? `${full}/` : '';
     const strip = this.loc.prefix.replace(/^\/+|\/+$/g, '');
     let token: string | undefined;
@@ -301,8 +313,9 @@ export class S3Store implements ObjectStore {
   }
 
   async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
+    const Key = this.key(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key), Body: body, IfNoneMatch: '*' }));
+      await this.client.send(new PutObjectCommand({ Bucket: this.loc.bucket, Key, Body: body, IfNoneMatch: '*' }));
       return true;
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -313,8 +326,9 @@ export class S3Store implements ObjectStore {
   }
 
   async size(key: string): Promise<number | null> {
+    const Key = this.key(key);
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key }));
       return res.ContentLength ?? 0;
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -324,8 +338,9 @@ export class S3Store implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
+    const Key = this.key(key);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.loc.bucket, Key }));
     } catch (err) {
       throw s3Error(err, this.location, `deleting ${key}`);
     }

@@ -4,8 +4,14 @@
  * project on S3.
  */
 import { randomBytes } from 'node:crypto';
-import { NotFoundError } from '../../src/errors';
+import { IntegrityError, NotFoundError } from '../../src/errors';
 import type { ObjectStore } from '../../src/store/store';
+
+/**
+ * Writes an object under `name` exactly as given, the way another program sharing the store
+ * could (a file named with backslashes on disk). The default goes through the store itself.
+ */
+export type Plant = (store: ObjectStore, name: string, body: Buffer) => Promise<void> | void;
 
 async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -17,8 +23,22 @@ async function readAll(store: ObjectStore, key: string): Promise<Buffer> {
   return Buffer.concat(await all(store.read(key)));
 }
 
+/** Settles to the value, or to the error it failed with. */
+async function outcome<T>(p: () => Promise<T>): Promise<T | Error> {
+  try {
+    return await p();
+  } catch (err) {
+    return err as Error;
+  }
+}
+
 /** `make` returns an empty store (its own folder, bucket prefix or instance) for each test. */
-export function describeStoreConformance(name: string, make: () => Promise<ObjectStore> | ObjectStore, cleanup?: () => Promise<void> | void): void {
+export function describeStoreConformance(
+  name: string,
+  make: () => Promise<ObjectStore> | ObjectStore,
+  cleanup?: () => Promise<void> | void,
+  plant: Plant = (store, key, body) => store.put(key, body),
+): void {
   describe(`ObjectStore conformance: ${name}`, () => {
     let store: ObjectStore;
     beforeEach(async () => {
@@ -86,6 +106,52 @@ export function describeStoreConformance(name: string, make: () => Promise<Objec
       await store.delete('d/1');
       await expect(store.get('d/1')).rejects.toBeInstanceOf(NotFoundError);
       expect(await all(store.list('d'))).toEqual([]);
+    });
+
+    // Issue 15, defect 1: the disk store split listed names on `\`, so an empty file named
+    // `orders\0\x.kseg` stood for `orders/0/x.kseg` and prune deleted the real segment.
+    it('lists every name as stored; a listed name acts on exactly its own object or is refused', async () => {
+      const real = 'c/segments/orders/0/x.kseg';
+      const planted = new Map([
+        ['c/segments/orders\\0\\x.kseg', Buffer.alloc(0)],
+        ['c/segments/x\\..\\..\\y.kseg', Buffer.from('planted')],
+        ['c/segments/orders\\0', Buffer.from('planted too')],
+      ]);
+      await store.put(real, Buffer.from('real'));
+      for (const [k, body] of planted) await plant(store, k, body);
+      expect((await all(store.list('c'))).sort()).toEqual([real, ...planted.keys()].sort());
+      for (const [k, body] of planted) {
+        // Either the store acts on that very object, or it refuses the name: never another object.
+        const size = await outcome(() => store.size(k));
+        if (size instanceof Error) expect(size).toBeInstanceOf(IntegrityError);
+        else expect(size).toBe(body.length);
+        const got = await outcome(() => store.get(k));
+        if (got instanceof Error) expect(got).toBeInstanceOf(IntegrityError);
+        else expect(got.equals(body)).toBe(true);
+        const deleted = await outcome(() => store.delete(k));
+        if (deleted instanceof Error) expect(deleted).toBeInstanceOf(IntegrityError);
+        expect((await all(store.list('c'))).includes(k)).toBe(deleted instanceof Error);
+      }
+      expect((await store.get(real)).toString()).toBe('real');
+    });
+
+    it('refuses a key it would have to normalise, on every method, and writes nothing', async () => {
+      for (const k of ['', '/c/a', 'c/a/', 'c//a', 'c/./a', 'c/../a', '..', 'c/a\0b']) {
+        const attempts: Array<() => Promise<unknown>> = [
+          () => store.put(k, Buffer.from('x')),
+          () => store.get(k),
+          () => store.size(k),
+          () => store.delete(k),
+          () => store.putIfAbsent(k, Buffer.from('x')),
+          async () => {
+            const w = store.create(k);
+            await w.write(Buffer.from('x'));
+            await w.complete();
+          },
+        ];
+        for (const attempt of attempts) expect(await outcome(attempt)).toBeInstanceOf(IntegrityError);
+      }
+      expect(await all(store.list(''))).toEqual([]);
     });
   });
 }

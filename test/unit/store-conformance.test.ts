@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DiskStore } from '../../src/store/disk';
 import { MemoryStore } from '../../src/store/memory';
 import { describeStoreConformance } from '../support/store-conformance';
@@ -16,4 +16,10 @@ describeStoreConformance(
     return new DiskStore(d);
   },
   () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+  // Another program's file, named as given: on Linux `a\\b` is one file name.
+  (store, name, body) => {
+    const path = join(store.location, ...name.split('/'));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, body);
+  },
 );
