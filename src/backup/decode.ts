@@ -19,8 +19,12 @@ import { precheckAvro } from './avro-precheck';
 import { framedSchemaId, FRAME_HEADER_BYTES } from '../schema/framing';
 
 export const DECODE_LIMITS = {
-  /** Larger payloads are shown raw: decoding builds objects worth many times the bytes. */
-  maxPayloadBytes: 4 * 1024 * 1024,
+  /**
+   * Larger payloads are shown raw: decoding builds objects worth many times the bytes (an
+   * Avro array of 1-byte records: about 200 MiB for 1 MiB, 600 MiB for 4 MiB). 1 MiB is
+   * Kafka's default max.message.bytes.
+   */
+  maxPayloadBytes: 1024 * 1024,
   /** Nesting of arrays, maps, records, unions, JSON arrays and objects (protobufjs and protoc use 100). */
   maxDepth: 100,
   /** Avro values per payload: this many per byte, plus a fixed allowance for values that take no bytes (null, empty records). */
