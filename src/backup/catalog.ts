@@ -6,7 +6,7 @@
 import { byteOrder } from '../model/byte-order';
 import { IntegrityError, NotFoundError, UsageError } from '../errors';
 import type { BackupRecord } from '../segment/record';
-import { readSegmentBlocks, readSegmentRawBlocks, type RawBlock } from '../segment/reader';
+import { checkSegmentSha256, readSegmentBlocks, readSegmentRawBlocks, type RawBlock, type ReadSegmentOptions } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
 import { checkSegmentKey, type SegmentKeyContext } from './keys';
@@ -31,7 +31,23 @@ export async function listBackups(store: ObjectStore, cluster?: string): Promise
   return found.sort((a, b) => (byteOrder(a.backupId, b.backupId) || byteOrder(a.cluster, b.cluster)));
 }
 
+/** What a partition reader may be asked besides the records (see Backup.recordBlocks). */
+export interface ReadRecordsOptions {
+  /** Keys, values and header values are views into their block (see ReadSegmentOptions.views). */
+  views?: boolean;
+  /**
+   * Hash each segment in a streaming pass and compare it with the manifest's SHA-256 before
+   * the first record of that segment is handed out (the reading pass then checks it again):
+   * a consumer that shows records as they come (`kbak cat`) never shows one from a segment
+   * that does not verify. Costs a second read of every segment read.
+   */
+  verifyFirst?: boolean;
+}
+
 export class Backup {
+  /** topic → partition → entry, built on first use: a lookup per partition must not scan every partition. */
+  private index: Map<string, Map<number, PartitionEntry>> | null = null;
+
   constructor(
     readonly store: ObjectStore,
     readonly ref: BackupRef,
@@ -43,8 +59,11 @@ export class Backup {
   }
 
   partition(topic: string, partition: number): PartitionEntry {
-    const t = this.manifest.topics.find((x) => x.name === topic);
-    const p = t?.partitions.find((x) => x.partition === partition);
+    if (this.index === null) {
+      this.index = new Map();
+      for (const t of this.manifest.topics) this.index.set(t.name, new Map(t.partitions.map((x) => [x.partition, x])));
+    }
+    const p = this.index.get(topic)?.get(partition);
     if (!p) throw new NotFoundError(`backup ${this.ref.backupId} has no ${topic}/${partition}`);
     return p;
   }
@@ -58,56 +77,64 @@ export class Backup {
    * Records of one partition in offset order; throws IntegrityError on any checksum mismatch.
    * `views`: keys and values are views into their block (see ReadSegmentOptions.views).
    */
-  async *records(topic: string, partition: number, fromOffset?: bigint, opts: { views?: boolean } = {}): AsyncGenerator<BackupRecord> {
+  async *records(topic: string, partition: number, fromOffset?: bigint, opts: ReadRecordsOptions = {}): AsyncGenerator<BackupRecord> {
     for await (const block of this.recordBlocks(topic, partition, fromOffset, opts)) yield* block;
   }
 
   /** The same records as `records`, a segment block at a time (one await per block, not per record). */
-  async *recordBlocks(topic: string, partition: number, fromOffset?: bigint, opts: { views?: boolean } = {}): AsyncGenerator<BackupRecord[]> {
+  async *recordBlocks(topic: string, partition: number, fromOffset?: bigint, opts: ReadRecordsOptions = {}): AsyncGenerator<BackupRecord[]> {
+    const views = opts.views === true;
+    const blocks = this.eachSegment(topic, partition, fromOffset, opts.verifyFirst === true, (source, ropts) => readSegmentBlocks(source, { ...ropts, views }), (block) =>
+      block.length === 0 ? null : [block[0]!.offset, block[block.length - 1]!.offset],
+    );
+    for await (const block of blocks) yield fromOffset === undefined || block[0]!.offset >= fromOffset ? block : block.filter((r) => r.offset >= fromOffset);
+  }
+
+  /**
+   * The same records undecoded, a segment block at a time (see RawBlock), for restore's
+   * transcoder and cat; the same checks as `recordBlocks`, the segment's first and last
+   * offsets included. With `fromOffset`, segments that end before it are skipped; records
+   * before it inside a block are the consumer's to skip.
+   */
+  async *rawBlocks(topic: string, partition: number, fromOffset?: bigint, opts: Pick<ReadRecordsOptions, 'verifyFirst'> = {}): AsyncGenerator<RawBlock> {
+    yield* this.eachSegment(topic, partition, fromOffset, opts.verifyFirst === true, readSegmentRawBlocks, (b) => [b.firstOffset, b.lastOffset]);
+  }
+
+  /**
+   * What `read` hands out for each segment of a partition (from the one holding `fromOffset`
+   * on), with every check the manifest allows: key safety, SHA-256, record count, declared
+   * raw bytes, and the first and last offsets (`span` of each item).
+   */
+  private async *eachSegment<T>(
+    topic: string,
+    partition: number,
+    fromOffset: bigint | undefined,
+    verifyFirst: boolean,
+    read: (source: AsyncIterable<Buffer>, opts: ReadSegmentOptions) => AsyncGenerator<T, unknown, undefined>,
+    span: (item: T) => readonly [bigint, bigint] | null,
+  ): AsyncGenerator<T> {
     const p = this.partition(topic, partition);
     for (const seg of p.segments) {
       // A manifest names keys inside its own backup (v1) or cluster folder only; never follow one outside it.
       const key = checkSegmentKey(seg.key, this.keyContext());
       if (fromOffset !== undefined && BigInt(seg.lastOffset) < fromOffset) continue;
+      const ropts: ReadSegmentOptions = { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records, expectedRawBytes: seg.rawBytes };
       try {
+        if (verifyFirst) await checkSegmentSha256(this.store.read(key), ropts);
         let first: bigint | null = null;
         let last: bigint | null = null;
-        for await (const block of readSegmentBlocks(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records, views: opts.views === true })) {
-          if (block.length === 0) continue;
-          first ??= block[0]!.offset;
-          last = block[block.length - 1]!.offset;
-          yield fromOffset === undefined || block[0]!.offset >= fromOffset ? block : block.filter((r) => r.offset >= fromOffset);
+        for await (const item of read(this.store.read(key), ropts)) {
+          const s = span(item);
+          if (s === null) continue;
+          first ??= s[0];
+          last = s[1];
+          yield item;
         }
         if (first !== BigInt(seg.firstOffset) || last !== BigInt(seg.lastOffset)) {
           throw new IntegrityError(`segment ${key} holds offsets ${first}..${last}, its manifest entry says ${seg.firstOffset}..${seg.lastOffset}`);
         }
       } catch (err) {
         // A segment the manifest names but the store lacks is a damaged backup, not a wrong request.
-        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
-        throw err;
-      }
-    }
-  }
-  /**
-   * The same records undecoded, a segment block at a time (see RawBlock), for restore's
-   * transcoder; the same checks as `recordBlocks`, the segment's first and last offsets included.
-   */
-  async *rawBlocks(topic: string, partition: number): AsyncGenerator<RawBlock> {
-    const p = this.partition(topic, partition);
-    for (const seg of p.segments) {
-      const key = checkSegmentKey(seg.key, this.keyContext());
-      try {
-        let first: bigint | null = null;
-        let last: bigint | null = null;
-        for await (const block of readSegmentRawBlocks(this.store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records })) {
-          first ??= block.firstOffset;
-          last = block.lastOffset;
-          yield block;
-        }
-        if (first !== BigInt(seg.firstOffset) || last !== BigInt(seg.lastOffset)) {
-          throw new IntegrityError(`segment ${key} holds offsets ${first}..${last}, its manifest entry says ${seg.firstOffset}..${seg.lastOffset}`);
-        }
-      } catch (err) {
         if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
         throw err;
       }

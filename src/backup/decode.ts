@@ -4,13 +4,43 @@
  * JSON Schema payloads are JSON after the 5-byte frame, Protobuf via protobufjs with the
  * message indexes after the frame selecting the message type. A payload that cannot be
  * decoded is shown raw with the reason, never dropped.
+ *
+ * A backup may be hostile, so every step is bounded (DECODE_LIMITS): a payload is decoded
+ * only up to a size, Avro payloads are walked first (avro-precheck.ts: block counts against
+ * a value budget, depth), JSON is checked for depth before it is parsed, Protobuf has
+ * protobufjs's own depth limit; a schema build resolves each reference once (no
+ * exponential closure, no cycle), is bounded in schemas and bytes, and a failed build is
+ * remembered, not repeated per record.
  */
 import avro from 'avsc';
 import protobuf from 'protobufjs';
 import type { SchemaEntry } from './manifest';
+import { precheckAvro } from './avro-precheck';
 import { framedSchemaId, FRAME_HEADER_BYTES } from '../schema/framing';
 
-type Decoder = (body: Buffer) => unknown;
+export const DECODE_LIMITS = {
+  /**
+   * Larger payloads are shown raw: decoding builds objects worth many times the bytes (an
+   * Avro array of 1-byte records: about 200 MiB for 1 MiB, 600 MiB for 4 MiB). 1 MiB is
+   * Kafka's default max.message.bytes.
+   */
+  maxPayloadBytes: 1024 * 1024,
+  /** Nesting of arrays, maps, records, unions, JSON arrays and objects (protobufjs and protoc use 100). */
+  maxDepth: 100,
+  /** Avro values per payload: this many per byte, plus a fixed allowance for values that take no bytes (null, empty records). */
+  avroValuesPerByte: 2,
+  avroFreeValues: 65_536,
+  /** One schema build: the schema and everything it references, each counted once. */
+  maxBuildSchemas: 1_000,
+  maxBuildBytes: 4 * 1024 * 1024,
+  /** Schema text parsed by all builds of one decoder together (a backup's manifest is at most 64 MiB). */
+  maxTotalBuildBytes: 64 * 1024 * 1024,
+} as const;
+
+/** What a key or value becomes: decoded JSON text, or the raw bytes with the reason. */
+export type DecodedPayload = { json: string } | { raw: Buffer; schemaId?: number; error?: string };
+
+type Decoder = (body: Buffer) => string;
 
 /** Zigzag varint, as Confluent writes Protobuf message indexes. */
 function readVarint(buf: Buffer, pos: number): { value: number; pos: number } {
@@ -27,46 +57,118 @@ function readVarint(buf: Buffer, pos: number): { value: number; pos: number } {
   return { value: (result >>> 1) ^ -(result & 1), pos };
 }
 
-/** Avro values as JSON: bytes as base64, longs beyond 2^53 as strings. */
-function avroJson(v: unknown): unknown {
-  if (Buffer.isBuffer(v)) return v.toString('base64');
+/** Avro values as JSON, without a copy of the value: bytes as base64, longs beyond 2^53 as strings. */
+function avroJson(this: Record<string, unknown>, key: string, v: unknown): unknown {
+  // JSON.stringify has already called Buffer#toJSON on v; the holder still has the Buffer.
+  const original = this[key];
+  if (Buffer.isBuffer(original)) return original.toString('base64');
   if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return v.map(avroJson);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, avroJson(x)]));
   return v;
+}
+
+/**
+ * The deepest nesting of arrays and objects in JSON text, found without parsing it (strings
+ * skipped, escapes honoured); stops as soon as it passes `limit`.
+ */
+export function jsonDepthExceeds(text: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+class SchemaBuildError extends Error {
+  override readonly name = 'SchemaBuildError';
 }
 
 export class SchemaDecoder {
   private readonly byId = new Map<number, SchemaEntry>();
-  private readonly cache = new Map<number, Decoder>();
+  /** `subject\0version` → the schema registered so, for references. */
+  private readonly byRegistration = new Map<string, SchemaEntry>();
+  /** A built decoder, or the error its build failed with (kept: a build is never repeated). */
+  private readonly cache = new Map<number, Decoder | Error>();
+  private builtBytes = 0;
 
-  constructor(private readonly schemas: SchemaEntry[]) {
-    for (const s of schemas) this.byId.set(s.id, s);
+  constructor(schemas: SchemaEntry[]) {
+    for (const s of schemas) {
+      this.byId.set(s.id, s);
+      for (const g of s.registrations) if (!this.byRegistration.has(`${g.subject}\0${g.version}`)) this.byRegistration.set(`${g.subject}\0${g.version}`, s);
+    }
   }
 
-  private referenced(s: SchemaEntry): SchemaEntry[] {
-    return s.references.flatMap((r) => {
-      const hit = this.schemas.find((x) => x.registrations.some((g) => g.subject === r.subject && g.version === r.version));
-      return hit ? [...this.referenced(hit), hit] : [];
-    });
+  /**
+   * What `s` references, transitively, each schema once and before the schemas that
+   * reference it; refuses a cycle and a closure beyond the build limits.
+   */
+  private referenced(root: SchemaEntry): SchemaEntry[] {
+    const order: SchemaEntry[] = [];
+    const state = new Map<SchemaEntry, 'open' | 'done'>();
+    let bytes = Buffer.byteLength(root.schema);
+    // Iterative depth-first walk: a chain of references cannot overflow the stack.
+    const stack: Array<{ s: SchemaEntry; next: number }> = [{ s: root, next: 0 }];
+    state.set(root, 'open');
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const ref = top.s.references[top.next++];
+      if (ref === undefined) {
+        stack.pop();
+        state.set(top.s, 'done');
+        if (top.s !== root) order.push(top.s);
+        continue;
+      }
+      const hit = this.byRegistration.get(`${ref.subject}\0${ref.version}`);
+      if (!hit || state.get(hit) === 'done') continue;
+      if (state.get(hit) === 'open') throw new SchemaBuildError(`schema ${root.id} has a reference cycle through ${ref.subject} version ${ref.version}`);
+      state.set(hit, 'open');
+      bytes += Buffer.byteLength(hit.schema);
+      if (state.size > DECODE_LIMITS.maxBuildSchemas || bytes > DECODE_LIMITS.maxBuildBytes) {
+        throw new SchemaBuildError(`schema ${root.id} references more than ${DECODE_LIMITS.maxBuildSchemas} schemas or ${DECODE_LIMITS.maxBuildBytes} bytes of schema text`);
+      }
+      stack.push({ s: hit, next: 0 });
+    }
+    this.builtBytes += bytes;
+    if (this.builtBytes > DECODE_LIMITS.maxTotalBuildBytes) {
+      throw new SchemaBuildError(`building schema ${root.id} would take the schema text parsed by this run past ${DECODE_LIMITS.maxTotalBuildBytes} bytes`);
+    }
+    return order;
   }
 
   private build(s: SchemaEntry): Decoder {
-    if (s.schemaType === 'JSON') return (body) => JSON.parse(body.toString('utf8'));
+    const refs = this.referenced(s);
+    if (s.schemaType === 'JSON') {
+      return (body) => {
+        if (jsonDepthExceeds(body, DECODE_LIMITS.maxDepth)) throw new Error(`nested deeper than ${DECODE_LIMITS.maxDepth} levels`);
+        return JSON.stringify(JSON.parse(body.toString('utf8')));
+      };
+    }
     if (s.schemaType === 'AVRO') {
       const registry: Record<string, avro.Type> = {};
-      for (const r of this.referenced(s)) avro.Type.forSchema(JSON.parse(r.schema), { registry });
+      for (const r of refs) avro.Type.forSchema(JSON.parse(r.schema), { registry });
       const type = avro.Type.forSchema(JSON.parse(s.schema), { registry });
-      return (body) => avroJson(type.fromBuffer(body));
+      return (body) => {
+        precheckAvro(type, body, { maxValues: DECODE_LIMITS.avroValuesPerByte * body.length + DECODE_LIMITS.avroFreeValues, maxDepth: DECODE_LIMITS.maxDepth });
+        return JSON.stringify(type.fromBuffer(body), avroJson);
+      };
     }
     const root = new protobuf.Root();
-    for (const r of this.referenced(s)) protobuf.parse(r.schema, root, { keepCase: true });
+    for (const r of refs) protobuf.parse(r.schema, root, { keepCase: true });
     const parsed = protobuf.parse(s.schema, root, { keepCase: true });
     const ns = parsed.package ? root.lookup(parsed.package) : root;
-    const topLevel = ((ns as protobuf.Namespace | null)?.nestedArray ?? []).filter((x): x is protobuf.Type => x instanceof protobuf.Type);
+    const messages = (n: protobuf.NamespaceBase | null | undefined): protobuf.Type[] => (n?.nestedArray ?? []).filter((x): x is protobuf.Type => x instanceof protobuf.Type);
+    const topLevel = messages(ns as protobuf.Namespace | null);
     return (body) => {
       // Message indexes: a count, then the path; a lone 0 means [0] (the first message).
       let { value: count, pos } = readVarint(body, 0);
+      if (count > DECODE_LIMITS.maxDepth) throw new Error(`message index path of ${count} entries is deeper than ${DECODE_LIMITS.maxDepth}`);
       const path: number[] = [];
       if (count === 0) path.push(0);
       while (count-- > 0) {
@@ -75,27 +177,43 @@ export class SchemaDecoder {
         pos = r.pos;
       }
       let type: protobuf.Type | undefined = topLevel[path[0]!];
-      for (const i of path.slice(1)) type = type?.nestedArray.filter((x): x is protobuf.Type => x instanceof protobuf.Type)[i];
+      for (const i of path.slice(1)) type = type === undefined ? undefined : messages(type)[i];
       if (!type) throw new Error(`no message at index path ${path.join('.')}`);
-      return type.toObject(type.decode(body.subarray(pos)), { longs: String, bytes: String, enums: String, defaults: false });
+      // protobufjs refuses nesting beyond util.recursionLimit (100) in decode and toObject.
+      return JSON.stringify(type.toObject(type.decode(body.subarray(pos)), { longs: String, bytes: String, enums: String, defaults: false }));
     };
   }
 
-  /** `{ schemaId, decoded }` for a framed payload with a known schema, else `{ raw, error? }`. */
-  decode(payload: Buffer | null): unknown {
-    if (payload === null) return null;
+  private decoderFor(s: SchemaEntry): Decoder | Error {
+    let d = this.cache.get(s.id);
+    if (d === undefined) {
+      try {
+        d = this.build(s);
+      } catch (err) {
+        // Remembered: a backup of many records with one bad schema builds it once.
+        d = err instanceof Error ? err : new Error(String(err));
+      }
+      this.cache.set(s.id, d);
+    }
+    return d;
+  }
+
+  /** A framed payload with a known schema, decoded; anything else raw, with the reason when there is one. */
+  decode(payload: Buffer): DecodedPayload {
     const id = framedSchemaId(payload);
     const s = id === null ? undefined : this.byId.get(id);
-    if (id === null || !s) return { raw: payload.toString('base64'), ...(id !== null ? { error: `schema ${id} is not in the backup` } : {}) };
+    if (id === null) return { raw: payload };
+    if (!s) return { raw: payload, error: `schema ${id} is not in the backup` };
+    if (payload.length > DECODE_LIMITS.maxPayloadBytes) {
+      return { raw: payload, schemaId: id, error: `not decoded: the payload is ${payload.length} bytes, more than the ${DECODE_LIMITS.maxPayloadBytes} --decode decodes` };
+    }
+    const d = this.decoderFor(s);
+    if (d instanceof Error) return { raw: payload, schemaId: id, error: `cannot build schema ${id}: ${d.message}` };
     try {
-      let d = this.cache.get(id);
-      if (!d) {
-        d = this.build(s);
-        this.cache.set(id, d);
-      }
-      return { schemaId: id, schemaType: s.schemaType, decoded: d(payload.subarray(FRAME_HEADER_BYTES)) };
+      const decoded = d(payload.subarray(FRAME_HEADER_BYTES));
+      return { json: `{"schemaId":${id},"schemaType":${JSON.stringify(s.schemaType)},"decoded":${decoded}}` };
     } catch (err) {
-      return { raw: payload.toString('base64'), schemaId: id, error: `cannot decode with schema ${id}: ${(err as Error).message}` };
+      return { raw: payload, schemaId: id, error: `cannot decode with schema ${id}: ${(err as Error).message}` };
     }
   }
 }

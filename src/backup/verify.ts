@@ -8,7 +8,8 @@
 import { loadBackup, type BackupRef } from './catalog';
 import { manifestKey } from './layout';
 import type { SegmentEntry } from './manifest';
-import { readSegment } from '../segment/reader';
+import { scanRecordAt } from '../segment/format';
+import { readSegmentRawBlocks } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 
 export interface VerifyResult {
@@ -31,16 +32,23 @@ async function checkSegment(store: ObjectStore, key: string, seg: SegmentEntry, 
   if (size !== seg.storedBytes) return `size is ${size} bytes, the manifest says ${seg.storedBytes}`;
   if (quick) return null;
   try {
-    const gen = readSegment(store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records });
+    // Raw blocks, each record checked in place (scanRecordAt): no object per record or
+    // header, so a legal record of millions of headers costs its own bytes, not 12 times them.
+    const gen = readSegmentRawBlocks(store.read(key), { name: key, expectedSha256: seg.sha256, expectedRecords: seg.records, expectedRawBytes: seg.rawBytes });
     let first: bigint | null = null;
     let last: bigint | null = null;
     let min: bigint | null = null;
     let max: bigint | null = null;
-    for await (const r of gen) {
-      first ??= r.offset;
-      last = r.offset;
-      if (min === null || r.timestamp < min) min = r.timestamp;
-      if (max === null || r.timestamp > max) max = r.timestamp;
+    for await (const b of gen) {
+      let p = 0;
+      for (let i = 0; i < b.count; i++) {
+        const r = scanRecordAt(b.body, p, b.body.length, b.firstIndex + i, b.ctx, b.basePos);
+        first ??= r.offset;
+        last = r.offset;
+        if (min === null || r.timestamp < min) min = r.timestamp;
+        if (max === null || r.timestamp > max) max = r.timestamp;
+        p = r.next;
+      }
     }
     if (first?.toString() !== seg.firstOffset || last?.toString() !== seg.lastOffset) {
       return `holds offsets ${first}..${last}, the manifest says ${seg.firstOffset}..${seg.lastOffset}`;

@@ -61,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     isTTY: Boolean(process.stderr.isTTY),
     // Names from stores, brokers and registries end up in these lines: no terminal control.
     stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
+    write: (text) => process.stdout.write(escapeControlKeepLines(text)),
     logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
   };
   // Only the CLI owns the process's signals (a library user keeps its own handlers).

@@ -97,7 +97,8 @@ const isBaggage = (h: WireHeader): boolean => h.key.toLowerCase() === 'baggage';
 /** Strict UTF-8 decode: a header value that is not UTF-8 text is not baggage. */
 function utf8(b: Buffer): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(b);
+    // ignoreBOM: a leading U+FEFF stays part of the value, so a rewritten value keeps it.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
   } catch {
     return null;
   }

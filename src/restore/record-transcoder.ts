@@ -81,7 +81,7 @@ export class RecordSetBuilder {
   private firstBig: bigint | null = null;
   private maxHi = 0;
   private maxLo = 0;
-  /** Per header: key start, key length (after a leading BOM), value start, value length (-1: null). */
+  /** Per header: key start, key length, value start, value length (-1: null). */
   private hdr = new Int32Array(64);
   private readonly knownKeys: Array<Buffer | undefined> = [];
   private readonly idCache: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
@@ -271,7 +271,9 @@ export class RecordSetBuilder {
       const hc = body.readUInt32BE(q);
       q += 4;
       if (hc * 8 > recEnd - q) fail();
-      if (hc * 4 > this.hdr.length) this.hdr = new Int32Array(hc * 8);
+      // Exactly 4 ints (16 bytes) per header, each of which takes at least 8 record bytes: at
+      // most twice the record, where doubling the room cost 4 times a record of millions of headers.
+      if (hc * 4 > this.hdr.length) this.hdr = new Int32Array(hc * 4);
       const hdr = this.hdr;
       let hBytes = 0;
       let size = (kl > 0 ? kl : 0) + (vl > 0 ? vl : 0);
@@ -281,10 +283,9 @@ export class RecordSetBuilder {
         q += 4;
         if (hkl > recEnd - q) fail();
         if (!this.keyOk(body, q, hkl, i)) fail();
-        // The decoder (TextDecoder) drops a leading byte order mark from the key.
-        const bom = hkl >= 3 && body[q] === 0xef && body[q + 1] === 0xbb && body[q + 2] === 0xbf ? 3 : 0;
-        const keyLen = hkl - bom;
-        hdr[i * 4] = q + bom;
+        // Copied byte for byte: a leading EF BB BF (U+FEFF) is part of the key.
+        const keyLen = hkl;
+        hdr[i * 4] = q;
         hdr[i * 4 + 1] = keyLen;
         q += hkl;
         if (recEnd - q < 4) fail();

@@ -2,6 +2,7 @@
  * Segment file format v1: constants and pure encoders/decoders (no I/O, no zstd).
  * FORMAT.md at the repository root is the normative description; keep them in sync.
  */
+import { isUtf8 } from 'node:buffer';
 import { IntegrityError, UnsupportedDataError } from '../errors';
 import { BackupRecord, RecordHeader, TimestampType } from './record';
 
@@ -39,7 +40,6 @@ const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 const U32_MAX = 0xffffffff;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 // With the u flag a surrogate pair is one code point, so this only matches unpaired halves.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
@@ -262,22 +262,39 @@ function writeBytes(b: Buffer, p: number, v: Buffer | null): number {
 }
 
 /**
- * Decodes the one record that starts at `p` in `buf` and must end by `limit`. `basePos`
- * is the raw body position of `buf[0]`, so error messages name raw body positions even
- * when a reader hands over one record at a time. Values are copied out so a kept record
- * does not pin the whole block in memory, unless `views` is set: a consumer that is done
- * with each record before the next block (restore) gets views into `buf` and saves a copy
- * (and the garbage) of every key, value and header value.
+ * Where the fields of one record lie in its buffer, once scanRecordAt has made every check
+ * of FORMAT.md "Records" on it. Lengths are -1 for null.
  */
-export function decodeRecordAt(
-  buf: Buffer,
-  p: number,
-  limit: number,
-  index: number,
-  ctx: BlockContext,
-  basePos = 0,
-  views = false,
-): { record: BackupRecord; next: number } {
+export interface RecordLayout {
+  offset: bigint;
+  timestamp: bigint;
+  timestampType: TimestampType;
+  keyStart: number;
+  keyLength: number;
+  valueStart: number;
+  valueLength: number;
+  headerCount: number;
+  /** Position of the first header (its key length). */
+  headersStart: number;
+  /** Position after the record. */
+  next: number;
+}
+
+/** Whether buf[from, from + n) is UTF-8; an ASCII key (the usual) is checked without a view. */
+function utf8At(buf: Buffer, from: number, n: number): boolean {
+  for (let i = from; i < from + n; i++) if (buf[i]! >= 0x80) return isUtf8(buf.subarray(from, from + n));
+  return true;
+}
+
+/**
+ * Checks the one record that starts at `p` in `buf` and must end by `limit`, and says where
+ * its fields are, without building anything per header: what a reader that only needs
+ * offsets (verify) or streams the headers out (cat) uses, so a legal record of millions of
+ * headers costs no memory beyond its own bytes. `basePos` is the raw body position of
+ * `buf[0]`, so error messages name raw body positions even when a reader hands over one
+ * record at a time.
+ */
+export function scanRecordAt(buf: Buffer, p: number, limit: number, index: number, ctx: BlockContext, basePos = 0): RecordLayout {
   const fail = (what: string, pos: number): never => {
     throw new IntegrityError(`${at(ctx)}: record ${index} at raw body byte ${basePos + pos}: ${what}`);
   };
@@ -301,41 +318,80 @@ export function decodeRecordAt(
     fail(`unknown timestamp type ${tsType}`, q);
   }
   q += 1;
-  const readBytes = (what: string): Buffer | null => {
+  /** A length-prefixed field: its length (-1: null), q moved past it. */
+  const field = (what: string): number => {
     need(4, `${what} length`);
     const n = buf.readInt32BE(q);
     if (n < -1) fail(`${what} length ${n} is negative`, q);
     q += 4;
-    if (n === -1) return null;
-    need(n, what);
-    const v = views ? buf.subarray(q, q + n) : Buffer.from(buf.subarray(q, q + n));
-    q += n;
-    return v;
+    if (n > 0) {
+      need(n, what);
+      q += n;
+    }
+    return n;
   };
-  const key = readBytes('key');
-  const value = readBytes('value');
+  const keyLength = field('key');
+  const keyStart = q - Math.max(keyLength, 0);
+  const valueLength = field('value');
+  const valueStart = q - Math.max(valueLength, 0);
   need(4, 'header count');
   const headerCount = buf.readUInt32BE(q);
   q += 4;
   // Each header needs at least 8 bytes: check before looping on a corrupt count.
   if (headerCount * 8 > end - q) fail(`header count ${headerCount} does not fit in the record`, q - 4);
-  const headers: RecordHeader[] = [];
+  const headersStart = q;
   for (let i = 0; i < headerCount; i++) {
     need(4, `header ${i} key length`);
     const kl = buf.readUInt32BE(q);
     q += 4;
     need(kl, `header ${i} key`);
-    let hk: string;
-    try {
-      hk = utf8.decode(buf.subarray(q, q + kl));
-    } catch {
-      return fail(`header ${i} key is not valid UTF-8`, q);
-    }
+    if (!utf8At(buf, q, kl)) fail(`header ${i} key is not valid UTF-8`, q);
     q += kl;
-    headers.push({ key: hk, value: readBytes(`header ${i} value`) });
+    field(`header ${i} value`);
   }
   if (q !== end) fail(`${end - q} unused bytes at the end of the record`, q);
-  return { record: { offset, timestamp, timestampType: tsType as TimestampType, key, value, headers }, next: end };
+  return { offset, timestamp, timestampType: tsType as TimestampType, keyStart, keyLength, valueStart, valueLength, headerCount, headersStart, next: end };
+}
+
+/**
+ * Calls `each` with the key and value position and length (-1: null value) of every header
+ * of a record scanRecordAt checked, in order; nothing is allocated per header.
+ */
+export function eachHeader(buf: Buffer, r: RecordLayout, each: (keyStart: number, keyLength: number, valueStart: number, valueLength: number) => void): void {
+  let q = r.headersStart;
+  for (let i = 0; i < r.headerCount; i++) {
+    const kl = buf.readUInt32BE(q);
+    const vl = buf.readInt32BE(q + 4 + kl);
+    each(q + 4, kl, q + 8 + kl, vl);
+    q += 8 + kl + Math.max(vl, 0);
+  }
+}
+
+/**
+ * Decodes the one record that starts at `p` in `buf` and must end by `limit` (checked by
+ * scanRecordAt, whose arguments these are). Values are copied out so a kept record does
+ * not pin the whole block in memory, unless `views` is set: a consumer that is done with
+ * each record before the next block (restore) gets views into `buf` and saves a copy (and
+ * the garbage) of every key, value and header value. One object per header: readers of
+ * records that may carry millions of headers use scanRecordAt instead.
+ */
+export function decodeRecordAt(
+  buf: Buffer,
+  p: number,
+  limit: number,
+  index: number,
+  ctx: BlockContext,
+  basePos = 0,
+  views = false,
+): { record: BackupRecord; next: number } {
+  const r = scanRecordAt(buf, p, limit, index, ctx, basePos);
+  const bytes = (start: number, n: number): Buffer | null => (n < 0 ? null : views ? buf.subarray(start, start + n) : Buffer.from(buf.subarray(start, start + n)));
+  const headers: RecordHeader[] = new Array<RecordHeader>(r.headerCount);
+  let i = 0;
+  // Keys are checked UTF-8 already; toString keeps a leading U+FEFF, as a key must.
+  eachHeader(buf, r, (ks, kl, vs, vl) => void (headers[i++] = { key: buf.toString('utf8', ks, ks + kl), value: bytes(vs, vl) }));
+  const record: BackupRecord = { offset: r.offset, timestamp: r.timestamp, timestampType: r.timestampType, key: bytes(r.keyStart, r.keyLength), value: bytes(r.valueStart, r.valueLength), headers };
+  return { record, next: r.next };
 }
 
 /**

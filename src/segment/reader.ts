@@ -39,6 +39,13 @@ export interface ReadSegmentOptions {
   expectedSha256?: string;
   expectedRecords?: number;
   /**
+   * Raw (uncompressed) bytes the segment's blocks may declare in all, e.g. the manifest's
+   * `rawBytes`. A block that would take the total past it is refused before it is
+   * decompressed or buffered, so the work of reading a segment is bounded by what its
+   * manifest entry declares, whatever its zstd frames expand to.
+   */
+  expectedRawBytes?: number;
+  /**
    * Hand out keys, values and header values as views into the block they came from instead
    * of copies. Only for a consumer that drops each record before it asks for the next block
    * (a kept view pins its whole block, up to 4 MiB).
@@ -214,9 +221,7 @@ interface CheckedBody {
  */
 async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: ReadSegmentOptions): AsyncGenerator<CheckedBody, SegmentReadSummary, undefined> {
   const name = opts.name;
-  if (opts.expectedSha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.expectedSha256)) {
-    throw new UsageError(`segment ${name}: expected SHA-256 ${JSON.stringify(opts.expectedSha256)} is not 64 hex digits`);
-  }
+  checkExpectedSha256(opts);
   const hash = createHash('sha256');
   const it = source[Symbol.asyncIterator]();
   const q = new ByteQueue();
@@ -244,6 +249,7 @@ async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: 
     let pos = FILE_HEADER_SIZE;
     let blockIndex = 0;
     let records = 0;
+    let rawTotal = 0;
 
     while (await fill(1)) {
       const ctx: BlockContext = { name, blockIndex, position: pos };
@@ -253,6 +259,12 @@ async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: 
         );
       }
       const h = parseBlockHeader(q.take(BLOCK_HEADER_SIZE), ctx);
+      rawTotal += h.rawLength;
+      if (opts.expectedRawBytes !== undefined && rawTotal > opts.expectedRawBytes) {
+        throw new IntegrityError(
+          `segment ${name}: block ${blockIndex} at byte ${pos}: the blocks declare more than the ${opts.expectedRawBytes} raw bytes its manifest entry says (${rawTotal} so far)`,
+        );
+      }
       if (h.codec === Codec.Stored && h.storedLength > STREAM_STORED_ABOVE) {
         // A large stored block (a record bigger than any codec-1 block, or a crafted block of
         // many tiny records) is read one record at a time: memory is one record, not the
@@ -301,15 +313,40 @@ async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: 
         `segment ${name}: holds ${records} records in ${blockIndex} blocks (${bytesIn} bytes), expected ${opts.expectedRecords}`,
       );
     }
-    if (opts.expectedSha256 !== undefined && sha256 !== opts.expectedSha256.toLowerCase()) {
-      throw new IntegrityError(
-        `segment ${name}: SHA-256 mismatch over ${bytesIn} bytes (got ${sha256}, expected ${opts.expectedSha256.toLowerCase()})`,
-      );
-    }
+    if (opts.expectedSha256 !== undefined && sha256 !== opts.expectedSha256.toLowerCase()) throw sha256Mismatch(name, bytesIn, sha256, opts.expectedSha256);
     return { records, blocks: blockIndex, bytes: bytesIn, sha256 };
   } finally {
     if (!done) await it.return?.();
   }
+}
+
+function checkExpectedSha256(opts: ReadSegmentOptions): void {
+  if (opts.expectedSha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(opts.expectedSha256)) {
+    throw new UsageError(`segment ${opts.name}: expected SHA-256 ${JSON.stringify(opts.expectedSha256)} is not 64 hex digits`);
+  }
+}
+
+function sha256Mismatch(name: string, bytes: number, got: string, want: string): IntegrityError {
+  return new IntegrityError(`segment ${name}: SHA-256 mismatch over ${bytes} bytes (got ${got}, expected ${want.toLowerCase()})`);
+}
+
+/**
+ * One streaming pass over a whole segment that only hashes it and compares the SHA-256 with
+ * `opts.expectedSha256`: memory is one source chunk, whatever the segment's size. For a
+ * consumer that must not see a record of a segment before the segment verifies (FORMAT.md,
+ * "Verifying a segment") and reads it again afterwards.
+ */
+export async function checkSegmentSha256(source: AsyncIterable<Buffer | Uint8Array>, opts: ReadSegmentOptions): Promise<void> {
+  checkExpectedSha256(opts);
+  if (opts.expectedSha256 === undefined) return;
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const c of source) {
+    hash.update(c);
+    bytes += c.length;
+  }
+  const got = hash.digest('hex');
+  if (got !== opts.expectedSha256.toLowerCase()) throw sha256Mismatch(opts.name, bytes, got, opts.expectedSha256);
 }
 
 /** The decoded records of a checked body (all of them: a body with fewer or more is corrupt). */

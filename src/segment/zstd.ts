@@ -51,6 +51,8 @@ export interface FrameHeaderInfo {
   contentSize: number | null;
   dictionaryId: number;
   hasChecksum: boolean;
+  /** Bytes of the frame header (magic included): where the first block header starts. */
+  headerBytes: number;
 }
 
 const FRAME_MAGIC = 0xfd2fb528;
@@ -80,7 +82,46 @@ export function parseFrameHeader(frame: Uint8Array): FrameHeaderInfo {
     const v = b.readBigUInt64LE(p);
     contentSize = v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
   }
-  return { contentSize, dictionaryId, hasChecksum };
+  return { contentSize, dictionaryId, hasChecksum, headerBytes: p + fcsSize };
+}
+
+/**
+ * Where the frame that starts at frame[0] ends, from its block headers alone (RFC 8878
+ * 3.1.1.2: 3 bytes each, last-block flag, type, size; a raw or compressed block carries
+ * `size` bytes, an RLE block one), plus the optional 4-byte checksum. Nothing is decoded,
+ * so it costs one step per block. The format allows no other bytes after the frame: a
+ * skippable frame, a second frame or stray bytes are refused here, before decompressing.
+ */
+export function checkSingleFrame(frame: Uint8Array, info: FrameHeaderInfo): void {
+  let p = info.headerBytes;
+  for (;;) {
+    if (frame.length - p < 3) throw new ZstdFrameError(`zstd frame is truncated: its block header at byte ${p} runs past the payload`);
+    const h = frame[p]! | (frame[p + 1]! << 8) | (frame[p + 2]! << 16);
+    const type = (h >> 1) & 3;
+    if (type === 3) throw new ZstdFrameError(`zstd frame is corrupt: its block at byte ${p} has the reserved block type 3`);
+    const size = 3 + (type === 1 ? 1 : h >>> 3);
+    if (size > frame.length - p) throw new ZstdFrameError(`zstd frame is truncated: its block at byte ${p} runs past the payload`);
+    p += size;
+    if (h & 1) break;
+  }
+  if (info.hasChecksum) p += 4;
+  if (p > frame.length) throw new ZstdFrameError('zstd frame is truncated: its content checksum runs past the payload');
+  if (p < frame.length) {
+    const skippable = frame.length - p >= 4 && (Buffer.from(frame.buffer, frame.byteOffset + p, 4).readUInt32LE(0) & 0xfffffff0) === 0x184d2a50;
+    throw new ZstdFrameError(`${frame.length - p} bytes after the zstd frame (${skippable ? 'a skippable frame' : 'not allowed'}: a payload is exactly one frame)`);
+  }
+}
+
+/** The header checks every decoder makes before it decompresses (FORMAT.md, "Payload"). */
+function checkPayload(frame: Uint8Array, rawLength: number): void {
+  const info = parseFrameHeader(frame);
+  if (info.dictionaryId !== 0) throw new ZstdFrameError(`zstd frame needs dictionary ${info.dictionaryId}`);
+  if (info.contentSize === null) throw new ZstdFrameError('zstd frame header has no content size');
+  if (info.contentSize !== rawLength) throw new ZstdFrameError(`zstd frame content size ${info.contentSize} != raw length ${rawLength}`);
+  if (rawLength > MAX_ZSTD_RAW_BYTES || frame.length > MAX_ZSTD_RAW_BYTES) {
+    throw new ZstdFrameError(`zstd frame too large (${frame.length} -> ${rawLength} bytes, limit ${MAX_ZSTD_RAW_BYTES})`);
+  }
+  checkSingleFrame(frame, info);
 }
 
 function toBuffer(u: Uint8Array): Buffer {
@@ -107,16 +148,9 @@ export class Zstd {
    * size is checked before zstd-codec allocates it, so a corrupt header cannot exhaust the heap.
    */
   decompress(frame: Uint8Array, rawLength: number): Buffer {
-    const info = parseFrameHeader(frame);
-    if (info.dictionaryId !== 0) throw new ZstdFrameError(`zstd frame needs dictionary ${info.dictionaryId}`);
-    if (info.contentSize === null) throw new ZstdFrameError('zstd frame header has no content size');
-    if (info.contentSize !== rawLength) {
-      throw new ZstdFrameError(`zstd frame content size ${info.contentSize} != raw length ${rawLength}`);
-    }
-    if (rawLength > MAX_ZSTD_RAW_BYTES || frame.length > MAX_ZSTD_RAW_BYTES) {
-      throw new ZstdFrameError(`zstd frame too large (${frame.length} -> ${rawLength} bytes, limit ${MAX_ZSTD_RAW_BYTES})`);
-    }
-    // zstd-codec returns null for corrupt data, a truncated frame, or bytes after the frame.
+    checkPayload(frame, rawLength);
+    // zstd-codec returns null for corrupt data or a truncated frame; it allocates the
+    // checked content size for the output, so its work is bounded by rawLength.
     const out = this.guard('decompress', () => this.simple.decompress(frame));
     if (out === null) throw new ZstdFrameError('zstd frame is corrupt, truncated, or followed by extra bytes');
     if (out.length !== rawLength) {
@@ -179,16 +213,11 @@ export async function compressBlock(raw: Buffer, level: number, allowNative = tr
  */
 export async function decompressBlock(frame: Buffer, rawLength: number): Promise<Buffer> {
   if (!nativeZstd) return (await getZstd()).decompress(frame, rawLength);
-  const info = parseFrameHeader(frame);
-  if (info.dictionaryId !== 0) throw new ZstdFrameError(`zstd frame needs dictionary ${info.dictionaryId}`);
-  if (info.contentSize === null) throw new ZstdFrameError('zstd frame header has no content size');
-  if (info.contentSize !== rawLength) throw new ZstdFrameError(`zstd frame content size ${info.contentSize} != raw length ${rawLength}`);
-  if (rawLength > MAX_ZSTD_RAW_BYTES || frame.length > MAX_ZSTD_RAW_BYTES) {
-    throw new ZstdFrameError(`zstd frame too large (${frame.length} -> ${rawLength} bytes, limit ${MAX_ZSTD_RAW_BYTES})`);
-  }
+  checkPayload(frame, rawLength);
   let out: Buffer;
   try {
-    // One byte of room past rawLength: a second frame or trailing data shows up as excess output.
+    // One byte of room past rawLength: zlib stops as soon as the output passes the
+    // declared raw length, so a frame whose blocks decode to more costs no more than that.
     out = await nativeZstd.decompress(frame, rawLength + 1);
   } catch {
     throw new ZstdFrameError('zstd frame is corrupt, truncated, or followed by extra bytes');

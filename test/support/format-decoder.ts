@@ -111,7 +111,7 @@ function decodeRecord(body: Buffer, start: number, at: string): { record: Decode
     const kn = body.readUInt32BE(p);
     p += 4;
     need(kn);
-    const hk = new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(p, p + kn));
+    const hk = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body.subarray(p, p + kn));
     p += kn;
     headers.push([hk, bytes()]);
   }

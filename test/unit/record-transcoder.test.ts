@@ -4,7 +4,7 @@
  * same counters. Also the raw block reader it reads from.
  */
 import { IntegrityError } from '../../src/errors';
-import { encodeRecordSet } from '../../src/kafka/record-batch';
+import { batchBytes, encodeRecordSet, writeRecordBatch } from '../../src/kafka/record-batch';
 import { RecordSetBuilder, type BatchLimits } from '../../src/restore/record-transcoder';
 import { recordBytes, toLaneRecord, type LaneRecord, type RewriteOptions } from '../../src/restore/write-partition';
 import { SchemaIdMap } from '../../src/schema/register';
@@ -13,6 +13,7 @@ import { Codec, decodeRecords, encodeBlockHeader, encodeFileHeader, encodeRecord
 import { readSegmentBlocks, readSegmentRawBlocks } from '../../src/segment/reader';
 import { type BackupRecord, type RecordHeader, TimestampType } from '../../src/segment/record';
 import { SegmentWriter } from '../../src/segment/writer';
+import { decodeBatch } from '../support/kafka-batch-decoder';
 import { prng } from '../support/prng';
 
 const I64_MIN = -(2n ** 63n);
@@ -206,7 +207,7 @@ describe('RecordSetBuilder.transcode', () => {
 
   it('mixes records appended as objects with transcoded ones in one set', () => {
     const rnd = prng(42);
-    // Decoded, as restore sees them (the decoder drops a header key's leading byte order mark).
+    // Decoded, as restore sees them.
     const recs = decodeRecords(body(Array.from({ length: 30 }, (_, i) => randomRecord(rnd, BigInt(i)))), 30, ctx);
     const builder = new RecordSetBuilder(0, 64, withIds);
     for (const r of recs.slice(0, 10)) builder.appendRecord(toLaneRecord(r, withIds));
@@ -236,6 +237,37 @@ describe('RecordSetBuilder.transcode', () => {
       expect(decoderError).toBeInstanceOf(IntegrityError);
       expect(() => builder.transcode(bad, 0, bad.length, 0, ctx, 0, { maxRecords: 5, maxBytes: 100 })).toThrow((decoderError as Error).message);
     }
+  });
+});
+
+describe('header keys reach the lane byte for byte (issue 15, defect 10)', () => {
+  // Every valid UTF-8 key: a leading byte order mark (once, twice, alone), empty, NUL
+  // characters, thousands of non-ASCII characters.
+  const keys = ['\uFEFF', '\uFEFFbom', '\uFEFF\uFEFFtwo', 'mid\uFEFFdle', '', 'a\u0000b', '\u0000', 'ключ-'.repeat(1000), '🎉'.repeat(2000), 'é'];
+  const want = keys.map((k) => Buffer.from(k, 'utf8'));
+  const source: BackupRecord = { offset: 0n, timestamp: 7n, timestampType: TimestampType.CreateTime, key: null, value: null, headers: keys.map((key, i) => ({ key, value: Buffer.from([i]) })) };
+  const raw = body([source]);
+  /** The header keys of a record set as bytes, read by the hand decoder (its own varints; Buffer#toString keeps U+FEFF). */
+  const keysOf = (records: Buffer, count: number): Buffer[] => {
+    const out = Buffer.alloc(batchBytes(records.length));
+    writeRecordBatch(out, 0, { count, firstTimestamp: 7n, maxTimestamp: 7n }, records, 0, { producerId: -1n, producerEpoch: -1, baseSequence: -1 });
+    return decodeBatch(out).records[0]!.headers.map((h) => Buffer.from(h.key, 'utf8'));
+  };
+
+  it('the segment decoder keeps them', () => {
+    const r = decodeRecords(raw, 1, ctx)[0]!;
+    expect(r.headers.map((h) => Buffer.from(h.key, 'utf8'))).toEqual(want);
+  });
+
+  it('the transcoder (fast path) and the object path write them unchanged', () => {
+    const builder = new RecordSetBuilder(0, 64, noIds);
+    expect(builder.transcode(raw, 0, raw.length, 0, ctx, 0, { maxRecords: 10, maxBytes: 1 << 30 }).records).toBe(1);
+    expect(keysOf(builder.records(), 1)).toEqual(want);
+    const objects = new RecordSetBuilder(0, 64, noIds);
+    objects.appendRecord(toLaneRecord(decodeRecords(raw, 1, ctx)[0]!, noIds));
+    expect(keysOf(objects.records(), 1)).toEqual(want);
+    // And the encoder a producer without sendPlaced uses.
+    expect(keysOf(encodeRecordSet([toLaneRecord(decodeRecords(raw, 1, ctx)[0]!, noIds)]).records, 1)).toEqual(want);
   });
 });
 
