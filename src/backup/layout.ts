@@ -7,18 +7,27 @@
  * Backup IDs are UTC timestamps that sort lexically in time order.
  */
 import { UsageError } from '../errors';
+import { compactTimeMillis } from '../model/utc-time';
 import { isKafkaTopicName } from './keys';
 
 export const MANIFEST_NAME = 'manifest.json';
-const BACKUP_ID = /^\d{8}T\d{6}\d{3}Z$/;
 
 export function newBackupId(now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-11-25T17:53:58.123Z
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}Z`;
 }
 
+/**
+ * The instant a backup ID names (ms since the epoch, UTC), or null when `id` is not a
+ * calendar-valid backup ID (`20260230T…` and hour 24 are not). Pure.
+ */
+export function backupIdTime(id: string): number | null {
+  return compactTimeMillis(id);
+}
+
+/** A backup ID: the pattern and a real calendar instant (FORMAT.md, "Backup IDs"). */
 export function isBackupId(s: string): boolean {
-  return BACKUP_ID.test(s);
+  return backupIdTime(s) !== null;
 }
 
 export function validateClusterName(name: string): string {
