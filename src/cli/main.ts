@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UsageError } from '../errors';
 import { renderError } from './errors';
 import { createLogger, resolveLogFormat } from '../output/logger';
-import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
+import { escapeControl } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
 import { installSignalHandlers } from '../util/interrupt';
 import { catCommand } from './cmd-cat';
@@ -19,7 +19,17 @@ import { restoreCommand } from './cmd-restore';
 import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
 
-export function buildProgram(env: CommandEnv): Command {
+/**
+ * The choke point of stdout: every command prints through this, one line per call, and
+ * every line is escaped whole (a newline from a folder name or a manifest becomes \u000a,
+ * so no stored string can start a line of its own). JSON lines stay valid JSON.
+ */
+function escapedStdout(env: CommandEnv): CommandEnv {
+  return { ...env, stdout: (line) => env.stdout(escapeControl(line)) };
+}
+
+export function buildProgram(rawEnv: CommandEnv): Command {
+  const env = escapedStdout(rawEnv);
   const program = new Command('kbak')
     .description('Back up Kafka topics and seed isolated test lanes from the backups.')
     .version(TOOL_VERSION)
@@ -29,7 +39,8 @@ export function buildProgram(env: CommandEnv): Command {
   program.hook('preAction', () => {
     const f = program.opts<{ logFormat?: string }>().logFormat;
     if (f !== undefined && f !== 'human' && f !== 'json') throw new UsageError(`--log-format must be human or json, got "${f}"`);
-    env.logFormat = f;
+    // Read by the caller's logger factory (main's reads its own env).
+    rawEnv.logFormat = f;
   });
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));
@@ -59,8 +70,8 @@ export async function main(argv: string[]): Promise<number> {
   const env: CommandEnv = {
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
-    // Names from stores, brokers and registries end up in these lines: no terminal control.
-    stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
+    // buildProgram escapes every line (names from stores, brokers and registries): no terminal control.
+    stdout: (line) => process.stdout.write(`${line}\n`),
     logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
   };
   // Only the CLI owns the process's signals (a library user keeps its own handlers).
