@@ -200,20 +200,33 @@ export function parseStrictJson(text: string): unknown {
       } else err('bad escape');
     }
   };
+  /** From an opening bracket to its `close`: `member` reads each member, commas between. */
+  const members = (close: string, member: () => void): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      member();
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      if (text[i] !== ',') err(`expected "," or "${close}"`);
+      i++;
+    }
+  };
   const value = (depth: number): unknown => {
     if (depth > 64) err('nesting deeper than 64');
     ws();
     const c = text[i];
     if (c === '{') {
-      i++;
       const o: Record<string, unknown> = {};
       const keys = new Set<string>();
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return o;
-      }
-      for (;;) {
+      members('}', () => {
         ws();
         if (text[i] !== '"') err('expected a key');
         const k = str();
@@ -223,31 +236,13 @@ export function parseStrictJson(text: string): unknown {
         if (text[i] !== ':') err('expected ":"');
         i++;
         Object.defineProperty(o, k, { value: value(depth + 1), enumerable: true, writable: true, configurable: true });
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return o;
-        } else err('expected "," or "}"');
-      }
+      });
+      return o;
     }
     if (c === '[') {
-      i++;
       const a: unknown[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return a;
-      }
-      for (;;) {
-        a.push(value(depth + 1));
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return a;
-        } else err('expected "," or "]"');
-      }
+      members(']', () => a.push(value(depth + 1)));
+      return a;
     }
     if (c === '"') return str();
     for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordJson } from '../vectors/backup-v1/generate';
-import { decodeSegment, listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord, type PartitionOnDisk } from '../support/format-decoder';
+import { decodeSegment, listBackupsOnDisk, parseStrictJson, verifyBackupOnDisk, type DecodedRecord, type PartitionOnDisk } from '../support/format-decoder';
 import type { V2RecordsFile } from '../vectors/backup-v2/generate';
 
 const VECTORS = join(__dirname, '..', 'vectors');
@@ -61,6 +61,20 @@ describe('independent format decoder', () => {
         });
       }
     }
+  });
+
+  it('its own JSON parser reads the vectors’ manifests as JSON.parse does, and refuses what FORMAT.md forbids', () => {
+    for (const path of [join(VECTORS, 'backup-v1', 'sample', '20261125T120000000Z', 'manifest.json'), join(VECTORS, 'backup-v2', 'sample', '20261127T120000000Z', 'manifest.json')]) {
+      const text = readFileSync(path, 'utf8');
+      expect(parseStrictJson(text)).toEqual(JSON.parse(text));
+    }
+    expect(parseStrictJson('{"a":[1,-2.5e3,"\\u00e9\\n",true,null,{}],"b":{}}')).toEqual({ a: [1, -2500, 'é\n', true, null, {}], b: {} });
+    expect(() => parseStrictJson('{"a":1,"a":2}')).toThrow(/duplicate key "a"/);
+    expect(() => parseStrictJson('{"a":1,"\\u0061":2}')).toThrow(/duplicate key "a"/);
+    expect(() => parseStrictJson('\ufeff{}')).toThrow(/unexpected character/);
+    expect(() => parseStrictJson('[NaN]')).toThrow(/unexpected character/);
+    expect(() => parseStrictJson('{"a":1,}')).toThrow(/expected a key/);
+    expect(() => parseStrictJson('[1] 2')).toThrow(/text after the value/);
   });
 
   it('rejects a flipped byte, a truncated segment and a manifest that lies', () => {
