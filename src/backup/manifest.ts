@@ -15,19 +15,30 @@ export const MANIFEST_FORMAT = 'kbak-backup';
 export const MANIFEST_VERSION = 2;
 export const MANIFEST_VERSION_V1 = 1;
 
+/**
+ * Distinct keys in one manifest (FORMAT.md, "Manifest limits"): the format's field names (about
+ * 60) and topic config names (Kafka knows a few dozen; it refuses others), with room to spare.
+ */
+export const MAX_MANIFEST_KEYS = 1_000;
 /** Refuse a manifest larger than this before reading it whole (FORMAT.md, "Limits"). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 /** Kafka itself allows far fewer partitions per topic; this only refuses absurd plans. */
 export const MAX_PARTITIONS_PER_TOPIC = 100_000;
 
 /**
- * What the pre-scan of the manifest text allows (src/util/json-shape.ts, FORMAT.md "Limits"):
- * the format nests 7 containers deep (root, topics, topic, partitions, partition, segments,
- * segment), so 16 leaves room for fields added later; a real manifest spends 20 bytes or more
- * per object, array or member, so one per 8 bytes refuses only padding meant to cost memory;
- * the largest object kbak writes with free keys is a topic's configs (dozens of keys).
+ * What the pre-scan of the manifest text allows (src/util/json-shape.ts, FORMAT.md "Manifest
+ * limits"): the format nests 7 containers deep (root, topics, topic, partitions, partition,
+ * segments, segment), so 16 leaves room for fields added later. Even written compactly, every
+ * object of the format spends 25 bytes or more (`{"subject":"s","version":1}`) and a member 9
+ * or more, so one object or array per 16 bytes and one item per 8 refuse only padding meant
+ * to cost memory (RELIABILITY.md P10 states what the rest costs).
  */
-export const MANIFEST_JSON_LIMITS = (bytes: number): JsonShapeLimits => ({ maxDepth: 16, maxItems: Math.max(1024, Math.floor(bytes / 8)), maxMembers: 10_000 });
+export const MANIFEST_JSON_LIMITS = (bytes: number): JsonShapeLimits => ({
+  maxDepth: 16,
+  maxContainers: Math.max(1024, Math.floor(bytes / 16)),
+  maxItems: Math.max(2048, Math.floor(bytes / 8)),
+  maxKeys: MAX_MANIFEST_KEYS,
+});
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;

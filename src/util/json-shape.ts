@@ -6,20 +6,24 @@
  * documents. The scan refuses, before anything is built:
  *
  * - nesting deeper than `maxDepth` containers;
- * - more than `maxItems` containers and object members together (each costs a heap object
- *   or a property slot; scalars in arrays are cheap and not counted);
- * - an object with more than `maxMembers` members (its key set is what the scan holds);
+ * - more than `maxContainers` objects and arrays (each costs a heap object of tens of bytes),
+ *   and more than `maxItems` containers and object members together (a member costs a
+ *   property slot and its share of a hidden class; scalars in arrays are cheap, not counted);
+ * - more than `maxKeys` distinct keys in the whole text: V8 gives every new key sequence its
+ *   own hidden class, so 64 MiB of objects with fresh keys cost 3.9 GB (100 keys each) where
+ *   the same objects over a small vocabulary cost 0.5 GB; a document format has a small one;
  * - a key that occurs twice in one object (after unescaping: `"a"` and `"\u0061"` are one key).
  *
  * It does not validate the grammar: whatever it lets through still goes to JSON.parse,
- * which refuses malformed text. Time is linear in the text; memory is the key sets of the
- * objects currently open (at most maxDepth × maxMembers keys).
+ * which refuses malformed text. Time is linear in the text; memory is the vocabulary (at
+ * most maxKeys keys) and the key sets of the objects currently open.
  */
 
 export interface JsonShapeLimits {
   maxDepth: number;
+  maxContainers: number;
   maxItems: number;
-  maxMembers: number;
+  maxKeys: number;
 }
 
 interface Frame {
@@ -46,6 +50,8 @@ const shown = (key: string): string => JSON.stringify(key.length > 64 ? `${key.s
 export function jsonShapeProblem(text: string, limits: JsonShapeLimits): string | null {
   const stack: Frame[] = [];
   let items = 0;
+  let containers = 0;
+  const vocabulary = new Set<string>();
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -75,13 +81,15 @@ export function jsonShapeProblem(text: string, limits: JsonShapeLimits): string 
         if (top.keys.has(key)) return `has the key ${shown(key)} twice in one object at ${pathOf(stack.slice(0, -1))}`;
         top.keys.add(key);
         top.expectKey = false;
-        if (top.keys.size > limits.maxMembers) return `has an object with more than ${limits.maxMembers} members at ${pathOf(stack.slice(0, -1))}`;
+        vocabulary.add(key);
+        if (vocabulary.size > limits.maxKeys) return `has more than ${limits.maxKeys} distinct keys (the last one at ${pathOf(stack.slice(0, -1))})`;
         if (++items > limits.maxItems) return `has more than ${limits.maxItems} objects, arrays and members`;
       }
       i = j;
     } else if (c === 0x7b || c === 0x5b) {
       // { or [
       if (stack.length >= limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels at ${pathOf(stack)}`;
+      if (++containers > limits.maxContainers) return `has more than ${limits.maxContainers} objects and arrays`;
       if (++items > limits.maxItems) return `has more than ${limits.maxItems} objects, arrays and members`;
       stack.push(c === 0x7b ? { keys: new Set(), expectKey: true, at: '' } : { keys: null, expectKey: false, at: 0 });
     } else if (c === 0x7d || c === 0x5d) {

@@ -83,8 +83,8 @@ export function nestedArraysText(bytes: number): string {
 export type PaddingShape = 'arrays' | 'objects' | 'empty-topics' | 'limit-arrays' | 'limit-objects' | 'limit-keys' | 'strings' | 'numbers';
 
 /**
- * The `limit-*` shapes are as dense as kbak's pre-scan lets through (one object, array or
- * member per 8 bytes): they give the memory multiple RELIABILITY.md states. `strings` and
+ * The `limit-*` shapes are as dense as kbak's pre-scan lets through (one object or array per
+ * 16 bytes, one object, array or member per 8): they give the memory multiple RELIABILITY.md states. `strings` and
  * `numbers` are the densest scalars (not counted by the scan).
  */
 export function paddedManifestText(bytes: number, shape: PaddingShape): string {
@@ -94,19 +94,21 @@ export function paddedManifestText(bytes: number, shape: PaddingShape): string {
   const fill = (unit: string, last: string): string => `[${unit.repeat(Math.max(0, Math.floor(room / unit.length) - 1))}${last}]`;
   if (shape === 'empty-topics') return head.replace('"@T@"', fill('{},', '{}')).replace('"@P@"', 'null');
   if (shape === 'limit-keys') {
-    // Objects of 10 000 members with keys no other object shares (V8's costliest layout).
+    // Objects of 10 members in ever new orders (V8 builds a hidden class per new key
+    // sequence) over 900 keys (with the manifest's own, just under the 1 000 admitted), as
+    // dense as the scan admits.
     const objects: string[] = [];
     let used = 0;
-    for (let o = 0; used < room - 200_000; o++) {
-      const members: string[] = [];
-      for (let k = 0; k < 10_000; k++) members.push(`"${(o * 10_000 + k).toString(36).padStart(5, '0')}":0`);
-      const text = `{${members.join(',')}}`;
+    for (let o = 0; used < room - 200; o++) {
+      const members = Array.from({ length: 10 }, (_, j) => `"k${String((o * 7 + j * (13 + (o % 17))) % 900).padStart(3, '0')}":0`);
+      const text = `{${[...new Set(members)].join(',')}}`;
       objects.push(text);
       used += text.length + 1;
     }
     return head.replace('"@T@"', '[]').replace('"@P@"', `[${objects.join(',')}]`);
   }
-  const unit = { arrays: '[],', objects: '{},', 'limit-arrays': '[1.5]  ,', 'limit-objects': '{"a":        0},', strings: '"ab",', numbers: '1.5,' }[shape];
+  // 16 bytes per object or array (one object, array or member per 8 bytes with its member).
+  const unit = { arrays: '[],', objects: '{},', 'limit-arrays': '[1.5]          ,', 'limit-objects': '{"a":0}        ,', strings: '"ab",', numbers: '1.5,' }[shape];
   return head.replace('"@T@"', '[]').replace('"@P@"', fill(unit, unit.slice(0, -1)));
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listBackups, openBackup } from '../../src/backup/catalog';
 import { backupIdTime, isBackupId } from '../../src/backup/layout';
-import { decodeManifest, manifestSchema, type Manifest } from '../../src/backup/manifest';
+import { decodeManifest, MANIFEST_JSON_LIMITS, manifestSchema, type Manifest } from '../../src/backup/manifest';
 import { manifestRuleViolation } from '../../src/backup/rules';
 import type { CommandEnv } from '../../src/cli/common';
 import { buildProgram } from '../../src/cli/main';
@@ -32,6 +32,7 @@ import {
   nestedArraysText,
   paddedManifestText,
   putManifest,
+  vectorManifest,
   zeroTopicManifest,
 } from '../support/hostile-manifests';
 
@@ -246,19 +247,29 @@ describe('defect 7: a hostile manifest is refused before JSON.parse builds it', 
 
   it('padding of tiny arrays or objects beyond one per 8 bytes', () => {
     const text = paddedManifestText(1 << 20, 'arrays');
-    expect(refuse(text)).toBe(`manifest sample/x has more than ${Math.floor(Buffer.byteLength(text) / 8)} objects, arrays and members`);
-    expect(refuse(paddedManifestText(1 << 20, 'objects'))).toMatch(/^manifest sample\/x has more than 1310\d\d objects, arrays and members$/);
+    expect(refuse(text)).toBe(`manifest sample/x has more than ${Math.floor(Buffer.byteLength(text) / 16)} objects and arrays`);
+    expect(refuse(paddedManifestText(1 << 20, 'objects'))).toMatch(/^manifest sample\/x has more than 655\d\d objects and arrays$/);
   });
 
-  it('json-shape: depth, members, duplicate keys; brackets and quotes inside strings do not count', () => {
-    const limits = { maxDepth: 3, maxItems: 100, maxMembers: 3 };
+  it('json-shape: depth, containers, items, vocabulary, duplicate keys; brackets and quotes inside strings do not count', () => {
+    const limits = { maxDepth: 3, maxContainers: 50, maxItems: 100, maxKeys: 3 };
     expect(jsonShapeProblem('{"a":[{"b":"[[[[{{{\\"]]"}]}', limits)).toBeNull();
     expect(jsonShapeProblem('[[[[]]]]', limits)).toBe('is nested deeper than 3 levels at 0.0.0');
-    expect(jsonShapeProblem('{"a":1,"b":2,"c":3,"d":4}', limits)).toBe('has an object with more than 3 members at (root)');
-    expect(jsonShapeProblem('{"a":{"x":1,"x":2}}', limits)).toBe('has the key "x" twice in one object at a');
+    expect(jsonShapeProblem('[{"a":1,"b":2},{"c":3,"d":4}]', limits)).toBe('has more than 3 distinct keys (the last one at 1)');
+    expect(jsonShapeProblem(`[${'{"a":1,"b":2,"c":3},'.repeat(20)}{}]`, limits)).toBeNull();
+    expect(jsonShapeProblem('{"a":{"b":1,"b":2}}', limits)).toBe('has the key "b" twice in one object at a');
     expect(jsonShapeProblem('[{"a\\\\":1},{"a\\\\":1}]', limits)).toBeNull();
     expect(jsonShapeProblem('{"\\"":1,"\\u0022":2}', limits)).toBe('has the key "\\"" twice in one object at (root)');
-    expect(jsonShapeProblem(`[${'[],'.repeat(99)}[]]`, limits)).toBe('has more than 100 objects, arrays and members');
+    expect(jsonShapeProblem(`[${'[],'.repeat(49)}[]]`, limits)).toBe('has more than 50 objects and arrays');
+    expect(jsonShapeProblem(`[${'{"a":1,"b":2,"c":3},'.repeat(25)}[]]`, limits)).toBe('has more than 100 objects, arrays and members');
+  });
+
+  it('a vocabulary of fresh keys (the 3.9 GB shape, here 1 MiB) is refused; the densest admitted shapes pass', () => {
+    expect(refuse(`{"padding":[${Array.from({ length: 2000 }, (_, i) => `{"k${i}":0}`).join(',')}]}`)).toBe('manifest sample/x has more than 1000 distinct keys (the last one at padding.999)');
+    for (const shape of ['limit-arrays', 'limit-objects', 'limit-keys'] as const) {
+      const text = paddedManifestText(1 << 20, shape);
+      expect({ shape, problem: jsonShapeProblem(text, MANIFEST_JSON_LIMITS(Buffer.byteLength(text))) }).toEqual({ shape, problem: null });
+    }
   });
 
   it('64 MiB of empty topic objects: zod stops at the first bad element (one issue, not six per element)', () => {
@@ -271,11 +282,12 @@ describe('defect 7: a hostile manifest is refused before JSON.parse builds it', 
   });
 
   it('a manifest kbak writes passes the scan with room to spare', () => {
-    const big = gapsAndSegmentsManifest(2000);
-    const text = JSON.stringify(big, null, 2);
-    expect(jsonShapeProblem(text, { maxDepth: 16, maxItems: Math.floor(text.length / 8), maxMembers: 10_000 })).toBeNull();
-    // and compact, as another writer may write it
-    expect(jsonShapeProblem(JSON.stringify(big), { maxDepth: 16, maxItems: Math.floor(JSON.stringify(big).length / 8), maxMembers: 10_000 })).toBeNull();
+    for (const big of [gapsAndSegmentsManifest(2000), vectorManifest(INCREMENTAL)]) {
+      const text = JSON.stringify(big, null, 2);
+      expect(jsonShapeProblem(text, MANIFEST_JSON_LIMITS(text.length))).toBeNull();
+      // and compact, as another writer may write it
+      expect(jsonShapeProblem(JSON.stringify(big), MANIFEST_JSON_LIMITS(JSON.stringify(big).length))).toBeNull();
+    }
   });
 });
 
