@@ -80,7 +80,7 @@ export function nestedArraysText(bytes: number): string {
  * field of tiny containers (`[[],[],…]` or `[{},{},…]`), or with `topics` full of empty
  * objects (zod reported six issues per element), to about `bytes`.
  */
-export type PaddingShape = 'arrays' | 'objects' | 'empty-topics' | 'limit-arrays' | 'limit-objects' | 'limit-keys' | 'strings' | 'numbers';
+export type PaddingShape = 'arrays' | 'objects' | 'empty-topics' | 'fresh-keys' | 'limit-arrays' | 'limit-objects' | 'limit-mixed' | 'limit-keys' | 'strings' | 'numbers';
 
 /**
  * The `limit-*` shapes are as dense as kbak's pre-scan lets through (one object or array per
@@ -93,6 +93,18 @@ export function paddedManifestText(bytes: number, shape: PaddingShape): string {
   const room = bytes - head.length;
   const fill = (unit: string, last: string): string => `[${unit.repeat(Math.max(0, Math.floor(room / unit.length) - 1))}${last}]`;
   if (shape === 'empty-topics') return head.replace('"@T@"', fill('{},', '{}')).replace('"@P@"', 'null');
+  if (shape === 'fresh-keys') {
+    // Objects of 100 keys no other object uses: 64 MiB of them cost kbak 3.9 GB before the
+    // scan bounded the vocabulary.
+    const objects: string[] = [];
+    let used = 0;
+    for (let o = 0; used < room - 2000; o++) {
+      const text = `{${Array.from({ length: 100 }, (_, k) => `"${(o * 100 + k).toString(36).padStart(4, '0')}":0`).join(',')}}`;
+      objects.push(text);
+      used += text.length + 1;
+    }
+    return head.replace('"@T@"', '[]').replace('"@P@"', `[${objects.join(',')}]`);
+  }
   if (shape === 'limit-keys') {
     // Objects of 10 members in ever new orders (V8 builds a hidden class per new key
     // sequence) over 900 keys (with the manifest's own, just under the 1 000 admitted), as
@@ -108,7 +120,7 @@ export function paddedManifestText(bytes: number, shape: PaddingShape): string {
     return head.replace('"@T@"', '[]').replace('"@P@"', `[${objects.join(',')}]`);
   }
   // 16 bytes per object or array (one object, array or member per 8 bytes with its member).
-  const unit = { arrays: '[],', objects: '{},', 'limit-arrays': '[1.5]          ,', 'limit-objects': '{"a":0}        ,', strings: '"ab",', numbers: '1.5,' }[shape];
+  const unit = { arrays: '[],', objects: '{},', 'limit-arrays': '[1.5]          ,', 'limit-objects': '{"a":0}        ,', 'limit-mixed': '[3e9,"xy"]     ,', strings: '"ab",', numbers: '1.5,' }[shape];
   return head.replace('"@T@"', '[]').replace('"@P@"', fill(unit, unit.slice(0, -1)));
 }
 
@@ -183,7 +195,7 @@ export function forgedLinesStore(root: string): { evilCluster: string } {
 
 if (require.main === module) {
   const [what, dir, arg] = process.argv.slice(2);
-  if (!what || !dir) throw new Error('usage: hostile-manifests.ts <gaps|nested|padded-arrays|padded-objects|empty-topics|far-timestamp|many|forged|started-x> <dir> [n]');
+  if (!what || !dir) throw new Error('usage: hostile-manifests.js <case> <dir> [n]; cases: gaps, nested, padded-arrays, padded-objects, empty-topics, fresh-keys, limit-arrays, limit-objects, limit-mixed, limit-keys, strings, numbers, large-valid, far-timestamp, many, forged, started-x');
   mkdirSync(dir, { recursive: true });
   const n = Number(arg ?? 0);
   const MiB64 = 64 * 1024 * 1024;
@@ -191,7 +203,7 @@ if (require.main === module) {
   else if (what === 'nested') putManifest(dir, CLUSTER, FULL, nestedArraysText(n || MiB64));
   else if (what === 'padded-arrays') putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, 'arrays'));
   else if (what === 'padded-objects') putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, 'objects'));
-  else if (['empty-topics', 'limit-arrays', 'limit-objects', 'limit-keys', 'strings', 'numbers'].includes(what)) putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, what as PaddingShape));
+  else if (['empty-topics', 'fresh-keys', 'limit-arrays', 'limit-objects', 'limit-mixed', 'limit-keys', 'strings', 'numbers'].includes(what)) putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, what as PaddingShape));
   else if (what === 'large-valid') putManifest(dir, CLUSTER, FULL, `${JSON.stringify(largeValidManifest(n || MiB64 - 1_000_000), null, 2)}\n`);
   else if (what === 'far-timestamp') {
     copyVector(dir);

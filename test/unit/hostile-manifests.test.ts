@@ -266,7 +266,8 @@ describe('defect 7: a hostile manifest is refused before JSON.parse builds it', 
 
   it('a vocabulary of fresh keys (the 3.9 GB shape, here 1 MiB) is refused; the densest admitted shapes pass', () => {
     expect(refuse(`{"padding":[${Array.from({ length: 2000 }, (_, i) => `{"k${i}":0}`).join(',')}]}`)).toBe('manifest sample/x has more than 1000 distinct keys (the last one at padding.999)');
-    for (const shape of ['limit-arrays', 'limit-objects', 'limit-keys'] as const) {
+    expect(refuse(paddedManifestText(1 << 20, 'fresh-keys'))).toMatch(/^manifest sample\/x has more than 1000 distinct keys/);
+    for (const shape of ['limit-arrays', 'limit-objects', 'limit-mixed', 'limit-keys'] as const) {
       const text = paddedManifestText(1 << 20, shape);
       expect({ shape, problem: jsonShapeProblem(text, MANIFEST_JSON_LIMITS(Buffer.byteLength(text))) }).toEqual({ shape, problem: null });
     }
