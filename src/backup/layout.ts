@@ -11,6 +11,7 @@ import { compactTimeMillis } from '../model/utc-time';
 import { isKafkaTopicName } from './keys';
 
 export const MANIFEST_NAME = 'manifest.json';
+const BACKUP_ID = /^\d{8}T\d{6}\d{3}Z$/;
 
 export function newBackupId(now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-11-25T17:53:58.123Z
@@ -25,9 +26,13 @@ export function backupIdTime(id: string): number | null {
   return compactTimeMillis(id);
 }
 
-/** A backup ID: the pattern and a real calendar instant (FORMAT.md, "Backup IDs"). */
+/**
+ * The backup-ID pattern: what listing keeps. A folder that matches but names no real instant
+ * is listed and then refused as corrupt when its manifest is read (its backupId is checked
+ * with backupIdTime), never silently skipped or treated as an orphan.
+ */
 export function isBackupId(s: string): boolean {
-  return backupIdTime(s) !== null;
+  return BACKUP_ID.test(s);
 }
 
 export function validateClusterName(name: string): string {

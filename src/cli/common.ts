@@ -6,6 +6,11 @@ export interface CommandEnv {
   env: Record<string, string | undefined>;
   isTTY: boolean;
   stdout(line: string): void;
+  /**
+   * Text without a line end added (a long line in pieces, `kbak cat`); where absent, a
+   * command collects the pieces of a line and prints it with `stdout`.
+   */
+  write?(text: string): void;
   logger(quiet?: boolean): Logger;
   /** --log-format, when given (before the command: `kbak --log-format json dump ...`). */
   logFormat?: string;

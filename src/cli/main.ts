@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, UsageError } from '../errors';
 import { renderError } from './errors';
 import { createLogger, resolveLogFormat } from '../output/logger';
-import { escapeControl } from '../output/safe-text';
+import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
 import { installSignalHandlers } from '../util/interrupt';
 import { catCommand } from './cmd-cat';
@@ -20,12 +20,15 @@ import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
 
 /**
- * The choke point of stdout: every command prints through this, one line per call, and
- * every line is escaped whole (a newline from a folder name or a manifest becomes \u000a,
- * so no stored string can start a line of its own). JSON lines stay valid JSON.
+ * The choke point of stdout: every command prints through this, one line per `stdout` call,
+ * and every line is escaped whole (a newline from a folder name or a manifest becomes
+ * \u000a, so no stored string can start a line of its own); JSON lines stay valid JSON.
+ * `write` takes JSON text in pieces (`kbak cat`), whose strings cannot hold a raw newline:
+ * its newlines are kbak's line ends and are kept.
  */
 function escapedStdout(env: CommandEnv): CommandEnv {
-  return { ...env, stdout: (line) => env.stdout(escapeControl(line)) };
+  const write = env.write;
+  return { ...env, stdout: (line) => env.stdout(escapeControl(line)), ...(write ? { write: (text: string) => write(escapeControlKeepLines(text)) } : {}) };
 }
 
 export function buildProgram(rawEnv: CommandEnv): Command {
@@ -70,8 +73,8 @@ export async function main(argv: string[]): Promise<number> {
   const env: CommandEnv = {
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
-    // buildProgram escapes every line (names from stores, brokers and registries): no terminal control.
-    stdout: (line) => process.stdout.write(`${line}\n`),
+    // Names from stores, brokers and registries end up in these lines: no terminal control.
+    stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
     logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
   };
   // Only the CLI owns the process's signals (a library user keeps its own handlers).

@@ -10,12 +10,22 @@
 // C0 controls, DEL, C1 controls, line/paragraph separators, bidi marks, embeddings, overrides and isolates.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- the same set without the newline
+const UNSAFE_KEEP_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** One value on one line: every control character escaped, newlines included. */
 export function escapeControl(s: string): string {
   return s.replace(UNSAFE, escape);
+}
+
+/**
+ * Text written in pieces whose line breaks only kbak put there (JSON lines, whose strings
+ * cannot hold a raw newline): newlines kept, everything else of the set escaped.
+ */
+export function escapeControlKeepLines(s: string): string {
+  return s.replace(UNSAFE_KEEP_NEWLINE, escape);
 }
 
 /**

@@ -153,8 +153,9 @@ export function listBackupsOnDisk(root: string): BackupOnDisk[] {
     if (!lstatSync(cdir).isDirectory()) continue;
     for (const id of readdirSync(cdir)) {
       const path = join(cdir, id, 'manifest.json');
-      // A manifest that is a symlink or not a regular file is no backup (settled question 20).
-      if (backupIdIso(id) !== null && existsSync(path) && lstatSync(path).isFile()) out.push({ cluster, backupId: id });
+      // A manifest that is a symlink or not a regular file is no backup (settled question 20);
+      // one under an ID of the pattern that names no real instant is listed, and refused (15).
+      if (BACKUP_ID.test(id) && existsSync(path) && lstatSync(path).isFile()) out.push({ cluster, backupId: id });
     }
   }
   return out.sort((a, b) => `${a.cluster}/${a.backupId}`.localeCompare(`${b.cluster}/${b.backupId}`));

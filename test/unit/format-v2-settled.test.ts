@@ -105,12 +105,15 @@ describe('settled for version 2: what a reader refuses (kbak and the independent
     expect(() => verifyBackupOnDisk(root, { cluster: evil, backupId: FULL })).toThrow(/not a key component/);
   });
 
-  it('15: a backup folder whose ID names no real instant is no backup: neither reader lists it', async () => {
-    const root = crafted(() => undefined);
-    cpSync(join(root, CLUSTER, FULL), join(root, CLUSTER, '20261130T240000000Z'), { recursive: true });
-    cpSync(join(root, CLUSTER, FULL), join(root, CLUSTER, '20260229T120000000Z'), { recursive: true });
-    expect((await listBackups(new DiskStore(root))).map((b) => b.backupId)).toEqual([FULL, INCREMENTAL]);
-    expect(listBackupsOnDisk(root).map((b) => b.backupId)).toEqual([FULL, INCREMENTAL]);
+  it('15: a backup folder whose ID matches the pattern but names no real instant is listed, and refused by both readers', async () => {
+    for (const id of ['20261130T240000000Z', '20260229T120000000Z']) {
+      const root = crafted((m) => (m.backupId = id), FULL);
+      renameSync(join(root, CLUSTER, FULL), join(root, CLUSTER, id));
+      expect((await listBackups(new DiskStore(root))).map((b) => b.backupId)).toContain(id);
+      expect(listBackupsOnDisk(root).map((b) => b.backupId)).toContain(id);
+      expect((await kbakRefuses(root, id)).message).toMatch(/invalid at backupId: expected a calendar-valid backup ID/);
+      expect(() => verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: id })).toThrow(/not a calendar-valid backup ID/);
+    }
   });
 });
 
