@@ -199,7 +199,7 @@ describe('defect 6: no stored string forges an output line (stdout, human and JS
     const all = await kbak(['prune', '--dry-run', '--keep-last', '1', '--source', root]);
     expectSafe(all.stdout);
     expectSafe(all.log.map((l) => l.slice(0, -1)));
-    const said = [...all.stdout, ...all.log, all.error === null ? '' : escapeControl(all.error.oneLine())];
+    const said = [...all.stdout, ...all.log.map((l) => String((JSON.parse(l) as { msg?: string }).msg)), all.error === null ? '' : escapeControl(all.error.oneLine())];
     expect(said.some((l) => /evil(\\u000a|\\n)ok {6}prod\\u202e/.test(l))).toBe(true);
     if (all.error !== null) expect(all.error).toBeInstanceOf(IntegrityError);
   });
