@@ -7,6 +7,7 @@
  * Backup IDs are UTC timestamps that sort lexically in time order.
  */
 import { UsageError } from '../errors';
+import { compactTimeMillis } from '../model/utc-time';
 import { isKafkaTopicName } from './keys';
 
 export const MANIFEST_NAME = 'manifest.json';
@@ -17,29 +18,21 @@ export function newBackupId(now: Date = new Date()): string {
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}Z`;
 }
 
-export function isBackupId(s: string): boolean {
-  return BACKUP_ID.test(s);
-}
-
-const BACKUP_ID_FIELDS = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z$/;
-
 /**
- * The instant a backup ID names, in ms since the epoch, or null when it matches the pattern
- * but is no calendar time (month 13, 30 February, hour 24, second 60). Retention decides
- * from this, never from manifest content. Years 0000-9999 all fit a JavaScript Date.
+ * The instant a backup ID names (ms since the epoch, UTC), or null when `id` is not a
+ * calendar-valid backup ID (`20260230T…` and hour 24 are not). Pure.
  */
 export function backupIdTime(id: string): number | null {
-  const m = BACKUP_ID_FIELDS.exec(id);
-  if (!m) return null;
-  const [year, month, day, hour, minute, second, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
-  const d = new Date(0);
-  // setUTCFullYear, not Date.UTC: Date.UTC maps years 0-99 to 1900-1999.
-  d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, minute, second, ms);
-  // A day past the month's end rolls over into the next month.
-  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null;
-  return d.getTime();
+  return compactTimeMillis(id);
+}
+
+/**
+ * The backup-ID pattern: what listing keeps. A folder that matches but names no real instant
+ * is listed and then refused as corrupt when its manifest is read (its backupId is checked
+ * with backupIdTime), never silently skipped or treated as an orphan.
+ */
+export function isBackupId(s: string): boolean {
+  return BACKUP_ID.test(s);
 }
 
 export function validateClusterName(name: string): string {

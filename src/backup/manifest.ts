@@ -5,17 +5,40 @@
  */
 import { z } from 'zod';
 import { IntegrityError } from '../errors';
+import { isoTimeMillis } from '../model/utc-time';
+import { jsonShapeProblem, type JsonShapeLimits } from '../util/json-shape';
 import { isKafkaTopicName } from './keys';
+import { backupIdTime } from './layout';
 
 export const MANIFEST_FORMAT = 'kbak-backup';
 /** What kbak writes. Version 1 manifests are still read (FORMAT.md, "Versioning"). */
 export const MANIFEST_VERSION = 2;
 export const MANIFEST_VERSION_V1 = 1;
 
+/**
+ * Distinct keys in one manifest (FORMAT.md, "Manifest limits"): the format's field names (about
+ * 60) and topic config names (Kafka knows a few dozen; it refuses others), with room to spare.
+ */
+export const MAX_MANIFEST_KEYS = 1_000;
 /** Refuse a manifest larger than this before reading it whole (FORMAT.md, "Limits"). */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 /** Kafka itself allows far fewer partitions per topic; this only refuses absurd plans. */
 export const MAX_PARTITIONS_PER_TOPIC = 100_000;
+
+/**
+ * What the pre-scan of the manifest text allows (src/util/json-shape.ts, FORMAT.md "Manifest
+ * limits"): the format nests 7 containers deep (root, topics, topic, partitions, partition,
+ * segments, segment), so 16 leaves room for fields added later. Even written compactly, every
+ * object of the format spends 25 bytes or more (`{"subject":"s","version":1}`) and a member 9
+ * or more, so one object or array per 16 bytes and one item per 8 refuse only padding meant
+ * to cost memory (RELIABILITY.md P10 states what the rest costs).
+ */
+export const MANIFEST_JSON_LIMITS = (bytes: number): JsonShapeLimits => ({
+  maxDepth: 16,
+  maxContainers: Math.max(1024, Math.floor(bytes / 16)),
+  maxItems: Math.max(2048, Math.floor(bytes / 8)),
+  maxKeys: MAX_MANIFEST_KEYS,
+});
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -26,6 +49,32 @@ const int64 = z
 /** Kafka offsets: 0 … 2^63−1. */
 const offset64 = int64.refine((v) => !v.startsWith('-'), 'an offset must not be negative');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+/** FORMAT.md *time*: `YYYY-MM-DDTHH:MM:SS.mmmZ`, a real calendar instant (settled question 15). */
+const time = z.string().refine((v) => isoTimeMillis(v) !== null, 'expected a calendar-valid UTC time YYYY-MM-DDTHH:MM:SS.mmmZ');
+const backupId = z.string().refine((v) => backupIdTime(v) !== null, 'expected a calendar-valid backup ID YYYYMMDDTHHMMSSmmmZ');
+/** Schema IDs in payloads are a big-endian u32 (FORMAT.md "Confluent framing"). */
+const u32 = z.number().int().nonnegative().max(0xffff_ffff);
+
+/**
+ * An array whose elements are checked one by one, stopping at the first bad one. zod's
+ * own array reports every bad element, so `[{}, {}, …]` in 64 MiB built tens of millions
+ * of issue objects (gigabytes) before kbak could print one line.
+ */
+function list<T extends z.ZodType>(element: T) {
+  return z.array(z.unknown()).transform((items, ctx): Array<z.output<T>> => {
+    const out = new Array<z.output<T>>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const r = element.safeParse(items[i]);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        ctx.addIssue({ code: 'custom', message: issue.message, path: [i, ...issue.path] });
+        return z.NEVER;
+      }
+      out[i] = r.data;
+    }
+    return out;
+  });
+}
 
 export const segmentSchema = z.object({
   key: z.string().min(1),
@@ -48,7 +97,7 @@ const partitionFields = {
   /** The cut: the last stable offset at start; records at or after it are not in the backup. */
   endOffset: offset64,
   records: z.number().int().nonnegative(),
-  segments: z.array(segmentSchema),
+  segments: list(segmentSchema),
 };
 
 /** v1 partitions: the reader rules are checked while parsing. v2's are in rules.ts (gaps, log start). */
@@ -79,8 +128,8 @@ export const gapSchema = z.object({ startOffset: offset64, endOffset: offset64 }
 export const partitionSchema = z.object({
   ...partitionFields,
   /** The backup whose end this partition continued from (incremental), or null. */
-  basedOn: z.string().nullable(),
-  gaps: z.array(gapSchema),
+  basedOn: backupId.nullable(),
+  gaps: list(gapSchema),
 });
 
 const topicFields = {
@@ -89,9 +138,9 @@ const topicFields = {
   replicationFactor: z.number().int().positive().max(32767),
   /** Only configs that are not broker/static defaults. */
   configs: z.record(z.string(), z.string()),
-  /** Kafka's topic ID (22 base64url characters); added within v2, absent in older manifests. */
-  topicId: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID (22 base64url characters)').optional(),
 };
+/** Kafka's topic ID (22 base64url characters); added within v2, absent in older manifests. In v1 it is an unknown field (stripped). */
+const topicId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID (22 base64url characters)').optional();
 function uniquePartitions(t: { partitionCount: number; partitions: Array<{ partition: number }> }, ctx: z.RefinementCtx): void {
   const seen = new Set<number>();
   for (const [i, p] of t.partitions.entries()) {
@@ -100,8 +149,8 @@ function uniquePartitions(t: { partitionCount: number; partitions: Array<{ parti
     seen.add(p.partition);
   }
 }
-export const topicV1Schema = z.object({ ...topicFields, partitions: z.array(partitionV1Schema) }).superRefine(uniquePartitions);
-export const topicSchema = z.object({ ...topicFields, partitions: z.array(partitionSchema) }).superRefine(uniquePartitions);
+export const topicV1Schema = z.object({ ...topicFields, partitions: list(partitionV1Schema) }).superRefine(uniquePartitions);
+export const topicSchema = z.object({ ...topicFields, topicId, partitions: list(partitionSchema) }).superRefine(uniquePartitions);
 
 export const schemaTypeSchema = z.enum(['AVRO', 'PROTOBUF', 'JSON']);
 
@@ -111,9 +160,9 @@ export const schemaEntrySchema = z.object({
   id: z.number().int().nonnegative(),
   schemaType: schemaTypeSchema,
   schema: z.string(),
-  references: z.array(referenceSchema),
+  references: list(referenceSchema),
   /** Every subject/version this ID is registered under in the source registry. */
-  registrations: z.array(z.object({ subject: z.string(), version: z.number().int() })),
+  registrations: list(z.object({ subject: z.string(), version: z.number().int() })),
   /** True when the ID was found in record payloads, false when only reached as a reference. */
   usedInRecords: z.boolean(),
 });
@@ -126,33 +175,34 @@ export const subjectSchema = z.object({
 
 export const groupSchema = z.object({
   groupId: z.string(),
-  offsets: z.array(z.object({ topic: z.string(), partition: z.number().int().nonnegative(), offset: int64, metadata: z.string().nullable() })),
+  // Committed offsets are int64, not offsets: a restorer handles any value (settled question 4).
+  offsets: list(z.object({ topic: z.string().refine(isKafkaTopicName, 'not a legal Kafka topic name'), partition: z.number().int().nonnegative(), offset: int64, metadata: z.string().nullable() })),
 });
 
 const headFields = {
   tool: z.object({ name: z.string(), version: z.string() }),
-  backupId: z.string(),
+  backupId,
   cluster: z.object({ id: z.string(), name: z.string() }),
-  startedAt: z.string(),
-  completedAt: z.string(),
+  startedAt: time,
+  completedAt: time,
   cut: z.object({
     isolationLevel: z.literal('read_committed'),
-    since: z.string().nullable(),
-    until: z.string().nullable(),
+    since: time.nullable(),
+    until: time.nullable(),
     maxRecordsPerPartition: z.number().int().positive().nullable(),
   }),
   schemaRegistry: z.object({ url: z.string() }).nullable(),
 };
 const tailFields = {
-  schemas: z.array(schemaEntrySchema),
-  subjects: z.array(subjectSchema),
-  consumerGroups: z.array(groupSchema),
+  schemas: list(schemaEntrySchema),
+  subjects: list(subjectSchema),
+  consumerGroups: list(groupSchema),
   stats: z.object({
     records: z.number().int().nonnegative(),
     rawBytes: z.number().int().nonnegative(),
     storedBytes: z.number().int().nonnegative(),
     segments: z.number().int().nonnegative(),
-    unknownSchemaIds: z.array(z.number().int()),
+    unknownSchemaIds: list(u32),
     framedPayloadsWithUnknownId: z.number().int().nonnegative(),
   }),
 };
@@ -162,7 +212,7 @@ export const manifestV1Schema = z.object({
   format: z.literal(MANIFEST_FORMAT),
   formatVersion: z.literal(MANIFEST_VERSION_V1),
   ...headFields,
-  topics: z.array(topicV1Schema),
+  topics: list(topicV1Schema),
   ...tailFields,
 });
 
@@ -173,7 +223,7 @@ export const manifestSchema = z.object({
   /** True when some partition continued from an earlier backup (basedOn not null). */
   incremental: z.boolean(),
   ...headFields,
-  topics: z.array(topicSchema),
+  topics: list(topicSchema),
   ...tailFields,
 });
 
@@ -202,9 +252,19 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   if (bytes.length > MAX_MANIFEST_BYTES) {
     throw new IntegrityError(`manifest ${where} is ${bytes.length} bytes, more than the limit of ${MAX_MANIFEST_BYTES}`);
   }
+  let text: string;
+  try {
+    // Fatal: invalid UTF-8 is refused, not replaced; ignoreBOM keeps a BOM for JSON.parse to refuse.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new IntegrityError(`manifest ${where} is not valid UTF-8`);
+  }
+  // Before JSON.parse builds anything: nesting, container count, duplicate keys (json-shape.ts).
+  const shape = jsonShapeProblem(text, MANIFEST_JSON_LIMITS(bytes.length));
+  if (shape !== null) throw new IntegrityError(`manifest ${where} ${shape}`);
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     // The parser's message can quote the input; name only where it failed.
     const at = /position (\d+)/.exec((err as Error).message)?.[1];

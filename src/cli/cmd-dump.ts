@@ -34,7 +34,7 @@ interface DumpFlags extends ConnectionFlags {
   metricsPush?: string;
 }
 
-function humanSummary(s: DumpSummary): string {
+function humanSummary(s: DumpSummary): string[] {
   const secs = (s.durationMs / 1000).toFixed(1);
   const lines = [
     `backup ${s.backupId} complete: ${s.location}`,
@@ -47,7 +47,7 @@ function humanSummary(s: DumpSummary): string {
     `  ${secs}s, ${s.recordsPerSecond} records/s`,
   ];
   if (s.framedPayloadsWithUnknownId > 0) lines.push(`  warning: ${s.framedPayloadsWithUnknownId} payloads with unknown schema IDs ${s.unknownSchemaIds.join(',')}`);
-  return lines.join('\n');
+  return lines;
 }
 
 export function dumpCommand(env: CommandEnv): Command {
@@ -128,7 +128,8 @@ export function dumpCommand(env: CommandEnv): Command {
     });
     // The job's log gets one JSON summary line (stderr, JSON log format); stdout stays what was asked for.
     logger.info({ summary }, `backup ${summary.backupId} complete`);
-    env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
+    // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
+    for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);
   });
   return cmd;
 }

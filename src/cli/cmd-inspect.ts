@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { openBackup } from '../backup/catalog';
 import { backupDetail, type BackupDetail } from '../backup/summary';
+import { describeTimestamp } from '../model/utc-time';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
 import { addSourceOptions, openSource, table, type SourceFlags } from './source';
@@ -9,7 +10,8 @@ interface InspectFlags extends SourceFlags {
   json?: boolean;
 }
 
-const time = (ms: string | null): string => (ms === null ? '-' : ms === '-1' ? 'none' : new Date(Number(ms)).toISOString());
+// Any int64 is a legal record timestamp; beyond a Date's ±8.64e15 ms it is printed as the number.
+const time = (ms: string | null): string => (ms === null ? '-' : ms === '-1' ? 'none' : describeTimestamp(BigInt(ms)));
 
 function human(d: BackupDetail): string[] {
   const out = [

@@ -15,6 +15,7 @@ import { RegistryClient } from '../schema/registry-client';
 import type { CommandEnv } from './common';
 import { addConnectionOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerTopic, type LaneFlags } from './lane-options';
+import { table } from './source';
 
 interface Flags extends ConnectionFlags, LaneFlags {
   json?: boolean;
@@ -42,7 +43,7 @@ async function withLaneContext<T>(flags: Flags, env: CommandEnv, fn: (ctx: LaneC
   }
 }
 
-function deleteText(r: LaneDeleteResult): string {
+function deleteLines(r: LaneDeleteResult): string[] {
   const lines = [`lane ${r.lane}: ${r.complete ? 'deleted' : 'partially deleted'}`];
   lines.push(`  topics deleted: ${r.deleted.topics.join(', ') || 'none'}`);
   lines.push(`  subjects deleted: ${r.deleted.subjects.join(', ') || 'none'}`);
@@ -50,7 +51,12 @@ function deleteText(r: LaneDeleteResult): string {
   if (r.gone.length > 0) lines.push(`  already gone: ${r.gone.join(', ')}`);
   for (const x of r.leftAlone) lines.push(`  left alone: ${x.reason}`);
   for (const x of r.remaining) lines.push(`  remaining: ${x.reason}`);
-  return lines.join('\n');
+  return lines;
+}
+
+/** One stdout call per line: stdout escapes each whole, so names from the ledger cannot start a line. */
+function print(env: CommandEnv, lines: string[]): void {
+  for (const l of lines) env.stdout(l);
 }
 
 function partial(results: LaneDeleteResult[]): PartialSuccessError | null {
@@ -75,8 +81,9 @@ export function laneCommand(env: CommandEnv): Command {
         env.stdout(JSON.stringify({ ledgerTopic: ctx.ledgerTopic, lanes, invalidRecords: read.invalid }));
         return;
       }
-      const rows = lanes.map((l) => `${l.lane}\t${l.state}\t${l.seededFrom}\t${duration(l.ageMs)}\t${l.ttlLeftMs === null ? '-' : duration(l.ttlLeftMs)}\t${l.topics}\t${l.records}\t${l.subjects}\t${l.groups}`);
-      env.stdout(['LANE\tSTATE\tSEEDED FROM\tAGE\tTTL LEFT\tTOPICS\tRECORDS\tSUBJECTS\tGROUPS', ...rows].join('\n'));
+      const rows = lanes.map((l) => [l.lane, l.state, l.seededFrom, duration(l.ageMs), l.ttlLeftMs === null ? '-' : duration(l.ttlLeftMs), String(l.topics), String(l.records), String(l.subjects), String(l.groups)]);
+      // Space-padded columns like kbak list (a tab inside a ledger name would be escaped, so no tab columns).
+      print(env, table(['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL LEFT', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS'], rows));
       for (const i of read.invalid) ctx.logger.warn(`${i.reason} (ignored)`);
     });
   });
@@ -97,7 +104,8 @@ export function laneCommand(env: CommandEnv): Command {
         env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs }));
         return;
       }
-      env.stdout(
+      print(
+        env,
         [
           `lane ${entry.lane} (${entry.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
           `  TTL: ${o.ttlLeftMs === null ? 'none' : `${duration(o.ttlLeftMs)} (expires ${entry.expiresAt})`}, records: ${o.records}`,
@@ -108,7 +116,7 @@ export function laneCommand(env: CommandEnv): Command {
           ...entry.subjects.map((s) => `  ${s.name} <- ${s.source} (versions ${s.versions.join(', ') || '-'})`),
           'consumer groups:',
           ...entry.groups.map((g) => `  ${g.name} <- ${g.source}`),
-        ].join('\n'),
+        ],
       );
     });
   });
@@ -136,9 +144,10 @@ export function laneCommand(env: CommandEnv): Command {
       }
       if (flags.dryRun) {
         const plan = await planDelete(ctx, entry, scope);
-        env.stdout(
+        print(
+          env,
           flags.json
-            ? JSON.stringify({ dryRun: true, ...plan })
+            ? [JSON.stringify({ dryRun: true, ...plan })]
             : [
                 `lane ${name}: would delete (dry run: nothing is changed)`,
                 `  topics: ${plan.topics.join(', ') || 'none'}`,
@@ -147,14 +156,14 @@ export function laneCommand(env: CommandEnv): Command {
                 ...plan.activeGroups.map((g) => `  cannot delete now: consumer group ${g.name} has ${g.members} active members`),
                 ...plan.gone.map((g) => `  already gone: ${g}`),
                 ...plan.leftAlone.map((x) => `  left alone: ${x.reason}`),
-              ].join('\n'),
+              ],
         );
         return null;
       }
       const producer = await ctx.kafka.producer();
       try {
         const r = await deleteLane(ctx, producer, entry, scope);
-        env.stdout(flags.json ? JSON.stringify(r) : deleteText(r));
+        print(env, flags.json ? [JSON.stringify(r)] : deleteLines(r));
         return r;
       } finally {
         await producer.close();
@@ -197,10 +206,11 @@ export function laneCommand(env: CommandEnv): Command {
       } finally {
         await producer.close();
       }
-      env.stdout(
+      print(
+        env,
         flags.json
-          ? JSON.stringify({ deleted: out.filter((r) => r.complete).map((r) => r.lane), results: out, skipped })
-          : [`expired lanes deleted: ${out.filter((r) => r.complete).map((r) => r.lane).join(', ') || 'none'}`, ...out.filter((r) => !r.complete).map(deleteText), ...skipped.map((s) => `  skipped ${s}`)].join('\n'),
+          ? [JSON.stringify({ deleted: out.filter((r) => r.complete).map((r) => r.lane), results: out, skipped })]
+          : [`expired lanes deleted: ${out.filter((r) => r.complete).map((r) => r.lane).join(', ') || 'none'}`, ...out.filter((r) => !r.complete).flatMap(deleteLines), ...skipped.map((s) => `  skipped ${s}`)],
       );
       if (skipped.length > 0) throw new PartialSuccessError(`${skipped.length} expired lanes were skipped: ${skipped.join('; ')}`, skipped.map((s) => ({ item: s.split(':')[0]!, error: s })));
       return out;

@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { listBackups, loadBackup } from '../backup/catalog';
 import { backupRows, type BackupRow } from '../backup/summary';
 import { formatBytes } from '../output/progress';
-import { escapeControl } from '../output/safe-text';
 import type { CommandEnv } from './common';
 import { addSourceOptions, openSource, table, type SourceFlags } from './source';
 
@@ -38,11 +37,11 @@ export function listCommand(env: CommandEnv): Command {
     }
     const lines = table(
       ['ID', 'TIME', 'CLUSTER', 'KIND', 'TOPICS', 'RECORDS', 'STORED', 'SHARED'],
-      rows.map((r) => [r.id, shortTime(r.time), escapeControl(r.cluster), r.kind, r.topics.length <= 3 ? escapeControl(r.topics.join(',')) : `${r.topics.length} topics`, String(r.records), formatBytes(r.storedBytes), formatBytes(r.sharedBytes)]),
+      rows.map((r) => [r.id, shortTime(r.time), r.cluster, r.kind, r.topics.length <= 3 ? r.topics.join(',') : `${r.topics.length} topics`, String(r.records), formatBytes(r.storedBytes), formatBytes(r.sharedBytes)]),
     );
     for (const l of lines) env.stdout(l);
-    // Folder names come from the store: one backup per line whatever they contain.
-    for (const u of unreadable) env.stdout(`${u.id}  ${escapeControl(u.cluster)}  UNREADABLE: ${escapeControl(u.error)}`);
+    // Folder names come from the store: one backup per line whatever they contain (stdout escapes).
+    for (const u of unreadable) env.stdout(`${u.id}  ${u.cluster}  UNREADABLE: ${u.error}`);
   });
   return cmd;
 }

@@ -48,7 +48,7 @@ function codecName(v: string): CodecName {
   return v;
 }
 
-function humanSummary(s: RestoreSummary): string {
+function humanSummary(s: RestoreSummary): string[] {
   const lines = [
     `lane ${s.lane} restored from backup ${s.cluster}/${s.backupId}`,
     ...s.topics.map((t) => `  ${t.source} -> ${t.lane} (${t.action}): ${t.records} records written${t.skippedExisting > 0 ? `, ${t.skippedExisting} already there` : ''}`),
@@ -60,7 +60,7 @@ function humanSummary(s: RestoreSummary): string {
     `  ${(s.durationMs / 1000).toFixed(1)}s, ${s.recordsPerSecond} records/s`,
   ];
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
-  return lines.join('\n');
+  return lines;
 }
 
 export function restoreCommand(env: CommandEnv): Command {
@@ -133,7 +133,7 @@ export function restoreCommand(env: CommandEnv): Command {
     );
     if (flags.dryRun) {
       const plan = await run.dryRun().finally(() => kafka.close());
-      env.stdout(flags.json ? JSON.stringify(plan.json) : plan.text);
+      for (const l of flags.json ? [JSON.stringify(plan.json)] : plan.lines) env.stdout(l);
       return;
     }
     const display = flags.quiet
@@ -144,7 +144,8 @@ export function restoreCommand(env: CommandEnv): Command {
           what: 'topic',
         });
     const summary = await withProgress(display, () => run.run()).finally(() => kafka.close());
-    env.stdout(flags.json ? JSON.stringify(summary) : humanSummary(summary));
+    // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
+    for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);
   });
   return cmd;
 }

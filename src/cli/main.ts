@@ -19,7 +19,20 @@ import { restoreCommand } from './cmd-restore';
 import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
 
-export function buildProgram(env: CommandEnv): Command {
+/**
+ * The choke point of stdout: every command prints through this, one line per `stdout` call,
+ * and every line is escaped whole (a newline from a folder name or a manifest becomes
+ * \u000a, so no stored string can start a line of its own); JSON lines stay valid JSON.
+ * `write` takes JSON text in pieces (`kbak cat`), whose strings cannot hold a raw newline:
+ * its newlines are kbak's line ends and are kept.
+ */
+function escapedStdout(env: CommandEnv): CommandEnv {
+  const write = env.write;
+  return { ...env, stdout: (line) => env.stdout(escapeControl(line)), ...(write ? { write: (text: string) => write(escapeControlKeepLines(text)) } : {}) };
+}
+
+export function buildProgram(rawEnv: CommandEnv): Command {
+  const env = escapedStdout(rawEnv);
   const program = new Command('kbak')
     .description('Back up Kafka topics and seed isolated test lanes from the backups.')
     .version(TOOL_VERSION)
@@ -29,7 +42,8 @@ export function buildProgram(env: CommandEnv): Command {
   program.hook('preAction', () => {
     const f = program.opts<{ logFormat?: string }>().logFormat;
     if (f !== undefined && f !== 'human' && f !== 'json') throw new UsageError(`--log-format must be human or json, got "${f}"`);
-    env.logFormat = f;
+    // Read by the caller's logger factory (main's reads its own env).
+    rawEnv.logFormat = f;
   });
   program.addCommand(dumpCommand(env));
   program.addCommand(listCommand(env));

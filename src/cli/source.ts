@@ -1,6 +1,7 @@
 /** The flags every command that reads a store shares: --source, --name and the S3 settings. */
 import type { Command } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { escapeControl } from '../output/safe-text';
 import { DEFAULT_DESTINATION, openStore } from '../store/open';
 import type { ObjectStore } from '../store/store';
 import type { CommandEnv } from './common';
@@ -24,9 +25,15 @@ export function openSource(flags: SourceFlags, env: CommandEnv): ObjectStore {
   return openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
 }
 
-/** Fixed-width columns for terminal tables; the last column is not padded. */
+/**
+ * Fixed-width columns for terminal tables; the last column is not padded. Cells are escaped
+ * here (stdout escapes again, a no-op) so that widths count what the terminal shows. Widths
+ * are a loop, not Math.max(...column): 140 000 rows overflowed the stack as arguments.
+ */
 export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const cells = rows.map((r) => r.map(escapeControl));
+  const widths = header.map((h) => h.length);
+  for (const r of cells) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)];
+  return [line(header), ...cells.map(line)];
 }

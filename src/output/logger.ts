@@ -5,24 +5,33 @@
  * chooses explicitly. Either way the same pino logger is used by the code.
  */
 import pino from 'pino';
+import { escapeControl, escapeJsonLine } from './safe-text';
 
 export type Logger = pino.Logger;
 export type LogFormat = 'human' | 'json';
 
 const LEVEL_PREFIX: Record<number, string> = { 10: 'trace: ', 20: 'debug: ', 30: '', 40: 'warning: ', 50: 'error: ', 60: 'fatal: ' };
 
-/** pino destination that renders each JSON line as `kbak: [level: ]message`. */
+/**
+ * pino destination that renders each JSON line as `kbak: [level: ]message`. Messages carry
+ * names from stores, brokers and registries: this is where they are escaped.
+ */
 function humanDestination(write: (s: string) => void): pino.DestinationStream {
   return {
     write(line: string): void {
       try {
         const o = JSON.parse(line) as { level: number; msg?: string };
-        write(`kbak: ${LEVEL_PREFIX[o.level] ?? ''}${o.msg ?? ''}\n`);
+        write(`kbak: ${LEVEL_PREFIX[o.level] ?? ''}${escapeControl(String(o.msg ?? ''))}\n`);
       } catch {
-        write(line);
+        write(escapeJsonLine(line));
       }
     },
   };
+}
+
+/** pino destination for JSON lines: the same escaping rule (bidi and C1 too), still valid JSON. */
+function jsonDestination(write: (s: string) => void): pino.DestinationStream {
+  return { write: (line: string) => write(escapeJsonLine(line)) };
 }
 
 export function resolveLogFormat(explicit: string | undefined, isTTY: boolean): LogFormat {
@@ -31,11 +40,20 @@ export function resolveLogFormat(explicit: string | undefined, isTTY: boolean): 
   return isTTY ? 'human' : 'json';
 }
 
-export function createLogger(opts: { level?: string; quiet?: boolean; format?: LogFormat } = {}): Logger {
+/**
+ * The one logger of a run. `write` (tests) receives each finished line; by default lines go
+ * to stderr (JSON lines through pino's synchronous fd destination, as before).
+ */
+export function createLogger(opts: { level?: string; quiet?: boolean; format?: LogFormat; write?: (s: string) => void } = {}): Logger {
   const level = process.env.KBAK_LOG_LEVEL ?? opts.level ?? (opts.quiet ? 'warn' : 'info');
   const format = opts.format ?? resolveLogFormat(undefined, Boolean(process.stderr.isTTY));
-  if (format === 'human') return pino({ base: null, level, timestamp: false }, humanDestination((s) => process.stderr.write(s)));
-  return pino({ base: { app: 'kbak' }, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+  if (format === 'human') return pino({ base: null, level, timestamp: false }, humanDestination(opts.write ?? ((s) => process.stderr.write(s))));
+  let write = opts.write;
+  if (!write) {
+    const fd2 = pino.destination({ fd: 2, sync: true });
+    write = (s) => fd2.write(s);
+  }
+  return pino({ base: { app: 'kbak' }, level, timestamp: pino.stdTimeFunctions.isoTime }, jsonDestination(write));
 }
 
 /** For tests and library callers that want silence. */

@@ -5,6 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { Logger } from './logger';
+import { escapeControl } from './safe-text';
 
 export interface ProgressRow {
   label: string;
@@ -51,7 +52,8 @@ export function startProgress(snapshot: () => ProgressRow[], opts: { logger: Log
     const bars = new Map<string, cliProgress.SingleBar>();
     const tick = (): void => {
       for (const r of snapshot()) {
-        const payload = { label: r.label.padEnd(24).slice(0, 24), records: r.records, size: formatBytes(r.bytes), rate: rate(r.records) };
+        // Labels are topic names from a broker or a manifest: escaped like every other output line.
+        const payload = { label: escapeControl(r.label).padEnd(24).slice(0, 24), records: r.records, size: formatBytes(r.bytes), rate: rate(r.records) };
         let bar = bars.get(r.label);
         if (!bar) {
           bar = multi.create(1000, 0, payload);

@@ -250,6 +250,11 @@ export function planToJSON(plan: RestorePlan, extra: { ids?: Record<string, numb
 }
 
 export function formatPlan(plan: RestorePlan, extra: { ids?: Record<string, number | null>; laneTopicState?: Record<string, string> } = {}): string {
+  return formatPlanLines(plan, extra).join('\n');
+}
+
+/** The plan as lines, for printers that escape each line whole (names in them come from the backup). */
+export function formatPlanLines(plan: RestorePlan, extra: { ids?: Record<string, number | null>; laneTopicState?: Record<string, string> } = {}): string[] {
   const lines: string[] = [`restore plan for lane ${plan.lane} (dry run: nothing is changed)`];
   if (plan.window.since || plan.window.until || plan.maxRecordsPerPartition !== null) {
     lines.push(`  filters: since ${plan.window.since?.toISOString() ?? '-'}, until ${plan.window.until?.toISOString() ?? '-'}, max records/partition ${plan.maxRecordsPerPartition ?? '-'}`);
@@ -278,5 +283,5 @@ export function formatPlan(plan: RestorePlan, extra: { ids?: Record<string, numb
     lines.push(`  ${g.source} -> ${g.lane}: ${g.offsets.map((o) => `${o.laneTopic}/${o.partition} (source offset ${o.sourceOffset})`).join(', ')}`);
   }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
-  return lines.join('\n');
+  return lines;
 }

@@ -15,7 +15,7 @@ import type { CommittedOffset } from '../remap/offsets';
 import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult, type SchemaSelection } from '../schema/register';
 import type { RegistryClient } from '../schema/registry-client';
 import type { BackupRecord } from '../segment/record';
-import { buildPlan, formatPlan, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
+import { buildPlan, formatPlanLines, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
 import { decideActions, deleteLaneTopics, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
 import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
 import { ensureLedgerTopic, existingGroups, readLedger, targetMinInsyncReplicas, waitForLeaders, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
@@ -96,6 +96,8 @@ export interface RestoreSummary {
 export interface DryRunResult {
   plan: RestorePlan;
   text: string;
+  /** `text` as lines (names from the backup unescaped: a printer escapes each line). */
+  lines: string[];
   json: Record<string, unknown>;
 }
 
@@ -188,7 +190,8 @@ export class RestoreRun {
           if (ids[key] === undefined || ids[key] === null) ids[key] = lane ? lane.laneId : null;
         }
       }
-      return { plan, text: formatPlan(plan, { ids, laneTopicState }), json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) } };
+      const lines = formatPlanLines(plan, { ids, laneTopicState });
+      return { plan, text: lines.join('\n'), lines, json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) } };
     } catch (err) {
       throw classifyError(err, 'planning the restore');
     }

@@ -5,8 +5,8 @@
  * trusting kbak's reader. Disk stores only. Throws on the first violation it finds.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decompress } from 'fzstd';
 
@@ -20,8 +20,10 @@ export interface DecodedRecord {
 }
 
 const MAGIC = Buffer.from('4b42414b53454700', 'hex');
-const BACKUP_ID = /^[0-9]{8}T[0-9]{9}Z$/;
-const INT64 = /^-?[0-9]+$/;
+const BACKUP_ID = /^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{3})Z$/;
+const INT64 = /^(0|-?[1-9][0-9]*)$/;
+const COMPONENT = /^[A-Za-z0-9._=-]+$/;
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const MAX_RAW = 1_073_741_824;
 const MAX_ZSTD_RAW = 4_194_304;
 
@@ -124,42 +126,209 @@ export interface BackupOnDisk {
   backupId: string;
 }
 
-/** Backups as FORMAT.md defines them: exactly the `<cluster>/<backupId>/manifest.json` keys. */
+/**
+ * A backup ID as an ISO time, or null when it is not a calendar-valid ID (FORMAT.md
+ * "Backup IDs"): the round trip through Date rejects 20260230T… and hour 24.
+ */
+function backupIdIso(id: string): string | null {
+  const m = BACKUP_ID.exec(id);
+  if (!m) return null;
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`;
+  return isTime(iso) ? iso : null;
+}
+
+/** FORMAT.md *time*: the fixed form, and a real instant (Date would roll 02-30 over to March). */
+function isTime(v: unknown): v is string {
+  if (typeof v !== 'string' || !/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/.test(v)) return false;
+  const d = new Date(v);
+  return !Number.isNaN(d.getTime()) && d.toISOString() === v;
+}
+
+/** Backups as FORMAT.md defines them: exactly the `<cluster>/<backupId>/manifest.json` regular files. */
 export function listBackupsOnDisk(root: string): BackupOnDisk[] {
   if (!existsSync(root)) return [];
   const out: BackupOnDisk[] = [];
   for (const cluster of readdirSync(root)) {
     const cdir = join(root, cluster);
-    if (!statSync(cdir).isDirectory()) continue;
+    if (!lstatSync(cdir).isDirectory()) continue;
     for (const id of readdirSync(cdir)) {
-      if (BACKUP_ID.test(id) && existsSync(join(cdir, id, 'manifest.json'))) out.push({ cluster, backupId: id });
+      const path = join(cdir, id, 'manifest.json');
+      // A manifest that is a symlink or not a regular file is no backup (settled question 20);
+      // one under an ID of the pattern that names no real instant is listed, and refused (15).
+      if (BACKUP_ID.test(id) && existsSync(path) && lstatSync(path).isFile()) out.push({ cluster, backupId: id });
     }
   }
   return out.sort((a, b) => `${a.cluster}/${a.backupId}`.localeCompare(`${b.cluster}/${b.backupId}`));
 }
 
+/**
+ * A strict JSON parser of its own (RFC 8259), so that the decoder does not share
+ * JSON.parse's leniency: a duplicate key in an object is an error (settled question 17),
+ * as is a BOM (not whitespace) or nesting deeper than 64.
+ */
+export function parseStrictJson(text: string): unknown {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const err = (what: string): never => {
+    throw new Error(`${what} at character ${i}`);
+  };
+  const str = (): string => {
+    i++; // opening quote
+    let out = '';
+    for (;;) {
+      if (i >= text.length) err('unterminated string');
+      const c = text[i]!;
+      if (c === '"') {
+        i++;
+        return out;
+      }
+      if (c < ' ') err('control character in a string');
+      if (c !== '\\') {
+        out += c;
+        i++;
+        continue;
+      }
+      const e = text[i + 1];
+      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      if (e !== undefined && simple[e] !== undefined) {
+        out += simple[e];
+        i += 2;
+      } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+        out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+        i += 6;
+      } else err('bad escape');
+    }
+  };
+  /** From an opening bracket to its `close`: `member` reads each member, commas between. */
+  const members = (close: string, member: () => void): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      member();
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      if (text[i] !== ',') err(`expected "," or "${close}"`);
+      i++;
+    }
+  };
+  const value = (depth: number): unknown => {
+    if (depth > 64) err('nesting deeper than 64');
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      const o: Record<string, unknown> = {};
+      const keys = new Set<string>();
+      members('}', () => {
+        ws();
+        if (text[i] !== '"') err('expected a key');
+        const k = str();
+        if (keys.has(k)) err(`duplicate key ${JSON.stringify(k)}`);
+        keys.add(k);
+        ws();
+        if (text[i] !== ':') err('expected ":"');
+        i++;
+        Object.defineProperty(o, k, { value: value(depth + 1), enumerable: true, writable: true, configurable: true });
+      });
+      return o;
+    }
+    if (c === '[') {
+      const a: unknown[] = [];
+      members(']', () => a.push(value(depth + 1)));
+      return a;
+    }
+    if (c === '"') return str();
+    for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (text.startsWith(lit, i)) {
+        i += lit.length;
+        return v;
+      }
+    }
+    const num = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
+    if (!num) err('unexpected character');
+    i += num![0].length;
+    return Number(num![0]);
+  };
+  const v = value(0);
+  ws();
+  if (i !== text.length) err('text after the value');
+  return v;
+}
+
+const I64_MAX = 2n ** 63n - 1n;
 const int64 = (v: unknown, where: string): bigint => {
-  if (typeof v !== 'string' || !INT64.test(v)) fail(where, `not an int64 string: ${JSON.stringify(v)}`);
-  return BigInt(v);
+  if (typeof v !== 'string' || !INT64.test(v)) fail(where, `not a canonical int64 string: ${JSON.stringify(v)}`);
+  const n = BigInt(v);
+  if (n > I64_MAX || n < -I64_MAX - 1n) fail(where, 'outside the signed 64-bit range');
+  return n;
 };
-const int = (v: unknown, where: string, min = 0): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(where, `not an int >= ${min}: ${JSON.stringify(v)}`);
+const offset = (v: unknown, where: string): bigint => {
+  const n = int64(v, where);
+  if (n < 0n) fail(where, 'a negative offset');
+  return n;
+};
+const int = (v: unknown, where: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(where, `not an int in ${min}..${max}: ${JSON.stringify(v)}`);
   return v;
 };
 
+/** A regular file inside `root` (no symlink on the last step, no folder resolving outside): settled question 3. */
+function readRegularFile(root: string, path: string, where: string): Buffer {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) fail(where, 'missing');
+  if (!st.isFile()) fail(where, st.isSymbolicLink() ? 'a symlink' : 'not a regular file');
+  const real = realpathSync(path);
+  if (!real.startsWith(realpathSync(root) + sep)) fail(where, 'resolves outside the store root');
+  return readFileSync(path);
+}
+
+/** Where a segment key of a manifest may point (settled question 2). */
+function keyProblem(version: number, backupId: string, topic: string, partition: number, key: unknown): string | null {
+  if (typeof key !== 'string' || key === '') return 'not a key';
+  const parts = key.split('/');
+  if (parts.some((c) => c === '.' || c === '..' || !COMPONENT.test(c))) return 'a component is empty, "." or "..", or outside [A-Za-z0-9._=-]';
+  const rest = (at: number): boolean => parts.length === at + 3 && parts[at] === topic && parts[at + 1] === String(partition) && parts[at + 2]!.endsWith('.kseg');
+  if (version === 1) return parts[0] === 'topics' && rest(1) ? null : 'not topics/<topic>/<partition>/<name>.kseg';
+  if (parts[0] === 'segments' && rest(1)) return null;
+  if (parts[1] === 'topics' && rest(2) && backupIdIso(parts[0]!) !== null && parts[0]! < backupId) return null;
+  return 'neither segments/<topic>/<partition>/<name>.kseg nor <earlier backupId>/topics/<topic>/<partition>/<name>.kseg';
+}
+
+/** What the manifest says of one partition besides its records (for the vector tests). */
+export interface PartitionOnDisk {
+  logStartOffset: bigint;
+  startOffset: bigint;
+  endOffset: bigint;
+  basedOn: string | null;
+  gaps: Array<[bigint, bigint]>;
+}
+
 /**
- * Verifies one backup with the rules of "What a reader verifies" (SHOULDs included) and
- * returns its records per `topic/partition`, in offset order.
+ * Verifies one backup with the rules of "What a reader verifies" and the settled questions
+ * (SHOULDs included) and returns its records per `topic/partition`, in offset order.
+ * `partitions`, when given, receives each partition's ranges, basedOn and gaps.
  */
-export function verifyBackupOnDisk(root: string, b: BackupOnDisk): Map<string, DecodedRecord[]> {
+export function verifyBackupOnDisk(root: string, b: BackupOnDisk, partitions?: Map<string, PartitionOnDisk>): Map<string, DecodedRecord[]> {
   const prefix = join(root, b.cluster, b.backupId);
   const where = `${b.cluster}/${b.backupId}`;
+  if (b.cluster === '.' || b.cluster === '..' || !COMPONENT.test(b.cluster)) fail(where, 'the cluster folder is not a key component');
+  const idIso = backupIdIso(b.backupId);
+  if (idIso === null) fail(where, 'not a calendar-valid backup ID');
   let m: Record<string, unknown>;
   try {
-    m = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(join(prefix, 'manifest.json')))) as Record<string, unknown>;
+    m = parseStrictJson(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readRegularFile(root, join(prefix, 'manifest.json'), where))) as Record<string, unknown>;
   } catch (err) {
     fail(where, `manifest is not UTF-8 JSON: ${(err as Error).message}`);
   }
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) fail(where, 'manifest is not an object');
   if (m.format !== 'kbak-backup') fail(where, 'format');
   const version = m.formatVersion;
   if (version !== 1 && version !== 2) fail(where, `formatVersion ${String(version)}`);
@@ -168,47 +337,74 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk): Map<string, D
   const keyBase = version === 1 ? prefix : join(root, b.cluster);
   if (m.backupId !== b.backupId) fail(where, 'backupId differs from its key');
   if ((m.cluster as { name?: unknown })?.name !== b.cluster) fail(where, 'cluster.name differs from its key');
+  if (!isTime(m.startedAt) || !isTime(m.completedAt)) fail(where, 'startedAt/completedAt are not calendar-valid times');
+  if (m.startedAt !== idIso) fail(where, `startedAt ${String(m.startedAt)} is not the instant of the backup ID`);
+  const cut = m.cut as Record<string, unknown>;
+  for (const k of ['since', 'until']) if (cut[k] !== null && !isTime(cut[k])) fail(where, `cut.${k} is not null or a time`);
   const out = new Map<string, DecodedRecord[]>();
+  const keys = new Set<string>();
+  const topicNames = new Set<string>();
+  let anyBasedOn = false;
   let totalRecords = 0;
   let totalSegments = 0;
   let totalRaw = 0;
   let totalStored = 0;
   for (const [ti, t] of (m.topics as Array<Record<string, unknown>>).entries()) {
+    const tw = `${where} topics.${ti}`;
+    const name = t.name as string;
+    if (typeof name !== 'string' || !TOPIC.test(name) || name === '.' || name === '..') fail(tw, 'not a legal topic name');
+    if (topicNames.has(name)) fail(tw, 'topic listed twice');
+    topicNames.add(name);
+    const partitionCount = int(t.partitionCount, tw, 1, 100_000);
+    const seenPartitions = new Set<number>();
     for (const [pi, p] of (t.partitions as Array<Record<string, unknown>>).entries()) {
-      const pw = `${where} topics.${ti}.partitions.${pi}`;
-      const logStart = int64(p.logStartOffset, pw);
-      const start = int64(p.startOffset, pw);
-      const end = int64(p.endOffset, pw);
+      const pw = `${tw}.partitions.${pi}`;
+      const partition = int(p.partition, pw, 0, partitionCount - 1);
+      if (seenPartitions.has(partition)) fail(pw, 'partition listed twice');
+      seenPartitions.add(partition);
+      const logStart = offset(p.logStartOffset, pw);
+      const start = offset(p.startOffset, pw);
+      const end = offset(p.endOffset, pw);
+      const basedOn = version === 1 ? null : (p.basedOn as string | null);
+      if (basedOn !== null && (typeof basedOn !== 'string' || backupIdIso(basedOn) === null || basedOn >= b.backupId)) fail(pw, 'basedOn is not an earlier backup ID');
+      if (basedOn !== null) anyBasedOn = true;
       if (!(start <= end && logStart <= end)) fail(pw, 'startOffset <= endOffset and logStartOffset <= endOffset');
-      if (version === 1 && logStart > start) fail(pw, 'v1: logStartOffset <= startOffset');
-      const gaps = ((p.gaps ?? []) as Array<Record<string, unknown>>).map((g, gi) => ({ from: int64(g.startOffset, `${pw}.gaps.${gi}`), to: int64(g.endOffset, `${pw}.gaps.${gi}`) }));
+      if (basedOn === null && logStart > start) fail(pw, 'a partition without basedOn: logStartOffset <= startOffset');
+      const gaps = version === 1 ? [] : (p.gaps as Array<Record<string, unknown>>).map((g, gi) => ({ from: offset(g.startOffset, `${pw}.gaps.${gi}`), to: offset(g.endOffset, `${pw}.gaps.${gi}`) }));
+      if (basedOn === null && gaps.length > 0) fail(pw, 'gaps without basedOn');
       let prevGapEnd = start;
       for (const g of gaps) {
         if (!(prevGapEnd <= g.from && g.from < g.to && g.to <= end)) fail(pw, 'gaps must be in order, non-empty, disjoint and inside [startOffset, endOffset)');
         prevGapEnd = g.to;
       }
+      partitions?.set(`${name}/${partition}`, { logStartOffset: logStart, startOffset: start, endOffset: end, basedOn, gaps: gaps.map((g) => [g.from, g.to]) });
       const records: DecodedRecord[] = [];
       let prevLast: bigint | null = null;
       let sum = 0;
+      let gi = 0;
       for (const [si, s] of (p.segments as Array<Record<string, unknown>>).entries()) {
         const sw = `${pw}.segments.${si}`;
+        const bad = keyProblem(version, b.backupId, name, partition, s.key);
+        if (bad !== null) fail(sw, `key ${JSON.stringify(s.key)}: ${bad}`);
         const key = s.key as string;
-        if (typeof key !== 'string' || key.startsWith('/') || key.split('/').some((c) => c === '' || c === '.' || c === '..')) fail(sw, `bad key ${key}`);
-        const first = int64(s.firstOffset, sw);
-        const lastOffset = int64(s.lastOffset, sw);
+        if (keys.has(key)) fail(sw, 'key named twice in the manifest');
+        keys.add(key);
+        const first = offset(s.firstOffset, sw);
+        const lastOffset = offset(s.lastOffset, sw);
         const count = int(s.records, sw, 1);
         if (prevLast !== null && first <= prevLast) fail(sw, 'segments overlap or are out of order');
         if (!(start <= first && first <= lastOffset && lastOffset < end)) fail(sw, 'segment outside [startOffset, endOffset)');
-        if (gaps.some((g) => first < g.to && g.from <= lastOffset)) fail(sw, 'segment overlaps a gap');
+        while (gi < gaps.length && gaps[gi]!.to <= first) gi++;
+        if (gi < gaps.length && gaps[gi]!.from <= lastOffset) fail(sw, 'segment overlaps a gap');
         prevLast = lastOffset;
-        const file = readFileSync(join(keyBase, ...key.split('/')));
+        const file = readRegularFile(root, join(keyBase, ...key.split('/')), sw);
         if (createHash('sha256').update(file).digest('hex') !== s.sha256) fail(sw, 'SHA-256 mismatch');
         if (file.length !== s.storedBytes) fail(sw, 'storedBytes mismatch');
         const seg = decodeSegment(file, sw);
         if (seg.records.length !== count) fail(sw, `holds ${seg.records.length} records, manifest says ${count}`);
         if (seg.records[0]!.offset !== first || seg.records.at(-1)!.offset !== lastOffset) fail(sw, 'first/last offsets differ from the manifest');
         if (seg.rawBytes !== s.rawBytes) fail(sw, 'rawBytes mismatch');
-        records.push(...seg.records);
+        for (const r of seg.records) records.push(r);
         sum += count;
         totalSegments++;
         totalRaw += seg.rawBytes;
@@ -216,10 +412,20 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk): Map<string, D
       }
       if (sum !== int(p.records, pw)) fail(pw, `segments hold ${sum} records, partition says ${String(p.records)}`);
       totalRecords += sum;
-      out.set(`${String(t.name)}/${String(p.partition)}`, records);
+      out.set(`${name}/${partition}`, records);
+    }
+  }
+  if (version === 2 && m.incremental !== anyBasedOn) fail(where, 'incremental must be true exactly when some partition has basedOn');
+  for (const [gi, g] of ((m.consumerGroups ?? []) as Array<Record<string, unknown>>).entries()) {
+    for (const [oi, o] of (g.offsets as Array<Record<string, unknown>>).entries()) {
+      const ow = `${where} consumerGroups.${gi}.offsets.${oi}`;
+      if (typeof o.topic !== 'string' || !TOPIC.test(o.topic) || o.topic === '.' || o.topic === '..') fail(ow, 'topic is not a legal topic name');
+      int(o.partition, ow);
+      int64(o.offset, ow);
     }
   }
   const stats = m.stats as Record<string, unknown>;
+  for (const [i, id] of (stats.unknownSchemaIds as unknown[]).entries()) int(id, `${where} stats.unknownSchemaIds.${i}`, 0, 0xffff_ffff);
   if (stats.records !== totalRecords || stats.segments !== totalSegments || stats.rawBytes !== totalRaw || stats.storedBytes !== totalStored) fail(where, 'stats totals do not add up');
   return out;
 }

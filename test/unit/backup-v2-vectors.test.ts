@@ -64,6 +64,28 @@ describe('backup v2 test vector', () => {
     }
   });
 
+  it('records.json states each partition’s range, basedOn and gaps as the manifests do, and no record lies in a gap', async () => {
+    const expected = JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as V2RecordsFile;
+    expect({ cluster: expected.cluster, writer: expected.writer }).toEqual({ cluster: V2_CLUSTER, writer: { blockBytes: 256, zstdLevel: 3 } });
+    const store = new DiskStore(dir);
+    let gaps = 0;
+    for (const e of expected.backups) {
+      const b = await openBackup(store, e.backupId);
+      expect(b.manifest.incremental).toBe(e.incremental);
+      for (const p of e.partitions) {
+        const got = b.partition(p.topic, p.partition);
+        expect({ logStartOffset: got.logStartOffset, startOffset: got.startOffset, endOffset: got.endOffset, basedOn: got.basedOn, gaps: got.gaps }).toEqual({ logStartOffset: p.logStartOffset, startOffset: p.startOffset, endOffset: p.endOffset, basedOn: p.basedOn, gaps: p.gaps });
+        for (const g of p.gaps) {
+          gaps++;
+          expect(p.records.filter((r) => BigInt(r.offset) >= BigInt(g.startOffset) && BigInt(r.offset) < BigInt(g.endOffset))).toEqual([]);
+          // Records on both sides of the gap: a reader must skip it, not stop at it.
+          expect(p.records.some((r) => BigInt(r.offset) < BigInt(g.startOffset)) && p.records.some((r) => BigInt(r.offset) >= BigInt(g.endOffset))).toBe(true);
+        }
+      }
+    }
+    expect(gaps).toBe(1);
+  });
+
   it('the incremental backup names the full backup’s segments (shared, not copied) and the gap', async () => {
     const store = new DiskStore(dir);
     const full = await openBackup(store, V2_FULL);

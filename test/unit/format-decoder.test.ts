@@ -6,7 +6,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordJson } from '../vectors/backup-v1/generate';
-import { decodeSegment, listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord } from '../support/format-decoder';
+import { decodeSegment, listBackupsOnDisk, parseStrictJson, verifyBackupOnDisk, type DecodedRecord, type PartitionOnDisk } from '../support/format-decoder';
+import type { V2RecordsFile } from '../vectors/backup-v2/generate';
 
 const VECTORS = join(__dirname, '..', 'vectors');
 
@@ -38,16 +39,42 @@ describe('independent format decoder', () => {
     for (const p of expected.partitions) expect(got.get(`${p.topic}/${p.partition}`)!.map(asVector)).toEqual(p.records);
   });
 
-  it('lists and verifies both backups of the v2 vector, whose segments are shared through the cluster folder', () => {
+  it('lists and verifies both backups of the v2 vector, whose segments are shared through the cluster folder, with the gap records.json states', () => {
     const root = join(VECTORS, 'backup-v2');
-    const expected = JSON.parse(readFileSync(join(root, 'records.json'), 'utf8')) as { backups: Array<{ backupId: string; partitions: Array<{ topic: string; partition: number; records: VectorRecord[] }> }> };
+    const expected = JSON.parse(readFileSync(join(root, 'records.json'), 'utf8')) as V2RecordsFile;
     const backups = listBackupsOnDisk(root);
     expect(backups.map((b) => b.backupId)).toEqual(expected.backups.map((b) => b.backupId));
+    expect(new Set(backups.map((b) => b.cluster))).toEqual(new Set([expected.cluster]));
     for (const b of backups) {
-      const got = verifyBackupOnDisk(root, b);
+      const partitions = new Map<string, PartitionOnDisk>();
+      const got = verifyBackupOnDisk(root, b, partitions);
       const want = expected.backups.find((x) => x.backupId === b.backupId)!;
-      for (const p of want.partitions) expect(got.get(`${p.topic}/${p.partition}`)!.map(asVector)).toEqual(p.records);
+      for (const p of want.partitions) {
+        expect(got.get(`${p.topic}/${p.partition}`)!.map(asVector)).toEqual(p.records);
+        const info = partitions.get(`${p.topic}/${p.partition}`)!;
+        expect({ ...info, logStartOffset: String(info.logStartOffset), startOffset: String(info.startOffset), endOffset: String(info.endOffset), gaps: info.gaps.map(([s, e]) => ({ startOffset: String(s), endOffset: String(e) })) }).toEqual({
+          logStartOffset: p.logStartOffset,
+          startOffset: p.startOffset,
+          endOffset: p.endOffset,
+          basedOn: p.basedOn,
+          gaps: p.gaps,
+        });
+      }
     }
+  });
+
+  it('its own JSON parser reads the vectors’ manifests as JSON.parse does, and refuses what FORMAT.md forbids', () => {
+    for (const path of [join(VECTORS, 'backup-v1', 'sample', '20261125T120000000Z', 'manifest.json'), join(VECTORS, 'backup-v2', 'sample', '20261127T120000000Z', 'manifest.json')]) {
+      const text = readFileSync(path, 'utf8');
+      expect(parseStrictJson(text)).toEqual(JSON.parse(text));
+    }
+    expect(parseStrictJson('{"a":[1,-2.5e3,"\\u00e9\\n",true,null,{}],"b":{}}')).toEqual({ a: [1, -2500, 'é\n', true, null, {}], b: {} });
+    expect(() => parseStrictJson('{"a":1,"a":2}')).toThrow(/duplicate key "a"/);
+    expect(() => parseStrictJson('{"a":1,"\\u0061":2}')).toThrow(/duplicate key "a"/);
+    expect(() => parseStrictJson('\ufeff{}')).toThrow(/unexpected character/);
+    expect(() => parseStrictJson('[NaN]')).toThrow(/unexpected character/);
+    expect(() => parseStrictJson('{"a":1,}')).toThrow(/expected a key/);
+    expect(() => parseStrictJson('[1] 2')).toThrow(/text after the value/);
   });
 
   it('rejects a flipped byte, a truncated segment and a manifest that lies', () => {

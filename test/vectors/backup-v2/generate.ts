@@ -50,9 +50,20 @@ async function encode(records: BackupRecord[]): Promise<{ bytes: Buffer; stats: 
   return { bytes: Buffer.concat(chunks), stats };
 }
 
+/**
+ * records.json: what a second implementation needs to check its reading of the vector
+ * without trusting kbak (settled question 21): the cluster, the writer settings, and per
+ * partition the offset range, basedOn and gaps next to the records.
+ */
 export interface V2RecordsFile {
   description: string;
-  backups: Array<{ backupId: string; partitions: Array<{ topic: string; partition: number; records: RecordJson[] }> }>;
+  cluster: string;
+  writer: { blockBytes: number; zstdLevel: number };
+  backups: Array<{
+    backupId: string;
+    incremental: boolean;
+    partitions: Array<{ topic: string; partition: number; logStartOffset: string; startOffset: string; endOffset: string; basedOn: string | null; gaps: Array<{ startOffset: string; endOffset: string }>; records: RecordJson[] }>;
+  }>;
 }
 
 export async function buildV2Vector(): Promise<{ files: Map<string, Buffer>; manifests: Manifest[]; recordsJson: string }> {
@@ -124,10 +135,23 @@ export async function buildV2Vector(): Promise<{ files: Map<string, Buffer>; man
   for (const m of manifests) files.set(manifestKey(V2_CLUSTER, m.backupId), encodeManifest(m));
 
   const recordsFile: V2RecordsFile = {
-    description: 'Records of each backup in test/vectors/backup-v2 (kbak backup format v2, see FORMAT.md), per topic-partition in offset order; conventions as in backup-v1/records.json.',
-    backups: [V2_FULL, V2_INCREMENTAL].map((backupId) => ({
-      backupId,
-      partitions: [0, 1].map((p) => ({ topic: TOPIC, partition: p, records: upTo(backupId, p).flatMap((e) => e.records.map(recordToJson)) })),
+    description:
+      'Records of each backup in test/vectors/backup-v2 (kbak backup format v2, see FORMAT.md), per topic-partition in offset order, with the partition\'s offset range, basedOn and gaps as its manifest states them (no record lies in a gap); conventions as in backup-v1/records.json. The incremental backup\'s orders/1 has the gap [2, 4): the source deleted offsets 2 and 3 before the second dump.',
+    cluster: V2_CLUSTER,
+    writer: { blockBytes: BLOCK_BYTES, zstdLevel: LEVEL },
+    backups: manifests.map((m) => ({
+      backupId: m.backupId,
+      incremental: m.incremental,
+      partitions: m.topics[0]!.partitions.map((p) => ({
+        topic: TOPIC,
+        partition: p.partition,
+        logStartOffset: p.logStartOffset,
+        startOffset: p.startOffset,
+        endOffset: p.endOffset,
+        basedOn: p.basedOn,
+        gaps: p.gaps,
+        records: upTo(m.backupId, p.partition).flatMap((e) => e.records.map(recordToJson)),
+      })),
     })),
   };
   return { files, manifests, recordsJson: `${JSON.stringify(recordsFile, null, 2)}\n` };

@@ -1,0 +1,177 @@
+/**
+ * FORMAT.md "Settled for version 2": each rule a reader MUST enforce, checked on a crafted
+ * copy of the v2 vector against both kbak's reader (openBackup: exit 5, one line naming the
+ * field) and the independent decoder written from FORMAT.md alone
+ * (test/support/format-decoder.ts); and the inputs the settled rules say to accept, which
+ * both must still read.
+ */
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listBackups, openBackup } from '../../src/backup/catalog';
+import { IntegrityError } from '../../src/errors';
+import { DiskStore } from '../../src/store/disk';
+import { listBackupsOnDisk, verifyBackupOnDisk } from '../support/format-decoder';
+import { CLUSTER, copyVector, FULL, INCREMENTAL, type Forged } from '../support/hostile-manifests';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+/** A copy of the v2 vector whose incremental manifest's text `edit` rewrites. */
+function craftedText(edit: (text: string) => string | Buffer, backupId = INCREMENTAL): string {
+  const root = copyVector(mkdtempSync(join(tmpdir(), 'kbak-settled-')));
+  roots.push(root);
+  const path = join(root, CLUSTER, backupId, 'manifest.json');
+  writeFileSync(path, edit(readFileSync(path, 'utf8')));
+  return root;
+}
+const crafted = (edit: (m: Forged) => void, backupId = INCREMENTAL): string =>
+  craftedText((t) => {
+    const m = JSON.parse(t) as Forged;
+    edit(m);
+    return JSON.stringify(m, null, 2);
+  }, backupId);
+
+async function kbakRefuses(root: string, backupId: string): Promise<IntegrityError> {
+  try {
+    await openBackup(new DiskStore(root), backupId);
+  } catch (err) {
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as IntegrityError).exitCode).toBe(5);
+    expect((err as Error).message).not.toContain('\n');
+    return err as IntegrityError;
+  }
+  throw new Error('kbak accepted the manifest');
+}
+
+const part = (m: Forged, p: number): Forged => m.topics[0].partitions[p];
+const SEG = (p: number, off: string, id: string, n: string): string => `segments/orders/${p}/${off.padStart(20, '0')}-${id}-${n}.kseg`;
+
+describe('settled for version 2: what a reader refuses (kbak and the independent decoder alike)', () => {
+  const refused: Array<[string, (m: Forged) => void, RegExp]> = [
+    ['15: startedAt that is no time', (m) => (m.startedAt = 'x'), /invalid at startedAt: expected a calendar-valid UTC time/],
+    ['15: completedAt on a day that does not exist (2026-02-29)', (m) => (m.completedAt = '2026-02-29T12:00:00.000Z'), /invalid at completedAt/],
+    ['15: cut.since at hour 24', (m) => (m.cut.since = '2026-11-26T24:00:00.000Z'), /invalid at cut\.since/],
+    ['14: startedAt another instant than the backup ID', (m) => (m.startedAt = '2099-01-01T00:00:00.000Z'), /startedAt 2099-01-01T00:00:00\.000Z is not the instant of backup ID 20261127T120000000Z/],
+    ['8: basedOn that is no backup ID', (m) => (part(m, 0).basedOn = 'yesterday'), /invalid at topics\.0\.partitions\.0\.basedOn/],
+    ['8: basedOn on a day that does not exist', (m) => (part(m, 0).basedOn = '20261131T120000000Z'), /invalid at topics\.0\.partitions\.0\.basedOn/],
+    ['8: basedOn not earlier than the backup', (m) => (part(m, 0).basedOn = INCREMENTAL), /basedOn 20261127T120000000Z is not earlier than the backup/],
+    ['7: incremental false while a partition has basedOn', (m) => (m.incremental = false), /incremental is false but some partition has a basedOn/],
+    ['5: a partition without basedOn whose log start passed its start', (m) => (part(m, 1).basedOn = null), /logStartOffset 4 is above startOffset 0 in a partition with no basedOn/],
+    [
+      '6: gaps in a partition without basedOn',
+      (m) => {
+        part(m, 1).basedOn = null;
+        part(m, 1).logStartOffset = '0';
+      },
+      /orders\/1: has gaps but no basedOn/,
+    ],
+    ['2: a segment key outside segments/ (a lock)', (m) => (part(m, 0).segments[0].key = 'locks/orders/0/x.kseg'), /the key is neither segments\/orders\/0\/<name>\.kseg nor/],
+    ['2: a segment key naming another backup’s manifest', (m) => (part(m, 0).segments[0].key = `${FULL}/manifest.json`), /the key is neither/],
+    ['2: a segment key of another partition', (m) => (part(m, 0).segments[0].key = SEG(1, '0', FULL, '00000001')), /the key is neither segments\/orders\/0\//],
+    ['2: a v1 segment key of a backup that is not earlier', (m) => (part(m, 0).segments[0].key = '20261128T120000000Z/topics/orders/0/00000000000000000000.kseg'), /names the v1 backup folder 20261128T120000000Z, which is not an earlier backup ID/],
+    ['12: one segment key named twice', (m) => (part(m, 0).segments[1].key = part(m, 0).segments[0].key), /the key is named twice in the manifest/],
+    ['16: a non-canonical int64', (m) => (part(m, 0).endOffset = '05'), /invalid at topics\.0\.partitions\.0\.endOffset/],
+    ['18: an unknown schema ID beyond u32', (m) => (m.stats.unknownSchemaIds = [4294967296]), /invalid at stats\.unknownSchemaIds\.0/],
+    ['19: a committed offset on a topic name Kafka does not allow', (m) => (m.consumerGroups[0].offsets[0].topic = 'a/b'), /invalid at consumerGroups\.0\.offsets\.0\.topic/],
+  ];
+
+  it.each(refused)('%s', async (_name, edit, message) => {
+    const root = crafted(edit);
+    expect((await kbakRefuses(root, INCREMENTAL)).message).toMatch(message);
+    expect(() => verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: INCREMENTAL })).toThrow();
+  });
+
+  const refusedText: Array<[string, (t: string) => string | Buffer, RegExp]> = [
+    ['17: a duplicate key (the later one would win in JSON.parse)', (t) => t.replace('"startedAt":', '"startedAt": "2099-01-01T00:00:00.000Z",\n  "startedAt":'), /has the key "startedAt" twice in one object at \(root\)/],
+    ['17: a duplicate key spelled with an escape', (t) => t.replace('"records": 5,', '"records": 5,\n "rec\\u006frds": 5,'), /has the key "records" twice in one object at topics\.0\.partitions\.0/],
+    ['7 (settled v1): a byte-order mark', (t) => `\ufeff${t}`, /is not valid JSON/],
+    ['invalid UTF-8 in a string', (t) => Buffer.concat([Buffer.from(t.slice(0, t.indexOf('kbak') + 1)), Buffer.from([0xff]), Buffer.from(t.slice(t.indexOf('kbak') + 1))]), /is not valid UTF-8/],
+  ];
+
+  it.each(refusedText)('%s', async (_name, edit, message) => {
+    const root = craftedText(edit);
+    expect((await kbakRefuses(root, INCREMENTAL)).message).toMatch(message);
+    expect(() => verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: INCREMENTAL })).toThrow();
+  });
+
+  it('1: a cluster folder outside the key-component syntax is refused, its manifest and all', async () => {
+    const evil = 'evil\nok';
+    const root = crafted((m) => (m.cluster.name = evil), FULL);
+    renameSync(join(root, CLUSTER), join(root, evil));
+    expect((await kbakRefuses(root, FULL)).message).toMatch(/(cluster folder "evil\\nok"|backup folder "evil\\nok\/20261126T120000000Z") is not a safe key/);
+    expect(() => verifyBackupOnDisk(root, { cluster: evil, backupId: FULL })).toThrow(/not a key component/);
+  });
+
+  it('15: a backup folder whose ID matches the pattern but names no real instant is listed, and refused by both readers', async () => {
+    for (const id of ['20261130T240000000Z', '20260229T120000000Z']) {
+      const root = crafted((m) => (m.backupId = id), FULL);
+      renameSync(join(root, CLUSTER, FULL), join(root, CLUSTER, id));
+      expect((await listBackups(new DiskStore(root))).map((b) => b.backupId)).toContain(id);
+      expect(listBackupsOnDisk(root).map((b) => b.backupId)).toContain(id);
+      expect((await kbakRefuses(root, id)).message).toMatch(/invalid at backupId: expected a calendar-valid backup ID/);
+      expect(() => verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: id })).toThrow(/not a calendar-valid backup ID/);
+    }
+  });
+});
+
+describe('settled for version 2: what a reader accepts', () => {
+  const accepted: Array<[string, (m: Forged) => void]> = [
+    [
+      '6: touching gaps ([2, 3) then [3, 4))',
+      (m) => {
+        part(m, 1).gaps = [
+          { startOffset: '2', endOffset: '3' },
+          { startOffset: '3', endOffset: '4' },
+        ];
+      },
+    ],
+    ['6: gaps need not agree with logStartOffset', (m) => (part(m, 1).logStartOffset = '1')],
+    [
+      '14: subjects, groups and schemas in any order',
+      (m) => {
+        m.subjects = [{ subject: 'z-value', compatibility: null }, ...m.subjects];
+        m.consumerGroups = [{ groupId: 'zz', offsets: [] }, ...m.consumerGroups];
+      },
+    ],
+    ['14: schemaRegistry null while schemas carried from the base remain', (m) => (m.schemaRegistry = null)],
+    ['19: a committed offset on a partition the backup does not hold', (m) => m.consumerGroups[0].offsets.push({ topic: 'payments', partition: 9, offset: '-5', metadata: null })],
+    ['fields a later writer may add, at any level', (m) => Object.assign(part(m, 0).segments[0], { checksumAlgorithm: 'sha256', extra: { nested: [1, 2] } })],
+  ];
+
+  it.each(accepted)('%s', async (_name, edit) => {
+    const root = crafted(edit);
+    await expect(openBackup(new DiskStore(root), INCREMENTAL)).resolves.toBeDefined();
+    expect(() => verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: INCREMENTAL })).not.toThrow();
+  });
+
+  it('2: a v2 manifest may name an earlier v1 backup’s segments as <backupId>/topics/…', async () => {
+    const root = crafted((m) => {
+      part(m, 0).segments[0].key = `${FULL}/topics/orders/0/00000000000000000000.kseg`;
+    });
+    cpSync(join(root, CLUSTER, 'segments', 'orders', '0', `00000000000000000000-${FULL}-00000001.kseg`), join(root, CLUSTER, FULL, 'topics', 'orders', '0', '00000000000000000000.kseg'));
+    const b = await openBackup(new DiskStore(root), INCREMENTAL);
+    expect(b.storeKey(b.manifest.topics[0]!.partitions[0]!.segments[0]!)).toBe(`${CLUSTER}/${FULL}/topics/orders/0/00000000000000000000.kseg`);
+    expect(verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: INCREMENTAL }).get('orders/0')).toHaveLength(5);
+  });
+
+  it('9, 10: a v1 manifest ignores v2 fields it does not have (incremental, basedOn, gaps, topicId)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kbak-settled-v1-'));
+    roots.push(root);
+    cpSync(join(__dirname, '..', 'vectors', 'backup-v1'), root, { recursive: true });
+    const path = join(root, 'sample', '20261125T120000000Z', 'manifest.json');
+    const m = JSON.parse(readFileSync(path, 'utf8')) as Forged;
+    m.incremental = 'yes';
+    m.topics[0].topicId = 'not an id';
+    m.topics[0].partitions[0].basedOn = 42;
+    m.topics[0].partitions[0].gaps = [{ startOffset: '3', endOffset: '5' }];
+    writeFileSync(path, JSON.stringify(m));
+    const b = await openBackup(new DiskStore(root), '20261125T120000000Z');
+    expect(b.manifest.incremental).toBe(false);
+    expect(b.manifest.topics[0]).not.toHaveProperty('topicId');
+    expect(b.manifest.topics[0]!.partitions[0]).toMatchObject({ basedOn: null, gaps: [] });
+    expect(verifyBackupOnDisk(root, { cluster: 'sample', backupId: '20261125T120000000Z' }).get('orders/0')).toHaveLength(4);
+  });
+});
