@@ -215,7 +215,12 @@ export function classifyError(err: unknown, doing: string): KbakError {
   if (e && typeof e === 'object') {
     if (typeof e.code === 'string' && DISK_ERRNO.test(e.code) && typeof e.syscall === 'string') {
       const where = typeof e.path === 'string' ? ` (${e.path})` : '';
-      return new ServiceError('disk', `disk failed while ${doing}: ${e.code}${where}`, e.code === 'ENOSPC' ? 'free space on the backup disk' : 'check the folder exists and is writable', { cause: err });
+      return new ServiceError(
+        'disk',
+        `disk failed while ${doing}: ${e.code}${where}`,
+        e.code === 'ENOSPC' ? 'free space on the backup disk' : 'check the folder exists and is writable',
+        { cause: err },
+      );
     }
     if (e.$metadata !== undefined) {
       return new ServiceError('s3', `S3 failed while ${doing}: ${String(e.name ?? '')} ${String(e.message ?? '')}`.trim(), undefined, { cause: err });

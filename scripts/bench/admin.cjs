@@ -61,9 +61,7 @@ async function main(argv) {
   const [cmd, a, b] = argv;
   switch (cmd) {
     case 'create-topic':
-      await withAdmin((admin) =>
-        admin.createTopics({ waitForLeaders: true, topics: [{ topic: a, numPartitions: Number(b), replicationFactor: 1 }] }),
-      );
+      await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: a, numPartitions: Number(b), replicationFactor: 1 }] }));
       return;
     case 'delete-topic':
       await withAdmin(async (admin) => {

@@ -124,11 +124,31 @@ const ratios = {
   restoreVsProducerPerformance: ratioOf(rps('kbak-restore'), rps('pperf')),
 };
 const targets = [
-  { name: 'kbak dump → disk ≥ 0.8× kcat -C (records/s)', value: ratios.dumpDiskVsKcat, shown: fmtRatio(ratios.dumpDiskVsKcat), met: ratios.dumpDiskVsKcat >= 0.8 },
-  { name: 'kbak dump → disk ≥ 0.5× ConsumerPerformance (records/s)', value: ratios.dumpDiskVsConsumerPerformance, shown: fmtRatio(ratios.dumpDiskVsConsumerPerformance), met: ratios.dumpDiskVsConsumerPerformance >= 0.5 },
-  { name: `kbak restore ≥ 0.5× kcat -P (records/s, both ${CODEC})`, value: ratios.restoreVsKcat, shown: fmtRatio(ratios.restoreVsKcat), met: ratios.restoreVsKcat >= 0.5 },
+  {
+    name: 'kbak dump → disk ≥ 0.8× kcat -C (records/s)',
+    value: ratios.dumpDiskVsKcat,
+    shown: fmtRatio(ratios.dumpDiskVsKcat),
+    met: ratios.dumpDiskVsKcat >= 0.8,
+  },
+  {
+    name: 'kbak dump → disk ≥ 0.5× ConsumerPerformance (records/s)',
+    value: ratios.dumpDiskVsConsumerPerformance,
+    shown: fmtRatio(ratios.dumpDiskVsConsumerPerformance),
+    met: ratios.dumpDiskVsConsumerPerformance >= 0.5,
+  },
+  {
+    name: `kbak restore ≥ 0.5× kcat -P (records/s, both ${CODEC})`,
+    value: ratios.restoreVsKcat,
+    shown: fmtRatio(ratios.restoreVsKcat),
+    met: ratios.restoreVsKcat >= 0.5,
+  },
   { name: `${G} consumer groups seeded < 1 s`, value: groupSeedMs / 1000, shown: `${fmt(groupSeedMs / 1000, 2)} s`, met: groupSeedMs < 1000 },
-  { name: 'kbak dump → disk peak RSS ≤ 256 MiB', value: rss('kbak-dump-disk'), shown: `${fmt(rss('kbak-dump-disk'), 0)} MiB`, met: rss('kbak-dump-disk') <= 256 },
+  {
+    name: 'kbak dump → disk peak RSS ≤ 256 MiB',
+    value: rss('kbak-dump-disk'),
+    shown: `${fmt(rss('kbak-dump-disk'), 0)} MiB`,
+    met: rss('kbak-dump-disk') <= 256,
+  },
   { name: 'kbak dump → S3 peak RSS ≤ 256 MiB', value: rss('kbak-dump-s3'), shown: `${fmt(rss('kbak-dump-s3'), 0)} MiB`, met: rss('kbak-dump-s3') <= 256 },
   { name: 'kbak restore peak RSS ≤ 256 MiB', value: rss('kbak-restore'), shown: `${fmt(rss('kbak-restore'), 0)} MiB`, met: rss('kbak-restore') <= 256 },
 ];
@@ -141,20 +161,27 @@ if (shapesRun.length > 0) {
     const all = [rss(main), ...shapesRun.map((shape) => rss(`mem-${shape}-${job}`))].filter(Number.isFinite);
     const worst = Math.max(...all);
     worstRss[job] = { worst, spread: worst / Math.min(...all) };
-    targets.push({ name: `${label} peak RSS ≤ 256 MiB on every shape (main, ${shapesRun.join(', ')})`, value: worst, shown: `${fmt(worst, 0)} MiB (largest ÷ smallest ${fmt(worstRss[job].spread, 2)})`, met: worst <= 256 });
+    targets.push({
+      name: `${label} peak RSS ≤ 256 MiB on every shape (main, ${shapesRun.join(', ')})`,
+      value: worst,
+      shown: `${fmt(worst, 0)} MiB (largest ÷ smallest ${fmt(worstRss[job].spread, 2)})`,
+      met: worst <= 256,
+    });
   }
 }
 const targetsOut = targets.map((t) => ({ ...t, met: Number.isFinite(t.value) ? t.met : null }));
 
 const notes = [
-  'Wall time includes process start-up (node for kbak, the JVM for Kafka\'s tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum; CPU s is user + system time of the tool and its children (a pipeline\'s sum), not the broker\'s, which shares the same 2 cores.',
+  "Wall time includes process start-up (node for kbak, the JVM for Kafka's tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum; CPU s is user + system time of the tool and its children (a pipeline's sum), not the broker's, which shares the same 2 cores.",
   'Tools alternate within each repetition, in an order rotated every repetition. The broker runs on the same machine and shares its CPUs with every tool: compare ratios, not absolute figures.',
   'kcat and kbak read every partition to its end; ConsumerPerformance stops after N records. kbak runs with its defaults (dump `--concurrency 2`, restore `--concurrency 4`), every peer with its own defaults (acks=all for all producers).',
-  'Restore side: every producer writes into a new topic with the same partitions; kbak creates its lane topic inside its measured time, the peers\' topics are created before theirs. kbak restore and kcat -P write the same records (keys, values, 3 headers); ProducerPerformance cannot set headers.',
+  "Restore side: every producer writes into a new topic with the same partitions; kbak creates its lane topic inside its measured time, the peers' topics are created before theirs. kbak restore and kcat -P write the same records (keys, values, 3 headers); ProducerPerformance cannot set headers.",
   ...(fs.existsSync(notesPath) ? fs.readFileSync(notesPath, 'utf8').split('\n').filter(Boolean) : []),
 ];
 if (N < 100000 || R < 3) {
-  notes.unshift(`**Small configuration (${fmtInt(N)} records, ${R} repetition${R === 1 ? '' : 's'}): start-up costs dominate; these figures validate the script, they are not the reference measurement (default: 200 000 records, 3 repetitions).**`);
+  notes.unshift(
+    `**Small configuration (${fmtInt(N)} records, ${R} repetition${R === 1 ? '' : 's'}): start-up costs dominate; these figures validate the script, they are not the reference measurement (default: 200 000 records, 3 repetitions).**`,
+  );
 }
 
 // ---------------------------------------------------------------- markdown
@@ -163,22 +190,30 @@ const p = (s = '') => out.push(s);
 const row = (t, extra) => {
   const s = st[t];
   if (!s) return p(`| ${TOOLS[t].label} | skipped | | | | | ${extra.map(() => '').join(' | ')} |`);
-  p(`| ${TOOLS[t].label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(s.mbPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ${fmt(s.cpu, 2)} | ${extra.map((f) => f(s)).join(' | ')} |`);
+  p(
+    `| ${TOOLS[t].label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(s.mbPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ${fmt(s.cpu, 2)} | ${extra.map((f) => f(s)).join(' | ')} |`,
+  );
 };
 
 p('# Benchmarks');
 p();
 p(`Written by \`npm run bench\` (scripts/bench.sh) on ${env.BENCH_DATE}; every run rewrites this file and BENCHMARKS.json.`);
 p();
-p(`- topic: ${fmtInt(N)} records, ${S} B values, keys, 3 tracing headers, ${env.BENCH_PARTITIONS} partitions (${fmtInt(rawBytes)} B of records as kbak counts them, ${fmt(perRecordBytes, 0)} B/record), filled by kcat -P in ${fmt(Number(env.BENCH_PRODUCE_S), 1)} s`);
-p(`- every figure: median of ${R} run${R === 1 ? '' : 's'} (min–max in brackets); MB/s = ${fmt(perRecordBytes, 0)} B/record × records/s (MB = 10^6 B), the same byte count for every tool; ratios are kbak ÷ tool (> 1: kbak faster or, for RSS, larger)`);
+p(
+  `- topic: ${fmtInt(N)} records, ${S} B values, keys, 3 tracing headers, ${env.BENCH_PARTITIONS} partitions (${fmtInt(rawBytes)} B of records as kbak counts them, ${fmt(perRecordBytes, 0)} B/record), filled by kcat -P in ${fmt(Number(env.BENCH_PRODUCE_S), 1)} s`,
+);
+p(
+  `- every figure: median of ${R} run${R === 1 ? '' : 's'} (min–max in brackets); MB/s = ${fmt(perRecordBytes, 0)} B/record × records/s (MB = 10^6 B), the same byte count for every tool; ratios are kbak ÷ tool (> 1: kbak faster or, for RSS, larger)`,
+);
 p(`- restore codec: ${CODEC} for kbak (\`--compression ${CODEC}\`), kcat (\`-z ${CODEC}\`) and ProducerPerformance (\`compression.type=${CODEC}\`)`);
 p();
 p('## Machine and versions');
 p();
 p(`- ${env.BENCH_CPUS} CPUs (${env.BENCH_CPU_MODEL}), ${env.BENCH_MEM} RAM, ${env.BENCH_KERNEL}, host ${env.BENCH_HOST}, load before start ${env.BENCH_LOAD}`);
 p(`- kbak ${env.BENCH_KBAK_VERSION} at ${env.BENCH_COMMIT}, node ${env.BENCH_NODE}, kafkajs ${env.BENCH_KAFKAJS}`);
-p(`- Kafka ${env.KAFKA_VERSION || '?'} (single-node KRaft broker of the local stack, same machine), ${env.BENCH_KCAT || 'kcat ?'}, ${env.BENCH_ZSTD || 'zstd ?'}, ${env.BENCH_JAVA || 'java ?'}`);
+p(
+  `- Kafka ${env.KAFKA_VERSION || '?'} (single-node KRaft broker of the local stack, same machine), ${env.BENCH_KCAT || 'kcat ?'}, ${env.BENCH_ZSTD || 'zstd ?'}, ${env.BENCH_JAVA || 'java ?'}`,
+);
 p();
 p('## Targets (issue "Performance")');
 p();
@@ -191,16 +226,29 @@ p();
 p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | kbak→disk ÷ tool | kbak→S3 ÷ tool | RSS kbak→disk ÷ tool |');
 p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const t of ['kbak-dump-disk', 'kbak-dump-s3', 'kcat-file', 'kcat-zstd', 'kcat-nowait', 'cperf']) {
-  row(t, [(s) => fmtRatio(ratioOf(rps('kbak-dump-disk'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rps('kbak-dump-s3'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-dump-disk'), s.rssMiB))]);
+  row(t, [
+    (s) => fmtRatio(ratioOf(rps('kbak-dump-disk'), s.recordsPerSec)),
+    (s) => fmtRatio(ratioOf(rps('kbak-dump-s3'), s.recordsPerSec)),
+    (s) => fmtRatio(ratioOf(rss('kbak-dump-disk'), s.rssMiB)),
+  ]);
 }
 p();
 if (dumpSummaries.length) {
   const m = (f) => median(dumpSummaries.map(f));
-  p(`- kbak's own timer (no node start-up): ${fmt(m((s) => s.durationMs) / 1000, 2)} s, ${fmtInt(m((s) => s.recordsPerSecond))} records/s → disk; ${fmt(fromJson('kbak-dump-s3', (s) => s.durationMs) / 1000, 2)} s → S3`);
-  p(`- stored: ${fmtInt(m((s) => s.storedBytes))} B (ratio ${fmt(m((s) => s.compressionRatio), 2)}, zstd segments); kcat text \`%k\\t%s\\t%h\`: ${fmtInt(st['kcat-file']?.outBytes)} B, through \`zstd -3\`: ${fmtInt(st['kcat-zstd']?.outBytes)} B`);
+  p(
+    `- kbak's own timer (no node start-up): ${fmt(m((s) => s.durationMs) / 1000, 2)} s, ${fmtInt(m((s) => s.recordsPerSecond))} records/s → disk; ${fmt(fromJson('kbak-dump-s3', (s) => s.durationMs) / 1000, 2)} s → S3`,
+  );
+  p(
+    `- stored: ${fmtInt(m((s) => s.storedBytes))} B (ratio ${fmt(
+      m((s) => s.compressionRatio),
+      2,
+    )}, zstd segments); kcat text \`%k\\t%s\\t%h\`: ${fmtInt(st['kcat-file']?.outBytes)} B, through \`zstd -3\`: ${fmtInt(st['kcat-zstd']?.outBytes)} B`,
+  );
 }
 if (st.cperf) {
-  p(`- ConsumerPerformance's own figures (no JVM start-up): ${fmtInt(fromJson('cperf', (j) => j.selfRecordsPerSec))} records/s overall, ${fmtInt(fromJson('cperf', (j) => j.fetchRecordsPerSec))} records/s excluding the group join`);
+  p(
+    `- ConsumerPerformance's own figures (no JVM start-up): ${fmtInt(fromJson('cperf', (j) => j.selfRecordsPerSec))} records/s overall, ${fmtInt(fromJson('cperf', (j) => j.fetchRecordsPerSec))} records/s excluding the group join`,
+  );
 }
 p();
 p('## Restore side');
@@ -211,7 +259,10 @@ for (const t of ['kbak-restore', 'kcat-produce', 'pperf']) {
   row(t, [(s) => fmtRatio(ratioOf(rps('kbak-restore'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-restore'), s.rssMiB))]);
 }
 p();
-if (st['kbak-restore']) p(`- kbak's own timer (no node start-up): ${fmt(fromJson('kbak-restore', (j) => j.durationMs) / 1000, 2)} s, ${fmtInt(fromJson('kbak-restore', (j) => j.recordsPerSecond))} records/s`);
+if (st['kbak-restore'])
+  p(
+    `- kbak's own timer (no node start-up): ${fmt(fromJson('kbak-restore', (j) => j.durationMs) / 1000, 2)} s, ${fmtInt(fromJson('kbak-restore', (j) => j.recordsPerSecond))} records/s`,
+  );
 if (st.pperf) p(`- ProducerPerformance's own figure (no JVM start-up): ${fmtInt(fromJson('pperf', (j) => j.selfRecordsPerSec))} records/s`);
 p();
 if (st['kbak-restore-groups']) {
@@ -219,23 +270,33 @@ if (st['kbak-restore-groups']) {
   const seeds = s.json.map((j) => j.groupsDurationMs);
   p(`## Restore with ${G} consumer groups`);
   p();
-  p(`The same topic backed up with ${G} consumer groups (each committed at the middle of every partition), restored into a new lane ${s.runs} time${s.runs === 1 ? '' : 's'}.`);
+  p(
+    `The same topic backed up with ${G} consumer groups (each committed at the middle of every partition), restored into a new lane ${s.runs} time${s.runs === 1 ? '' : 's'}.`,
+  );
   p();
-  p(`- seeding the ${G} lane groups: **${fmt(groupSeedMs / 1000, 2)} s** (min–max ${fmt(Math.min(...seeds) / 1000, 2)}–${fmt(Math.max(...seeds) / 1000, 2)} s; kbak's \`groupsDurationMs\`), groups seeded ${fmtInt(fromJson('kbak-restore-groups', (j) => j.groupsSeeded))}`);
+  p(
+    `- seeding the ${G} lane groups: **${fmt(groupSeedMs / 1000, 2)} s** (min–max ${fmt(Math.min(...seeds) / 1000, 2)}–${fmt(Math.max(...seeds) / 1000, 2)} s; kbak's \`groupsDurationMs\`), groups seeded ${fmtInt(fromJson('kbak-restore-groups', (j) => j.groupsSeeded))}`,
+  );
   p(`- whole restore: ${fmt(s.wall, 2)} s wall, peak RSS ${fmt(s.rssMiB, 0)} MiB (without groups: ${fmt(st['kbak-restore']?.wall, 2)} s)`);
   p();
 }
 if (shapesRun.length > 0) {
   p('## Memory versus size and partitions');
   p();
-  p('Peak RSS of each kbak job on the main topic and on each memory shape (`BENCH_MEMORY`; one run per shape). Memory should be bounded by kbak\'s budgets, not by the topic\'s size or partition count.');
+  p(
+    "Peak RSS of each kbak job on the main topic and on each memory shape (`BENCH_MEMORY`; one run per shape). Memory should be bounded by kbak's budgets, not by the topic's size or partition count.",
+  );
   p();
   p('| topic | dump → disk MiB | dump → S3 MiB | restore MiB | dump → disk wall s | restore wall s |');
   p('| --- | ---: | ---: | ---: | ---: | ---: |');
-  p(`| main: ${fmtInt(N)} records, ${env.BENCH_PARTITIONS} partitions (medians) | ${fmt(rss('kbak-dump-disk'), 0)} | ${fmt(rss('kbak-dump-s3'), 0)} | ${fmt(rss('kbak-restore'), 0)} | ${fmt(st['kbak-dump-disk']?.wall, 2)} | ${fmt(st['kbak-restore']?.wall, 2)} |`);
+  p(
+    `| main: ${fmtInt(N)} records, ${env.BENCH_PARTITIONS} partitions (medians) | ${fmt(rss('kbak-dump-disk'), 0)} | ${fmt(rss('kbak-dump-s3'), 0)} | ${fmt(rss('kbak-restore'), 0)} | ${fmt(st['kbak-dump-disk']?.wall, 2)} | ${fmt(st['kbak-restore']?.wall, 2)} |`,
+  );
   for (const shape of shapesRun) {
     const g = (job) => st[`mem-${shape}-${job}`];
-    p(`| ${shape}: ${SHAPES[shape]} | ${fmt(g('dump-disk')?.rssMiB, 0)} | ${fmt(g('dump-s3')?.rssMiB, 0)} | ${fmt(g('restore')?.rssMiB, 0)} | ${fmt(g('dump-disk')?.wall, 2)} | ${fmt(g('restore')?.wall, 2)} |`);
+    p(
+      `| ${shape}: ${SHAPES[shape]} | ${fmt(g('dump-disk')?.rssMiB, 0)} | ${fmt(g('dump-s3')?.rssMiB, 0)} | ${fmt(g('restore')?.rssMiB, 0)} | ${fmt(g('dump-disk')?.wall, 2)} | ${fmt(g('restore')?.wall, 2)} |`,
+    );
   }
   p();
 }
@@ -262,8 +323,24 @@ fs.writeFileSync(mdPath, out.join('\n'));
 const json = {
   generatedAt: env.BENCH_DATE,
   config: { records: N, valueBytes: S, partitions: Number(env.BENCH_PARTITIONS), repeat: R, groups: G, codec: CODEC, recordBytes: round(perRecordBytes, 1) },
-  machine: { cpus: Number(env.BENCH_CPUS), cpuModel: env.BENCH_CPU_MODEL, memory: env.BENCH_MEM, kernel: env.BENCH_KERNEL, host: env.BENCH_HOST, loadBefore: env.BENCH_LOAD },
-  versions: { kbak: env.BENCH_KBAK_VERSION, commit: env.BENCH_COMMIT, node: env.BENCH_NODE, kafkajs: env.BENCH_KAFKAJS, kafka: env.KAFKA_VERSION, kcat: env.BENCH_KCAT, zstd: env.BENCH_ZSTD, java: env.BENCH_JAVA },
+  machine: {
+    cpus: Number(env.BENCH_CPUS),
+    cpuModel: env.BENCH_CPU_MODEL,
+    memory: env.BENCH_MEM,
+    kernel: env.BENCH_KERNEL,
+    host: env.BENCH_HOST,
+    loadBefore: env.BENCH_LOAD,
+  },
+  versions: {
+    kbak: env.BENCH_KBAK_VERSION,
+    commit: env.BENCH_COMMIT,
+    node: env.BENCH_NODE,
+    kafkajs: env.BENCH_KAFKAJS,
+    kafka: env.KAFKA_VERSION,
+    kcat: env.BENCH_KCAT,
+    zstd: env.BENCH_ZSTD,
+    java: env.BENCH_JAVA,
+  },
   tools: Object.fromEntries(
     Object.entries(st)
       .filter(([, s]) => s)
@@ -273,8 +350,23 @@ const json = {
           label: TOOLS[t].label.replace(/\*\*/g, '').replace(/\\\|/g, '|'),
           side: TOOLS[t].side,
           command: commands.get(t) ?? null,
-          median: { wallSeconds: round(s.wall, 3), recordsPerSec: round(s.recordsPerSec, 0), mbPerSec: round(s.mbPerSec, 2), peakRssMiB: round(s.rssMiB, 1), cpuSeconds: round(s.cpu, 2) },
-          runs: runs.filter((r) => r.tool === t).map((r) => ({ repeat: r.rep, wallSeconds: r.wall, peakRssMiB: round(r.rssKiB / 1024, 1), cpuSeconds: round(r.cpu, 2), records: r.records, details: r.json })),
+          median: {
+            wallSeconds: round(s.wall, 3),
+            recordsPerSec: round(s.recordsPerSec, 0),
+            mbPerSec: round(s.mbPerSec, 2),
+            peakRssMiB: round(s.rssMiB, 1),
+            cpuSeconds: round(s.cpu, 2),
+          },
+          runs: runs
+            .filter((r) => r.tool === t)
+            .map((r) => ({
+              repeat: r.rep,
+              wallSeconds: r.wall,
+              peakRssMiB: round(r.rssKiB / 1024, 1),
+              cpuSeconds: round(r.cpu, 2),
+              records: r.records,
+              details: r.json,
+            })),
         },
       ]),
   ),

@@ -39,7 +39,10 @@ async function main() {
   const admin = kafka.admin();
   await admin.connect();
   const rows = [];
-  for (const [side, topic] of [['source', TOPIC], ['lane', LANE_TOPIC]]) {
+  for (const [side, topic] of [
+    ['source', TOPIC],
+    ['lane', LANE_TOPIC],
+  ]) {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     const offsets = await admin.fetchTopicOffsets(topic);
     const subject = await latestSubject(process.env.KBAK_SCHEMA_REGISTRY_URL, `${topic}-value`);
@@ -70,7 +73,9 @@ async function main() {
     console.log(`${l.padEnd(width)}| ${(a.length > 58 ? `${a.slice(0, 55)}...` : a).padEnd(60)}| ${b.length > 58 ? `${b.slice(0, 55)}...` : b}`);
   }
   const same = rows[0].traceparent === rows[1].traceparent && rows[0].record === rows[1].record;
-  console.log(`\nsame record and trace header in the lane: ${same ? 'yes' : 'NO'}; schema ID ${rows[0].schemaId} -> ${rows[1].schemaId} under the lane subject`);
+  console.log(
+    `\nsame record and trace header in the lane: ${same ? 'yes' : 'NO'}; schema ID ${rows[0].schemaId} -> ${rows[1].schemaId} under the lane subject`,
+  );
   if (!same) process.exitCode = 1;
 }
 

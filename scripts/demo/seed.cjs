@@ -53,7 +53,10 @@ async function main() {
     }
   }
   if (!exists) {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '604800000' }] }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '604800000' }] }],
+    });
   }
   const registry = new SchemaRegistry({ host: process.env.KBAK_SCHEMA_REGISTRY_URL });
   const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(ORDER_SCHEMA) }, { subject: `${TOPIC}-value` });
@@ -92,9 +95,15 @@ async function main() {
   await producer.disconnect();
   // A consumer group with committed positions, so the lane gets translated offsets.
   const offsets = await admin.fetchTopicOffsets(TOPIC);
-  await admin.setOffsets({ groupId: 'billing', topic: TOPIC, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(Math.floor(Number(o.high) / 2)) })) });
+  await admin.setOffsets({
+    groupId: 'billing',
+    topic: TOPIC,
+    partitions: offsets.map((o) => ({ partition: o.partition, offset: String(Math.floor(Number(o.high) / 2)) })),
+  });
   await admin.disconnect();
-  console.log(`demo: seeded ${RECORDS} Avro records (schema id ${id}, subject ${TOPIC}-value) into ${TOPIC} (${PARTITIONS} partitions) with tracing headers; group billing at half of each partition`);
+  console.log(
+    `demo: seeded ${RECORDS} Avro records (schema id ${id}, subject ${TOPIC}-value) into ${TOPIC} (${PARTITIONS} partitions) with tracing headers; group billing at half of each partition`,
+  );
 }
 
 main().catch((err) => {

@@ -28,8 +28,17 @@ const ONLY = new Set(process.argv.slice(3));
 const CLUSTER = 'crafted';
 const BACKUP = '20261126T120000000Z';
 
-const rec = (offset, over = {}) => ({ offset: BigInt(offset), timestamp: 1700000000000n + BigInt(offset), timestampType: 0, key: null, value: null, headers: [], ...over });
-const block = (codec, body, payload, count, crc = crc32(body)) => Buffer.concat([encodeBlockHeader({ codec, rawLength: body.length, storedLength: payload.length, recordCount: count, crc32: crc }), payload]);
+const rec = (offset, over = {}) => ({
+  offset: BigInt(offset),
+  timestamp: 1700000000000n + BigInt(offset),
+  timestampType: 0,
+  key: null,
+  value: null,
+  headers: [],
+  ...over,
+});
+const block = (codec, body, payload, count, crc = crc32(body)) =>
+  Buffer.concat([encodeBlockHeader({ codec, rawLength: body.length, storedLength: payload.length, recordCount: count, crc32: crc }), payload]);
 function zz(n) {
   let v = n >= 0n ? n * 2n : -n * 2n - 1n;
   const out = [];
@@ -45,7 +54,14 @@ const framed = (id, body) => {
   h.writeUInt32BE(id, 1);
   return Buffer.concat([h, body]);
 };
-const schema = (id, schemaType, text, refs = [], subject = `s${id}`) => ({ id, schemaType, schema: text, references: refs.map(([s, v], i) => ({ name: `ref${i}`, subject: s, version: v })), registrations: [{ subject, version: 1 }], usedInRecords: true });
+const schema = (id, schemaType, text, refs = [], subject = `s${id}`) => ({
+  id,
+  schemaType,
+  schema: text,
+  references: refs.map(([s, v], i) => ({ name: `ref${i}`, subject: s, version: v })),
+  registrations: [{ subject, version: 1 }],
+  usedInRecords: true,
+});
 
 /** A segment: its file's chunks (written one by one) and its manifest facts; `rawBytes` is what the manifest declares. */
 function segment(chunks, records, rawBytes) {
@@ -56,7 +72,17 @@ function segment(chunks, records, rawBytes) {
     size += c.length;
   }
   const ts = records.map((r) => r.timestamp);
-  return { chunks, sha256: hash.digest('hex'), size, rawBytes, first: records[0].offset, last: records[records.length - 1].offset, records: records.length, min: ts.reduce((a, b) => (b < a ? b : a)), max: ts.reduce((a, b) => (b > a ? b : a)) };
+  return {
+    chunks,
+    sha256: hash.digest('hex'),
+    size,
+    rawBytes,
+    first: records[0].offset,
+    last: records[records.length - 1].offset,
+    records: records.length,
+    min: ts.reduce((a, b) => (b < a ? b : a)),
+    max: ts.reduce((a, b) => (b > a ? b : a)),
+  };
 }
 
 function storedSegment(records) {
@@ -85,10 +111,29 @@ function write(name, partitions, opts = {}) {
       raw += s.rawBytes;
       stored += s.size;
       segs++;
-      return { key, firstOffset: String(s.first), lastOffset: String(s.last), records: s.records, minTimestamp: String(s.min), maxTimestamp: String(s.max), rawBytes: s.rawBytes, storedBytes: s.size, sha256: s.manifestSha256 || s.sha256 };
+      return {
+        key,
+        firstOffset: String(s.first),
+        lastOffset: String(s.last),
+        records: s.records,
+        minTimestamp: String(s.min),
+        maxTimestamp: String(s.max),
+        rawBytes: s.rawBytes,
+        storedBytes: s.size,
+        sha256: s.manifestSha256 || s.sha256,
+      };
     });
     const end = p.segments.length === 0 ? '0' : String(p.segments[p.segments.length - 1].last + 1n);
-    return { partition: p.partition, logStartOffset: '0', startOffset: '0', endOffset: end, records: p.segments.reduce((n, s) => n + s.records, 0), segments: entries, basedOn: null, gaps: [] };
+    return {
+      partition: p.partition,
+      logStartOffset: '0',
+      startOffset: '0',
+      endOffset: end,
+      records: p.segments.reduce((n, s) => n + s.records, 0),
+      segments: entries,
+      basedOn: null,
+      gaps: [],
+    };
   });
   const manifest = {
     format: 'kbak-backup',
@@ -117,15 +162,31 @@ const one = (records, opts) => write(opts.name, [{ partition: 0, segments: [stor
 
 async function main() {
   // Defect 3: cat --decode.
-  one([rec(0, { value: framed(1, Buffer.concat([zz(2n ** 50n), zz(0n)])) })], { name: 'decode-map-2p50', schemas: [schema(1, 'AVRO', '{"type":"map","values":"null"}')] });
-  one([rec(0, { value: framed(1, Buffer.concat([zz(400000000n), zz(0n)])) })], { name: 'decode-array-4e8', schemas: [schema(1, 'AVRO', '{"type":"array","items":"null"}')] });
+  one([rec(0, { value: framed(1, Buffer.concat([zz(2n ** 50n), zz(0n)])) })], {
+    name: 'decode-map-2p50',
+    schemas: [schema(1, 'AVRO', '{"type":"map","values":"null"}')],
+  });
+  one([rec(0, { value: framed(1, Buffer.concat([zz(400000000n), zz(0n)])) })], {
+    name: 'decode-array-4e8',
+    schemas: [schema(1, 'AVRO', '{"type":"array","items":"null"}')],
+  });
   {
     // 30 schemas, each referencing the next twice: 2^29 reference paths in 13.7 KB of schemas.
     const n = 30;
     const schemas = Array.from({ length: n }, (_, i) => {
       const type = i === n - 1 ? '"int"' : `"R${i + 1}"`;
       const doc = 'x'.repeat(300);
-      return schema(i, 'AVRO', `{"type":"record","name":"R${i}","doc":"${doc}","fields":[{"name":"f","type":${type}}]}`, i === n - 1 ? [] : [[`s${i + 1}`, 1], [`s${i + 1}`, 1]]);
+      return schema(
+        i,
+        'AVRO',
+        `{"type":"record","name":"R${i}","doc":"${doc}","fields":[{"name":"f","type":${type}}]}`,
+        i === n - 1
+          ? []
+          : [
+              [`s${i + 1}`, 1],
+              [`s${i + 1}`, 1],
+            ],
+      );
     });
     one([rec(0, { value: framed(0, zz(7n)) })], { name: 'decode-exp-refs', schemas });
   }
@@ -134,7 +195,10 @@ async function main() {
     const fields = Array.from({ length: 40000 }, (_, i) => `{"name":"f${i}","type":"int"}`);
     fields.push('{"name":"bad","type":"no-such-type"}');
     const text = `{"type":"record","name":"Wide","fields":[${fields.join(',')}]}`;
-    one(Array.from({ length: 2000 }, (_, i) => rec(i, { value: framed(1, zz(1n)) })), { name: 'decode-failed-build', schemas: [schema(1, 'AVRO', text)] });
+    one(
+      Array.from({ length: 2000 }, (_, i) => rec(i, { value: framed(1, zz(1n)) })),
+      { name: 'decode-failed-build', schemas: [schema(1, 'AVRO', text)] },
+    );
   }
   one([rec(0, { value: framed(1, Buffer.from('['.repeat(10000) + ']'.repeat(10000))) })], { name: 'decode-json-deep', schemas: [schema(1, 'JSON', '{}')] });
 
@@ -154,14 +218,31 @@ async function main() {
       const body = encodeRecord(r);
       return block(0, body, body, 1);
     });
-    write('limit-64m', [{ partition: 0, segments: [segment([encodeFileHeader(), ...blocks], records, records.reduce((n, r) => n + encodeRecord(r).length, 0))] }]);
+    write('limit-64m', [
+      {
+        partition: 0,
+        segments: [
+          segment(
+            [encodeFileHeader(), ...blocks],
+            records,
+            records.reduce((n, r) => n + encodeRecord(r).length, 0),
+          ),
+        ],
+      },
+    ]);
   }
 
   // Defect 4: 100 000 partitions (empty but for every 10 000th).
-  write('cat-100k-partitions', Array.from({ length: 100000 }, (_, p) => ({ partition: p, segments: p % 10000 === 0 ? [storedSegment([rec(0, { value: Buffer.from(`p${p}`) })])] : [] })));
+  write(
+    'cat-100k-partitions',
+    Array.from({ length: 100000 }, (_, p) => ({ partition: p, segments: p % 10000 === 0 ? [storedSegment([rec(0, { value: Buffer.from(`p${p}`) })])] : [] })),
+  );
 
   // Defect 7: one record of empty headers (8 bytes each), 256 and 400 MiB, in one stored block.
-  for (const [name, mib] of [['headers-256m', 256], ['headers-400m', 400]]) {
+  for (const [name, mib] of [
+    ['headers-256m', 256],
+    ['headers-400m', 400],
+  ]) {
     if (ONLY.size > 0 && !ONLY.has(name)) continue;
     const count = Math.floor((mib * 1024 * 1024 - 33) / 8);
     const body = Buffer.alloc(33 + 8 * count);
@@ -209,7 +290,19 @@ async function main() {
     let hstored = 16;
     let hraw = 0;
     for (let b = 0; hstored < 1024 * 1024; b++) {
-      const recs = Array.from({ length: 1000 }, (_, j) => rec(b * 1000 + j, { key: Buffer.from(`key-${b}-${j}`), value: Buffer.from(JSON.stringify({ id: b * 1000 + j, name: `customer ${(b * 7919 + j * 104729) % 100000}`, amount: (j * 37) % 1000, note: createHash('sha256').update(`${b}/${j}`).digest('base64') })) }));
+      const recs = Array.from({ length: 1000 }, (_, j) =>
+        rec(b * 1000 + j, {
+          key: Buffer.from(`key-${b}-${j}`),
+          value: Buffer.from(
+            JSON.stringify({
+              id: b * 1000 + j,
+              name: `customer ${(b * 7919 + j * 104729) % 100000}`,
+              amount: (j * 37) % 1000,
+              note: createHash('sha256').update(`${b}/${j}`).digest('base64'),
+            }),
+          ),
+        }),
+      );
       const body = Buffer.concat(recs.map(encodeRecord));
       const blk = block(1, body, z.compress(body, 3), recs.length);
       hblocks.push(blk);

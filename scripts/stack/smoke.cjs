@@ -36,7 +36,11 @@ async function consumeAll(kafka, topic, groupId, want, timeoutMs = 20000) {
   const got = [];
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => { got.push(message); } });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      got.push(message);
+    },
+  });
   const deadline = Date.now() + timeoutMs;
   while (got.length < want && Date.now() < deadline) await sleep(100);
   await sleep(500); // catch anything unexpected beyond `want`
@@ -57,7 +61,8 @@ async function kafkaChecks() {
       { topic: plain, numPartitions: 1 },
       { topic: txn, numPartitions: 1 },
       {
-        topic: compacted, numPartitions: 1,
+        topic: compacted,
+        numPartitions: 1,
         configEntries: [
           { name: 'cleanup.policy', value: 'compact' },
           { name: 'segment.ms', value: '100' },
@@ -93,7 +98,10 @@ async function kafkaChecks() {
   await t.abort();
   await tp.disconnect();
   const txMsgs = await consumeAll(kafka, txn, `smoke-gt-${run}`, 1);
-  assert.deepEqual(txMsgs.map((x) => x.value.toString()), ['committed']);
+  assert.deepEqual(
+    txMsgs.map((x) => x.value.toString()),
+    ['committed'],
+  );
   ok('kafka: transactional producer committed one transaction (and an aborted one stayed invisible)');
 
   // Group offsets were committed (the coordinator works on one node).
@@ -105,7 +113,13 @@ async function kafkaChecks() {
   const cp = kafka.producer();
   await cp.connect();
   for (let i = 0; i < 5; i++) {
-    await cp.send({ topic: compacted, messages: [{ key: 'same', value: `v${i}` }, { key: `k${i}`, value: 'x' }] });
+    await cp.send({
+      topic: compacted,
+      messages: [
+        { key: 'same', value: `v${i}` },
+        { key: `k${i}`, value: 'x' },
+      ],
+    });
     await sleep(150); // > segment.ms, so each batch lands in a new segment
   }
   let seen = [];
@@ -116,7 +130,11 @@ async function kafkaChecks() {
     seen = [];
     await c.connect();
     await c.subscribe({ topic: compacted, fromBeginning: true });
-    await c.run({ eachMessage: async ({ message }) => { if (message.key.toString() === 'same') seen.push(message.value.toString()); } });
+    await c.run({
+      eachMessage: async ({ message }) => {
+        if (message.key.toString() === 'same') seen.push(message.value.toString());
+      },
+    });
     await sleep(1500);
     await c.disconnect();
     if (seen.length === 1 || Date.now() > deadline) break;
@@ -152,7 +170,10 @@ async function registryChecks() {
   ok('registry: GET /schemas/ids/{id} and /schemas/ids/{id}/versions');
 
   const dep = `smoke-${run}-addr.proto`;
-  const d = await call('POST', `/subjects/${dep}/versions`, { schemaType: 'PROTOBUF', schema: `syntax = "proto3";\npackage s${run};\nmessage Address { string city = 1; }\n` });
+  const d = await call('POST', `/subjects/${dep}/versions`, {
+    schemaType: 'PROTOBUF',
+    schema: `syntax = "proto3";\npackage s${run};\nmessage Address { string city = 1; }\n`,
+  });
   const p = await call('POST', `/subjects/smoke-${run}-person-value/versions`, {
     schemaType: 'PROTOBUF',
     schema: `syntax = "proto3";\npackage s${run};\nimport "addr.proto";\nmessage Person { string name = 1; Address addr = 2; }\n`,
@@ -187,7 +208,10 @@ async function s3Checks() {
   });
   const Bucket = env.KBAK_S3_BUCKET;
   const buckets = await s3.send(new ListBucketsCommand({}));
-  assert.ok(buckets.Buckets.some((b) => b.Name === Bucket), `bucket ${Bucket} not listed`);
+  assert.ok(
+    buckets.Buckets.some((b) => b.Name === Bucket),
+    `bucket ${Bucket} not listed`,
+  );
   ok(`s3: bucket ${Bucket} listed`);
   const prefix = `smoke-${run}/`;
   await s3.send(new PutObjectCommand({ Bucket, Key: `${prefix}small.txt`, Body: 'hello s3', Metadata: { kbak: 'yes' } }));

@@ -13,7 +13,6 @@ import { checkSegmentKey, type SegmentKeyContext } from './keys';
 import { decodeManifest, MAX_MANIFEST_BYTES, type Manifest, type PartitionEntry, type SegmentEntry } from './manifest';
 import { manifestRuleViolation } from './rules';
 
-
 export interface BackupRef {
   cluster: string;
   backupId: string;
@@ -28,7 +27,7 @@ export async function listBackups(store: ObjectStore, cluster?: string): Promise
     const [c, id] = parts as [string, string, string];
     if (isBackupId(id) && (cluster === undefined || c === cluster)) found.push({ cluster: c, backupId: id });
   }
-  return found.sort((a, b) => (byteOrder(a.backupId, b.backupId) || byteOrder(a.cluster, b.cluster)));
+  return found.sort((a, b) => byteOrder(a.backupId, b.backupId) || byteOrder(a.cluster, b.cluster));
 }
 
 /** What a partition reader may be asked besides the records (see Backup.recordBlocks). */
@@ -84,8 +83,13 @@ export class Backup {
   /** The same records as `records`, a segment block at a time (one await per block, not per record). */
   async *recordBlocks(topic: string, partition: number, fromOffset?: bigint, opts: ReadRecordsOptions = {}): AsyncGenerator<BackupRecord[]> {
     const views = opts.views === true;
-    const blocks = this.eachSegment(topic, partition, fromOffset, opts.verifyFirst === true, (source, ropts) => readSegmentBlocks(source, { ...ropts, views }), (block) =>
-      block.length === 0 ? null : [block[0]!.offset, block[block.length - 1]!.offset],
+    const blocks = this.eachSegment(
+      topic,
+      partition,
+      fromOffset,
+      opts.verifyFirst === true,
+      (source, ropts) => readSegmentBlocks(source, { ...ropts, views }),
+      (block) => (block.length === 0 ? null : [block[0]!.offset, block[block.length - 1]!.offset]),
     );
     for await (const block of blocks) yield fromOffset === undefined || block[0]!.offset >= fromOffset ? block : block.filter((r) => r.offset >= fromOffset);
   }
@@ -135,7 +139,12 @@ export class Backup {
         }
       } catch (err) {
         // A segment the manifest names but the store lacks is a damaged backup, not a wrong request.
-        if (err instanceof NotFoundError) throw new IntegrityError(`segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`, 'the backup is incomplete; restore from another backup', { cause: err });
+        if (err instanceof NotFoundError)
+          throw new IntegrityError(
+            `segment ${key} named by the manifest of ${this.ref.cluster}/${this.ref.backupId} is missing from ${this.store.location}`,
+            'the backup is incomplete; restore from another backup',
+            { cause: err },
+          );
         throw err;
       }
     }
@@ -160,7 +169,12 @@ export async function resolveBackup(store: ObjectStore, which: string, cluster?:
       throw new UsageError(`${store.location} holds backups of several clusters (${[...clusters].join(', ')})`, 'name the cluster', { options: ['cluster'] });
     }
     ref = all[all.length - 1];
-    if (!ref) throw new NotFoundError(`no complete backup in ${store.location}${cluster ? ` for cluster ${cluster}` : ''}`, 'dump first, or check the backup location and cluster name', { options: ['destination', 'cluster'] });
+    if (!ref)
+      throw new NotFoundError(
+        `no complete backup in ${store.location}${cluster ? ` for cluster ${cluster}` : ''}`,
+        'dump first, or check the backup location and cluster name',
+        { options: ['destination', 'cluster'] },
+      );
   } else {
     if (!isBackupId(which)) throw new UsageError(`"${which}" is not a backup ID`, 'pass an ID like 20261125T175358123Z or latest');
     const matches = all.filter((b) => b.backupId === which);

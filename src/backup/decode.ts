@@ -76,7 +76,8 @@ export function jsonDepthExceeds(text: Buffer, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (inString) {
-      if (c === 0x5c) i++; // backslash: the next byte is escaped
+      if (c === 0x5c)
+        i++; // backslash: the next byte is escaped
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -131,7 +132,9 @@ export class SchemaDecoder {
       state.set(hit, 'open');
       bytes += Buffer.byteLength(hit.schema);
       if (state.size > DECODE_LIMITS.maxBuildSchemas || bytes > DECODE_LIMITS.maxBuildBytes) {
-        throw new SchemaBuildError(`schema ${root.id} references more than ${DECODE_LIMITS.maxBuildSchemas} schemas or ${DECODE_LIMITS.maxBuildBytes} bytes of schema text`);
+        throw new SchemaBuildError(
+          `schema ${root.id} references more than ${DECODE_LIMITS.maxBuildSchemas} schemas or ${DECODE_LIMITS.maxBuildBytes} bytes of schema text`,
+        );
       }
       stack.push({ s: hit, next: 0 });
     }
@@ -163,7 +166,8 @@ export class SchemaDecoder {
     for (const r of refs) protobuf.parse(r.schema, root, { keepCase: true });
     const parsed = protobuf.parse(s.schema, root, { keepCase: true });
     const ns = parsed.package ? root.lookup(parsed.package) : root;
-    const messages = (n: protobuf.NamespaceBase | null | undefined): protobuf.Type[] => (n?.nestedArray ?? []).filter((x): x is protobuf.Type => x instanceof protobuf.Type);
+    const messages = (n: protobuf.NamespaceBase | null | undefined): protobuf.Type[] =>
+      (n?.nestedArray ?? []).filter((x): x is protobuf.Type => x instanceof protobuf.Type);
     const topLevel = messages(ns as protobuf.Namespace | null);
     return (body) => {
       // Message indexes: a count, then the path; a lone 0 means [0] (the first message).
@@ -205,7 +209,11 @@ export class SchemaDecoder {
     if (id === null) return { raw: payload };
     if (!s) return { raw: payload, error: `schema ${id} is not in the backup` };
     if (payload.length > DECODE_LIMITS.maxPayloadBytes) {
-      return { raw: payload, schemaId: id, error: `not decoded: the payload is ${payload.length} bytes, more than the ${DECODE_LIMITS.maxPayloadBytes} --decode decodes` };
+      return {
+        raw: payload,
+        schemaId: id,
+        error: `not decoded: the payload is ${payload.length} bytes, more than the ${DECODE_LIMITS.maxPayloadBytes} --decode decodes`,
+      };
     }
     const d = this.decoderFor(s);
     if (d instanceof Error) return { raw: payload, schemaId: id, error: `cannot build schema ${id}: ${d.message}` };

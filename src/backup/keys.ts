@@ -55,8 +55,12 @@ function inside(full: string, folder: string): boolean {
 export function checkSegmentKey(key: string, ctx: SegmentKeyContext): string {
   const where = `manifest of ${ctx.backupPrefix} names segment key ${JSON.stringify(key)}`;
   const syntax = keySyntaxProblem(key);
-  if (syntax !== null) throw new IntegrityError(`${where}, which is not a safe key: ${syntax}`, 'the backup is corrupt or was not written by kbak; do not use it');
-  for (const [what, prefix] of [['backup folder', ctx.backupPrefix], ['cluster folder', ctx.clusterPrefix]] as const) {
+  if (syntax !== null)
+    throw new IntegrityError(`${where}, which is not a safe key: ${syntax}`, 'the backup is corrupt or was not written by kbak; do not use it');
+  for (const [what, prefix] of [
+    ['backup folder', ctx.backupPrefix],
+    ['cluster folder', ctx.clusterPrefix],
+  ] as const) {
     if (keySyntaxProblem(prefix) !== null) throw new IntegrityError(`${what} ${JSON.stringify(prefix)} is not a safe key`);
   }
   if (!inside(ctx.backupPrefix, ctx.clusterPrefix)) {

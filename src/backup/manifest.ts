@@ -76,17 +76,19 @@ function list<T extends z.ZodType>(element: T) {
   });
 }
 
-export const segmentSchema = z.object({
-  key: z.string().min(1),
-  firstOffset: offset64,
-  lastOffset: offset64,
-  records: z.number().int().positive(),
-  minTimestamp: int64,
-  maxTimestamp: int64,
-  rawBytes: z.number().int().nonnegative(),
-  storedBytes: z.number().int().nonnegative(),
-  sha256,
-}).refine((s) => BigInt(s.firstOffset) <= BigInt(s.lastOffset), { message: 'firstOffset is greater than lastOffset', path: ['lastOffset'] });
+export const segmentSchema = z
+  .object({
+    key: z.string().min(1),
+    firstOffset: offset64,
+    lastOffset: offset64,
+    records: z.number().int().positive(),
+    minTimestamp: int64,
+    maxTimestamp: int64,
+    rawBytes: z.number().int().nonnegative(),
+    storedBytes: z.number().int().nonnegative(),
+    sha256,
+  })
+  .refine((s) => BigInt(s.firstOffset) <= BigInt(s.lastOffset), { message: 'firstOffset is greater than lastOffset', path: ['lastOffset'] });
 
 const partitionFields = {
   partition: z.number().int().nonnegative(),
@@ -115,7 +117,8 @@ export const partitionV1Schema = z.object(partitionFields).superRefine((p, ctx) 
     const first = BigInt(s.firstOffset);
     const last = BigInt(s.lastOffset);
     if (first < start || last >= end) ctx.addIssue({ code: 'custom', message: `segment ${i} lies outside [startOffset, endOffset)`, path: ['segments', i] });
-    if (prev !== null && first <= prev) ctx.addIssue({ code: 'custom', message: `segment ${i} overlaps or precedes the previous segment`, path: ['segments', i] });
+    if (prev !== null && first <= prev)
+      ctx.addIssue({ code: 'custom', message: `segment ${i} overlaps or precedes the previous segment`, path: ['segments', i] });
     prev = last;
     total += s.records;
   }
@@ -140,11 +143,19 @@ const topicFields = {
   configs: z.record(z.string(), z.string()),
 };
 /** Kafka's topic ID (22 base64url characters); added within v2, absent in older manifests. In v1 it is an unknown field (stripped). */
-const topicId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID (22 base64url characters)').optional();
+const topicId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID (22 base64url characters)')
+  .optional();
 function uniquePartitions(t: { partitionCount: number; partitions: Array<{ partition: number }> }, ctx: z.RefinementCtx): void {
   const seen = new Set<number>();
   for (const [i, p] of t.partitions.entries()) {
-    if (p.partition >= t.partitionCount) ctx.addIssue({ code: 'custom', message: `partition ${p.partition} is not below partitionCount ${t.partitionCount}`, path: ['partitions', i, 'partition'] });
+    if (p.partition >= t.partitionCount)
+      ctx.addIssue({
+        code: 'custom',
+        message: `partition ${p.partition} is not below partitionCount ${t.partitionCount}`,
+        path: ['partitions', i, 'partition'],
+      });
     if (seen.has(p.partition)) ctx.addIssue({ code: 'custom', message: `partition ${p.partition} is listed twice`, path: ['partitions', i, 'partition'] });
     seen.add(p.partition);
   }
@@ -176,7 +187,14 @@ export const subjectSchema = z.object({
 export const groupSchema = z.object({
   groupId: z.string(),
   // Committed offsets are int64, not offsets: a restorer handles any value (settled question 4).
-  offsets: list(z.object({ topic: z.string().refine(isKafkaTopicName, 'not a legal Kafka topic name'), partition: z.number().int().nonnegative(), offset: int64, metadata: z.string().nullable() })),
+  offsets: list(
+    z.object({
+      topic: z.string().refine(isKafkaTopicName, 'not a legal Kafka topic name'),
+      partition: z.number().int().nonnegative(),
+      offset: int64,
+      metadata: z.string().nullable(),
+    }),
+  ),
 });
 
 const headFields = {

@@ -52,7 +52,8 @@ class SkippedNames {
 
   skip(name: string, why: string): void {
     this.count++;
-    if (this.count <= NAMED_WARNINGS) this.logger.warn(`skipping ${escapeControl(JSON.stringify(name))}: ${why}; prune never deletes or opens it (remove it by hand if it is not yours)`);
+    if (this.count <= NAMED_WARNINGS)
+      this.logger.warn(`skipping ${escapeControl(JSON.stringify(name))}: ${why}; prune never deletes or opens it (remove it by hand if it is not yours)`);
   }
 
   /** Once, at the end. */
@@ -64,7 +65,10 @@ class SkippedNames {
 /** A cluster named on the command line, checked before it becomes part of a store key. */
 export function checkClusterFolder(name: string): string {
   const why = name.includes('/') ? 'it holds a "/"' : keySyntaxProblem(name);
-  if (why !== null) throw new UsageError(`cluster ${escapeControl(JSON.stringify(name))} is not a cluster folder name: ${why}`, 'pass the cluster name that kbak list shows', { options: ['cluster'] });
+  if (why !== null)
+    throw new UsageError(`cluster ${escapeControl(JSON.stringify(name))} is not a cluster folder name: ${why}`, 'pass the cluster name that kbak list shows', {
+      options: ['cluster'],
+    });
   return name;
 }
 
@@ -106,7 +110,11 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
       backups.push(await loadBackup(store, ref));
     } catch (err) {
       // Without its manifest we cannot know which segments it needs: deleting anything could break it.
-      throw new IntegrityError(`cannot prune ${cluster}: ${(err as Error).message}`, 'verify the store, and move the broken backup aside (or delete its manifest.json) before pruning', { cause: err });
+      throw new IntegrityError(
+        `cannot prune ${cluster}: ${(err as Error).message}`,
+        'verify the store, and move the broken backup aside (or delete its manifest.json) before pruning',
+        { cause: err },
+      );
     }
   }
   const keep = applyRetention(
@@ -115,7 +123,10 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
     (opts.now ?? Date.now)(),
   );
   for (const [id, reasons] of keep) {
-    if (reasons.includes(KEPT_FUTURE)) opts.logger.warn(`keeping backup ${cluster}/${id} without applying the policy: its ID lies more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future (a clock ahead, or a backup kbak did not write)`);
+    if (reasons.includes(KEPT_FUTURE))
+      opts.logger.warn(
+        `keeping backup ${cluster}/${id} without applying the policy: its ID lies more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future (a clock ahead, or a backup kbak did not write)`,
+      );
     if (reasons.includes(KEPT_UNDATED)) opts.logger.warn(`keeping backup ${cluster}/${id} without applying the policy: its ID is no calendar time`);
   }
   const kept = backups.filter((b) => keep.has(b.ref.backupId));

@@ -56,7 +56,8 @@ export function isoWeek(t: number): string {
  * `now` (ms since the epoch) is the pruning host's clock.
  */
 export function applyRetention(backups: Candidate[], policy: RetentionPolicy, now: number): Map<string, string[]> {
-  if (isEmptyPolicy(policy)) throw new UsageError('prune needs a retention policy', 'pass at least one of --keep-last, --keep-within, --keep-daily, --keep-weekly');
+  if (isEmptyPolicy(policy))
+    throw new UsageError('prune needs a retention policy', 'pass at least one of --keep-last, --keep-within, --keep-daily, --keep-weekly');
   const keep = new Map<string, string[]>();
   const add = (id: string, why: string): void => {
     keep.set(id, [...(keep.get(id) ?? []), why]);

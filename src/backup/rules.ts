@@ -40,7 +40,8 @@ function checkHead(m: Manifest, ref: Ref): string | null {
  */
 function keyPlaceProblem(m: Manifest, topic: string, partition: number, key: string): string | null {
   const parts = key.split('/');
-  const tail = (at: number): boolean => parts.length === at + 3 && parts[at] === topic && parts[at + 1] === String(partition) && parts[at + 2]!.endsWith('.kseg');
+  const tail = (at: number): boolean =>
+    parts.length === at + 3 && parts[at] === topic && parts[at + 1] === String(partition) && parts[at + 2]!.endsWith('.kseg');
   if (m.formatVersion === 1) return parts[0] === 'topics' && tail(1) ? null : `is not topics/${topic}/${partition}/<name>.kseg`;
   if (parts[0] === SEGMENTS_DIR && tail(1)) return null;
   if (parts[1] === 'topics' && tail(2)) {

@@ -77,7 +77,14 @@ export interface BackupDetail {
   cut: Backup['manifest']['cut'];
   schemaRegistry: string | null;
   stats: Backup['manifest']['stats'];
-  topics: Array<{ name: string; partitionCount: number; replicationFactor: number; configs: Record<string, string>; records: number; partitions: PartitionDetail[] }>;
+  topics: Array<{
+    name: string;
+    partitionCount: number;
+    replicationFactor: number;
+    configs: Record<string, string>;
+    records: number;
+    partitions: PartitionDetail[];
+  }>;
   schemas: Array<{ id: number; schemaType: string; subjects: string[]; usedInRecords: boolean }>;
   consumerGroups: Array<{ groupId: string; offsets: Array<{ topic: string; partition: number; offset: string }> }>;
 }
@@ -114,7 +121,15 @@ export function backupDetail(b: Backup): BackupDetail {
         gaps: p.gaps,
       })),
     })),
-    schemas: m.schemas.map((s) => ({ id: s.id, schemaType: s.schemaType, subjects: s.registrations.map((r) => `${r.subject} v${r.version}`), usedInRecords: s.usedInRecords })),
-    consumerGroups: m.consumerGroups.map((g) => ({ groupId: g.groupId, offsets: g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })) })),
+    schemas: m.schemas.map((s) => ({
+      id: s.id,
+      schemaType: s.schemaType,
+      subjects: s.registrations.map((r) => `${r.subject} v${r.version}`),
+      usedInRecords: s.usedInRecords,
+    })),
+    consumerGroups: m.consumerGroups.map((g) => ({
+      groupId: g.groupId,
+      offsets: g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+    })),
   };
 }

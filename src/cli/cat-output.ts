@@ -56,7 +56,7 @@ function jsonString(out: LineWriter, buf: Buffer, start: number, length: number)
     return;
   }
   out.add('"');
-  for (let i = start; i < end; ) {
+  for (let i = start; i < end;) {
     let j = Math.min(end, i + KEY_BYTES);
     // Back off continuation bytes (10xxxxxx): the piece ends before a character starts.
     while (j < end && (buf[j]! & 0xc0) === 0x80) j--;

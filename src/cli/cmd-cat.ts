@@ -24,20 +24,31 @@ export function catCommand(env: CommandEnv): Command {
     .option('--from-offset <offset>', 'start at this offset (per partition)')
     .option('--limit <n>', 'print at most N records', positiveInt('--limit'))
     .option('--decode', 'decode Avro, JSON Schema and Protobuf payloads with the schemas stored in the backup')
-    .option('--unverified', "print records as they are read, before their segment's SHA-256 is checked (one read instead of two; a bad segment still fails the command, after its records)");
+    .option(
+      '--unverified',
+      "print records as they are read, before their segment's SHA-256 is checked (one read instead of two; a bad segment still fails the command, after its records)",
+    );
   addSourceOptions(cmd);
   cmd.action(async (which: string, flags: CatFlags) => {
-    if (flags.fromOffset !== undefined && !/^\d{1,19}$/.test(flags.fromOffset)) throw new UsageError(`--from-offset must be a non-negative integer, got "${flags.fromOffset}"`);
+    if (flags.fromOffset !== undefined && !/^\d{1,19}$/.test(flags.fromOffset))
+      throw new UsageError(`--from-offset must be a non-negative integer, got "${flags.fromOffset}"`);
     const backup = await openBackup(openSource(flags, env), which, flags.name);
     const topic = backup.manifest.topics.find((t) => t.name === flags.topic);
-    if (!topic) throw new NotFoundError(`topic "${flags.topic}" is not in backup ${backup.ref.backupId}`, `it holds ${backup.manifest.topics.map((t) => t.name).join(', ') || 'no topics'}`);
+    if (!topic)
+      throw new NotFoundError(
+        `topic "${flags.topic}" is not in backup ${backup.ref.backupId}`,
+        `it holds ${backup.manifest.topics.map((t) => t.name).join(', ') || 'no topics'}`,
+      );
     const partitions = flags.partition === undefined ? topic.partitions.map((p) => p.partition).sort((a, b) => a - b) : [flags.partition];
     // Loaded here, not at start-up: avsc and protobufjs took ~20 ms of every kbak command's start.
     const decoder = flags.decode ? new (await import('../backup/decode')).SchemaDecoder(backup.manifest.schemas) : null;
     const from = flags.fromOffset === undefined ? undefined : BigInt(flags.fromOffset);
     // By default a segment is hashed before its first record is printed (FORMAT.md "Verifying a segment").
     const verifyFirst = flags.unverified !== true;
-    if (!verifyFirst) env.logger().warn("--unverified: records are printed before their segment's SHA-256 is checked; a corrupt or forged segment can print records before kbak fails");
+    if (!verifyFirst)
+      env
+        .logger()
+        .warn("--unverified: records are printed before their segment's SHA-256 is checked; a corrupt or forged segment can print records before kbak fails");
     const out = new LineWriter(env.write ?? lineAtATime(env));
     let left = flags.limit ?? Infinity;
     for (const p of partitions) {

@@ -41,12 +41,20 @@ function humanSummary(s: DumpSummary): string[] {
     `  topics ${s.topics}, partitions ${s.partitions}, records ${s.records}, segments ${s.segments}`,
     `  raw ${formatBytes(s.rawBytes)}, stored ${formatBytes(s.storedBytes)} (ratio ${s.compressionRatio.toFixed(2)})`,
     `  schemas ${s.schemas}, consumer groups ${s.consumerGroups}`,
-    ...(s.incremental ? [`  incremental: the backup covers ${s.backupRecords} records, ${formatBytes(s.backupStoredBytes)} (shared with earlier backups: ${formatBytes(s.backupStoredBytes - s.storedBytes)})`] : []),
-    ...s.gaps.map((g) => `  warning: gap in ${g.topic}/${g.partition}: offsets ${g.startOffset}..${BigInt(g.endOffset) - 1n} were deleted by the source's retention before this backup`),
+    ...(s.incremental
+      ? [
+          `  incremental: the backup covers ${s.backupRecords} records, ${formatBytes(s.backupStoredBytes)} (shared with earlier backups: ${formatBytes(s.backupStoredBytes - s.storedBytes)})`,
+        ]
+      : []),
+    ...s.gaps.map(
+      (g) =>
+        `  warning: gap in ${g.topic}/${g.partition}: offsets ${g.startOffset}..${BigInt(g.endOffset) - 1n} were deleted by the source's retention before this backup`,
+    ),
     ...s.recreatedTopics.map((t) => `  warning: topic ${t} was deleted and recreated since its previous backup; backed up in full`),
     `  ${secs}s, ${s.recordsPerSecond} records/s`,
   ];
-  if (s.framedPayloadsWithUnknownId > 0) lines.push(`  warning: ${s.framedPayloadsWithUnknownId} payloads with unknown schema IDs ${s.unknownSchemaIds.join(',')}`);
+  if (s.framedPayloadsWithUnknownId > 0)
+    lines.push(`  warning: ${s.framedPayloadsWithUnknownId} payloads with unknown schema IDs ${s.unknownSchemaIds.join(',')}`);
   return lines;
 }
 
@@ -64,7 +72,12 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), DEFAULT_DUMP_CONCURRENCY)
     .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
-    .option('--lock-wait <seconds>', 'wait this long for a running prune to finish (0: refuse at once)', (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)), 300)
+    .option(
+      '--lock-wait <seconds>',
+      'wait this long for a running prune to finish (0: refuse at once)',
+      (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
+      300,
+    )
     .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120)
     .option('--file-mode <octal>', 'disk: mode of backup files (env KBAK_FILE_MODE, default 600: owner only; folders get the matching search bits)')
     .option('--s3-sse <mode>', 'S3: server-side encryption, AES256 or aws:kms (env KBAK_S3_SSE)')
@@ -106,11 +119,14 @@ export function dumpCommand(env: CommandEnv): Command {
     );
     const display = flags.quiet
       ? null
-      : startProgress(() => run.progress().map((p) => ({ label: p.topic, records: p.records, bytes: p.rawBytes, done: p.offsetsDone, total: p.offsetsTotal })), {
-          logger,
-          tty: env.isTTY,
-          what: 'topic',
-        });
+      : startProgress(
+          () => run.progress().map((p) => ({ label: p.topic, records: p.records, bytes: p.rawBytes, done: p.offsetsDone, total: p.offsetsTotal })),
+          {
+            logger,
+            tty: env.isTTY,
+            what: 'topic',
+          },
+        );
     const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
     const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
       const { summary: s } = await withProgress(display, () => run.run()).finally(() => kafka.close());
@@ -120,8 +136,18 @@ export function dumpCommand(env: CommandEnv): Command {
           cluster: s.cluster,
           perTopic: s.perTopic,
           extra: [
-            { name: 'kbak_dump_backup_records', help: 'records the new backup covers (shared segments included)', type: 'gauge', samples: [{ value: s.backupRecords }] },
-            { name: 'kbak_dump_gaps', help: 'offset ranges the source deleted before this run could read them', type: 'gauge', samples: [{ value: s.gaps.length }] },
+            {
+              name: 'kbak_dump_backup_records',
+              help: 'records the new backup covers (shared segments included)',
+              type: 'gauge',
+              samples: [{ value: s.backupRecords }],
+            },
+            {
+              name: 'kbak_dump_gaps',
+              help: 'offset ranges the source deleted before this run could read them',
+              type: 'gauge',
+              samples: [{ value: s.gaps.length }],
+            },
           ],
         },
       };

@@ -39,7 +39,8 @@ function human(d: BackupDetail): string[] {
   }
   out.push('', `schemas: ${d.schemas.length === 0 ? 'none' : ''}`);
   for (const s of d.schemas) out.push(`  ${s.id} ${s.schemaType} ${s.subjects.join(', ')}${s.usedInRecords ? '' : ' (reference only)'}`);
-  if (d.stats.unknownSchemaIds.length) out.push(`  unknown schema IDs in payloads: ${d.stats.unknownSchemaIds.join(', ')} (${d.stats.framedPayloadsWithUnknownId} payloads)`);
+  if (d.stats.unknownSchemaIds.length)
+    out.push(`  unknown schema IDs in payloads: ${d.stats.unknownSchemaIds.join(', ')} (${d.stats.framedPayloadsWithUnknownId} payloads)`);
   out.push(`consumer groups: ${d.consumerGroups.length === 0 ? 'none' : ''}`);
   for (const g of d.consumerGroups) out.push(`  ${g.groupId}: ${g.offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(', ')}`);
   return out;

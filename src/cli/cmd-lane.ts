@@ -62,7 +62,11 @@ function print(env: CommandEnv, lines: string[]): void {
 function partial(results: LaneDeleteResult[]): PartialSuccessError | null {
   const failures = results.flatMap((r) => r.remaining.map((x) => ({ item: x.name, error: x.reason })));
   if (failures.length === 0) return null;
-  return new PartialSuccessError(`lane delete is partial: ${failures.map((f) => f.error).join('; ')}`, failures, 'stop the consumers of those groups and run the command again');
+  return new PartialSuccessError(
+    `lane delete is partial: ${failures.map((f) => f.error).join('; ')}`,
+    failures,
+    'stop the consumers of those groups and run the command again',
+  );
 }
 
 export function laneCommand(env: CommandEnv): Command {
@@ -81,7 +85,17 @@ export function laneCommand(env: CommandEnv): Command {
         env.stdout(JSON.stringify({ ledgerTopic: ctx.ledgerTopic, lanes, invalidRecords: read.invalid }));
         return;
       }
-      const rows = lanes.map((l) => [l.lane, l.state, l.seededFrom, duration(l.ageMs), l.ttlLeftMs === null ? '-' : duration(l.ttlLeftMs), String(l.topics), String(l.records), String(l.subjects), String(l.groups)]);
+      const rows = lanes.map((l) => [
+        l.lane,
+        l.state,
+        l.seededFrom,
+        duration(l.ageMs),
+        l.ttlLeftMs === null ? '-' : duration(l.ttlLeftMs),
+        String(l.topics),
+        String(l.records),
+        String(l.subjects),
+        String(l.groups),
+      ]);
       // Space-padded columns like kbak list (a tab inside a ledger name would be escaped, so no tab columns).
       print(env, table(['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL LEFT', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS'], rows));
       for (const i of read.invalid) ctx.logger.warn(`${i.reason} (ignored)`);
@@ -96,7 +110,7 @@ export function laneCommand(env: CommandEnv): Command {
     await withLaneContext(flags, env, async (ctx) => {
       const read = await readLanes(ctx);
       const bad = read.invalid.find((i) => i.key === name);
-      if (bad) throw new UsageError(bad.reason, 'the ledger record was not written by kbak; remove the lane\'s objects by hand');
+      if (bad) throw new UsageError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
       const entry = read.entries.get(name);
       if (!entry) throw new UsageError(`lane ${name} is not in the ledger ${ctx.ledgerTopic}`, 'kbak lane list shows the lanes');
       const o = await overview(ctx, entry, new Date());
@@ -104,20 +118,17 @@ export function laneCommand(env: CommandEnv): Command {
         env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs }));
         return;
       }
-      print(
-        env,
-        [
-          `lane ${entry.lane} (${entry.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
-          `  TTL: ${o.ttlLeftMs === null ? 'none' : `${duration(o.ttlLeftMs)} (expires ${entry.expiresAt})`}, records: ${o.records}`,
-          `  templates: topic ${entry.templates.topic}, subject ${entry.templates.subject}, group ${entry.templates.group}`,
-          'topics:',
-          ...entry.topics.map((t) => `  ${t.name} <- ${t.source} (topic ID ${t.id ?? 'not yet recorded'}${t.pending ? ', creation in progress' : ''})`),
-          'subjects:',
-          ...entry.subjects.map((s) => `  ${s.name} <- ${s.source} (versions ${s.versions.join(', ') || '-'})`),
-          'consumer groups:',
-          ...entry.groups.map((g) => `  ${g.name} <- ${g.source}`),
-        ],
-      );
+      print(env, [
+        `lane ${entry.lane} (${entry.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
+        `  TTL: ${o.ttlLeftMs === null ? 'none' : `${duration(o.ttlLeftMs)} (expires ${entry.expiresAt})`}, records: ${o.records}`,
+        `  templates: topic ${entry.templates.topic}, subject ${entry.templates.subject}, group ${entry.templates.group}`,
+        'topics:',
+        ...entry.topics.map((t) => `  ${t.name} <- ${t.source} (topic ID ${t.id ?? 'not yet recorded'}${t.pending ? ', creation in progress' : ''})`),
+        'subjects:',
+        ...entry.subjects.map((s) => `  ${s.name} <- ${s.source} (versions ${s.versions.join(', ') || '-'})`),
+        'consumer groups:',
+        ...entry.groups.map((g) => `  ${g.name} <- ${g.source}`),
+      ]);
     });
   });
 
@@ -131,11 +142,15 @@ export function laneCommand(env: CommandEnv): Command {
   addConnectionOptions(del);
   del.action(async (name: string, flags: Flags) => {
     const scope = new LaneScope(name, laneTemplates(flags));
-    if (!flags.dryRun && !flags.yes) throw new UsageError(`kbak lane delete ${name} deletes the lane's topics, subjects and groups`, 'pass --yes to delete, or --dry-run to see what would be deleted');
+    if (!flags.dryRun && !flags.yes)
+      throw new UsageError(
+        `kbak lane delete ${name} deletes the lane's topics, subjects and groups`,
+        'pass --yes to delete, or --dry-run to see what would be deleted',
+      );
     const outcome = await withLaneContext(flags, env, async (ctx) => {
       const read = await readLanes(ctx);
       const bad = read.invalid.find((i) => i.key === name);
-      if (bad) throw new UsageError(bad.reason, 'the ledger record was not written by kbak; remove the lane\'s objects by hand');
+      if (bad) throw new UsageError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
       const entry = read.entries.get(name);
       if (!entry) {
         // Idempotent: a second delete finds nothing to do.
@@ -187,7 +202,11 @@ export function laneCommand(env: CommandEnv): Command {
       const out: LaneDeleteResult[] = [];
       const skipped: string[] = [];
       if (flags.dryRun) {
-        env.stdout(flags.json ? JSON.stringify({ dryRun: true, expired: expired.map((e) => e.lane) }) : `expired lanes: ${expired.map((e) => e.lane).join(', ') || 'none'}`);
+        env.stdout(
+          flags.json
+            ? JSON.stringify({ dryRun: true, expired: expired.map((e) => e.lane) })
+            : `expired lanes: ${expired.map((e) => e.lane).join(', ') || 'none'}`,
+        );
         return out;
       }
       const producer = await ctx.kafka.producer();
@@ -210,9 +229,22 @@ export function laneCommand(env: CommandEnv): Command {
         env,
         flags.json
           ? [JSON.stringify({ deleted: out.filter((r) => r.complete).map((r) => r.lane), results: out, skipped })]
-          : [`expired lanes deleted: ${out.filter((r) => r.complete).map((r) => r.lane).join(', ') || 'none'}`, ...out.filter((r) => !r.complete).flatMap(deleteLines), ...skipped.map((s) => `  skipped ${s}`)],
+          : [
+              `expired lanes deleted: ${
+                out
+                  .filter((r) => r.complete)
+                  .map((r) => r.lane)
+                  .join(', ') || 'none'
+              }`,
+              ...out.filter((r) => !r.complete).flatMap(deleteLines),
+              ...skipped.map((s) => `  skipped ${s}`),
+            ],
       );
-      if (skipped.length > 0) throw new PartialSuccessError(`${skipped.length} expired lanes were skipped: ${skipped.join('; ')}`, skipped.map((s) => ({ item: s.split(':')[0]!, error: s })));
+      if (skipped.length > 0)
+        throw new PartialSuccessError(
+          `${skipped.length} expired lanes were skipped: ${skipped.join('; ')}`,
+          skipped.map((s) => ({ item: s.split(':')[0]!, error: s })),
+        );
       return out;
     });
     const p = partial(results);

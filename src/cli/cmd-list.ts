@@ -37,7 +37,16 @@ export function listCommand(env: CommandEnv): Command {
     }
     const lines = table(
       ['ID', 'TIME', 'CLUSTER', 'KIND', 'TOPICS', 'RECORDS', 'STORED', 'SHARED'],
-      rows.map((r) => [r.id, shortTime(r.time), r.cluster, r.kind, r.topics.length <= 3 ? r.topics.join(',') : `${r.topics.length} topics`, String(r.records), formatBytes(r.storedBytes), formatBytes(r.sharedBytes)]),
+      rows.map((r) => [
+        r.id,
+        shortTime(r.time),
+        r.cluster,
+        r.kind,
+        r.topics.length <= 3 ? r.topics.join(',') : `${r.topics.length} topics`,
+        String(r.records),
+        formatBytes(r.storedBytes),
+        formatBytes(r.sharedBytes),
+      ]),
     );
     for (const l of lines) env.stdout(l);
     // Folder names come from the store: one backup per line whatever they contain (stdout escapes).

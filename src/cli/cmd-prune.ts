@@ -27,7 +27,11 @@ function human(r: PruneResult): string[] {
     ...r.kept.map((k) => `  keep    ${k.id}  (${k.reasons.join(', ')})`),
     ...r.removed.map((id) => `  remove  ${id}`),
     `  ${verb} ${r.deletedObjects} objects, ${formatBytes(r.deletedBytes)}; ${r.keptSegments} segments stay referenced`,
-    ...(r.skippedNames > 0 ? [`  skipped ${r.skippedNames} ${r.skippedNames === 1 ? 'name that is not a valid key' : 'names that are not valid keys'} (left in place, see the warnings)`] : []),
+    ...(r.skippedNames > 0
+      ? [
+          `  skipped ${r.skippedNames} ${r.skippedNames === 1 ? 'name that is not a valid key' : 'names that are not valid keys'} (left in place, see the warnings)`,
+        ]
+      : []),
   ];
 }
 
@@ -40,7 +44,12 @@ export function pruneCommand(env: CommandEnv): Command {
     .option('--keep-weekly <n>', 'keep the newest backup of each of the last N ISO weeks that have one', positiveInt('--keep-weekly'))
     .option('--dry-run', 'show what would be deleted; delete nothing (takes no lock)')
     .option('--break-lock', 'first remove every lock of the cluster (only when you know their holders are dead)')
-    .option('--lock-wait <seconds>', 'wait this long for running dumps to finish (0: refuse at once)', (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)), 300)
+    .option(
+      '--lock-wait <seconds>',
+      'wait this long for running dumps to finish (0: refuse at once)',
+      (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
+      300,
+    )
     .option('--json', 'one JSON line per cluster on stdout')
     .option('--quiet', 'only warnings and errors on stderr');
   addSourceOptions(cmd);
@@ -65,8 +74,18 @@ export function pruneCommand(env: CommandEnv): Command {
         report: {
           cluster: flags.name ?? 'all',
           extra: [
-            { name: 'kbak_prune_removed_backups', help: 'backups removed by the last successful prune', type: 'gauge', samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.removed.length })) },
-            { name: 'kbak_prune_deleted_bytes', help: 'bytes deleted by the last successful prune', type: 'gauge', samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.deletedBytes })) },
+            {
+              name: 'kbak_prune_removed_backups',
+              help: 'backups removed by the last successful prune',
+              type: 'gauge',
+              samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.removed.length })),
+            },
+            {
+              name: 'kbak_prune_deleted_bytes',
+              help: 'bytes deleted by the last successful prune',
+              type: 'gauge',
+              samples: r.map((x) => ({ labels: { store_cluster: x.cluster }, value: x.deletedBytes })),
+            },
           ],
         },
       };

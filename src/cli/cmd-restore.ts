@@ -51,9 +51,17 @@ function codecName(v: string): CodecName {
 function humanSummary(s: RestoreSummary): string[] {
   const lines = [
     `lane ${s.lane} restored from backup ${s.cluster}/${s.backupId}`,
-    ...s.topics.map((t) => `  ${t.source} -> ${t.lane} (${t.action}): ${t.records} records written${t.skippedExisting > 0 ? `, ${t.skippedExisting} already there` : ''}`),
+    ...s.topics.map(
+      (t) => `  ${t.source} -> ${t.lane} (${t.action}): ${t.records} records written${t.skippedExisting > 0 ? `, ${t.skippedExisting} already there` : ''}`,
+    ),
     `  topics created ${s.topicsCreated}, partitions ${s.partitions}, records ${s.records}, ${formatBytes(s.bytes)}`,
-    `  subjects registered ${s.subjectsRegistered} (${s.schemaVersionsCreated} new versions), IDs rewritten ${s.idsRewritten}${Object.keys(s.idMap).length > 0 ? ` (${Object.entries(s.idMap).map(([a, b]) => `${a}->${b}`).join(', ')})` : ''}`,
+    `  subjects registered ${s.subjectsRegistered} (${s.schemaVersionsCreated} new versions), IDs rewritten ${s.idsRewritten}${
+      Object.keys(s.idMap).length > 0
+        ? ` (${Object.entries(s.idMap)
+            .map(([a, b]) => `${a}->${b}`)
+            .join(', ')})`
+        : ''
+    }`,
     `  consumer groups seeded ${s.groupsSeeded}`,
     ...(s.baggageLeftAlone > 0 ? [`  baggage headers left alone (not valid W3C baggage or over its limits): ${s.baggageLeftAlone}`] : []),
     ...(s.expiresAt ? [`  lane expires at ${s.expiresAt} (kbak lane gc deletes it then)`] : []),
@@ -65,7 +73,7 @@ function humanSummary(s: RestoreSummary): string[] {
 
 export function restoreCommand(env: CommandEnv): Command {
   const cmd = new Command('restore')
-    .description("seed an isolated lane from a backup: lane topics, subjects, schema IDs and group offsets")
+    .description('seed an isolated lane from a backup: lane topics, subjects, schema IDs and group offsets')
     .requiredOption('--lane <name>', 'the lane, e.g. feature-x (lowercase letters, digits, "-")')
     .option('--from <backup>', 'backup ID or latest', 'latest')
     .option('--source <dest>', `where the backups are: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
@@ -79,18 +87,23 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--replace', 'delete and recreate the lane topics of this restore (only those)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--lane-header <name>', 'add a header with this name carrying the lane name to every record')
-    .option('--lane-baggage <key>', 'set <key>=<lane> in each record\'s W3C baggage header (first one; created when absent)')
+    .option('--lane-baggage <key>', "set <key>=<lane> in each record's W3C baggage header (first one; created when absent)")
     .option('--lane-retention <d>', 'retention of lane topics: forever (default), source, or a duration such as 14d')
     .option('--ttl <duration>', 'the lane expires after this long (e.g. 72h); kbak lane gc deletes expired lanes')
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4)
-    .option('--compression <codec>', `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`, codecName);
+    .option(
+      '--compression <codec>',
+      `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`,
+      codecName,
+    );
   addLedgerOption(cmd);
   addConnectionOptions(cmd);
   cmd.action(async (flags: RestoreFlags) => {
-    if (flags.resume && flags.replace) throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
+    if (flags.resume && flags.replace)
+      throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
     // Names and flags first: a typo must not wait for (or be hidden by) the store and the cluster.
     new LaneScope(flags.lane, laneTemplates(flags));
     const laneRetention = parseLaneRetention(flags.laneRetention);
@@ -138,11 +151,14 @@ export function restoreCommand(env: CommandEnv): Command {
     }
     const display = flags.quiet
       ? null
-      : startProgress(() => run.progress().map((p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) })), {
-          logger,
-          tty: env.isTTY,
-          what: 'topic',
-        });
+      : startProgress(
+          () => run.progress().map((p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) })),
+          {
+            logger,
+            tty: env.isTTY,
+            what: 'topic',
+          },
+        );
     const summary = await withProgress(display, () => run.run()).finally(() => kafka.close());
     // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
     for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);

@@ -21,12 +21,14 @@ export function verifyCommand(env: CommandEnv): Command {
     .option('--json', 'one JSON line per backup on stdout');
   addSourceOptions(cmd);
   cmd.action(async (which: string | undefined, flags: VerifyFlags) => {
-    if (Boolean(which) === Boolean(flags.all)) throw new UsageError('give one backup ID, latest, or --all', 'e.g. kbak verify latest --source s3://bucket/prefix');
+    if (Boolean(which) === Boolean(flags.all))
+      throw new UsageError('give one backup ID, latest, or --all', 'e.g. kbak verify latest --source s3://bucket/prefix');
     const store = openSource(flags, env);
     let refs: BackupRef[];
     if (flags.all) {
       refs = await listBackups(store, flags.name);
-      if (refs.length === 0) throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
+      if (refs.length === 0)
+        throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
     } else {
       refs = [await resolveBackup(store, which!, flags.name)];
     }
@@ -35,7 +37,10 @@ export function verifyCommand(env: CommandEnv): Command {
     for (const ref of refs) {
       const r = await verifyBackup(store, ref, { quick: Boolean(flags.quick), cache });
       if (flags.json) env.stdout(JSON.stringify(r));
-      else if (r.ok) env.stdout(`ok      ${r.cluster}/${r.backupId}: ${r.segments} segments, ${r.records} records, ${formatBytes(r.bytes)}${flags.quick ? ' (quick: presence and sizes only)' : ''}`);
+      else if (r.ok)
+        env.stdout(
+          `ok      ${r.cluster}/${r.backupId}: ${r.segments} segments, ${r.records} records, ${formatBytes(r.bytes)}${flags.quick ? ' (quick: presence and sizes only)' : ''}`,
+        );
       else env.stdout(`FAILED  ${r.cluster}/${r.backupId}: ${r.problem!.object}: ${r.problem!.message}`);
       if (!r.ok) bad.push({ item: `${r.cluster}/${r.backupId}`, error: `${r.problem!.object}: ${r.problem!.message}` });
     }

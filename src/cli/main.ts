@@ -55,7 +55,15 @@ export function buildProgram(rawEnv: CommandEnv): Command {
   program.addCommand(laneCommand(env));
   // Usage errors found by commander take the same one-line form as kbak's own errors.
   const output = {
-    outputError: (str: string, write: (s: string) => void) => write(`kbak: ${escapeControl(str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' '))} (run with --help for usage)\n`),
+    outputError: (str: string, write: (s: string) => void) =>
+      write(
+        `kbak: ${escapeControl(
+          str
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' '),
+        )} (run with --help for usage)\n`,
+      ),
   };
   program.configureOutput(output);
   for (const c of program.commands) {

@@ -20,7 +20,13 @@ export interface RunReport {
 }
 
 /** Runs `body`; with a URL, pushes success or failure metrics afterwards, then returns or rethrows. */
-export async function withMetrics<T>(command: string, url: string | undefined, fallbackCluster: string, logger: Logger, body: () => Promise<{ result: T; report: RunReport }>): Promise<T> {
+export async function withMetrics<T>(
+  command: string,
+  url: string | undefined,
+  fallbackCluster: string,
+  logger: Logger,
+  body: () => Promise<{ result: T; report: RunReport }>,
+): Promise<T> {
   const t0 = Date.now();
   let out: { result: T; report: RunReport };
   try {
@@ -28,16 +34,18 @@ export async function withMetrics<T>(command: string, url: string | undefined, f
   } catch (err) {
     if (url) {
       const exitCode = err instanceof KbakError ? err.exitCode : 1;
-      await pushMetrics(url, { command, cluster: fallbackCluster }, runMetrics(command, { ok: false, durationMs: Date.now() - t0, exitCode })).catch((e: unknown) =>
-        logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`),
+      await pushMetrics(url, { command, cluster: fallbackCluster }, runMetrics(command, { ok: false, durationMs: Date.now() - t0, exitCode })).catch(
+        (e: unknown) => logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`),
       );
     }
     throw err;
   }
   if (url) {
-    await pushMetrics(url, { command, cluster: out.report.cluster }, runMetrics(command, { ok: true, durationMs: Date.now() - t0, perTopic: out.report.perTopic, extra: out.report.extra })).catch((e: unknown) =>
-      logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`),
-    );
+    await pushMetrics(
+      url,
+      { command, cluster: out.report.cluster },
+      runMetrics(command, { ok: true, durationMs: Date.now() - t0, perTopic: out.report.perTopic, extra: out.report.extra }),
+    ).catch((e: unknown) => logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`));
   }
   return out.result;
 }

@@ -34,6 +34,10 @@ export function table(header: string[], rows: string[][]): string[] {
   const cells = rows.map((r) => r.map(escapeControl));
   const widths = header.map((h) => h.length);
   for (const r of cells) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
-  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...cells.map(line)];
 }

@@ -11,12 +11,10 @@ import { UsageError } from '../errors';
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
-const csv = z.union([z.string(), z.array(z.string())]).transform((v) =>
-  (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
-);
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
-  typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v),
-);
+const csv = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0));
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => (typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v)));
 
 const brokerAddress = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port');
 
@@ -194,7 +192,10 @@ export function loadSettings(flags: ConnectionFlags, env: Env = process.env): Se
     throw new UsageError('a TLS client certificate needs both --tls-cert and --tls-key', 'pass both files or neither');
   }
   if (settings.registry && Boolean(settings.registry.username) !== Boolean(settings.registry.password)) {
-    throw new UsageError('schema registry basic auth needs both a user and a password', 'set --schema-registry-user and --schema-registry-password (or KBAK_SCHEMA_REGISTRY_USER/PASSWORD)');
+    throw new UsageError(
+      'schema registry basic auth needs both a user and a password',
+      'set --schema-registry-user and --schema-registry-password (or KBAK_SCHEMA_REGISTRY_USER/PASSWORD)',
+    );
   }
   return settings;
 }
@@ -206,7 +207,9 @@ export function redact(settings: Settings): Record<string, unknown> {
     clientId: settings.kafka.clientId,
     tls: settings.kafka.tls.enabled,
     sasl: settings.kafka.sasl ? { mechanism: settings.kafka.sasl.mechanism, username: settings.kafka.sasl.username } : undefined,
-    registry: settings.registry ? { url: redactUrl(settings.registry.url), basicAuth: Boolean(settings.registry.username) || hasUserInfo(settings.registry.url) } : undefined,
+    registry: settings.registry
+      ? { url: redactUrl(settings.registry.url), basicAuth: Boolean(settings.registry.username) || hasUserInfo(settings.registry.url) }
+      : undefined,
     s3Endpoint: settings.s3.endpoint === undefined ? undefined : redactUrl(settings.s3.endpoint),
   };
 }

@@ -112,12 +112,17 @@ export class DumpRun {
     private readonly opts: DumpOptions,
   ) {
     if (opts.incremental && (opts.window.since || opts.window.until || opts.maxRecordsPerPartition !== null)) {
-      throw new UsageError('incremental cannot be combined with since, until or maxRecordsPerPartition', 'an incremental backup always continues up to the current end of each partition', { options: ['incremental'] });
+      throw new UsageError(
+        'incremental cannot be combined with since, until or maxRecordsPerPartition',
+        'an incremental backup always continues up to the current end of each partition',
+        { options: ['incremental'] },
+      );
     }
     if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
       throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
     }
-    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
+      throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
   }
 
   /** A snapshot for progress displays; cheap, safe to poll. */
@@ -144,14 +149,21 @@ export class DumpRun {
       const writerTag = `${backupId}-${randomBytes(4).toString('hex')}`;
       // Shared: dumps run side by side, but never while prune deletes unnamed segments.
       lock = await StoreLock.acquire(store, cluster, 'shared', { holder: `kbak dump ${backupId}`, waitMs: this.opts.lockWaitMs ?? 300_000, logger });
-      logger.info({ backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name), incremental: Boolean(this.opts.incremental) }, 'dump started');
+      logger.info(
+        { backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name), incremental: Boolean(this.opts.incremental) },
+        'dump started',
+      );
 
       const continuations = new Map<string, Continuation>();
       const basesUsed = new Map<string, Backup>();
       const recreatedTopics: string[] = [];
       const newGaps: DumpSummary['gaps'] = [];
       if (this.opts.incremental) {
-        const bases = await findBases(store, cluster, plan.topics.map((t) => t.name));
+        const bases = await findBases(
+          store,
+          cluster,
+          plan.topics.map((t) => t.name),
+        );
         for (const t of plan.topics) {
           const base = bases.get(t.name);
           if (!base) continue;
@@ -168,7 +180,10 @@ export class DumpRun {
           }
           if (recreated) {
             recreatedTopics.push(t.name);
-            logger.warn({ topic: t.name, previousBackup: base.ref.backupId }, `topic ${t.name} was deleted and recreated since backup ${base.ref.backupId} (${recreated}); backing it up in full`);
+            logger.warn(
+              { topic: t.name, previousBackup: base.ref.backupId },
+              `topic ${t.name} was deleted and recreated since backup ${base.ref.backupId} (${recreated}); backing it up in full`,
+            );
             continue;
           }
           basesUsed.set(base.ref.backupId, base);
@@ -176,7 +191,10 @@ export class DumpRun {
             continuations.set(partitionKey(t.name, p), c);
             if (c.newGap) {
               newGaps.push({ topic: t.name, partition: p, ...c.newGap });
-              logger.warn({ topic: t.name, partition: p, ...c.newGap }, `offsets ${c.newGap.startOffset}..${BigInt(c.newGap.endOffset) - 1n} of ${t.name}/${p} were deleted by the source's retention before this backup; recorded as a gap`);
+              logger.warn(
+                { topic: t.name, partition: p, ...c.newGap },
+                `offsets ${c.newGap.startOffset}..${BigInt(c.newGap.endOffset) - 1n} of ${t.name}/${p} were deleted by the source's retention before this backup; recorded as a gap`,
+              );
             }
           }
         }
@@ -187,7 +205,10 @@ export class DumpRun {
       const targets: Array<{ topic: string; partition: number; start: bigint; end: bigint }> = [];
       // An explicit block size wins; otherwise blocks shrink with many partitions open at once
       // (block-budget.ts); the read keeps at most `concurrency` partitions open.
-      const openPartitions = Math.min(this.opts.concurrency, [...plan.ranges.values()].reduce((n, rs) => n + rs.length, 0));
+      const openPartitions = Math.min(
+        this.opts.concurrency,
+        [...plan.ranges.values()].reduce((n, rs) => n + rs.length, 0),
+      );
       const blockBytes = this.opts.blockBytes ?? budgetedBlockBytes(openPartitions);
       for (const t of plan.topics) {
         const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
@@ -195,7 +216,11 @@ export class DumpRun {
         for (const r of plan.ranges.get(t.name)!) {
           const cont = continuations.get(partitionKey(t.name, r.partition));
           const start = cont ? cont.readStart : r.start;
-          const sink = new PartitionSink(store, cluster, t.name, r.partition, writerTag, { segmentBytes: this.opts.segmentBytes, blockBytes, level: this.opts.compressionLevel });
+          const sink = new PartitionSink(store, cluster, t.name, r.partition, writerTag, {
+            segmentBytes: this.opts.segmentBytes,
+            blockBytes,
+            level: this.opts.compressionLevel,
+          });
           sinks.push(sink);
           sinkByKey.set(partitionKey(t.name, r.partition), sink);
           sinksByTopic.set(t.name, [...(sinksByTopic.get(t.name) ?? []), sink]);
@@ -304,11 +329,20 @@ export class DumpRun {
           }
         }
       }
-      const written = sinks.reduce((a, s) => ({ records: a.records + s.records, raw: a.raw + s.rawBytes, stored: a.stored + s.storedBytes, segments: a.segments + s.segments.length }), { records: 0, raw: 0, stored: 0, segments: 0 });
+      const written = sinks.reduce(
+        (a, s) => ({ records: a.records + s.records, raw: a.raw + s.rawBytes, stored: a.stored + s.storedBytes, segments: a.segments + s.segments.length }),
+        { records: 0, raw: 0, stored: 0, segments: 0 },
+      );
       const perTopic = plan.topics.map((t) => {
         const own = sinksByTopic.get(t.name) ?? [];
         const basedOn = [...continuations.entries()].find(([k]) => own.some((s) => partitionKey(s.topic, s.partition) === k))?.[1].basedOn ?? null;
-        return { topic: t.name, records: own.reduce((n, s) => n + s.records, 0), rawBytes: own.reduce((n, s) => n + s.rawBytes, 0), storedBytes: own.reduce((n, s) => n + s.storedBytes, 0), basedOn };
+        return {
+          topic: t.name,
+          records: own.reduce((n, s) => n + s.records, 0),
+          rawBytes: own.reduce((n, s) => n + s.rawBytes, 0),
+          storedBytes: own.reduce((n, s) => n + s.storedBytes, 0),
+          basedOn,
+        };
       });
       const manifest: Manifest = {
         format: MANIFEST_FORMAT,

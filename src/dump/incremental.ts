@@ -78,7 +78,9 @@ export function recreatedTopicReason(
 export function continuePartition(base: Backup, prev: PartitionEntry, src: SourceOffsets): Continuation | { recreated: string } {
   const prevEnd = BigInt(prev.endOffset);
   if (src.lastStable < prevEnd) {
-    return { recreated: `its last stable offset ${src.lastStable} on partition ${prev.partition} is below ${prevEnd}, where backup ${base.ref.backupId} ended` };
+    return {
+      recreated: `its last stable offset ${src.lastStable} on partition ${prev.partition} is below ${prevEnd}, where backup ${base.ref.backupId} ended`,
+    };
   }
   const readStart = src.low > prevEnd ? src.low : prevEnd;
   const newGap = src.low > prevEnd ? { startOffset: prevEnd.toString(), endOffset: src.low.toString() } : null;

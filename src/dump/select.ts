@@ -26,7 +26,10 @@ export function selectTopics(sel: Selection, existing: string[]): string[] {
   const have = new Set(existing);
   const chosen = new Set<string>();
   for (const t of sel.topics) {
-    if (!have.has(t)) throw new NotFoundError(`topic "${t}" does not exist on the source cluster`, 'check the name with your Kafka tools or select topics by regex', { options: ['topicsRegex'] });
+    if (!have.has(t))
+      throw new NotFoundError(`topic "${t}" does not exist on the source cluster`, 'check the name with your Kafka tools or select topics by regex', {
+        options: ['topicsRegex'],
+      });
     chosen.add(t);
   }
   if (sel.regex !== undefined) {
@@ -37,7 +40,8 @@ export function selectTopics(sel: Selection, existing: string[]): string[] {
       throw new InvalidOptionError('topicsRegex', sel.regex, `is not a valid regular expression: ${(err as Error).message}`);
     }
     const matched = existing.filter((t) => re.test(t) && !INTERNAL.test(t));
-    if (matched.length === 0) throw new NotFoundError(`topicsRegex "${sel.regex}" matches no topic`, 'the regex must match whole topic names', { options: ['topicsRegex'] });
+    if (matched.length === 0)
+      throw new NotFoundError(`topicsRegex "${sel.regex}" matches no topic`, 'the regex must match whole topic names', { options: ['topicsRegex'] });
     for (const t of matched) chosen.add(t);
   }
   return [...chosen].sort();
@@ -47,6 +51,9 @@ export function selectPartitions(topic: string, count: number, wanted: number[] 
   const all = Array.from({ length: count }, (_, i) => i);
   if (!wanted) return all;
   const missing = wanted.filter((p) => p >= count);
-  if (missing.length > 0) throw new NotFoundError(`topic "${topic}" has ${count} partitions, no partition ${missing.join(',')}`, 'fix the partition list', { options: ['partitions'] });
+  if (missing.length > 0)
+    throw new NotFoundError(`topic "${topic}" has ${count} partitions, no partition ${missing.join(',')}`, 'fix the partition list', {
+      options: ['partitions'],
+    });
   return wanted;
 }

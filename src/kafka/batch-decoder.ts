@@ -65,10 +65,17 @@ export function splitBatches(records: Buffer): RawBatch[] {
     if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD) {
       // A legacy message set can be this short; a v2 batch cannot.
       const magic = records.length > p + MAGIC_OFFSET ? records.readInt8(p + MAGIC_OFFSET) : -1;
-      throw new RecordBatchError(magic >= 0 && magic < 2 ? legacyMessage(magic) : `record batch at offset ${records.readBigInt64BE(p)} is ${batchLength} bytes long, shorter than a batch header`);
+      throw new RecordBatchError(
+        magic >= 0 && magic < 2
+          ? legacyMessage(magic)
+          : `record batch at offset ${records.readBigInt64BE(p)} is ${batchLength} bytes long, shorter than a batch header`,
+      );
     }
     const magic = records.readInt8(p + MAGIC_OFFSET);
-    if (magic !== 2) throw new RecordBatchError(magic === 0 || magic === 1 ? legacyMessage(magic) : `record batch at offset ${records.readBigInt64BE(p)} has unknown magic byte ${magic}`);
+    if (magic !== 2)
+      throw new RecordBatchError(
+        magic === 0 || magic === 1 ? legacyMessage(magic) : `record batch at offset ${records.readBigInt64BE(p)} has unknown magic byte ${magic}`,
+      );
     const baseOffset = records.readBigInt64BE(p);
     const attributes = records.readInt16BE(p + 21);
     const lastOffsetDelta = records.readInt32BE(p + 23);
@@ -208,7 +215,8 @@ export class BatchRecords {
     const i = this.i++;
     const len = r.varint();
     const recEnd = r.pos + len;
-    if (len < 0 || recEnd > records.length) throw new RecordBatchError(`record ${i} of the batch at offset ${header.baseOffset} runs past the end of the batch`);
+    if (len < 0 || recEnd > records.length)
+      throw new RecordBatchError(`record ${i} of the batch at offset ${header.baseOffset} runs past the end of the batch`);
     inner.end = recEnd;
     inner.pos = r.pos + 1; // record attributes (unused)
     const tsDelta = inner.varlong();

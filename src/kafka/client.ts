@@ -14,7 +14,9 @@ function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UsageError(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'check the TLS file settings', { options: ['kafka.tls'] });
+    throw new UsageError(`cannot read TLS ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'check the TLS file settings', {
+      options: ['kafka.tls'],
+    });
   }
 }
 
@@ -64,7 +66,10 @@ export function kafkaError(err: unknown, brokers: string[], doing: string): Kbak
   const msg = (e.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
   const code = e.type ?? e.errors?.find((x) => x.type)?.type;
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authenticat/i.test(msg)) {
-    return new KafkaServiceError(`Kafka denied access while ${doing}: ${msg}`, code, 'check the SASL mechanism, user and password', { cause: err, options: ['kafka.sasl'] });
+    return new KafkaServiceError(`Kafka denied access while ${doing}: ${msg}`, code, 'check the SASL mechanism, user and password', {
+      cause: err,
+      options: ['kafka.sasl'],
+    });
   }
   // A TLS handshake failure is a connection error to kafkajs, but "is the broker up?" would
   // send the user the wrong way: the broker answered and one side refused the other's certificate.
@@ -76,8 +81,18 @@ export function kafkaError(err: unknown, brokers: string[], doing: string): Kbak
       { cause: err, options: ['kafka.tls'] },
     );
   }
-  if (name === 'KafkaJSConnectionError' || name === 'KafkaJSNumberOfRetriesExceeded' || name === 'KafkaJSNonRetriableError' || /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection/i.test(msg)) {
-    return new KafkaServiceError(`cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`, code, 'check the broker addresses and that the brokers are up', { cause: err, options: ['kafka.brokers'] });
+  if (
+    name === 'KafkaJSConnectionError' ||
+    name === 'KafkaJSNumberOfRetriesExceeded' ||
+    name === 'KafkaJSNonRetriableError' ||
+    /ECONNREFUSED|ETIMEDOUT|ENOTFOUND|Connection/i.test(msg)
+  ) {
+    return new KafkaServiceError(
+      `cannot reach Kafka at ${brokers.join(',')} while ${doing}: ${msg}`,
+      code,
+      'check the broker addresses and that the brokers are up',
+      { cause: err, options: ['kafka.brokers'] },
+    );
   }
   if (code === 'TOPIC_AUTHORIZATION_FAILED' || code === 'GROUP_AUTHORIZATION_FAILED' || code === 'CLUSTER_AUTHORIZATION_FAILED') {
     return new KafkaServiceError(`Kafka denied ${doing}: ${msg}`, code, 'grant the kbak principal the ACLs it needs on the topics and groups', { cause: err });

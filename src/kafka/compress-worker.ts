@@ -59,7 +59,14 @@ class CompressWorker {
 
   compress(codec: Exclude<CodecName, 'none'>, buf: Buffer, start: number, end: number): Promise<Compressed> {
     const id = this.nextId++;
-    const req: CompressRequest = { id, codec, sab: buf.buffer as SharedArrayBuffer, start: buf.byteOffset + start, end: buf.byteOffset + end, room: buf.length - start };
+    const req: CompressRequest = {
+      id,
+      codec,
+      sab: buf.buffer as SharedArrayBuffer,
+      start: buf.byteOffset + start,
+      end: buf.byteOffset + end,
+      room: buf.length - start,
+    };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();

@@ -49,7 +49,9 @@ interface Cluster {
   addMultipleTargetTopics(topics: string[]): Promise<void>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(q: { nodeId: string }): Promise<Broker>;
-  fetchTopicsOffset(q: Array<{ topic: string; fromBeginning: boolean; partitions: Array<{ partition: number }> }>): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
+  fetchTopicsOffset(
+    q: Array<{ topic: string; fromBeginning: boolean; partitions: Array<{ partition: number }> }>,
+  ): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
   brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null };
 }
 
@@ -83,7 +85,10 @@ function isRetriable(err: unknown): boolean {
   const e = err as { retriable?: boolean; name?: string } | null;
   if (!e) return false;
   if (e.name === 'KafkaJSSASLAuthenticationError') return false;
-  return e.retriable === true || /Connection|Timeout|LockTimeout|BrokerNotFound|ECONNRESET|ECONNREFUSED|EPIPE/.test(`${e.name ?? ''} ${(err as Error).message ?? ''}`);
+  return (
+    e.retriable === true ||
+    /Connection|Timeout|LockTimeout|BrokerNotFound|ECONNRESET|ECONNREFUSED|EPIPE/.test(`${e.name ?? ''} ${(err as Error).message ?? ''}`)
+  );
 }
 
 async function decompress(batch: RawBatch): Promise<Buffer> {
@@ -94,7 +99,15 @@ async function decompress(batch: RawBatch): Promise<Buffer> {
 }
 
 export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarget[], opts: DirectReadOptions, handlers: RangeHandlers): Promise<void> {
-  const states = targets.map((t): PartitionState => ({ target: t, next: t.start, fetchAt: t.start, needBytes: 0, inFlight: false, done: false, backoffUntil: 0 }));
+  const states = targets.map((t): PartitionState => ({
+    target: t,
+    next: t.start,
+    fetchAt: t.start,
+    needBytes: 0,
+    inFlight: false,
+    done: false,
+    backoffUntil: 0,
+  }));
   // Empty ranges are complete without reading.
   for (const s of states) {
     if (s.target.start >= s.target.end) {
@@ -115,7 +128,12 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
     if (Date.now() - lastProgress > opts.stallTimeoutMs) {
       const stuck = open.filter((s) => !s.done).map((s) => `${s.target.topic}/${s.target.partition}@${s.next}<${s.target.end}`);
       const last = lastError === null ? '' : ` (last error: ${String((lastError as Error).message ?? lastError)})`;
-      stalled = new ServiceError('kafka', `no progress for ${Math.round(opts.stallTimeoutMs / 1000)}s on ${stuck.slice(0, 5).join(', ')}${last}`, 'the data may have been deleted by retention during the dump; retry, or raise the stall timeout', { options: ['stallTimeoutMs'] });
+      stalled = new ServiceError(
+        'kafka',
+        `no progress for ${Math.round(opts.stallTimeoutMs / 1000)}s on ${stuck.slice(0, 5).join(', ')}${last}`,
+        'the data may have been deleted by retention during the dump; retry, or raise the stall timeout',
+        { options: ['stallTimeoutMs'] },
+      );
     }
   }, 1000);
   const inFlight = new Map<string, Promise<Outcome>>();
@@ -206,7 +224,10 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
         const [t] = await cluster.fetchTopicsOffset([{ topic: s.target.topic, fromBeginning: true, partitions: [{ partition: s.target.partition }] }]);
         const earliest = BigInt(t?.partitions[0]?.offset ?? '-1');
         if (earliest > s.fetchAt) {
-          opts.logger.warn({ topic: s.target.topic, partition: s.target.partition, from: s.fetchAt.toString(), to: earliest.toString() }, 'offsets were deleted by retention during the read; continuing at the log start');
+          opts.logger.warn(
+            { topic: s.target.topic, partition: s.target.partition, from: s.fetchAt.toString(), to: earliest.toString() },
+            'offsets were deleted by retention during the read; continuing at the log start',
+          );
           s.fetchAt = earliest;
           return null;
         }
@@ -258,7 +279,8 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
   try {
     await cluster.connect();
     const max = cluster.brokerPool.versions?.[1]?.maxVersion ?? 0;
-    if (max < FETCH_VERSION) throw new ServiceError('kafka', `the broker speaks Fetch up to v${max}; kbak reads with Fetch v${FETCH_VERSION} (Kafka 2.3 or newer)`);
+    if (max < FETCH_VERSION)
+      throw new ServiceError('kafka', `the broker speaks Fetch up to v${max}; kbak reads with Fetch v${FETCH_VERSION} (Kafka 2.3 or newer)`);
     await cluster.addMultipleTargetTopics([...new Set(targets.map((t) => t.topic))]);
     while (remaining > 0) {
       if (stalled) throw stalled;

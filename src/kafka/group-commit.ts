@@ -44,7 +44,7 @@ const ATTEMPTS = 6;
 
 export function adminCluster(admin: unknown): GroupCluster {
   const cluster = (admin as Record<symbol, unknown>)[ADMIN_CLUSTER] as GroupCluster | undefined;
-  if (!cluster) throw new InternalError('the kafkajs admin carries no cluster: it was not created by kbak\'s private kafkajs copy');
+  if (!cluster) throw new InternalError("the kafkajs admin carries no cluster: it was not created by kbak's private kafkajs copy");
   return cluster;
 }
 

@@ -154,7 +154,8 @@ export class KafkajsAdapter implements KafkaAdapter {
         const listed = new Set(await a.listTopics());
         const left = topics.filter((t) => listed.has(t));
         if (left.length === 0) return;
-        if (Date.now() > deadline) throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
+        if (Date.now() > deadline)
+          throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
         await sleep(250);
       }
     });
@@ -174,7 +175,10 @@ export class KafkajsAdapter implements KafkaAdapter {
     return this.call(`reading broker config ${name}`, async (a) => {
       const { brokers } = await a.describeCluster();
       if (brokers.length === 0) return null;
-      const res = await a.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0]!.nodeId), configNames: [name] }] });
+      const res = await a.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0]!.nodeId), configNames: [name] }],
+      });
       return res.resources[0]?.configEntries.find((c) => c.configName === name)?.configValue ?? null;
     });
   }
@@ -182,7 +186,9 @@ export class KafkajsAdapter implements KafkaAdapter {
   listOffsets(topic: string): Promise<PartitionOffsets[]> {
     // kafkajs's admin asks ListOffsets with read_committed: `high` is the last stable offset.
     return this.call(`listing offsets of ${topic}`, async (a) =>
-      (await a.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((x, y) => x.partition - y.partition),
+      (await a.fetchTopicOffsets(topic))
+        .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
+        .sort((x, y) => x.partition - y.partition),
     );
   }
 
@@ -215,7 +221,11 @@ export class KafkajsAdapter implements KafkaAdapter {
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
     if (groupIds.length === 0) return Promise.resolve([]);
     return this.call('describing consumer groups', async (a) =>
-      (await a.describeGroups([...groupIds])).groups.map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId })) })),
+      (await a.describeGroups([...groupIds])).groups.map((g) => ({
+        groupId: g.groupId,
+        state: g.state,
+        members: g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId })),
+      })),
     );
   }
 

@@ -89,7 +89,8 @@ export async function waitForLeaders(kafka: KafkaAdapter, topics: Array<{ name: 
       if (!isRetriable(err)) throw err;
       last = (err as Error).message;
     }
-    if (Date.now() > deadline) throw new ServiceError('kafka', `lane topics have no leaders ${timeoutMs / 1000}s after creation: ${last}`, 'check the broker logs; resume the restore');
+    if (Date.now() > deadline)
+      throw new ServiceError('kafka', `lane topics have no leaders ${timeoutMs / 1000}s after creation: ${last}`, 'check the broker logs; resume the restore');
     await sleep(pause);
     pause = Math.min(500, pause * 2);
   }
@@ -113,7 +114,14 @@ export async function ensureLedgerTopic(kafka: KafkaAdapter, topic: string): Pro
   const { brokers } = await withRetry(() => kafka.cluster());
   try {
     await withRetry(() =>
-      kafka.createTopics([{ topic, partitions: 1, replicationFactor: Math.min(3, Math.max(1, brokers)), configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0' } }]),
+      kafka.createTopics([
+        {
+          topic,
+          partitions: 1,
+          replicationFactor: Math.min(3, Math.max(1, brokers)),
+          configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0' },
+        },
+      ]),
     );
   } catch (err) {
     // Another kbak run created it at the same moment.
@@ -152,7 +160,9 @@ export async function writeLedgerEntry(producer: RecordProducer, topic: string, 
 
 /** Removes a lane from the ledger (a tombstone; compaction drops the key). */
 export async function deleteLedgerEntry(producer: RecordProducer, topic: string, lane: string): Promise<void> {
-  await withRetry(() => producer.send(topic, 0, [{ key: Buffer.from(lane, 'utf8'), value: null, timestamp: BigInt(Date.now()), headers: [] }], { compression: 'none' }));
+  await withRetry(() =>
+    producer.send(topic, 0, [{ key: Buffer.from(lane, 'utf8'), value: null, timestamp: BigInt(Date.now()), headers: [] }], { compression: 'none' }),
+  );
 }
 
 // ---- consumer groups ----------------------------------------------------------------

@@ -17,7 +17,16 @@ import { kafkaError } from './client';
 import { CODEC_IDS, codecs } from './codecs';
 import { compressRecords } from './compress-worker';
 import { loadKafkajsModule, type Kafka } from './kafkajs';
-import { BATCH_HEADER_BYTES, batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type BatchProducer, type PlacedRecordSet, type RecordSet } from './record-batch';
+import {
+  BATCH_HEADER_BYTES,
+  batchBytes,
+  encodeRecordSet,
+  nextSequence,
+  writeRecordBatch,
+  type BatchProducer,
+  type PlacedRecordSet,
+  type RecordSet,
+} from './record-batch';
 import { FRAME_ROOM, filledEncoder, requestHeaderBytes } from './produce-patch';
 import { createCluster } from './topic-ids';
 
@@ -34,7 +43,9 @@ const MAX_BACKOFF_MS = 4000;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- kafkajs internals have no typings */
 const Encoder = loadKafkajsModule('src/protocol/encoder') as any;
-const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as { createErrorFromCode(code: number): Error & { type?: string; retriable?: boolean } };
+const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as {
+  createErrorFromCode(code: number): Error & { type?: string; retriable?: boolean };
+};
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface ConnectionPool {
@@ -63,7 +74,17 @@ export const produceHeadBytes = (topic: string): number => 2 + 2 + 4 + 4 + 2 + B
  * Pure: a Produce request body (v3-v7) for one partition, the batch framed in place, after
  * `room` free bytes (for the request frame, see FRAME_ROOM); in `scratch` when it fits.
  */
-export function encodeProduceRequest(topic: string, partition: number, timeoutMs: number, set: Omit<RecordSet, 'records'>, payload: Buffer, codecId: number, p: BatchProducer, room = 0, scratch?: Buffer): Buffer {
+export function encodeProduceRequest(
+  topic: string,
+  partition: number,
+  timeoutMs: number,
+  set: Omit<RecordSet, 'records'>,
+  payload: Buffer,
+  codecId: number,
+  p: BatchProducer,
+  room = 0,
+  scratch?: Buffer,
+): Buffer {
   const name = Buffer.from(topic, 'utf8');
   const head = produceHeadBytes(topic);
   const size = batchBytes(payload.length);
@@ -151,10 +172,25 @@ export class LeanProducer implements RecordProducer {
       // the first InitProducerId attempt failed as retriable, costing a 250 ms backoff per producer.
       await cluster.refreshMetadata();
       const max = cluster.brokerPool.versions?.[PRODUCE_API_KEY]?.maxVersion ?? 0;
-      if (max < MIN_PRODUCE_VERSION) throw new KafkaServiceError(`the broker speaks Produce up to v${max}; kbak needs v${MIN_PRODUCE_VERSION} (Kafka 0.11 or newer)`, undefined, 'restore into a newer Kafka');
+      if (max < MIN_PRODUCE_VERSION)
+        throw new KafkaServiceError(
+          `the broker speaks Produce up to v${max}; kbak needs v${MIN_PRODUCE_VERSION} (Kafka 0.11 or newer)`,
+          undefined,
+          'restore into a newer Kafka',
+        );
       // Any broker hands out a producer id for a non-transactional producer.
-      const init = await withRetries(async () => (await cluster.findControllerBroker()).initProducerId({ transactionTimeout: timeoutMs }), () => cluster.refreshMetadata());
-      return new LeanProducer(cluster, { producerId: BigInt(init.producerId), producerEpoch: init.producerEpoch }, Math.min(max, MAX_PRODUCE_VERSION), brokers, timeoutMs, clientId);
+      const init = await withRetries(
+        async () => (await cluster.findControllerBroker()).initProducerId({ transactionTimeout: timeoutMs }),
+        () => cluster.refreshMetadata(),
+      );
+      return new LeanProducer(
+        cluster,
+        { producerId: BigInt(init.producerId), producerEpoch: init.producerEpoch },
+        Math.min(max, MAX_PRODUCE_VERSION),
+        brokers,
+        timeoutMs,
+        clientId,
+      );
     } catch (err) {
       await cluster.disconnect().catch(() => undefined);
       throw kafkaError(err, brokers, 'connecting a producer');
@@ -184,7 +220,17 @@ export class LeanProducer implements RecordProducer {
     const payload = opts.compression === 'none' ? set.records : await codecs[opts.compression].compress(set.records);
     const seqKey = `${partition}\0${topic}`;
     const baseSequence = this.sequences.get(seqKey) ?? 0;
-    const body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], { ...this.id, baseSequence }, this.room, this.requestScratch);
+    const body = encodeProduceRequest(
+      topic,
+      partition,
+      this.timeoutMs,
+      set,
+      payload,
+      CODEC_IDS[opts.compression],
+      { ...this.id, baseSequence },
+      this.room,
+      this.requestScratch,
+    );
     this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
     const attempts = await this.transmit(topic, partition, body, () => (this.requestScratch = undefined));
     if (attempts > 1) this.requestScratch = undefined;
@@ -219,7 +265,17 @@ export class LeanProducer implements RecordProducer {
     }
     const head = this.headroom(topic);
     const inPlace = placedPayload && set.start >= head;
-    const body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], p, this.room, inPlace ? set.buf.subarray(set.start - head) : this.requestScratch);
+    const body = encodeProduceRequest(
+      topic,
+      partition,
+      this.timeoutMs,
+      set,
+      payload,
+      CODEC_IDS[opts.compression],
+      p,
+      this.room,
+      inPlace ? set.buf.subarray(set.start - head) : this.requestScratch,
+    );
     if (!inPlace) this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
     const attempts = await this.transmit(topic, partition, body, () => {
       if (!inPlace) this.requestScratch = undefined;

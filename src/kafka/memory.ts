@@ -92,7 +92,11 @@ export class MemoryKafka implements KafkaAdapter {
   }
 
   /** Test helper: appends records as a producer would; returns their offsets. */
-  append(topic: string, partition: number, records: ReadonlyArray<Omit<KafkaRecord, 'offset' | 'timestampType'> & { timestampType?: TimestampType }>): bigint[] {
+  append(
+    topic: string,
+    partition: number,
+    records: ReadonlyArray<Omit<KafkaRecord, 'offset' | 'timestampType'> & { timestampType?: TimestampType }>,
+  ): bigint[] {
     const p = this.partition(topic, partition);
     return records.map((r) => {
       const offset = p.next++;
@@ -143,7 +147,10 @@ export class MemoryKafka implements KafkaAdapter {
       .filter((t) => this.topics.has(t))
       .map((name) => {
         const t = this.topics.get(name)!;
-        return { name, partitions: t.partitions.map((_, partition) => ({ partition, leader: 0, replicas: Array.from({ length: t.replicationFactor }, (_r, i) => i) })) };
+        return {
+          name,
+          partitions: t.partitions.map((_, partition) => ({ partition, leader: 0, replicas: Array.from({ length: t.replicationFactor }, (_r, i) => i) })),
+        };
       });
   }
 
@@ -166,7 +173,8 @@ export class MemoryKafka implements KafkaAdapter {
     const taken = specs.filter((s) => this.topics.has(s.topic));
     if (taken.length > 0) throw new KafkaServiceError(`Kafka failed while creating topics: topic ${taken[0]!.topic} already exists`, 'TOPIC_ALREADY_EXISTS');
     for (const s of specs) {
-      if (s.replicationFactor > this.brokerCount) throw new KafkaServiceError(`replication factor ${s.replicationFactor} is larger than ${this.brokerCount} brokers`, 'INVALID_REPLICATION_FACTOR');
+      if (s.replicationFactor > this.brokerCount)
+        throw new KafkaServiceError(`replication factor ${s.replicationFactor} is larger than ${this.brokerCount} brokers`, 'INVALID_REPLICATION_FACTOR');
       this.topics.set(s.topic, {
         id: randomBytes(16).toString('base64url'),
         partitions: Array.from({ length: s.partitions }, () => ({ records: [], logStart: 0n, next: 0n })),

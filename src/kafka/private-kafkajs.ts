@@ -38,7 +38,9 @@ export function loadPrivateKafkajs(transforms: Transforms): { exports: Exports; 
   const root = dirname(pkgJson);
   const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
   if (version !== KAFKAJS_VERSION) {
-    throw new InternalError(`kafkajs ${version} is installed but kbak's wire patch is written for ${KAFKAJS_VERSION} exactly; reinstall kbak's pinned dependencies`);
+    throw new InternalError(
+      `kafkajs ${version} is installed but kbak's wire patch is written for ${KAFKAJS_VERSION} exactly; reinstall kbak's pinned dependencies`,
+    );
   }
   // Node built-ins come from the host; kafkajs files never do.
   const hostRequire = Module.createRequire(pkgJson);

@@ -175,6 +175,5 @@ export function producePatch(): Transforms {
       };
       return { ...original, RecordBatch };
     },
-
   };
 }

@@ -135,7 +135,10 @@ export function decodeMetadataResponse(payload: Buffer): TopicMetadataWithId[] {
 export interface KafkajsCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null; seedBroker: { connectionPool: { send(req: unknown): Promise<unknown> } } };
+  brokerPool: {
+    versions: Record<number, { minVersion: number; maxVersion: number }> | null;
+    seedBroker: { connectionPool: { send(req: unknown): Promise<unknown> } };
+  };
 }
 
 // kafkajs's request framing only accepts its own Encoder, from kbak's private copy (see kafkajs.ts).
@@ -145,7 +148,8 @@ const KafkajsEncoder = loadKafkajsModule('src/protocol/encoder') as unknown as n
 export function createCluster(kafka: Kafka): KafkajsCluster {
   const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const factory = sym ? (kafka as unknown as Record<symbol, unknown>)[sym] : undefined;
-  if (typeof factory !== 'function') throw new ServiceError('kafka', 'cannot read topic IDs: this kafkajs version is not supported', 'use the kafkajs version in package-lock.json');
+  if (typeof factory !== 'function')
+    throw new ServiceError('kafka', 'cannot read topic IDs: this kafkajs version is not supported', 'use the kafkajs version in package-lock.json');
   return (factory as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false });
 }
 
@@ -161,15 +165,27 @@ export async function fetchTopicIds(kafka: Kafka, topics: string[]): Promise<Map
   try {
     await cluster.connect();
     const max = cluster.brokerPool.versions?.[METADATA_API_KEY]?.maxVersion ?? 0;
-    if (max < 10) throw new ServiceError('kafka', `the target broker speaks Metadata up to v${max}: kbak needs topic IDs (Kafka 2.8 or newer) to know which topics a lane owns`);
+    if (max < 10)
+      throw new ServiceError(
+        'kafka',
+        `the target broker speaks Metadata up to v${max}: kbak needs topic IDs (Kafka 2.8 or newer) to know which topics a lane owns`,
+      );
     const version = Math.min(max, 12);
     const topicsResp = await retryLeaderless(async () => {
       const resp = (await cluster.brokerPool.seedBroker.connectionPool.send({
-        request: { apiKey: METADATA_API_KEY, apiVersion: version, apiName: 'Metadata', encode: async () => new KafkajsEncoder().writeBuffer(encodeMetadataRequest(version, topics)) },
+        request: {
+          apiKey: METADATA_API_KEY,
+          apiVersion: version,
+          apiName: 'Metadata',
+          encode: async () => new KafkajsEncoder().writeBuffer(encodeMetadataRequest(version, topics)),
+        },
         response: { decode: async (payload: Buffer) => decodeMetadataResponse(payload), parse: async (d: unknown) => d },
       })) as TopicMetadataWithId[];
       const leaderless = resp.find((t) => t.errorCode === 5 /* LEADER_NOT_AVAILABLE */);
-      if (leaderless) throw Object.assign(new ServiceError('kafka', `topic ${leaderless.name} has no leader yet`, 'check the broker logs and retry'), { type: 'LEADER_NOT_AVAILABLE' });
+      if (leaderless)
+        throw Object.assign(new ServiceError('kafka', `topic ${leaderless.name} has no leader yet`, 'check the broker logs and retry'), {
+          type: 'LEADER_NOT_AVAILABLE',
+        });
       return resp;
     });
     for (const t of topicsResp) if (t.errorCode === 0) out.set(t.name, t);

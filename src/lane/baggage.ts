@@ -22,7 +22,8 @@ const OWS = /^[ \t]*|[ \t]*$/g;
 export type BaggageOutcome = 'created' | 'replaced' | 'appended' | 'unchanged' | 'invalid';
 
 export function validateBaggageKey(key: string): string {
-  if (!TOKEN.test(key)) throw new UsageError(`--lane-baggage ${JSON.stringify(key)} is not a valid baggage key`, 'use letters, digits and !#$%&\'*+-.^_`|~, e.g. lane');
+  if (!TOKEN.test(key))
+    throw new UsageError(`--lane-baggage ${JSON.stringify(key)} is not a valid baggage key`, "use letters, digits and !#$%&'*+-.^_`|~, e.g. lane");
   return key;
 }
 
@@ -56,7 +57,14 @@ function parse(s: string): Member[] | null {
     const lead = rawValue.length - rawValue.replace(/^[ \t]*/, '').length;
     const value = rawValue.replace(OWS, '');
     if (!TOKEN.test(key) || !VALUE.test(value)) return null;
-    if (semi !== -1 && !raw.slice(semi + 1).split(';').every(validProperty)) return null;
+    if (
+      semi !== -1 &&
+      !raw
+        .slice(semi + 1)
+        .split(';')
+        .every(validProperty)
+    )
+      return null;
     const valueStart = start + eq + 1 + lead;
     members.push({ key, valueStart, valueEnd: valueStart + value.length });
   }

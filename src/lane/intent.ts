@@ -76,7 +76,11 @@ export function withState(entry: LedgerEntry, state: LedgerEntry['state'], now: 
 }
 
 /** What is left of a lane after a (partial) delete: only the objects that could not be removed. */
-export function withRemaining(entry: LedgerEntry, left: { topics: ReadonlySet<string>; subjects: ReadonlySet<string>; groups: ReadonlySet<string> }, now: Date): LedgerEntry {
+export function withRemaining(
+  entry: LedgerEntry,
+  left: { topics: ReadonlySet<string>; subjects: ReadonlySet<string>; groups: ReadonlySet<string> },
+  now: Date,
+): LedgerEntry {
   return {
     ...entry,
     state: 'deleting',

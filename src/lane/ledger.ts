@@ -23,7 +23,10 @@ export class LedgerError extends KbakError {
 }
 
 const name = z.string().min(1).max(255);
-const isoTime = z.string().max(40).refine((s) => !Number.isNaN(Date.parse(s)), 'not a timestamp');
+const isoTime = z
+  .string()
+  .max(40)
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a timestamp');
 /** Kafka's Uuid.toString(): 16 bytes, base64url without padding. */
 const topicId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID');
 
@@ -62,7 +65,10 @@ export type LedgerGroup = z.infer<typeof groupSchema>;
 export function encodeLedgerEntry(entry: LedgerEntry): { key: Buffer; value: Buffer } {
   const value = Buffer.from(JSON.stringify(ledgerEntrySchema.parse(entry)), 'utf8');
   if (value.length > MAX_LEDGER_RECORD_BYTES) {
-    throw new LedgerError(`the ledger record of lane ${entry.lane} would be ${value.length} bytes, above the ${MAX_LEDGER_RECORD_BYTES} byte limit`, 'restore fewer topics into one lane');
+    throw new LedgerError(
+      `the ledger record of lane ${entry.lane} would be ${value.length} bytes, above the ${MAX_LEDGER_RECORD_BYTES} byte limit`,
+      'restore fewer topics into one lane',
+    );
   }
   return { key: Buffer.from(entry.lane, 'utf8'), value };
 }

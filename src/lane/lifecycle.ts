@@ -68,7 +68,10 @@ export async function overview(ctx: LaneContext, entry: LedgerEntry, now: Date):
 export async function planDelete(ctx: LaneContext, entry: LedgerEntry, scope: LaneScope): Promise<LaneDeletePlan> {
   assertSameTemplates(entry, scope);
   if (entry.subjects.length > 0 && !ctx.registry) {
-    throw new UsageError(`lane ${entry.lane} has ${entry.subjects.length} schema registry subjects but no schema registry is configured`, 'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL');
+    throw new UsageError(
+      `lane ${entry.lane} has ${entry.subjects.length} schema registry subjects but no schema registry is configured`,
+      'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL',
+    );
   }
   const names = entry.topics.map((t) => t.name);
   const ids = names.length > 0 ? await withRetry(() => ctx.kafka.topicIds(names)) : new Map<string, string>();
@@ -77,7 +80,12 @@ export async function planDelete(ctx: LaneContext, entry: LedgerEntry, scope: La
     const offsets = await withRetry(() => ctx.kafka.listOffsets(name));
     topics.set(name, { id, empty: offsets.every((o) => o.high === o.low) });
   }
-  const present = [...(await existingGroups(ctx.kafka, entry.groups.map((g) => g.name)))];
+  const present = [
+    ...(await existingGroups(
+      ctx.kafka,
+      entry.groups.map((g) => g.name),
+    )),
+  ];
   const described = present.length > 0 ? await withRetry(() => ctx.kafka.describeGroups(present)) : [];
   const groups = new Map(present.map((g) => [g, described.find((d) => d.groupId === g)?.members.length ?? 0]));
   return planLaneDelete(entry, scope, { topics, groups });

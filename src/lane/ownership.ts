@@ -19,7 +19,11 @@ export interface LaneTemplates {
 }
 
 export function laneTemplates(opts: { topicTemplate?: string; subjectTemplate?: string; groupTemplate?: string }): LaneTemplates {
-  return { topic: opts.topicTemplate ?? DEFAULT_TOPIC_TEMPLATE, subject: opts.subjectTemplate ?? DEFAULT_SUBJECT_TEMPLATE, group: opts.groupTemplate ?? DEFAULT_GROUP_TEMPLATE };
+  return {
+    topic: opts.topicTemplate ?? DEFAULT_TOPIC_TEMPLATE,
+    subject: opts.subjectTemplate ?? DEFAULT_SUBJECT_TEMPLATE,
+    group: opts.groupTemplate ?? DEFAULT_GROUP_TEMPLATE,
+  };
 }
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -114,13 +118,15 @@ export function topicOwnership(entry: LedgerEntry | null, scope: LaneScope, name
 export function subjectOwnership(entry: LedgerEntry | null, scope: LaneScope, name: string): Ownership {
   const q = JSON.stringify(name);
   if (!scope.subjectInLane(name)) return { owned: false, reason: `subject ${q} is not a name of lane ${scope.lane}` };
-  if (!entry?.subjects.some((s) => s.name === name)) return { owned: false, reason: `subject ${q} exists but lane ${scope.lane} did not create it (not in the lane ledger)` };
+  if (!entry?.subjects.some((s) => s.name === name))
+    return { owned: false, reason: `subject ${q} exists but lane ${scope.lane} did not create it (not in the lane ledger)` };
   return OWNED;
 }
 
 export function groupOwnership(entry: LedgerEntry | null, scope: LaneScope, name: string): Ownership {
   const q = JSON.stringify(name);
   if (!scope.groupInLane(name)) return { owned: false, reason: `consumer group ${q} is not a name of lane ${scope.lane}` };
-  if (!entry?.groups.some((g) => g.name === name)) return { owned: false, reason: `consumer group ${q} exists but lane ${scope.lane} did not create it (not in the lane ledger)` };
+  if (!entry?.groups.some((g) => g.name === name))
+    return { owned: false, reason: `consumer group ${q} exists but lane ${scope.lane} did not create it (not in the lane ledger)` };
   return OWNED;
 }

@@ -14,7 +14,8 @@ export function parseTimeBound(value: string, option: 'since' | 'until', now: Da
   let t: Date | null = null;
   if (d) t = new Date(now.getTime() - Number(d[1]) * UNIT_MS[d[2]!]!);
   else if (/^\d{4}-\d{2}-\d{2}/.test(value)) t = new Date(value);
-  if (t === null || Number.isNaN(t.getTime())) throw new InvalidOptionError(option, value, 'is neither an ISO-8601 time nor a duration', 'use e.g. 2026-11-25T08:00:00Z or 6h');
+  if (t === null || Number.isNaN(t.getTime()))
+    throw new InvalidOptionError(option, value, 'is neither an ISO-8601 time nor a duration', 'use e.g. 2026-11-25T08:00:00Z or 6h');
   // The manifest records the bound as a four-digit-year time; a duration of millions of days is not one.
   if (!inTimeRange(t)) throw new InvalidOptionError(option, value, 'lies outside the years 0000 to 9999', 'use e.g. 2026-11-25T08:00:00Z or 6h');
   return t;
@@ -31,7 +32,9 @@ export function parseWindow(since: string | undefined, until: string | undefined
     until: until ? parseTimeBound(until, 'until', now) : null,
   };
   if (w.since && w.until && w.since.getTime() >= w.until.getTime()) {
-    throw new UsageError(`the time window starts (${w.since.toISOString()}) at or after its end (${w.until.toISOString()})`, 'swap or widen the window', { options: ['since', 'until'] });
+    throw new UsageError(`the time window starts (${w.since.toISOString()}) at or after its end (${w.until.toISOString()})`, 'swap or widen the window', {
+      options: ['since', 'until'],
+    });
   }
   return w;
 }

@@ -23,7 +23,9 @@ export function exposition(metrics: Metric[]): string {
     lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`);
     for (const s of m.samples) {
       const labels = Object.entries(s.labels ?? {});
-      lines.push(`${m.name}${labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : ''} ${Number.isFinite(s.value) ? s.value : 0}`);
+      lines.push(
+        `${m.name}${labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : ''} ${Number.isFinite(s.value) ? s.value : 0}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -31,7 +33,9 @@ export function exposition(metrics: Metric[]): string {
 
 /** Pushgateway grouping key in the URL path; values are URL-encoded (base64 form not needed for these). */
 export function pushUrl(base: string, grouping: Record<string, string>): string {
-  const path = Object.entries(grouping).map(([k, v]) => `${k}/${encodeURIComponent(v)}`).join('/');
+  const path = Object.entries(grouping)
+    .map(([k, v]) => `${k}/${encodeURIComponent(v)}`)
+    .join('/');
   return `${base.replace(/\/+$/, '')}/metrics/job/kbak/${path}`;
 }
 
@@ -39,11 +43,17 @@ export async function pushMetrics(base: string, grouping: Record<string, string>
   const url = pushUrl(base, grouping);
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', body: exposition(metrics), headers: { 'content-type': 'text/plain; version=0.0.4' }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, {
+      method: 'POST',
+      body: exposition(metrics),
+      headers: { 'content-type': 'text/plain; version=0.0.4' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (err) {
     throw new ServiceError('pushgateway', `cannot push metrics to ${new URL(base).origin}: ${(err as Error).message}`, 'check --metrics-push', { cause: err });
   }
-  if (!res.ok) throw new ServiceError('pushgateway', `the Pushgateway at ${new URL(base).origin} answered ${res.status} ${res.statusText}`, 'check --metrics-push');
+  if (!res.ok)
+    throw new ServiceError('pushgateway', `the Pushgateway at ${new URL(base).origin} answered ${res.status} ${res.statusText}`, 'check --metrics-push');
 }
 
 const now = (): number => Date.now() / 1000;
@@ -51,7 +61,9 @@ const now = (): number => Date.now() / 1000;
 /** The metrics of a finished run (success) or a failed one. */
 export function runMetrics(
   command: string,
-  outcome: { ok: true; durationMs: number; perTopic?: Array<{ topic: string; records: number; storedBytes: number }>; extra?: Metric[] } | { ok: false; durationMs: number; exitCode: number },
+  outcome:
+    | { ok: true; durationMs: number; perTopic?: Array<{ topic: string; records: number; storedBytes: number }>; extra?: Metric[] }
+    | { ok: false; durationMs: number; exitCode: number },
 ): Metric[] {
   const p = `kbak_${command}`;
   const common: Metric[] = [
@@ -61,19 +73,39 @@ export function runMetrics(
   if (!outcome.ok) {
     return [
       ...common,
-      { name: `${p}_last_failure_timestamp_seconds`, help: `end of the last failed kbak ${command} run (Unix time)`, type: 'gauge', samples: [{ value: now() }] },
+      {
+        name: `${p}_last_failure_timestamp_seconds`,
+        help: `end of the last failed kbak ${command} run (Unix time)`,
+        type: 'gauge',
+        samples: [{ value: now() }],
+      },
       { name: `${p}_exit_code`, help: `exit code of the last kbak ${command} run`, type: 'gauge', samples: [{ value: outcome.exitCode }] },
     ];
   }
   const topics = outcome.perTopic ?? [];
   return [
     ...common,
-    { name: `${p}_last_success_timestamp_seconds`, help: `end of the last successful kbak ${command} run (Unix time)`, type: 'gauge', samples: [{ value: now() }] },
+    {
+      name: `${p}_last_success_timestamp_seconds`,
+      help: `end of the last successful kbak ${command} run (Unix time)`,
+      type: 'gauge',
+      samples: [{ value: now() }],
+    },
     { name: `${p}_exit_code`, help: `exit code of the last kbak ${command} run`, type: 'gauge', samples: [{ value: 0 }] },
     ...(topics.length
       ? [
-          { name: `${p}_records`, help: 'records read by the last successful run, per topic', type: 'gauge' as const, samples: topics.map((t) => ({ labels: { topic: t.topic }, value: t.records })) },
-          { name: `${p}_stored_bytes`, help: 'bytes written to the store by the last successful run, per topic', type: 'gauge' as const, samples: topics.map((t) => ({ labels: { topic: t.topic }, value: t.storedBytes })) },
+          {
+            name: `${p}_records`,
+            help: 'records read by the last successful run, per topic',
+            type: 'gauge' as const,
+            samples: topics.map((t) => ({ labels: { topic: t.topic }, value: t.records })),
+          },
+          {
+            name: `${p}_stored_bytes`,
+            help: 'bytes written to the store by the last successful run, per topic',
+            type: 'gauge' as const,
+            samples: topics.map((t) => ({ labels: { topic: t.topic }, value: t.storedBytes })),
+          },
         ]
       : []),
     ...(outcome.extra ?? []),

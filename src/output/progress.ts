@@ -73,7 +73,10 @@ export function startProgress(snapshot: () => ProgressRow[], opts: { logger: Log
   }
   const log = (): void => {
     for (const r of snapshot()) {
-      opts.logger.info({ [opts.what]: r.label, records: r.records, bytes: r.bytes, percent: percent(r.done, r.total), recordsPerSecond: rate(r.records) }, 'progress');
+      opts.logger.info(
+        { [opts.what]: r.label, records: r.records, bytes: r.bytes, percent: percent(r.done, r.total), recordsPerSecond: rate(r.records) },
+        'progress',
+      );
     }
   };
   const timer = setInterval(log, opts.intervalMs ?? 5000);

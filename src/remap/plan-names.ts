@@ -1,13 +1,7 @@
 import { subjectTopics, topicSubject } from '../model/subject-name';
 import { SafetyError, UsageError } from '../errors';
 import { validateLaneName } from './lane';
-import {
-  CompiledTemplate,
-  DEFAULT_GROUP_TEMPLATE,
-  DEFAULT_SUBJECT_TEMPLATE,
-  DEFAULT_TOPIC_TEMPLATE,
-  compileTemplate,
-} from './template';
+import { CompiledTemplate, DEFAULT_GROUP_TEMPLATE, DEFAULT_SUBJECT_TEMPLATE, DEFAULT_TOPIC_TEMPLATE, compileTemplate } from './template';
 import { metricName, validateTopicName } from './topic-name';
 
 export const TOPIC_TEMPLATE_FLAG = 'topicTemplate';
@@ -62,7 +56,10 @@ export class LaneNaming {
     }
     if (name.length > MAX_GROUP_ID_LENGTH) {
       throw new UsageError(
-        `lane group for ${q(sourceGroup)} is ${q(name)}, ${name.length} characters long: at most ${MAX_GROUP_ID_LENGTH} are allowed; use a shorter lane or ${GROUP_TEMPLATE_FLAG}`, undefined, { options: ['groupTemplate'] });
+        `lane group for ${q(sourceGroup)} is ${q(name)}, ${name.length} characters long: at most ${MAX_GROUP_ID_LENGTH} are allowed; use a shorter lane or ${GROUP_TEMPLATE_FLAG}`,
+        undefined,
+        { options: ['groupTemplate'] },
+      );
     }
     return name;
   }
@@ -105,12 +102,18 @@ export class LaneNaming {
       const lane = this.subject(source, topicMap);
       if (sources.has(lane)) {
         throw new SafetyError(
-          `lane subject for ${q(source)} is ${q(lane)}, which is also a source subject being restored: change ${SUBJECT_TEMPLATE_FLAG}, ${TOPIC_TEMPLATE_FLAG} or the lane name`, undefined, { options: ['topicTemplate', 'subjectTemplate'] });
+          `lane subject for ${q(source)} is ${q(lane)}, which is also a source subject being restored: change ${SUBJECT_TEMPLATE_FLAG}, ${TOPIC_TEMPLATE_FLAG} or the lane name`,
+          undefined,
+          { options: ['topicTemplate', 'subjectTemplate'] },
+        );
       }
       const other = owner.get(lane);
       if (other !== undefined) {
         throw new SafetyError(
-          `source subjects ${q(other)} and ${q(source)} would both be restored into lane subject ${q(lane)}: change ${SUBJECT_TEMPLATE_FLAG} or ${TOPIC_TEMPLATE_FLAG} so they stay distinct`, undefined, { options: ['topicTemplate', 'subjectTemplate'] });
+          `source subjects ${q(other)} and ${q(source)} would both be restored into lane subject ${q(lane)}: change ${SUBJECT_TEMPLATE_FLAG} or ${TOPIC_TEMPLATE_FLAG} so they stay distinct`,
+          undefined,
+          { options: ['topicTemplate', 'subjectTemplate'] },
+        );
       }
       owner.set(lane, source);
       map.set(source, lane);
@@ -142,12 +145,18 @@ export class LaneNaming {
       const lane = this.topic(source);
       if (selected.has(lane)) {
         throw new SafetyError(
-          `lane topic for ${q(source)} is ${q(lane)}, which is also a source topic being restored: change ${TOPIC_TEMPLATE_FLAG} or the lane name`, undefined, { options: ['topicTemplate'] });
+          `lane topic for ${q(source)} is ${q(lane)}, which is also a source topic being restored: change ${TOPIC_TEMPLATE_FLAG} or the lane name`,
+          undefined,
+          { options: ['topicTemplate'] },
+        );
       }
       const other = owner.get(lane);
       if (other !== undefined) {
         throw new SafetyError(
-          `source topics ${q(other)} and ${q(source)} would both be restored into lane topic ${q(lane)}: change ${TOPIC_TEMPLATE_FLAG} so they stay distinct`, undefined, { options: ['topicTemplate'] });
+          `source topics ${q(other)} and ${q(source)} would both be restored into lane topic ${q(lane)}: change ${TOPIC_TEMPLATE_FLAG} so they stay distinct`,
+          undefined,
+          { options: ['topicTemplate'] },
+        );
       }
       owner.set(lane, source);
     }
@@ -164,9 +173,7 @@ export class LaneNaming {
       for (const other of byMetric.get(metricName(lane)) ?? []) {
         // A pair of lane topics is reported once, not once from each side.
         if (other === lane || (owner.has(other) && other < lane)) continue;
-        warnings.push(
-          `lane topic ${q(lane)} differs from topic ${q(other)} only by '.' vs '_': their metrics would clash and Kafka may refuse to create it`,
-        );
+        warnings.push(`lane topic ${q(lane)} differs from topic ${q(other)} only by '.' vs '_': their metrics would clash and Kafka may refuse to create it`);
       }
     }
     return warnings;

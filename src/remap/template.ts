@@ -42,7 +42,10 @@ export function compileTemplate(template: string, kind: TemplateKind, flagName: 
     if (ch !== '{') {
       if (kind === 'topic' && !TOPIC_LITERAL_CHAR.test(ch)) {
         throw new UsageError(
-          `${shown} contains ${JSON.stringify(ch)}, which Kafka topic names do not allow: use only letters, digits, '.', '_' and '-' around {lane} and {topic}`, undefined, { options: [flagName] });
+          `${shown} contains ${JSON.stringify(ch)}, which Kafka topic names do not allow: use only letters, digits, '.', '_' and '-' around {lane} and {topic}`,
+          undefined,
+          { options: [flagName] },
+        );
       }
       literal += ch;
       continue;
@@ -72,11 +75,18 @@ export function compileTemplate(template: string, kind: TemplateKind, flagName: 
   if (!hasLane) {
     // Without the lane in the name, lane data would land in names shared with the
     // source and with every other lane.
-    throw new UsageError(`${shown} has no {lane} placeholder: add {lane} so names stay inside the lane, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`, undefined, { options: [flagName] });
+    throw new UsageError(
+      `${shown} has no {lane} placeholder: add {lane} so names stay inside the lane, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`,
+      undefined,
+      { options: [flagName] },
+    );
   }
   if (!hasName) {
     throw new UsageError(
-      `${shown} has no {${kind}} placeholder: add {${kind}}, otherwise every ${kind} would get the same name, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`, undefined, { options: [flagName] });
+      `${shown} has no {${kind}} placeholder: add {${kind}}, otherwise every ${kind} would get the same name, e.g. ${JSON.stringify(`{lane}.{${kind}}`)}`,
+      undefined,
+      { options: [flagName] },
+    );
   }
 
   return (vars) => {

@@ -144,7 +144,12 @@ export function skipForMax(inWindowCount: number, maxRecords: number | null): nu
 export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number | null | TargetFacts): RestorePlan {
   const facts: TargetFacts = typeof target === 'object' && target !== null ? target : { brokers: target };
   const targetBrokers = facts.brokers;
-  const naming = new LaneNaming({ lane: opts.lane, topicTemplate: opts.topicTemplate, subjectTemplate: opts.subjectTemplate, groupTemplate: opts.groupTemplate });
+  const naming = new LaneNaming({
+    lane: opts.lane,
+    topicTemplate: opts.topicTemplate,
+    subjectTemplate: opts.subjectTemplate,
+    groupTemplate: opts.groupTemplate,
+  });
   const backupTopics = manifest.topics.map((t) => t.name);
   const backupSet = new Set(backupTopics);
 
@@ -161,7 +166,11 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
   // assertNoCollisions covers the selection; a lane topic must not be ANY backed-up topic either.
   for (const [source, lane] of topicMap) {
     if (backupSet.has(lane)) {
-      throw new SafetyError(`lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change topicTemplate or the lane name`, undefined, { options: ['topicTemplate'] });
+      throw new SafetyError(
+        `lane topic for "${source}" is "${lane}", which is a source topic in backup ${manifest.backupId}: change topicTemplate or the lane name`,
+        undefined,
+        { options: ['topicTemplate'] },
+      );
     }
   }
 
@@ -169,7 +178,12 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
     const t = manifest.topics.find((x) => x.name === name)!;
     const rf = opts.replicationFactor ?? (targetBrokers === null ? t.replicationFactor : Math.min(t.replicationFactor, targetBrokers));
     // Only known topic-level configs with plain values reach the target (the manifest is untrusted).
-    const cfg = laneTopicConfigs({ source: restorableTopicConfigs(t.configs).configs, retention: opts.laneRetention ?? { kind: 'forever' }, replicationFactor: rf, targetMinInsyncReplicas: facts.minInsyncReplicas ?? null });
+    const cfg = laneTopicConfigs({
+      source: restorableTopicConfigs(t.configs).configs,
+      retention: opts.laneRetention ?? { kind: 'forever' },
+      replicationFactor: rf,
+      targetMinInsyncReplicas: facts.minInsyncReplicas ?? null,
+    });
     const lane = topicMap.get(name)!;
     for (const a of cfg.adjustments) warnings.push(`lane topic ${lane}: ${a}`);
     return {
@@ -188,7 +202,10 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
 
   for (const name of selectedNames) {
     const dropped = restorableTopicConfigs(manifest.topics.find((x) => x.name === name)!.configs).dropped;
-    if (dropped.length > 0) warnings.push(`topic "${name}": configs not restored (not a known topic-level config or not a plain value): ${dropped.map((d) => JSON.stringify(d)).join(', ')}`);
+    if (dropped.length > 0)
+      warnings.push(
+        `topic "${name}": configs not restored (not a known topic-level config or not a plain value): ${dropped.map((d) => JSON.stringify(d)).join(', ')}`,
+      );
   }
 
   const selection = selectSchemas(manifest.schemas, backupSet, selected, (subjects) => naming.subjectMap(subjects, topicMap));
@@ -225,7 +242,10 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
 }
 
 /** The plan as JSON-friendly data (bigints as strings), for --dry-run --json and summaries. */
-export function planToJSON(plan: RestorePlan, extra: { ids?: Record<string, number | null>; laneTopicState?: Record<string, string> } = {}): Record<string, unknown> {
+export function planToJSON(
+  plan: RestorePlan,
+  extra: { ids?: Record<string, number | null>; laneTopicState?: Record<string, string> } = {},
+): Record<string, unknown> {
   return {
     lane: plan.lane,
     window: { since: plan.window.since?.toISOString() ?? null, until: plan.window.until?.toISOString() ?? null },
@@ -257,14 +277,18 @@ export function formatPlan(plan: RestorePlan, extra: { ids?: Record<string, numb
 export function formatPlanLines(plan: RestorePlan, extra: { ids?: Record<string, number | null>; laneTopicState?: Record<string, string> } = {}): string[] {
   const lines: string[] = [`restore plan for lane ${plan.lane} (dry run: nothing is changed)`];
   if (plan.window.since || plan.window.until || plan.maxRecordsPerPartition !== null) {
-    lines.push(`  filters: since ${plan.window.since?.toISOString() ?? '-'}, until ${plan.window.until?.toISOString() ?? '-'}, max records/partition ${plan.maxRecordsPerPartition ?? '-'}`);
+    lines.push(
+      `  filters: since ${plan.window.since?.toISOString() ?? '-'}, until ${plan.window.until?.toISOString() ?? '-'}, max records/partition ${plan.maxRecordsPerPartition ?? '-'}`,
+    );
   }
   lines.push('topics:');
   for (const t of plan.topics) {
     const total = t.partitions.reduce((n, p) => n + p.records, 0);
     const exact = t.partitions.every((p) => p.exact);
     const state = extra.laneTopicState?.[t.lane];
-    lines.push(`  ${t.source} -> ${t.lane}${state ? ` [${state}]` : ''}: ${t.partitionCount} partitions, replication factor ${t.replicationFactor}, ${exact ? '' : '≤'}${total} records, compression ${t.compression}`);
+    lines.push(
+      `  ${t.source} -> ${t.lane}${state ? ` [${state}]` : ''}: ${t.partitionCount} partitions, replication factor ${t.replicationFactor}, ${exact ? '' : '≤'}${total} records, compression ${t.compression}`,
+    );
     const cfg = Object.entries(t.configs);
     if (cfg.length > 0) lines.push(`    configs: ${cfg.map(([k, v]) => `${k}=${v}`).join(', ')}`);
     lines.push(`    records per partition: ${t.partitions.map((p) => `${p.partition}:${p.exact ? '' : '≤'}${p.records}`).join(' ')}`);

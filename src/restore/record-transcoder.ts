@@ -242,7 +242,9 @@ export class RecordSetBuilder {
     const res: TranscodeResult = { next: p, records: 0, bytes: 0, rewritten: 0, full: false };
     const fail = (): never => {
       decodeRecordAt(body, p, end, index, ctx, basePos, true);
-      throw new IntegrityError(`segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}: record ${index} at raw body byte ${basePos + p} is malformed`);
+      throw new IntegrityError(
+        `segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}: record ${index} at raw body byte ${basePos + p} is malformed`,
+      );
     };
     const mapIds = this.rewrite.ids !== null;
     while (p < end) {
@@ -304,7 +306,8 @@ export class RecordSetBuilder {
         break;
       }
       const delta = this.stamp(tsHi, tsLo, () => body.readBigInt64BE(p + 12));
-      const recBody = 1 + varIntSize(delta) + varIntSize(this.count) + (kl < 0 ? 1 : varIntSize(kl) + kl) + (vl < 0 ? 1 : varIntSize(vl) + vl) + varIntSize(hc) + hBytes;
+      const recBody =
+        1 + varIntSize(delta) + varIntSize(this.count) + (kl < 0 ? 1 : varIntSize(kl) + kl) + (vl < 0 ? 1 : varIntSize(vl) + vl) + varIntSize(hc) + hBytes;
       this.ensure(varIntSize(recBody) + recBody);
       const out = this.buf;
       let pos = writeVarInt(out, this.pos, recBody);

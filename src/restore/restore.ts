@@ -110,7 +110,8 @@ export class RestoreRun {
     private readonly ctx: RestoreContext,
     private readonly opts: RestoreOptions,
   ) {
-    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
+      throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
     if (opts.replicationFactor !== null && (!Number.isInteger(opts.replicationFactor) || opts.replicationFactor < 1)) {
       throw new InvalidOptionError('replicationFactor', String(opts.replicationFactor), 'must be a positive integer');
     }
@@ -155,11 +156,19 @@ export class RestoreRun {
     const { kafka } = this.ctx;
     const ledger = await readLedger(kafka, this.ledgerTopic);
     const bad = ledger.invalid.find((i) => i.key === plan.lane);
-    if (bad) throw new SafetyError(`${bad.reason} (in ${this.ledgerTopic})`, `inspect it with kbak lane describe ${plan.lane}; remove the lane's objects by hand if the record was tampered with`);
+    if (bad)
+      throw new SafetyError(
+        `${bad.reason} (in ${this.ledgerTopic})`,
+        `inspect it with kbak lane describe ${plan.lane}; remove the lane's objects by hand if the record was tampered with`,
+      );
     const entry = ledger.entries.get(plan.lane) ?? null;
     if (entry) assertSameTemplates(entry, this.scope);
     const refuse = (o: Ownership): void => {
-      if (!o.owned) throw new SafetyError(o.reason, 'kbak only writes to, replaces or deletes what this lane created: remove or rename it yourself, or use another lane name');
+      if (!o.owned)
+        throw new SafetyError(
+          o.reason,
+          'kbak only writes to, replaces or deletes what this lane created: remove or rename it yourself, or use another lane name',
+        );
     };
     const present = plan.topics.filter((t) => states.get(t.lane)?.exists).map((t) => t.lane);
     const ids = present.length > 0 ? await withRetry(() => kafka.topicIds(present)) : new Map<string, string>();
@@ -169,7 +178,11 @@ export class RestoreRun {
         if ((await this.ctx.registry.subjectVersions(s.lane)).length > 0) refuse(subjectOwnership(entry, this.scope, s.lane));
       }
     }
-    for (const g of await existingGroups(kafka, plan.groups.map((x) => x.lane))) refuse(groupOwnership(entry, this.scope, g));
+    for (const g of await existingGroups(
+      kafka,
+      plan.groups.map((x) => x.lane),
+    ))
+      refuse(groupOwnership(entry, this.scope, g));
     return { entry, ids };
   }
 
@@ -191,7 +204,12 @@ export class RestoreRun {
         }
       }
       const lines = formatPlanLines(plan, { ids, laneTopicState });
-      return { plan, text: lines.join('\n'), lines, json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) } };
+      return {
+        plan,
+        text: lines.join('\n'),
+        lines,
+        json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) },
+      };
     } catch (err) {
       throw classifyError(err, 'planning the restore');
     }
@@ -227,7 +245,12 @@ export class RestoreRun {
         now: new Date(),
         kbakVersion: TOOL_VERSION,
         ttlMs: this.opts.ttlMs ?? null,
-        topics: plan.topics.map((t) => ({ name: t.lane, source: t.source, existingId: existingIds.get(t.lane) ?? null, willCreate: actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace' })),
+        topics: plan.topics.map((t) => ({
+          name: t.lane,
+          source: t.source,
+          existingId: existingIds.get(t.lane) ?? null,
+          willCreate: actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace',
+        })),
         subjects: plan.subjects.map((s) => ({ name: s.lane, source: s.source })),
         groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
       });
@@ -236,7 +259,10 @@ export class RestoreRun {
         ledger = next;
       };
       await record(ledger);
-      logger.info({ lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) }, 'restore started');
+      logger.info(
+        { lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) },
+        'restore started',
+      );
 
       // Schemas first: a failure here leaves Kafka untouched.
       let registration: RegistrationResult | null = null;
@@ -299,7 +325,12 @@ export class RestoreRun {
           const expected = results.get(job)!.laneEnd;
           const actual = now.find((o) => o.partition === job.partition)?.high;
           if (actual !== expected) {
-            throw new ServiceError('kafka', `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`, 'group offsets were not seeded; restore again replacing the lane topics', { options: ['mode=replace'] });
+            throw new ServiceError(
+              'kafka',
+              `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`,
+              'group offsets were not seeded; restore again replacing the lane topics',
+              { options: ['mode=replace'] },
+            );
           }
         }
       }
@@ -318,7 +349,14 @@ export class RestoreRun {
         cluster: backup.ref.cluster,
         topics: plan.topics.map((t) => {
           const rs = jobs.filter((j) => j.laneTopic === t.lane).map((j) => results.get(j)!);
-          return { source: t.source, lane: t.lane, action: actions.get(t.lane)!, partitions: t.partitionCount, records: rs.reduce((n, r) => n + r.written, 0), skippedExisting: rs.reduce((n, r) => n + r.skippedExisting, 0) };
+          return {
+            source: t.source,
+            lane: t.lane,
+            action: actions.get(t.lane)!,
+            partitions: t.partitionCount,
+            records: rs.reduce((n, r) => n + r.written, 0),
+            skippedExisting: rs.reduce((n, r) => n + r.skippedExisting, 0),
+          };
         }),
         topicsCreated: [...actions.values()].filter((a) => a === 'create' || a === 'replace').length,
         partitions: jobs.length,
@@ -472,7 +510,10 @@ export class RestoreRun {
       out.push(entry);
       const members = described.find((d) => d.groupId === g.lane)?.members.length ?? 0;
       if (members > 0) {
-        this.ctx.logger.warn({ group: g.lane, members }, `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and resume the restore)`);
+        this.ctx.logger.warn(
+          { group: g.lane, members },
+          `lane group ${g.lane} has ${members} active members: its offsets were not seeded (stop its consumers and resume the restore)`,
+        );
         continue;
       }
       const byTopic = new Map<string, Array<{ partition: number; offset: bigint }>>();
@@ -503,7 +544,12 @@ export const RESTORE_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /** What schema registration (and its dry-run preview) needs from the plan. */
 function registrationInput(plan: RestorePlan): SchemaSelection {
-  return { schemas: plan.schemas, tasks: plan.registrations, subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])), unregistrable: plan.unregistrableIds };
+  return {
+    schemas: plan.schemas,
+    tasks: plan.registrations,
+    subjects: new Map(plan.subjects.map((s) => [s.source, s.lane])),
+    unregistrable: plan.unregistrableIds,
+  };
 }
 /** The Kafka client's default consumer session timeout, plus a margin. */
 const STALE_MEMBER_WAIT_MS = 40_000;

@@ -152,7 +152,8 @@ interface PlacedProducer {
   sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean>;
 }
 
-const asPlacedProducer = (p: RecordProducer): PlacedProducer | null => (typeof (p as Partial<PlacedProducer>).sendPlaced === 'function' ? (p as unknown as PlacedProducer) : null);
+const asPlacedProducer = (p: RecordProducer): PlacedProducer | null =>
+  typeof (p as Partial<PlacedProducer>).sendPlaced === 'function' ? (p as unknown as PlacedProducer) : null;
 
 /** The records of a raw block as objects (views into the block), for the per-record path. */
 function decodeRaw(b: RawBlock): BackupRecord[] {
@@ -174,7 +175,9 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
 
   let skip = 0;
   if (opts.maxRecordsPerPartition !== null) {
-    const total = hasWindow(window) ? await countInWindow(backup, job.sourceTopic, job.partition, window) : backup.partition(job.sourceTopic, job.partition).records;
+    const total = hasWindow(window)
+      ? await countInWindow(backup, job.sourceTopic, job.partition, window)
+      : backup.partition(job.sourceTopic, job.partition).records;
     skip = skipForMax(total, opts.maxRecordsPerPartition);
   }
 
@@ -205,7 +208,8 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     if (index < checkUntil) {
       // Check every hypothesis whose last already-written record this is.
       candidates = candidates.filter((c) => index !== c.alreadyWritten - 1 || (job.laneLast !== null && sameRecord(lr, job.laneLast)));
-      if (candidates.length === 0) throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
+      if (candidates.length === 0)
+        throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
       const chosen = candidates[0]!;
       if (index < chosen.alreadyWritten) {
         index++;
@@ -257,7 +261,12 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     };
     for await (const blk of backup.rawBlocks(job.sourceTopic, job.partition)) {
       // Per record where a record must be compared (resume) or a group's committed offset falls in the block.
-      const perRecord = index < checkUntil || candidates.some((c) => { const n = c.translator.nextPending(); return n !== null && n <= blk.lastOffset; });
+      const perRecord =
+        index < checkUntil ||
+        candidates.some((c) => {
+          const n = c.translator.nextPending();
+          return n !== null && n <= blk.lastOffset;
+        });
       if (perRecord) {
         for (const r of decodeRaw(blk)) {
           const lr = admit(r);

@@ -73,7 +73,12 @@ export class SchemaCollector {
       entries.set(id, { id, schemaType: def.schemaType, schema: def.schema, references: def.references, registrations, usedInRecords });
       for (const ref of def.references) {
         const target = await registry.subjectVersion(ref.subject, ref.version);
-        if (!target) throw new ServiceError('schema-registry', `schema ${id} references ${ref.subject} version ${ref.version}, which the registry does not have`, 'the source registry is inconsistent; restore the referenced version');
+        if (!target)
+          throw new ServiceError(
+            'schema-registry',
+            `schema ${id} references ${ref.subject} version ${ref.version}, which the registry does not have`,
+            'the source registry is inconsistent; restore the referenced version',
+          );
         await addById(target.id, false);
         // The referenced version must be listed even if /schemas/ids/{id}/versions is incomplete.
         const e = entries.get(target.id)!;

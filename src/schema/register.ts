@@ -32,7 +32,6 @@ export interface SchemaSelection {
   unregistrable: number[];
 }
 
-
 /**
  * A subject belongs to a backed-up topic that is NOT being restored when it follows
  * TopicNameStrategy for that topic; such subjects (and schemas only registered there) are
@@ -71,7 +70,10 @@ export function selectSchemas(
     for (const ref of entry.references) {
       const target = byRegistration.get(registrationKey(ref.subject, ref.version));
       if (!target) {
-        throw new NotFoundError(`schema ${entry.id} references ${ref.subject} version ${ref.version}, which the backup does not contain`, 'the backup is incomplete; dump again');
+        throw new NotFoundError(
+          `schema ${entry.id} references ${ref.subject} version ${ref.version}, which the backup does not contain`,
+          'the backup is incomplete; dump again',
+        );
       }
       const k = registrationKey(ref.subject, ref.version);
       if (!chosen.has(k)) chosen.set(k, { schemaId: target.id, subject: ref.subject, version: ref.version });
@@ -123,7 +125,8 @@ export function selectSchemas(
   }
   const done = new Set<string>();
   const tasks: RegistrationTask[] = [];
-  const cmp = (a: (typeof nodes)[number], b: (typeof nodes)[number]): number => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : a.version - b.version);
+  const cmp = (a: (typeof nodes)[number], b: (typeof nodes)[number]): number =>
+    a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : a.version - b.version;
   while (done.size < nodes.length) {
     const ready = nodes.filter((n) => !done.has(n.key) && [...deps.get(n.key)!].every((d) => done.has(d))).sort(cmp);
     if (ready.length === 0) {
@@ -162,7 +165,11 @@ export function registrationKey(subject: string, version: number): string {
 }
 
 /** The definition to register in the lane: references point at the lane subjects and versions. */
-export function laneDefinition(entry: SchemaEntry, subjects: ReadonlyMap<string, string>, done: ReadonlyMap<string, LaneRegistration>): SchemaDefinition | null {
+export function laneDefinition(
+  entry: SchemaEntry,
+  subjects: ReadonlyMap<string, string>,
+  done: ReadonlyMap<string, LaneRegistration>,
+): SchemaDefinition | null {
   const references: SchemaReference[] = [];
   for (const ref of entry.references) {
     const lane = done.get(registrationKey(ref.subject, ref.version));
@@ -213,7 +220,10 @@ export async function registerSchemas(
         await registry.register(task.laneSubject, def);
       } catch (err) {
         if (!isIncompatible(err)) throw err;
-        logger.warn({ subject: task.laneSubject, version: task.version }, 'schema incompatible with an older lane version (intermediate source versions are not restored); registering with compatibility NONE');
+        logger.warn(
+          { subject: task.laneSubject, version: task.version },
+          'schema incompatible with an older lane version (intermediate source versions are not restored); registering with compatibility NONE',
+        );
         const previous = await registry.subjectCompatibility(task.laneSubject);
         await registry.setSubjectCompatibility(task.laneSubject, 'NONE');
         try {

@@ -133,7 +133,12 @@ export class RegistryClient {
       res = await fetchWithRetry(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ServiceError('schema-registry', `cannot reach the schema registry at ${this.shown}: ${cause}`, 'check the registry URL and that the registry is up', { cause: err, options: ['registry.url'] });
+      throw new ServiceError(
+        'schema-registry',
+        `cannot reach the schema registry at ${this.shown}: ${cause}`,
+        'check the registry URL and that the registry is up',
+        { cause: err, options: ['registry.url'] },
+      );
     }
     const text = await res.text();
     if (!res.ok) {
@@ -147,9 +152,19 @@ export class RegistryClient {
         /* not JSON */
       }
       if (res.status === 401 || res.status === 403) {
-        throw new RegistryHttpError(res.status, code, `the schema registry at ${this.shown} denied ${method} ${path} (HTTP ${res.status})`, 'check the registry user and password', { options: ['registry.auth'] });
+        throw new RegistryHttpError(
+          res.status,
+          code,
+          `the schema registry at ${this.shown} denied ${method} ${path} (HTTP ${res.status})`,
+          'check the registry user and password',
+          { options: ['registry.auth'] },
+        );
       }
-      throw new RegistryHttpError(res.status, code, `schema registry ${method} ${path} failed: HTTP ${res.status}${code ? ` (${code})` : ''} ${message}`.trim());
+      throw new RegistryHttpError(
+        res.status,
+        code,
+        `schema registry ${method} ${path} failed: HTTP ${res.status}${code ? ` (${code})` : ''} ${message}`.trim(),
+      );
     }
     return (text.length > 0 ? JSON.parse(text) : undefined) as T;
   }

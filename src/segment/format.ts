@@ -80,9 +80,7 @@ export function encodeFileHeader(): Buffer {
 /** Validates magic and version. Reserved bytes are ignored, so a later minor use of them stays readable. */
 export function parseFileHeader(buf: Buffer, name: string): { version: number } {
   if (buf.length < FILE_HEADER_SIZE) {
-    throw new IntegrityError(
-      `segment ${name}: truncated file header at byte 0 (${buf.length} of ${FILE_HEADER_SIZE} bytes)`,
-    );
+    throw new IntegrityError(`segment ${name}: truncated file header at byte 0 (${buf.length} of ${FILE_HEADER_SIZE} bytes)`);
   }
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new IntegrityError(
@@ -134,25 +132,17 @@ export function parseBlockHeader(buf: Buffer, ctx: BlockContext): BlockHeader {
     throw new IntegrityError(`${at(ctx)}: raw length ${rawLength} exceeds the limit ${MAX_BLOCK_RAW_BYTES}`);
   }
   if (rawLength < recordCount * RECORD_MIN_SIZE) {
-    throw new IntegrityError(
-      `${at(ctx)}: raw length ${rawLength} is too small for ${recordCount} records (at least ${RECORD_MIN_SIZE} bytes each)`,
-    );
+    throw new IntegrityError(`${at(ctx)}: raw length ${rawLength} is too small for ${recordCount} records (at least ${RECORD_MIN_SIZE} bytes each)`);
   }
   if (codec === Codec.Stored && storedLength !== rawLength) {
-    throw new IntegrityError(
-      `${at(ctx)}: stored block has stored length ${storedLength} != raw length ${rawLength}`,
-    );
+    throw new IntegrityError(`${at(ctx)}: stored block has stored length ${storedLength} != raw length ${rawLength}`);
   }
   if (codec === Codec.Zstd) {
     if (rawLength > MAX_ZSTD_RAW_BYTES) {
-      throw new IntegrityError(
-        `${at(ctx)}: zstd block raw length ${rawLength} exceeds the limit ${MAX_ZSTD_RAW_BYTES}`,
-      );
+      throw new IntegrityError(`${at(ctx)}: zstd block raw length ${rawLength} exceeds the limit ${MAX_ZSTD_RAW_BYTES}`);
     }
     if (storedLength >= rawLength) {
-      throw new IntegrityError(
-        `${at(ctx)}: zstd block stored length ${storedLength} is not smaller than raw length ${rawLength}`,
-      );
+      throw new IntegrityError(`${at(ctx)}: zstd block stored length ${storedLength} is not smaller than raw length ${rawLength}`);
     }
   }
   return { codec, rawLength, storedLength, recordCount, crc32 };
@@ -225,9 +215,7 @@ export function checkedRecordSize(r: BackupRecord): number {
     size += 8 + k + bytesLen(h.value);
   }
   if (size > MAX_BLOCK_RAW_BYTES) {
-    throw new UnsupportedDataError(
-      `record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`,
-    );
+    throw new UnsupportedDataError(`record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`);
   }
   return size;
 }
@@ -385,12 +373,20 @@ export function decodeRecordAt(
   views = false,
 ): { record: BackupRecord; next: number } {
   const r = scanRecordAt(buf, p, limit, index, ctx, basePos);
-  const bytes = (start: number, n: number): Buffer | null => (n < 0 ? null : views ? buf.subarray(start, start + n) : Buffer.from(buf.subarray(start, start + n)));
+  const bytes = (start: number, n: number): Buffer | null =>
+    n < 0 ? null : views ? buf.subarray(start, start + n) : Buffer.from(buf.subarray(start, start + n));
   const headers: RecordHeader[] = new Array<RecordHeader>(r.headerCount);
   let i = 0;
   // Keys are checked UTF-8 already; toString keeps a leading U+FEFF, as a key must.
   eachHeader(buf, r, (ks, kl, vs, vl) => void (headers[i++] = { key: buf.toString('utf8', ks, ks + kl), value: bytes(vs, vl) }));
-  const record: BackupRecord = { offset: r.offset, timestamp: r.timestamp, timestampType: r.timestampType, key: bytes(r.keyStart, r.keyLength), value: bytes(r.valueStart, r.valueLength), headers };
+  const record: BackupRecord = {
+    offset: r.offset,
+    timestamp: r.timestamp,
+    timestampType: r.timestampType,
+    key: bytes(r.keyStart, r.keyLength),
+    value: bytes(r.valueStart, r.valueLength),
+    headers,
+  };
   return { record, next: r.next };
 }
 
@@ -410,9 +406,7 @@ export function decodeRecords(body: Buffer, expectedCount: number, ctx: BlockCon
     p = next;
   }
   if (out.length !== expectedCount) {
-    throw new IntegrityError(
-      `${at(ctx)}: block body holds ${out.length} records, block header says ${expectedCount}`,
-    );
+    throw new IntegrityError(`${at(ctx)}: block body holds ${out.length} records, block header says ${expectedCount}`);
   }
   return out;
 }

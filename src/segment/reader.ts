@@ -219,7 +219,10 @@ interface CheckedBody {
  * block body handed out once its CRC checked out. The records inside are the caller's to
  * decode and check (readSegmentBlocks, readSegmentRawBlocks).
  */
-async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: ReadSegmentOptions): AsyncGenerator<CheckedBody, SegmentReadSummary, undefined> {
+async function* checkedBodies(
+  source: AsyncIterable<Buffer | Uint8Array>,
+  opts: ReadSegmentOptions,
+): AsyncGenerator<CheckedBody, SegmentReadSummary, undefined> {
   const name = opts.name;
   checkExpectedSha256(opts);
   const hash = createHash('sha256');
@@ -309,9 +312,7 @@ async function* checkedBodies(source: AsyncIterable<Buffer | Uint8Array>, opts: 
 
     const sha256 = hash.digest('hex');
     if (opts.expectedRecords !== undefined && records !== opts.expectedRecords) {
-      throw new IntegrityError(
-        `segment ${name}: holds ${records} records in ${blockIndex} blocks (${bytesIn} bytes), expected ${opts.expectedRecords}`,
-      );
+      throw new IntegrityError(`segment ${name}: holds ${records} records in ${blockIndex} blocks (${bytesIn} bytes), expected ${opts.expectedRecords}`);
     }
     if (opts.expectedSha256 !== undefined && sha256 !== opts.expectedSha256.toLowerCase()) throw sha256Mismatch(name, bytesIn, sha256, opts.expectedSha256);
     return { records, blocks: blockIndex, bytes: bytesIn, sha256 };
@@ -389,7 +390,10 @@ export async function* readSegmentBlocks(
  * `step` applied to each checked block body, in order; the summary is returned at the end,
  * and a consumer that stops early closes the file reader underneath.
  */
-async function* eachBody<T>(bodies: AsyncGenerator<CheckedBody, SegmentReadSummary, undefined>, step: (b: CheckedBody) => T): AsyncGenerator<T, SegmentReadSummary, undefined> {
+async function* eachBody<T>(
+  bodies: AsyncGenerator<CheckedBody, SegmentReadSummary, undefined>,
+  step: (b: CheckedBody) => T,
+): AsyncGenerator<T, SegmentReadSummary, undefined> {
   let finished = false;
   try {
     for (;;) {

@@ -126,9 +126,7 @@ export class SegmentWriter {
     const limit = zstdInputLimit(level);
     const blockBytes = opts.blockBytes ?? Math.min(DEFAULT_BLOCK_BYTES, limit);
     if (!Number.isInteger(blockBytes) || blockBytes < 1 || blockBytes > limit) {
-      throw new UsageError(
-        `segment block size ${blockBytes} is out of range (use 1..${limit} bytes at zstd level ${level})`,
-      );
+      throw new UsageError(`segment block size ${blockBytes} is out of range (use 1..${limit} bytes at zstd level ${level})`);
     }
     if (typeof opts.sink !== 'function') throw new UsageError('segment writer needs a sink function');
     // The wasm codec costs ~12 MiB of memory: only initialised when it will be used.

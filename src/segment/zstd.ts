@@ -19,14 +19,7 @@ import { MAX_ZSTD_RAW_BYTES } from './format';
 import { nativeZstd } from '../util/native-zstd';
 
 const MiB = 1024 * 1024;
-const INPUT_LIMITS: ReadonlyArray<number> = [
-  /* 0 unused */ 0,
-  4 * MiB, 4 * MiB, 4 * MiB,
-  3.5 * MiB, 3.5 * MiB,
-  3 * MiB, 3 * MiB,
-  2.5 * MiB,
-  1.75 * MiB,
-];
+const INPUT_LIMITS: ReadonlyArray<number> = [/* 0 unused */ 0, 4 * MiB, 4 * MiB, 4 * MiB, 3.5 * MiB, 3.5 * MiB, 3 * MiB, 3 * MiB, 2.5 * MiB, 1.75 * MiB];
 export const MIN_LEVEL = 1;
 export const MAX_LEVEL = 9;
 export const DEFAULT_LEVEL = 3;
@@ -108,7 +101,9 @@ export function checkSingleFrame(frame: Uint8Array, info: FrameHeaderInfo): void
   if (p > frame.length) throw new ZstdFrameError('zstd frame is truncated: its content checksum runs past the payload');
   if (p < frame.length) {
     const skippable = frame.length - p >= 4 && (Buffer.from(frame.buffer, frame.byteOffset + p, 4).readUInt32LE(0) & 0xfffffff0) === 0x184d2a50;
-    throw new ZstdFrameError(`${frame.length - p} bytes after the zstd frame (${skippable ? 'a skippable frame' : 'not allowed'}: a payload is exactly one frame)`);
+    throw new ZstdFrameError(
+      `${frame.length - p} bytes after the zstd frame (${skippable ? 'a skippable frame' : 'not allowed'}: a payload is exactly one frame)`,
+    );
   }
 }
 

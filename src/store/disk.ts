@@ -85,7 +85,7 @@ export class DiskStore implements ObjectStore {
     this.realRoot ??= realpath(this.root).catch(() => this.root);
     const root = await this.realRoot;
     let real: string | null = null;
-    for (let d = dir; real === null; ) {
+    for (let d = dir; real === null;) {
       try {
         real = await realpath(d);
       } catch (err) {
@@ -119,7 +119,10 @@ export class DiskStore implements ObjectStore {
       const st = await stat(this.root);
       if (!st.isDirectory()) throw new Error('not a directory');
     } catch (err) {
-      throw new ServiceError('disk', `cannot use backup folder ${this.root}: ${(err as Error).message}`, 'use a writable folder', { cause: err, options: ['destination'] });
+      throw new ServiceError('disk', `cannot use backup folder ${this.root}: ${(err as Error).message}`, 'use a writable folder', {
+        cause: err,
+        options: ['destination'],
+      });
     }
   }
 
@@ -184,7 +187,8 @@ export class DiskStore implements ObjectStore {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFoundError(`${key} not found in ${this.root}`);
-      if (code === 'ELOOP' || code === 'EMLINK') throw new IntegrityError(`refusing ${key} in ${this.root}: it is a symlink (kbak never follows symlinks in a backup store)`);
+      if (code === 'ELOOP' || code === 'EMLINK')
+        throw new IntegrityError(`refusing ${key} in ${this.root}: it is a symlink (kbak never follows symlinks in a backup store)`);
       throw new ServiceError('disk', `cannot read ${key} in ${this.root}: ${code ?? (err as Error).message}`, undefined, { cause: err });
     }
     const st = await handle.stat();

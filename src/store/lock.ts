@@ -92,7 +92,16 @@ export function isStale(l: LockInfo, now: number): boolean {
   return Date.parse(l.expiresAt) < now || holderGone(l);
 }
 
-const unreadable = (key: string): LockInfo => ({ kind: 'exclusive', holder: 'unknown (unreadable lock)', host: '?', pid: 0, startedAt: '', refreshedAt: '', expiresAt: new Date(8.64e15).toISOString(), key });
+const unreadable = (key: string): LockInfo => ({
+  kind: 'exclusive',
+  holder: 'unknown (unreadable lock)',
+  host: '?',
+  pid: 0,
+  startedAt: '',
+  refreshedAt: '',
+  expiresAt: new Date(8.64e15).toISOString(),
+  key,
+});
 
 export async function listLocks(store: ObjectStore, cluster: string): Promise<LockInfo[]> {
   const out: LockInfo[] = [];
@@ -137,7 +146,10 @@ async function checkConditionalWrites(store: ObjectStore, cluster: string): Prom
   await store.delete(key).catch(() => undefined);
   unregister();
   if (!first || second) {
-    throw new ConflictError(`${store.location} does not honour conditional writes (If-None-Match: *), so kbak cannot lock it safely`, 'use an S3 service that supports conditional writes (AWS S3 does since 2024), or a disk store');
+    throw new ConflictError(
+      `${store.location} does not honour conditional writes (If-None-Match: *), so kbak cannot lock it safely`,
+      'use an S3 service that supports conditional writes (AWS S3 does since 2024), or a disk store',
+    );
   }
 }
 
@@ -166,7 +178,16 @@ export class StoreLock {
     const reported = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const t = now();
-      const info = { kind, holder: opts.holder, host: hostname(), pid: process.pid, startedAt: new Date(t).toISOString(), refreshedAt: new Date(t).toISOString(), expiresAt: new Date(t + ttlMs).toISOString(), pidNamespace: PID_NAMESPACE };
+      const info = {
+        kind,
+        holder: opts.holder,
+        host: hostname(),
+        pid: process.pid,
+        startedAt: new Date(t).toISOString(),
+        refreshedAt: new Date(t).toISOString(),
+        expiresAt: new Date(t + ttlMs).toISOString(),
+        pidNamespace: PID_NAMESPACE,
+      };
       const key = `${locksPrefix(cluster)}/${new Date(t).toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}.json`;
       // The object may exist on the server before the PUT's answer arrives: a signal from here
       // on must remove it even before it is ours.
@@ -203,7 +224,12 @@ export class StoreLock {
       await store.delete(key);
       unregisterPending();
       if (now() >= deadline) {
-        throw new ConflictError(`${store.location} cluster ${cluster} is locked: ${describeLock(conflicts[0]!, now())}`, opts.waitMs ? `waited ${Math.round(opts.waitMs / 1000)}s; try later, or remove a lock you know is dead with --break-lock` : 'try later, pass --lock-wait, or remove a lock you know is dead with --break-lock');
+        throw new ConflictError(
+          `${store.location} cluster ${cluster} is locked: ${describeLock(conflicts[0]!, now())}`,
+          opts.waitMs
+            ? `waited ${Math.round(opts.waitMs / 1000)}s; try later, or remove a lock you know is dead with --break-lock`
+            : 'try later, pass --lock-wait, or remove a lock you know is dead with --break-lock',
+        );
       }
       if (attempt === 0) opts.logger?.info({ conflicts: conflicts.map((c) => c.key) }, `waiting for ${describeLock(conflicts[0]!, now())}`);
       await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 1000)));
@@ -242,7 +268,10 @@ export class StoreLock {
   async check(): Promise<void> {
     const exists = (await this.store.size(this.key)) !== null;
     if (!exists || this.now() > this.validUntil) {
-      throw new ConflictError(`lost the lock ${this.key}${this.refreshError ? ` (refresh failed: ${this.refreshError.message})` : exists ? ' (it expired before it could be refreshed)' : ' (someone removed it)'}`, 'nothing was committed; run the command again');
+      throw new ConflictError(
+        `lost the lock ${this.key}${this.refreshError ? ` (refresh failed: ${this.refreshError.message})` : exists ? ' (it expired before it could be refreshed)' : ' (someone removed it)'}`,
+        'nothing was committed; run the command again',
+      );
     }
   }
 

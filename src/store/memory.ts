@@ -49,7 +49,8 @@ export class MemoryStore implements ObjectStore {
   async get(key: string, maxBytes?: number): Promise<Buffer> {
     const b = this.objects.get(this.checked(key));
     if (!b) throw new NotFoundError(`${key} not found in ${this.location}`);
-    if (maxBytes !== undefined && b.length > maxBytes) throw new IntegrityError(`${key} in ${this.location} is ${b.length} bytes, more than the limit of ${maxBytes}`);
+    if (maxBytes !== undefined && b.length > maxBytes)
+      throw new IntegrityError(`${key} in ${this.location} is ${b.length} bytes, more than the limit of ${maxBytes}`);
     return Buffer.from(b);
   }
 

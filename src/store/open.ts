@@ -31,7 +31,8 @@ export interface WriteOptions {
 export function parseFileMode(v: string): number {
   if (!/^0?[0-7]{3}$/.test(v)) throw new UsageError(`--file-mode "${v}" is not an octal mode like 600 or 640`, 'pass three octal digits');
   const mode = parseInt(v, 8);
-  if ((mode & 0o600) !== 0o600) throw new UsageError(`--file-mode ${v} takes the owner's read or write permission away`, 'keep 6 in the first digit, e.g. 600 or 640');
+  if ((mode & 0o600) !== 0o600)
+    throw new UsageError(`--file-mode ${v} takes the owner's read or write permission away`, 'keep 6 in the first digit, e.g. 600 or 640');
   return mode;
 }
 
@@ -43,13 +44,15 @@ export function parseS3Sse(mode: string | undefined, kmsKeyId: string | undefine
   }
   const { S3_SSE_MODES } = s3Module();
   if (!(S3_SSE_MODES as readonly string[]).includes(mode)) throw new UsageError(`--s3-sse "${mode}" is not supported`, `use ${S3_SSE_MODES.join(' or ')}`);
-  if (kmsKeyId !== undefined && mode !== 'aws:kms') throw new UsageError('--s3-sse-kms-key-id only applies to --s3-sse aws:kms', 'drop it or use --s3-sse aws:kms');
+  if (kmsKeyId !== undefined && mode !== 'aws:kms')
+    throw new UsageError('--s3-sse-kms-key-id only applies to --s3-sse aws:kms', 'drop it or use --s3-sse aws:kms');
   return { mode: mode as S3Sse['mode'], kmsKeyId };
 }
 
 export function openStore(dest: string, s3: Settings['s3'], write: WriteOptions = {}): ObjectStore {
   const isS3 = dest.startsWith('s3://');
-  if (isS3 && write.fileMode !== undefined) throw new UsageError('--file-mode applies to disk destinations only', 'drop --file-mode for s3:// (use bucket policies and --s3-sse)');
+  if (isS3 && write.fileMode !== undefined)
+    throw new UsageError('--file-mode applies to disk destinations only', 'drop --file-mode for s3:// (use bucket policies and --s3-sse)');
   if (!isS3 && write.sse !== undefined) throw new UsageError('--s3-sse applies to s3:// destinations only', 'drop --s3-sse or write to s3://bucket/prefix');
   if (isS3) {
     const rest = dest.slice('s3://'.length);

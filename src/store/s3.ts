@@ -81,13 +81,22 @@ function s3Error(err: unknown, loc: string, doing: string): Error {
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? e.code ?? '';
   const status = e.$metadata?.httpStatusCode;
-  if (name === 'NoSuchBucket') return new ServiceError('s3', `bucket of ${loc} does not exist`, 'create the bucket or fix the s3:// destination', { cause: err });
+  if (name === 'NoSuchBucket')
+    return new ServiceError('s3', `bucket of ${loc} does not exist`, 'create the bucket or fix the s3:// destination', { cause: err });
   if (name === 'NoSuchKey' || status === 404) return new NotFoundError(`${doing}: not found in ${loc}`);
   if (['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'].includes(name) || status === 403) {
-    return new ServiceError('s3', `S3 denied access to ${loc} while ${doing} (${name || status})`, 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the credential chain and the bucket policy', { cause: err });
+    return new ServiceError(
+      's3',
+      `S3 denied access to ${loc} while ${doing} (${name || status})`,
+      'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the credential chain and the bucket policy',
+      { cause: err },
+    );
   }
   if (/ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|TimeoutError|socket/i.test(`${name} ${e.message ?? ''} ${e.code ?? ''}`)) {
-    return new ServiceError('s3', `cannot reach S3 for ${loc} while ${doing}: ${e.message ?? name}`, 'check the S3 endpoint', { cause: err, options: ['s3.endpoint'] });
+    return new ServiceError('s3', `cannot reach S3 for ${loc} while ${doing}: ${e.message ?? name}`, 'check the S3 endpoint', {
+      cause: err,
+      options: ['s3.endpoint'],
+    });
   }
   return new ServiceError('s3', `S3 failed on ${loc} while ${doing}: ${name} ${e.message ?? ''}`.trim(), undefined, { cause: err });
 }
@@ -145,7 +154,11 @@ export class S3Store implements ObjectStore {
     } catch (err) {
       const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
       if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) {
-        throw new ServiceError('s3', `bucket "${this.loc.bucket}" does not exist${this.loc.endpoint ? ` at ${redactUrl(this.loc.endpoint)}` : ''}`, 'create it first or fix the s3:// destination');
+        throw new ServiceError(
+          's3',
+          `bucket "${this.loc.bucket}" does not exist${this.loc.endpoint ? ` at ${redactUrl(this.loc.endpoint)}` : ''}`,
+          'create it first or fix the s3:// destination',
+        );
       }
       throw s3Error(err, this.location, 'checking the bucket');
     }

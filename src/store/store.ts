@@ -49,7 +49,11 @@ export interface ObjectStore {
 }
 
 export function joinKey(...parts: string[]): string {
-  return parts.filter((p) => p.length > 0).map((p) => p.replace(/^\/+|\/+$/g, '')).filter((p) => p.length > 0).join('/');
+  return parts
+    .filter((p) => p.length > 0)
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter((p) => p.length > 0)
+    .join('/');
 }
 
 /**
@@ -70,5 +74,8 @@ export function storeKeyProblem(key: string): string | null {
 
 /** Throws IntegrityError for a key a store refuses (`problem`: storeKeyProblem or the store's own rule). */
 export function refuseKey(key: string, location: string, problem: string): never {
-  throw new IntegrityError(`refusing store key ${JSON.stringify(key)} in ${location}: ${problem}`, 'a key names exactly one object: kbak refuses a key that a store could read as another name');
+  throw new IntegrityError(
+    `refusing store key ${JSON.stringify(key)} in ${location}: ${problem}`,
+    'a key names exactly one object: kbak refuses a key that a store could read as another name',
+  );
 }

@@ -34,7 +34,13 @@ export async function runInterruptCleanups(timeoutMs: number): Promise<number> {
   const pending = [...cleanups];
   cleanups.clear();
   let unfinished = pending.length;
-  const all = Promise.all(pending.map((c) => c().catch(() => undefined).finally(() => unfinished--)));
+  const all = Promise.all(
+    pending.map((c) =>
+      c()
+        .catch(() => undefined)
+        .finally(() => unfinished--),
+    ),
+  );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
@@ -69,7 +75,12 @@ export function installSignalHandlers(opts: SignalHandlerOptions): () => void {
     const held = cleanups.size;
     const finish = (unfinished: number): void => {
       const released = held - unfinished;
-      const what = held === 0 ? '' : unfinished === 0 ? ` (${released} store lock${released === 1 ? '' : 's'} released)` : ` (${unfinished} store lock${unfinished === 1 ? '' : 's'} could not be released in time: it expires by itself, or use --break-lock)`;
+      const what =
+        held === 0
+          ? ''
+          : unfinished === 0
+            ? ` (${released} store lock${released === 1 ? '' : 's'} released)`
+            : ` (${unfinished} store lock${unfinished === 1 ? '' : 's'} could not be released in time: it expires by itself, or use --break-lock)`;
       opts.say(`kbak: stopped by ${signal}${what}; nothing incomplete became visible: run the command again (a restore: with --resume)`);
       opts.exit(opts.exitCode);
     };

@@ -40,7 +40,12 @@ const BACKSLASH = 0x5c;
 
 /** The path of the value being scanned, in the `a.0.b` form zod uses in kbak's messages. */
 function pathOf(stack: Frame[]): string {
-  return stack.map((f) => String(f.at)).filter((s) => s !== '').join('.') || '(root)';
+  return (
+    stack
+      .map((f) => String(f.at))
+      .filter((s) => s !== '')
+      .join('.') || '(root)'
+  );
 }
 
 /** A key for a message: JSON-quoted and cut short (it comes from the input). */

@@ -40,7 +40,10 @@ function forge(edit: (dir: string, manifest: Record<string, unknown>) => void): 
 }
 
 function firstSegment(dir: string): string {
-  const m = JSON.parse(readFileSync(manifestPath(dir), 'utf8')) as { formatVersion: number; topics: Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }> };
+  const m = JSON.parse(readFileSync(manifestPath(dir), 'utf8')) as {
+    formatVersion: number;
+    topics: Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }>;
+  };
   const key = m.topics[0]!.partitions[0]!.segments[0]!.key.split('/');
   // FORMAT.md: v1 segment keys are relative to the backup's folder, v2 keys to its cluster's.
   return m.formatVersion >= 2 ? join(dir, CLUSTER, ...key) : join(dir, CLUSTER, backupId, ...key);
@@ -59,7 +62,17 @@ function expectOneLine(r: CliResult, code: number, message: RegExp): void {
 beforeAll(async () => {
   topic = uniqueName('bad');
   await createTopic(kafka, topic, 2);
-  await produce(kafka, topic, Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), headers: [], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    topic,
+    Array.from({ length: 20 }, (_, i) => ({
+      partition: i % 2,
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(`v${i}`),
+      headers: [],
+      timestamp: String(Date.now()),
+    })),
+  );
   good = tmp();
   const r = await runKbak(['dump', '--topic', topic, '--to', good, '--name', CLUSTER, '--json', '--quiet']);
   expect(r.code).toBe(0);
@@ -68,9 +81,16 @@ beforeAll(async () => {
 
 type Row = [id: string, what: string, args: () => string[], env: Record<string, string>, code: number, message: RegExp];
 
-const lane = (): string => uniqueName('bad').toLowerCase().replace(/[^a-z0-9-]/g, '-');
-const restore = (dir: () => string, ...extra: string[]): (() => string[]) => () => ['restore', '--source', dir(), '--lane', lane(), '--quiet', ...extra];
-const dump = (...extra: string[]): (() => string[]) => () => ['dump', '--to', tmp(), '--quiet', ...extra.map((a) => (a === '@topic' ? topic : a))];
+const lane = (): string =>
+  uniqueName('bad')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-');
+const restore =
+  (dir: () => string, ...extra: string[]): (() => string[]) =>
+  () => ['restore', '--source', dir(), '--lane', lane(), '--quiet', ...extra];
+const dump =
+  (...extra: string[]): (() => string[]) =>
+  () => ['dump', '--to', tmp(), '--quiet', ...extra.map((a) => (a === '@topic' ? topic : a))];
 
 const rows: Row[] = [
   // dump: what to read
@@ -84,27 +104,87 @@ const rows: Row[] = [
   ['B08', '--segment-bytes too small', dump('--topic', '@topic', '--segment-bytes', '10'), {}, 2, /--segment-bytes "10" is too small/],
   ['B09', 'non-numeric --concurrency', dump('--topic', '@topic', '--concurrency', 'many'), {}, 2, /--concurrency must be a positive integer/],
   // dump: where to write
-  ['B10', 'conflicting flags: --file-mode with s3://', () => ['dump', '--topic', topic, '--to', 's3://kbak/x', '--file-mode', '600'], {}, 2, /--file-mode applies to disk destinations only/],
+  [
+    'B10',
+    'conflicting flags: --file-mode with s3://',
+    () => ['dump', '--topic', topic, '--to', 's3://kbak/x', '--file-mode', '600'],
+    {},
+    2,
+    /--file-mode applies to disk destinations only/,
+  ],
   ['B11', 'conflicting flags: --s3-sse with a folder', dump('--topic', '@topic', '--s3-sse', 'AES256'), {}, 2, /--s3-sse applies to s3:\/\/ destinations only/],
-  ['B12', 'conflicting flags: --s3-sse-kms-key-id without aws:kms', () => ['dump', '--topic', topic, '--to', 's3://kbak/x', '--s3-sse', 'AES256', '--s3-sse-kms-key-id', 'k'], {}, 2, /only applies to --s3-sse aws:kms/],
+  [
+    'B12',
+    'conflicting flags: --s3-sse-kms-key-id without aws:kms',
+    () => ['dump', '--topic', topic, '--to', 's3://kbak/x', '--s3-sse', 'AES256', '--s3-sse-kms-key-id', 'k'],
+    {},
+    2,
+    /only applies to --s3-sse aws:kms/,
+  ],
   ['B13', 'invalid --file-mode', dump('--topic', '@topic', '--file-mode', '0400'), {}, 2, /takes the owner's read or write permission away/],
   ['B14', 'unsupported destination scheme', () => ['dump', '--topic', topic, '--to', 'ftp://host/x'], {}, 2, /unsupported destination scheme/],
   ['B15', 'invalid bucket name', () => ['dump', '--topic', topic, '--to', 's3://Bad_Bucket/x'], {}, 2, /invalid S3 bucket name/],
   ['B16', 'missing bucket', () => ['dump', '--topic', topic, '--to', 's3://no-such-bucket-kbak/x'], {}, 4, /bucket "no-such-bucket-kbak" does not exist/],
-  ['B17', 'wrong S3 credentials', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/denied`], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' }, 4, /S3 denied access/],
+  [
+    'B17',
+    'wrong S3 credentials',
+    () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/denied`],
+    { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
+    4,
+    /S3 denied access/,
+  ],
   // --s3-sse reaches the server: S3Proxy refuses server-side encryption, which proves the header was sent.
-  ['B28', '--s3-sse AES256 on a server without SSE', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'AES256'], {}, 4, /NotImplemented Server-side encryption is not supported/],
-  ['B29', '--s3-sse aws:kms with a key on a server without SSE', () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'aws:kms', '--s3-sse-kms-key-id', 'alias/kbak'], {}, 4, /NotImplemented Server-side encryption is not supported/],
+  [
+    'B28',
+    '--s3-sse AES256 on a server without SSE',
+    () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'AES256'],
+    {},
+    4,
+    /NotImplemented Server-side encryption is not supported/,
+  ],
+  [
+    'B29',
+    '--s3-sse aws:kms with a key on a server without SSE',
+    () => ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/sse`, '--s3-sse', 'aws:kms', '--s3-sse-kms-key-id', 'alias/kbak'],
+    {},
+    4,
+    /NotImplemented Server-side encryption is not supported/,
+  ],
   // connections and settings
   ['B18', 'unreachable broker', dump('--topic', 'x', '--brokers', '127.0.0.1:1'), {}, 4, /cannot reach Kafka at 127\.0\.0\.1:1/],
   ['B19', 'malformed broker address', dump('--topic', 'x', '--brokers', 'http://h'), {}, 2, /invalid setting --brokers/],
-  ['B20', 'unreachable registry', dump('--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'), {}, 4, /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/],
+  [
+    'B20',
+    'unreachable registry',
+    dump('--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'),
+    {},
+    4,
+    /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/,
+  ],
   ['B21', 'registry URL that is not a URL', dump('--topic', 'x', '--schema-registry-url', 'not a url'), {}, 2, /invalid setting --schema-registry-url/],
   ['B22', 'registry user without password', dump('--topic', 'x', '--schema-registry-user', 'u'), {}, 2, /needs both a user and a password/],
   ['B23', 'TLS cert without key', dump('--topic', 'x', '--tls-cert', '/nonexistent.pem'), {}, 2, /needs both --tls-cert and --tls-key/],
   ['B24', 'unknown SASL mechanism', dump('--topic', 'x', '--sasl-mechanism', 'gssapi'), {}, 2, /Allowed choices are plain, scram-sha-256, scram-sha-512/],
-  ['B25', 'config file not found', dump('--topic', 'x', '--config', '/nonexistent/kbak.json'), {}, 2, /cannot read config file \/nonexistent\/kbak\.json: ENOENT/],
-  ['B26', 'config file with a JSON syntax error', () => { const f = join(tmp(), 'c.json'); writeFileSync(f, '{"kafka": {'); return ['dump', '--topic', 'x', '--to', tmp(), '--config', f]; }, {}, 2, /config file .* is not valid JSON/],
+  [
+    'B25',
+    'config file not found',
+    dump('--topic', 'x', '--config', '/nonexistent/kbak.json'),
+    {},
+    2,
+    /cannot read config file \/nonexistent\/kbak\.json: ENOENT/,
+  ],
+  [
+    'B26',
+    'config file with a JSON syntax error',
+    () => {
+      const f = join(tmp(), 'c.json');
+      writeFileSync(f, '{"kafka": {');
+      return ['dump', '--topic', 'x', '--to', tmp(), '--config', f];
+    },
+    {},
+    2,
+    /config file .* is not valid JSON/,
+  ],
   ['B27', 'unknown option', dump('--topic', '@topic', '--no-such-flag'), {}, 2, /unknown option '--no-such-flag'/],
   // restore: what to restore, where
   ['B30', 'invalid lane name', () => ['restore', '--source', good, '--lane', 'Feature_X'], {}, 2, /lane name "Feature_X" is invalid/],
@@ -114,21 +194,135 @@ const rows: Row[] = [
   ['B34', 'backup not found', restore(() => good, '--from', '20000101T000000000Z'), {}, 3, /backup 20000101T000000000Z not found/],
   ['B35', 'backup ID that is not an ID', restore(() => good, '--from', 'yesterday'), {}, 2, /"yesterday" is not a backup ID/],
   ['B36', 'empty store', restore(() => tmp()), {}, 3, /no complete backup in/],
-  ['B37', 'store with several clusters and latest', restore(() => { const d = forge(() => undefined); cpSync(join(d, CLUSTER), join(d, 'other'), { recursive: true }); return d; }), {}, 2, /holds backups of several clusters/],
+  [
+    'B37',
+    'store with several clusters and latest',
+    restore(() => {
+      const d = forge(() => undefined);
+      cpSync(join(d, CLUSTER), join(d, 'other'), { recursive: true });
+      return d;
+    }),
+    {},
+    2,
+    /holds backups of several clusters/,
+  ],
   // restore: what the store holds
-  ['B40', 'newer format version', restore(() => forge((_d, m) => (m.formatVersion = 99))), {}, 5, new RegExp(`has format version 99, this kbak reads up to ${MANIFEST_VERSION} \\(upgrade kbak\\)`)],
-  ['B41', 'corrupt manifest (not JSON)', restore(() => { const d = forge(() => undefined); writeFileSync(manifestPath(d), '{"format": "kbak-backup", '); return d; }), {}, 5, /manifest .* is not valid JSON/],
+  [
+    'B40',
+    'newer format version',
+    restore(() => forge((_d, m) => (m.formatVersion = 99))),
+    {},
+    5,
+    new RegExp(`has format version 99, this kbak reads up to ${MANIFEST_VERSION} \\(upgrade kbak\\)`),
+  ],
+  [
+    'B41',
+    'corrupt manifest (not JSON)',
+    restore(() => {
+      const d = forge(() => undefined);
+      writeFileSync(manifestPath(d), '{"format": "kbak-backup", ');
+      return d;
+    }),
+    {},
+    5,
+    /manifest .* is not valid JSON/,
+  ],
   ['B42', 'manifest with a wrong field type', restore(() => forge((_d, m) => (m.topics = 'x'))), {}, 5, /manifest .* is invalid at topics/],
-  ['B43', 'manifest with an offset beyond int64', restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ endOffset: string }> }>)[0]!.partitions[0]!.endOffset = '99999999999999999999'))), {}, 5, /endOffset/],
-  ['B44', 'manifest naming a key outside the backup', restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }>)[0]!.partitions[0]!.segments[0]!.key = '../../../x.kseg'))), {}, 5, /not a safe key/],
-  ['B45', 'manifest larger than 64 MiB', restore(() => { const d = forge(() => undefined); writeFileSync(manifestPath(d), Buffer.alloc(64 * 1024 * 1024 + 1, 0x20)); return d; }), {}, 5, /more than the limit of 67108864/],
-  ['B46', 'checksum mismatch (a flipped byte in a segment)', restore(() => { const d = forge(() => undefined); const f = firstSegment(d); const b = readFileSync(f); b.writeUInt8(b.readUInt8(b.length - 1) ^ 0xff, b.length - 1); writeFileSync(f, b); return d; }), {}, 5, /segment .*(CRC-32 mismatch|zstd frame|SHA-256 mismatch)/],
-  ['B47', 'missing segment', restore(() => { const d = forge(() => undefined); rmSync(firstSegment(d)); return d; }), {}, 5, /named by the manifest .* is missing/],
-  ['B48', 'segment replaced by a symlink', restore(() => { const d = forge(() => undefined); const f = firstSegment(d); rmSync(f); symlinkSync('/etc/passwd', f); return d; }), {}, 5, /is a symlink/],
-  ['B49', 'segment that is not a segment', restore(() => { const d = forge(() => undefined); writeFileSync(firstSegment(d), 'hello, not a segment file'); return d; }), {}, 5, /bad magic|SHA-256|truncated/],
+  [
+    'B43',
+    'manifest with an offset beyond int64',
+    restore(() => forge((_d, m) => ((m.topics as Array<{ partitions: Array<{ endOffset: string }> }>)[0]!.partitions[0]!.endOffset = '99999999999999999999'))),
+    {},
+    5,
+    /endOffset/,
+  ],
+  [
+    'B44',
+    'manifest naming a key outside the backup',
+    restore(() =>
+      forge(
+        (_d, m) => ((m.topics as Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }>)[0]!.partitions[0]!.segments[0]!.key = '../../../x.kseg'),
+      ),
+    ),
+    {},
+    5,
+    /not a safe key/,
+  ],
+  [
+    'B45',
+    'manifest larger than 64 MiB',
+    restore(() => {
+      const d = forge(() => undefined);
+      writeFileSync(manifestPath(d), Buffer.alloc(64 * 1024 * 1024 + 1, 0x20));
+      return d;
+    }),
+    {},
+    5,
+    /more than the limit of 67108864/,
+  ],
+  [
+    'B46',
+    'checksum mismatch (a flipped byte in a segment)',
+    restore(() => {
+      const d = forge(() => undefined);
+      const f = firstSegment(d);
+      const b = readFileSync(f);
+      b.writeUInt8(b.readUInt8(b.length - 1) ^ 0xff, b.length - 1);
+      writeFileSync(f, b);
+      return d;
+    }),
+    {},
+    5,
+    /segment .*(CRC-32 mismatch|zstd frame|SHA-256 mismatch)/,
+  ],
+  [
+    'B47',
+    'missing segment',
+    restore(() => {
+      const d = forge(() => undefined);
+      rmSync(firstSegment(d));
+      return d;
+    }),
+    {},
+    5,
+    /named by the manifest .* is missing/,
+  ],
+  [
+    'B48',
+    'segment replaced by a symlink',
+    restore(() => {
+      const d = forge(() => undefined);
+      const f = firstSegment(d);
+      rmSync(f);
+      symlinkSync('/etc/passwd', f);
+      return d;
+    }),
+    {},
+    5,
+    /is a symlink/,
+  ],
+  [
+    'B49',
+    'segment that is not a segment',
+    restore(() => {
+      const d = forge(() => undefined);
+      writeFileSync(firstSegment(d), 'hello, not a segment file');
+      return d;
+    }),
+    {},
+    5,
+    /bad magic|SHA-256|truncated/,
+  ],
   // list
   ['B50', 'list: missing bucket', () => ['list', '--source', 's3://no-such-bucket-kbak/x'], {}, 4, /does not exist|not found/],
-  ['B51', 'list: wrong S3 credentials', () => ['list', '--source', `s3://${stackEnv().s3Bucket}/x`], { AWS_SECRET_ACCESS_KEY: 'wrong-secret' }, 4, /S3 denied access/],
+  [
+    'B51',
+    'list: wrong S3 credentials',
+    () => ['list', '--source', `s3://${stackEnv().s3Bucket}/x`],
+    { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
+    4,
+    /S3 denied access/,
+  ],
   ['B52', 'list: unsupported scheme', () => ['list', '--source', 'gs://bucket/x'], {}, 2, /unsupported destination scheme/],
 ];
 

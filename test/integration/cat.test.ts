@@ -19,8 +19,25 @@ beforeAll(async () => {
   // 2023-dated records: without this the stack's retention check (every 2 s) deletes them.
   await createTopic(kafka, topic, 2, { 'retention.ms': '-1' });
   const registry = new SchemaRegistry({ host: stackEnv().registryUrl });
-  const avro = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Order', namespace: 'kbak.cat', fields: [{ name: 'id', type: 'int' }, { name: 'sku', type: 'string' }] }) }, { subject: `${topic}-avro` });
-  const json = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify({ type: 'object', properties: { note: { type: 'string' } } }) }, { subject: `${topic}-json` });
+  const avro = await registry.register(
+    {
+      type: SchemaType.AVRO,
+      schema: JSON.stringify({
+        type: 'record',
+        name: 'Order',
+        namespace: 'kbak.cat',
+        fields: [
+          { name: 'id', type: 'int' },
+          { name: 'sku', type: 'string' },
+        ],
+      }),
+    },
+    { subject: `${topic}-avro` },
+  );
+  const json = await registry.register(
+    { type: SchemaType.JSON, schema: JSON.stringify({ type: 'object', properties: { note: { type: 'string' } } }) },
+    { subject: `${topic}-json` },
+  );
   const protoText = 'syntax = "proto3";\npackage kbak.cat;\nmessage Other { string x = 1; }\nmessage Payment { int32 cents = 1; string currency = 2; }\n';
   const proto = await registry.register({ type: SchemaType.PROTOBUF, schema: protoText }, { subject: `${topic}-proto` });
   // Confluent's Protobuf framing, built by hand (the JS registry client omits the message
@@ -28,14 +45,24 @@ beforeAll(async () => {
   const payment = protobuf.parse(protoText).root.lookupType('kbak.cat.Payment');
   const id = Buffer.alloc(4);
   id.writeUInt32BE(proto.id);
-  const protoFramed = Buffer.concat([Buffer.from([0]), id, Buffer.from([0x02, 0x02]), Buffer.from(payment.encode(payment.create({ cents: 250, currency: 'EUR' })).finish())]);
-  const values = [
-    await registry.encode(avro.id, { id: 7, sku: 'A-1' }),
-    await registry.encode(json.id, { note: 'hello' }),
-    protoFramed,
-    Buffer.from('plain'),
-  ];
-  await produce(kafka, topic, values.map((value, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value, headers: [{ key: 'h', value: Buffer.from(String(i)) }], timestamp: String(1_700_000_000_000 + i) })));
+  const protoFramed = Buffer.concat([
+    Buffer.from([0]),
+    id,
+    Buffer.from([0x02, 0x02]),
+    Buffer.from(payment.encode(payment.create({ cents: 250, currency: 'EUR' })).finish()),
+  ]);
+  const values = [await registry.encode(avro.id, { id: 7, sku: 'A-1' }), await registry.encode(json.id, { note: 'hello' }), protoFramed, Buffer.from('plain')];
+  await produce(
+    kafka,
+    topic,
+    values.map((value, i) => ({
+      partition: 0,
+      key: Buffer.from(`k${i}`),
+      value,
+      headers: [{ key: 'h', value: Buffer.from(String(i)) }],
+      timestamp: String(1_700_000_000_000 + i),
+    })),
+  );
   await produce(kafka, topic, [{ partition: 1, key: null, value: null, headers: [], timestamp: '1700000000100' }]);
   for (const kind of ['disk', 's3'] as const) {
     const { dest } = newDestination(kind, 'cat');
@@ -50,15 +77,33 @@ beforeAll(async () => {
   }
 });
 
-const lines = (stdout: string): Array<Record<string, unknown>> => stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (stdout: string): Array<Record<string, unknown>> =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe.each<StoreKind>(['disk', 's3'])('kbak cat on %s', (kind) => {
   it('prints records as JSON lines, with partition, offset and limit selection', async () => {
     const all = await runKbak(['cat', 'latest', '--source', dests[kind], '--topic', topic]);
     expect(all.code).toBe(0);
     const recs = lines(all.stdout);
-    expect(recs.map((r) => [r.partition, r.offset])).toEqual([[0, '0'], [0, '1'], [0, '2'], [0, '3'], [1, '0']]);
-    expect(recs[3]).toEqual({ partition: 0, offset: '3', timestamp: '1700000000003', timestampType: 0, key: Buffer.from('k3').toString('base64'), value: Buffer.from('plain').toString('base64'), headers: [{ key: 'h', value: Buffer.from('3').toString('base64') }] });
+    expect(recs.map((r) => [r.partition, r.offset])).toEqual([
+      [0, '0'],
+      [0, '1'],
+      [0, '2'],
+      [0, '3'],
+      [1, '0'],
+    ]);
+    expect(recs[3]).toEqual({
+      partition: 0,
+      offset: '3',
+      timestamp: '1700000000003',
+      timestampType: 0,
+      key: Buffer.from('k3').toString('base64'),
+      value: Buffer.from('plain').toString('base64'),
+      headers: [{ key: 'h', value: Buffer.from('3').toString('base64') }],
+    });
     expect(recs[4]).toMatchObject({ key: null, value: null });
     const some = await runKbak(['cat', 'latest', '--source', dests[kind], '--topic', topic, '--partition', '0', '--from-offset', '1', '--limit', '2']);
     expect(lines(some.stdout).map((r) => r.offset)).toEqual(['1', '2']);

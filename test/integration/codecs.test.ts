@@ -23,7 +23,13 @@ let source: string;
 let sourceRecords: PeerRecord[];
 
 /** What must survive a round trip: everything but the partition-local offset numbering. */
-const comparable = (r: PeerRecord): Omit<PeerRecord, 'offset'> => ({ partition: r.partition, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+const comparable = (r: PeerRecord): Omit<PeerRecord, 'offset'> => ({
+  partition: r.partition,
+  timestamp: r.timestamp,
+  key: r.key,
+  value: r.value,
+  headers: r.headers,
+});
 
 beforeAll(async () => {
   dest = mkdtempSync(join(tmpdir(), 'kbak-codecs-'));
@@ -33,7 +39,9 @@ beforeAll(async () => {
   for (const round of [0, 1]) {
     for (const codec of CODECS) {
       for (let p = 0; p < PARTITIONS; p++) {
-        const lines = Array.from({ length: 40 }, (_, i) => (i % 10 === 0 ? `:null-key ${codec} r${round} p${p} #${i}` : `k-${i}:${codec} r${round} p${p} #${i} ${'x'.repeat(i * 7)}`));
+        const lines = Array.from({ length: 40 }, (_, i) =>
+          i % 10 === 0 ? `:null-key ${codec} r${round} p${p} #${i}` : `k-${i}:${codec} r${round} p${p} #${i} ${'x'.repeat(i * 7)}`,
+        );
         kcatProduce(source, p, lines, { codec, headers: { traceparent: `00-${codec}${round}-01`, b3: `b3-${p}`, dup: 'one' } });
       }
     }

@@ -43,30 +43,43 @@ const record = (i: number): TestRecord => ({
   timestamp: String(Date.now() - 600_000 + i),
 });
 
-it(`survives ${N} random SIGKILLs of dump, prune and restore (seed ${SEED})`, async () => {
-  const topic = uniqueName('crash');
-  await createTopic(kafka, topic, 3);
-  // Enough records that a full dump writes several 64 KiB segments and a kill lands mid-way.
-  await produce(kafka, topic, Array.from({ length: INITIAL }, (_, i) => record(i)));
-  const stats = await runCrashLoop({
-    iterations: N,
-    sourceTopic: topic,
-    store,
-    seed: SEED,
-    appendToSource: (i) => produce(kafka, topic, Array.from({ length: APPEND }, (_, j) => record(INITIAL + i * APPEND + j))),
-    deleteTopic: (t) => admin.deleteTopics({ topics: [t] }),
-    onIteration: (i, s) => {
-      if (process.env.CRASH_LOOP_VERBOSE) process.stderr.write(`crash loop ${i + 1}/${N}: ${JSON.stringify(s)}\n`);
-    },
-  });
-  if (process.env.CRASH_LOOP_REPORT) writeFileSync(process.env.CRASH_LOOP_REPORT, `${JSON.stringify(stats, null, 2)}\n`);
-  expect(stats.unexpectedFailures).toEqual([]);
-  expect(stats.iterations).toBe(N);
-  expect(stats.lanesChecked).toBe(N);
-  // Lane i holds the initial records plus i + 1 appends: every one compared.
-  expect(stats.recordsCheckedInLanes).toBe(N * INITIAL + APPEND * ((N * (N + 1)) / 2));
-  expect(stats.fullDumps + stats.incrementalDumps).toBe(N);
-  expect(stats.prunesCompleted).toBe(N);
-  // The first dump plus one complete rerun per iteration, at least.
-  expect(stats.backupsVerified).toBeGreaterThanOrEqual(N + 1);
-}, 120_000 + N * 120_000);
+it(
+  `survives ${N} random SIGKILLs of dump, prune and restore (seed ${SEED})`,
+  async () => {
+    const topic = uniqueName('crash');
+    await createTopic(kafka, topic, 3);
+    // Enough records that a full dump writes several 64 KiB segments and a kill lands mid-way.
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: INITIAL }, (_, i) => record(i)),
+    );
+    const stats = await runCrashLoop({
+      iterations: N,
+      sourceTopic: topic,
+      store,
+      seed: SEED,
+      appendToSource: (i) =>
+        produce(
+          kafka,
+          topic,
+          Array.from({ length: APPEND }, (_, j) => record(INITIAL + i * APPEND + j)),
+        ),
+      deleteTopic: (t) => admin.deleteTopics({ topics: [t] }),
+      onIteration: (i, s) => {
+        if (process.env.CRASH_LOOP_VERBOSE) process.stderr.write(`crash loop ${i + 1}/${N}: ${JSON.stringify(s)}\n`);
+      },
+    });
+    if (process.env.CRASH_LOOP_REPORT) writeFileSync(process.env.CRASH_LOOP_REPORT, `${JSON.stringify(stats, null, 2)}\n`);
+    expect(stats.unexpectedFailures).toEqual([]);
+    expect(stats.iterations).toBe(N);
+    expect(stats.lanesChecked).toBe(N);
+    // Lane i holds the initial records plus i + 1 appends: every one compared.
+    expect(stats.recordsCheckedInLanes).toBe(N * INITIAL + APPEND * ((N * (N + 1)) / 2));
+    expect(stats.fullDumps + stats.incrementalDumps).toBe(N);
+    expect(stats.prunesCompleted).toBe(N);
+    // The first dump plus one complete rerun per iteration, at least.
+    expect(stats.backupsVerified).toBeGreaterThanOrEqual(N + 1);
+  },
+  120_000 + N * 120_000,
+);

@@ -20,7 +20,9 @@ function tempDir(): string {
 /** Files anywhere below dir (a failed dump must leave none). */
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => e.name);
 }
 
 function oneLineError(stderr: string): string {
@@ -32,7 +34,17 @@ function oneLineError(stderr: string): string {
 beforeAll(async () => {
   topic = uniqueName('cli');
   await createTopic(kafka, topic, 2);
-  await produce(kafka, topic, Array.from({ length: 50 }, (_, i) => ({ partition: i % 2, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), headers: [], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    topic,
+    Array.from({ length: 50 }, (_, i) => ({
+      partition: i % 2,
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(`v${i}`),
+      headers: [],
+      timestamp: String(Date.now()),
+    })),
+  );
 });
 
 describe('kbak dump (CLI)', () => {
@@ -60,7 +72,13 @@ describe('kbak dump (CLI)', () => {
     ['an invalid regex', ['--topics-regex', '(unclosed'], {}, /not a valid regular expression/, 2],
     ['no topic at all', [], {}, /no topic selected/, 2],
     ['an unreachable broker', ['--topic', 'x', '--brokers', '127.0.0.1:1'], {}, /cannot reach Kafka at 127\.0\.0\.1:1/, 4],
-    ['an unreachable registry', ['--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'], {}, /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/, 4],
+    [
+      'an unreachable registry',
+      ['--topic', 'x', '--schema-registry-url', 'http://127.0.0.1:1'],
+      {},
+      /cannot reach the schema registry at http:\/\/127\.0\.0\.1:1/,
+      4,
+    ],
     ['a bad --since', ['--topic', 'x', '--since', 'yesterday'], {}, /--since "yesterday" is neither/, 2],
     ['a bad partition list', ['--topic', 'x', '--partitions', 'a,b'], {}, /--partitions "a,b"/, 2],
     ['a missing partition', ['--topic', '__TOPIC__', '--partitions', '7'], {}, /has 2 partitions, no partition 7/, 3],
@@ -99,7 +117,13 @@ describe('kbak dump (CLI)', () => {
     const big = uniqueName('big');
     await createTopic(kafka, big, 1);
     // ~40 MB of poorly compressible data: several 64 KiB segments appear long before the end.
-    const chunk = Array.from({ length: 2000 }, (_, i) => ({ partition: 0, key: null, value: Buffer.from(Array.from({ length: 2000 }, (_, j) => (i * 31 + j * 7) % 251)), headers: [], timestamp: String(Date.now()) }));
+    const chunk = Array.from({ length: 2000 }, (_, i) => ({
+      partition: 0,
+      key: null,
+      value: Buffer.from(Array.from({ length: 2000 }, (_, j) => (i * 31 + j * 7) % 251)),
+      headers: [],
+      timestamp: String(Date.now()),
+    }));
     for (let i = 0; i < 10; i++) await produce(kafka, big, chunk);
     const dir = tempDir();
     const { child, done } = startKbak(['dump', '--topic', big, '--to', dir, '--segment-bytes', '65536', '--name', 'killed']);

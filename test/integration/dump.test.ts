@@ -41,10 +41,7 @@ function options(over: Partial<DumpOptions> & { topics: string[] }): DumpOptions
 
 async function dump(store: ObjectStore, opts: DumpOptions, registry = true): Promise<Backup> {
   const env = stackEnv();
-  const run = new DumpRun(
-    { kafka: adapter, store, registry: registry ? new RegistryClient({ url: env.registryUrl }) : null, logger: silentLogger() },
-    opts,
-  );
+  const run = new DumpRun({ kafka: adapter, store, registry: registry ? new RegistryClient({ url: env.registryUrl }) : null, logger: silentLogger() }, opts);
   const { summary } = await run.run();
   return openBackup(store, summary.backupId);
 }
@@ -69,7 +66,15 @@ describe('dump of a multi-partition topic with schemas and tracing headers', () 
     // The records carry 2023 timestamps and the stack checks retention every 2 s: keep them.
     await createTopic(kafka, topic, partitions, { 'retention.ms': '-1' });
     const registry = new SchemaRegistry({ host: stackEnv().registryUrl });
-    const schema = { type: 'record', name: 'Order', namespace: 'kbak.test', fields: [{ name: 'id', type: 'long' }, { name: 'item', type: 'string' }] };
+    const schema = {
+      type: 'record',
+      name: 'Order',
+      namespace: 'kbak.test',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'item', type: 'string' },
+      ],
+    };
     schemaId = (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${topic}-value` })).id;
     for (let i = 0; i < 600; i++) {
       const p = i % partitions;
@@ -130,11 +135,16 @@ describe('dump of a multi-partition topic with schemas and tracing headers', () 
   it('writes identical record streams to disk and to S3', async () => {
     const env = stackEnv();
     const disk = await dump(tempStore(), options({ topics: [topic] }));
-    const s3 = await dump(new S3Store({ bucket: env.s3Bucket, prefix: uniqueName('dump-test'), endpoint: env.s3Endpoint, forcePathStyle: true }), options({ topics: [topic] }));
+    const s3 = await dump(
+      new S3Store({ bucket: env.s3Bucket, prefix: uniqueName('dump-test'), endpoint: env.s3Endpoint, forcePathStyle: true }),
+      options({ topics: [topic] }),
+    );
     for (let p = 0; p < partitions; p++) {
       expect(await allRecords(s3, topic, p)).toEqual(await allRecords(disk, topic, p));
     }
-    expect(s3.manifest.topics[0]!.partitions.map((p) => p.segments.map((s) => s.sha256))).toEqual(disk.manifest.topics[0]!.partitions.map((p) => p.segments.map((s) => s.sha256)));
+    expect(s3.manifest.topics[0]!.partitions.map((p) => p.segments.map((s) => s.sha256))).toEqual(
+      disk.manifest.topics[0]!.partitions.map((p) => p.segments.map((s) => s.sha256)),
+    );
   });
 
   it('keeps the newest N offsets with --max-records-per-partition', async () => {
@@ -188,11 +198,22 @@ describe('consumer group offsets', () => {
   it('stores the committed offsets of groups on the dumped partitions', async () => {
     const topic = uniqueName('grp');
     await createTopic(kafka, topic, 2);
-    await produce(kafka, topic, Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: null, value: Buffer.from(`v${i}`), headers: [], timestamp: String(Date.now()) })));
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: null, value: Buffer.from(`v${i}`), headers: [], timestamp: String(Date.now()) })),
+    );
     const admin = kafka.admin();
     await admin.connect();
     const group = uniqueName('billing');
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '4' }, { partition: 1, offset: '7' }] });
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [
+        { partition: 0, offset: '4' },
+        { partition: 1, offset: '7' },
+      ],
+    });
     await admin.disconnect();
     const backup = await dump(tempStore(), options({ topics: [topic] }));
     const g = backup.manifest.consumerGroups.find((x) => x.groupId === group);
@@ -253,10 +274,26 @@ describe('transactions', () => {
 describe('compacted topic', () => {
   it('reaches the cut across compaction gaps', async () => {
     const topic = uniqueName('compact');
-    await createTopic(kafka, topic, 1, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.001', 'min.compaction.lag.ms': '0', 'delete.retention.ms': '100' });
+    await createTopic(kafka, topic, 1, {
+      'cleanup.policy': 'compact',
+      'segment.ms': '100',
+      'min.cleanable.dirty.ratio': '0.001',
+      'min.compaction.lag.ms': '0',
+      'delete.retention.ms': '100',
+    });
     // Many overwrites of few keys, spread over several segments (segment.ms rolls them).
     for (let round = 0; round < 6; round++) {
-      await produce(kafka, topic, Array.from({ length: 50 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i % 5}`), value: Buffer.from(`r${round}-${i}`), headers: [], timestamp: String(Date.now()) })));
+      await produce(
+        kafka,
+        topic,
+        Array.from({ length: 50 }, (_, i) => ({
+          partition: 0,
+          key: Buffer.from(`k${i % 5}`),
+          value: Buffer.from(`r${round}-${i}`),
+          headers: [],
+          timestamp: String(Date.now()),
+        })),
+      );
       await new Promise((r) => setTimeout(r, 300));
     }
     // Wait until the cleaner has removed records: fewer records than offsets.
@@ -265,7 +302,9 @@ describe('compacted topic', () => {
     for (;;) {
       live = kcatRead(topic, 0);
       if (live.length < 300 || Date.now() > deadline) break;
-      await produce(kafka, topic, [{ partition: 0, key: Buffer.from('roll'), value: Buffer.from(String(Date.now())), headers: [], timestamp: String(Date.now()) }]);
+      await produce(kafka, topic, [
+        { partition: 0, key: Buffer.from('roll'), value: Buffer.from(String(Date.now())), headers: [], timestamp: String(Date.now()) },
+      ]);
       await new Promise((r) => setTimeout(r, 1000));
     }
     expect(live.length).toBeLessThan(300);
@@ -286,14 +325,28 @@ describe('a dump while a producer keeps writing', () => {
   it('contains exactly the offsets below the cut', async () => {
     const topic = uniqueName('busy');
     await createTopic(kafka, topic, 2);
-    await produce(kafka, topic, Array.from({ length: 2000 }, (_, i) => ({ partition: i % 2, key: Buffer.from(`k${i}`), value: Buffer.alloc(200, i % 256), headers: [], timestamp: String(Date.now()) })));
+    await produce(
+      kafka,
+      topic,
+      Array.from({ length: 2000 }, (_, i) => ({
+        partition: i % 2,
+        key: Buffer.from(`k${i}`),
+        value: Buffer.alloc(200, i % 256),
+        headers: [],
+        timestamp: String(Date.now()),
+      })),
+    );
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     let stop = false;
     let extra = 0;
     const writer = (async () => {
       while (!stop) {
-        await producer.send({ topic, acks: -1, messages: Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`late-${extra + i}`) })) });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, value: Buffer.from(`late-${extra + i}`) })),
+        });
         extra += 20;
       }
     })();

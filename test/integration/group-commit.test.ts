@@ -40,7 +40,15 @@ async function committed(groupId: string): Promise<Map<number, string>> {
 describe('commitGroupOffsets', () => {
   it('commits many groups directly, without joining them', async () => {
     const groups = Array.from({ length: 12 }, (_, i) => ({ id: uniqueName(`g${i}`), base: BigInt(i) }));
-    await Promise.all(groups.map((g) => adapter.commitGroupOffsets(g.id, topic, [0, 1, 2].map((p) => ({ partition: p, offset: g.base + BigInt(p) })))));
+    await Promise.all(
+      groups.map((g) =>
+        adapter.commitGroupOffsets(
+          g.id,
+          topic,
+          [0, 1, 2].map((p) => ({ partition: p, offset: g.base + BigInt(p) })),
+        ),
+      ),
+    );
     for (const g of groups) {
       expect(await committed(g.id)).toEqual(new Map([0, 1, 2].map((p) => [p, (g.base + BigInt(p)).toString()])));
     }

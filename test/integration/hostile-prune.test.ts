@@ -59,7 +59,11 @@ describe('kbak prune: a listed name is a name (defect 1)', () => {
       '  removed 0 objects, 0 B; 4 segments stay referenced',
       '  skipped 1 name that is not a valid key (left in place, see the warnings)',
     ]);
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^kbak: warning: skipping "sample\/segments\/orders\\\\0\\\\00000000000000000000-20261126T120000000Z-00000001\.kseg": it is not a valid key/)]);
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(
+        /^kbak: warning: skipping "sample\/segments\/orders\\\\0\\\\00000000000000000000-20261126T120000000Z-00000001\.kseg": it is not a valid key/,
+      ),
+    ]);
     expect(allFiles(root)).toEqual(before);
     expect(genuineBackupsIntact(root)).toBe(13);
     await expectVerifyAllOk(root);
@@ -70,7 +74,9 @@ describe('kbak prune: a listed name is a name (defect 1)', () => {
     const r = await runKbak(['prune', '--keep-last', '2', '--source', root, '--json'], HUMAN);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ cluster: CLUSTER, removed: [], deletedObjects: 0, skippedNames: 1 });
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^kbak: warning: skipping "sample\/segments\/x\\\\\.\.\\\\\.\.\\\\y\.kseg": it is not a valid key/)]);
+    expect(lines(r.stderr)).toEqual([
+      expect.stringMatching(/^kbak: warning: skipping "sample\/segments\/x\\\\\.\.\\\\\.\.\\\\y\.kseg": it is not a valid key/),
+    ]);
     expect(existsSync(join(root, ...plantedName('backslash-dotdot').split('/')))).toBe(true);
     expect(genuineBackupsIntact(root)).toBe(13);
   });
@@ -79,7 +85,8 @@ describe('kbak prune: a listed name is a name (defect 1)', () => {
     const prefix = uniqueName('hostile-prune');
     const client = s3Client();
     const vector = hostileStore({});
-    const put = (key: string, body: Buffer): Promise<unknown> => client.send(new PutObjectCommand({ Bucket: stackEnv().s3Bucket, Key: `${prefix}/${key}`, Body: body }));
+    const put = (key: string, body: Buffer): Promise<unknown> =>
+      client.send(new PutObjectCommand({ Bucket: stackEnv().s3Bucket, Key: `${prefix}/${key}`, Body: body }));
     for (const f of allFiles(vector)) await put(f, readFileSync(join(vector, f)));
     await put(plantedName('backslash-segment'), Buffer.alloc(0));
     const r = await runKbak(['prune', '--keep-last', '2', '--source', `s3://${stackEnv().s3Bucket}/${prefix}`, '--json'], HUMAN);
@@ -119,7 +126,11 @@ describe('kbak prune: retention goes by backup IDs (defect 2, defect 8 prune cas
       expect(out.kept.map((k) => k.id).sort()).toEqual([...GENUINE, plantedId(planted)].sort());
       if (planted.startsWith('id-2099')) {
         expect(out.kept.find((k) => k.id === plantedId(planted))!.reasons).toEqual(['future']);
-        expect(lines(r.stderr)).toEqual([expect.stringMatching(/^kbak: warning: keeping backup sample\/20990101T000000000Z without applying the policy: its ID lies more than 5 minutes in the future/)]);
+        expect(lines(r.stderr)).toEqual([
+          expect.stringMatching(
+            /^kbak: warning: keeping backup sample\/20990101T000000000Z without applying the policy: its ID lies more than 5 minutes in the future/,
+          ),
+        ]);
       }
     }
     expect(genuineBackupsIntact(root)).toBe(13);
@@ -136,7 +147,16 @@ describe('kbak prune: a lock of this host whose process is gone is stale at once
     try {
       const lock = (pid: number): string => {
         const now = Date.now();
-        return JSON.stringify({ kind: 'shared', holder: 'kbak dump (killed)', host: hostname(), pid, startedAt: new Date(now).toISOString(), refreshedAt: new Date(now).toISOString(), expiresAt: new Date(now + 300_000).toISOString(), pidNamespace: pidNamespace() });
+        return JSON.stringify({
+          kind: 'shared',
+          holder: 'kbak dump (killed)',
+          host: hostname(),
+          pid,
+          startedAt: new Date(now).toISOString(),
+          refreshedAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + 300_000).toISOString(),
+          pidNamespace: pidNamespace(),
+        });
       };
       mkdirSync(join(root, CLUSTER, 'locks'), { recursive: true });
       writeFileSync(join(root, CLUSTER, 'locks', 'live.json'), lock(sleeper.pid!));
@@ -148,7 +168,13 @@ describe('kbak prune: a lock of this host whose process is gone is stale at once
       const r = await runKbak(['prune', '--keep-last', '2', '--lock-wait', '0', '--source', root], HUMAN);
       expect(r.code).toBe(0);
       expect(existsSync(join(root, CLUSTER, 'locks', 'live.json'))).toBe(false);
-      expect(lines(r.stderr)).toEqual([expect.stringMatching(new RegExp(`^kbak: warning: removing a stale shared lock of kbak dump \\(killed\\) on ${hostname()} \\(pid ${child.pid}\\), started \\d+s ago, stale: its process is gone`))]);
+      expect(lines(r.stderr)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^kbak: warning: removing a stale shared lock of kbak dump \\(killed\\) on ${hostname()} \\(pid ${child.pid}\\), started \\d+s ago, stale: its process is gone`,
+          ),
+        ),
+      ]);
     } finally {
       sleeper.kill('SIGKILL');
     }

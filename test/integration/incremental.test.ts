@@ -15,13 +15,25 @@ import { allKeys, newDestination, type StoreKind } from '../support/stores';
 
 const kafka = testKafka();
 
-const comparable = (r: PeerRecord): Omit<PeerRecord, 'offset'> => ({ partition: r.partition, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+const comparable = (r: PeerRecord): Omit<PeerRecord, 'offset'> => ({
+  partition: r.partition,
+  timestamp: r.timestamp,
+  key: r.key,
+  value: r.value,
+  headers: r.headers,
+});
 
 async function write(topic: string, from: number, n: number): Promise<void> {
   await produce(
     kafka,
     topic,
-    Array.from({ length: n }, (_, j) => ({ partition: (from + j) % 2, key: Buffer.from(`k${from + j}`), value: Buffer.from(`v${from + j}`), headers: [{ key: 'n', value: Buffer.from(String(from + j)) }], timestamp: String(Date.now()) })),
+    Array.from({ length: n }, (_, j) => ({
+      partition: (from + j) % 2,
+      key: Buffer.from(`k${from + j}`),
+      value: Buffer.from(`v${from + j}`),
+      headers: [{ key: 'n', value: Buffer.from(String(from + j)) }],
+      timestamp: String(Date.now()),
+    })),
   );
 }
 
@@ -35,7 +47,10 @@ async function recreateTopic(topic: string): Promise<void> {
   await createTopic(kafka, topic, 2);
 }
 
-async function dumpIncremental(topic: string, dest: string): Promise<{ backupId: string; records: number; backupRecords: number; incremental: boolean; gaps: unknown[]; recreatedTopics: string[] }> {
+async function dumpIncremental(
+  topic: string,
+  dest: string,
+): Promise<{ backupId: string; records: number; backupRecords: number; incremental: boolean; gaps: unknown[]; recreatedTopics: string[] }> {
   const r = await runKbak(['dump', '--incremental', '--topic', topic, '--to', dest, '--name', 'inc', '--json']);
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout);
@@ -48,7 +63,11 @@ describe.each<StoreKind>(['disk', 's3'])('incremental chain on %s', (kind) => {
     const { dest, store } = newDestination(kind, 'inc');
     const expected: PeerRecord[][] = [];
     const summaries: Array<Awaited<ReturnType<typeof dumpIncremental>>> = [];
-    for (const [from, n] of [[0, 30], [30, 20], [50, 10]] as const) {
+    for (const [from, n] of [
+      [0, 30],
+      [30, 20],
+      [50, 10],
+    ] as const) {
       await write(topic, from, n);
       expected.push(kcatConsume(topic));
       summaries.push(await dumpIncremental(topic, dest));

@@ -27,7 +27,13 @@ beforeAll(async () => {
   await produce(
     kafka,
     topic,
-    Array.from({ length: 600 }, (_, i) => ({ partition: i % 2, key: Buffer.from(`k${i}`), value: Buffer.from(randomBytes(400).toString('hex')), headers: [], timestamp: String(Date.now()) })),
+    Array.from({ length: 600 }, (_, i) => ({
+      partition: i % 2,
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(randomBytes(400).toString('hex')),
+      headers: [],
+      timestamp: String(Date.now()),
+    })),
   );
 });
 
@@ -48,9 +54,12 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('kbak dump stopped by %s', (signal
   it('releases its store lock, exits 130 with one line and leaves no backup', async () => {
     const prefix = uniqueName(`interrupt-${signal.toLowerCase()}`);
     s3.setLatency(150);
-    const run = startKbak(['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/${prefix}`, '--segment-bytes', '65536', '--concurrency', '1', '--quiet'], {
-      KBAK_S3_ENDPOINT: `http://${s3.address}`,
-    });
+    const run = startKbak(
+      ['dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/${prefix}`, '--segment-bytes', '65536', '--concurrency', '1', '--quiet'],
+      {
+        KBAK_S3_ENDPOINT: `http://${s3.address}`,
+      },
+    );
     await waitFor('the dump to take its lock', async () => (await listS3(`${prefix}/`)).some((k) => /\/locks\/[^/]+\.json$/.test(k)));
     run.child.kill(signal);
     const r = await run.done;

@@ -26,7 +26,7 @@ afterAll(async () => {
   await adapter.close();
 });
 
-it('reads topic IDs that match Kafka\'s own TopicCommand, and partition leaders of a new 120-partition topic', async () => {
+it("reads topic IDs that match Kafka's own TopicCommand, and partition leaders of a new 120-partition topic", async () => {
   const topic = uniqueName('ids');
   await admin.createTopics({ topics: [{ topic, numPartitions: 120, replicationFactor: 1 }] });
   await waitForLeaders(adapter, [{ name: topic, partitions: 120 }]);
@@ -34,7 +34,19 @@ it('reads topic IDs that match Kafka\'s own TopicCommand, and partition leaders 
   expect(meta.topics[0]!.partitions.every((p) => p.leader >= 0)).toBe(true);
   const ids = await adapter.topicIds([topic, uniqueName('absent')]);
   expect([...ids.keys()]).toEqual([topic]);
-  const tool = spawnSync('bash', [join(__dirname, '..', '..', 'scripts', 'stack', 'kafka-tool.sh'), 'org.apache.kafka.tools.TopicCommand', '--bootstrap-server', stackEnv().brokers[0]!, '--describe', '--topic', topic], { encoding: 'utf8' });
+  const tool = spawnSync(
+    'bash',
+    [
+      join(__dirname, '..', '..', 'scripts', 'stack', 'kafka-tool.sh'),
+      'org.apache.kafka.tools.TopicCommand',
+      '--bootstrap-server',
+      stackEnv().brokers[0]!,
+      '--describe',
+      '--topic',
+      topic,
+    ],
+    { encoding: 'utf8' },
+  );
   const m = /TopicId:\s*(\S+)/.exec(tool.stdout);
   expect(m?.[1]).toBe(ids.get(topic));
   // Through the adapter: a kafkajs admin that described a topic fails every later metadata
@@ -68,7 +80,9 @@ it('writes, reads back and tombstones ledger entries', async () => {
     await writeLedgerEntry(producer, ledger, entry('la', 'restoring'));
     await writeLedgerEntry(producer, ledger, entry('lb', 'ready'));
     await writeLedgerEntry(producer, ledger, entry('la', 'ready'));
-    await producer.send(ledger, 0, [{ key: Buffer.from('forged'), value: Buffer.from('{"lane":"forged"}'), timestamp: BigInt(Date.now()), headers: [] }], { compression: 'none' });
+    await producer.send(ledger, 0, [{ key: Buffer.from('forged'), value: Buffer.from('{"lane":"forged"}'), timestamp: BigInt(Date.now()), headers: [] }], {
+      compression: 'none',
+    });
     await deleteLedgerEntry(producer, ledger, 'lb');
   } finally {
     await producer.close();

@@ -40,7 +40,11 @@ interface KcatRecord {
 function kcat(topic: string): KcatRecord[] {
   let out: string;
   try {
-    out = execFileSync('kcat', ['-C', '-b', stackEnv().brokers[0]!, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync('kcat', ['-C', '-b', stackEnv().brokers[0]!, '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     // A topic that does not exist (yet) has no records.
     if (/Unknown topic or partition/.test(String((err as { stderr?: string }).stderr))) return [];
@@ -54,7 +58,16 @@ function kcat(topic: string): KcatRecord[] {
 }
 
 /** The ledger as kcat sees it: last record per key, tombstones remove. */
-function kcatLedger(): Map<string, { topics: Array<{ name: string; id: string | null; pending: boolean }>; subjects: Array<{ name: string }>; groups: Array<{ name: string }>; state: string; expiresAt: string | null }> {
+function kcatLedger(): Map<
+  string,
+  {
+    topics: Array<{ name: string; id: string | null; pending: boolean }>;
+    subjects: Array<{ name: string }>;
+    groups: Array<{ name: string }>;
+    state: string;
+    expiresAt: string | null;
+  }
+> {
   const m = new Map();
   for (const r of kcat(ledger)) {
     if (r.payload === null) m.delete(r.key);
@@ -120,7 +133,14 @@ beforeAll(async () => {
   const orderMessages: Message[] = [];
   for (let i = 0; i < 20; i++) orderMessages.push({ partition: i % 2, key: Buffer.from(`o${i}`), value: await lib.encode(id, { n: i }) });
   await produce(orders, orderMessages);
-  await admin.setOffsets({ groupId: billing, topic: orders, partitions: [{ partition: 0, offset: '4' }, { partition: 1, offset: '6' }] });
+  await admin.setOffsets({
+    groupId: billing,
+    topic: orders,
+    partitions: [
+      { partition: 0, offset: '4' },
+      { partition: 1, offset: '6' },
+    ],
+  });
   const dump = await runKbak(['dump', '--topic', wide, '--topic', orders, '--to', dest, '--quiet']);
   if (dump.code !== 0) throw new Error(`dump failed: ${dump.stderr}`);
 });
@@ -150,7 +170,7 @@ describe('many partitions and routing', () => {
       if (expected === bValue) leftAlone++;
       expect(l.headers).toEqual([tpKey, tpValue, bKey, expected]);
     }
-    expect(leftAlone).toBe(WIDE_PARTITIONS * 2 / 3);
+    expect(leftAlone).toBe((WIDE_PARTITIONS * 2) / 3);
     expect(summary.baggageLeftAlone).toBe(leftAlone);
     const entry = kcatLedger().get(lane)!;
     expect(entry.state).toBe('ready');
@@ -168,7 +188,7 @@ describe('many partitions and routing', () => {
 });
 
 describe('lane topic configs', () => {
-  it('keeps records with old timestamps through the broker\'s retention check, and accepts future-dated ones', async () => {
+  it("keeps records with old timestamps through the broker's retention check, and accepts future-dated ones", async () => {
     const aged = uniqueName('aged');
     const future = uniqueName('future');
     const week = '604800000';
@@ -182,8 +202,14 @@ describe('lane topic configs', () => {
     const now = Date.now();
     const day = 86_400_000;
     // The recent record keeps the source segment alive; the lanes get only the old ones (--until).
-    await produce(aged, [...Array.from({ length: 10 }, (_, i) => ({ key: `old${i}`, value: `v${i}`, timestamp: String(now - 30 * day + i) })), { key: 'new', value: 'new', timestamp: String(now) }]);
-    await produce(future, Array.from({ length: 3 }, (_, i) => ({ key: `f${i}`, value: `f${i}`, timestamp: String(now + 2 * 3_600_000 + i) })));
+    await produce(aged, [
+      ...Array.from({ length: 10 }, (_, i) => ({ key: `old${i}`, value: `v${i}`, timestamp: String(now - 30 * day + i) })),
+      { key: 'new', value: 'new', timestamp: String(now) },
+    ]);
+    await produce(
+      future,
+      Array.from({ length: 3 }, (_, i) => ({ key: `f${i}`, value: `f${i}`, timestamp: String(now + 2 * 3_600_000 + i) })),
+    );
     // The backup must not carry the relaxed bound: the lane gets it from kbak, not from the source.
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: future, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }] });
     const dest2 = mkdtempSync(join(tmpdir(), 'kbak-lanes-aged-'));
@@ -192,7 +218,19 @@ describe('lane topic configs', () => {
       const until = new Date(now - day).toISOString();
       const kept = laneName();
       const lost = laneName();
-      const args = (lane: string, ...extra: string[]): string[] => ['restore', '--lane', lane, '--source', dest2, '--topic', aged, '--until', until, '--quiet', ...extra];
+      const args = (lane: string, ...extra: string[]): string[] => [
+        'restore',
+        '--lane',
+        lane,
+        '--source',
+        dest2,
+        '--topic',
+        aged,
+        '--until',
+        until,
+        '--quiet',
+        ...extra,
+      ];
       expect((await kb(...args(kept))).code).toBe(0);
       expect((await kb(...args(lost, '--lane-retention', 'source'))).code).toBe(0);
       const futureLane = laneName();
@@ -212,8 +250,15 @@ describe('lane topic configs', () => {
       }
       const keptRecords = kcat(`${kept}.${aged}`);
       expect(keptRecords.map((r) => [r.key, r.ts])).toEqual(Array.from({ length: 10 }, (_, i) => [`old${i}`, now - 30 * day + i]));
-      const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: `${kept}.${aged}`, configNames: ['retention.ms', 'retention.bytes', 'message.timestamp.type'] }] });
-      expect(Object.fromEntries(cfg.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]))).toEqual({ 'retention.ms': '-1', 'retention.bytes': '-1', 'message.timestamp.type': 'CreateTime' });
+      const cfg = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: `${kept}.${aged}`, configNames: ['retention.ms', 'retention.bytes', 'message.timestamp.type'] }],
+      });
+      expect(Object.fromEntries(cfg.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]))).toEqual({
+        'retention.ms': '-1',
+        'retention.bytes': '-1',
+        'message.timestamp.type': 'CreateTime',
+      });
     } finally {
       rmSync(dest2, { recursive: true, force: true });
       // Future-dated segments make the broker warn at every retention check (every 2 s here).
@@ -229,7 +274,10 @@ describe('ownership', () => {
     const laneSubject = `${lane}.${orders}-value`;
     const laneGroup = `${lane}.${billing}`;
     const lib = new SchemaRegistryLib({ host: stackEnv().registryUrl });
-    await lib.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Other', fields: [{ name: 'x', type: 'string' }] }) }, { subject: laneSubject });
+    await lib.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Other', fields: [{ name: 'x', type: 'string' }] }) },
+      { subject: laneSubject },
+    );
     const subj = await kb(...restoreArgs(lane, '--topic', orders));
     expect(subj.code).toBe(6);
     expect(oneLine(subj)).toContain(`subject "${laneSubject}" exists but lane ${lane} did not create it`);
@@ -261,7 +309,7 @@ describe('ownership', () => {
 });
 
 describe('lane lifecycle', () => {
-  it('lane delete removes exactly the lane\'s objects, reports groups with active members as partial, and is idempotent', async () => {
+  it("lane delete removes exactly the lane's objects, reports groups with active members as partial, and is idempotent", async () => {
     const lane = laneName();
     const r = await kb(...restoreArgs(lane, '--topic', orders, '--json'));
     expect(r.code).toBe(0);
@@ -393,7 +441,10 @@ describe('SIGKILL', () => {
     await nothingUnowned(lane);
 
     // Kill points of a delete: lane topic gone (subjects, groups, ledger entry still there), then subject gone.
-    const deletePoints: Array<() => Promise<boolean>> = [async () => !(await topics()).has(laneTopic), async () => (await registry.subjectVersions(`${laneTopic}-value`)).length === 0];
+    const deletePoints: Array<() => Promise<boolean>> = [
+      async () => !(await topics()).has(laneTopic),
+      async () => (await registry.subjectVersions(`${laneTopic}-value`)).length === 0,
+    ];
     for (const point of deletePoints) {
       const killed = await killWhen(['lane', 'delete', lane, '--yes'], point);
       await nothingUnowned(lane);

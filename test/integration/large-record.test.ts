@@ -15,7 +15,10 @@ import { testKafka, uniqueName } from '../support/stack';
 jest.setTimeout(180_000);
 
 const kafka = testKafka();
-const sha = (b: Buffer | null): string => createHash('sha256').update(b ?? Buffer.alloc(0)).digest('hex');
+const sha = (b: Buffer | null): string =>
+  createHash('sha256')
+    .update(b ?? Buffer.alloc(0))
+    .digest('hex');
 
 it('dumps and restores a 6 MiB record between small ones, byte for byte', async () => {
   const topic = uniqueName('large');
@@ -26,7 +29,17 @@ it('dumps and restores a 6 MiB record between small ones, byte for byte', async 
   big[0] = 1; // not 0x00: the value must not look Confluent-framed
 
   const values = [Buffer.from('before'), big, Buffer.from('after')];
-  await produce(kafka, topic, values.map((v, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: v, headers: [{ key: 'n', value: Buffer.from(String(i)) }], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    topic,
+    values.map((v, i) => ({
+      partition: 0,
+      key: Buffer.from(`k${i}`),
+      value: v,
+      headers: [{ key: 'n', value: Buffer.from(String(i)) }],
+      timestamp: String(Date.now()),
+    })),
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'kbak-large-'));
   const d = await runKbak(['dump', '--topic', topic, '--to', dir, '--name', 'large', '--json', '--quiet']);
@@ -34,7 +47,9 @@ it('dumps and restores a 6 MiB record between small ones, byte for byte', async 
   expect(JSON.parse(d.stdout)).toMatchObject({ records: 3 });
 
   // The segment holds the big record in a stored (codec 0) block of its own (hand-walked headers).
-  const seg = readdirSync(dir, { recursive: true }).map(String).find((f) => f.endsWith('.kseg'))!;
+  const seg = readdirSync(dir, { recursive: true })
+    .map(String)
+    .find((f) => f.endsWith('.kseg'))!;
   const file = readFileSync(join(dir, seg));
   const blocks: Array<{ codec: number; records: number; raw: number }> = [];
   for (let p = FILE_HEADER_SIZE; p < file.length; p += 20 + file.readUInt32BE(p + 8)) {

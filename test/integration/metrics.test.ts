@@ -39,7 +39,11 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   topic = uniqueName('metrics');
   await createTopic(kafka, topic, 2);
-  await produce(kafka, topic, Array.from({ length: 12 }, (_, i) => ({ partition: i % 2, key: null, value: Buffer.from(`m${i}`), headers: [], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    topic,
+    Array.from({ length: 12 }, (_, i) => ({ partition: i % 2, key: null, value: Buffer.from(`m${i}`), headers: [], timestamp: String(Date.now()) })),
+  );
 });
 
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
@@ -61,7 +65,10 @@ test('a successful dump pushes its metrics and logs one JSON summary line', asyn
   expect(s.get('kbak_dump_duration_seconds')).toBeGreaterThan(0);
   expect(pushes[0]!.body).toContain('# TYPE kbak_dump_records gauge');
   // stderr is not a terminal: JSON log lines, the last one the run's summary.
-  const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; summary?: { records: number; cluster: string } });
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; summary?: { records: number; cluster: string } });
   const last = lines[lines.length - 1]!;
   expect(last.summary).toMatchObject({ records: 12, cluster: 'mx' });
 });

@@ -124,8 +124,13 @@ beforeAll(async () => {
   });
   const { id } = (await res.json()) as { id: number };
   await createTopic(kafka, framedTopic, 1);
-  const framed = (i: number): Buffer => Buffer.concat([Buffer.from([0, (id >>> 24) & 255, (id >>> 16) & 255, (id >>> 8) & 255, id & 255, 4]), Buffer.from(`n${i % 10}`)]);
-  await produce(kafka, framedTopic, Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: null, value: framed(i), headers: [], timestamp: String(Date.now()) })));
+  const framed = (i: number): Buffer =>
+    Buffer.concat([Buffer.from([0, (id >>> 24) & 255, (id >>> 16) & 255, (id >>> 8) & 255, id & 255, 4]), Buffer.from(`n${i % 10}`)]);
+  await produce(
+    kafka,
+    framedTopic,
+    Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: null, value: framed(i), headers: [], timestamp: String(Date.now()) })),
+  );
 });
 
 afterEach(() => {
@@ -143,7 +148,20 @@ afterAll(async () => {
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 });
 
-const dumpArgs = (prefix: string, ...more: string[]): string[] => ['dump', '--topic', topic, ...more, '--to', `s3://${stackEnv().s3Bucket}/${prefix}`, '--name', 'outage', '--segment-bytes', '65536', '--concurrency', '2'];
+const dumpArgs = (prefix: string, ...more: string[]): string[] => [
+  'dump',
+  '--topic',
+  topic,
+  ...more,
+  '--to',
+  `s3://${stackEnv().s3Bucket}/${prefix}`,
+  '--name',
+  'outage',
+  '--segment-bytes',
+  '65536',
+  '--concurrency',
+  '2',
+];
 
 describe('S3 outages mid-upload', () => {
   it('completes when S3 is slow', async () => {

@@ -17,7 +17,17 @@ let topic: string;
 let n = 0;
 
 async function write(count: number): Promise<void> {
-  await produce(kafka, topic, Array.from({ length: count }, () => ({ partition: n % 2, key: Buffer.from(`k${n}`), value: Buffer.from(`v${n++}`), headers: [], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    topic,
+    Array.from({ length: count }, () => ({
+      partition: n % 2,
+      key: Buffer.from(`k${n}`),
+      value: Buffer.from(`v${n++}`),
+      headers: [],
+      timestamp: String(Date.now()),
+    })),
+  );
 }
 
 async function dump(dest: string, incremental = true): Promise<string> {
@@ -28,7 +38,17 @@ async function dump(dest: string, incremental = true): Promise<string> {
 }
 
 const lockBody = (expiresInMs: number): Buffer =>
-  Buffer.from(JSON.stringify({ kind: 'shared', holder: 'kbak dump (test)', host: 'other-host', pid: 4242, startedAt: new Date(Date.now() - 3_600_000).toISOString(), refreshedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + expiresInMs).toISOString() }));
+  Buffer.from(
+    JSON.stringify({
+      kind: 'shared',
+      holder: 'kbak dump (test)',
+      host: 'other-host',
+      pid: 4242,
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+      refreshedAt: new Date().toISOString(),
+      expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+    }),
+  );
 
 beforeAll(async () => {
   topic = uniqueName('prune');
@@ -101,11 +121,16 @@ test('a dump and a prune started together: the prune waits for the dump, nothing
   await write(4);
   const first = await dump(dest);
   // Enough data that the dump holds its lock for a while.
-  await produce(kafka, topic, Array.from({ length: 3000 }, (_, i) => ({ partition: i % 2, key: null, value: Buffer.alloc(2000, i % 251), headers: [], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    topic,
+    Array.from({ length: 3000 }, (_, i) => ({ partition: i % 2, key: null, value: Buffer.alloc(2000, i % 251), headers: [], timestamp: String(Date.now()) })),
+  );
   n += 3000;
   const d = startKbak(['dump', '--incremental', '--topic', topic, '--to', dest, '--name', 'pr', '--json']);
   const deadline = Date.now() + 20_000;
-  while ((await allKeys(store, 'pr/locks')).filter((k) => k.endsWith('.json')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while ((await allKeys(store, 'pr/locks')).filter((k) => k.endsWith('.json')).length === 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const waited = runKbak(['prune', '--keep-last', '1', '--lock-wait', '120', '--source', dest, '--json']);
   const refused = await runKbak(['prune', '--keep-last', '1', '--lock-wait', '0', '--source', dest, '--json']);
   const [dr, pr] = await Promise.all([d.done, waited]);

@@ -74,7 +74,14 @@ async function produce(topic: string, messages: Message[]): Promise<void> {
 async function dump(topics: string[], dest: string): Promise<DumpSummary> {
   const run = new DumpRun(
     { kafka: adapter, store: openStore(dest, settings.s3), registry: settings.registry ? new RegistryClient(settings.registry) : null, logger },
-    { selection: { topics }, window: { since: null, until: null }, maxRecordsPerPartition: null, segmentBytes: 1024 * 1024, concurrency: 4, stallTimeoutMs: 60_000 },
+    {
+      selection: { topics },
+      window: { since: null, until: null },
+      maxRecordsPerPartition: null,
+      segmentBytes: 1024 * 1024,
+      concurrency: 4,
+      stallTimeoutMs: 60_000,
+    },
   );
   return (await run.run()).summary;
 }
@@ -84,7 +91,16 @@ function restoreRun(dest: string, opts: Partial<RestoreOptions> & { lane: string
     (backup) =>
       new RestoreRun(
         { kafka: adapter, backup, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger },
-        { topics: [], replicationFactor: null, window: { since: null, until: null }, maxRecordsPerPartition: null, mode: 'new', laneHeader: null, concurrency: 4, ...opts },
+        {
+          topics: [],
+          replicationFactor: null,
+          window: { since: null, until: null },
+          maxRecordsPerPartition: null,
+          mode: 'new',
+          laneHeader: null,
+          concurrency: 4,
+          ...opts,
+        },
       ),
   );
 }
@@ -216,7 +232,16 @@ describe('kbak restore', () => {
     const lane = laneName();
     await createTopic(topic, 3);
     const registry = new SchemaRegistryLib({ host: stackEnv().registryUrl });
-    const schema = { type: 'record', name: 'Order', namespace: 'kbak.test', fields: [{ name: 'id', type: 'int' }, { name: 'customer', type: 'string' }, { name: 'amount', type: 'double' }] };
+    const schema = {
+      type: 'record',
+      name: 'Order',
+      namespace: 'kbak.test',
+      fields: [
+        { name: 'id', type: 'int' },
+        { name: 'customer', type: 'string' },
+        { name: 'amount', type: 'double' },
+      ],
+    };
     const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${topic}-value` });
     const base = Date.now() - 3_600_000;
     const messages: Message[] = [];
@@ -231,7 +256,15 @@ describe('kbak restore', () => {
     }
     await produce(topic, messages);
     const group = uniqueName('billing');
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }, { partition: 1, offset: '100' }, { partition: 2, offset: '0' }] });
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [
+        { partition: 0, offset: '10' },
+        { partition: 1, offset: '100' },
+        { partition: 2, offset: '0' },
+      ],
+    });
 
     const dest = tempDir();
     const dumped = await dump([topic], dest);
@@ -267,7 +300,13 @@ describe('kbak restore', () => {
 
     // Group offsets: the source partitions have no gaps, so the lane offsets are equal.
     const laneGroup = await groupOffsets(`${lane}.${group}`, laneTopic);
-    expect(laneGroup).toEqual(new Map([[0, 10n], [1, 100n], [2, 0n]]));
+    expect(laneGroup).toEqual(
+      new Map([
+        [0, 10n],
+        [1, 100n],
+        [2, 0n],
+      ]),
+    );
 
     // A rerun with --resume writes nothing and registers nothing new.
     const again = await restore(dest, { lane, mode: 'resume' });
@@ -297,7 +336,12 @@ describe('kbak restore: schemas with references, plain topics, S3, filters', () 
     };
     const messages: Message[] = [];
     for (let i = 0; i < 40; i++) {
-      messages.push({ partition: i % 2, key: Buffer.from(`s${i}`), value: frame(orderId, Buffer.from([0x0a, 0x02, 0x73, 0x30 + (i % 10)])), timestamp: String(Date.now() - 1000 + i) });
+      messages.push({
+        partition: i % 2,
+        key: Buffer.from(`s${i}`),
+        value: frame(orderId, Buffer.from([0x0a, 0x02, 0x73, 0x30 + (i % 10)])),
+        timestamp: String(Date.now() - 1000 + i),
+      });
     }
     await produce(topic, messages);
     const dest = tempDir();
@@ -335,7 +379,14 @@ describe('kbak restore: schemas with references, plain topics, S3, filters', () 
     }
     await produce(topic, messages);
     const group = uniqueName('reader');
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '20' }, { partition: 1, offset: '45' }] });
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [
+        { partition: 0, offset: '20' },
+        { partition: 1, offset: '45' },
+      ],
+    });
     const dest = `s3://${stackEnv().s3Bucket}/${uniqueName('restore-test')}`;
     await dump([topic], dest);
 
@@ -346,7 +397,12 @@ describe('kbak restore: schemas with references, plain topics, S3, filters', () 
     expect(summary.subjectsRegistered).toBe(0);
     expect(summary.idsRewritten).toBe(0);
     expectSameRecords(await readTopic(topic), await readTopic(laneTopic), { framedValues: false });
-    expect(await groupOffsets(`${lane}.${group}`, laneTopic)).toEqual(new Map([[0, 20n], [1, 45n]]));
+    expect(await groupOffsets(`${lane}.${group}`, laneTopic)).toEqual(
+      new Map([
+        [0, 20n],
+        [1, 45n],
+      ]),
+    );
     const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: laneTopic }] });
     const entries = new Map(cfg.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
     // Lane topics keep their seed for the lane's life; other source configs are kept.
@@ -367,7 +423,12 @@ describe('kbak restore: schemas with references, plain topics, S3, filters', () 
     expect(smallRecords.get(0)!.map((r) => r.key!.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `k${80 + 2 * i}`));
     // Offset 20 of partition 0 is before the kept records: the group starts at the first of them.
     // Offset 45 of partition 1 is kept record 5.
-    expect(await groupOffsets(`${small}.${group}`, smallTopic)).toEqual(new Map([[0, 0n], [1, 5n]]));
+    expect(await groupOffsets(`${small}.${group}`, smallTopic)).toEqual(
+      new Map([
+        [0, 0n],
+        [1, 5n],
+      ]),
+    );
 
     const windowed = laneName();
     const w = await restore(dest, { lane: windowed, window: { since: new Date(base + 30_000), until: new Date(base + 90_000) } });
@@ -375,7 +436,12 @@ describe('kbak restore: schemas with references, plain topics, S3, filters', () 
     const wRecords = await readTopic(`${windowed}.${topic}`);
     expect(wRecords.get(0)!.map((r) => r.key!.toString())[0]).toBe('k30');
     // Partition 0: kept source offsets 15..44, committed 20 → lane 5. Partition 1: committed 45 is past the window → end (30).
-    expect(await groupOffsets(`${windowed}.${group}`, `${windowed}.${topic}`)).toEqual(new Map([[0, 5n], [1, 30n]]));
+    expect(await groupOffsets(`${windowed}.${group}`, `${windowed}.${topic}`)).toEqual(
+      new Map([
+        [0, 5n],
+        [1, 30n],
+      ]),
+    );
   });
 });
 
@@ -390,8 +456,15 @@ describe('kbak restore: group offsets across gaps', () => {
     await createTopic(topic, 1);
     const producer = kafka.producer({ transactionalId: uniqueName('kbak-test-tx'), idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
-    const batch = (from: number): Message[] => Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${from + i}`), value: Buffer.from(`v${from + i}`) }));
-    for (const [from, commit] of [[0, true], [5, false], [10, true], [15, false], [20, true]] as const) {
+    const batch = (from: number): Message[] =>
+      Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${from + i}`), value: Buffer.from(`v${from + i}`) }));
+    for (const [from, commit] of [
+      [0, true],
+      [5, false],
+      [10, true],
+      [15, false],
+      [20, true],
+    ] as const) {
       const tx = await producer.transaction();
       await tx.send({ topic, messages: batch(from) });
       if (commit) await tx.commit();
@@ -423,7 +496,10 @@ describe('kbak restore: group offsets across gaps', () => {
     const topic = uniqueName('compacted');
     await createTopic(topic, 1, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '100' });
     for (let round = 0; round < 8; round++) {
-      await produce(topic, Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: Buffer.from(`r${round}-${i}`) })));
+      await produce(
+        topic,
+        Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: Buffer.from(`r${round}-${i}`) })),
+      );
       await new Promise((r) => setTimeout(r, 250));
     }
     // Wait for the cleaner to leave gaps.
@@ -492,7 +568,11 @@ describe('kbak restore: safety (CLI)', () => {
   it('dry-run prints the plan and changes nothing', async () => {
     const r = cli(args('--lane', lane, '--topic', topic, '--dry-run', '--json'));
     expect(r.code).toBe(0);
-    const plan = JSON.parse(r.stdout) as { dryRun: boolean; topics: Array<{ lane: string; partitionCount: number; records: number; state: string }>; subjects: Array<{ source: string; lane: string }> };
+    const plan = JSON.parse(r.stdout) as {
+      dryRun: boolean;
+      topics: Array<{ lane: string; partitionCount: number; records: number; state: string }>;
+      subjects: Array<{ source: string; lane: string }>;
+    };
     expect(plan.dryRun).toBe(true);
     expect(plan.topics).toMatchObject([{ lane: `${lane}.${topic}`, partitionCount: 2, records: 20, state: 'create' }]);
     expect(plan.subjects).toEqual([expect.objectContaining({ source: `${topic}-value`, lane: `${lane}.${topic}-value` })]);
@@ -556,7 +636,9 @@ describe('kbak restore: safety (CLI)', () => {
       for (const mode of [[], ['--resume'], ['--replace']]) {
         const r = cli(args('--lane', l, '--topic', topic, ...mode));
         expect(r.code).toBe(6);
-        expect(oneLine(r)).toBe(`kbak: topic "${l}.${topic}" exists but lane ${l} did not create it (not in the lane ledger) (kbak only writes to, replaces or deletes what this lane created: remove or rename it yourself, or use another lane name)`);
+        expect(oneLine(r)).toBe(
+          `kbak: topic "${l}.${topic}" exists but lane ${l} did not create it (not in the lane ledger) (kbak only writes to, replaces or deletes what this lane created: remove or rename it yourself, or use another lane name)`,
+        );
       }
       expect(await topicExists(`${l}.${topic}`)).toBe(true);
       expect((await admin.fetchTopicOffsets(`${l}.${topic}`)).every((o) => o.high === '0')).toBe(true);
@@ -571,7 +653,13 @@ describe('kbak restore: kill and --resume', () => {
     const total = 20_000;
     const pad = 'x'.repeat(150);
     const messages: Message[] = [];
-    for (let i = 0; i < total; i++) messages.push({ partition: i % 4, key: Buffer.from(`k${i}`), value: Buffer.from(`${i}:${pad}`), headers: orderedHeaders([{ key: 'traceparent', value: Buffer.from(`t${i}`) }]) as IHeaders });
+    for (let i = 0; i < total; i++)
+      messages.push({
+        partition: i % 4,
+        key: Buffer.from(`k${i}`),
+        value: Buffer.from(`${i}:${pad}`),
+        headers: orderedHeaders([{ key: 'traceparent', value: Buffer.from(`t${i}`) }]) as IHeaders,
+      });
     await produce(topic, messages);
     const group = uniqueName('consumer');
     await admin.setOffsets({ groupId: group, topic, partitions: [0, 1, 2, 3].map((p) => ({ partition: p, offset: String(1000 * (p + 1)) })) });
@@ -594,7 +682,11 @@ describe('kbak restore: kill and --resume', () => {
     const killAt: Array<{ delayMs?: number; records?: number }> = [{ delayMs: 300 }, { records: 3000 }, { records: 9000 }, { records: 15000 }];
     const seen: number[] = [];
     for (const [i, point] of killAt.entries()) {
-      const child = spawn('node', ['bin/kbak.js', 'restore', '--lane', lane, '--source', dest, '--concurrency', '1', '--quiet', ...(i > 0 ? ['--resume'] : [])], { cwd: ROOT, env: kbakEnv(), stdio: 'ignore' });
+      const child = spawn(
+        'node',
+        ['bin/kbak.js', 'restore', '--lane', lane, '--source', dest, '--concurrency', '1', '--quiet', ...(i > 0 ? ['--resume'] : [])],
+        { cwd: ROOT, env: kbakEnv(), stdio: 'ignore' },
+      );
       let exitedEarly = false;
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       void exited.then(() => (exitedEarly = true));
@@ -617,7 +709,14 @@ describe('kbak restore: kill and --resume', () => {
     const source = await readTopic(topic);
     const laneRecords = await readTopic(laneTopic);
     expectSameRecords(source, laneRecords, { framedValues: false });
-    expect(await groupOffsets(`${lane}.${group}`, laneTopic)).toEqual(new Map([[0, 1000n], [1, 2000n], [2, 3000n], [3, 4000n]]));
+    expect(await groupOffsets(`${lane}.${group}`, laneTopic)).toEqual(
+      new Map([
+        [0, 1000n],
+        [1, 2000n],
+        [2, 3000n],
+        [3, 4000n],
+      ]),
+    );
     // Five restores of 20 000 records on a shared 2-core machine: more than the default 180 s at times.
   }, 300_000);
 });

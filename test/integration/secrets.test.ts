@@ -67,17 +67,41 @@ function everywhere(): { args: string[]; env: Record<string, string> } {
     registry: { url: registryUrl(), username: 'reguser', password: S.regFile },
   });
   return {
-    args: ['--config', config, '--sasl-mechanism', 'scram-sha-512', '--sasl-username', 'kbakuser', '--sasl-password', S.saslFlag, '--schema-registry-user', 'reguser', '--schema-registry-password', S.regFlag],
-    env: { KBAK_SASL_PASSWORD: S.saslEnv, KBAK_SCHEMA_REGISTRY_PASSWORD: S.regEnv, KBAK_SCHEMA_REGISTRY_USER: 'reguser', AWS_SECRET_ACCESS_KEY_UNUSED: S.aws, KBAK_LOG_LEVEL: 'debug' },
+    args: [
+      '--config',
+      config,
+      '--sasl-mechanism',
+      'scram-sha-512',
+      '--sasl-username',
+      'kbakuser',
+      '--sasl-password',
+      S.saslFlag,
+      '--schema-registry-user',
+      'reguser',
+      '--schema-registry-password',
+      S.regFlag,
+    ],
+    env: {
+      KBAK_SASL_PASSWORD: S.saslEnv,
+      KBAK_SCHEMA_REGISTRY_PASSWORD: S.regEnv,
+      KBAK_SCHEMA_REGISTRY_USER: 'reguser',
+      AWS_SECRET_ACCESS_KEY_UNUSED: S.aws,
+      KBAK_LOG_LEVEL: 'debug',
+    },
   };
 }
 
 /** Registry credentials only (the local broker is PLAINTEXT): these runs succeed. */
 function registryOnly(where: 'flag' | 'env' | 'file' | 'url'): { args: string[]; env: Record<string, string> } {
   const env: Record<string, string> = { KBAK_LOG_LEVEL: 'debug' };
-  if (where === 'flag') return { args: ['--schema-registry-url', registryUrl(), '--schema-registry-user', 'reguser', '--schema-registry-password', S.regFlag], env };
+  if (where === 'flag')
+    return { args: ['--schema-registry-url', registryUrl(), '--schema-registry-user', 'reguser', '--schema-registry-password', S.regFlag], env };
   if (where === 'env') return { args: [], env: { ...env, KBAK_SCHEMA_REGISTRY_USER: 'reguser', KBAK_SCHEMA_REGISTRY_PASSWORD: S.regEnv } };
-  if (where === 'file') return { args: ['--config', configFile({ registry: { url: registryUrl(), username: 'reguser', password: S.regFile } })], env: { ...env, KBAK_SCHEMA_REGISTRY_URL: '' } };
+  if (where === 'file')
+    return {
+      args: ['--config', configFile({ registry: { url: registryUrl(), username: 'reguser', password: S.regFile } })],
+      env: { ...env, KBAK_SCHEMA_REGISTRY_URL: '' },
+    };
   return { args: ['--schema-registry-url', urlWithCreds()], env };
 }
 
@@ -93,7 +117,11 @@ beforeAll(async () => {
     b.writeUInt8(i * 2, 5);
     return b;
   };
-  await produce(kafka, topic, Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: framed(i), headers: [], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    topic,
+    Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: framed(i), headers: [], timestamp: String(Date.now()) })),
+  );
   good = tmp();
   const r = await runKbak(['dump', '--topic', topic, '--to', good, '--name', 'secrets', '--quiet']);
   expect(r.code).toBe(0);
@@ -132,17 +160,41 @@ describe('secrets never appear in output or in what kbak writes', () => {
     const env = { KBAK_LOG_LEVEL: 'debug' };
     const unreachable = `http://reguser:${S.regUrl}@127.0.0.1:1/?token=${S.regQuery}`;
     collect('dump registry down', await runKbak(['dump', '--topic', topic, '--to', tmp(), '--schema-registry-url', unreachable], env));
-    collect('restore registry down', await runKbak(['restore', '--source', good, '--lane', uniqueName('sec').toLowerCase(), '--schema-registry-url', unreachable, '--schema-registry-password', S.regFlag, '--schema-registry-user', 'u'], env));
+    collect(
+      'restore registry down',
+      await runKbak(
+        [
+          'restore',
+          '--source',
+          good,
+          '--lane',
+          uniqueName('sec').toLowerCase(),
+          '--schema-registry-url',
+          unreachable,
+          '--schema-registry-password',
+          S.regFlag,
+          '--schema-registry-user',
+          'u',
+        ],
+        env,
+      ),
+    );
     // A registry path that answers 404 for everything: an HTTP error message.
     const wrongPath = registryUrl().replace('/apis/ccompat/v7', '/nope').replace('http://', `http://reguser:${S.regUrl}@`);
     collect('dump registry 404', await runKbak(['dump', '--topic', topic, '--to', tmp(), '--schema-registry-url', wrongPath], env));
-    expect(outputs.filter((o) => o.what.startsWith('dump registry') && o.what.endsWith('stderr')).every((o) => /kbak: .*schema registry/.test(o.text))).toBe(true);
+    expect(outputs.filter((o) => o.what.startsWith('dump registry') && o.what.endsWith('stderr')).every((o) => /kbak: .*schema registry/.test(o.text))).toBe(
+      true,
+    );
   });
 
   it('config file errors, S3 refusals and corrupt backups', async () => {
     const env = { KBAK_LOG_LEVEL: 'debug' };
     const broken = configFile(`{ "kafka": { "sasl": { "password": "${S.broken}" } }, oops }`);
-    for (const cmd of [['dump', '--topic', topic, '--to', tmp()], ['restore', '--source', good, '--lane', 'x'], ['list', '--source', good]]) {
+    for (const cmd of [
+      ['dump', '--topic', topic, '--to', tmp()],
+      ['restore', '--source', good, '--lane', 'x'],
+      ['list', '--source', good],
+    ]) {
       const r = collect(`${cmd[0]} broken config`, await runKbak([...cmd, '--config', broken], env));
       expect(r.code).toBe(2);
     }

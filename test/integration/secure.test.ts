@@ -46,7 +46,12 @@ function plain(): Record<string, string | undefined> {
   return { ...scram('plain'), KBAK_SASL_USERNAME: env('KBAK_SECURE_PLAIN_USERNAME'), KBAK_SASL_PASSWORD: env('KBAK_SECURE_PLAIN_PASSWORD') };
 }
 function mtls(): Record<string, string | undefined> {
-  return { KBAK_BROKERS: env('KBAK_SECURE_MTLS_BROKERS'), KBAK_TLS_CA: env('KBAK_SECURE_TLS_CA'), KBAK_TLS_CERT: env('KBAK_SECURE_TLS_CERT'), KBAK_TLS_KEY: env('KBAK_SECURE_TLS_KEY') };
+  return {
+    KBAK_BROKERS: env('KBAK_SECURE_MTLS_BROKERS'),
+    KBAK_TLS_CA: env('KBAK_SECURE_TLS_CA'),
+    KBAK_TLS_CERT: env('KBAK_SECURE_TLS_CERT'),
+    KBAK_TLS_KEY: env('KBAK_SECURE_TLS_KEY'),
+  };
 }
 
 function tempDir(): string {
@@ -124,7 +129,11 @@ beforeAll(async () => {
     head.writeUInt8(s.length * 2, 5); // Avro zigzag length of the string
     return Buffer.concat([head, s]);
   };
-  await produce(kafka, framedTopic, Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: frame(i), headers: [], timestamp: String(Date.now()) })));
+  await produce(
+    kafka,
+    framedTopic,
+    Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: frame(i), headers: [], timestamp: String(Date.now()) })),
+  );
   proxy = await startAuthProxy(stackEnv().registryUrl, PROXY_USER, PROXY_PASSWORD);
 });
 
@@ -168,14 +177,18 @@ describe('kbak over SASL_SSL and mutual TLS', () => {
     // No --tls-ca: the stack's CA is not in Node's trust store.
     const r = await runKbak(['dump', '--topic', topic, '--to', tempDir()], { ...scram(), KBAK_TLS_CA: undefined });
     expect(r.code).toBe(ExitCode.SERVICE);
-    expect(oneLineError(r)).toMatch(/TLS handshake with Kafka at .* failed .*certificate.*\(check the CA that signed the broker certificate.*see --tls, --tls-ca/);
+    expect(oneLineError(r)).toMatch(
+      /TLS handshake with Kafka at .* failed .*certificate.*\(check the CA that signed the broker certificate.*see --tls, --tls-ca/,
+    );
     expectNoSecret(r, env('KBAK_SECURE_SASL_PASSWORD'));
   });
 
   it('fails clearly when the mutual-TLS listener gets no client certificate', async () => {
     const r = await runKbak(['dump', '--topic', topic, '--to', tempDir()], { ...mtls(), KBAK_TLS_CERT: undefined, KBAK_TLS_KEY: undefined });
     expect(r.code).toBe(ExitCode.SERVICE);
-    expect(oneLineError(r)).toMatch(/TLS handshake with Kafka at .* failed .*certificate.*client certificate and key; see --tls, --tls-ca, --tls-cert, --tls-key\)$/);
+    expect(oneLineError(r)).toMatch(
+      /TLS handshake with Kafka at .* failed .*certificate.*client certificate and key; see --tls, --tls-ca, --tls-cert, --tls-key\)$/,
+    );
   });
 });
 
@@ -205,7 +218,11 @@ describe('schema registry basic auth (through an enforcing proxy)', () => {
   it('refuses wrong registry credentials with one line and no password', async () => {
     const wrong = `wrong-${uniqueName('pw')}`;
     const dir = tempDir();
-    const r = await runKbak(['dump', '--topic', framedTopic, '--to', dir], { KBAK_SCHEMA_REGISTRY_URL: proxy.url, KBAK_SCHEMA_REGISTRY_USER: PROXY_USER, KBAK_SCHEMA_REGISTRY_PASSWORD: wrong });
+    const r = await runKbak(['dump', '--topic', framedTopic, '--to', dir], {
+      KBAK_SCHEMA_REGISTRY_URL: proxy.url,
+      KBAK_SCHEMA_REGISTRY_USER: PROXY_USER,
+      KBAK_SCHEMA_REGISTRY_PASSWORD: wrong,
+    });
     expect(r.code).toBe(ExitCode.SERVICE);
     expect(oneLineError(r)).toMatch(/schema registry at .* denied .*HTTP 401/);
     expectNoSecret(r, wrong, PROXY_PASSWORD);

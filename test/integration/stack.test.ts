@@ -24,7 +24,12 @@ describe('Kafka APIs kbak uses, through kafkajs', () => {
   });
 
   it('CreateTopics and Metadata', async () => {
-    expect(await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })).toBe(true);
+    expect(
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      }),
+    ).toBe(true);
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(meta.topics[0]!.partitions).toHaveLength(2);
   });
@@ -123,7 +128,7 @@ describe('S3 server', () => {
   });
 });
 
-describe('authorizer (StandardAuthorizer, the stack\'s own principals as super users)', () => {
+describe("authorizer (StandardAuthorizer, the stack's own principals as super users)", () => {
   function env(name: string): string {
     const v = stackEnv().env[name];
     if (!v) throw new Error(`${name} is missing from .stack/env: restart the stack with this branch's scripts/stack/up.sh`);
@@ -147,14 +152,25 @@ describe('authorizer (StandardAuthorizer, the stack\'s own principals as super u
     const open = uniqueName('acl-open');
     const denied = uniqueName('acl-denied');
     const principal = `User:${env('KBAK_SECURE_APP_USERNAME')}`;
-    const deny = { resourceType: AclResourceTypes.TOPIC, resourceName: denied, resourcePatternType: ResourcePatternTypes.LITERAL, principal, host: '*', operation: AclOperationTypes.ALL, permissionType: AclPermissionTypes.DENY };
+    const deny = {
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: denied,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      principal,
+      host: '*',
+      operation: AclOperationTypes.ALL,
+      permissionType: AclPermissionTypes.DENY,
+    };
     const app = appKafka().admin();
     try {
       await admin.createTopics({ waitForLeaders: true, topics: [{ topic: open }, { topic: denied }] });
       await admin.createAcls({ acl: [deny] });
       const described = await admin.describeAcls({
-        resourceType: AclResourceTypes.TOPIC, resourceName: denied, resourcePatternType: ResourcePatternTypes.LITERAL,
-        operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY,
+        resourceType: AclResourceTypes.TOPIC,
+        resourceName: denied,
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
       });
       expect(described.resources).toHaveLength(1);
       await app.connect();

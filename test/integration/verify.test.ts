@@ -63,7 +63,9 @@ describe.each<StoreKind>(['disk', 's3'])('list, inspect, verify on %s', (kind) =
     const json = await runKbak(['list', '--source', dest, '--json']);
     expect(json.code).toBe(0);
     const rows = JSON.parse(json.stdout);
-    expect(rows).toEqual([expect.objectContaining({ id: backupId, cluster: 'vt', kind: 'full', topics: [topic], records: 220, sharedBytes: 0, formatVersion: 2 })]);
+    expect(rows).toEqual([
+      expect.objectContaining({ id: backupId, cluster: 'vt', kind: 'full', topics: [topic], records: 220, sharedBytes: 0, formatVersion: 2 }),
+    ]);
     const sizes = await Promise.all(segKeys.map((k) => store.size(k)));
     expect(rows[0].storedBytes).toBe(sizes.reduce((a, b) => a! + b!, 0));
     const human = await runKbak(['list', '--source', dest]);
@@ -79,9 +81,14 @@ describe.each<StoreKind>(['disk', 's3'])('list, inspect, verify on %s', (kind) =
     await admin.connect();
     const offsets = await admin.fetchTopicOffsets(topic);
     await admin.disconnect();
-    expect(d.topics[0].partitions.map((p: { partition: number; records: number; endOffset: string; startOffset: string }) => [p.partition, p.records, p.startOffset, p.endOffset])).toEqual(
-      offsets.sort((a, b) => a.partition - b.partition).map((o) => [o.partition, PER_PARTITION[o.partition], o.low, o.high]),
-    );
+    expect(
+      d.topics[0].partitions.map((p: { partition: number; records: number; endOffset: string; startOffset: string }) => [
+        p.partition,
+        p.records,
+        p.startOffset,
+        p.endOffset,
+      ]),
+    ).toEqual(offsets.sort((a, b) => a.partition - b.partition).map((o) => [o.partition, PER_PARTITION[o.partition], o.low, o.high]));
     expect(Number(d.topics[0].partitions[0].minTimestamp)).toBeGreaterThan(Date.now() - 3_600_000);
     const human = await runKbak(['inspect', backupId, '--source', dest]);
     expect(human.stdout).toContain(`topic ${topic}: 2 partitions`);
@@ -113,15 +120,25 @@ describe.each<StoreKind>(['disk', 's3'])('list, inspect, verify on %s', (kind) =
 
   it('catches a truncated segment', async () => {
     const key = segKeys[0]!;
-    await withChanged(store, key, (b) => b.subarray(0, b.length - 100), () => expectVerifyFails(dest, key, /size is \d+ bytes, the manifest says/));
+    await withChanged(
+      store,
+      key,
+      (b) => b.subarray(0, b.length - 100),
+      () => expectVerifyFails(dest, key, /size is \d+ bytes, the manifest says/),
+    );
   });
 
   it('catches a missing segment, also with --quick', async () => {
     const key = segKeys[segKeys.length - 1]!;
-    await withChanged(store, key, () => null, async () => {
-      await expectVerifyFails(dest, key, /missing/);
-      expect((await runKbak(['verify', 'latest', '--quick', '--source', dest])).code).toBe(5);
-    });
+    await withChanged(
+      store,
+      key,
+      () => null,
+      async () => {
+        await expectVerifyFails(dest, key, /missing/);
+        expect((await runKbak(['verify', 'latest', '--quick', '--source', dest])).code).toBe(5);
+      },
+    );
   });
 
   it('catches a manifest whose segments overlap', async () => {

@@ -70,7 +70,10 @@ export interface CraftedPartition {
  * Writes cluster `crafted`, backup 20261126T120000000Z, topic `topic` into a disk store at
  * `root`; returns the manifest. Partitions without segments are empty ranges.
  */
-export function writeCraftedBackup(root: string, opts: { topic: string; partitions: CraftedPartition[]; partitionCount?: number; schemas?: SchemaEntry[] }): Manifest {
+export function writeCraftedBackup(
+  root: string,
+  opts: { topic: string; partitions: CraftedPartition[]; partitionCount?: number; schemas?: SchemaEntry[] },
+): Manifest {
   let rawBytes = 0;
   let storedBytes = 0;
   let records = 0;
@@ -120,7 +123,15 @@ export function writeCraftedBackup(root: string, opts: { topic: string; partitio
     completedAt: '2026-11-26T12:00:00.500Z',
     cut: { isolationLevel: 'read_committed', since: null, until: null, maxRecordsPerPartition: null },
     schemaRegistry: opts.schemas ? { url: 'http://registry.example:8081' } : null,
-    topics: [{ name: opts.topic, partitionCount: opts.partitionCount ?? opts.partitions.reduce((n, p) => Math.max(n, p.partition + 1), 1), replicationFactor: 1, configs: {}, partitions }],
+    topics: [
+      {
+        name: opts.topic,
+        partitionCount: opts.partitionCount ?? opts.partitions.reduce((n, p) => Math.max(n, p.partition + 1), 1),
+        replicationFactor: 1,
+        configs: {},
+        partitions,
+      },
+    ],
     schemas: opts.schemas ?? [],
     subjects: [],
     consumerGroups: [],

@@ -157,7 +157,10 @@ function namedFiles(store: string): Set<string> {
   for (const b of listBackupsOnDisk(store)) {
     const manifest = join(store, b.cluster, b.backupId, 'manifest.json');
     named.add(manifest);
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { formatVersion: number; topics: Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }> };
+    const m = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      formatVersion: number;
+      topics: Array<{ partitions: Array<{ segments: Array<{ key: string }> }> }>;
+    };
     const base = m.formatVersion === 1 ? join(store, b.cluster, b.backupId) : join(store, b.cluster);
     for (const t of m.topics) for (const p of t.partitions) for (const s of p.segments) named.add(join(base, ...s.key.split('/')));
   }
@@ -219,7 +222,24 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopSta
   // Per backup, how many records of each partition the source had when it was dumped.
   const expected = new Map<string, Map<number, number>>();
   const verifiedOnce = new Set<string>();
-  const dumpArgs = (incremental: boolean): string[] => ['dump', ...(incremental ? ['--incremental'] : []), '--topic', opts.sourceTopic, '--to', opts.store, '--name', CLUSTER, '--segment-bytes', '65536', '--concurrency', '2', '--lock-wait', '0', '--quiet', '--json'];
+  const dumpArgs = (incremental: boolean): string[] => [
+    'dump',
+    ...(incremental ? ['--incremental'] : []),
+    '--topic',
+    opts.sourceTopic,
+    '--to',
+    opts.store,
+    '--name',
+    CLUSTER,
+    '--segment-bytes',
+    '65536',
+    '--concurrency',
+    '2',
+    '--lock-wait',
+    '0',
+    '--quiet',
+    '--json',
+  ];
 
   /** Verifies the listed backups (all, or only those never verified) against the source prefix each was dumped from. */
   const checkBackups = (all: boolean): void => {
@@ -232,7 +252,10 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopSta
       for (const [p, rs] of source) {
         const want = rs.slice(0, expected.get(id)!.get(p) ?? 0);
         const got = (records.get(`${opts.sourceTopic}/${p}`) ?? []).map(canonDecoded);
-        if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`backup ${id} partition ${p} holds ${got.length} records, not exactly the ${want.length} the source had when it was dumped (seed ${opts.seed})`);
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          throw new Error(
+            `backup ${id} partition ${p} holds ${got.length} records, not exactly the ${want.length} the source had when it was dumped (seed ${opts.seed})`,
+          );
       }
       if (!verifiedOnce.has(id)) stats.backupsVerified++;
       verifiedOnce.add(id);
@@ -240,7 +263,10 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopSta
     }
   };
   const locksDir = join(opts.store, CLUSTER, 'locks');
-  const listedIds = (): string[] => listBackupsOnDisk(opts.store).map((b) => b.backupId).sort();
+  const listedIds = (): string[] =>
+    listBackupsOnDisk(opts.store)
+      .map((b) => b.backupId)
+      .sort();
 
   // A first, uninterrupted dump tells how long a dump takes, to spread the kill moments over.
   readSource();
@@ -255,7 +281,19 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopSta
   mustSucceed('the first restore', firstRestore);
   await opts.deleteTopic(`${warmLane}.${opts.sourceTopic}`);
   let restoreMs = firstRestore.ms;
-  const pruneArgs = (keepLast: number): string[] => ['prune', '--keep-last', String(keepLast), '--source', opts.store, '--name', CLUSTER, '--lock-wait', '0', '--quiet', '--json'];
+  const pruneArgs = (keepLast: number): string[] => [
+    'prune',
+    '--keep-last',
+    String(keepLast),
+    '--source',
+    opts.store,
+    '--name',
+    CLUSTER,
+    '--lock-wait',
+    '0',
+    '--quiet',
+    '--json',
+  ];
   const firstPrune = await run(pruneArgs(3));
   mustSucceed('the first prune', firstPrune);
   let pruneMs = firstPrune.ms;
@@ -269,7 +307,10 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopSta
     const before = new Set(filesBelow(opts.store));
     const kill = killMoment(rand, dumpMs[kind], locksDir);
     const d = await run(dumpArgs(kind === 'incremental'), kill);
-    if (process.env.CRASH_LOOP_VERBOSE) process.stderr.write(`${kind} dump kill ${JSON.stringify(kill)} (${dumpMs[kind]} ms on average): ran ${d.ms} ms, ${d.killed ? 'killed' : `exit ${d.result.code}`}\n`);
+    if (process.env.CRASH_LOOP_VERBOSE)
+      process.stderr.write(
+        `${kind} dump kill ${JSON.stringify(kill)} (${dumpMs[kind]} ms on average): ran ${d.ms} ms, ${d.killed ? 'killed' : `exit ${d.result.code}`}\n`,
+      );
     if (d.killed && 'whileLockedAfterMs' in kill) stats.killsHoldingLock++;
     if (d.killed) stats.dumpKills++;
     else if (d.result.code === 0) stats.dumpsFinishedBeforeKill++;
@@ -312,7 +353,10 @@ export async function runCrashLoop(opts: CrashLoopOptions): Promise<CrashLoopSta
     const after = listedIds();
     stats.backupsPruned += listed.length - after.length;
     const want = listed.slice(-keepLast);
-    if (JSON.stringify(after) !== JSON.stringify(want)) throw new Error(`prune --keep-last ${keepLast} left ${after.join(', ')}, expected the newest ${keepLast} of ${listed.join(', ')} (seed ${opts.seed}, iteration ${i})`);
+    if (JSON.stringify(after) !== JSON.stringify(want))
+      throw new Error(
+        `prune --keep-last ${keepLast} left ${after.join(', ')}, expected the newest ${keepLast} of ${listed.join(', ')} (seed ${opts.seed}, iteration ${i})`,
+      );
     // The killed runs' locks are gone too: this host's dead holders' locks are removed at once.
     const lockHolders = lockPids(locksDir);
     if (lockHolders.length > 0) throw new Error(`prune ${i} left locks of PIDs ${lockHolders.join(', ')} in ${locksDir} (seed ${opts.seed})`);

@@ -246,7 +246,11 @@ export function parseStrictJson(text: string): unknown {
       return a;
     }
     if (c === '"') return str();
-    for (const [lit, v] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [lit, v] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(lit, i)) {
         i += lit.length;
         return v;
@@ -295,7 +299,8 @@ function keyProblem(version: number, backupId: string, topic: string, partition:
   if (typeof key !== 'string' || key === '') return 'not a key';
   const parts = key.split('/');
   if (parts.some((c) => c === '.' || c === '..' || !COMPONENT.test(c))) return 'a component is empty, "." or "..", or outside [A-Za-z0-9._=-]';
-  const rest = (at: number): boolean => parts.length === at + 3 && parts[at] === topic && parts[at + 1] === String(partition) && parts[at + 2]!.endsWith('.kseg');
+  const rest = (at: number): boolean =>
+    parts.length === at + 3 && parts[at] === topic && parts[at + 1] === String(partition) && parts[at + 2]!.endsWith('.kseg');
   if (version === 1) return parts[0] === 'topics' && rest(1) ? null : 'not topics/<topic>/<partition>/<name>.kseg';
   if (parts[0] === 'segments' && rest(1)) return null;
   if (parts[1] === 'topics' && rest(2) && backupIdIso(parts[0]!) !== null && parts[0]! < backupId) return null;
@@ -324,7 +329,9 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk, partitions?: M
   if (idIso === null) fail(where, 'not a calendar-valid backup ID');
   let m: Record<string, unknown>;
   try {
-    m = parseStrictJson(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readRegularFile(root, join(prefix, 'manifest.json'), where))) as Record<string, unknown>;
+    m = parseStrictJson(
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(readRegularFile(root, join(prefix, 'manifest.json'), where)),
+    ) as Record<string, unknown>;
   } catch (err) {
     fail(where, `manifest is not UTF-8 JSON: ${(err as Error).message}`);
   }
@@ -366,11 +373,18 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk, partitions?: M
       const start = offset(p.startOffset, pw);
       const end = offset(p.endOffset, pw);
       const basedOn = version === 1 ? null : (p.basedOn as string | null);
-      if (basedOn !== null && (typeof basedOn !== 'string' || backupIdIso(basedOn) === null || basedOn >= b.backupId)) fail(pw, 'basedOn is not an earlier backup ID');
+      if (basedOn !== null && (typeof basedOn !== 'string' || backupIdIso(basedOn) === null || basedOn >= b.backupId))
+        fail(pw, 'basedOn is not an earlier backup ID');
       if (basedOn !== null) anyBasedOn = true;
       if (!(start <= end && logStart <= end)) fail(pw, 'startOffset <= endOffset and logStartOffset <= endOffset');
       if (basedOn === null && logStart > start) fail(pw, 'a partition without basedOn: logStartOffset <= startOffset');
-      const gaps = version === 1 ? [] : (p.gaps as Array<Record<string, unknown>>).map((g, gi) => ({ from: offset(g.startOffset, `${pw}.gaps.${gi}`), to: offset(g.endOffset, `${pw}.gaps.${gi}`) }));
+      const gaps =
+        version === 1
+          ? []
+          : (p.gaps as Array<Record<string, unknown>>).map((g, gi) => ({
+              from: offset(g.startOffset, `${pw}.gaps.${gi}`),
+              to: offset(g.endOffset, `${pw}.gaps.${gi}`),
+            }));
       if (basedOn === null && gaps.length > 0) fail(pw, 'gaps without basedOn');
       let prevGapEnd = start;
       for (const g of gaps) {
@@ -426,6 +440,7 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk, partitions?: M
   }
   const stats = m.stats as Record<string, unknown>;
   for (const [i, id] of (stats.unknownSchemaIds as unknown[]).entries()) int(id, `${where} stats.unknownSchemaIds.${i}`, 0, 0xffff_ffff);
-  if (stats.records !== totalRecords || stats.segments !== totalSegments || stats.rawBytes !== totalRaw || stats.storedBytes !== totalStored) fail(where, 'stats totals do not add up');
+  if (stats.records !== totalRecords || stats.segments !== totalSegments || stats.rawBytes !== totalRaw || stats.storedBytes !== totalStored)
+    fail(where, 'stats totals do not add up');
   return out;
 }

@@ -44,7 +44,15 @@ const isoOf = (backupId: string): string =>
 /** A valid manifest with no topics (nothing to read: it passes every segment check at once). */
 export function zeroTopicManifest(cluster: string, backupId: string): Forged {
   const m = vectorManifest(FULL);
-  Object.assign(m, { incremental: false, backupId, cluster: { id: m.cluster.id, name: cluster }, startedAt: isoOf(backupId), completedAt: isoOf(backupId), topics: [], consumerGroups: [] });
+  Object.assign(m, {
+    incremental: false,
+    backupId,
+    cluster: { id: m.cluster.id, name: cluster },
+    startedAt: isoOf(backupId),
+    completedAt: isoOf(backupId),
+    topics: [],
+    consumerGroups: [],
+  });
   Object.assign(m.stats, { records: 0, rawBytes: 0, storedBytes: 0, segments: 0 });
   return m;
 }
@@ -60,7 +68,17 @@ export function gapsAndSegmentsManifest(n: number): Forged {
   const gaps = [];
   for (let i = 0; i < n; i++) {
     const off = 2 * i;
-    segments.push({ key: `segments/orders/0/${String(off).padStart(20, '0')}-${INCREMENTAL}-00000002.kseg`, firstOffset: String(off), lastOffset: String(off), records: 1, minTimestamp: '1', maxTimestamp: '1', rawBytes: 40, storedBytes: 60, sha256: 'a'.repeat(64) });
+    segments.push({
+      key: `segments/orders/0/${String(off).padStart(20, '0')}-${INCREMENTAL}-00000002.kseg`,
+      firstOffset: String(off),
+      lastOffset: String(off),
+      records: 1,
+      minTimestamp: '1',
+      maxTimestamp: '1',
+      rawBytes: 40,
+      storedBytes: 60,
+      sha256: 'a'.repeat(64),
+    });
     gaps.push({ startOffset: String(off + 1), endOffset: String(off + 2) });
   }
   const p = { partition: 0, logStartOffset: '0', startOffset: '0', endOffset: String(2 * n), records: n, segments, basedOn: FULL, gaps };
@@ -80,7 +98,8 @@ export function nestedArraysText(bytes: number): string {
  * field of tiny containers (`[[],[],…]` or `[{},{},…]`), or with `topics` full of empty
  * objects (zod reported six issues per element), to about `bytes`.
  */
-export type PaddingShape = 'arrays' | 'objects' | 'empty-topics' | 'fresh-keys' | 'limit-arrays' | 'limit-objects' | 'limit-mixed' | 'limit-keys' | 'strings' | 'numbers';
+export type PaddingShape =
+  'arrays' | 'objects' | 'empty-topics' | 'fresh-keys' | 'limit-arrays' | 'limit-objects' | 'limit-mixed' | 'limit-keys' | 'strings' | 'numbers';
 
 /**
  * The `limit-*` shapes are as dense as kbak's pre-scan lets through (one object or array per
@@ -120,7 +139,15 @@ export function paddedManifestText(bytes: number, shape: PaddingShape): string {
     return head.replace('"@T@"', '[]').replace('"@P@"', `[${objects.join(',')}]`);
   }
   // 16 bytes per object or array (one object, array or member per 8 bytes with its member).
-  const unit = { arrays: '[],', objects: '{},', 'limit-arrays': '[1.5]          ,', 'limit-objects': '{"a":0}        ,', 'limit-mixed': '[3e9,"xy"]     ,', strings: '"ab",', numbers: '1.5,' }[shape];
+  const unit = {
+    arrays: '[],',
+    objects: '{},',
+    'limit-arrays': '[1.5]          ,',
+    'limit-objects': '{"a":0}        ,',
+    'limit-mixed': '[3e9,"xy"]     ,',
+    strings: '"ab",',
+    numbers: '1.5,',
+  }[shape];
   return head.replace('"@T@"', '[]').replace('"@P@"', fill(unit, unit.slice(0, -1)));
 }
 
@@ -134,7 +161,17 @@ export function largeValidManifest(bytes: number): Forged {
     const segments = [];
     const count = Math.floor(n / 100);
     for (let i = 0; i < count; i++) {
-      segments.push({ key: `segments/orders/${p}/${String(i).padStart(20, '0')}-${FULL}-00000001.kseg`, firstOffset: String(i), lastOffset: String(i), records: 1, minTimestamp: '1795690800000', maxTimestamp: '1795690800000', rawBytes: 100, storedBytes: 136, sha256: (p * 1_000_000 + i).toString(16).padStart(64, '0') });
+      segments.push({
+        key: `segments/orders/${p}/${String(i).padStart(20, '0')}-${FULL}-00000001.kseg`,
+        firstOffset: String(i),
+        lastOffset: String(i),
+        records: 1,
+        minTimestamp: '1795690800000',
+        maxTimestamp: '1795690800000',
+        rawBytes: 100,
+        storedBytes: 136,
+        sha256: (p * 1_000_000 + i).toString(16).padStart(64, '0'),
+      });
     }
     partitions.push({ partition: p, logStartOffset: '0', startOffset: '0', endOffset: String(count), records: count, segments, basedOn: null, gaps: [] });
   }
@@ -195,7 +232,10 @@ export function forgedLinesStore(root: string): { evilCluster: string } {
 
 if (require.main === module) {
   const [what, dir, arg] = process.argv.slice(2);
-  if (!what || !dir) throw new Error('usage: hostile-manifests.js <case> <dir> [n]; cases: gaps, nested, padded-arrays, padded-objects, empty-topics, fresh-keys, limit-arrays, limit-objects, limit-mixed, limit-keys, strings, numbers, large-valid, far-timestamp, many, forged, started-x');
+  if (!what || !dir)
+    throw new Error(
+      'usage: hostile-manifests.js <case> <dir> [n]; cases: gaps, nested, padded-arrays, padded-objects, empty-topics, fresh-keys, limit-arrays, limit-objects, limit-mixed, limit-keys, strings, numbers, large-valid, far-timestamp, many, forged, started-x',
+    );
   mkdirSync(dir, { recursive: true });
   const n = Number(arg ?? 0);
   const MiB64 = 64 * 1024 * 1024;
@@ -203,7 +243,8 @@ if (require.main === module) {
   else if (what === 'nested') putManifest(dir, CLUSTER, FULL, nestedArraysText(n || MiB64));
   else if (what === 'padded-arrays') putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, 'arrays'));
   else if (what === 'padded-objects') putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, 'objects'));
-  else if (['empty-topics', 'fresh-keys', 'limit-arrays', 'limit-objects', 'limit-mixed', 'limit-keys', 'strings', 'numbers'].includes(what)) putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, what as PaddingShape));
+  else if (['empty-topics', 'fresh-keys', 'limit-arrays', 'limit-objects', 'limit-mixed', 'limit-keys', 'strings', 'numbers'].includes(what))
+    putManifest(dir, CLUSTER, FULL, paddedManifestText(n || MiB64, what as PaddingShape));
   else if (what === 'large-valid') putManifest(dir, CLUSTER, FULL, `${JSON.stringify(largeValidManifest(n || MiB64 - 1_000_000), null, 2)}\n`);
   else if (what === 'far-timestamp') {
     copyVector(dir);

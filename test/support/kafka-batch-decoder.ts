@@ -97,7 +97,7 @@ function decompress(codec: number, data: Buffer): Buffer {
       const magic = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
       if (!data.subarray(0, 8).equals(magic)) return Buffer.from(snappy.uncompress(data) as Uint8Array);
       const parts: Buffer[] = [];
-      for (let p = 16; p < data.length; ) {
+      for (let p = 16; p < data.length;) {
         const len = data.readUInt32BE(p);
         parts.push(Buffer.from(snappy.uncompress(data.subarray(p + 4, p + 4 + len)) as Uint8Array));
         p += 4 + len;

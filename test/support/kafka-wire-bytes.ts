@@ -3,7 +3,7 @@
  * kafkajs's encoders, for tests that feed decoders exact bytes.
  */
 export function zigzag(n: bigint): Buffer {
-  let z = n >= 0n ? n << 1n : ((-n) << 1n) - 1n;
+  let z = n >= 0n ? n << 1n : (-n << 1n) - 1n;
   const out: number[] = [];
   while (z >= 0x80n) {
     out.push(Number(z & 0x7fn) | 0x80);
@@ -24,7 +24,13 @@ export interface WireBytesHeader {
 }
 
 /** One record, its varint length prefix included. */
-export function record(offsetDelta: number, key: Buffer | null, value: Buffer | null, headers: readonly WireBytesHeader[], timestampDelta: bigint | number = 0n): Buffer {
+export function record(
+  offsetDelta: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: readonly WireBytesHeader[],
+  timestampDelta: bigint | number = 0n,
+): Buffer {
   const body = Buffer.concat([
     Buffer.from([0]),
     zigzag(BigInt(timestampDelta)),

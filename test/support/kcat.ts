@@ -18,7 +18,22 @@ export interface KcatRecord {
 export function kcatRead(topic: string, partition: number): KcatRecord[] {
   const out = execFileSync(
     'kcat',
-    ['-b', stackEnv().brokers.join(','), '-C', '-t', topic, '-p', String(partition), '-o', 'beginning', '-e', '-q', '-J', '-X', 'isolation.level=read_committed'],
+    [
+      '-b',
+      stackEnv().brokers.join(','),
+      '-C',
+      '-t',
+      topic,
+      '-p',
+      String(partition),
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-J',
+      '-X',
+      'isolation.level=read_committed',
+    ],
     { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 },
   );
   return out
@@ -45,11 +60,15 @@ export interface KcatTopicRecord {
 /** Every committed record of the topic, per partition in offset order, in one kcat run. */
 export function readTopicWithKcat(topic: string): Map<number, KcatTopicRecord[]> {
   const out = new Map<number, KcatTopicRecord[]>();
-  const text = execFileSync('kcat', ['-C', '-b', stackEnv().brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J', '-X', 'isolation.level=read_committed'], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 60_000,
-  });
+  const text = execFileSync(
+    'kcat',
+    ['-C', '-b', stackEnv().brokers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-J', '-X', 'isolation.level=read_committed'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 60_000,
+    },
+  );
   for (const line of text.split('\n')) {
     if (line.trim().length === 0) continue;
     const j = JSON.parse(line) as { partition: number; offset: number; key: string | null; payload: string | null; headers?: Array<string | null> | null };

@@ -59,17 +59,33 @@ export function javaProduce(topic: string, records: number, codec: string): void
   run('bash', [
     join(ROOT, 'scripts/stack/kafka-tool.sh'),
     'org.apache.kafka.tools.ProducerPerformance',
-    '--topic', topic,
-    '--num-records', String(records),
-    '--record-size', '200',
-    '--throughput', '-1',
-    '--producer-props', `bootstrap.servers=${stackEnv().brokers.join(',')}`, `compression.type=${codec}`, 'linger.ms=20', 'batch.size=16384',
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--record-size',
+    '200',
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${stackEnv().brokers.join(',')}`,
+    `compression.type=${codec}`,
+    'linger.ms=20',
+    'batch.size=16384',
   ]);
 }
 
 /** A topic's ID as Kafka's own TopicCommand (kafka-topics --describe) prints it. */
 export function javaTopicId(topic: string): string {
-  const out = run('bash', [join(ROOT, 'scripts/stack/kafka-tool.sh'), 'org.apache.kafka.tools.TopicCommand', '--bootstrap-server', stackEnv().brokers.join(','), '--describe', '--topic', topic]);
+  const out = run('bash', [
+    join(ROOT, 'scripts/stack/kafka-tool.sh'),
+    'org.apache.kafka.tools.TopicCommand',
+    '--bootstrap-server',
+    stackEnv().brokers.join(','),
+    '--describe',
+    '--topic',
+    topic,
+  ]);
   const m = /TopicId: ([A-Za-z0-9_-]+)/.exec(out);
   if (!m) throw new Error(`no TopicId in TopicCommand's output: ${out}`);
   return m[1]!;

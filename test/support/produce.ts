@@ -31,7 +31,9 @@ export async function produce(kafka: Kafka, topic: string, records: TestRecord[]
       await producer.send({
         topic,
         acks: -1,
-        messages: records.slice(i, i + 200).map((r) => ({ partition: r.partition, key: r.key, value: r.value, timestamp: r.timestamp, headers: orderedHeaders(r.headers) })),
+        messages: records
+          .slice(i, i + 200)
+          .map((r) => ({ partition: r.partition, key: r.key, value: r.value, timestamp: r.timestamp, headers: orderedHeaders(r.headers) })),
       });
     }
   } finally {

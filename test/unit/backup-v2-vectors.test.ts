@@ -74,7 +74,13 @@ describe('backup v2 test vector', () => {
       expect(b.manifest.incremental).toBe(e.incremental);
       for (const p of e.partitions) {
         const got = b.partition(p.topic, p.partition);
-        expect({ logStartOffset: got.logStartOffset, startOffset: got.startOffset, endOffset: got.endOffset, basedOn: got.basedOn, gaps: got.gaps }).toEqual({ logStartOffset: p.logStartOffset, startOffset: p.startOffset, endOffset: p.endOffset, basedOn: p.basedOn, gaps: p.gaps });
+        expect({ logStartOffset: got.logStartOffset, startOffset: got.startOffset, endOffset: got.endOffset, basedOn: got.basedOn, gaps: got.gaps }).toEqual({
+          logStartOffset: p.logStartOffset,
+          startOffset: p.startOffset,
+          endOffset: p.endOffset,
+          basedOn: p.basedOn,
+          gaps: p.gaps,
+        });
         for (const g of p.gaps) {
           gaps++;
           expect(p.records.filter((r) => BigInt(r.offset) >= BigInt(g.startOffset) && BigInt(r.offset) < BigInt(g.endOffset))).toEqual([]);
@@ -102,7 +108,9 @@ describe('backup v2 test vector', () => {
     cpSync(dir, root, { recursive: true });
     const path = join(root, ...manifestKey(V2_CLUSTER, V2_INCREMENTAL).split('/'));
     const original = readFileSync(path, 'utf8');
-    const edit = (f: (m: { topics: Array<{ partitions: Array<{ segments: Array<{ key: string }>; gaps: Array<{ startOffset: string }> }> }> }) => void): void => {
+    const edit = (
+      f: (m: { topics: Array<{ partitions: Array<{ segments: Array<{ key: string }>; gaps: Array<{ startOffset: string }> }> }> }) => void,
+    ): void => {
       const m = JSON.parse(original);
       f(m);
       writeFileSync(path, JSON.stringify(m));

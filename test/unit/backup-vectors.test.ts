@@ -14,13 +14,7 @@ import { IntegrityError, NotFoundError } from '../../src/errors';
 import { framedSchemaId } from '../../src/schema/framing';
 import { readSegment } from '../../src/segment/reader';
 import { DiskStore } from '../../src/store/disk';
-import {
-  buildSampleBackup,
-  recordToJson,
-  SAMPLE_BACKUP_ID,
-  SAMPLE_CLUSTER,
-  type RecordsFile,
-} from '../vectors/backup-v1/generate';
+import { buildSampleBackup, recordToJson, SAMPLE_BACKUP_ID, SAMPLE_CLUSTER, type RecordsFile } from '../vectors/backup-v1/generate';
 
 const dir = join(__dirname, '..', 'vectors', 'backup-v1');
 const update = process.env.UPDATE_VECTORS === '1';
@@ -148,7 +142,11 @@ describe('backup v1 test vectors', () => {
       for (const p of t.partitions) {
         for (const s of p.segments) {
           const key = `${prefix}/${s.key}`;
-          expect(createHash('sha256').update(await store.get(key)).digest('hex')).toBe(s.sha256);
+          expect(
+            createHash('sha256')
+              .update(await store.get(key))
+              .digest('hex'),
+          ).toBe(s.sha256);
           const it = readSegment(store.read(key), { name: key, expectedSha256: s.sha256, expectedRecords: s.records });
           const offsets: bigint[] = [];
           let r = await it.next();

@@ -7,7 +7,16 @@
  */
 import { codecs } from '../../src/kafka/codecs';
 import { decodeFetchResponse } from '../../src/kafka/fetch-response';
-import { AbortFilter, controlType, CONTROL_ABORT, CONTROL_COMMIT, decodeBatchRecords, RecordBatchError, splitBatches, type BatchHeader } from '../../src/kafka/batch-decoder';
+import {
+  AbortFilter,
+  controlType,
+  CONTROL_ABORT,
+  CONTROL_COMMIT,
+  decodeBatchRecords,
+  RecordBatchError,
+  splitBatches,
+  type BatchHeader,
+} from '../../src/kafka/batch-decoder';
 import { TimestampType, type BackupRecord } from '../../src/segment/record';
 import { record } from '../support/kafka-wire-bytes';
 
@@ -60,9 +69,20 @@ describe('record batch decoding', () => {
       { key: 'nil', value: null },
       { key: 'ünï', value: Buffer.from('x') },
     ];
-    const recs = Buffer.concat([record(0, Buffer.from('k'), Buffer.from('v'), headers), record(1, null, Buffer.alloc(0), []), record(2, Buffer.alloc(0), null, [], -5n)]);
+    const recs = Buffer.concat([
+      record(0, Buffer.from('k'), Buffer.from('v'), headers),
+      record(1, null, Buffer.alloc(0), []),
+      record(2, Buffer.alloc(0), null, [], -5n),
+    ]);
     const [b] = decodeAll(batch(100n, 2, recs, 3));
-    expect(b!.header).toMatchObject({ baseOffset: 100n, lastOffset: 102n, codec: 0, isControl: false, isTransactional: false, timestampType: TimestampType.CreateTime });
+    expect(b!.header).toMatchObject({
+      baseOffset: 100n,
+      lastOffset: 102n,
+      codec: 0,
+      isControl: false,
+      isTransactional: false,
+      timestampType: TimestampType.CreateTime,
+    });
     const [r0, r1, r2] = b!.records;
     expect(r0!.headers.map((h) => [h.key, text(h.value)])).toEqual([
       ['b3', 'one'],
@@ -81,7 +101,16 @@ describe('record batch decoding', () => {
 
   it('decodes header keys right when many distinct keys come and go (decoded keys are cached)', () => {
     const keys = Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? `k${i}-ünï` : `key-${i}`));
-    const recs = Buffer.concat(keys.map((_, i) => record(i, null, null, [keys[i]!, keys[(i * 7) % 40]!, 'same', keys[i]!].map((key) => ({ key, value: Buffer.from(key) })))));
+    const recs = Buffer.concat(
+      keys.map((_, i) =>
+        record(
+          i,
+          null,
+          null,
+          [keys[i]!, keys[(i * 7) % 40]!, 'same', keys[i]!].map((key) => ({ key, value: Buffer.from(key) })),
+        ),
+      ),
+    );
     const [b] = decodeAll(batch(0n, 39, recs, 40));
     for (const [i, r] of b!.records.entries()) {
       expect(r.headers.map((h) => h.key)).toEqual([keys[i], keys[(i * 7) % 40], 'same', keys[i]]);
@@ -135,7 +164,11 @@ describe('record batch decoding', () => {
 
   it.each(['gzip', 'snappy', 'lz4', 'zstd'] as const)('decodes a %s-compressed batch', async (codec) => {
     const ids = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
-    const recs = Buffer.concat(Array.from({ length: 20 }, (_, i) => record(i, Buffer.from(`k${i}`), Buffer.from(`value-${i}`.repeat(10)), [{ key: 'n', value: Buffer.from(String(i)) }])));
+    const recs = Buffer.concat(
+      Array.from({ length: 20 }, (_, i) =>
+        record(i, Buffer.from(`k${i}`), Buffer.from(`value-${i}`.repeat(10)), [{ key: 'n', value: Buffer.from(String(i)) }]),
+      ),
+    );
     const compressed = await codecs[codec].compress(recs);
     const [raw] = splitBatches(batch(1000n, 19, compressed, 20, { attributes: ids[codec] }));
     expect(raw!.header.codec).toBe(ids[codec]);
@@ -161,7 +194,8 @@ describe('transactions (read_committed)', () => {
   });
 
   it('skips aborted transactions until their ABORT marker, and keeps other producers and committed ones', () => {
-    const data = (off: bigint, pid: bigint, attributes = TXN): Buffer => batch(off, 0, record(0, null, Buffer.from(`${pid}@${off}`), []), 1, { attributes, producerId: pid });
+    const data = (off: bigint, pid: bigint, attributes = TXN): Buffer =>
+      batch(off, 0, record(0, null, Buffer.from(`${pid}@${off}`), []), 1, { attributes, producerId: pid });
     const stream = Buffer.concat([
       data(0n, 1n), // producer 1, aborted (first offset 0)
       data(1n, 2n), // producer 2, committed
@@ -205,7 +239,14 @@ describe('Fetch v11 response', () => {
     const res = decodeFetchResponse(payload);
     expect(res.errorCode).toBe(0);
     expect(res.partitions).toHaveLength(2);
-    expect(res.partitions[0]).toMatchObject({ topic: 'topic-a', partition: 0, errorCode: 0, highWatermark: 10n, lastStableOffset: 9n, abortedTransactions: [{ producerId: 4n, firstOffset: 3n }] });
+    expect(res.partitions[0]).toMatchObject({
+      topic: 'topic-a',
+      partition: 0,
+      errorCode: 0,
+      highWatermark: 10n,
+      lastStableOffset: 9n,
+      abortedTransactions: [{ producerId: 4n, firstOffset: 3n }],
+    });
     expect(res.partitions[0]!.records.equals(recs)).toBe(true);
     expect(res.partitions[0]!.records.buffer).toBe(payload.buffer);
     expect(res.partitions[1]).toMatchObject({ partition: 1, errorCode: 6, abortedTransactions: [] });

@@ -35,7 +35,7 @@ describe('snappy framing', () => {
     expect(out.readInt32BE(12)).toBe(1);
     // Walk the chunks by hand: each is a length and a raw snappy block of at most 32 KiB.
     const parts: Buffer[] = [];
-    for (let p = 16; p < out.length; ) {
+    for (let p = 16; p < out.length;) {
       const len = out.readUInt32BE(p);
       parts.push(Buffer.from(snappy.uncompress(out.subarray(p + 4, p + 4 + len))));
       p += 4 + len;

@@ -1,5 +1,15 @@
 import { renderError } from '../../src/cli/errors';
-import { classifyError, ExitCode, InternalError, IntegrityError, InvalidOptionError, NotFoundError, SafetyError, ServiceError, UsageError } from '../../src/errors';
+import {
+  classifyError,
+  ExitCode,
+  InternalError,
+  IntegrityError,
+  InvalidOptionError,
+  NotFoundError,
+  SafetyError,
+  ServiceError,
+  UsageError,
+} from '../../src/errors';
 
 describe('exit codes', () => {
   it('gives every class of failure its own code', () => {

@@ -27,12 +27,23 @@ describe('independent format decoder', () => {
   it('decodes the segment vector to its records.json', () => {
     const expected = JSON.parse(readFileSync(join(VECTORS, 'segment-v1', 'records.json'), 'utf8')) as { records: VectorRecord[] };
     const { records } = decodeSegment(readFileSync(join(VECTORS, 'segment-v1', 'sample.kseg')));
-    expect(records.map(asVector)).toEqual(expected.records.map((r) => ({ offset: r.offset, timestamp: r.timestamp, timestampType: r.timestampType, key: r.key, value: r.value, headers: r.headers })));
+    expect(records.map(asVector)).toEqual(
+      expected.records.map((r) => ({
+        offset: r.offset,
+        timestamp: r.timestamp,
+        timestampType: r.timestampType,
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+      })),
+    );
   });
 
   it('lists and verifies the backup vector', () => {
     const root = join(VECTORS, 'backup-v1');
-    const expected = JSON.parse(readFileSync(join(root, 'records.json'), 'utf8')) as { partitions: Array<{ topic: string; partition: number; records: VectorRecord[] }> };
+    const expected = JSON.parse(readFileSync(join(root, 'records.json'), 'utf8')) as {
+      partitions: Array<{ topic: string; partition: number; records: VectorRecord[] }>;
+    };
     const backups = listBackupsOnDisk(root);
     expect(backups).toEqual([{ cluster: 'sample', backupId: '20261125T120000000Z' }]);
     const got = verifyBackupOnDisk(root, backups[0]!);
@@ -52,7 +63,13 @@ describe('independent format decoder', () => {
       for (const p of want.partitions) {
         expect(got.get(`${p.topic}/${p.partition}`)!.map(asVector)).toEqual(p.records);
         const info = partitions.get(`${p.topic}/${p.partition}`)!;
-        expect({ ...info, logStartOffset: String(info.logStartOffset), startOffset: String(info.startOffset), endOffset: String(info.endOffset), gaps: info.gaps.map(([s, e]) => ({ startOffset: String(s), endOffset: String(e) })) }).toEqual({
+        expect({
+          ...info,
+          logStartOffset: String(info.logStartOffset),
+          startOffset: String(info.startOffset),
+          endOffset: String(info.endOffset),
+          gaps: info.gaps.map(([s, e]) => ({ startOffset: String(s), endOffset: String(e) })),
+        }).toEqual({
           logStartOffset: p.logStartOffset,
           startOffset: p.startOffset,
           endOffset: p.endOffset,
@@ -64,7 +81,10 @@ describe('independent format decoder', () => {
   });
 
   it('its own JSON parser reads the vectors’ manifests as JSON.parse does, and refuses what FORMAT.md forbids', () => {
-    for (const path of [join(VECTORS, 'backup-v1', 'sample', '20261125T120000000Z', 'manifest.json'), join(VECTORS, 'backup-v2', 'sample', '20261127T120000000Z', 'manifest.json')]) {
+    for (const path of [
+      join(VECTORS, 'backup-v1', 'sample', '20261125T120000000Z', 'manifest.json'),
+      join(VECTORS, 'backup-v2', 'sample', '20261127T120000000Z', 'manifest.json'),
+    ]) {
       const text = readFileSync(path, 'utf8');
       expect(parseStrictJson(text)).toEqual(JSON.parse(text));
     }

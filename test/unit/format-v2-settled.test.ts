@@ -54,12 +54,20 @@ describe('settled for version 2: what a reader refuses (kbak and the independent
     ['15: startedAt that is no time', (m) => (m.startedAt = 'x'), /invalid at startedAt: expected a calendar-valid UTC time/],
     ['15: completedAt on a day that does not exist (2026-02-29)', (m) => (m.completedAt = '2026-02-29T12:00:00.000Z'), /invalid at completedAt/],
     ['15: cut.since at hour 24', (m) => (m.cut.since = '2026-11-26T24:00:00.000Z'), /invalid at cut\.since/],
-    ['14: startedAt another instant than the backup ID', (m) => (m.startedAt = '2099-01-01T00:00:00.000Z'), /startedAt 2099-01-01T00:00:00\.000Z is not the instant of backup ID 20261127T120000000Z/],
+    [
+      '14: startedAt another instant than the backup ID',
+      (m) => (m.startedAt = '2099-01-01T00:00:00.000Z'),
+      /startedAt 2099-01-01T00:00:00\.000Z is not the instant of backup ID 20261127T120000000Z/,
+    ],
     ['8: basedOn that is no backup ID', (m) => (part(m, 0).basedOn = 'yesterday'), /invalid at topics\.0\.partitions\.0\.basedOn/],
     ['8: basedOn on a day that does not exist', (m) => (part(m, 0).basedOn = '20261131T120000000Z'), /invalid at topics\.0\.partitions\.0\.basedOn/],
     ['8: basedOn not earlier than the backup', (m) => (part(m, 0).basedOn = INCREMENTAL), /basedOn 20261127T120000000Z is not earlier than the backup/],
     ['7: incremental false while a partition has basedOn', (m) => (m.incremental = false), /incremental is false but some partition has a basedOn/],
-    ['5: a partition without basedOn whose log start passed its start', (m) => (part(m, 1).basedOn = null), /logStartOffset 4 is above startOffset 0 in a partition with no basedOn/],
+    [
+      '5: a partition without basedOn whose log start passed its start',
+      (m) => (part(m, 1).basedOn = null),
+      /logStartOffset 4 is above startOffset 0 in a partition with no basedOn/,
+    ],
     [
       '6: gaps in a partition without basedOn',
       (m) => {
@@ -68,14 +76,26 @@ describe('settled for version 2: what a reader refuses (kbak and the independent
       },
       /orders\/1: has gaps but no basedOn/,
     ],
-    ['2: a segment key outside segments/ (a lock)', (m) => (part(m, 0).segments[0].key = 'locks/orders/0/x.kseg'), /the key is neither segments\/orders\/0\/<name>\.kseg nor/],
+    [
+      '2: a segment key outside segments/ (a lock)',
+      (m) => (part(m, 0).segments[0].key = 'locks/orders/0/x.kseg'),
+      /the key is neither segments\/orders\/0\/<name>\.kseg nor/,
+    ],
     ['2: a segment key naming another backup’s manifest', (m) => (part(m, 0).segments[0].key = `${FULL}/manifest.json`), /the key is neither/],
     ['2: a segment key of another partition', (m) => (part(m, 0).segments[0].key = SEG(1, '0', FULL, '00000001')), /the key is neither segments\/orders\/0\//],
-    ['2: a v1 segment key of a backup that is not earlier', (m) => (part(m, 0).segments[0].key = '20261128T120000000Z/topics/orders/0/00000000000000000000.kseg'), /names the v1 backup folder 20261128T120000000Z, which is not an earlier backup ID/],
+    [
+      '2: a v1 segment key of a backup that is not earlier',
+      (m) => (part(m, 0).segments[0].key = '20261128T120000000Z/topics/orders/0/00000000000000000000.kseg'),
+      /names the v1 backup folder 20261128T120000000Z, which is not an earlier backup ID/,
+    ],
     ['12: one segment key named twice', (m) => (part(m, 0).segments[1].key = part(m, 0).segments[0].key), /the key is named twice in the manifest/],
     ['16: a non-canonical int64', (m) => (part(m, 0).endOffset = '05'), /invalid at topics\.0\.partitions\.0\.endOffset/],
     ['18: an unknown schema ID beyond u32', (m) => (m.stats.unknownSchemaIds = [4294967296]), /invalid at stats\.unknownSchemaIds\.0/],
-    ['19: a committed offset on a topic name Kafka does not allow', (m) => (m.consumerGroups[0].offsets[0].topic = 'a/b'), /invalid at consumerGroups\.0\.offsets\.0\.topic/],
+    [
+      '19: a committed offset on a topic name Kafka does not allow',
+      (m) => (m.consumerGroups[0].offsets[0].topic = 'a/b'),
+      /invalid at consumerGroups\.0\.offsets\.0\.topic/,
+    ],
   ];
 
   it.each(refused)('%s', async (_name, edit, message) => {
@@ -85,10 +105,22 @@ describe('settled for version 2: what a reader refuses (kbak and the independent
   });
 
   const refusedText: Array<[string, (t: string) => string | Buffer, RegExp]> = [
-    ['17: a duplicate key (the later one would win in JSON.parse)', (t) => t.replace('"startedAt":', '"startedAt": "2099-01-01T00:00:00.000Z",\n  "startedAt":'), /has the key "startedAt" twice in one object at \(root\)/],
-    ['17: a duplicate key spelled with an escape', (t) => t.replace('"records": 5,', '"records": 5,\n "rec\\u006frds": 5,'), /has the key "records" twice in one object at topics\.0\.partitions\.0/],
+    [
+      '17: a duplicate key (the later one would win in JSON.parse)',
+      (t) => t.replace('"startedAt":', '"startedAt": "2099-01-01T00:00:00.000Z",\n  "startedAt":'),
+      /has the key "startedAt" twice in one object at \(root\)/,
+    ],
+    [
+      '17: a duplicate key spelled with an escape',
+      (t) => t.replace('"records": 5,', '"records": 5,\n "rec\\u006frds": 5,'),
+      /has the key "records" twice in one object at topics\.0\.partitions\.0/,
+    ],
     ['7 (settled v1): a byte-order mark', (t) => `\ufeff${t}`, /is not valid JSON/],
-    ['invalid UTF-8 in a string', (t) => Buffer.concat([Buffer.from(t.slice(0, t.indexOf('kbak') + 1)), Buffer.from([0xff]), Buffer.from(t.slice(t.indexOf('kbak') + 1))]), /is not valid UTF-8/],
+    [
+      'invalid UTF-8 in a string',
+      (t) => Buffer.concat([Buffer.from(t.slice(0, t.indexOf('kbak') + 1)), Buffer.from([0xff]), Buffer.from(t.slice(t.indexOf('kbak') + 1))]),
+      /is not valid UTF-8/,
+    ],
   ];
 
   it.each(refusedText)('%s', async (_name, edit, message) => {
@@ -137,7 +169,10 @@ describe('settled for version 2: what a reader accepts', () => {
       },
     ],
     ['14: schemaRegistry null while schemas carried from the base remain', (m) => (m.schemaRegistry = null)],
-    ['19: a committed offset on a partition the backup does not hold', (m) => m.consumerGroups[0].offsets.push({ topic: 'payments', partition: 9, offset: '-5', metadata: null })],
+    [
+      '19: a committed offset on a partition the backup does not hold',
+      (m) => m.consumerGroups[0].offsets.push({ topic: 'payments', partition: 9, offset: '-5', metadata: null }),
+    ],
     ['fields a later writer may add, at any level', (m) => Object.assign(part(m, 0).segments[0], { checksumAlgorithm: 'sha256', extra: { nested: [1, 2] } })],
   ];
 
@@ -151,7 +186,10 @@ describe('settled for version 2: what a reader accepts', () => {
     const root = crafted((m) => {
       part(m, 0).segments[0].key = `${FULL}/topics/orders/0/00000000000000000000.kseg`;
     });
-    cpSync(join(root, CLUSTER, 'segments', 'orders', '0', `00000000000000000000-${FULL}-00000001.kseg`), join(root, CLUSTER, FULL, 'topics', 'orders', '0', '00000000000000000000.kseg'));
+    cpSync(
+      join(root, CLUSTER, 'segments', 'orders', '0', `00000000000000000000-${FULL}-00000001.kseg`),
+      join(root, CLUSTER, FULL, 'topics', 'orders', '0', '00000000000000000000.kseg'),
+    );
     const b = await openBackup(new DiskStore(root), INCREMENTAL);
     expect(b.storeKey(b.manifest.topics[0]!.partitions[0]!.segments[0]!)).toBe(`${CLUSTER}/${FULL}/topics/orders/0/00000000000000000000.kseg`);
     expect(verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: INCREMENTAL }).get('orders/0')).toHaveLength(5);

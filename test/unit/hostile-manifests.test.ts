@@ -59,7 +59,12 @@ interface Run {
 /** Runs a kbak command in-process, with a JSON logger whose lines are kept. */
 async function kbak(args: string[], format: 'json' | 'human' = 'json'): Promise<Run> {
   const run: Run = { stdout: [], log: [], error: null };
-  const env: CommandEnv = { env: {}, isTTY: false, stdout: (l) => run.stdout.push(l), logger: () => createLogger({ format, level: 'debug', write: (s) => run.log.push(s) }) };
+  const env: CommandEnv = {
+    env: {},
+    isTTY: false,
+    stdout: (l) => run.stdout.push(l),
+    logger: () => createLogger({ format, level: 'debug', write: (s) => run.log.push(s) }),
+  };
   try {
     await buildProgram(env).parseAsync(['node', 'kbak', ...args]);
   } catch (err) {
@@ -84,7 +89,21 @@ describe('defect 2: startedAt and completedAt are checked as calendar times, and
     expect(isoTimeMillis('2028-02-29T00:00:00.000Z')).toBe(Date.UTC(2028, 1, 29));
     expect(isoTimeMillis('0000-01-01T00:00:00.000Z')).toBe(new Date('0000-01-01T00:00:00.000Z').getTime());
     expect(isoTimeMillis('9999-12-31T23:59:59.999Z')).toBe(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
-    for (const bad of ['x', '', '2026-02-29T00:00:00.000Z', '2100-02-29T00:00:00.000Z', '2026-13-01T00:00:00.000Z', '2026-04-31T00:00:00.000Z', '2026-11-26T24:00:00.000Z', '2026-11-26T12:60:00.000Z', '2026-11-26T12:00:60.000Z', '2026-11-26T12:00:00Z', '2026-11-26 12:00:00.000Z', '+02026-11-26T12:00:00.000Z', '2026-11-26T12:00:00.000Z\n']) {
+    for (const bad of [
+      'x',
+      '',
+      '2026-02-29T00:00:00.000Z',
+      '2100-02-29T00:00:00.000Z',
+      '2026-13-01T00:00:00.000Z',
+      '2026-04-31T00:00:00.000Z',
+      '2026-11-26T24:00:00.000Z',
+      '2026-11-26T12:60:00.000Z',
+      '2026-11-26T12:00:60.000Z',
+      '2026-11-26T12:00:00Z',
+      '2026-11-26 12:00:00.000Z',
+      '+02026-11-26T12:00:00.000Z',
+      '2026-11-26T12:00:00.000Z\n',
+    ]) {
       expect({ bad, ms: isoTimeMillis(bad) }).toEqual({ bad, ms: null });
     }
     expect(compactTimeMillis('20261126T120000000Z')).toBe(Date.UTC(2026, 10, 26, 12));
@@ -114,7 +133,9 @@ describe('defect 2: startedAt and completedAt are checked as calendar times, and
     const m = zeroTopicManifest(CLUSTER, '20261128T120000000Z');
     m.startedAt = '2099-01-01T00:00:00.000Z';
     putManifest(root, CLUSTER, '20261128T120000000Z', m);
-    await expect(openBackup(new DiskStore(root), '20261128T120000000Z')).rejects.toThrow(/startedAt 2099-01-01T00:00:00\.000Z is not the instant of backup ID 20261128T120000000Z/);
+    await expect(openBackup(new DiskStore(root), '20261128T120000000Z')).rejects.toThrow(
+      /startedAt 2099-01-01T00:00:00\.000Z is not the instant of backup ID 20261128T120000000Z/,
+    );
   });
 
   it('dump refuses a --since that a manifest time cannot spell (it wrote "-000220-…" or failed with exit 70)', () => {
@@ -131,7 +152,8 @@ describe('defect 4: the manifest rule check is linear in segments and gaps', () 
     const m = manifestSchema.parse(gapsAndSegmentsManifest(n)) as Manifest;
     const p = m.topics[0]!.partitions[0]!;
     let reads = 0;
-    const counted = <T extends object>(a: T[]): T[] => new Proxy(a, { get: (t, k, r) => (typeof k === 'string' && /^\d+$/.test(k) && reads++, Reflect.get(t, k, r)) });
+    const counted = <T extends object>(a: T[]): T[] =>
+      new Proxy(a, { get: (t, k, r) => (typeof k === 'string' && /^\d+$/.test(k) && reads++, Reflect.get(t, k, r)) });
     p.gaps = counted(p.gaps);
     p.segments = counted(p.segments);
     expect(manifestRuleViolation(m, { cluster: CLUSTER, backupId: INCREMENTAL })).toBeNull();
@@ -145,7 +167,9 @@ describe('defect 4: the manifest rule check is linear in segments and gaps', () 
       const m = manifestSchema.parse(gapsAndSegmentsManifest(2000)) as Manifest;
       const g = m.topics[0]!.partitions[0]!.gaps[at]!;
       g.startOffset = String(2 * at); // now covers segment `at` too
-      expect(manifestRuleViolation(m, { cluster: CLUSTER, backupId: INCREMENTAL })).toBe(`orders/0 segment ${at} (${m.topics[0]!.partitions[0]!.segments[at]!.key}): overlaps the gap [${2 * at}, ${2 * at + 2})`);
+      expect(manifestRuleViolation(m, { cluster: CLUSTER, backupId: INCREMENTAL })).toBe(
+        `orders/0 segment ${at} (${m.topics[0]!.partitions[0]!.segments[at]!.key}): overlaps the gap [${2 * at}, ${2 * at + 2})`,
+      );
     }
   });
 });
@@ -163,7 +187,12 @@ describe('defect 6: no stored string forges an output line (stdout, human and JS
     const json = await kbak(['list', '--source', root, '--json']);
     expectSafe(json.stdout);
     // Still JSON, and it still says what the store holds.
-    expect((JSON.parse(json.stdout[0]!) as Array<{ cluster: string }>).map((x) => x.cluster).sort()).toEqual(['evil\nok      prod\u202e', 'forged', 'forged', 'names']);
+    expect((JSON.parse(json.stdout[0]!) as Array<{ cluster: string }>).map((x) => x.cluster).sort()).toEqual([
+      'evil\nok      prod\u202e',
+      'forged',
+      'forged',
+      'names',
+    ]);
   });
 
   it('verify --all: one line per backup, no forged "ok" line (from a cluster folder or a backup ID)', async () => {
@@ -178,7 +207,9 @@ describe('defect 6: no stored string forges an output line (stdout, human and JS
   it('inspect: names from the manifest (configs, subjects, groups) stay on their line, in human and JSON output', async () => {
     const r = await kbak(['inspect', FULL, '--name', 'names', '--source', root]);
     expectSafe(r.stdout);
-    expect(r.stdout.find((l) => l.startsWith('  configs:'))).toBe('  configs: cleanup.policy=delete\\u000aok      sample/20261126T120000000Z: 4 segments, 8 records, 1.1 KiB');
+    expect(r.stdout.find((l) => l.startsWith('  configs:'))).toBe(
+      '  configs: cleanup.policy=delete\\u000aok      sample/20261126T120000000Z: 4 segments, 8 records, 1.1 KiB',
+    );
     expect(r.stdout.find((l) => l.startsWith('  g'))).toBe('  g\\u000aok      sample/20261126T120000000Z: 4 segments, 8 records, 1.1 KiB\\u2066: orders/0@3');
     const json = await kbak(['inspect', FULL, '--name', 'names', '--source', root, '--json']);
     expectSafe(json.stdout);
@@ -199,7 +230,11 @@ describe('defect 6: no stored string forges an output line (stdout, human and JS
     const all = await kbak(['prune', '--dry-run', '--keep-last', '1', '--source', root]);
     expectSafe(all.stdout);
     expectSafe(all.log.map((l) => l.slice(0, -1)));
-    const said = [...all.stdout, ...all.log.map((l) => String((JSON.parse(l) as { msg?: string }).msg)), all.error === null ? '' : escapeControl(all.error.oneLine())];
+    const said = [
+      ...all.stdout,
+      ...all.log.map((l) => String((JSON.parse(l) as { msg?: string }).msg)),
+      all.error === null ? '' : escapeControl(all.error.oneLine()),
+    ];
     expect(said.some((l) => /evil(\\u000a|\\n)ok {6}prod\\u202e/.test(l))).toBe(true);
     if (all.error !== null) expect(all.error).toBeInstanceOf(IntegrityError);
   });
@@ -271,7 +306,9 @@ describe('defect 7: a hostile manifest is refused before JSON.parse builds it', 
   });
 
   it('a vocabulary of fresh keys (the 3.9 GB shape, here 1 MiB) is refused; the densest admitted shapes pass', () => {
-    expect(refuse(`{"padding":[${Array.from({ length: 2000 }, (_, i) => `{"k${i}":0}`).join(',')}]}`)).toBe('manifest sample/x has more than 1000 distinct keys (the last one at padding.999)');
+    expect(refuse(`{"padding":[${Array.from({ length: 2000 }, (_, i) => `{"k${i}":0}`).join(',')}]}`)).toBe(
+      'manifest sample/x has more than 1000 distinct keys (the last one at padding.999)',
+    );
     expect(refuse(paddedManifestText(1 << 20, 'fresh-keys'))).toMatch(/^manifest sample\/x has more than 1000 distinct keys/);
     for (const shape of ['limit-arrays', 'limit-objects', 'limit-mixed', 'limit-keys'] as const) {
       const text = paddedManifestText(1 << 20, shape);
@@ -304,7 +341,9 @@ describe('defect 8: legal input never exits 70', () => {
     putManifest(root, CLUSTER, FULL, farTimestampManifest());
     const r = await kbak(['inspect', FULL, '--source', root]);
     expect(r.error).toBeNull();
-    expect(r.stdout.find((l) => /^ {2}1 /.test(l))).toMatch(/8640000000000001 \(ms, beyond the calendar\) \.\. 9223372036854775807 \(ms, beyond the calendar\)/);
+    expect(r.stdout.find((l) => /^ {2}1 /.test(l))).toMatch(
+      /8640000000000001 \(ms, beyond the calendar\) \.\. 9223372036854775807 \(ms, beyond the calendar\)/,
+    );
     expect(describeTimestamp(8_640_000_000_000_000n)).toBe('+275760-09-13T00:00:00.000Z');
     expect(describeTimestamp(-8_640_000_000_000_001n)).toBe('-8640000000000001 (ms, beyond the calendar)');
   });

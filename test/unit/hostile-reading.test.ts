@@ -25,7 +25,16 @@ import * as zstd from '../../src/segment/zstd';
 import { DiskStore } from '../../src/store/disk';
 import { MemoryStore } from '../../src/store/memory';
 import { runInProcess } from '../support/cli-in-process';
-import { block, CRAFTED_BACKUP, CRAFTED_CLUSTER, describe as describeSegment, framed, storedSegment, writeCraftedBackup, type CraftedSegment } from '../support/crafted-backup';
+import {
+  block,
+  CRAFTED_BACKUP,
+  CRAFTED_CLUSTER,
+  describe as describeSegment,
+  framed,
+  storedSegment,
+  writeCraftedBackup,
+  type CraftedSegment,
+} from '../support/crafted-backup';
 
 jest.setTimeout(120_000);
 
@@ -39,7 +48,15 @@ afterAll(() => {
   for (const d of roots) rmSync(d, { recursive: true, force: true });
 });
 
-const rec = (offset: number, over: Partial<BackupRecord> = {}): BackupRecord => ({ offset: BigInt(offset), timestamp: 1_700_000_000_000n + BigInt(offset), timestampType: TimestampType.CreateTime, key: null, value: null, headers: [], ...over });
+const rec = (offset: number, over: Partial<BackupRecord> = {}): BackupRecord => ({
+  offset: BigInt(offset),
+  timestamp: 1_700_000_000_000n + BigInt(offset),
+  timestampType: TimestampType.CreateTime,
+  key: null,
+  value: null,
+  headers: [],
+  ...over,
+});
 
 /** Zigzag varint of a long (Avro's int/long encoding, Confluent's message indexes). */
 function zz(n: bigint): Buffer {
@@ -81,7 +98,10 @@ describe('defect 3: cat --decode is bounded', () => {
     const map = d.decode(framed(1, Buffer.concat([zz(2n ** 50n), Buffer.from([0, 0])])));
     const arr = d.decode(framed(2, Buffer.concat([zz(400_000_000n), zz(0n)])));
     for (const r of [map, arr]) {
-      expect(r).toMatchObject({ schemaId: expect.any(Number), error: expect.stringMatching(/block of \d+ items is more than a payload of \d+ bytes can hold/) });
+      expect(r).toMatchObject({
+        schemaId: expect.any(Number),
+        error: expect.stringMatching(/block of \d+ items is more than a payload of \d+ bytes can hold/),
+      });
       expect('raw' in r && r.raw.length).toBeGreaterThan(5);
     }
     // The walk refused them: avsc never started.
@@ -124,7 +144,13 @@ describe('defect 3: cat --decode is bounded', () => {
     const n = 25;
     const schemas = Array.from({ length: n }, (_, i) => {
       const type = i === n - 1 ? '"int"' : `"R${i + 1}"`;
-      const refs: Array<[string, number]> = i === n - 1 ? [] : [[`s${i + 1}`, 1], [`s${i + 1}`, 1]];
+      const refs: Array<[string, number]> =
+        i === n - 1
+          ? []
+          : [
+              [`s${i + 1}`, 1],
+              [`s${i + 1}`, 1],
+            ];
       return schema(i, 'AVRO', `{"type":"record","name":"R${i}","fields":[{"name":"f","type":${type}}]}`, refs);
     });
     const spy = jest.spyOn(avro.Type, 'forSchema');
@@ -145,7 +171,13 @@ describe('defect 3: cat --decode is bounded', () => {
       schema(1, 'AVRO', '{"type":"no-such-type"}'),
       schema(2, 'AVRO', '"int"', [['s3', 1]]),
       schema(3, 'AVRO', '"int"', [['s2', 1]]),
-      schema(4, 'AVRO', '"int"', [['b5', 1], ['b6', 1], ['b7', 1], ['b8', 1], ['b9', 1]]),
+      schema(4, 'AVRO', '"int"', [
+        ['b5', 1],
+        ['b6', 1],
+        ['b7', 1],
+        ['b8', 1],
+        ['b9', 1],
+      ]),
       ...[5, 6, 7, 8, 9].map((i) => schema(i, 'AVRO', big.replace('Big', `Big${i}`), [], `b${i}`)),
     ]);
     for (let i = 0; i < 1000; i++) expect(d.decode(framed(1, zz(1n)))).toMatchObject({ error: expect.stringMatching(/^cannot build schema 1: /) });
@@ -165,22 +197,31 @@ describe('defect 3: cat --decode is bounded', () => {
     expect(d.decode(framed(1, Buffer.from(JSON.stringify({ s: '['.repeat(500), t: '\\"[' }))))).toHaveProperty('json');
   });
 
-  it('shows Protobuf nested past protobufjs\'s limit raw, and a payload above the size limit raw', () => {
+  it("shows Protobuf nested past protobufjs's limit raw, and a payload above the size limit raw", () => {
     const d = new SchemaDecoder([schema(1, 'PROTOBUF', 'syntax = "proto3";\nmessage N { N child = 1; int32 v = 2; }\n'), schema(2, 'JSON', '{}')]);
-    const varint = (n: number): Buffer => zz(BigInt(n) * 2n).length === 1 && n < 128 ? Buffer.from([n]) : Buffer.from([(n & 0x7f) | 0x80, ...(n >> 7 < 128 ? [n >> 7] : [((n >> 7) & 0x7f) | 0x80, n >> 14])]);
+    const varint = (n: number): Buffer =>
+      zz(BigInt(n) * 2n).length === 1 && n < 128
+        ? Buffer.from([n])
+        : Buffer.from([(n & 0x7f) | 0x80, ...(n >> 7 < 128 ? [n >> 7] : [((n >> 7) & 0x7f) | 0x80, n >> 14])]);
     let msg = Buffer.from([0x10, 0x01]); // v = 1
     for (let i = 0; i < 150; i++) msg = Buffer.concat([Buffer.from([0x0a]), varint(msg.length), msg]); // child (field 1, length-delimited)
     const deep = d.decode(framed(1, Buffer.concat([Buffer.from([0]), msg])));
     expect(deep).toMatchObject({ schemaId: 1, error: expect.stringMatching(/nesting depth|index out of range/) });
     const huge = Buffer.alloc(DECODE_LIMITS.maxPayloadBytes + 1, 0x20);
     huge[5] = 0x31;
-    expect(d.decode(framed(2, huge.subarray(5)))).toMatchObject({ schemaId: 2, error: `not decoded: the payload is ${huge.length} bytes, more than the ${DECODE_LIMITS.maxPayloadBytes} --decode decodes` });
+    expect(d.decode(framed(2, huge.subarray(5)))).toMatchObject({
+      schemaId: 2,
+      error: `not decoded: the payload is ${huge.length} bytes, more than the ${DECODE_LIMITS.maxPayloadBytes} --decode decodes`,
+    });
   });
 
   it('kbak cat --decode prints every hostile payload raw with its reason and exits 0', async () => {
     const schemas = [schema(1, 'AVRO', '{"type":"array","items":"null"}'), schema(2, 'JSON', '{}')];
     const values = [framed(1, Buffer.concat([zz(400_000_000n), zz(0n)])), framed(2, Buffer.from('['.repeat(10_000))), framed(2, Buffer.from('{"ok":true}'))];
-    const root = oneSegmentBackup(values.map((value, i) => rec(i, { value })), schemas);
+    const root = oneSegmentBackup(
+      values.map((value, i) => rec(i, { value })),
+      schemas,
+    );
     const r = await runInProcess(['cat', 'latest', '--source', root, '--topic', 't', '--decode']);
     expect(r.code).toBe(0);
     const got = r.lines.map((l) => JSON.parse(l) as { value: Record<string, unknown> });
@@ -228,14 +269,18 @@ describe('defect 5: cat verifies a segment before its first record is printed', 
     const segs = [storedSegment([[rec(0), rec(1)]]), storedSegment([[rec(2)]])];
     const root = tmp();
     const m = writeCraftedBackup(root, { topic: 't', partitions: [{ partition: 0, segments: segs }] });
-    for (const s of m.topics[0]!.partitions[0]!.segments) await store.put(`${CRAFTED_CLUSTER}/${s.key}`, readFileSync(join(root, CRAFTED_CLUSTER, ...s.key.split('/'))));
+    for (const s of m.topics[0]!.partitions[0]!.segments)
+      await store.put(`${CRAFTED_CLUSTER}/${s.key}`, readFileSync(join(root, CRAFTED_CLUSTER, ...s.key.split('/'))));
     const reads = jest.spyOn(store, 'read');
     const backup = new Backup(store, { cluster: CRAFTED_CLUSTER, backupId: CRAFTED_BACKUP }, m);
     const got: bigint[] = [];
     for await (const r of backup.records('t', 0, 2n, { verifyFirst: true })) got.push(r.offset);
     expect(got).toEqual([2n]);
     // Segment 1 only (segment 0 ends before offset 2): once to hash, once to read.
-    expect(reads.mock.calls.map((c) => c[0])).toEqual([`${CRAFTED_CLUSTER}/${m.topics[0]!.partitions[0]!.segments[1]!.key}`, `${CRAFTED_CLUSTER}/${m.topics[0]!.partitions[0]!.segments[1]!.key}`]);
+    expect(reads.mock.calls.map((c) => c[0])).toEqual([
+      `${CRAFTED_CLUSTER}/${m.topics[0]!.partitions[0]!.segments[1]!.key}`,
+      `${CRAFTED_CLUSTER}/${m.topics[0]!.partitions[0]!.segments[1]!.key}`,
+    ]);
   });
 });
 
@@ -243,7 +288,16 @@ describe('defect 4: cat over many partitions is linear', () => {
   it('looks a partition up without scanning the others', () => {
     const n = 3000;
     let visits = 0;
-    const partitions = Array.from({ length: n }, (_, p) => ({ partition: p, logStartOffset: '0', startOffset: '0', endOffset: '0', records: 0, segments: [], basedOn: null, gaps: [] }));
+    const partitions = Array.from({ length: n }, (_, p) => ({
+      partition: p,
+      logStartOffset: '0',
+      startOffset: '0',
+      endOffset: '0',
+      records: 0,
+      segments: [],
+      basedOn: null,
+      gaps: [],
+    }));
     const counted = new Proxy(partitions, {
       get(target, prop, recv) {
         if (typeof prop === 'string' && /^\d+$/.test(prop)) visits++;
@@ -259,7 +313,10 @@ describe('defect 4: cat over many partitions is linear', () => {
 
   it('kbak cat over 20 000 partitions reads them all', async () => {
     const root = tmp();
-    const partitions = Array.from({ length: 20_000 }, (_, p) => ({ partition: p, segments: p % 5000 === 0 ? [storedSegment([[rec(0, { value: Buffer.from(`p${p}`) })]])] : [] }));
+    const partitions = Array.from({ length: 20_000 }, (_, p) => ({
+      partition: p,
+      segments: p % 5000 === 0 ? [storedSegment([[rec(0, { value: Buffer.from(`p${p}`) })]])] : [],
+    }));
     writeCraftedBackup(root, { topic: 't', partitions });
     const r = await runInProcess(['cat', 'latest', '--source', root, '--topic', 't']);
     expect(r.code).toBe(0);
@@ -330,14 +387,17 @@ describe('defect 9: zstd work is bounded by the declared raw bytes; one frame pe
   }
   afterEach(() => jest.restoreAllMocks());
 
-  it('refuses a block that takes the raw total past the manifest\'s rawBytes before decompressing it', async () => {
+  it("refuses a block that takes the raw total past the manifest's rawBytes before decompressing it", async () => {
     const { bytes, records } = await bomb(8);
     expect(bytes.length).toBeLessThan(8 * 1024);
     const root = tmp();
     // The manifest declares the stored size as raw size: the first block already exceeds it.
     writeCraftedBackup(root, { topic: 't', partitions: [{ partition: 0, segments: [describeSegment(bytes, records, bytes.length)] }] });
     const decompress = jest.spyOn(zstd, 'decompressBlock');
-    for (const cmd of [['cat', 'latest', '--topic', 't'], ['verify', 'latest']]) {
+    for (const cmd of [
+      ['cat', 'latest', '--topic', 't'],
+      ['verify', 'latest'],
+    ]) {
       const r = await runInProcess([...cmd, '--source', root]);
       expect(r.code).toBe(5);
       expect(r.stderr.join('\n') + r.lines.join('\n')).toMatch(/the blocks declare more than the \d+ raw bytes its manifest entry says/);
@@ -356,7 +416,7 @@ describe('defect 9: zstd work is bounded by the declared raw bytes; one frame pe
     expect(decompress).toHaveBeenCalledTimes(3);
   });
 
-  it('refuses a skippable frame after the block\'s frame (exit 5), on both zstd paths', async () => {
+  it("refuses a skippable frame after the block's frame (exit 5), on both zstd paths", async () => {
     const z = await zstd.getZstd();
     const r0 = rec(0, { value: Buffer.alloc(1000, 'a') });
     const body = encodeRecord(r0);
@@ -366,9 +426,17 @@ describe('defect 9: zstd work is bounded by the declared raw bytes; one frame pe
     expect(() => z.decompress(payload, body.length)).toThrow(/bytes after the zstd frame \(a skippable frame/);
     await expect(zstd.decompressBlock(payload, body.length)).rejects.toThrow(/bytes after the zstd frame \(a skippable frame/);
     const bytes = Buffer.concat([encodeFileHeader(), block(Codec.Zstd, body, payload, 1)]);
-    await expect((async () => {
-      for await (const x of readSegment((async function* () { yield bytes; })(), { name: 'skip.kseg' })) void x;
-    })()).rejects.toThrow(IntegrityError);
+    await expect(
+      (async () => {
+        for await (const x of readSegment(
+          (async function* () {
+            yield bytes;
+          })(),
+          { name: 'skip.kseg' },
+        ))
+          void x;
+      })(),
+    ).rejects.toThrow(IntegrityError);
     const root = tmp();
     writeCraftedBackup(root, { topic: 't', partitions: [{ partition: 0, segments: [describeSegment(bytes, [r0])] }] });
     const r = await runInProcess(['cat', 'latest', '--source', root, '--topic', 't']);
@@ -389,7 +457,10 @@ describe('never exit 70 on these inputs', () => {
     for (const bytes of [good.bytes.subarray(0, good.bytes.length - 3), badKey, hugeCount]) {
       const root = tmp();
       writeCraftedBackup(root, { topic: 't', partitions: [{ partition: 0, segments: [{ ...good, bytes }] }] });
-      for (const args of [['cat', 'latest', '--topic', 't'], ['cat', 'latest', '--topic', 't', '--decode', '--unverified']]) {
+      for (const args of [
+        ['cat', 'latest', '--topic', 't'],
+        ['cat', 'latest', '--topic', 't', '--decode', '--unverified'],
+      ]) {
         const r = await runInProcess([...args, '--source', root]);
         expectNot70(r.code);
         expect(r.code).toBe(5);

@@ -5,7 +5,9 @@ const ID_B = 'QkJCQkJCQkJCQkJCQkJCQg';
 
 describe('recreatedTopicReason', () => {
   it('a new topic ID means a new topic, whatever the offsets say', () => {
-    expect(recreatedTopicReason('b1', { partitionCount: 3, topicId: ID_A }, { partitionCount: 3, topicId: ID_B })).toBe(`its topic ID is ${ID_B}, backup b1 read topic ID ${ID_A}`);
+    expect(recreatedTopicReason('b1', { partitionCount: 3, topicId: ID_A }, { partitionCount: 3, topicId: ID_B })).toBe(
+      `its topic ID is ${ID_B}, backup b1 read topic ID ${ID_A}`,
+    );
   });
 
   it('the same ID, or an ID missing on either side, falls back to the partition count', () => {

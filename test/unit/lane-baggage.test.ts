@@ -4,7 +4,10 @@ const h = (key: string, value: string | Buffer | null) => ({ key, value: typeof 
 
 describe('setBaggageMember', () => {
   it('replaces the value of an existing member, keeping whitespace, order and properties', () => {
-    expect(setBaggageMember('userId=alice,lane=baseline,serverNode=DF%2028', 'lane', 'fx')).toEqual({ value: 'userId=alice,lane=fx,serverNode=DF%2028', outcome: 'replaced' });
+    expect(setBaggageMember('userId=alice,lane=baseline,serverNode=DF%2028', 'lane', 'fx')).toEqual({
+      value: 'userId=alice,lane=fx,serverNode=DF%2028',
+      outcome: 'replaced',
+    });
     expect(setBaggageMember('a=1 , lane = old ;ttl=3;flag, b=2', 'lane', 'fx')).toEqual({ value: 'a=1 , lane = fx ;ttl=3;flag, b=2', outcome: 'replaced' });
     expect(setBaggageMember('lane=a,x=1,lane=b', 'lane', 'fx').value).toBe('lane=fx,x=1,lane=fx');
     expect(setBaggageMember('lane=', 'lane', 'fx').value).toBe('lane=fx');

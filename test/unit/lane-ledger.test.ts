@@ -59,7 +59,14 @@ describe('ledger codec', () => {
     const a = encodeLedgerEntry(entry());
     const b = encodeLedgerEntry(entry({ lane: 'gx', topics: [], subjects: [], groups: [] }));
     const a2 = encodeLedgerEntry(entry({ state: 'deleting' }));
-    const read = foldLedger([a, b, { key: a.key, value: Buffer.from('garbage') }, a2, { key: b.key, value: null }, { key: Buffer.from('hx'), value: Buffer.from('{}') }]);
+    const read = foldLedger([
+      a,
+      b,
+      { key: a.key, value: Buffer.from('garbage') },
+      a2,
+      { key: b.key, value: null },
+      { key: Buffer.from('hx'), value: Buffer.from('{}') },
+    ]);
     expect([...read.entries.keys()]).toEqual(['fx']);
     expect(read.entries.get('fx')!.state).toBe('deleting');
     expect(read.invalid).toEqual([{ key: 'hx', reason: expect.stringContaining('ledger record "hx" is invalid') }]);
@@ -93,21 +100,30 @@ describe('ownership', () => {
     expect(custom.groupInLane('billing@fx')).toBe(true);
   });
 
-  it('owns a topic only when the ledger names it with the same ID and the name is the lane\'s', () => {
+  it("owns a topic only when the ledger names it with the same ID and the name is the lane's", () => {
     const e = entry();
     expect(topicOwnership(e, scope, 'fx.orders', { id: ID_A, empty: false })).toEqual({ owned: true });
-    expect(topicOwnership(e, scope, 'fx.orders', { id: ID_B, empty: true })).toEqual({ owned: false, reason: expect.stringContaining('recreated by someone else') });
+    expect(topicOwnership(e, scope, 'fx.orders', { id: ID_B, empty: true })).toEqual({
+      owned: false,
+      reason: expect.stringContaining('recreated by someone else'),
+    });
     expect(topicOwnership(e, scope, 'fx.other', { id: ID_A, empty: true })).toEqual({ owned: false, reason: expect.stringContaining('did not create it') });
     expect(topicOwnership(null, scope, 'fx.orders', { id: ID_A, empty: true })).toEqual({ owned: false, reason: expect.stringContaining('did not create it') });
     // A forged entry naming a topic outside the lane never authorizes it.
     const forged = entry({ topics: [{ name: 'orders', source: 'orders', id: ID_A, pending: false }] });
-    expect(topicOwnership(forged, scope, 'orders', { id: ID_A, empty: true })).toEqual({ owned: false, reason: expect.stringContaining('is not a name of lane fx') });
+    expect(topicOwnership(forged, scope, 'orders', { id: ID_A, empty: true })).toEqual({
+      owned: false,
+      reason: expect.stringContaining('is not a name of lane fx'),
+    });
   });
 
   it('treats a pending intent as owned only while the topic is empty', () => {
     const e = entry();
     expect(topicOwnership(e, scope, 'fx.new', { id: ID_B, empty: true })).toEqual({ owned: true });
-    expect(topicOwnership(e, scope, 'fx.new', { id: ID_B, empty: false })).toEqual({ owned: false, reason: expect.stringContaining('never recorded creating it') });
+    expect(topicOwnership(e, scope, 'fx.new', { id: ID_B, empty: false })).toEqual({
+      owned: false,
+      reason: expect.stringContaining('never recorded creating it'),
+    });
     // --replace in flight: the old ID is still listed.
     const replacing = entry({ topics: [{ name: 'fx.orders', source: 'orders', id: ID_A, pending: true }] });
     expect(topicOwnership(replacing, scope, 'fx.orders', { id: ID_A, empty: false })).toEqual({ owned: true });
@@ -219,7 +235,12 @@ describe('lane delete plan', () => {
 
   it('picks expired lanes only', () => {
     const now = new Date('2026-11-25T13:00:00.000Z');
-    const lanes = [entry({ lane: 'b' }), entry({ lane: 'a', expiresAt: '2026-11-26T00:00:00.000Z' }), entry({ lane: 'c', ttlMs: null, expiresAt: null }), entry({ lane: 'd' })];
+    const lanes = [
+      entry({ lane: 'b' }),
+      entry({ lane: 'a', expiresAt: '2026-11-26T00:00:00.000Z' }),
+      entry({ lane: 'c', ttlMs: null, expiresAt: null }),
+      entry({ lane: 'd' }),
+    ];
     expect(expiredLanes(lanes, now).map((e) => e.lane)).toEqual(['b', 'd']);
   });
 });

@@ -24,22 +24,64 @@ describe('Metadata v10-12 on the wire', () => {
   it('decodes topics with their IDs and partition leaders, skipping tagged fields', () => {
     const id = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
     const payload = Buffer.from([
-      1, 0x05, 0x01, 0x7a, // response header tagged fields: one field (tag 5, 1 byte)
+      1,
+      0x05,
+      0x01,
+      0x7a, // response header tagged fields: one field (tag 5, 1 byte)
       ...i32(0), // throttle
-      ...uv(2), ...i32(1), ...str('localhost'), ...i32(9092), 0, 0, // one broker, null rack
+      ...uv(2),
+      ...i32(1),
+      ...str('localhost'),
+      ...i32(9092),
+      0,
+      0, // one broker, null rack
       ...str('cluster'),
       ...i32(1),
       ...uv(3),
-      ...i16(0), ...str('fx.orders'), ...id, 0,
+      ...i16(0),
+      ...str('fx.orders'),
+      ...id,
+      0,
       ...uv(3),
-      ...i16(0), ...i32(0), ...i32(1), ...i32(7), ...uv(2), ...i32(1), ...uv(2), ...i32(1), ...uv(1), 0,
-      ...i16(5), ...i32(1), ...i32(-1), ...i32(7), ...uv(1), ...uv(1), ...uv(1), 0,
-      ...i32(-2147483648), 0,
-      ...i16(3), ...str('gone'), ...Array(16).fill(0), 0, ...uv(1), ...i32(0), 0,
+      ...i16(0),
+      ...i32(0),
+      ...i32(1),
+      ...i32(7),
+      ...uv(2),
+      ...i32(1),
+      ...uv(2),
+      ...i32(1),
+      ...uv(1),
+      0,
+      ...i16(5),
+      ...i32(1),
+      ...i32(-1),
+      ...i32(7),
+      ...uv(1),
+      ...uv(1),
+      ...uv(1),
+      0,
+      ...i32(-2147483648),
+      0,
+      ...i16(3),
+      ...str('gone'),
+      ...Array(16).fill(0),
+      0,
+      ...uv(1),
+      ...i32(0),
+      0,
       0,
     ]);
     expect(decodeMetadataResponse(payload)).toEqual([
-      { name: 'fx.orders', errorCode: 0, id: uuidToString(id), partitions: [{ partition: 0, leader: 1, errorCode: 0 }, { partition: 1, leader: -1, errorCode: 5 }] },
+      {
+        name: 'fx.orders',
+        errorCode: 0,
+        id: uuidToString(id),
+        partitions: [
+          { partition: 0, leader: 1, errorCode: 0 },
+          { partition: 1, leader: -1, errorCode: 5 },
+        ],
+      },
       { name: 'gone', errorCode: 3, id: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [] },
     ]);
     expect(uuidToString(id)).toBe('AAECAwQFBgcICQoLDA0ODw');

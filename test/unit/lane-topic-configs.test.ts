@@ -4,7 +4,10 @@ const base = { retention: { kind: 'forever' as const }, replicationFactor: 1, ta
 
 describe('laneTopicConfigs', () => {
   it('keeps seed data forever by default and relaxes timestamps', () => {
-    const r = laneTopicConfigs({ ...base, source: { 'retention.ms': '604800000', 'retention.bytes': '1073741824', 'cleanup.policy': 'delete', 'segment.bytes': '1048576' } });
+    const r = laneTopicConfigs({
+      ...base,
+      source: { 'retention.ms': '604800000', 'retention.bytes': '1073741824', 'cleanup.policy': 'delete', 'segment.bytes': '1048576' },
+    });
     expect(r.configs).toEqual({
       'retention.ms': '-1',
       'retention.bytes': '-1',
@@ -46,7 +49,10 @@ describe('laneTopicConfigs', () => {
   });
 
   it('drops configs Kafka 4 removed and tiered storage, with a reason', () => {
-    const r = laneTopicConfigs({ ...base, source: { 'message.format.version': '2.8', 'message.timestamp.difference.max.ms': '1000', 'remote.storage.enable': 'true', 'local.retention.ms': '5' } });
+    const r = laneTopicConfigs({
+      ...base,
+      source: { 'message.format.version': '2.8', 'message.timestamp.difference.max.ms': '1000', 'remote.storage.enable': 'true', 'local.retention.ms': '5' },
+    });
     expect(Object.keys(r.configs)).not.toEqual(expect.arrayContaining(['message.format.version']));
     expect(r.configs['remote.storage.enable']).toBeUndefined();
     expect(r.configs['message.timestamp.difference.max.ms']).toBeUndefined();

@@ -23,10 +23,28 @@ const b = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** Headers with duplicates (interleaved), null and empty values, a non-ASCII key; null and empty keys and values; timestamps out of order. */
 const records: ProduceRecord[] = [
-  { key: b('k0'), value: Buffer.alloc(1500, 'v'), timestamp: 1_700_000_000_500n, headers: [{ key: 'b3', value: b('one') }, { key: 'x', value: null }, { key: 'b3', value: b('two') }, { key: 'ünï', value: Buffer.alloc(0) }] },
+  {
+    key: b('k0'),
+    value: Buffer.alloc(1500, 'v'),
+    timestamp: 1_700_000_000_500n,
+    headers: [
+      { key: 'b3', value: b('one') },
+      { key: 'x', value: null },
+      { key: 'b3', value: b('two') },
+      { key: 'ünï', value: Buffer.alloc(0) },
+    ],
+  },
   { key: null, value: null, timestamp: 1_700_000_000_000n, headers: [] },
   { key: Buffer.alloc(0), value: b('small'), timestamp: 1_700_000_009_999n, headers: [{ key: '', value: b('empty key') }] },
-  { key: b('big'), value: Buffer.alloc(70_000, 'z'), timestamp: 0n, headers: [{ key: '2', value: b('b') }, { key: '1', value: b('a') }] },
+  {
+    key: b('big'),
+    value: Buffer.alloc(70_000, 'z'),
+    timestamp: 0n,
+    headers: [
+      { key: '2', value: b('b') },
+      { key: '1', value: b('a') },
+    ],
+  },
 ];
 
 const producer = { producerId: 4242n, producerEpoch: 3, baseSequence: 77 };
@@ -63,28 +81,32 @@ function produceResponseV7(errorCode: number, baseOffset: bigint): Buffer {
 }
 
 describe('record batches of the lean produce path', () => {
-  it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CodecName[])('%s: the hand decoder reads back every record, header and batch field', async (codec) => {
-    const batch = await batchOf(codec);
-    const d = decodeBatch(batch);
-    expect(d).toMatchObject({
-      baseOffset: 0n,
-      magic: 2,
-      crcOk: true,
-      codec: CODEC_IDS[codec],
-      timestampType: 0,
-      transactional: false,
-      control: false,
-      lastOffsetDelta: 3,
-      baseTimestamp: 1_700_000_000_500n,
-      maxTimestamp: 1_700_000_009_999n,
-      producerId: 4242n,
-      producerEpoch: 3,
-      baseSequence: 77,
-      size: batch.length,
-    });
-    expect(d.records.map((r) => r.offsetDelta)).toEqual([0, 1, 2, 3]);
-    expect(d.records.map(({ timestamp, key, value, headers }) => ({ timestamp, key, value, headers }))).toEqual(records);
-  }, 30_000); // the portable zstd codec loads WebAssembly on first use
+  it.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as CodecName[])(
+    '%s: the hand decoder reads back every record, header and batch field',
+    async (codec) => {
+      const batch = await batchOf(codec);
+      const d = decodeBatch(batch);
+      expect(d).toMatchObject({
+        baseOffset: 0n,
+        magic: 2,
+        crcOk: true,
+        codec: CODEC_IDS[codec],
+        timestampType: 0,
+        transactional: false,
+        control: false,
+        lastOffsetDelta: 3,
+        baseTimestamp: 1_700_000_000_500n,
+        maxTimestamp: 1_700_000_009_999n,
+        producerId: 4242n,
+        producerEpoch: 3,
+        baseSequence: 77,
+        size: batch.length,
+      });
+      expect(d.records.map((r) => r.offsetDelta)).toEqual([0, 1, 2, 3]);
+      expect(d.records.map(({ timestamp, key, value, headers }) => ({ timestamp, key, value, headers }))).toEqual(records);
+    },
+    30_000,
+  ); // the portable zstd codec loads WebAssembly on first use
 
   it('is read by the stock kafkajs decoder (uncompressed and gzip)', async () => {
     for (const codec of ['none', 'gzip'] as CodecName[]) {
@@ -177,7 +199,11 @@ describe('Produce requests of the lean producer', () => {
     const set = encodeRecordSet(records);
     const plain = encodeProduceRequest('t', 0, 1000, set, set.records, 0, producer);
     const CopyEncoder = loadKafkajsModule('src/protocol/encoder') as any;
-    const stock = await stockCreateRequest({ correlationId: 7, clientId: 'kbak', request: { apiKey: 0, apiVersion: 7, encode: async () => new StockEncoder().writeBuffer(plain) } });
+    const stock = await stockCreateRequest({
+      correlationId: 7,
+      clientId: 'kbak',
+      request: { apiKey: 0, apiVersion: 7, encode: async () => new StockEncoder().writeBuffer(plain) },
+    });
     for (const room of [4 + 2 + 2 + 4 + 2 + 4, 9]) {
       const scratch = Buffer.alloc(1 << 20, 0xee);
       const body = encodeProduceRequest('t', 0, 1000, set, set.records, 0, producer, room, scratch);
@@ -224,7 +250,7 @@ describe('the lean producer (over a fake cluster)', () => {
     return decodeBatch(body, 14 + n + 4 + 4 + 4);
   };
 
-  it('numbers each partition\'s batches by record, acks=all, idempotent producer id', async () => {
+  it("numbers each partition's batches by record, acks=all, idempotent producer id", async () => {
     const { producer, bodies } = fakeCluster([]);
     await producer.send('t', 0, records, { compression: 'none' });
     await producer.send('t', 0, records.slice(0, 2), { compression: 'lz4' });
@@ -250,7 +276,7 @@ describe('the lean producer (over a fake cluster)', () => {
     expect(batchOf(bodies[3]!).baseSequence).toBe(4); // advanced once, by the batch's 4 records
   }, 10_000);
 
-  it('fails with the broker\'s error code on a non-retriable error, without advancing the sequence', async () => {
+  it("fails with the broker's error code on a non-retriable error, without advancing the sequence", async () => {
     const { producer, bodies } = fakeCluster([45]);
     const err = await producer.send('t', 0, records, { compression: 'none' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KafkaServiceError);

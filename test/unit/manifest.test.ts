@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  backupPrefix,
-  isBackupId,
-  manifestKey,
-  newBackupId,
-  segmentKey,
-  segmentKeyV1,
-  validateClusterName,
-} from '../../src/backup/layout';
+import { backupPrefix, isBackupId, manifestKey, newBackupId, segmentKey, segmentKeyV1, validateClusterName } from '../../src/backup/layout';
 import { decodeManifest, encodeManifest, manifestV1Schema, MANIFEST_VERSION } from '../../src/backup/manifest';
 import { IntegrityError, UsageError } from '../../src/errors';
 

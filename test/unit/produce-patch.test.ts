@@ -32,14 +32,32 @@ interface Msg {
 }
 
 const msgs: Msg[] = [
-  { key: Buffer.from('k0'), value: Buffer.alloc(1500, 'v'), headers: [{ key: 'traceparent', value: Buffer.from('00-abc-01') }, { key: 'ünï', value: Buffer.from('x') }], timestampDelta: 0 },
+  {
+    key: Buffer.from('k0'),
+    value: Buffer.alloc(1500, 'v'),
+    headers: [
+      { key: 'traceparent', value: Buffer.from('00-abc-01') },
+      { key: 'ünï', value: Buffer.from('x') },
+    ],
+    timestampDelta: 0,
+  },
   { key: null, value: null, headers: [], timestampDelta: 5 },
   { key: Buffer.alloc(0), value: Buffer.from('small'), headers: [{ key: 'h', value: Buffer.alloc(200, 1) }], timestampDelta: 1_700_000_000_123 },
   { key: Buffer.from('neg'), value: Buffer.alloc(70_000, 'z'), headers: [], timestampDelta: -3 },
 ];
 
-const stockRecords = (): unknown[] => msgs.map((m, i) => stockRecord({ offsetDelta: i, timestampDelta: m.timestampDelta, key: m.key, value: m.value, headers: Object.fromEntries(m.headers.map((h) => [h.key, h.value])) }));
-const copyRecords = (): unknown[] => msgs.map((m, i) => copyRecord({ offsetDelta: i, timestampDelta: m.timestampDelta, key: m.key, value: m.value, headers: orderedHeaders(m.headers) }));
+const stockRecords = (): unknown[] =>
+  msgs.map((m, i) =>
+    stockRecord({
+      offsetDelta: i,
+      timestampDelta: m.timestampDelta,
+      key: m.key,
+      value: m.value,
+      headers: Object.fromEntries(m.headers.map((h) => [h.key, h.value])),
+    }),
+  );
+const copyRecords = (): unknown[] =>
+  msgs.map((m, i) => copyRecord({ offsetDelta: i, timestampDelta: m.timestampDelta, key: m.key, value: m.value, headers: orderedHeaders(m.headers) }));
 
 const batchArgs = (compression: number, records: unknown[]): any => ({
   compression,
@@ -85,7 +103,11 @@ describe('lean produce path', () => {
   it('groups messages per partition in order', () => {
     const messages = Array.from({ length: 10 }, (_, i) => ({ partition: i % 3, value: String(i) }));
     const grouped = copyGroup({ topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }: any) => message.partition });
-    expect(Object.fromEntries(Object.entries(grouped).map(([p, ms]) => [p, (ms as any[]).map((m) => m.value)]))).toEqual({ 0: ['0', '3', '6', '9'], 1: ['1', '4', '7'], 2: ['2', '5', '8'] });
+    expect(Object.fromEntries(Object.entries(grouped).map(([p, ms]) => [p, (ms as any[]).map((m) => m.value)]))).toEqual({
+      0: ['0', '3', '6', '9'],
+      1: ['1', '4', '7'],
+      2: ['2', '5', '8'],
+    });
     expect(copyGroup({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 })).toEqual({});
   });
 

@@ -29,13 +29,21 @@ function capture(): { logger: PruneOptions['logger']; warnings: string[] } {
 // A fixed clock a week after the vector's backups, so the tests do not age.
 const NOW = backupIdTime('20261204T000000000Z')!;
 
-async function run(root: string, policy: RetentionPolicy, extra: Partial<PruneOptions> = {}): Promise<{ result: Awaited<ReturnType<typeof prune>>[number]; warnings: string[] }> {
+async function run(
+  root: string,
+  policy: RetentionPolicy,
+  extra: Partial<PruneOptions> = {},
+): Promise<{ result: Awaited<ReturnType<typeof prune>>[number]; warnings: string[] }> {
   const { logger, warnings } = capture();
   const [result] = await prune(new DiskStore(root), CLUSTER, { policy, dryRun: false, lockWaitMs: 0, logger, now: () => NOW, ...extra });
   return { result: result!, warnings };
 }
 
-const files = (root: string): string[] => (readdirSync(join(root, CLUSTER), { recursive: true, withFileTypes: true }) as Array<{ isFile(): boolean; parentPath: string; name: string }>).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+const files = (root: string): string[] =>
+  (readdirSync(join(root, CLUSTER), { recursive: true, withFileTypes: true }) as Array<{ isFile(): boolean; parentPath: string; name: string }>)
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
 
 describe('prune: a listed name is a name (defect 1)', () => {
   it('an empty file named with backslashes after a real segment is skipped, and the real segment stays', async () => {
@@ -47,7 +55,11 @@ describe('prune: a listed name is a name (defect 1)', () => {
     expect(result).toMatchObject({ removed: [], deletedObjects: 0, skippedNames: 1 });
     expect(files(root)).toEqual(before);
     expect(genuineBackupsIntact(root)).toBe(13);
-    expect(warnings).toEqual([expect.stringMatching(/^skipping "sample\/segments\/orders\\\\0\\\\0+-20261126T120000000Z-00000001\.kseg": it is not a valid key \(component .* has characters outside/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^skipping "sample\/segments\/orders\\\\0\\\\0+-20261126T120000000Z-00000001\.kseg": it is not a valid key \(component .* has characters outside/,
+      ),
+    ]);
   });
 
   it('a name with backslashes and dot-dots no longer fails the prune; other orphans still go', async () => {
@@ -70,7 +82,9 @@ describe('prune: a listed name is a name (defect 1)', () => {
     await store.put(`${CLUSTER}/segments/orders/0/x.kseg`, Buffer.from('orphan'));
     const { logger, warnings } = capture();
     // The placeholder manifest is no backup prune can load: prune refuses the cluster before deleting anything.
-    await expect(prune(store, CLUSTER, { policy: { keepLast: 1 }, dryRun: false, lockWaitMs: 0, logger, now: () => NOW })).rejects.toThrow(/cannot prune sample/);
+    await expect(prune(store, CLUSTER, { policy: { keepLast: 1 }, dryRun: false, lockWaitMs: 0, logger, now: () => NOW })).rejects.toThrow(
+      /cannot prune sample/,
+    );
     await store.delete(`${CLUSTER}/20261126T120000000Z/manifest.json`);
     const [r] = await prune(store, CLUSTER, { policy: { keepLast: 1 }, dryRun: false, lockWaitMs: 0, logger, now: () => NOW });
     expect(r).toMatchObject({ deletedObjects: 1, skippedNames: 1 });
@@ -95,7 +109,8 @@ describe('prune: a listed name is a name (defect 1)', () => {
     const { logger, warnings } = capture();
     expect(await prune(store, undefined, { policy: { keepLast: 1 }, dryRun: false, lockWaitMs: 0, logger })).toEqual([]);
     expect(warnings).toEqual([expect.stringMatching(/^skipping "evil\\\\x\/": a cluster folder name must be a valid key component/)]);
-    for (const bad of ['evil\\x', 'a/b', '..', '']) await expect(prune(store, bad, { policy: { keepLast: 1 }, dryRun: false, lockWaitMs: 0, logger })).rejects.toBeInstanceOf(UsageError);
+    for (const bad of ['evil\\x', 'a/b', '..', ''])
+      await expect(prune(store, bad, { policy: { keepLast: 1 }, dryRun: false, lockWaitMs: 0, logger })).rejects.toBeInstanceOf(UsageError);
     expect(await store.size('evil\\x/20261126T120000000Z/manifest.json')).toBe(2);
   });
 });
@@ -132,7 +147,9 @@ describe('prune: retention decides from backup IDs (defect 2, defect 8 prune cas
       expect(result.kept.map((k) => k.id).sort()).toEqual([...GENUINE, plantedId(planted)].sort());
       if (plantedId(planted).startsWith('2099')) {
         expect(result.kept.find((k) => k.id === plantedId(planted))!.reasons).toEqual(['future']);
-        expect(warnings).toEqual([expect.stringMatching(/^keeping backup sample\/20990101T000000000Z without applying the policy: its ID lies more than 5 minutes in the future/)]);
+        expect(warnings).toEqual([
+          expect.stringMatching(/^keeping backup sample\/20990101T000000000Z without applying the policy: its ID lies more than 5 minutes in the future/),
+        ]);
       }
     }
     expect(genuineBackupsIntact(root)).toBe(13);

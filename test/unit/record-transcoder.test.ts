@@ -21,7 +21,6 @@ const I64_MAX = 2n ** 63n - 1n;
 const LANE_TOPIC = 'lane1.orders';
 const ctx: BlockContext = { name: 'test.kseg', blockIndex: 0, position: 16 };
 
-
 /** Source ID 9 → 300 (value subject) / 301 (key subject), 7 → 7 (the same ID), 8 → 400; others unmapped. */
 const ids = new SchemaIdMap(
   new Map([
@@ -61,9 +60,20 @@ function randomPayload(rnd: () => number): Buffer | null {
 function randomRecord(rnd: () => number, offset: bigint): BackupRecord {
   const n = rnd() < 0.2 ? 0 : rnd() < 0.9 ? Math.floor(rnd() * 4) : 20 + Math.floor(rnd() * 5);
   const headers: RecordHeader[] = [];
-  for (let i = 0; i < n; i++) headers.push({ key: KEYS[Math.floor(rnd() * KEYS.length)]!, value: rnd() < 0.2 ? null : Buffer.from(Array.from({ length: Math.floor(rnd() * 60) }, (_, j) => (j * 7 + i) & 255)) });
+  for (let i = 0; i < n; i++)
+    headers.push({
+      key: KEYS[Math.floor(rnd() * KEYS.length)]!,
+      value: rnd() < 0.2 ? null : Buffer.from(Array.from({ length: Math.floor(rnd() * 60) }, (_, j) => (j * 7 + i) & 255)),
+    });
   const timestamp = rnd() < 0.3 ? TIMESTAMPS[Math.floor(rnd() * TIMESTAMPS.length)]! : 1_700_000_000_000n + BigInt(Math.floor(rnd() * 1e9));
-  return { offset, timestamp, timestampType: rnd() < 0.8 ? TimestampType.CreateTime : rnd() < 0.5 ? TimestampType.LogAppendTime : TimestampType.Unknown, key: randomPayload(rnd), value: randomPayload(rnd), headers };
+  return {
+    offset,
+    timestamp,
+    timestampType: rnd() < 0.8 ? TimestampType.CreateTime : rnd() < 0.5 ? TimestampType.LogAppendTime : TimestampType.Unknown,
+    key: randomPayload(rnd),
+    value: randomPayload(rnd),
+    headers,
+  };
 }
 
 const body = (records: readonly BackupRecord[]): Buffer => Buffer.concat(records.map(encodeRecord));
@@ -105,7 +115,12 @@ function objectPath(bodies: Buffer[], counts: number[], rw: RewriteOptions, limi
 }
 
 /** The transcoder over the same bodies, with the same limits (a small headroom to prove the offset). */
-function transcoderPath(bodies: Buffer[], rw: RewriteOptions, limits: BatchLimits, capacity = 1024): { batches: Batch[]; rewritten: number; bytes: number; records: number } {
+function transcoderPath(
+  bodies: Buffer[],
+  rw: RewriteOptions,
+  limits: BatchLimits,
+  capacity = 1024,
+): { batches: Batch[]; rewritten: number; bytes: number; records: number } {
   const builder = new RecordSetBuilder(37, capacity, rw);
   const batches: Batch[] = [];
   let rewritten = 0;
@@ -179,7 +194,12 @@ describe('RecordSetBuilder.transcode', () => {
     const edge: Array<Partial<BackupRecord>> = [
       { key: null, value: null, headers: [] },
       { key: Buffer.alloc(0), value: Buffer.alloc(0), headers: [{ key: '', value: Buffer.alloc(0) }] },
-      { headers: [{ key: 'h', value: null }, { key: 'h', value: null }] },
+      {
+        headers: [
+          { key: 'h', value: null },
+          { key: 'h', value: null },
+        ],
+      },
       { headers: KEYS.map((key) => ({ key, value: Buffer.from(key) })) },
       { headers: Array.from({ length: 40 }, (_, i) => ({ key: `k${i % 3}`, value: i % 2 ? null : Buffer.from([i]) })) },
       ...TIMESTAMPS.map((timestamp) => ({ timestamp })),
@@ -189,7 +209,15 @@ describe('RecordSetBuilder.transcode', () => {
       { value: framed(8, Buffer.from('default registration')) },
       { key: Buffer.from([0, 0, 0, 9]), value: Buffer.from([1, 0, 0, 0, 9, 1]) }, // too short / not magic 0
     ];
-    const recs = edge.map((over, i): BackupRecord => ({ offset: BigInt(i), timestamp: 5n, timestampType: TimestampType.CreateTime, key: Buffer.from('key'), value: Buffer.from('value'), headers: [], ...over }));
+    const recs = edge.map((over, i): BackupRecord => ({
+      offset: BigInt(i),
+      timestamp: 5n,
+      timestampType: TimestampType.CreateTime,
+      key: Buffer.from('key'),
+      value: Buffer.from('value'),
+      headers: [],
+      ...over,
+    }));
     for (const r of recs) expectSame([body([r])], [1], withIds, { maxRecords: 500, maxBytes: 512 * 1024 });
     // Together, so deltas run between the extremes (in either order).
     expectSame([body(recs)], [recs.length], withIds, { maxRecords: 500, maxBytes: 512 * 1024 });
@@ -200,7 +228,14 @@ describe('RecordSetBuilder.transcode', () => {
   });
 
   it('grows its buffer for a record larger than its capacity', () => {
-    const big: BackupRecord = { offset: 0n, timestamp: 1n, timestampType: TimestampType.CreateTime, key: null, value: framed(9, Buffer.alloc(100_000, 7)), headers: [{ key: 'x', value: Buffer.alloc(5000, 1) }] };
+    const big: BackupRecord = {
+      offset: 0n,
+      timestamp: 1n,
+      timestampType: TimestampType.CreateTime,
+      key: null,
+      value: framed(9, Buffer.alloc(100_000, 7)),
+      headers: [{ key: 'x', value: Buffer.alloc(5000, 1) }],
+    };
     const small: BackupRecord = { ...big, offset: 1n, value: Buffer.from('s') };
     expectSame([body([small, big, small])], [3], withIds, { maxRecords: 500, maxBytes: 512 * 1024 });
   });
@@ -220,8 +255,15 @@ describe('RecordSetBuilder.transcode', () => {
     expect([set.firstTimestamp, set.maxTimestamp]).toEqual([want.firstTimestamp, want.maxTimestamp]);
   });
 
-  it('refuses a malformed record with the decoder\'s error', () => {
-    const ok = encodeRecord({ offset: 1n, timestamp: 1n, timestampType: TimestampType.CreateTime, key: null, value: null, headers: [{ key: 'abc', value: null }] });
+  it("refuses a malformed record with the decoder's error", () => {
+    const ok = encodeRecord({
+      offset: 1n,
+      timestamp: 1n,
+      timestampType: TimestampType.CreateTime,
+      key: null,
+      value: null,
+      headers: [{ key: 'abc', value: null }],
+    });
     const badKey = Buffer.from(ok);
     badKey.set([0xff, 0xfe], badKey.indexOf('abc'));
     const badType = Buffer.from(ok);
@@ -245,7 +287,14 @@ describe('header keys reach the lane byte for byte (issue 15, defect 10)', () =>
   // characters, thousands of non-ASCII characters.
   const keys = ['\uFEFF', '\uFEFFbom', '\uFEFF\uFEFFtwo', 'mid\uFEFFdle', '', 'a\u0000b', '\u0000', 'ключ-'.repeat(1000), '🎉'.repeat(2000), 'é'];
   const want = keys.map((k) => Buffer.from(k, 'utf8'));
-  const source: BackupRecord = { offset: 0n, timestamp: 7n, timestampType: TimestampType.CreateTime, key: null, value: null, headers: keys.map((key, i) => ({ key, value: Buffer.from([i]) })) };
+  const source: BackupRecord = {
+    offset: 0n,
+    timestamp: 7n,
+    timestampType: TimestampType.CreateTime,
+    key: null,
+    value: null,
+    headers: keys.map((key, i) => ({ key, value: Buffer.from([i]) })),
+  };
   const raw = body([source]);
   /** The header keys of a record set as bytes, read by the hand decoder (its own varints; Buffer#toString keeps U+FEFF). */
   const keysOf = (records: Buffer, count: number): Buffer[] => {
@@ -300,11 +349,22 @@ describe('readSegmentRawBlocks', () => {
     });
   });
 
-  it('refuses offsets out of order with the decoding reader\'s error', async () => {
-    const recs = [0n, 5n, 5n].map((offset): BackupRecord => ({ offset, timestamp: 1n, timestampType: TimestampType.CreateTime, key: null, value: null, headers: [] }));
+  it("refuses offsets out of order with the decoding reader's error", async () => {
+    const recs = [0n, 5n, 5n].map((offset): BackupRecord => ({
+      offset,
+      timestamp: 1n,
+      timestampType: TimestampType.CreateTime,
+      key: null,
+      value: null,
+      headers: [],
+    }));
     // The writer refuses this order: a stored block by hand.
     const raw = body(recs);
-    const bad = Buffer.concat([encodeFileHeader(), encodeBlockHeader({ codec: Codec.Stored, rawLength: raw.length, storedLength: raw.length, recordCount: 3, crc32: crc32(raw) }), raw]);
+    const bad = Buffer.concat([
+      encodeFileHeader(),
+      encodeBlockHeader({ codec: Codec.Stored, rawLength: raw.length, storedLength: raw.length, recordCount: 3, crc32: crc32(raw) }),
+      raw,
+    ]);
     const run = async (gen: AsyncGenerator<unknown>): Promise<unknown> => {
       try {
         for await (const x of gen) void x;

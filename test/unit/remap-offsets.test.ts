@@ -128,11 +128,15 @@ describe('OffsetTranslator', () => {
   });
 
   it('uses the lane offsets it is given, including gaps in the lane', () => {
-    const result = translate([{ group: 'g', offset: 2n }], [
-      [0n, 10n],
-      [1n, 11n],
-      [2n, 13n],
-    ], 14n);
+    const result = translate(
+      [{ group: 'g', offset: 2n }],
+      [
+        [0n, 10n],
+        [1n, 11n],
+        [2n, 13n],
+      ],
+      14n,
+    );
     expect(result.get('g')).toBe(13n);
   });
 
@@ -230,7 +234,6 @@ describe('OffsetTranslator', () => {
   });
 });
 
-
 describe('OffsetTranslator matches translateOffset on random partitions', () => {
   it('agrees over 3000 seeded gap patterns', () => {
     const rand = prng(0x6b62616b);
@@ -260,9 +263,12 @@ describe('OffsetTranslator matches translateOffset on random partitions', () => 
         const pick = int(6);
         let offset: bigint;
         if (pick === 0) offset = NO_COMMITTED_OFFSET;
-        else if (pick === 1) offset = BigInt(int(Number(first) + 1)); // at or before the first record
-        else if (pick === 2) offset = last + BigInt(int(5)); // at or after the last record
-        else if (pick === 3 && pairs.length) offset = pairs[int(pairs.length)]![0]; // exactly on a record
+        else if (pick === 1)
+          offset = BigInt(int(Number(first) + 1)); // at or before the first record
+        else if (pick === 2)
+          offset = last + BigInt(int(5)); // at or after the last record
+        else if (pick === 3 && pairs.length)
+          offset = pairs[int(pairs.length)]![0]; // exactly on a record
         else offset = first + BigInt(int(Number(last - first) + 2)); // anywhere, gaps included
         committed.push({ group: `g${g}`, offset });
       }

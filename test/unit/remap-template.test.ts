@@ -1,11 +1,5 @@
 import { UsageError } from '../../src/errors';
-import {
-  DEFAULT_GROUP_TEMPLATE,
-  DEFAULT_SUBJECT_TEMPLATE,
-  DEFAULT_TOPIC_TEMPLATE,
-  TemplateKind,
-  compileTemplate,
-} from '../../src/remap/template';
+import { DEFAULT_GROUP_TEMPLATE, DEFAULT_SUBJECT_TEMPLATE, DEFAULT_TOPIC_TEMPLATE, TemplateKind, compileTemplate } from '../../src/remap/template';
 
 function usageMessage(fn: () => unknown): string {
   try {

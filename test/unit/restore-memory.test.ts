@@ -21,7 +21,14 @@ function source(): MemoryKafka {
   k.topics.get('orders')!.partitions.push({ records: [], logStart: 0n, next: 0n }, { records: [], logStart: 0n, next: 0n });
   for (let i = 0; i < 10; i++) {
     const p = i % 2;
-    k.append('orders', p, [{ timestamp: BigInt(1_700_000_000_000 + i), key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), headers: [h('b3', `t${i}`), h('x', null), h('b3', 'again')] }]);
+    k.append('orders', p, [
+      {
+        timestamp: BigInt(1_700_000_000_000 + i),
+        key: Buffer.from(`k${i}`),
+        value: Buffer.from(`v${i}`),
+        headers: [h('b3', `t${i}`), h('x', null), h('b3', 'again')],
+      },
+    ]);
     if (i === 4) k.skipOffsets('orders', p, 3); // a gap, as compaction leaves
   }
   k.commitGroupOffsets('billing', 'orders', [
@@ -32,15 +39,40 @@ function source(): MemoryKafka {
 }
 
 function opts(over: Partial<RestoreOptions> = {}): RestoreOptions {
-  return { lane: 'feature-x', topics: [], replicationFactor: null, window: { since: null, until: null }, maxRecordsPerPartition: null, mode: 'new', laneHeader: null, concurrency: 2, ...over };
+  return {
+    lane: 'feature-x',
+    topics: [],
+    replicationFactor: null,
+    window: { since: null, until: null },
+    maxRecordsPerPartition: null,
+    mode: 'new',
+    laneHeader: null,
+    concurrency: 2,
+    ...over,
+  };
 }
 
 async function backupOf(kafka: MemoryKafka, store = new MemoryStore()) {
-  await new DumpRun({ kafka, store, registry: null, logger }, { selection: { topics: ['orders'] }, window: { since: null, until: null }, maxRecordsPerPartition: null, segmentBytes: 64 * 1024, concurrency: 2, stallTimeoutMs: 1000 }).run();
+  await new DumpRun(
+    { kafka, store, registry: null, logger },
+    {
+      selection: { topics: ['orders'] },
+      window: { since: null, until: null },
+      maxRecordsPerPartition: null,
+      segmentBytes: 64 * 1024,
+      concurrency: 2,
+      stallTimeoutMs: 1000,
+    },
+  ).run();
   return openBackup(store, 'latest');
 }
 
-const strip = (r: KafkaRecord) => ({ timestamp: r.timestamp, key: r.key?.toString(), value: r.value?.toString(), headers: r.headers.map((x) => [x.key, x.value?.toString() ?? null]) });
+const strip = (r: KafkaRecord) => ({
+  timestamp: r.timestamp,
+  key: r.key?.toString(),
+  value: r.value?.toString(),
+  headers: r.headers.map((x) => [x.key, x.value?.toString() ?? null]),
+});
 
 describe('restore into the in-memory cluster', () => {
   it('copies records byte for byte, configs and translated group offsets', async () => {
@@ -107,7 +139,9 @@ describe('restore into the in-memory cluster', () => {
     const backup = await backupOf(kafka);
     await new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run();
     kafka.append('feature-x.orders', 0, [{ timestamp: 1n, key: null, value: Buffer.from('foreign'), headers: [] }]);
-    await expect(new RestoreRun({ kafka, backup, registry: null, logger }, opts({ mode: 'resume' })).run()).rejects.toThrow(/cannot resume feature-x.orders\/0/);
+    await expect(new RestoreRun({ kafka, backup, registry: null, logger }, opts({ mode: 'resume' })).run()).rejects.toThrow(
+      /cannot resume feature-x.orders\/0/,
+    );
   });
 
   it('replace deletes and recreates only the lane topics', async () => {
@@ -137,7 +171,9 @@ describe('restore into the in-memory cluster', () => {
     const backup = await backupOf(kafka);
     kafka.addMember('feature-x.billing', 'lane-service');
     kafka.calls.splice(0);
-    await expect(new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run()).rejects.toThrow('consumer group "feature-x.billing" exists but lane feature-x did not create it');
+    await expect(new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run()).rejects.toThrow(
+      'consumer group "feature-x.billing" exists but lane feature-x did not create it',
+    );
     expect(kafka.calls).not.toContain('createTopics');
   });
 
@@ -169,7 +205,17 @@ describe('dump of the in-memory cluster', () => {
     const kafka = source();
     kafka.failNext('listGroups');
     const store = new MemoryStore();
-    const run = new DumpRun({ kafka, store, registry: null, logger }, { selection: { topics: ['orders'] }, window: { since: null, until: null }, maxRecordsPerPartition: null, segmentBytes: 64 * 1024, concurrency: 2, stallTimeoutMs: 1000 });
+    const run = new DumpRun(
+      { kafka, store, registry: null, logger },
+      {
+        selection: { topics: ['orders'] },
+        window: { since: null, until: null },
+        maxRecordsPerPartition: null,
+        segmentBytes: 64 * 1024,
+        concurrency: 2,
+        stallTimeoutMs: 1000,
+      },
+    );
     await expect(run.run()).rejects.toThrow(/injected failure of listGroups/);
     expect(kafka.calls).toContain('readRanges');
     const left: string[] = [];

@@ -17,7 +17,17 @@ function partition(p: number, segments: Array<{ records: number; min: number; ma
     segments: segments.map((s) => {
       const first = offset;
       offset += s.records;
-      return { key: `topics/t/${p}/${first}.kseg`, firstOffset: String(first), lastOffset: String(offset - 1), records: s.records, minTimestamp: String(s.min), maxTimestamp: String(s.max), rawBytes: 1, storedBytes: 1, sha256: '0'.repeat(64) };
+      return {
+        key: `topics/t/${p}/${first}.kseg`,
+        firstOffset: String(first),
+        lastOffset: String(offset - 1),
+        records: s.records,
+        minTimestamp: String(s.min),
+        maxTimestamp: String(s.max),
+        rawBytes: 1,
+        storedBytes: 1,
+        sha256: '0'.repeat(64),
+      };
     }),
     basedOn: null,
     gaps: [],
@@ -25,7 +35,15 @@ function partition(p: number, segments: Array<{ records: number; min: number; ma
 }
 
 function schema(id: number, registrations: Array<[string, number]>, opts: Partial<SchemaEntry> = {}): SchemaEntry {
-  return { id, schemaType: 'AVRO', schema: `{"type":"string","id":${id}}`, references: [], registrations: registrations.map(([subject, version]) => ({ subject, version })), usedInRecords: true, ...opts };
+  return {
+    id,
+    schemaType: 'AVRO',
+    schema: `{"type":"string","id":${id}}`,
+    references: [],
+    registrations: registrations.map(([subject, version]) => ({ subject, version })),
+    usedInRecords: true,
+    ...opts,
+  };
 }
 
 function manifest(over: Partial<Manifest> = {}): Manifest {
@@ -41,12 +59,26 @@ function manifest(over: Partial<Manifest> = {}): Manifest {
     cut: { isolationLevel: 'read_committed', since: null, until: null, maxRecordsPerPartition: null },
     schemaRegistry: { url: 'http://registry' },
     topics: [
-      { name: 'orders', partitionCount: 3, replicationFactor: 3, configs: { 'cleanup.policy': 'compact' }, partitions: [partition(0, [{ records: 10, min: 0, max: 9 }]), partition(1, [{ records: 5, min: 0, max: 4 }]), partition(2, [])] },
+      {
+        name: 'orders',
+        partitionCount: 3,
+        replicationFactor: 3,
+        configs: { 'cleanup.policy': 'compact' },
+        partitions: [partition(0, [{ records: 10, min: 0, max: 9 }]), partition(1, [{ records: 5, min: 0, max: 4 }]), partition(2, [])],
+      },
       { name: 'payments', partitionCount: 1, replicationFactor: 1, configs: {}, partitions: [partition(0, [{ records: 4, min: 0, max: 3 }])] },
     ],
     schemas: [
       schema(1, [['common', 1]], { usedInRecords: false }),
-      schema(2, [['orders-value', 1], ['orders-value', 2], ['old-lane.orders-value', 1]], { references: [{ name: 'common.avsc', subject: 'common', version: 1 }] }),
+      schema(
+        2,
+        [
+          ['orders-value', 1],
+          ['orders-value', 2],
+          ['old-lane.orders-value', 1],
+        ],
+        { references: [{ name: 'common.avsc', subject: 'common', version: 1 }] },
+      ),
       schema(3, [['orders-value', 3]]),
       schema(4, [['payments-value', 1]]),
       schema(5, [['com.acme.Event', 1]]),
@@ -56,7 +88,13 @@ function manifest(over: Partial<Manifest> = {}): Manifest {
       { subject: 'orders-value', compatibility: 'BACKWARD' },
     ],
     consumerGroups: [
-      { groupId: 'billing', offsets: [{ topic: 'orders', partition: 0, offset: '4', metadata: null }, { topic: 'payments', partition: 0, offset: '1', metadata: null }] },
+      {
+        groupId: 'billing',
+        offsets: [
+          { topic: 'orders', partition: 0, offset: '4', metadata: null },
+          { topic: 'payments', partition: 0, offset: '1', metadata: null },
+        ],
+      },
       { groupId: 'audit', offsets: [{ topic: 'payments', partition: 0, offset: '2', metadata: null }] },
     ],
     stats: { records: 19, rawBytes: 0, storedBytes: 0, segments: 3, unknownSchemaIds: [], framedPayloadsWithUnknownId: 0 },
@@ -65,7 +103,14 @@ function manifest(over: Partial<Manifest> = {}): Manifest {
 }
 
 const noWindow = { since: null, until: null };
-const opts = (over: Partial<PlanOptions> = {}): PlanOptions => ({ lane: 'feature-x', topics: [], replicationFactor: null, window: noWindow, maxRecordsPerPartition: null, ...over });
+const opts = (over: Partial<PlanOptions> = {}): PlanOptions => ({
+  lane: 'feature-x',
+  topics: [],
+  replicationFactor: null,
+  window: noWindow,
+  maxRecordsPerPartition: null,
+  ...over,
+});
 
 describe('buildPlan', () => {
   it('adjusts configs that cannot hold on the target and reports them as warnings', () => {
@@ -142,7 +187,9 @@ describe('buildPlan', () => {
 
   it('seeds only groups with offsets on restored partitions, under lane group names', () => {
     const plan = buildPlan(manifest(), opts({ topics: ['orders'] }), 1);
-    expect(plan.groups).toEqual([{ source: 'billing', lane: 'feature-x.billing', offsets: [{ topic: 'orders', laneTopic: 'feature-x.orders', partition: 0, sourceOffset: 4n }] }]);
+    expect(plan.groups).toEqual([
+      { source: 'billing', lane: 'feature-x.billing', offsets: [{ topic: 'orders', laneTopic: 'feature-x.orders', partition: 0, sourceOffset: 4n }] },
+    ]);
     const all = buildPlan(manifest(), opts({ groupTemplate: 'lane-{lane}-{group}' }), 1);
     expect(all.groups.map((g) => g.lane)).toEqual(['lane-feature-x-billing', 'lane-feature-x-audit']);
   });
@@ -184,7 +231,17 @@ describe('selectSchemas', () => {
   const identity = (subjects: string[]): Map<string, string> => new Map(subjects.map((s) => [s, `l.${s}`]));
 
   it('orders referenced registrations first even when their subject sorts later', () => {
-    const s = [schema(1, [['zz-common', 1], ['zz-common', 2]], { usedInRecords: false }), schema(2, [['a-value', 1]], { references: [{ name: 'x', subject: 'zz-common', version: 2 }] })];
+    const s = [
+      schema(
+        1,
+        [
+          ['zz-common', 1],
+          ['zz-common', 2],
+        ],
+        { usedInRecords: false },
+      ),
+      schema(2, [['a-value', 1]], { references: [{ name: 'x', subject: 'zz-common', version: 2 }] }),
+    ];
     const sel = selectSchemas(s, new Set(['a']), new Set(['a']), identity);
     expect(sel.tasks.map((t) => `${t.subject}/${t.version}`)).toEqual(['zz-common/2', 'a-value/1']);
   });

@@ -51,7 +51,8 @@ describe('applyRetention: one planted backup cannot push genuine ones out (issue
   const at = (id: string): { id: string; time: number | null } => ({ id, time: backupIdTime(id) });
   const genuine = ['20261120T120000000Z', '20261125T120000000Z', '20261126T120000000Z'].map(at);
   const clock = backupIdTime('20261126T130000000Z')!;
-  const decide = (extra: Array<{ id: string; time: number | null }>, p: Parameters<typeof applyRetention>[1]): Map<string, string[]> => applyRetention([...genuine, ...extra], p, clock);
+  const decide = (extra: Array<{ id: string; time: number | null }>, p: Parameters<typeof applyRetention>[1]): Map<string, string[]> =>
+    applyRetention([...genuine, ...extra], p, clock);
 
   it('a backup ID in 2099 is kept as "future" and takes no --keep-last slot, day or --keep-within anchor', () => {
     const planted = at('20990101T000000000Z');
@@ -89,7 +90,14 @@ describe('applyRetention: one planted backup cannot push genuine ones out (issue
 describe('backupIdTime', () => {
   it('is the instant the ID names, and round-trips through newBackupId', () => {
     expect(backupIdTime('20261125T175358123Z')).toBe(Date.UTC(2026, 10, 25, 17, 53, 58, 123));
-    for (const id of ['00000101T000000000Z', '00991231T235959999Z', '19700101T000000000Z', '20000229T120000000Z', '20280229T000000000Z', '99991231T235959999Z']) {
+    for (const id of [
+      '00000101T000000000Z',
+      '00991231T235959999Z',
+      '19700101T000000000Z',
+      '20000229T120000000Z',
+      '20280229T000000000Z',
+      '99991231T235959999Z',
+    ]) {
       const t = backupIdTime(id);
       expect(t).not.toBeNull();
       expect(newBackupId(new Date(t!))).toBe(id);
@@ -97,7 +105,20 @@ describe('backupIdTime', () => {
   });
 
   it('is null for an ID that matches the pattern but is no calendar time, and for non-IDs', () => {
-    for (const id of ['20261301T000000000Z', '20260001T000000000Z', '20260100T000000000Z', '20260230T000000000Z', '20270229T000000000Z', '21000229T000000000Z', '20261126T240000000Z', '20261126T236000000Z', '20261126T235960000Z', '2026112T1200000000Z', 'latest', '']) {
+    for (const id of [
+      '20261301T000000000Z',
+      '20260001T000000000Z',
+      '20260100T000000000Z',
+      '20260230T000000000Z',
+      '20270229T000000000Z',
+      '21000229T000000000Z',
+      '20261126T240000000Z',
+      '20261126T236000000Z',
+      '20261126T235960000Z',
+      '2026112T1200000000Z',
+      'latest',
+      '',
+    ]) {
       expect(backupIdTime(id)).toBeNull();
     }
   });

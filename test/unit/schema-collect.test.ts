@@ -42,7 +42,7 @@ function fakeRegistry(schemas: Map<number, SchemaDefinition & { regs: Reg[] }>):
 const framed = (id: number): Buffer => withSchemaId(Buffer.from([0, 0, 0, 0, 0, 1]), id);
 
 describe('relevantRegistrations', () => {
-  it('keeps only the dumped topics\' own subjects when there are any', () => {
+  it("keeps only the dumped topics' own subjects when there are any", () => {
     const regs = [
       { subject: 'lane-a.orders-value', version: 1 },
       { subject: 'orders-value', version: 3 },
@@ -55,7 +55,7 @@ describe('relevantRegistrations', () => {
     ]);
   });
 
-  it('without a dumped topic\'s subject keeps the record-name subjects, not other topics\' or lane copies', () => {
+  it("without a dumped topic's subject keeps the record-name subjects, not other topics' or lane copies", () => {
     const regs = [
       { subject: 'com.acme.Order', version: 2 },
       { subject: 'lane-a.com.acme.Order', version: 1 },
@@ -90,11 +90,23 @@ describe('SchemaCollector.resolve', () => {
     expect(calls.filter((x) => x.startsWith('compat'))).toEqual(['compat orders-value']);
   });
 
-  it('keeps a referenced schema\'s referenced version only, and its own subjects once records use it too', async () => {
+  it("keeps a referenced schema's referenced version only, and its own subjects once records use it too", async () => {
     const ref = { name: 'com.acme.Money', subject: 'money', version: 1 };
     const { client } = fakeRegistry(
       new Map([
-        [12, { schemaType: 'AVRO', schema: '"money"', references: [], regs: [{ subject: 'money', version: 1 }, { subject: 'lane-x.money', version: 1 }, { subject: 'orders-key', version: 1 }] }],
+        [
+          12,
+          {
+            schemaType: 'AVRO',
+            schema: '"money"',
+            references: [],
+            regs: [
+              { subject: 'money', version: 1 },
+              { subject: 'lane-x.money', version: 1 },
+              { subject: 'orders-key', version: 1 },
+            ],
+          },
+        ],
         [9, { schemaType: 'AVRO', schema: '"order"', references: [ref], regs: [{ subject: 'orders-value', version: 1 }] }],
       ]),
     );

@@ -13,7 +13,14 @@ import { getZstd } from '../../src/segment/zstd';
 
 jest.setTimeout(120_000);
 
-const tiny = (offset: number): BackupRecord => ({ offset: BigInt(offset), timestamp: -1n, timestampType: TimestampType.Unknown, key: null, value: null, headers: [] });
+const tiny = (offset: number): BackupRecord => ({
+  offset: BigInt(offset),
+  timestamp: -1n,
+  timestampType: TimestampType.Unknown,
+  key: null,
+  value: null,
+  headers: [],
+});
 
 function tinyBody(count: number, first = 0): Buffer {
   return Buffer.concat(Array.from({ length: count }, (_, i) => encodeRecord(tiny(first + i))));

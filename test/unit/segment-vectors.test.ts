@@ -6,14 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Codec } from '../../src/segment/format';
 import { readSegmentBuffer } from '../../src/segment/reader';
-import {
-  blockSummary,
-  buildVectors,
-  encodeSegment,
-  recordFromJson,
-  recordToJson,
-  type RecordsFile,
-} from '../vectors/segment-v1/generate';
+import { blockSummary, buildVectors, encodeSegment, recordFromJson, recordToJson, type RecordsFile } from '../vectors/segment-v1/generate';
 
 const dir = join(__dirname, '..', 'vectors', 'segment-v1');
 const update = process.env.UPDATE_VECTORS === '1';

@@ -128,9 +128,7 @@ describe('segment format constants', () => {
 
   it('encodes a minimal record as documented', () => {
     const b = encodeRecord({ offset: 1n, timestamp: -1n, timestampType: TimestampType.Unknown, key: null, value: null, headers: [] });
-    expect(b.toString('hex')).toBe(
-      '0000001d' + '0000000000000001' + 'ffffffffffffffff' + 'ff' + 'ffffffff' + 'ffffffff' + '00000000',
-    );
+    expect(b.toString('hex')).toBe('0000001d' + '0000000000000001' + 'ffffffffffffffff' + 'ff' + 'ffffffff' + 'ffffffff' + '00000000');
   });
 });
 
@@ -230,7 +228,18 @@ describe('segment round trip', () => {
 
   it('hands out the same records a block at a time, as views into the block when asked', async () => {
     const huge = rec(1, { value: Buffer.alloc(MAX_ZSTD_RAW_BYTES + 1, 'z') });
-    const records = [rec(0), huge, ...Array.from({ length: 30 }, (_, i) => rec(2 + i, { headers: [{ key: 'h', value: Buffer.from(`v${i}`) }, { key: 'h', value: null }] }))];
+    const records = [
+      rec(0),
+      huge,
+      ...Array.from({ length: 30 }, (_, i) =>
+        rec(2 + i, {
+          headers: [
+            { key: 'h', value: Buffer.from(`v${i}`) },
+            { key: 'h', value: null },
+          ],
+        }),
+      ),
+    ];
     const { buf, stats } = await writeAll(records, { blockBytes: 400 });
     async function* one(): AsyncGenerator<Buffer> {
       yield buf;
@@ -253,7 +262,12 @@ describe('segment round trip', () => {
     const big = [rec(0, { value: Buffer.alloc(Buffer.poolSize, 'a') }), rec(1, { value: Buffer.alloc(Buffer.poolSize, 'b') })];
     const { buf: bigBuf } = await writeAll(big);
     for (const views of [false, true]) {
-      for await (const block of readSegmentBlocks((async function* () { yield bigBuf; })(), { name: 'v', views })) {
+      for await (const block of readSegmentBlocks(
+        (async function* () {
+          yield bigBuf;
+        })(),
+        { name: 'v', views },
+      )) {
         expect(block.length).toBe(2);
         expect(block[0]!.value!.buffer === block[1]!.value!.buffer).toBe(views);
       }
@@ -261,7 +275,10 @@ describe('segment round trip', () => {
   });
 
   it('stops pulling the source when the consumer stops early', async () => {
-    const { buf } = await writeAll(Array.from({ length: 50 }, (_, i) => rec(i)), { blockBytes: 200 });
+    const { buf } = await writeAll(
+      Array.from({ length: 50 }, (_, i) => rec(i)),
+      { blockBytes: 200 },
+    );
     let returned = false;
     const src: AsyncIterable<Buffer> = {
       [Symbol.asyncIterator]() {
@@ -333,7 +350,14 @@ describe('segment corruption is detected', () => {
       const bi = bs.findIndex((b) => len < b.position + BLOCK_HEADER_SIZE + b.storedLength);
       if (len === bs[bi]!.position) {
         // A cut at a block boundary is a valid, shorter segment: only the manifest can tell (next test).
-        expect(norm(await read(buf.subarray(0, len)))).toEqual(norm(records.slice(0, bs.slice(0, bi).reduce((n, b) => n + b.recordCount, 0))));
+        expect(norm(await read(buf.subarray(0, len)))).toEqual(
+          norm(
+            records.slice(
+              0,
+              bs.slice(0, bi).reduce((n, b) => n + b.recordCount, 0),
+            ),
+          ),
+        );
         continue;
       }
       const msg = await integrityMessage(read(buf.subarray(0, len)));
@@ -575,7 +599,14 @@ describe('segment memory stays bounded', () => {
     const total = 200 * 1024 * 1024;
     let i = 0;
     while (w.rawBytes < total) {
-      await w.append({ offset: BigInt(i), timestamp: BigInt(i), timestampType: TimestampType.CreateTime, key: Buffer.from(String(i)), value: valueAt(i), headers: [{ key: 'traceparent', value: traceparent }] });
+      await w.append({
+        offset: BigInt(i),
+        timestamp: BigInt(i),
+        timestampType: TimestampType.CreateTime,
+        key: Buffer.from(String(i)),
+        value: valueAt(i),
+        headers: [{ key: 'traceparent', value: traceparent }],
+      });
       i++;
       if (i % 2000 === 0) {
         const m = process.memoryUsage();

@@ -24,8 +24,13 @@ function ports(env: Record<string, string>): { status: number | null; ports: Rec
 describe('stack ports', () => {
   it('keeps the documented defaults', () => {
     expect(ports({}).ports).toEqual({
-      KAFKA_PORT: 9092, KAFKA_CONTROLLER_PORT: 9093, KAFKA_SECURE_PORT: 9094, KAFKA_MTLS_PORT: 9095,
-      REGISTRY_PORT: 8081, REGISTRY_MANAGEMENT_PORT: 8082, S3_PORT: 9000,
+      KAFKA_PORT: 9092,
+      KAFKA_CONTROLLER_PORT: 9093,
+      KAFKA_SECURE_PORT: 9094,
+      KAFKA_MTLS_PORT: 9095,
+      REGISTRY_PORT: 8081,
+      REGISTRY_MANAGEMENT_PORT: 8082,
+      S3_PORT: 9000,
     });
   });
 

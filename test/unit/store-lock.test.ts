@@ -80,7 +80,13 @@ describe('a lock whose holder is gone', () => {
     await store.put('c/locks/dead.json', lockBody({ pid }));
     const r = await tryExclusive(store);
     expect(r.error).toBeUndefined();
-    expect(r.warnings).toEqual([expect.stringMatching(new RegExp(`^removing a stale shared lock of kbak dump \\(test\\) on ${hostname()} \\(pid ${pid}\\), started \\d+s ago, stale: its process is gone \\[c/locks/dead.json\\]`))]);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^removing a stale shared lock of kbak dump \\(test\\) on ${hostname()} \\(pid ${pid}\\), started \\d+s ago, stale: its process is gone \\[c/locks/dead.json\\]`,
+        ),
+      ),
+    ]);
     // Removed, as its holder can never release it (an expired lock of another host stays).
     expect(await store.size('c/locks/dead.json')).toBeNull();
   });

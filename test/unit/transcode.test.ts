@@ -194,7 +194,10 @@ function randomRecords(rnd: () => number, n: number, o: { invalidKeys: boolean; 
     const headers: WireRecord['headers'] = [];
     for (let h = 0; h < headerCount; h++) {
       const pool = o.invalidKeys ? KEYS.length : 8;
-      headers.push({ key: KEYS[Math.floor(rnd() * pool)]!, value: rnd() < 0.15 ? null : rnd() < 0.2 ? Buffer.alloc(0) : randomBytes(rnd, Math.floor(rnd() * 60)) });
+      headers.push({
+        key: KEYS[Math.floor(rnd() * pool)]!,
+        value: rnd() < 0.15 ? null : rnd() < 0.2 ? Buffer.alloc(0) : randomBytes(rnd, Math.floor(rnd() * 60)),
+      });
     }
     out.push({ offsetDelta: delta - 1, timestampDelta: o.tsDelta(), key: payload(rnd, 40), value: payload(rnd, o.maxValue), headers });
   }
@@ -209,7 +212,12 @@ function batchesFrom(list: WireBatch[]): RawBatch[] {
 }
 
 /** Consecutive batches from `start`, each with its own record mix. */
-function randomBatches(rnd: () => number, start: bigint, count: number, o: Partial<Parameters<typeof randomRecords>[2]> & { logAppendTime?: boolean; baseTimestamp?: bigint } = {}): WireBatch[] {
+function randomBatches(
+  rnd: () => number,
+  start: bigint,
+  count: number,
+  o: Partial<Parameters<typeof randomRecords>[2]> & { logAppendTime?: boolean; baseTimestamp?: bigint } = {},
+): WireBatch[] {
   const out: WireBatch[] = [];
   let base = start;
   for (let i = 0; i < count; i++) {
@@ -246,7 +254,12 @@ describe('direct dump path (batch → segment records)', () => {
     const batches = batchesFrom(list);
     const first = batches[0]!.header.baseOffset;
     const last = batches[batches.length - 1]!.header.lastOffset;
-    const windows: TimeWindow[] = [noWindow, { since: new Date(Number(T0) + 10_000), until: null }, { since: null, until: new Date(Number(T0) + 30_000) }, { since: new Date(Number(T0) + 10_000), until: new Date(Number(T0) + 12_000) }];
+    const windows: TimeWindow[] = [
+      noWindow,
+      { since: new Date(Number(T0) + 10_000), until: null },
+      { since: null, until: new Date(Number(T0) + 30_000) },
+      { since: new Date(Number(T0) + 10_000), until: new Date(Number(T0) + 12_000) },
+    ];
     let kept = 0;
     for (const window of windows) {
       // A start inside the first batch (it begins before the fetch offset) and an end inside the last.
@@ -312,14 +325,27 @@ describe('direct dump path (batch → segment records)', () => {
       const list = randomBatches(rnd, c.start, 3, { baseTimestamp: c.baseTimestamp, logAppendTime: c.logAppendTime, tsDelta: c.tsDelta });
       if (c.logAppendTime) list[1]!.maxTimestamp = 2n ** 62n; // not a safe integer: the object path
       const batches = batchesFrom(list);
-      const out = await expectSame({ batches, from: c.start, end: batches[batches.length - 1]!.header.lastOffset + 1n, window: noWindow, blockBytes: 8192, segmentBytes: 1 << 30 });
+      const out = await expectSame({
+        batches,
+        from: c.start,
+        end: batches[batches.length - 1]!.header.lastOffset + 1n,
+        window: noWindow,
+        blockBytes: 8192,
+        segmentBytes: 1 << 30,
+      });
       expect(out.error).toBeNull();
       expect(out.stored).toBeGreaterThan(0);
     }
   });
 
   it('skips offsets that go backwards inside a batch and negative offsets, as the record path does', async () => {
-    const rec = (offsetDelta: number): WireRecord => ({ offsetDelta, timestampDelta: 0n, key: Buffer.from('k'), value: Buffer.from(`v${offsetDelta}`), headers: [] });
+    const rec = (offsetDelta: number): WireRecord => ({
+      offsetDelta,
+      timestampDelta: 0n,
+      key: Buffer.from('k'),
+      value: Buffer.from(`v${offsetDelta}`),
+      headers: [],
+    });
     const batches = batchesFrom([
       { baseOffset: -5n, baseTimestamp: T0, maxTimestamp: T0, records: [rec(0), rec(4), rec(6)] },
       { baseOffset: 10n, baseTimestamp: T0, maxTimestamp: T0, records: [rec(0), rec(5), rec(3), rec(5), rec(6)], lastOffsetDelta: 6 },
@@ -340,7 +366,9 @@ describe('direct dump path (batch → segment records)', () => {
       { section: Buffer.concat([ok, varint(3), Buffer.from([0, 0xff, 0xff])]), count: 2 }, // a varint that runs out
     ];
     for (const c of cases) {
-      const batches = splitBatches(encodeBatch({ baseOffset: 0n, baseTimestamp: T0, maxTimestamp: T0, records: [good], lastOffsetDelta: 2 }, c.section, c.count));
+      const batches = splitBatches(
+        encodeBatch({ baseOffset: 0n, baseTimestamp: T0, maxTimestamp: T0, records: [good], lastOffsetDelta: 2 }, c.section, c.count),
+      );
       const out = await expectSame({ batches, from: 0n, end: 10n, window: noWindow, blockBytes: 4096, segmentBytes: 1 << 30 });
       expect(out.error).toMatch(/^RecordBatchError: /);
     }

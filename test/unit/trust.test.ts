@@ -127,9 +127,11 @@ describe('DiskStore stays inside its root', () => {
     execFileSync('rm', [seg]);
     symlinkSync(secret, seg);
     const backup = await openBackup(new DiskStore(dir), 'latest');
-    const e = await rejection((async () => {
-      for await (const r of backup.records('orders', 1)) void r;
-    })());
+    const e = await rejection(
+      (async () => {
+        for await (const r of backup.records('orders', 1)) void r;
+      })(),
+    );
     expect(e.message).toMatch(/is a symlink/);
     expect(e.message).not.toMatch(/SECRET|726f6f74/);
   });
@@ -156,9 +158,11 @@ describe('DiskStore stays inside its root', () => {
     mkdirSync(join(root, 'c'));
     execFileSync('mkfifo', [join(root, 'c', 'fifo')]);
     await expect(store.get('c/fifo')).rejects.toThrow(/not a regular file/);
-    await expect((async () => {
-      for await (const c of store.read('c/fifo')) void c;
-    })()).rejects.toThrow(/not a regular file/);
+    await expect(
+      (async () => {
+        for await (const c of store.read('c/fifo')) void c;
+      })(),
+    ).rejects.toThrow(/not a regular file/);
     await expect(store.get('c')).rejects.toThrow(/not a regular file/);
     await expect(store.get('c/none')).rejects.toThrow(NotFoundError);
   });
@@ -297,7 +301,16 @@ describe('secrets are never echoed', () => {
     const e = await rejection(client.check());
     expect(e.oneLine()).not.toMatch(/URL-SECRET-2|QUERY-SECRET-3|kbakuser/);
     expect(redactUrl('https://a:b@h/x?sig=1')).toBe('https://h/x');
-    const s = loadSettings({ schemaRegistryUrl: 'http://u:URL-SECRET-2@127.0.0.1:8081', saslMechanism: 'plain', saslUsername: 'u', saslPassword: 'SASL-SECRET-4', s3Endpoint: 'http://k:S3-SECRET-5@127.0.0.1:9000' }, {});
+    const s = loadSettings(
+      {
+        schemaRegistryUrl: 'http://u:URL-SECRET-2@127.0.0.1:8081',
+        saslMechanism: 'plain',
+        saslUsername: 'u',
+        saslPassword: 'SASL-SECRET-4',
+        s3Endpoint: 'http://k:S3-SECRET-5@127.0.0.1:9000',
+      },
+      {},
+    );
     expect(JSON.stringify(redact(s))).not.toMatch(/SECRET/);
     // An unreachable registry is retried with backoff (5 attempts) before the error above.
   }, 30_000);
@@ -336,10 +349,12 @@ describe('segment offsets must match the manifest entry', () => {
       seg.lastOffset = '3';
     });
     // Refused when opened (2 records cannot fit in 3..3) or, at the latest, when read.
-    const e = await rejection((async () => {
-      const backup = await openBackup(new DiskStore(dir), 'latest');
-      for await (const r of backup.records('orders', 1)) void r;
-    })());
+    const e = await rejection(
+      (async () => {
+        const backup = await openBackup(new DiskStore(dir), 'latest');
+        for await (const r of backup.records('orders', 1)) void r;
+      })(),
+    );
     expect(e).toBeInstanceOf(IntegrityError);
     expect(e.message).toMatch(/holds offsets 3\.\.4, its manifest entry says 3\.\.3|2 records cannot fit in offsets 3\.\.3/);
   });

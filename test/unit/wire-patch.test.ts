@@ -9,7 +9,6 @@ import { kafkajs, loadKafkajsModule } from '../../src/kafka/kafkajs';
 import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
 import { record } from '../support/kafka-wire-bytes';
 
-
 function batch(firstOffset: bigint, lastOffsetDelta: number, records: Buffer[], attributes = 0): Buffer {
   const rest = Buffer.alloc(4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4);
   let p = 0;

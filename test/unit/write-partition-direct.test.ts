@@ -57,13 +57,34 @@ beforeAll(async () => {
   const kafka = new MemoryKafka();
   kafka.topics.set('t', { partitions: [{ records: [], logStart: 0n, next: 0n }], replicationFactor: 1, configs: {} });
   for (let i = 0; i < 1500; i++) {
-    kafka.append('t', 0, [{ timestamp: BigInt(1_700_000_000_000 + i * 7), key: i % 5 === 0 ? null : Buffer.from(`k${i}`), value: i % 3 === 0 ? framed(i % 2 ? 9 : 4, noise(i, 900)) : noise(i, 300 + (i % 50)), headers: [{ key: 'traceparent', value: Buffer.from(`t${i}`) }, { key: 'b3', value: null }] }]);
+    kafka.append('t', 0, [
+      {
+        timestamp: BigInt(1_700_000_000_000 + i * 7),
+        key: i % 5 === 0 ? null : Buffer.from(`k${i}`),
+        value: i % 3 === 0 ? framed(i % 2 ? 9 : 4, noise(i, 900)) : noise(i, 300 + (i % 50)),
+        headers: [
+          { key: 'traceparent', value: Buffer.from(`t${i}`) },
+          { key: 'b3', value: null },
+        ],
+      },
+    ]);
     if (i % 97 === 0) kafka.skipOffsets('t', 0, 1 + (i % 4)); // gaps, as compaction leaves
   }
   sourceOffsets = kafka.topics.get('t')!.partitions[0]!.records.map((r) => r.offset);
   const store = new MemoryStore();
   // Small segments: many blocks, several segments.
-  await new DumpRun({ kafka, store, registry: null, logger: silentLogger() }, { selection: { topics: ['t'] }, window: { since: null, until: null }, maxRecordsPerPartition: null, segmentBytes: 64 * 1024, blockBytes: 16 * 1024, concurrency: 1, stallTimeoutMs: 1000 }).run();
+  await new DumpRun(
+    { kafka, store, registry: null, logger: silentLogger() },
+    {
+      selection: { topics: ['t'] },
+      window: { since: null, until: null },
+      maxRecordsPerPartition: null,
+      segmentBytes: 64 * 1024,
+      blockBytes: 16 * 1024,
+      concurrency: 1,
+      stallTimeoutMs: 1000,
+    },
+  ).run();
   backup = await openBackup(store, 'latest');
   expect(backup.partition('t', 0).segments.length).toBeGreaterThan(5);
 });
@@ -73,7 +94,16 @@ const ids = new SchemaIdMap(new Map([[9, [{ laneSubject: 'l.t-value', laneVersio
 async function both(job: Omit<PartitionJob, 'sourceTopic' | 'laneTopic' | 'partition' | 'compression'>, over: Partial<WriteOptions> = {}) {
   const full: PartitionJob = { sourceTopic: 't', laneTopic: 'l.t', partition: 0, compression: 'none', ...job };
   const run = async (producer: ObjectProducer) => {
-    const result = await writePartition(full, { backup, producer, window: { since: null, until: null }, maxRecordsPerPartition: null, rewrite: { ids, lane: 'l', laneHeader: null }, batchRecords: 37, batchBytes: 20_000, ...over });
+    const result = await writePartition(full, {
+      backup,
+      producer,
+      window: { since: null, until: null },
+      maxRecordsPerPartition: null,
+      rewrite: { ids, lane: 'l', laneHeader: null },
+      batchRecords: 37,
+      batchBytes: 20_000,
+      ...over,
+    });
     return { result, batches: producer.batches };
   };
   return { object: await run(new ObjectProducer()), direct: await run(new PlacedProducer()) };
@@ -98,14 +128,29 @@ describe('writePartition: direct path = object path', () => {
     expect(direct.result).toEqual(object.result);
     expect(object.result.written).toBe(1500);
     expect(object.result.idsRewritten).toBe(250); // values framed with ID 9
-    expect(Object.fromEntries(direct.result.groupOffsets)).toEqual({ start: 0n, mid: 700n, 'in-gap': 98n, 'same-block': 701n, last: 1499n, end: 1500n, beyond: 1500n });
+    expect(Object.fromEntries(direct.result.groupOffsets)).toEqual({
+      start: 0n,
+      mid: 700n,
+      'in-gap': 98n,
+      'same-block': 701n,
+      last: 1499n,
+      end: 1500n,
+      beyond: 1500n,
+    });
   });
 
   it('resumes the same way: the already-written records are checked and skipped', async () => {
     const records: BackupRecord[] = [];
     for await (const r of backup.records('t', 0)) records.push(r);
     // Two hypotheses (log start above 0): only the one whose last record matches counts.
-    const { object, direct } = await both({ starts: [{ laneStart: 5n, alreadyWritten: 400 }, { laneStart: 0n, alreadyWritten: 405 }], laneLast: records[404]!, committed: [{ group: 'g', offset: sourceOffsets[1000]! }] });
+    const { object, direct } = await both({
+      starts: [
+        { laneStart: 5n, alreadyWritten: 400 },
+        { laneStart: 0n, alreadyWritten: 405 },
+      ],
+      laneLast: records[404]!,
+      committed: [{ group: 'g', offset: sourceOffsets[1000]! }],
+    });
     expect(direct.result).toEqual(object.result);
     expect(direct.result.skippedExisting).toBe(405);
     expect(direct.result.written).toBe(1095);
