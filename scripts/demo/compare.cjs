@@ -1,7 +1,7 @@
 // Prints the source topic and the lane side by side: topic, subject, schema ID, one decoded
 // record and its trace header, record counts and the translated consumer-group position.
 'use strict';
-const { Kafka, logLevel } = require('../../dist/kafka/kafkajs');
+const { Kafka, logLevel } = require('../../dist/kafka/transport/kafkajs');
 const { SchemaRegistry } = require('@kafkajs/confluent-schema-registry');
 
 const LANE = process.argv[2] || 'feature-x';

@@ -2,7 +2,7 @@
 // registry, keys, and the tracing headers a mesh puts on requests. Idempotent: an existing
 // topic with data is left as it is.
 'use strict';
-const { Kafka, logLevel } = require('../../dist/kafka/kafkajs');
+const { Kafka, logLevel } = require('../../dist/kafka/transport/kafkajs');
 const { orderedHeaders } = require('../../dist/kafka/wire-patch');
 const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry');
 

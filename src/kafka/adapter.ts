@@ -11,8 +11,8 @@
 import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
-import type { BatchHeader } from './batch-decoder';
-import type { CodecName } from './codecs';
+import type { BatchHeader } from './protocol/batch-decoder';
+import type { CodecName } from './protocol/codecs';
 import type { WireHeader } from './wire-patch';
 
 export type { WireHeader };

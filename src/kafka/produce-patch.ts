@@ -21,9 +21,9 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { crc32c } from '@node-rs/crc32';
-import type { Transforms } from './private-kafkajs';
+import type { Transforms } from './transport/private-kafkajs';
 import type { WireHeader } from './wire-patch';
-import { BATCH_HEADER_BYTES as BATCH_HEADER, CRC_FROM, bytesSize, varIntSize, writeBytes, writeVarInt } from './record-batch';
+import { BATCH_HEADER_BYTES as BATCH_HEADER, CRC_FROM, bytesSize, varIntSize, writeBytes, writeVarInt } from './protocol/record-batch';
 
 export const RECORD_BATCH_ENCODER = 'src/protocol/recordBatch/v0/index';
 export const CRC32C = 'src/protocol/recordBatch/crc32C/index';

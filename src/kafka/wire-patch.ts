@@ -20,7 +20,7 @@
  * hand-built wire bytes.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import type { Transforms } from './private-kafkajs';
+import type { Transforms } from './transport/private-kafkajs';
 import { asBuffer, encodeRecord, filledEncoder } from './produce-patch';
 
 export const ORDERED_HEADERS: unique symbol = Symbol.for('kbak.orderedHeaders');

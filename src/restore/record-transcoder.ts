@@ -14,7 +14,7 @@
 import { isUtf8 } from 'node:buffer';
 import { IntegrityError } from '../errors';
 import type { ProduceRecord } from '../kafka/adapter';
-import { bytesSize, varIntSize, writeBytes, writeVarInt, type PlacedRecordSet } from '../kafka/record-batch';
+import { bytesSize, varIntSize, writeBytes, writeVarInt, type PlacedRecordSet } from '../kafka/protocol/record-batch';
 import { decodeRecordAt, RECORD_MIN_SIZE, type BlockContext } from '../segment/format';
 import { TimestampType } from '../segment/record';
 import { FRAME_HEADER_BYTES, CONFLUENT_MAGIC } from '../schema/framing';

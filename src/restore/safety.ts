@@ -12,7 +12,7 @@
  */
 import type { KafkaAdapter } from '../kafka/adapter';
 import { SafetyError } from '../errors';
-import { withRetry } from '../kafka/lane-ops';
+import { withRetry } from '../lane/kafka-ops';
 import { offsetSpan, type PartitionOffsets } from '../model/offsets';
 import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistry as SchemaRegistryLib, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Consumer, IHeaders, Message } from '../../src/kafka/kafkajs';
+import type { Admin, Consumer, IHeaders, Message } from '../../src/kafka/transport/kafkajs';
 import { orderedHeaders } from '../../src/kafka/wire-patch';
 import { RegistryClient } from '../../src/schema/registry-client';
 import { runKbak, startKbak, type CliResult } from '../support/kbak-cli';

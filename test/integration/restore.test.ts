@@ -11,7 +11,7 @@ import { openBackup } from '../../src/backup/catalog';
 import { loadSettings, type Settings } from '../../src/config/settings';
 import { DumpRun, type DumpSummary } from '../../src/dump/dump';
 import { openKafka, type KafkaAdapter } from '../../src/kafka';
-import type { Admin, IHeaders, Message } from '../../src/kafka/kafkajs';
+import type { Admin, IHeaders, Message } from '../../src/kafka/transport/kafkajs';
 import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
 import { silentLogger } from '../../src/output/logger';
 import { RestoreRun, type RestoreOptions, type RestoreSummary } from '../../src/restore/restore';

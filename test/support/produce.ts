@@ -1,5 +1,5 @@
 /** Test-data producers: records with every shape a backup must keep. */
-import type { Kafka } from '../../src/kafka/kafkajs';
+import type { Kafka } from '../../src/kafka/transport/kafkajs';
 import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
 
 export interface TestRecord {

@@ -5,8 +5,8 @@
  * empty, LogAppendTime, empty and control batches, partial tails, every codec, and the
  * read_committed abort filter.
  */
-import { codecs } from '../../src/kafka/codecs';
-import { decodeFetchResponse } from '../../src/kafka/fetch-response';
+import { codecs } from '../../src/kafka/protocol/codecs';
+import { decodeFetchResponse } from '../../src/kafka/protocol/fetch-response';
 import {
   AbortFilter,
   controlType,
@@ -16,7 +16,7 @@ import {
   RecordBatchError,
   splitBatches,
   type BatchHeader,
-} from '../../src/kafka/batch-decoder';
+} from '../../src/kafka/protocol/batch-decoder';
 import { TimestampType, type BackupRecord } from '../../src/segment/record';
 import { record } from '../support/kafka-wire-bytes';
 

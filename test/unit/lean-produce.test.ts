@@ -5,12 +5,12 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports -- the stock kafkajs internals have no typings */
 import type { ProduceRecord } from '../../src/kafka/adapter';
-import { CODEC_IDS, codecs, type CodecName } from '../../src/kafka/codecs';
-import { loadKafkajsModule } from '../../src/kafka/kafkajs';
+import { CODEC_IDS, codecs, type CodecName } from '../../src/kafka/protocol/codecs';
+import { loadKafkajsModule } from '../../src/kafka/transport/kafkajs';
 import { KafkaServiceError } from '../../src/kafka/adapter';
-import { decodeProduceResponse, encodeProduceRequest, LeanProducer } from '../../src/kafka/lean-producer';
+import { decodeProduceResponse, encodeProduceRequest, LeanProducer } from '../../src/kafka/client/lean-producer';
 import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/produce-patch';
-import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/record-batch';
+import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/protocol/record-batch';
 import { decodeBatch, handCrc32c } from '../support/kafka-batch-decoder';
 
 const StockDecoder = require('kafkajs/src/protocol/decoder') as any;

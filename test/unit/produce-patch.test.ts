@@ -6,7 +6,7 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports -- the stock kafkajs internals have no typings */
 import { crc32c } from '@node-rs/crc32';
-import { loadKafkajsModule } from '../../src/kafka/kafkajs';
+import { loadKafkajsModule } from '../../src/kafka/transport/kafkajs';
 import { encodeRecord } from '../../src/kafka/produce-patch';
 import { orderedHeaders } from '../../src/kafka/wire-patch';
 

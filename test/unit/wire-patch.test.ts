@@ -5,7 +5,7 @@
  * encoder writes ordered headers byte for byte; the stock kafkajs is left untouched.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { kafkajs, loadKafkajsModule } from '../../src/kafka/kafkajs';
+import { kafkajs, loadKafkajsModule } from '../../src/kafka/transport/kafkajs';
 import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
 import { record } from '../support/kafka-wire-bytes';
 
@@ -112,7 +112,7 @@ describe('isolation', () => {
     jest.isolateModules(() => {
       /* eslint-disable @typescript-eslint/no-require-imports */
       require('kafkajs');
-      patched = require('../../src/kafka/kafkajs');
+      patched = require('../../src/kafka/transport/kafkajs');
       /* eslint-enable @typescript-eslint/no-require-imports */
     });
     const D = patched.loadKafkajsModule('src/protocol/decoder');

@@ -13,8 +13,8 @@
  * copy only.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { InternalError } from '../errors';
-import type { Transforms } from './private-kafkajs';
+import { InternalError } from '../../errors';
+import type { Transforms } from '../transport/private-kafkajs';
 
 export const ADMIN_CLUSTER: unique symbol = Symbol.for('kbak.adminCluster');
 export const ADMIN_MODULE = 'src/admin/index';

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { compileFunction } from 'node:vm';
-import { InternalError } from '../errors';
+import { InternalError } from '../../errors';
 
 /** The kafkajs release the wire patch was written and tested against. */
 export const KAFKAJS_VERSION = '2.2.4';

@@ -5,8 +5,8 @@
  * checks and deletion with a result per group.
  */
 import { ServiceError } from '../errors';
-import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from '../lane/ledger';
-import type { KafkaAdapter, RecordProducer } from './adapter';
+import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from './ledger';
+import type { KafkaAdapter, RecordProducer } from '../kafka/adapter';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

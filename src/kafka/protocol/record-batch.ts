@@ -17,7 +17,7 @@
  *     each header: key (varint length + UTF-8), value (varint length, -1 = null)
  */
 import { crc32c } from '@node-rs/crc32';
-import type { ProduceRecord } from './adapter';
+import type { ProduceRecord } from '../adapter';
 
 /** Bytes of a v2 batch before its records (baseOffset to the record count). */
 export const BATCH_HEADER_BYTES = 61;

@@ -5,8 +5,8 @@
  * request header v2 of flexible versions is kafkajs's v1 header plus empty tagged fields,
  * which the body starts with.
  */
-import { ServiceError } from '../errors';
-import { loadKafkajsModule, type Kafka } from './kafkajs';
+import { ServiceError } from '../../errors';
+import { loadKafkajsModule, type Kafka } from '../transport/kafkajs';
 
 const METADATA_API_KEY = 3;
 

@@ -14,7 +14,7 @@
  *
  * Pure: no I/O; decompression is done by the caller (codecs.ts) on `compressed` bodies.
  */
-import { TimestampType, type BackupRecord, type RecordHeader } from '../segment/record';
+import { TimestampType, type BackupRecord, type RecordHeader } from '../../segment/record';
 
 /** Bytes before the records: the fixed batch header. */
 export const BATCH_HEADER_BYTES = 61;

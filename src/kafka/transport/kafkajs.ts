@@ -5,10 +5,10 @@
  */
 import type * as KafkaJS from 'kafkajs';
 import { loadPrivateKafkajs } from './private-kafkajs';
-import { wirePatch } from './wire-patch';
-import { adminClusterPatch } from './group-commit';
-import { producePatch } from './produce-patch';
-import { asKafkajsCodec, codecs } from './codecs';
+import { wirePatch } from '../wire-patch';
+import { adminClusterPatch } from '../client/group-commit';
+import { producePatch } from '../produce-patch';
+import { asKafkajsCodec, codecs } from '../protocol/codecs';
 
 const copy = loadPrivateKafkajs({ ...wirePatch(), ...adminClusterPatch(), ...producePatch() });
 

@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import type * as Lz4Napi from 'lz4-napi';
 import snappy from 'snappyjs';
 import { ZstdCodec, type ZstdStreaming } from 'zstd-codec';
-import { nativeZstd } from '../util/native-zstd';
+import { nativeZstd } from '../../util/native-zstd';
 
 /** Kafka's names for the codecs (topic config `compression.type`, producer setting). */
 export const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;

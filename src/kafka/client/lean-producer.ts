@@ -11,12 +11,12 @@
  * so the broker writes it once (a repeat within its last five batches is acknowledged as a
  * duplicate, not appended). acks=all. One send at a time per partition keeps the order.
  */
-import { KbakError } from '../errors';
-import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from './adapter';
-import { kafkaError } from './client';
-import { CODEC_IDS, codecs } from './codecs';
+import { KbakError } from '../../errors';
+import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from '../adapter';
+import { kafkaError } from '../transport/client';
+import { CODEC_IDS, codecs } from '../protocol/codecs';
 import { compressRecords } from './compress-worker';
-import { loadKafkajsModule, type Kafka } from './kafkajs';
+import { loadKafkajsModule, type Kafka } from '../transport/kafkajs';
 import {
   BATCH_HEADER_BYTES,
   batchBytes,
@@ -26,8 +26,8 @@ import {
   type BatchProducer,
   type PlacedRecordSet,
   type RecordSet,
-} from './record-batch';
-import { FRAME_ROOM, filledEncoder, requestHeaderBytes } from './produce-patch';
+} from '../protocol/record-batch';
+import { FRAME_ROOM, filledEncoder, requestHeaderBytes } from '../produce-patch';
 import { createCluster } from './topic-ids';
 
 const PRODUCE_API_KEY = 0;

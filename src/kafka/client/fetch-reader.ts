@@ -16,13 +16,13 @@
  * end-1. Offsets deleted by retention mid-read are skipped (the read continues at the
  * new log start, as kafkajs's earliest reset did).
  */
-import { ServiceError } from '../errors';
-import type { Logger } from '../output/logger';
-import type { RangeHandlers, RangeTarget } from './adapter';
-import { codecs, type CodecName } from './codecs';
-import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from './fetch-response';
-import { loadKafkajsModule, type Kafka } from './kafkajs';
-import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from './batch-decoder';
+import { ServiceError } from '../../errors';
+import type { Logger } from '../../output/logger';
+import type { RangeHandlers, RangeTarget } from '../adapter';
+import { codecs, type CodecName } from '../protocol/codecs';
+import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from '../protocol/fetch-response';
+import { loadKafkajsModule, type Kafka } from '../transport/kafkajs';
+import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from '../protocol/batch-decoder';
 import { createCluster } from './topic-ids';
 
 /** Whole response limit: bounds memory (two responses per leader at most). */
