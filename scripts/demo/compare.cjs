@@ -59,7 +59,7 @@ async function main() {
       subject: subject ? `${subject.subject} v${subject.version}` : '(none)',
       schemaId: msg.value.readUInt32BE(1),
       record: `key=${msg.key} ${JSON.stringify(decoded)}`,
-      traceparent: (msg.headerList.find((h) => h.key === 'traceparent') || {}).value?.toString(),
+      traceparent: msg.headers.traceparent?.toString(),
       group: `${group} p0@${p0 ? p0.offset : '-'}`,
     });
   }

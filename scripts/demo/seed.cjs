@@ -3,7 +3,6 @@
 // topic with data is left as it is.
 'use strict';
 const { Kafka, logLevel } = require('../../dist/kafka/transport/kafkajs');
-const { orderedHeaders } = require('../../dist/kafka/wire-patch');
 const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry');
 
 const TOPIC = process.env.DEMO_TOPIC || 'orders';
@@ -81,13 +80,14 @@ async function main() {
         key: `customer-${j % 997}`,
         value,
         timestamp: String(start + j * 100),
-        headers: orderedHeaders([
-          { key: 'traceparent', value: Buffer.from(`00-${traceId}-${spanId}-01`) },
-          { key: 'tracestate', value: Buffer.from('shop=checkout') },
-          { key: 'baggage', value: Buffer.from('lane=baseline') },
-          { key: 'b3', value: Buffer.from(`${traceId}-${spanId}-1`) },
-          { key: 'uber-trace-id', value: Buffer.from(`${traceId}:${spanId}:0:1`) },
-        ]),
+        // Distinct, non-numeric keys: kafkajs writes an object's headers in this order.
+        headers: {
+          traceparent: Buffer.from(`00-${traceId}-${spanId}-01`),
+          tracestate: Buffer.from('shop=checkout'),
+          baggage: Buffer.from('lane=baseline'),
+          b3: Buffer.from(`${traceId}-${spanId}-1`),
+          'uber-trace-id': Buffer.from(`${traceId}:${spanId}:0:1`),
+        },
       });
     }
     await producer.send({ topic: TOPIC, acks: -1, messages });

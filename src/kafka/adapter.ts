@@ -13,7 +13,7 @@ import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
 import type { BatchHeader } from './protocol/batch-decoder';
 import type { CodecName } from './protocol/codecs';
-import type { WireHeader } from './wire-patch';
+import type { WireHeader } from './protocol/record';
 
 export type { WireHeader };
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadSettings } from '../../src/config/settings';
 import { openKafka, type KafkaAdapter } from '../../src/kafka';
 import { ensureLedgerTopic, readLedger, waitForLeaders, writeLedgerEntry, deleteLedgerEntry } from '../../src/lane/kafka-ops';
-import type { Admin } from '../../src/kafka/transport/kafkajs';
+import type { Admin } from '../support/kafkajs-copy';
 import type { LedgerEntry } from '../../src/lane/ledger';
 import { silentLogger } from '../../src/output/logger';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';

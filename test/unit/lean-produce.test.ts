@@ -8,8 +8,9 @@ import type { ProduceRecord } from '../../src/kafka/adapter';
 import { CODEC_IDS, codecs, type CodecName } from '../../src/kafka/protocol/codecs';
 import { loadKafkajsModule } from '../../src/kafka/transport/kafkajs';
 import { KafkaServiceError } from '../../src/kafka/adapter';
-import { decodeProduceResponse, encodeProduceRequest, LeanProducer } from '../../src/kafka/client/lean-producer';
-import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/produce-patch';
+import { LeanProducer } from '../../src/kafka/client/lean-producer';
+import { decodeProduceResponse, encodeProduceRequest } from '../../src/kafka/protocol/produce';
+import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/transport/patches';
 import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/protocol/record-batch';
 import { decodeBatch, handCrc32c } from '../support/kafka-batch-decoder';
 

@@ -21,9 +21,8 @@ import type { Logger } from '../../output/logger';
 import type { RangeHandlers, RangeTarget } from '../adapter';
 import { codecs, type CodecName } from '../protocol/codecs';
 import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from '../protocol/fetch-response';
-import { loadKafkajsModule, type Kafka } from '../transport/kafkajs';
+import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
 import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from '../protocol/batch-decoder';
-import { createCluster } from './topic-ids';
 
 /** Whole response limit: bounds memory (two responses per leader at most). */
 export const MAX_FETCH_BYTES = 4 * 1024 * 1024;

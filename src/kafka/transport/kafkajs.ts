@@ -1,20 +1,20 @@
 /**
- * The only door to kafkajs: kbak's private, wire-patched copy (private-kafkajs.ts,
- * wire-patch.ts), which decodes every codec a producer may have used (codecs.ts). Values
- * come from that copy; types from the package's declarations.
+ * The only door to kafkajs: kbak's private copy (private-kafkajs.ts) with production's two
+ * patches (patches.ts: requests framed in one buffer, admins handing out their cluster).
+ * kbak uses kafkajs for connections (TLS, SASL, framing, correlation), metadata and admin
+ * requests; records are encoded and decoded by src/kafka/protocol, never by kafkajs.
+ * Values come from the copy; types from the package's declarations.
  */
 import type * as KafkaJS from 'kafkajs';
+import { ServiceError } from '../../errors';
+import { productionPatches } from './patches';
 import { loadPrivateKafkajs } from './private-kafkajs';
-import { wirePatch } from '../wire-patch';
-import { adminClusterPatch } from '../client/group-commit';
-import { producePatch } from '../produce-patch';
-import { asKafkajsCodec, codecs } from '../protocol/codecs';
 
-const copy = loadPrivateKafkajs({ ...wirePatch(), ...adminClusterPatch(), ...producePatch() });
+const copy = loadPrivateKafkajs(productionPatches());
 
 /** kbak's kafkajs module (same shape as `require('kafkajs')`). */
 export const kafkajs = copy.exports as typeof KafkaJS;
-/** A module of the private copy, for the codec registry and the wire-patch tests. */
+/** A module of the private copy (kafkajs's request encoders, protocol errors, Encoder). */
 export const loadKafkajsModule = copy.load;
 
 // Each value also names its type, as the class and enums of the package do.
@@ -24,12 +24,23 @@ export const logLevel = kafkajs.logLevel;
 export type logLevel = KafkaJS.logLevel;
 export const ConfigResourceTypes = kafkajs.ConfigResourceTypes;
 export type ConfigResourceTypes = KafkaJS.ConfigResourceTypes;
-export const CompressionTypes = kafkajs.CompressionTypes;
-export type CompressionTypes = KafkaJS.CompressionTypes;
-export const CompressionCodecs = kafkajs.CompressionCodecs;
-
-CompressionCodecs[CompressionTypes.GZIP] = asKafkajsCodec(codecs.gzip);
-CompressionCodecs[CompressionTypes.Snappy] = asKafkajsCodec(codecs.snappy);
-CompressionCodecs[CompressionTypes.LZ4] = asKafkajsCodec(codecs.lz4);
-CompressionCodecs[CompressionTypes.ZSTD] = asKafkajsCodec(codecs.zstd);
 export type * from 'kafkajs';
+
+/** The slice of kafkajs's Cluster every direct request needs: connecting and a broker to send through. */
+export interface KafkajsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  brokerPool: {
+    versions: Record<number, { minVersion: number; maxVersion: number }> | null;
+    seedBroker: { connectionPool: { send(req: unknown): Promise<unknown> } };
+  };
+}
+
+/** kafkajs keeps its cluster factory behind a private symbol; it carries the TLS/SASL settings. */
+export function createCluster(kafka: Kafka): KafkajsCluster {
+  const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  const factory = sym ? (kafka as unknown as Record<symbol, unknown>)[sym] : undefined;
+  if (typeof factory !== 'function')
+    throw new ServiceError('kafka', 'cannot read topic IDs: this kafkajs version is not supported', 'use the kafkajs version in package-lock.json');
+  return (factory as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false });
+}

@@ -1,39 +1,34 @@
 /**
- * A leaner produce path for kbak's private kafkajs copy (restore writes every record
- * through it). A profile of `kbak restore` spent most of its time in kafkajs's encoding,
- * not in Kafka: every record went through three growable Encoders (zero-filled 512-byte
- * buffers, grown and copied for 1 KiB values), the record batch was copied four times
- * while it was framed, CRC32C ran byte by byte in JavaScript and messages were grouped per
- * partition with a quadratic spread. The wire bytes are the same; only how they are built
- * changes:
+ * Test-only: the kafkajs producer of the tests' kafkajs copy (kafkajs-copy.ts) made lean
+ * and byte-exact. kbak itself no longer produces through kafkajs (its own producer is
+ * src/kafka/client/lean-producer.ts); tests still seed topics with a kafkajs producer, and
+ * with these replacements its records carry ordered headers exactly (kafkajs-wire-patch.ts)
+ * and a seeding run costs little:
  *
- * - a record with ordered headers (all kbak writes; wire-patch.ts) is encoded into one
- *   buffer of its exact size (encodeRecord);
+ * - a record with ordered headers is encoded into one buffer of its exact size
+ *   (encodeRecord);
  * - a record batch is framed in one buffer of its exact size (records copied once, or the
  *   compressed block), CRC32C computed natively (@node-rs/crc32, SIMD);
- * - messages are grouped per partition in linear time;
- * - a request is framed (size, API key and version, correlation and client id) in one
- *   buffer of its exact size: kafkajs copied every request body twice into zero-filled
- *   buffers grown by doubling, a Produce request of a few hundred KiB included.
+ * - messages are grouped per partition in linear time (kafkajs's spread is quadratic).
  *
  * Records without ordered headers (kafkajs's own object headers) keep kafkajs's encoder.
- * test/unit/produce-patch.test.ts compares the bytes with kafkajs's own encoding.
+ * test/unit/produce-patch.test.ts compares the bytes with the stock kafkajs's own encoding.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { crc32c } from '@node-rs/crc32';
-import type { Transforms } from './transport/private-kafkajs';
-import type { WireHeader } from './wire-patch';
-import { BATCH_HEADER_BYTES as BATCH_HEADER, CRC_FROM, bytesSize, varIntSize, writeBytes, writeVarInt } from './protocol/record-batch';
+import { BATCH_HEADER_BYTES as BATCH_HEADER, CRC_FROM, bytesSize, varIntSize, writeBytes, writeVarInt } from '../../src/kafka/protocol/record-batch';
+import type { WireHeader } from '../../src/kafka/protocol/record';
+import { filledEncoder } from '../../src/kafka/transport/patches';
+import type { Transforms } from '../../src/kafka/transport/private-kafkajs';
 
 export const RECORD_BATCH_ENCODER = 'src/protocol/recordBatch/v0/index';
 export const CRC32C = 'src/protocol/recordBatch/crc32C/index';
 export const GROUP_PER_PARTITION = 'src/producer/groupMessagesPerPartition';
-export const REQUEST_FRAME = 'src/protocol/request';
 
 const MAGIC = 2;
 const TRANSACTIONAL = 16;
 const CODEC_MASK = 7;
-/** Bytes of a v2 record batch before its records: offset to record count. */
+/** A kafkajs key or value (Buffer, string or absent) as bytes. */
 export const asBuffer = (v: unknown): Buffer | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
 
 /** One v2 record (length-prefixed) in a buffer of its exact size. */
@@ -63,31 +58,13 @@ export function encodeRecord(offsetDelta: number, timestampDelta: number, key: B
   return buf;
 }
 
-/**
- * On a request body's Encoder: bytes left free at the start of its buffer for the request
- * frame (size, API key and version, correlation id, client id), which is then written there
- * instead of copying the body behind it.
- */
-export const FRAME_ROOM: unique symbol = Symbol.for('kbak.frameRoom');
-
-/** Request header v1 bytes after the size: API key, version, correlation id, client id. */
-export const requestHeaderBytes = (clientId: Buffer | null): number => 2 + 2 + 4 + 2 + (clientId?.length ?? 0);
-
-/** A kafkajs Encoder that already holds `buf` (no copy): what kafkajs's framing code expects. */
-export function filledEncoder(Encoder: any, buf: Buffer): any {
-  const e = Object.create(Encoder.prototype);
-  e.buf = buf;
-  e.offset = buf.length;
-  return e;
-}
-
 function writeInt64(buf: Buffer, pos: number, Long: any, v: unknown): void {
   const l = Long.fromValue(v);
   buf.writeInt32BE(l.getHighBits(), pos);
   buf.writeInt32BE(l.getLowBits(), pos + 4);
 }
 
-/** The replacements (the record encoder itself is wire-patch.ts's, built on encodeRecord). */
+/** The replacements (the record encoder itself is kafkajs-wire-patch.ts's, built on encodeRecord). */
 export function producePatch(): Transforms {
   return {
     [CRC32C]: () => (buf: Buffer) => crc32c(buf) >>> 0,
@@ -103,28 +80,6 @@ export function producePatch(): Transforms {
         }
         return out;
       },
-
-    [REQUEST_FRAME]: (_original: any, load) => {
-      const Encoder = load('src/protocol/encoder') as any;
-      return async ({ correlationId, clientId, request: { apiKey, apiVersion, encode } }: any) => {
-        const payload = await encode();
-        const id = clientId === null || clientId === undefined ? null : Buffer.from(String(clientId), 'utf8');
-        const header = requestHeaderBytes(id);
-        // A body built with room for the frame in front of it (lean-producer.ts) is framed in place.
-        const room: number | undefined = payload[FRAME_ROOM];
-        const inPlace = room === 4 + header;
-        const body: Buffer = payload.buf.subarray(room ?? 0, payload.offset);
-        const buf = inPlace ? payload.buf.subarray(0, payload.offset) : Buffer.allocUnsafe(4 + header + body.length);
-        let pos = buf.writeInt32BE(header + body.length, 0);
-        pos = buf.writeInt16BE(apiKey, pos);
-        pos = buf.writeInt16BE(apiVersion, pos);
-        pos = buf.writeInt32BE(correlationId, pos);
-        pos = buf.writeInt16BE(id === null ? -1 : id.length, pos);
-        if (id !== null) pos += id.copy(buf, pos);
-        if (!inPlace) body.copy(buf, pos);
-        return filledEncoder(Encoder, buf);
-      };
-    },
 
     [RECORD_BATCH_ENCODER]: (original: any, load) => {
       const Encoder = load('src/protocol/encoder') as any;
