@@ -64,11 +64,3 @@ export async function inspectLaneTopics(kafka: KafkaAdapter, laneTopics: string[
   }
   return out;
 }
-
-/**
- * Deletes exactly the given lane topics and waits until the cluster no longer lists them,
- * so that recreating them cannot race with the deletion.
- */
-export async function deleteLaneTopics(kafka: KafkaAdapter, topics: string[], timeoutMs = 60_000): Promise<void> {
-  await kafka.deleteTopics(topics, timeoutMs);
-}
