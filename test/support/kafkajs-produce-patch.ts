@@ -6,7 +6,7 @@
  * and a seeding run costs little:
  *
  * - a record with ordered headers is encoded into one buffer of its exact size
- *   (encodeRecord);
+ *   (encodeRecord, on kbak's record writer, src/kafka/protocol/record.ts);
  * - a record batch is framed in one buffer of its exact size (records copied once, or the
  *   compressed block), CRC32C computed natively (@node-rs/crc32, SIMD);
  * - messages are grouped per partition in linear time (kafkajs's spread is quadratic).
@@ -16,8 +16,8 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { crc32c } from '@node-rs/crc32';
-import { BATCH_HEADER_BYTES as BATCH_HEADER, CRC_FROM, bytesSize, varIntSize, writeBytes, writeVarInt } from '../../src/kafka/protocol/record-batch';
-import type { WireHeader } from '../../src/kafka/protocol/record';
+import { BATCH_HEADER_BYTES as BATCH_HEADER, CRC_FROM } from '../../src/kafka/protocol/record-batch';
+import { measureRecord, recordSize, writeRecord, type WireHeader } from '../../src/kafka/protocol/record';
 import { filledEncoder } from '../../src/kafka/transport/patches';
 import type { Transforms } from '../../src/kafka/transport/private-kafkajs';
 
@@ -31,30 +31,13 @@ const CODEC_MASK = 7;
 /** A kafkajs key or value (Buffer, string or absent) as bytes. */
 export const asBuffer = (v: unknown): Buffer | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
 
-/** One v2 record (length-prefixed) in a buffer of its exact size. */
+/** One v2 record (length-prefixed) in a buffer of its exact size, by kbak's record writer. */
 export function encodeRecord(offsetDelta: number, timestampDelta: number, key: Buffer | null, value: Buffer | null, headers: readonly WireHeader[]): Buffer {
-  let body = 1 + varIntSize(timestampDelta) + varIntSize(offsetDelta) + bytesSize(key) + bytesSize(value) + varIntSize(headers.length);
-  const keyLens = new Array<number>(headers.length);
-  for (let i = 0; i < headers.length; i++) {
-    const h = headers[i]!;
-    const kl = Buffer.byteLength(h.key, 'utf8');
-    keyLens[i] = kl;
-    body += varIntSize(kl) + kl + bytesSize(h.value);
-  }
-  const buf = Buffer.allocUnsafe(varIntSize(body) + body);
-  let pos = writeVarInt(buf, 0, body);
-  buf[pos++] = 0; // record attributes are unused by the protocol
-  pos = writeVarInt(buf, pos, timestampDelta);
-  pos = writeVarInt(buf, pos, offsetDelta);
-  pos = writeBytes(buf, pos, key);
-  pos = writeBytes(buf, pos, value);
-  pos = writeVarInt(buf, pos, headers.length);
-  for (let i = 0; i < headers.length; i++) {
-    const h = headers[i]!;
-    pos = writeVarInt(buf, pos, keyLens[i]!);
-    pos += buf.write(h.key, pos, keyLens[i]!, 'utf8');
-    pos = writeBytes(buf, pos, h.value);
-  }
+  const fields = { key, value, headers };
+  const keyLengths = new Array<number>(headers.length);
+  const body = measureRecord(fields, timestampDelta, offsetDelta, keyLengths, 0);
+  const buf = Buffer.allocUnsafe(recordSize(body));
+  writeRecord(buf, 0, fields, body, timestampDelta, offsetDelta, keyLengths, 0);
   return buf;
 }
 

@@ -1,6 +1,6 @@
 /**
- * kbak's own record batch decoder (src/kafka/batch-decoder.ts) and Fetch v11 response reader
- * (src/kafka/fetch-response.ts) on hand-built wire bytes (Kafka's RecordBatch v2 layout,
+ * kbak's own record batch decoder (src/kafka/protocol/batch-decoder.ts) and Fetch v11 response reader
+ * (src/kafka/protocol/fetch-response.ts) on hand-built wire bytes (Kafka's RecordBatch v2 layout,
  * encoded here independently): headers in wire order with duplicates and nulls, null vs
  * empty, LogAppendTime, empty and control batches, partial tails, every codec, and the
  * read_committed abort filter.

@@ -1,5 +1,5 @@
 /**
- * The wire bytes of kbak's own produce path (src/kafka/record-batch.ts, lean-producer.ts),
+ * The wire bytes of kbak's own produce path (src/kafka/protocol/record-batch.ts, produce.ts, client/lean-producer.ts),
  * checked by an independent hand decoder (test/support/kafka-batch-decoder.ts: its own
  * CRC32C and varints) and by the stock kafkajs decoder (a separate, unpatched copy).
  */

@@ -1,7 +1,7 @@
 /**
- * The Fetch v11 response body (after the correlation ID), read without kafkajs's decoder so
- * that each partition's record bytes stay one view of the received buffer (batch-decoder.ts
- * decodes them). Pure.
+ * The Fetch v11 response body (after the correlation ID), read with wire.ts's reader, not
+ * kafkajs's decoder, so that each partition's record bytes stay one view of the received
+ * buffer (batch-decoder.ts decodes them). Pure.
  *
  * FetchResponse v11: throttle_time_ms int32, error_code int16, session_id int32,
  * [topic string, [partition int32, error_code int16, high_watermark int64,
@@ -9,6 +9,7 @@
  * [producer_id int64, first_offset int64], preferred_read_replica int32, records nullable bytes]]
  */
 import type { AbortedTransaction } from './batch-decoder';
+import { WireReader, type WireFail } from './wire';
 
 export const FETCH_VERSION = 11;
 
@@ -36,66 +37,33 @@ export class FetchResponseError extends Error {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-export function decodeFetchResponse(buf: Buffer): FetchResponse {
-  let p = 0;
-  const need = (n: number): void => {
-    if (p + n > buf.length) throw new FetchResponseError(`fetch response truncated at byte ${p}`);
-  };
-  const i16 = (): number => {
-    need(2);
-    const v = buf.readInt16BE(p);
-    p += 2;
-    return v;
-  };
-  const i32 = (): number => {
-    need(4);
-    const v = buf.readInt32BE(p);
-    p += 4;
-    return v;
-  };
-  const i64 = (): bigint => {
-    need(8);
-    const v = buf.readBigInt64BE(p);
-    p += 8;
-    return v;
-  };
-  const str = (): string => {
-    const n = i16();
-    if (n < 0) return '';
-    need(n);
-    const s = buf.toString('utf8', p, p + n);
-    p += n;
-    return s;
-  };
+const fetchFault: WireFail = (_fault, pos) => new FetchResponseError(`fetch response truncated at byte ${pos}`);
 
-  const throttleTimeMs = i32();
-  const errorCode = i16();
-  i32(); // session_id
+export function decodeFetchResponse(buf: Buffer): FetchResponse {
+  const r = new WireReader(buf, 0, buf.length, fetchFault);
+  const throttleTimeMs = r.int32();
+  const errorCode = r.int16();
+  r.int32(); // session_id
   const partitions: FetchedPartition[] = [];
-  const topics = i32();
+  const topics = r.int32();
   for (let t = 0; t < topics; t++) {
-    const topic = str();
-    const count = i32();
+    const topic = r.string16();
+    const count = r.int32();
     for (let q = 0; q < count; q++) {
-      const partition = i32();
-      const pErr = i16();
-      const highWatermark = i64();
-      const lastStableOffset = i64();
-      const logStartOffset = i64();
-      const nAborted = i32();
+      const partition = r.int32();
+      const pErr = r.int16();
+      const highWatermark = r.int64();
+      const lastStableOffset = r.int64();
+      const logStartOffset = r.int64();
+      const nAborted = r.int32();
       const abortedTransactions: AbortedTransaction[] = [];
       for (let a = 0; a < nAborted; a++) {
-        const producerId = i64();
-        abortedTransactions.push({ producerId, firstOffset: i64() });
+        const producerId = r.int64();
+        abortedTransactions.push({ producerId, firstOffset: r.int64() });
       }
-      i32(); // preferred_read_replica
-      const size = i32();
-      let records = EMPTY;
-      if (size > 0) {
-        need(size);
-        records = buf.subarray(p, p + size);
-        p += size;
-      }
+      r.int32(); // preferred_read_replica
+      const size = r.int32();
+      const records = size > 0 ? r.raw(size) : EMPTY;
       partitions.push({ topic, partition, errorCode: pErr, highWatermark, lastStableOffset, logStartOffset, abortedTransactions, records });
     }
   }

@@ -2,8 +2,9 @@
  * The Metadata v10-v12 request and response bodies: the versions that carry topic IDs
  * (kafkajs 2.2.4 speaks Metadata up to v6). Flexible versions use request header v2, which
  * is kafkajs's v1 header plus empty tagged fields: the request body starts with them.
- * Pure: client/topic-ids.ts sends the request.
+ * Pure (wire.ts's reader and writer): client/topic-ids.ts sends the request.
  */
+import { uvarIntSize, WireReader, writeUVarInt, type WireFail } from './wire';
 
 export const METADATA_API_KEY = 3;
 
@@ -12,80 +13,23 @@ export function uuidToString(bytes: Buffer): string {
   return bytes.toString('base64url');
 }
 
-/** Minimal reader for the flexible (compact) Kafka encoding. */
-class WireReader {
-  private pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  int8(): number {
-    return this.buf.readInt8(this.pos++);
-  }
-  int16(): number {
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  int32(): number {
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  uvarint(): number {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.buf.readUInt8(this.pos++);
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return value;
-    }
-    throw new Error('malformed varint');
-  }
-  bytes(n: number): Buffer {
-    if (this.pos + n > this.buf.length) throw new Error('truncated response');
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-  compactString(): string | null {
-    const n = this.uvarint();
-    return n === 0 ? null : this.bytes(n - 1).toString('utf8');
-  }
-  compactArray<T>(item: () => T): T[] {
-    const n = this.uvarint();
-    const out: T[] = [];
-    for (let i = 0; i < n - 1; i++) out.push(item());
-    return out;
-  }
-  taggedFields(): void {
-    const n = this.uvarint();
-    for (let i = 0; i < n; i++) {
-      this.uvarint();
-      this.bytes(this.uvarint());
-    }
-  }
-}
-
-function uvarintBytes(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
-
-/** Pure: a Metadata v10-v12 request body, prefixed with the request header v2's empty tagged fields. */
+/** A Metadata v10-v12 request body, prefixed with the request header v2's empty tagged fields. */
 export function encodeMetadataRequest(version: number, topics: string[]): Buffer {
-  const parts: Buffer[] = [Buffer.from([0])]; // header v2 tagged fields (kafkajs writes the v1 header before this)
-  parts.push(Buffer.from(uvarintBytes(topics.length + 1)));
-  for (const t of topics) {
-    const name = Buffer.from(t, 'utf8');
-    parts.push(Buffer.alloc(16), Buffer.from(uvarintBytes(name.length + 1)), name, Buffer.from([0]));
+  const names = topics.map((t) => Buffer.from(t, 'utf8'));
+  // Header v2 tagged fields, the topic array, then allow_auto_topic_creation = false,
+  // include_cluster_authorized_operations (v10 only), include_topic_authorized_operations
+  // and the body's tagged fields: each one zero byte.
+  let size = 1 + uvarIntSize(names.length + 1) + (version === 10 ? 4 : 3);
+  for (const name of names) size += 16 + uvarIntSize(name.length + 1) + name.length + 1;
+  const buf = Buffer.alloc(size); // zero: the null topic IDs, the false flags, the empty tagged fields
+  let pos = writeUVarInt(buf, 1, names.length + 1);
+  for (const name of names) {
+    pos += 16; // topic_id: none (asked by name)
+    pos = writeUVarInt(buf, pos, name.length + 1);
+    pos += name.copy(buf, pos);
+    pos += 1; // the topic's tagged fields
   }
-  parts.push(Buffer.from([0])); // allow_auto_topic_creation = false
-  if (version === 10) parts.push(Buffer.from([0])); // include_cluster_authorized_operations
-  parts.push(Buffer.from([0])); // include_topic_authorized_operations
-  parts.push(Buffer.from([0])); // tagged fields
-  return Buffer.concat(parts);
+  return buf;
 }
 
 export interface TopicMetadataWithId {
@@ -95,9 +39,12 @@ export interface TopicMetadataWithId {
   partitions: Array<{ partition: number; leader: number; errorCode: number }>;
 }
 
-/** Pure: the topics of a Metadata v10-v12 response payload (after the correlation ID). */
+const metadataFault: WireFail = (fault, pos) =>
+  new Error(fault === 'malformed' ? `malformed varint at byte ${pos} of a metadata response` : `metadata response truncated at byte ${pos}`);
+
+/** The topics of a Metadata v10-v12 response payload (after the correlation ID). */
 export function decodeMetadataResponse(payload: Buffer): TopicMetadataWithId[] {
-  const r = new WireReader(payload);
+  const r = new WireReader(payload, 0, payload.length, metadataFault);
   r.taggedFields(); // response header v1
   r.int32(); // throttle_time_ms
   r.compactArray(() => {
@@ -112,7 +59,7 @@ export function decodeMetadataResponse(payload: Buffer): TopicMetadataWithId[] {
   return r.compactArray(() => {
     const errorCode = r.int16();
     const name = r.compactString() ?? '';
-    const id = uuidToString(r.bytes(16));
+    const id = uuidToString(r.raw(16));
     r.int8(); // is_internal
     const partitions = r.compactArray(() => {
       const pErr = r.int16();

@@ -6,6 +6,7 @@
  * Pure.
  */
 import { batchBytes, writeRecordBatch, type BatchProducer, type RecordSet } from './record-batch';
+import { WireReader, type WireFail } from './wire';
 
 export const PRODUCE_API_KEY = 0;
 export const MIN_PRODUCE_VERSION = 3;
@@ -53,19 +54,17 @@ export interface ProduceResult {
   baseOffset: bigint;
 }
 
+const produceFault: WireFail = (_fault, pos) => new Error(`Produce response truncated at byte ${pos}`);
+
 /** The first partition's outcome from a Produce response (v3-v7). */
 export function decodeProduceResponse(payload: Buffer, version: number): ProduceResult {
-  let pos = 0;
-  const topics = payload.readInt32BE(pos);
-  pos += 4;
-  if (topics < 1) throw new Error('Produce response names no topic');
-  pos += 2 + payload.readInt16BE(pos); // topic name
-  const partitions = payload.readInt32BE(pos);
-  pos += 4;
-  if (partitions < 1) throw new Error('Produce response names no partition');
-  pos += 4; // partition
-  const errorCode = payload.readInt16BE(pos);
-  const baseOffset = payload.readBigInt64BE(pos + 2);
+  const r = new WireReader(payload, 0, payload.length, produceFault);
+  if (r.int32() < 1) throw new Error('Produce response names no topic');
+  r.string16(); // topic name
+  if (r.int32() < 1) throw new Error('Produce response names no partition');
+  r.int32(); // partition
+  const errorCode = r.int16();
+  const baseOffset = r.int64();
   void version; // the fields read are at the same place in every version from v3 to v7
   return { errorCode, baseOffset };
 }
