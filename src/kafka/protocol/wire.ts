@@ -12,29 +12,7 @@
 
 // ---- writing ---------------------------------------------------------------------------
 
-/** Bytes of a zigzag varint of a safe integer (|v| < 2^53). */
-export function varIntSize(v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  let n = 1;
-  while (z >= 128) {
-    z = Math.floor(z / 128);
-    n++;
-  }
-  return n;
-}
-
-/** Writes a zigzag varint at `pos`; returns the end. */
-export function writeVarInt(buf: Buffer, pos: number, v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  while (z >= 128) {
-    buf[pos++] = (z % 128) | 128;
-    z = Math.floor(z / 128);
-  }
-  buf[pos++] = z;
-  return pos;
-}
-
-/** Bytes of an unsigned varint (compact lengths, tagged fields). */
+/** Bytes of an unsigned varint (compact lengths, tagged fields) of a safe integer >= 0. */
 export function uvarIntSize(v: number): number {
   let n = 1;
   while (v >= 128) {
@@ -53,6 +31,15 @@ export function writeUVarInt(buf: Buffer, pos: number, v: number): number {
   buf[pos++] = v;
   return pos;
 }
+
+/** Zigzag: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... (arithmetic, exact for |v| < 2^52). */
+const zigzag = (v: number): number => (v >= 0 ? v * 2 : -v * 2 - 1);
+
+/** Bytes of a zigzag varint (records) of a safe integer. */
+export const varIntSize = (v: number): number => uvarIntSize(zigzag(v));
+
+/** Writes a zigzag varint at `pos`; returns the end. */
+export const writeVarInt = (buf: Buffer, pos: number, v: number): number => writeUVarInt(buf, pos, zigzag(v));
 
 /** Bytes of a varint length (-1 for null) and that many bytes. */
 export const lengthPrefixedSize = (length: number): number => (length < 0 ? 1 : varIntSize(length) + length);
