@@ -117,9 +117,9 @@ const recordFault: WireFail = (fault) => new RecordBatchError(fault === 'malform
 function headerKey(r: WireReader): string | null {
   const n = r.varint();
   if (n < 0) return null;
-  r.need(n);
   const buf = r.buf;
   const start = r.pos;
+  r.need(n);
   r.pos = start + n;
   for (const k of keyCache) {
     if (k.bytes.length === n && buf.compare(k.bytes, 0, n, start, start + n) === 0) return k.text;

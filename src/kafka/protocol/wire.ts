@@ -151,7 +151,11 @@ export class WireReader {
   bytes(): Buffer | null {
     const n = this.varint();
     if (n < 0) return null;
-    return this.raw(n);
+    // raw(n) written out: this runs for every key, value and header value of a record.
+    const start = this.pos;
+    if (n > this.end - start) throw this.fail('truncated', start);
+    this.pos = start + n;
+    return this.buf.subarray(start, start + n);
   }
 
   /** An unsigned varint (up to 5 bytes: compact lengths and tags). */
