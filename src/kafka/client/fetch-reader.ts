@@ -1,7 +1,7 @@
 /**
  * Reads offset ranges [start, end) by sending Fetch requests straight to the partition
  * leaders through kafkajs's connection layer (TLS, SASL, framing) and decoding the record
- * batches itself (batch-decoder.ts): no consumer group (nothing is left on the cluster), no
+ * batches itself (protocol/batch-decoder.ts): no consumer group (nothing is left on the cluster), no
  * kafkajs message objects.
  *
  * Memory is bounded by a budget, not by the partition count: at most `concurrency`

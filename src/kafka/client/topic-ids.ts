@@ -8,7 +8,7 @@ import { ServiceError } from '../../errors';
 import { decodeMetadataResponse, encodeMetadataRequest, METADATA_API_KEY, type TopicMetadataWithId } from '../protocol/metadata';
 import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
 
-// kafkajs's request framing only accepts its own Encoder, from kbak's private copy (see kafkajs.ts).
+// kafkajs's request framing only accepts its own Encoder, from kbak's private copy (see transport/kafkajs.ts).
 const KafkajsEncoder = loadKafkajsModule('src/protocol/encoder') as unknown as new () => { writeBuffer(b: Buffer): unknown };
 
 /**
