@@ -7,7 +7,7 @@ import { openBackup, type Backup } from './backup/catalog';
 import type { Manifest } from './backup/manifest';
 import { DEFAULT_DUMP_CONCURRENCY, DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
-import type { CodecName } from './kafka/codecs';
+import type { CodecName } from './kafka/protocol/codecs';
 import type { TimeWindow } from './model/window';
 import { silentLogger, type Logger } from './output/logger';
 import type { LaneRetention } from './lane/topic-configs';

@@ -1,31 +1,26 @@
 // Prints the source topic and the lane side by side: topic, subject, schema ID, one decoded
 // record and its trace header, record counts and the translated consumer-group position.
 'use strict';
-const { Kafka, logLevel } = require('../../dist/kafka/kafkajs');
+// Read with kbak's own library (the KafkaAdapter): it reads every codec a lane may be
+// written with and keeps headers as they are on the wire, and it joins no consumer group.
+const { openKafka } = require('../../dist');
+const pino = require('pino');
 const { SchemaRegistry } = require('@kafkajs/confluent-schema-registry');
 
 const LANE = process.argv[2] || 'feature-x';
 const TOPIC = process.argv[3] || 'orders';
 const LANE_TOPIC = `${LANE}.${TOPIC}`;
 
-// A throw-away group that commits nothing and is deleted afterwards: the next `kbak dump`
-// of the topic must not find it among the source's consumer groups.
-async function firstRecord(kafka, admin, topic) {
-  const groupId = `kbak-demo-peek-${Date.now()}-${Math.random().toString(16).slice(2)}`;
-  const consumer = kafka.consumer({ groupId });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  const msg = await new Promise((resolve) => {
-    void consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        if (partition === 0) resolve(message);
-      },
-    });
-  });
-  await consumer.disconnect();
-  await admin.deleteGroups([groupId]).catch(() => undefined);
-  return msg;
+/** The first record of partition 0. */
+async function firstRecord(kafka, topic) {
+  const p0 = (await kafka.listOffsets(topic)).find((o) => o.partition === 0);
+  let first = null;
+  await kafka.readRanges(
+    [{ topic, partition: 0, start: p0.low, end: p0.low + 1n }],
+    { concurrency: 1, stallTimeoutMs: 30000 },
+    { onRecord: async (_target, record) => void (first ??= record), onPartitionDone: async () => undefined },
+  );
+  return first;
 }
 
 async function latestSubject(url, subject) {
@@ -34,36 +29,45 @@ async function latestSubject(url, subject) {
 }
 
 async function main() {
-  const kafka = new Kafka({ clientId: 'kbak-demo', brokers: (process.env.KBAK_BROKERS || '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
+  const kafka = openKafka(
+    {
+      brokers: (process.env.KBAK_BROKERS || '127.0.0.1:9092').split(','),
+      clientId: 'kbak-demo',
+      tls: { enabled: false },
+      connectionTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+    },
+    pino({ level: 'silent' }),
+  );
   const registry = new SchemaRegistry({ host: process.env.KBAK_SCHEMA_REGISTRY_URL });
-  const admin = kafka.admin();
-  await admin.connect();
   const rows = [];
-  for (const [side, topic] of [
-    ['source', TOPIC],
-    ['lane', LANE_TOPIC],
-  ]) {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    const offsets = await admin.fetchTopicOffsets(topic);
-    const subject = await latestSubject(process.env.KBAK_SCHEMA_REGISTRY_URL, `${topic}-value`);
-    const msg = await firstRecord(kafka, admin, topic);
-    const decoded = await registry.decode(msg.value);
-    const group = side === 'source' ? 'billing' : `${LANE}.billing`;
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    const p0 = committed[0].partitions.find((p) => p.partition === 0);
-    rows.push({
-      side,
-      topic,
-      partitions: meta.topics[0].partitions.length,
-      records: offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0),
-      subject: subject ? `${subject.subject} v${subject.version}` : '(none)',
-      schemaId: msg.value.readUInt32BE(1),
-      record: `key=${msg.key} ${JSON.stringify(decoded)}`,
-      traceparent: (msg.headerList.find((h) => h.key === 'traceparent') || {}).value?.toString(),
-      group: `${group} p0@${p0 ? p0.offset : '-'}`,
-    });
+  try {
+    for (const [side, topic] of [
+      ['source', TOPIC],
+      ['lane', LANE_TOPIC],
+    ]) {
+      const [meta] = await kafka.describeTopics([topic]);
+      const offsets = await kafka.listOffsets(topic);
+      const subject = await latestSubject(process.env.KBAK_SCHEMA_REGISTRY_URL, `${topic}-value`);
+      const record = await firstRecord(kafka, topic);
+      const decoded = await registry.decode(record.value);
+      const group = side === 'source' ? 'billing' : `${LANE}.billing`;
+      const p0 = (await kafka.fetchGroupOffsets(group, [topic])).find((o) => o.partition === 0);
+      rows.push({
+        side,
+        topic,
+        partitions: meta.partitions.length,
+        records: offsets.reduce((n, o) => n + Number(o.high - o.low), 0),
+        subject: subject ? `${subject.subject} v${subject.version}` : '(none)',
+        schemaId: record.value.readUInt32BE(1),
+        record: `key=${record.key} ${JSON.stringify(decoded)}`,
+        traceparent: record.headers.find((h) => h.key === 'traceparent')?.value?.toString(),
+        group: `${group} p0@${p0 && p0.offset >= 0n ? p0.offset : '-'}`,
+      });
+    }
+  } finally {
+    await kafka.close();
   }
-  await admin.disconnect();
   const labels = ['topic', 'partitions', 'records', 'subject', 'schemaId', 'record', 'traceparent', 'group'];
   const width = 12;
   console.log(`\n${''.padEnd(width)}| ${'SOURCE'.padEnd(60)}| LANE ${LANE}`);

@@ -2,8 +2,7 @@
 // registry, keys, and the tracing headers a mesh puts on requests. Idempotent: an existing
 // topic with data is left as it is.
 'use strict';
-const { Kafka, logLevel } = require('../../dist/kafka/kafkajs');
-const { orderedHeaders } = require('../../dist/kafka/wire-patch');
+const { Kafka, logLevel } = require('../../dist/kafka/transport/kafkajs');
 const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry');
 
 const TOPIC = process.env.DEMO_TOPIC || 'orders';
@@ -81,13 +80,14 @@ async function main() {
         key: `customer-${j % 997}`,
         value,
         timestamp: String(start + j * 100),
-        headers: orderedHeaders([
-          { key: 'traceparent', value: Buffer.from(`00-${traceId}-${spanId}-01`) },
-          { key: 'tracestate', value: Buffer.from('shop=checkout') },
-          { key: 'baggage', value: Buffer.from('lane=baseline') },
-          { key: 'b3', value: Buffer.from(`${traceId}-${spanId}-1`) },
-          { key: 'uber-trace-id', value: Buffer.from(`${traceId}:${spanId}:0:1`) },
-        ]),
+        // Distinct, non-numeric keys: kafkajs writes an object's headers in this order.
+        headers: {
+          traceparent: Buffer.from(`00-${traceId}-${spanId}-01`),
+          tracestate: Buffer.from('shop=checkout'),
+          baggage: Buffer.from('lane=baseline'),
+          b3: Buffer.from(`${traceId}-${spanId}-1`),
+          'uber-trace-id': Buffer.from(`${traceId}:${spanId}:0:1`),
+        },
       });
     }
     await producer.send({ topic: TOPIC, acks: -1, messages });

@@ -19,7 +19,7 @@ import { applyRetention, KEPT_FUTURE, KEPT_UNDATED, MAX_CLOCK_SKEW_MS, type Rete
 import { IntegrityError, UsageError } from '../errors';
 import type { Logger } from '../output/logger';
 import { escapeControl } from '../output/safe-text';
-import { StoreLock } from '../store/lock';
+import { StoreLock } from './lock';
 import type { ObjectStore } from '../store/store';
 
 export interface PruneResult {

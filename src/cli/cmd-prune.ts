@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { clusterFolders, prune, type PruneResult } from '../backup/prune';
 import { parseDuration, type RetentionPolicy } from '../backup/retention';
-import { describeLock, StoreLock } from '../store/lock';
+import { describeLock, StoreLock } from '../backup/lock';
 import { formatBytes } from '../output/progress';
 import { positiveInt, type CommandEnv } from './common';
 import { addMetricsOption, withMetrics } from './metrics-flag';

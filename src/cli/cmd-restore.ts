@@ -3,7 +3,7 @@ import { openBackup } from '../backup/catalog';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
-import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/codecs';
+import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/protocol/codecs';
 import { openKafka } from '../kafka';
 import { formatBytes, startProgress, withProgress } from '../output/progress';
 import { RestoreRun, type RestoreSummary } from '../restore/restore';

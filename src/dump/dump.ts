@@ -27,7 +27,7 @@ import { selectPartitions, selectTopics, type Selection } from './select';
 import { describeTopics, type TopicShape } from './topic-metadata';
 import { inWindow, type TimeWindow } from '../model/window';
 import { TOOL_VERSION } from '../version';
-import { StoreLock } from '../store/lock';
+import { StoreLock } from '../backup/lock';
 
 /** KRaft cluster IDs are base64url and may start with '-' or '_', which the path rule forbids. */
 export function clusterNameFromId(id: string): string {

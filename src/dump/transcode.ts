@@ -17,7 +17,7 @@
  * Pure: no I/O.
  */
 import { isUtf8 } from 'node:buffer';
-import { BatchRecords, type BatchHeader } from '../kafka/batch-decoder';
+import { BatchRecords, type BatchHeader } from '../kafka/protocol/batch-decoder';
 import { inWindow, type TimeWindow } from '../model/window';
 import { framedSchemaId, framedSchemaIdAt } from '../schema/framing';
 import { RECORD_MIN_SIZE } from '../segment/format';

@@ -11,9 +11,9 @@
 import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
-import type { BatchHeader } from './batch-decoder';
-import type { CodecName } from './codecs';
-import type { WireHeader } from './wire-patch';
+import type { BatchHeader } from './protocol/batch-decoder';
+import type { CodecName } from './protocol/codecs';
+import type { WireHeader } from './protocol/record';
 
 export type { WireHeader };
 

@@ -4,12 +4,12 @@
  */
 import type { Logger } from '../output/logger';
 import type { KafkaAdapter } from './adapter';
-import type { KafkaConnection } from './client';
+import type { KafkaConnection } from './transport/client';
 import { KafkajsAdapter } from './kafkajs-adapter';
 
 export * from './adapter';
-export type { KafkaConnection } from './client';
-export { CODEC_NAMES, isCodecName, type CodecName } from './codecs';
+export type { KafkaConnection } from './transport/client';
+export { CODEC_NAMES, isCodecName, type CodecName } from './protocol/codecs';
 
 /** A KafkaAdapter for a real cluster (kbak's kafkajs-based client). */
 export function openKafka(connection: KafkaConnection, logger: Logger): KafkaAdapter {

@@ -21,12 +21,12 @@ import type {
   TopicSpec,
 } from './adapter';
 import { KafkaServiceError } from './adapter';
-import { createKafka, kafkaError, type KafkaConnection } from './client';
-import { adminCluster, commitOffsetsDirect } from './group-commit';
-import { ConfigResourceTypes, type Admin, type Kafka } from './kafkajs';
-import { readRangesDirect } from './fetch-reader';
-import { fetchTopicIds } from './topic-ids';
-import { LeanProducer } from './lean-producer';
+import { createKafka, kafkaError, type KafkaConnection } from './transport/client';
+import { adminCluster, commitOffsetsDirect } from './client/group-commit';
+import { ConfigResourceTypes, type Admin, type Kafka } from './transport/kafkajs';
+import { readRangesDirect } from './client/fetch-reader';
+import { fetchTopicIds } from './client/topic-ids';
+import { LeanProducer } from './client/lean-producer';
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;

@@ -7,7 +7,7 @@
  * the member is added, is left alone and reported (the caller counts it).
  */
 import { UsageError } from '../errors';
-import type { WireHeader } from '../kafka/wire-patch';
+import type { WireHeader } from '../kafka/adapter';
 
 /** W3C limits: at most 180 list-members (the grammar's bound) and 8192 bytes. */
 export const MAX_BAGGAGE_MEMBERS = 180;

@@ -5,10 +5,9 @@
  * are skipped, and the entry is removed (tombstone) only when nothing of the lane is left.
  */
 import { UsageError } from '../errors';
-import { deleteGroups, deleteLedgerEntry, existingGroups, readLedger, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
+import { deleteGroups, deleteLaneTopics, deleteLedgerEntry, existingGroups, readLedger, withRetry, writeLedgerEntry } from './kafka-ops';
 import type { KafkaAdapter, RecordProducer } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
-import { deleteLaneTopics } from '../restore/safety';
 import type { RegistryClient } from '../schema/registry-client';
 import { withRemaining, withState } from './intent';
 import type { LedgerEntry, LedgerRead } from './ledger';

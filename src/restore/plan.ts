@@ -8,7 +8,7 @@ import { restorableTopicConfigs } from '../backup/topic-configs';
 import type { Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
 import { inWindow, type TimeWindow } from '../model/window';
 import { NotFoundError, SafetyError } from '../errors';
-import { isCodecName, type CodecName } from '../kafka/codecs';
+import { isCodecName, type CodecName } from '../kafka/protocol/codecs';
 import { LaneNaming } from '../remap/plan-names';
 import { selectSchemas, type RegistrationTask } from '../schema/register';
 import { laneTopicConfigs, type LaneRetention } from '../lane/topic-configs';

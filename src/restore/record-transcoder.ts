@@ -1,8 +1,11 @@
 /**
  * Restore's direct path: backup records, as a segment block stores them (FORMAT.md,
- * "Records"), re-encoded into a Kafka v2 record set (record-batch.ts) in one pass and one
- * buffer, with no object, string or BigInt per record. The bytes are exactly those of
- * encodeRecordSet(toLaneRecord(decodeRecordAt(...))) (test/unit/record-transcoder.test.ts):
+ * "Records"), re-encoded into a Kafka v2 record set in one pass and one buffer, with no
+ * object, string or BigInt per record. Both paths here, the fast one (transcode) and the
+ * object one (appendRecord), write through Kafka's one record writer
+ * (src/kafka/protocol/record.ts): the same field sizes and record head. The bytes are
+ * exactly those of encodeRecordSet(toLaneRecord(decodeRecordAt(...)))
+ * (test/unit/record-transcoder.test.ts):
  * key, value and header values are copied as they are, a Confluent-framed key or value
  * gets its 4 schema-ID bytes patched in place (write-partition.ts: rewrite), header keys
  * are copied as bytes after the UTF-8 check the decoder makes.
@@ -14,7 +17,9 @@
 import { isUtf8 } from 'node:buffer';
 import { IntegrityError } from '../errors';
 import type { ProduceRecord } from '../kafka/adapter';
-import { bytesSize, varIntSize, writeBytes, writeVarInt, type PlacedRecordSet } from '../kafka/record-batch';
+import { headerSize, measureRecord, recordBodySize, recordSize, writeRecord, writeRecordHead } from '../kafka/protocol/record';
+import type { PlacedRecordSet } from '../kafka/protocol/record-batch';
+import { writeVarInt } from '../kafka/protocol/wire';
 import { decodeRecordAt, RECORD_MIN_SIZE, type BlockContext } from '../segment/format';
 import { TimestampType } from '../segment/record';
 import { FRAME_HEADER_BYTES, CONFLUENT_MAGIC } from '../schema/framing';
@@ -84,6 +89,8 @@ export class RecordSetBuilder {
   /** Per header: key start, key length, value start, value length (-1: null). */
   private hdr = new Int32Array(64);
   private readonly knownKeys: Array<Buffer | undefined> = [];
+  /** UTF-8 lengths of an object record's header keys (appendRecord), reused. */
+  private readonly keyLengths: number[] = [];
   private readonly idCache: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
 
   constructor(
@@ -164,29 +171,12 @@ export class RecordSetBuilder {
     const hi = Number(ts >> 32n);
     const lo = Number(BigInt.asUintN(32, ts));
     const delta = this.stamp(hi, lo, () => r.timestamp);
-    let body = 1 + varIntSize(delta) + varIntSize(this.count) + bytesSize(r.key) + bytesSize(r.value) + varIntSize(r.headers.length);
+    const keyLengths = this.keyLengths;
+    const body = measureRecord(r, delta, this.count, keyLengths, 0);
     let size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
-    for (const h of r.headers) {
-      const kl = Buffer.byteLength(h.key, 'utf8');
-      body += varIntSize(kl) + kl + bytesSize(h.value);
-      size += kl + (h.value?.length ?? 0);
-    }
-    this.ensure(varIntSize(body) + body);
-    const out = this.buf;
-    let pos = writeVarInt(out, this.pos, body);
-    out[pos++] = 0;
-    pos = writeVarInt(out, pos, delta);
-    pos = writeVarInt(out, pos, this.count);
-    pos = writeBytes(out, pos, r.key);
-    pos = writeBytes(out, pos, r.value);
-    pos = writeVarInt(out, pos, r.headers.length);
-    for (const h of r.headers) {
-      const kl = Buffer.byteLength(h.key, 'utf8');
-      pos = writeVarInt(out, pos, kl);
-      pos += out.write(h.key, pos, kl, 'utf8');
-      pos = writeBytes(out, pos, h.value);
-    }
-    this.pos = pos;
+    for (let i = 0; i < r.headers.length; i++) size += keyLengths[i]! + (r.headers[i]!.value?.length ?? 0);
+    this.ensure(recordSize(body));
+    this.pos = writeRecord(this.buf, this.pos, r, body, delta, this.count, keyLengths, 0);
     this.count++;
     this.size += size;
   }
@@ -297,7 +287,7 @@ export class RecordSetBuilder {
         hdr[i * 4 + 2] = q;
         hdr[i * 4 + 3] = hvl;
         if (hvl > 0) q += hvl;
-        hBytes += varIntSize(keyLen) + keyLen + (hvl < 0 ? 1 : varIntSize(hvl) + hvl);
+        hBytes += headerSize(keyLen, hvl);
         size += keyLen + (hvl > 0 ? hvl : 0);
       }
       if (q !== recEnd) fail();
@@ -306,14 +296,10 @@ export class RecordSetBuilder {
         break;
       }
       const delta = this.stamp(tsHi, tsLo, () => body.readBigInt64BE(p + 12));
-      const recBody =
-        1 + varIntSize(delta) + varIntSize(this.count) + (kl < 0 ? 1 : varIntSize(kl) + kl) + (vl < 0 ? 1 : varIntSize(vl) + vl) + varIntSize(hc) + hBytes;
-      this.ensure(varIntSize(recBody) + recBody);
+      const recBody = recordBodySize(delta, this.count, kl, vl, hc, hBytes);
+      this.ensure(recordSize(recBody));
       const out = this.buf;
-      let pos = writeVarInt(out, this.pos, recBody);
-      out[pos++] = 0; // record attributes: unused
-      pos = writeVarInt(out, pos, delta);
-      pos = writeVarInt(out, pos, this.count);
+      let pos = writeRecordHead(out, this.pos, recBody, delta, this.count);
       pos = writeVarInt(out, pos, kl);
       if (kl > 0) pos = this.copyPayload(body, ks, kl, out, pos, mapIds, 0, res);
       pos = writeVarInt(out, pos, vl);

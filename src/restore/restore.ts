@@ -5,7 +5,7 @@
  */
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
-import { warmCompressWorker } from '../kafka/compress-worker';
+import { warmCompressWorker } from '../kafka/client/compress-worker';
 import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
 import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
@@ -16,9 +16,18 @@ import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, ty
 import type { RegistryClient } from '../schema/registry-client';
 import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlanLines, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
-import { decideActions, deleteLaneTopics, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
+import { decideActions, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
 import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
-import { ensureLedgerTopic, existingGroups, readLedger, targetMinInsyncReplicas, waitForLeaders, withRetry, writeLedgerEntry } from '../kafka/lane-ops';
+import {
+  deleteLaneTopics,
+  ensureLedgerTopic,
+  existingGroups,
+  readLedger,
+  targetMinInsyncReplicas,
+  waitForLeaders,
+  withRetry,
+  writeLedgerEntry,
+} from '../lane/kafka-ops';
 import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from '../lane/ledger';
 import { restoreIntent, withState, withSubjectVersions, withTopicIds } from '../lane/intent';
 import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectOwnership, topicOwnership, type Ownership } from '../lane/ownership';

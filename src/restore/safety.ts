@@ -12,7 +12,7 @@
  */
 import type { KafkaAdapter } from '../kafka/adapter';
 import { SafetyError } from '../errors';
-import { withRetry } from '../kafka/lane-ops';
+import { withRetry } from '../lane/kafka-ops';
 import { offsetSpan, type PartitionOffsets } from '../model/offsets';
 import type { RestoreMode, RestorePlan, TopicPlan } from './plan';
 
@@ -63,12 +63,4 @@ export async function inspectLaneTopics(kafka: KafkaAdapter, laneTopics: string[
     out.set(t.name, { exists: true, partitionCount: t.partitions.length, offsets: await withRetry(() => kafka.listOffsets(t.name)) });
   }
   return out;
-}
-
-/**
- * Deletes exactly the given lane topics and waits until the cluster no longer lists them,
- * so that recreating them cannot race with the deletion.
- */
-export async function deleteLaneTopics(kafka: KafkaAdapter, topics: string[], timeoutMs = 60_000): Promise<void> {
-  await kafka.deleteTopics(topics, timeoutMs);
 }

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin } from '../../src/kafka/kafkajs';
+import type { Admin } from '../support/kafkajs-copy';
 import { runCrashLoop } from '../support/crash-loop';
 import { createTopic, produce, TRACE_HEADERS, type TestRecord } from '../support/produce';
 import { testKafka, uniqueName } from '../support/stack';

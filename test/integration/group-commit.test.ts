@@ -1,6 +1,6 @@
 /**
  * Seeding consumer group offsets with one generation-less OffsetCommit per group
- * (src/kafka/group-commit.ts) against the real broker: offsets read back with the stock
+ * (src/kafka/client/group-commit.ts) against the real broker: offsets read back with the stock
  * kafkajs admin (not kbak's copy), and a group with a live member is refused by the broker.
  */
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';

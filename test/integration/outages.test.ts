@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Admin } from '../../src/kafka/kafkajs';
+import type { Admin } from '../support/kafkajs-copy';
 import { ExitCode } from '../../src/errors';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { listBackupsOnDisk, verifyBackupOnDisk, type DecodedRecord } from '../support/format-decoder';

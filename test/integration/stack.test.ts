@@ -6,8 +6,8 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { readFileSync } from 'node:fs';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
-import { ConfigResourceTypes, Kafka, logLevel } from '../../src/kafka/kafkajs';
-import { orderedHeaders } from '../../src/kafka/wire-patch';
+import { ConfigResourceTypes, Kafka, logLevel } from '../support/kafkajs-copy';
+import { orderedHeaders } from '../support/kafkajs-wire-patch';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 
 const kafka = testKafka();

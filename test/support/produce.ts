@@ -1,6 +1,6 @@
 /** Test-data producers: records with every shape a backup must keep. */
-import type { Kafka } from '../../src/kafka/kafkajs';
-import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
+import type { Kafka } from './kafkajs-copy';
+import { orderedHeaders, type WireHeader } from './kafkajs-wire-patch';
 
 export interface TestRecord {
   partition: number;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from '../../src/kafka/kafkajs';
+import { Kafka, logLevel, type Admin } from './kafkajs-copy';
 
 export interface StackEnv {
   brokers: string[];

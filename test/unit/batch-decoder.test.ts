@@ -1,12 +1,12 @@
 /**
- * kbak's own record batch decoder (src/kafka/batch-decoder.ts) and Fetch v11 response reader
- * (src/kafka/fetch-response.ts) on hand-built wire bytes (Kafka's RecordBatch v2 layout,
+ * kbak's own record batch decoder (src/kafka/protocol/batch-decoder.ts) and Fetch v11 response reader
+ * (src/kafka/protocol/fetch-response.ts) on hand-built wire bytes (Kafka's RecordBatch v2 layout,
  * encoded here independently): headers in wire order with duplicates and nulls, null vs
  * empty, LogAppendTime, empty and control batches, partial tails, every codec, and the
  * read_committed abort filter.
  */
-import { codecs } from '../../src/kafka/codecs';
-import { decodeFetchResponse } from '../../src/kafka/fetch-response';
+import { codecs } from '../../src/kafka/protocol/codecs';
+import { decodeFetchResponse } from '../../src/kafka/protocol/fetch-response';
 import {
   AbortFilter,
   controlType,
@@ -16,7 +16,7 @@ import {
   RecordBatchError,
   splitBatches,
   type BatchHeader,
-} from '../../src/kafka/batch-decoder';
+} from '../../src/kafka/protocol/batch-decoder';
 import { TimestampType, type BackupRecord } from '../../src/segment/record';
 import { record } from '../support/kafka-wire-bytes';
 

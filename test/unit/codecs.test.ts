@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import snappy from 'snappyjs';
-import { CodecError, codecs, hasNativeZstd, snappyCompress, snappyDecompress, zstdCodec } from '../../src/kafka/codecs';
+import { CodecError, codecs, hasNativeZstd, snappyCompress, snappyDecompress, zstdCodec } from '../../src/kafka/protocol/codecs';
 import { restoreCodec } from '../../src/restore/plan';
 import { parseFrameHeader } from '../../src/segment/zstd';
 

@@ -1,5 +1,5 @@
-import { isRetriable } from '../../src/kafka/lane-ops';
-import { decodeMetadataResponse, encodeMetadataRequest, uuidToString } from '../../src/kafka/topic-ids';
+import { isRetriable } from '../../src/lane/kafka-ops';
+import { decodeMetadataResponse, encodeMetadataRequest, uuidToString } from '../../src/kafka/protocol/metadata';
 
 const uv = (n: number): number[] => {
   const out: number[] = [];

@@ -1,16 +1,17 @@
 /**
- * The wire bytes of kbak's own produce path (src/kafka/record-batch.ts, lean-producer.ts),
+ * The wire bytes of kbak's own produce path (src/kafka/protocol/record-batch.ts, produce.ts, client/lean-producer.ts),
  * checked by an independent hand decoder (test/support/kafka-batch-decoder.ts: its own
  * CRC32C and varints) and by the stock kafkajs decoder (a separate, unpatched copy).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports -- the stock kafkajs internals have no typings */
 import type { ProduceRecord } from '../../src/kafka/adapter';
-import { CODEC_IDS, codecs, type CodecName } from '../../src/kafka/codecs';
-import { loadKafkajsModule } from '../../src/kafka/kafkajs';
+import { CODEC_IDS, codecs, type CodecName } from '../../src/kafka/protocol/codecs';
+import { loadKafkajsModule } from '../../src/kafka/transport/kafkajs';
 import { KafkaServiceError } from '../../src/kafka/adapter';
-import { decodeProduceResponse, encodeProduceRequest, LeanProducer } from '../../src/kafka/lean-producer';
-import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/produce-patch';
-import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/record-batch';
+import { LeanProducer } from '../../src/kafka/client/lean-producer';
+import { decodeProduceResponse, encodeProduceRequest } from '../../src/kafka/protocol/produce';
+import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/transport/patches';
+import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/protocol/record-batch';
 import { decodeBatch, handCrc32c } from '../support/kafka-batch-decoder';
 
 const StockDecoder = require('kafkajs/src/protocol/decoder') as any;

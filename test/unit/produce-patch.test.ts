@@ -1,14 +1,14 @@
 /**
- * The lean produce path (src/kafka/produce-patch.ts) writes the bytes the stock kafkajs
+ * The tests' lean kafkajs producer (test/support/kafkajs-produce-patch.ts) writes the bytes the stock kafkajs
  * writes: record batches built by kbak's copy are compared with the stock library's own
  * encoder (a separate, unpatched kafkajs), uncompressed byte for byte, compressed by
  * decoding them back (gzip with the stock decoder).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports -- the stock kafkajs internals have no typings */
 import { crc32c } from '@node-rs/crc32';
-import { loadKafkajsModule } from '../../src/kafka/kafkajs';
-import { encodeRecord } from '../../src/kafka/produce-patch';
-import { orderedHeaders } from '../../src/kafka/wire-patch';
+import { loadKafkajsModule } from '../support/kafkajs-copy';
+import { encodeRecord } from '../support/kafkajs-produce-patch';
+import { orderedHeaders } from '../support/kafkajs-wire-patch';
 
 const stockRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as any;
 const stockBatch = require('kafkajs/src/protocol/recordBatch/v0') as any;

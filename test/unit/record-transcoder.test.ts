@@ -4,7 +4,7 @@
  * same counters. Also the raw block reader it reads from.
  */
 import { IntegrityError } from '../../src/errors';
-import { batchBytes, encodeRecordSet, writeRecordBatch } from '../../src/kafka/record-batch';
+import { batchBytes, encodeRecordSet, writeRecordBatch } from '../../src/kafka/protocol/record-batch';
 import { RecordSetBuilder, type BatchLimits } from '../../src/restore/record-transcoder';
 import { recordBytes, toLaneRecord, type LaneRecord, type RewriteOptions } from '../../src/restore/write-partition';
 import { SchemaIdMap } from '../../src/schema/register';

@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ConflictError } from '../../src/errors';
-import { holderGone, listLocks, StoreLock } from '../../src/store/lock';
+import { holderGone, listLocks, StoreLock } from '../../src/backup/lock';
 import { DiskStore } from '../../src/store/disk';
 import { MemoryStore } from '../../src/store/memory';
 import type { ObjectStore } from '../../src/store/store';

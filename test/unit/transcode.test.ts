@@ -8,7 +8,7 @@
  * negative timestamp deltas, LogAppendTime, offsets near and beyond 2^53, framed payloads,
  * records larger than a block, segment roll-over, ranges and time windows that cut batches.
  */
-import { BatchRecords, RecordBatchError, splitBatches, type RawBatch } from '../../src/kafka/batch-decoder';
+import { BatchRecords, RecordBatchError, splitBatches, type RawBatch } from '../../src/kafka/protocol/batch-decoder';
 import { inWindow, type TimeWindow } from '../../src/model/window';
 import { PartitionSink } from '../../src/dump/partition-sink';
 import { BatchTranscoder } from '../../src/dump/transcode';

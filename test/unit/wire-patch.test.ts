@@ -5,8 +5,8 @@
  * encoder writes ordered headers byte for byte; the stock kafkajs is left untouched.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { kafkajs, loadKafkajsModule } from '../../src/kafka/kafkajs';
-import { orderedHeaders, type WireHeader } from '../../src/kafka/wire-patch';
+import { kafkajs, loadKafkajsModule } from '../support/kafkajs-copy';
+import { orderedHeaders, type WireHeader } from '../support/kafkajs-wire-patch';
 import { record } from '../support/kafka-wire-bytes';
 
 function batch(firstOffset: bigint, lastOffsetDelta: number, records: Buffer[], attributes = 0): Buffer {
@@ -107,12 +107,31 @@ describe('isolation', () => {
     expect(require('kafkajs').Kafka).not.toBe(kafkajs.Kafka); // eslint-disable-line @typescript-eslint/no-require-imports
   });
 
+  it("is not in kbak's own copy: production decodes, encodes and compresses as the stock kafkajs", async () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const own = require('../../src/kafka/transport/kafkajs');
+    const stock = require('kafkajs');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    expect(own.kafkajs.Kafka).not.toBe(kafkajs.Kafka);
+    const D = own.loadKafkajsModule('src/protocol/decoder');
+    const decode = own.loadKafkajsModule('src/protocol/recordBatch/v0/decoder');
+    const decoded = await decode(new D(batch(0n, 0, [record(0, null, null, [h('a', '1'), h('b', '2'), h('a', '3')])])));
+    expect(decoded.records[0].headerList).toBeUndefined();
+    expect(decoded.records[0].headers).toEqual({ a: [Buffer.from('1'), Buffer.from('3')], b: Buffer.from('2') });
+    expect((await decode(new D(batch(50n, 4, [])))).records).toEqual([]); // no synthetic control record
+    const ownEncode = own.loadKafkajsModule('src/protocol/recordBatch/record/v0/index');
+    const ordered = ownEncode({ offsetDelta: 0, timestampDelta: 0, key: null, value: null, headers: orderedHeaders([h('b', '1'), h('a', '2')]) }).buffer;
+    expect(ordered.equals(record(0, null, null, []))).toBe(true); // the ordered list is invisible to the stock encoder
+    expect(Object.keys(own.kafkajs.CompressionCodecs)).toEqual(Object.keys(stock.CompressionCodecs));
+    expect(Object.keys(kafkajs.CompressionCodecs)).toHaveLength(4);
+  });
+
   it('loads fine after another module loaded the stock kafkajs first', async () => {
     let patched: any;
     jest.isolateModules(() => {
       /* eslint-disable @typescript-eslint/no-require-imports */
       require('kafkajs');
-      patched = require('../../src/kafka/kafkajs');
+      patched = require('../support/kafkajs-copy');
       /* eslint-enable @typescript-eslint/no-require-imports */
     });
     const D = patched.loadKafkajsModule('src/protocol/decoder');

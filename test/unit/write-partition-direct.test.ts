@@ -7,7 +7,7 @@
 import { openBackup, type Backup } from '../../src/backup/catalog';
 import { DumpRun } from '../../src/dump/dump';
 import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
-import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/record-batch';
+import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { silentLogger } from '../../src/output/logger';
 import { writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';

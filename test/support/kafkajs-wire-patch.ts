@@ -1,10 +1,14 @@
 /**
+ * Test-only since kbak reads and writes records itself (src/kafka/protocol): the tests'
+ * kafkajs copy (kafkajs-copy.ts) gets these replacements so that a test's kafkajs producer
+ * and consumer keep record headers exactly, and a consumer crosses emptied batches.
+ *
  * kafkajs 2.2.4 turns record headers into a plain object: `{ a: [v1, v3], b: v2 }`.
  * That loses the order of interleaved duplicate keys (a, b, a) and moves integer-like
  * keys ("1", "2") to the front, so a byte-exact backup and restore of headers is not
  * possible through its public API. kafkajs is no longer developed, so instead of a fork
- * kbak replaces four tiny protocol modules in its private copy of kafkajs
- * (private-kafkajs.ts; no other kafkajs in the process is touched):
+ * four tiny protocol modules are replaced in a private copy of kafkajs
+ * (src/kafka/transport/private-kafkajs.ts; no other kafkajs in the process is touched):
  *
  * - decoding: every decoded message gets `headerList`, the headers as they were on the
  *   wire (order, duplicates, null values);
@@ -20,22 +24,21 @@
  * hand-built wire bytes.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import type { Transforms } from './private-kafkajs';
-import { asBuffer, encodeRecord, filledEncoder } from './produce-patch';
+import type { WireHeader } from '../../src/kafka/protocol/record';
+import { filledEncoder } from '../../src/kafka/transport/patches';
+import type { Transforms } from '../../src/kafka/transport/private-kafkajs';
+import { asBuffer, encodeRecord } from './kafkajs-produce-patch';
+
+export type { WireHeader };
 
 export const ORDERED_HEADERS: unique symbol = Symbol.for('kbak.orderedHeaders');
-
-export interface WireHeader {
-  key: string;
-  value: Buffer | null;
-}
 
 export const HEADER_DECODER = 'src/protocol/recordBatch/header/v0/decoder';
 export const RECORD_DECODER = 'src/protocol/recordBatch/record/v0/decoder';
 export const RECORD_ENCODER = 'src/protocol/recordBatch/record/v0/index';
 export const BATCH_DECODER = 'src/protocol/recordBatch/v0/decoder';
 
-/** The module replacements that make kbak's kafkajs copy byte-exact (see above). */
+/** The module replacements that make the tests' kafkajs copy byte-exact (see above). */
 export function wirePatch(): Transforms {
   // Synchronous decoding means one record is decoded at a time: a per-copy list is safe.
   let collecting: WireHeader[] | null = null;
@@ -90,7 +93,7 @@ export function wirePatch(): Transforms {
       return (args: { offsetDelta?: number; timestampDelta?: number; key: Buffer | null; value: Buffer | null; headers?: any }) => {
         const ordered: WireHeader[] | undefined = args.headers?.[ORDERED_HEADERS];
         if (!ordered) return kafkajsEncodeRecord(args);
-        // One exactly-sized buffer per record (produce-patch.ts), written in the headers' wire order.
+        // One exactly-sized buffer per record (kafkajs-produce-patch.ts), written in the headers' wire order.
         return filledEncoder(Encoder, encodeRecord(args.offsetDelta ?? 0, Number(args.timestampDelta ?? 0), asBuffer(args.key), asBuffer(args.value), ordered));
       };
     },

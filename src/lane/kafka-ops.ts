@@ -1,12 +1,13 @@
 /**
  * The Kafka operations lanes need, on the KafkaAdapter: retries of retriable errors with
  * backoff and a deadline, waiting for the leaders of new partitions, the target's effective
- * min.insync.replicas, the lane ledger topic (create, read, write), and consumer-group
- * checks and deletion with a result per group.
+ * min.insync.replicas, deleting lane topics, the lane ledger topic (create, read, write),
+ * and consumer-group checks and deletion with a result per group. Used by restore and by
+ * the lane commands (lifecycle.ts).
  */
 import { ServiceError } from '../errors';
-import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from '../lane/ledger';
-import type { KafkaAdapter, RecordProducer } from './adapter';
+import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from './ledger';
+import type { KafkaAdapter, RecordProducer } from '../kafka/adapter';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -104,6 +105,14 @@ export async function targetMinInsyncReplicas(kafka: KafkaAdapter): Promise<numb
   } catch {
     return null;
   }
+}
+
+/**
+ * Deletes exactly the given lane topics and waits until the cluster no longer lists them,
+ * so that recreating them cannot race with the deletion.
+ */
+export async function deleteLaneTopics(kafka: KafkaAdapter, topics: string[], timeoutMs = 60_000): Promise<void> {
+  await kafka.deleteTopics(topics, timeoutMs);
 }
 
 // ---- the ledger topic ---------------------------------------------------------------

@@ -8,13 +8,13 @@
  * this field), partitionLeaderEpoch int32, magic int8, crc uint32, attributes int16,
  * lastOffsetDelta int32, baseTimestamp int64, maxTimestamp int64, producerId int64,
  * producerEpoch int16, baseSequence int32, recordCount int32, then the records, compressed
- * as a whole when the codec bits say so. Record: length varint, attributes int8,
- * timestampDelta varlong, offsetDelta varint, key, value (varint length, -1 = null),
- * headers (varint count; key varint length + UTF-8, value varint length or -1).
+ * as a whole when the codec bits say so; the records themselves are record.ts's, read
+ * with wire.ts's reader.
  *
  * Pure: no I/O; decompression is done by the caller (codecs.ts) on `compressed` bodies.
  */
-import { TimestampType, type BackupRecord, type RecordHeader } from '../segment/record';
+import { TimestampType, type BackupRecord, type RecordHeader } from '../../segment/record';
+import { WireReader, type WireFail } from './wire';
 
 /** Bytes before the records: the fixed batch header. */
 export const BATCH_HEADER_BYTES = 61;
@@ -107,69 +107,29 @@ function legacyMessage(magic: number): string {
 const KEY_CACHE_SIZE = 16;
 const keyCache: Array<{ bytes: Buffer; text: string }> = [];
 
-/** Zigzag varint reader over one buffer; numbers stay exact up to 2^53. */
-class VarReader {
-  pos = 0;
-  constructor(
-    readonly buf: Buffer,
-    public end: number,
-  ) {}
+/** Faults of a record's fields, as RecordBatchErrors. */
+const recordFault: WireFail = (fault) => new RecordBatchError(fault === 'malformed' ? 'malformed varint in a record' : 'record runs past the end of its batch');
 
-  varint(): number {
-    const buf = this.buf;
-    let raw = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new RecordBatchError('record runs past the end of its batch');
-      const b = buf[this.pos++]!;
-      raw += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-      mul *= 128;
-    }
-    throw new RecordBatchError('malformed varint in a record');
+/**
+ * A header key: records of a topic repeat the same few keys, so the decoded strings are
+ * kept and compared byte for byte instead of being decoded (and allocated) per record.
+ */
+function headerKey(r: WireReader): string | null {
+  const n = r.varint();
+  if (n < 0) return null;
+  const buf = r.buf;
+  const start = r.pos;
+  r.need(n);
+  r.pos = start + n;
+  for (const k of keyCache) {
+    if (k.bytes.length === n && buf.compare(k.bytes, 0, n, start, start + n) === 0) return k.text;
   }
-
-  /** A varlong as bigint, exact for any 64-bit value (timestamp deltas). */
-  varlong(): bigint {
-    const start = this.pos;
-    const n = this.varint();
-    // Up to 7 bytes (49 bits) the number path is exact.
-    if (this.pos - start <= 7) return BigInt(n);
-    let raw = 0n;
-    let shift = 0n;
-    for (let q = start; q < this.pos; q++, shift += 7n) raw |= BigInt(this.buf[q]! & 0x7f) << shift;
-    return raw & 1n ? -((raw + 1n) >> 1n) : raw >> 1n;
+  const text = buf.toString('utf8', start, start + n);
+  if (n <= 64) {
+    if (keyCache.length >= KEY_CACHE_SIZE) keyCache.shift();
+    keyCache.push({ bytes: Buffer.from(buf.subarray(start, start + n)), text });
   }
-
-  /**
-   * A header key: records of a topic repeat the same few keys, so the decoded strings are
-   * kept and compared byte for byte instead of being decoded (and allocated) per record.
-   */
-  headerKey(): string | null {
-    const n = this.varint();
-    if (n < 0) return null;
-    const start = this.pos;
-    if (start + n > this.end) throw new RecordBatchError('record field runs past the end of its batch');
-    this.pos = start + n;
-    for (const k of keyCache) {
-      if (k.bytes.length === n && this.buf.compare(k.bytes, 0, n, start, start + n) === 0) return k.text;
-    }
-    const text = this.buf.toString('utf8', start, start + n);
-    if (n <= 64) {
-      if (keyCache.length >= KEY_CACHE_SIZE) keyCache.shift();
-      keyCache.push({ bytes: Buffer.from(this.buf.subarray(start, start + n)), text });
-    }
-    return text;
-  }
-
-  bytes(): Buffer | null {
-    const n = this.varint();
-    if (n < 0) return null;
-    const start = this.pos;
-    if (start + n > this.end) throw new RecordBatchError('record field runs past the end of its batch');
-    this.pos = start + n;
-    return this.buf.subarray(start, start + n);
-  }
+  return text;
 }
 
 /**
@@ -180,8 +140,9 @@ class VarReader {
  * record the batch's max timestamp, as the broker means it.
  */
 export class BatchRecords {
-  private readonly r: VarReader;
-  private readonly inner: VarReader;
+  /** Walks the records section record by record; `inner` reads one record's fields. */
+  private readonly r: WireReader;
+  private readonly inner: WireReader;
   private readonly logAppend: boolean;
   private i = 0;
 
@@ -189,8 +150,8 @@ export class BatchRecords {
     private readonly header: BatchHeader,
     private readonly records: Buffer,
   ) {
-    this.r = new VarReader(records, records.length);
-    this.inner = new VarReader(records, records.length);
+    this.r = new WireReader(records, 0, records.length, recordFault);
+    this.inner = new WireReader(records, 0, records.length, recordFault);
     this.logAppend = header.timestampType === TimestampType.LogAppendTime;
   }
 
@@ -226,7 +187,7 @@ export class BatchRecords {
     const count = inner.varint();
     const headers: RecordHeader[] = new Array<RecordHeader>(Math.max(0, count));
     for (let h = 0; h < count; h++) {
-      const hk = inner.headerKey();
+      const hk = headerKey(inner);
       if (hk === null) throw new RecordBatchError(`record ${i} of the batch at offset ${header.baseOffset} has a header with a null key`);
       headers[h] = { key: hk, value: inner.bytes() };
     }

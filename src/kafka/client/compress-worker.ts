@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { codecs, type CodecName } from './codecs';
+import { codecs, type CodecName } from '../protocol/codecs';
 
 export interface CompressRequest {
   id: number;

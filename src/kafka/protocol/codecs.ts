@@ -1,7 +1,7 @@
 /**
- * The record-batch compression codecs Kafka producers use, for kafkajs (which ships only
- * gzip). A batch's codec is the producer's choice and may change from batch to batch within
- * one partition, so dump must decode every codec; restore encodes with the one it is told.
+ * The record-batch compression codecs Kafka producers use. A batch's codec is the
+ * producer's choice and may change from batch to batch within one partition, so dump must
+ * decode every codec; restore encodes with the one it is told.
  *
  * - snappy: snappyjs (pure JS). Java producers frame it the xerial way (snappy-java's
  *   SnappyOutputStream: a magic header, then length-prefixed raw snappy chunks); librdkafka
@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import type * as Lz4Napi from 'lz4-napi';
 import snappy from 'snappyjs';
 import { ZstdCodec, type ZstdStreaming } from 'zstd-codec';
-import { nativeZstd } from '../util/native-zstd';
+import { nativeZstd } from '../../util/native-zstd';
 
 /** Kafka's names for the codecs (topic config `compression.type`, producer setting). */
 export const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -179,12 +179,3 @@ export const codecs: Record<Exclude<CodecName, 'none'>, Codec> = {
   },
   zstd: zstdCodec(),
 };
-
-/** kafkajs's codec shape: compress gets its Encoder, decompress a Buffer. */
-export function asKafkajsCodec(c: Codec): () => { compress(encoder: { buffer: Buffer }): Promise<Buffer>; decompress(data: Buffer): Promise<Buffer> } {
-  const impl = {
-    compress: (encoder: { buffer: Buffer }) => c.compress(encoder.buffer),
-    decompress: (data: Buffer) => c.decompress(data),
-  };
-  return () => impl;
-}

@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
-import { codecs } from './codecs';
+import { codecs } from '../protocol/codecs';
 import type { CompressReply, CompressRequest } from './compress-worker';
 
 const port = parentPort;

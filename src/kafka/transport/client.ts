@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from './kafkajs';
-import type { Settings } from '../config/settings';
-import { KbakError, UsageError } from '../errors';
-import { KafkaServiceError } from './adapter';
-import type { Logger } from '../output/logger';
+import type { Settings } from '../../config/settings';
+import { KbakError, UsageError } from '../../errors';
+import { KafkaServiceError } from '../adapter';
+import type { Logger } from '../../output/logger';
 
 function readPem(path: string, what: string): Buffer {
   try {

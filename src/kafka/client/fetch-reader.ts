@@ -1,7 +1,7 @@
 /**
  * Reads offset ranges [start, end) by sending Fetch requests straight to the partition
  * leaders through kafkajs's connection layer (TLS, SASL, framing) and decoding the record
- * batches itself (batch-decoder.ts): no consumer group (nothing is left on the cluster), no
+ * batches itself (protocol/batch-decoder.ts): no consumer group (nothing is left on the cluster), no
  * kafkajs message objects.
  *
  * Memory is bounded by a budget, not by the partition count: at most `concurrency`
@@ -16,14 +16,13 @@
  * end-1. Offsets deleted by retention mid-read are skipped (the read continues at the
  * new log start, as kafkajs's earliest reset did).
  */
-import { ServiceError } from '../errors';
-import type { Logger } from '../output/logger';
-import type { RangeHandlers, RangeTarget } from './adapter';
-import { codecs, type CodecName } from './codecs';
-import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from './fetch-response';
-import { loadKafkajsModule, type Kafka } from './kafkajs';
-import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from './batch-decoder';
-import { createCluster } from './topic-ids';
+import { ServiceError } from '../../errors';
+import type { Logger } from '../../output/logger';
+import type { RangeHandlers, RangeTarget } from '../adapter';
+import { codecs, type CodecName } from '../protocol/codecs';
+import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from '../protocol/fetch-response';
+import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
+import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from '../protocol/batch-decoder';
 
 /** Whole response limit: bounds memory (two responses per leader at most). */
 export const MAX_FETCH_BYTES = 4 * 1024 * 1024;

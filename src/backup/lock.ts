@@ -18,9 +18,9 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors';
 import type { Logger } from '../output/logger';
-import { keySyntaxProblem } from '../backup/keys';
-import { LOCKS_DIR } from '../backup/layout';
-import type { ObjectStore } from './store';
+import { keySyntaxProblem } from './keys';
+import { LOCKS_DIR } from './layout';
+import type { ObjectStore } from '../store/store';
 import { onInterrupt } from '../util/interrupt';
 
 export type LockKind = 'shared' | 'exclusive';

@@ -1,63 +1,27 @@
 /**
  * Kafka record batches (message format v2, KIP-98), encoded by kbak itself for the lean
- * produce path (lean-producer.ts). Pure: no I/O, no client objects.
+ * produce path (client/lean-producer.ts). Pure: no I/O, no client objects.
  *
  * A batch is built in two steps: encodeRecordSet writes the records (offset deltas 0..n-1,
  * timestamp deltas against the first record, headers in the given order, duplicates and
- * null values kept) into one buffer of their exact size; writeRecordBatch frames them,
+ * null values kept; record.ts writes each) into one buffer of their exact size;
+ * writeRecordBatch frames them,
  * compressed or not, with the producer id, epoch and base sequence, and the CRC32C of
  * everything from the attributes on. Kafka's own layout:
  *
  *   baseOffset int64, batchLength int32, partitionLeaderEpoch int32, magic int8 (2),
  *   crc uint32, attributes int16, lastOffsetDelta int32, baseTimestamp int64,
  *   maxTimestamp int64, producerId int64, producerEpoch int16, baseSequence int32,
- *   records: int32 count, then each record:
- *     length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
- *     key (varint length, -1 = null), value (same), header count varint,
- *     each header: key (varint length + UTF-8), value (varint length, -1 = null)
+ *   records: int32 count, then each record (record.ts)
  */
 import { crc32c } from '@node-rs/crc32';
-import type { ProduceRecord } from './adapter';
+import { measureRecord, recordSize, writeRecord, type RecordFields } from './record';
 
 /** Bytes of a v2 batch before its records (baseOffset to the record count). */
 export const BATCH_HEADER_BYTES = 61;
 /** Offset of the attributes field, where the CRC32C starts. */
 export const CRC_FROM = 21;
 const MAGIC = 2;
-
-/** Bytes of a zigzag varint of a safe integer (|v| < 2^53), without 32-bit bit operations. */
-export function varIntSize(v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  let n = 1;
-  while (z >= 128) {
-    z = Math.floor(z / 128);
-    n++;
-  }
-  return n;
-}
-
-export function writeVarInt(buf: Buffer, pos: number, v: number): number {
-  let z = v >= 0 ? v * 2 : -v * 2 - 1;
-  while (z >= 128) {
-    buf[pos++] = (z % 128) | 128;
-    z = Math.floor(z / 128);
-  }
-  buf[pos++] = z;
-  return pos;
-}
-
-/** Encoded size of a varint-length-prefixed byte string (null is length -1). */
-export const bytesSize = (b: Buffer | null): number => (b === null ? 1 : varIntSize(b.length) + b.length);
-
-export function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
-  if (b === null) {
-    buf[pos] = 1; // zigzag(-1)
-    return pos + 1;
-  }
-  pos = writeVarInt(buf, pos, b.length);
-  b.copy(buf, pos);
-  return pos + b.length;
-}
 
 /** Encoded records of one batch and what its header needs to know about them. */
 export interface RecordSet {
@@ -75,45 +39,29 @@ export interface RecordSet {
  * written as UTF-8; a timestamp delta must fit in 2^53 (any two real millisecond
  * timestamps do).
  */
-export function encodeRecordSet(records: readonly ProduceRecord[], scratch?: Buffer): RecordSet {
+export function encodeRecordSet(records: ReadonlyArray<RecordFields & { timestamp: bigint }>, scratch?: Buffer): RecordSet {
   if (records.length === 0) throw new Error('encodeRecordSet: a batch needs at least one record');
   const first = records[0]!.timestamp;
   let max = first;
   const n = records.length;
   const bodies = new Array<number>(n);
   // Header key lengths of all records, flattened (header keys are strings: measured once).
-  const keyLens: number[] = [];
+  const keyLengths: number[] = [];
   let total = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, k = 0; i < n; i++) {
     const r = records[i]!;
     if (r.timestamp > max) max = r.timestamp;
-    let body = 1 + varIntSize(Number(r.timestamp - first)) + varIntSize(i) + bytesSize(r.key) + bytesSize(r.value) + varIntSize(r.headers.length);
-    for (const h of r.headers) {
-      const kl = Buffer.byteLength(h.key, 'utf8');
-      keyLens.push(kl);
-      body += varIntSize(kl) + kl + bytesSize(h.value);
-    }
+    const body = measureRecord(r, Number(r.timestamp - first), i, keyLengths, k);
+    k += r.headers.length;
     bodies[i] = body;
-    total += varIntSize(body) + body;
+    total += recordSize(body);
   }
   const buf = scratch !== undefined && scratch.length >= total ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
   let pos = 0;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, k = 0; i < n; i++) {
     const r = records[i]!;
-    pos = writeVarInt(buf, pos, bodies[i]!);
-    buf[pos++] = 0; // record attributes: unused
-    pos = writeVarInt(buf, pos, Number(r.timestamp - first));
-    pos = writeVarInt(buf, pos, i);
-    pos = writeBytes(buf, pos, r.key);
-    pos = writeBytes(buf, pos, r.value);
-    pos = writeVarInt(buf, pos, r.headers.length);
-    for (const h of r.headers) {
-      const kl = keyLens[k++]!;
-      pos = writeVarInt(buf, pos, kl);
-      pos += buf.write(h.key, pos, kl, 'utf8');
-      pos = writeBytes(buf, pos, h.value);
-    }
+    pos = writeRecord(buf, pos, r, bodies[i]!, Number(r.timestamp - first), i, keyLengths, k);
+    k += r.headers.length;
   }
   if (pos !== total) throw new Error(`encodeRecordSet: wrote ${pos} bytes, computed ${total}`);
   return { records: buf, count: n, firstTimestamp: first, maxTimestamp: max };

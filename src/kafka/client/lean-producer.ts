@@ -1,6 +1,6 @@
 /**
  * kbak's own idempotent producer (RecordProducer): record batches encoded by
- * record-batch.ts straight into the Produce request, sent over kafkajs's connection layer
+ * protocol/record-batch.ts straight into the Produce request (protocol/produce.ts), sent over kafkajs's connection layer
  * (TLS, SASL, framing, correlation) of kbak's private copy. kafkajs's producer built a
  * message object, a Record encoder and several growing buffers per record and copied each
  * batch four more times; a restore spent most of its CPU there.
@@ -11,30 +11,25 @@
  * so the broker writes it once (a repeat within its last five batches is acknowledged as a
  * duplicate, not appended). acks=all. One send at a time per partition keeps the order.
  */
-import { KbakError } from '../errors';
-import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from './adapter';
-import { kafkaError } from './client';
-import { CODEC_IDS, codecs } from './codecs';
+import { KbakError } from '../../errors';
+import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from '../adapter';
+import { kafkaError } from '../transport/client';
+import { CODEC_IDS, codecs } from '../protocol/codecs';
 import { compressRecords } from './compress-worker';
-import { loadKafkajsModule, type Kafka } from './kafkajs';
 import {
-  BATCH_HEADER_BYTES,
-  batchBytes,
-  encodeRecordSet,
-  nextSequence,
-  writeRecordBatch,
-  type BatchProducer,
-  type PlacedRecordSet,
-  type RecordSet,
-} from './record-batch';
-import { FRAME_ROOM, filledEncoder, requestHeaderBytes } from './produce-patch';
-import { createCluster } from './topic-ids';
+  decodeProduceResponse,
+  encodeProduceRequest,
+  MAX_PRODUCE_VERSION,
+  MIN_PRODUCE_VERSION,
+  PRODUCE_API_KEY,
+  produceHeadBytes,
+  type ProduceResult,
+} from '../protocol/produce';
+import { BATCH_HEADER_BYTES, encodeRecordSet, nextSequence, type PlacedRecordSet } from '../protocol/record-batch';
+import { requestFrameBytes } from '../protocol/request';
+import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
+import { FRAME_ROOM, filledEncoder } from '../transport/patches';
 
-const PRODUCE_API_KEY = 0;
-/** v3 is the first with v2 record batches (and the oldest Kafka 4 accepts); v7 the last before flexible versions. */
-const MIN_PRODUCE_VERSION = 3;
-const MAX_PRODUCE_VERSION = 7;
-const ACKS_ALL = -1;
 const DUPLICATE_SEQUENCE_NUMBER = 46;
 /** Attempts per batch and the backoff between them: a leader election or broker restart takes seconds. */
 const ATTEMPTS = 10;
@@ -65,64 +60,6 @@ export interface LeanCluster {
   findBroker(req: { nodeId: number }): Promise<KafkajsBroker>;
   findControllerBroker(): Promise<KafkajsBroker>;
   brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null };
-}
-
-/** Bytes of a one-partition Produce request body (v3-v7) before its record batch. */
-export const produceHeadBytes = (topic: string): number => 2 + 2 + 4 + 4 + 2 + Buffer.byteLength(topic, 'utf8') + 4 + 4 + 4;
-
-/**
- * Pure: a Produce request body (v3-v7) for one partition, the batch framed in place, after
- * `room` free bytes (for the request frame, see FRAME_ROOM); in `scratch` when it fits.
- */
-export function encodeProduceRequest(
-  topic: string,
-  partition: number,
-  timeoutMs: number,
-  set: Omit<RecordSet, 'records'>,
-  payload: Buffer,
-  codecId: number,
-  p: BatchProducer,
-  room = 0,
-  scratch?: Buffer,
-): Buffer {
-  const name = Buffer.from(topic, 'utf8');
-  const head = produceHeadBytes(topic);
-  const size = batchBytes(payload.length);
-  const total = room + head + size;
-  const buf = scratch !== undefined && scratch.length >= total ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
-  let pos = buf.writeInt16BE(-1, room); // transactional_id: null
-  pos = buf.writeInt16BE(ACKS_ALL, pos);
-  pos = buf.writeInt32BE(timeoutMs, pos);
-  pos = buf.writeInt32BE(1, pos); // one topic
-  pos = buf.writeInt16BE(name.length, pos);
-  pos += name.copy(buf, pos);
-  pos = buf.writeInt32BE(1, pos); // one partition
-  pos = buf.writeInt32BE(partition, pos);
-  pos = buf.writeInt32BE(size, pos);
-  writeRecordBatch(buf, pos, set, payload, codecId, p);
-  return buf;
-}
-
-export interface ProduceResult {
-  errorCode: number;
-  baseOffset: bigint;
-}
-
-/** Pure: the first partition's outcome from a Produce response (v3-v7). */
-export function decodeProduceResponse(payload: Buffer, version: number): ProduceResult {
-  let pos = 0;
-  const topics = payload.readInt32BE(pos);
-  pos += 4;
-  if (topics < 1) throw new Error('Produce response names no topic');
-  pos += 2 + payload.readInt16BE(pos); // topic name
-  const partitions = payload.readInt32BE(pos);
-  pos += 4;
-  if (partitions < 1) throw new Error('Produce response names no partition');
-  pos += 4; // partition
-  const errorCode = payload.readInt16BE(pos);
-  const baseOffset = payload.readBigInt64BE(pos + 2);
-  void version; // the fields read are at the same place in every version from v3 to v7
-  return { errorCode, baseOffset };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -161,7 +98,7 @@ export class LeanProducer implements RecordProducer {
     private readonly timeoutMs: number,
     clientId: string,
   ) {
-    this.room = 4 + requestHeaderBytes(Buffer.from(clientId, 'utf8'));
+    this.room = requestFrameBytes(Buffer.from(clientId, 'utf8'));
   }
 
   static async connect(kafka: Kafka, brokers: string[], clientId: string, timeoutMs = 30_000): Promise<LeanProducer> {

@@ -1,6 +1,6 @@
 /**
  * kbak's own copy of kafkajs: the package's files loaded into a private module registry,
- * so the wire patch (wire-patch.ts) changes only the clients kbak creates. Another kafkajs
+ * so its patches (patches.ts) change only the clients kbak creates. Another kafkajs
  * in the same process (a host program using kbak as a library, a test helper) stays the
  * stock library, whichever was loaded first.
  *
@@ -17,9 +17,9 @@ import { readFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { compileFunction } from 'node:vm';
-import { InternalError } from '../errors';
+import { InternalError } from '../../errors';
 
-/** The kafkajs release the wire patch was written and tested against. */
+/** The kafkajs release kbak's patches (of its internals) were written and tested against. */
 export const KAFKAJS_VERSION = '2.2.4';
 
 type Exports = unknown;
@@ -39,7 +39,7 @@ export function loadPrivateKafkajs(transforms: Transforms): { exports: Exports; 
   const { version } = JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string };
   if (version !== KAFKAJS_VERSION) {
     throw new InternalError(
-      `kafkajs ${version} is installed but kbak's wire patch is written for ${KAFKAJS_VERSION} exactly; reinstall kbak's pinned dependencies`,
+      `kafkajs ${version} is installed but kbak's kafkajs patches are written for ${KAFKAJS_VERSION} exactly; reinstall kbak's pinned dependencies`,
     );
   }
   // Node built-ins come from the host; kafkajs files never do.

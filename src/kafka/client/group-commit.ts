@@ -9,26 +9,11 @@
  * overruled. That is one request to the group's coordinator: a few milliseconds.
  *
  * kafkajs keeps its cluster (brokers, coordinators, metadata) inside the admin closure;
- * ADMIN_CLUSTER_PATCH hands it out on the admin object under a symbol, in kbak's private
- * copy only.
+ * kbak's private copy hands it out on the admin object under a symbol
+ * (transport/patches.ts, adminClusterPatch).
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
-import { InternalError } from '../errors';
-import type { Transforms } from './private-kafkajs';
-
-export const ADMIN_CLUSTER: unique symbol = Symbol.for('kbak.adminCluster');
-export const ADMIN_MODULE = 'src/admin/index';
-
-/** Makes every admin of the private copy carry its cluster under ADMIN_CLUSTER. */
-export function adminClusterPatch(): Transforms {
-  return {
-    [ADMIN_MODULE]: (createAdmin: any) => (opts: { cluster: unknown }) => {
-      const admin = createAdmin(opts);
-      Object.defineProperty(admin, ADMIN_CLUSTER, { value: opts.cluster, enumerable: false });
-      return admin;
-    },
-  };
-}
+import { InternalError } from '../../errors';
+import { ADMIN_CLUSTER } from '../transport/patches';
 
 /** The slice of kafkajs's Cluster and Broker that a direct commit uses. */
 interface CoordinatorBroker {
