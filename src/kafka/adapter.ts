@@ -6,7 +6,11 @@
  * fetch responses itself) can implement it later without touching them.
  *
  * Every method throws kbak errors: ServiceError('kafka') (a KafkaServiceError with the
- * broker's error code when there is one) for anything the cluster or the connection did.
+ * broker's error code when there is one) for anything the cluster or the connection did,
+ * with `retriable` saying whether the same call can succeed when repeated (a leader moving,
+ * a connection dropped: yes; access denied, a refused request: no). Callers retry with
+ * src/util/retry.ts on that field alone and never look at a client library's errors.
+ * test/support/adapter-conformance.ts is the contract every adapter passes.
  */
 import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
@@ -17,7 +21,48 @@ import type { WireHeader } from './wire-patch';
 
 export type { WireHeader };
 
-/** A failure the cluster reported, with Kafka's error code (`TOPIC_ALREADY_EXISTS`, ...) when it sent one. */
+/**
+ * Kafka error codes that go away by themselves, under their current and their older names
+ * (kafkajs uses the older): a leader moving or being elected, metadata settling, a group
+ * coordinator moving or loading, replicas catching up, a fetch session expiring. Kafka's
+ * protocol marks them retriable; REBALANCE_IN_PROGRESS is added: a group's rebalance ends
+ * by itself too.
+ */
+export const RETRIABLE_KAFKA_CODES: ReadonlySet<string> = new Set([
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'PREFERRED_LEADER_NOT_AVAILABLE',
+  'ELIGIBLE_LEADERS_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'REPLICA_NOT_AVAILABLE',
+  'REQUEST_TIMED_OUT',
+  'NETWORK_EXCEPTION',
+  'NOT_CONTROLLER',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR',
+  'FETCH_SESSION_ID_NOT_FOUND',
+  'INVALID_FETCH_SESSION_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
+  'CONCURRENT_TRANSACTIONS',
+  'UNSTABLE_OFFSET_COMMIT',
+  'REBALANCE_IN_PROGRESS',
+]);
+
+/**
+ * A failure the cluster reported, with Kafka's error code (`TOPIC_ALREADY_EXISTS`, ...) when it
+ * sent one. Retriable by default when the code is one of RETRIABLE_KAFKA_CODES, not when it is
+ * another code, and (as any ServiceError) when there is none; the raiser may say otherwise.
+ */
 export class KafkaServiceError extends ServiceError {
   constructor(
     message: string,
@@ -25,7 +70,7 @@ export class KafkaServiceError extends ServiceError {
     hint?: string,
     opts?: KbakErrorOptions,
   ) {
-    super('kafka', message, hint, opts);
+    super('kafka', message, hint, { ...opts, retriable: opts?.retriable ?? (kafkaCode === undefined ? undefined : RETRIABLE_KAFKA_CODES.has(kafkaCode)) });
   }
 }
 

@@ -21,18 +21,27 @@ import type {
   TopicSpec,
 } from './adapter';
 import { KafkaServiceError } from './adapter';
-import { createKafka, kafkaError, type KafkaConnection } from './client';
+import { createKafka, type KafkaConnection } from './client';
+import { kafkaError } from './kafkajs-errors';
 import { adminCluster, commitOffsetsDirect } from './group-commit';
 import { ConfigResourceTypes, type Admin, type Kafka } from './kafkajs';
 import { readRangesDirect } from './fetch-reader';
 import { fetchTopicIds } from './topic-ids';
 import { LeanProducer } from './lean-producer';
+import { retry, type RetryPolicy } from '../util/retry';
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;
 const INTERNAL_GROUP = /^kbak-(dump|restore|verify)-[0-9a-f]{16}$/;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * kafkajs's admin refreshes metadata for every topic it has ever looked at; once one of them
+ * is deleted (by another client, e.g. a lane delete), each refresh fails with
+ * UNKNOWN_TOPIC_OR_PARTITION. A fresh admin forgets them: one more attempt, at once, with one.
+ */
+const STALE_ADMIN_RETRY: RetryPolicy = { initialMs: 0, maxMs: 0, attempts: 2 };
+/** Deleted topics linger in the listing for a moment: looked for every 250 ms until the caller's timeout. */
+const DELETED_POLL: RetryPolicy = { initialMs: 250, maxMs: 250, factor: 1 };
 
 function isUnknownTopic(err: unknown): boolean {
   const e = err as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | null;
@@ -58,18 +67,22 @@ export class KafkajsAdapter implements KafkaAdapter {
 
   /** Runs one admin call; any failure becomes a ServiceError naming what kbak was doing. */
   private async call<T>(doing: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn(await this.connectedAdmin());
-      } catch (err) {
-        if (err instanceof KbakError) throw err;
-        // kafkajs's admin refreshes metadata for every topic it has ever looked at; once one
-        // of them is deleted (by another client, e.g. a lane delete), each refresh fails with
-        // UNKNOWN_TOPIC_OR_PARTITION. A fresh admin forgets them: retry once with one.
-        await this.resetAdmin();
-        if (attempt === 0 && isUnknownTopic(err)) continue;
-        throw kafkaError(err, [...this.brokers], doing);
-      }
+    try {
+      return await retry(
+        async () => {
+          try {
+            return await fn(await this.connectedAdmin());
+          } catch (err) {
+            // After a failure of the admin itself the next call starts with a fresh one.
+            if (!(err instanceof KbakError)) await this.resetAdmin();
+            throw err;
+          }
+        },
+        STALE_ADMIN_RETRY,
+        { retriable: (err) => !(err instanceof KbakError) && isUnknownTopic(err) },
+      );
+    } catch (err) {
+      throw kafkaError(err, [...this.brokers], doing);
     }
   }
 
@@ -149,15 +162,17 @@ export class KafkajsAdapter implements KafkaAdapter {
     if (topics.length === 0) return Promise.resolve();
     return this.call(`deleting topics ${topics.join(', ')}`, async (a) => {
       await a.deleteTopics({ topics: [...topics], timeout: timeoutMs });
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const listed = new Set(await a.listTopics());
-        const left = topics.filter((t) => listed.has(t));
-        if (left.length === 0) return;
-        if (Date.now() > deadline)
-          throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
-        await sleep(250);
-      }
+      const stillListed = (e: unknown): boolean => e instanceof KafkaServiceError && e.retriable;
+      await retry(
+        async () => {
+          const listed = new Set(await a.listTopics());
+          const left = topics.filter((t) => listed.has(t));
+          if (left.length > 0)
+            throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
+        },
+        { ...DELETED_POLL, deadlineMs: timeoutMs },
+        { retriable: stillListed },
+      );
     });
   }
 
@@ -241,7 +256,7 @@ export class KafkajsAdapter implements KafkaAdapter {
 
   commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void> {
     // One generation-less OffsetCommit, not admin.setOffsets (which joins the group): group-commit.ts.
-    return this.call(`seeding group ${groupId} on ${topic}`, (a) => commitOffsetsDirect(adminCluster(a), groupId, topic, offsets, sleep));
+    return this.call(`seeding group ${groupId} on ${topic}`, (a) => commitOffsetsDirect(adminCluster(a), groupId, topic, offsets));
   }
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {

@@ -65,10 +65,10 @@ export class MemoryKafka implements KafkaAdapter {
   private readonly brokerCount: number;
   private readonly clusterId: string;
 
-  /** Makes the `after`+1-th next call of `op` fail with `error` (default: a KafkaServiceError). */
+  /** Makes the `after`+1-th next call of `op` fail with `error` (default: a KafkaServiceError that is not retriable). */
   failNext(op: Operation, opts: { after?: number; error?: Error } = {}): void {
     const list = this.failures.get(op) ?? [];
-    list.push({ after: opts.after ?? 0, error: opts.error ?? new KafkaServiceError(`injected failure of ${op}`, undefined) });
+    list.push({ after: opts.after ?? 0, error: opts.error ?? new KafkaServiceError(`injected failure of ${op}`, undefined, undefined, { retriable: false }) });
     this.failures.set(op, list);
   }
 

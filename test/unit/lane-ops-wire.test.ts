@@ -1,4 +1,4 @@
-import { isRetriable } from '../../src/kafka/lane-ops';
+import { retriableFailure as isRetriable } from '../../src/kafka/kafkajs-errors';
 import { decodeMetadataResponse, encodeMetadataRequest, uuidToString } from '../../src/kafka/topic-ids';
 
 const uv = (n: number): number[] => {
