@@ -17,9 +17,10 @@ import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
 import type { BatchHeader } from './batch-decoder';
 import type { CodecName } from './codecs';
+import type { PlacedRecordSet } from './record-batch';
 import type { WireHeader } from './wire-patch';
 
-export type { WireHeader };
+export type { PlacedRecordSet, WireHeader };
 
 /**
  * Kafka error codes that go away by themselves, under their current and their older names
@@ -113,7 +114,7 @@ export interface TopicSpec {
 
 export interface TimestampOffset {
   partition: number;
-  /** First offset with a timestamp at or after the asked time; -1 when there is none. */
+  /** First offset with a timestamp at or after the asked time; the partition's end (last stable) offset when there is none. */
   offset: bigint;
 }
 
@@ -132,15 +133,16 @@ export interface KafkaRecordBatch {
 }
 
 export interface RangeHandlers {
-  /** Awaited: a slow sink slows the fetch loop down (bounded memory). */
+  /** Awaited: a slow sink slows the fetch loop down (bounded memory). For handlers without onBatch. */
   onRecord(target: RangeTarget, record: KafkaRecord): Promise<void>;
   /**
-   * Optional, for handlers that read record batches themselves: a reader that decodes
-   * batches calls it for each data batch (read_committed filtering done) instead of
-   * onRecord for each of its records. The handler takes the records with offsets from
-   * `from` (a batch can start before it) and below the target's end, moving `from` past
-   * each one it takes, and returns where it got to: what onRecord's reader would have
-   * advanced to. Awaited, like onRecord.
+   * The fast path, for handlers that read record batches themselves (dump): when a handler
+   * has it, every adapter hands it every data batch (read_committed filtering done, control
+   * batches left out) and never calls onRecord. The batch is what Kafka stores: it can start
+   * before `from` and end past the target's end, and its offsets can have gaps (compaction).
+   * The handler takes the records with offsets from `from` and below the target's end,
+   * moving `from` past each one it takes, and returns where it got to: what onRecord's reader
+   * would have advanced to. The adapter then moves past the batch's last offset. Awaited.
    */
   onBatch?(target: RangeTarget, batch: KafkaRecordBatch, from: bigint): Promise<bigint>;
   onPartitionDone(target: RangeTarget): Promise<void>;
@@ -170,10 +172,24 @@ export interface ProducerOptions {
 
 /**
  * Writes records in order, acknowledged by all in-sync replicas, idempotently (no
- * duplicates on retry). One send at a time per producer.
+ * duplicates on retry): each send is one record batch, appended whole or not at all. One
+ * send at a time per producer.
  */
 export interface RecordProducer {
   send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void>;
+  /**
+   * Bytes a PlacedRecordSet for `topic` should leave free in front of its records, so that
+   * the producer can frame the request and batch header there without copying the records.
+   */
+  headroom(topic: string): number;
+  /**
+   * The fast path (restore's transcoder): like send, for records already encoded as a Kafka
+   * v2 records section (offset deltas 0..count-1, timestamp deltas from firstTimestamp) at
+   * set.buf[start, end). The producer may write into set.buf before `start` and, to compress
+   * in place, over the records. Resolves to whether set.buf may be reused for the next set:
+   * not while an abandoned (retried) request might still be writing from it.
+   */
+  sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -185,6 +201,7 @@ export interface GroupListing {
 
 export interface GroupDescription {
   groupId: string;
+  /** Kafka's group state: `Empty` (no members), `Stable`, `PreparingRebalance`, ..., `Dead` for a group that does not exist. */
   state: string;
   members: Array<{ memberId: string; clientId: string }>;
 }
@@ -207,6 +224,7 @@ export interface KafkaAdapter {
   listTopics(): Promise<string[]>;
   /** Metadata of existing topics (unknown names are left out). */
   describeTopics(topics: readonly string[]): Promise<TopicInfo[]>;
+  /** Every config of each topic, by topic; an unknown topic fails the call (UNKNOWN_TOPIC_OR_PARTITION). */
   describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>>;
   /**
    * Creates the topics and returns once the controller accepted them, before their leaders are
@@ -214,7 +232,7 @@ export interface KafkaAdapter {
    * partition answers ListOffsets) than kafkajs's own wait, a metadata poll with a 100 ms sleep.
    */
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
-  /** Deletes the topics and waits until the cluster no longer lists them. */
+  /** Deletes the topics and waits until the cluster no longer lists them (a KafkaServiceError, retriable, after timeoutMs). */
   deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void>;
   /**
    * Kafka topic IDs of the topics that exist (unknown names are left out). A topic deleted
@@ -238,8 +256,15 @@ export interface KafkaAdapter {
 
   listGroups(): Promise<GroupListing[]>;
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /** The group's position on every partition of the topics (-1 where it has none, and for an unknown group). */
   fetchGroupOffsets(groupId: string, topics: readonly string[]): Promise<GroupOffset[]>;
+  /**
+   * Sets a group's offsets without joining it (the group becomes or stays a simple group,
+   * protocol type ''). Refused for a group with members (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION
+   * or REBALANCE_IN_PROGRESS), so a running consumer is never overruled.
+   */
   commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void>;
+  /** Deletes the groups and their offsets; an unknown group fails the call with GROUP_ID_NOT_FOUND (the others are deleted). */
   deleteGroups(groupIds: readonly string[]): Promise<void>;
   /**
    * Groups kbak's own reads used to create (`kbak-dump-<hex>` and the like, before reads went
@@ -248,4 +273,9 @@ export interface KafkaAdapter {
   isInternalGroup(groupId: string): boolean;
 
   close(): Promise<void>;
+}
+
+/** The names of the groups kbak's reads used to create (KafkaAdapter.isInternalGroup). */
+export function isKbakInternalGroup(groupId: string): boolean {
+  return /^kbak-(dump|restore|verify)-[0-9a-f]{16}$/.test(groupId);
 }

@@ -19,7 +19,7 @@
 import { ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
 import type { RangeHandlers, RangeTarget } from './adapter';
-import { codecs, type CodecName } from './codecs';
+import { codecById, codecs } from './codecs';
 import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from './fetch-response';
 import { loadKafkajsModule, type Kafka } from './kafkajs';
 import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from './batch-decoder';
@@ -33,7 +33,6 @@ export const MAX_FETCH_BYTES = 4 * 1024 * 1024;
 export const PARTITION_FETCH_BYTES = 1024 * 1024;
 const MAX_WAIT_MS = 500;
 const READ_COMMITTED = 1;
-const CODEC_BY_ID: Record<number, Exclude<CodecName, 'none'>> = { 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };
 
 export interface DirectReadOptions {
   concurrency: number;
@@ -91,8 +90,8 @@ const FETCH_RETRY: RetryPolicy = { initialMs: 500, maxMs: 500, factor: 1 };
 const IDLE_MS = 100;
 
 async function decompress(batch: RawBatch): Promise<Buffer> {
-  if (batch.header.codec === 0) return batch.body;
-  const name = CODEC_BY_ID[batch.header.codec];
+  const name = codecById(batch.header.codec);
+  if (name === 'none') return batch.body;
   if (!name)
     throw new ServiceError('kafka', `record batch at offset ${batch.header.baseOffset} uses unknown compression codec ${batch.header.codec}`, undefined, {
       retriable: false,
