@@ -20,7 +20,7 @@ import type {
   TopicInfo,
   TopicSpec,
 } from './adapter';
-import { KafkaServiceError } from './adapter';
+import { isKbakInternalGroup, KafkaServiceError } from './adapter';
 import { createKafka, type KafkaConnection } from './client';
 import { kafkaError } from './kafkajs-errors';
 import { adminCluster, commitOffsetsDirect } from './group-commit';
@@ -32,7 +32,6 @@ import { retry, type RetryPolicy } from '../util/retry';
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;
-const INTERNAL_GROUP = /^kbak-(dump|restore|verify)-[0-9a-f]{16}$/;
 
 /**
  * kafkajs's admin refreshes metadata for every topic it has ever looked at; once one of them
@@ -116,7 +115,12 @@ export class KafkajsAdapter implements KafkaAdapter {
   describeTopics(topics: readonly string[]): Promise<TopicInfo[]> {
     if (topics.length === 0) return Promise.resolve([]);
     return this.call(`describing topics ${topics.slice(0, 5).join(', ')}`, async (a) => {
-      const meta = await a.fetchTopicMetadata({ topics: [...topics] });
+      // kafkajs fails the whole call for one unknown name (and keeps asking its metadata for it
+      // from then on): only names the cluster lists are asked for.
+      const listed = new Set(await a.listTopics());
+      const present = [...new Set(topics)].filter((t) => listed.has(t));
+      if (present.length === 0) return [];
+      const meta = await a.fetchTopicMetadata({ topics: present });
       return meta.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas })).sort((x, y) => x.partition - y.partition),
@@ -146,7 +150,7 @@ export class KafkajsAdapter implements KafkaAdapter {
   createTopics(specs: readonly TopicSpec[]): Promise<void> {
     if (specs.length === 0) return Promise.resolve();
     return this.call(`creating topics ${specs.map((s) => s.topic).join(', ')}`, async (a) => {
-      await a.createTopics({
+      const created = await a.createTopics({
         waitForLeaders: false,
         topics: specs.map((s) => ({
           topic: s.topic,
@@ -155,6 +159,12 @@ export class KafkajsAdapter implements KafkaAdapter {
           configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
         })),
       });
+      // kafkajs answers false, instead of failing, when every topic already exists.
+      if (!created)
+        throw new KafkaServiceError(
+          `Kafka failed while creating topics ${specs.map((s) => s.topic).join(', ')}: ${specs.length === 1 ? 'the topic already exists' : 'the topics already exist'}`,
+          'TOPIC_ALREADY_EXISTS',
+        );
     });
   }
 
@@ -267,7 +277,7 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   isInternalGroup(groupId: string): boolean {
-    return INTERNAL_GROUP.test(groupId);
+    return isKbakInternalGroup(groupId);
   }
 
   async close(): Promise<void> {

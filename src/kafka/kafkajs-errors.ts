@@ -47,11 +47,12 @@ export function retriableRequest(err: unknown): boolean {
 /** Turns a kafkajs failure into an error a user can act on, with Kafka's error code and whether it is retriable. */
 export function kafkaError(err: unknown, brokers: string[], doing: string): KbakError {
   if (err instanceof KbakError) return err;
-  const e = err as { name?: string; message?: string; type?: string; errors?: Array<{ type?: string }> };
+  const e = err as { name?: string; message?: string; type?: string; errors?: Array<{ type?: string }>; groups?: Array<{ error?: { type?: string } }> };
   const name = e.name ?? 'Error';
   // OpenSSL messages can span lines; the user gets one line.
   const msg = (e.message ?? String(err)).replace(/\s*\n\s*/g, ' ');
-  const code = e.type ?? e.errors?.find((x) => x.type)?.type;
+  // Per-item failures: CreateTopics and the like report `errors`, DeleteGroups `groups`.
+  const code = e.type ?? e.errors?.find((x) => x.type)?.type ?? e.groups?.find((g) => g.error?.type)?.error?.type;
   if (name === 'KafkaJSSASLAuthenticationError' || /SASL|authenticat/i.test(msg)) {
     return new KafkaServiceError(`Kafka denied access while ${doing}: ${msg}`, code, 'check the SASL mechanism, user and password', {
       cause: err,
