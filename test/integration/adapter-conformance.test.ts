@@ -4,14 +4,14 @@
  * in with the kafkajs producer (transactions included) and read back with kcat (librdkafka),
  * neither of which shares kbak's produce or fetch code.
  */
-import { execFileSync } from 'node:child_process';
 import { Kafka as StockKafka, logLevel as stockLogLevel } from 'kafkajs';
 import { loadSettings } from '../../src/config/settings';
 import { openKafka, type KafkaAdapter, type ProduceRecord } from '../../src/kafka';
 import type { Admin, Producer } from '../../src/kafka/kafkajs';
 import { orderedHeaders } from '../../src/kafka/wire-patch';
 import { silentLogger } from '../../src/output/logger';
-import { describeAdapterConformance, type AdapterFixture, type StoredRecord } from '../support/adapter-conformance';
+import { describeAdapterConformance, type AdapterFixture } from '../support/adapter-conformance';
+import { kcatReadBytes } from '../support/kcat';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
 
 jest.setTimeout(120_000);
@@ -20,50 +20,6 @@ const adapterFor = (env: Record<string, string | undefined>): KafkaAdapter => op
 
 const messages = (partition: number, records: readonly ProduceRecord[]) =>
   records.map((r) => ({ partition, key: r.key, value: r.value, timestamp: r.timestamp.toString(), headers: orderedHeaders(r.headers) }));
-
-/** Reads a partition with kcat: offsets, timestamps and headers from its JSON, keys and values byte for byte from a length-framed format. */
-function kcatPartition(topic: string, partition: number): StoredRecord[] {
-  const common = [
-    '-C',
-    '-b',
-    stackEnv().brokers.join(','),
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    'beginning',
-    '-e',
-    '-q',
-    '-X',
-    'isolation.level=read_committed',
-  ];
-  const json = execFileSync('kcat', [...common, '-J'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 })
-    .split('\n')
-    .filter((l) => l.trim().length > 0)
-    .map((l) => JSON.parse(l) as { offset: number; ts: number; headers?: Array<string | null> });
-  const raw = execFileSync('kcat', [...common, '-f', '%o %K %S\n%k%s\n'], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
-  const out: StoredRecord[] = [];
-  let p = 0;
-  for (const j of json) {
-    const eol = raw.indexOf(0x0a, p);
-    const [offset, keyLen, valueLen] = raw.toString('utf8', p, eol).split(' ').map(Number) as [number, number, number];
-    expect(offset).toBe(j.offset);
-    p = eol + 1;
-    const key = keyLen < 0 ? null : Buffer.from(raw.subarray(p, p + keyLen));
-    p += Math.max(0, keyLen);
-    const value = valueLen < 0 ? null : Buffer.from(raw.subarray(p, p + valueLen));
-    p += Math.max(0, valueLen) + 1;
-    const headers = [];
-    for (let i = 0; i + 1 < (j.headers?.length ?? 0); i += 2) {
-      const v = j.headers![i + 1];
-      headers.push({ key: j.headers![i]!, value: v === null || v === undefined ? null : Buffer.from(v, 'utf8') });
-    }
-    out.push({ offset: BigInt(j.offset), timestamp: BigInt(j.ts), key, value, headers });
-  }
-  expect(p).toBe(raw.length);
-  return out;
-}
 
 describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): Promise<AdapterFixture> => {
   const kafka = testKafka('kbak-adapter-conformance');
@@ -105,7 +61,7 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
     deleteRecordsBefore: async (topic, partition, offset) => {
       await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: offset.toString() }] });
     },
-    readBack: async (topic, partition) => kcatPartition(topic, partition),
+    readBack: async (topic, partition) => kcatReadBytes(topic, partition),
     liveMember: async (groupId, topic) => {
       const consumer = stock.consumer({ groupId, maxWaitTimeInMs: 200 });
       await consumer.connect();

@@ -569,40 +569,29 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
     });
 
     describe('errors', () => {
-      capTest(
-        'unreachable',
-        'an unreachable cluster: a Kafka ServiceError, not retriable, naming the brokers option',
-        async () => {
-          const down = f.unreachable!();
-          try {
-            const err = await failure(down.cluster());
-            expect(err).toBeInstanceOf(ServiceError);
-            expect((err as ServiceError).service).toBe('kafka');
-            expect(err.retriable).toBe(false);
-            expect(err.options).toEqual(['kafka.brokers']);
-          } finally {
-            await down.close();
-          }
-        },
-        60_000,
-      );
-
-      capTest(
-        'denied',
-        'refused credentials: a Kafka ServiceError, not retriable, naming the SASL option',
-        async () => {
-          const denied = f.denied!();
-          try {
-            const err = await failure(denied.listTopics());
-            expect(err).toBeInstanceOf(ServiceError);
-            expect(err.retriable).toBe(false);
-            expect(err.options).toEqual(['kafka.sasl']);
-          } finally {
-            await denied.close();
-          }
-        },
-        60_000,
-      );
+      const refusedConnections: Array<{ cap: Capability; title: string; open: () => KafkaAdapter; option: string }> = [
+        { cap: 'unreachable', title: 'an unreachable cluster', open: () => f.unreachable!(), option: 'kafka.brokers' },
+        { cap: 'denied', title: 'refused credentials', open: () => f.denied!(), option: 'kafka.sasl' },
+      ];
+      for (const c of refusedConnections) {
+        capTest(
+          c.cap,
+          `${c.title}: a Kafka ServiceError, not retriable, naming ${c.option}`,
+          async () => {
+            const adapter = c.open();
+            try {
+              const err = await failure(adapter.listTopics());
+              expect(err).toBeInstanceOf(ServiceError);
+              expect((err as ServiceError).service).toBe('kafka');
+              expect(err.retriable).toBe(false);
+              expect(err.options).toEqual([c.option]);
+            } finally {
+              await adapter.close();
+            }
+          },
+          60_000,
+        );
+      }
     });
   });
 }
