@@ -20,11 +20,13 @@ export const KAFKA_CALL_RETRY: RetryPolicy = { initialMs: 200, maxMs: 3000, jitt
 export interface RetryOptions {
   /** Give up this long after the first attempt (default 60 s). */
   deadlineMs?: number;
+  /** Stops retrying (a wait ends at once) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Runs `fn`, retrying errors the adapter marks retriable by KAFKA_CALL_RETRY (the deadline can be changed). */
 export function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-  return retry(fn, { ...KAFKA_CALL_RETRY, deadlineMs: opts.deadlineMs ?? KAFKA_CALL_RETRY.deadlineMs });
+  return retry(fn, { ...KAFKA_CALL_RETRY, deadlineMs: opts.deadlineMs ?? KAFKA_CALL_RETRY.deadlineMs }, { signal: opts.signal });
 }
 
 /**
