@@ -46,12 +46,33 @@ export interface KbakErrorOptions {
    * for a value of an option). The CLI shows them as the matching flags.
    */
   options?: readonly string[];
+  /**
+   * Whether the same call, repeated unchanged, can succeed: the class's default (below) unless
+   * the code that raised the error knows better (a service that denied access: false).
+   */
+  retriable?: boolean;
 }
 
 export abstract class KbakError extends Error {
+  /**
+   * `retriable` of errors of this class unless the raiser says otherwise, as the README's
+   * exit-code table's "retry?" column says: yes for a service that failed or could not be
+   * reached (once it is back) and for a conflict with another run (later); no for everything
+   * a retry cannot fix unchanged (bad input, a missing or corrupt backup, a refusal, a bug).
+   */
+  static readonly retriableByDefault: boolean = false;
   abstract readonly code: string;
   readonly exitCode: ExitCodeValue = ExitCode.FAILURE;
   readonly options: readonly string[];
+  /**
+   * Whether repeating the same call, unchanged, can succeed: the failure was transient (a
+   * leader moving, a connection dropped, a service restarting, a lock held by another run).
+   * kbak's own retry loops (src/util/retry.ts) retry only errors with `retriable` true, and so
+   * can a library caller. False where something must change first: access denied, a request
+   * the service refused, bad input, and where kbak's retry budget for the failure is spent
+   * (a Kafka broker not reachable through the client's connection retries).
+   */
+  readonly retriable: boolean;
   constructor(
     message: string,
     readonly hint?: string,
@@ -60,6 +81,7 @@ export abstract class KbakError extends Error {
     super(message, opts?.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.options = opts?.options ?? [];
+    this.retriable = opts?.retriable ?? (new.target as unknown as typeof KbakError).retriableByDefault;
   }
 
   /** The single line shown to users (library wording; the CLI adds flag names). */
@@ -117,8 +139,12 @@ export const SERVICE_LABEL: Record<ServiceName, string> = {
   pushgateway: 'Pushgateway',
 };
 
-/** A service (broker, registry, object store, local disk) could not be reached, refused access or failed. */
+/**
+ * A service (broker, registry, object store, local disk) could not be reached, refused access
+ * or failed. Retriable unless the raiser says otherwise (denied access, a refused request).
+ */
 export class ServiceError extends KbakError {
+  static override readonly retriableByDefault: boolean = true;
   readonly code: string = 'SERVICE';
   override readonly exitCode: ExitCodeValue = ExitCode.SERVICE;
   constructor(
@@ -157,8 +183,9 @@ export class SafetyError extends KbakError {
   override readonly exitCode: ExitCodeValue = ExitCode.SAFETY;
 }
 
-/** Another kbak run holds a lock or changed the same state concurrently. */
+/** Another kbak run holds a lock or changed the same state concurrently: retriable (later). */
 export class ConflictError extends KbakError {
+  static override readonly retriableByDefault: boolean = true;
   readonly code: string = 'CONFLICT';
   override readonly exitCode: ExitCodeValue = ExitCode.CONFLICT;
 }
@@ -202,6 +229,8 @@ export function describeCause(err: unknown): string {
 }
 
 const DISK_ERRNO = /^E[A-Z0-9]+$/;
+/** File-system errors a retry cannot fix: a permission, a read-only disk, a path that is not there or not a folder. */
+const DISK_PERMANENT = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENAMETOOLONG', 'ELOOP']);
 
 /**
  * Turns anything thrown below a pipeline into a KbakError that names the right service:
@@ -219,7 +248,7 @@ export function classifyError(err: unknown, doing: string): KbakError {
         'disk',
         `disk failed while ${doing}: ${e.code}${where}`,
         e.code === 'ENOSPC' ? 'free space on the backup disk' : 'check the folder exists and is writable',
-        { cause: err },
+        { cause: err, retriable: !DISK_PERMANENT.has(e.code) },
       );
     }
     if (e.$metadata !== undefined) {

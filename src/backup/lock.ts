@@ -22,6 +22,7 @@ import { keySyntaxProblem } from './keys';
 import { LOCKS_DIR } from './layout';
 import type { ObjectStore } from '../store/store';
 import { onInterrupt } from '../util/interrupt';
+import { realClock, retry, type RetryPolicy } from '../util/retry';
 
 export type LockKind = 'shared' | 'exclusive';
 
@@ -50,6 +51,8 @@ export interface LockOptions {
 }
 
 const DEFAULT_TTL_MS = 5 * 60_000;
+/** A held lock is looked at again every 0.5 to 1.5 s (at random, so that waiting runs spread out) until --lock-wait runs out. */
+const LOCK_WAIT: RetryPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, jitter: 0.5 };
 /** A lock object is a few hundred bytes; a larger one is not read whole (it counts as unreadable). */
 const MAX_LOCK_BYTES = 64 * 1024;
 
@@ -173,28 +176,35 @@ export class StoreLock {
   static async acquire(store: ObjectStore, cluster: string, kind: LockKind, opts: LockOptions): Promise<StoreLock> {
     const now = opts.now ?? Date.now;
     const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS;
-    const deadline = now() + (opts.waitMs ?? 0);
+    const waitMs = opts.waitMs ?? 0;
+    const deadline = now() + waitMs;
     await checkConditionalWrites(store, cluster);
     const reported = new Set<string>();
-    for (let attempt = 0; ; attempt++) {
-      const t = now();
-      const info = {
-        kind,
-        holder: opts.holder,
-        host: hostname(),
-        pid: process.pid,
-        startedAt: new Date(t).toISOString(),
-        refreshedAt: new Date(t).toISOString(),
-        expiresAt: new Date(t + ttlMs).toISOString(),
-        pidNamespace: PID_NAMESPACE,
-      };
-      const key = `${locksPrefix(cluster)}/${new Date(t).toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}.json`;
-      // The object may exist on the server before the PUT's answer arrives: a signal from here
-      // on must remove it even before it is ours.
-      const unregisterPending = onInterrupt(() => store.delete(key));
-      if (!(await store.putIfAbsent(key, Buffer.from(JSON.stringify(info))))) {
-        unregisterPending();
-        continue; // 48 random bits collided: try another name
+    const attempt = async (n: number): Promise<StoreLock> => {
+      let key: string;
+      let info: Omit<LockInfo, 'key'>;
+      let unregisterPending: () => void;
+      for (;;) {
+        const t = now();
+        info = {
+          kind,
+          holder: opts.holder,
+          host: hostname(),
+          pid: process.pid,
+          startedAt: new Date(t).toISOString(),
+          refreshedAt: new Date(t).toISOString(),
+          expiresAt: new Date(t + ttlMs).toISOString(),
+          pidNamespace: PID_NAMESPACE,
+        };
+        const candidate = `${locksPrefix(cluster)}/${new Date(t).toISOString().replace(/[-:.]/g, '')}-${randomBytes(6).toString('hex')}.json`;
+        // The object may exist on the server before the PUT's answer arrives: a signal from here
+        // on must remove it even before it is ours.
+        unregisterPending = onInterrupt(() => store.delete(candidate));
+        if (await store.putIfAbsent(candidate, Buffer.from(JSON.stringify(info)))) {
+          key = candidate;
+          break;
+        }
+        unregisterPending(); // 48 random bits collided: try another name
       }
       const others = (await listLocks(store, cluster)).filter((l) => l.key !== key);
       const stale = others.filter((l) => isStale(l, now()));
@@ -223,17 +233,16 @@ export class StoreLock {
       // Step back so that two contenders that saw each other do not both wait forever.
       await store.delete(key);
       unregisterPending();
-      if (now() >= deadline) {
-        throw new ConflictError(
-          `${store.location} cluster ${cluster} is locked: ${describeLock(conflicts[0]!, now())}`,
-          opts.waitMs
-            ? `waited ${Math.round(opts.waitMs / 1000)}s; try later, or remove a lock you know is dead with --break-lock`
-            : 'try later, pass --lock-wait, or remove a lock you know is dead with --break-lock',
-        );
-      }
-      if (attempt === 0) opts.logger?.info({ conflicts: conflicts.map((c) => c.key) }, `waiting for ${describeLock(conflicts[0]!, now())}`);
-      await new Promise((r) => setTimeout(r, 500 + Math.floor(Math.random() * 1000)));
-    }
+      if (n === 1 && now() < deadline) opts.logger?.info({ conflicts: conflicts.map((c) => c.key) }, `waiting for ${describeLock(conflicts[0]!, now())}`);
+      throw new ConflictError(
+        `${store.location} cluster ${cluster} is locked: ${describeLock(conflicts[0]!, now())}`,
+        opts.waitMs
+          ? `waited ${Math.round(opts.waitMs / 1000)}s; try later, or remove a lock you know is dead with --break-lock`
+          : 'try later, pass --lock-wait, or remove a lock you know is dead with --break-lock',
+      );
+    };
+    // Only a conflict is waited out; a failure of the store itself is thrown as it is.
+    return retry(attempt, { ...LOCK_WAIT, deadlineMs: waitMs }, { retriable: (e) => e instanceof ConflictError, clock: { ...realClock, now } });
   }
 
   /** Deletes every lock of the cluster (for --break-lock); returns what it removed. */

@@ -1,6 +1,6 @@
 /**
  * How big a segment block may grow while a dump writes many partitions at once (at most
- * --concurrency: the read opens no more, src/kafka/fetch-reader.ts). Every open
+ * --concurrency: the read opens no more, src/kafka/client/fetch-reader.ts). Every open
  * partition holds the block it fills (plus, process-wide, at most 4 sealed blocks being
  * compressed: src/segment/writer.ts), so with the default 1 MiB block a dump of 200
  * partitions would hold ~200 MiB of blocks: memory would follow the

@@ -6,18 +6,64 @@
  * fetch responses itself) can implement it later without touching them.
  *
  * Every method throws kbak errors: ServiceError('kafka') (a KafkaServiceError with the
- * broker's error code when there is one) for anything the cluster or the connection did.
+ * broker's error code when there is one) for anything the cluster or the connection did,
+ * with `retriable` saying whether the same call can succeed when repeated (a leader moving,
+ * a connection dropped: yes; access denied, a refused request: no). Callers retry with
+ * src/util/retry.ts on that field alone and never look at a client library's errors.
+ * test/support/adapter-conformance.ts is the contract every adapter passes.
  */
 import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
 import type { BatchHeader } from './protocol/batch-decoder';
 import type { CodecName } from './protocol/codecs';
+import type { PlacedRecordSet } from './protocol/record-batch';
 import type { WireHeader } from './protocol/record';
 
-export type { WireHeader };
+export type { PlacedRecordSet, WireHeader };
 
-/** A failure the cluster reported, with Kafka's error code (`TOPIC_ALREADY_EXISTS`, ...) when it sent one. */
+/**
+ * Kafka error codes that go away by themselves, under their current and their older names
+ * (kafkajs uses the older): a leader moving or being elected, metadata settling, a group
+ * coordinator moving or loading, replicas catching up, a fetch session expiring. Kafka's
+ * protocol marks them retriable; REBALANCE_IN_PROGRESS is added: a group's rebalance ends
+ * by itself too.
+ */
+export const RETRIABLE_KAFKA_CODES: ReadonlySet<string> = new Set([
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'PREFERRED_LEADER_NOT_AVAILABLE',
+  'ELIGIBLE_LEADERS_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'REPLICA_NOT_AVAILABLE',
+  'REQUEST_TIMED_OUT',
+  'NETWORK_EXCEPTION',
+  'NOT_CONTROLLER',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR',
+  'FETCH_SESSION_ID_NOT_FOUND',
+  'INVALID_FETCH_SESSION_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
+  'CONCURRENT_TRANSACTIONS',
+  'UNSTABLE_OFFSET_COMMIT',
+  'REBALANCE_IN_PROGRESS',
+]);
+
+/**
+ * A failure the cluster reported, with Kafka's error code (`TOPIC_ALREADY_EXISTS`, ...) when it
+ * sent one. Retriable by default when the code is one of RETRIABLE_KAFKA_CODES, not when it is
+ * another code, and (as any ServiceError) when there is none; the raiser may say otherwise.
+ */
 export class KafkaServiceError extends ServiceError {
   constructor(
     message: string,
@@ -25,7 +71,7 @@ export class KafkaServiceError extends ServiceError {
     hint?: string,
     opts?: KbakErrorOptions,
   ) {
-    super('kafka', message, hint, opts);
+    super('kafka', message, hint, { ...opts, retriable: opts?.retriable ?? (kafkaCode === undefined ? undefined : RETRIABLE_KAFKA_CODES.has(kafkaCode)) });
   }
 }
 
@@ -68,7 +114,7 @@ export interface TopicSpec {
 
 export interface TimestampOffset {
   partition: number;
-  /** First offset with a timestamp at or after the asked time; -1 when there is none. */
+  /** First offset with a timestamp at or after the asked time; the partition's end (last stable) offset when there is none. */
   offset: bigint;
 }
 
@@ -87,15 +133,16 @@ export interface KafkaRecordBatch {
 }
 
 export interface RangeHandlers {
-  /** Awaited: a slow sink slows the fetch loop down (bounded memory). */
+  /** Awaited: a slow sink slows the fetch loop down (bounded memory). For handlers without onBatch. */
   onRecord(target: RangeTarget, record: KafkaRecord): Promise<void>;
   /**
-   * Optional, for handlers that read record batches themselves: a reader that decodes
-   * batches calls it for each data batch (read_committed filtering done) instead of
-   * onRecord for each of its records. The handler takes the records with offsets from
-   * `from` (a batch can start before it) and below the target's end, moving `from` past
-   * each one it takes, and returns where it got to: what onRecord's reader would have
-   * advanced to. Awaited, like onRecord.
+   * The fast path, for handlers that read record batches themselves (dump): when a handler
+   * has it, every adapter hands it every data batch (read_committed filtering done, control
+   * batches left out) and never calls onRecord. The batch is what Kafka stores: it can start
+   * before `from` and end past the target's end, and its offsets can have gaps (compaction).
+   * The handler takes the records with offsets from `from` and below the target's end,
+   * moving `from` past each one it takes, and returns where it got to: what onRecord's reader
+   * would have advanced to. The adapter then moves past the batch's last offset. Awaited.
    */
   onBatch?(target: RangeTarget, batch: KafkaRecordBatch, from: bigint): Promise<bigint>;
   onPartitionDone(target: RangeTarget): Promise<void>;
@@ -125,10 +172,24 @@ export interface ProducerOptions {
 
 /**
  * Writes records in order, acknowledged by all in-sync replicas, idempotently (no
- * duplicates on retry). One send at a time per producer.
+ * duplicates on retry): each send is one record batch, appended whole or not at all. One
+ * send at a time per producer.
  */
 export interface RecordProducer {
   send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void>;
+  /**
+   * Bytes a PlacedRecordSet for `topic` should leave free in front of its records, so that
+   * the producer can frame the request and batch header there without copying the records.
+   */
+  headroom(topic: string): number;
+  /**
+   * The fast path (restore's transcoder): like send, for records already encoded as a Kafka
+   * v2 records section (offset deltas 0..count-1, timestamp deltas from firstTimestamp) at
+   * set.buf[start, end). The producer may write into set.buf before `start` and, to compress
+   * in place, over the records. Resolves to whether set.buf may be reused for the next set:
+   * not while an abandoned (retried) request might still be writing from it.
+   */
+  sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -140,6 +201,7 @@ export interface GroupListing {
 
 export interface GroupDescription {
   groupId: string;
+  /** Kafka's group state: `Empty` (no members), `Stable`, `PreparingRebalance`, ..., `Dead` for a group that does not exist. */
   state: string;
   members: Array<{ memberId: string; clientId: string }>;
 }
@@ -162,6 +224,7 @@ export interface KafkaAdapter {
   listTopics(): Promise<string[]>;
   /** Metadata of existing topics (unknown names are left out). */
   describeTopics(topics: readonly string[]): Promise<TopicInfo[]>;
+  /** Every config of each topic, by topic; an unknown topic fails the call (UNKNOWN_TOPIC_OR_PARTITION). */
   describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>>;
   /**
    * Creates the topics and returns once the controller accepted them, before their leaders are
@@ -169,7 +232,7 @@ export interface KafkaAdapter {
    * partition answers ListOffsets) than kafkajs's own wait, a metadata poll with a 100 ms sleep.
    */
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
-  /** Deletes the topics and waits until the cluster no longer lists them. */
+  /** Deletes the topics and waits until the cluster no longer lists them (a KafkaServiceError, retriable, after timeoutMs). */
   deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void>;
   /**
    * Kafka topic IDs of the topics that exist (unknown names are left out). A topic deleted
@@ -193,8 +256,15 @@ export interface KafkaAdapter {
 
   listGroups(): Promise<GroupListing[]>;
   describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]>;
+  /** The group's position on every partition of the topics (-1 where it has none, and for an unknown group). */
   fetchGroupOffsets(groupId: string, topics: readonly string[]): Promise<GroupOffset[]>;
+  /**
+   * Sets a group's offsets without joining it (the group becomes or stays a simple group,
+   * protocol type ''). Refused for a group with members (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION
+   * or REBALANCE_IN_PROGRESS), so a running consumer is never overruled.
+   */
   commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void>;
+  /** Deletes the groups and their offsets; an unknown group fails the call with GROUP_ID_NOT_FOUND (the others are deleted). */
   deleteGroups(groupIds: readonly string[]): Promise<void>;
   /**
    * Groups kbak's own reads used to create (`kbak-dump-<hex>` and the like, before reads went
@@ -203,4 +273,9 @@ export interface KafkaAdapter {
   isInternalGroup(groupId: string): boolean;
 
   close(): Promise<void>;
+}
+
+/** The names of the groups kbak's reads used to create (KafkaAdapter.isInternalGroup). */
+export function isKbakInternalGroup(groupId: string): boolean {
+  return /^kbak-(dump|restore|verify)-[0-9a-f]{16}$/.test(groupId);
 }

@@ -20,19 +20,27 @@ import type {
   TopicInfo,
   TopicSpec,
 } from './adapter';
-import { KafkaServiceError } from './adapter';
-import { createKafka, kafkaError, type KafkaConnection } from './transport/client';
+import { isKbakInternalGroup, KafkaServiceError } from './adapter';
+import { createKafka, type KafkaConnection } from './transport/client';
+import { kafkaError } from './transport/kafkajs-errors';
 import { adminCluster, commitOffsetsDirect } from './client/group-commit';
 import { ConfigResourceTypes, type Admin, type Kafka } from './transport/kafkajs';
 import { readRangesDirect } from './client/fetch-reader';
 import { fetchTopicIds } from './client/topic-ids';
 import { LeanProducer } from './client/lean-producer';
+import { retry, type RetryPolicy } from '../util/retry';
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;
-const INTERNAL_GROUP = /^kbak-(dump|restore|verify)-[0-9a-f]{16}$/;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * kafkajs's admin refreshes metadata for every topic it has ever looked at; once one of them
+ * is deleted (by another client, e.g. a lane delete), each refresh fails with
+ * UNKNOWN_TOPIC_OR_PARTITION. A fresh admin forgets them: one more attempt, at once, with one.
+ */
+const STALE_ADMIN_RETRY: RetryPolicy = { initialMs: 0, maxMs: 0, attempts: 2 };
+/** Deleted topics linger in the listing for a moment: looked for every 250 ms until the caller's timeout. */
+const DELETED_POLL: RetryPolicy = { initialMs: 250, maxMs: 250, factor: 1 };
 
 function isUnknownTopic(err: unknown): boolean {
   const e = err as { type?: string; message?: string; cause?: unknown; originalError?: unknown } | null;
@@ -58,18 +66,22 @@ export class KafkajsAdapter implements KafkaAdapter {
 
   /** Runs one admin call; any failure becomes a ServiceError naming what kbak was doing. */
   private async call<T>(doing: string, fn: (admin: Admin) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn(await this.connectedAdmin());
-      } catch (err) {
-        if (err instanceof KbakError) throw err;
-        // kafkajs's admin refreshes metadata for every topic it has ever looked at; once one
-        // of them is deleted (by another client, e.g. a lane delete), each refresh fails with
-        // UNKNOWN_TOPIC_OR_PARTITION. A fresh admin forgets them: retry once with one.
-        await this.resetAdmin();
-        if (attempt === 0 && isUnknownTopic(err)) continue;
-        throw kafkaError(err, [...this.brokers], doing);
-      }
+    try {
+      return await retry(
+        async () => {
+          try {
+            return await fn(await this.connectedAdmin());
+          } catch (err) {
+            // After a failure of the admin itself the next call starts with a fresh one.
+            if (!(err instanceof KbakError)) await this.resetAdmin();
+            throw err;
+          }
+        },
+        STALE_ADMIN_RETRY,
+        { retriable: (err) => !(err instanceof KbakError) && isUnknownTopic(err) },
+      );
+    } catch (err) {
+      throw kafkaError(err, [...this.brokers], doing);
     }
   }
 
@@ -103,7 +115,12 @@ export class KafkajsAdapter implements KafkaAdapter {
   describeTopics(topics: readonly string[]): Promise<TopicInfo[]> {
     if (topics.length === 0) return Promise.resolve([]);
     return this.call(`describing topics ${topics.slice(0, 5).join(', ')}`, async (a) => {
-      const meta = await a.fetchTopicMetadata({ topics: [...topics] });
+      // kafkajs fails the whole call for one unknown name (and keeps asking its metadata for it
+      // from then on): only names the cluster lists are asked for.
+      const listed = new Set(await a.listTopics());
+      const present = [...new Set(topics)].filter((t) => listed.has(t));
+      if (present.length === 0) return [];
+      const meta = await a.fetchTopicMetadata({ topics: present });
       return meta.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas })).sort((x, y) => x.partition - y.partition),
@@ -133,7 +150,7 @@ export class KafkajsAdapter implements KafkaAdapter {
   createTopics(specs: readonly TopicSpec[]): Promise<void> {
     if (specs.length === 0) return Promise.resolve();
     return this.call(`creating topics ${specs.map((s) => s.topic).join(', ')}`, async (a) => {
-      await a.createTopics({
+      const created = await a.createTopics({
         waitForLeaders: false,
         topics: specs.map((s) => ({
           topic: s.topic,
@@ -142,6 +159,12 @@ export class KafkajsAdapter implements KafkaAdapter {
           configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
         })),
       });
+      // kafkajs answers false, instead of failing, when every topic already exists.
+      if (!created)
+        throw new KafkaServiceError(
+          `Kafka failed while creating topics ${specs.map((s) => s.topic).join(', ')}: ${specs.length === 1 ? 'the topic already exists' : 'the topics already exist'}`,
+          'TOPIC_ALREADY_EXISTS',
+        );
     });
   }
 
@@ -149,15 +172,17 @@ export class KafkajsAdapter implements KafkaAdapter {
     if (topics.length === 0) return Promise.resolve();
     return this.call(`deleting topics ${topics.join(', ')}`, async (a) => {
       await a.deleteTopics({ topics: [...topics], timeout: timeoutMs });
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const listed = new Set(await a.listTopics());
-        const left = topics.filter((t) => listed.has(t));
-        if (left.length === 0) return;
-        if (Date.now() > deadline)
-          throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
-        await sleep(250);
-      }
+      const stillListed = (e: unknown): boolean => e instanceof KafkaServiceError && e.retriable;
+      await retry(
+        async () => {
+          const listed = new Set(await a.listTopics());
+          const left = topics.filter((t) => listed.has(t));
+          if (left.length > 0)
+            throw new KafkaServiceError(`topics ${left.join(', ')} are still listed ${timeoutMs / 1000}s after their deletion`, undefined, 'retry');
+        },
+        { ...DELETED_POLL, deadlineMs: timeoutMs },
+        { retriable: stillListed },
+      );
     });
   }
 
@@ -241,7 +266,7 @@ export class KafkajsAdapter implements KafkaAdapter {
 
   commitGroupOffsets(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: bigint }>): Promise<void> {
     // One generation-less OffsetCommit, not admin.setOffsets (which joins the group): group-commit.ts.
-    return this.call(`seeding group ${groupId} on ${topic}`, (a) => commitOffsetsDirect(adminCluster(a), groupId, topic, offsets, sleep));
+    return this.call(`seeding group ${groupId} on ${topic}`, (a) => commitOffsetsDirect(adminCluster(a), groupId, topic, offsets));
   }
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {
@@ -252,7 +277,7 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   isInternalGroup(groupId: string): boolean {
-    return INTERNAL_GROUP.test(groupId);
+    return isKbakInternalGroup(groupId);
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,31 @@
 /**
  * A KafkaAdapter over an in-memory cluster: partitions are arrays of records with offsets,
  * a log start (retention) and no transactions. It follows the same contract as the kafkajs
- * adapter so restore planning, safety, offset translation and resume can be tested without
- * a broker; `failNext` injects failures the way a broker or network would.
+ * adapter (test/support/adapter-conformance.ts runs on both) so restore planning, safety,
+ * offset translation and resume can be tested without a broker; `failNext` injects failures
+ * the way a broker or network would.
+ *
+ * The fast paths are the production ones: a producer's send and sendPlaced frame a Kafka v2
+ * record batch (record-batch.ts, compressed as asked) and the partition takes it apart as a
+ * broker would (CRC, offsets, the records decoded by batch-decoder.ts); a read hands a
+ * handler with onBatch the batches as they were written (one per send or append), encoded
+ * again as the fetch reader hands them over. What it does not model: transactions (no
+ * markers, nothing aborted), compaction inside a batch, several brokers and leadership,
+ * retries (nothing fails unless told to).
  */
 import { randomBytes } from 'node:crypto';
+import { crc32c } from '@node-rs/crc32';
 import { partitionKey } from '../model/partition-key';
 import { TimestampType } from '../segment/record';
 import type { PartitionOffsets } from '../model/offsets';
+import { BatchRecords, splitBatches, type BatchHeader } from './protocol/batch-decoder';
+import { CODEC_IDS, codecById, codecs } from './protocol/codecs';
+import { BATCH_HEADER_BYTES, CRC_FROM, batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type PlacedRecordSet } from './protocol/record-batch';
 import {
+  isKbakInternalGroup,
   KafkaServiceError,
+  type KafkaRecordBatch,
+  type ProducerOptions,
   type ClusterInfo,
   type GroupDescription,
   type GroupListing,
@@ -46,7 +62,22 @@ interface MemoryGroup {
   members: Array<{ memberId: string; clientId: string }>;
 }
 
+/** `send` counts both ways of producing: send and sendPlaced. */
 type Operation = keyof KafkaAdapter | 'send';
+
+/** The batch a record was appended in (records without one, put in by hand, are batches of their own). */
+interface BatchTag {
+  id: number;
+  producerId: bigint;
+}
+
+/** Copies a view, so that a record never shares memory with a buffer its sender reuses. */
+const own = (b: Buffer | null): Buffer | null => (b === null ? null : Buffer.from(b));
+
+/** Sorted by offset. */
+function byOffset(a: KafkaRecord, b: KafkaRecord): number {
+  return a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0;
+}
 
 export class MemoryKafka implements KafkaAdapter {
   readonly brokers = ['memory:9092'];
@@ -56,6 +87,9 @@ export class MemoryKafka implements KafkaAdapter {
   /** Every call, in order, for tests that check what was (not) done. */
   readonly calls: Operation[] = [];
   private readonly failures = new Map<Operation, Array<{ after: number; error: Error }>>();
+  private readonly batchOf = new WeakMap<KafkaRecord, BatchTag>();
+  private batches = 0;
+  private producers = 0;
 
   constructor(opts: { clientId?: string; brokerCount?: number; clusterId?: string } = {}) {
     this.clientId = opts.clientId ?? 'kbak';
@@ -65,10 +99,10 @@ export class MemoryKafka implements KafkaAdapter {
   private readonly brokerCount: number;
   private readonly clusterId: string;
 
-  /** Makes the `after`+1-th next call of `op` fail with `error` (default: a KafkaServiceError). */
+  /** Makes the `after`+1-th next call of `op` fail with `error` (default: a KafkaServiceError that is not retriable). */
   failNext(op: Operation, opts: { after?: number; error?: Error } = {}): void {
     const list = this.failures.get(op) ?? [];
-    list.push({ after: opts.after ?? 0, error: opts.error ?? new KafkaServiceError(`injected failure of ${op}`, undefined) });
+    list.push({ after: opts.after ?? 0, error: opts.error ?? new KafkaServiceError(`injected failure of ${op}`, undefined, undefined, { retriable: false }) });
     this.failures.set(op, list);
   }
 
@@ -91,18 +125,104 @@ export class MemoryKafka implements KafkaAdapter {
     return p;
   }
 
-  /** Test helper: appends records as a producer would; returns their offsets. */
+  /** Test helper: appends records as one batch, as a producer would; returns their offsets. */
   append(
     topic: string,
     partition: number,
     records: ReadonlyArray<Omit<KafkaRecord, 'offset' | 'timestampType'> & { timestampType?: TimestampType }>,
+    producerId = -1n,
   ): bigint[] {
     const p = this.partition(topic, partition);
+    const tag: BatchTag = { id: ++this.batches, producerId };
     return records.map((r) => {
       const offset = p.next++;
-      p.records.push({ ...r, offset, timestampType: r.timestampType ?? TimestampType.CreateTime, headers: r.headers.map((h) => ({ ...h })) });
+      const rec: KafkaRecord = { ...r, offset, timestampType: r.timestampType ?? TimestampType.CreateTime, headers: r.headers.map((h) => ({ ...h })) };
+      p.records.push(rec);
+      this.batchOf.set(rec, tag);
       return offset;
     });
+  }
+
+  /**
+   * Takes one produced record batch (its bytes from the base offset on) apart as a broker
+   * would: one v2 batch, its CRC32C right, offset deltas 0..count-1, every byte accounted
+   * for; then appends its records (copies) as one batch. A batch that fails is refused
+   * whole, with CORRUPT_MESSAGE, and nothing of it is appended.
+   */
+  private async appendBatch(topic: string, partition: number, bytes: Buffer, producerId: bigint): Promise<void> {
+    this.partition(topic, partition);
+    const refuse = (why: string): KafkaServiceError =>
+      new KafkaServiceError(`Kafka refused a record batch for ${topic}/${partition}: ${why}`, 'CORRUPT_MESSAGE');
+    const batches = splitBatches(bytes);
+    if (batches.length !== 1 || batchBytes(batches[0]!.body.length) !== bytes.length) throw refuse('not exactly one whole batch');
+    const { header, body } = batches[0]!;
+    if (crc32c(bytes.subarray(CRC_FROM)) >>> 0 !== bytes.readUInt32BE(17)) throw refuse('CRC32C mismatch');
+    if (header.lastOffset - header.baseOffset !== BigInt(header.recordCount - 1)) throw refuse('last offset delta does not match the record count');
+    const codec = codecById(header.codec);
+    if (codec === undefined) throw refuse(`unknown compression codec ${header.codec}`);
+    const records = codec === 'none' ? body : await codecs[codec].decompress(body);
+    // A LogAppendTime topic stamps the whole batch with the broker's time.
+    const appendTime = this.topics.get(topic)!.configs['message.timestamp.type'] === 'LogAppendTime' ? BigInt(Date.now()) : null;
+    const it = new BatchRecords(header, records);
+    const out: Array<Omit<KafkaRecord, 'offset'>> = [];
+    for (let r = it.next(); r !== null; r = it.next()) {
+      if (r.offset !== header.baseOffset + BigInt(out.length)) throw refuse(`record ${out.length} has offset delta ${r.offset - header.baseOffset}`);
+      out.push({
+        timestamp: appendTime ?? r.timestamp,
+        timestampType: appendTime === null ? r.timestampType : TimestampType.LogAppendTime,
+        key: own(r.key),
+        value: own(r.value),
+        headers: r.headers.map((h) => ({ key: h.key, value: own(h.value) })),
+      });
+    }
+    if (out.length !== header.recordCount || it.position !== records.length) throw refuse('the record count does not match the records');
+    this.append(topic, partition, out, producerId);
+  }
+
+  /**
+   * The batches of a partition as a fetch returns them, in offset order: records appended
+   * together, with consecutive offsets and (LogAppendTime) one timestamp, form one batch.
+   */
+  private *batchesOf(p: MemoryPartition): Generator<KafkaRecord[]> {
+    const records = [...p.records].sort(byOffset);
+    let cur: KafkaRecord[] = [];
+    for (const r of records) {
+      const last = cur[cur.length - 1];
+      const tag = this.batchOf.get(r);
+      const same =
+        last !== undefined &&
+        tag !== undefined &&
+        this.batchOf.get(last) === tag &&
+        r.offset === last.offset + 1n &&
+        r.timestampType === last.timestampType &&
+        (r.timestampType !== TimestampType.LogAppendTime || r.timestamp === last.timestamp);
+      if (!same && cur.length > 0) {
+        yield cur;
+        cur = [];
+      }
+      cur.push(r);
+    }
+    if (cur.length > 0) yield cur;
+  }
+
+  /** A batch as the fetch reader hands it to onBatch: the header and the uncompressed records section. */
+  private encodeBatch(records: KafkaRecord[]): KafkaRecordBatch {
+    const set = encodeRecordSet(records);
+    const first = records[0]!;
+    const header: BatchHeader = {
+      baseOffset: first.offset,
+      lastOffset: records[records.length - 1]!.offset,
+      magic: 2,
+      codec: 0,
+      timestampType: first.timestampType,
+      isTransactional: false,
+      isControl: false,
+      baseTimestamp: set.firstTimestamp,
+      maxTimestamp: set.maxTimestamp,
+      producerId: this.batchOf.get(first)?.producerId ?? -1n,
+      recordCount: set.count,
+    };
+    return { header, records: set.records };
   }
 
   /** Test helper: leaves a gap, as compaction or a transaction marker does. */
@@ -159,7 +279,7 @@ export class MemoryKafka implements KafkaAdapter {
     const out = new Map<string, TopicConfigEntry[]>();
     for (const name of topics) {
       const t = this.topics.get(name);
-      if (!t) continue;
+      if (!t) throw new KafkaServiceError(`Kafka failed while describing topic configs: unknown topic ${name}`, 'UNKNOWN_TOPIC_OR_PARTITION');
       out.set(name, [
         ...Object.entries(t.configs).map(([k, value]): TopicConfigEntry => ({ name: k, value, source: 'topic', sensitive: false })),
         { name: 'segment.bytes', value: '1073741824', source: 'other', sensitive: false },
@@ -221,47 +341,102 @@ export class MemoryKafka implements KafkaAdapter {
     this.enter('offsetsForTimestamp');
     const t = this.topics.get(topic);
     if (!t) throw new KafkaServiceError(`unknown topic ${topic}`, 'UNKNOWN_TOPIC_OR_PARTITION');
-    return t.partitions.map((p, partition) => ({ partition, offset: p.records.find((r) => r.timestamp >= BigInt(timestampMs))?.offset ?? -1n }));
+    return t.partitions.map((p, partition) => ({
+      partition,
+      offset: [...p.records].sort(byOffset).find((r) => r.timestamp >= BigInt(timestampMs))?.offset ?? p.next,
+    }));
   }
 
   async readRanges(targets: readonly RangeTarget[], _opts: ReadOptions, handlers: RangeHandlers): Promise<void> {
     this.enter('readRanges');
     for (const t of targets) {
-      const p = this.partition(t.topic, t.partition);
-      for (const r of p.records) {
-        if (r.offset < t.start || r.offset >= t.end) continue;
-        await handlers.onRecord(t, { ...r, headers: r.headers.map((h) => ({ ...h })) });
+      // Empty ranges are complete without reading, as in the fetch reader.
+      if (t.start >= t.end) {
+        await handlers.onPartitionDone(t);
+        continue;
       }
-      handlers.onPosition?.(t, t.end);
+      const p = this.partition(t.topic, t.partition);
+      let next = t.start;
+      for (const batch of this.batchesOf(p)) {
+        const last = batch[batch.length - 1]!.offset;
+        if (last < next) continue; // before the start
+        if (batch[0]!.offset >= t.end) break;
+        if (handlers.onBatch) {
+          next = await handlers.onBatch(t, this.encodeBatch(batch), next);
+        } else {
+          for (const r of batch) {
+            if (r.offset < next) continue; // a batch starts before the read position
+            if (r.offset >= t.end) break;
+            await handlers.onRecord(t, { ...r, headers: r.headers.map((h) => ({ ...h })) });
+            next = r.offset + 1n;
+          }
+        }
+        if (last + 1n > next) next = last + 1n;
+        handlers.onPosition?.(t, next > t.end ? t.end : next);
+        if (next >= t.end) break;
+      }
+      // Offsets after the last record (skipOffsets) are a gap to the end: Kafka would have a marker there.
+      if (next < t.end) handlers.onPosition?.(t, t.end);
       await handlers.onPartitionDone(t);
     }
   }
 
   async producer(): Promise<RecordProducer> {
     this.enter('producer');
+    // An idempotent producer: its own id, and per partition the sequence of its next batch.
+    const producerId = BigInt(++this.producers);
+    const sequences = new Map<string, number>();
+    let closed = false;
+    const produce = async (topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean> => {
+      this.enter('send');
+      if (closed) throw new KafkaServiceError(`the producer writing to ${topic}/${partition} was closed`, undefined, undefined, { retriable: false });
+      if (set.count === 0) return true;
+      const key = partitionKey(topic, partition);
+      const baseSequence = sequences.get(key) ?? 0;
+      const p = { producerId, producerEpoch: 0, baseSequence };
+      let batch: Buffer;
+      if (opts.compression === 'none' && set.start >= BATCH_HEADER_BYTES) {
+        // Framed in the headroom, around the records where they are, as the lean producer does.
+        batch = set.buf.subarray(set.start - BATCH_HEADER_BYTES, set.end);
+        writeRecordBatch(batch, 0, set, set.buf.subarray(set.start, set.end), CODEC_IDS.none, p);
+      } else {
+        const records = set.buf.subarray(set.start, set.end);
+        const payload = opts.compression === 'none' ? records : await codecs[opts.compression].compress(records);
+        batch = Buffer.alloc(batchBytes(payload.length));
+        writeRecordBatch(batch, 0, set, payload, CODEC_IDS[opts.compression], p);
+      }
+      await this.appendBatch(topic, partition, batch, producerId);
+      sequences.set(key, nextSequence(baseSequence, set.count));
+      return true;
+    };
     return {
-      send: async (topic: string, partition: number, records: readonly ProduceRecord[]) => {
-        this.enter('send');
-        this.append(
-          topic,
-          partition,
-          records.map((r) => ({ timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers.map((h) => ({ ...h })) })),
-        );
+      send: async (topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions) => {
+        if (records.length === 0) {
+          this.enter('send');
+          return;
+        }
+        const set = encodeRecordSet(records);
+        await produce(topic, partition, { ...set, buf: set.records, start: 0, end: set.records.length }, opts);
       },
-      close: async () => undefined,
+      headroom: () => BATCH_HEADER_BYTES,
+      sendPlaced: produce,
+      close: async () => {
+        closed = true;
+      },
     };
   }
 
   async listGroups(): Promise<GroupListing[]> {
     this.enter('listGroups');
-    return [...this.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer' }));
+    // Groups seeded by a generation-less commit are "simple" groups ('') until a consumer joins.
+    return [...this.groups].map(([groupId, g]) => ({ groupId, protocolType: g.members.length > 0 ? 'consumer' : '' }));
   }
 
   async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
     this.enter('describeGroups');
     return groupIds.map((groupId) => {
       const g = this.groups.get(groupId);
-      return { groupId, state: g && g.members.length > 0 ? 'Stable' : 'Empty', members: g ? g.members.map((m) => ({ ...m })) : [] };
+      return { groupId, state: !g ? 'Dead' : g.members.length > 0 ? 'Stable' : 'Empty', members: g ? g.members.map((m) => ({ ...m })) : [] };
     });
   }
 
@@ -289,11 +464,15 @@ export class MemoryKafka implements KafkaAdapter {
 
   async deleteGroups(groupIds: readonly string[]): Promise<void> {
     this.enter('deleteGroups');
-    for (const g of groupIds) this.groups.delete(g);
+    const unknown = groupIds.filter((g) => !this.groups.has(g));
+    const live = groupIds.filter((g) => (this.groups.get(g)?.members.length ?? 0) > 0);
+    for (const g of groupIds) if (!live.includes(g)) this.groups.delete(g);
+    if (unknown.length > 0) throw new KafkaServiceError(`Kafka failed while deleting groups: group ${unknown[0]} does not exist`, 'GROUP_ID_NOT_FOUND');
+    if (live.length > 0) throw new KafkaServiceError(`Kafka failed while deleting groups: group ${live[0]} has active members`, 'NON_EMPTY_GROUP');
   }
 
-  isInternalGroup(): boolean {
-    return false;
+  isInternalGroup(groupId: string): boolean {
+    return isKbakInternalGroup(groupId);
   }
 
   async close(): Promise<void> {}

@@ -7,57 +7,35 @@
  */
 import { ServiceError } from '../errors';
 import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from './ledger';
+import { isRetriable, retry, type RetryPolicy } from '../util/retry';
 import type { KafkaAdapter, RecordProducer } from '../kafka/adapter';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Kafka error codes that go away by themselves: leadership moving, metadata settling, coordinators loading. */
-const RETRIABLE_TYPES = new Set([
-  'NOT_LEADER_OR_FOLLOWER',
-  'NOT_LEADER_FOR_PARTITION',
-  'LEADER_NOT_AVAILABLE',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'REQUEST_TIMED_OUT',
-  'NOT_CONTROLLER',
-  'COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'NOT_COORDINATOR',
-  'NOT_ENOUGH_REPLICAS',
-  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  'KAFKA_STORAGE_ERROR',
-  'FETCH_SESSION_ID_NOT_FOUND',
-  'REBALANCE_IN_PROGRESS',
-]);
-
-/** Whether an error (or the error it wraps, or every one of several it reports) is worth retrying. */
-export function isRetriable(err: unknown, depth = 0): boolean {
-  if (err === null || typeof err !== 'object' || depth > 4) return false;
-  const e = err as { type?: string; kafkaCode?: string; retriable?: boolean; name?: string; originalError?: unknown; cause?: unknown; errors?: unknown[] };
-  for (const code of [e.type, e.kafkaCode]) if (code !== undefined && RETRIABLE_TYPES.has(code)) return true;
-  if (e.name === 'KafkaJSProtocolError' && e.retriable === true) return true;
-  if (e.name === 'KafkaJSConnectionClosedError' || e.name === 'KafkaJSRequestTimeoutError') return true;
-  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x) => isRetriable(x, depth + 1))) return true;
-  return isRetriable(e.originalError, depth + 1) || isRetriable(e.cause, depth + 1);
-}
+/**
+ * Kafka calls of the lane commands and restore: 200 ms doubling to 3 s, jittered by a
+ * quarter, for up to a minute; only what the adapter marks retriable (a leader moving, a
+ * coordinator loading), never an unreachable broker (reported after the client's own
+ * connection retries) or a refusal.
+ */
+export const KAFKA_CALL_RETRY: RetryPolicy = { initialMs: 200, maxMs: 3000, jitter: 0.25, deadlineMs: 60_000 };
 
 export interface RetryOptions {
   /** Give up this long after the first attempt (default 60 s). */
   deadlineMs?: number;
+  /** Stops retrying (a wait ends at once) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
-/** Runs `fn`, retrying retriable Kafka errors with exponential backoff (200 ms doubling to 3 s, jittered) until the deadline. */
-export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
-  const deadline = Date.now() + (opts.deadlineMs ?? 60_000);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      const wait = Math.min(3000, 200 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-      if (!isRetriable(err) || Date.now() + wait > deadline) throw err;
-      await sleep(wait);
-    }
-  }
+/** Runs `fn`, retrying errors the adapter marks retriable by KAFKA_CALL_RETRY (the deadline can be changed). */
+export function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  return retry(fn, { ...KAFKA_CALL_RETRY, deadlineMs: opts.deadlineMs ?? KAFKA_CALL_RETRY.deadlineMs }, { signal: opts.signal });
 }
+
+/**
+ * Polling for new partitions' leaders: fast at first, as leaders of a new topic usually serve
+ * within tens of milliseconds (a fixed 250 ms cost every restore a quarter second), then
+ * backing off to half a second; for up to a minute by default.
+ */
+export const LEADERS_POLL: RetryPolicy = { initialMs: 20, maxMs: 500, deadlineMs: 60_000 };
 
 /**
  * Waits until every partition of the topics has a leader that answers ListOffsets: right
@@ -66,35 +44,36 @@ export async function withRetry<T>(fn: () => Promise<T>, opts: RetryOptions = {}
  */
 export async function waitForLeaders(kafka: KafkaAdapter, topics: Array<{ name: string; partitions: number }>, timeoutMs = 60_000): Promise<void> {
   if (topics.length === 0) return;
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  // Leaders of a new topic usually serve within tens of milliseconds: poll fast at first,
-  // then back off (a fixed 250 ms cost every restore a quarter second).
-  let pause = 20;
-  for (;;) {
-    try {
-      const meta = await kafka.describeTopics(topics.map((t) => t.name));
-      const missing = topics.filter((t) => {
-        const m = meta.find((x) => x.name === t.name);
-        return !m || m.partitions.length !== t.partitions || m.partitions.some((p) => p.leader < 0);
-      });
-      if (missing.length === 0) {
-        let served = true;
-        for (const t of topics) if ((await kafka.listOffsets(t.name)).length !== t.partitions) served = false;
-        if (served) return;
-        last = 'not every partition answers ListOffsets yet';
-      } else {
-        last = `${missing.map((t) => t.name).join(', ')} without leaders`;
+  /** Null once every partition is served, else what is still missing. */
+  const missing = async (): Promise<string | null> => {
+    const meta = await kafka.describeTopics(topics.map((t) => t.name));
+    const leaderless = topics.filter((t) => {
+      const m = meta.find((x) => x.name === t.name);
+      return !m || m.partitions.length !== t.partitions || m.partitions.some((p) => p.leader < 0);
+    });
+    if (leaderless.length > 0) return `${leaderless.map((t) => t.name).join(', ')} without leaders`;
+    for (const t of topics) if ((await kafka.listOffsets(t.name)).length !== t.partitions) return 'not every partition answers ListOffsets yet';
+    return null;
+  };
+  await retry(
+    async () => {
+      let last: string | null;
+      try {
+        last = await missing();
+      } catch (err) {
+        // A retriable failure of the cluster is one more reason to wait (the last one is reported).
+        if (!isRetriable(err)) throw err;
+        last = (err as Error).message;
       }
-    } catch (err) {
-      if (!isRetriable(err)) throw err;
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline)
-      throw new ServiceError('kafka', `lane topics have no leaders ${timeoutMs / 1000}s after creation: ${last}`, 'check the broker logs; resume the restore');
-    await sleep(pause);
-    pause = Math.min(500, pause * 2);
-  }
+      if (last !== null)
+        throw new ServiceError(
+          'kafka',
+          `lane topics have no leaders ${timeoutMs / 1000}s after creation: ${last}`,
+          'check the broker logs; resume the restore',
+        );
+    },
+    { ...LEADERS_POLL, deadlineMs: timeoutMs },
+  );
 }
 
 /** The target's effective min.insync.replicas, null when it cannot be read (the lane keeps the source's own value). */

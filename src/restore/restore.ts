@@ -5,11 +5,12 @@
  */
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
+import { retry, type RetryPolicy } from '../util/retry';
 import { warmCompressWorker } from '../kafka/client/compress-worker';
 import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
 import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
-import { KafkaServiceError, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
+import { KafkaServiceError, type GroupDescription, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
 import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult, type SchemaSelection } from '../schema/register';
@@ -110,7 +111,10 @@ export interface DryRunResult {
   json: Record<string, unknown>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Right after a deletion the controller may still report a lane topic's name as taken: asked again every 500 ms, 40 times. */
+const NAME_TAKEN_RETRY: RetryPolicy = { initialMs: 500, maxMs: 500, factor: 1, attempts: 41 };
+const nameTaken = (err: unknown): boolean =>
+  err instanceof KafkaServiceError && (err.kafkaCode === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test(err.message));
 
 export class RestoreRun {
   private readonly progressByTopic = new Map<string, LaneTopicProgress>();
@@ -407,22 +411,22 @@ export class RestoreRun {
     }
     const toCreate = plan.topics.filter((t) => actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace');
     if (toCreate.length === 0) return [];
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await withRetry(() => kafka.createTopics(toCreate.map(topicSpec)));
-        break;
-      } catch (err) {
-        // Right after a deletion the controller may still report the name as taken.
-        const taken = err instanceof KafkaServiceError && (err.kafkaCode === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test(err.message));
-        if (attempt < 40 && taken) {
-          const listed = new Set(await kafka.listTopics());
-          if (toCreate.every((t) => listed.has(t.lane)) && toReplace.length === 0) break;
-          await sleep(500);
-          continue;
+    await retry(
+      async () => {
+        try {
+          await withRetry(() => kafka.createTopics(toCreate.map(topicSpec)));
+        } catch (err) {
+          // Taken without a deletion just before: created by a concurrent run, and there they are.
+          if (nameTaken(err) && toReplace.length === 0) {
+            const listed = new Set(await kafka.listTopics());
+            if (toCreate.every((t) => listed.has(t.lane))) return;
+          }
+          throw err;
         }
-        throw err;
-      }
-    }
+      },
+      NAME_TAKEN_RETRY,
+      { retriable: nameTaken },
+    );
     await waitForLeaders(
       kafka,
       toCreate.map((t) => ({ name: t.lane, partitions: t.partitionCount })),
@@ -500,14 +504,25 @@ export class RestoreRun {
   private async describeLaneGroups(groupIds: string[]): Promise<Array<{ groupId: string; members: Array<{ clientId: string }> }>> {
     if (groupIds.length === 0) return [];
     const clientId = this.ctx.kafka.clientId;
-    const deadline = Date.now() + STALE_MEMBER_WAIT_MS;
-    for (;;) {
-      const groups = await withRetry(() => this.ctx.kafka.describeGroups(groupIds));
-      const onlyOurs = groups.filter((g) => g.members.length > 0 && g.members.every((m) => m.clientId === clientId));
-      if (onlyOurs.length === 0 || Date.now() > deadline) return groups;
-      this.ctx.logger.info({ groups: onlyOurs.map((g) => g.groupId) }, 'waiting for the group member of an interrupted kbak run to expire');
-      await sleep(1000);
+    let groups: GroupDescription[] = [];
+    const stale = new Error('a kbak member is still in a lane group');
+    try {
+      await retry(
+        async () => {
+          groups = await withRetry(() => this.ctx.kafka.describeGroups(groupIds));
+          const onlyOurs = groups.filter((g) => g.members.length > 0 && g.members.every((m) => m.clientId === clientId));
+          if (onlyOurs.length === 0) return;
+          this.ctx.logger.info({ groups: onlyOurs.map((g) => g.groupId) }, 'waiting for the group member of an interrupted kbak run to expire');
+          throw stale;
+        },
+        STALE_MEMBER_POLL,
+        { retriable: (e) => e === stale },
+      );
+    } catch (err) {
+      // Past the wait, the members still there are reported by the caller.
+      if (err !== stale) throw err;
     }
+    return groups;
   }
 
   private async seedGroups(plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
@@ -560,8 +575,8 @@ function registrationInput(plan: RestorePlan): SchemaSelection {
     unregistrable: plan.unregistrableIds,
   };
 }
-/** The Kafka client's default consumer session timeout, plus a margin. */
-const STALE_MEMBER_WAIT_MS = 40_000;
+/** Looked at every second for up to the Kafka client's default consumer session timeout, plus a margin. */
+const STALE_MEMBER_POLL: RetryPolicy = { initialMs: 1000, maxMs: 1000, factor: 1, deadlineMs: 40_000 };
 
 export function topicSpec(t: TopicPlan): TopicSpec {
   return { topic: t.lane, partitions: t.partitionCount, replicationFactor: t.replicationFactor, configs: { ...t.configs } };

@@ -7,6 +7,7 @@
  */
 import { redactUrl } from '../config/settings';
 import { ServiceError, type KbakErrorOptions } from '../errors';
+import { retry, type RetryPolicy } from '../util/retry';
 import type { SchemaType } from '../backup/manifest';
 
 export interface SchemaReference {
@@ -40,6 +41,7 @@ const SCHEMA_NOT_FOUND = 40403;
 const SUBJECT_COMPATIBILITY_NOT_FOUND = 40408;
 const SUBJECT_SOFT_DELETED = 40404;
 
+/** An HTTP error answer of the registry: retriable for 5xx, 408 and 429 (it may answer later), not for other 4xx. */
 export class RegistryHttpError extends ServiceError {
   constructor(
     readonly status: number,
@@ -48,7 +50,7 @@ export class RegistryHttpError extends ServiceError {
     hint?: string,
     opts?: KbakErrorOptions,
   ) {
-    super('schema-registry', message, hint, opts);
+    super('schema-registry', message, hint, { ...opts, retriable: opts?.retriable ?? (status >= 500 || status === 408 || status === 429) });
   }
 }
 
@@ -62,24 +64,26 @@ function normalizeType(t: string | undefined): SchemaType {
  * has already read every record. Every request kbak sends is safe to repeat: reads, and
  * registrations, which a registry answers with the same ID when the schema is already there.
  */
-const ATTEMPTS = 5;
+const REGISTRY_RETRY = { initialMs: 500, maxMs: 4000, attempts: 5 } as const satisfies RetryPolicy;
 const RETRY_STATUS = new Set([502, 503, 504]);
 /** A registry that accepts the connection but never answers is given up on after this. */
 const REQUEST_TIMEOUT_MS = 30_000;
-const backoffMs = (attempt: number): number => 250 * 2 ** attempt;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Thrown (and retried) for a gateway error answer while attempts are left; the last one is returned as is. */
+class Busy extends Error {}
 
 async function fetchWithRetry(url: string, init: RequestInit): Promise<Response> {
-  for (let attempt = 1; ; attempt++) {
-    try {
+  return retry(
+    async (attempt) => {
       const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-      if (attempt >= ATTEMPTS || !RETRY_STATUS.has(res.status)) return res;
+      if (attempt >= REGISTRY_RETRY.attempts || !RETRY_STATUS.has(res.status)) return res;
       await res.body?.cancel();
-    } catch (err) {
-      if (attempt >= ATTEMPTS) throw err;
-    }
-    await sleep(backoffMs(attempt));
-  }
+      throw new Busy(`HTTP ${res.status}`);
+    },
+    REGISTRY_RETRY,
+    // What fetch() throws is the network or the timeout: all worth another attempt.
+    { retriable: () => true },
+  );
 }
 
 export class RegistryClient {

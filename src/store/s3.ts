@@ -14,6 +14,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { retryDelay, type RetryPolicy } from '../util/retry';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { redactUrl } from '../config/settings';
 import { IntegrityError, NotFoundError, ServiceError } from '../errors';
@@ -72,8 +73,9 @@ class Slots {
  * A server that accepts but never answers is cut off by the socket timeouts, so a request
  * gives up after at most 8 × (5 s connect or 15 s silence) plus the backoff.
  */
-const MAX_ATTEMPTS = 8;
-const backoffMs = (attempt: number): number => Math.min(4000, 250 * 2 ** attempt);
+const S3_RETRY = { initialMs: 500, maxMs: 4000, attempts: 8 } as const satisfies RetryPolicy;
+/** The SDK runs the loop (it knows which S3 answers are throttling); the policy sets its waits. SDK attempts count from 1. */
+const backoffMs = (attempt: number): number => retryDelay(S3_RETRY, attempt - 1, 0.5);
 const CONNECT_TIMEOUT_MS = 5000;
 const IDLE_TIMEOUT_MS = 15_000;
 
@@ -82,14 +84,14 @@ function s3Error(err: unknown, loc: string, doing: string): Error {
   const name = e.name ?? e.code ?? '';
   const status = e.$metadata?.httpStatusCode;
   if (name === 'NoSuchBucket')
-    return new ServiceError('s3', `bucket of ${loc} does not exist`, 'create the bucket or fix the s3:// destination', { cause: err });
+    return new ServiceError('s3', `bucket of ${loc} does not exist`, 'create the bucket or fix the s3:// destination', { cause: err, retriable: false });
   if (name === 'NoSuchKey' || status === 404) return new NotFoundError(`${doing}: not found in ${loc}`);
   if (['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'].includes(name) || status === 403) {
     return new ServiceError(
       's3',
       `S3 denied access to ${loc} while ${doing} (${name || status})`,
       'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the credential chain and the bucket policy',
-      { cause: err },
+      { cause: err, retriable: false },
     );
   }
   if (/ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|TimeoutError|socket/i.test(`${name} ${e.message ?? ''} ${e.code ?? ''}`)) {
@@ -120,7 +122,7 @@ export class S3Store implements ObjectStore {
       // SDK's "when required" mode is the interoperable one; kbak checks sha256 itself.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, backoffMs),
+      retryStrategy: new ConfiguredRetryStrategy(S3_RETRY.attempts, backoffMs),
       requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: IDLE_TIMEOUT_MS }),
     };
     if (loc.endpoint) config.endpoint = loc.endpoint;
@@ -158,6 +160,7 @@ export class S3Store implements ObjectStore {
           's3',
           `bucket "${this.loc.bucket}" does not exist${this.loc.endpoint ? ` at ${redactUrl(this.loc.endpoint)}` : ''}`,
           'create it first or fix the s3:// destination',
+          { retriable: false },
         );
       }
       throw s3Error(err, this.location, 'checking the bucket');

@@ -14,28 +14,26 @@ export interface KcatRecord {
   headers: Array<[string, string | null]>;
 }
 
+/** kcat's arguments for every committed record of one partition, from the log start to the end. */
+const partitionArgs = (topic: string, partition: number): string[] => [
+  '-b',
+  stackEnv().brokers.join(','),
+  '-C',
+  '-t',
+  topic,
+  '-p',
+  String(partition),
+  '-o',
+  'beginning',
+  '-e',
+  '-q',
+  '-X',
+  'isolation.level=read_committed',
+];
+
 /** Every committed record of one partition, from the log start to the end, read by kcat. */
 export function kcatRead(topic: string, partition: number): KcatRecord[] {
-  const out = execFileSync(
-    'kcat',
-    [
-      '-b',
-      stackEnv().brokers.join(','),
-      '-C',
-      '-t',
-      topic,
-      '-p',
-      String(partition),
-      '-o',
-      'beginning',
-      '-e',
-      '-q',
-      '-J',
-      '-X',
-      'isolation.level=read_committed',
-    ],
-    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 },
-  );
+  const out = execFileSync('kcat', [...partitionArgs(topic, partition), '-J'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
   return out
     .split('\n')
     .filter((l) => l.trim().length > 0)
@@ -45,6 +43,44 @@ export function kcatRead(topic: string, partition: number): KcatRecord[] {
       for (let i = 0; i + 1 < (j.headers?.length ?? 0); i += 2) headers.push([j.headers![i]!, j.headers![i + 1] ?? null]);
       return { offset: BigInt(j.offset), timestamp: BigInt(j.ts), key: j.key, value: j.payload, headers };
     });
+}
+
+/** A record as kcat reads it, keys and values byte for byte (header values as UTF-8 text). */
+export interface KcatBytesRecord {
+  offset: bigint;
+  timestamp: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Array<{ key: string; value: Buffer | null }>;
+}
+
+/**
+ * kcatRead with keys and values byte for byte: kcat's JSON carries them as text, so they are
+ * read again in a length-framed format (`%K`/`%S` are -1 for null).
+ */
+export function kcatReadBytes(topic: string, partition: number): KcatBytesRecord[] {
+  const json = kcatRead(topic, partition);
+  const raw = execFileSync('kcat', [...partitionArgs(topic, partition), '-f', '%o %K %S\n%k%s\n'], { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
+  let p = 0;
+  const out = json.map((j): KcatBytesRecord => {
+    const eol = raw.indexOf(0x0a, p);
+    const [offset, keyLen, valueLen] = raw.toString('utf8', p, eol).split(' ').map(Number) as [number, number, number];
+    if (BigInt(offset) !== j.offset) throw new Error(`kcat read ${topic}/${partition} twice and got offset ${offset}, then ${j.offset}`);
+    p = eol + 1;
+    const key = keyLen < 0 ? null : Buffer.from(raw.subarray(p, p + keyLen));
+    p += Math.max(0, keyLen);
+    const value = valueLen < 0 ? null : Buffer.from(raw.subarray(p, p + valueLen));
+    p += Math.max(0, valueLen) + 1;
+    return {
+      offset: j.offset,
+      timestamp: j.timestamp,
+      key,
+      value,
+      headers: j.headers.map(([k, v]) => ({ key: k, value: v === null ? null : Buffer.from(v, 'utf8') })),
+    };
+  });
+  if (p !== raw.length) throw new Error(`kcat read ${topic}/${partition} twice and got more records the second time`);
+  return out;
 }
 
 /** One record of a whole-topic read (readTopicWithKcat). */

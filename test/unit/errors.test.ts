@@ -1,13 +1,17 @@
 import { renderError } from '../../src/cli/errors';
 import {
   classifyError,
+  ConflictError,
   ExitCode,
   InternalError,
   IntegrityError,
+  InterruptedError,
   InvalidOptionError,
   NotFoundError,
+  PartialSuccessError,
   SafetyError,
   ServiceError,
+  UnsupportedDataError,
   UsageError,
 } from '../../src/errors';
 
@@ -23,6 +27,49 @@ describe('exit codes', () => {
     ];
     expect(codes).toEqual([ExitCode.USAGE, ExitCode.NOT_FOUND, ExitCode.SERVICE, ExitCode.CORRUPT, ExitCode.SAFETY, ExitCode.INTERNAL]);
     expect(new Set(Object.values(ExitCode)).size).toBe(Object.values(ExitCode).length);
+  });
+});
+
+describe('retriable', () => {
+  it("defaults per class as the README's exit-code table says (retry? yes: service, conflict)", () => {
+    const byClass = {
+      UsageError: new UsageError('x').retriable,
+      InvalidOptionError: new InvalidOptionError('segmentBytes', '1', 'is too small').retriable,
+      NotFoundError: new NotFoundError('x').retriable,
+      ServiceError: new ServiceError('s3', 'x').retriable,
+      IntegrityError: new IntegrityError('x').retriable,
+      UnsupportedDataError: new UnsupportedDataError('x').retriable,
+      SafetyError: new SafetyError('x').retriable,
+      PartialSuccessError: new PartialSuccessError('x', []).retriable,
+      ConflictError: new ConflictError('x').retriable,
+      InterruptedError: new InterruptedError('x').retriable,
+      InternalError: new InternalError('x').retriable,
+    };
+    expect(byClass).toEqual({
+      UsageError: false,
+      InvalidOptionError: false,
+      NotFoundError: false,
+      ServiceError: true,
+      IntegrityError: false,
+      UnsupportedDataError: false,
+      SafetyError: false,
+      PartialSuccessError: false,
+      ConflictError: true,
+      InterruptedError: false,
+      InternalError: false,
+    });
+  });
+
+  it('lets the raiser override the default either way', () => {
+    expect(new ServiceError('kafka', 'denied', undefined, { retriable: false }).retriable).toBe(false);
+    expect(new NotFoundError('not yet', undefined, { retriable: true }).retriable).toBe(true);
+  });
+
+  it('calls a full disk retriable and a permission error not', () => {
+    const err = (code: string) => classifyError(Object.assign(new Error(code), { code, syscall: 'open', path: '/b' }), 'writing');
+    expect(err('ENOSPC').retriable).toBe(true);
+    expect(err('EACCES').retriable).toBe(false);
+    expect(err('EROFS').retriable).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { isRetriable } from '../../src/lane/kafka-ops';
+import { retriableFailure as isRetriable } from '../../src/kafka/transport/kafkajs-errors';
 import { decodeMetadataResponse, encodeMetadataRequest, uuidToString } from '../../src/kafka/protocol/metadata';
 
 const uv = (n: number): number[] => {

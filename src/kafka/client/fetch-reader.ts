@@ -18,10 +18,12 @@
  */
 import { ServiceError } from '../../errors';
 import type { Logger } from '../../output/logger';
+import { retryDelay, sleep, type RetryPolicy } from '../../util/retry';
 import type { RangeHandlers, RangeTarget } from '../adapter';
-import { codecs, type CodecName } from '../protocol/codecs';
+import { codecById, codecs } from '../protocol/codecs';
 import { decodeFetchResponse, FETCH_VERSION, type FetchedPartition } from '../protocol/fetch-response';
 import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
+import { retriableRequest } from '../transport/kafkajs-errors';
 import { AbortFilter, BatchRecords, controlType, splitBatches, type RawBatch } from '../protocol/batch-decoder';
 
 /** Whole response limit: bounds memory (two responses per leader at most). */
@@ -30,7 +32,6 @@ export const MAX_FETCH_BYTES = 4 * 1024 * 1024;
 export const PARTITION_FETCH_BYTES = 1024 * 1024;
 const MAX_WAIT_MS = 500;
 const READ_COMMITTED = 1;
-const CODEC_BY_ID: Record<number, Exclude<CodecName, 'none'>> = { 1: 'gzip', 2: 'snappy', 3: 'lz4', 4: 'zstd' };
 
 export interface DirectReadOptions {
   concurrency: number;
@@ -78,22 +79,22 @@ interface Outcome {
   error?: unknown;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function isRetriable(err: unknown): boolean {
-  const e = err as { retriable?: boolean; name?: string } | null;
-  if (!e) return false;
-  if (e.name === 'KafkaJSSASLAuthenticationError') return false;
-  return (
-    e.retriable === true ||
-    /Connection|Timeout|LockTimeout|BrokerNotFound|ECONNRESET|ECONNREFUSED|EPIPE/.test(`${e.name ?? ''} ${(err as Error).message ?? ''}`)
-  );
-}
+/**
+ * A partition whose fetch failed retriably (a leader moving, a broker restarting) is fetched
+ * again after half a second, as often as it takes: the read's budget is its stall timeout (no
+ * progress on any partition for that long), not a number of attempts.
+ */
+const FETCH_RETRY: RetryPolicy = { initialMs: 500, maxMs: 500, factor: 1 };
+/** With every open partition waiting (a backoff, a leader), the loop looks again this often. */
+const IDLE_MS = 100;
 
 async function decompress(batch: RawBatch): Promise<Buffer> {
-  if (batch.header.codec === 0) return batch.body;
-  const name = CODEC_BY_ID[batch.header.codec];
-  if (!name) throw new ServiceError('kafka', `record batch at offset ${batch.header.baseOffset} uses unknown compression codec ${batch.header.codec}`);
+  const name = codecById(batch.header.codec);
+  if (name === 'none') return batch.body;
+  if (!name)
+    throw new ServiceError('kafka', `record batch at offset ${batch.header.baseOffset} uses unknown compression codec ${batch.header.codec}`, undefined, {
+      retriable: false,
+    });
   return codecs[name].decompress(batch.body);
 }
 
@@ -210,7 +211,7 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
 
   const retryLater = (parts: PartitionState[], err: unknown): void => {
     lastError = err;
-    const until = Date.now() + 500;
+    const until = Date.now() + retryDelay(FETCH_RETRY, 0, Math.random());
     for (const s of parts) s.backoffUntil = until;
   };
 
@@ -231,7 +232,7 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
           return null;
         }
       }
-      if (err.retriable) {
+      if (retriableRequest(err)) {
         retryLater([s], err);
         await cluster.refreshMetadata().catch(() => undefined);
         return null;
@@ -279,14 +280,16 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
     await cluster.connect();
     const max = cluster.brokerPool.versions?.[1]?.maxVersion ?? 0;
     if (max < FETCH_VERSION)
-      throw new ServiceError('kafka', `the broker speaks Fetch up to v${max}; kbak reads with Fetch v${FETCH_VERSION} (Kafka 2.3 or newer)`);
+      throw new ServiceError('kafka', `the broker speaks Fetch up to v${max}; kbak reads with Fetch v${FETCH_VERSION} (Kafka 2.3 or newer)`, undefined, {
+        retriable: false,
+      });
     await cluster.addMultipleTargetTopics([...new Set(targets.map((t) => t.topic))]);
     while (remaining > 0) {
       if (stalled) throw stalled;
       startFetches();
       if (inFlight.size === 0) {
         // Everything open waits for a backoff or a leader.
-        await sleep(100);
+        await sleep(IDLE_MS);
         if (open.some((s) => !s.done && leaderOf(s) === null)) await cluster.refreshMetadata().catch((e: unknown) => (lastError = e));
         continue;
       }
@@ -294,7 +297,7 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
       inFlight.delete(outcome.nodeId);
       for (const s of outcome.parts) s.inFlight = false;
       if (outcome.error !== undefined) {
-        if (!isRetriable(outcome.error)) throw outcome.error;
+        if (!retriableRequest(outcome.error)) throw outcome.error;
         opts.logger.debug({ err: String(outcome.error), broker: outcome.nodeId }, 'fetch failed; retrying');
         retryLater(outcome.parts, outcome.error);
         await cluster.refreshMetadata().catch((e: unknown) => (lastError = e));
@@ -303,7 +306,7 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
       const res = outcome.response!;
       if (res.errorCode !== 0) {
         const err = protocolErrors.createErrorFromCode(res.errorCode);
-        if (!err.retriable) throw err;
+        if (!retriableRequest(err)) throw err;
         retryLater(outcome.parts, err);
         continue;
       }

@@ -13,6 +13,8 @@
  * (transport/patches.ts, adminClusterPatch).
  */
 import { InternalError } from '../../errors';
+import { realClock, retry, type RetryClock, type RetryPolicy } from '../../util/retry';
+import { retriableRequest } from '../transport/kafkajs-errors';
 import { ADMIN_CLUSTER } from '../transport/patches';
 
 /** The slice of kafkajs's Cluster and Broker that a direct commit uses. */
@@ -23,9 +25,11 @@ interface GroupCluster {
   findGroupCoordinator(req: { groupId: string }): Promise<CoordinatorBroker>;
 }
 
-/** Errors after which the coordinator may have moved or will be ready shortly. */
-const RETRIABLE = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'REQUEST_TIMED_OUT']);
-const ATTEMPTS = 6;
+/**
+ * 6 attempts, 200 ms doubling to 2 s between them: the coordinator moving or loading, a
+ * connection dropping. A group with members is refused at once (not retriable).
+ */
+export const GROUP_COMMIT_RETRY: RetryPolicy = { initialMs: 200, maxMs: 2000, attempts: 6 };
 
 export function adminCluster(admin: unknown): GroupCluster {
   const cluster = (admin as Record<symbol, unknown>)[ADMIN_CLUSTER] as GroupCluster | undefined;
@@ -42,18 +46,15 @@ export async function commitOffsetsDirect(
   groupId: string,
   topic: string,
   offsets: ReadonlyArray<{ partition: number; offset: bigint }>,
-  sleep: (ms: number) => Promise<void>,
+  clock: RetryClock = realClock,
 ): Promise<void> {
   const topics = [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset.toString(), metadata: null })) }];
-  for (let attempt = 1; ; attempt++) {
-    try {
+  await retry(
+    async () => {
       const coordinator = await cluster.findGroupCoordinator({ groupId });
       await coordinator.offsetCommit({ groupId, groupGenerationId: -1, memberId: '', topics });
-      return;
-    } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (attempt >= ATTEMPTS || !type || !RETRIABLE.has(type)) throw err;
-      await sleep(Math.min(100 * 2 ** attempt, 2000));
-    }
-  }
+    },
+    GROUP_COMMIT_RETRY,
+    { retriable: retriableRequest, clock },
+  );
 }

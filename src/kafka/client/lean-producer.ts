@@ -11,9 +11,9 @@
  * so the broker writes it once (a repeat within its last five batches is acknowledged as a
  * duplicate, not appended). acks=all. One send at a time per partition keeps the order.
  */
-import { KbakError } from '../../errors';
+import { retry, type RetryPolicy } from '../../util/retry';
 import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from '../adapter';
-import { kafkaError } from '../transport/client';
+import { kafkaError, retriableRequest } from '../transport/kafkajs-errors';
 import { CODEC_IDS, codecs } from '../protocol/codecs';
 import { compressRecords } from './compress-worker';
 import {
@@ -31,10 +31,11 @@ import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafka
 import { FRAME_ROOM, filledEncoder } from '../transport/patches';
 
 const DUPLICATE_SEQUENCE_NUMBER = 46;
-/** Attempts per batch and the backoff between them: a leader election or broker restart takes seconds. */
-const ATTEMPTS = 10;
-const BACKOFF_MS = 250;
-const MAX_BACKOFF_MS = 4000;
+/**
+ * Per batch (and per InitProducerId): 10 attempts, 250 ms doubling to 4 s between them (about
+ * 24 s in all): a leader election or broker restart takes seconds.
+ */
+export const PRODUCE_RETRY: RetryPolicy = { initialMs: 250, maxMs: 4000, attempts: 10 };
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- kafkajs internals have no typings */
 const Encoder = loadKafkajsModule('src/protocol/encoder') as any;
@@ -62,16 +63,6 @@ export interface LeanCluster {
   brokerPool: { versions: Record<number, { minVersion: number; maxVersion: number }> | null };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Whether sending the same batch again can succeed: kafkajs marks its errors, SASL denials never are. */
-function retriable(err: unknown): boolean {
-  const e = err as { name?: string; retriable?: boolean };
-  if (err instanceof KbakError) return false;
-  if (e.name === 'KafkaJSSASLAuthenticationError') return false;
-  return e.retriable === true;
-}
-
 export class LeanProducer implements RecordProducer {
   private readonly sequences = new Map<string, number>();
   private readonly leaders = new Map<string, number>();
@@ -86,8 +77,11 @@ export class LeanProducer implements RecordProducer {
   private requestScratch: Buffer | undefined;
   /** Bytes kept free in front of each request body for the frame (FRAME_ROOM). */
   private readonly room: number;
-  /** Set by close(): a send still retrying must not reconnect (its socket would keep the process alive). */
-  private closed = false;
+  /**
+   * Aborted by close(): a send still retrying must not reconnect (its socket would keep the
+   * process alive), and one waiting to retry stops at once.
+   */
+  private readonly closing = new AbortController();
 
   /** A producer over a connected cluster with an initialised producer id (connect() makes both). */
   constructor(
@@ -114,12 +108,13 @@ export class LeanProducer implements RecordProducer {
           `the broker speaks Produce up to v${max}; kbak needs v${MIN_PRODUCE_VERSION} (Kafka 0.11 or newer)`,
           undefined,
           'restore into a newer Kafka',
+          { retriable: false },
         );
       // Any broker hands out a producer id for a non-transactional producer.
-      const init = await withRetries(
-        async () => (await cluster.findControllerBroker()).initProducerId({ transactionTimeout: timeoutMs }),
-        () => cluster.refreshMetadata(),
-      );
+      const init = await retry(async () => (await cluster.findControllerBroker()).initProducerId({ transactionTimeout: timeoutMs }), PRODUCE_RETRY, {
+        retriable: retriableRequest,
+        beforeRetry: () => cluster.refreshMetadata(),
+      });
       return new LeanProducer(
         cluster,
         { producerId: BigInt(init.producerId), producerEpoch: init.producerEpoch },
@@ -239,41 +234,35 @@ export class LeanProducer implements RecordProducer {
     };
     let attempts = 0;
     try {
-      await withRetries(
-        async () => {
-          if (this.closed) throw new KafkaServiceError(`the producer writing to ${topic}/${partition} was closed`, undefined);
-          attempts++;
+      await retry(
+        async (attempt) => {
+          attempts = attempt;
           const res = (await (await this.leader(topic, partition)).connectionPool.send(request)) as ProduceResult;
           // A duplicate is a batch the broker already has: an earlier attempt got through.
           if (res.errorCode !== 0 && res.errorCode !== DUPLICATE_SEQUENCE_NUMBER) throw createErrorFromCode(res.errorCode);
         },
-        async () => {
-          this.leaders.delete(seqKey);
-          await this.cluster.refreshMetadata();
+        PRODUCE_RETRY,
+        {
+          signal: this.closing.signal,
+          retriable: retriableRequest,
+          beforeRetry: async () => {
+            this.leaders.delete(seqKey);
+            await this.cluster.refreshMetadata();
+          },
         },
       );
     } catch (err) {
       onFailure();
-      throw kafkaError(err, this.brokers, `writing to ${topic}/${partition}`);
+      const closed = this.closing.signal.aborted && err === this.closing.signal.reason;
+      throw closed
+        ? new KafkaServiceError(`the producer writing to ${topic}/${partition} was closed`, undefined, undefined, { retriable: false })
+        : kafkaError(err, this.brokers, `writing to ${topic}/${partition}`);
     }
     return attempts;
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing.abort(new Error('closed'));
     await this.cluster.disconnect().catch(() => undefined);
-  }
-}
-
-/** Runs `fn` until it succeeds, a non-retriable error, or ATTEMPTS; `recover` runs between attempts. */
-async function withRetries<T>(fn: () => Promise<T>, recover: () => Promise<void>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!retriable(err) || attempt >= ATTEMPTS) throw err;
-      await sleep(Math.min(MAX_BACKOFF_MS, BACKOFF_MS * 2 ** (attempt - 1)));
-      await recover().catch(() => undefined);
-    }
   }
 }

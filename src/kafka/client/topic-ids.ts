@@ -7,6 +7,12 @@
 import { ServiceError } from '../../errors';
 import { decodeMetadataResponse, encodeMetadataRequest, METADATA_API_KEY, type TopicMetadataWithId } from '../protocol/metadata';
 import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
+import { retriableRequest } from '../transport/kafkajs-errors';
+import { retry, type RetryPolicy } from '../../util/retry';
+import { KafkaServiceError } from '../adapter';
+
+/** A just-created topic without a leader yet (LEADER_NOT_AVAILABLE), a connection dropping: asked again every 250 ms for up to 30 s. */
+const TOPIC_IDS_RETRY: RetryPolicy = { initialMs: 250, maxMs: 250, factor: 1, deadlineMs: 30_000 };
 
 // kafkajs's request framing only accepts its own Encoder, from kbak's private copy (see transport/kafkajs.ts).
 const KafkajsEncoder = loadKafkajsModule('src/protocol/encoder') as unknown as new () => { writeBuffer(b: Buffer): unknown };
@@ -27,41 +33,31 @@ export async function fetchTopicIds(kafka: Kafka, topics: string[]): Promise<Map
       throw new ServiceError(
         'kafka',
         `the target broker speaks Metadata up to v${max}: kbak needs topic IDs (Kafka 2.8 or newer) to know which topics a lane owns`,
+        undefined,
+        { retriable: false },
       );
     const version = Math.min(max, 12);
-    const topicsResp = await retryLeaderless(async () => {
-      const resp = (await cluster.brokerPool.seedBroker.connectionPool.send({
-        request: {
-          apiKey: METADATA_API_KEY,
-          apiVersion: version,
-          apiName: 'Metadata',
-          encode: async () => new KafkajsEncoder().writeBuffer(encodeMetadataRequest(version, topics)),
-        },
-        response: { decode: async (payload: Buffer) => decodeMetadataResponse(payload), parse: async (d: unknown) => d },
-      })) as TopicMetadataWithId[];
-      const leaderless = resp.find((t) => t.errorCode === 5 /* LEADER_NOT_AVAILABLE */);
-      if (leaderless)
-        throw Object.assign(new ServiceError('kafka', `topic ${leaderless.name} has no leader yet`, 'check the broker logs and retry'), {
-          type: 'LEADER_NOT_AVAILABLE',
-        });
-      return resp;
-    });
+    const topicsResp = await retry(
+      async () => {
+        const resp = (await cluster.brokerPool.seedBroker.connectionPool.send({
+          request: {
+            apiKey: METADATA_API_KEY,
+            apiVersion: version,
+            apiName: 'Metadata',
+            encode: async () => new KafkajsEncoder().writeBuffer(encodeMetadataRequest(version, topics)),
+          },
+          response: { decode: async (payload: Buffer) => decodeMetadataResponse(payload), parse: async (d: unknown) => d },
+        })) as TopicMetadataWithId[];
+        const leaderless = resp.find((t) => t.errorCode === 5 /* LEADER_NOT_AVAILABLE */);
+        if (leaderless) throw new KafkaServiceError(`topic ${leaderless.name} has no leader yet`, 'LEADER_NOT_AVAILABLE', 'check the broker logs and retry');
+        return resp;
+      },
+      TOPIC_IDS_RETRY,
+      { retriable: retriableRequest },
+    );
     for (const t of topicsResp) if (t.errorCode === 0) out.set(t.name, t);
     return out;
   } finally {
     await cluster.disconnect().catch(() => undefined);
-  }
-}
-
-/** Retries while a just-created topic has no leader yet (LEADER_NOT_AVAILABLE), for up to 30 s. */
-async function retryLeaderless<T>(fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      if ((err as { type?: string }).type !== 'LEADER_NOT_AVAILABLE' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
   }
 }

@@ -30,6 +30,11 @@ export type CodecName = (typeof CODEC_NAMES)[number];
 /** Codec IDs in the low three bits of a record batch's attributes. */
 export const CODEC_IDS: Record<CodecName, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
+/** The codec of a batch's codec ID; undefined for an ID Kafka does not define. */
+export function codecById(id: number): CodecName | undefined {
+  return CODEC_NAMES.find((n) => CODEC_IDS[n] === id);
+}
+
 /** Largest decompressed batch accepted: Kafka's own hard cap on a request is 100 MiB by default. */
 export const MAX_BATCH_BYTES = 256 * 1024 * 1024;
 

@@ -41,6 +41,8 @@ export function createCluster(kafka: Kafka): KafkajsCluster {
   const sym = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
   const factory = sym ? (kafka as unknown as Record<symbol, unknown>)[sym] : undefined;
   if (typeof factory !== 'function')
-    throw new ServiceError('kafka', 'cannot read topic IDs: this kafkajs version is not supported', 'use the kafkajs version in package-lock.json');
+    throw new ServiceError('kafka', 'cannot read topic IDs: this kafkajs version is not supported', 'use the kafkajs version in package-lock.json', {
+      retriable: false,
+    });
   return (factory as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false });
 }

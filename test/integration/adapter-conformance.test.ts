@@ -1,0 +1,95 @@
+/**
+ * The KafkaAdapter contract (test/support/adapter-conformance.ts) on the kafkajs adapter
+ * against the stack's broker, as MemoryKafka passes it in the unit project. Records are put
+ * in with the kafkajs producer (transactions included) and read back with kcat (librdkafka),
+ * neither of which shares kbak's produce or fetch code.
+ */
+import { Kafka as StockKafka, logLevel as stockLogLevel } from 'kafkajs';
+import { loadSettings } from '../../src/config/settings';
+import { openKafka, type KafkaAdapter, type ProduceRecord } from '../../src/kafka';
+import type { Admin, Producer } from '../support/kafkajs-copy';
+import { orderedHeaders } from '../support/kafkajs-wire-patch';
+import { silentLogger } from '../../src/output/logger';
+import { describeAdapterConformance, type AdapterFixture } from '../support/adapter-conformance';
+import { kcatReadBytes } from '../support/kcat';
+import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
+
+jest.setTimeout(120_000);
+
+const adapterFor = (env: Record<string, string | undefined>): KafkaAdapter => openKafka(loadSettings({}, { ...stackEnv().env, ...env }).kafka, silentLogger());
+
+const messages = (partition: number, records: readonly ProduceRecord[]) =>
+  records.map((r) => ({ partition, key: r.key, value: r.value, timestamp: r.timestamp.toString(), headers: orderedHeaders(r.headers) }));
+
+describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): Promise<AdapterFixture> => {
+  const kafka = testKafka('kbak-adapter-conformance');
+  const admin: Admin = kafka.admin();
+  await admin.connect();
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const stock = new StockKafka({ clientId: 'kbak-conformance-member', brokers: stackEnv().brokers, logLevel: stockLogLevel.NOTHING });
+  const end = async (topic: string, partition: number): Promise<bigint> =>
+    BigInt((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)!.high);
+  /** Waits until the transaction's marker is written: the last stable offset is past it. */
+  const settled = async (topic: string, partition: number, expected: bigint): Promise<void> => {
+    expect(await waitForLastStable(admin, topic, partition, expected.toString())).toBe(expected.toString());
+  };
+  const transaction = async (topic: string, partition: number, records: readonly ProduceRecord[], outcome: 'commit' | 'abort'): Promise<void> => {
+    const before = await end(topic, partition);
+    const tx = kafka.producer({ transactionalId: uniqueName('conformance-tx'), idempotent: true, maxInFlightRequests: 1 });
+    await tx.connect();
+    try {
+      const t = await tx.transaction();
+      await t.send({ topic, acks: -1, messages: messages(partition, records) });
+      await (outcome === 'commit' ? t.commit() : t.abort());
+    } finally {
+      await tx.disconnect();
+    }
+    await settled(topic, partition, before + BigInt(records.length) + 1n);
+  };
+  return {
+    adapter: adapterFor({}),
+    seed: async (topic, partition, records) => {
+      await producer.send({ topic, acks: -1, messages: messages(partition, records) });
+    },
+    // An aborted transaction of one record: the record and its ABORT marker.
+    gap: async (topic, partition) => {
+      await transaction(topic, partition, [{ key: null, value: Buffer.from('aborted'), timestamp: 1n, headers: [] }], 'abort');
+      return 2;
+    },
+    transaction,
+    deleteRecordsBefore: async (topic, partition, offset) => {
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition, offset: offset.toString() }] });
+    },
+    readBack: async (topic, partition) => kcatReadBytes(topic, partition),
+    liveMember: async (groupId, topic) => {
+      const consumer = stock.consumer({ groupId, maxWaitTimeInMs: 200 });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachMessage: async () => undefined });
+      const deadline = Date.now() + 30_000;
+      while ((await admin.describeGroups([groupId])).groups[0]?.state !== 'Stable' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      return async () => {
+        await consumer.disconnect();
+        await admin.deleteGroups([groupId]).catch(() => undefined);
+      };
+    },
+    unreachable: () => adapterFor({ KBAK_BROKERS: '127.0.0.1:1' }),
+    denied: () => {
+      const env = stackEnv().env;
+      if (!env.KBAK_SECURE_BROKERS) throw new Error('KBAK_SECURE_BROKERS is missing from .stack/env: restart the stack with scripts/stack/up.sh');
+      return adapterFor({
+        KBAK_BROKERS: env.KBAK_SECURE_BROKERS,
+        KBAK_TLS: 'true',
+        KBAK_TLS_CA: env.KBAK_SECURE_TLS_CA,
+        KBAK_SASL_MECHANISM: 'scram-sha-512',
+        KBAK_SASL_USERNAME: env.KBAK_SECURE_SASL_USERNAME,
+        KBAK_SASL_PASSWORD: `not-${env.KBAK_SECURE_SASL_PASSWORD}`,
+      });
+    },
+    close: async () => {
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+});
