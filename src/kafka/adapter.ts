@@ -13,6 +13,7 @@ import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
 import type { BatchHeader } from './batch-decoder';
 import type { CodecName } from './codecs';
+import type { PlacedRecordSet } from './record-batch';
 import type { WireHeader } from './wire-patch';
 
 export type { WireHeader };
@@ -129,6 +130,16 @@ export interface ProducerOptions {
  */
 export interface RecordProducer {
   send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void>;
+  /**
+   * Placed sends (restore's fast path), optional until every adapter has them: bytes a
+   * PlacedRecordSet for `topic` needs in front of its records to be sent without a copy.
+   */
+  headroom?(topic: string): number;
+  /**
+   * Sends records already encoded as a Kafka record set (restore's transcoder), framed in
+   * the set's headroom when it has enough. Resolves to whether `set.buf` may be reused.
+   */
+  sendPlaced?(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean>;
   close(): Promise<void>;
 }
 
