@@ -5,10 +5,8 @@
  *
  *   node --max-semi-space-size=256 --min-semi-space-size=256 scripts/bench/micro-records.cjs [distDir]
  *
- * With a young generation that large no scavenge runs during a pass, so the heap growth
- * over a pass is what the pass allocated (passes that saw a GC are left out). Per path:
- * nanoseconds per record (fastest pass and median: the machine may be shared) and bytes
- * allocated per record (median of the passes without GC).
+ * Per path: nanoseconds per record (fastest pass, median) and bytes allocated per record
+ * (see micro-measure.cjs).
  *
  * - dump-transcode: BatchTranscoder over a Kafka batch, records written into a block
  *   (writePending): the dump's fast path.
@@ -20,6 +18,7 @@
  * - walker-walk: SegmentRecordWalker.walk with header positions (when the build has it).
  */
 const path = require('node:path');
+const { measure } = require('./micro-measure.cjs');
 
 const dist = path.resolve(process.argv[2] ?? 'dist');
 const load = (m) => require(path.join(dist, m));
@@ -37,9 +36,6 @@ try {
 
 const RECORDS = 5000;
 const PASSES = 25;
-
-let gcs = 0;
-new PerformanceObserver((list) => (gcs += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 
 function record(i) {
   return {
@@ -135,39 +131,9 @@ if (walkerModule) {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function measure(name, fn) {
-  // Warm up (optimised code), then passes of RECORDS records each.
-  for (let i = 0; i < 30; i++) await fn();
-  const ns = [];
-  const bytes = [];
-  for (let i = 0; i < PASSES; i++) {
-    const g0 = gcs;
-    const h0 = process.memoryUsage().heapUsed;
-    const t0 = process.hrtime.bigint();
-    await fn();
-    const t1 = process.hrtime.bigint();
-    const h1 = process.memoryUsage().heapUsed;
-    // The observer reports asynchronously: let it run before reading the count.
-    await new Promise((r) => setImmediate(r));
-    ns.push(Number(t1 - t0) / RECORDS);
-    if (gcs === g0) bytes.push((h1 - h0) / RECORDS);
-  }
-  // The machine is shared: the fastest pass is the cost, the median heap growth the allocation.
-  const alloc = bytes.length > 0 ? median(bytes).toFixed(1) : 'n/a';
-  console.log(
-    `${name.padEnd(18)} ${Math.min(...ns)
-      .toFixed(1)
-      .padStart(
-        8,
-      )} ns/record (median ${median(ns).toFixed(1).padStart(7)})  ${String(alloc).padStart(7)} bytes/record  (${bytes.length}/${PASSES} passes without GC)`,
-  );
-}
-
 (async () => {
   console.log(`dist: ${dist}, ${RECORDS} records of ${body.length / RECORDS} bytes per pass, ${PASSES} passes`);
-  for (const [name, fn] of Object.entries(paths)) await measure(name, fn);
+  for (const [name, fn] of Object.entries(paths)) await measure(name, fn, { per: RECORDS, passes: PASSES, warmups: 30 });
 })().catch((e) => {
   console.error(e);
   process.exit(1);
