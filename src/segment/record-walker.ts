@@ -42,6 +42,9 @@ const enum Field {
   HeaderValue,
 }
 
+/** Header positions a walker keeps room for between records: 64 KiB. */
+const KEPT_HEADERS = 4096;
+
 /**
  * Why a record whose length prefix says `len` does not fit the `room` bytes after the
  * prefix, or null when it does: the framing rule, shared with the reader that streams a
@@ -80,6 +83,8 @@ export class SegmentRecordWalker {
    * record bytes: at most twice the record.
    */
   headers = new Int32Array(64);
+  /** The array `headers` returns to after a record with more than KEPT_HEADERS headers. */
+  private kept = this.headers;
 
   private fault: Fault = Fault.None;
   private faultPos = 0;
@@ -153,7 +158,7 @@ export class SegmentRecordWalker {
     if (count * HEADER_OVERHEAD > end - q) return this.fail(Fault.HeaderCount, q - 4, count);
     this.headerCount = count;
     this.headersStart = q;
-    if (keepHeaders && count * 4 > this.headers.length) this.headers = new Int32Array(count * 4);
+    if (keepHeaders) this.roomForHeaders(count);
     const h = this.headers;
     for (let i = 0; i < count; i++) {
       if (end - q < 4) {
@@ -185,6 +190,21 @@ export class SegmentRecordWalker {
     }
     if (q !== end) return this.fail(Fault.UnusedBytes, q, end - q);
     return true;
+  }
+
+  /**
+   * Points `headers` at an array with room for `count` headers: the kept one, grown up to
+   * KEPT_HEADERS; above that one of the record's own, dropped with the record (a walker that
+   * lives as long as the process must not keep the positions of its largest record).
+   */
+  private roomForHeaders(count: number): void {
+    if (count * 4 <= this.kept.length) {
+      this.headers = this.kept;
+      return;
+    }
+    const room = new Int32Array(count * 4);
+    if (count <= KEPT_HEADERS) this.kept = room;
+    this.headers = room;
   }
 
   /**

@@ -179,7 +179,7 @@ describe('segment record walker', () => {
     expect(w.walk(buf, 0, buf.length)).toBe(false);
   });
 
-  it('keeps header positions for a record of many headers in one array it grows', () => {
+  it('keeps header positions in one array it grows, up to 4096 headers', () => {
     const r: BackupRecord = { ...variety()[1]!, headers: Array.from({ length: 1000 }, (_, i) => ({ key: `k${i}`, value: Buffer.from([i & 0xff]) })) };
     const buf = encodeRecord(r);
     const w = new SegmentRecordWalker();
@@ -187,6 +187,13 @@ describe('segment record walker', () => {
     const grown = w.headers;
     expect(grown.length).toBeGreaterThanOrEqual(4000);
     expect(buf.toString('utf8', grown[999 * 4]!, grown[999 * 4]! + grown[999 * 4 + 1]!)).toBe('k999');
+    expect(w.walk(buf, 0, buf.length, true)).toBe(true);
+    expect(w.headers).toBe(grown);
+    // A record of more headers gets an array of its own: the walker does not keep it.
+    const many = encodeRecord({ ...r, headers: Array.from({ length: 10_000 }, (_, i) => ({ key: `k${i}`, value: null })) });
+    expect(w.walk(many, 0, many.length, true)).toBe(true);
+    expect(w.headers.length).toBe(40_000);
+    expect(many.toString('utf8', w.headers[9999 * 4]!, w.headers[9999 * 4]! + w.headers[9999 * 4 + 1]!)).toBe('k9999');
     expect(w.walk(buf, 0, buf.length, true)).toBe(true);
     expect(w.headers).toBe(grown);
   });
