@@ -51,7 +51,7 @@ interface Batch {
 class PlacedBatch implements Batch {
   constructor(
     private readonly builder: RecordSetBuilder,
-    private readonly send_: () => Promise<boolean>,
+    private readonly sendSet: () => Promise<boolean>,
   ) {}
 
   get count(): number {
@@ -67,7 +67,7 @@ class PlacedBatch implements Batch {
   }
 
   send(): Promise<boolean> {
-    return this.send_();
+    return this.sendSet();
   }
 
   reset(fresh: boolean): void {
@@ -84,7 +84,7 @@ class ObjectBatch implements Batch {
   private records: ProduceRecord[] = [];
   size = 0;
 
-  constructor(private readonly send_: (records: ProduceRecord[]) => Promise<void>) {}
+  constructor(private readonly sendRecords: (records: ProduceRecord[]) => Promise<void>) {}
 
   get count(): number {
     return this.records.length;
@@ -96,7 +96,7 @@ class ObjectBatch implements Batch {
   }
 
   async send(): Promise<boolean> {
-    await this.send_(this.records);
+    await this.sendRecords(this.records);
     return true;
   }
 

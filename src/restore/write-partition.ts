@@ -12,6 +12,7 @@
  */
 import type { Backup } from '../backup/catalog';
 import type { RecordProducer } from '../kafka/adapter';
+import type { CodecName } from '../kafka/codecs';
 import { inWindow, type TimeWindow } from '../model/window';
 import { decodeRecordAt } from '../segment/format';
 import type { RawBlock } from '../segment/reader';
@@ -21,7 +22,6 @@ import { BatchSink } from './batch-sink';
 import { recordBytes, toLaneRecord, type RewriteOptions } from './lane-record';
 import { LanePosition, type LanePartition } from './lane-position';
 import { skipForMax } from './plan';
-import type { CodecName } from '../kafka/codecs';
 
 export { recordBytes, sameRecord, toLaneRecord, type LaneRecord, type RewriteOptions } from './lane-record';
 export type { LaneStart } from './lane-position';
@@ -67,12 +67,11 @@ const hasWindow = (w: TimeWindow): boolean => w.since !== null || w.until !== nu
 async function oldestToSkip(job: PartitionJob, opts: WriteOptions): Promise<number> {
   if (opts.maxRecordsPerPartition === null) return 0;
   const { backup, window } = opts;
-  let total = backup.partition(job.sourceTopic, job.partition).records;
+  let inWindowTotal = 0;
   if (hasWindow(window)) {
-    total = 0;
-    for await (const r of backup.records(job.sourceTopic, job.partition)) if (inWindow(r.timestamp, window)) total++;
-  }
-  return skipForMax(total, opts.maxRecordsPerPartition);
+    for await (const r of backup.records(job.sourceTopic, job.partition)) if (inWindow(r.timestamp, window)) inWindowTotal++;
+  } else inWindowTotal = backup.partition(job.sourceTopic, job.partition).records;
+  return skipForMax(inWindowTotal, opts.maxRecordsPerPartition);
 }
 
 /** The records of a raw block as objects (views into the block), for the per-record path. */
