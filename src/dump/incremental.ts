@@ -14,7 +14,11 @@
  */
 import { listBackups, loadBackup, type Backup } from '../backup/catalog';
 import type { GapEntry, PartitionEntry, SchemaEntry, SegmentEntry, SubjectEntry, TopicEntry } from '../backup/manifest';
+import { partitionKey } from '../model/partition-key';
+import type { Logger } from '../output/logger';
 import type { ObjectStore } from '../store/store';
+import type { PartitionRange } from './cut';
+import type { TopicShape } from './topic-metadata';
 
 /** The newest earlier backup of `cluster` that holds each topic (topics without one are absent). */
 export async function findBases(store: ObjectStore, cluster: string, topics: string[]): Promise<Map<string, Backup>> {
@@ -94,6 +98,78 @@ export function continuePartition(base: Backup, prev: PartitionEntry, src: Sourc
     newGap,
     basedOn: base.ref.backupId,
   };
+}
+
+/** What an incremental dump continues, and what it tells about it. */
+export interface Continued {
+  /** By partitionKey(topic, partition): the partitions that continue a base. */
+  continuations: Map<string, Continuation>;
+  /** The backups continued: their schemas and subjects stay in the new manifest. */
+  bases: Backup[];
+  /** Topics deleted and recreated since their base: backed up in full. */
+  recreatedTopics: string[];
+  /** Offset ranges the source deleted since a base ended (each also a gap of its partition). */
+  newGaps: Array<{ topic: string; partition: number; startOffset: string; endOffset: string }>;
+}
+
+/** A dump that continues nothing (not incremental). */
+export const NOTHING_CONTINUED: Readonly<Continued> = { continuations: new Map(), bases: [], recreatedTopics: [], newGaps: [] };
+
+/**
+ * Finds, for each planned topic, the newest earlier backup of `cluster` that holds it, and
+ * how each of its partitions continues there (a recreated topic is backed up in full). Says
+ * so in a warning per recreated topic and per new gap.
+ */
+export async function continueTopics(
+  store: ObjectStore,
+  cluster: string,
+  plan: { topics: readonly TopicShape[]; ranges: ReadonlyMap<string, readonly PartitionRange[]> },
+  logger: Logger,
+): Promise<Continued> {
+  const continuations = new Map<string, Continuation>();
+  const basesUsed = new Map<string, Backup>();
+  const recreatedTopics: string[] = [];
+  const newGaps: Continued['newGaps'] = [];
+  const bases = await findBases(
+    store,
+    cluster,
+    plan.topics.map((t) => t.name),
+  );
+  for (const t of plan.topics) {
+    const base = bases.get(t.name);
+    if (!base) continue;
+    const prevTopic = base.manifest.topics.find((x) => x.name === t.name)!;
+    const found = new Map<number, Continuation>();
+    let recreated = recreatedTopicReason(base.ref.backupId, prevTopic, t);
+    for (const r of plan.ranges.get(t.name)!) {
+      if (recreated) break;
+      const prev = prevTopic.partitions.find((x) => x.partition === r.partition);
+      if (!prev) continue; // a partition added since: backed up in full
+      const c = continuePartition(base, prev, { low: r.logStartOffset, lastStable: r.end });
+      if ('recreated' in c) recreated = c.recreated;
+      else found.set(r.partition, c);
+    }
+    if (recreated) {
+      recreatedTopics.push(t.name);
+      logger.warn(
+        { topic: t.name, previousBackup: base.ref.backupId },
+        `topic ${t.name} was deleted and recreated since backup ${base.ref.backupId} (${recreated}); backing it up in full`,
+      );
+      continue;
+    }
+    basesUsed.set(base.ref.backupId, base);
+    for (const [p, c] of found) {
+      continuations.set(partitionKey(t.name, p), c);
+      if (c.newGap) {
+        newGaps.push({ topic: t.name, partition: p, ...c.newGap });
+        logger.warn(
+          { topic: t.name, partition: p, ...c.newGap },
+          `offsets ${c.newGap.startOffset}..${BigInt(c.newGap.endOffset) - 1n} of ${t.name}/${p} were deleted by the source's retention before this backup; recorded as a gap`,
+        );
+      }
+    }
+  }
+  return { continuations, bases: [...basesUsed.values()], recreatedTopics, newGaps };
 }
 
 /** Schemas and subjects of the bases, merged with the new ones (new entries win). */

@@ -2,7 +2,7 @@
  * One Kafka record batch (its uncompressed records section) transcoded straight into
  * segment records (FORMAT.md), the dump's hot path. The bytes are exactly what decoding
  * each record into a BackupRecord (src/kafka/batch-decoder.ts) and encoding it with
- * SegmentWriter.append (src/segment/format.ts, encodeRecordInto) would give, and the same
+ * SegmentWriter.append (src/segment/record-writer.ts, encodeRecordInto) would give, and the same
  * records are kept: those in [from, end) of the range, inside the time window. What differs
  * is the cost: fields are located in the fetched bytes and copied once into the writer's
  * block, with no object, no bigint and no await per record.
@@ -16,11 +16,12 @@
  *
  * Pure: no I/O.
  */
-import { isUtf8 } from 'node:buffer';
 import { BatchRecords, type BatchHeader } from '../kafka/protocol/batch-decoder';
 import { inWindow, type TimeWindow } from '../model/window';
 import { framedSchemaId, framedSchemaIdAt } from '../schema/framing';
-import { RECORD_MIN_SIZE } from '../segment/format';
+import { HeaderKeyCheck } from '../segment/header-keys';
+import { HEADER_OVERHEAD, RECORD_MIN_SIZE } from '../segment/layout';
+import { highHalf, lowHalf, putField, putRecordHead, putU32 } from '../segment/record-writer';
 import { TimestampType, type BackupRecord } from '../segment/record';
 import type { SegmentRecordSource } from '../segment/writer';
 
@@ -31,52 +32,16 @@ export interface SchemaIdObserver {
 
 /** Varints longer than this may not be exact as numbers (7 × 7 = 49 bits): the object path decodes them. */
 const MAX_FAST_VARINT_BYTES = 7;
-const TWO_32 = 4294967296;
-/** Field copies shorter than this are a byte loop: cheaper than a call into Buffer.copy. */
-const SHORT_COPY = 16;
-
 /**
- * Non-ASCII header keys seen valid (ASCII keys are checked by a byte loop). A topic repeats
- * a few keys, so isUtf8 (which needs a view of the key) runs once per key, not per record.
+ * Header keys must be valid UTF-8 for the fast path (the decoder turns a bad one into
+ * U+FFFD). One check for every batch: its memory of keys seen valid outlives the batch.
  */
-const VALID_KEY_LIMIT = 16;
-const validKeys: Buffer[] = [];
-
-function validUtf8Key(buf: Buffer, start: number, n: number): boolean {
-  let ascii = true;
-  for (let i = start; i < start + n; i++) {
-    if (buf[i]! >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return true;
-  for (const k of validKeys) if (k.length === n && buf.compare(k, 0, n, start, start + n) === 0) return true;
-  const view = buf.subarray(start, start + n);
-  if (!isUtf8(view)) return false;
-  if (validKeys.length >= VALID_KEY_LIMIT) validKeys.shift();
-  validKeys.push(Buffer.from(view));
-  return true;
-}
+const headerKeys = new HeaderKeyCheck();
 
 /** Number(x) when x is a safe integer, NaN otherwise. */
 function safeNumber(x: bigint): number {
   const n = Number(x);
   return Number.isSafeInteger(n) ? n : NaN;
-}
-
-function writeU32(b: Buffer, p: number, v: number): void {
-  b[p] = v >>> 24;
-  b[p + 1] = v >>> 16;
-  b[p + 2] = v >>> 8;
-  b[p + 3] = v;
-}
-
-/** A safe integer as a big-endian two's complement int64. */
-function writeI64(b: Buffer, p: number, v: number): void {
-  const hi = Math.floor(v / TWO_32);
-  writeU32(b, p, hi >>> 0);
-  writeU32(b, p + 4, v - hi * TWO_32);
 }
 
 export class BatchTranscoder implements SegmentRecordSource {
@@ -196,38 +161,20 @@ export class BatchTranscoder implements SegmentRecordSource {
     return this.decodeAt(this.recIndex, this.recPos);
   }
 
-  /** Writes the pending (fast) record's `size` bytes into `b` at `p`, as encodeRecordInto would. */
+  /** Writes the pending (fast) record's `size` bytes into `b` at `p`, as encodeRecordInto would (record-writer.ts). */
   writePending(b: Buffer, p: number): void {
     const src = this.buf;
-    writeU32(b, p, this.size - 4);
-    writeI64(b, p + 4, this.offset);
-    writeI64(b, p + 12, this.timestamp);
-    b[p + 20] = this.tsType;
-    let q = this.copyField(b, p + 21, this.keyPos, this.keyLen);
-    q = this.copyField(b, q, this.valuePos, this.valueLen);
+    const { offset, timestamp } = this;
+    let q = putRecordHead(b, p, this.size, highHalf(offset), lowHalf(offset), highHalf(timestamp), lowHalf(timestamp), this.tsType);
+    q = putField(b, q, src, this.keyPos, this.keyLen);
+    q = putField(b, q, src, this.valuePos, this.valueLen);
     const n = this.headerCount;
-    writeU32(b, q, n);
-    q += 4;
+    q = putU32(b, q, n);
     const h = this.headers;
     for (let j = 0; j < n * 4; j += 4) {
-      const kl = h[j + 1]!;
-      writeU32(b, q, kl);
-      q += 4;
-      copyBytes(src, h[j]!, kl, b, q);
-      q += kl;
-      q = this.copyField(b, q, h[j + 2]!, h[j + 3]!);
+      q = putField(b, q, src, h[j]!, h[j + 1]!);
+      q = putField(b, q, src, h[j + 2]!, h[j + 3]!);
     }
-  }
-
-  /** A length-prefixed field (-1: null). */
-  private copyField(b: Buffer, q: number, start: number, len: number): number {
-    if (len < 0) {
-      writeU32(b, q, 0xffffffff);
-      return q + 4;
-    }
-    writeU32(b, q, len);
-    copyBytes(this.buf, start, len, b, q + 4);
-    return q + 4 + len;
   }
 
   private observe(start: number, len: number): void {
@@ -316,7 +263,7 @@ export class BatchTranscoder implements SegmentRecordSource {
       if (!(kl >= 0)) return 0; // a null key is an error the decoder reports
       const kp = this.p;
       if ((this.p += kl) > recEnd) return 0;
-      if (!validUtf8Key(buf, kp, kl)) return 0;
+      if (!headerKeys.valid(buf, kp, kl, j >> 2)) return 0;
       let vl = this.varint(recEnd);
       if (Number.isNaN(vl)) return 0;
       const vp = this.p;
@@ -324,7 +271,7 @@ export class BatchTranscoder implements SegmentRecordSource {
         if ((this.p += vl) > recEnd) return 0;
         size += vl;
       } else vl = -1;
-      size += 8 + kl;
+      size += HEADER_OVERHEAD + kl;
       h[j] = kp;
       h[j + 1] = kl;
       h[j + 2] = vp;
@@ -355,13 +302,5 @@ export class BatchTranscoder implements SegmentRecordSource {
       mul *= 128;
     }
     return NaN;
-  }
-}
-
-function copyBytes(src: Buffer, start: number, n: number, dst: Buffer, at: number): void {
-  if (n < SHORT_COPY) {
-    for (let k = 0; k < n; k++) dst[at + k] = src[start + k]!;
-  } else {
-    src.copy(dst, at, start, start + n);
   }
 }

@@ -1,7 +1,9 @@
 /**
- * `kbak restore --lane`: backup → lane. Plans, checks the lane topics (safety), registers
- * the schemas under the lane subjects, creates (or replaces, or resumes) the lane topics,
- * writes every partition and commits the translated offsets of the lane groups.
+ * `kbak restore --lane`: backup → lane, in phases: plan (what goes where, and the checks of
+ * the lane topics, subjects and groups: safety, ownership), prepare (the ledger entry, the
+ * schemas under the lane subjects, the lane topics created, replaced or resumed, a job per
+ * partition), write (every partition), commit (the lane's ends checked, the translated
+ * offsets of the lane groups, the ledger's ready state) and summarise.
  */
 import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
@@ -34,6 +36,10 @@ import { restoreIntent, withState, withSubjectVersions, withTopicIds } from '../
 import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectOwnership, topicOwnership, type Ownership } from '../lane/ownership';
 import { validateBaggageKey } from '../lane/baggage';
 import { TOOL_VERSION } from '../version';
+import { RestoreProducers } from './producers';
+import { summariseRestore, type RestoreSummary } from './summary';
+
+export type { RestoreSummary } from './summary';
 
 export interface RestoreOptions extends PlanOptions {
   mode: RestoreMode;
@@ -47,14 +53,36 @@ export interface RestoreOptions extends PlanOptions {
   ledgerTopic?: string;
 }
 
-/** What the target holds of a lane before a restore touches it. */
-interface Prepared {
+/** The plan, and what the target holds of the lane before a restore touches it. */
+interface PlannedLane {
   plan: RestorePlan;
   states: Map<string, LaneTopicState>;
   actions: Map<string, LaneAction>;
   entry: LedgerEntry | null;
   /** Topic IDs of the lane topics that exist. */
   ids: Map<string, string>;
+}
+
+/** What the prepare phase made ready for the write. */
+interface PreparedLane {
+  ledger: LaneLedger;
+  registration: RegistrationResult | null;
+  ids: SchemaIdMap | null;
+  jobs: PartitionJob[];
+}
+
+/** The lane's ledger entry, written anew at each step (see lane/intent.ts). */
+class LaneLedger {
+  constructor(
+    private readonly producer: RecordProducer,
+    private readonly topic: string,
+    public entry: LedgerEntry,
+  ) {}
+
+  async record(next: LedgerEntry): Promise<void> {
+    await writeLedgerEntry(this.producer, this.topic, next);
+    this.entry = next;
+  }
 }
 
 export interface RestoreContext {
@@ -70,37 +98,6 @@ export interface LaneTopicProgress {
   bytes: number;
   processed: number;
   total: number;
-}
-
-export interface RestoreSummary {
-  lane: string;
-  backupId: string;
-  cluster: string;
-  topics: Array<{ source: string; lane: string; action: LaneAction; partitions: number; records: number; skippedExisting: number }>;
-  topicsCreated: number;
-  partitions: number;
-  records: number;
-  skippedExisting: number;
-  bytes: number;
-  durationMs: number;
-  recordsPerSecond: number;
-  subjectsRegistered: number;
-  schemaVersionsCreated: number;
-  idsRewritten: number;
-  idMap: Record<string, number>;
-  groupsSeeded: number;
-  /** Wall time of the group-offset step alone (the bench reports it: seeding N groups). */
-  groupsDurationMs: number;
-  groups: Array<{ source: string; lane: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; laneOffset: string }> }>;
-  /** The lane's names, for a sandbox controller (--json). */
-  laneTopics: string[];
-  laneSubjects: string[];
-  laneGroups: string[];
-  /** Records whose baggage header --lane-baggage left alone (not valid W3C baggage or over its limits). */
-  baggageLeftAlone: number;
-  ledgerTopic: string;
-  expiresAt: string | null;
-  warnings: string[];
 }
 
 export interface DryRunResult {
@@ -141,8 +138,8 @@ export class RestoreRun {
     return [...this.progressByTopic.values()].map((p) => ({ ...p }));
   }
 
-  /** Plan + the checks a real run would make, with read-only calls only. */
-  private async prepare(): Promise<Prepared> {
+  /** The plan phase: the plan, and the checks a real run would make, with read-only calls only. */
+  private async planLane(): Promise<PlannedLane> {
     const { brokers } = await withRetry(() => this.ctx.kafka.cluster());
     const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(this.ctx.kafka) });
     if (plan.registrations.length > 0 && !this.ctx.registry) {
@@ -201,7 +198,7 @@ export class RestoreRun {
 
   async dryRun(): Promise<DryRunResult> {
     try {
-      const { plan, states, actions } = await this.prepare();
+      const { plan, states, actions } = await this.planLane();
       const laneTopicState: Record<string, string> = {};
       for (const t of plan.topics) {
         const st = states.get(t.lane)!;
@@ -229,29 +226,55 @@ export class RestoreRun {
   }
 
   async run(): Promise<RestoreSummary> {
-    const { kafka, logger, backup } = this.ctx;
     const t0 = Date.now();
-    const producers: RecordProducer[] = [];
-    const others: RecordProducer[] = [];
-    let connecting: Promise<Array<PromiseSettledResult<RecordProducer>>> | null = null;
+    const producers = new RestoreProducers(this.ctx.kafka);
     try {
-      const { plan, actions, entry, ids: existingIds } = await this.prepare();
-      for (const w of plan.warnings) logger.warn(w);
-      // One idempotent producer per worker: sends within a worker are sequential, workers run
-      // in parallel. They connect (a few round trips each) while the ledger, the schemas and
-      // the lane topics are prepared; every one that connected is closed in the end.
-      const partitions = plan.topics.reduce((n, t) => n + t.partitions.length, 0);
-      const workers = Math.min(this.opts.concurrency, Math.max(1, partitions));
-      connecting = Promise.allSettled(Array.from({ length: workers }, () => kafka.producer()));
-      // The compression thread starts (~0.1 s: an isolate and the codecs) during the set-up too,
-      // not in front of the first batch.
-      if (plan.topics.some((t) => t.compression !== 'none')) warmCompressWorker();
+      // Plan (what goes where, and the checks a dry run makes), prepare, write, commit, summarise.
+      const planned = await this.planLane();
+      for (const w of planned.plan.warnings) this.ctx.logger.warn(w);
+      const lane = await this.prepareLane(planned, producers);
+      const results = await this.writeLane(planned.plan, lane.jobs, lane.ids, await producers.workers());
+      const { groups, groupsDurationMs } = await this.commitLane(planned.plan, lane, results);
+      return summariseRestore({
+        plan: planned.plan,
+        backup: this.ctx.backup.ref,
+        actions: planned.actions,
+        jobs: lane.jobs,
+        results,
+        registration: lane.registration,
+        ids: lane.ids,
+        groups,
+        groupsDurationMs,
+        ledgerTopic: this.ledgerTopic,
+        expiresAt: lane.ledger.entry.expiresAt,
+        durationMs: Date.now() - t0,
+      });
+    } catch (err) {
+      throw classifyError(err, 'restoring');
+    } finally {
+      await producers.close();
+    }
+  }
 
-      // The ledger names every object before it is created (see lane/intent.ts).
-      await ensureLedgerTopic(kafka, this.ledgerTopic);
-      const ledgerProducer = await kafka.producer();
-      others.push(ledgerProducer);
-      let ledger = restoreIntent(entry, {
+  /**
+   * The prepare phase: the ledger names the lane's objects before they exist (lane/intent.ts),
+   * the schemas are registered under the lane subjects (first: a failure there leaves Kafka
+   * untouched), the lane topics created or replaced, and a job made per lane partition. The
+   * workers' producers connect meanwhile.
+   */
+  private async prepareLane({ plan, actions, entry, ids: existingIds }: PlannedLane, producers: RestoreProducers): Promise<PreparedLane> {
+    const { kafka, logger, backup } = this.ctx;
+    const partitions = plan.topics.reduce((n, t) => n + t.partitions.length, 0);
+    producers.connectWorkers(Math.min(this.opts.concurrency, Math.max(1, partitions)));
+    // The compression thread starts (~0.1 s: an isolate and the codecs) during the set-up too,
+    // not in front of the first batch.
+    if (plan.topics.some((t) => t.compression !== 'none')) warmCompressWorker();
+
+    await ensureLedgerTopic(kafka, this.ledgerTopic);
+    const ledger = new LaneLedger(
+      await producers.one(),
+      this.ledgerTopic,
+      restoreIntent(entry, {
         lane: plan.lane,
         templates: this.scope.templates,
         seededFrom: { cluster: backup.ref.cluster, backupId: backup.ref.backupId },
@@ -266,139 +289,104 @@ export class RestoreRun {
         })),
         subjects: plan.subjects.map((s) => ({ name: s.lane, source: s.source })),
         groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
+      }),
+    );
+    await ledger.record(ledger.entry);
+    logger.info(
+      { lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) },
+      'restore started',
+    );
+
+    let registration: RegistrationResult | null = null;
+    if (this.ctx.registry && plan.registrations.length > 0) {
+      await this.ctx.registry.check();
+      registration = await registerSchemas(this.ctx.registry, registrationInput(plan), backup.manifest.subjects, logger);
+      const versions = new Map<string, number[]>();
+      for (const r of registration.byRegistration.values()) versions.set(r.laneSubject, [...(versions.get(r.laneSubject) ?? []), r.laneVersion]);
+      await ledger.record(withSubjectVersions(ledger.entry, versions, new Date()));
+    }
+    const ids = registration ? new SchemaIdMap(registration.byId) : null;
+
+    const created = await this.prepareTopics(plan, actions);
+    if (created.length > 0) {
+      const createdIds = await withRetry(() => kafka.topicIds(created));
+      const missing = created.filter((t) => !createdIds.has(t));
+      if (missing.length > 0) throw new ServiceError('kafka', `lane topics ${missing.join(', ')} vanished right after creation`, 'restore again');
+      await ledger.record(withTopicIds(ledger.entry, createdIds, new Date()));
+    }
+
+    // Where each lane partition stands now.
+    const offsets = new Map<string, PartitionOffsets[]>();
+    for (const t of plan.topics) offsets.set(t.lane, await withRetry(() => kafka.listOffsets(t.lane)));
+    const jobs = await this.buildJobs(plan, actions, offsets);
+    for (const t of plan.topics) {
+      const total = t.partitions.reduce((n, p) => n + p.records, 0);
+      this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total });
+    }
+    return { ledger, registration, ids, jobs };
+  }
+
+  /** The write phase: every lane partition written by a pool of workers, one producer each. */
+  private async writeLane(
+    plan: RestorePlan,
+    jobs: PartitionJob[],
+    ids: SchemaIdMap | null,
+    producers: RecordProducer[],
+  ): Promise<Map<PartitionJob, PartitionResult>> {
+    const results = new Map<PartitionJob, PartitionResult>();
+    // One memory budget for every partition's batches in flight, however many partitions there are.
+    const budget = new ByteBudget(RESTORE_BUDGET_BYTES);
+    await runWorkers(jobs, producers.length, async (job, worker) => {
+      const prog = this.progressByTopic.get(job.laneTopic)!;
+      const result = await writePartition(job, {
+        backup: this.ctx.backup,
+        producer: producers[worker]!,
+        window: plan.window,
+        maxRecordsPerPartition: plan.maxRecordsPerPartition,
+        budget,
+        rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null },
+        onProgress: (processed, written, bytes) => {
+          prog.processed += processed;
+          prog.records += written;
+          prog.bytes += bytes;
+        },
       });
-      const record = async (next: LedgerEntry): Promise<void> => {
-        await writeLedgerEntry(ledgerProducer, this.ledgerTopic, next);
-        ledger = next;
-      };
-      await record(ledger);
-      logger.info(
-        { lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) },
-        'restore started',
-      );
+      results.set(job, result);
+    });
+    return results;
+  }
 
-      // Schemas first: a failure here leaves Kafka untouched.
-      let registration: RegistrationResult | null = null;
-      if (this.ctx.registry && plan.registrations.length > 0) {
-        await this.ctx.registry.check();
-        registration = await registerSchemas(this.ctx.registry, registrationInput(plan), backup.manifest.subjects, logger);
-        const versions = new Map<string, number[]>();
-        for (const r of registration.byRegistration.values()) versions.set(r.laneSubject, [...(versions.get(r.laneSubject) ?? []), r.laneVersion]);
-        await record(withSubjectVersions(ledger, versions, new Date()));
-      }
-      const ids = registration ? new SchemaIdMap(registration.byId) : null;
-
-      const created = await this.prepareTopics(plan, actions);
-      if (created.length > 0) {
-        const createdIds = await withRetry(() => kafka.topicIds(created));
-        const missing = created.filter((t) => !createdIds.has(t));
-        if (missing.length > 0) throw new ServiceError('kafka', `lane topics ${missing.join(', ')} vanished right after creation`, 'restore again');
-        await record(withTopicIds(ledger, createdIds, new Date()));
-      }
-
-      // Where each lane partition stands now.
-      const offsets = new Map<string, PartitionOffsets[]>();
-      for (const t of plan.topics) offsets.set(t.lane, await withRetry(() => kafka.listOffsets(t.lane)));
-      const jobs = await this.buildJobs(plan, actions, offsets);
-
-      for (const t of plan.topics) {
-        const total = t.partitions.reduce((n, p) => n + p.records, 0);
-        this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total });
-      }
-
-      const connected = await connecting;
-      for (const c of connected) if (c.status === 'fulfilled') producers.push(c.value);
-      const failed = connected.find((c) => c.status === 'rejected');
-      if (failed) throw failed.reason;
-      const results = new Map<PartitionJob, PartitionResult>();
-      // One memory budget for every partition's batches in flight, however many partitions there are.
-      const budget = new ByteBudget(RESTORE_BUDGET_BYTES);
-      await runWorkers(jobs, producers.length, async (job, worker) => {
-        const prog = this.progressByTopic.get(job.laneTopic)!;
-        const result = await writePartition(job, {
-          backup,
-          producer: producers[worker]!,
-          window: plan.window,
-          maxRecordsPerPartition: plan.maxRecordsPerPartition,
-          budget,
-          rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null },
-          onProgress: (processed, written, bytes) => {
-            prog.processed += processed;
-            prog.records += written;
-            prog.bytes += bytes;
-          },
-        });
-        results.set(job, result);
-      });
-
-      // Offsets are only right if kbak was the lane's only writer.
-      for (const t of plan.topics) {
-        const now = await kafka.listOffsets(t.lane);
-        for (const job of jobs.filter((j) => j.laneTopic === t.lane)) {
-          const expected = results.get(job)!.laneEnd;
-          const actual = now.find((o) => o.partition === job.partition)?.high;
-          if (actual !== expected) {
-            throw new ServiceError(
-              'kafka',
-              `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`,
-              'group offsets were not seeded; restore again replacing the lane topics',
-              { options: ['mode=replace'] },
-            );
-          }
+  /**
+   * The commit phase: the lane partitions end where kbak's writes put them (else another
+   * producer wrote into them and the translated offsets would be wrong), the lane groups
+   * are seeded, and the ledger says the lane is ready.
+   */
+  private async commitLane(
+    plan: RestorePlan,
+    lane: PreparedLane,
+    results: Map<PartitionJob, PartitionResult>,
+  ): Promise<{ groups: RestoreSummary['groups']; groupsDurationMs: number }> {
+    const { kafka } = this.ctx;
+    for (const t of plan.topics) {
+      const now = await kafka.listOffsets(t.lane);
+      for (const job of lane.jobs.filter((j) => j.laneTopic === t.lane)) {
+        const expected = results.get(job)!.laneEnd;
+        const actual = now.find((o) => o.partition === job.partition)?.high;
+        if (actual !== expected) {
+          throw new ServiceError(
+            'kafka',
+            `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`,
+            'group offsets were not seeded; restore again replacing the lane topics',
+            { options: ['mode=replace'] },
+          );
         }
       }
-
-      const groupsStart = Date.now();
-      const groups = await this.seedGroups(plan, jobs, results);
-      const groupsDurationMs = Date.now() - groupsStart;
-      await record(withState(ledger, 'ready', new Date()));
-
-      const all = [...results.values()];
-      const records = all.reduce((n, r) => n + r.written, 0);
-      const durationMs = Date.now() - t0;
-      return {
-        lane: plan.lane,
-        backupId: backup.ref.backupId,
-        cluster: backup.ref.cluster,
-        topics: plan.topics.map((t) => {
-          const rs = jobs.filter((j) => j.laneTopic === t.lane).map((j) => results.get(j)!);
-          return {
-            source: t.source,
-            lane: t.lane,
-            action: actions.get(t.lane)!,
-            partitions: t.partitionCount,
-            records: rs.reduce((n, r) => n + r.written, 0),
-            skippedExisting: rs.reduce((n, r) => n + r.skippedExisting, 0),
-          };
-        }),
-        topicsCreated: [...actions.values()].filter((a) => a === 'create' || a === 'replace').length,
-        partitions: jobs.length,
-        records,
-        skippedExisting: all.reduce((n, r) => n + r.skippedExisting, 0),
-        bytes: all.reduce((n, r) => n + r.bytes, 0),
-        durationMs,
-        recordsPerSecond: durationMs > 0 ? Math.round((records * 1000) / durationMs) : records,
-        subjectsRegistered: registration?.subjectsRegistered.length ?? 0,
-        schemaVersionsCreated: registration?.versionsCreated ?? 0,
-        idsRewritten: all.reduce((n, r) => n + r.idsRewritten, 0),
-        idMap: ids?.toJSON() ?? {},
-        groupsSeeded: groups.filter((g) => g.offsets.length > 0).length,
-        groupsDurationMs,
-        groups,
-        laneTopics: plan.topics.map((t) => t.lane),
-        laneSubjects: plan.subjects.map((s) => s.lane),
-        laneGroups: plan.groups.map((g) => g.lane),
-        baggageLeftAlone: all.reduce((n, r) => n + r.baggageLeftAlone, 0),
-        ledgerTopic: this.ledgerTopic,
-        expiresAt: ledger.expiresAt,
-        warnings: plan.warnings,
-      };
-    } catch (err) {
-      throw classifyError(err, 'restoring');
-    } finally {
-      const late = connecting ? (await connecting).flatMap((c) => (c.status === 'fulfilled' ? [c.value] : [])) : [];
-      await Promise.all([...new Set([...producers, ...late, ...others])].map((p) => p.close()));
     }
+    const groupsStart = Date.now();
+    const groups = await this.seedGroups(plan, lane.jobs, results);
+    const groupsDurationMs = Date.now() - groupsStart;
+    await lane.ledger.record(withState(lane.ledger.entry, 'ready', new Date()));
+    return { groups, groupsDurationMs };
   }
 
   /** Deletes (replace mode) and creates the lane topics; returns the names of the created ones. */

@@ -1,115 +1,33 @@
 /**
  * Restores one partition: backup records → filters → schema-ID rewrite → lane partition
- * with the same number, in order, with timestamp, key, value and headers as they were.
+ * with the same number, in order, with timestamp, key, value and headers as they were
+ * (where they land, and resume: lane-position.ts).
  *
- * The i-th restored record (in filtered backup order) lands at lane offset L0 + i: the
- * lane partition started empty at L0 and kbak is its only writer (no transactions, so no
- * markers). Resume relies on exactly that: the lane's end offset says how many records
- * are already there, whether or not their batch was acknowledged before a crash.
+ * One loop over the partition's segment blocks into one batch sink (batch-sink.ts). A block
+ * is transcoded straight into the batch (record-transcoder.ts) when the records go to the
+ * lane unchanged and the producer has placed sends; it is decoded into records, filtered
+ * and rewritten one by one where that cannot be done: lane headers, baggage, time windows
+ * and --max-records-per-partition (every block), the records a resume compares with the
+ * lane, and the blocks a group's committed offset falls in.
  */
 import type { Backup } from '../backup/catalog';
-import type { TimeWindow } from '../model/window';
-import { inWindow } from '../model/window';
-import { SafetyError } from '../errors';
-import type { ProduceRecord, ProducerOptions, RecordProducer, WireHeader } from '../kafka/adapter';
-import type { PlacedRecordSet } from '../kafka/protocol/record-batch';
-import type { RawBlock } from '../segment/reader';
-import { decodeRecordAt } from '../segment/format';
-import { RecordSetBuilder } from './record-transcoder';
-import { compressWorkerAvailable } from '../kafka/client/compress-worker';
+import type { RecordProducer } from '../kafka/adapter';
 import type { CodecName } from '../kafka/protocol/codecs';
-import { OffsetTranslator, type CommittedOffset } from '../remap/offsets';
-import { framedSchemaId, withSchemaId } from '../schema/framing';
-import type { SchemaIdMap } from '../schema/register';
+import { inWindow, type TimeWindow } from '../model/window';
+import { decodeRecordAt } from '../segment/format';
+import type { RawBlock } from '../segment/reader';
 import type { BackupRecord } from '../segment/record';
-import { skipForMax } from './plan';
-import { withLaneBaggage, type BaggageOutcome } from '../lane/baggage';
 import type { ByteBudget } from '../util/byte-budget';
+import { BatchSink } from './batch-sink';
+import { recordBytes, toLaneRecord, type RewriteOptions } from './lane-record';
+import { LanePosition, type LanePartition } from './lane-position';
+import { skipForMax } from './plan';
 
-/** What is written to the lane for one backup record. */
-export interface LaneRecord {
-  timestamp: bigint;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: WireHeader[];
-  /** Framed payloads whose schema ID was mapped (0, 1 or 2). */
-  rewritten: number;
-  /** What --lane-baggage did to the record's baggage header; null without the flag. */
-  baggage: BaggageOutcome | null;
-}
+export { recordBytes, sameRecord, toLaneRecord, type LaneRecord, type RewriteOptions } from './lane-record';
+export type { LaneStart } from './lane-position';
 
-export interface RewriteOptions {
-  ids: SchemaIdMap | null;
-  laneTopic: string;
-  lane: string;
-  laneHeader: string | null;
-  /** --lane-baggage KEY: KEY=<lane> in the W3C baggage header. */
-  laneBaggage?: string | null;
-}
-
-function rewrite(payload: Buffer | null, opts: RewriteOptions, part: 'key' | 'value'): { bytes: Buffer | null; rewritten: boolean } {
-  if (payload === null || opts.ids === null) return { bytes: payload, rewritten: false };
-  const id = framedSchemaId(payload);
-  if (id === null) return { bytes: payload, rewritten: false };
-  const target = opts.ids.forPayload(id, opts.laneTopic, part);
-  if (target === undefined) return { bytes: payload, rewritten: false };
-  return { bytes: target === id ? payload : withSchemaId(payload, target), rewritten: true };
-}
-
-/** Pure: the lane form of a backup record. Only the 4 schema-ID bytes may differ. */
-export function toLaneRecord(r: BackupRecord, opts: RewriteOptions): LaneRecord {
-  const key = rewrite(r.key, opts, 'key');
-  const value = rewrite(r.value, opts, 'value');
-  // The record's own header list when nothing is added (no copy per record); a copy otherwise.
-  let headers: WireHeader[] = opts.laneBaggage || opts.laneHeader !== null ? r.headers.map((h) => ({ key: h.key, value: h.value })) : r.headers;
-  let baggage: BaggageOutcome | null = null;
-  if (opts.laneBaggage) ({ headers, outcome: baggage } = withLaneBaggage(headers, opts.laneBaggage, opts.lane));
-  if (opts.laneHeader !== null) headers.push({ key: opts.laneHeader, value: Buffer.from(opts.lane, 'utf8') });
-  return { timestamp: r.timestamp, key: key.bytes, value: value.bytes, headers, rewritten: Number(key.rewritten) + Number(value.rewritten), baggage };
-}
-
-const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null || b === null ? a === b : a.equals(b));
-
-/** Pure: whether a record read from the lane is the one kbak would write there. */
-export function sameRecord(expected: LaneRecord, actual: BackupRecord): boolean {
-  return (
-    expected.timestamp === actual.timestamp &&
-    sameBytes(expected.key, actual.key) &&
-    sameBytes(expected.value, actual.value) &&
-    expected.headers.length === actual.headers.length &&
-    expected.headers.every((h, i) => h.key === actual.headers[i]!.key && sameBytes(h.value, actual.headers[i]!.value))
-  );
-}
-
-export function recordBytes(r: LaneRecord): number {
-  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const h of r.headers) n += Buffer.byteLength(h.key) + (h.value?.length ?? 0);
-  return n;
-}
-
-/** One hypothesis about where the restore started in the lane partition (see writePartition). */
-export interface LaneStart {
-  /** Lane offset of the first restored record. */
-  laneStart: bigint;
-  /** Records already in the lane partition (resume); they are observed, not written again. */
-  alreadyWritten: number;
-}
-
-export interface PartitionJob {
-  sourceTopic: string;
-  laneTopic: string;
-  partition: number;
+export interface PartitionJob extends LanePartition {
   compression: CodecName;
-  /**
-   * Usually one. On --resume with a log start offset above 0 there are two: the restore
-   * began at the log start (an existing empty topic was reused), or at 0 (kbak created the
-   * topic and retention has since removed old records). The first whose record at
-   * end-1 matches wins; the order is the preference.
-   */
-  starts: LaneStart[];
-  /** The lane partition's last record when anything was already written, to check it is ours. */
-  laneLast: BackupRecord | null;
-  committed: CommittedOffset[];
 }
 
 export interface PartitionResult {
@@ -135,25 +53,32 @@ export interface WriteOptions {
   /** Bytes of record batches between encoding and acknowledgement, shared by all partitions. */
   budget?: ByteBudget;
   onProgress?(processed: number, written: number, bytes: number): void;
+  /**
+   * Records that reach the lane unchanged are transcoded from segment blocks into record sets
+   * sent with sendPlaced (the fast path). false sends them as record objects instead, the
+   * path the fast one is tested against byte for byte. Default true.
+   */
+  transcode?: boolean;
 }
+
+/**
+ * Batches sent to the producer and not yet acknowledged while the next is built. 1: the lean
+ * producer sends one request at a time per partition (RecordProducer: one send at a time).
+ */
+export const PRODUCER_IN_FLIGHT = 1;
 
 const hasWindow = (w: TimeWindow): boolean => w.since !== null || w.until !== null;
 
-/** Records in the window, to know how many of the oldest to skip for --max-records-per-partition. */
-async function countInWindow(backup: Backup, topic: string, partition: number, window: TimeWindow): Promise<number> {
-  let n = 0;
-  for await (const r of backup.records(topic, partition)) if (inWindow(r.timestamp, window)) n++;
-  return n;
+/** The oldest records in the window that --max-records-per-partition leaves out. */
+async function oldestToSkip(job: PartitionJob, opts: WriteOptions): Promise<number> {
+  if (opts.maxRecordsPerPartition === null) return 0;
+  const { backup, window } = opts;
+  let inWindowTotal = 0;
+  if (hasWindow(window)) {
+    for await (const r of backup.records(job.sourceTopic, job.partition)) if (inWindow(r.timestamp, window)) inWindowTotal++;
+  } else inWindowTotal = backup.partition(job.sourceTopic, job.partition).records;
+  return skipForMax(inWindowTotal, opts.maxRecordsPerPartition);
 }
-
-/** A producer that also sends record sets the transcoder encoded (LeanProducer). */
-interface PlacedProducer {
-  headroom(topic: string): number;
-  sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean>;
-}
-
-const asPlacedProducer = (p: RecordProducer): PlacedProducer | null =>
-  typeof (p as Partial<PlacedProducer>).sendPlaced === 'function' ? (p as unknown as PlacedProducer) : null;
 
 /** The records of a raw block as objects (views into the block), for the per-record path. */
 function decodeRaw(b: RawBlock): BackupRecord[] {
@@ -168,175 +93,69 @@ function decodeRaw(b: RawBlock): BackupRecord[] {
 }
 
 export async function writePartition(job: PartitionJob, opts: WriteOptions): Promise<PartitionResult> {
-  const { backup, producer, window } = opts;
-  const batchRecords = opts.batchRecords ?? 500;
-  const batchBytes = opts.batchBytes ?? 512 * 1024;
+  const { backup, window } = opts;
   const rw: RewriteOptions = { ...opts.rewrite, laneTopic: job.laneTopic };
-
-  let skip = 0;
-  if (opts.maxRecordsPerPartition !== null) {
-    const total = hasWindow(window)
-      ? await countInWindow(backup, job.sourceTopic, job.partition, window)
-      : backup.partition(job.sourceTopic, job.partition).records;
-    skip = skipForMax(total, opts.maxRecordsPerPartition);
-  }
-
-  let candidates = job.starts.map((c) => ({ ...c, translator: new OffsetTranslator(job.committed) }));
-  if (candidates.length === 0) throw new Error('writePartition needs at least one lane start');
-  let index = 0; // restored records seen so far (= lane offset - laneStart)
-  let written = 0;
-  let bytes = 0;
-  let idsRewritten = 0;
-  let baggageLeftAlone = 0;
-
-  const refuse = (detail: string): SafetyError =>
-    new SafetyError(
-      `cannot resume ${job.laneTopic}/${job.partition}: ${detail}`,
-      'something else wrote into the lane topic, or the backup, filters or lane header differ from the interrupted restore; replace the lane topics instead',
-      { options: ['mode=replace'] },
-    );
-
+  const skip = await oldestToSkip(job, opts);
+  const lane = new LanePosition(job);
+  // Only records that reach the lane as they are in the backup can be transcoded.
+  const unchanged = rw.laneHeader === null && !rw.laneBaggage && !hasWindow(window) && skip === 0 && opts.transcode !== false;
+  const sink = BatchSink.open(
+    opts.producer,
+    {
+      topic: job.laneTopic,
+      partition: job.partition,
+      compression: job.compression,
+      maxRecords: opts.batchRecords ?? 500,
+      maxBytes: opts.batchBytes ?? 512 * 1024,
+      budget: opts.budget,
+      inFlight: PRODUCER_IN_FLIGHT,
+    },
+    unchanged ? rw : null,
+  );
+  const counts = { written: 0, bytes: 0, idsRewritten: 0, baggageLeftAlone: 0 };
   let inWin = 0;
-  // Until this index, some hypothesis still has a last already-written record to check.
-  const checkUntil = Math.max(...candidates.map((c) => c.alreadyWritten));
-  /** The lane form of a backup record to write next, or null when it is filtered out or already written. */
-  const admit = (r: BackupRecord): LaneRecord | null => {
-    if (!inWindow(r.timestamp, window)) return null;
-    if (inWin++ < skip) return null;
-    for (const c of candidates) c.translator.observe(r.offset, c.laneStart + BigInt(index));
-    const lr = toLaneRecord(r, rw);
-    if (index < checkUntil) {
-      // Check every hypothesis whose last already-written record this is.
-      candidates = candidates.filter((c) => index !== c.alreadyWritten - 1 || (job.laneLast !== null && sameRecord(lr, job.laneLast)));
-      if (candidates.length === 0)
-        throw refuse(`its last record is not the matching record of backup ${job.sourceTopic}/${job.partition} (source offset ${r.offset})`);
-      const chosen = candidates[0]!;
-      if (index < chosen.alreadyWritten) {
-        index++;
-        opts.onProgress?.(1, 0, 0);
-        return null;
-      }
-      // The preferred hypothesis is verified: from here on only it counts.
-      if (candidates.length > 1) candidates = [chosen];
-    } else if (candidates.length > 1) candidates = [candidates[0]!];
-    return lr;
-  };
-  const counted = (lr: LaneRecord, size: number): void => {
-    idsRewritten += lr.rewritten;
-    if (lr.baggage === 'invalid') baggageLeftAlone++;
-    bytes += size;
-    written++;
-    index++;
-    opts.onProgress?.(1, 1, size);
-  };
 
-  const placed = asPlacedProducer(producer);
-  // The transcoder (record-transcoder.ts) writes records straight from the segment blocks
-  // into the batch; the per-record object path stays for what it does not do: lane headers,
-  // baggage, time windows and --max-records-per-partition (and producers without sendPlaced).
-  if (placed !== null && rw.laneHeader === null && !rw.laneBaggage && !hasWindow(window) && skip === 0) {
-    const limits = { maxRecords: batchRecords, maxBytes: batchBytes };
-    const headroom = placed.headroom(job.laneTopic);
-    // Room for a full batch of 1 KiB records without growing; a bigger record grows the buffer.
-    const capacity = batchBytes + batchRecords * 64 + 4096;
-    // Two sets: one in flight while the next is built.
-    // Shared memory when a worker thread compresses the sets (compress-worker.ts).
-    const alloc = job.compression !== 'none' && compressWorkerAvailable() ? (n: number): Buffer => Buffer.from(new SharedArrayBuffer(n)) : undefined;
-    const builders = [new RecordSetBuilder(headroom, capacity, rw, alloc), new RecordSetBuilder(headroom, capacity, rw, alloc)] as const;
-    let cur = 0;
-    let pending: Promise<boolean> | null = null;
-    const flush = async (): Promise<void> => {
-      const reusable = pending ? await pending : true;
-      pending = null;
-      const other = builders[1 - cur]!;
-      other.reset(!reusable);
-      const b = builders[cur]!;
-      if (b.count === 0) return;
-      const set = b.placed();
-      const size = b.size;
-      const send = (): Promise<boolean> => placed.sendPlaced(job.laneTopic, job.partition, set, { compression: job.compression });
-      pending = opts.budget ? opts.budget.with(size, send) : send();
-      pending.catch(() => undefined);
-      cur = 1 - cur;
-    };
-    for await (const blk of backup.rawBlocks(job.sourceTopic, job.partition)) {
-      // Per record where a record must be compared (resume) or a group's committed offset falls in the block.
-      const perRecord =
-        index < checkUntil ||
-        candidates.some((c) => {
-          const n = c.translator.nextPending();
-          return n !== null && n <= blk.lastOffset;
-        });
-      if (perRecord) {
-        for (const r of decodeRaw(blk)) {
-          const lr = admit(r);
-          if (lr === null) continue;
-          const size = recordBytes(lr);
-          const b = builders[cur]!;
-          if (b.count > 0 && (b.count >= batchRecords || b.size + size > batchBytes)) await flush();
-          builders[cur]!.appendRecord(lr);
-          counted(lr, size);
-        }
+  for await (const blk of backup.rawBlocks(job.sourceTopic, job.partition)) {
+    if (sink.transcodes && !lane.needsRecords(blk.lastOffset)) {
+      let n = 0;
+      await sink.transcodeBlock(blk, (r) => {
+        n += r.records;
+        counts.idsRewritten += r.rewritten;
+        counts.bytes += r.bytes;
+        counts.written += r.records;
+        if (r.records > 0) opts.onProgress?.(r.records, r.records, r.bytes);
+      });
+      lane.writtenBlock(blk.lastOffset, n);
+      continue;
+    }
+    for (const r of decodeRaw(blk)) {
+      if (!inWindow(r.timestamp, window)) continue;
+      if (inWin++ < skip) continue;
+      lane.observe(r.offset);
+      const lr = toLaneRecord(r, rw);
+      if (lane.alreadyWritten(lr, r.offset)) {
+        opts.onProgress?.(1, 0, 0);
         continue;
       }
-      if (candidates.length > 1) candidates = [candidates[0]!];
-      const body = blk.body;
-      let p = 0;
-      let recIndex = blk.firstIndex;
-      const firstLane = index;
-      while (p < body.length) {
-        const r = builders[cur]!.transcode(body, p, body.length, recIndex, blk.ctx, blk.basePos, limits);
-        p = r.next;
-        recIndex += r.records;
-        idsRewritten += r.rewritten;
-        bytes += r.bytes;
-        written += r.records;
-        index += r.records;
-        if (r.records > 0) opts.onProgress?.(r.records, r.records, r.bytes);
-        if (r.full) await flush();
-      }
-      // No committed offset lies in this block: its last record is all the translator needs.
-      if (index > firstLane) for (const c of candidates) c.translator.observe(blk.lastOffset, c.laneStart + BigInt(index - 1));
+      const size = recordBytes(lr);
+      await sink.add(lr, size);
+      counts.idsRewritten += lr.rewritten;
+      if (lr.baggage === 'invalid') counts.baggageLeftAlone++;
+      counts.bytes += size;
+      counts.written++;
+      lane.written(1);
+      opts.onProgress?.(1, 1, size);
     }
-    await flush();
-    await flush();
-  } else {
-    let batch: ProduceRecord[] = [];
-    let batchSize = 0;
-    let pending: Promise<unknown> | null = null;
-    const flush = async (): Promise<void> => {
-      if (pending) await pending;
-      pending = null;
-      if (batch.length === 0) return;
-      const messages = batch;
-      const size = batchSize;
-      batch = [];
-      batchSize = 0;
-      // The next batch is built while this one is in flight; at most two are in memory.
-      const send = (): Promise<void> => producer.send(job.laneTopic, job.partition, messages, { compression: job.compression });
-      pending = opts.budget ? opts.budget.with(size, send) : send();
-      pending.catch(() => undefined);
-    };
-    // A block at a time, its records as views into the decoded block, not copies: each record
-    // is encoded into its batch (and dropped) before the reader moves more than a batch ahead.
-    for await (const block of backup.recordBlocks(job.sourceTopic, job.partition, undefined, { views: true })) {
-      for (const r of block) {
-        const lr = admit(r);
-        if (lr === null) continue;
-        const size = recordBytes(lr);
-        if (batch.length > 0 && (batch.length >= batchRecords || batchSize + size > batchBytes)) await flush();
-        batch.push(lr);
-        batchSize += size;
-        counted(lr, size);
-      }
-    }
-    await flush();
-    await flush();
   }
-
-  candidates = candidates.filter((c) => c.alreadyWritten <= index);
-  const chosen = candidates[0];
-  if (!chosen) throw refuse(`it holds more records than the restore writes (${index})`);
-  const laneEnd = chosen.laneStart + BigInt(index);
-  return { written, skippedExisting: chosen.alreadyWritten, bytes, idsRewritten, baggageLeftAlone, laneEnd, groupOffsets: chosen.translator.finish(laneEnd) };
+  await sink.close();
+  const end = lane.finish();
+  return {
+    written: counts.written,
+    skippedExisting: end.skippedExisting,
+    bytes: counts.bytes,
+    idsRewritten: counts.idsRewritten,
+    baggageLeftAlone: counts.baggageLeftAlone,
+    laneEnd: end.laneEnd,
+    groupOffsets: end.groupOffsets,
+  };
 }

@@ -2,9 +2,14 @@
  * Segment file format v1: constants and pure encoders/decoders (no I/O, no zstd).
  * FORMAT.md at the repository root is the normative description; keep them in sync.
  */
-import { isUtf8 } from 'node:buffer';
-import { IntegrityError, UnsupportedDataError } from '../errors';
-import { BackupRecord, RecordHeader, TimestampType } from './record';
+import { IntegrityError } from '../errors';
+import { blockWhere as at, MAX_BLOCK_RAW_BYTES, OFFSET_AT, RECORD_MIN_SIZE, TIMESTAMP_AT, type BlockContext } from './layout';
+import { SegmentRecordWalker } from './record-walker';
+import type { BackupRecord, RecordHeader, TimestampType } from './record';
+
+export { MAX_BLOCK_RAW_BYTES, RECORD_MIN_SIZE, type BlockContext } from './layout';
+export { eachHeader } from './record-walker';
+export { checkedRecordSize, encodedRecordSize, encodeRecord, encodeRecordInto } from './record-writer';
 
 /** "KBAKSEG" followed by one 0x00 byte. */
 export const MAGIC: Buffer = Buffer.from('KBAKSEG\0', 'latin1');
@@ -27,22 +32,6 @@ export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
  */
 export const MAX_ZSTD_RAW_BYTES = 4 * 1024 * 1024;
 
-/**
- * Largest raw body of any block (and so the largest encoded record). Lets a reader refuse
- * a corrupt length before buffering, and keeps every block inside one Node Buffer.
- */
-export const MAX_BLOCK_RAW_BYTES = 1024 * 1024 * 1024;
-
-/** Bytes of an encoded record with null key, null value and no headers, length prefix included. */
-export const RECORD_MIN_SIZE = 4 + 8 + 8 + 1 + 4 + 4 + 4;
-
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-const U32_MAX = 0xffffffff;
-
-// With the u flag a surrogate pair is one code point, so this only matches unpaired halves.
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
 export interface BlockHeader {
   codec: Codec;
   /** Bytes of the uncompressed block body. */
@@ -52,20 +41,6 @@ export interface BlockHeader {
   recordCount: number;
   /** CRC-32 (zlib/gzip) of the raw body, as an unsigned number. */
   crc32: number;
-}
-
-/** Where in a segment something is, for error messages. */
-export interface BlockContext {
-  /** Segment (file) name. */
-  name: string;
-  /** 0-based block index. */
-  blockIndex: number;
-  /** File byte position of the block header. */
-  position: number;
-}
-
-function at(ctx: BlockContext): string {
-  return `segment ${ctx.name}: block ${ctx.blockIndex} at byte ${ctx.position}`;
 }
 
 // ---------------------------------------------------------------- file header
@@ -150,104 +125,11 @@ export function parseBlockHeader(buf: Buffer, ctx: BlockContext): BlockHeader {
 
 // ---------------------------------------------------------------- records
 
-function checkI64(v: bigint, what: string): void {
-  if (typeof v !== 'bigint' || v < I64_MIN || v > I64_MAX) {
-    throw new UnsupportedDataError(`record ${what} ${String(v)} is not a signed 64-bit integer`);
-  }
-}
-
-function bytesLen(b: Buffer | null): number {
-  return b === null ? 0 : b.length;
-}
-
 /**
- * Header keys already checked (well-formed Unicode) with their UTF-8 length: a topic's
- * records repeat the same few keys, so the check and the length are computed once per key
- * instead of per record. Bounded: cleared when full.
+ * The walker behind scanRecordAt, decodeRecordAt and decodeRecords. Walks are synchronous
+ * and nothing of one outlives the call, so one walker serves every caller.
  */
-const KEY_INFO_LIMIT = 1024;
-const keyInfo = new Map<string, number>();
-
-/** UTF-8 length of a header key, or -1 when it is not a well-formed string. */
-function headerKeyBytes(key: string): number {
-  const known = keyInfo.get(key);
-  if (known !== undefined) return known;
-  // A lone surrogate would be written as U+FFFD and read back differently.
-  if (typeof key !== 'string' || LONE_SURROGATE.test(key)) return -1;
-  const n = Buffer.byteLength(key, 'utf8');
-  if (keyInfo.size >= KEY_INFO_LIMIT) keyInfo.clear();
-  keyInfo.set(key, n);
-  return n;
-}
-
-/** Exact encoded size of a record, 4-byte length prefix included. */
-export function encodedRecordSize(r: BackupRecord): number {
-  let n = RECORD_MIN_SIZE + bytesLen(r.key) + bytesLen(r.value);
-  for (const h of r.headers) n += 4 + Buffer.byteLength(h.key, 'utf8') + 4 + bytesLen(h.value);
-  return n;
-}
-
-function validateRecord(r: BackupRecord): void {
-  checkI64(r.offset, 'offset');
-  if (r.offset < 0n) throw new UnsupportedDataError(`record offset ${r.offset} is negative`);
-  checkI64(r.timestamp, `timestamp (offset ${r.offset})`);
-  if (r.timestampType !== TimestampType.CreateTime && r.timestampType !== TimestampType.LogAppendTime && r.timestampType !== TimestampType.Unknown) {
-    throw new UnsupportedDataError(`record at offset ${r.offset}: unknown timestamp type ${String(r.timestampType)}`);
-  }
-  if (r.headers.length > U32_MAX) throw new UnsupportedDataError(`record at offset ${r.offset}: too many headers`);
-}
-
-/** Encodes one record, 4-byte length prefix included. Throws UnsupportedDataError on an unrepresentable record. */
-export function encodeRecord(r: BackupRecord): Buffer {
-  const size = checkedRecordSize(r);
-  const b = Buffer.allocUnsafe(size);
-  encodeRecordInto(r, b, 0, size);
-  return b;
-}
-
-/** Validates a record and returns its encoded size (see encodeRecord). */
-export function checkedRecordSize(r: BackupRecord): number {
-  validateRecord(r);
-  let size = RECORD_MIN_SIZE + bytesLen(r.key) + bytesLen(r.value);
-  for (const h of r.headers) {
-    const k = headerKeyBytes(h.key);
-    if (k < 0) throw new UnsupportedDataError(`record at offset ${r.offset}: header key ${JSON.stringify(h.key)} is not well-formed Unicode`);
-    size += 8 + k + bytesLen(h.value);
-  }
-  if (size > MAX_BLOCK_RAW_BYTES) {
-    throw new UnsupportedDataError(`record at offset ${r.offset} encodes to ${size} bytes, more than the limit ${MAX_BLOCK_RAW_BYTES}`);
-  }
-  return size;
-}
-
-/**
- * Writes a record checked by checkedRecordSize (whose result is `size`) into `b` at `p`,
- * so a writer can fill one block buffer without a buffer per record. Returns the end.
- */
-export function encodeRecordInto(r: BackupRecord, b: Buffer, p: number, size: number): number {
-  const start = p;
-  p = b.writeUInt32BE(size - 4, p);
-  p = b.writeBigInt64BE(r.offset, p);
-  p = b.writeBigInt64BE(r.timestamp, p);
-  p = b.writeUInt8(r.timestampType, p);
-  p = writeBytes(b, p, r.key);
-  p = writeBytes(b, p, r.value);
-  p = b.writeUInt32BE(r.headers.length, p);
-  for (const h of r.headers) {
-    const n = b.write(h.key, p + 4, 'utf8');
-    p = b.writeUInt32BE(n, p) + n;
-    p = writeBytes(b, p, h.value);
-  }
-  if (p - start !== size) throw new Error(`encodeRecord: wrote ${p - start} bytes, computed ${size}`);
-  return p;
-}
-
-function writeBytes(b: Buffer, p: number, v: Buffer | null): number {
-  if (v === null) return b.writeInt32BE(-1, p);
-  p = b.writeInt32BE(v.length, p);
-  b.set(v, p);
-  return p + v.length;
-}
+const walker = new SegmentRecordWalker();
 
 /**
  * Where the fields of one record lie in its buffer, once scanRecordAt has made every check
@@ -268,12 +150,6 @@ export interface RecordLayout {
   next: number;
 }
 
-/** Whether buf[from, from + n) is UTF-8; an ASCII key (the usual) is checked without a view. */
-function utf8At(buf: Buffer, from: number, n: number): boolean {
-  for (let i = from; i < from + n; i++) if (buf[i]! >= 0x80) return isUtf8(buf.subarray(from, from + n));
-  return true;
-}
-
 /**
  * Checks the one record that starts at `p` in `buf` and must end by `limit`, and says where
  * its fields are, without building anything per header: what a reader that only needs
@@ -283,85 +159,29 @@ function utf8At(buf: Buffer, from: number, n: number): boolean {
  * record at a time.
  */
 export function scanRecordAt(buf: Buffer, p: number, limit: number, index: number, ctx: BlockContext, basePos = 0): RecordLayout {
-  const fail = (what: string, pos: number): never => {
-    throw new IntegrityError(`${at(ctx)}: record ${index} at raw body byte ${basePos + pos}: ${what}`);
+  const w = walker;
+  if (!w.walk(buf, p, limit)) throw w.error(ctx, index, basePos);
+  return {
+    offset: buf.readBigInt64BE(p + OFFSET_AT),
+    timestamp: buf.readBigInt64BE(p + TIMESTAMP_AT),
+    timestampType: w.timestampType,
+    keyStart: w.keyStart,
+    keyLength: w.keyLength,
+    valueStart: w.valueStart,
+    valueLength: w.valueLength,
+    headerCount: w.headerCount,
+    headersStart: w.headersStart,
+    next: w.next,
   };
-  if (limit - p < 4) fail('truncated record length', p);
-  const len = buf.readUInt32BE(p);
-  const start = p + 4;
-  const end = start + len;
-  if (len < RECORD_MIN_SIZE - 4) fail(`record length ${len} is smaller than the minimum ${RECORD_MIN_SIZE - 4}`, p);
-  if (end > limit) fail(`record length ${len} runs past the end of the block body`, p);
-  let q = start;
-  const need = (n: number, what: string): void => {
-    if (end - q < n) fail(`${what} (${n} bytes) runs past the record end`, q);
-  };
-  const offset = buf.readBigInt64BE(q);
-  if (offset < 0n) fail(`negative offset ${offset}`, q);
-  q += 8;
-  const timestamp = buf.readBigInt64BE(q);
-  q += 8;
-  const tsType = buf.readUInt8(q);
-  if (tsType !== TimestampType.CreateTime && tsType !== TimestampType.LogAppendTime && tsType !== TimestampType.Unknown) {
-    fail(`unknown timestamp type ${tsType}`, q);
-  }
-  q += 1;
-  /** A length-prefixed field: its length (-1: null), q moved past it. */
-  const field = (what: string): number => {
-    need(4, `${what} length`);
-    const n = buf.readInt32BE(q);
-    if (n < -1) fail(`${what} length ${n} is negative`, q);
-    q += 4;
-    if (n > 0) {
-      need(n, what);
-      q += n;
-    }
-    return n;
-  };
-  const keyLength = field('key');
-  const keyStart = q - Math.max(keyLength, 0);
-  const valueLength = field('value');
-  const valueStart = q - Math.max(valueLength, 0);
-  need(4, 'header count');
-  const headerCount = buf.readUInt32BE(q);
-  q += 4;
-  // Each header needs at least 8 bytes: check before looping on a corrupt count.
-  if (headerCount * 8 > end - q) fail(`header count ${headerCount} does not fit in the record`, q - 4);
-  const headersStart = q;
-  for (let i = 0; i < headerCount; i++) {
-    need(4, `header ${i} key length`);
-    const kl = buf.readUInt32BE(q);
-    q += 4;
-    need(kl, `header ${i} key`);
-    if (!utf8At(buf, q, kl)) fail(`header ${i} key is not valid UTF-8`, q);
-    q += kl;
-    field(`header ${i} value`);
-  }
-  if (q !== end) fail(`${end - q} unused bytes at the end of the record`, q);
-  return { offset, timestamp, timestampType: tsType as TimestampType, keyStart, keyLength, valueStart, valueLength, headerCount, headersStart, next: end };
 }
 
 /**
- * Calls `each` with the key and value position and length (-1: null value) of every header
- * of a record scanRecordAt checked, in order; nothing is allocated per header.
- */
-export function eachHeader(buf: Buffer, r: RecordLayout, each: (keyStart: number, keyLength: number, valueStart: number, valueLength: number) => void): void {
-  let q = r.headersStart;
-  for (let i = 0; i < r.headerCount; i++) {
-    const kl = buf.readUInt32BE(q);
-    const vl = buf.readInt32BE(q + 4 + kl);
-    each(q + 4, kl, q + 8 + kl, vl);
-    q += 8 + kl + Math.max(vl, 0);
-  }
-}
-
-/**
- * Decodes the one record that starts at `p` in `buf` and must end by `limit` (checked by
- * scanRecordAt, whose arguments these are). Values are copied out so a kept record does
- * not pin the whole block in memory, unless `views` is set: a consumer that is done with
- * each record before the next block (restore) gets views into `buf` and saves a copy (and
- * the garbage) of every key, value and header value. One object per header: readers of
- * records that may carry millions of headers use scanRecordAt instead.
+ * Decodes the one record that starts at `p` in `buf` and must end by `limit` (checked as
+ * scanRecordAt checks it, whose arguments these are). Values are copied out so a kept
+ * record does not pin the whole block in memory, unless `views` is set: a consumer that is
+ * done with each record before the next block (restore) gets views into `buf` and saves a
+ * copy (and the garbage) of every key, value and header value. One object per header:
+ * readers of records that may carry millions of headers use scanRecordAt instead.
  */
 export function decodeRecordAt(
   buf: Buffer,
@@ -372,22 +192,32 @@ export function decodeRecordAt(
   basePos = 0,
   views = false,
 ): { record: BackupRecord; next: number } {
-  const r = scanRecordAt(buf, p, limit, index, ctx, basePos);
-  const bytes = (start: number, n: number): Buffer | null =>
-    n < 0 ? null : views ? buf.subarray(start, start + n) : Buffer.from(buf.subarray(start, start + n));
-  const headers: RecordHeader[] = new Array<RecordHeader>(r.headerCount);
-  let i = 0;
+  const w = walker;
+  if (!w.walk(buf, p, limit, true)) throw w.error(ctx, index, basePos);
+  const n = w.headerCount;
+  const h = w.headers;
+  const headers: RecordHeader[] = new Array<RecordHeader>(n);
   // Keys are checked UTF-8 already; toString keeps a leading U+FEFF, as a key must.
-  eachHeader(buf, r, (ks, kl, vs, vl) => void (headers[i++] = { key: buf.toString('utf8', ks, ks + kl), value: bytes(vs, vl) }));
+  for (let i = 0; i < n; i++) {
+    const ks = h[i * 4]!;
+    headers[i] = { key: buf.toString('utf8', ks, ks + h[i * 4 + 1]!), value: bytesAt(buf, h[i * 4 + 2]!, h[i * 4 + 3]!, views) };
+  }
   const record: BackupRecord = {
-    offset: r.offset,
-    timestamp: r.timestamp,
-    timestampType: r.timestampType,
-    key: bytes(r.keyStart, r.keyLength),
-    value: bytes(r.valueStart, r.valueLength),
+    offset: buf.readBigInt64BE(p + OFFSET_AT),
+    timestamp: buf.readBigInt64BE(p + TIMESTAMP_AT),
+    timestampType: w.timestampType,
+    key: bytesAt(buf, w.keyStart, w.keyLength, views),
+    value: bytesAt(buf, w.valueStart, w.valueLength, views),
     headers,
   };
-  return { record, next: r.next };
+  return { record, next: w.next };
+}
+
+/** A field's bytes (null for length -1): a view into `buf`, or a copy of its own. */
+function bytesAt(buf: Buffer, start: number, n: number, view: boolean): Buffer | null {
+  if (n < 0) return null;
+  const v = buf.subarray(start, start + n);
+  return view ? v : Buffer.from(v);
 }
 
 /**

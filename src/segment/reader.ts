@@ -21,9 +21,9 @@ import {
   MAX_ZSTD_RAW_BYTES,
   parseBlockHeader,
   parseFileHeader,
-  RECORD_MIN_SIZE,
 } from './format';
 import type { BackupRecord } from './record';
+import { recordLengthProblem, SegmentRecordWalker } from './record-walker';
 import { decompressBlock, ZstdFrameError } from './zstd';
 
 /**
@@ -282,8 +282,8 @@ async function* checkedBodies(
           }
           if (!(await fill(4))) throw truncatedPayload(ctx, used + q.length, h.storedLength);
           const len = q.peek(4).readUInt32BE(0);
-          if (len < RECORD_MIN_SIZE - 4) throw new IntegrityError(`${where}: record length ${len} is smaller than the minimum ${RECORD_MIN_SIZE - 4}`);
-          if (4 + len > h.storedLength - used) throw new IntegrityError(`${where}: record length ${len} runs past the end of the block body`);
+          const problem = recordLengthProblem(len, h.storedLength - used - 4);
+          if (problem !== null) throw new IntegrityError(`${where}: ${problem}`);
           if (!(await fill(4 + len))) throw truncatedPayload(ctx, used + q.length, h.storedLength);
           const buf = q.take(4 + len);
           crc = crc32(buf, crc);
@@ -432,29 +432,32 @@ interface OffsetMark {
   lo: number;
 }
 
+/** Frames the records of raw blocks (readSegmentRawBlocks): synchronous, so one serves every reader. */
+const framer = new SegmentRecordWalker();
+
 /**
  * Walks record lengths and offsets only. Anything out of place is handed to the decoding
- * path, which throws the precise error.
+ * path, which throws the precise error (the first record that breaks a rule, framing or not).
  */
 function walkFraming(b: CheckedBody, prev: OffsetMark | null, last: bigint | null): OffsetMark {
   const body = b.body;
+  const w = framer;
   let p = 0;
   let hi = prev?.hi ?? -1;
   let lo = prev?.lo ?? 0;
   let ok = true;
   for (let i = 0; i < b.count && ok; i++) {
-    if (body.length - p < RECORD_MIN_SIZE) {
+    if (!w.frame(body, p, body.length)) {
       ok = false;
       break;
     }
-    const len = body.readUInt32BE(p);
-    const h = body.readInt32BE(p + 4);
-    const l = body.readUInt32BE(p + 8);
+    const h = w.offsetHigh;
+    const l = w.offsetLow >>> 0;
     // A negative offset, or one not above the previous record's.
-    if (len < RECORD_MIN_SIZE - 4 || len > body.length - p - 4 || h < 0 || h < hi || (h === hi && l <= lo)) ok = false;
+    if (h < 0 || h < hi || (h === hi && l <= lo)) ok = false;
     hi = h;
     lo = l;
-    p += 4 + len;
+    p = w.next;
   }
   if (!ok || p !== body.length) {
     checkOrder(decodeBody(b, true), b, last);

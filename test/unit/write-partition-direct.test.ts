@@ -18,24 +18,26 @@ import { MemoryStore } from '../../src/store/memory';
 jest.setTimeout(60_000);
 
 /**
- * Records the object path's batches as the bytes the lean producer would encode. It has no
- * sendPlaced, which (until writePartition chooses its path by an option) keeps writePartition
- * on the object path: it is passed as a RecordProducer by a cast.
+ * Records the object path's batches as the bytes the lean producer would encode. Its placed
+ * sends fail the test: the object path runs with `transcode: false` and must not use them.
  */
-class ObjectProducer implements Pick<RecordProducer, 'send' | 'close'> {
+class ObjectProducer implements RecordProducer {
   batches: Buffer[] = [];
   async send(_t: string, _p: number, records: readonly ProduceRecord[]): Promise<void> {
     this.batches.push(Buffer.from(encodeRecordSet(records).records));
+  }
+  headroom(): number {
+    return 40;
+  }
+  async sendPlaced(_t: string, _p: number, _set: PlacedRecordSet): Promise<boolean> {
+    throw new Error('a placed send on the object path');
   }
   async close(): Promise<void> {}
 }
 
 /** The same, for record sets the transcoder placed (as LeanProducer.sendPlaced receives them). */
 class PlacedProducer extends ObjectProducer {
-  headroom(): number {
-    return 40;
-  }
-  async sendPlaced(_t: string, _p: number, set: PlacedRecordSet): Promise<boolean> {
+  override async sendPlaced(_t: string, _p: number, set: PlacedRecordSet): Promise<boolean> {
     expect(set.start).toBe(40);
     this.batches.push(Buffer.from(set.buf.subarray(set.start, set.end)));
     return this.batches.length % 3 !== 0; // now and then "retried": the buffer is not reused
@@ -100,7 +102,8 @@ async function both(job: Omit<PartitionJob, 'sourceTopic' | 'laneTopic' | 'parti
   const run = async (producer: ObjectProducer) => {
     const result = await writePartition(full, {
       backup,
-      producer: producer as unknown as RecordProducer,
+      producer,
+      transcode: producer instanceof PlacedProducer,
       window: { since: null, until: null },
       maxRecordsPerPartition: null,
       rewrite: { ids, lane: 'l', laneHeader: null },

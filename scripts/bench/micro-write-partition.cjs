@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * Micro-measurement of writePartition (restore of one partition) on a build, without a
+ * broker: a backup of RECORDS records dumped from the in-memory Kafka into the in-memory
+ * store, restored into a producer that acknowledges at once. Issue 16 made writePartition
+ * one loop over one batch sink; this shows it costs no more per record than before.
+ *
+ *   node --max-semi-space-size=256 --min-semi-space-size=256 scripts/bench/micro-write-partition.cjs [distDir]
+ *
+ * - direct: placed sends (segment blocks transcoded into the batches).
+ * - objects: a lane header forces the per-record path (decode, rewrite, send).
+ * Per path: nanoseconds per record (fastest pass, median) and heap bytes allocated per
+ * record (see micro-measure.cjs; decompressed blocks are external memory, not counted).
+ */
+const path = require('node:path');
+const { measure } = require('./micro-measure.cjs');
+
+const dist = path.resolve(process.argv[2] ?? 'dist');
+const load = (m) => require(path.join(dist, m));
+const { MemoryKafka } = load('kafka/memory.js');
+const { MemoryStore } = load('store/memory.js');
+const { DumpRun } = load('dump/dump.js');
+const { openBackup } = load('backup/catalog.js');
+const { writePartition } = load('restore/write-partition.js');
+const { silentLogger } = load('output/logger.js');
+
+const RECORDS = 20_000;
+const PASSES = 12;
+
+const producer = {
+  sends: 0,
+  async send() {
+    this.sends++;
+  },
+  headroom: () => 64,
+  async sendPlaced() {
+    this.sends++;
+    return true;
+  },
+  async close() {},
+};
+
+(async () => {
+  const kafka = new MemoryKafka();
+  kafka.topics.set('t', { partitions: [{ records: [], logStart: 0n, next: 0n }], replicationFactor: 1, configs: {} });
+  for (let i = 0; i < RECORDS; i++) {
+    kafka.append('t', 0, [
+      {
+        timestamp: BigInt(1_700_000_000_000 + i),
+        key: Buffer.from(`key-${i}`.padEnd(16, '.')),
+        value: Buffer.alloc(200, i & 0xff),
+        headers: [
+          { key: 'traceparent', value: Buffer.from(`00-${i}`.padEnd(55, '0')) },
+          { key: 'b3', value: null },
+        ],
+      },
+    ]);
+  }
+  const store = new MemoryStore();
+  const logger = silentLogger();
+  await new DumpRun(
+    { kafka, store, registry: null, logger },
+    {
+      selection: { topics: ['t'] },
+      window: { since: null, until: null },
+      maxRecordsPerPartition: null,
+      segmentBytes: 64 * 1024 * 1024,
+      concurrency: 1,
+      stallTimeoutMs: 1000,
+    },
+  ).run();
+  const backup = await openBackup(store, 'latest');
+  const job = (laneTopic) => ({
+    sourceTopic: 't',
+    laneTopic,
+    partition: 0,
+    compression: 'none',
+    starts: [{ laneStart: 0n, alreadyWritten: 0 }],
+    laneLast: null,
+    committed: [],
+  });
+  const paths = {
+    direct: { laneHeader: null },
+    objects: { laneHeader: 'x-lane' },
+  };
+  console.log(`dist: ${dist}, ${RECORDS} records per pass, ${PASSES} passes`);
+  for (const [name, rw] of Object.entries(paths)) {
+    const run = () =>
+      writePartition(job('lane.t'), {
+        backup,
+        producer,
+        window: { since: null, until: null },
+        maxRecordsPerPartition: null,
+        rewrite: { ids: null, lane: 'lane', ...rw },
+      });
+    await measure(
+      name,
+      async () => {
+        const r = await run();
+        if (r.written !== RECORDS) throw new Error(`${name}: wrote ${r.written}`);
+      },
+      { per: RECORDS, passes: PASSES, warmups: 3 },
+    );
+  }
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

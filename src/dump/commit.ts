@@ -1,0 +1,75 @@
+/**
+ * The commit phase of a dump: the schemas the records need (with those of the backups an
+ * incremental dump continues), the manifest (manifest-build.ts), checked as a reader will
+ * check it, and written last: the PUT of the manifest is the moment the backup exists.
+ */
+import { buildManifest } from '../backup/manifest-build';
+import { manifestKey } from '../backup/layout';
+import { encodeManifest, manifestSchema, type GroupEntry, type Manifest } from '../backup/manifest';
+import { redactUrl } from '../config/settings';
+import { InternalError } from '../errors';
+import type { TimeWindow } from '../model/window';
+import type { Logger } from '../output/logger';
+import type { SchemaCollector } from '../schema/collect';
+import type { RegistryClient } from '../schema/registry-client';
+import type { StoreLock } from '../backup/lock';
+import type { ObjectStore } from '../store/store';
+import { TOOL_VERSION } from '../version';
+import { mergeSchemas, type Continued } from './incremental';
+import type { DumpPartitions } from './partitions';
+import type { BackupName, DumpPlan } from './plan';
+
+export interface CommitContext {
+  store: ObjectStore;
+  registry: RegistryClient | null;
+  logger: Logger;
+  now: () => Date;
+}
+
+export interface CommitInput {
+  plan: DumpPlan;
+  name: BackupName;
+  started: Date;
+  window: TimeWindow;
+  maxRecordsPerPartition: number | null;
+  parts: DumpPartitions;
+  continued: Continued;
+  schemas: SchemaCollector;
+  groups: GroupEntry[];
+  /** The lock the dump holds: checked just before the manifest is written. */
+  lock: StoreLock;
+}
+
+export async function commitBackup(ctx: CommitContext, input: CommitInput): Promise<Manifest> {
+  const { logger, registry } = ctx;
+  const collected = mergeSchemas(input.continued.bases, await input.schemas.resolve(registry, new Set(input.plan.topics.map((t) => t.name))));
+  if (collected.framedPayloadsWithUnknownId > 0) {
+    logger.warn(
+      { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },
+      registry
+        ? `${collected.framedPayloadsWithUnknownId} payloads start with a Confluent header whose schema ID the registry does not know; kept as raw bytes`
+        : `${collected.framedPayloadsWithUnknownId} payloads look Confluent-framed but no schema registry is configured; schemas not backed up (configure a schema registry)`,
+    );
+  }
+  const { name } = input;
+  const manifest = buildManifest({
+    backupId: name.backupId,
+    cluster: { id: input.plan.clusterId, name: name.cluster },
+    startedAt: input.started,
+    completedAt: ctx.now(),
+    window: input.window,
+    maxRecordsPerPartition: input.maxRecordsPerPartition,
+    registryUrl: registry ? redactUrl(registry.url) : null,
+    topics: input.parts.dumped(),
+    schemas: collected,
+    consumerGroups: input.groups,
+    toolVersion: TOOL_VERSION,
+  });
+  // A backup kbak could not read back must never become visible.
+  const valid = manifestSchema.safeParse(manifest);
+  if (!valid.success) throw new InternalError(`the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
+  // The commit point: until this PUT succeeds the backup does not exist for readers.
+  await input.lock.check();
+  await ctx.store.put(manifestKey(name.cluster, name.backupId), encodeManifest(manifest));
+  return manifest;
+}
