@@ -5,7 +5,17 @@
  */
 import { openBackup, type Backup } from './backup/catalog';
 import type { Manifest } from './backup/manifest';
-import { DEFAULT_DUMP_CONCURRENCY, DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
+import {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_DUMP_CONCURRENCY,
+  DEFAULT_PROGRESS_INTERVAL_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RESTORE_CONCURRENCY,
+  DEFAULT_SEGMENT_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
+} from './config/defaults';
+import { DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/codecs';
 import type { TimeWindow } from './model/window';
@@ -96,11 +106,11 @@ function connection(k: KafkaOptions): KafkaConnection {
   const tls = typeof k.tls === 'object' ? k.tls : {};
   return {
     brokers: k.brokers,
-    clientId: k.clientId ?? 'kbak',
+    clientId: k.clientId ?? DEFAULT_CLIENT_ID,
     tls: { enabled: Boolean(k.tls), insecureSkipVerify: tls.insecureSkipVerify ?? false, caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile },
     sasl: k.sasl,
-    connectionTimeoutMs: k.connectionTimeoutMs ?? 10_000,
-    requestTimeoutMs: k.requestTimeoutMs ?? 30_000,
+    connectionTimeoutMs: k.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: k.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   };
 }
 
@@ -137,13 +147,13 @@ export function dump(opts: DumpOptions): Promise<DumpResult> {
         window,
         maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
         clusterName: opts.clusterName,
-        segmentBytes: opts.segmentBytes ?? 64 * 1024 * 1024,
+        segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
         concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
-        stallTimeoutMs: opts.stallTimeoutMs ?? 120_000,
+        stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
       },
     );
     const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
-    return withPolling(poll, opts.progressIntervalMs ?? 1000, () => run.run());
+    return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
   });
 }
 
@@ -166,7 +176,7 @@ function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): 
       ttlMs: opts.ttlMs ?? null,
       ledgerTopic: opts.ledgerTopic,
       compression: opts.compression ?? null,
-      concurrency: opts.concurrency ?? 4,
+      concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
     },
   );
 }
@@ -177,7 +187,7 @@ export function restore(opts: RestoreOptions): Promise<RestoreSummary> {
   return withKafka(opts, logger, (kafka) => {
     const run = restoreRun(opts, kafka, logger);
     const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
-    return withPolling(poll, opts.progressIntervalMs ?? 1000, () => run.run());
+    return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
   });
 }
 

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { openKafka } from '../kafka';
-import { openStore, parseFileMode, parseS3Sse, DEFAULT_DESTINATION } from '../store/open';
+import { openStore, parseFileMode, parseS3Sse } from '../store/open';
+import { DEFAULT_DESTINATION, DEFAULT_DUMP_CONCURRENCY, DEFAULT_LOCK_WAIT_MS, DEFAULT_SEGMENT_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../config/defaults';
 import { RegistryClient } from '../schema/registry-client';
-import { DEFAULT_DUMP_CONCURRENCY, DumpRun, type DumpSummary } from '../dump/dump';
+import { DumpRun, type DumpSummary } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
 import { withProgress, startProgress, formatBytes } from '../output/progress';
@@ -69,16 +70,16 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N offsets of each partition', positiveInt('--max-records-per-partition'))
     .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
-    .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
+    .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), DEFAULT_SEGMENT_BYTES)
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), DEFAULT_DUMP_CONCURRENCY)
     .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
     .option(
       '--lock-wait <seconds>',
       'wait this long for a running prune to finish (0: refuse at once)',
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
-      300,
+      DEFAULT_LOCK_WAIT_MS / 1000,
     )
-    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120)
+    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), DEFAULT_STALL_TIMEOUT_MS / 1000)
     .option('--file-mode <octal>', 'disk: mode of backup files (env KBAK_FILE_MODE, default 600: owner only; folders get the matching search bits)')
     .option('--s3-sse <mode>', 'S3: server-side encryption, AES256 or aws:kms (env KBAK_S3_SSE)')
     .option('--s3-sse-kms-key-id <id>', 'S3: KMS key for --s3-sse aws:kms (env KBAK_S3_SSE_KMS_KEY_ID; default: the bucket key)');

@@ -3,6 +3,7 @@ import { clusterFolders, prune, type PruneResult } from '../backup/prune';
 import { parseDuration, type RetentionPolicy } from '../backup/retention';
 import { describeLock, StoreLock } from '../store/lock';
 import { formatBytes } from '../output/progress';
+import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import { positiveInt, type CommandEnv } from './common';
 import { addMetricsOption, withMetrics } from './metrics-flag';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
@@ -48,7 +49,7 @@ export function pruneCommand(env: CommandEnv): Command {
       '--lock-wait <seconds>',
       'wait this long for running dumps to finish (0: refuse at once)',
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
-      300,
+      DEFAULT_LOCK_WAIT_MS / 1000,
     )
     .option('--json', 'one JSON line per cluster on stdout')
     .option('--quiet', 'only warnings and errors on stderr');

@@ -8,7 +8,8 @@ import { openKafka } from '../kafka';
 import { formatBytes, startProgress, withProgress } from '../output/progress';
 import { RestoreRun, type RestoreSummary } from '../restore/restore';
 import { RegistryClient } from '../schema/registry-client';
-import { DEFAULT_DESTINATION, openStore } from '../store/open';
+import { openStore } from '../store/open';
+import { DEFAULT_DESTINATION, DEFAULT_RESTORE_CONCURRENCY } from '../config/defaults';
 import { positiveInt, type CommandEnv } from './common';
 import { addConnectionOptions } from './connection-options';
 import { addLedgerOption, ledgerTopic, parseTtl } from './lane-options';
@@ -93,7 +94,7 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
-    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4)
+    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), DEFAULT_RESTORE_CONCURRENCY)
     .option(
       '--compression <codec>',
       `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`,

@@ -3,6 +3,7 @@
  * turns every failure into one line on stderr and a non-zero exit code.
  */
 import { Command, CommanderError } from 'commander';
+import { INTERRUPT_CLEANUP_TIMEOUT_MS } from '../config/defaults';
 import { ExitCode, UsageError } from '../errors';
 import { renderError } from './errors';
 import { createLogger, resolveLogFormat } from '../output/logger';
@@ -91,8 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     say: (line) => process.stderr.write(`${escapeControl(line)}\n`),
     exit: (code) => process.exit(code),
     exitCode: ExitCode.INTERRUPTED,
-    // Well inside Kubernetes' default 30 s grace period before SIGKILL.
-    timeoutMs: 10_000,
+    timeoutMs: INTERRUPT_CLEANUP_TIMEOUT_MS,
   });
   try {
     await buildProgram(env).parseAsync(argv);

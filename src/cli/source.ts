@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { escapeControl } from '../output/safe-text';
-import { DEFAULT_DESTINATION, openStore } from '../store/open';
+import { DEFAULT_DESTINATION } from '../config/defaults';
+import { openStore } from '../store/open';
 import type { ObjectStore } from '../store/store';
 import type { CommandEnv } from './common';
 

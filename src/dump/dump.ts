@@ -28,19 +28,12 @@ import { describeTopics, type TopicShape } from './topic-metadata';
 import { inWindow, type TimeWindow } from '../model/window';
 import { TOOL_VERSION } from '../version';
 import { StoreLock } from '../store/lock';
+import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 
 /** KRaft cluster IDs are base64url and may start with '-' or '_', which the path rule forbids. */
 export function clusterNameFromId(id: string): string {
   return validateClusterName(/^[A-Za-z0-9]/.test(id) ? id : `cluster${id}`);
 }
-
-/**
- * Partitions read and written at once by default. The read keeps no more open, and each
- * open one holds its blocks and, for S3, a 5 MiB part: measured on a 1 GiB topic (6
- * partitions, 2 cores), 2 dumps as fast as 4 with peak RSS 243 instead of 288 MiB (S3)
- * and 211 instead of 235 MiB (disk).
- */
-export const DEFAULT_DUMP_CONCURRENCY = 2;
 
 export interface DumpOptions {
   selection: Selection;
@@ -54,7 +47,7 @@ export interface DumpOptions {
   stallTimeoutMs: number;
   /** Continue each partition from the newest earlier backup of the topic (FORMAT.md v2). */
   incremental?: boolean;
-  /** How long to wait for a prune's exclusive lock to go away (default 5 minutes). */
+  /** How long to wait for a prune's exclusive lock to go away (default DEFAULT_LOCK_WAIT_MS). */
   lockWaitMs?: number;
 }
 
@@ -148,7 +141,11 @@ export class DumpRun {
       const prefix = backupPrefix(cluster, backupId);
       const writerTag = `${backupId}-${randomBytes(4).toString('hex')}`;
       // Shared: dumps run side by side, but never while prune deletes unnamed segments.
-      lock = await StoreLock.acquire(store, cluster, 'shared', { holder: `kbak dump ${backupId}`, waitMs: this.opts.lockWaitMs ?? 300_000, logger });
+      lock = await StoreLock.acquire(store, cluster, 'shared', {
+        holder: `kbak dump ${backupId}`,
+        waitMs: this.opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+        logger,
+      });
       logger.info(
         { backupId, cluster, location: store.location, topics: plan.topics.map((t) => t.name), incremental: Boolean(this.opts.incremental) },
         'dump started',
