@@ -3,8 +3,9 @@
  * a KBAK_* environment variable (see src/config/settings.ts); flags win.
  */
 import { Option, type Command } from 'commander';
+import type { KafkaOptions } from '../api';
 import { DEFAULT_BROKERS, DEFAULT_CLIENT_ID } from '../config/defaults';
-import { SASL_MECHANISMS } from '../config/settings';
+import { SASL_MECHANISMS, type Settings } from '../config/settings';
 
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
@@ -27,4 +28,17 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--s3-force-path-style', 'path-style S3 addressing (env KBAK_S3_FORCE_PATH_STYLE; on when --s3-endpoint is set)')
     .option('--json', 'print the final summary as one JSON object on stdout')
     .option('--quiet', 'no progress, warnings only');
+}
+
+/** The library's Kafka options from validated settings (flags, KBAK_* variables, config file). */
+export function kafkaOptions(k: Settings['kafka']): KafkaOptions {
+  const { enabled, ...tls } = k.tls;
+  return {
+    brokers: k.brokers,
+    clientId: k.clientId,
+    tls: enabled ? tls : false,
+    sasl: k.sasl,
+    connectionTimeoutMs: k.connectionTimeoutMs,
+    requestTimeoutMs: k.requestTimeoutMs,
+  };
 }
