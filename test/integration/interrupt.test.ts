@@ -11,6 +11,7 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { createTopic, produce } from '../support/produce';
 import { listS3 } from '../support/s3-objects';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
+import { waitFor } from '../support/wait';
 
 const kafka = testKafka('kbak-interrupt');
 let admin: Admin;
@@ -41,14 +42,6 @@ afterAll(async () => {
   await s3.close();
   await admin.disconnect();
 });
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.each(['SIGTERM', 'SIGINT'] as const)('kbak dump stopped by %s', (signal) => {
   it('releases its store lock, exits 130 with one line and leaves no backup', async () => {
