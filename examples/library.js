@@ -35,8 +35,8 @@ async function main() {
     console.log(`first record of ${topic}/0: offset ${r.offset}, key ${r.key}, value of ${r.value?.length ?? 0} bytes`);
     break;
   }
-  let count = 0; // records in place, as `kbak cat` reads them (memory bounded by a block)
-  for await (const r of kbak.readRawRecords(backup, { topic, signal })) if (r.record.valueLength >= 0) count++;
+  let count = 0; // records in place, a block at a time, as `kbak cat` reads them
+  for await (const b of kbak.readRawRecords(backup, { topic, signal })) for (const r of b.records) if (r.valueLength >= 0) count++;
   console.log(`${count} records with a value in the latest backup`);
 
   const seed = { kafka, registry, backup, lane, ttlMs: 3_600_000, signal }; // the lane expires in an hour (gcLanes)

@@ -42,6 +42,7 @@ import type { RestoreMode } from './restore/plan';
 import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
 import { scanRecordAt, type RecordLayout } from './segment/format';
+import type { RawBlock } from './segment/reader';
 import { abortableStore } from './store/abortable';
 import { StoreLock, type LockInfo } from './store/lock';
 import type { ObjectStore } from './store/store';
@@ -365,19 +366,24 @@ export interface RawRecordsOptions extends Cancellable {
   verifyFirst?: boolean;
 }
 
-/** One record where it lies: `record` gives the byte ranges of its fields inside `block` (nothing copied). */
-export interface RawRecord {
+/**
+ * The records of one segment block where they lie: each RecordLayout gives the byte ranges
+ * of a record's fields inside `block` (nothing copied). `records` is read as the block is
+ * walked: take them before asking for the next block.
+ */
+export interface RecordsInBlock {
   partition: number;
   block: Buffer;
-  record: RecordLayout;
+  records: Iterable<RecordLayout>;
 }
 
 /**
- * A topic's records as `kbak cat` prints them: in place in their blocks, so memory stays
- * bounded by one block whatever a record holds. Throws NotFoundError at once when the backup
- * has no such topic. (For record objects, use `backup.records(topic, partition)`.)
+ * A topic's records as `kbak cat` prints them: in place in their blocks, a block at a time,
+ * so memory stays bounded by one block whatever a record holds and the cost per record is a
+ * plain loop step. Throws NotFoundError at once when the backup has no such topic. (For
+ * record objects, use `backup.records(topic, partition)`.)
  */
-export function readRawRecords(backup: Backup, opts: RawRecordsOptions): AsyncIterable<RawRecord> {
+export function readRawRecords(backup: Backup, opts: RawRecordsOptions): AsyncIterable<RecordsInBlock> {
   const topic = backup.manifest.topics.find((t) => t.name === opts.topic);
   if (!topic)
     throw new NotFoundError(
@@ -388,24 +394,27 @@ export function readRawRecords(backup: Backup, opts: RawRecordsOptions): AsyncIt
   const source = backupFor(backup, opts.signal);
   const from = opts.fromOffset;
   const verifyFirst = opts.verifyFirst !== false;
-  async function* records(): AsyncGenerator<RawRecord> {
-    let left = opts.limit ?? Infinity;
+  let left = opts.limit ?? Infinity;
+  function* walk(b: RawBlock): Generator<RecordLayout> {
+    let pos = 0;
+    for (let i = 0; i < b.count && left > 0; i++) {
+      const r = scanRecordAt(b.body, pos, b.body.length, b.firstIndex + i, b.ctx, b.basePos);
+      pos = r.next;
+      if (from !== undefined && r.offset < from) continue;
+      left--;
+      yield r;
+    }
+  }
+  async function* blocks(): AsyncGenerator<RecordsInBlock> {
     for (const p of partitions) {
       if (left <= 0) break;
       for await (const b of cancellableItems(opts.signal, source.rawBlocks(opts.topic, p, from, { verifyFirst }))) {
-        let pos = 0;
-        for (let i = 0; i < b.count && left > 0; i++) {
-          const r = scanRecordAt(b.body, pos, b.body.length, b.firstIndex + i, b.ctx, b.basePos);
-          pos = r.next;
-          if (from !== undefined && r.offset < from) continue;
-          yield { partition: p, block: b.body, record: r };
-          left--;
-        }
+        yield { partition: p, block: b.body, records: walk(b) };
         if (left <= 0) break;
       }
     }
   }
-  return records();
+  return blocks();
 }
 
 export interface LaneOptions extends Common {

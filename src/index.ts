@@ -27,7 +27,7 @@ export {
   type VerifyOptions,
   type PruneOptions,
   type RawRecordsOptions,
-  type RawRecord,
+  type RecordsInBlock,
   type LaneOptions,
   type LaneTemplateOptions,
   type LaneList,

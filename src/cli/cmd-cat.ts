@@ -34,7 +34,7 @@ export function catCommand(env: CommandEnv): Command {
     const backup = await openBackup(openSource(flags, env), which, flags.name);
     // By default a segment is hashed before its first record is printed (FORMAT.md "Verifying a segment").
     const verifyFirst = flags.unverified !== true;
-    const records = readRawRecords(backup, {
+    const blocks = readRawRecords(backup, {
       topic: flags.topic,
       partition: flags.partition,
       fromOffset: flags.fromOffset === undefined ? undefined : BigInt(flags.fromOffset),
@@ -49,7 +49,7 @@ export function catCommand(env: CommandEnv): Command {
         .logger()
         .warn("--unverified: records are printed before their segment's SHA-256 is checked; a corrupt or forged segment can print records before kbak fails");
     const out = new LineWriter(env.write ?? lineAtATime(env));
-    for await (const r of records) writeRecordLine(out, r.partition, r.block, r.record, decoder);
+    for await (const b of blocks) for (const r of b.records) writeRecordLine(out, b.partition, b.block, r, decoder);
   });
   return cmd;
 }

@@ -77,8 +77,8 @@ describe('the CLI commands as library calls', () => {
     // Partition 1 holds k1, k3, ..., k13 at offsets 0..6: from offset 2, three of them.
     const backup = await openBackup(store, 'latest');
     const read: string[] = [];
-    for await (const r of readRawRecords(backup, { topic: 'orders', partition: 1, fromOffset: 2n, limit: 3 })) {
-      read.push(`${r.record.offset}:${r.block.toString('utf8', r.record.keyStart, r.record.keyStart + r.record.keyLength)}`);
+    for await (const b of readRawRecords(backup, { topic: 'orders', partition: 1, fromOffset: 2n, limit: 3 })) {
+      for (const r of b.records) read.push(`${r.offset}:${b.block.toString('utf8', r.keyStart, r.keyStart + r.keyLength)}`);
     }
     expect(read).toEqual(['2:k5', '3:k7', '4:k9']);
     expect(() => readRawRecords(backup, { topic: 'nope' })).toThrow(NotFoundError);
