@@ -1,20 +1,52 @@
 /**
- * kbak as a library: dump and restore with plain typed options (no CLI flags, no settings
- * files), the Kafka connection either described or given as a KafkaAdapter. The CLI builds
- * these options from flags and calls the same classes.
+ * kbak as a library: every command of the CLI as a function with plain typed options (no
+ * flags, no environment variables, no settings files), the Kafka connection either described
+ * or given as a KafkaAdapter. The CLI builds these options from flags and calls these
+ * functions; defaults come from src/config/defaults.ts for both.
+ *
+ * Every call that reads or writes a store or a cluster takes an AbortSignal (`signal`): on
+ * abort it releases the store locks it holds and ends with InterruptedError (exit code 130);
+ * nothing incomplete becomes visible (see src/util/interrupt.ts).
  */
-import { openBackup, type Backup } from './backup/catalog';
+import { Backup, listBackups, loadBackup, openBackup, resolveBackup, type BackupRef } from './backup/catalog';
 import type { Manifest } from './backup/manifest';
-import { DEFAULT_DUMP_CONCURRENCY, DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
+import { clusterFolders, prune as pruneClusters, type PruneResult } from './backup/prune';
+import type { RetentionPolicy } from './backup/retention';
+import { backupRows, type BackupRow } from './backup/summary';
+import { verifyBackup, type VerifyCache, type VerifyResult } from './backup/verify';
+import {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_DUMP_CONCURRENCY,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_PROGRESS_INTERVAL_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_RESTORE_CONCURRENCY,
+  DEFAULT_SEGMENT_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
+  INTERRUPT_CLEANUP_TIMEOUT_MS,
+} from './config/defaults';
+import { DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
+import { classifyError, NotFoundError, UsageError } from './errors';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
+import { expiredLanes, type LaneDeletePlan } from './lane/delete-plan';
+import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from './lane/ledger';
+import { deleteLane as deleteLaneObjects, overview, planDelete, readLanes, type LaneContext, type LaneDeleteResult, type LaneOverview } from './lane/lifecycle';
+import { LaneScope, laneTemplates } from './lane/ownership';
+import type { LaneRetention } from './lane/topic-configs';
 import type { TimeWindow } from './model/window';
 import { silentLogger, type Logger } from './output/logger';
-import type { LaneRetention } from './lane/topic-configs';
-import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
+import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
+import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
+import { scanRecordAt, type RecordLayout } from './segment/format';
+import type { RawBlock } from './segment/reader';
+import { abortableStore } from './store/abortable';
+import { StoreLock, type LockInfo } from './backup/lock';
 import type { ObjectStore } from './store/store';
+import { cancellable, cancellableItems } from './util/interrupt';
 
 /** How to reach Kafka. Only `brokers` is required. */
 export interface KafkaOptions {
@@ -28,7 +60,12 @@ export interface KafkaOptions {
 
 export type { RegistryConfig as RegistryOptions };
 
-interface Common {
+/** Stops the call: it releases its store locks and ends with InterruptedError. */
+export interface Cancellable {
+  signal?: AbortSignal;
+}
+
+interface Common extends Cancellable {
   /** A cluster to connect to, or an adapter (e.g. MemoryKafka, or one shared across calls; not closed). */
   kafka: KafkaOptions | KafkaAdapter;
   registry?: RegistryConfig | null;
@@ -44,9 +81,15 @@ export interface DumpOptions extends Common {
   since?: Date | null;
   until?: Date | null;
   maxRecordsPerPartition?: number | null;
+  /** Continue each partition where the newest earlier backup of its topic ended, sharing its segments (FORMAT.md v2). */
+  incremental?: boolean;
+  /** How long to wait for a running prune's exclusive lock before failing with ConflictError (0: at once). */
+  lockWaitMs?: number;
   /** Label of the cluster in the backup path (default: its cluster id). */
   clusterName?: string;
   segmentBytes?: number;
+  /** Target raw size of a compressed block (default: 1 MiB, less with many partitions open). */
+  blockBytes?: number;
   concurrency?: number;
   stallTimeoutMs?: number;
   onProgress?: (topics: TopicProgress[]) => void;
@@ -78,7 +121,7 @@ export interface RestoreOptions extends Common {
   laneBaggage?: string | null;
   /** Lane topic retention (default: forever). */
   laneRetention?: LaneRetention;
-  /** The lane expires this long after the restore (`kbak lane gc`). */
+  /** The lane expires this long after the restore (`gcLanes`). */
   ttlMs?: number | null;
   /** The lane ledger topic (default __kbak_lanes). */
   ledgerTopic?: string;
@@ -96,12 +139,25 @@ function connection(k: KafkaOptions): KafkaConnection {
   const tls = typeof k.tls === 'object' ? k.tls : {};
   return {
     brokers: k.brokers,
-    clientId: k.clientId ?? 'kbak',
+    clientId: k.clientId ?? DEFAULT_CLIENT_ID,
     tls: { enabled: Boolean(k.tls), insecureSkipVerify: tls.insecureSkipVerify ?? false, caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile },
     sasl: k.sasl,
-    connectionTimeoutMs: k.connectionTimeoutMs ?? 10_000,
-    requestTimeoutMs: k.requestTimeoutMs ?? 30_000,
+    connectionTimeoutMs: k.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: k.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   };
+}
+
+const registryClient = (r: RegistryConfig | null | undefined): RegistryClient | null => (r ? new RegistryClient(r) : null);
+
+/** The store a call works on: with a signal, one that refuses new work once it aborts. */
+const storeFor = (store: ObjectStore, signal: AbortSignal | undefined): ObjectStore => (signal ? abortableStore(store, signal) : store);
+
+/** The same backup read through storeFor. */
+const backupFor = (b: Backup, signal: AbortSignal | undefined): Backup => (signal ? new Backup(abortableStore(b.store, signal), b.ref, b.manifest) : b);
+
+/** Runs `fn` as a cancellable call (see Cancellable). */
+function stoppable<T>(opts: Cancellable, fn: () => Promise<T>): Promise<T> {
+  return cancellable(opts.signal, INTERRUPT_CLEANUP_TIMEOUT_MS, fn);
 }
 
 /** Runs `fn` with an adapter, closing it afterwards only if this call opened it. */
@@ -129,27 +185,32 @@ async function withPolling<T>(poll: (() => void) | null, everyMs: number, fn: ()
 export function dump(opts: DumpOptions): Promise<DumpResult> {
   const logger = opts.logger ?? silentLogger();
   const window: TimeWindow = { since: opts.since ?? null, until: opts.until ?? null };
-  return withKafka(opts, logger, (kafka) => {
-    const run = new DumpRun(
-      { kafka, store: opts.store, registry: opts.registry ? new RegistryClient(opts.registry) : null, logger },
-      {
-        selection: { topics: opts.topics ?? [], regex: opts.topicsRegex, partitions: opts.partitions },
-        window,
-        maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
-        clusterName: opts.clusterName,
-        segmentBytes: opts.segmentBytes ?? 64 * 1024 * 1024,
-        concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
-        stallTimeoutMs: opts.stallTimeoutMs ?? 120_000,
-      },
-    );
-    const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
-    return withPolling(poll, opts.progressIntervalMs ?? 1000, () => run.run());
-  });
+  return stoppable(opts, () =>
+    withKafka(opts, logger, (kafka) => {
+      const run = new DumpRun(
+        { kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger },
+        {
+          selection: { topics: opts.topics ?? [], regex: opts.topicsRegex, partitions: opts.partitions },
+          window,
+          maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
+          clusterName: opts.clusterName,
+          segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+          blockBytes: opts.blockBytes,
+          concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
+          stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+          incremental: Boolean(opts.incremental),
+          lockWaitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+        },
+      );
+      const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
+      return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
+    }),
+  );
 }
 
 function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): RestoreRun {
   return new RestoreRun(
-    { kafka, backup: opts.backup, registry: opts.registry ? new RegistryClient(opts.registry) : null, logger },
+    { kafka, backup: backupFor(opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
     {
       lane: opts.lane,
       topics: opts.topics ?? [],
@@ -166,7 +227,7 @@ function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): 
       ttlMs: opts.ttlMs ?? null,
       ledgerTopic: opts.ledgerTopic,
       compression: opts.compression ?? null,
-      concurrency: opts.concurrency ?? 4,
+      concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
     },
   );
 }
@@ -174,17 +235,325 @@ function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): 
 /** Seeds a lane from a backup: lane topics, subjects, schema IDs, group offsets. */
 export function restore(opts: RestoreOptions): Promise<RestoreSummary> {
   const logger = opts.logger ?? silentLogger();
-  return withKafka(opts, logger, (kafka) => {
-    const run = restoreRun(opts, kafka, logger);
-    const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
-    return withPolling(poll, opts.progressIntervalMs ?? 1000, () => run.run());
-  });
+  return stoppable(opts, () =>
+    withKafka(opts, logger, (kafka) => {
+      const run = restoreRun(opts, kafka, logger);
+      const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
+      return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
+    }),
+  );
 }
 
 /** What `restore` would do, with read-only calls only (the CLI's --dry-run). */
 export function planRestore(opts: RestoreOptions): Promise<DryRunResult> {
   const logger = opts.logger ?? silentLogger();
-  return withKafka(opts, logger, (kafka) => restoreRun(opts, kafka, logger).dryRun());
+  return stoppable(opts, () => withKafka(opts, logger, (kafka) => restoreRun(opts, kafka, logger).dryRun()));
 }
 
-export { openBackup };
+export interface StoreOptions extends Cancellable {
+  store: ObjectStore;
+  /** The cluster folder to use; needed for `latest` when the store holds backups of several clusters. */
+  cluster?: string;
+}
+
+export interface BackupList {
+  /** Complete backups, oldest first. */
+  backups: BackupRow[];
+  /** Backups whose manifest cannot be read, with the reason. */
+  unreadable: Array<{ cluster: string; id: string; error: string }>;
+}
+
+/** The complete backups of a store with their sizes and kinds (`kbak list`); a manifest that cannot be read is reported, not thrown. */
+export function describeBackups(opts: StoreOptions): Promise<BackupList> {
+  return stoppable(opts, async () => {
+    const store = storeFor(opts.store, opts.signal);
+    const backups: Backup[] = [];
+    const unreadable: BackupList['unreadable'] = [];
+    for (const ref of await listBackups(store, opts.cluster)) {
+      try {
+        backups.push(await loadBackup(store, ref));
+      } catch (err) {
+        unreadable.push({ cluster: ref.cluster, id: ref.backupId, error: (err as Error).message });
+      }
+    }
+    return { backups: backupRows(backups), unreadable };
+  });
+}
+
+export interface VerifyOptions extends StoreOptions {
+  /** A backup ID or `latest`; or `all`. */
+  backup?: string;
+  /** Every complete backup in the store (of `cluster`). */
+  all?: boolean;
+  /** Only check that every segment exists with the right size. */
+  quick?: boolean;
+  /** Each backup's result as soon as it is known. */
+  onResult?: (result: VerifyResult) => void;
+}
+
+/**
+ * Checks backups: every checksum, record and manifest rule (FORMAT.md "What a reader
+ * verifies"). A damaged backup is a result with `ok: false` and its first bad object, not an
+ * error; a segment several backups share is read once.
+ */
+export async function verify(opts: VerifyOptions): Promise<VerifyResult[]> {
+  if ((opts.backup === undefined) === !opts.all) throw new UsageError('verify needs one backup (an ID or latest) or all', undefined, { options: ['backup'] });
+  return stoppable(opts, async () => {
+    const store = storeFor(opts.store, opts.signal);
+    const refs: BackupRef[] = opts.all ? await listBackups(store, opts.cluster) : [await resolveBackup(store, opts.backup!, opts.cluster)];
+    const cache: VerifyCache = new Map();
+    const results: VerifyResult[] = [];
+    for (const ref of refs) {
+      const r = await verifyBackup(store, ref, { quick: Boolean(opts.quick), cache });
+      // verifyBackup reports a refused read as a damaged segment: after an abort, nothing it says counts.
+      if (opts.signal?.aborted) break;
+      results.push(r);
+      opts.onResult?.(r);
+    }
+    return results;
+  });
+}
+
+export interface PruneOptions extends StoreOptions {
+  /** What to keep; backups it keeps for no reason are removed. */
+  policy: RetentionPolicy;
+  /** Report what would be deleted, delete nothing (takes no lock). */
+  dryRun?: boolean;
+  /** How long to wait for running dumps' locks before failing with ConflictError (0: at once). */
+  lockWaitMs?: number;
+  logger?: Logger;
+  /** The clock retention compares backup IDs with (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * Deletes the backups `policy` does not keep, then the segments no kept backup names, each
+ * cluster under its exclusive store lock (all clusters of the store unless `cluster`).
+ */
+export function prune(opts: PruneOptions): Promise<PruneResult[]> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, () =>
+    pruneClusters(storeFor(opts.store, opts.signal), opts.cluster, {
+      policy: opts.policy,
+      dryRun: Boolean(opts.dryRun),
+      lockWaitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+      logger,
+      now: opts.now,
+    }),
+  );
+}
+
+/** Removes every store lock of the cluster (all clusters unless `cluster`): only when their holders are known to be dead. Returns what it removed. */
+export function breakLocks(opts: StoreOptions & { logger?: Logger }): Promise<LockInfo[]> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, async () => {
+    const store = storeFor(opts.store, opts.signal);
+    const removed: LockInfo[] = [];
+    for (const c of await clusterFolders(store, opts.cluster, logger)) removed.push(...(await StoreLock.breakAll(store, c)));
+    return removed;
+  });
+}
+
+export interface RawRecordsOptions extends Cancellable {
+  topic: string;
+  /** Only this partition (default: every partition of the topic, in order). */
+  partition?: number;
+  /** From this offset on, in each partition. */
+  fromOffset?: bigint;
+  /** At most this many records in all. */
+  limit?: number;
+  /** Check each segment's SHA-256 before handing out its first record (default true; false reads once instead of twice). */
+  verifyFirst?: boolean;
+}
+
+/**
+ * The records of one segment block where they lie: each RecordLayout gives the byte ranges
+ * of a record's fields inside `block` (nothing copied). `records` is read as the block is
+ * walked: take them before asking for the next block.
+ */
+export interface RecordsInBlock {
+  partition: number;
+  block: Buffer;
+  records: Iterable<RecordLayout>;
+}
+
+/**
+ * A topic's records as `kbak cat` prints them: in place in their blocks, a block at a time,
+ * so memory stays bounded by one block whatever a record holds and the cost per record is a
+ * plain loop step. Throws NotFoundError at once when the backup has no such topic. (For
+ * record objects, use `backup.records(topic, partition)`.)
+ */
+export function readRawRecords(backup: Backup, opts: RawRecordsOptions): AsyncIterable<RecordsInBlock> {
+  const topic = backup.manifest.topics.find((t) => t.name === opts.topic);
+  if (!topic)
+    throw new NotFoundError(
+      `topic "${opts.topic}" is not in backup ${backup.ref.backupId}`,
+      `it holds ${backup.manifest.topics.map((t) => t.name).join(', ') || 'no topics'}`,
+    );
+  const partitions = opts.partition === undefined ? topic.partitions.map((p) => p.partition).sort((a, b) => a - b) : [opts.partition];
+  const source = backupFor(backup, opts.signal);
+  const from = opts.fromOffset;
+  const verifyFirst = opts.verifyFirst !== false;
+  let left = opts.limit ?? Infinity;
+  function* walk(b: RawBlock): Generator<RecordLayout> {
+    let pos = 0;
+    for (let i = 0; i < b.count && left > 0; i++) {
+      const r = scanRecordAt(b.body, pos, b.body.length, b.firstIndex + i, b.ctx, b.basePos);
+      pos = r.next;
+      if (from !== undefined && r.offset < from) continue;
+      left--;
+      yield r;
+    }
+  }
+  async function* blocks(): AsyncGenerator<RecordsInBlock> {
+    for (const p of partitions) {
+      if (left <= 0) break;
+      for await (const b of cancellableItems(opts.signal, source.rawBlocks(opts.topic, p, from, { verifyFirst }))) {
+        yield { partition: p, block: b.body, records: walk(b) };
+        if (left <= 0) break;
+      }
+    }
+  }
+  return blocks();
+}
+
+export interface LaneOptions extends Common {
+  /** The lane ledger topic on the target cluster (default __kbak_lanes). */
+  ledgerTopic?: string;
+}
+
+/** The lane templates of `deleteLane` and `gcLanes`: those the lanes were restored with (default {lane}.{topic} and so on). */
+export interface LaneTemplateOptions {
+  topicTemplate?: string;
+  subjectTemplate?: string;
+  groupTemplate?: string;
+}
+
+/** Runs `fn` with the lane context of `opts`; failures become kbak errors. */
+async function withLanes<T>(opts: LaneOptions, fn: (ctx: LaneContext) => Promise<T>): Promise<T> {
+  const logger = opts.logger ?? silentLogger();
+  const ledgerTopic = validateTopicName(opts.ledgerTopic ?? DEFAULT_LEDGER_TOPIC, 'ledgerTopic');
+  return stoppable(opts, () =>
+    withKafka(opts, logger, async (kafka) => {
+      try {
+        return await fn({ kafka, registry: registryClient(opts.registry), logger, ledgerTopic });
+      } catch (err) {
+        throw classifyError(err, 'managing lanes');
+      }
+    }),
+  );
+}
+
+export interface LaneList {
+  ledgerTopic: string;
+  /** By lane name. */
+  lanes: LaneOverview[];
+  /** Ledger records kbak did not write or cannot read: never acted on. */
+  invalidRecords: Array<{ key: string; reason: string }>;
+}
+
+/** The lanes recorded in the ledger on the target cluster: seeded from, age, TTL left, topics, records, subjects, groups. */
+export function listLanes(opts: LaneOptions): Promise<LaneList> {
+  return withLanes(opts, async (ctx) => {
+    const read = await readLanes(ctx);
+    const now = new Date();
+    const lanes: LaneOverview[] = [];
+    for (const e of [...read.entries.values()].sort((a, b) => (a.lane < b.lane ? -1 : 1))) lanes.push(await overview(ctx, e, now));
+    return { ledgerTopic: ctx.ledgerTopic, lanes, invalidRecords: read.invalid };
+  });
+}
+
+export interface LaneDescription {
+  /** Everything the ledger records for the lane. */
+  entry: LedgerEntry;
+  overview: LaneOverview;
+}
+
+/** Throws UsageError when the ledger record of `lane` was not written by kbak. */
+function ledgerEntry(read: { entries: Map<string, LedgerEntry>; invalid: Array<{ key: string; reason: string }> }, lane: string): LedgerEntry | null {
+  const bad = read.invalid.find((i) => i.key === lane);
+  if (bad) throw new UsageError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
+  return read.entries.get(lane) ?? null;
+}
+
+/** One lane as the ledger records it, or null when the ledger has no such lane. */
+export async function describeLane(opts: LaneOptions & { lane: string }): Promise<LaneDescription | null> {
+  new LaneScope(opts.lane, laneTemplates({}));
+  return withLanes(opts, async (ctx) => {
+    const entry = ledgerEntry(await readLanes(ctx), opts.lane);
+    return entry ? { entry, overview: await overview(ctx, entry, new Date()) } : null;
+  });
+}
+
+export interface DeleteLaneOptions extends LaneOptions, LaneTemplateOptions {
+  lane: string;
+  /** Only plan: change nothing. */
+  dryRun?: boolean;
+}
+
+export type DeleteLaneOutcome =
+  | { lane: string; found: false }
+  | { lane: string; found: true; dryRun: true; plan: LaneDeletePlan }
+  | { lane: string; found: true; dryRun: false; result: LaneDeleteResult };
+
+/**
+ * Deletes a lane: exactly the topics, subjects (soft, then hard) and consumer groups its
+ * ledger entry names and its templates own, then the entry. A lane not in the ledger is not
+ * an error (`found: false`); a group with active members stays (`result.complete` false).
+ */
+export async function deleteLane(opts: DeleteLaneOptions): Promise<DeleteLaneOutcome> {
+  const scope = new LaneScope(opts.lane, laneTemplates(opts));
+  return withLanes(opts, async (ctx): Promise<DeleteLaneOutcome> => {
+    const entry = ledgerEntry(await readLanes(ctx), opts.lane);
+    if (!entry) return { lane: opts.lane, found: false };
+    if (opts.dryRun) return { lane: opts.lane, found: true, dryRun: true, plan: await planDelete(ctx, entry, scope) };
+    const producer = await ctx.kafka.producer();
+    try {
+      return { lane: opts.lane, found: true, dryRun: false, result: await deleteLaneObjects(ctx, producer, entry, scope) };
+    } finally {
+      await producer.close();
+    }
+  });
+}
+
+export interface GcLanesOptions extends LaneOptions, LaneTemplateOptions {
+  /** Only list the expired lanes. */
+  dryRun?: boolean;
+}
+
+export interface GcLanesResult {
+  /** Lanes whose TTL has passed, by name. */
+  expired: string[];
+  /** One per expired lane deleted (none on a dry run). */
+  results: LaneDeleteResult[];
+  /** Expired lanes not deleted, with the reason (restored with other templates, say). */
+  skipped: string[];
+}
+
+/** Deletes every expired lane (restored with a TTL), one after the other; meant for a CronJob. */
+export async function gcLanes(opts: GcLanesOptions): Promise<GcLanesResult> {
+  const templates = laneTemplates(opts);
+  return withLanes(opts, async (ctx) => {
+    const expired = expiredLanes((await readLanes(ctx)).entries.values(), new Date());
+    const out: GcLanesResult = { expired: expired.map((e) => e.lane), results: [], skipped: [] };
+    if (opts.dryRun) return out;
+    const producer = await ctx.kafka.producer();
+    try {
+      for (const e of expired) {
+        if (opts.signal?.aborted) break;
+        try {
+          out.results.push(await deleteLaneObjects(ctx, producer, e, new LaneScope(e.lane, templates)));
+        } catch (err) {
+          // One lane's problem (other templates, say) must not stop the others from being collected.
+          if (!(err instanceof UsageError)) throw err;
+          out.skipped.push(`lane ${e.lane}: ${err.oneLine()}`);
+        }
+      }
+    } finally {
+      await producer.close();
+    }
+    return out;
+  });
+}
+
+export { openBackup, listBackups };

@@ -1,8 +1,52 @@
 /**
- * The kbak library: `require('kbak')`. Everything here is typed and independent of the CLI;
- * errors are the classes below, each with an `exitCode` from the README's table.
+ * The kbak library: `require('kbak')`. Everything here is typed and independent of the CLI
+ * (the CLI is built on it: src/api.ts); errors are the classes below, each with an
+ * `exitCode` from the README's table. README "Using kbak as a library" documents each function.
  */
-export { dump, restore, planRestore, type DumpOptions, type DumpResult, type RestoreOptions, type KafkaOptions, type RegistryOptions } from './api';
+export {
+  dump,
+  restore,
+  planRestore,
+  describeBackups,
+  verify,
+  prune,
+  breakLocks,
+  readRawRecords,
+  listLanes,
+  describeLane,
+  deleteLane,
+  gcLanes,
+  type Cancellable,
+  type DumpOptions,
+  type DumpResult,
+  type RestoreOptions,
+  type KafkaOptions,
+  type RegistryOptions,
+  type StoreOptions,
+  type BackupList,
+  type VerifyOptions,
+  type PruneOptions,
+  type RawRecordsOptions,
+  type RecordsInBlock,
+  type LaneOptions,
+  type LaneTemplateOptions,
+  type LaneList,
+  type LaneDescription,
+  type DeleteLaneOptions,
+  type DeleteLaneOutcome,
+  type GcLanesOptions,
+  type GcLanesResult,
+} from './api';
+export type { BackupRow } from './backup/summary';
+export type { VerifyResult } from './backup/verify';
+export type { PruneResult } from './backup/prune';
+export type { RetentionPolicy } from './backup/retention';
+export type { LockInfo } from './backup/lock';
+export type { RecordLayout } from './segment/format';
+export type { LaneOverview, LaneDeleteResult } from './lane/lifecycle';
+export type { LaneDeletePlan } from './lane/delete-plan';
+export type { LedgerEntry } from './lane/ledger';
+export type { LaneRetention } from './lane/topic-configs';
 export { listBackups, openBackup, Backup, type BackupRef } from './backup/catalog';
 export type { Manifest, TopicEntry, PartitionEntry, SegmentEntry, SchemaEntry, GroupEntry } from './backup/manifest';
 export type { DumpSummary, TopicProgress } from './dump/dump';

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { openBackup } from '../backup/catalog';
-import { NotFoundError, UsageError } from '../errors';
-import { scanRecordAt } from '../segment/format';
+import { openBackup, readRawRecords } from '../api';
+import { UsageError } from '../errors';
 import { LineWriter, writeRecordLine } from './cat-output';
 import { positiveInt, type CommandEnv } from './common';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
@@ -33,39 +32,24 @@ export function catCommand(env: CommandEnv): Command {
     if (flags.fromOffset !== undefined && !/^\d{1,19}$/.test(flags.fromOffset))
       throw new UsageError(`--from-offset must be a non-negative integer, got "${flags.fromOffset}"`);
     const backup = await openBackup(openSource(flags, env), which, flags.name);
-    const topic = backup.manifest.topics.find((t) => t.name === flags.topic);
-    if (!topic)
-      throw new NotFoundError(
-        `topic "${flags.topic}" is not in backup ${backup.ref.backupId}`,
-        `it holds ${backup.manifest.topics.map((t) => t.name).join(', ') || 'no topics'}`,
-      );
-    const partitions = flags.partition === undefined ? topic.partitions.map((p) => p.partition).sort((a, b) => a - b) : [flags.partition];
-    // Loaded here, not at start-up: avsc and protobufjs took ~20 ms of every kbak command's start.
-    const decoder = flags.decode ? new (await import('../backup/decode')).SchemaDecoder(backup.manifest.schemas) : null;
-    const from = flags.fromOffset === undefined ? undefined : BigInt(flags.fromOffset);
     // By default a segment is hashed before its first record is printed (FORMAT.md "Verifying a segment").
     const verifyFirst = flags.unverified !== true;
+    const blocks = readRawRecords(backup, {
+      topic: flags.topic,
+      partition: flags.partition,
+      fromOffset: flags.fromOffset === undefined ? undefined : BigInt(flags.fromOffset),
+      limit: flags.limit,
+      verifyFirst,
+      signal: env.signal,
+    });
+    // Loaded here, not at start-up: avsc and protobufjs took ~20 ms of every kbak command's start.
+    const decoder = flags.decode ? new (await import('../backup/decode')).SchemaDecoder(backup.manifest.schemas) : null;
     if (!verifyFirst)
       env
         .logger()
         .warn("--unverified: records are printed before their segment's SHA-256 is checked; a corrupt or forged segment can print records before kbak fails");
     const out = new LineWriter(env.write ?? lineAtATime(env));
-    let left = flags.limit ?? Infinity;
-    for (const p of partitions) {
-      if (left <= 0) break;
-      const blocks = backup.rawBlocks(flags.topic, p, from, { verifyFirst });
-      for await (const b of blocks) {
-        let pos = 0;
-        for (let i = 0; i < b.count && left > 0; i++) {
-          const r = scanRecordAt(b.body, pos, b.body.length, b.firstIndex + i, b.ctx, b.basePos);
-          pos = r.next;
-          if (from !== undefined && r.offset < from) continue;
-          writeRecordLine(out, p, b.body, r, decoder);
-          left--;
-        }
-        if (left <= 0) break;
-      }
-    }
+    for await (const b of blocks) for (const r of b.records) writeRecordLine(out, b.partition, b.block, r, decoder);
   });
   return cmd;
 }

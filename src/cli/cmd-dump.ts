@@ -1,13 +1,14 @@
 import { Command, Option } from 'commander';
+import { dump } from '../api';
+import { DEFAULT_DESTINATION, DEFAULT_DUMP_CONCURRENCY, DEFAULT_LOCK_WAIT_MS, DEFAULT_SEGMENT_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../config/defaults';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
-import { openKafka } from '../kafka';
-import { openStore, parseFileMode, parseS3Sse, DEFAULT_DESTINATION } from '../store/open';
-import { RegistryClient } from '../schema/registry-client';
-import { DEFAULT_DUMP_CONCURRENCY, DumpRun, type DumpSummary } from '../dump/dump';
+import type { DumpSummary, TopicProgress } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
-import { withProgress, startProgress, formatBytes } from '../output/progress';
-import { addConnectionOptions } from './connection-options';
+import { formatBytes } from '../output/progress';
+import { openStore, parseFileMode, parseS3Sse } from '../store/open';
+import { addConnectionOptions, kafkaOptions } from './connection-options';
+import { liveProgress } from './live-progress';
 import { addMetricsOption, withMetrics } from './metrics-flag';
 import { positiveInt, type CommandEnv } from './common';
 
@@ -69,16 +70,16 @@ export function dumpCommand(env: CommandEnv): Command {
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N offsets of each partition', positiveInt('--max-records-per-partition'))
     .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
-    .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), 64 * 1024 * 1024)
+    .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), DEFAULT_SEGMENT_BYTES)
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), DEFAULT_DUMP_CONCURRENCY)
     .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
     .option(
       '--lock-wait <seconds>',
       'wait this long for a running prune to finish (0: refuse at once)',
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
-      300,
+      DEFAULT_LOCK_WAIT_MS / 1000,
     )
-    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), 120)
+    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), DEFAULT_STALL_TIMEOUT_MS / 1000)
     .option('--file-mode <octal>', 'disk: mode of backup files (env KBAK_FILE_MODE, default 600: owner only; folders get the matching search bits)')
     .option('--s3-sse <mode>', 'S3: server-side encryption, AES256 or aws:kms (env KBAK_S3_SSE)')
     .option('--s3-sse-kms-key-id <id>', 'S3: KMS key for --s3-sse aws:kms (env KBAK_S3_SSE_KMS_KEY_ID; default: the bucket key)');
@@ -96,40 +97,38 @@ export function dumpCommand(env: CommandEnv): Command {
       fileMode: fileMode ? parseFileMode(fileMode) : undefined,
       sse: parseS3Sse(flags.s3Sse ?? (env.env.KBAK_S3_SSE || undefined), flags.s3SseKmsKeyId ?? (env.env.KBAK_S3_SSE_KMS_KEY_ID || undefined)),
     });
-    const kafka = openKafka(settings.kafka, logger);
-    const run = new DumpRun(
-      {
-        kafka,
-        store,
-        registry: settings.registry ? new RegistryClient(settings.registry) : null,
-        logger,
-      },
-      {
-        selection: { topics: flags.topic, regex: flags.topicsRegex, partitions: flags.partitions ? parsePartitions(flags.partitions) : undefined },
-        window,
-        maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
-        clusterName: flags.name,
-        segmentBytes: flags.segmentBytes,
-        blockBytes: flags.blockBytes,
-        concurrency: flags.concurrency,
-        stallTimeoutMs: flags.stallTimeout * 1000,
-        incremental: Boolean(flags.incremental),
-        lockWaitMs: flags.lockWait * 1000,
-      },
-    );
-    const display = flags.quiet
-      ? null
-      : startProgress(
-          () => run.progress().map((p) => ({ label: p.topic, records: p.records, bytes: p.rawBytes, done: p.offsetsDone, total: p.offsetsTotal })),
-          {
-            logger,
-            tty: env.isTTY,
-            what: 'topic',
-          },
-        );
+    const partitions = flags.partitions ? parsePartitions(flags.partitions) : undefined;
+    const progress = liveProgress<TopicProgress>({
+      quiet: flags.quiet,
+      tty: env.isTTY,
+      logger,
+      row: (p) => ({ label: p.topic, records: p.records, bytes: p.rawBytes, done: p.offsetsDone, total: p.offsetsTotal }),
+    });
     const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
     const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
-      const { summary: s } = await withProgress(display, () => run.run()).finally(() => kafka.close());
+      const { summary: s } = await progress.run(() =>
+        dump({
+          kafka: kafkaOptions(settings.kafka),
+          registry: settings.registry ?? null,
+          logger,
+          store,
+          topics: flags.topic,
+          topicsRegex: flags.topicsRegex,
+          partitions,
+          since: window.since,
+          until: window.until,
+          maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
+          clusterName: flags.name,
+          segmentBytes: flags.segmentBytes,
+          blockBytes: flags.blockBytes,
+          concurrency: flags.concurrency,
+          stallTimeoutMs: flags.stallTimeout * 1000,
+          incremental: Boolean(flags.incremental),
+          lockWaitMs: flags.lockWait * 1000,
+          signal: env.signal,
+          ...progress.callbacks,
+        }),
+      );
       return {
         result: s,
         report: {

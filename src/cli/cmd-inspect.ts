@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { openBackup } from '../backup/catalog';
+import { openBackup } from '../api';
 import { backupDetail, type BackupDetail } from '../backup/summary';
 import { describeTimestamp } from '../model/utc-time';
 import { formatBytes } from '../output/progress';

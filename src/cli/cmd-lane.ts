@@ -4,16 +4,13 @@
  * lane templates, see src/lane/ownership.ts); `gc` is meant for a CronJob.
  */
 import { Command } from 'commander';
+import { deleteLane, describeLane, gcLanes, listLanes, type LaneOptions, type LaneTemplateOptions } from '../api';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { classifyError, PartialSuccessError, UsageError } from '../errors';
-import { openKafka } from '../kafka';
-import { expiredLanes } from '../lane/delete-plan';
-import { deleteLane, overview, planDelete, readLanes, type LaneContext, type LaneDeleteResult } from '../lane/lifecycle';
+import { PartialSuccessError, UsageError } from '../errors';
+import type { LaneDeleteResult } from '../lane/lifecycle';
 import { LaneScope, laneTemplates } from '../lane/ownership';
-import type { LedgerEntry } from '../lane/ledger';
-import { RegistryClient } from '../schema/registry-client';
 import type { CommandEnv } from './common';
-import { addConnectionOptions } from './connection-options';
+import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerTopic, type LaneFlags } from './lane-options';
 import { table } from './source';
 
@@ -30,18 +27,24 @@ function duration(ms: number): string {
   return ms < 0 ? `expired ${text} ago` : text;
 }
 
-async function withLaneContext<T>(flags: Flags, env: CommandEnv, fn: (ctx: LaneContext) => Promise<T>): Promise<T> {
+/** The library's lane options from the flags, KBAK_* variables and config file. */
+function laneOptions(flags: Flags, env: CommandEnv): LaneOptions {
   const settings = loadSettings(flags, env.env);
   const logger = env.logger(flags.quiet);
-  const kafka = openKafka(settings.kafka, logger);
-  try {
-    return await fn({ kafka, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger, ledgerTopic: ledgerTopic(flags, env.env) });
-  } catch (err) {
-    throw classifyError(err, 'managing lanes');
-  } finally {
-    await kafka.close();
-  }
+  return {
+    kafka: kafkaOptions(settings.kafka),
+    registry: settings.registry ?? null,
+    logger,
+    ledgerTopic: ledgerTopic(flags, env.env),
+    signal: env.signal,
+  };
 }
+
+const templateOptions = (flags: LaneFlags): LaneTemplateOptions => ({
+  topicTemplate: flags.topicTemplate,
+  subjectTemplate: flags.subjectTemplate,
+  groupTemplate: flags.groupTemplate,
+});
 
 function deleteLines(r: LaneDeleteResult): string[] {
   const lines = [`lane ${r.lane}: ${r.complete ? 'deleted' : 'partially deleted'}`];
@@ -76,30 +79,26 @@ export function laneCommand(env: CommandEnv): Command {
   addLedgerOption(list);
   addConnectionOptions(list);
   list.action(async (flags: Flags) => {
-    await withLaneContext(flags, env, async (ctx) => {
-      const read = await readLanes(ctx);
-      const now = new Date();
-      const lanes = [];
-      for (const e of [...read.entries.values()].sort((a, b) => (a.lane < b.lane ? -1 : 1))) lanes.push(await overview(ctx, e, now));
-      if (flags.json) {
-        env.stdout(JSON.stringify({ ledgerTopic: ctx.ledgerTopic, lanes, invalidRecords: read.invalid }));
-        return;
-      }
-      const rows = lanes.map((l) => [
-        l.lane,
-        l.state,
-        l.seededFrom,
-        duration(l.ageMs),
-        l.ttlLeftMs === null ? '-' : duration(l.ttlLeftMs),
-        String(l.topics),
-        String(l.records),
-        String(l.subjects),
-        String(l.groups),
-      ]);
-      // Space-padded columns like kbak list (a tab inside a ledger name would be escaped, so no tab columns).
-      print(env, table(['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL LEFT', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS'], rows));
-      for (const i of read.invalid) ctx.logger.warn(`${i.reason} (ignored)`);
-    });
+    const opts = laneOptions(flags, env);
+    const { ledgerTopic: ledger, lanes, invalidRecords } = await listLanes(opts);
+    if (flags.json) {
+      env.stdout(JSON.stringify({ ledgerTopic: ledger, lanes, invalidRecords }));
+      return;
+    }
+    const rows = lanes.map((l) => [
+      l.lane,
+      l.state,
+      l.seededFrom,
+      duration(l.ageMs),
+      l.ttlLeftMs === null ? '-' : duration(l.ttlLeftMs),
+      String(l.topics),
+      String(l.records),
+      String(l.subjects),
+      String(l.groups),
+    ]);
+    // Space-padded columns like kbak list (a tab inside a ledger name would be escaped, so no tab columns).
+    print(env, table(['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL LEFT', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS'], rows));
+    for (const i of invalidRecords) opts.logger!.warn(`${i.reason} (ignored)`);
   });
 
   const describe = new Command('describe').description('everything the ledger records for one lane').argument('<lane>');
@@ -107,29 +106,25 @@ export function laneCommand(env: CommandEnv): Command {
   addConnectionOptions(describe);
   describe.action(async (name: string, flags: Flags) => {
     new LaneScope(name, laneTemplates({}));
-    await withLaneContext(flags, env, async (ctx) => {
-      const read = await readLanes(ctx);
-      const bad = read.invalid.find((i) => i.key === name);
-      if (bad) throw new UsageError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
-      const entry = read.entries.get(name);
-      if (!entry) throw new UsageError(`lane ${name} is not in the ledger ${ctx.ledgerTopic}`, 'kbak lane list shows the lanes');
-      const o = await overview(ctx, entry, new Date());
-      if (flags.json) {
-        env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs }));
-        return;
-      }
-      print(env, [
-        `lane ${entry.lane} (${entry.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
-        `  TTL: ${o.ttlLeftMs === null ? 'none' : `${duration(o.ttlLeftMs)} (expires ${entry.expiresAt})`}, records: ${o.records}`,
-        `  templates: topic ${entry.templates.topic}, subject ${entry.templates.subject}, group ${entry.templates.group}`,
-        'topics:',
-        ...entry.topics.map((t) => `  ${t.name} <- ${t.source} (topic ID ${t.id ?? 'not yet recorded'}${t.pending ? ', creation in progress' : ''})`),
-        'subjects:',
-        ...entry.subjects.map((s) => `  ${s.name} <- ${s.source} (versions ${s.versions.join(', ') || '-'})`),
-        'consumer groups:',
-        ...entry.groups.map((g) => `  ${g.name} <- ${g.source}`),
-      ]);
-    });
+    const opts = laneOptions(flags, env);
+    const found = await describeLane({ ...opts, lane: name });
+    if (!found) throw new UsageError(`lane ${name} is not in the ledger ${opts.ledgerTopic}`, 'kbak lane list shows the lanes');
+    const { entry, overview: o } = found;
+    if (flags.json) {
+      env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs }));
+      return;
+    }
+    print(env, [
+      `lane ${entry.lane} (${entry.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
+      `  TTL: ${o.ttlLeftMs === null ? 'none' : `${duration(o.ttlLeftMs)} (expires ${entry.expiresAt})`}, records: ${o.records}`,
+      `  templates: topic ${entry.templates.topic}, subject ${entry.templates.subject}, group ${entry.templates.group}`,
+      'topics:',
+      ...entry.topics.map((t) => `  ${t.name} <- ${t.source} (topic ID ${t.id ?? 'not yet recorded'}${t.pending ? ', creation in progress' : ''})`),
+      'subjects:',
+      ...entry.subjects.map((s) => `  ${s.name} <- ${s.source} (versions ${s.versions.join(', ') || '-'})`),
+      'consumer groups:',
+      ...entry.groups.map((g) => `  ${g.name} <- ${g.source}`),
+    ]);
   });
 
   const del = new Command('delete')
@@ -141,50 +136,39 @@ export function laneCommand(env: CommandEnv): Command {
   addLedgerOption(del);
   addConnectionOptions(del);
   del.action(async (name: string, flags: Flags) => {
-    const scope = new LaneScope(name, laneTemplates(flags));
+    new LaneScope(name, laneTemplates(flags));
     if (!flags.dryRun && !flags.yes)
       throw new UsageError(
         `kbak lane delete ${name} deletes the lane's topics, subjects and groups`,
         'pass --yes to delete, or --dry-run to see what would be deleted',
       );
-    const outcome = await withLaneContext(flags, env, async (ctx) => {
-      const read = await readLanes(ctx);
-      const bad = read.invalid.find((i) => i.key === name);
-      if (bad) throw new UsageError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
-      const entry = read.entries.get(name);
-      if (!entry) {
-        // Idempotent: a second delete finds nothing to do.
-        env.stdout(flags.json ? JSON.stringify({ lane: name, found: false }) : `lane ${name} is not in the ledger ${ctx.ledgerTopic}: nothing to delete`);
-        return null;
-      }
-      if (flags.dryRun) {
-        const plan = await planDelete(ctx, entry, scope);
-        print(
-          env,
-          flags.json
-            ? [JSON.stringify({ dryRun: true, ...plan })]
-            : [
-                `lane ${name}: would delete (dry run: nothing is changed)`,
-                `  topics: ${plan.topics.join(', ') || 'none'}`,
-                `  subjects: ${plan.subjects.join(', ') || 'none'}`,
-                `  groups: ${plan.groups.join(', ') || 'none'}`,
-                ...plan.activeGroups.map((g) => `  cannot delete now: consumer group ${g.name} has ${g.members} active members`),
-                ...plan.gone.map((g) => `  already gone: ${g}`),
-                ...plan.leftAlone.map((x) => `  left alone: ${x.reason}`),
-              ],
-        );
-        return null;
-      }
-      const producer = await ctx.kafka.producer();
-      try {
-        const r = await deleteLane(ctx, producer, entry, scope);
-        print(env, flags.json ? [JSON.stringify(r)] : deleteLines(r));
-        return r;
-      } finally {
-        await producer.close();
-      }
-    });
-    const p = outcome ? partial([outcome]) : null;
+    const opts = laneOptions(flags, env);
+    const outcome = await deleteLane({ ...opts, ...templateOptions(flags), lane: name, dryRun: Boolean(flags.dryRun) });
+    if (!outcome.found) {
+      // Idempotent: a second delete finds nothing to do.
+      env.stdout(flags.json ? JSON.stringify({ lane: name, found: false }) : `lane ${name} is not in the ledger ${opts.ledgerTopic}: nothing to delete`);
+      return;
+    }
+    if (outcome.dryRun) {
+      const plan = outcome.plan;
+      print(
+        env,
+        flags.json
+          ? [JSON.stringify({ dryRun: true, ...plan })]
+          : [
+              `lane ${name}: would delete (dry run: nothing is changed)`,
+              `  topics: ${plan.topics.join(', ') || 'none'}`,
+              `  subjects: ${plan.subjects.join(', ') || 'none'}`,
+              `  groups: ${plan.groups.join(', ') || 'none'}`,
+              ...plan.activeGroups.map((g) => `  cannot delete now: consumer group ${g.name} has ${g.members} active members`),
+              ...plan.gone.map((g) => `  already gone: ${g}`),
+              ...plan.leftAlone.map((x) => `  left alone: ${x.reason}`),
+            ],
+      );
+      return;
+    }
+    print(env, flags.json ? [JSON.stringify(outcome.result)] : deleteLines(outcome.result));
+    const p = partial([outcome.result]);
     if (p) throw p;
   });
 
@@ -195,59 +179,28 @@ export function laneCommand(env: CommandEnv): Command {
   addLedgerOption(gc);
   addConnectionOptions(gc);
   gc.action(async (flags: Flags) => {
-    const templates = laneTemplates(flags);
-    const results = await withLaneContext(flags, env, async (ctx) => {
-      const read = await readLanes(ctx);
-      const expired: LedgerEntry[] = expiredLanes(read.entries.values(), new Date());
-      const out: LaneDeleteResult[] = [];
-      const skipped: string[] = [];
-      if (flags.dryRun) {
-        env.stdout(
-          flags.json
-            ? JSON.stringify({ dryRun: true, expired: expired.map((e) => e.lane) })
-            : `expired lanes: ${expired.map((e) => e.lane).join(', ') || 'none'}`,
-        );
-        return out;
-      }
-      const producer = await ctx.kafka.producer();
-      try {
-        for (const e of expired) {
-          let scope: LaneScope;
-          try {
-            scope = new LaneScope(e.lane, templates);
-            out.push(await deleteLane(ctx, producer, e, scope));
-          } catch (err) {
-            // One lane's problem (other templates, say) must not stop the others from being collected.
-            if (!(err instanceof UsageError)) throw err;
-            skipped.push(`lane ${e.lane}: ${err.oneLine()}`);
-          }
-        }
-      } finally {
-        await producer.close();
-      }
-      print(
-        env,
-        flags.json
-          ? [JSON.stringify({ deleted: out.filter((r) => r.complete).map((r) => r.lane), results: out, skipped })]
-          : [
-              `expired lanes deleted: ${
-                out
-                  .filter((r) => r.complete)
-                  .map((r) => r.lane)
-                  .join(', ') || 'none'
-              }`,
-              ...out.filter((r) => !r.complete).flatMap(deleteLines),
-              ...skipped.map((s) => `  skipped ${s}`),
-            ],
+    const r = await gcLanes({ ...laneOptions(flags, env), ...templateOptions(flags), dryRun: Boolean(flags.dryRun) });
+    if (flags.dryRun) {
+      env.stdout(flags.json ? JSON.stringify({ dryRun: true, expired: r.expired }) : `expired lanes: ${r.expired.join(', ') || 'none'}`);
+      return;
+    }
+    const deleted = r.results.filter((x) => x.complete).map((x) => x.lane);
+    print(
+      env,
+      flags.json
+        ? [JSON.stringify({ deleted, results: r.results, skipped: r.skipped })]
+        : [
+            `expired lanes deleted: ${deleted.join(', ') || 'none'}`,
+            ...r.results.filter((x) => !x.complete).flatMap(deleteLines),
+            ...r.skipped.map((s) => `  skipped ${s}`),
+          ],
+    );
+    if (r.skipped.length > 0)
+      throw new PartialSuccessError(
+        `${r.skipped.length} expired lanes were skipped: ${r.skipped.join('; ')}`,
+        r.skipped.map((s) => ({ item: s.split(':')[0]!, error: s })),
       );
-      if (skipped.length > 0)
-        throw new PartialSuccessError(
-          `${skipped.length} expired lanes were skipped: ${skipped.join('; ')}`,
-          skipped.map((s) => ({ item: s.split(':')[0]!, error: s })),
-        );
-      return out;
-    });
-    const p = partial(results);
+    const p = partial(r.results);
     if (p) throw p;
   });
 

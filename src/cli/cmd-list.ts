@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { listBackups, loadBackup } from '../backup/catalog';
-import { backupRows, type BackupRow } from '../backup/summary';
+import { describeBackups } from '../api';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
 import { addSourceOptions, openSource, table, type SourceFlags } from './source';
@@ -16,17 +15,7 @@ export function listCommand(env: CommandEnv): Command {
   addSourceOptions(cmd);
   cmd.action(async (flags: ListFlags) => {
     const store = openSource(flags, env);
-    const refs = await listBackups(store, flags.name);
-    const backups = [];
-    const unreadable: Array<{ cluster: string; id: string; error: string }> = [];
-    for (const ref of refs) {
-      try {
-        backups.push(await loadBackup(store, ref));
-      } catch (err) {
-        unreadable.push({ cluster: ref.cluster, id: ref.backupId, error: (err as Error).message });
-      }
-    }
-    const rows: BackupRow[] = backupRows(backups);
+    const { backups: rows, unreadable } = await describeBackups({ store, cluster: flags.name, signal: env.signal });
     if (flags.json) {
       env.stdout(JSON.stringify([...rows, ...unreadable]));
       return;

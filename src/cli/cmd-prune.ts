@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { clusterFolders, prune, type PruneResult } from '../backup/prune';
+import { breakLocks, prune } from '../api';
+import type { PruneResult } from '../backup/prune';
 import { parseDuration, type RetentionPolicy } from '../backup/retention';
-import { describeLock, StoreLock } from '../backup/lock';
+import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
+import { describeLock } from '../backup/lock';
 import { formatBytes } from '../output/progress';
 import { positiveInt, type CommandEnv } from './common';
 import { addMetricsOption, withMetrics } from './metrics-flag';
@@ -48,7 +50,7 @@ export function pruneCommand(env: CommandEnv): Command {
       '--lock-wait <seconds>',
       'wait this long for running dumps to finish (0: refuse at once)',
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
-      300,
+      DEFAULT_LOCK_WAIT_MS / 1000,
     )
     .option('--json', 'one JSON line per cluster on stdout')
     .option('--quiet', 'only warnings and errors on stderr');
@@ -63,12 +65,18 @@ export function pruneCommand(env: CommandEnv): Command {
       keepWeekly: flags.keepWeekly,
     };
     const store = openSource(flags, env);
-    if (flags.breakLock) {
-      const names = await clusterFolders(store, flags.name, logger);
-      for (const c of names) for (const l of await StoreLock.breakAll(store, c)) env.stdout(`removed ${describeLock(l, Date.now())}`);
-    }
+    if (flags.breakLock)
+      for (const l of await breakLocks({ store, cluster: flags.name, logger, signal: env.signal })) env.stdout(`removed ${describeLock(l, Date.now())}`);
     const results = await withMetrics('prune', flags.metricsPush ?? env.env.KBAK_METRICS_PUSH, flags.name ?? 'all', logger, async () => {
-      const r = await prune(store, flags.name, { policy, dryRun: Boolean(flags.dryRun), lockWaitMs: flags.lockWait * 1000, logger });
+      const r = await prune({
+        store,
+        cluster: flags.name,
+        policy,
+        dryRun: Boolean(flags.dryRun),
+        lockWaitMs: flags.lockWait * 1000,
+        logger,
+        signal: env.signal,
+      });
       return {
         result: r,
         report: {

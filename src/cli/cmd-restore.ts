@@ -1,17 +1,17 @@
 import { Command } from 'commander';
-import { openBackup } from '../backup/catalog';
+import { openBackup, planRestore, restore, type RestoreOptions } from '../api';
+import { DEFAULT_DESTINATION, DEFAULT_RESTORE_CONCURRENCY } from '../config/defaults';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
 import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/protocol/codecs';
-import { openKafka } from '../kafka';
-import { formatBytes, startProgress, withProgress } from '../output/progress';
-import { RestoreRun, type RestoreSummary } from '../restore/restore';
-import { RegistryClient } from '../schema/registry-client';
-import { DEFAULT_DESTINATION, openStore } from '../store/open';
+import { formatBytes } from '../output/progress';
+import type { LaneTopicProgress, RestoreSummary } from '../restore/restore';
 import { positiveInt, type CommandEnv } from './common';
-import { addConnectionOptions } from './connection-options';
+import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, ledgerTopic, parseTtl } from './lane-options';
+import { liveProgress } from './live-progress';
+import { openSource } from './source';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import { parseLaneRetention } from '../lane/topic-configs';
 import { validateBaggageKey } from '../lane/baggage';
@@ -93,7 +93,7 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
-    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), 4)
+    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), DEFAULT_RESTORE_CONCURRENCY)
     .option(
       '--compression <codec>',
       `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`,
@@ -114,52 +114,45 @@ export function restoreCommand(env: CommandEnv): Command {
     const logger = env.logger(flags.quiet);
     logger.debug({ settings: redact(settings) }, 'settings');
     const window = parseWindow(flags.since, flags.until, new Date());
-    const store = openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
+    const store = openSource(flags, env, settings);
     await store.check();
     const backup = await openBackup(store, flags.from, flags.name);
-    const kafka = openKafka(settings.kafka, logger);
-    const run = new RestoreRun(
-      {
-        kafka,
-        backup,
-        registry: settings.registry ? new RegistryClient(settings.registry) : null,
-        logger,
-      },
-      {
-        lane: flags.lane,
-        topics: flags.topic,
-        topicTemplate: flags.topicTemplate,
-        subjectTemplate: flags.subjectTemplate,
-        groupTemplate: flags.groupTemplate,
-        replicationFactor: flags.replicationFactor ?? null,
-        window,
-        maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
-        mode: flags.resume ? 'resume' : flags.replace ? 'replace' : 'new',
-        laneHeader: flags.laneHeader ?? null,
-        concurrency: flags.concurrency,
-        laneBaggage: flags.laneBaggage ?? null,
-        laneRetention,
-        ttlMs,
-        ledgerTopic: ledger,
-        compression: flags.compression ?? null,
-      },
-    );
+    const options: RestoreOptions = {
+      kafka: kafkaOptions(settings.kafka),
+      registry: settings.registry ?? null,
+      logger,
+      backup,
+      lane: flags.lane,
+      topics: flags.topic,
+      topicTemplate: flags.topicTemplate,
+      subjectTemplate: flags.subjectTemplate,
+      groupTemplate: flags.groupTemplate,
+      replicationFactor: flags.replicationFactor ?? null,
+      since: window.since,
+      until: window.until,
+      maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
+      mode: flags.resume ? 'resume' : flags.replace ? 'replace' : 'new',
+      laneHeader: flags.laneHeader ?? null,
+      concurrency: flags.concurrency,
+      laneBaggage: flags.laneBaggage ?? null,
+      laneRetention,
+      ttlMs,
+      ledgerTopic: ledger,
+      compression: flags.compression ?? null,
+      signal: env.signal,
+    };
     if (flags.dryRun) {
-      const plan = await run.dryRun().finally(() => kafka.close());
+      const plan = await planRestore(options);
       for (const l of flags.json ? [JSON.stringify(plan.json)] : plan.lines) env.stdout(l);
       return;
     }
-    const display = flags.quiet
-      ? null
-      : startProgress(
-          () => run.progress().map((p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) })),
-          {
-            logger,
-            tty: env.isTTY,
-            what: 'topic',
-          },
-        );
-    const summary = await withProgress(display, () => run.run()).finally(() => kafka.close());
+    const progress = liveProgress<LaneTopicProgress>({
+      quiet: flags.quiet,
+      tty: env.isTTY,
+      logger,
+      row: (p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) }),
+    });
+    const summary = await progress.run(() => restore({ ...options, ...progress.callbacks }));
     // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
     for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);
   });

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { listBackups, resolveBackup, type BackupRef } from '../backup/catalog';
-import { verifyBackup, type VerifyCache } from '../backup/verify';
+import { verify } from '../api';
 import { IntegrityError, PartialSuccessError, UsageError } from '../errors';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
@@ -24,31 +23,31 @@ export function verifyCommand(env: CommandEnv): Command {
     if (Boolean(which) === Boolean(flags.all))
       throw new UsageError('give one backup ID, latest, or --all', 'e.g. kbak verify latest --source s3://bucket/prefix');
     const store = openSource(flags, env);
-    let refs: BackupRef[];
-    if (flags.all) {
-      refs = await listBackups(store, flags.name);
-      if (refs.length === 0)
-        throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
-    } else {
-      refs = [await resolveBackup(store, which!, flags.name)];
-    }
-    const cache: VerifyCache = new Map();
     const bad: Array<{ item: string; error: string }> = [];
-    for (const ref of refs) {
-      const r = await verifyBackup(store, ref, { quick: Boolean(flags.quick), cache });
-      if (flags.json) env.stdout(JSON.stringify(r));
-      else if (r.ok)
-        env.stdout(
-          `ok      ${r.cluster}/${r.backupId}: ${r.segments} segments, ${r.records} records, ${formatBytes(r.bytes)}${flags.quick ? ' (quick: presence and sizes only)' : ''}`,
-        );
-      else env.stdout(`FAILED  ${r.cluster}/${r.backupId}: ${r.problem!.object}: ${r.problem!.message}`);
-      if (!r.ok) bad.push({ item: `${r.cluster}/${r.backupId}`, error: `${r.problem!.object}: ${r.problem!.message}` });
-    }
+    const results = await verify({
+      store,
+      backup: flags.all ? undefined : which,
+      all: flags.all,
+      cluster: flags.name,
+      quick: flags.quick,
+      signal: env.signal,
+      onResult: (r) => {
+        if (flags.json) env.stdout(JSON.stringify(r));
+        else if (r.ok)
+          env.stdout(
+            `ok      ${r.cluster}/${r.backupId}: ${r.segments} segments, ${r.records} records, ${formatBytes(r.bytes)}${flags.quick ? ' (quick: presence and sizes only)' : ''}`,
+          );
+        else env.stdout(`FAILED  ${r.cluster}/${r.backupId}: ${r.problem!.object}: ${r.problem!.message}`);
+        if (!r.ok) bad.push({ item: `${r.cluster}/${r.backupId}`, error: `${r.problem!.object}: ${r.problem!.message}` });
+      },
+    });
+    if (flags.all && results.length === 0)
+      throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
     if (bad.length === 0) return;
-    const message = `${bad.length} of ${refs.length} backups failed verification: first bad object ${bad[0]!.item} (${bad[0]!.error.split(': ')[0]})`;
+    const message = `${bad.length} of ${results.length} backups failed verification: first bad object ${bad[0]!.item} (${bad[0]!.error.split(': ')[0]})`;
     const hint = 'restore from another backup, and check the store';
     // Exit codes: all checked backups corrupt → CORRUPT; some good, some bad → PARTIAL.
-    if (bad.length === refs.length) throw new IntegrityError(message, hint);
+    if (bad.length === results.length) throw new IntegrityError(message, hint);
     throw new PartialSuccessError(message, bad, hint);
   });
   return cmd;

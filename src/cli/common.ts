@@ -14,6 +14,8 @@ export interface CommandEnv {
   logger(quiet?: boolean): Logger;
   /** --log-format, when given (before the command: `kbak --log-format json dump ...`). */
   logFormat?: string;
+  /** Handed to every library call: aborted on SIGINT/SIGTERM (see src/util/interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 export function positiveInt(flag: string): (v: string) => number {

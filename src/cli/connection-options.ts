@@ -3,13 +3,15 @@
  * a KBAK_* environment variable (see src/config/settings.ts); flags win.
  */
 import { Option, type Command } from 'commander';
-import { SASL_MECHANISMS } from '../config/settings';
+import type { KafkaOptions } from '../api';
+import { DEFAULT_BROKERS, DEFAULT_CLIENT_ID } from '../config/defaults';
+import { SASL_MECHANISMS, type Settings } from '../config/settings';
 
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'JSON config file with kafka/registry/s3 sections (env KBAK_CONFIG)')
-    .option('--brokers <list>', 'comma-separated bootstrap brokers (env KBAK_BROKERS, default 127.0.0.1:9092)')
-    .option('--client-id <id>', 'Kafka client id (env KBAK_CLIENT_ID, default kbak)')
+    .option('--brokers <list>', `comma-separated bootstrap brokers (env KBAK_BROKERS, default ${DEFAULT_BROKERS})`)
+    .option('--client-id <id>', `Kafka client id (env KBAK_CLIENT_ID, default ${DEFAULT_CLIENT_ID})`)
     .option('--tls', 'connect to Kafka with TLS (env KBAK_TLS)')
     .option('--tls-ca <file>', 'PEM CA bundle for Kafka TLS (env KBAK_TLS_CA)')
     .option('--tls-cert <file>', 'PEM client certificate for mutual TLS (env KBAK_TLS_CERT)')
@@ -26,4 +28,17 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--s3-force-path-style', 'path-style S3 addressing (env KBAK_S3_FORCE_PATH_STYLE; on when --s3-endpoint is set)')
     .option('--json', 'print the final summary as one JSON object on stdout')
     .option('--quiet', 'no progress, warnings only');
+}
+
+/** The library's Kafka options from validated settings (flags, KBAK_* variables, config file). */
+export function kafkaOptions(k: Settings['kafka']): KafkaOptions {
+  const { enabled, ...tls } = k.tls;
+  return {
+    brokers: k.brokers,
+    clientId: k.clientId,
+    tls: enabled ? tls : false,
+    sasl: k.sasl,
+    connectionTimeoutMs: k.connectionTimeoutMs,
+    requestTimeoutMs: k.requestTimeoutMs,
+  };
 }

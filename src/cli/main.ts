@@ -3,12 +3,13 @@
  * turns every failure into one line on stderr and a non-zero exit code.
  */
 import { Command, CommanderError } from 'commander';
+import { INTERRUPT_CLEANUP_TIMEOUT_MS } from '../config/defaults';
 import { ExitCode, UsageError } from '../errors';
 import { renderError } from './errors';
 import { createLogger, resolveLogFormat } from '../output/logger';
 import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
-import { installSignalHandlers } from '../util/interrupt';
+import { installSignalHandlers, signalReported } from '../util/interrupt';
 import { catCommand } from './cmd-cat';
 import { dumpCommand } from './cmd-dump';
 import { inspectCommand } from './cmd-inspect';
@@ -78,6 +79,10 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(ExitCode.OK);
   });
+  // Only the CLI owns the process's signals (a library user keeps its own): a signal aborts
+  // this controller, whose signal every library call gets; the calls release their store
+  // locks, and the handler says what they released and exits.
+  const controller = new AbortController();
   const env: CommandEnv = {
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
@@ -85,27 +90,39 @@ export async function main(argv: string[]): Promise<number> {
     stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
     write: (text) => process.stdout.write(escapeControlKeepLines(text)),
     logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
+    signal: controller.signal,
   };
-  // Only the CLI owns the process's signals (a library user keeps its own handlers).
   installSignalHandlers({
     say: (line) => process.stderr.write(`${escapeControl(line)}\n`),
     exit: (code) => process.exit(code),
     exitCode: ExitCode.INTERRUPTED,
-    // Well inside Kubernetes' default 30 s grace period before SIGKILL.
-    timeoutMs: 10_000,
+    timeoutMs: INTERRUPT_CLEANUP_TIMEOUT_MS,
+    controller,
   });
   try {
     await buildProgram(env).parseAsync(argv);
-    return 0;
+    return (await stoppedBySignal()) ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and --version exit through here with code 0; commander already printed the error.
       return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     }
+    // After a signal the handler reports, in one line, whatever the command failed with meanwhile
+    // (the InterruptedError of the library call it stopped, as a rule).
+    const stopped = await stoppedBySignal();
+    if (stopped !== null) return stopped;
     const { line, exitCode } = renderError(err);
     // Messages carry names from stores, brokers and registries: no terminal control.
     process.stderr.write(`kbak: ${escapeControl(line)}\n`);
     if (process.env.KBAK_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return exitCode;
   }
+}
+
+/** When a signal stopped the command: waits until the handler has said so (it then exits). */
+async function stoppedBySignal(): Promise<number | null> {
+  const reported = signalReported();
+  if (reported === null) return null;
+  await reported;
+  return ExitCode.INTERRUPTED;
 }

@@ -1,8 +1,9 @@
 /** The flags every command that reads a store shares: --source, --name and the S3 settings. */
 import type { Command } from 'commander';
-import { loadSettings, type ConnectionFlags } from '../config/settings';
+import { loadSettings, type ConnectionFlags, type Settings } from '../config/settings';
 import { escapeControl } from '../output/safe-text';
-import { DEFAULT_DESTINATION, openStore } from '../store/open';
+import { DEFAULT_DESTINATION } from '../config/defaults';
+import { openStore } from '../store/open';
 import type { ObjectStore } from '../store/store';
 import type { CommandEnv } from './common';
 
@@ -20,8 +21,8 @@ export function addSourceOptions(cmd: Command): Command {
     .option('--config <file>', 'JSON config file (env KBAK_CONFIG)');
 }
 
-export function openSource(flags: SourceFlags, env: CommandEnv): ObjectStore {
-  const settings = loadSettings(flags, env.env);
+/** The store --source names (settings: when the command loaded them already). */
+export function openSource(flags: SourceFlags, env: CommandEnv, settings: Settings = loadSettings(flags, env.env)): ObjectStore {
   return openStore(flags.source ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, settings.s3);
 }
 

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError } from '../errors';
+import { DEFAULT_BROKERS, DEFAULT_CLIENT_ID, DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './defaults';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
@@ -21,7 +22,7 @@ const brokerAddress = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port
 export const settingsSchema = z.object({
   kafka: z.object({
     brokers: csv.pipe(z.array(brokerAddress).min(1, 'at least one broker is needed')),
-    clientId: z.string().min(1).default('kbak'),
+    clientId: z.string().min(1).default(DEFAULT_CLIENT_ID),
     tls: z
       .object({
         enabled: bool.default(false),
@@ -38,8 +39,8 @@ export const settingsSchema = z.object({
         password: z.string().min(1),
       })
       .optional(),
-    connectionTimeoutMs: z.coerce.number().int().positive().default(10000),
-    requestTimeoutMs: z.coerce.number().int().positive().default(30000),
+    connectionTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_CONNECTION_TIMEOUT_MS),
+    requestTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
   }),
   registry: z
     .object({
@@ -143,7 +144,7 @@ export function loadSettings(flags: ConnectionFlags, env: Env = process.env): Se
 
   const raw = {
     kafka: {
-      brokers: '127.0.0.1:9092',
+      brokers: DEFAULT_BROKERS,
       ...fileKafka,
       ...defined({
         brokers: env.KBAK_BROKERS,

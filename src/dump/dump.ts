@@ -12,6 +12,7 @@ import type { Logger } from '../output/logger';
 import type { Manifest } from '../backup/manifest';
 import type { RegistryClient } from '../schema/registry-client';
 import { StoreLock } from '../backup/lock';
+import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import type { ObjectStore } from '../store/store';
 import { commitBackup } from './commit';
 import { continueTopics, NOTHING_CONTINUED } from './incremental';
@@ -25,14 +26,6 @@ export { clusterNameFromId } from './plan';
 export type { TopicProgress } from './partitions';
 export type { DumpSummary } from './summary';
 
-/**
- * Partitions read and written at once by default. The read keeps no more open, and each
- * open one holds its blocks and, for S3, a 5 MiB part: measured on a 1 GiB topic (6
- * partitions, 2 cores), 2 dumps as fast as 4 with peak RSS 243 instead of 288 MiB (S3)
- * and 211 instead of 235 MiB (disk).
- */
-export const DEFAULT_DUMP_CONCURRENCY = 2;
-
 export interface DumpOptions {
   selection: Selection;
   window: TimeWindow;
@@ -45,7 +38,7 @@ export interface DumpOptions {
   stallTimeoutMs: number;
   /** Continue each partition from the newest earlier backup of the topic (FORMAT.md v2). */
   incremental?: boolean;
-  /** How long to wait for a prune's exclusive lock to go away (default 5 minutes). */
+  /** How long to wait for a prune's exclusive lock to go away (default DEFAULT_LOCK_WAIT_MS). */
   lockWaitMs?: number;
 }
 
@@ -99,7 +92,11 @@ export class DumpRun {
       const plan = await planDump(kafka, logger, this.opts);
       const name = nameBackup(plan.clusterId, this.opts.clusterName, started);
       // Prepare. The lock is shared: dumps run side by side, but never while prune deletes unnamed segments.
-      lock = await StoreLock.acquire(store, name.cluster, 'shared', { holder: `kbak dump ${name.backupId}`, waitMs: this.opts.lockWaitMs ?? 300_000, logger });
+      lock = await StoreLock.acquire(store, name.cluster, 'shared', {
+        holder: `kbak dump ${name.backupId}`,
+        waitMs: this.opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+        logger,
+      });
       logger.info(
         {
           backupId: name.backupId,

@@ -7,8 +7,6 @@ import type * as S3Module from './s3';
 import type { S3Sse } from './s3';
 import type { ObjectStore } from './store';
 
-export const DEFAULT_DESTINATION = './kbak-backups';
-
 /**
  * The S3 store (and with it the AWS SDK, ~30 MiB of resident memory) is loaded only when a
  * destination or option is S3's: a dump to disk or a restore from disk does without it.

@@ -1,11 +1,16 @@
 /**
  * A scheduled backup's pod is stopped with SIGTERM (Ctrl-C sends SIGINT): kbak releases its
- * store lock, says so in one line, exits 130 and leaves no backup visible. The store is S3
- * behind a slow proxy so the dump is certainly still running, lock held, when the signal
- * arrives; what is left in the bucket is read with the S3 client, not with kbak.
+ * store lock, says so in one line, exits 130 and leaves no backup visible. A program using
+ * the library stops a dump with an AbortSignal: the call releases its lock and ends with
+ * InterruptedError, and nothing becomes visible later from what was still in flight. The
+ * store is S3 behind a slow proxy so the dump is certainly still running, lock held, when
+ * the signal arrives; what is left in the bucket is read with the S3 client, not with kbak.
  */
 import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
+import { dump } from '../../src/api';
+import { ExitCode, InterruptedError } from '../../src/errors';
+import { S3Store } from '../../src/store/s3';
 import { startKbak } from '../support/kbak-cli';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { createTopic, produce } from '../support/produce';
@@ -68,6 +73,42 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('kbak dump stopped by %s', (signal
     expect(r.code).toBe(130);
     const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^kbak: stopped by ${signal} \\(1 store lock released\\); `))]);
+    const left = await listS3(`${prefix}/`);
+    expect(left.filter((k) => k.includes('/locks/'))).toEqual([]);
+    expect(left.filter((k) => k.endsWith('manifest.json'))).toEqual([]);
+  });
+});
+
+describe('the library', () => {
+  it('dump({ signal }) aborted mid-run: InterruptedError, lock released, no backup ever appears', async () => {
+    const prefix = uniqueName('library-abort');
+    const store = new S3Store({ bucket: stackEnv().s3Bucket, prefix, endpoint: `http://${s3.address}`, forcePathStyle: true, region: 'us-east-1' });
+    s3.setLatency(150);
+    const controller = new AbortController();
+    const call = dump({
+      kafka: { brokers: stackEnv().brokers },
+      store,
+      topics: [topic],
+      clusterName: 'abort',
+      segmentBytes: 65536,
+      blockBytes: 16384,
+      concurrency: 1,
+      signal: controller.signal,
+    });
+    call.catch(() => undefined);
+    await waitFor('the dump to take its lock', async () => (await listS3(`${prefix}/`)).some((k) => /\/locks\/[^/]+\.json$/.test(k)));
+    controller.abort('SIGTERM');
+    const err = await call.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).exitCode).toBe(ExitCode.INTERRUPTED);
+    expect((err as InterruptedError).message).toMatch(/^stopped by SIGTERM \(1 store lock released\); nothing incomplete became visible$/);
+    expect((await listS3(`${prefix}/`)).filter((k) => k.includes('/locks/'))).toEqual([]);
+    // What was in flight settles in the background, slowly: it must neither commit nor take a lock again.
+    await new Promise((r) => setTimeout(r, 3000));
+    s3.setLatency(0);
     const left = await listS3(`${prefix}/`);
     expect(left.filter((k) => k.includes('/locks/'))).toEqual([]);
     expect(left.filter((k) => k.endsWith('manifest.json'))).toEqual([]);
