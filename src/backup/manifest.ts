@@ -42,9 +42,10 @@ export const MANIFEST_JSON_LIMITS = (bytes: number): JsonShapeLimits => ({
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
+// abort: zod runs a schema's later checks after a failed one; BigInt("1x") would throw (exit 70).
 const int64 = z
   .string()
-  .regex(/^(0|-?[1-9]\d{0,18})$/, 'expected a canonical decimal integer string (no leading zeros, no -0)')
+  .regex(/^(0|-?[1-9]\d{0,18})$/, { message: 'expected a canonical decimal integer string (no leading zeros, no -0)', abort: true })
   .refine((v) => BigInt(v) >= I64_MIN && BigInt(v) <= I64_MAX, 'outside the signed 64-bit range');
 /** Kafka offsets: 0 … 2^63−1. */
 const offset64 = int64.refine((v) => !v.startsWith('-'), 'an offset must not be negative');
