@@ -62,7 +62,7 @@ function readVarint(buf: Buffer, pos: number): { value: number; pos: number } {
  * the low bit and the sign (-(2^52+1) showed as 4503599627370496), past 2^53 it refused the
  * value. avsc hands this type the long's 8 bytes, little-endian two's complement.
  */
-const EXACT_LONG = avro.types.LongType.__with({
+export const EXACT_AVRO_LONG = avro.types.LongType.__with({
   fromBuffer: (b: Buffer): bigint => b.readBigInt64LE(0),
   toBuffer: (n: bigint): Buffer => {
     const b = Buffer.alloc(8);
@@ -172,7 +172,7 @@ export class SchemaDecoder {
       };
     }
     if (s.schemaType === 'AVRO') {
-      const registry: Record<string, avro.Type> = { long: EXACT_LONG };
+      const registry: Record<string, avro.Type> = { long: EXACT_AVRO_LONG };
       for (const r of refs) avro.Type.forSchema(JSON.parse(r.schema), { registry });
       const type = avro.Type.forSchema(JSON.parse(s.schema), { registry });
       return (body) => {

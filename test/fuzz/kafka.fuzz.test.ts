@@ -31,7 +31,7 @@ import { BatchTranscoder } from '../../src/dump/transcode';
 import { type BlockContext, decodeRecordAt } from '../../src/segment/format';
 import { type BackupRecord, TimestampType } from '../../src/segment/record';
 import { decodeBatch, handCrc32c } from '../support/kafka-batch-decoder';
-import { bytes as wireBytes, varint, zigzag } from '../support/kafka-wire-bytes';
+import { bytes as wireBytes, record as wireRecordBytes, varint, zigzag, type WireBytesHeader } from '../support/kafka-wire-bytes';
 import { attempt, attemptAsync, buffer, mutate, mutations, plain, runs, wellFormed, type Outcome } from './support';
 
 const I64_MIN = -(2n ** 63n);
@@ -54,12 +54,13 @@ const keyText = fc.oneof(
 /** Header key bytes: UTF-8 mostly, sometimes not (the decoder then gives what toString gives). */
 const keyBytes = fc.oneof({ weight: 4, arbitrary: keyText.map((k) => Buffer.from(k, 'utf8')) }, { weight: 1, arbitrary: buffer({ maxLength: 6 }) });
 
+/** A record as the wire has it: deltas against its batch, header keys as bytes. */
 interface WireRecord {
   offsetDelta: number;
   timestampDelta: bigint;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Array<{ key: Buffer; value: Buffer | null }>;
+  headers: Array<WireBytesHeader & { key: Buffer }>;
 }
 
 const wireRecord: fc.Arbitrary<WireRecord> = fc.record({
@@ -70,19 +71,8 @@ const wireRecord: fc.Arbitrary<WireRecord> = fc.record({
   headers: fc.array(fc.record({ key: keyBytes, value: payload }), { maxLength: 4 }),
 });
 
-/** One record, its varint length prefix included (kafka-wire-bytes.ts's record, with key bytes as given). */
-function encodeWireRecord(r: WireRecord): Buffer {
-  const body = Buffer.concat([
-    Buffer.from([0]),
-    zigzag(r.timestampDelta),
-    varint(r.offsetDelta),
-    wireBytes(r.key),
-    wireBytes(r.value),
-    varint(r.headers.length),
-    ...r.headers.flatMap((h) => [wireBytes(h.key), wireBytes(h.value)]),
-  ]);
-  return Buffer.concat([varint(body.length), body]);
-}
+/** One record, its varint length prefix included. */
+const encodeWireRecord = (r: WireRecord): Buffer => wireRecordBytes(r.offsetDelta, r.key, r.value, r.headers, r.timestampDelta);
 
 interface WireBatch {
   baseOffset: bigint;

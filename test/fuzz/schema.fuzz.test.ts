@@ -24,22 +24,14 @@ import avro from 'avsc';
 import protobuf from 'protobufjs';
 import fc from 'fast-check';
 import { AvroPayloadError, precheckAvro } from '../../src/backup/avro-precheck';
-import { DECODE_LIMITS, jsonDepthExceeds, SchemaDecoder } from '../../src/backup/decode';
+import { DECODE_LIMITS, EXACT_AVRO_LONG, jsonDepthExceeds, SchemaDecoder } from '../../src/backup/decode';
 import type { SchemaEntry } from '../../src/backup/manifest';
 import { framedSchemaId, framedSchemaIdAt, withSchemaId } from '../../src/schema/framing';
+import { zigzag } from '../support/kafka-wire-bytes';
 import { attempt, buffer, mutate, mutations, runs } from './support';
 
-/** Zigzag varint of a long (Avro ints and longs, Confluent message indexes). */
-function zz(n: bigint): Buffer {
-  let v = n >= 0n ? n * 2n : -n * 2n - 1n;
-  const out: number[] = [];
-  do {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v > 0n ? b | 0x80 : b);
-  } while (v > 0n);
-  return Buffer.from(out);
-}
+/** Zigzag varint of a long: Avro ints and longs and Confluent message indexes use Kafka's encoding. */
+const zz = zigzag;
 
 function framed(id: number, body: Buffer): Buffer {
   const head = Buffer.alloc(5);
@@ -58,20 +50,8 @@ const entry = (id: number, schemaType: SchemaEntry['schemaType'], schema: string
 
 const LIMITS = { maxValues: 100_000, maxDepth: DECODE_LIMITS.maxDepth };
 
-/** Avro longs as exact bigints, as decode.ts reads them (avsc's own long type goes through a double). */
-const EXACT_LONG = avro.types.LongType.__with({
-  fromBuffer: (b: Buffer): bigint => b.readBigInt64LE(0),
-  toBuffer: (n: bigint): Buffer => {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64LE(n);
-    return b;
-  },
-  fromJSON: (v: number | string): bigint => BigInt(v),
-  toJSON: (n: bigint): string => n.toString(),
-  isValid: (n: unknown): boolean => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint): number => (a === b ? 0 : a < b ? -1 : 1),
-});
-const avroType = (schema: unknown): avro.Type => avro.Type.forSchema(schema as avro.Schema, { registry: { long: EXACT_LONG } });
+/** avsc's type for a schema, with longs read as decode.ts reads them (exact bigints). */
+const avroType = (schema: unknown): avro.Type => avro.Type.forSchema(schema as avro.Schema, { registry: { long: EXACT_AVRO_LONG } });
 
 /** A decoded Avro value as `cat --decode` shows it: bytes in base64, longs as numbers up to 2^53 and strings beyond. */
 const shownAs = (value: unknown): unknown =>
