@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { IntegrityError } from '../errors';
 import { isoTimeMillis } from '../model/utc-time';
-import { jsonShapeProblem, type JsonShapeLimits } from '../util/json-shape';
+import { jsonShapeProblem, pathText, type JsonShapeLimits } from '../util/json-shape';
 import { isKafkaTopicName } from './keys';
 import { backupIdTime } from './layout';
 
@@ -296,7 +296,7 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   const parsed = version === MANIFEST_VERSION_V1 ? manifestV1Schema.safeParse(json) : manifestSchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    throw new IntegrityError(`manifest ${where} is invalid at ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new IntegrityError(`manifest ${where} is invalid at ${pathText(i.path)}: ${i.message}`);
   }
   return parsed.data.formatVersion === MANIFEST_VERSION_V1 ? fromV1(parsed.data as ManifestV1) : (parsed.data as Manifest);
 }

@@ -368,6 +368,22 @@ describe('manifest decoder fuzzing', () => {
 });
 
 describe('regressions found by fuzzing', () => {
+  // Long run, seed 0x3a02 + 20261206: duplicated bytes made a twin key holding a newline
+  // (",\n        "), and the pre-scan's message put the raw key into its path: a refusal
+  // of two lines. A key that is not a plain name is now quoted in paths, here and in zod's.
+  it('names a path through keys with newlines on one line (pre-scan and schema)', () => {
+    const twin = Buffer.from('{"cut":{",\n  ":{"k":1,"k":2}}}');
+    const bad = vectorManifest();
+    bad.topics[0].configs = { 'a\nb': 5 };
+    for (const [text, want] of [
+      [twin, 'manifest fuzz has the key "k" twice in one object at cut.",\\n  "'],
+      [Buffer.from(JSON.stringify(bad)), 'manifest fuzz is invalid at topics.0.configs."a\\nb": Invalid input: expected string, received number'],
+    ] as const) {
+      const r = attempt(() => decodeManifest(text, 'fuzz'), [IntegrityError]);
+      expect(r.ok ? 'accepted' : r.error.message).toBe(want);
+    }
+  });
+
   // Seed 0x3a02: a bit flip turned a segment's firstOffset "2746449439736364411" into
   // ":746449439736364411". zod ran the 64-bit range check after the failed pattern check,
   // and BigInt(":746…") threw a SyntaxError: `kbak inspect` exited 70.
