@@ -57,12 +57,30 @@ function readVarint(buf: Buffer, pos: number): { value: number; pos: number } {
   return { value: (result >>> 1) ^ -(result & 1), pos };
 }
 
-/** Avro values as JSON, without a copy of the value: bytes as base64, longs beyond 2^53 as strings. */
+/**
+ * Avro longs as exact bigints. avsc's own long type reads through a double: past 2^52 it lost
+ * the low bit and the sign (-(2^52+1) showed as 4503599627370496), past 2^53 it refused the
+ * value. avsc hands this type the long's 8 bytes, little-endian two's complement.
+ */
+export const EXACT_AVRO_LONG = avro.types.LongType.__with({
+  fromBuffer: (b: Buffer): bigint => b.readBigInt64LE(0),
+  toBuffer: (n: bigint): Buffer => {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(n);
+    return b;
+  },
+  fromJSON: (v: number | string): bigint => BigInt(v),
+  toJSON: (n: bigint): string => n.toString(),
+  isValid: (n: unknown): boolean => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint): number => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+/** Avro values as JSON, without a copy of the value: bytes as base64, longs as numbers up to 2^53 and as strings beyond. */
 function avroJson(this: Record<string, unknown>, key: string, v: unknown): unknown {
   // JSON.stringify has already called Buffer#toJSON on v; the holder still has the Buffer.
   const original = this[key];
   if (Buffer.isBuffer(original)) return original.toString('base64');
-  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   return v;
 }
 
@@ -154,7 +172,7 @@ export class SchemaDecoder {
       };
     }
     if (s.schemaType === 'AVRO') {
-      const registry: Record<string, avro.Type> = {};
+      const registry: Record<string, avro.Type> = { long: EXACT_AVRO_LONG };
       for (const r of refs) avro.Type.forSchema(JSON.parse(r.schema), { registry });
       const type = avro.Type.forSchema(JSON.parse(s.schema), { registry });
       return (body) => {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { IntegrityError } from '../errors';
 import { isoTimeMillis } from '../model/utc-time';
-import { jsonShapeProblem, type JsonShapeLimits } from '../util/json-shape';
+import { jsonShapeProblem, pathText, type JsonShapeLimits } from '../util/json-shape';
 import { isKafkaTopicName } from './keys';
 import { backupIdTime } from './layout';
 
@@ -42,9 +42,10 @@ export const MANIFEST_JSON_LIMITS = (bytes: number): JsonShapeLimits => ({
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
+// abort: zod runs a schema's later checks after a failed one; BigInt("1x") would throw (exit 70).
 const int64 = z
   .string()
-  .regex(/^(0|-?[1-9]\d{0,18})$/, 'expected a canonical decimal integer string (no leading zeros, no -0)')
+  .regex(/^(0|-?[1-9]\d{0,18})$/, { message: 'expected a canonical decimal integer string (no leading zeros, no -0)', abort: true })
   .refine((v) => BigInt(v) >= I64_MIN && BigInt(v) <= I64_MAX, 'outside the signed 64-bit range');
 /** Kafka offsets: 0 … 2^63−1. */
 const offset64 = int64.refine((v) => !v.startsWith('-'), 'an offset must not be negative');
@@ -295,7 +296,7 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
   const parsed = version === MANIFEST_VERSION_V1 ? manifestV1Schema.safeParse(json) : manifestSchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    throw new IntegrityError(`manifest ${where} is invalid at ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new IntegrityError(`manifest ${where} is invalid at ${pathText(i.path)}: ${i.message}`);
   }
   return parsed.data.formatVersion === MANIFEST_VERSION_V1 ? fromV1(parsed.data as ManifestV1) : (parsed.data as Manifest);
 }

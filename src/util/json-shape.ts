@@ -38,14 +38,17 @@ interface Frame {
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** The path of the value being scanned, in the `a.0.b` form zod uses in kbak's messages. */
+/**
+ * A path in the `a.0.b` form of kbak's messages. Keys come from the input: one that is not a
+ * plain name is JSON-quoted, so a key holding a newline cannot break the one-line message.
+ */
+export function pathText(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((k) => (typeof k === 'number' || /^[A-Za-z0-9_.-]+$/.test(String(k)) ? String(k) : JSON.stringify(String(k)))).join('.') || '(root)';
+}
+
+/** The path of the value being scanned (a container's frame has no key before its first one). */
 function pathOf(stack: Frame[]): string {
-  return (
-    stack
-      .map((f) => String(f.at))
-      .filter((s) => s !== '')
-      .join('.') || '(root)'
-  );
+  return pathText(stack.filter((f) => f.at !== '').map((f) => f.at));
 }
 
 /** A key for a message: JSON-quoted and cut short (it comes from the input). */

@@ -37,14 +37,34 @@ async function write(topic: string, from: number, n: number): Promise<void> {
   );
 }
 
-/** Deletes the topic and creates it again under the same name (a new topic ID), empty, with 2 partitions. */
+/**
+ * Deletes the topic and creates it again under the same name (a new topic ID), empty, with 2
+ * partitions. Deletion completes after deleteTopics returns: wait until the broker no longer
+ * lists the topic (a fixed pause raced with a slow broker), and create again while it still
+ * answers that the topic exists.
+ */
 async function recreateTopic(topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [topic] });
-  await admin.disconnect();
-  await new Promise((r) => setTimeout(r, 1500));
-  await createTopic(kafka, topic, 2);
+  try {
+    await admin.deleteTopics({ topics: [topic] });
+    const deadline = Date.now() + 60_000;
+    while ((await admin.listTopics()).includes(topic)) {
+      if (Date.now() > deadline) throw new Error(`topic ${topic} was still listed 60 s after its deletion`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await createTopic(kafka, topic, 2);
+      return;
+    } catch (err) {
+      if (attempt >= 50 || !/already exists|marked for deletion/i.test(String((err as Error).message))) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 async function dumpIncremental(

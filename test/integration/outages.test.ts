@@ -178,8 +178,7 @@ describe('S3 outages mid-upload', () => {
     const prefix = uniqueName('s3-blip');
     const before = s3.bytesUp;
     const run = kbak(dumpArgs(prefix));
-    await s3.waitForBytesUp(before + 100_000);
-    s3.setMode('refuse');
+    await s3.whenBytesUp(before + 100_000, () => s3.setMode('refuse'));
     await sleep(3000);
     s3.setMode('pass');
     const r = await run.done;
@@ -193,8 +192,7 @@ describe('S3 outages mid-upload', () => {
     const prefix = uniqueName('s3-down');
     const before = s3.bytesUp;
     const run = kbak(dumpArgs(prefix));
-    await s3.waitForBytesUp(before + 100_000);
-    s3.setMode('refuse');
+    await s3.whenBytesUp(before + 100_000, () => s3.setMode('refuse'));
     const r = await run.done;
     record('S3 down for good mid-upload (rerun once it is back)', r, 1);
     expect(r.code).toBe(ExitCode.SERVICE);
@@ -221,8 +219,7 @@ describe('schema registry down', () => {
     s3.setLatency(40);
     const before = s3.bytesUp;
     const run = kbak(dumpArgs(backupPrefix, '--topic', framedTopic), { registry: true });
-    await s3.waitForBytesUp(before + 20_000);
-    registry.setMode('refuse');
+    await s3.whenBytesUp(before + 20_000, () => registry.setMode('refuse'));
     const r = await run.done;
     record('registry down during a dump, after its start-up check', r, 1);
     expect(r.code).toBe(ExitCode.SERVICE);

@@ -471,7 +471,7 @@ describe('kbak restore: group offsets across gaps', () => {
       else await tx.abort();
     }
     await producer.disconnect();
-    await waitForLastStable(admin, topic, 0, '30');
+    expect(await waitForLastStable(admin, topic, 0, '30')).toBe('30');
     // 0-4 committed, 5 marker, 6-10 aborted, 11 marker, 12-16, 17, 18-22 aborted, 23, 24-28, 29 marker.
     const source = (await readTopic(topic)).get(0)!;
     const restored = source.map((r) => r.offset);

@@ -31,6 +31,14 @@ export interface FaultProxy {
   resetAll(): void;
   /** Resolves once at least n bytes went upstream. */
   waitForBytesUp(n: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Runs `action` (a fault: setMode, resetAll, another proxy's setMode) the moment at least n
+   * bytes went upstream, inside the forwarding of the chunk that crosses n: the fault lands
+   * while the client is still sending, however late the test's own timers run (polling for
+   * the count and then switching let a fast run finish its upload in between). Resolves
+   * after it ran.
+   */
+  whenBytesUp(n: number, action: () => void, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,6 +49,13 @@ export async function startFaultProxy(upstreamHost: string, upstreamPort: number
   let connections = 0;
   let refused = 0;
   const open = new Set<Socket>();
+  const triggers: Array<{ n: number; run: () => void }> = [];
+  const fire = (): void => {
+    for (const t of triggers.filter((x) => bytesUp >= x.n)) {
+      triggers.splice(triggers.indexOf(t), 1);
+      t.run();
+    }
+  };
   const reset = (s: Socket): void => {
     if (!s.destroyed) s.resetAndDestroy();
   };
@@ -54,6 +69,7 @@ export async function startFaultProxy(upstreamHost: string, upstreamPort: number
         if (to.destroyed || mode === 'blackhole') return;
         if (up) bytesUp += chunk.length;
         to.write(chunk);
+        if (up) fire();
       };
       if (latencyMs > 0) setTimeout(send, latencyMs);
       else send();
@@ -123,6 +139,24 @@ export async function startFaultProxy(upstreamHost: string, upstreamPort: number
         if (Date.now() > deadline) throw new Error(`fault proxy: only ${bytesUp} of ${n} bytes went upstream within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
+    },
+    whenBytesUp(n, action, timeoutMs = 60_000) {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          triggers.splice(triggers.indexOf(trigger), 1);
+          reject(new Error(`fault proxy: only ${bytesUp} of ${n} bytes went upstream within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const trigger = {
+          n,
+          run: (): void => {
+            clearTimeout(timer);
+            action();
+            resolve();
+          },
+        };
+        triggers.push(trigger);
+        fire();
+      });
     },
     close() {
       for (const s of [...open]) s.destroy();

@@ -19,7 +19,8 @@ export const varint = (n: number): Buffer => zigzag(BigInt(n));
 export const bytes = (b: Buffer | null): Buffer => (b === null ? varint(-1) : Buffer.concat([varint(b.length), b]));
 
 export interface WireBytesHeader {
-  key: string;
+  /** A string is written as UTF-8; bytes as they are (a key that is not UTF-8). */
+  key: string | Buffer;
   value: Buffer | null;
 }
 
@@ -38,7 +39,7 @@ export function record(
     bytes(key),
     bytes(value),
     varint(headers.length),
-    ...headers.map((h) => Buffer.concat([bytes(Buffer.from(h.key, 'utf8')), bytes(h.value)])),
+    ...headers.map((h) => Buffer.concat([bytes(typeof h.key === 'string' ? Buffer.from(h.key, 'utf8') : h.key), bytes(h.value)])),
   ]);
   return Buffer.concat([varint(body.length), body]);
 }

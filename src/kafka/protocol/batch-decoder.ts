@@ -185,6 +185,13 @@ export class BatchRecords {
     const key = inner.bytes();
     const value = inner.bytes();
     const count = inner.varint();
+    // Each header takes at least two bytes (key and value lengths): check before allocating
+    // on a corrupt count (2^32 and more: RangeError; 3·10^7: a 240 MB array for a few bytes).
+    if (count * 2 > inner.end - inner.pos) {
+      throw new RecordBatchError(
+        `record ${i} of the batch at offset ${header.baseOffset} claims ${count} headers, more than its ${recEnd - r.pos} bytes can hold`,
+      );
+    }
     const headers: RecordHeader[] = new Array<RecordHeader>(Math.max(0, count));
     for (let h = 0; h < count; h++) {
       const hk = headerKey(inner);
