@@ -22,10 +22,10 @@
  *   (never a string or a crash) and never returns more than MAX_BATCH_BYTES.
  */
 import fc from 'fast-check';
-import { codecs, CODEC_IDS, MAX_BATCH_BYTES } from '../../src/kafka/codecs';
-import { decodeFetchResponse, FetchResponseError, type FetchResponse } from '../../src/kafka/fetch-response';
-import { AbortFilter, BatchRecords, controlType, RecordBatchError, splitBatches, type RawBatch } from '../../src/kafka/batch-decoder';
-import { encodeRecordSet, writeRecordBatch, batchBytes } from '../../src/kafka/record-batch';
+import { codecs, CODEC_IDS, MAX_BATCH_BYTES } from '../../src/kafka/protocol/codecs';
+import { decodeFetchResponse, FetchResponseError, type FetchResponse } from '../../src/kafka/protocol/fetch-response';
+import { AbortFilter, BatchRecords, controlType, RecordBatchError, splitBatches, type RawBatch } from '../../src/kafka/protocol/batch-decoder';
+import { encodeRecordSet, writeRecordBatch, batchBytes } from '../../src/kafka/protocol/record-batch';
 import type { ProduceRecord } from '../../src/kafka/adapter';
 import { BatchTranscoder } from '../../src/dump/transcode';
 import { type BlockContext, decodeRecordAt } from '../../src/segment/format';
