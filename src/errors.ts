@@ -81,7 +81,7 @@ export abstract class KbakError extends Error {
     super(message, opts?.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.options = opts?.options ?? [];
-    this.retriable = opts?.retriable ?? (new.target as unknown as typeof KbakError).retriableByDefault;
+    this.retriable = opts?.retriable ?? new.target.retriableByDefault;
   }
 
   /** The single line shown to users (library wording; the CLI adds flag names). */
@@ -252,7 +252,8 @@ export function classifyError(err: unknown, doing: string): KbakError {
       );
     }
     if (e.$metadata !== undefined) {
-      return new ServiceError('s3', `S3 failed while ${doing}: ${String(e.name ?? '')} ${String(e.message ?? '')}`.trim(), undefined, { cause: err });
+      const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+      return new ServiceError('s3', `S3 failed while ${doing}: ${text(e.name)} ${text(e.message)}`.trim(), undefined, { cause: err });
     }
   }
   return new InternalError(`${doing}: ${describeCause(err)}`, { cause: err });

@@ -173,8 +173,8 @@ export class SchemaDecoder {
     }
     if (s.schemaType === 'AVRO') {
       const registry: Record<string, avro.Type> = { long: EXACT_AVRO_LONG };
-      for (const r of refs) avro.Type.forSchema(JSON.parse(r.schema), { registry });
-      const type = avro.Type.forSchema(JSON.parse(s.schema), { registry });
+      for (const r of refs) avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry });
+      const type = avro.Type.forSchema(JSON.parse(s.schema) as avro.Schema, { registry });
       return (body) => {
         precheckAvro(type, body, { maxValues: DECODE_LIMITS.avroValuesPerByte * body.length + DECODE_LIMITS.avroFreeValues, maxDepth: DECODE_LIMITS.maxDepth });
         return JSON.stringify(type.fromBuffer(body), avroJson);

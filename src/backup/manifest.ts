@@ -298,7 +298,7 @@ export function decodeManifest(bytes: Buffer, where: string): Manifest {
     const i = parsed.error.issues[0]!;
     throw new IntegrityError(`manifest ${where} is invalid at ${pathText(i.path)}: ${i.message}`);
   }
-  return parsed.data.formatVersion === MANIFEST_VERSION_V1 ? fromV1(parsed.data as ManifestV1) : (parsed.data as Manifest);
+  return parsed.data.formatVersion === MANIFEST_VERSION_V1 ? fromV1(parsed.data) : parsed.data;
 }
 
 function fromV1(m: ManifestV1): Manifest {

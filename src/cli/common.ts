@@ -5,12 +5,13 @@ import type { Logger } from '../output/logger';
 export interface CommandEnv {
   env: Record<string, string | undefined>;
   isTTY: boolean;
-  stdout(line: string): void;
+  // Properties, not methods: commands pass them on unbound (env.write ?? ...).
+  stdout: (line: string) => void;
   /**
    * Text without a line end added (a long line in pieces, `kbak cat`); where absent, a
    * command collects the pieces of a line and prints it with `stdout`.
    */
-  write?(text: string): void;
+  write?: (text: string) => void;
   logger(quiet?: boolean): Logger;
   /** --log-format, when given (before the command: `kbak --log-format json dump ...`). */
   logFormat?: string;

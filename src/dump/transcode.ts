@@ -89,7 +89,7 @@ export class BatchTranscoder implements SegmentRecordSource {
   /** Per header: key position, key length, value position, value length (-1: null). */
   private headers = new Int32Array(32);
   private object: BackupRecord | null = null;
-  private objectError: unknown = null;
+  private objectError: { thrown: unknown } | null = null;
   private decoder: BatchRecords | null = null;
 
   constructor(
@@ -156,7 +156,7 @@ export class BatchTranscoder implements SegmentRecordSource {
 
   /** The pending record as an object, for the writer's own append (throws what the decoder threw). */
   pendingRecord(): BackupRecord {
-    if (this.objectError !== null) throw this.objectError;
+    if (this.objectError !== null) throw this.objectError.thrown;
     if (this.object !== null) return this.object;
     return this.decodeAt(this.recIndex, this.recPos);
   }
@@ -190,7 +190,7 @@ export class BatchTranscoder implements SegmentRecordSource {
       r = this.decodeAt(this.recIndex, this.recPos);
     } catch (e) {
       // Raised when the writer asks for it, after the records before it are written.
-      this.objectError = e;
+      this.objectError = { thrown: e };
       this.done = true;
       this.pending = true;
       return true;

@@ -129,7 +129,7 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   describeTopicConfigs(topics: readonly string[]): Promise<Map<string, TopicConfigEntry[]>> {
-    if (topics.length === 0) return Promise.resolve(new Map());
+    if (topics.length === 0) return Promise.resolve(new Map<string, TopicConfigEntry[]>());
     return this.call('describing topic configs', async (a) => {
       const res = await a.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })) });
       const out = new Map<string, TopicConfigEntry[]>();

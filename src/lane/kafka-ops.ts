@@ -129,10 +129,11 @@ export async function readLedger(kafka: KafkaAdapter, topic: string): Promise<Le
       ranges,
       { concurrency: 1, stallTimeoutMs: 60_000 },
       {
-        onRecord: async (target, r) => {
+        onRecord: (target, r) => {
           records.push({ partition: target.partition, offset: r.offset, key: r.key, value: r.value });
+          return Promise.resolve();
         },
-        onPartitionDone: async () => undefined,
+        onPartitionDone: () => Promise.resolve(),
       },
     );
   }

@@ -21,7 +21,7 @@ import { headerSize, measureRecord, recordBodySize, recordSize, writeRecord, wri
 import type { PlacedRecordSet } from '../kafka/protocol/record-batch';
 import { writeVarInt } from '../kafka/protocol/wire';
 import { decodeRecordAt, RECORD_MIN_SIZE, type BlockContext } from '../segment/format';
-import { TimestampType } from '../segment/record';
+import { isTimestampType } from '../segment/record';
 import { FRAME_HEADER_BYTES, CONFLUENT_MAGIC } from '../schema/framing';
 import type { SchemaIdMap } from '../schema/register';
 
@@ -91,7 +91,7 @@ export class RecordSetBuilder {
   private readonly knownKeys: Array<Buffer | undefined> = [];
   /** UTF-8 lengths of an object record's header keys (appendRecord), reused. */
   private readonly keyLengths: number[] = [];
-  private readonly idCache: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
+  private readonly idCache: [Map<number, number>, Map<number, number>] = [new Map<number, number>(), new Map<number, number>()];
 
   constructor(
     readonly headroom: number,
@@ -246,7 +246,7 @@ export class RecordSetBuilder {
       const tsHi = body.readInt32BE(q);
       const tsLo = body.readUInt32BE(q + 4);
       const tsType = body[q + 8]!;
-      if (tsType !== TimestampType.CreateTime && tsType !== TimestampType.LogAppendTime && tsType !== TimestampType.Unknown) fail();
+      if (!isTimestampType(tsType)) fail();
       q += 9;
       const kl = body.readInt32BE(q);
       q += 4;

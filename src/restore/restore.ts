@@ -475,10 +475,11 @@ export class RestoreRun {
       targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
       { concurrency: this.opts.concurrency, stallTimeoutMs: 60_000 },
       {
-        onRecord: async (target, record) => {
+        onRecord: (target, record) => {
           out.set(partitionKey(target.topic, target.partition), record);
+          return Promise.resolve();
         },
-        onPartitionDone: async () => undefined,
+        onPartitionDone: () => Promise.resolve(),
       },
     );
     return out;

@@ -22,6 +22,8 @@ export enum Codec {
   Zstd = 1,
 }
 
+const isCodec = (n: number): n is Codec => n === (Codec.Stored as number) || n === (Codec.Zstd as number);
+
 export const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 
 /**
@@ -97,7 +99,7 @@ export function parseBlockHeader(buf: Buffer, ctx: BlockContext): BlockHeader {
   const storedLength = buf.readUInt32BE(8);
   const recordCount = buf.readUInt32BE(12);
   const crc32 = buf.readUInt32BE(16);
-  if (codec !== Codec.Stored && codec !== Codec.Zstd) {
+  if (!isCodec(codec)) {
     throw new IntegrityError(`${at(ctx)}: unknown codec ${codec}`);
   }
   if (recordCount === 0) {

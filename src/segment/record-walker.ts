@@ -12,7 +12,7 @@
  * BigInt; `offset()` and `timestamp()` give the exact values.
  */
 import { IntegrityError } from '../errors';
-import { TimestampType } from './record';
+import { isTimestampType, TimestampType } from './record';
 import { HeaderKeyCheck } from './header-keys';
 import { blockWhere, HEADER_OVERHEAD, OFFSET_AT, RECORD_MIN_SIZE, TIMESTAMP_AT, type BlockContext } from './layout';
 
@@ -134,7 +134,7 @@ export class SegmentRecordWalker {
     this.timestampLow = buf.readInt32BE(q + 4);
     q += 8;
     const type = buf[q]!;
-    if (type !== TimestampType.CreateTime && type !== TimestampType.LogAppendTime && type !== TimestampType.Unknown) {
+    if (!isTimestampType(type)) {
       return this.fail(Fault.UnknownTimestampType, q, type);
     }
     this.timestampType = type;

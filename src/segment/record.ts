@@ -16,6 +16,11 @@ export enum TimestampType {
   Unknown = 255,
 }
 
+/** Whether a byte read from a segment or a record batch names a TimestampType. */
+export function isTimestampType(n: number): n is TimestampType {
+  return n === (TimestampType.CreateTime as number) || n === (TimestampType.LogAppendTime as number) || n === (TimestampType.Unknown as number);
+}
+
 export interface BackupRecord {
   /** Offset in the source partition. A decimal string is not used: offsets fit in 2^53 in practice, but we keep bigint to be exact. */
   offset: bigint;

@@ -23,8 +23,8 @@ const chunkFor = (n: number): number => Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, 
 
 function load(): NativeZstd | null {
   if (typeof z.zstdCompress !== 'function' || typeof z.zstdDecompress !== 'function') return null;
-  const compress = promisify(z.zstdCompress as (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void) as ZstdFn;
-  const decompress = promisify(z.zstdDecompress as (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void) as ZstdFn;
+  const compress: ZstdFn = promisify<Buffer, object, Buffer>(z.zstdCompress as (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void);
+  const decompress: ZstdFn = promisify<Buffer, object, Buffer>(z.zstdDecompress as (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void);
   const level = constants.ZSTD_c_compressionLevel!;
   const checksum = constants.ZSTD_c_checksumFlag!;
   return {

@@ -34,11 +34,11 @@ export interface RetryPolicy {
 }
 
 export interface RetryClock {
-  now(): number;
+  now: () => number;
   /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Uniform in [0, 1). */
-  random(): number;
+  random: () => number;
 }
 
 export interface RetryOptions {
@@ -49,7 +49,7 @@ export interface RetryOptions {
    * For the few call sites that know more than the error (kafkajs errors inside the Kafka
    * adapter, a name still taken right after its topic was deleted).
    */
-  retriable?(err: unknown): boolean;
+  retriable?: (err: unknown) => boolean;
   /** Runs after each wait, before the next attempt (refresh metadata, reconnect); its failure is ignored. */
   beforeRetry?(err: unknown, attempt: number): Promise<unknown> | void;
   clock?: RetryClock;
@@ -59,11 +59,14 @@ export interface RetryOptions {
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
+      // The signal's reason as given (an abort names its own error), as AbortSignal.throwIfAborted does.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       reject(signal.reason);
       return;
     }
     const onAbort = (): void => {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       reject(signal!.reason);
     };
     const timer = setTimeout(() => {

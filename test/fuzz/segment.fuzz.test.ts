@@ -237,7 +237,7 @@ const independent = (bytes: Buffer): Outcome<BackupRecord[]> => {
       ok: true,
       value: decodeSegment(bytes).records.map((r) => ({
         ...r,
-        timestampType: r.timestampType as TimestampType,
+        timestampType: r.timestampType,
         headers: r.headers.map(([key, value]) => ({ key, value })),
       })),
     };

@@ -45,7 +45,7 @@ export function expectRefusal(err: unknown, allowed: readonly ErrorClass[]): Err
   // Node's own errors (zlib's) come from another realm than jest's `Error`: `Error` means any error object.
   const native = types.isNativeError(err);
   if (!allowed.some((c) => err instanceof c || (c === Error && native))) {
-    const what = native ? `${(err as Error).constructor.name}: ${(err as Error).message}\n${(err as Error).stack ?? ''}` : `a non-Error: ${String(err)}`;
+    const what = native ? `${err.constructor.name}: ${err.message}\n${err.stack ?? ''}` : `a non-Error: ${String(err)}`;
     throw new Error(`threw ${what}\n(allowed: ${allowed.map((c) => c.name).join(', ')})`);
   }
   const e = err as Error;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistry as SchemaRegistryLib, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Consumer, IHeaders, Message } from '../support/kafkajs-copy';
+import type { Admin, Consumer, Message } from '../support/kafkajs-copy';
 import { orderedHeaders } from '../support/kafkajs-wire-patch';
 import { RegistryClient } from '../../src/schema/registry-client';
 import { runKbak, startKbak, type CliResult } from '../support/kbak-cli';
@@ -121,7 +121,7 @@ beforeAll(async () => {
       headers: orderedHeaders([
         { key: 'traceparent', value: Buffer.from(`00-${String(i).padStart(32, '0')}-00f067aa0ba902b7-01`) },
         { key: 'baggage', value: Buffer.from(baggage(i)) },
-      ]) as IHeaders,
+      ]),
     });
   }
   await produce(wide, wideMessages);

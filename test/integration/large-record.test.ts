@@ -55,7 +55,7 @@ it('dumps and restores a 6 MiB record between small ones, byte for byte', async 
   for (let p = FILE_HEADER_SIZE; p < file.length; p += 20 + file.readUInt32BE(p + 8)) {
     blocks.push({ codec: file.readUInt8(p), raw: file.readUInt32BE(p + 4), records: file.readUInt32BE(p + 12) });
   }
-  expect(blocks.some((b) => b.codec === Codec.Stored && b.records === 1 && b.raw > big.length)).toBe(true);
+  expect(blocks.some((b) => b.codec === (Codec.Stored as number) && b.records === 1 && b.raw > big.length)).toBe(true);
 
   const lane = uniqueName('lg').toLowerCase();
   const r = await runKbak(['restore', '--source', dir, '--lane', lane, '--json', '--quiet']);

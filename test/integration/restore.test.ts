@@ -11,7 +11,7 @@ import { openBackup } from '../../src/backup/catalog';
 import { loadSettings, type Settings } from '../../src/config/settings';
 import { DumpRun, type DumpSummary } from '../../src/dump/dump';
 import { openKafka, type KafkaAdapter } from '../../src/kafka';
-import type { Admin, IHeaders, Message } from '../support/kafkajs-copy';
+import type { Admin, Message } from '../support/kafkajs-copy';
 import { orderedHeaders, type WireHeader } from '../support/kafkajs-wire-patch';
 import { silentLogger } from '../../src/output/logger';
 import { RestoreRun, type RestoreOptions, type RestoreSummary } from '../../src/restore/restore';
@@ -251,7 +251,7 @@ describe('kbak restore', () => {
         key: i % 50 === 7 ? null : Buffer.from(`order-${i}`),
         value: i % 97 === 5 ? null : await registry.encode(id, { id: i, customer: `c${i % 17}`, amount: i * 1.5 }),
         timestamp: String(base + i * 1000),
-        headers: orderedHeaders(tracingHeaders(i)) as IHeaders,
+        headers: orderedHeaders(tracingHeaders(i)),
       });
     }
     await produce(topic, messages);
@@ -658,7 +658,7 @@ describe('kbak restore: kill and --resume', () => {
         partition: i % 4,
         key: Buffer.from(`k${i}`),
         value: Buffer.from(`${i}:${pad}`),
-        headers: orderedHeaders([{ key: 'traceparent', value: Buffer.from(`t${i}`) }]) as IHeaders,
+        headers: orderedHeaders([{ key: 'traceparent', value: Buffer.from(`t${i}`) }]),
       });
     await produce(topic, messages);
     const group = uniqueName('consumer');

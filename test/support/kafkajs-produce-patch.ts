@@ -29,7 +29,8 @@ const MAGIC = 2;
 const TRANSACTIONAL = 16;
 const CODEC_MASK = 7;
 /** A kafkajs key or value (Buffer, string or absent) as bytes. */
-export const asBuffer = (v: unknown): Buffer | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8'));
+export const asBuffer = (v: Buffer | string | number | null | undefined): Buffer | null =>
+  v === null || v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
 
 /** One v2 record (length-prefixed) in a buffer of its exact size, by kbak's record writer. */
 export function encodeRecord(offsetDelta: number, timestampDelta: number, key: Buffer | null, value: Buffer | null, headers: readonly WireHeader[]): Buffer {

@@ -14,7 +14,7 @@ function kafkaSh(action: 'stop' | 'start' | 'wait'): Promise<void> {
   for (const k of ['KAFKA_VERSION', 'KAFKA_PORT', 'KAFKA_CONTROLLER_PORT', 'KAFKA_SECURE_PORT', 'KAFKA_MTLS_PORT']) if (e[k]) env[k] = e[k];
   if (!env.KAFKA_PORT || !env.KAFKA_CONTROLLER_PORT) throw new Error('.stack/env has no KAFKA_PORT/KAFKA_CONTROLLER_PORT: rerun scripts/stack/up.sh');
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [KAFKA_SH, action], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('bash', [KAFKA_SH, action], { env: env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kafka.sh ${action} failed (${code}): ${err}`))));

@@ -9,7 +9,7 @@ import { commitOffsetsDirect, GROUP_COMMIT_RETRY } from '../../src/kafka/client/
 import { loadKafkajsModule } from '../../src/kafka/transport/kafkajs';
 import { LeanProducer } from '../../src/kafka/client/lean-producer';
 
-const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as { createErrorFromCode(code: number): Error & { type: string } };
+const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as { createErrorFromCode: (code: number) => Error & { type: string } };
 
 describe('commitOffsetsDirect', () => {
   /** A coordinator that fails each commit with the next error code (0: accepted). */

@@ -28,7 +28,7 @@ interface Sent {
  * `auto`; `placed`: the sink is expected to use placed sends (otherwise a placed send
  * fails the test). `peak`: the most sends unacknowledged at once.
  */
-function producer(placed: boolean, auto = false): { producer: RecordProducer; sent: Sent[]; unacked(): number; peak(): number } {
+function producer(placed: boolean, auto = false): { producer: RecordProducer; sent: Sent[]; unacked: () => number; peak: () => number } {
   const sent: Sent[] = [];
   let open = 0;
   let peak = 0;

@@ -10,7 +10,9 @@ import { ServiceError } from '../../src/errors';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- kafkajs's error classes have no typings */
 const K = loadKafkajsModule('src/errors') as Record<string, new (...args: any[]) => Error & { retriable: boolean }>;
-const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as { createErrorFromCode(code: number): Error & { type: string; retriable: boolean } };
+const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as {
+  createErrorFromCode: (code: number) => Error & { type: string; retriable: boolean };
+};
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 const brokers = ['b1:9092'];

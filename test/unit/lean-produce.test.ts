@@ -14,10 +14,10 @@ import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/transp
 import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/protocol/record-batch';
 import { decodeBatch, handCrc32c } from '../support/kafka-batch-decoder';
 
-const StockDecoder = require('kafkajs/src/protocol/decoder') as any;
-const stockDecodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as any;
-const stockCreateRequest = require('kafkajs/src/protocol/request') as any;
-const StockEncoder = require('kafkajs/src/protocol/encoder') as any;
+const StockDecoder = require('kafkajs/src/protocol/decoder');
+const stockDecodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+const stockCreateRequest = require('kafkajs/src/protocol/request');
+const StockEncoder = require('kafkajs/src/protocol/encoder');
 const copyCreateRequest = loadKafkajsModule(REQUEST_FRAME) as any;
 
 const b = (s: string): Buffer => Buffer.from(s, 'utf8');

@@ -10,11 +10,11 @@ import { loadKafkajsModule } from '../support/kafkajs-copy';
 import { encodeRecord } from '../support/kafkajs-produce-patch';
 import { orderedHeaders } from '../support/kafkajs-wire-patch';
 
-const stockRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as any;
-const stockBatch = require('kafkajs/src/protocol/recordBatch/v0') as any;
-const StockDecoder = require('kafkajs/src/protocol/decoder') as any;
-const stockDecodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as any;
-const Long = require('kafkajs/src/utils/long') as any;
+const stockRecord = require('kafkajs/src/protocol/recordBatch/record/v0');
+const stockBatch = require('kafkajs/src/protocol/recordBatch/v0');
+const StockDecoder = require('kafkajs/src/protocol/decoder');
+const stockDecodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder');
+const Long = require('kafkajs/src/utils/long');
 
 const copyRecord = loadKafkajsModule('src/protocol/recordBatch/record/v0') as any;
 const copyBatch = loadKafkajsModule('src/protocol/recordBatch/v0') as any;

@@ -355,8 +355,8 @@ describe('decideAction', () => {
   });
 
   it.each([
-    ['new', { exists: false } as LaneTopicState, 'create'],
-    ['resume', { exists: false } as LaneTopicState, 'create'],
+    ['new', { exists: false }, 'create'],
+    ['resume', { exists: false }, 'create'],
     ['new', existing(3, 0), 'reuse'],
     ['resume', existing(3, 0), 'reuse'],
     ['resume', existing(3, 5), 'resume'],

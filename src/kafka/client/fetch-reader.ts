@@ -76,7 +76,7 @@ interface Outcome {
   nodeId: string;
   parts: PartitionState[];
   response?: ReturnType<typeof decodeFetchResponse>;
-  error?: unknown;
+  error?: Error;
 }
 
 /**
@@ -123,7 +123,8 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
 
   const cluster = createCluster(kafka) as unknown as Cluster;
   let lastProgress = Date.now();
-  let stalled: Error | null = null;
+  // Typed by its initialiser: it is set in callbacks, which TypeScript's narrowing does not see.
+  let stalled = null as Error | null;
   const stallTimer = setInterval(() => {
     if (Date.now() - lastProgress > opts.stallTimeoutMs) {
       const stuck = open.filter((s) => !s.done).map((s) => `${s.target.topic}/${s.target.partition}@${s.next}<${s.target.end}`);
@@ -169,12 +170,14 @@ export async function readRangesDirect(kafka: Kafka, targets: readonly RangeTarg
         const broker = await cluster.findBroker({ nodeId });
         const response = (await broker.connectionPool.send({
           request,
+          // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
           response: { decode: async (payload: Buffer) => decodeFetchResponse(payload), parse: async (d: unknown) => d },
           requestTimeout: MAX_WAIT_MS + 30_000,
         })) as Outcome['response'];
         return { nodeId, parts, response };
       } catch (error) {
-        return { nodeId, parts, error };
+        // kafkajs throws Errors; anything else becomes one, so the loop has one type to handle.
+        return { nodeId, parts, error: error instanceof Error ? error : new Error(String(error)) };
       }
     })();
     inFlight.set(nodeId, p);

@@ -28,7 +28,7 @@ import {
 import { BATCH_HEADER_BYTES, encodeRecordSet, nextSequence, type PlacedRecordSet } from '../protocol/record-batch';
 import { requestFrameBytes } from '../protocol/request';
 import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
-import { FRAME_ROOM, filledEncoder } from '../transport/patches';
+import { FRAME_ROOM, filledEncoder, type KafkajsEncoderClass } from '../transport/patches';
 
 const DUPLICATE_SEQUENCE_NUMBER = 46;
 /**
@@ -37,12 +37,11 @@ const DUPLICATE_SEQUENCE_NUMBER = 46;
  */
 export const PRODUCE_RETRY: RetryPolicy = { initialMs: 250, maxMs: 4000, attempts: 10 };
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- kafkajs internals have no typings */
-const Encoder = loadKafkajsModule('src/protocol/encoder') as any;
+// kafkajs internals, untyped: typed here by what kbak uses of them.
+const Encoder = loadKafkajsModule('src/protocol/encoder') as KafkajsEncoderClass;
 const { createErrorFromCode } = loadKafkajsModule('src/protocol/error') as {
-  createErrorFromCode(code: number): Error & { type?: string; retriable?: boolean };
+  createErrorFromCode: (code: number) => Error & { type?: string; retriable?: boolean };
 };
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 export interface ConnectionPool {
   send(req: unknown): Promise<unknown>;
@@ -228,8 +227,10 @@ export class LeanProducer implements RecordProducer {
         apiVersion: version,
         apiName: 'Produce',
         expectResponse: () => true,
+        // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
         encode: async () => Object.assign(filledEncoder(Encoder, body), { [FRAME_ROOM]: room }),
       },
+      // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
       response: { decode: async (p: Buffer) => decodeProduceResponse(p, version), parse: async (r: ProduceResult) => r },
     };
     let attempts = 0;

@@ -64,7 +64,7 @@ const XERIAL_HEADER_BYTES = 16; // magic, version, compatible version
 const XERIAL_CHUNK = 32 * 1024;
 
 function snappyRaw(data: Uint8Array, budget: number): Buffer {
-  const out = snappy.uncompress(data, budget) as Uint8Array;
+  const out = snappy.uncompress(data, budget);
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
@@ -165,6 +165,9 @@ function lz4(use: 'compress' | 'decompress'): typeof Lz4Napi {
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
 
+// Codecs are async; the synchronous ones stay `async` so that a throw (a corrupt input)
+// is a rejection like the others'.
+/* eslint-disable @typescript-eslint/require-await */
 export const codecs: Record<Exclude<CodecName, 'none'>, Codec> = {
   gzip: {
     compress: (raw) => gzip(raw),
@@ -184,3 +187,4 @@ export const codecs: Record<Exclude<CodecName, 'none'>, Codec> = {
   },
   zstd: zstdCodec(),
 };
+/* eslint-enable @typescript-eslint/require-await */

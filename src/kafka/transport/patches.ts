@@ -14,7 +14,6 @@
  * Tests load a second copy with further, test-only patches on top of these
  * (test/support/kafkajs-copy.ts); kbak never loads those.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- kafkajs internals have no typings */
 import { requestFrameBytes, writeRequestFrame } from '../protocol/request';
 import type { Transforms } from './private-kafkajs';
 
@@ -29,24 +28,45 @@ export const FRAME_ROOM: unique symbol = Symbol.for('kbak.frameRoom');
 
 export const ADMIN_CLUSTER: unique symbol = Symbol.for('kbak.adminCluster');
 
+/**
+ * The part of kafkajs's Encoder (src/protocol/encoder.js, untyped) that framing reads: its
+ * buffer and how much of it is written. FRAME_ROOM is kbak's own mark.
+ */
+export interface KafkajsEncoder {
+  buf: Buffer;
+  offset: number;
+  [FRAME_ROOM]?: number;
+}
+/** kafkajs's Encoder class, as loadKafkajsModule('src/protocol/encoder') returns it. */
+export interface KafkajsEncoderClass {
+  prototype: object;
+}
+
 /** A kafkajs Encoder that already holds `buf` (no copy): what kafkajs's framing code expects. */
-export function filledEncoder(Encoder: any, buf: Buffer): any {
-  const e = Object.create(Encoder.prototype);
+export function filledEncoder(Encoder: KafkajsEncoderClass, buf: Buffer): KafkajsEncoder {
+  const e = Object.create(Encoder.prototype) as KafkajsEncoder;
   e.buf = buf;
   e.offset = buf.length;
   return e;
 }
 
+/** What kafkajs passes its request framing function (src/protocol/request.js). */
+interface FramedRequest {
+  correlationId: number;
+  clientId: string | null | undefined;
+  request: { apiKey: number; apiVersion: number; encode: () => Promise<KafkajsEncoder> };
+}
+
 /** Frames requests in one exact buffer, or in place behind FRAME_ROOM (see above). */
 export function requestFramePatch(): Transforms {
   return {
-    [REQUEST_FRAME]: (_original: any, load) => {
-      const Encoder = load('src/protocol/encoder') as any;
-      return async ({ correlationId, clientId, request: { apiKey, apiVersion, encode } }: any) => {
+    [REQUEST_FRAME]: (_original, load) => {
+      const Encoder = load('src/protocol/encoder') as KafkajsEncoderClass;
+      return async ({ correlationId, clientId, request: { apiKey, apiVersion, encode } }: FramedRequest): Promise<KafkajsEncoder> => {
         const payload = await encode();
         const id = clientId === null || clientId === undefined ? null : Buffer.from(String(clientId), 'utf8');
         const frame = requestFrameBytes(id);
-        const room: number | undefined = payload[FRAME_ROOM];
+        const room = payload[FRAME_ROOM];
         const inPlace = room === frame;
         const body: Buffer = payload.buf.subarray(room ?? 0, payload.offset);
         const buf = inPlace ? payload.buf.subarray(0, payload.offset) : Buffer.allocUnsafe(frame + body.length);
@@ -61,8 +81,8 @@ export function requestFramePatch(): Transforms {
 /** Makes every admin of the copy carry its cluster under ADMIN_CLUSTER. */
 export function adminClusterPatch(): Transforms {
   return {
-    [ADMIN_MODULE]: (createAdmin: any) => (opts: { cluster: unknown }) => {
-      const admin = createAdmin(opts);
+    [ADMIN_MODULE]: (createAdmin) => (opts: { cluster: unknown }) => {
+      const admin = (createAdmin as (o: { cluster: unknown }) => object)(opts);
       Object.defineProperty(admin, ADMIN_CLUSTER, { value: opts.cluster, enumerable: false });
       return admin;
     },

@@ -120,7 +120,7 @@ export function recordFromJson(j: RecordJson): BackupRecord {
   return {
     offset: BigInt(j.offset),
     timestamp: BigInt(j.timestamp),
-    timestampType: j.timestampType as TimestampType,
+    timestampType: j.timestampType,
     key: unb64(j.key),
     value: unb64(j.value),
     headers: j.headers.map((h) => ({ key: h.key, value: unb64(h.value) })),
@@ -221,14 +221,14 @@ export async function annotatedHex(seg: Buffer): Promise<string> {
   for (const [i, b] of blockSummary(seg).entries()) {
     const h = b.position;
     lines.push('', `== block ${i}`);
-    hexLines(lines, seg.subarray(h, h + 1), h, `codec = ${b.codec} (${b.codec === Codec.Zstd ? 'zstd' : 'stored'})`);
+    hexLines(lines, seg.subarray(h, h + 1), h, `codec = ${b.codec} (${b.codec === (Codec.Zstd as number) ? 'zstd' : 'stored'})`);
     hexLines(lines, seg.subarray(h + 1, h + 4), h + 1, 'reserved');
     hexLines(lines, seg.subarray(h + 4, h + 8), h + 4, `raw length = ${b.rawLength}`);
     hexLines(lines, seg.subarray(h + 8, h + 12), h + 8, `stored length = ${b.storedLength}`);
     hexLines(lines, seg.subarray(h + 12, h + 16), h + 12, `record count = ${b.records}`);
     hexLines(lines, seg.subarray(h + 16, h + 20), h + 16, `CRC-32 of raw body = 0x${b.crc32.toString(16).padStart(8, '0')}`);
     const payload = seg.subarray(h + BLOCK_HEADER_SIZE, h + BLOCK_HEADER_SIZE + b.storedLength);
-    if (b.codec === Codec.Zstd) {
+    if (b.codec === (Codec.Zstd as number)) {
       hexLines(lines, payload, h + BLOCK_HEADER_SIZE, 'zstd frame');
       lines.push('   raw body (decompressed):');
       annotateBody(lines, zstd.decompress(payload, b.rawLength), '   ', 0);
