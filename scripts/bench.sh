@@ -100,7 +100,7 @@ msg "ensuring the local stack is up"
 bash scripts/stack/up.sh >&2
 set -a
 # shellcheck source=/dev/null
-source .stack/env
+source "${KBAK_STACK_DIR:-.stack}/env"
 set +a
 BROKERS="${KBAK_BROKERS:-127.0.0.1:9092}"
 BUCKET="${KBAK_S3_BUCKET:-kbak}"
