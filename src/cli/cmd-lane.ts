@@ -74,7 +74,7 @@ function partial(results: LaneDeleteResult[]): PartialSuccessError | null {
 }
 
 export function laneCommand(env: CommandEnv): Command {
-  const lane = new Command('lane').description('list, inspect and delete the lanes recorded in the ledger on the target cluster');
+  const lane = new Command('lane').description('list, inspect, delete, snapshot, clone and reset the lanes recorded in the ledger on the target cluster');
 
   const list = new Command('list').description('the lanes in the ledger: seeded from, age, TTL left, topics, records, subjects, groups');
   addLedgerOption(list);
