@@ -8,6 +8,9 @@
  * abort it releases the store locks it holds and ends with InterruptedError (exit code 130);
  * nothing incomplete becomes visible (see src/util/interrupt.ts).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Backup, listBackups, loadBackup, openBackup, resolveBackup, type BackupRef } from './backup/catalog';
 import type { Manifest } from './backup/manifest';
 import { clusterFolders, prune as pruneClusters, type PruneResult } from './backup/prune';
@@ -32,7 +35,18 @@ import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
 import { expiredLanes, type LaneDeletePlan } from './lane/delete-plan';
 import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from './lane/ledger';
-import { deleteLane as deleteLaneObjects, overview, planDelete, readLanes, type LaneContext, type LaneDeleteResult, type LaneOverview } from './lane/lifecycle';
+import {
+  deleteLane as deleteLaneObjects,
+  existingLaneTopics,
+  overview,
+  planDelete,
+  readLanes,
+  type LaneContext,
+  type LaneDeleteResult,
+  type LaneOverview,
+} from './lane/lifecycle';
+import { laneSeed, resetTopics, seedNotFound } from './lane/reset';
+import { planSnapshot, snapshotCluster, snapshotStoredNames } from './lane/snapshot';
 import { LaneScope, laneTemplates } from './lane/ownership';
 import type { LaneRetention } from './lane/topic-configs';
 import type { TimeWindow } from './model/window';
@@ -45,6 +59,7 @@ import { scanRecordAt, type RecordLayout } from './segment/format';
 import type { RawBlock } from './segment/reader';
 import { abortableStore } from './store/abortable';
 import { StoreLock, type LockInfo } from './backup/lock';
+import { DiskStore } from './store/disk';
 import type { ObjectStore } from './store/store';
 import { cancellable, cancellableItems } from './util/interrupt';
 
@@ -553,6 +568,210 @@ export async function gcLanes(opts: GcLanesOptions): Promise<GcLanesResult> {
       await producer.close();
     }
     return out;
+  });
+}
+
+/** Options of the dump a lane snapshot runs (the rest are the dump's defaults). */
+interface SnapshotDumpOptions {
+  segmentBytes?: number;
+  concurrency?: number;
+  stallTimeoutMs?: number;
+}
+
+export interface SnapshotLaneOptions extends LaneOptions, LaneTemplateOptions, SnapshotDumpOptions {
+  lane: string;
+  /** Where the snapshot is written. */
+  store: ObjectStore;
+  /** Its cluster folder (default `lane-<lane>`; never the one the lane was seeded from). */
+  clusterName?: string;
+}
+
+/** One object of a lane under its lane name and the base name a snapshot stores it under. */
+export interface LaneObjectName {
+  lane: string;
+  base: string;
+}
+
+export interface LaneSnapshotResult {
+  lane: string;
+  /** The backup written: its cluster folder and ID, and where. */
+  cluster: string;
+  backupId: string;
+  location: string;
+  topics: Array<LaneObjectName & { records: number }>;
+  /** The lane's subjects whose schemas the records use (stored under base names). */
+  subjects: LaneObjectName[];
+  /** The lane's groups with offsets on its topics. */
+  groups: LaneObjectName[];
+  summary: DumpSummary;
+}
+
+/** Reads lane `lane`'s ledger entry; NotFoundError when the ledger has none. */
+async function laneEntry(ctx: LaneContext, lane: string): Promise<LedgerEntry> {
+  const entry = ledgerEntry(await readLanes(ctx), lane);
+  if (!entry) throw new NotFoundError(`lane ${lane} is not in the ledger ${ctx.ledgerTopic}`, 'kbak lane list shows the lanes');
+  return entry;
+}
+
+/** The snapshot itself, on a connected lane context. */
+async function takeSnapshot(ctx: LaneContext, opts: SnapshotLaneOptions, store: ObjectStore): Promise<LaneSnapshotResult> {
+  const scope = new LaneScope(opts.lane, laneTemplates(opts));
+  const entry = await laneEntry(ctx, opts.lane);
+  const cluster = snapshotCluster(entry, opts.clusterName);
+  if (entry.subjects.length > 0 && !ctx.registry)
+    throw new UsageError(`lane ${entry.lane} has ${entry.subjects.length} schema registry subjects but no schema registry is configured`, undefined, {
+      options: ['registry.url'],
+    });
+  const names = planSnapshot(
+    entry,
+    scope,
+    await existingLaneTopics(
+      ctx.kafka,
+      entry.topics.map((t) => t.name),
+    ),
+  );
+  const { manifest, summary } = await new DumpRun(
+    { kafka: ctx.kafka, store, registry: ctx.registry, logger: ctx.logger },
+    {
+      selection: { topics: [...names.topics.keys()] },
+      window: { since: null, until: null },
+      maxRecordsPerPartition: null,
+      clusterName: cluster,
+      segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+      concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
+      stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      names: snapshotStoredNames(names),
+    },
+  ).run();
+  // Base → lane name (the inverse is one to one: each base renders back to its lane name).
+  const lanes = (map: Map<string, string>): Map<string, string> => new Map([...map].map(([lane, base]) => [base, lane]));
+  const [topics, subjects, groups] = [lanes(names.topics), lanes(names.subjects), lanes(names.groups)];
+  return {
+    lane: entry.lane,
+    cluster,
+    backupId: manifest.backupId,
+    location: store.location,
+    topics: manifest.topics.map((t) => ({ lane: topics.get(t.name)!, base: t.name, records: t.partitions.reduce((n, p) => n + p.records, 0) })),
+    subjects: manifest.subjects.map((x) => ({ lane: subjects.get(x.subject)!, base: x.subject })),
+    groups: manifest.consumerGroups.map((g) => ({ lane: groups.get(g.groupId)!, base: g.groupId })),
+    summary,
+  };
+}
+
+/**
+ * A backup of lane `lane`'s topics, subjects and groups under their base names (the lane
+ * prefix removed by its templates), only what its ledger entry lists and it owns, with the
+ * lane recorded in the manifest. Written under its own cluster folder (`lane-<lane>`), so
+ * production backups' `latest` and incremental dumps never pick it.
+ */
+export async function snapshotLane(opts: SnapshotLaneOptions): Promise<LaneSnapshotResult> {
+  new LaneScope(opts.lane, laneTemplates(opts));
+  return withLanes(opts, (ctx) => takeSnapshot(ctx, opts, storeFor(opts.store, opts.signal)));
+}
+
+/** Options of the restore that clone and reset run (as restore's). */
+type LaneRestoreOptions = Pick<
+  RestoreOptions,
+  'replicationFactor' | 'laneHeader' | 'laneBaggage' | 'laneRetention' | 'ttlMs' | 'compression' | 'concurrency' | 'onProgress' | 'progressIntervalMs'
+>;
+
+export interface CloneLaneOptions extends LaneOptions, LaneTemplateOptions, LaneRestoreOptions {
+  /** The lane to copy. */
+  lane: string;
+  /** The new lane. */
+  to: string;
+  /** Keep the snapshot here (then `resetLane` of the new lane can use it); default: a temporary folder, removed afterwards. */
+  store?: ObjectStore;
+  /** The snapshot's cluster folder (default `lane-<lane>`). */
+  clusterName?: string;
+}
+
+export interface LaneCloneResult {
+  lane: string;
+  to: string;
+  /** The snapshot the new lane was seeded from; `kept` false: it was temporary and is gone. */
+  snapshot: LaneSnapshotResult & { kept: boolean };
+  restore: RestoreSummary;
+}
+
+/** Restores `backup` into a lane on a connected lane context. */
+function restoreInto(
+  ctx: LaneContext,
+  opts: LaneOptions & LaneTemplateOptions & LaneRestoreOptions,
+  lane: string,
+  backup: Backup,
+  extra: Pick<RestoreOptions, 'topics' | 'mode'>,
+): Promise<RestoreSummary> {
+  const ropts: RestoreOptions = { ...opts, kafka: ctx.kafka, registry: opts.registry, backup, lane, ledgerTopic: ctx.ledgerTopic, ...extra };
+  const run = restoreRun(ropts, ctx.kafka, ctx.logger);
+  const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
+  return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
+}
+
+/**
+ * Lane `lane` copied into a new lane `to`: a snapshot (base names) restored into `to`, so
+ * `to` gets `to.orders`, never `to.lane.orders`. The snapshot streams through a store on
+ * disk: a temporary folder under the OS temp folder unless `store` keeps it.
+ */
+export async function cloneLane(opts: CloneLaneOptions): Promise<LaneCloneResult> {
+  new LaneScope(opts.lane, laneTemplates(opts));
+  new LaneScope(opts.to, laneTemplates(opts));
+  if (opts.to === opts.lane) throw new UsageError(`lane ${opts.lane} cannot be cloned into itself`, 'name another lane, or use kbak lane reset');
+  return withLanes(opts, async (ctx) => {
+    const temp = opts.store ? null : await mkdtemp(join(tmpdir(), 'kbak-clone-'));
+    try {
+      const store = storeFor(opts.store ?? new DiskStore(temp!), opts.signal);
+      const snapshot = await takeSnapshot(ctx, { ...opts, store }, store);
+      const backup = await openBackup(store, snapshot.backupId, snapshot.cluster);
+      const restored = await restoreInto(ctx, opts, opts.to, backup, { mode: 'new' });
+      return { lane: opts.lane, to: opts.to, snapshot: { ...snapshot, kept: temp === null }, restore: restored };
+    } finally {
+      if (temp) await rm(temp, { recursive: true, force: true });
+    }
+  });
+}
+
+export interface ResetLaneOptions extends LaneOptions, LaneTemplateOptions, Omit<LaneRestoreOptions, 'ttlMs'> {
+  lane: string;
+  /** The store that holds the lane's seed backup (as for restore). */
+  store: ObjectStore;
+}
+
+export interface LaneResetResult {
+  lane: string;
+  /** The backup the lane was reset to, from its ledger entry. */
+  seed: { cluster: string; backupId: string };
+  restore: RestoreSummary;
+}
+
+/**
+ * Lane `lane`'s topics replaced by what they were seeded from, as its ledger entry records
+ * it (restore's replace mode: only the lane's own topics are deleted and recreated; groups
+ * seeded again). The lane keeps its expiry. A seed the store no longer has is NotFoundError.
+ */
+export async function resetLane(opts: ResetLaneOptions): Promise<LaneResetResult> {
+  const scope = new LaneScope(opts.lane, laneTemplates(opts));
+  return withLanes(opts, async (ctx) => {
+    const entry = await laneEntry(ctx, opts.lane);
+    const seed = laneSeed(entry);
+    const store = storeFor(opts.store, opts.signal);
+    let ref: BackupRef;
+    try {
+      ref = await resolveBackup(store, seed.backupId, seed.cluster);
+    } catch (err) {
+      if (err instanceof NotFoundError) throw seedNotFound(entry.lane, seed, store.location);
+      throw err;
+    }
+    const backup = await loadBackup(store, ref);
+    const topics = resetTopics(
+      entry,
+      scope,
+      seed,
+      backup.manifest.topics.map((t) => t.name),
+    );
+    // ttlMs null: the lane keeps the expiry its ledger entry has.
+    const restored = await restoreInto(ctx, { ...opts, ttlMs: null }, opts.lane, backup, { topics, mode: 'replace' });
+    return { lane: entry.lane, seed, restore: restored };
   });
 }
 

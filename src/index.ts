@@ -16,6 +16,9 @@ export {
   describeLane,
   deleteLane,
   gcLanes,
+  snapshotLane,
+  cloneLane,
+  resetLane,
   type Cancellable,
   type DumpOptions,
   type DumpResult,
@@ -36,6 +39,13 @@ export {
   type DeleteLaneOutcome,
   type GcLanesOptions,
   type GcLanesResult,
+  type SnapshotLaneOptions,
+  type LaneSnapshotResult,
+  type LaneObjectName,
+  type CloneLaneOptions,
+  type LaneCloneResult,
+  type ResetLaneOptions,
+  type LaneResetResult,
 } from './api';
 export type { BackupRow } from './backup/summary';
 export type { VerifyResult } from './backup/verify';

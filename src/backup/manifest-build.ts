@@ -19,6 +19,7 @@ import {
   type GapEntry,
   type GroupEntry,
   type Manifest,
+  type ManifestLane,
   type PartitionEntry,
   type SchemaEntry,
   type SegmentEntry,
@@ -77,6 +78,8 @@ export interface ManifestInput {
   consumerGroups: GroupEntry[];
   /** kbak's version, for `tool`. */
   toolVersion: string;
+  /** The lane a lane snapshot was taken from (the optional `lane` field); absent otherwise. */
+  lane?: ManifestLane | null;
 }
 
 function partitionEntry(p: DumpedPartition): PartitionEntry {
@@ -120,6 +123,11 @@ function totals(topics: TopicEntry[]): { records: number; rawBytes: number; stor
   return sum;
 }
 
+/** Keys in the order of FORMAT.md's table. */
+function laneEntry(l: ManifestLane): ManifestLane {
+  return { name: l.name, templates: { topic: l.templates.topic, subject: l.templates.subject, group: l.templates.group } };
+}
+
 const byNumber = (a: number, b: number): number => a - b;
 
 export function buildManifest(input: ManifestInput): Manifest {
@@ -133,6 +141,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     tool: { name: 'kbak', version: input.toolVersion },
     backupId: input.backupId,
     cluster: { id: input.cluster.id, name: input.cluster.name },
+    ...(input.lane ? { lane: laneEntry(input.lane) } : {}),
     startedAt: input.startedAt.toISOString(),
     completedAt: input.completedAt.toISOString(),
     cut: {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { IntegrityError } from '../errors';
 import { isoTimeMillis } from '../model/utc-time';
+import { validateLaneName } from '../remap/lane';
 import { jsonShapeProblem, pathText, type JsonShapeLimits } from '../util/json-shape';
 import { isKafkaTopicName } from './keys';
 import { backupIdTime } from './layout';
@@ -198,6 +199,26 @@ export const groupSchema = z.object({
   ),
 });
 
+/** A lane name as `kbak restore --lane` accepts it. */
+const laneName = z.string().refine((v) => {
+  try {
+    validateLaneName(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a lane name (lowercase letters, digits and -, at most 40 characters)');
+const template = z.string().min(1).max(255);
+
+/**
+ * Optional, within version 2 (FORMAT.md "Top level"): the lane a `kbak lane snapshot` was
+ * taken from, with the templates that named its objects. The backup holds base names.
+ */
+export const manifestLaneSchema = z.object({
+  name: laneName,
+  templates: z.object({ topic: template, subject: template, group: template }),
+});
+
 const headFields = {
   tool: z.object({ name: z.string(), version: z.string() }),
   backupId,
@@ -242,6 +263,8 @@ export const manifestSchema = z.object({
   /** True when some partition continued from an earlier backup (basedOn not null). */
   incremental: z.boolean(),
   ...headFields,
+  /** Only in manifests of lane snapshots; in a v1 manifest an unknown field (ignored). */
+  lane: manifestLaneSchema.optional(),
   topics: list(topicSchema),
   ...tailFields,
 });
@@ -261,6 +284,7 @@ export type SegmentEntry = z.infer<typeof segmentSchema>;
 export type SchemaEntry = z.infer<typeof schemaEntrySchema>;
 export type SubjectEntry = z.infer<typeof subjectSchema>;
 export type GroupEntry = z.infer<typeof groupSchema>;
+export type ManifestLane = z.infer<typeof manifestLaneSchema>;
 export type SchemaType = z.infer<typeof schemaTypeSchema>;
 
 export function encodeManifest(m: Manifest | ManifestV1): Buffer {

@@ -12,6 +12,7 @@ import { LaneScope, laneTemplates } from '../lane/ownership';
 import type { CommandEnv } from './common';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerTopic, type LaneFlags } from './lane-options';
+import { laneMigrateCommands } from './cmd-lane-migrate';
 import { table } from './source';
 
 interface Flags extends ConnectionFlags, LaneFlags {
@@ -73,7 +74,7 @@ function partial(results: LaneDeleteResult[]): PartialSuccessError | null {
 }
 
 export function laneCommand(env: CommandEnv): Command {
-  const lane = new Command('lane').description('list, inspect and delete the lanes recorded in the ledger on the target cluster');
+  const lane = new Command('lane').description('list, inspect, delete, snapshot, clone and reset the lanes recorded in the ledger on the target cluster');
 
   const list = new Command('list').description('the lanes in the ledger: seeded from, age, TTL left, topics, records, subjects, groups');
   addLedgerOption(list);
@@ -208,5 +209,7 @@ export function laneCommand(env: CommandEnv): Command {
   lane.addCommand(describe);
   lane.addCommand(del);
   lane.addCommand(gc);
+  // snapshot, clone, reset: src/cli/cmd-lane-migrate.ts.
+  for (const c of laneMigrateCommands(env, laneOptions)) lane.addCommand(c);
   return lane;
 }

@@ -16,6 +16,7 @@ import type { StoreLock } from '../backup/lock';
 import type { ObjectStore } from '../store/store';
 import { TOOL_VERSION } from '../version';
 import { mergeSchemas, type Continued } from './incremental';
+import { storedGroups, storedSchemas, type StoredNames } from './naming';
 import type { DumpPartitions } from './partitions';
 import type { BackupName, DumpPlan } from './plan';
 
@@ -38,11 +39,15 @@ export interface CommitInput {
   groups: GroupEntry[];
   /** The lock the dump holds: checked just before the manifest is written. */
   lock: StoreLock;
+  /** The names to store under (a lane snapshot's base names), or null for the source's own. */
+  names: StoredNames | null;
 }
 
 export async function commitBackup(ctx: CommitContext, input: CommitInput): Promise<Manifest> {
   const { logger, registry } = ctx;
-  const collected = mergeSchemas(input.continued.bases, await input.schemas.resolve(registry, new Set(input.plan.topics.map((t) => t.name))));
+  const names = input.names;
+  const resolved = await input.schemas.resolve(registry, new Set(input.plan.topics.map((t) => t.name)), names ? (s) => names.subject(s) !== null : undefined);
+  const collected = mergeSchemas(input.continued.bases, names ? storedSchemas(resolved, names) : resolved);
   if (collected.framedPayloadsWithUnknownId > 0) {
     logger.warn(
       { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },
@@ -62,8 +67,9 @@ export async function commitBackup(ctx: CommitContext, input: CommitInput): Prom
     registryUrl: registry ? redactUrl(registry.url) : null,
     topics: input.parts.dumped(),
     schemas: collected,
-    consumerGroups: input.groups,
+    consumerGroups: names ? storedGroups(input.groups, names) : input.groups,
     toolVersion: TOOL_VERSION,
+    lane: names?.lane ?? null,
   });
   // A backup kbak could not read back must never become visible.
   const valid = manifestSchema.safeParse(manifest);

@@ -17,6 +17,7 @@ import type { ObjectStore } from '../store/store';
 import { commitBackup } from './commit';
 import { continueTopics, NOTHING_CONTINUED } from './incremental';
 import { DumpPartitions, type TopicProgress } from './partitions';
+import type { StoredNames } from './naming';
 import { nameBackup, planDump } from './plan';
 import type { Selection } from './select';
 import { summariseDump, type DumpSummary } from './summary';
@@ -40,6 +41,8 @@ export interface DumpOptions {
   incremental?: boolean;
   /** How long to wait for a prune's exclusive lock to go away (default DEFAULT_LOCK_WAIT_MS). */
   lockWaitMs?: number;
+  /** Store topics, groups and subjects under other names (`kbak lane snapshot`: base names); never with incremental. */
+  names?: StoredNames;
 }
 
 export interface DumpContext {
@@ -63,6 +66,10 @@ export class DumpRun {
         'an incremental backup always continues up to the current end of each partition',
         { options: ['incremental'] },
       );
+    }
+    if (opts.incremental && opts.names) {
+      // An incremental dump continues backups by topic name: stored names would not find them.
+      throw new UsageError('incremental cannot be combined with stored names (a lane snapshot)', 'a lane snapshot is always a full backup');
     }
     if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
       throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
@@ -114,7 +121,19 @@ export class DumpRun {
       // Commit.
       const manifest = await commitBackup(
         { store, registry: this.ctx.registry, logger, now },
-        { plan, name, started, window: this.opts.window, maxRecordsPerPartition: this.opts.maxRecordsPerPartition, parts, continued, schemas, groups, lock },
+        {
+          plan,
+          name,
+          started,
+          window: this.opts.window,
+          maxRecordsPerPartition: this.opts.maxRecordsPerPartition,
+          parts,
+          continued,
+          schemas,
+          groups,
+          lock,
+          names: this.opts.names ?? null,
+        },
       );
       // Summarise.
       const done = parts;

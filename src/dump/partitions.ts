@@ -10,6 +10,7 @@ import type { DumpedTopic } from '../backup/manifest-build';
 import { budgetedBlockBytes } from './block-budget';
 import type { Continued } from './incremental';
 import { PartitionSink } from './partition-sink';
+import type { StoredNames } from './naming';
 import type { DumpPlan } from './plan';
 
 export interface TopicProgress {
@@ -35,6 +36,8 @@ export interface PartitionsOptions {
   compressionLevel?: number;
   /** Partitions read at once. */
   concurrency: number;
+  /** The names topics are stored under (default: their own). */
+  names?: Pick<StoredNames, 'topic'>;
 }
 
 export class DumpPartitions {
@@ -43,6 +46,9 @@ export class DumpPartitions {
   readonly targets: RangeTarget[] = [];
   private readonly byKey = new Map<string, PartitionSink>();
   private readonly byTopic = new Map<string, PartitionSink[]>();
+  /** The same, by the name each topic is stored under. */
+  private readonly byStored = new Map<string, PartitionSink[]>();
+  private readonly storedName: (topic: string) => string;
 
   /**
    * Opens a sink per planned partition in the cluster folder `cluster`, segment names tagged
@@ -63,15 +69,17 @@ export class DumpPartitions {
       [...plan.ranges.values()].reduce((n, rs) => n + rs.length, 0),
     );
     const blockBytes = opts.blockBytes ?? budgetedBlockBytes(open);
+    this.storedName = (topic) => opts.names?.topic(topic) ?? topic;
     for (const t of plan.topics) {
       const prog: TopicProgress = { topic: t.name, records: 0, rawBytes: 0, offsetsDone: 0n, offsetsTotal: 0n };
       progress.set(t.name, prog);
       const own: PartitionSink[] = [];
       this.byTopic.set(t.name, own);
+      this.byStored.set(this.storedName(t.name), own);
       for (const r of plan.ranges.get(t.name)!) {
         const cont = continued.continuations.get(partitionKey(t.name, r.partition));
         const start = cont ? cont.readStart : r.start;
-        const sink = new PartitionSink(store, cluster, t.name, r.partition, writerTag, {
+        const sink = new PartitionSink(store, cluster, this.storedName(t.name), r.partition, writerTag, {
           segmentBytes: opts.segmentBytes,
           blockBytes,
           level: opts.compressionLevel,
@@ -98,9 +106,9 @@ export class DumpPartitions {
     return this.byTopic.get(topic)!.reduce((n, s) => n + s.progressBytes, 0);
   }
 
-  /** What this dump wrote: in all, or for one topic. */
+  /** What this dump wrote: in all, or for one topic (by the name it is stored under). */
   written(topic?: string): Written {
-    const sinks = topic === undefined ? this.sinks : (this.byTopic.get(topic) ?? []);
+    const sinks = topic === undefined ? this.sinks : (this.byStored.get(topic) ?? []);
     return sinks.reduce(
       (a, s) => ({
         records: a.records + s.records,
@@ -115,7 +123,7 @@ export class DumpPartitions {
   /** Every topic with what its partitions' sinks wrote and what they carried over from a base (manifest-build.ts). */
   dumped(): DumpedTopic[] {
     return this.plan.topics.map((t) => ({
-      name: t.name,
+      name: this.storedName(t.name),
       partitionCount: t.partitionCount,
       replicationFactor: t.replicationFactor,
       configs: t.configs,

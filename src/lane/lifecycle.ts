@@ -13,7 +13,7 @@ import { withRemaining, withState } from './intent';
 import type { LedgerEntry, LedgerRead } from './ledger';
 import { ttlLeftMs } from './ledger';
 import { planLaneDelete, type LaneDeletePlan } from './delete-plan';
-import { assertSameTemplates, type LaneScope } from './ownership';
+import { assertSameTemplates, type ExistingTopic, type LaneScope } from './ownership';
 
 export interface LaneContext {
   kafka: KafkaAdapter;
@@ -72,13 +72,10 @@ export async function planDelete(ctx: LaneContext, entry: LedgerEntry, scope: La
       'set --schema-registry-url / KBAK_SCHEMA_REGISTRY_URL',
     );
   }
-  const names = entry.topics.map((t) => t.name);
-  const ids = names.length > 0 ? await withRetry(() => ctx.kafka.topicIds(names)) : new Map<string, string>();
-  const topics = new Map<string, { id: string | null; empty: boolean }>();
-  for (const [name, id] of ids) {
-    const offsets = await withRetry(() => ctx.kafka.listOffsets(name));
-    topics.set(name, { id, empty: offsets.every((o) => o.high === o.low) });
-  }
+  const topics = await existingLaneTopics(
+    ctx.kafka,
+    entry.topics.map((t) => t.name),
+  );
   const present = [
     ...(await existingGroups(
       ctx.kafka,
@@ -129,4 +126,15 @@ export async function deleteLane(ctx: LaneContext, producer: RecordProducer, ent
     remaining,
     complete: remaining.length === 0,
   };
+}
+
+/** Those of `names` that exist now, with their topic ID and whether they hold records (for ownership.ts). */
+export async function existingLaneTopics(kafka: KafkaAdapter, names: string[]): Promise<Map<string, ExistingTopic>> {
+  const ids = names.length > 0 ? await withRetry(() => kafka.topicIds(names)) : new Map<string, string>();
+  const topics = new Map<string, ExistingTopic>();
+  for (const [name, id] of ids) {
+    const offsets = await withRetry(() => kafka.listOffsets(name));
+    topics.set(name, { id, empty: offsets.every((o) => o.high === o.low) });
+  }
+  return topics;
 }

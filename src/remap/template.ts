@@ -97,3 +97,30 @@ export function compileTemplate(template: string, kind: TemplateKind, flagName: 
     return out;
   };
 }
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The inverse of a template for one lane: the source (base) name `rendered` was made from,
+ * or null when the template cannot have produced `rendered` for `lane`. Pure. The template
+ * is checked as compileTemplate checks it. A repeated `{kind}` must repeat the same text;
+ * whatever matches, the answer is checked by rendering it again, so only a name that
+ * renders back to `rendered` exactly is ever returned (the base is then unique: the
+ * rendered length fixes the base's length).
+ */
+export function invertTemplate(template: string, kind: TemplateKind, flagName: string, lane: string, rendered: string): string | null {
+  const render = compileTemplate(template, kind, flagName);
+  let re = '';
+  let captured = false;
+  for (const part of template.split(/(\{lane\}|\{topic\}|\{subject\}|\{group\})/)) {
+    if (part === '{lane}') re += escapeRegex(lane);
+    else if (part === `{${kind}}`) {
+      re += captured ? '\\1' : '(.+)';
+      captured = true;
+    } else re += escapeRegex(part);
+  }
+  const m = new RegExp(`^${re}$`, 's').exec(rendered);
+  const base = m?.[1];
+  if (base === undefined || render({ lane, name: base }) !== rendered) return null;
+  return base;
+}

@@ -38,9 +38,15 @@ export class SchemaCollector {
 
   /**
    * `topics` are the topics being dumped: a schema's registrations are narrowed to the
-   * ones a restore of those topics can use (see `relevantRegistrations`).
+   * ones a restore of those topics can use (see `relevantRegistrations`), after leaving out
+   * the subjects `keepSubject` refuses (a lane snapshot keeps only the lane's own: the
+   * narrowing would otherwise prefer a production subject to the lane's copy).
    */
-  async resolve(registry: RegistryClient | null, topics: ReadonlySet<string>): Promise<CollectedSchemas> {
+  async resolve(
+    registry: RegistryClient | null,
+    topics: ReadonlySet<string>,
+    keepSubject: (subject: string) => boolean = () => true,
+  ): Promise<CollectedSchemas> {
     const entries = new Map<number, SchemaEntry>();
     const unknownIds: number[] = [];
     let framedUnknown = 0;
@@ -53,13 +59,19 @@ export class SchemaCollector {
       return { schemas: [], subjects: [], unknownIds: unknownIds.sort((a, b) => a - b), framedPayloadsWithUnknownId: framedUnknown };
     }
 
+    // The registrations of `id` a restore of `topics` can use, among the subjects kept.
+    const usable = async (id: number): Promise<Array<{ subject: string; version: number }>> =>
+      relevantRegistrations(
+        (await registry.idVersions(id)).filter((r) => keepSubject(r.subject)),
+        topics,
+      );
     const addById = async (id: number, usedInRecords: boolean): Promise<boolean> => {
       const existing = entries.get(id);
       if (existing) {
         if (usedInRecords && !existing.usedInRecords) {
           // First reached as a reference: now the records use it too, so its own subjects count.
           existing.usedInRecords = true;
-          for (const r of relevantRegistrations(await registry.idVersions(id), topics)) {
+          for (const r of await usable(id)) {
             if (!existing.registrations.some((x) => x.subject === r.subject && x.version === r.version)) existing.registrations.push(r);
           }
         }
@@ -69,7 +81,7 @@ export class SchemaCollector {
       if (!def) return false;
       // A schema reached only as a reference needs just the subject/version that references
       // name (added below), not every subject that happens to share its content.
-      const registrations = usedInRecords ? relevantRegistrations(await registry.idVersions(id), topics) : [];
+      const registrations = usedInRecords ? await usable(id) : [];
       entries.set(id, { id, schemaType: def.schemaType, schema: def.schema, references: def.references, registrations, usedInRecords });
       for (const ref of def.references) {
         const target = await registry.subjectVersion(ref.subject, ref.version);

@@ -144,6 +144,21 @@ function isTime(v: unknown): v is string {
   return !Number.isNaN(d.getTime()) && d.toISOString() === v;
 }
 
+const LANE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** FORMAT.md settled point 22: a lane snapshot's `lane` (v2 only; absent means not a snapshot). */
+function checkLane(lane: unknown, where: string): void {
+  const l = lane as { name?: unknown; templates?: Record<string, unknown> } | null;
+  if (l === null || typeof l !== 'object' || Array.isArray(l)) fail(where, 'lane is not an object');
+  if (typeof l.name !== 'string' || l.name.length > 40 || !LANE_NAME.test(l.name)) fail(where, 'lane.name is not a lane name');
+  const t = l.templates;
+  if (t === null || typeof t !== 'object' || Array.isArray(t)) fail(where, 'lane.templates is not an object');
+  for (const k of ['topic', 'subject', 'group']) {
+    const v = t[k];
+    if (typeof v !== 'string' || v.length < 1 || v.length > 255) fail(where, `lane.templates.${k} is not a string of 1 to 255 characters`);
+  }
+}
+
 /** Backups as FORMAT.md defines them: exactly the `<cluster>/<backupId>/manifest.json` regular files. */
 export function listBackupsOnDisk(root: string): BackupOnDisk[] {
   if (!existsSync(root)) return [];
@@ -346,6 +361,7 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk, partitions?: M
   if ((m.cluster as { name?: unknown })?.name !== b.cluster) fail(where, 'cluster.name differs from its key');
   if (!isTime(m.startedAt) || !isTime(m.completedAt)) fail(where, 'startedAt/completedAt are not calendar-valid times');
   if (m.startedAt !== idIso) fail(where, `startedAt ${String(m.startedAt)} is not the instant of the backup ID`);
+  if (version === 2 && m.lane !== undefined) checkLane(m.lane, where);
   const cut = m.cut as Record<string, unknown>;
   for (const k of ['since', 'until']) if (cut[k] !== null && !isTime(cut[k])) fail(where, `cut.${k} is not null or a time`);
   const out = new Map<string, DecodedRecord[]>();

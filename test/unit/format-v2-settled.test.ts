@@ -46,6 +46,7 @@ async function kbakRefuses(root: string, backupId: string): Promise<IntegrityErr
   throw new Error('kbak accepted the manifest');
 }
 
+const LANE_TEMPLATES = { topic: '{lane}.{topic}', subject: '{lane}.{subject}', group: '{lane}.{group}' };
 const part = (m: Forged, p: number): Forged => m.topics[0].partitions[p];
 const SEG = (p: number, off: string, id: string, n: string): string => `segments/orders/${p}/${off.padStart(20, '0')}-${id}-${n}.kseg`;
 
@@ -96,6 +97,11 @@ describe('settled for version 2: what a reader refuses (kbak and the independent
       (m) => (m.consumerGroups[0].offsets[0].topic = 'a/b'),
       /invalid at consumerGroups\.0\.offsets\.0\.topic/,
     ],
+    ['22: a lane that is not an object', (m) => (m.lane = 'feature-x'), /invalid at lane/],
+    ['22: a lane name kbak would not accept', (m) => (m.lane = { name: 'Feature_X', templates: LANE_TEMPLATES }), /invalid at lane\.name/],
+    ['22: a lane name over 40 characters', (m) => (m.lane = { name: 'x'.repeat(41), templates: LANE_TEMPLATES }), /invalid at lane\.name/],
+    ['22: a lane without templates', (m) => (m.lane = { name: 'feature-x' }), /invalid at lane\.templates/],
+    ['22: an empty template', (m) => (m.lane = { name: 'feature-x', templates: { ...LANE_TEMPLATES, group: '' } }), /invalid at lane\.templates\.group/],
   ];
 
   it.each(refused)('%s', async (_name, edit, message) => {
@@ -174,6 +180,10 @@ describe('settled for version 2: what a reader accepts', () => {
       (m) => m.consumerGroups[0].offsets.push({ topic: 'payments', partition: 9, offset: '-5', metadata: null }),
     ],
     ['fields a later writer may add, at any level', (m) => Object.assign(part(m, 0).segments[0], { checksumAlgorithm: 'sha256', extra: { nested: [1, 2] } })],
+    [
+      '22: a lane snapshot’s lane, templates not checked against the names',
+      (m) => (m.lane = { name: 'feature-x', templates: { ...LANE_TEMPLATES, topic: '{topic}' } }),
+    ],
   ];
 
   it.each(accepted)('%s', async (_name, edit) => {
@@ -195,7 +205,7 @@ describe('settled for version 2: what a reader accepts', () => {
     expect(verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: INCREMENTAL }).get('orders/0')).toHaveLength(5);
   });
 
-  it('9, 10: a v1 manifest ignores v2 fields it does not have (incremental, basedOn, gaps, topicId)', async () => {
+  it('9, 10, 22: a v1 manifest ignores v2 fields it does not have (incremental, basedOn, gaps, topicId, lane)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kbak-settled-v1-'));
     roots.push(root);
     cpSync(join(__dirname, '..', 'vectors', 'backup-v1'), root, { recursive: true });
@@ -205,9 +215,11 @@ describe('settled for version 2: what a reader accepts', () => {
     m.topics[0].topicId = 'not an id';
     m.topics[0].partitions[0].basedOn = 42;
     m.topics[0].partitions[0].gaps = [{ startOffset: '3', endOffset: '5' }];
+    m.lane = { name: 'Not A Lane' };
     writeFileSync(path, JSON.stringify(m));
     const b = await openBackup(new DiskStore(root), '20261125T120000000Z');
     expect(b.manifest.incremental).toBe(false);
+    expect(b.manifest).not.toHaveProperty('lane');
     expect(b.manifest.topics[0]).not.toHaveProperty('topicId');
     expect(b.manifest.topics[0]!.partitions[0]).toMatchObject({ basedOn: null, gaps: [] });
     expect(verifyBackupOnDisk(root, { cluster: 'sample', backupId: '20261125T120000000Z' }).get('orders/0')).toHaveLength(4);

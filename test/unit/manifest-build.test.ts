@@ -356,4 +356,26 @@ describe('buildManifest', () => {
     expect(m.incremental).toBe(false);
     expect(m.stats).toEqual({ records: 0, rawBytes: 0, storedBytes: 0, segments: 0, unknownSchemaIds: [], framedPayloadsWithUnknownId: 0 });
   });
+
+  it("a lane snapshot's lane (FORMAT.md settled point 22): after cluster, keys in the table's order; absent otherwise", () => {
+    const lane = { name: 'feature-x', templates: { group: 'g.{lane}.{group}', topic: '{lane}.{topic}', subject: '{lane}.{subject}' } };
+    const m = buildManifest(input({ lane }));
+    readable(m);
+    const text = encodeManifest(m).toString('utf8');
+    expect(Object.keys(parseStrictJson(text) as object).slice(5, 8)).toEqual(['cluster', 'lane', 'startedAt']);
+    expect(Object.keys((parseStrictJson(text) as { lane: { templates: object } }).lane.templates)).toEqual(['topic', 'subject', 'group']);
+    expect(decodeManifest(Buffer.from(text), 'x').lane).toEqual(lane);
+    expect('lane' in buildManifest(input())).toBe(false);
+    expect('lane' in buildManifest(input({ lane: null }))).toBe(false);
+    for (const bad of [
+      { ...lane, name: 'Feature_X' },
+      { ...lane, name: 'x'.repeat(41) },
+      { ...lane, templates: { ...lane.templates, topic: '' } },
+      { name: 'a' },
+    ]) {
+      const json = JSON.parse(text) as Record<string, unknown>;
+      json.lane = bad;
+      expect(() => decodeManifest(Buffer.from(JSON.stringify(json)), 'x')).toThrow(/invalid at lane/);
+    }
+  });
 });
