@@ -217,12 +217,29 @@ export class RestoreRun {
           if (ids[key] === undefined || ids[key] === null) ids[key] = lane ? lane.laneId : null;
         }
       }
-      const lines = formatPlanLines(plan, { ids, laneTopicState });
+      const lane = {
+        ttlMs: this.opts.ttlMs ?? null,
+        now: new Date(),
+        laneHeader: this.opts.laneHeader,
+        laneBaggage: this.opts.laneBaggage ?? null,
+        ledgerTopic: this.ledgerTopic,
+      };
+      const lines = formatPlanLines(plan, { ids, laneTopicState, lane });
       return {
         plan,
         text: lines.join('\n'),
         lines,
-        json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) },
+        json: {
+          dryRun: true,
+          backupId: this.ctx.backup.ref.backupId,
+          cluster: this.ctx.backup.ref.cluster,
+          ...planToJSON(plan, { ids, laneTopicState }),
+          ledgerTopic: lane.ledgerTopic,
+          ttlMs: lane.ttlMs,
+          expiresAt: lane.ttlMs === null ? null : new Date(lane.now.getTime() + lane.ttlMs).toISOString(),
+          laneHeader: lane.laneHeader,
+          laneBaggage: lane.laneBaggage,
+        },
       };
     } catch (err) {
       throw classifyError(err, 'planning the restore');
