@@ -15,6 +15,7 @@ import { openSource } from './source';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import { parseLaneRetention } from '../lane/topic-configs';
 import { validateBaggageKey } from '../lane/baggage';
+import { applyCommand, MASK, userArgs } from './apply-command';
 
 interface RestoreFlags extends ConnectionFlags {
   lane: string;
@@ -101,7 +102,7 @@ export function restoreCommand(env: CommandEnv): Command {
     );
   addLedgerOption(cmd);
   addConnectionOptions(cmd);
-  cmd.action(async (flags: RestoreFlags) => {
+  cmd.action(async (flags: RestoreFlags, command: Command) => {
     if (flags.resume && flags.replace)
       throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
     // Names and flags first: a typo must not wait for (or be hidden by) the store and the cluster.
@@ -143,7 +144,14 @@ export function restoreCommand(env: CommandEnv): Command {
     };
     if (flags.dryRun) {
       const plan = await planRestore(options);
-      for (const l of flags.json ? [JSON.stringify(plan.json)] : plan.lines) env.stdout(l);
+      // The plan ends with the command that applies it: the same arguments without --dry-run, secrets masked.
+      const apply = applyCommand(userArgs(command));
+      const lines = [
+        ...plan.lines,
+        `to apply this plan, run: ${apply.line}`,
+        ...(apply.masked ? [`  (secrets are shown as ${MASK}: give them again, or set KBAK_SASL_PASSWORD / KBAK_SCHEMA_REGISTRY_PASSWORD)`] : []),
+      ];
+      for (const l of flags.json ? [JSON.stringify({ ...plan.json, applyCommand: apply.line })] : lines) env.stdout(l);
       return;
     }
     const progress = liveProgress<LaneTopicProgress>({

@@ -112,6 +112,20 @@ export interface TopicSpec {
   configs: Record<string, string>;
 }
 
+/** Kafka's ACL operations that apply to a topic (AclOperation codes 3-8, 10, 11). */
+export type TopicOperation = 'READ' | 'WRITE' | 'CREATE' | 'DELETE' | 'ALTER' | 'DESCRIBE' | 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS';
+
+/** What the connected principal may do on one topic. */
+export interface TopicAccess {
+  /**
+   * `exists`: the topic exists and `operations` are those the principal may perform on it;
+   * `missing`: no such topic (operations empty); `denied`: the principal may not even
+   * describe the topic (TOPIC_AUTHORIZATION_FAILED; operations empty).
+   */
+  state: 'exists' | 'missing' | 'denied';
+  operations: ReadonlySet<TopicOperation>;
+}
+
 export interface TimestampOffset {
   partition: number;
   /** First offset with a timestamp at or after the asked time; the partition's end (last stable) offset when there is none. */
@@ -232,6 +246,19 @@ export interface KafkaAdapter {
    * partition answers ListOffsets) than kafkajs's own wait, a metadata poll with a 100 ms sleep.
    */
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /**
+   * Asks whether createTopics(specs) would be accepted, creating nothing (CreateTopics with
+   * validate_only): fails as createTopics would (TOPIC_AUTHORIZATION_FAILED or
+   * CLUSTER_AUTHORIZATION_FAILED without the right to create, TOPIC_ALREADY_EXISTS,
+   * INVALID_REPLICATION_FACTOR, a policy's refusal), resolves when the controller would create them.
+   */
+  validateCreateTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /**
+   * What the connected principal may do on each topic, from the Metadata response's authorized
+   * operations (Metadata v10+, asked with include_topic_authorized_operations): by topic, every
+   * name asked for. Changes nothing; a broker's authorizer decides, so no authorizer means every operation.
+   */
+  topicAccess(topics: readonly string[]): Promise<Map<string, TopicAccess>>;
   /** Deletes the topics and waits until the cluster no longer lists them (a KafkaServiceError, retriable, after timeoutMs). */
   deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void>;
   /**

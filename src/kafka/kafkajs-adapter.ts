@@ -16,8 +16,10 @@ import type {
   ReadOptions,
   RecordProducer,
   TimestampOffset,
+  TopicAccess,
   TopicConfigEntry,
   TopicInfo,
+  TopicOperation,
   TopicSpec,
 } from './adapter';
 import { isKbakInternalGroup, KafkaServiceError } from './adapter';
@@ -26,9 +28,14 @@ import { kafkaError } from './transport/kafkajs-errors';
 import { adminCluster, commitOffsetsDirect } from './client/group-commit';
 import { ConfigResourceTypes, type Admin, type Kafka } from './transport/kafkajs';
 import { readRangesDirect } from './client/fetch-reader';
-import { fetchTopicIds } from './client/topic-ids';
+import { fetchTopicIds, fetchTopicMetadata } from './client/topic-ids';
+import { TOPIC_OPERATION_BITS, topicOperations, type TopicMetadataWithId } from './protocol/metadata';
 import { LeanProducer } from './client/lean-producer';
 import { retry, type RetryPolicy } from '../util/retry';
+
+/** Kafka error codes of a Metadata response's topic. */
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const TOPIC_AUTHORIZATION_FAILED = 29;
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;
@@ -148,9 +155,19 @@ export class KafkajsAdapter implements KafkaAdapter {
   }
 
   createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    return this.create(specs, false);
+  }
+
+  validateCreateTopics(specs: readonly TopicSpec[]): Promise<void> {
+    return this.create(specs, true);
+  }
+
+  private create(specs: readonly TopicSpec[], validateOnly: boolean): Promise<void> {
     if (specs.length === 0) return Promise.resolve();
-    return this.call(`creating topics ${specs.map((s) => s.topic).join(', ')}`, async (a) => {
+    const names = specs.map((s) => s.topic).join(', ');
+    return this.call(`${validateOnly ? 'validating the creation of' : 'creating'} topics ${names}`, async (a) => {
       const created = await a.createTopics({
+        validateOnly,
         waitForLeaders: false,
         topics: specs.map((s) => ({
           topic: s.topic,
@@ -162,10 +179,35 @@ export class KafkajsAdapter implements KafkaAdapter {
       // kafkajs answers false, instead of failing, when every topic already exists.
       if (!created)
         throw new KafkaServiceError(
-          `Kafka failed while creating topics ${specs.map((s) => s.topic).join(', ')}: ${specs.length === 1 ? 'the topic already exists' : 'the topics already exist'}`,
+          `Kafka failed while creating topics ${names}: ${specs.length === 1 ? 'the topic already exists' : 'the topics already exist'}`,
           'TOPIC_ALREADY_EXISTS',
         );
     });
+  }
+
+  async topicAccess(topics: readonly string[]): Promise<Map<string, TopicAccess>> {
+    const names = [...new Set(topics)];
+    let meta: TopicMetadataWithId[];
+    try {
+      meta = await fetchTopicMetadata(this.kafka, names, { authorizedOperations: true });
+    } catch (err) {
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, [...this.brokers], 'reading the rights on topics');
+    }
+    const out = new Map<string, TopicAccess>();
+    for (const name of names) {
+      const t = meta.find((m) => m.name === name);
+      if (!t || t.errorCode === UNKNOWN_TOPIC_OR_PARTITION) out.set(name, { state: 'missing', operations: new Set() });
+      else if (t.errorCode === TOPIC_AUTHORIZATION_FAILED) out.set(name, { state: 'denied', operations: new Set() });
+      else if (t.errorCode !== 0) throw new KafkaServiceError(`Kafka failed while reading the rights on topic ${name}: error code ${t.errorCode}`, undefined);
+      // A broker that does not report them (none before Kafka 2.3) is read as allowing all: the operations themselves still check.
+      else
+        out.set(name, {
+          state: 'exists',
+          operations: new Set(topicOperations(t.authorizedOperations) ?? Object.keys(TOPIC_OPERATION_BITS)) as Set<TopicOperation>,
+        });
+    }
+    return out;
   }
 
   deleteTopics(topics: readonly string[], timeoutMs: number): Promise<void> {

@@ -40,8 +40,10 @@ import {
   type ReadOptions,
   type RecordProducer,
   type TimestampOffset,
+  type TopicAccess,
   type TopicConfigEntry,
   type TopicInfo,
+  type TopicOperation,
   type TopicSpec,
 } from './adapter';
 
@@ -290,13 +292,42 @@ export class MemoryKafka implements KafkaAdapter {
     return out;
   }
 
-  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
-    this.enter('createTopics');
+  /**
+   * ACLs, simply: operations refused to kbak's principal on every topic (`CREATE`) or on one
+   * (`CREATE:orders`); everything else is allowed. createTopics and validateCreateTopics
+   * refuse CREATE (TOPIC_AUTHORIZATION_FAILED), topicAccess reports them, and a topic denied
+   * DESCRIBE is `denied`. Tests add to it.
+   */
+  readonly deniedOperations = new Set<TopicOperation | `${TopicOperation}:${string}`>();
+
+  private allowed(op: TopicOperation, topic: string): boolean {
+    return !this.deniedOperations.has(op) && !this.deniedOperations.has(`${op}:${topic}`);
+  }
+
+  /** Refuses what CreateTopics would refuse, in Kafka's order: authorization, then each topic's checks. */
+  private checkCreate(specs: readonly TopicSpec[]): void {
+    const refused = specs.filter((s) => !this.allowed('CREATE', s.topic));
+    if (refused.length > 0)
+      throw new KafkaServiceError(
+        `Kafka denied creating topics ${refused.map((s) => s.topic).join(', ')}: Not authorized to access topics`,
+        'TOPIC_AUTHORIZATION_FAILED',
+        undefined,
+        {
+          retriable: false,
+        },
+      );
     const taken = specs.filter((s) => this.topics.has(s.topic));
     if (taken.length > 0) throw new KafkaServiceError(`Kafka failed while creating topics: topic ${taken[0]!.topic} already exists`, 'TOPIC_ALREADY_EXISTS');
     for (const s of specs) {
       if (s.replicationFactor > this.brokerCount)
         throw new KafkaServiceError(`replication factor ${s.replicationFactor} is larger than ${this.brokerCount} brokers`, 'INVALID_REPLICATION_FACTOR');
+    }
+  }
+
+  async createTopics(specs: readonly TopicSpec[]): Promise<void> {
+    this.enter('createTopics');
+    this.checkCreate(specs);
+    for (const s of specs) {
       this.topics.set(s.topic, {
         id: randomBytes(16).toString('base64url'),
         partitions: Array.from({ length: s.partitions }, () => ({ records: [], logStart: 0n, next: 0n })),
@@ -304,6 +335,23 @@ export class MemoryKafka implements KafkaAdapter {
         configs: { ...s.configs },
       });
     }
+  }
+
+  async validateCreateTopics(specs: readonly TopicSpec[]): Promise<void> {
+    this.enter('validateCreateTopics');
+    this.checkCreate(specs);
+  }
+
+  async topicAccess(topics: readonly string[]): Promise<Map<string, TopicAccess>> {
+    this.enter('topicAccess');
+    const all: TopicOperation[] = ['READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS'];
+    const out = new Map<string, TopicAccess>();
+    for (const name of topics) {
+      if (!this.allowed('DESCRIBE', name)) out.set(name, { state: 'denied', operations: new Set() });
+      else if (!this.topics.has(name)) out.set(name, { state: 'missing', operations: new Set() });
+      else out.set(name, { state: 'exists', operations: new Set(all.filter((op) => this.allowed(op, name))) });
+    }
+    return out;
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {

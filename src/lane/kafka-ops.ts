@@ -8,7 +8,7 @@
 import { ServiceError } from '../errors';
 import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from './ledger';
 import { isRetriable, retry, type RetryPolicy } from '../util/retry';
-import type { KafkaAdapter, RecordProducer } from '../kafka/adapter';
+import type { KafkaAdapter, RecordProducer, TopicSpec } from '../kafka/adapter';
 
 /**
  * Kafka calls of the lane commands and restore: 200 ms doubling to 3 s, jittered by a
@@ -97,20 +97,21 @@ export async function deleteLaneTopics(kafka: KafkaAdapter, topics: string[], ti
 // ---- the ledger topic ---------------------------------------------------------------
 
 /** Creates the compacted ledger topic when it is missing (one partition: one ordered history). */
+/** The ledger topic as kbak creates it: one compacted partition, kept forever. */
+export function ledgerTopicSpec(topic: string, brokers: number): TopicSpec {
+  return {
+    topic,
+    partitions: 1,
+    replicationFactor: Math.min(3, Math.max(1, brokers)),
+    configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0' },
+  };
+}
+
 export async function ensureLedgerTopic(kafka: KafkaAdapter, topic: string): Promise<void> {
   if ((await withRetry(() => kafka.listTopics())).includes(topic)) return;
   const { brokers } = await withRetry(() => kafka.cluster());
   try {
-    await withRetry(() =>
-      kafka.createTopics([
-        {
-          topic,
-          partitions: 1,
-          replicationFactor: Math.min(3, Math.max(1, brokers)),
-          configs: { 'cleanup.policy': 'compact', 'retention.ms': '-1', 'min.compaction.lag.ms': '0' },
-        },
-      ]),
-    );
+    await withRetry(() => kafka.createTopics([ledgerTopicSpec(topic, brokers)]));
   } catch (err) {
     // Another kbak run created it at the same moment.
     if ((err as { kafkaCode?: string }).kafkaCode !== 'TOPIC_ALREADY_EXISTS' && !/already exists/i.test((err as Error).message)) throw err;

@@ -55,6 +55,15 @@ export function parseLaneRetention(value: string | undefined): LaneRetention {
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
+/** The inverse of parseDurationMs: the largest unit that divides the duration ("72h", "3d", "90s"); under a second, "<n>ms". */
+export function formatDurationMs(ms: number): string {
+  for (const unit of ['w', 'd', 'h', 'm', 's']) {
+    const size = UNIT_MS[unit]!;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** "90s", "30m", "72h", "14d", "2w" → milliseconds; null when not of that form or not positive. */
 export function parseDurationMs(value: string): number | null {
   const m = /^(\d{1,9})(s|m|h|d|w)$/.exec(value.trim());

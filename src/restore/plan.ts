@@ -11,7 +11,7 @@ import { NotFoundError, SafetyError } from '../errors';
 import { isCodecName, type CodecName } from '../kafka/protocol/codecs';
 import { LaneNaming } from '../remap/plan-names';
 import { selectSchemas, type RegistrationTask } from '../schema/register';
-import { laneTopicConfigs, type LaneRetention } from '../lane/topic-configs';
+import { formatDurationMs, laneTopicConfigs, type LaneRetention } from '../lane/topic-configs';
 
 export type RestoreMode = 'new' | 'resume' | 'replace';
 
@@ -273,9 +273,40 @@ export function formatPlan(plan: RestorePlan, extra: { ids?: Record<string, numb
   return formatPlanLines(plan, extra).join('\n');
 }
 
+/** What a restore does besides the plan's objects: the lane's expiry and what it adds to each record. */
+export interface LaneSettings {
+  /** The lane expires this long after the restore; null: never. */
+  ttlMs: number | null;
+  /** When the plan is shown: the expiry is about this plus ttlMs. */
+  now: Date;
+  laneHeader: string | null;
+  laneBaggage: string | null;
+  ledgerTopic: string;
+}
+
+/** The lane settings as plan lines. */
+export function laneSettingLines(plan: RestorePlan, s: LaneSettings): string[] {
+  const expiry =
+    s.ttlMs === null
+      ? 'never (no TTL: kbak lane gc leaves the lane alone)'
+      : `${formatDurationMs(s.ttlMs)} after the restore, about ${new Date(s.now.getTime() + s.ttlMs).toISOString()} (kbak lane gc deletes it then)`;
+  const marks = [
+    ...(s.laneHeader ? [`header ${s.laneHeader}: ${plan.lane}`] : []),
+    ...(s.laneBaggage ? [`baggage ${s.laneBaggage}=${plan.lane} (set in each record's W3C baggage header, which is created when absent)`] : []),
+  ];
+  return [
+    `lane ${plan.lane}: recorded in ledger topic ${s.ledgerTopic}, expires ${expiry}`,
+    `  added to each record: ${marks.length > 0 ? marks.join('; ') : 'nothing (no lane header, no baggage)'}`,
+  ];
+}
+
 /** The plan as lines, for printers that escape each line whole (names in them come from the backup). */
-export function formatPlanLines(plan: RestorePlan, extra: { ids?: Record<string, number | null>; laneTopicState?: Record<string, string> } = {}): string[] {
+export function formatPlanLines(
+  plan: RestorePlan,
+  extra: { ids?: Record<string, number | null>; laneTopicState?: Record<string, string>; lane?: LaneSettings } = {},
+): string[] {
   const lines: string[] = [`restore plan for lane ${plan.lane} (dry run: nothing is changed)`];
+  if (extra.lane) lines.push(...laneSettingLines(plan, extra.lane));
   if (plan.window.since || plan.window.until || plan.maxRecordsPerPartition !== null) {
     lines.push(
       `  filters: since ${plan.window.since?.toISOString() ?? '-'}, until ${plan.window.until?.toISOString() ?? '-'}, max records/partition ${plan.maxRecordsPerPartition ?? '-'}`,

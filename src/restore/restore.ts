@@ -37,6 +37,7 @@ import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectO
 import { validateBaggageKey } from '../lane/baggage';
 import { TOOL_VERSION } from '../version';
 import { RestoreProducers } from './producers';
+import { checkKafkaRights, checkSources } from './preflight';
 import { summariseRestore, type RestoreSummary } from './summary';
 
 export type { RestoreSummary } from './summary';
@@ -138,7 +139,7 @@ export class RestoreRun {
     return [...this.progressByTopic.values()].map((p) => ({ ...p }));
   }
 
-  /** The plan phase: the plan, and the checks a real run would make, with read-only calls only. */
+  /** The plan phase: the plan, the preflight and the checks a real run would make, with read-only calls only. */
   private async planLane(): Promise<PlannedLane> {
     const { brokers } = await withRetry(() => this.ctx.kafka.cluster());
     const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(this.ctx.kafka) });
@@ -149,12 +150,15 @@ export class RestoreRun {
         { options: ['registry.url'] },
       );
     }
+    // The preflight (preflight.ts): the store and the registry first, Kafka's rights once the actions are known.
+    await checkSources(this.ctx.backup, plan, this.ctx.registry);
     const states = await inspectLaneTopics(
       this.ctx.kafka,
       plan.topics.map((t) => t.lane),
     );
     const { entry, ids } = await this.checkOwnership(plan, states);
     const actions = decideActions(plan, states, this.opts.mode);
+    await checkKafkaRights({ kafka: this.ctx.kafka, plan, actions, ledgerTopic: this.ledgerTopic, brokers, spec: topicSpec });
     return { plan, states, actions, entry, ids };
   }
 
@@ -213,12 +217,29 @@ export class RestoreRun {
           if (ids[key] === undefined || ids[key] === null) ids[key] = lane ? lane.laneId : null;
         }
       }
-      const lines = formatPlanLines(plan, { ids, laneTopicState });
+      const lane = {
+        ttlMs: this.opts.ttlMs ?? null,
+        now: new Date(),
+        laneHeader: this.opts.laneHeader,
+        laneBaggage: this.opts.laneBaggage ?? null,
+        ledgerTopic: this.ledgerTopic,
+      };
+      const lines = formatPlanLines(plan, { ids, laneTopicState, lane });
       return {
         plan,
         text: lines.join('\n'),
         lines,
-        json: { dryRun: true, backupId: this.ctx.backup.ref.backupId, cluster: this.ctx.backup.ref.cluster, ...planToJSON(plan, { ids, laneTopicState }) },
+        json: {
+          dryRun: true,
+          backupId: this.ctx.backup.ref.backupId,
+          cluster: this.ctx.backup.ref.cluster,
+          ...planToJSON(plan, { ids, laneTopicState }),
+          ledgerTopic: lane.ledgerTopic,
+          ttlMs: lane.ttlMs,
+          expiresAt: lane.ttlMs === null ? null : new Date(lane.now.getTime() + lane.ttlMs).toISOString(),
+          laneHeader: lane.laneHeader,
+          laneBaggage: lane.laneBaggage,
+        },
       };
     } catch (err) {
       throw classifyError(err, 'planning the restore');
@@ -299,7 +320,6 @@ export class RestoreRun {
 
     let registration: RegistrationResult | null = null;
     if (this.ctx.registry && plan.registrations.length > 0) {
-      await this.ctx.registry.check();
       registration = await registerSchemas(this.ctx.registry, registrationInput(plan), backup.manifest.subjects, logger);
       const versions = new Map<string, number[]>();
       for (const r of registration.byRegistration.values()) versions.set(r.laneSubject, [...(versions.get(r.laneSubject) ?? []), r.laneVersion]);

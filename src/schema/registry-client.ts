@@ -6,8 +6,9 @@
  * kbak speaks the few endpoints it needs directly.
  */
 import { redactUrl } from '../config/settings';
-import { ServiceError, type KbakErrorOptions } from '../errors';
+import { ServiceError, UsageError, type KbakErrorOptions } from '../errors';
 import { retry, type RetryPolicy } from '../util/retry';
+import { oneLine, parseRegistryErrorBody, registryErrorHint } from './registry-errors';
 import type { SchemaType } from '../backup/manifest';
 
 export interface SchemaReference {
@@ -145,43 +146,69 @@ export class RegistryClient {
       );
     }
     const text = await res.text();
-    if (!res.ok) {
-      let code: number | undefined;
-      let message = text.slice(0, 200);
-      try {
-        const j = JSON.parse(text) as { error_code?: number; message?: string };
-        code = j.error_code;
-        message = j.message ?? message;
-      } catch {
-        /* not JSON */
-      }
-      if (res.status === 401 || res.status === 403) {
-        throw new RegistryHttpError(
-          res.status,
-          code,
-          `the schema registry at ${this.shown} denied ${method} ${path} (HTTP ${res.status})`,
-          'check the registry user and password',
-          { options: ['registry.auth'] },
-        );
-      }
-      throw new RegistryHttpError(
-        res.status,
-        code,
-        `schema registry ${method} ${path} failed: HTTP ${res.status}${code ? ` (${code})` : ''} ${message}`.trim(),
-      );
-    }
+    if (!res.ok) throw this.httpError(res.status, res.statusText, text, method, path);
     return (text.length > 0 ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** An error answer as one line: the status, the service's short message (never the raw body), what to do. */
+  private httpError(status: number, statusText: string, body: string, method: string, path: string): RegistryHttpError {
+    const parsed = parseRegistryErrorBody(body);
+    // A registry may echo the request URL: the query (a proxy's token) must not reach the message.
+    const short = this.query.length > 1 ? parsed.short.split(this.query.slice(1)).join('…') : parsed.short;
+    const said = short || oneLine(statusText);
+    const detail = `HTTP ${status}${parsed.errorCode !== undefined && parsed.errorCode !== status ? ` (${parsed.errorCode})` : ''}${said ? `: ${said}` : ''}`;
+    const hint = registryErrorHint(status, parsed.errorCode);
+    if (status === 401 || status === 403) {
+      return new RegistryHttpError(status, parsed.errorCode, `the schema registry at ${this.shown} denied ${method} ${path} (${detail})`, hint, {
+        options: ['registry.auth'],
+      });
+    }
+    return new RegistryHttpError(status, parsed.errorCode, `schema registry ${method} ${path} at ${this.shown} failed: ${detail}`, hint, {
+      options: status === 404 && parsed.errorCode === undefined ? ['registry.url'] : [],
+    });
   }
 
   private static notFound(err: unknown, ...codes: number[]): boolean {
     return err instanceof RegistryHttpError && (err.status === 404 || (err.errorCode !== undefined && codes.includes(err.errorCode)));
   }
 
-  /** Fails with a clear error when the registry is unreachable or refuses us. */
+  /**
+   * Fails with a clear error when the registry is unreachable, refuses us, or the URL is not a
+   * Confluent-compatible API. An Apicurio URL without its compatibility path (the server's root,
+   * or its native /apis/registry/v2|v3 API) answers 404 on every path kbak uses, and every
+   * "not found" would read as "no such subject": that is refused (a UsageError naming the URL to
+   * use) once /apis/ccompat/v7 on the same server is seen to answer.
+   */
   async check(): Promise<void> {
     // The smallest authenticated answer every Confluent-compatible registry gives (Confluent
-    // 5.5+, Karapace, Apicurio ccompat): GET /subjects lists a shared registry's every subject.
-    await this.request<string[]>('GET', '/schemas/types');
+    // 5.5+, Karapace, Apicurio ccompat), unlike GET /subjects, which lists a shared registry's every subject.
+    try {
+      await this.request<string[]>('GET', '/schemas/types');
+    } catch (err) {
+      if (!(err instanceof RegistryHttpError) || err.status !== 404) throw err;
+      const ccompat = apicurioCompatUrl(this.base);
+      if (ccompat && (await this.answers(`${ccompat}/schemas/types`))) {
+        throw new UsageError(
+          `the schema registry URL ${this.shown} is not a Confluent-compatible API (HTTP 404 on GET /schemas/types), but ${redactUrl(ccompat)} answers: an Apicurio registry`,
+          `use ${redactUrl(ccompat)}: Apicurio serves the Confluent-compatible API under /apis/ccompat/v7`,
+          { options: ['registry.url'], cause: err },
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Whether GET `url` answers 2xx (with this client's credentials); never throws. */
+  private async answers(url: string): Promise<boolean> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.auth) headers.Authorization = this.auth;
+    try {
+      const res = await fetch(`${url}${this.query}`, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await res.body?.cancel();
+      return res.ok;
+    } catch {
+      return false;
+    }
   }
 
   async schemaById(id: number): Promise<SchemaDefinition | null> {
@@ -290,4 +317,24 @@ export class RegistryClient {
       throw err;
     }
   }
+}
+
+/**
+ * Where Apicurio's Confluent-compatible API would be, for a URL that looks like an Apicurio
+ * server without it: its root (empty path), or its native API (/apis/registry/...) or the
+ * /apis folder. Null for any other path (a proxy's prefix, a Confluent registry's root).
+ */
+export function apicurioCompatUrl(base: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(base);
+  } catch {
+    return null;
+  }
+  const path = u.pathname.replace(/\/+$/, '');
+  if (path !== '' && path !== '/apis' && !/^\/apis\/registry(\/|$)/.test(path)) return null;
+  u.pathname = '/apis/ccompat/v7';
+  u.search = '';
+  u.hash = '';
+  return u.toString();
 }

@@ -4,7 +4,7 @@
  * in with the kafkajs producer (transactions included) and read back with kcat (librdkafka),
  * neither of which shares kbak's produce or fetch code.
  */
-import { Kafka as StockKafka, logLevel as stockLogLevel } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka as StockKafka, logLevel as stockLogLevel, ResourcePatternTypes } from 'kafkajs';
 import { loadSettings } from '../../src/config/settings';
 import { openKafka, type KafkaAdapter, type ProduceRecord } from '../../src/kafka';
 import type { Admin, Producer } from '../support/kafkajs-copy';
@@ -86,6 +86,52 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
         KBAK_SASL_USERNAME: env.KBAK_SECURE_SASL_USERNAME,
         KBAK_SASL_PASSWORD: `not-${env.KBAK_SECURE_SASL_PASSWORD}`,
       });
+    },
+    // ACLs for the stack's ordinary SCRAM principal, created and removed by the plaintext (super user) admin.
+    restricted: async (acls) => {
+      const env = stackEnv().env;
+      if (!env.KBAK_SECURE_APP_USERNAME) throw new Error('KBAK_SECURE_APP_USERNAME is missing from .stack/env: restart the stack with scripts/stack/up.sh');
+      const entries = acls.flatMap((a) =>
+        (['allow', 'deny'] as const).flatMap((kind) =>
+          a[kind].map((op) => ({
+            resourceType: AclResourceTypes.TOPIC,
+            resourceName: a.topic,
+            resourcePatternType: ResourcePatternTypes.LITERAL,
+            principal: `User:${env.KBAK_SECURE_APP_USERNAME}`,
+            host: '*',
+            operation: AclOperationTypes[op],
+            permissionType: kind === 'allow' ? AclPermissionTypes.ALLOW : AclPermissionTypes.DENY,
+          })),
+        ),
+      );
+      // Kafka grants CreateTopics for CREATE on the cluster before it looks at the topic: a denied
+      // creation needs the cluster's CREATE denied too (no cluster ACLs otherwise: allow.everyone.if.no.acl.found).
+      if (acls.some((a) => a.deny.includes('CREATE')))
+        entries.push({
+          resourceType: AclResourceTypes.CLUSTER,
+          resourceName: 'kafka-cluster',
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          principal: `User:${env.KBAK_SECURE_APP_USERNAME}`,
+          host: '*',
+          operation: AclOperationTypes.CREATE,
+          permissionType: AclPermissionTypes.DENY,
+        });
+      await admin.createAcls({ acl: entries });
+      const adapter = adapterFor({
+        KBAK_BROKERS: env.KBAK_SECURE_BROKERS,
+        KBAK_TLS: 'true',
+        KBAK_TLS_CA: env.KBAK_SECURE_TLS_CA,
+        KBAK_SASL_MECHANISM: 'scram-sha-512',
+        KBAK_SASL_USERNAME: env.KBAK_SECURE_APP_USERNAME,
+        KBAK_SASL_PASSWORD: env.KBAK_SECURE_APP_PASSWORD,
+      });
+      return {
+        adapter,
+        release: async () => {
+          await adapter.close();
+          await admin.deleteAcls({ filters: entries });
+        },
+      };
     },
     close: async () => {
       await producer.disconnect();

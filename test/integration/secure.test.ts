@@ -12,7 +12,7 @@ import { ExitCode } from '../../src/errors';
 import { startAuthProxy, type AuthProxy } from '../support/auth-proxy';
 import { runKbak, type CliResult } from '../support/kbak-cli';
 import { readTopicWithKcat } from '../support/kcat';
-import { createTopic, produce } from '../support/produce';
+import { createTopic, framedAvroTopic, produce } from '../support/produce';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
 
 const kafka = testKafka('kbak-secure-test');
@@ -113,27 +113,7 @@ beforeAll(async () => {
   );
   // A topic whose values reference a registered schema, for the registry auth tests.
   framedTopic = uniqueName('secure-framed');
-  const res = await fetch(`${stackEnv().registryUrl}/subjects/${framedTopic}-value/versions`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schema: JSON.stringify({ type: 'record', name: 'S', namespace: 'kbak.secure', fields: [{ name: 'n', type: 'string' }] }) }),
-  });
-  expect(res.ok).toBe(true);
-  schemaId = ((await res.json()) as { id: number }).id;
-  await createTopic(kafka, framedTopic, 1);
-  const frame = (i: number): Buffer => {
-    const s = Buffer.from(`n${i}`);
-    const head = Buffer.alloc(6);
-    head.writeUInt8(0, 0);
-    head.writeUInt32BE(schemaId, 1);
-    head.writeUInt8(s.length * 2, 5); // Avro zigzag length of the string
-    return Buffer.concat([head, s]);
-  };
-  await produce(
-    kafka,
-    framedTopic,
-    Array.from({ length: 5 }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: frame(i), headers: [], timestamp: String(Date.now()) })),
-  );
+  schemaId = await framedAvroTopic(kafka, framedTopic, 5, stackEnv().registryUrl, 'kbak.secure');
   proxy = await startAuthProxy(stackEnv().registryUrl, PROXY_USER, PROXY_PASSWORD);
 });
 

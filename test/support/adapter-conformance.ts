@@ -21,6 +21,7 @@ import {
   type RangeHandlers,
   type RangeTarget,
   type RecordProducer,
+  type TopicOperation,
   type WireHeader,
 } from '../../src/kafka/adapter';
 import { BatchRecords } from '../../src/kafka/protocol/batch-decoder';
@@ -39,7 +40,7 @@ export interface StoredRecord {
 }
 
 /** Checks the suite cannot run on every adapter. */
-export type Capability = 'transactions' | 'unreachable' | 'denied';
+export type Capability = 'transactions' | 'unreachable' | 'denied' | 'acls';
 
 /** Capabilities an adapter does not model, each with the reason (the skipped tests' names carry it). */
 export type Cannot = Partial<Record<Capability, string>>;
@@ -62,6 +63,13 @@ export interface AdapterFixture {
   unreachable?(): KafkaAdapter;
   /** An adapter whose credentials the cluster refuses (capability `denied`). */
   denied?(): KafkaAdapter;
+  /**
+   * An adapter of a principal with these ACLs on these topics (literal names; capability
+   * `acls`): `allow` operations granted, `deny` refused; `release` removes them.
+   */
+  restricted?(
+    acls: ReadonlyArray<{ topic: string; allow: TopicOperation[]; deny: TopicOperation[] }>,
+  ): Promise<{ adapter: KafkaAdapter; release(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -277,6 +285,58 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
         expect(again.get(t)).toMatch(/^[A-Za-z0-9_-]{22}$/);
         expect(again.get(t)).not.toBe(ids.get(t));
       });
+
+      it('validates a creation without creating anything: allowed, an existing topic (TOPIC_ALREADY_EXISTS), too many replicas', async () => {
+        const fresh = `conf-${run}-${++n}`;
+        await kafka.validateCreateTopics([{ topic: fresh, partitions: 2, replicationFactor: 1, configs: { 'cleanup.policy': 'compact' } }]);
+        expect(await kafka.listTopics()).not.toContain(fresh);
+        const t = await topic();
+        expectRefusal(await failure(kafka.validateCreateTopics([{ topic: t, partitions: 1, replicationFactor: 1, configs: {} }])), ['TOPIC_ALREADY_EXISTS']);
+        const { brokers } = await kafka.cluster();
+        expectRefusal(await failure(kafka.validateCreateTopics([{ topic: fresh, partitions: 1, replicationFactor: brokers + 1, configs: {} }])), [
+          'INVALID_REPLICATION_FACTOR',
+        ]);
+        expect(await kafka.listTopics()).not.toContain(fresh);
+      });
+
+      it("gives a topic's authorized operations (all of them without ACLs), 'missing' for an absent one", async () => {
+        const t = await topic();
+        const missing = `conf-${run}-missing`;
+        const access = await kafka.topicAccess([t, missing]);
+        expect([...access.keys()].sort()).toEqual([t, missing].sort());
+        expect(access.get(t)!.state).toBe('exists');
+        for (const op of ['READ', 'WRITE', 'CREATE', 'DELETE', 'DESCRIBE'] as const) expect(access.get(t)!.operations.has(op)).toBe(true);
+        expect(access.get(missing)).toEqual({ state: 'missing', operations: new Set() });
+      });
+
+      capTest(
+        'acls',
+        "reports what a principal's ACLs allow and refuses a creation they deny (TOPIC_AUTHORIZATION_FAILED, not retriable), changing nothing",
+        async () => {
+          const readOnly = await topic();
+          const hidden = await topic();
+          const fresh = `conf-${run}-${++n}`;
+          const r = await f.restricted!([
+            { topic: readOnly, allow: ['READ', 'DESCRIBE'], deny: ['WRITE'] },
+            { topic: hidden, allow: [], deny: ['DESCRIBE'] },
+            { topic: fresh, allow: ['DESCRIBE'], deny: ['CREATE'] },
+          ]);
+          try {
+            const access = await r.adapter.topicAccess([readOnly, hidden, fresh]);
+            expect(access.get(readOnly)!.state).toBe('exists');
+            expect(access.get(readOnly)!.operations.has('READ')).toBe(true);
+            expect(access.get(readOnly)!.operations.has('WRITE')).toBe(false);
+            expect(access.get(hidden)).toEqual({ state: 'denied', operations: new Set() });
+            expect(access.get(fresh)!.state).toBe('missing');
+            const err = await failure(r.adapter.validateCreateTopics([{ topic: fresh, partitions: 1, replicationFactor: 1, configs: {} }]));
+            expectRefusal(err, ['TOPIC_AUTHORIZATION_FAILED']);
+            expect(await kafka.listTopics()).not.toContain(fresh);
+          } finally {
+            await r.release();
+          }
+        },
+        60_000,
+      );
 
       it("reads a broker config's value, null for a config the broker does not have", async () => {
         expect(await kafka.brokerConfig('min.insync.replicas')).toMatch(/^\d+$/);

@@ -54,3 +54,32 @@ export const TRACE_HEADERS = (i: number): WireHeader[] => [
   { key: 'dup', value: Buffer.from('second') },
   { key: 'nullable', value: null },
 ];
+
+/**
+ * A one-partition topic whose `records` values are Confluent-framed Avro records `{n: "n<i>"}` of
+ * a schema registered (in the stack's registry) under `<topic>-value`; resolves to the schema ID.
+ */
+export async function framedAvroTopic(kafka: Kafka, topic: string, records: number, registryUrl: string, namespace: string): Promise<number> {
+  const res = await fetch(`${registryUrl}/subjects/${topic}-value/versions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify({ type: 'record', name: 'S', namespace, fields: [{ name: 'n', type: 'string' }] }) }),
+  });
+  if (!res.ok) throw new Error(`registering the schema of ${topic}: HTTP ${res.status}`);
+  const schemaId = ((await res.json()) as { id: number }).id;
+  await createTopic(kafka, topic, 1);
+  const frame = (i: number): Buffer => {
+    const s = Buffer.from(`n${i}`);
+    const head = Buffer.alloc(6);
+    head.writeUInt8(0, 0);
+    head.writeUInt32BE(schemaId, 1);
+    head.writeUInt8(s.length * 2, 5); // Avro zigzag length of the string
+    return Buffer.concat([head, s]);
+  };
+  await produce(
+    kafka,
+    topic,
+    Array.from({ length: records }, (_, i) => ({ partition: 0, key: Buffer.from(`k${i}`), value: frame(i), headers: [], timestamp: String(Date.now()) })),
+  );
+  return schemaId;
+}

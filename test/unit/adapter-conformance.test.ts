@@ -36,6 +36,12 @@ describeAdapterConformance(
         kafka.addMember(groupId, 'lane-service');
         return async () => void (kafka.groups.get(groupId)!.members.length = 0);
       },
+      // MemoryKafka's ACLs are denied operations only: what is not denied is allowed.
+      restricted: async (acls) => {
+        const added = acls.flatMap((a) => a.deny.map((op) => `${op}:${a.topic}` as const));
+        for (const d of added) kafka.deniedOperations.add(d);
+        return { adapter: kafka, release: async () => void added.forEach((d) => kafka.deniedOperations.delete(d)) };
+      },
       close: () => kafka.close(),
     };
   },

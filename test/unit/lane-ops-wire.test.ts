@@ -1,5 +1,5 @@
 import { retriableFailure as isRetriable } from '../../src/kafka/transport/kafkajs-errors';
-import { decodeMetadataResponse, encodeMetadataRequest, uuidToString } from '../../src/kafka/protocol/metadata';
+import { decodeMetadataResponse, encodeMetadataRequest, OPERATIONS_NOT_ASKED, topicOperations, uuidToString } from '../../src/kafka/protocol/metadata';
 
 const uv = (n: number): number[] => {
   const out: number[] = [];
@@ -19,6 +19,24 @@ describe('Metadata v10-12 on the wire', () => {
     expect([...encodeMetadataRequest(12, ['ab'])]).toEqual([0, 2, ...Array(16).fill(0), 3, 0x61, 0x62, 0, 0, 0, 0]);
     // v10 also carries include_cluster_authorized_operations.
     expect([...encodeMetadataRequest(10, [])]).toEqual([0, 1, 0, 0, 0, 0]);
+  });
+
+  it("asks for the topics' authorized operations when told to (include_topic_authorized_operations = 1)", () => {
+    expect([...encodeMetadataRequest(12, ['ab'], { authorizedOperations: true })]).toEqual([0, 2, ...Array(16).fill(0), 3, 0x61, 0x62, 0, 0, 1, 0]);
+    expect([...encodeMetadataRequest(11, [], { authorizedOperations: true })]).toEqual([0, 1, 0, 1, 0]);
+    // v10: allow_auto_topic_creation, include_cluster_authorized_operations, then the topic flag.
+    expect([...encodeMetadataRequest(10, [], { authorizedOperations: true })]).toEqual([0, 1, 0, 0, 1, 0]);
+  });
+
+  it("reads an authorized-operations bit field as Kafka's AclOperation codes", () => {
+    // READ(3) | WRITE(4) | DESCRIBE(8) | DESCRIBE_CONFIGS(10), as a broker answers a principal with read/write ACLs.
+    expect(topicOperations((1 << 3) | (1 << 4) | (1 << 8) | (1 << 10))).toEqual(['READ', 'WRITE', 'DESCRIBE', 'DESCRIBE_CONFIGS']);
+    // Every topic operation (what a super user gets): 0b1110111111000 = 3576.
+    expect(topicOperations(3576)).toEqual(['READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS']);
+    expect(topicOperations(0)).toEqual([]);
+    expect(topicOperations(OPERATIONS_NOT_ASKED)).toBeNull();
+    // Bits of cluster operations (CLUSTER_ACTION = 9, IDEMPOTENT_WRITE = 12) are not topic operations.
+    expect(topicOperations((1 << 9) | (1 << 12))).toEqual([]);
   });
 
   it('decodes topics with their IDs and partition leaders, skipping tagged fields', () => {
@@ -81,8 +99,9 @@ describe('Metadata v10-12 on the wire', () => {
           { partition: 0, leader: 1, errorCode: 0 },
           { partition: 1, leader: -1, errorCode: 5 },
         ],
+        authorizedOperations: OPERATIONS_NOT_ASKED,
       },
-      { name: 'gone', errorCode: 3, id: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [] },
+      { name: 'gone', errorCode: 3, id: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [], authorizedOperations: 0 },
     ]);
     expect(uuidToString(id)).toBe('AAECAwQFBgcICQoLDA0ODw');
     expect(() => decodeMetadataResponse(payload.subarray(0, 40))).toThrow();

@@ -10,6 +10,7 @@ import { MemoryKafka } from '../../src/kafka/memory';
 import { silentLogger } from '../../src/output/logger';
 import { RestoreRun, type RestoreOptions } from '../../src/restore/restore';
 import { MemoryStore } from '../../src/store/memory';
+import { dumpTopics, laneOptions } from '../support/memory-backup';
 
 const logger = silentLogger();
 const h = (key: string, value: string | null) => ({ key, value: value === null ? null : Buffer.from(value) });
@@ -39,32 +40,10 @@ function source(): MemoryKafka {
   return k;
 }
 
-function opts(over: Partial<RestoreOptions> = {}): RestoreOptions {
-  return {
-    lane: 'feature-x',
-    topics: [],
-    replicationFactor: null,
-    window: { since: null, until: null },
-    maxRecordsPerPartition: null,
-    mode: 'new',
-    laneHeader: null,
-    concurrency: 2,
-    ...over,
-  };
-}
+const opts = (over: Partial<RestoreOptions> = {}): RestoreOptions => laneOptions('feature-x', over);
 
 async function backupOf(kafka: MemoryKafka, store = new MemoryStore()) {
-  await new DumpRun(
-    { kafka, store, registry: null, logger },
-    {
-      selection: { topics: ['orders'] },
-      window: { since: null, until: null },
-      maxRecordsPerPartition: null,
-      segmentBytes: 64 * 1024,
-      concurrency: 2,
-      stallTimeoutMs: 1000,
-    },
-  ).run();
+  await dumpTopics(kafka, store, ['orders']);
   return openBackup(store, 'latest');
 }
 

@@ -1,6 +1,7 @@
 import type { Manifest, PartitionEntry, SchemaEntry } from '../../src/backup/manifest';
 import { NotFoundError, SafetyError, UsageError } from '../../src/errors';
-import { buildPlan, countFromManifest, formatPlan, planToJSON, skipForMax, type PlanOptions } from '../../src/restore/plan';
+import { formatDurationMs } from '../../src/lane/topic-configs';
+import { buildPlan, countFromManifest, formatPlan, formatPlanLines, planToJSON, skipForMax, type LaneSettings, type PlanOptions } from '../../src/restore/plan';
 import { decideAction, type LaneTopicState } from '../../src/restore/safety';
 import { sameRecord, toLaneRecord } from '../../src/restore/write-partition';
 import { SchemaIdMap, selectSchemas, subjectOfUnselectedTopic } from '../../src/schema/register';
@@ -202,6 +203,33 @@ describe('buildPlan', () => {
     expect(text).toContain('2 -> 12');
     expect(text).toContain('3 -> new');
     expect(JSON.parse(JSON.stringify(planToJSON(plan)))).toMatchObject({ lane: 'feature-x', topics: [{ records: 15 }, { records: 4 }] });
+  });
+});
+
+describe('the lane settings in the plan', () => {
+  const now = new Date('2026-12-06T03:00:00.000Z');
+  const lines = (s: Partial<LaneSettings>) =>
+    formatPlanLines(buildPlan(manifest(), opts(), 1), {
+      lane: { ttlMs: null, now, laneHeader: null, laneBaggage: null, ledgerTopic: '__kbak_lanes', ...s },
+    }).slice(1, 3);
+
+  it('shows the expiry from the TTL, and what each record gets', () => {
+    expect(lines({ ttlMs: 72 * 3_600_000, laneHeader: 'x-lane', laneBaggage: 'kbak-lane' })).toEqual([
+      'lane feature-x: recorded in ledger topic __kbak_lanes, expires 3d after the restore, about 2026-12-09T03:00:00.000Z (kbak lane gc deletes it then)',
+      "  added to each record: header x-lane: feature-x; baggage kbak-lane=feature-x (set in each record's W3C baggage header, which is created when absent)",
+    ]);
+  });
+
+  it('says when the lane never expires and records get nothing', () => {
+    expect(lines({ ttlMs: 90 * 60_000 })[0]).toContain('expires 90m after the restore, about 2026-12-06T04:30:00.000Z');
+    expect(lines({ ledgerTopic: 'team.lanes' })).toEqual([
+      'lane feature-x: recorded in ledger topic team.lanes, expires never (no TTL: kbak lane gc leaves the lane alone)',
+      '  added to each record: nothing (no lane header, no baggage)',
+    ]);
+  });
+
+  it('formats durations as their largest whole unit', () => {
+    expect([604_800_000, 86_400_000 * 3, 3_600_000 * 36, 60_000, 1_500, 1000].map(formatDurationMs)).toEqual(['1w', '3d', '36h', '1m', '1500ms', '1s']);
   });
 });
 

@@ -24,7 +24,17 @@ const KafkajsEncoder = loadKafkajsModule('src/protocol/encoder') as new () => { 
  */
 export async function fetchTopicIds(kafka: Kafka, topics: string[]): Promise<Map<string, TopicMetadataWithId>> {
   const out = new Map<string, TopicMetadataWithId>();
-  if (topics.length === 0) return out;
+  for (const t of await fetchTopicMetadata(kafka, topics)) if (t.errorCode === 0) out.set(t.name, t);
+  return out;
+}
+
+/**
+ * Metadata v10-v12 of the topics, one entry per topic the broker answered for, with its error
+ * code (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED, ...); with
+ * `authorizedOperations`, each existing topic's operations the principal may perform.
+ */
+export async function fetchTopicMetadata(kafka: Kafka, topics: string[], opts: { authorizedOperations?: boolean } = {}): Promise<TopicMetadataWithId[]> {
+  if (topics.length === 0) return [];
   const cluster = createCluster(kafka);
   try {
     await cluster.connect();
@@ -37,7 +47,7 @@ export async function fetchTopicIds(kafka: Kafka, topics: string[]): Promise<Map
         { retriable: false },
       );
     const version = Math.min(max, 12);
-    const topicsResp = await retry(
+    return await retry(
       async () => {
         const resp = (await cluster.brokerPool.seedBroker.connectionPool.send({
           request: {
@@ -45,7 +55,7 @@ export async function fetchTopicIds(kafka: Kafka, topics: string[]): Promise<Map
             apiVersion: version,
             apiName: 'Metadata',
             // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
-            encode: async () => new KafkajsEncoder().writeBuffer(encodeMetadataRequest(version, topics)),
+            encode: async () => new KafkajsEncoder().writeBuffer(encodeMetadataRequest(version, topics, opts)),
           },
           // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
           response: { decode: async (payload: Buffer) => decodeMetadataResponse(payload), parse: async (d: unknown) => d },
@@ -57,8 +67,6 @@ export async function fetchTopicIds(kafka: Kafka, topics: string[]): Promise<Map
       TOPIC_IDS_RETRY,
       { retriable: retriableRequest },
     );
-    for (const t of topicsResp) if (t.errorCode === 0) out.set(t.name, t);
-    return out;
   } finally {
     await cluster.disconnect().catch(() => undefined);
   }

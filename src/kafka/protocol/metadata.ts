@@ -13,8 +13,35 @@ export function uuidToString(bytes: Buffer): string {
   return bytes.toString('base64url');
 }
 
-/** A Metadata v10-v12 request body, prefixed with the request header v2's empty tagged fields. */
-export function encodeMetadataRequest(version: number, topics: string[]): Buffer {
+/**
+ * Kafka's AclOperation codes of the operations that apply to a topic, in the bit positions
+ * of a Metadata response's topic_authorized_operations (bit i set: operation i allowed).
+ */
+export const TOPIC_OPERATION_BITS = {
+  READ: 3,
+  WRITE: 4,
+  CREATE: 5,
+  DELETE: 6,
+  ALTER: 7,
+  DESCRIBE: 8,
+  DESCRIBE_CONFIGS: 10,
+  ALTER_CONFIGS: 11,
+} as const;
+
+/** topic_authorized_operations when they were not asked for (or are unknown): INT32_MIN. */
+export const OPERATIONS_NOT_ASKED = -2147483648;
+
+/** The operations a topic_authorized_operations bit field allows; null when they were not asked for. */
+export function topicOperations(bits: number): Array<keyof typeof TOPIC_OPERATION_BITS> | null {
+  if (bits === OPERATIONS_NOT_ASKED) return null;
+  return (Object.keys(TOPIC_OPERATION_BITS) as Array<keyof typeof TOPIC_OPERATION_BITS>).filter((op) => (bits & (1 << TOPIC_OPERATION_BITS[op])) !== 0);
+}
+
+/**
+ * A Metadata v10-v12 request body, prefixed with the request header v2's empty tagged fields;
+ * with `authorizedOperations`, the response carries each topic's authorized operations.
+ */
+export function encodeMetadataRequest(version: number, topics: string[], opts: { authorizedOperations?: boolean } = {}): Buffer {
   const names = topics.map((t) => Buffer.from(t, 'utf8'));
   // Header v2 tagged fields, the topic array, then allow_auto_topic_creation = false,
   // include_cluster_authorized_operations (v10 only), include_topic_authorized_operations
@@ -29,6 +56,8 @@ export function encodeMetadataRequest(version: number, topics: string[]): Buffer
     pos += name.copy(buf, pos);
     pos += 1; // the topic's tagged fields
   }
+  // After allow_auto_topic_creation (and v10's include_cluster_authorized_operations).
+  if (opts.authorizedOperations) buf[pos + 1 + (version === 10 ? 1 : 0)] = 1;
   return buf;
 }
 
@@ -37,6 +66,8 @@ export interface TopicMetadataWithId {
   errorCode: number;
   id: string;
   partitions: Array<{ partition: number; leader: number; errorCode: number }>;
+  /** topic_authorized_operations: a bit field (TOPIC_OPERATION_BITS), OPERATIONS_NOT_ASKED when not asked for. */
+  authorizedOperations: number;
 }
 
 const metadataFault: WireFail = (fault, pos) =>
@@ -70,8 +101,8 @@ export function decodeMetadataResponse(payload: Buffer): TopicMetadataWithId[] {
       r.taggedFields();
       return { partition, leader, errorCode: pErr };
     });
-    r.int32(); // topic_authorized_operations
+    const authorizedOperations = r.int32();
     r.taggedFields();
-    return { name, errorCode, id, partitions };
+    return { name, errorCode, id, partitions, authorizedOperations };
   });
 }

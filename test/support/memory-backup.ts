@@ -1,0 +1,36 @@
+/** Unit-test set-up shared by the in-memory restore tests: a dump into a store, and restore options. */
+import { DumpRun } from '../../src/dump/dump';
+import type { MemoryKafka } from '../../src/kafka/memory';
+import { silentLogger } from '../../src/output/logger';
+import type { RestoreOptions } from '../../src/restore/restore';
+import type { ObjectStore } from '../../src/store/store';
+
+/** Dumps the topics of the in-memory cluster into the store (64 KiB segments, no registry). */
+export async function dumpTopics(kafka: MemoryKafka, store: ObjectStore, topics: string[]): Promise<void> {
+  await new DumpRun(
+    { kafka, store, registry: null, logger: silentLogger() },
+    {
+      selection: { topics },
+      window: { since: null, until: null },
+      maxRecordsPerPartition: null,
+      segmentBytes: 64 * 1024,
+      concurrency: 2,
+      stallTimeoutMs: 1000,
+    },
+  ).run();
+}
+
+/** A restore into lane `lane` with every option at its default, `over` applied. */
+export function laneOptions(lane: string, over: Partial<RestoreOptions> = {}): RestoreOptions {
+  return {
+    lane,
+    topics: [],
+    replicationFactor: null,
+    window: { since: null, until: null },
+    maxRecordsPerPartition: null,
+    mode: 'new',
+    laneHeader: null,
+    concurrency: 2,
+    ...over,
+  };
+}
