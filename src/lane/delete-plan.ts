@@ -3,7 +3,7 @@
  * target: exactly the lane's owned objects (see ownership.ts), nothing else. Pure.
  */
 import type { LedgerEntry } from './ledger';
-import { groupOwnership, subjectOwnership, topicOwnership, type ExistingSubject, type ExistingTopic, type LaneScope } from './ownership';
+import { groupOwnership, subjectOwnership, topicOwnership, type ExistingSubject, type ExistingTopic, type LaneScope, type Ownership } from './ownership';
 
 export interface DeleteObservation {
   /** Lane ledger topics that exist, with their ID and emptiness. */
@@ -31,27 +31,22 @@ export interface LaneDeletePlan {
 
 export function planLaneDelete(entry: LedgerEntry, scope: LaneScope, seen: DeleteObservation): LaneDeletePlan {
   const plan: LaneDeletePlan = { lane: entry.lane, topics: [], subjects: [], groups: [], activeGroups: [], gone: [], leftAlone: [] };
-  for (const t of entry.topics) {
-    const actual = seen.topics.get(t.name);
-    if (!actual) {
-      if (scope.topicInLane(t.name)) plan.gone.push(t.name);
-      else plan.leftAlone.push({ name: t.name, reason: `topic ${JSON.stringify(t.name)} is not a name of lane ${scope.lane}` });
-      continue;
+  /** A topic or subject: gone, owned (deleted) or left alone with the reason. */
+  const sortOut = <A>(kind: 'topic' | 'subject', name: string, actual: A | undefined, inLane: boolean, owned: (a: A) => Ownership, out: string[]): void => {
+    if (actual === undefined) {
+      if (inLane) plan.gone.push(name);
+      else plan.leftAlone.push({ name, reason: `${kind} ${JSON.stringify(name)} is not a name of lane ${scope.lane}` });
+      return;
     }
-    const o = topicOwnership(entry, scope, t.name, actual);
-    if (o.owned) plan.topics.push(t.name);
-    else plan.leftAlone.push({ name: t.name, reason: o.reason });
+    const o = owned(actual);
+    if (o.owned) out.push(name);
+    else plan.leftAlone.push({ name, reason: o.reason });
+  };
+  for (const t of entry.topics) {
+    sortOut('topic', t.name, seen.topics.get(t.name), scope.topicInLane(t.name), (a) => topicOwnership(entry, scope, t.name, a), plan.topics);
   }
   for (const s of entry.subjects) {
-    const actual = seen.subjects.get(s.name);
-    if (!actual) {
-      if (scope.subjectInLane(s.name)) plan.gone.push(s.name);
-      else plan.leftAlone.push({ name: s.name, reason: `subject ${JSON.stringify(s.name)} is not a name of lane ${scope.lane}` });
-      continue;
-    }
-    const o = subjectOwnership(entry, scope, s.name, actual);
-    if (o.owned) plan.subjects.push(s.name);
-    else plan.leftAlone.push({ name: s.name, reason: o.reason });
+    sortOut('subject', s.name, seen.subjects.get(s.name), scope.subjectInLane(s.name), (a) => subjectOwnership(entry, scope, s.name, a), plan.subjects);
   }
   for (const g of entry.groups) {
     const members = seen.groups.get(g.name);
