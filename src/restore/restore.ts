@@ -383,7 +383,8 @@ export class RestoreRun {
     if (entry?.intent && entry.intent.id !== intent.id) {
       const l = intentLiveness(entry.intent, new Date());
       const why = l.live ? 'it is gone' : l.why;
-      this.ctx.logger.warn(
+      // Info, not a warning: resuming after a killed restore is the everyday case.
+      this.ctx.logger.info(
         { lane: this.scope.lane, holder: entry.intent.holder },
         `taking over lane ${this.scope.lane} from ${describeHolder(entry.intent)}: ${why}`,
       );
