@@ -30,13 +30,15 @@ import {
   INTERRUPT_CLEANUP_TIMEOUT_MS,
 } from './config/defaults';
 import { DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
-import { classifyError, NotFoundError, UsageError } from './errors';
+import { classifyError, ConflictError, NotFoundError, SafetyError, UsageError } from './errors';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
 import { expiredLanes, type LaneDeletePlan } from './lane/delete-plan';
 import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from './lane/ledger';
 import {
+  abandonedLanes,
   deleteLane as deleteLaneObjects,
+  existingLaneSubjects,
   existingLaneTopics,
   overview,
   planDelete,
@@ -541,16 +543,21 @@ export interface GcLanesResult {
   expired: string[];
   /** One per expired lane deleted (none on a dry run). */
   results: LaneDeleteResult[];
-  /** Expired lanes not deleted, with the reason (restored with other templates, say). */
+  /** Expired lanes not deleted, with the reason (restored with other templates, or a restore running, say). */
   skipped: string[];
+  /** Lanes left `restoring` by a restore that is gone (heartbeat lapsed, process dead): failed, collected like any other once expired. */
+  failed: string[];
 }
 
 /** Deletes every expired lane (restored with a TTL), one after the other; meant for a CronJob. */
 export async function gcLanes(opts: GcLanesOptions): Promise<GcLanesResult> {
   const templates = laneTemplates(opts);
   return withLanes(opts, async (ctx) => {
-    const expired = expiredLanes((await readLanes(ctx)).entries.values(), new Date());
-    const out: GcLanesResult = { expired: expired.map((e) => e.lane), results: [], skipped: [] };
+    const now = new Date();
+    const entries = [...(await readLanes(ctx)).entries.values()];
+    const expired = expiredLanes(entries, now);
+    const abandoned = abandonedLanes(entries, now);
+    const out: GcLanesResult = { expired: expired.map((e) => e.lane), results: [], skipped: [], failed: abandoned.map((e) => e.lane) };
     if (opts.dryRun) return out;
     const producer = await ctx.kafka.producer();
     try {
@@ -559,8 +566,8 @@ export async function gcLanes(opts: GcLanesOptions): Promise<GcLanesResult> {
         try {
           out.results.push(await deleteLaneObjects(ctx, producer, e, new LaneScope(e.lane, templates)));
         } catch (err) {
-          // One lane's problem (other templates, say) must not stop the others from being collected.
-          if (!(err instanceof UsageError)) throw err;
+          // One lane's problem (other templates, a restore running, say) must not stop the others from being collected.
+          if (!(err instanceof UsageError || err instanceof ConflictError || err instanceof SafetyError)) throw err;
           out.skipped.push(`lane ${e.lane}: ${err.oneLine()}`);
         }
       }
@@ -629,6 +636,7 @@ async function takeSnapshot(ctx: LaneContext, opts: SnapshotLaneOptions, store: 
       ctx.kafka,
       entry.topics.map((t) => t.name),
     ),
+    ctx.registry ? await existingLaneSubjects(ctx.registry, entry) : new Map(),
   );
   const { manifest, summary } = await new DumpRun(
     { kafka: ctx.kafka, store, registry: ctx.registry, logger: ctx.logger },

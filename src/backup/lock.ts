@@ -13,7 +13,6 @@
  * whose expiry cannot be read counts as live.
  */
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors';
@@ -23,6 +22,9 @@ import { LOCKS_DIR } from './layout';
 import type { ObjectStore } from '../store/store';
 import { onInterrupt } from '../util/interrupt';
 import { realClock, retry, type RetryPolicy } from '../util/retry';
+import { holderGone, PID_NAMESPACE } from '../util/holder';
+
+export { holderGone };
 
 export type LockKind = 'shared' | 'exclusive';
 
@@ -58,36 +60,6 @@ const MAX_LOCK_BYTES = 64 * 1024;
 
 export function locksPrefix(cluster: string): string {
   return `${cluster}/${LOCKS_DIR}`;
-}
-
-/** This process's PID namespace, or undefined where there is none to read (not Linux). */
-function ownPidNamespace(): string | undefined {
-  try {
-    return readlinkSync('/proc/self/ns/pid');
-  } catch {
-    return undefined;
-  }
-}
-const PID_NAMESPACE = ownPidNamespace();
-
-/** Whether process `pid` exists here: signal 0 checks without signalling; EPERM means it exists under another user. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
-/**
- * Whether `l` was taken by a process of this host (same host name and PID namespace) that
- * no longer runs. PID 0 and negatives name process groups to kill(), never a holder.
- */
-export function holderGone(l: Pick<LockInfo, 'host' | 'pid' | 'pidNamespace'>): boolean {
-  if (l.host !== hostname() || l.pidNamespace !== PID_NAMESPACE) return false;
-  if (!Number.isSafeInteger(l.pid) || l.pid <= 0 || l.pid === process.pid) return false;
-  return !processAlive(l.pid);
 }
 
 /** Stale: expired, or its holder on this host is gone. An unreadable expiry is never stale. */

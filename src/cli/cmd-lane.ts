@@ -8,6 +8,7 @@ import { deleteLane, describeLane, gcLanes, listLanes, type LaneOptions, type La
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { PartialSuccessError, UsageError } from '../errors';
 import type { LaneDeleteResult } from '../lane/lifecycle';
+import { describeHolder } from '../lane/claim';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import type { CommandEnv } from './common';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
@@ -99,6 +100,7 @@ export function laneCommand(env: CommandEnv): Command {
     ]);
     // Space-padded columns like kbak list (a tab inside a ledger name would be escaped, so no tab columns).
     print(env, table(['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL LEFT', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS'], rows));
+    for (const l of lanes.filter((x) => x.state === 'failed')) env.stdout(`lane ${l.lane} failed: ${l.failure}; ${l.next}`);
     for (const i of invalidRecords) opts.logger!.warn(`${i.reason} (ignored)`);
   });
 
@@ -112,11 +114,13 @@ export function laneCommand(env: CommandEnv): Command {
     if (!found) throw new UsageError(`lane ${name} is not in the ledger ${opts.ledgerTopic}`, 'kbak lane list shows the lanes');
     const { entry, overview: o } = found;
     if (flags.json) {
-      env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs }));
+      env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs, effectiveState: o.state, next: o.next }));
       return;
     }
     print(env, [
-      `lane ${entry.lane} (${entry.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
+      `lane ${entry.lane} (${o.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
+      ...(o.state === 'failed' ? [`  failed: ${o.failure}`, `  next: ${o.next}`] : []),
+      ...(o.state === 'restoring' && entry.intent ? [`  restoring: ${describeHolder(entry.intent)}, last heartbeat ${entry.intent.heartbeatAt}`] : []),
       `  TTL: ${o.ttlLeftMs === null ? 'none' : `${duration(o.ttlLeftMs)} (expires ${entry.expiresAt})`}, records: ${o.records}`,
       `  templates: topic ${entry.templates.topic}, subject ${entry.templates.subject}, group ${entry.templates.group}`,
       'topics:',
@@ -182,18 +186,23 @@ export function laneCommand(env: CommandEnv): Command {
   gc.action(async (flags: Flags) => {
     const r = await gcLanes({ ...laneOptions(flags, env), ...templateOptions(flags), dryRun: Boolean(flags.dryRun) });
     if (flags.dryRun) {
-      env.stdout(flags.json ? JSON.stringify({ dryRun: true, expired: r.expired }) : `expired lanes: ${r.expired.join(', ') || 'none'}`);
+      env.stdout(
+        flags.json
+          ? JSON.stringify({ dryRun: true, expired: r.expired, failed: r.failed })
+          : `expired lanes: ${r.expired.join(', ') || 'none'}; lanes whose restore is gone: ${r.failed.join(', ') || 'none'}`,
+      );
       return;
     }
     const deleted = r.results.filter((x) => x.complete).map((x) => x.lane);
     print(
       env,
       flags.json
-        ? [JSON.stringify({ deleted, results: r.results, skipped: r.skipped })]
+        ? [JSON.stringify({ deleted, results: r.results, skipped: r.skipped, failed: r.failed })]
         : [
             `expired lanes deleted: ${deleted.join(', ') || 'none'}`,
             ...r.results.filter((x) => !x.complete).flatMap(deleteLines),
             ...r.skipped.map((s) => `  skipped ${s}`),
+            ...r.failed.map((l) => `  lane ${l} failed: its restore is gone (kbak lane describe ${l} says what to do)`),
           ],
     );
     if (r.skipped.length > 0)

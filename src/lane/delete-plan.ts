@@ -3,13 +3,17 @@
  * target: exactly the lane's owned objects (see ownership.ts), nothing else. Pure.
  */
 import type { LedgerEntry } from './ledger';
-import { groupOwnership, topicOwnership, type ExistingTopic, type LaneScope } from './ownership';
+import { groupOwnership, subjectOwnership, topicOwnership, type ExistingSubject, type ExistingTopic, type LaneScope, type Ownership } from './ownership';
 
 export interface DeleteObservation {
   /** Lane ledger topics that exist, with their ID and emptiness. */
   topics: ReadonlyMap<string, ExistingTopic>;
+  /** Lane ledger subjects that exist, with what ownership needs of them (absent: gone). */
+  subjects: ReadonlyMap<string, ExistingSubject>;
   /** Existing ledger groups → number of active members. */
   groups: ReadonlyMap<string, number>;
+  /** Existing ledger groups → the topics outside the lane's owned topics where they hold committed offsets. */
+  groupForeignTopics: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface LaneDeletePlan {
@@ -27,34 +31,44 @@ export interface LaneDeletePlan {
 
 export function planLaneDelete(entry: LedgerEntry, scope: LaneScope, seen: DeleteObservation): LaneDeletePlan {
   const plan: LaneDeletePlan = { lane: entry.lane, topics: [], subjects: [], groups: [], activeGroups: [], gone: [], leftAlone: [] };
-  for (const t of entry.topics) {
-    const actual = seen.topics.get(t.name);
-    if (!actual) {
-      if (scope.topicInLane(t.name)) plan.gone.push(t.name);
-      else plan.leftAlone.push({ name: t.name, reason: `topic ${JSON.stringify(t.name)} is not a name of lane ${scope.lane}` });
-      continue;
+  /** A topic or subject: gone, owned (deleted) or left alone with the reason. */
+  const sortOut = <A>(kind: 'topic' | 'subject', name: string, actual: A | undefined, inLane: boolean, owned: (a: A) => Ownership, out: string[]): void => {
+    if (actual === undefined) {
+      if (inLane) plan.gone.push(name);
+      else plan.leftAlone.push({ name, reason: `${kind} ${JSON.stringify(name)} is not a name of lane ${scope.lane}` });
+      return;
     }
-    const o = topicOwnership(entry, scope, t.name, actual);
-    if (o.owned) plan.topics.push(t.name);
-    else plan.leftAlone.push({ name: t.name, reason: o.reason });
+    const o = owned(actual);
+    if (o.owned) out.push(name);
+    else plan.leftAlone.push({ name, reason: o.reason });
+  };
+  for (const t of entry.topics) {
+    sortOut('topic', t.name, seen.topics.get(t.name), scope.topicInLane(t.name), (a) => topicOwnership(entry, scope, t.name, a), plan.topics);
   }
-  // Subjects have no identity beyond their name: the ledger entry and the lane's names decide.
   for (const s of entry.subjects) {
-    if (scope.subjectInLane(s.name)) plan.subjects.push(s.name);
-    else plan.leftAlone.push({ name: s.name, reason: `subject ${JSON.stringify(s.name)} is not a name of lane ${scope.lane}` });
+    sortOut('subject', s.name, seen.subjects.get(s.name), scope.subjectInLane(s.name), (a) => subjectOwnership(entry, scope, s.name, a), plan.subjects);
   }
   for (const g of entry.groups) {
     const members = seen.groups.get(g.name);
+    const foreign = seen.groupForeignTopics.get(g.name) ?? [];
     const o = groupOwnership(entry, scope, g.name);
     if (!o.owned) plan.leftAlone.push({ name: g.name, reason: o.reason });
     else if (members === undefined) plan.gone.push(g.name);
-    else if (members > 0) plan.activeGroups.push({ name: g.name, members });
+    else if (foreign.length > 0) {
+      // The group is shared with topics the lane does not own: it stays with those offsets; its
+      // offsets on the lane topics go with the topics (Kafka drops a deleted topic's offsets).
+      const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+      plan.leftAlone.push({
+        name: g.name,
+        reason: `consumer group ${JSON.stringify(g.name)} also holds offsets on topics lane ${scope.lane} does not own (${shown}): kept`,
+      });
+    } else if (members > 0) plan.activeGroups.push({ name: g.name, members });
     else plan.groups.push(g.name);
   }
   return plan;
 }
 
-/** Pure: the lanes `kbak lane gc` deletes: expired ones. */
+/** Pure: the lanes `kbak lane gc` deletes: expired ones (gc skips those a live restore holds). */
 export function expiredLanes(entries: Iterable<LedgerEntry>, now: Date): LedgerEntry[] {
   return [...entries].filter((e) => e.expiresAt !== null && Date.parse(e.expiresAt) <= now.getTime()).sort((a, b) => (a.lane < b.lane ? -1 : 1));
 }

@@ -6,7 +6,7 @@
  * the lane commands (lifecycle.ts).
  */
 import { ServiceError } from '../errors';
-import { encodeLedgerEntry, foldLedger, type LedgerEntry, type LedgerRead } from './ledger';
+import { claimKey, encodeClaim, encodeLedgerEntry, foldLedger, type LaneIntent, type LedgerEntry, type LedgerRead } from './ledger';
 import { isRetriable, retry, type RetryPolicy } from '../util/retry';
 import type { KafkaAdapter, RecordProducer, TopicSpec } from '../kafka/adapter';
 
@@ -121,7 +121,7 @@ export async function ensureLedgerTopic(kafka: KafkaAdapter, topic: string): Pro
 
 /** Reads the whole ledger (every partition, start to end) and folds it; an absent ledger topic is an empty ledger. */
 export async function readLedger(kafka: KafkaAdapter, topic: string): Promise<LedgerRead> {
-  if (!(await withRetry(() => kafka.listTopics())).includes(topic)) return { entries: new Map(), invalid: [] };
+  if (!(await withRetry(() => kafka.listTopics())).includes(topic)) return { entries: new Map(), claims: new Map(), invalid: [] };
   const offsets = await withRetry(() => kafka.listOffsets(topic));
   const ranges = offsets.filter((o) => o.high > o.low).map((o) => ({ topic, partition: o.partition, start: o.low, end: o.high }));
   const records: Array<{ partition: number; offset: bigint; key: Buffer | null; value: Buffer | null }> = [];
@@ -146,6 +146,21 @@ export async function readLedger(kafka: KafkaAdapter, topic: string): Promise<Le
 export async function writeLedgerEntry(producer: RecordProducer, topic: string, entry: LedgerEntry): Promise<void> {
   const { key, value } = encodeLedgerEntry(entry);
   await withRetry(() => producer.send(topic, 0, [{ key, value, timestamp: BigInt(Date.now()), headers: [] }], { compression: 'none' }));
+}
+
+/** Writes a run's claim on a lane (claim.ts): its own key, so that it never overwrites the lane's entry. */
+export async function writeClaim(producer: RecordProducer, topic: string, lane: string, intent: LaneIntent): Promise<void> {
+  const { key, value } = encodeClaim(lane, intent);
+  await withRetry(() => producer.send(topic, 0, [{ key, value, timestamp: BigInt(Date.now()), headers: [] }], { compression: 'none' }));
+}
+
+/** Withdraws a run's claim (a tombstone on its claim key). */
+export async function withdrawClaim(producer: RecordProducer, topic: string, lane: string, intentId: string): Promise<void> {
+  await withRetry(() =>
+    producer.send(topic, 0, [{ key: Buffer.from(claimKey(lane, intentId), 'utf8'), value: null, timestamp: BigInt(Date.now()), headers: [] }], {
+      compression: 'none',
+    }),
+  );
 }
 
 /** Removes a lane from the ledger (a tombstone; compaction drops the key). */

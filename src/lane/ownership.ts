@@ -12,11 +12,12 @@ import { validateLaneName } from '../remap/lane';
 import { compileTemplate, DEFAULT_GROUP_TEMPLATE, DEFAULT_SUBJECT_TEMPLATE, DEFAULT_TOPIC_TEMPLATE, type TemplateKind } from '../remap/template';
 import type { LedgerEntry } from './ledger';
 
-export interface LaneTemplates {
+// A type, not an interface: the ledger's schema keeps unknown fields, so its templates have an index signature.
+export type LaneTemplates = {
   topic: string;
   subject: string;
   group: string;
-}
+};
 
 export function laneTemplates(opts: { topicTemplate?: string; subjectTemplate?: string; groupTemplate?: string }): LaneTemplates {
   return {
@@ -115,14 +116,47 @@ export function topicOwnership(entry: LedgerEntry | null, scope: LaneScope, name
   return { owned: false, reason: `topic ${q} was recreated by someone else (topic ID ${actual.id}, lane ${scope.lane} created ${listed.id})` };
 }
 
-export function subjectOwnership(entry: LedgerEntry | null, scope: LaneScope, name: string): Ownership {
+/**
+ * What a subject holds now, as far as ownership needs it: the schema ID of each version the
+ * ledger recorded (null: that version is gone), and for a subject with nothing recorded yet
+ * whether every version it has is one this restore registers (null when not known: lane delete).
+ */
+export interface ExistingSubject {
+  recorded: ReadonlyMap<number, number | null>;
+  onlyOurSchemas: boolean | null;
+}
+
+/**
+ * A subject is owned when the ledger names it inside the lane and the versions kbak
+ * registered are still there with the schema IDs it recorded: later versions (the lane's own
+ * services registering) are fine, a subject deleted and re-created by someone else is not.
+ * A subject named before its registration was recorded (a killed restore) is owned only while
+ * it holds nothing but this restore's own schemas.
+ */
+export function subjectOwnership(entry: LedgerEntry | null, scope: LaneScope, name: string, actual: ExistingSubject): Ownership {
   const q = JSON.stringify(name);
   if (!scope.subjectInLane(name)) return { owned: false, reason: `subject ${q} is not a name of lane ${scope.lane}` };
-  if (!entry?.subjects.some((s) => s.name === name))
-    return { owned: false, reason: `subject ${q} exists but lane ${scope.lane} did not create it (not in the lane ledger)` };
+  const listed = entry?.subjects.find((s) => s.name === name);
+  if (!listed) return { owned: false, reason: `subject ${q} exists but lane ${scope.lane} did not create it (not in the lane ledger)` };
+  if (listed.versions.length === 0) {
+    if (actual.onlyOurSchemas === true) return OWNED;
+    return { owned: false, reason: `subject ${q} holds versions that lane ${scope.lane} never recorded registering` };
+  }
+  for (const v of listed.versions) {
+    const id = actual.recorded.get(v) ?? null;
+    if (id === null) return { owned: false, reason: `subject ${q} no longer has version ${v} that lane ${scope.lane} registered: re-created by someone else` };
+    // Format 1 recorded no IDs: the versions alone decide.
+    if (listed.ids.length > 0 && !listed.ids.includes(id)) {
+      return { owned: false, reason: `subject ${q} version ${v} is schema ID ${id}, not one lane ${scope.lane} registered: re-created by someone else` };
+    }
+  }
   return OWNED;
 }
 
+/**
+ * A group is owned when the ledger names it inside the lane. What lane delete may do with an
+ * owned group depends on its offsets as well: see delete-plan.ts.
+ */
 export function groupOwnership(entry: LedgerEntry | null, scope: LaneScope, name: string): Ownership {
   const q = JSON.stringify(name);
   if (!scope.groupInLane(name)) return { owned: false, reason: `consumer group ${q} is not a name of lane ${scope.lane}` };

@@ -16,7 +16,7 @@ export interface LaneSeed {
 
 /** The backup the lane came from, as its ledger entry records it. */
 export function laneSeed(entry: LedgerEntry): LaneSeed {
-  return { cluster: entry.seededFrom.cluster, backupId: entry.seededFrom.backupId };
+  return { cluster: entry.origin.cluster, backupId: entry.origin.backupId };
 }
 
 /** The one-line error for a seed that the store no longer has (pruned, or another store). */

@@ -11,7 +11,16 @@ import type { ManifestLane } from '../backup/manifest';
 import { validateClusterName } from '../backup/layout';
 import { LaneBaseNames } from '../remap/base-names';
 import type { LedgerEntry } from './ledger';
-import { assertSameTemplates, groupOwnership, subjectOwnership, topicOwnership, type ExistingTopic, type LaneScope, type Ownership } from './ownership';
+import {
+  assertSameTemplates,
+  groupOwnership,
+  subjectOwnership,
+  topicOwnership,
+  type ExistingSubject,
+  type ExistingTopic,
+  type LaneScope,
+  type Ownership,
+} from './ownership';
 
 /** The cluster folder of a lane's snapshots unless `--cluster-name` says otherwise. */
 export const snapshotClusterName = (lane: string): string => `lane-${lane}`;
@@ -33,7 +42,12 @@ const refuse = (o: Ownership): void => {
  * (absent: gone). Refuses a lane that is not ready, other templates, objects it does not own
  * and names its templates cannot have produced.
  */
-export function planSnapshot(entry: LedgerEntry, scope: LaneScope, existing: ReadonlyMap<string, ExistingTopic>): SnapshotNames {
+export function planSnapshot(
+  entry: LedgerEntry,
+  scope: LaneScope,
+  existing: ReadonlyMap<string, ExistingTopic>,
+  subjectsNow: ReadonlyMap<string, ExistingSubject>,
+): SnapshotNames {
   assertSameTemplates(entry, scope);
   if (entry.state !== 'ready')
     throw new ConflictError(
@@ -58,7 +72,9 @@ export function planSnapshot(entry: LedgerEntry, scope: LaneScope, existing: Rea
   if (topics.size === 0) throw new UsageError(`lane ${entry.lane} has no topics to snapshot`);
   const subjects = new Map<string, string>();
   for (const s of entry.subjects) {
-    refuse(subjectOwnership(entry, scope, s.name));
+    const now = subjectsNow.get(s.name);
+    if (!now) throw new NotFoundError(`subject ${s.name} of lane ${entry.lane} no longer exists`, `restore the lane again (kbak lane reset ${entry.lane})`);
+    refuse(subjectOwnership(entry, scope, s.name, now));
     const b = base.subject(s.name, topics);
     if (b === null) throw unproduced('subject', s.name);
     subjects.set(s.name, b);
@@ -80,7 +96,7 @@ export function planSnapshot(entry: LedgerEntry, scope: LaneScope, existing: Rea
  */
 export function snapshotCluster(entry: LedgerEntry, clusterName: string | undefined): string {
   const cluster = validateClusterName(clusterName ?? snapshotClusterName(entry.lane));
-  if (cluster === entry.seededFrom.cluster)
+  if (cluster === entry.origin.cluster)
     throw new UsageError(
       `cluster name ${cluster} is the one lane ${entry.lane} was seeded from: a snapshot must not mix with those backups`,
       `leave --cluster-name out (default ${snapshotClusterName(entry.lane)}) or choose another`,

@@ -11,7 +11,8 @@ import { retry, type RetryPolicy } from '../util/retry';
 import { warmCompressWorker } from '../kafka/client/compress-worker';
 import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
-import { classifyError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
+import { classifyError, ConflictError, InterruptedError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
+import { onInterrupt } from '../util/interrupt';
 import { KafkaServiceError, type GroupDescription, type KafkaAdapter, type RecordProducer, type TopicSpec } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
@@ -28,12 +29,24 @@ import {
   readLedger,
   targetMinInsyncReplicas,
   waitForLeaders,
+  withdrawClaim,
   withRetry,
+  writeClaim,
   writeLedgerEntry,
 } from '../lane/kafka-ops';
-import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from '../lane/ledger';
-import { restoreIntent, withState, withSubjectVersions, withTopicIds } from '../lane/intent';
-import { assertSameTemplates, groupOwnership, LaneScope, laneTemplates, subjectOwnership, topicOwnership, type Ownership } from '../lane/ownership';
+import { assertWritable, DEFAULT_LEDGER_TOPIC, type LaneIntent, type LedgerEntry } from '../lane/ledger';
+import { restoreIntent, withFailure, withHeartbeat, withState, withSubjectVersions, withTopicIds } from '../lane/intent';
+import { arbitrate, assertNoLiveHolder, describeHolder, HEARTBEAT_MS, holdHere, intentLiveness, LEASE_MS, newIntent } from '../lane/claim';
+import {
+  assertSameTemplates,
+  groupOwnership,
+  LaneScope,
+  laneTemplates,
+  subjectOwnership,
+  topicOwnership,
+  type ExistingSubject,
+  type Ownership,
+} from '../lane/ownership';
 import { validateBaggageKey } from '../lane/baggage';
 import { TOOL_VERSION } from '../version';
 import { RestoreProducers } from './producers';
@@ -52,6 +65,8 @@ export interface RestoreOptions extends PlanOptions {
   ttlMs?: number | null;
   /** The lane ledger topic on the target (default __kbak_lanes). */
   ledgerTopic?: string;
+  /** How often the running restore rewrites its intent (default HEARTBEAT_MS; its lease is six of these). For tests. */
+  heartbeatMs?: number;
 }
 
 /** The plan, and what the target holds of the lane before a restore touches it. */
@@ -72,17 +87,74 @@ interface PreparedLane {
   jobs: PartitionJob[];
 }
 
-/** The lane's ledger entry, written anew at each step (see lane/intent.ts). */
+/**
+ * The lane's ledger entry, written anew at each step (see lane/intent.ts), and the restore's
+ * heartbeat: the entry is rewritten every HEARTBEAT_MS while the restore holds the lane. Writes
+ * go one after the other. A run whose heartbeat could not be written for its whole lease may
+ * have been taken over (lane/claim.ts): it never writes the lane's entry again and stops
+ * before it commits.
+ */
 class LaneLedger {
+  private timer: NodeJS.Timeout | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private lastWritten = Date.now();
+  private lostBecause: string | null = null;
+
   constructor(
     private readonly producer: RecordProducer,
     private readonly topic: string,
     public entry: LedgerEntry,
+    private readonly logger: Logger,
   ) {}
 
-  async record(next: LedgerEntry): Promise<void> {
-    await writeLedgerEntry(this.producer, this.topic, next);
-    this.entry = next;
+  /** Whether this run may still write the lane's entry. */
+  get lost(): boolean {
+    return this.lostBecause !== null;
+  }
+
+  private lease(): number {
+    return this.entry.intent?.leaseMs ?? Infinity;
+  }
+
+  /** Throws once the lease has lapsed without a successful write. */
+  assertHeld(): void {
+    if (this.lostBecause === null && Date.now() - this.lastWritten > this.lease()) {
+      this.lostBecause = `no heartbeat could be written for ${Math.round(this.lease() / 1000)}s`;
+    }
+    if (this.lostBecause !== null) {
+      throw new ConflictError(
+        `lane ${this.entry.lane}: this restore lost its hold on the lane (${this.lostBecause}); another run may have taken it over`,
+        'nothing more was written to the lane ledger; check kbak lane describe and resume the restore',
+      );
+    }
+  }
+
+  /** Writes the entry (`next`, or what `next` makes of the entry as it is when the write's turn comes). */
+  record(next: LedgerEntry | ((current: LedgerEntry) => LedgerEntry)): Promise<void> {
+    const write = this.queue.then(async () => {
+      this.assertHeld();
+      if (typeof next === 'function') next = next(this.entry);
+      await writeLedgerEntry(this.producer, this.topic, next);
+      this.entry = next;
+      this.lastWritten = Date.now();
+    });
+    this.queue = write.catch(() => undefined);
+    return write;
+  }
+
+  startHeartbeat(everyMs: number): void {
+    this.timer = setInterval(() => {
+      this.record((current) => withHeartbeat(current, new Date())).catch((err: unknown) => {
+        if (!this.lost) this.logger.warn({ lane: this.entry.lane }, `could not write the lane's heartbeat: ${(err as Error).message}`);
+      });
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  async stopHeartbeat(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.queue;
   }
 }
 
@@ -140,7 +212,7 @@ export class RestoreRun {
   }
 
   /** The plan phase: the plan, the preflight and the checks a real run would make, with read-only calls only. */
-  private async planLane(): Promise<PlannedLane> {
+  private async planLane(ownIntent: string | null = null): Promise<PlannedLane> {
     const { brokers } = await withRetry(() => this.ctx.kafka.cluster());
     const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(this.ctx.kafka) });
     if (plan.registrations.length > 0 && !this.ctx.registry) {
@@ -156,7 +228,7 @@ export class RestoreRun {
       this.ctx.kafka,
       plan.topics.map((t) => t.lane),
     );
-    const { entry, ids } = await this.checkOwnership(plan, states);
+    const { entry, ids } = await this.checkOwnership(plan, states, ownIntent);
     const actions = decideActions(plan, states, this.opts.mode);
     await checkKafkaRights({ kafka: this.ctx.kafka, plan, actions, ledgerTopic: this.ledgerTopic, brokers, spec: topicSpec });
     return { plan, states, actions, entry, ids };
@@ -166,7 +238,11 @@ export class RestoreRun {
    * Refuses (before anything is written) to touch any lane topic, subject or group that
    * exists and that this lane does not own: see lane/ownership.ts.
    */
-  private async checkOwnership(plan: RestorePlan, states: Map<string, LaneTopicState>): Promise<{ entry: LedgerEntry | null; ids: Map<string, string> }> {
+  private async checkOwnership(
+    plan: RestorePlan,
+    states: Map<string, LaneTopicState>,
+    ownIntent: string | null,
+  ): Promise<{ entry: LedgerEntry | null; ids: Map<string, string> }> {
     const { kafka } = this.ctx;
     const ledger = await readLedger(kafka, this.ledgerTopic);
     const bad = ledger.invalid.find((i) => i.key === plan.lane);
@@ -176,6 +252,10 @@ export class RestoreRun {
         `inspect it with kbak lane describe ${plan.lane}; remove the lane's objects by hand if the record was tampered with`,
       );
     const entry = ledger.entries.get(plan.lane) ?? null;
+    if (entry) assertWritable(entry);
+    // Another run restoring this lane right now: exit 8 before anything is written.
+    const others = (ledger.claims.get(plan.lane) ?? []).filter((c) => c.intent.id !== ownIntent);
+    assertNoLiveHolder(plan.lane, entry?.intent?.id === ownIntent ? { ...entry, intent: null } : entry, others, new Date());
     if (entry) assertSameTemplates(entry, this.scope);
     const refuse = (o: Ownership): void => {
       if (!o.owned)
@@ -189,7 +269,8 @@ export class RestoreRun {
     for (const name of present) refuse(topicOwnership(entry, this.scope, name, { id: ids.get(name) ?? null, empty: recordsIn(states.get(name)!) === 0n }));
     if (this.ctx.registry && plan.subjects.length > 0) {
       for (const s of plan.subjects) {
-        if ((await this.ctx.registry.subjectVersions(s.lane)).length > 0) refuse(subjectOwnership(entry, this.scope, s.lane));
+        const existing = await this.ctx.registry.subjectVersions(s.lane);
+        if (existing.length > 0) refuse(subjectOwnership(entry, this.scope, s.lane, await this.observeSubject(plan, entry, s.lane, existing)));
       }
     }
     for (const g of await existingGroups(
@@ -198,6 +279,23 @@ export class RestoreRun {
     ))
       refuse(groupOwnership(entry, this.scope, g));
     return { entry, ids };
+  }
+
+  /** What subject ownership needs of an existing lane subject (lane/ownership.ts). */
+  private async observeSubject(plan: RestorePlan, entry: LedgerEntry | null, subject: string, existing: number[]): Promise<ExistingSubject> {
+    const registry = this.ctx.registry!;
+    const listed = entry?.subjects.find((x) => x.name === subject);
+    const recorded = new Map<number, number | null>();
+    for (const v of listed?.versions ?? []) recorded.set(v, existing.includes(v) ? ((await registry.subjectVersion(subject, v))?.id ?? null) : null);
+    let onlyOurSchemas: boolean | null = null;
+    if (listed && listed.versions.length === 0) {
+      // Named by a restore killed before it recorded the registration: ours only if every
+      // version there is a schema this restore registers under it.
+      const preview = await previewRegistrations(registry, registrationInput(plan));
+      const ours = new Set([...preview.values()].filter((r) => r?.laneSubject === subject).map((r) => r!.laneVersion));
+      onlyOurSchemas = existing.every((v) => ours.has(v));
+    }
+    return { recorded, onlyOurSchemas };
   }
 
   async dryRun(): Promise<DryRunResult> {
@@ -246,16 +344,21 @@ export class RestoreRun {
     }
   }
 
+  /** The restore's hold on the lane: its claim, and once won the ledger entry with its intent. */
+  private held: { intent: LaneIntent; ledger: LaneLedger | null; unregister: (() => void) | null; running: () => void } | null = null;
+
   async run(): Promise<RestoreSummary> {
     const t0 = Date.now();
     const producers = new RestoreProducers(this.ctx.kafka);
     try {
-      // Plan (what goes where, and the checks a dry run makes), prepare, write, commit, summarise.
-      const planned = await this.planLane();
+      // Plan (what goes where, and the checks a dry run makes), claim the lane, prepare, write, commit, summarise.
+      let planned = await this.planLane();
+      planned = await this.claimLane(planned, producers);
       for (const w of planned.plan.warnings) this.ctx.logger.warn(w);
       const lane = await this.prepareLane(planned, producers);
       const results = await this.writeLane(planned.plan, lane.jobs, lane.ids, await producers.workers());
       const { groups, groupsDurationMs } = await this.commitLane(planned.plan, lane, results);
+      await this.release(producers, null);
       return summariseRestore({
         plan: planned.plan,
         backup: this.ctx.backup.ref,
@@ -271,9 +374,65 @@ export class RestoreRun {
         durationMs: Date.now() - t0,
       });
     } catch (err) {
-      throw classifyError(err, 'restoring');
+      const e = classifyError(err, 'restoring');
+      await this.release(producers, e);
+      throw e;
     } finally {
       await producers.close();
+    }
+  }
+
+  /**
+   * Claims the lane (lane/claim.ts): writes this run's claim, reads the ledger back, and goes on
+   * only when no earlier live claim or intent of another run is there; else withdraws its claim
+   * and throws ConflictError (exit 8) without having written the lane's entry. When the lane's
+   * entry changed since the plan (a run that finished meanwhile), plans again under the claim.
+   */
+  private async claimLane(planned: PlannedLane, producers: RestoreProducers): Promise<PlannedLane> {
+    const { kafka } = this.ctx;
+    const mode = this.opts.mode === 'new' ? '' : ` --${this.opts.mode}`;
+    const every = this.opts.heartbeatMs ?? HEARTBEAT_MS;
+    const intent = newIntent(`restore --lane ${this.scope.lane}${mode}`, new Date(), (LEASE_MS / HEARTBEAT_MS) * every);
+    await ensureLedgerTopic(kafka, this.ledgerTopic);
+    const producer = await producers.one();
+    this.held = { intent, ledger: null, unregister: null, running: holdHere(intent.id) };
+    await writeClaim(producer, this.ledgerTopic, this.scope.lane, intent);
+    const read = await readLedger(kafka, this.ledgerTopic);
+    const entry = read.entries.get(this.scope.lane) ?? null;
+    const lost = arbitrate(this.scope.lane, intent.id, entry, read.claims.get(this.scope.lane) ?? [], new Date());
+    if (lost) throw lost;
+    if (entry?.intent && entry.intent.id !== intent.id) {
+      const l = intentLiveness(entry.intent, new Date());
+      const why = l.live ? 'it is gone' : l.why;
+      // Info, not a warning: resuming after a killed restore is the everyday case.
+      this.ctx.logger.info(
+        { lane: this.scope.lane, holder: entry.intent.holder },
+        `taking over lane ${this.scope.lane} from ${describeHolder(entry.intent)}: ${why}`,
+      );
+    }
+    return JSON.stringify(entry) === JSON.stringify(planned.entry) ? planned : this.planLane(intent.id);
+  }
+
+  /**
+   * Ends the hold on the lane: on failure (after the lane's entry was written) the lane is
+   * recorded as `failed` with the reason; the claim is withdrawn. Best effort: a failure here
+   * is logged, and the lane then shows `failed` once its heartbeat lapses.
+   */
+  private async release(producers: RestoreProducers, failure: Error | null): Promise<void> {
+    // Once only: an interrupt's cleanup and the failure it then causes both come here.
+    const held = this.held;
+    this.held = null;
+    if (!held) return;
+    held.unregister?.();
+    held.running();
+    try {
+      const ledger = held.ledger;
+      await ledger?.stopHeartbeat();
+      // A run that lost its hold leaves the lane's entry to whoever holds it now.
+      if (failure && ledger && !ledger.lost) await ledger.record((current) => withFailure(current, failure.message, new Date()));
+      await withdrawClaim(await producers.one(), this.ledgerTopic, this.scope.lane, held.intent.id);
+    } catch (err) {
+      this.ctx.logger.warn({ lane: this.scope.lane }, `could not record the end of the restore in the lane ledger: ${(err as Error).message}`);
     }
   }
 
@@ -291,14 +450,21 @@ export class RestoreRun {
     // not in front of the first batch.
     if (plan.topics.some((t) => t.compression !== 'none')) warmCompressWorker();
 
-    await ensureLedgerTopic(kafka, this.ledgerTopic);
     const ledger = new LaneLedger(
       await producers.one(),
       this.ledgerTopic,
       restoreIntent(entry, {
         lane: plan.lane,
         templates: this.scope.templates,
-        seededFrom: { cluster: backup.ref.cluster, backupId: backup.ref.backupId },
+        origin: {
+          cluster: backup.ref.cluster,
+          backupId: backup.ref.backupId,
+          location: backup.store.location,
+          // The lane a snapshot was taken of (the manifest's lane provenance, FORMAT.md settled point 22).
+          lane: backup.manifest.lane?.name ?? null,
+          policy: null,
+        },
+        intent: this.held!.intent,
         now: new Date(),
         kbakVersion: TOOL_VERSION,
         ttlMs: this.opts.ttlMs ?? null,
@@ -311,8 +477,13 @@ export class RestoreRun {
         subjects: plan.subjects.map((s) => ({ name: s.lane, source: s.source })),
         groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
       }),
+      logger,
     );
+    this.held!.ledger = ledger;
+    // Interrupted (SIGINT, an aborted library call), the lane is recorded as failed rather than left restoring.
+    this.held!.unregister = onInterrupt(() => this.release(producers, new InterruptedError('the restore was interrupted')));
     await ledger.record(ledger.entry);
+    ledger.startHeartbeat(this.opts.heartbeatMs ?? HEARTBEAT_MS);
     logger.info(
       { lane: plan.lane, backupId: backup.ref.backupId, topics: plan.topics.map((t) => `${t.source} -> ${t.lane} (${actions.get(t.lane)})`) },
       'restore started',
@@ -321,9 +492,11 @@ export class RestoreRun {
     let registration: RegistrationResult | null = null;
     if (this.ctx.registry && plan.registrations.length > 0) {
       registration = await registerSchemas(this.ctx.registry, registrationInput(plan), backup.manifest.subjects, logger);
-      const versions = new Map<string, number[]>();
-      for (const r of registration.byRegistration.values()) versions.set(r.laneSubject, [...(versions.get(r.laneSubject) ?? []), r.laneVersion]);
-      await ledger.record(withSubjectVersions(ledger.entry, versions, new Date()));
+      const registered = new Map<string, Array<{ version: number; id: number }>>();
+      for (const r of registration.byRegistration.values()) {
+        registered.set(r.laneSubject, [...(registered.get(r.laneSubject) ?? []), { version: r.laneVersion, id: r.laneId }]);
+      }
+      await ledger.record((current) => withSubjectVersions(current, registered, new Date()));
     }
     const ids = registration ? new SchemaIdMap(registration.byId) : null;
 
@@ -332,7 +505,7 @@ export class RestoreRun {
       const createdIds = await withRetry(() => kafka.topicIds(created));
       const missing = created.filter((t) => !createdIds.has(t));
       if (missing.length > 0) throw new ServiceError('kafka', `lane topics ${missing.join(', ')} vanished right after creation`, 'restore again');
-      await ledger.record(withTopicIds(ledger.entry, createdIds, new Date()));
+      await ledger.record((current) => withTopicIds(current, createdIds, new Date()));
     }
 
     // Where each lane partition stands now.
@@ -402,10 +575,12 @@ export class RestoreRun {
         }
       }
     }
+    // A run that lost its hold (lane/claim.ts) seeds no group and never says ready.
+    lane.ledger.assertHeld();
     const groupsStart = Date.now();
     const groups = await this.seedGroups(plan, lane.jobs, results);
     const groupsDurationMs = Date.now() - groupsStart;
-    await lane.ledger.record(withState(lane.ledger.entry, 'ready', new Date()));
+    await lane.ledger.record((current) => withState(current, 'ready', new Date()));
     return { groups, groupsDurationMs };
   }
 

@@ -61,9 +61,12 @@ it('writes, reads back and tombstones ledger entries', async () => {
   const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: ledger, configNames: ['cleanup.policy'] }] });
   expect(configs.resources[0]!.configEntries[0]!.configValue).toBe('compact');
   const entry = (lane: string, state: LedgerEntry['state']): LedgerEntry => ({
-    format: 1,
+    format: 2,
     lane,
-    seededFrom: { cluster: 'c', backupId: '20261125T120000000Z' },
+    origin: { cluster: 'c', backupId: '20261125T120000000Z', location: null, lane: null, policy: null },
+    failure: null,
+    intent: null,
+    leases: [],
     createdAt: new Date().toISOString(),
     updatedAt: new Date().toISOString(),
     kbakVersion: '0.1.0',

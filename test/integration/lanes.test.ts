@@ -5,6 +5,8 @@
  * kcat (librdkafka), the ledger too, never with kbak's reader.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,10 +68,14 @@ function kcatLedger(): Map<
     groups: Array<{ name: string }>;
     state: string;
     expiresAt: string | null;
+    failure?: { at: string; reason: string } | null;
+    intent?: { id: string; holder: { pid: number } } | null;
   }
 > {
   const m = new Map();
   for (const r of kcat(ledger)) {
+    // Claims (`<lane>/claim/<id>`, LEDGER.md) are not lanes.
+    if (r.key?.includes('/')) continue;
     if (r.payload === null) m.delete(r.key);
     else m.set(r.key, JSON.parse(r.payload));
   }
@@ -455,5 +461,202 @@ describe('SIGKILL', () => {
     expect(rerun.stderr).toBe('');
     expect(rerun.code).toBe(0);
     await nothingLeft(lane);
+  });
+});
+
+/**
+ * A schema registry in front of the stack's that answers 404 (Confluent's "subject not found")
+ * to every schema registration, and passes everything else through: a restore fails after its
+ * intent, at the registration, with nothing a preflight could foresee.
+ */
+async function refusingRegistry(): Promise<{ url: string; server: Server }> {
+  const upstream = new URL(stackEnv().registryUrl);
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && /\/subjects\/[^/]+\/versions$/.test(req.url ?? '')) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 40401, message: 'Subject not found.' }));
+      return;
+    }
+    const up = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: `${upstream.pathname.replace(/\/$/, '')}${req.url}`, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('failed lanes', () => {
+  it('a restore that fails after its intent leaves the lane failed with the reason, and lane delete removes it', async () => {
+    const lane = laneName();
+    const { url, server } = await refusingRegistry();
+    try {
+      const r = await kb(...restoreArgs(lane, '--topic', orders, '--schema-registry-url', url));
+      expect(r.code).toBe(4);
+      const reason = oneLine(r);
+      expect(reason).toContain('HTTP 404');
+    } finally {
+      server.close();
+    }
+    const entry = kcatLedger().get(lane)!;
+    expect(entry.state).toBe('failed');
+    expect(entry.intent).toBeNull();
+    expect(entry.failure!.reason).toMatch(/^schema registry POST \/subjects\/.+\/versions failed: HTTP 404/);
+    expect(entry.failure!.reason).not.toMatch(/[\n\r]/);
+    // Nothing but the ledger's claims and the entry: the restore stopped before the lane topic.
+    expect((await topics()).has(`${lane}.${orders}`)).toBe(false);
+
+    const listed = await kb('lane', 'list', '--json');
+    expect(
+      (JSON.parse(listed.stdout) as { lanes: Array<{ lane: string; state: string; failure: string; next: string }> }).lanes.find((l) => l.lane === lane),
+    ).toMatchObject({
+      state: 'failed',
+      failure: entry.failure!.reason,
+      next: `resume it with kbak restore --lane ${lane} --resume (same backup), or remove it with kbak lane delete ${lane} --yes`,
+    });
+    const text = await kb('lane', 'list');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`lane ${lane} failed: ${entry.failure!.reason}; resume it with kbak restore --lane ${lane} --resume`);
+    const described = await kb('lane', 'describe', lane);
+    expect(described.stdout.split('\n').slice(0, 3)).toEqual([
+      expect.stringMatching(new RegExp(`^lane ${lane} \\(failed\\), seeded from `)),
+      `  failed: ${entry.failure!.reason}`,
+      expect.stringContaining(`  next: resume it with kbak restore --lane ${lane} --resume`),
+    ]);
+
+    const del = await kb('lane', 'delete', lane, '--yes');
+    expect(del.stderr).toBe('');
+    expect(del.code).toBe(0);
+    expect(kcatLedger().has(lane)).toBe(false);
+  });
+
+  it('a killed restore shows failed at once on its host, lane gc reports it, and --resume finishes it', async () => {
+    const lane = laneName();
+    const { child, done } = startKbak([...restoreArgs(lane, '--topic', wide), '--ledger-topic', ledger]);
+    while (!kcatLedger().has(lane)) await new Promise((res) => setTimeout(res, 20));
+    child.kill('SIGKILL');
+    await done;
+    const raw = kcatLedger().get(lane)!;
+    expect(raw.state).toBe('restoring');
+    expect(raw.intent!.holder.pid).toBe(child.pid);
+    const listed = await kb('lane', 'list', '--json');
+    const row = (JSON.parse(listed.stdout) as { lanes: Array<{ lane: string; state: string; failure: string }> }).lanes.find((l) => l.lane === lane)!;
+    expect(row.state).toBe('failed');
+    expect(row.failure).toContain(`its process ${child.pid} on`);
+    const gc = await kb('lane', 'gc', '--json');
+    expect(gc.code).toBe(0);
+    expect((JSON.parse(gc.stdout) as { failed: string[] }).failed).toContain(lane);
+    // Not expired: gc leaves it (and its entry) alone.
+    expect(kcatLedger().get(lane)).toMatchObject({ state: 'restoring', intent: { holder: { pid: child.pid } } });
+    const resumed = await kb(...restoreArgs(lane, '--topic', wide, '--resume'));
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(kcatLedger().get(lane)).toMatchObject({ state: 'ready', intent: null, failure: null });
+    expect(kcat(`${lane}.${wide}`)).toHaveLength(WIDE_PARTITIONS * 2);
+  });
+});
+
+describe('one restore per lane', () => {
+  it('of two restores of one lane started together exactly one exits 8, naming the other, and every record is in the lane once', async () => {
+    const lane = laneName();
+    const runs = [0, 1].map(() => startKbak([...restoreArgs(lane, '--topic', wide), '--ledger-topic', ledger]));
+    const results = await Promise.all(runs.map((r) => r.done));
+    const codes = results.map((r) => r.code).sort();
+    expect(codes).toEqual([0, 8]);
+    const loser = results.find((r) => r.code === 8)!;
+    const winnerPid = runs[results.findIndex((r) => r.code === 0)]!.child.pid;
+    expect(oneLine(loser)).toMatch(new RegExp(`^kbak: lane ${lane} is being restored by restore --lane ${lane} on .+ \\(pid ${winnerPid}\\) since \\S+Z \\(`));
+    const source = kcat(wide);
+    const laneRecords = kcat(`${lane}.${wide}`);
+    expect(laneRecords).toHaveLength(source.length);
+    expect(laneRecords.map((r) => `${r.partition}/${r.key}`).sort()).toEqual(source.map((r) => `${r.partition}/${r.key}`).sort());
+    expect(kcatLedger().get(lane)).toMatchObject({ state: 'ready', intent: null });
+    // The winner withdrew its claim once done, and so did the loser if it got as far as claiming
+    // (it may have seen the winner's claim before writing one): no claim of the lane is left.
+    const claims = new Map<string, string | null>();
+    for (const r of kcat(ledger)) if (r.key?.startsWith(`${lane}/claim/`)) claims.set(r.key, r.payload);
+    expect(claims.size).toBeGreaterThanOrEqual(1);
+    expect(claims.size).toBeLessThanOrEqual(2);
+    expect([...claims.values()].every((v) => v === null)).toBe(true);
+  });
+
+  it('lane delete refuses a lane a restore is running on (exit 8) and leaves it to the restore', async () => {
+    const lane = laneName();
+    const { child, done } = startKbak([...restoreArgs(lane, '--topic', wide), '--ledger-topic', ledger]);
+    while (kcatLedger().get(lane)?.state !== 'restoring') await new Promise((res) => setTimeout(res, 20));
+    // Paused, the restore is alive and its heartbeat recent: it holds the lane.
+    child.kill('SIGSTOP');
+    let del: CliResult;
+    try {
+      del = await kb('lane', 'delete', lane, '--yes');
+    } finally {
+      child.kill('SIGCONT');
+    }
+    expect(del.code).toBe(8);
+    expect(oneLine(del)).toContain(`lane ${lane} is being restored by restore --lane ${lane} on `);
+    const restored = await done;
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    expect(kcat(`${lane}.${wide}`)).toHaveLength(WIDE_PARTITIONS * 2);
+    expect(kcatLedger().get(lane)).toMatchObject({ state: 'ready', intent: null });
+  });
+});
+
+describe('subjects and groups owned by more than their names', () => {
+  it('refuses a subject deleted and re-created by someone else after a killed run, and lane delete leaves it alone', async () => {
+    const lane = laneName();
+    const laneTopic = `${lane}.${orders}`;
+    const laneSubject = `${laneTopic}-value`;
+    // Killed once the lane topic exists: the subject's registration (version and ID) is recorded by then.
+    const { child, done } = startKbak([...restoreArgs(lane, '--topic', orders), '--ledger-topic', ledger]);
+    while (!(await topics()).has(laneTopic)) await new Promise((res) => setTimeout(res, 20));
+    child.kill('SIGKILL');
+    await done;
+    const recorded = kcatLedger().get(lane)!.subjects as unknown as Array<{ name: string; versions: number[]; ids: number[] }>;
+    expect(recorded).toEqual([{ name: laneSubject, source: `${orders}-value`, versions: [1], ids: [expect.any(Number)] }]);
+    // Someone else deletes the subject for good and registers their own schema under it.
+    await registry.deleteSubject(laneSubject);
+    const lib = new SchemaRegistryLib({ host: stackEnv().registryUrl });
+    const { id: theirs } = await lib.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Theirs', fields: [{ name: 'y', type: 'long' }] }) },
+      { subject: laneSubject },
+    );
+    expect(theirs).not.toBe(recorded[0]!.ids[0]);
+    const r = await kb(...restoreArgs(lane, '--topic', orders, '--resume'));
+    expect(r.code).toBe(6);
+    expect(oneLine(r)).toMatch(new RegExp(`subject "${laneSubject}" .*lane ${lane} registered: re-created by someone else`));
+    const del = await kb('lane', 'delete', lane, '--yes', '--json');
+    expect(del.code).toBe(0);
+    expect((JSON.parse(del.stdout) as { leftAlone: Array<{ name: string }> }).leftAlone.map((x) => x.name)).toEqual([laneSubject]);
+    expect(await registry.subjectVersions(laneSubject)).toEqual([1]);
+    expect((await registry.subjectVersion(laneSubject, 1))!.id).toBe(theirs);
+    await registry.deleteSubject(laneSubject);
+  });
+
+  it('lane delete keeps a lane group that holds offsets on a foreign topic, with those offsets', async () => {
+    const lane = laneName();
+    const laneGroup = `${lane}.${billing}`;
+    expect((await kb(...restoreArgs(lane, '--topic', orders))).code).toBe(0);
+    // The lane group also consumes a topic the lane does not own.
+    await admin.setOffsets({ groupId: laneGroup, topic: orders, partitions: [{ partition: 1, offset: '3' }] });
+    const del = await kb('lane', 'delete', lane, '--yes', '--json');
+    expect(del.stderr).toBe('');
+    expect(del.code).toBe(0);
+    const result = JSON.parse(del.stdout) as { deleted: { groups: string[] }; leftAlone: Array<{ name: string; reason: string }>; complete: boolean };
+    expect(result.deleted.groups).toEqual([]);
+    expect(result.leftAlone).toEqual([
+      { name: laneGroup, reason: expect.stringContaining(`also holds offsets on topics lane ${lane} does not own (${orders})`) },
+    ]);
+    expect((await admin.listGroups()).groups.map((g) => g.groupId)).toContain(laneGroup);
+    const kept = await admin.fetchOffsets({ groupId: laneGroup, topics: [orders] });
+    expect(kept[0]!.partitions.find((p) => p.partition === 1)!.offset).toBe('3');
+    expect((await topics()).has(`${lane}.${orders}`)).toBe(false);
+    expect(kcatLedger().has(lane)).toBe(false);
+    await admin.deleteGroups([laneGroup]);
   });
 });

@@ -125,7 +125,7 @@ describe('the CLI commands as library calls', () => {
     expect(kafka.topics.has('feat.orders')).toBe(true);
 
     await new Promise((r) => setTimeout(r, 5));
-    expect(await gcLanes({ kafka, dryRun: true })).toEqual({ expired: ['short'], results: [], skipped: [] });
+    expect(await gcLanes({ kafka, dryRun: true })).toEqual({ expired: ['short'], results: [], skipped: [], failed: [] });
     const gc = await gcLanes({ kafka });
     expect(gc.results.map((r) => [r.lane, r.complete])).toEqual([['short', true]]);
     expect(kafka.topics.has('short.orders')).toBe(false);

@@ -181,7 +181,7 @@ describe('kbak lane clone and reset', () => {
     expect(r.restore.laneTopics.sort()).toEqual(['c.billing', 'c.orders']);
     for (const t of ['orders', 'billing']) expect(contents(kafka, `c.${t}`)).toEqual(contents(kafka, `a.${t}`));
     expect(offsetOf(kafka, 'c.svc', 'c.orders', 0)).toBe(2n);
-    expect((await describeLane({ kafka, lane: 'c' }))!.entry.seededFrom.cluster).toBe('lane-a');
+    expect((await describeLane({ kafka, lane: 'c' }))!.entry.origin.cluster).toBe('lane-a');
     await expect(cloneLane({ kafka, lane: 'a', to: 'a' })).rejects.toThrow(UsageError);
   });
 
