@@ -27,7 +27,7 @@ import {
   INTERRUPT_CLEANUP_TIMEOUT_MS,
 } from './config/defaults';
 import { DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
-import { classifyError, NotFoundError, UsageError } from './errors';
+import { classifyError, NotFoundError, SafetyError, UsageError } from './errors';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
 import { expiredLanes, type LaneDeletePlan } from './lane/delete-plan';
@@ -469,10 +469,10 @@ export interface LaneDescription {
   overview: LaneOverview;
 }
 
-/** Throws UsageError when the ledger record of `lane` was not written by kbak. */
+/** Refuses (SafetyError) a ledger record of `lane` kbak did not write: acting on it could touch what is not the lane's. */
 function ledgerEntry(read: { entries: Map<string, LedgerEntry>; invalid: Array<{ key: string; reason: string }> }, lane: string): LedgerEntry | null {
   const bad = read.invalid.find((i) => i.key === lane);
-  if (bad) throw new UsageError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
+  if (bad) throw new SafetyError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
   return read.entries.get(lane) ?? null;
 }
 
