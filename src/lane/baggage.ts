@@ -120,11 +120,15 @@ export function isBaggageKeyBytes(b: Buffer, from: number, n: number): boolean {
   return true;
 }
 
+// ignoreBOM: a leading U+FEFF stays part of the value, so a rewritten value keeps it. One
+// decoder for every call (decode without `stream` keeps no state between calls; making one
+// per record cost more than the rest of the baggage rewrite).
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** Strict UTF-8 decode: a header value that is not UTF-8 text is not baggage. */
 function utf8(b: Buffer): string | null {
   try {
-    // ignoreBOM: a leading U+FEFF stays part of the value, so a rewritten value keeps it.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
+    return STRICT_UTF8.decode(b);
   } catch {
     return null;
   }

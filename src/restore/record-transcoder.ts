@@ -71,12 +71,18 @@ interface AddedHeader {
 /** A null baggage header: not baggage, left alone (baggage.ts laneBaggageValue). */
 const NULL_BAGGAGE = { value: null, leftAlone: true } as const;
 
-/** The last baggage value rewritten and what it became (records of a topic often repeat one). */
-interface BaggageMemo {
-  input: Buffer;
+/** What --lane-baggage made of one baggage value. */
+interface BaggageOutcome {
   value: Buffer | null;
   leftAlone: boolean;
 }
+/**
+ * Baggage values remembered with what they became (a topic's records repeat a few: a
+ * tenant, a user, a feature flag): at most this many, each at most BAGGAGE_MEMO_BYTES long;
+ * the memo starts over when it is full, so memory stays bounded whatever the records hold.
+ */
+const BAGGAGE_MEMO_ENTRIES = 512;
+const BAGGAGE_MEMO_BYTES = 256;
 
 /** Timestamps whose double is exact: |t| < 2^53, i.e. the signed high word in [-2^21, 2^21). */
 const SAFE_HI = 0x200000;
@@ -130,7 +136,7 @@ export class RecordSetBuilder {
   private readonly idCache: [Map<number, number>, Map<number, number>] = [new Map<number, number>(), new Map<number, number>()];
   /** --lane-baggage: the header appended to records without one; null without the flag. */
   private readonly baggageAdded: AddedHeader | null;
-  private baggageMemo: BaggageMemo | null = null;
+  private readonly baggageMemo = new Map<string, BaggageOutcome>();
   /** --lane-header's header; null without the flag. */
   private readonly laneHeader: AddedHeader | null;
 
@@ -257,14 +263,22 @@ export class RecordSetBuilder {
    * What --lane-baggage makes of a baggage header's value body[from, from + n) (n -1: null):
    * its new value, or null to keep it; leftAlone when it is not valid baggage.
    */
-  private baggageValue(body: Buffer, from: number, n: number): { value: Buffer | null; leftAlone: boolean } {
+  private baggageValue(body: Buffer, from: number, n: number): BaggageOutcome {
     if (n < 0) return NULL_BAGGAGE;
     const memo = this.baggageMemo;
-    if (memo !== null && memo.input.length === n && memo.input.compare(body, from, from + n) === 0) return memo;
-    const input = body.subarray(from, from + n);
-    const r = laneBaggageValue(input, this.rewrite.laneBaggage!, this.rewrite.lane ?? '');
-    this.baggageMemo = { input: Buffer.from(input), value: r.value, leftAlone: r.outcome === 'invalid' };
-    return this.baggageMemo;
+    // latin1: one char per byte, so equal keys are equal bytes.
+    const key = n <= BAGGAGE_MEMO_BYTES ? body.toString('latin1', from, from + n) : null;
+    if (key !== null) {
+      const known = memo.get(key);
+      if (known !== undefined) return known;
+    }
+    const r = laneBaggageValue(body.subarray(from, from + n), this.rewrite.laneBaggage!, this.rewrite.lane ?? '');
+    const outcome: BaggageOutcome = { value: r.value, leftAlone: r.outcome === 'invalid' };
+    if (key !== null) {
+      if (memo.size >= BAGGAGE_MEMO_ENTRIES) memo.clear();
+      memo.set(key, outcome);
+    }
+    return outcome;
   }
 
   /** Whether a header key's bytes are what the decoder accepts (UTF-8); remembered per slot. */
