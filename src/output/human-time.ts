@@ -1,17 +1,25 @@
 /**
  * Ages and time left as people read them: "5 min ago", "in 3 d", "expired 2 h ago". Whole
- * units, rounded down (a TTL shown as "in 2 d" has at least 2 days left). Pure.
+ * units, rounded down, with the next smaller unit while the larger one is below 10 ("in 2 d
+ * 23 h" for a 72 h TTL set a minute ago: "in 2 d" would understate it by a day). Pure.
  */
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** A span of `ms` (absolute) in its largest whole unit: "45 s", "5 min", "2 h", "3 d". */
+/** `big` whole units of `bigMs` and, below 10 of them, the rest in `small` units when there is one. */
+function twoUnits(abs: number, bigMs: number, big: string, smallMs: number, small: string): string {
+  const n = Math.floor(abs / bigMs);
+  const rest = Math.floor((abs % bigMs) / smallMs);
+  return n < 10 && rest > 0 ? `${n} ${big} ${rest} ${small}` : `${n} ${big}`;
+}
+
+/** A span of `ms` (absolute): "45 s", "5 min", "3 h 20 min", "2 d 23 h", "12 d". */
 export function span(ms: number): string {
   const abs = Math.abs(ms);
-  if (abs >= DAY) return `${Math.floor(abs / DAY)} d`;
-  if (abs >= HOUR) return `${Math.floor(abs / HOUR)} h`;
+  if (abs >= DAY) return twoUnits(abs, DAY, 'd', HOUR, 'h');
+  if (abs >= HOUR) return twoUnits(abs, HOUR, 'h', MINUTE, 'min');
   if (abs >= MINUTE) return `${Math.floor(abs / MINUTE)} min`;
   return `${Math.floor(abs / 1000)} s`;
 }

@@ -60,20 +60,26 @@ const old = entry('old-feature', { createdAt: at(9 * 24 * HOUR), ttlMs: 7 * 24 *
 const fresh = entry('b', { createdAt: at(200) });
 
 describe('human ages and TTLs', () => {
-  it('says spans in their largest whole unit, rounded down', () => {
-    expect([0, 45_000, 60_000, 5 * 60_000 + 59_000, HOUR, 47 * HOUR, 3 * 24 * HOUR + 23 * HOUR].map(span)).toEqual([
-      '0 s',
-      '45 s',
-      '1 min',
-      '5 min',
-      '1 h',
-      '1 d',
-      '3 d',
-    ]);
+  it('says spans in whole units, rounded down, with the next unit below 10 of the larger', () => {
+    const spans = [
+      0,
+      45_000,
+      60_000,
+      5 * 60_000 + 59_000,
+      HOUR,
+      3 * HOUR + 20 * 60_000,
+      12 * HOUR + 59 * 60_000,
+      47 * HOUR,
+      72 * HOUR - 60_000,
+      72 * HOUR,
+      12 * 24 * HOUR + 5 * HOUR,
+    ];
+    expect(spans.map(span)).toEqual(['0 s', '45 s', '1 min', '5 min', '1 h', '3 h 20 min', '12 h', '1 d 23 h', '2 d 23 h', '3 d', '12 d']);
     expect(ago(5 * 60_000)).toBe('5 min ago');
     expect(ago(-3000)).toBe('just now'); // the writer's clock ahead of ours
     expect(timeLeft(3 * 24 * HOUR + 1)).toBe('in 3 d');
     expect(timeLeft(-2 * HOUR - 1)).toBe('expired 2 h ago');
+    expect(timeLeft(-2 * HOUR - 5 * 60_000)).toBe('expired 2 h 5 min ago');
     expect(timeLeft(0)).toBe('expired 0 s ago');
   });
 });
@@ -82,10 +88,10 @@ describe('lane list', () => {
   it('prints aligned columns with ages and TTLs in words', async () => {
     const lanes = [await overview(ctx, alpha, NOW), await overview(ctx, fresh, NOW), await overview(ctx, old, NOW)];
     expect(laneListLines('__kbak_lanes', lanes)).toEqual([
-      'LANE         STATE     SEEDED FROM               AGE       TTL              TOPICS  RECORDS  SUBJECTS  GROUPS',
-      'alpha        ready     prod/20261201T030000000Z  3 h ago   in 2 d           2       12       1         1',
-      'b            ready     prod/20261201T030000000Z  just now  none             0       0        0         0',
-      'old-feature  deleting  prod/20261201T030000000Z  9 d ago   expired 2 h ago  0       0        0         0',
+      'LANE         STATE     SEEDED FROM               AGE             TTL                    TOPICS  RECORDS  SUBJECTS  GROUPS',
+      'alpha        ready     prod/20261201T030000000Z  3 h 20 min ago  in 2 d 20 h            2       12       1         1',
+      'b            ready     prod/20261201T030000000Z  just now        none                   0       0        0         0',
+      'old-feature  deleting  prod/20261201T030000000Z  9 d ago         expired 2 h 5 min ago  0       0        0         0',
     ]);
   });
 
@@ -100,8 +106,8 @@ describe('lane describe', () => {
       'lane alpha',
       '  state        ready',
       `  seeded from  prod/20261201T030000000Z`,
-      `  created      ${alpha.createdAt} (3 h ago) by kbak 0.1.0`,
-      `  TTL          in 2 d (expires ${alpha.expiresAt})`,
+      `  created      ${alpha.createdAt} (3 h 20 min ago) by kbak 0.1.0`,
+      `  TTL          in 2 d 20 h (expires ${alpha.expiresAt})`,
       '  records      12',
       '  templates    topic {lane}.{topic}, subject {lane}.{subject}, group {lane}.{group}',
       '',
