@@ -5,7 +5,9 @@
 #                 kcat -C without its 0.5 s end-of-partition wait, Kafka's ConsumerPerformance (the
 #                 broker's read ceiling)
 #   restore side  kbak restore into a new lane vs kcat -P and Kafka's ProducerPerformance, every
-#                 producer using the same codec (BENCH_CODEC, kbak restore --compression)
+#                 producer using the same codec (BENCH_CODEC, kbak restore --compression); and
+#                 kbak restore --lane-baggage (a baggage header on every record) vs the restore
+#                 without it
 #   groups        kbak restore of a backup holding BENCH_GROUPS consumer groups (time to seed them)
 # Wall time and peak RSS come from /usr/bin/time -v; every figure is the median of BENCH_REPEAT runs.
 # BENCHMARKS.md and BENCHMARKS.json (repository root) are rewritten by each run; the raw measurements
@@ -283,6 +285,17 @@ m_kbak_restore() {
   row kbak-restore "$1" "$N" - "$summary"
   say "kbak restore"
 }
+# The same restore with --lane-baggage: the bench records carry no baggage header, so each gets
+# one (lane=<lane>) appended, the transcoder's per-record work with the flag.
+m_kbak_restore_baggage() {
+  local lane="$LANE_PREFIX-b$1" summary
+  run_timed kbak-restore-baggage "$WORK/kbakb" node bin/kbak.js restore --lane "$lane" --source "$RESTORE_SRC" --compression "$CODEC" --lane-baggage lane --json --quiet
+  summary="$(tail -n 1 "$WORK/kbakb.out")"
+  check_count "kbak restore --lane-baggage (summary)" "$(json_field "$summary" records)" "$N"
+  check_count "kbak restore --lane-baggage (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$TOPIC")" "$N"
+  row kbak-restore-baggage "$1" "$N" - "$summary"
+  say "kbak restore + baggage"
+}
 m_kcat_produce() {
   local target="$TOPIC-kcatp-r$1"
   node scripts/bench/admin.cjs create-topic "$target" "$P"
@@ -305,7 +318,7 @@ m_pperf() {
   say "ProducerPerformance"
 }
 
-TOOLS=(m_kcat_file m_kbak_disk m_cperf m_kbak_s3 m_kcat_produce m_kbak_restore m_pperf m_kcat_nowait)
+TOOLS=(m_kcat_file m_kbak_disk m_cperf m_kbak_s3 m_kcat_produce m_kbak_restore m_pperf m_kcat_nowait m_kbak_restore_baggage)
 ((HAVE_ZSTD)) && TOOLS+=(m_kcat_zstd)
 
 # ---------------------------------------------------------------- measurements

@@ -486,10 +486,10 @@ export interface LaneDescription {
   overview: LaneOverview;
 }
 
-/** Throws UsageError when the ledger record of `lane` was not written by kbak. */
+/** Refuses (SafetyError) a ledger record of `lane` kbak did not write: acting on it could touch what is not the lane's. */
 function ledgerEntry(read: { entries: Map<string, LedgerEntry>; invalid: Array<{ key: string; reason: string }> }, lane: string): LedgerEntry | null {
   const bad = read.invalid.find((i) => i.key === lane);
-  if (bad) throw new UsageError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
+  if (bad) throw new SafetyError(bad.reason, "the ledger record was not written by kbak; remove the lane's objects by hand");
   return read.entries.get(lane) ?? null;
 }
 

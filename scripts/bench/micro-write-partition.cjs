@@ -8,7 +8,11 @@
  *   node --max-semi-space-size=256 --min-semi-space-size=256 scripts/bench/micro-write-partition.cjs [distDir]
  *
  * - direct: placed sends (segment blocks transcoded into the batches).
- * - objects: a lane header forces the per-record path (decode, rewrite, send).
+ * - baggage: the same with --lane-baggage (every other record has a baggage header with one of
+ *   7 values to add the member to; the others get one appended).
+ * - lane-header: the same with --lane-header.
+ * - objects-baggage: --lane-baggage on the per-record path (decode, rewrite, send), what
+ *   --lane-baggage cost before issue 17 (transcode: false).
  * Per path: nanoseconds per record (fastest pass, median) and heap bytes allocated per
  * record (see micro-measure.cjs; decompressed blocks are external memory, not counted).
  */
@@ -52,6 +56,7 @@ const producer = {
         headers: [
           { key: 'traceparent', value: Buffer.from(`00-${i}`.padEnd(55, '0')) },
           { key: 'b3', value: null },
+          ...(i % 2 === 0 ? [{ key: 'baggage', value: Buffer.from(`userId=u${i % 7},tenant=acme`) }] : []),
         ],
       },
     ]);
@@ -80,18 +85,21 @@ const producer = {
     committed: [],
   });
   const paths = {
-    direct: { laneHeader: null },
-    objects: { laneHeader: 'x-lane' },
+    direct: { rewrite: { laneHeader: null } },
+    baggage: { rewrite: { laneHeader: null, laneBaggage: 'lane' } },
+    'lane-header': { rewrite: { laneHeader: 'x-lane' } },
+    'objects-baggage': { rewrite: { laneHeader: null, laneBaggage: 'lane' }, transcode: false },
   };
   console.log(`dist: ${dist}, ${RECORDS} records per pass, ${PASSES} passes`);
-  for (const [name, rw] of Object.entries(paths)) {
+  for (const [name, { rewrite, transcode }] of Object.entries(paths)) {
     const run = () =>
       writePartition(job('lane.t'), {
         backup,
         producer,
         window: { since: null, until: null },
         maxRecordsPerPartition: null,
-        rewrite: { ids: null, lane: 'lane', ...rw },
+        rewrite: { ids: null, lane: 'lane', ...rewrite },
+        transcode,
       });
     await measure(
       name,

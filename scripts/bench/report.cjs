@@ -27,6 +27,7 @@ const TOOLS = {
   'kbak-restore': { side: 'restore', label: `**kbak restore → new lane** (--compression ${CODEC})` },
   'kcat-produce': { side: 'restore', label: `kcat -P -z ${CODEC} (same records, 3 headers)` },
   pperf: { side: 'restore', label: `Kafka ProducerPerformance, compression.type=${CODEC} (keys, no headers)` },
+  'kbak-restore-baggage': { side: 'restore', label: `**kbak restore → new lane --lane-baggage lane** (--compression ${CODEC})` },
   'kbak-restore-groups': { side: 'groups', label: `**kbak restore → new lane, ${G} consumer groups**` },
 };
 const WIDE_P = Number(env.BENCH_WIDE_PARTITIONS);
@@ -122,6 +123,7 @@ const ratios = {
   dumpDiskVsConsumerPerformance: ratioOf(rps('kbak-dump-disk'), rps('cperf')),
   restoreVsKcat: ratioOf(rps('kbak-restore'), rps('kcat-produce')),
   restoreVsProducerPerformance: ratioOf(rps('kbak-restore'), rps('pperf')),
+  restoreBaggageVsRestore: ratioOf(rps('kbak-restore-baggage'), rps('kbak-restore')),
 };
 const targets = [
   {
@@ -141,6 +143,12 @@ const targets = [
     value: ratios.restoreVsKcat,
     shown: fmtRatio(ratios.restoreVsKcat),
     met: ratios.restoreVsKcat >= 0.5,
+  },
+  {
+    name: 'kbak restore --lane-baggage ≥ 0.8× kbak restore without it (records/s)',
+    value: ratios.restoreBaggageVsRestore,
+    shown: fmtRatio(ratios.restoreBaggageVsRestore),
+    met: ratios.restoreBaggageVsRestore >= 0.8,
   },
   { name: `${G} consumer groups seeded < 1 s`, value: groupSeedMs / 1000, shown: `${fmt(groupSeedMs / 1000, 2)} s`, met: groupSeedMs < 1000 },
   {
@@ -255,7 +263,7 @@ p('## Restore side');
 p();
 p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | kbak restore ÷ tool | RSS kbak ÷ tool |');
 p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const t of ['kbak-restore', 'kcat-produce', 'pperf']) {
+for (const t of ['kbak-restore', 'kcat-produce', 'pperf', 'kbak-restore-baggage']) {
   row(t, [(s) => fmtRatio(ratioOf(rps('kbak-restore'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-restore'), s.rssMiB))]);
 }
 p();
@@ -264,6 +272,10 @@ if (st['kbak-restore'])
     `- kbak's own timer (no node start-up): ${fmt(fromJson('kbak-restore', (j) => j.durationMs) / 1000, 2)} s, ${fmtInt(fromJson('kbak-restore', (j) => j.recordsPerSecond))} records/s`,
   );
 if (st.pperf) p(`- ProducerPerformance's own figure (no JVM start-up): ${fmtInt(fromJson('pperf', (j) => j.selfRecordsPerSec))} records/s`);
+if (st['kbak-restore-baggage'])
+  p(
+    `- with \`--lane-baggage\` (a \`baggage\` header added to every record): **${fmtRatio(ratios.restoreBaggageVsRestore)}** the records/s of the restore without it (target ≥ 0.8×), ${fmt(st['kbak-restore-baggage'].cpu, 2)} CPU s against ${fmt(st['kbak-restore']?.cpu, 2)}`,
+  );
 p();
 if (st['kbak-restore-groups']) {
   const s = st['kbak-restore-groups'];

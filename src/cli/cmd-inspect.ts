@@ -4,7 +4,8 @@ import { backupDetail, type BackupDetail } from '../backup/summary';
 import { describeTimestamp } from '../model/utc-time';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
-import { addSourceOptions, openSource, table, type SourceFlags } from './source';
+import { table } from '../output/table';
+import { addSourceOptions, openSource, type SourceFlags } from './source';
 
 interface InspectFlags extends SourceFlags {
   json?: boolean;

@@ -2,35 +2,35 @@
  * `kbak lane list|describe|delete|gc`: the lanes recorded in the ledger on the target
  * cluster, and their removal. Deletion touches exactly the objects a lane owns (ledger +
  * lane templates, see src/lane/ownership.ts); `gc` is meant for a CronJob.
+ *
+ * Exit codes (README "Exit codes"): a lane not in the ledger 3 (delete: 0 with
+ * --ignore-not-found), a delete that left objects it does not own alone 6, a delete that
+ * could not remove everything (active consumers) or a gc that skipped lanes 7.
  */
 import { Command } from 'commander';
 import { deleteLane, describeLane, gcLanes, listLanes, type LaneOptions, type LaneTemplateOptions } from '../api';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { PartialSuccessError, UsageError } from '../errors';
+import { NotFoundError, PartialSuccessError, SafetyError, UsageError } from '../errors';
 import type { LaneDeleteResult } from '../lane/lifecycle';
-import { describeHolder } from '../lane/claim';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import type { CommandEnv } from './common';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerTopic, type LaneFlags } from './lane-options';
 import { laneMigrateCommands } from './cmd-lane-migrate';
-import { table } from './source';
+import { laneDescribeLines, laneListLines } from './lane-view';
 
 interface Flags extends ConnectionFlags, LaneFlags {
   json?: boolean;
   quiet?: boolean;
   dryRun?: boolean;
   yes?: boolean;
+  ignoreNotFound?: boolean;
 }
 
-function duration(ms: number): string {
-  const abs = Math.abs(ms);
-  const text = abs >= 86_400_000 ? `${(abs / 86_400_000).toFixed(1)}d` : abs >= 3_600_000 ? `${(abs / 3_600_000).toFixed(1)}h` : `${Math.round(abs / 60_000)}m`;
-  return ms < 0 ? `expired ${text} ago` : text;
-}
+const notInLedger = (lane: string, ledgerTopic: string): string => `lane ${lane} is not in the ledger ${ledgerTopic}`;
 
 /** The library's lane options from the flags, KBAK_* variables and config file. */
-function laneOptions(flags: Flags, env: CommandEnv): LaneOptions {
+function laneOptions(flags: Flags, env: CommandEnv): LaneOptions & { ledgerTopic: string } {
   const settings = loadSettings(flags, env.env);
   const logger = env.logger(flags.quiet);
   return {
@@ -64,6 +64,16 @@ function print(env: CommandEnv, lines: string[]): void {
   for (const l of lines) env.stdout(l);
 }
 
+/** What a delete left alone because the lane does not own it (a name someone else recreated, say). */
+function refused(results: LaneDeleteResult[]): SafetyError | null {
+  const alone = results.flatMap((r) => r.leftAlone);
+  if (alone.length === 0) return null;
+  return new SafetyError(
+    `lane delete left ${alone.length === 1 ? 'an object' : `${alone.length} objects`} it does not own alone: ${alone.map((x) => x.reason).join('; ')}`,
+    'kbak deletes only what the lane owns; remove the others by hand if they are not needed',
+  );
+}
+
 function partial(results: LaneDeleteResult[]): PartialSuccessError | null {
   const failures = results.flatMap((r) => r.remaining.map((x) => ({ item: x.name, error: x.reason })));
   if (failures.length === 0) return null;
@@ -87,20 +97,7 @@ export function laneCommand(env: CommandEnv): Command {
       env.stdout(JSON.stringify({ ledgerTopic: ledger, lanes, invalidRecords }));
       return;
     }
-    const rows = lanes.map((l) => [
-      l.lane,
-      l.state,
-      l.seededFrom,
-      duration(l.ageMs),
-      l.ttlLeftMs === null ? '-' : duration(l.ttlLeftMs),
-      String(l.topics),
-      String(l.records),
-      String(l.subjects),
-      String(l.groups),
-    ]);
-    // Space-padded columns like kbak list (a tab inside a ledger name would be escaped, so no tab columns).
-    print(env, table(['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL LEFT', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS'], rows));
-    for (const l of lanes.filter((x) => x.state === 'failed')) env.stdout(`lane ${l.lane} failed: ${l.failure}; ${l.next}`);
+    print(env, laneListLines(ledger, lanes));
     for (const i of invalidRecords) opts.logger!.warn(`${i.reason} (ignored)`);
   });
 
@@ -111,32 +108,21 @@ export function laneCommand(env: CommandEnv): Command {
     new LaneScope(name, laneTemplates({}));
     const opts = laneOptions(flags, env);
     const found = await describeLane({ ...opts, lane: name });
-    if (!found) throw new UsageError(`lane ${name} is not in the ledger ${opts.ledgerTopic}`, 'kbak lane list shows the lanes');
+    if (!found) throw new NotFoundError(notInLedger(name, opts.ledgerTopic), 'kbak lane list shows the lanes');
     const { entry, overview: o } = found;
     if (flags.json) {
       env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs, effectiveState: o.state, next: o.next }));
       return;
     }
-    print(env, [
-      `lane ${entry.lane} (${o.state}), seeded from ${o.seededFrom} at ${entry.createdAt} by kbak ${entry.kbakVersion}`,
-      ...(o.state === 'failed' ? [`  failed: ${o.failure}`, `  next: ${o.next}`] : []),
-      ...(o.state === 'restoring' && entry.intent ? [`  restoring: ${describeHolder(entry.intent)}, last heartbeat ${entry.intent.heartbeatAt}`] : []),
-      `  TTL: ${o.ttlLeftMs === null ? 'none' : `${duration(o.ttlLeftMs)} (expires ${entry.expiresAt})`}, records: ${o.records}`,
-      `  templates: topic ${entry.templates.topic}, subject ${entry.templates.subject}, group ${entry.templates.group}`,
-      'topics:',
-      ...entry.topics.map((t) => `  ${t.name} <- ${t.source} (topic ID ${t.id ?? 'not yet recorded'}${t.pending ? ', creation in progress' : ''})`),
-      'subjects:',
-      ...entry.subjects.map((s) => `  ${s.name} <- ${s.source} (versions ${s.versions.join(', ') || '-'})`),
-      'consumer groups:',
-      ...entry.groups.map((g) => `  ${g.name} <- ${g.source}`),
-    ]);
+    print(env, laneDescribeLines(entry, o));
   });
 
   const del = new Command('delete')
     .description("delete a lane: exactly its ledger's topics, subjects (soft, then hard) and groups, then its ledger entry")
     .argument('<lane>')
     .option('--dry-run', 'show what would be deleted and change nothing')
-    .option('--yes', 'really delete (required unless --dry-run)');
+    .option('--yes', 'really delete (required unless --dry-run)')
+    .option('--ignore-not-found', 'a lane not in the ledger is not an error (exit 0): for teardown scripts that may run twice');
   addTemplateOptions(del);
   addLedgerOption(del);
   addConnectionOptions(del);
@@ -150,8 +136,10 @@ export function laneCommand(env: CommandEnv): Command {
     const opts = laneOptions(flags, env);
     const outcome = await deleteLane({ ...opts, ...templateOptions(flags), lane: name, dryRun: Boolean(flags.dryRun) });
     if (!outcome.found) {
-      // Idempotent: a second delete finds nothing to do.
-      env.stdout(flags.json ? JSON.stringify({ lane: name, found: false }) : `lane ${name} is not in the ledger ${opts.ledgerTopic}: nothing to delete`);
+      // A typo must not pass in a script; a teardown that may run twice says so.
+      if (!flags.ignoreNotFound)
+        throw new NotFoundError(notInLedger(name, opts.ledgerTopic), 'kbak lane list shows the lanes; --ignore-not-found makes this exit 0');
+      env.stdout(flags.json ? JSON.stringify({ lane: name, found: false }) : `${notInLedger(name, opts.ledgerTopic)}: nothing to delete (--ignore-not-found)`);
       return;
     }
     if (outcome.dryRun) {
@@ -173,7 +161,8 @@ export function laneCommand(env: CommandEnv): Command {
       return;
     }
     print(env, flags.json ? [JSON.stringify(outcome.result)] : deleteLines(outcome.result));
-    const p = partial([outcome.result]);
+    // What is left to retry (7) before what needs a person's look (6).
+    const p = partial([outcome.result]) ?? refused([outcome.result]);
     if (p) throw p;
   });
 
@@ -210,7 +199,7 @@ export function laneCommand(env: CommandEnv): Command {
         `${r.skipped.length} expired lanes were skipped: ${r.skipped.join('; ')}`,
         r.skipped.map((s) => ({ item: s.split(':')[0]!, error: s })),
       );
-    const p = partial(r.results);
+    const p = partial(r.results) ?? refused(r.results);
     if (p) throw p;
   });
 

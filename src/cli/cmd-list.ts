@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { describeBackups } from '../api';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
-import { addSourceOptions, openSource, table, type SourceFlags } from './source';
+import { table } from '../output/table';
+import { addSourceOptions, openSource, type SourceFlags } from './source';
 
 interface ListFlags extends SourceFlags {
   json?: boolean;

@@ -100,16 +100,54 @@ export function setBaggageMember(value: string, key: string, lane: string): { va
   return { value: out, outcome };
 }
 
-const isBaggage = (h: WireHeader): boolean => h.key.toLowerCase() === 'baggage';
+/** The header --lane-baggage edits: the first whose key is `baggage` in any letter case. */
+export const isBaggageKey = (key: string): boolean => key.toLowerCase() === 'baggage';
+const isBaggage = (h: WireHeader): boolean => isBaggageKey(h.key);
+
+const BAGGAGE = Buffer.from('baggage', 'latin1');
+
+/**
+ * isBaggageKey on a header key's bytes (UTF-8), for the transcoder: only ASCII letters
+ * lower-case to those of `baggage`, so the key is 7 bytes that match it up to ASCII case.
+ */
+export function isBaggageKeyBytes(b: Buffer, from: number, n: number): boolean {
+  if (n !== 7) return false;
+  for (let i = 0; i < 7; i++) {
+    const c = b[from + i]!;
+    const lower = BAGGAGE[i]!;
+    if (c !== lower && c !== lower - 0x20) return false;
+  }
+  return true;
+}
+
+// ignoreBOM: a leading U+FEFF stays part of the value, so a rewritten value keeps it. One
+// decoder for every call (decode without `stream` keeps no state between calls; making one
+// per record cost more than the rest of the baggage rewrite).
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Strict UTF-8 decode: a header value that is not UTF-8 text is not baggage. */
 function utf8(b: Buffer): string | null {
   try {
-    // ignoreBOM: a leading U+FEFF stays part of the value, so a rewritten value keeps it.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
+    return STRICT_UTF8.decode(b);
   } catch {
     return null;
   }
+}
+
+/** The value of the `baggage` header added to a record that has none. */
+export const newBaggageValue = (key: string, lane: string): Buffer => Buffer.from(`${key}=${lane}`);
+
+/**
+ * Pure: the new bytes of an existing baggage header's value (null value: a null header),
+ * or null when the header stays as it is (outcome `unchanged` or `invalid`). Both restore
+ * paths use it: withLaneBaggage below and the transcoder (record-transcoder.ts).
+ */
+export function laneBaggageValue(value: Buffer | null, key: string, lane: string): { value: Buffer | null; outcome: BaggageOutcome } {
+  const text = value === null ? null : utf8(value);
+  if (text === null) return { value: null, outcome: 'invalid' };
+  const r = setBaggageMember(text, key, lane);
+  if (r.outcome === 'invalid' || r.outcome === 'unchanged') return { value: null, outcome: r.outcome };
+  return { value: Buffer.from(r.value, 'utf8'), outcome: r.outcome };
 }
 
 /**
@@ -118,13 +156,11 @@ function utf8(b: Buffer): string | null {
  */
 export function withLaneBaggage(headers: readonly WireHeader[], key: string, lane: string): { headers: WireHeader[]; outcome: BaggageOutcome } {
   const i = headers.findIndex(isBaggage);
-  if (i === -1) return { headers: [...headers, { key: 'baggage', value: Buffer.from(`${key}=${lane}`) }], outcome: 'created' };
+  if (i === -1) return { headers: [...headers, { key: 'baggage', value: newBaggageValue(key, lane) }], outcome: 'created' };
   const h = headers[i]!;
-  const text = h.value === null ? null : utf8(h.value);
-  if (text === null) return { headers: [...headers], outcome: 'invalid' };
-  const r = setBaggageMember(text, key, lane);
-  if (r.outcome === 'invalid' || r.outcome === 'unchanged') return { headers: [...headers], outcome: r.outcome };
+  const r = laneBaggageValue(h.value, key, lane);
+  if (r.value === null) return { headers: [...headers], outcome: r.outcome };
   const out = [...headers];
-  out[i] = { key: h.key, value: Buffer.from(r.value, 'utf8') };
+  out[i] = { key: h.key, value: r.value };
   return { headers: out, outcome: r.outcome };
 }

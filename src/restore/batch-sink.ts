@@ -115,8 +115,8 @@ export class BatchSink {
   private readonly sent: Array<{ batch: Batch; acked: Promise<boolean> }> = [];
 
   /**
-   * A sink for one lane partition. With `placed` (the records go to the lane unchanged, see
-   * writePartition), batches are record sets encoded in place (sent with the producer's
+   * A sink for one lane partition. With `placed` (how records change on the way to the lane, when
+   * the partition is read whole, see writePartition), batches are record sets encoded in place (sent with the producer's
    * sendPlaced, part of every RecordProducer) and the sink can transcode segment blocks;
    * otherwise record objects (send).
    */

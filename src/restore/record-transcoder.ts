@@ -8,7 +8,10 @@
  * (test/unit/record-transcoder.test.ts):
  * key, value and header values are copied as they are, a Confluent-framed key or value
  * gets its 4 schema-ID bytes patched in place (write-partition.ts: rewrite), header keys
- * are copied as bytes after the UTF-8 check the decoder makes.
+ * are copied as bytes after the UTF-8 check the decoder makes. With --lane-baggage the
+ * first `baggage` header's value is replaced by what src/lane/baggage.ts makes of it (or
+ * a `baggage` header is appended), and --lane-header appends its header, as toLaneRecord
+ * does.
  *
  * The records start `headroom` bytes into the buffer, so a producer can frame the request
  * and the batch header in front of them without copying them (LeanProducer.sendPlaced).
@@ -24,11 +27,18 @@ import { decodeRecordAt, RECORD_MIN_SIZE, type BlockContext } from '../segment/f
 import { isTimestampType } from '../segment/record';
 import { FRAME_HEADER_BYTES, CONFLUENT_MAGIC } from '../schema/framing';
 import type { SchemaIdMap } from '../schema/register';
+import { isBaggageKeyBytes, laneBaggageValue, newBaggageValue } from '../lane/baggage';
 
-/** Schema-ID rewriting for one lane topic (see write-partition.ts RewriteOptions). */
+/** What changes on the way to one lane topic (write-partition.ts RewriteOptions). */
 export interface IdRewrite {
   ids: SchemaIdMap | null;
   laneTopic: string;
+  /** The lane's name: the value of the lane header and of the baggage member. */
+  lane?: string;
+  /** --lane-header: a header appended to every record. */
+  laneHeader?: string | null;
+  /** --lane-baggage KEY: KEY=<lane> in the first `baggage` header. */
+  laneBaggage?: string | null;
 }
 
 /** When a batch is full, as write-partition counts it: records, and key + value + header bytes. */
@@ -48,7 +58,31 @@ export interface TranscodeResult {
   rewritten: number;
   /** The batch is full: send it before transcoding from `next`. */
   full: boolean;
+  /** Records whose baggage header --lane-baggage left alone (not valid baggage). */
+  baggageLeftAlone: number;
 }
+
+/** An added header's bytes. */
+interface AddedHeader {
+  key: Buffer;
+  value: Buffer;
+}
+
+/** A null baggage header: not baggage, left alone (baggage.ts laneBaggageValue). */
+const NULL_BAGGAGE = { value: null, leftAlone: true } as const;
+
+/** What --lane-baggage made of one baggage value. */
+interface BaggageOutcome {
+  value: Buffer | null;
+  leftAlone: boolean;
+}
+/**
+ * Baggage values remembered with what they became (a topic's records repeat a few: a
+ * tenant, a user, a feature flag): at most this many, each at most BAGGAGE_MEMO_BYTES long;
+ * the memo starts over when it is full, so memory stays bounded whatever the records hold.
+ */
+const BAGGAGE_MEMO_ENTRIES = 512;
+const BAGGAGE_MEMO_BYTES = 256;
 
 /** Timestamps whose double is exact: |t| < 2^53, i.e. the signed high word in [-2^21, 2^21). */
 const SAFE_HI = 0x200000;
@@ -66,6 +100,14 @@ function copyBytes(src: Buffer, from: number, to: number, out: Buffer, pos: numb
     src.copy(out, pos, from, to);
   }
   return pos + n;
+}
+
+/** Writes a header of `key` and `value` bytes at out[pos..]; returns the end. */
+function writeAdded(out: Buffer, pos: number, key: Buffer, value: Buffer): number {
+  pos = writeVarInt(out, pos, key.length);
+  pos = copyBytes(key, 0, key.length, out, pos);
+  pos = writeVarInt(out, pos, value.length);
+  return copyBytes(value, 0, value.length, out, pos);
 }
 
 /**
@@ -92,6 +134,11 @@ export class RecordSetBuilder {
   /** UTF-8 lengths of an object record's header keys (appendRecord), reused. */
   private readonly keyLengths: number[] = [];
   private readonly idCache: [Map<number, number>, Map<number, number>] = [new Map<number, number>(), new Map<number, number>()];
+  /** --lane-baggage: the header appended to records without one; null without the flag. */
+  private readonly baggageAdded: AddedHeader | null;
+  private readonly baggageMemo = new Map<string, BaggageOutcome>();
+  /** --lane-header's header; null without the flag. */
+  private readonly laneHeader: AddedHeader | null;
 
   constructor(
     readonly headroom: number,
@@ -102,6 +149,10 @@ export class RecordSetBuilder {
   ) {
     this.buf = alloc(headroom + capacity);
     this.pos = headroom;
+    const lane = rewrite.lane ?? '';
+    this.baggageAdded = rewrite.laneBaggage ? { key: Buffer.from('baggage'), value: newBaggageValue(rewrite.laneBaggage, lane) } : null;
+    const header = rewrite.laneHeader ?? null;
+    this.laneHeader = header !== null ? { key: Buffer.from(header, 'utf8'), value: Buffer.from(lane, 'utf8') } : null;
   }
 
   /** Starts a new record set; in a fresh buffer when the last one may still be in use. */
@@ -208,6 +259,28 @@ export class RecordSetBuilder {
     return end;
   }
 
+  /**
+   * What --lane-baggage makes of a baggage header's value body[from, from + n) (n -1: null):
+   * its new value, or null to keep it; leftAlone when it is not valid baggage.
+   */
+  private baggageValue(body: Buffer, from: number, n: number): BaggageOutcome {
+    if (n < 0) return NULL_BAGGAGE;
+    const memo = this.baggageMemo;
+    // latin1: one char per byte, so equal keys are equal bytes.
+    const key = n <= BAGGAGE_MEMO_BYTES ? body.toString('latin1', from, from + n) : null;
+    if (key !== null) {
+      const known = memo.get(key);
+      if (known !== undefined) return known;
+    }
+    const r = laneBaggageValue(body.subarray(from, from + n), this.rewrite.laneBaggage!, this.rewrite.lane ?? '');
+    const outcome: BaggageOutcome = { value: r.value, leftAlone: r.outcome === 'invalid' };
+    if (key !== null) {
+      if (memo.size >= BAGGAGE_MEMO_ENTRIES) memo.clear();
+      memo.set(key, outcome);
+    }
+    return outcome;
+  }
+
   /** Whether a header key's bytes are what the decoder accepts (UTF-8); remembered per slot. */
   private keyOk(body: Buffer, from: number, n: number, slot: number): boolean {
     const known = slot < KNOWN_KEY_SLOTS ? this.knownKeys[slot] : undefined;
@@ -229,7 +302,7 @@ export class RecordSetBuilder {
    * `p` (for error messages). A malformed record throws the decoder's IntegrityError.
    */
   transcode(body: Buffer, p: number, end: number, index: number, ctx: BlockContext, basePos: number, limits: BatchLimits): TranscodeResult {
-    const res: TranscodeResult = { next: p, records: 0, bytes: 0, rewritten: 0, full: false };
+    const res: TranscodeResult = { next: p, records: 0, bytes: 0, rewritten: 0, full: false, baggageLeftAlone: 0 };
     const fail = (): never => {
       decodeRecordAt(body, p, end, index, ctx, basePos, true);
       throw new IntegrityError(
@@ -237,6 +310,8 @@ export class RecordSetBuilder {
       );
     };
     const mapIds = this.rewrite.ids !== null;
+    const baggage = this.baggageAdded;
+    const laneHeader = this.laneHeader;
     while (p < end) {
       if (end - p < RECORD_MIN_SIZE) fail();
       const len = body.readUInt32BE(p);
@@ -269,6 +344,8 @@ export class RecordSetBuilder {
       const hdr = this.hdr;
       let hBytes = 0;
       let size = (kl > 0 ? kl : 0) + (vl > 0 ? vl : 0);
+      /** --lane-baggage: the header whose value changes (-1: none, one is appended). */
+      let bagAt = -1;
       for (let i = 0; i < hc; i++) {
         if (recEnd - q < 4) fail();
         const hkl = body.readUInt32BE(q);
@@ -289,14 +366,43 @@ export class RecordSetBuilder {
         if (hvl > 0) q += hvl;
         hBytes += headerSize(keyLen, hvl);
         size += keyLen + (hvl > 0 ? hvl : 0);
+        if (baggage !== null && bagAt === -1 && isBaggageKeyBytes(body, hdr[i * 4]!, keyLen)) bagAt = i;
       }
       if (q !== recEnd) fail();
+      // Headers that change: the baggage header's new value (or the one appended), the lane header.
+      let bagValue: Buffer | null = null;
+      let bagLeftAlone = false;
+      let outCount = hc;
+      if (baggage !== null) {
+        if (bagAt === -1) {
+          bagValue = baggage.value;
+          outCount++;
+          hBytes += headerSize(baggage.key.length, bagValue.length);
+          size += baggage.key.length + bagValue.length;
+        } else {
+          const old = hdr[bagAt * 4 + 3]!;
+          // Before the batch limit below: the record's size depends on it (the memo makes the
+          // same record cheap again in the next batch).
+          ({ value: bagValue, leftAlone: bagLeftAlone } = this.baggageValue(body, hdr[bagAt * 4 + 2]!, old));
+          if (bagValue !== null) {
+            const keyLen = hdr[bagAt * 4 + 1]!;
+            hBytes += headerSize(keyLen, bagValue.length) - headerSize(keyLen, old);
+            size += bagValue.length - (old > 0 ? old : 0);
+          }
+        }
+      }
+      if (laneHeader !== null) {
+        outCount++;
+        hBytes += headerSize(laneHeader.key.length, laneHeader.value.length);
+        size += laneHeader.key.length + laneHeader.value.length;
+      }
       if (this.count > 0 && (this.count >= limits.maxRecords || this.size + size > limits.maxBytes)) {
         res.full = true;
         break;
       }
       const delta = this.stamp(tsHi, tsLo, () => body.readBigInt64BE(p + 12));
-      const recBody = recordBodySize(delta, this.count, kl, vl, hc, hBytes);
+      if (bagLeftAlone) res.baggageLeftAlone++;
+      const recBody = recordBodySize(delta, this.count, kl, vl, outCount, hBytes);
       this.ensure(recordSize(recBody));
       const out = this.buf;
       let pos = writeRecordHead(out, this.pos, recBody, delta, this.count);
@@ -304,17 +410,24 @@ export class RecordSetBuilder {
       if (kl > 0) pos = this.copyPayload(body, ks, kl, out, pos, mapIds, 0, res);
       pos = writeVarInt(out, pos, vl);
       if (vl > 0) pos = this.copyPayload(body, vs, vl, out, pos, mapIds, 1, res);
-      pos = writeVarInt(out, pos, hc);
+      pos = writeVarInt(out, pos, outCount);
       for (let i = 0; i < hc; i++) {
         const k = hdr[i * 4]!;
         const n = hdr[i * 4 + 1]!;
         pos = writeVarInt(out, pos, n);
         pos = copyBytes(body, k, k + n, out, pos);
+        if (i === bagAt && bagValue !== null) {
+          pos = writeVarInt(out, pos, bagValue.length);
+          pos = copyBytes(bagValue, 0, bagValue.length, out, pos);
+          continue;
+        }
         const v = hdr[i * 4 + 2]!;
         const vn = hdr[i * 4 + 3]!;
         pos = writeVarInt(out, pos, vn);
         if (vn > 0) pos = copyBytes(body, v, v + vn, out, pos);
       }
+      if (baggage !== null && bagAt === -1) pos = writeAdded(out, pos, baggage.key, bagValue!);
+      if (laneHeader !== null) pos = writeAdded(out, pos, laneHeader.key, laneHeader.value);
       this.pos = pos;
       this.count++;
       this.size += size;

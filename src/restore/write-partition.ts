@@ -4,11 +4,11 @@
  * (where they land, and resume: lane-position.ts).
  *
  * One loop over the partition's segment blocks into one batch sink (batch-sink.ts). A block
- * is transcoded straight into the batch (record-transcoder.ts) when the records go to the
- * lane unchanged and the producer has placed sends; it is decoded into records, filtered
- * and rewritten one by one where that cannot be done: lane headers, baggage, time windows
- * and --max-records-per-partition (every block), the records a resume compares with the
- * lane, and the blocks a group's committed offset falls in.
+ * is transcoded straight into the batch (record-transcoder.ts, which also rewrites schema
+ * IDs and adds the lane header and baggage) when every record of the partition goes to the
+ * lane; it is decoded into records, filtered and rewritten one by one where that cannot be
+ * done: time windows and --max-records-per-partition (every block), the records a resume
+ * compares with the lane, and the blocks a group's committed offset falls in.
  */
 import type { Backup } from '../backup/catalog';
 import type { RecordProducer } from '../kafka/adapter';
@@ -54,7 +54,7 @@ export interface WriteOptions {
   budget?: ByteBudget;
   onProgress?(processed: number, written: number, bytes: number): void;
   /**
-   * Records that reach the lane unchanged are transcoded from segment blocks into record sets
+   * Records of partitions read whole are transcoded from segment blocks into record sets
    * sent with sendPlaced (the fast path). false sends them as record objects instead, the
    * path the fast one is tested against byte for byte. Default true.
    */
@@ -97,8 +97,8 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   const rw: RewriteOptions = { ...opts.rewrite, laneTopic: job.laneTopic };
   const skip = await oldestToSkip(job, opts);
   const lane = new LanePosition(job);
-  // Only records that reach the lane as they are in the backup can be transcoded.
-  const unchanged = rw.laneHeader === null && !rw.laneBaggage && !hasWindow(window) && skip === 0 && opts.transcode !== false;
+  // Blocks are transcoded whole: only when no record of them is filtered out.
+  const transcodable = !hasWindow(window) && skip === 0 && opts.transcode !== false;
   const sink = BatchSink.open(
     opts.producer,
     {
@@ -110,7 +110,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
       budget: opts.budget,
       inFlight: PRODUCER_IN_FLIGHT,
     },
-    unchanged ? rw : null,
+    transcodable ? rw : null,
   );
   const counts = { written: 0, bytes: 0, idsRewritten: 0, baggageLeftAlone: 0 };
   let inWin = 0;
@@ -123,6 +123,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
         counts.idsRewritten += r.rewritten;
         counts.bytes += r.bytes;
         counts.written += r.records;
+        counts.baggageLeftAlone += r.baggageLeftAlone;
         if (r.records > 0) opts.onProgress?.(r.records, r.records, r.bytes);
       });
       lane.writtenBlock(blk.lastOffset, n);

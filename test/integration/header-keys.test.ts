@@ -2,8 +2,8 @@
  * Every valid UTF-8 header key reaches the lane byte for byte (issue 15, defect 10): keys
  * with a leading byte order mark (EF BB BF, which a default TextDecoder drops), empty keys,
  * NUL characters and thousands of non-ASCII characters, produced by a real producer, dumped
- * and restored by the built CLI, on the transcoder path and on the per-record path
- * (--lane-header), and read back from the lane by readers that share no code with kbak:
+ * and restored by the built CLI, on the transcoder path (also with --lane-header) and on the
+ * per-record path (a time window), and read back from the lane by readers that share no code with kbak:
  * kcat (librdkafka), and for keys with a NUL character, which librdkafka hands to kcat as a
  * C string cut at the NUL, a kafkajs consumer (kafkajs's own record decoder, in kbak's copy of
  * kafkajs: the unpatched npm package read nothing from the stack's broker within 30 s). Both
@@ -76,7 +76,9 @@ async function kafkajsKeys(t: string, count: number): Promise<Buffer[][]> {
 
 it.each([
   ['the transcoder', []],
-  ['the per-record path (--lane-header)', ['--lane-header', 'x-lane']],
+  ['the transcoder with --lane-header', ['--lane-header', 'x-lane']],
+  // A time window (here: every record) takes the per-record path.
+  ['the per-record path (--since)', ['--lane-header', 'x-lane', '--since', '2000-01-01T00:00:00Z']],
 ])('restore through %s delivers every key byte for byte', async (_path, extra) => {
   const lane = uniqueName('hk').toLowerCase().slice(0, 30);
   const laneTopic = `${lane}.${topic}`;

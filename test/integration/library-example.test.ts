@@ -131,7 +131,7 @@ it('the library example dumps with the registry and seeds a lane with its own sc
     const subject = (await (await fetch(`${stackEnv().registryUrl}/subjects/${lane}.${topic}-value/versions/latest`)).json()) as { id: number };
     expect(subject.id).toBe(laneId);
   } finally {
-    const cleanup = await runKbak(['lane', 'delete', lane, '--yes', '--schema-registry-url', stackEnv().registryUrl]);
+    const cleanup = await runKbak(['lane', 'delete', lane, '--yes', '--ignore-not-found', '--schema-registry-url', stackEnv().registryUrl]);
     expect(cleanup.code).toBe(0);
   }
 }, 180_000);

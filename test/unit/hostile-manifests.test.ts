@@ -12,7 +12,7 @@ import { decodeManifest, MANIFEST_JSON_LIMITS, manifestSchema, type Manifest } f
 import { manifestRuleViolation } from '../../src/backup/rules';
 import type { CommandEnv } from '../../src/cli/common';
 import { buildProgram } from '../../src/cli/main';
-import { table } from '../../src/cli/source';
+import { table } from '../../src/output/table';
 import { IntegrityError, KbakError } from '../../src/errors';
 import { compactTimeMillis, describeTimestamp, isoTimeMillis } from '../../src/model/utc-time';
 import { parseTimeBound } from '../../src/model/window';

@@ -1,4 +1,12 @@
-import { MAX_BAGGAGE_BYTES, setBaggageMember, validateBaggageKey, withLaneBaggage } from '../../src/lane/baggage';
+import {
+  isBaggageKey,
+  isBaggageKeyBytes,
+  laneBaggageValue,
+  MAX_BAGGAGE_BYTES,
+  setBaggageMember,
+  validateBaggageKey,
+  withLaneBaggage,
+} from '../../src/lane/baggage';
 
 const h = (key: string, value: string | Buffer | null) => ({ key, value: typeof value === 'string' ? Buffer.from(value) : value });
 
@@ -80,5 +88,43 @@ describe('withLaneBaggage', () => {
   it('validates the key', () => {
     expect(validateBaggageKey('lane')).toBe('lane');
     for (const bad of ['', 'a b', 'a=b', 'a,b', 'ü']) expect(() => validateBaggageKey(bad)).toThrow(/--lane-baggage/);
+  });
+});
+
+describe('the transcoder side (bytes)', () => {
+  it('isBaggageKeyBytes matches exactly the keys isBaggageKey matches', () => {
+    const keys = [
+      'baggage',
+      'baggage2',
+      'bággage',
+      'b\u0430ggage',
+      'baggag',
+      ' baggage',
+      '\uFEFFbaggage',
+      'BAGGAGE\u0000',
+      'bagg@ge',
+      'bAGGAGe',
+      'Baggage',
+      '',
+    ];
+    // Every letter case of "baggage".
+    for (let m = 0; m < 128; m++) keys.push([...'baggage'].map((c, i) => (m & (1 << i) ? c.toUpperCase() : c)).join(''));
+    // Other bytes where a letter of "baggage" would be (a control character, punctuation).
+    keys.push('\u0002aggage', 'b!ggage', 'ba\u0007gage');
+    for (const k of keys) {
+      const b = Buffer.concat([Buffer.from('xx'), Buffer.from(k, 'utf8'), Buffer.from('yy')]);
+      expect([k, isBaggageKeyBytes(b, 2, Buffer.byteLength(k))]).toEqual([k, isBaggageKey(k)]);
+    }
+  });
+
+  it('laneBaggageValue gives the bytes withLaneBaggage puts in the header, or null to keep it', () => {
+    expect(laneBaggageValue(Buffer.from('a=1'), 'lane', 'fx')).toEqual({ value: Buffer.from('a=1,lane=fx'), outcome: 'appended' });
+    expect(laneBaggageValue(Buffer.from(' lane = old ;p'), 'lane', 'fx')).toEqual({ value: Buffer.from(' lane = fx ;p'), outcome: 'replaced' });
+    expect(laneBaggageValue(Buffer.from('\uFEFFlane=x'), 'lane', 'fx')).toEqual({ value: null, outcome: 'invalid' }); // a BOM is not OWS
+    expect(laneBaggageValue(Buffer.alloc(0), 'lane', 'fx')).toEqual({ value: Buffer.from('lane=fx'), outcome: 'created' });
+    expect(laneBaggageValue(Buffer.from('lane=fx'), 'lane', 'fx')).toEqual({ value: null, outcome: 'unchanged' });
+    expect(laneBaggageValue(null, 'lane', 'fx')).toEqual({ value: null, outcome: 'invalid' });
+    expect(laneBaggageValue(Buffer.from([0xc3, 0x28]), 'lane', 'fx')).toEqual({ value: null, outcome: 'invalid' });
+    expect(laneBaggageValue(Buffer.from('no equals'), 'lane', 'fx')).toEqual({ value: null, outcome: 'invalid' });
   });
 });

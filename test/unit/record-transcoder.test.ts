@@ -57,6 +57,10 @@ function randomPayload(rnd: () => number): Buffer | null {
   return rest;
 }
 
+/** Baggage header keys and values (--lane-baggage): valid, to replace, to append to, invalid, not UTF-8, too long. */
+const BAGGAGE_KEYS = ['baggage', 'BAGGAGE', 'Baggage', 'baggage2'];
+const BAGGAGE_VALUES = ['a=b', 'lane=old;p=1', ' k = v , lane=lane1 ', '', 'bad value', '\uFEFFa=b', `a=${'x'.repeat(8190)}`, 'é=1', null];
+
 function randomRecord(rnd: () => number, offset: bigint): BackupRecord {
   const n = rnd() < 0.2 ? 0 : rnd() < 0.9 ? Math.floor(rnd() * 4) : 20 + Math.floor(rnd() * 5);
   const headers: RecordHeader[] = [];
@@ -65,6 +69,13 @@ function randomRecord(rnd: () => number, offset: bigint): BackupRecord {
       key: KEYS[Math.floor(rnd() * KEYS.length)]!,
       value: rnd() < 0.2 ? null : Buffer.from(Array.from({ length: Math.floor(rnd() * 60) }, (_, j) => (j * 7 + i) & 255)),
     });
+  if (rnd() < 0.4) {
+    const v = BAGGAGE_VALUES[Math.floor(rnd() * BAGGAGE_VALUES.length)]!;
+    headers.splice(Math.floor(rnd() * (headers.length + 1)), 0, {
+      key: BAGGAGE_KEYS[Math.floor(rnd() * BAGGAGE_KEYS.length)]!,
+      value: rnd() < 0.1 ? Buffer.from([0xc3, 0x28]) : v === null ? null : Buffer.from(v),
+    });
+  }
   const timestamp = rnd() < 0.3 ? TIMESTAMPS[Math.floor(rnd() * TIMESTAMPS.length)]! : 1_700_000_000_000n + BigInt(Math.floor(rnd() * 1e9));
   return {
     offset,
@@ -86,12 +97,18 @@ interface Batch {
 }
 
 /** What restore did before: objects, the batch rule of write-partition.ts, encodeRecordSet. */
-function objectPath(bodies: Buffer[], counts: number[], rw: RewriteOptions, limits: BatchLimits): { batches: Batch[]; rewritten: number; bytes: number } {
+function objectPath(
+  bodies: Buffer[],
+  counts: number[],
+  rw: RewriteOptions,
+  limits: BatchLimits,
+): { batches: Batch[]; rewritten: number; bytes: number; leftAlone: number } {
   const batches: Batch[] = [];
   let batch: LaneRecord[] = [];
   let size = 0;
   let rewritten = 0;
   let bytes = 0;
+  let leftAlone = 0;
   const flush = (): void => {
     if (batch.length === 0) return;
     const set = encodeRecordSet(batch);
@@ -108,10 +125,11 @@ function objectPath(bodies: Buffer[], counts: number[], rw: RewriteOptions, limi
       size += n;
       rewritten += lr.rewritten;
       bytes += n;
+      if (lr.baggage === 'invalid') leftAlone++;
     }
   });
   flush();
-  return { batches, rewritten, bytes };
+  return { batches, rewritten, bytes, leftAlone };
 }
 
 /** The transcoder over the same bodies, with the same limits (a small headroom to prove the offset). */
@@ -120,12 +138,13 @@ function transcoderPath(
   rw: RewriteOptions,
   limits: BatchLimits,
   capacity = 1024,
-): { batches: Batch[]; rewritten: number; bytes: number; records: number } {
+): { batches: Batch[]; rewritten: number; bytes: number; records: number; leftAlone: number } {
   const builder = new RecordSetBuilder(37, capacity, rw);
   const batches: Batch[] = [];
   let rewritten = 0;
   let bytes = 0;
   let records = 0;
+  let leftAlone = 0;
   const flush = (): void => {
     if (builder.count === 0) return;
     const set = builder.placed();
@@ -143,11 +162,12 @@ function transcoderPath(
       rewritten += r.rewritten;
       bytes += r.bytes;
       records += r.records;
+      leftAlone += r.baggageLeftAlone;
       if (r.full) flush();
     }
   }
   flush();
-  return { batches, rewritten, bytes, records };
+  return { batches, rewritten, bytes, records, leftAlone };
 }
 
 function expectSame(bodies: Buffer[], counts: number[], rw: RewriteOptions, limits: BatchLimits): void {
@@ -161,11 +181,16 @@ function expectSame(bodies: Buffer[], counts: number[], rw: RewriteOptions, limi
   });
   expect(got.rewritten).toBe(want.rewritten);
   expect(got.bytes).toBe(want.bytes);
+  expect(got.leftAlone).toBe(want.leftAlone);
   expect(got.records).toBe(counts.reduce((a, b) => a + b, 0));
 }
 
 const withIds: RewriteOptions = { ids, laneTopic: LANE_TOPIC, lane: 'lane1', laneHeader: null };
 const noIds: RewriteOptions = { ids: null, laneTopic: LANE_TOPIC, lane: 'lane1', laneHeader: null };
+/** --lane-baggage, and with --lane-header too: the headers that change on the way to the lane. */
+const withBaggage: RewriteOptions = { ids, laneTopic: LANE_TOPIC, lane: 'lane1', laneHeader: null, laneBaggage: 'lane' };
+const withBoth: RewriteOptions = { ids: null, laneTopic: LANE_TOPIC, lane: 'lane1', laneHeader: 'x-lane', laneBaggage: 'lane' };
+const withHeader: RewriteOptions = { ids, laneTopic: LANE_TOPIC, lane: 'lane1', laneHeader: 'ключ-lane' };
 
 describe('RecordSetBuilder.transcode', () => {
   it.each([1, 2, 3, 4, 5])('writes the bytes of the object path for random records (seed %i)', (seed) => {
@@ -187,6 +212,9 @@ describe('RecordSetBuilder.transcode', () => {
     ]) {
       expectSame(bodies, counts, withIds, limits);
       expectSame(bodies, counts, noIds, limits);
+      expectSame(bodies, counts, withBaggage, limits);
+      expectSame(bodies, counts, withBoth, limits);
+      expectSame(bodies, counts, withHeader, limits);
     }
   });
 

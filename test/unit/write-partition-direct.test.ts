@@ -10,7 +10,7 @@ import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { silentLogger } from '../../src/output/logger';
-import { writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
+import { toLaneRecord, writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
 import { SchemaIdMap } from '../../src/schema/register';
 import type { BackupRecord } from '../../src/segment/record';
 import { MemoryStore } from '../../src/store/memory';
@@ -37,12 +37,48 @@ class ObjectProducer implements RecordProducer {
 
 /** The same, for record sets the transcoder placed (as LeanProducer.sendPlaced receives them). */
 class PlacedProducer extends ObjectProducer {
+  /** Batches sent as placed record sets (the transcoder's), not as record objects. */
+  placed = 0;
   override async sendPlaced(_t: string, _p: number, set: PlacedRecordSet): Promise<boolean> {
     expect(set.start).toBe(40);
+    this.placed++;
     this.batches.push(Buffer.from(set.buf.subarray(set.start, set.end)));
     return this.batches.length % 3 !== 0; // now and then "retried": the buffer is not reused
   }
 }
+
+/**
+ * The baggage headers of record i, one of each case --lane-baggage meets: none, one to
+ * append to, one to replace in, one already right, not valid baggage (null, not UTF-8, bad
+ * syntax), another letter case, a look-alike key, two baggage headers, an empty one.
+ */
+function baggageHeaders(i: number): Array<{ key: string; value: Buffer | null }> {
+  switch (i % 10) {
+    case 1:
+      return [{ key: 'baggage', value: Buffer.from(`user=${i % 3},tenant=acme`) }];
+    case 2:
+      return [{ key: 'Baggage', value: Buffer.from(`lane=old;p=1, x=y${i % 2}`) }];
+    case 3:
+      return [{ key: 'baggage', value: Buffer.from('lane=l') }];
+    case 4:
+      return [{ key: 'baggage', value: null }];
+    case 5:
+      return [{ key: 'baggage', value: Buffer.from([0x6c, 0x3d, 0xff, 0xfe]) }];
+    case 6:
+      return [
+        { key: 'BAGGAGE', value: Buffer.from('not baggage') },
+        { key: 'baggage', value: Buffer.from('a=b') },
+      ];
+    case 7:
+      return [{ key: 'b\u0430ggage', value: Buffer.from('a=b') }]; // a Cyrillic a: not the baggage header
+    case 8:
+      return [{ key: 'baggage', value: Buffer.alloc(0) }];
+    default:
+      return [];
+  }
+}
+/** Records whose baggage --lane-baggage leaves alone: null, not UTF-8, not baggage syntax. */
+const baggageLeftAlone = (n: number): number => Array.from({ length: n }, (_, i) => i % 10).filter((c) => c === 4 || c === 5 || c === 6).length;
 
 const framed = (id: number, b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), b]);
 /** Incompressible bytes (so that 64 KiB segments hold few records), the same every run. */
@@ -68,10 +104,7 @@ beforeAll(async () => {
         timestamp: BigInt(1_700_000_000_000 + i * 7),
         key: i % 5 === 0 ? null : Buffer.from(`k${i}`),
         value: i % 3 === 0 ? framed(i % 2 ? 9 : 4, noise(i, 900)) : noise(i, 300 + (i % 50)),
-        headers: [
-          { key: 'traceparent', value: Buffer.from(`t${i}`) },
-          { key: 'b3', value: null },
-        ],
+        headers: [{ key: 'traceparent', value: Buffer.from(`t${i}`) }, ...baggageHeaders(i), { key: 'b3', value: null }],
       },
     ]);
     if (i % 97 === 0) kafka.skipOffsets('t', 0, 1 + (i % 4)); // gaps, as compaction leaves
@@ -111,7 +144,7 @@ async function both(job: Omit<PartitionJob, 'sourceTopic' | 'laneTopic' | 'parti
       batchBytes: 20_000,
       ...over,
     });
-    return { result, batches: producer.batches };
+    return { result, batches: producer.batches, placed: producer instanceof PlacedProducer ? producer.placed : 0 };
   };
   return { object: await run(new ObjectProducer()), direct: await run(new PlacedProducer()) };
 }
@@ -162,6 +195,47 @@ describe('writePartition: direct path = object path', () => {
     expect(direct.result.skippedExisting).toBe(405);
     expect(direct.result.written).toBe(1095);
     expect(direct.result.groupOffsets.get('g')).toBe(1000n);
+    direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
+  });
+
+  it('rewrites baggage and adds the lane header the same way on both paths', async () => {
+    const committed = [{ group: 'g', offset: sourceOffsets[333]! }];
+    const start = { starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed };
+    for (const rewrite of [
+      { ids, lane: 'l', laneHeader: null, laneBaggage: 'lane' },
+      { ids, lane: 'l', laneHeader: 'x-lane', laneBaggage: 'lane' },
+      { ids, lane: 'l', laneHeader: 'x-lane', laneBaggage: null },
+    ]) {
+      const { object, direct } = await both(start, { rewrite });
+      // Every batch of the direct path went through the transcoder (placed sends).
+      expect(direct.placed).toBe(direct.batches.length);
+      expect(direct.batches.length).toBe(object.batches.length);
+      direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
+      expect(direct.result).toEqual(object.result);
+      expect(direct.result.written).toBe(1500);
+      expect(direct.result.baggageLeftAlone).toBe(rewrite.laneBaggage ? baggageLeftAlone(1500) : 0);
+      expect(direct.result.groupOffsets.get('g')).toBe(333n);
+    }
+    // The lane's member is in the batches: appended, replaced or created (not only copied).
+    const { direct } = await both(start, { rewrite: { ids, lane: 'l', laneHeader: null, laneBaggage: 'lane' } });
+    const all = Buffer.concat(direct.batches).toString('latin1');
+    expect(all.split('user=1,tenant=acme,lane=l').length - 1).toBe(50); // i % 10 === 1 and i % 3 === 1
+    expect(all.split('lane=l;p=1, x=y').length - 1).toBe(150);
+    expect(all).not.toContain('lane=old');
+  });
+
+  it('resumes with baggage the same way', async () => {
+    const records: BackupRecord[] = [];
+    for await (const r of backup.records('t', 0)) records.push(r);
+    const rewrite = { ids, lane: 'l', laneHeader: null, laneBaggage: 'lane' };
+    const laneLast = toLaneRecord(records[404]!, { ...rewrite, laneTopic: 'l.t' });
+    const { object, direct } = await both(
+      { starts: [{ laneStart: 0n, alreadyWritten: 405 }], laneLast: { ...records[404]!, headers: laneLast.headers }, committed: [] },
+      { rewrite },
+    );
+    expect(direct.result).toEqual(object.result);
+    expect(direct.result.skippedExisting).toBe(405);
+    expect(direct.result.written).toBe(1095);
     direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
   });
 });

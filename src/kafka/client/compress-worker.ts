@@ -37,8 +37,6 @@ class CompressWorker {
 
   constructor() {
     this.worker = new Worker(WORKER_FILE);
-    // Only a request in flight keeps the process alive, never the idle worker.
-    this.worker.unref();
     this.worker.on('message', (m: CompressReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -55,6 +53,11 @@ class CompressWorker {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`the compression worker exited with code ${code}`)));
+    // Only a request in flight keeps the process alive, never the idle worker. After the
+    // listeners: adding a 'message' listener refs the worker's port again, and a worker
+    // started but never used (a restore that failed early, or sent record objects) kept
+    // every process alive after it had finished.
+    this.worker.unref();
   }
 
   compress(codec: Exclude<CodecName, 'none'>, buf: Buffer, start: number, end: number): Promise<Compressed> {
