@@ -181,7 +181,10 @@ describe('kbak lane clone and reset', () => {
     expect(r.restore.laneTopics.sort()).toEqual(['c.billing', 'c.orders']);
     for (const t of ['orders', 'billing']) expect(contents(kafka, `c.${t}`)).toEqual(contents(kafka, `a.${t}`));
     expect(offsetOf(kafka, 'c.svc', 'c.orders', 0)).toBe(2n);
-    expect((await describeLane({ kafka, lane: 'c' }))!.entry.origin.cluster).toBe('lane-a');
+    const origin = (await describeLane({ kafka, lane: 'c' }))!.entry.origin;
+    // The ledger records what the lane came from: the snapshot's cluster, and the lane it is a snapshot of.
+    expect(origin.cluster).toBe('lane-a');
+    expect(origin.lane).toBe('a');
     await expect(cloneLane({ kafka, lane: 'a', to: 'a' })).rejects.toThrow(UsageError);
   });
 
