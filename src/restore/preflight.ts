@@ -15,7 +15,7 @@
  */
 import type { Backup } from '../backup/catalog';
 import { manifestKey } from '../backup/layout';
-import { classifyError, NotFoundError } from '../errors';
+import { classifyError, IntegrityError, NotFoundError } from '../errors';
 import { KafkaServiceError, type KafkaAdapter, type TopicOperation, type TopicSpec } from '../kafka/adapter';
 import { ledgerTopicSpec, withRetry } from '../lane/kafka-ops';
 import type { RegistryClient } from '../schema/registry-client';
@@ -61,12 +61,24 @@ export async function checkStore(backup: Backup, plan: RestorePlan): Promise<voi
       .find((p) => p.segments.length > 0)?.segments[0];
     if (!seg) return;
     const segKey = backup.storeKey(seg);
+    // A segment the manifest names but the store lacks is a damaged backup (exit 5), as when
+    // the records are read (backup/catalog.ts), not a wrong request.
+    const missing = (cause?: unknown): IntegrityError =>
+      new IntegrityError(
+        `segment ${segKey} named by the manifest of ${ref.cluster}/${ref.backupId} is missing from ${store.location}`,
+        'the backup is incomplete; restore from another backup',
+        { cause },
+      );
     // The first chunk is enough to know the object exists and this principal may read it.
-    for await (const chunk of store.read(segKey)) {
-      if (chunk.length > 0) return;
+    try {
+      for await (const chunk of store.read(segKey)) {
+        if (chunk.length > 0) return;
+      }
+    } catch (err) {
+      if (err instanceof NotFoundError) throw missing(err);
+      throw err;
     }
-    if (seg.storedBytes > 0)
-      throw new NotFoundError(`segment ${segKey} of backup ${ref.backupId} is missing or empty in ${store.location}`, 'restore another backup');
+    if (seg.storedBytes > 0) throw missing();
   } catch (err) {
     throw classifyError(err, `reading backup ${ref.backupId} in ${store.location}`);
   }

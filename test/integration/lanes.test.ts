@@ -5,7 +5,7 @@
  * kcat (librdkafka), the ledger too, never with kbak's reader.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -469,30 +469,70 @@ describe('SIGKILL', () => {
 });
 
 /**
- * A schema registry in front of the stack's that answers 404 (Confluent's "subject not found")
- * to every schema registration, and passes everything else through: a restore fails after its
- * intent, at the registration, with nothing a preflight could foresee.
+ * A schema registry in front of the stack's: schema registrations (POST .../versions) go to
+ * `onRegister`, which may answer them or `forward` them; everything else passes through.
  */
-async function refusingRegistry(): Promise<{ url: string; server: Server }> {
+async function registryProxy(onRegister: (req: IncomingMessage, res: ServerResponse, forward: () => void) => void): Promise<{ url: string; server: Server }> {
   const upstream = new URL(stackEnv().registryUrl);
   const server = createServer((req, res) => {
-    if (req.method === 'POST' && /\/subjects\/[^/]+\/versions$/.test(req.url ?? '')) {
-      req.resume();
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 40401, message: 'Subject not found.' }));
-      return;
-    }
-    const up = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: `${upstream.pathname.replace(/\/$/, '')}${req.url}`, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    const forward = (): void => {
+      const up = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: `${upstream.pathname.replace(/\/$/, '')}${req.url}`, headers: req.headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    if (req.method === 'POST' && /\/subjects\/[^/]+\/versions$/.test(req.url ?? '')) onRegister(req, res, forward);
+    else forward();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/**
+ * Answers 404 (Confluent's "subject not found") to every schema registration: a restore fails
+ * after its intent, at the registration, with nothing a preflight could foresee.
+ */
+const refusingRegistry = (): Promise<{ url: string; server: Server }> =>
+  registryProxy((req, res) => {
+    req.resume();
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error_code: 40401, message: 'Subject not found.' }));
+  });
+
+/**
+ * Holds every schema registration until `release()`: `held` resolves when the first arrives,
+ * when the restore has its intent on the ledger and is in its prepare phase (registrations
+ * come after the intent, see refusingRegistry), so it holds the lane for as long as the test likes.
+ */
+async function holdingRegistry(): Promise<{ url: string; server: Server; held: Promise<void>; release(): void }> {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let arrived!: () => void;
+  const held = new Promise<void>((r) => (arrived = r));
+  const { url, server } = await registryProxy((req, _res, forward) => {
+    arrived();
+    // A killed restore's request is not forwarded: its upstream request would never end.
+    void gate.then(() => {
+      if (!req.destroyed) forward();
+    });
+  });
+  const close = server.close.bind(server);
+  // Keep-alive connections would keep the test process alive after close().
+  server.close = (cb?: (err?: Error) => void) => {
+    server.closeAllConnections();
+    return close(cb);
+  };
+  return { url, server, held, release };
+}
+
+/** Resolves once the registry holds the restore's registration; fails with the restore's stderr if it ends first. */
+async function heldOrEnded(held: Promise<void>, done: Promise<CliResult>): Promise<void> {
+  const first = await Promise.race([held.then(() => null), done]);
+  if (first !== null) throw new Error(`the restore ended before its first schema registration: exit ${first.code}, ${first.stderr}`);
 }
 
 describe('failed lanes', () => {
@@ -510,7 +550,7 @@ describe('failed lanes', () => {
     const entry = kcatLedger().get(lane)!;
     expect(entry.state).toBe('failed');
     expect(entry.intent).toBeNull();
-    expect(entry.failure!.reason).toMatch(/^schema registry POST \/subjects\/.+\/versions failed: HTTP 404/);
+    expect(entry.failure!.reason).toMatch(/^schema registry POST \/subjects\/.+\/versions at \S+ failed: HTTP 404/);
     expect(entry.failure!.reason).not.toMatch(/[\n\r]/);
     // Nothing but the ledger's claims and the entry: the restore stopped before the lane topic.
     expect((await topics()).has(`${lane}.${orders}`)).toBe(false);
@@ -527,10 +567,12 @@ describe('failed lanes', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`lane ${lane} failed: ${entry.failure!.reason}; resume it with kbak restore --lane ${lane} --resume`);
     const described = await kb('lane', 'describe', lane);
-    expect(described.stdout.split('\n').slice(0, 3)).toEqual([
-      expect.stringMatching(new RegExp(`^lane ${lane} \\(failed\\), seeded from `)),
-      `  failed: ${entry.failure!.reason}`,
-      expect.stringContaining(`  next: resume it with kbak restore --lane ${lane} --resume`),
+    // lane describe's facts table (src/cli/lane-view.ts): the effective state, the reason and the next step.
+    expect(described.stdout.split('\n').slice(0, 4)).toEqual([
+      `lane ${lane}`,
+      expect.stringMatching(/^ {2}state +failed$/),
+      expect.stringMatching(new RegExp(`^ {2}failed +${entry.failure!.reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)),
+      expect.stringMatching(new RegExp(`^ {2}next +resume it with kbak restore --lane ${lane} --resume`)),
     ]);
 
     const del = await kb('lane', 'delete', lane, '--yes');
@@ -541,10 +583,17 @@ describe('failed lanes', () => {
 
   it('a killed restore shows failed at once on its host, lane gc reports it, and --resume finishes it', async () => {
     const lane = laneName();
-    const { child, done } = startKbak([...restoreArgs(lane, '--topic', wide), '--ledger-topic', ledger]);
-    while (!kcatLedger().has(lane)) await new Promise((res) => setTimeout(res, 20));
-    child.kill('SIGKILL');
-    await done;
+    // Killed while held at its first schema registration: after its intent, before the lane is ready.
+    const registry = await holdingRegistry();
+    const { child, done } = startKbak([...restoreArgs(lane, '--topic', orders, '--schema-registry-url', registry.url), '--ledger-topic', ledger]);
+    try {
+      await heldOrEnded(registry.held, done);
+      child.kill('SIGKILL');
+      await done;
+    } finally {
+      registry.release();
+      registry.server.close();
+    }
     const raw = kcatLedger().get(lane)!;
     expect(raw.state).toBe('restoring');
     expect(raw.intent!.holder.pid).toBe(child.pid);
@@ -557,11 +606,11 @@ describe('failed lanes', () => {
     expect((JSON.parse(gc.stdout) as { failed: string[] }).failed).toContain(lane);
     // Not expired: gc leaves it (and its entry) alone.
     expect(kcatLedger().get(lane)).toMatchObject({ state: 'restoring', intent: { holder: { pid: child.pid } } });
-    const resumed = await kb(...restoreArgs(lane, '--topic', wide, '--resume'));
+    const resumed = await kb(...restoreArgs(lane, '--topic', orders, '--resume'));
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
     expect(kcatLedger().get(lane)).toMatchObject({ state: 'ready', intent: null, failure: null });
-    expect(kcat(`${lane}.${wide}`)).toHaveLength(WIDE_PARTITIONS * 2);
+    expect(kcat(`${lane}.${orders}`)).toHaveLength(20);
   });
 });
 
@@ -591,22 +640,24 @@ describe('one restore per lane', () => {
 
   it('lane delete refuses a lane a restore is running on (exit 8) and leaves it to the restore', async () => {
     const lane = laneName();
-    const { child, done } = startKbak([...restoreArgs(lane, '--topic', wide), '--ledger-topic', ledger]);
-    while (kcatLedger().get(lane)?.state !== 'restoring') await new Promise((res) => setTimeout(res, 20));
-    // Paused, the restore is alive and its heartbeat recent: it holds the lane.
-    child.kill('SIGSTOP');
-    let del: CliResult;
+    const registry = await holdingRegistry();
     try {
-      del = await kb('lane', 'delete', lane, '--yes');
+      const { done } = startKbak([...restoreArgs(lane, '--topic', orders, '--schema-registry-url', registry.url), '--ledger-topic', ledger]);
+      // Held at its first registration: the restore is running, its heartbeat recent: it holds the lane.
+      await heldOrEnded(registry.held, done);
+      expect(kcatLedger().get(lane)?.state).toBe('restoring');
+      const del = await kb('lane', 'delete', lane, '--yes');
+      expect(del.code).toBe(8);
+      expect(oneLine(del)).toContain(`lane ${lane} is being restored by restore --lane ${lane} on `);
+      registry.release();
+      const restored = await done;
+      expect(restored.stderr).toBe('');
+      expect(restored.code).toBe(0);
     } finally {
-      child.kill('SIGCONT');
+      registry.release();
+      registry.server.close();
     }
-    expect(del.code).toBe(8);
-    expect(oneLine(del)).toContain(`lane ${lane} is being restored by restore --lane ${lane} on `);
-    const restored = await done;
-    expect(restored.stderr).toBe('');
-    expect(restored.code).toBe(0);
-    expect(kcat(`${lane}.${wide}`)).toHaveLength(WIDE_PARTITIONS * 2);
+    expect(kcat(`${lane}.${orders}`)).toHaveLength(20);
     expect(kcatLedger().get(lane)).toMatchObject({ state: 'ready', intent: null });
   });
 });
@@ -634,8 +685,10 @@ describe('subjects and groups owned by more than their names', () => {
     const r = await kb(...restoreArgs(lane, '--topic', orders, '--resume'));
     expect(r.code).toBe(6);
     expect(oneLine(r)).toMatch(new RegExp(`subject "${laneSubject}" .*lane ${lane} registered: re-created by someone else`));
+    // Left alone is a safety refusal (exit 6, README's lane table), after the result is printed.
     const del = await kb('lane', 'delete', lane, '--yes', '--json');
-    expect(del.code).toBe(0);
+    expect(del.code).toBe(6);
+    expect(oneLine(del)).toContain(laneSubject);
     expect((JSON.parse(del.stdout) as { leftAlone: Array<{ name: string }> }).leftAlone.map((x) => x.name)).toEqual([laneSubject]);
     expect(await registry.subjectVersions(laneSubject)).toEqual([1]);
     expect((await registry.subjectVersion(laneSubject, 1))!.id).toBe(theirs);
@@ -648,9 +701,10 @@ describe('subjects and groups owned by more than their names', () => {
     expect((await kb(...restoreArgs(lane, '--topic', orders))).code).toBe(0);
     // The lane group also consumes a topic the lane does not own.
     await admin.setOffsets({ groupId: laneGroup, topic: orders, partitions: [{ partition: 1, offset: '3' }] });
+    // Left alone is a safety refusal (exit 6, README's lane table), after the result is printed.
     const del = await kb('lane', 'delete', lane, '--yes', '--json');
-    expect(del.stderr).toBe('');
-    expect(del.code).toBe(0);
+    expect(del.code).toBe(6);
+    expect(oneLine(del)).toContain(`consumer group "${laneGroup}" also holds offsets on topics lane ${lane} does not own (${orders})`);
     const result = JSON.parse(del.stdout) as { deleted: { groups: string[] }; leftAlone: Array<{ name: string; reason: string }>; complete: boolean };
     expect(result.deleted.groups).toEqual([]);
     expect(result.leftAlone).toEqual([

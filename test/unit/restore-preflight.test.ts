@@ -123,7 +123,8 @@ describe('restore preflight: the store', () => {
     await store.delete(backup.storeKey(seg));
     kafka.calls.splice(0);
     const err = await refusal(new RestoreRun({ kafka, backup, registry: null, logger }, opts()).run());
-    expect(err.exitCode).toBe(ExitCode.NOT_FOUND);
+    // A damaged backup, as when its records are read (issue 15: a corrupt backup exits 5 everywhere).
+    expect(err.exitCode).toBe(ExitCode.CORRUPT);
     expect(err.message).toContain(backup.storeKey(seg));
     expectUntouched(kafka);
   });
