@@ -18,6 +18,7 @@ import { RestoreRun, type RestoreOptions, type RestoreSummary } from '../../src/
 import { RegistryClient } from '../../src/schema/registry-client';
 import { openStore } from '../../src/store/open';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
+import { laneOptions } from '../support/memory-backup';
 
 const ROOT = join(__dirname, '..', '..');
 const logger = silentLogger();
@@ -91,16 +92,7 @@ function restoreRun(dest: string, opts: Partial<RestoreOptions> & { lane: string
     (backup) =>
       new RestoreRun(
         { kafka: adapter, backup, registry: settings.registry ? new RegistryClient(settings.registry) : null, logger },
-        {
-          topics: [],
-          replicationFactor: null,
-          window: { since: null, until: null },
-          maxRecordsPerPartition: null,
-          mode: 'new',
-          laneHeader: null,
-          concurrency: 4,
-          ...opts,
-        },
+        laneOptions(opts.lane, { concurrency: 4, ...opts }),
       ),
   );
 }

@@ -1,4 +1,4 @@
-/** Unit-test set-up shared by the in-memory restore tests: a dump into a store, and restore options. */
+/** Set-up shared by the restore tests: a dump of an in-memory cluster into a store, and restore options. */
 import { DumpRun } from '../../src/dump/dump';
 import type { MemoryKafka } from '../../src/kafka/memory';
 import { silentLogger } from '../../src/output/logger';
