@@ -64,6 +64,7 @@ import { StoreLock, type LockInfo } from './backup/lock';
 import { DiskStore } from './store/disk';
 import type { ObjectStore } from './store/store';
 import { cancellable, cancellableItems } from './util/interrupt';
+import { didYouMeanSuffix } from './util/near-names';
 
 /** How to reach Kafka. Only `brokers` is required. */
 export interface KafkaOptions {
@@ -493,6 +494,19 @@ function ledgerEntry(read: { entries: Map<string, LedgerEntry>; invalid: Array<{
   return read.entries.get(lane) ?? null;
 }
 
+/**
+ * The error for a lane the ledger does not have, with the lanes whose names are close
+ * ("did you mean feature-x?"): the names come from the ledger, compared at bounded cost.
+ */
+export function laneNotFound(lane: string, ledgerTopic: string, lanes: Iterable<string>, hint = 'kbak lane list shows the lanes'): NotFoundError {
+  return new NotFoundError(`lane ${lane} is not in the ledger ${ledgerTopic}${didYouMeanSuffix(lane, lanes)}`, hint);
+}
+
+/** The names of the lanes in the ledger (no overview: for messages such as laneNotFound's). */
+export async function laneNames(opts: LaneOptions): Promise<string[]> {
+  return withLanes(opts, async (ctx) => [...(await readLanes(ctx)).entries.keys()]);
+}
+
 /** One lane as the ledger records it, or null when the ledger has no such lane. */
 export async function describeLane(opts: LaneOptions & { lane: string }): Promise<LaneDescription | null> {
   new LaneScope(opts.lane, laneTemplates({}));
@@ -615,8 +629,9 @@ export interface LaneSnapshotResult {
 
 /** Reads lane `lane`'s ledger entry; NotFoundError when the ledger has none. */
 async function laneEntry(ctx: LaneContext, lane: string): Promise<LedgerEntry> {
-  const entry = ledgerEntry(await readLanes(ctx), lane);
-  if (!entry) throw new NotFoundError(`lane ${lane} is not in the ledger ${ctx.ledgerTopic}`, 'kbak lane list shows the lanes');
+  const read = await readLanes(ctx);
+  const entry = ledgerEntry(read, lane);
+  if (!entry) throw laneNotFound(lane, ctx.ledgerTopic, read.entries.keys());
   return entry;
 }
 

@@ -9,6 +9,8 @@ import type { BackupRecord } from '../segment/record';
 import { checkSegmentSha256, readSegmentBlocks, readSegmentRawBlocks, type RawBlock, type ReadSegmentOptions } from '../segment/reader';
 import type { ObjectStore } from '../store/store';
 import { backupPrefix, isBackupId, MANIFEST_NAME, manifestKey } from './layout';
+import { matchBackupId } from './id-match';
+import { didYouMeanSuffix } from '../util/near-names';
 import { checkSegmentKey, type SegmentKeyContext } from './keys';
 import { decodeManifest, MAX_MANIFEST_BYTES, type Manifest, type PartitionEntry, type SegmentEntry } from './manifest';
 import { manifestRuleViolation } from './rules';
@@ -176,11 +178,27 @@ export async function resolveBackup(store: ObjectStore, which: string, cluster?:
         { options: ['destination', 'cluster'] },
       );
   } else {
-    if (!isBackupId(which)) throw new UsageError(`"${which}" is not a backup ID`, 'pass an ID like 20261125T175358123Z or latest');
-    const matches = all.filter((b) => b.backupId === which);
-    if (matches.length > 1) throw new UsageError(`backup ${which} exists for several clusters`, 'name the cluster', { options: ['cluster'] });
-    ref = matches[0];
-    if (!ref) throw new NotFoundError(`backup ${which} not found (or incomplete) in ${store.location}`, 'list backups with kbak list');
+    const m = matchBackupId(which, all);
+    const where = `${store.location}${cluster ? ` for cluster ${cluster}` : ''}`;
+    if (m.kind === 'malformed')
+      throw new UsageError(
+        `"${which}" is not a backup ID${didYouMeanSuffix(which, ['latest'])}`,
+        'pass an ID like 20261125T175358123Z, a unique prefix of one, or latest',
+      );
+    if (m.kind === 'ambiguous') {
+      const more = m.count > m.ids.length ? ` and ${m.count - m.ids.length} more` : '';
+      throw new UsageError(`backup ID prefix ${which} matches ${m.count} backups in ${where}: ${m.ids.join(', ')}${more}`, 'give more of the ID');
+    }
+    if (m.kind === 'none')
+      throw new NotFoundError(
+        `backup ${which} not found (or incomplete) in ${where}${didYouMeanSuffix(
+          which,
+          all.map((b) => b.backupId),
+        )}`,
+        'list backups with kbak list',
+      );
+    if (m.refs.length > 1) throw new UsageError(`backup ${m.refs[0]!.backupId} exists for several clusters`, 'name the cluster', { options: ['cluster'] });
+    ref = m.refs[0]!;
   }
   return ref;
 }

@@ -2,6 +2,7 @@
  * Which topics and partitions a dump reads. Pure: the cluster's topic list is passed in.
  */
 import { InvalidOptionError, NotFoundError, UsageError } from '../errors';
+import { didYouMeanSuffix } from '../util/near-names';
 
 export interface Selection {
   topics: string[];
@@ -27,9 +28,11 @@ export function selectTopics(sel: Selection, existing: string[]): string[] {
   const chosen = new Set<string>();
   for (const t of sel.topics) {
     if (!have.has(t))
-      throw new NotFoundError(`topic "${t}" does not exist on the source cluster`, 'check the name with your Kafka tools or select topics by regex', {
-        options: ['topicsRegex'],
-      });
+      throw new NotFoundError(
+        `topic "${t}" does not exist on the source cluster${didYouMeanSuffix(t, existing)}`,
+        'check the name with your Kafka tools or select topics by regex',
+        { options: ['topicsRegex'] },
+      );
     chosen.add(t);
   }
   if (sel.regex !== undefined) {

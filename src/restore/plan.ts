@@ -10,6 +10,7 @@ import { inWindow, type TimeWindow } from '../model/window';
 import { NotFoundError, SafetyError } from '../errors';
 import { isCodecName, type CodecName } from '../kafka/protocol/codecs';
 import { LaneNaming } from '../remap/plan-names';
+import { didYouMeanSuffix } from '../util/near-names';
 import { selectSchemas, type RegistrationTask } from '../schema/register';
 import { formatDurationMs, laneTopicConfigs, type LaneRetention } from '../lane/topic-configs';
 
@@ -155,7 +156,10 @@ export function buildPlan(manifest: Manifest, opts: PlanOptions, target: number 
 
   for (const t of opts.topics) {
     if (!backupSet.has(t)) {
-      throw new NotFoundError(`topic "${t}" is not in backup ${manifest.backupId}`, `it holds ${backupTopics.slice(0, 10).join(', ') || 'no topics'}`);
+      throw new NotFoundError(
+        `topic "${t}" is not in backup ${manifest.backupId}${didYouMeanSuffix(t, backupTopics)}`,
+        `it holds ${backupTopics.slice(0, 10).join(', ') || 'no topics'}`,
+      );
     }
   }
   const selectedNames = opts.topics.length > 0 ? [...new Set(opts.topics)].sort() : [...backupTopics].sort();
