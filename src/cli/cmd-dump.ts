@@ -5,14 +5,22 @@ import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import type { DumpSummary, TopicProgress } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
-import { formatBytes } from '../output/progress';
+import { formatBytes } from '../output/human-size';
+import { duration } from '../output/human-time';
+import { plural } from '../output/words';
 import { openStore, parseFileMode, parseS3Sse } from '../store/open';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { liveProgress } from './live-progress';
 import { addMetricsOption, withMetrics } from './metrics-flag';
 import { positiveInt, type CommandEnv } from './common';
+import { kbakLine, nextSteps } from './next-step';
+import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
+import { printResult } from './print-result';
 
-interface DumpFlags extends ConnectionFlags {
+/** -o name: the new backup's ID, for a script's next command. */
+const OUTPUT: OutputSpec = { formats: ['table', 'json', 'name'] };
+
+interface DumpFlags extends ConnectionFlags, OutputFlags {
   topic: string[];
   topicsRegex?: string;
   partitions?: string;
@@ -27,24 +35,22 @@ interface DumpFlags extends ConnectionFlags {
   fileMode?: string;
   s3Sse?: string;
   s3SseKmsKeyId?: string;
-  json?: boolean;
-  quiet?: boolean;
   incremental?: boolean;
   blockBytes?: number;
   lockWait: number;
   metricsPush?: string;
 }
 
-function humanSummary(s: DumpSummary): string[] {
-  const secs = (s.durationMs / 1000).toFixed(1);
+/** The summary of a finished dump for people (stdout, -o table). Pure. */
+export function dumpSummaryLines(s: DumpSummary): string[] {
   const lines = [
     `backup ${s.backupId} complete: ${s.location}`,
-    `  topics ${s.topics}, partitions ${s.partitions}, records ${s.records}, segments ${s.segments}`,
+    `  ${plural(s.topics, 'topic')}, ${plural(s.partitions, 'partition')}, ${plural(s.records, 'record')}, ${plural(s.segments, 'segment')}`,
     `  raw ${formatBytes(s.rawBytes)}, stored ${formatBytes(s.storedBytes)} (ratio ${s.compressionRatio.toFixed(2)})`,
-    `  schemas ${s.schemas}, consumer groups ${s.consumerGroups}`,
+    `  ${plural(s.schemas, 'schema')}, ${plural(s.consumerGroups, 'consumer group')}`,
     ...(s.incremental
       ? [
-          `  incremental: the backup covers ${s.backupRecords} records, ${formatBytes(s.backupStoredBytes)} (shared with earlier backups: ${formatBytes(s.backupStoredBytes - s.storedBytes)})`,
+          `  incremental: the backup covers ${plural(s.backupRecords, 'record')}, ${formatBytes(s.backupStoredBytes)} (shared with earlier backups: ${formatBytes(s.backupStoredBytes - s.storedBytes)})`,
         ]
       : []),
     ...s.gaps.map(
@@ -52,11 +58,18 @@ function humanSummary(s: DumpSummary): string[] {
         `  warning: gap in ${g.topic}/${g.partition}: offsets ${g.startOffset}..${BigInt(g.endOffset) - 1n} were deleted by the source's retention before this backup`,
     ),
     ...s.recreatedTopics.map((t) => `  warning: topic ${t} was deleted and recreated since its previous backup; backed up in full`),
-    `  ${secs}s, ${s.recordsPerSecond} records/s`,
+    `  took ${duration(s.durationMs)}, ${s.recordsPerSecond} records/s`,
   ];
   if (s.framedPayloadsWithUnknownId > 0)
-    lines.push(`  warning: ${s.framedPayloadsWithUnknownId} payloads with unknown schema IDs ${s.unknownSchemaIds.join(',')}`);
+    lines.push(
+      `  warning: ${plural(s.framedPayloadsWithUnknownId, 'payload')} with unknown schema ${s.unknownSchemaIds.length === 1 ? 'ID' : 'IDs'} ${s.unknownSchemaIds.join(',')}`,
+    );
   return lines;
+}
+
+/** After a dump: the command that restores this very backup into a lane. */
+export function dumpNextSteps(s: DumpSummary, source: string): string[] {
+  return [`restore it into a lane: ${kbakLine('restore', '--lane', '<lane>', '--source', source, '--name', s.cluster, '--from', s.backupId)}`];
 }
 
 export function dumpCommand(env: CommandEnv): Command {
@@ -86,8 +99,10 @@ export function dumpCommand(env: CommandEnv): Command {
   // For tests and tuning: small blocks make small segments roll over.
   cmd.addOption(new Option('--block-bytes <n>', 'target raw size of a compressed block (default 1 MiB)').argParser(positiveInt('--block-bytes')).hideHelp());
   addMetricsOption(cmd);
+  addOutputOptions(cmd, OUTPUT);
   addConnectionOptions(cmd);
   cmd.action(async (flags: DumpFlags) => {
+    const format = outputFormat(flags, OUTPUT);
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
     logger.debug({ settings: redact(settings) }, 'settings');
@@ -153,8 +168,8 @@ export function dumpCommand(env: CommandEnv): Command {
     });
     // The job's log gets one JSON summary line (stderr, JSON log format); stdout stays what was asked for.
     logger.info({ summary }, `backup ${summary.backupId} complete`);
-    // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
-    for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);
+    printResult(env, format, { json: () => summary, table: () => dumpSummaryLines(summary), name: () => [summary.backupId] });
+    nextSteps(env, format, logger, dumpNextSteps(summary, store.location));
   });
   return cmd;
 }

@@ -13,18 +13,24 @@ import type { RestoreSummary } from '../restore/restore';
 import { openStore } from '../store/open';
 import { positiveInt, type CommandEnv } from './common';
 import { addConnectionOptions } from './connection-options';
-import { addLedgerOption, addTemplateOptions, parseTtl, type LaneFlags } from './lane-options';
+import { addLedgerOption, addTemplateOptions, ledgerArgs, parseTtl, type LaneFlags } from './lane-options';
+import { kbakLine, nextSteps } from './next-step';
+import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
+import { printResult } from './print-result';
+import { plural } from '../output/words';
 import { openSource } from './source';
 
-interface Flags extends ConnectionFlags, LaneFlags {
-  json?: boolean;
-  quiet?: boolean;
+interface Flags extends ConnectionFlags, LaneFlags, OutputFlags {
   to?: string;
   source?: string;
   clusterName?: string;
   ttl?: string;
   concurrency?: number;
 }
+
+/** snapshot: -o name prints the snapshot's backup ID. */
+const SNAPSHOT: OutputSpec = { formats: ['table', 'json', 'name'] };
+const MIGRATE: OutputSpec = { formats: ['table', 'json'] };
 
 /** The library's lane options from flags, environment and config file (cmd-lane.ts's). */
 export type LaneOptionsFrom = (flags: Flags, env: CommandEnv) => LaneOptions;
@@ -46,7 +52,7 @@ const created = (r: RestoreSummary): { topics: string[]; subjects: string[]; gro
 
 function restoredLines(r: RestoreSummary): string[] {
   return [
-    ...r.topics.map((t) => `  ${t.lane} <- ${t.source} (${t.action}): ${t.records} records`),
+    ...r.topics.map((t) => `  ${t.lane} <- ${t.source} (${t.action}): ${plural(t.records, 'record')}`),
     `  subjects: ${r.laneSubjects.join(', ') || 'none'}`,
     `  consumer groups: ${r.laneGroups.join(', ') || 'none'}`,
     ...(r.expiresAt ? [`  lane expires at ${r.expiresAt}`] : []),
@@ -54,13 +60,10 @@ function restoredLines(r: RestoreSummary): string[] {
   ];
 }
 
-function print(env: CommandEnv, lines: string[]): void {
-  for (const l of lines) env.stdout(l);
-}
-
-function withCommon(cmd: Command): Command {
+function withCommon(cmd: Command, output: OutputSpec): Command {
   addTemplateOptions(cmd);
   addLedgerOption(cmd);
+  addOutputOptions(cmd, output);
   return addConnectionOptions(cmd);
 }
 
@@ -70,30 +73,32 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .argument('<lane>')
     .option('--to <dest>', `destination: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .option('--cluster-name <name>', `the snapshot's cluster folder (default ${snapshotClusterName('<lane>')}; never the lane's seed's)`);
-  withCommon(snapshot).action(async (lane: string, flags: Flags) => {
+  withCommon(snapshot, SNAPSHOT).action(async (lane: string, flags: Flags) => {
+    const format = outputFormat(flags, SNAPSHOT);
     new LaneScope(lane, laneTemplates(flags));
     const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, loadSettings(flags, env.env).s3);
-    const r = await snapshotLane({ ...laneOptions(flags, env), ...templates(flags), lane, store, clusterName: flags.clusterName });
-    if (flags.json) {
-      env.stdout(
-        JSON.stringify({
-          lane: r.lane,
-          cluster: r.cluster,
-          backupId: r.backupId,
-          location: r.location,
-          topics: r.topics,
-          subjects: r.subjects,
-          groups: r.groups,
-        }),
-      );
-      return;
-    }
-    print(env, [
-      `lane ${r.lane} snapshot: backup ${r.cluster}/${r.backupId} in ${r.location}`,
-      `  topics: ${r.topics.map((t) => `${t.lane} -> ${t.base} (${t.records} records)`).join(', ')}`,
-      `  subjects: ${pairs(r.subjects)}`,
-      `  consumer groups: ${pairs(r.groups)}`,
-      `  restore it into lane Y: kbak restore --lane Y --source ${r.location} --name ${r.cluster} --from ${r.backupId}`,
+    const opts = laneOptions(flags, env);
+    const r = await snapshotLane({ ...opts, ...templates(flags), lane, store, clusterName: flags.clusterName });
+    printResult(env, format, {
+      json: () => ({
+        lane: r.lane,
+        cluster: r.cluster,
+        backupId: r.backupId,
+        location: r.location,
+        topics: r.topics,
+        subjects: r.subjects,
+        groups: r.groups,
+      }),
+      table: () => [
+        `lane ${r.lane} snapshot: backup ${r.cluster}/${r.backupId} in ${r.location}`,
+        `  topics: ${r.topics.map((t) => `${t.lane} -> ${t.base} (${plural(t.records, 'record')})`).join(', ')}`,
+        `  subjects: ${pairs(r.subjects)}`,
+        `  consumer groups: ${pairs(r.groups)}`,
+      ],
+      name: () => [r.backupId],
+    });
+    nextSteps(env, format, opts.logger!, [
+      `restore it into a lane: ${kbakLine('restore', '--lane', '<lane>', '--source', r.location, '--name', r.cluster, '--from', r.backupId)}`,
     ]);
   });
 
@@ -105,13 +110,15 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .option('--cluster-name <name>', `the snapshot's cluster folder (default ${snapshotClusterName('<lane>')})`)
     .option('--ttl <duration>', 'the new lane expires after this long (e.g. 72h)')
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
-  withCommon(clone).action(async (lane: string, to: string, flags: Flags & { toStore?: string }) => {
+  withCommon(clone, MIGRATE).action(async (lane: string, to: string, flags: Flags & { toStore?: string }) => {
+    const format = outputFormat(flags, MIGRATE);
     new LaneScope(lane, laneTemplates(flags));
     new LaneScope(to, laneTemplates(flags));
     const ttlMs = parseTtl(flags.ttl);
     const store = flags.toStore ? openStore(flags.toStore, loadSettings(flags, env.env).s3) : undefined;
+    const opts = laneOptions(flags, env);
     const r = await cloneLane({
-      ...laneOptions(flags, env),
+      ...opts,
       ...templates(flags),
       lane,
       to,
@@ -121,22 +128,20 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
       concurrency: flags.concurrency,
     });
     const snap = r.snapshot;
-    if (flags.json) {
-      env.stdout(
-        JSON.stringify({
-          lane: r.lane,
-          to: r.to,
-          snapshot: { cluster: snap.cluster, backupId: snap.backupId, location: snap.kept ? snap.location : null, kept: snap.kept },
-          created: created(r.restore),
-          restore: r.restore,
-        }),
-      );
-      return;
-    }
-    print(env, [
-      `lane ${r.lane} cloned into lane ${r.to} (snapshot ${snap.cluster}/${snap.backupId}${snap.kept ? ` kept in ${snap.location}` : ', temporary, removed'})`,
-      ...restoredLines(r.restore),
-    ]);
+    printResult(env, format, {
+      json: () => ({
+        lane: r.lane,
+        to: r.to,
+        snapshot: { cluster: snap.cluster, backupId: snap.backupId, location: snap.kept ? snap.location : null, kept: snap.kept },
+        created: created(r.restore),
+        restore: r.restore,
+      }),
+      table: () => [
+        `lane ${r.lane} cloned into lane ${r.to} (snapshot ${snap.cluster}/${snap.backupId}${snap.kept ? ` kept in ${snap.location}` : ', temporary, removed'})`,
+        ...restoredLines(r.restore),
+      ],
+    });
+    nextSteps(env, format, opts.logger!, [`see the new lane: ${kbakLine('lane', 'describe', r.to, ...ledgerArgs(flags))}`]);
   });
 
   const reset = new Command('reset')
@@ -144,16 +149,16 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .argument('<lane>')
     .option('--source <dest>', `the store that holds the seed: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
-  withCommon(reset).action(async (lane: string, flags: Flags) => {
+  withCommon(reset, MIGRATE).action(async (lane: string, flags: Flags) => {
+    const format = outputFormat(flags, MIGRATE);
     new LaneScope(lane, laneTemplates(flags));
     const store = openSource(flags, env);
     await store.check();
     const r = await resetLane({ ...laneOptions(flags, env), ...templates(flags), lane, store, concurrency: flags.concurrency });
-    if (flags.json) {
-      env.stdout(JSON.stringify({ lane: r.lane, seed: r.seed, created: created(r.restore), restore: r.restore }));
-      return;
-    }
-    print(env, [`lane ${r.lane} reset to backup ${r.seed.cluster}/${r.seed.backupId}`, ...restoredLines(r.restore)]);
+    printResult(env, format, {
+      json: () => ({ lane: r.lane, seed: r.seed, created: created(r.restore), restore: r.restore }),
+      table: () => [`lane ${r.lane} reset to backup ${r.seed.cluster}/${r.seed.backupId}`, ...restoredLines(r.restore)],
+    });
   });
 
   return [snapshot, clone, reset];

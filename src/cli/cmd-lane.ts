@@ -8,26 +8,47 @@
  * could not remove everything (active consumers) or a gc that skipped lanes 7.
  */
 import { Command } from 'commander';
-import { deleteLane, describeLane, gcLanes, listLanes, type LaneOptions, type LaneTemplateOptions } from '../api';
+import { deleteLane, describeLane, gcLanes, laneNames, laneNotFound, listLanes, type LaneOptions, type LaneTemplateOptions } from '../api';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
-import { NotFoundError, PartialSuccessError, SafetyError, UsageError } from '../errors';
+import { PartialSuccessError, SafetyError, UsageError } from '../errors';
 import type { LaneDeleteResult } from '../lane/lifecycle';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import type { CommandEnv } from './common';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
-import { addLedgerOption, addTemplateOptions, ledgerTopic, type LaneFlags } from './lane-options';
+import { addLedgerOption, addTemplateOptions, ledgerArgs, ledgerTopic, type LaneFlags } from './lane-options';
 import { laneMigrateCommands } from './cmd-lane-migrate';
-import { laneDescribeLines, laneListLines } from './lane-view';
+import { laneDeleteLines, laneDeletePlanLines, laneDescribeLines, laneGcPlanLines, laneListLines } from './lane-view';
+import { kbakLine, nextSteps, sameCommandWith } from './next-step';
+import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
+import { printResult } from './print-result';
+import { plural } from '../output/words';
 
-interface Flags extends ConnectionFlags, LaneFlags {
-  json?: boolean;
-  quiet?: boolean;
+interface Flags extends ConnectionFlags, LaneFlags, OutputFlags {
   dryRun?: boolean;
   yes?: boolean;
   ignoreNotFound?: boolean;
 }
 
 const notInLedger = (lane: string, ledgerTopic: string): string => `lane ${lane} is not in the ledger ${ledgerTopic}`;
+
+const LIST: OutputSpec = { formats: ['table', 'json', 'wide', 'name'] };
+const ONE: OutputSpec = { formats: ['table', 'json'] };
+/** gc: -o name lists the lanes it deleted (or, with --dry-run, would delete). */
+const GC: OutputSpec = { formats: ['table', 'json', 'name'] };
+
+/** A lane the ledger lacks, with the close names it has (read again: this is the error path only). */
+async function notFound(name: string, opts: LaneOptions & { ledgerTopic: string }, hint?: string): Promise<Error> {
+  return laneNotFound(name, opts.ledgerTopic, await laneNames(opts), hint);
+}
+
+/** For a failed lane seeded from `seededFrom` ("cluster/backupId"): the two ways on, as commands. */
+export function failedLaneSteps(lane: string, seededFrom: string, flags: LaneFlags): string[] {
+  const slash = seededFrom.indexOf('/');
+  return [
+    `resume it: ${kbakLine('restore', '--lane', lane, '--resume', '--source', '<backups>', '--name', seededFrom.slice(0, slash), '--from', seededFrom.slice(slash + 1), ...ledgerArgs(flags))}`,
+    `or delete it: ${kbakLine('lane', 'delete', lane, '--dry-run', ...ledgerArgs(flags))}`,
+  ];
+}
 
 /** The library's lane options from the flags, KBAK_* variables and config file. */
 function laneOptions(flags: Flags, env: CommandEnv): LaneOptions & { ledgerTopic: string } {
@@ -48,28 +69,12 @@ const templateOptions = (flags: LaneFlags): LaneTemplateOptions => ({
   groupTemplate: flags.groupTemplate,
 });
 
-function deleteLines(r: LaneDeleteResult): string[] {
-  const lines = [`lane ${r.lane}: ${r.complete ? 'deleted' : 'partially deleted'}`];
-  lines.push(`  topics deleted: ${r.deleted.topics.join(', ') || 'none'}`);
-  lines.push(`  subjects deleted: ${r.deleted.subjects.join(', ') || 'none'}`);
-  lines.push(`  groups deleted: ${r.deleted.groups.join(', ') || 'none'}`);
-  if (r.gone.length > 0) lines.push(`  already gone: ${r.gone.join(', ')}`);
-  for (const x of r.leftAlone) lines.push(`  left alone: ${x.reason}`);
-  for (const x of r.remaining) lines.push(`  remaining: ${x.reason}`);
-  return lines;
-}
-
-/** One stdout call per line: stdout escapes each whole, so names from the ledger cannot start a line. */
-function print(env: CommandEnv, lines: string[]): void {
-  for (const l of lines) env.stdout(l);
-}
-
 /** What a delete left alone because the lane does not own it (a name someone else recreated, say). */
 function refused(results: LaneDeleteResult[]): SafetyError | null {
   const alone = results.flatMap((r) => r.leftAlone);
   if (alone.length === 0) return null;
   return new SafetyError(
-    `lane delete left ${alone.length === 1 ? 'an object' : `${alone.length} objects`} it does not own alone: ${alone.map((x) => x.reason).join('; ')}`,
+    `lane delete left ${alone.length === 1 ? 'an object' : plural(alone.length, 'object')} it does not own alone: ${alone.map((x) => x.reason).join('; ')}`,
     'kbak deletes only what the lane owns; remove the others by hand if they are not needed',
   );
 }
@@ -89,32 +94,54 @@ export function laneCommand(env: CommandEnv): Command {
 
   const list = new Command('list').description('the lanes in the ledger: seeded from, age, TTL left, topics, records, subjects, groups');
   addLedgerOption(list);
+  addOutputOptions(list, LIST);
   addConnectionOptions(list);
   list.action(async (flags: Flags) => {
+    const format = outputFormat(flags, LIST);
     const opts = laneOptions(flags, env);
     const { ledgerTopic: ledger, lanes, invalidRecords } = await listLanes(opts);
-    if (flags.json) {
-      env.stdout(JSON.stringify({ ledgerTopic: ledger, lanes, invalidRecords }));
-      return;
-    }
-    print(env, laneListLines(ledger, lanes));
+    printResult(env, format, {
+      json: () => ({ ledgerTopic: ledger, lanes, invalidRecords }),
+      table: () => laneListLines(ledger, lanes),
+      wide: () => laneListLines(ledger, lanes, true),
+      name: () => lanes.map((l) => l.lane),
+    });
+    if (format === 'json') return;
     for (const i of invalidRecords) opts.logger!.warn(`${i.reason} (ignored)`);
+    const failed = lanes.find((l) => l.state === 'failed');
+    nextSteps(
+      env,
+      format,
+      opts.logger!,
+      lanes.length === 0
+        ? [`seed one: ${kbakLine('restore', '--lane', '<lane>', '--source', '<backups>', ...ledgerArgs(flags))}`]
+        : failed
+          ? failedLaneSteps(failed.lane, failed.seededFrom, flags)
+          : [`see one: ${kbakLine('lane', 'describe', lanes[0]!.lane, ...ledgerArgs(flags))}`],
+    );
   });
 
   const describe = new Command('describe').description('everything the ledger records for one lane').argument('<lane>');
   addLedgerOption(describe);
+  addOutputOptions(describe, ONE);
   addConnectionOptions(describe);
   describe.action(async (name: string, flags: Flags) => {
+    const format = outputFormat(flags, ONE);
     new LaneScope(name, laneTemplates({}));
     const opts = laneOptions(flags, env);
     const found = await describeLane({ ...opts, lane: name });
-    if (!found) throw new NotFoundError(notInLedger(name, opts.ledgerTopic), 'kbak lane list shows the lanes');
+    if (!found) throw await notFound(name, opts);
     const { entry, overview: o } = found;
-    if (flags.json) {
-      env.stdout(JSON.stringify({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs, effectiveState: o.state, next: o.next }));
-      return;
-    }
-    print(env, laneDescribeLines(entry, o));
+    printResult(env, format, {
+      json: () => ({ ...entry, records: o.records, ttlLeftMs: o.ttlLeftMs, effectiveState: o.state, next: o.next }),
+      table: () => laneDescribeLines(entry, o),
+    });
+    nextSteps(
+      env,
+      format,
+      opts.logger!,
+      o.state === 'failed' ? failedLaneSteps(name, o.seededFrom, flags) : [`delete it: ${kbakLine('lane', 'delete', name, '--dry-run', ...ledgerArgs(flags))}`],
+    );
   });
 
   const del = new Command('delete')
@@ -125,8 +152,10 @@ export function laneCommand(env: CommandEnv): Command {
     .option('--ignore-not-found', 'a lane not in the ledger is not an error (exit 0): for teardown scripts that may run twice');
   addTemplateOptions(del);
   addLedgerOption(del);
+  addOutputOptions(del, ONE);
   addConnectionOptions(del);
-  del.action(async (name: string, flags: Flags) => {
+  del.action(async (name: string, flags: Flags, command: Command) => {
+    const format = outputFormat(flags, ONE);
     new LaneScope(name, laneTemplates(flags));
     if (!flags.dryRun && !flags.yes)
       throw new UsageError(
@@ -137,30 +166,20 @@ export function laneCommand(env: CommandEnv): Command {
     const outcome = await deleteLane({ ...opts, ...templateOptions(flags), lane: name, dryRun: Boolean(flags.dryRun) });
     if (!outcome.found) {
       // A typo must not pass in a script; a teardown that may run twice says so.
-      if (!flags.ignoreNotFound)
-        throw new NotFoundError(notInLedger(name, opts.ledgerTopic), 'kbak lane list shows the lanes; --ignore-not-found makes this exit 0');
-      env.stdout(flags.json ? JSON.stringify({ lane: name, found: false }) : `${notInLedger(name, opts.ledgerTopic)}: nothing to delete (--ignore-not-found)`);
+      if (!flags.ignoreNotFound) throw await notFound(name, opts, 'kbak lane list shows the lanes; --ignore-not-found makes this exit 0');
+      printResult(env, format, {
+        json: () => ({ lane: name, found: false }),
+        table: () => [`${notInLedger(name, opts.ledgerTopic)}: nothing to delete (--ignore-not-found)`],
+      });
       return;
     }
     if (outcome.dryRun) {
       const plan = outcome.plan;
-      print(
-        env,
-        flags.json
-          ? [JSON.stringify({ dryRun: true, ...plan })]
-          : [
-              `lane ${name}: would delete (dry run: nothing is changed)`,
-              `  topics: ${plan.topics.join(', ') || 'none'}`,
-              `  subjects: ${plan.subjects.join(', ') || 'none'}`,
-              `  groups: ${plan.groups.join(', ') || 'none'}`,
-              ...plan.activeGroups.map((g) => `  cannot delete now: consumer group ${g.name} has ${g.members} active members`),
-              ...plan.gone.map((g) => `  already gone: ${g}`),
-              ...plan.leftAlone.map((x) => `  left alone: ${x.reason}`),
-            ],
-      );
+      printResult(env, format, { json: () => ({ dryRun: true, ...plan }), table: () => laneDeletePlanLines(plan) });
+      nextSteps(env, format, opts.logger!, [`delete it: ${sameCommandWith(command, ['--yes'])}`]);
       return;
     }
-    print(env, flags.json ? [JSON.stringify(outcome.result)] : deleteLines(outcome.result));
+    printResult(env, format, { json: () => outcome.result, table: () => laneDeleteLines(outcome.result) });
     // What is left to retry (7) before what needs a person's look (6).
     const p = partial([outcome.result]) ?? refused([outcome.result]);
     if (p) throw p;
@@ -171,32 +190,36 @@ export function laneCommand(env: CommandEnv): Command {
     .option('--dry-run', 'list the expired lanes and change nothing');
   addTemplateOptions(gc);
   addLedgerOption(gc);
+  addOutputOptions(gc, GC);
   addConnectionOptions(gc);
-  gc.action(async (flags: Flags) => {
-    const r = await gcLanes({ ...laneOptions(flags, env), ...templateOptions(flags), dryRun: Boolean(flags.dryRun) });
+  gc.action(async (flags: Flags, command: Command) => {
+    const format = outputFormat(flags, GC);
+    const opts = laneOptions(flags, env);
+    const r = await gcLanes({ ...opts, ...templateOptions(flags), dryRun: Boolean(flags.dryRun) });
     if (flags.dryRun) {
-      env.stdout(
-        flags.json
-          ? JSON.stringify({ dryRun: true, expired: r.expired, failed: r.failed })
-          : `expired lanes: ${r.expired.join(', ') || 'none'}; lanes whose restore is gone: ${r.failed.join(', ') || 'none'}`,
-      );
+      printResult(env, format, {
+        json: () => ({ dryRun: true, expired: r.expired, failed: r.failed }),
+        table: () => laneGcPlanLines(r.expired, r.failed),
+        name: () => r.expired,
+      });
+      if (r.expired.length > 0) nextSteps(env, format, opts.logger!, [`delete them: ${sameCommandWith(command, [])}`]);
       return;
     }
     const deleted = r.results.filter((x) => x.complete).map((x) => x.lane);
-    print(
-      env,
-      flags.json
-        ? [JSON.stringify({ deleted, results: r.results, skipped: r.skipped, failed: r.failed })]
-        : [
-            `expired lanes deleted: ${deleted.join(', ') || 'none'}`,
-            ...r.results.filter((x) => !x.complete).flatMap(deleteLines),
-            ...r.skipped.map((s) => `  skipped ${s}`),
-            ...r.failed.map((l) => `  lane ${l} failed: its restore is gone (kbak lane describe ${l} says what to do)`),
-          ],
-    );
+    printResult(env, format, {
+      json: () => ({ deleted, results: r.results, skipped: r.skipped, failed: r.failed }),
+      table: () => [
+        deleted.length === 0 ? 'no expired lane deleted' : `expired lanes deleted: ${deleted.join(', ')}`,
+        ...r.results.filter((x) => !x.complete).flatMap(laneDeleteLines),
+        ...r.skipped.map((s) => `  skipped ${s}`),
+        ...r.failed.map((l) => `  lane ${l} failed: its restore is gone (kbak lane describe ${l} says what to do)`),
+      ],
+      name: () => deleted,
+    });
+    if (r.failed.length > 0) nextSteps(env, format, opts.logger!, [`see what to do: ${kbakLine('lane', 'describe', r.failed[0]!, ...ledgerArgs(flags))}`]);
     if (r.skipped.length > 0)
       throw new PartialSuccessError(
-        `${r.skipped.length} expired lanes were skipped: ${r.skipped.join('; ')}`,
+        `${plural(r.skipped.length, 'expired lane was', 'expired lanes were')} skipped: ${r.skipped.join('; ')}`,
         r.skipped.map((s) => ({ item: s.split(':')[0]!, error: s })),
       );
     const p = partial(r.results) ?? refused(r.results);

@@ -1,46 +1,40 @@
 import { Command } from 'commander';
 import { describeBackups } from '../api';
-import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
-import { table } from '../output/table';
+import { backupListLines } from './list-view';
+import { nextSteps, kbakLine } from './next-step';
+import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
+import { printResult } from './print-result';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
-interface ListFlags extends SourceFlags {
-  json?: boolean;
-}
+type ListFlags = SourceFlags & OutputFlags;
 
-const shortTime = (iso: string): string => iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+const OUTPUT: OutputSpec = { formats: ['table', 'json', 'wide', 'name'], quiet: false };
 
 export function listCommand(env: CommandEnv): Command {
-  const cmd = new Command('list').description('list the complete backups in a store, oldest first').option('--json', 'one JSON array on stdout');
+  const cmd = new Command('list').description('list the complete backups in a store, oldest first');
+  addOutputOptions(cmd, OUTPUT);
   addSourceOptions(cmd);
   cmd.action(async (flags: ListFlags) => {
+    const format = outputFormat(flags, OUTPUT);
     const store = openSource(flags, env);
     const { backups: rows, unreadable } = await describeBackups({ store, cluster: flags.name, signal: env.signal });
-    if (flags.json) {
-      env.stdout(JSON.stringify([...rows, ...unreadable]));
-      return;
-    }
-    if (rows.length === 0 && unreadable.length === 0) {
-      env.stdout(`no complete backup in ${store.location}`);
-      return;
-    }
-    const lines = table(
-      ['ID', 'TIME', 'CLUSTER', 'KIND', 'TOPICS', 'RECORDS', 'STORED', 'SHARED'],
-      rows.map((r) => [
-        r.id,
-        shortTime(r.time),
-        r.cluster,
-        r.kind,
-        r.topics.length <= 3 ? r.topics.join(',') : `${r.topics.length} topics`,
-        String(r.records),
-        formatBytes(r.storedBytes),
-        formatBytes(r.sharedBytes),
-      ]),
+    const now = new Date();
+    printResult(env, format, {
+      json: () => [...rows, ...unreadable],
+      table: () => backupListLines(store.location, rows, unreadable, now),
+      wide: () => backupListLines(store.location, rows, unreadable, now, true),
+      name: () => rows.map((r) => r.id),
+    });
+    const newest = rows[rows.length - 1];
+    nextSteps(
+      env,
+      format,
+      env.logger(),
+      newest
+        ? [`see one: ${kbakLine('inspect', newest.id, '--source', store.location, '--name', newest.cluster)}`]
+        : [`make one: ${kbakLine('dump', '--topic', '<topic>', '--to', store.location)}`],
     );
-    for (const l of lines) env.stdout(l);
-    // Folder names come from the store: one backup per line whatever they contain (stdout escapes).
-    for (const u of unreadable) env.stdout(`${u.id}  ${u.cluster}  UNREADABLE: ${u.error}`);
   });
   return cmd;
 }

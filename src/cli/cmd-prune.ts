@@ -4,7 +4,7 @@ import type { PruneResult } from '../backup/prune';
 import { parseDuration, type RetentionPolicy } from '../backup/retention';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import { describeLock } from '../backup/lock';
-import { formatBytes } from '../output/progress';
+import { formatBytes } from '../output/human-size';
 import { positiveInt, type CommandEnv } from './common';
 import { addMetricsOption, withMetrics } from './metrics-flag';
 import { addSourceOptions, openSource, type SourceFlags } from './source';

@@ -5,19 +5,24 @@ import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import { parseWindow } from '../model/window';
 import { UsageError } from '../errors';
 import { CODEC_NAMES, isCodecName, type CodecName } from '../kafka/protocol/codecs';
-import { formatBytes } from '../output/progress';
+import { formatBytes } from '../output/human-size';
+import { duration } from '../output/human-time';
+import { plural } from '../output/words';
 import type { LaneTopicProgress, RestoreSummary } from '../restore/restore';
 import { positiveInt, type CommandEnv } from './common';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
-import { addLedgerOption, ledgerTopic, parseTtl } from './lane-options';
+import { addLedgerOption, ledgerArgs, ledgerTopic, parseTtl } from './lane-options';
 import { liveProgress } from './live-progress';
 import { openSource } from './source';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import { parseLaneRetention } from '../lane/topic-configs';
 import { validateBaggageKey } from '../lane/baggage';
 import { applyCommand, MASK, userArgs } from './apply-command';
+import { kbakLine, nextSteps } from './next-step';
+import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
+import { printResult } from './print-result';
 
-interface RestoreFlags extends ConnectionFlags {
+interface RestoreFlags extends ConnectionFlags, OutputFlags {
   lane: string;
   from: string;
   source?: string;
@@ -40,33 +45,32 @@ interface RestoreFlags extends ConnectionFlags {
   maxRecordsPerPartition?: number;
   concurrency: number;
   compression?: CodecName;
-  json?: boolean;
-  quiet?: boolean;
 }
+
+const OUTPUT: OutputSpec = { formats: ['table', 'json'] };
 
 function codecName(v: string): CodecName {
   if (!isCodecName(v)) throw new UsageError(`--compression ${v} is not a Kafka codec`, `use one of ${CODEC_NAMES.join(', ')}`);
   return v;
 }
 
-function humanSummary(s: RestoreSummary): string[] {
+/** The summary of a finished restore for people (stdout, -o table). Pure. */
+export function restoreSummaryLines(s: RestoreSummary): string[] {
+  const ids = Object.entries(s.idMap);
   const lines = [
     `lane ${s.lane} restored from backup ${s.cluster}/${s.backupId}`,
     ...s.topics.map(
-      (t) => `  ${t.source} -> ${t.lane} (${t.action}): ${t.records} records written${t.skippedExisting > 0 ? `, ${t.skippedExisting} already there` : ''}`,
+      (t) =>
+        `  ${t.source} -> ${t.lane} (${t.action}): ${plural(t.records, 'record')} written${t.skippedExisting > 0 ? `, ${t.skippedExisting} already there` : ''}`,
     ),
-    `  topics created ${s.topicsCreated}, partitions ${s.partitions}, records ${s.records}, ${formatBytes(s.bytes)}`,
-    `  subjects registered ${s.subjectsRegistered} (${s.schemaVersionsCreated} new versions), IDs rewritten ${s.idsRewritten}${
-      Object.keys(s.idMap).length > 0
-        ? ` (${Object.entries(s.idMap)
-            .map(([a, b]) => `${a}->${b}`)
-            .join(', ')})`
-        : ''
+    `  ${plural(s.topicsCreated, 'topic')} created, ${plural(s.partitions, 'partition')}, ${plural(s.records, 'record')}, ${formatBytes(s.bytes)}`,
+    `  ${plural(s.subjectsRegistered, 'subject')} registered (${plural(s.schemaVersionsCreated, 'new version')}), schema IDs rewritten in ${plural(s.idsRewritten, 'record')}${
+      ids.length > 0 ? ` (${ids.map(([a, b]) => `${a}->${b}`).join(', ')})` : ''
     }`,
-    `  consumer groups seeded ${s.groupsSeeded}`,
+    `  ${plural(s.groupsSeeded, 'consumer group')} seeded`,
     ...(s.baggageLeftAlone > 0 ? [`  baggage headers left alone (not valid W3C baggage or over its limits): ${s.baggageLeftAlone}`] : []),
     ...(s.expiresAt ? [`  lane expires at ${s.expiresAt} (kbak lane gc deletes it then)`] : []),
-    `  ${(s.durationMs / 1000).toFixed(1)}s, ${s.recordsPerSecond} records/s`,
+    `  took ${duration(s.durationMs)}, ${s.recordsPerSecond} records/s`,
   ];
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
   return lines;
@@ -76,7 +80,7 @@ export function restoreCommand(env: CommandEnv): Command {
   const cmd = new Command('restore')
     .description('seed an isolated lane from a backup: lane topics, subjects, schema IDs and group offsets')
     .requiredOption('--lane <name>', 'the lane, e.g. feature-x (lowercase letters, digits, "-")')
-    .option('--from <backup>', 'backup ID or latest', 'latest')
+    .option('--from <backup>', 'backup ID, a unique prefix of one, or latest', 'latest')
     .option('--source <dest>', `where the backups are: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .option('--name <cluster>', 'the source cluster label in the backup path (needed when the store holds several)')
     .option('--topic <name>', 'restore only this backed-up topic (repeatable; default all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -101,8 +105,10 @@ export function restoreCommand(env: CommandEnv): Command {
       codecName,
     );
   addLedgerOption(cmd);
+  addOutputOptions(cmd, OUTPUT);
   addConnectionOptions(cmd);
   cmd.action(async (flags: RestoreFlags, command: Command) => {
+    const format = outputFormat(flags, OUTPUT);
     if (flags.resume && flags.replace)
       throw new UsageError('--resume and --replace cannot be used together', 'pick --resume to continue or --replace to start over');
     // Names and flags first: a typo must not wait for (or be hidden by) the store and the cluster.
@@ -151,7 +157,7 @@ export function restoreCommand(env: CommandEnv): Command {
         `to apply this plan, run: ${apply.line}`,
         ...(apply.masked ? [`  (secrets are shown as ${MASK}: give them again, or set KBAK_SASL_PASSWORD / KBAK_SCHEMA_REGISTRY_PASSWORD)`] : []),
       ];
-      for (const l of flags.json ? [JSON.stringify({ ...plan.json, applyCommand: apply.line })] : lines) env.stdout(l);
+      printResult(env, format, { json: () => ({ ...plan.json, applyCommand: apply.line }), table: () => lines });
       return;
     }
     const progress = liveProgress<LaneTopicProgress>({
@@ -161,8 +167,8 @@ export function restoreCommand(env: CommandEnv): Command {
       row: (p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) }),
     });
     const summary = await progress.run(() => restore({ ...options, ...progress.callbacks }));
-    // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
-    for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);
+    printResult(env, format, { json: () => summary, table: () => restoreSummaryLines(summary) });
+    nextSteps(env, format, logger, [`see the lane: ${kbakLine('lane', 'describe', summary.lane, ...ledgerArgs(flags))}`]);
   });
   return cmd;
 }

@@ -1,25 +1,43 @@
 import { Command } from 'commander';
 import { verify } from '../api';
 import { IntegrityError, PartialSuccessError, UsageError } from '../errors';
-import { formatBytes } from '../output/progress';
+import type { VerifyResult } from '../backup/verify';
+import { formatBytes } from '../output/human-size';
+import { plural } from '../output/words';
 import type { CommandEnv } from './common';
+import { kbakLine, nextSteps } from './next-step';
+import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
+import { printResult } from './print-result';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
-interface VerifyFlags extends SourceFlags {
+interface VerifyFlags extends SourceFlags, OutputFlags {
   all?: boolean;
   quick?: boolean;
-  json?: boolean;
+}
+
+const OUTPUT: OutputSpec = { formats: ['table', 'json'], quiet: false };
+
+/**
+ * One line per backup, printed as soon as it is checked (verify --all of a large store takes
+ * long): the status in a fixed-width first column, so the lines align as a table's would.
+ */
+export function verifyLine(r: VerifyResult, quick: boolean): string {
+  if (!r.ok) return `FAILED  ${r.cluster}/${r.backupId}: ${r.problem!.object}: ${r.problem!.message}`;
+  const what = `${plural(r.segments, 'segment')}, ${plural(r.records, 'record')}, ${formatBytes(r.bytes)}`;
+  return `ok      ${r.cluster}/${r.backupId}: ${what}${quick ? ' (quick: presence and sizes only)' : ''}`;
 }
 
 export function verifyCommand(env: CommandEnv): Command {
   const cmd = new Command('verify')
     .description('check backups: every checksum, record and manifest rule (exit code 5 when corrupt, 7 when some of --all are)')
-    .argument('[backup]', 'a backup ID or latest')
+    .argument('[backup]', 'a backup ID, a unique prefix of one, or latest')
     .option('--all', 'every backup in the store (of --name)')
-    .option('--quick', 'only check that every segment exists with the right size')
-    .option('--json', 'one JSON line per backup on stdout');
+    .option('--quick', 'only check that every segment exists with the right size');
+  addOutputOptions(cmd, OUTPUT);
   addSourceOptions(cmd);
   cmd.action(async (which: string | undefined, flags: VerifyFlags) => {
+    // -o json: one JSON line per backup, as each is checked.
+    const format = outputFormat(flags, OUTPUT);
     if (Boolean(which) === Boolean(flags.all))
       throw new UsageError('give one backup ID, latest, or --all', 'e.g. kbak verify latest --source s3://bucket/prefix');
     const store = openSource(flags, env);
@@ -32,18 +50,19 @@ export function verifyCommand(env: CommandEnv): Command {
       quick: flags.quick,
       signal: env.signal,
       onResult: (r) => {
-        if (flags.json) env.stdout(JSON.stringify(r));
-        else if (r.ok)
-          env.stdout(
-            `ok      ${r.cluster}/${r.backupId}: ${r.segments} segments, ${r.records} records, ${formatBytes(r.bytes)}${flags.quick ? ' (quick: presence and sizes only)' : ''}`,
-          );
-        else env.stdout(`FAILED  ${r.cluster}/${r.backupId}: ${r.problem!.object}: ${r.problem!.message}`);
+        printResult(env, format, { json: () => r, table: () => [verifyLine(r, Boolean(flags.quick))] });
         if (!r.ok) bad.push({ item: `${r.cluster}/${r.backupId}`, error: `${r.problem!.object}: ${r.problem!.message}` });
       },
     });
     if (flags.all && results.length === 0)
       throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
-    if (bad.length === 0) return;
+    if (bad.length === 0) {
+      if (flags.quick)
+        nextSteps(env, format, env.logger(), [
+          `check every checksum too: ${kbakLine('verify', ...(flags.all ? ['--all'] : [which!]), '--source', store.location, ...(flags.name ? ['--name', flags.name] : []))}`,
+        ]);
+      return;
+    }
     const message = `${bad.length} of ${results.length} backups failed verification: first bad object ${bad[0]!.item} (${bad[0]!.error.split(': ')[0]})`;
     const hint = 'restore from another backup, and check the store';
     // Exit codes: all checked backups corrupt → CORRUPT; some good, some bad → PARTIAL.

@@ -25,9 +25,7 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--schema-registry-password <password>', 'registry basic-auth password; prefer env KBAK_SCHEMA_REGISTRY_PASSWORD')
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (env KBAK_S3_ENDPOINT; AWS when unset)')
     .option('--s3-region <region>', 'S3 region (env AWS_REGION)')
-    .option('--s3-force-path-style', 'path-style S3 addressing (env KBAK_S3_FORCE_PATH_STYLE; on when --s3-endpoint is set)')
-    .option('--json', 'print the final summary as one JSON object on stdout')
-    .option('--quiet', 'no progress, warnings only');
+    .option('--s3-force-path-style', 'path-style S3 addressing (env KBAK_S3_FORCE_PATH_STYLE; on when --s3-endpoint is set)');
 }
 
 /** The library's Kafka options from validated settings (flags, KBAK_* variables, config file). */

@@ -35,3 +35,8 @@ export function parseTtl(value: string | undefined): number | null {
   if (ms === null) throw new UsageError(`--ttl ${JSON.stringify(value)} is not a duration`, 'use e.g. 90m, 72h or 7d');
   return ms;
 }
+
+/** `--ledger-topic X` when the user gave one, for a command line in a hint (the same ledger). */
+export function ledgerArgs(flags: LaneFlags): string[] {
+  return flags.ledgerTopic ? ['--ledger-topic', flags.ledgerTopic] : [];
+}

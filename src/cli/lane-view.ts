@@ -4,20 +4,33 @@
  * (src/output/human-time.ts). Pure: the clock was read when the overview was made.
  */
 import { describeHolder } from '../lane/claim';
-import type { LaneOverview } from '../lane/lifecycle';
+import type { LaneDeletePlan } from '../lane/delete-plan';
+import type { LaneDeleteResult, LaneOverview } from '../lane/lifecycle';
 import type { LedgerEntry } from '../lane/ledger';
 import { ago, timeLeft } from '../output/human-time';
 import { table } from '../output/table';
+import { plural } from '../output/words';
 
 const ttl = (o: LaneOverview): string => (o.ttlLeftMs === null ? 'none' : timeLeft(o.ttlLeftMs));
 
-/** `kbak lane list`: one row per lane, or one line saying there are none. */
-export function laneListLines(ledgerTopic: string, lanes: readonly LaneOverview[]): string[] {
+/** `kbak lane list` (`wide`: -o wide, with when each lane was created and expires): one row per lane, or one line saying there are none. */
+export function laneListLines(ledgerTopic: string, lanes: readonly LaneOverview[], wide = false): string[] {
   if (lanes.length === 0) return [`no lanes in this cluster (ledger topic ${ledgerTopic})`];
   return [
     ...table(
-      ['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS'],
-      lanes.map((l) => [l.lane, l.state, l.seededFrom, ago(l.ageMs), ttl(l), String(l.topics), String(l.records), String(l.subjects), String(l.groups)]),
+      ['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS', ...(wide ? ['CREATED', 'EXPIRES'] : [])],
+      lanes.map((l) => [
+        l.lane,
+        l.state,
+        l.seededFrom,
+        ago(l.ageMs),
+        ttl(l),
+        String(l.topics),
+        String(l.records),
+        String(l.subjects),
+        String(l.groups),
+        ...(wide ? [l.createdAt, l.expiresAt ?? '-'] : []),
+      ]),
     ),
     // A failed lane says why and what to do, under the table (a reason does not fit a column).
     ...lanes.filter((l) => l.state === 'failed').map((l) => `lane ${l.lane} failed: ${l.failure}; ${l.next}`),
@@ -67,4 +80,53 @@ export function laneDescribeLines(entry: LedgerEntry, o: LaneOverview): string[]
       entry.groups.map((g) => [g.name, g.source]),
     ),
   ];
+}
+
+/** The objects of a lane delete as one aligned table (KIND, NAME, and what happens to it), or "nothing" when there are none. */
+function objectTable(rows: string[][]): string[] {
+  if (rows.length === 0) return ['  nothing to delete'];
+  const noted = rows.some((r) => r[2] !== '');
+  return table(noted ? ['KIND', 'NAME', 'NOTE'] : ['KIND', 'NAME'], noted ? rows : rows.map((r) => r.slice(0, 2))).map((l) => `  ${l}`);
+}
+
+const kindRows = (kind: string, names: readonly string[], note = ''): string[][] => names.map((n) => [kind, n, note]);
+
+/** `kbak lane delete --dry-run`: what would be deleted, what cannot be now, what stays. */
+export function laneDeletePlanLines(plan: LaneDeletePlan): string[] {
+  const active = new Set(plan.activeGroups.map((g) => g.name));
+  return [
+    `lane ${plan.lane}: would delete (dry run: nothing is changed)`,
+    ...objectTable([
+      ...kindRows('topic', plan.topics),
+      ...kindRows('subject', plan.subjects),
+      ...plan.groups.filter((g) => !active.has(g)).map((g) => ['group', g, '']),
+      ...plan.activeGroups.map((g) => ['group', g.name, `cannot delete now: ${plural(g.members, 'active member')}`]),
+      ...kindRows('-', plan.gone, 'already gone'),
+    ]),
+    ...plan.leftAlone.map((x) => `  left alone: ${x.reason}`),
+  ];
+}
+
+/** `kbak lane delete --yes` (and each lane gc could not finish): what was deleted, what is left. */
+export function laneDeleteLines(r: LaneDeleteResult): string[] {
+  return [
+    `lane ${r.lane}: ${r.complete ? 'deleted' : 'partially deleted'}`,
+    ...objectTable([
+      ...kindRows('topic', r.deleted.topics, 'deleted'),
+      ...kindRows('subject', r.deleted.subjects, 'deleted'),
+      ...kindRows('group', r.deleted.groups, 'deleted'),
+      ...kindRows('-', r.gone, 'already gone'),
+      ...r.remaining.map((x) => ['-', x.name, `remaining: ${x.reason}`]),
+    ]),
+    ...r.leftAlone.map((x) => `  left alone: ${x.reason}`),
+  ];
+}
+
+/** `kbak lane gc --dry-run`: the expired lanes and the failed ones, a row each. */
+export function laneGcPlanLines(expired: readonly string[], failed: readonly string[]): string[] {
+  if (expired.length === 0 && failed.length === 0) return ['no expired or failed lanes: nothing to delete'];
+  return table(
+    ['LANE', 'WHY'],
+    [...expired.map((l) => [l, 'expired: would be deleted']), ...failed.map((l) => [l, 'failed: its restore is gone (left for kbak lane describe)'])],
+  );
 }

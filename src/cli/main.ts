@@ -29,7 +29,15 @@ import type { CommandEnv } from './common';
  */
 function escapedStdout(env: CommandEnv): CommandEnv {
   const write = env.write;
-  return { ...env, stdout: (line) => env.stdout(escapeControl(line)), ...(write ? { write: (text: string) => write(escapeControlKeepLines(text)) } : {}) };
+  return {
+    ...env,
+    // Read through: --log-format is set on the caller's env once parsed (the preAction hook below).
+    get logFormat() {
+      return env.logFormat;
+    },
+    stdout: (line) => env.stdout(escapeControl(line)),
+    ...(write ? { write: (text: string) => write(escapeControlKeepLines(text)) } : {}),
+  };
 }
 
 export function buildProgram(rawEnv: CommandEnv): Command {

@@ -19,6 +19,7 @@ import { mergeSchemas, type Continued } from './incremental';
 import { storedGroups, storedSchemas, type StoredNames } from './naming';
 import type { DumpPartitions } from './partitions';
 import type { BackupName, DumpPlan } from './plan';
+import { plural } from '../output/words';
 
 export interface CommitContext {
   store: ObjectStore;
@@ -52,8 +53,8 @@ export async function commitBackup(ctx: CommitContext, input: CommitInput): Prom
     logger.warn(
       { ids: collected.unknownIds, payloads: collected.framedPayloadsWithUnknownId },
       registry
-        ? `${collected.framedPayloadsWithUnknownId} payloads start with a Confluent header whose schema ID the registry does not know; kept as raw bytes`
-        : `${collected.framedPayloadsWithUnknownId} payloads look Confluent-framed but no schema registry is configured; schemas not backed up (configure a schema registry)`,
+        ? `${plural(collected.framedPayloadsWithUnknownId, 'payload starts', 'payloads start')} with a Confluent header whose schema ID the registry does not know; kept as raw bytes`
+        : `${plural(collected.framedPayloadsWithUnknownId, 'payload looks', 'payloads look')} Confluent-framed but no schema registry is configured; schemas not backed up (configure a schema registry)`,
     );
   }
   const { name } = input;

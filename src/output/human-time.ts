@@ -29,3 +29,18 @@ export const ago = (ms: number): string => (ms < 1000 ? 'just now' : `${span(ms)
 
 /** Time left until an expiry `ms` from now: "in 3 d", or "expired 2 h ago" once it has passed. */
 export const timeLeft = (ms: number): string => (ms > 0 ? `in ${span(ms)}` : `expired ${span(ms)} ago`);
+
+/**
+ * How long a run took: "850 ms", "4.3 s", "2 min 5 s", "1 h 3 min" (tenths of a second
+ * below a minute: a dump of a few seconds is compared run to run).
+ */
+export function duration(ms: number): string {
+  const abs = Math.max(0, ms);
+  if (abs < 1000) return `${Math.round(abs)} ms`;
+  if (abs < MINUTE) return `${(Math.floor(abs / 100) / 10).toFixed(1)} s`;
+  if (abs < HOUR) {
+    const s = Math.floor((abs % MINUTE) / 1000);
+    return `${Math.floor(abs / MINUTE)} min${s > 0 ? ` ${s} s` : ''}`;
+  }
+  return span(abs);
+}

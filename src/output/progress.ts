@@ -5,6 +5,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { Logger } from './logger';
+import { formatBytes } from './human-size';
 import { escapeControl } from './safe-text';
 
 export interface ProgressRow {
@@ -13,17 +14,6 @@ export interface ProgressRow {
   bytes: number;
   done: bigint;
   total: bigint;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 function percent(done: bigint, total: bigint): number {

@@ -354,14 +354,14 @@ describe('inputs FORMAT.md keeps: warning, count, bytes unchanged', () => {
     const withRegistry = tmp();
     const d1 = await runKbak(['dump', '--topic', t, '--to', withRegistry, '--json', '--name', 'kept'], { KBAK_LOG_LEVEL: 'info' });
     expect(d1.code).toBe(0);
-    expect(d1.stderr).toContain('1 payloads start with a Confluent header whose schema ID the registry does not know; kept as raw bytes');
+    expect(d1.stderr).toContain('1 payload starts with a Confluent header whose schema ID the registry does not know; kept as raw bytes');
     expect(JSON.parse(d1.stdout)).toMatchObject({ records: 2, unknownSchemaIds: [999999], framedPayloadsWithUnknownId: 1 });
     const human = await runKbak(['dump', '--topic', t, '--to', tmp(), '--name', 'kept', '--quiet']);
-    expect(human.stdout).toContain('warning: 1 payloads with unknown schema IDs 999999');
+    expect(human.stdout).toContain('warning: 1 payload with unknown schema ID 999999');
 
     const noRegistry = await runKbak(['dump', '--topic', t, '--to', tmp(), '--json', '--name', 'kept'], { KBAK_SCHEMA_REGISTRY_URL: '' });
     expect(noRegistry.code).toBe(0);
-    expect(noRegistry.stderr).toContain('1 payloads look Confluent-framed but no schema registry is configured');
+    expect(noRegistry.stderr).toContain('1 payload looks Confluent-framed but no schema registry is configured');
     expect(JSON.parse(noRegistry.stdout)).toMatchObject({ schemas: 0, unknownSchemaIds: [999999], framedPayloadsWithUnknownId: 1 });
 
     const l = lane();

@@ -69,7 +69,7 @@ describe.each<StoreKind>(['disk', 's3'])('list, inspect, verify on %s', (kind) =
     const sizes = await Promise.all(segKeys.map((k) => store.size(k)));
     expect(rows[0].storedBytes).toBe(sizes.reduce((a, b) => a! + b!, 0));
     const human = await runKbak(['list', '--source', dest]);
-    expect(human.stdout.split('\n')[0]).toMatch(/^ID\s+TIME\s+CLUSTER\s+KIND\s+TOPICS\s+RECORDS\s+STORED\s+SHARED$/);
+    expect(human.stdout.split('\n')[0]).toMatch(/^ID\s+TIME\s+AGE\s+CLUSTER\s+KIND\s+TOPICS\s+RECORDS\s+STORED\s+SHARED$/);
     expect(human.stdout).toContain(`${backupId}  `);
   });
 
