@@ -154,11 +154,13 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     new LaneScope(lane, laneTemplates(flags));
     const store = openSource(flags, env);
     await store.check();
-    const r = await resetLane({ ...laneOptions(flags, env), ...templates(flags), lane, store, concurrency: flags.concurrency });
+    const opts = laneOptions(flags, env);
+    const r = await resetLane({ ...opts, ...templates(flags), lane, store, concurrency: flags.concurrency });
     printResult(env, format, {
       json: () => ({ lane: r.lane, seed: r.seed, created: created(r.restore), restore: r.restore }),
       table: () => [`lane ${r.lane} reset to backup ${r.seed.cluster}/${r.seed.backupId}`, ...restoredLines(r.restore)],
     });
+    nextSteps(env, format, opts.logger!, [`see the lane: ${kbakLine('lane', 'describe', r.lane, ...ledgerArgs(flags))}`]);
   });
 
   return [snapshot, clone, reset];

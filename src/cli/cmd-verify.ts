@@ -57,10 +57,17 @@ export function verifyCommand(env: CommandEnv): Command {
     if (flags.all && results.length === 0)
       throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
     if (bad.length === 0) {
-      if (flags.quick)
-        nextSteps(env, format, env.logger(), [
-          `check every checksum too: ${kbakLine('verify', ...(flags.all ? ['--all'] : [which!]), '--source', store.location, ...(flags.name ? ['--name', flags.name] : []))}`,
-        ]);
+      const one = results.length === 1 ? results[0]! : null;
+      nextSteps(env, format, env.logger(), [
+        ...(flags.quick
+          ? [
+              `check every checksum too: ${kbakLine('verify', ...(flags.all ? ['--all'] : [which!]), '--source', store.location, ...(flags.name ? ['--name', flags.name] : []))}`,
+            ]
+          : []),
+        ...(one && !flags.all
+          ? [`restore it into a lane: ${kbakLine('restore', '--lane', '<lane>', '--source', store.location, '--name', one.cluster, '--from', one.backupId)}`]
+          : []),
+      ]);
       return;
     }
     const message = `${bad.length} of ${results.length} backups failed verification: first bad object ${bad[0]!.item} (${bad[0]!.error.split(': ')[0]})`;

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { failedLaneSteps } from '../../src/cli/cmd-lane';
 import { buildProgram } from '../../src/cli/main';
 import type { CommandEnv } from '../../src/cli/common';
 import { kbakLine, nextSteps, sameCommandWith, showsNextSteps } from '../../src/cli/next-step';
@@ -124,5 +125,11 @@ describe('next steps', () => {
     await program.parseAsync(['node', 'kbak', 'lane', 'delete', 'feature-x', '--dry-run', '--sasl-password', 's3cret']);
     expect(line).toBe("kbak lane delete feature-x --sasl-password '***' --yes");
     expect(line).not.toContain('s3cret');
+  });
+  it('for a failed lane: resume it from the backup it was seeded from, or delete it', () => {
+    expect(failedLaneSteps('broken', 'prod/20261201T030000000Z', { ledgerTopic: 'my-ledger' })).toEqual([
+      'resume it: kbak restore --lane broken --resume --source <backups> --name prod --from 20261201T030000000Z --ledger-topic my-ledger',
+      'or delete it: kbak lane delete broken --dry-run --ledger-topic my-ledger',
+    ]);
   });
 });
