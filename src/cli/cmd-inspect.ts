@@ -16,8 +16,8 @@ export function inspectCommand(env: CommandEnv): Command {
   const cmd = new Command('inspect')
     .description('show one backup: offset ranges, record counts, time ranges, schemas, groups, configs')
     .argument('<backup>', 'a backup ID, a unique prefix of one, or latest');
-  addOutputOptions(cmd, OUTPUT);
   addSourceOptions(cmd);
+  addOutputOptions(cmd, OUTPUT);
   cmd.action(async (which: string, flags: InspectFlags) => {
     const format = outputFormat(flags, OUTPUT);
     const store = openSource(flags, env);

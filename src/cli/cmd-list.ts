@@ -13,8 +13,8 @@ const OUTPUT: OutputSpec = { formats: ['table', 'json', 'wide', 'name'], quiet: 
 
 export function listCommand(env: CommandEnv): Command {
   const cmd = new Command('list').description('list the complete backups in a store, oldest first');
-  addOutputOptions(cmd, OUTPUT);
   addSourceOptions(cmd);
+  addOutputOptions(cmd, OUTPUT);
   cmd.action(async (flags: ListFlags) => {
     const format = outputFormat(flags, OUTPUT);
     const store = openSource(flags, env);

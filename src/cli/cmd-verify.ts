@@ -33,8 +33,8 @@ export function verifyCommand(env: CommandEnv): Command {
     .argument('[backup]', 'a backup ID, a unique prefix of one, or latest')
     .option('--all', 'every backup in the store (of --name)')
     .option('--quick', 'only check that every segment exists with the right size');
-  addOutputOptions(cmd, OUTPUT);
   addSourceOptions(cmd);
+  addOutputOptions(cmd, OUTPUT);
   cmd.action(async (which: string | undefined, flags: VerifyFlags) => {
     // -o json: one JSON line per backup, as each is checked.
     const format = outputFormat(flags, OUTPUT);

@@ -21,10 +21,13 @@ export interface OutputSpec {
   quiet?: boolean;
 }
 
+/** The help heading the output flags are listed under (the issue-18 groups). */
+export const OUTPUT_GROUP = 'Output options:';
+
 export function addOutputOptions(cmd: Command, spec: OutputSpec): Command {
-  cmd.addOption(new Option('-o, --output <format>', `output format: ${spec.formats.join(', ')} (default table)`));
-  cmd.option('--json', 'the same as -o json');
-  if (spec.quiet !== false) cmd.option('--quiet', 'no progress; only warnings and errors on stderr');
+  cmd.addOption(new Option('-o, --output <format>', `output format: ${spec.formats.join(', ')} (default table)`).helpGroup(OUTPUT_GROUP));
+  cmd.addOption(new Option('--json', 'the same as -o json').helpGroup(OUTPUT_GROUP));
+  if (spec.quiet !== false) cmd.addOption(new Option('--quiet', 'no progress; only warnings and errors on stderr').helpGroup(OUTPUT_GROUP));
   return cmd;
 }
 
