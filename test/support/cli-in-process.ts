@@ -21,8 +21,11 @@ export interface InProcessResult {
   bytes: Buffer;
 }
 
-/** `stdoutIsTTY`: run as if stdout were a terminal (`kbak cat -f` escapes then). */
-export async function runInProcess(args: string[], opts: { stdoutIsTTY?: boolean } = {}): Promise<InProcessResult> {
+/**
+ * `stdoutIsTTY`: run as if stdout were a terminal (`kbak cat -f` escapes then);
+ * `stdoutDrained`: what the command awaits for a slow stdout reader.
+ */
+export async function runInProcess(args: string[], opts: { stdoutIsTTY?: boolean; stdoutDrained?: () => Promise<void> } = {}): Promise<InProcessResult> {
   const pieces: string[] = [];
   const bytes: Buffer[] = [];
   const stderr: string[] = [];
@@ -35,6 +38,7 @@ export async function runInProcess(args: string[], opts: { stdoutIsTTY?: boolean
     // A copy: the writer may reuse nothing, but a test must see what was written then.
     writeBytes: (b) => void bytes.push(Buffer.from(b)),
     stdoutIsTTY: opts.stdoutIsTTY ?? false,
+    ...(opts.stdoutDrained ? { stdoutDrained: opts.stdoutDrained } : {}),
     logger: () => logger,
   };
   let code = 0;

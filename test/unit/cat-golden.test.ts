@@ -241,3 +241,24 @@ describe('cat without --topic', () => {
     expect((await runInProcess(['cat', 'latest', '--source', root, '--topic', 't3'])).code).toBe(0);
   });
 });
+
+describe('cat and a slow reader of stdout', () => {
+  it('waits for stdout to take what it wrote after each block (JSON lines and -f)', async () => {
+    const root = tmp();
+    const groups = [0, 1, 2].map((b) => [rec(2 * b, { value: Buffer.from(`v${2 * b}`) }), rec(2 * b + 1, { value: Buffer.from(`v${2 * b + 1}`) })]);
+    writeCraftedBackup(root, { topic: 't', partitions: [{ partition: 0, segments: [storedSegment(groups)] }] });
+    for (const extra of [[], ['-f', '%s\\n']]) {
+      let waits = 0;
+      const r = await runInProcess(['cat', 'latest', '--source', root, ...extra], {
+        stdoutDrained: async () => {
+          waits++;
+          await new Promise((res) => setTimeout(res, 2));
+        },
+      });
+      const out = extra.length === 0 ? r.lines.map((l) => (JSON.parse(l) as { value: string }).value) : r.bytes.toString().split('\n').filter(Boolean);
+      expect(out).toEqual(['v0', 'v1', 'v2', 'v3', 'v4', 'v5']);
+      // Once per block of the segment.
+      expect(waits).toBe(3);
+    }
+  });
+});
