@@ -3,8 +3,9 @@ import { openBackup, readRawRecords } from '../api';
 import type { Backup } from '../backup/catalog';
 import { NotFoundError, UsageError } from '../errors';
 import { someOf } from '../output/words';
-import { LineWriter, writeRecordLine } from './cat-output';
-import { ByteWriter, parseFormat, writeFormatted } from './cat-format';
+import type { RecordLayout } from '../segment/format';
+import { LineWriter, writeRecordLine, type JsonLineOptions } from './cat-output';
+import { ByteWriter, parseFormat, writeFormatted, type FormatOptions } from './cat-format';
 import { positiveInt, type CommandEnv } from './common';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
@@ -61,34 +62,38 @@ export function catCommand(env: CommandEnv): Command {
     // Output is written a block at a time (or 1 MiB at a time within a block) and waits for a
     // slow reader of stdout, so memory stays bounded by a block whatever reads it.
     const drained = env.stdoutDrained ?? (() => Promise.resolve());
-    if (tokens !== null) {
-      const out = new ByteWriter(env.writeBytes ?? ((b) => (env.write ?? lineAtATime(env))(b.toString('utf8'))));
-      const opts = { tokens, topic, terminal: env.stdoutIsTTY === true, decoder };
-      try {
-        for await (const b of blocks) {
-          for (const r of b.records) writeFormatted(out, opts, b.partition, b.block, r);
-          out.flush();
-          await drained();
-        }
-      } finally {
-        out.flush();
-      }
-      return;
-    }
-    const out = new LineWriter(env.write ?? lineAtATime(env));
-    const opts = { topic, decoder, epochMs: flags.epochMs === true };
+    const print =
+      tokens !== null
+        ? formatPrinter(env, { tokens, topic, terminal: env.stdoutIsTTY === true, decoder })
+        : jsonPrinter(env, { topic, decoder, epochMs: flags.epochMs === true });
     try {
       for await (const b of blocks) {
-        for (const r of b.records) writeRecordLine(out, opts, b.partition, b.block, r);
-        out.flush();
+        for (const r of b.records) print.record(b.partition, b.block, r);
+        print.flush();
         await drained();
       }
     } finally {
       // Records read before a failure are printed, as they were when each line was written at once.
-      out.flush();
+      print.flush();
     }
   });
   return cmd;
+}
+
+/** Prints records one way or the other; `flush` writes what is collected. */
+interface Printer {
+  record(partition: number, block: Buffer, r: RecordLayout): void;
+  flush(): void;
+}
+
+function jsonPrinter(env: CommandEnv, opts: JsonLineOptions): Printer {
+  const out = new LineWriter(env.write ?? lineAtATime(env));
+  return { record: (p, block, r) => writeRecordLine(out, opts, p, block, r), flush: () => out.flush() };
+}
+
+function formatPrinter(env: CommandEnv, opts: FormatOptions): Printer {
+  const out = new ByteWriter(env.writeBytes ?? ((b) => (env.write ?? lineAtATime(env))(b.toString('utf8'))));
+  return { record: (p, block, r) => writeFormatted(out, opts, p, block, r), flush: () => out.flush() };
 }
 
 /** The topic when --topic is not given: the backup's only one, else a usage error naming them (at most 10). */

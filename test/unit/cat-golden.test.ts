@@ -5,36 +5,18 @@
  * rules behind them: what counts as text, kcat's escapes, a terminal's escaping, the topic
  * taken from a backup of one topic.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SchemaEntry } from '../../src/backup/manifest';
 import { isText, PIECE_BYTES, textOf } from '../../src/cli/cat-bytes';
 import { parseFormat } from '../../src/cli/cat-format';
-import { TimestampType, type BackupRecord } from '../../src/segment/record';
+import type { BackupRecord } from '../../src/segment/record';
 import { runInProcess } from '../support/cli-in-process';
-import { framed, storedSegment, writeCraftedBackup } from '../support/crafted-backup';
+import { craftedRecord, framed, storedSegment, tempFolders, writeCraftedBackup } from '../support/crafted-backup';
 import { expectGolden } from '../support/golden';
 
-const roots: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'kbak-cat-'));
-  roots.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of roots) rmSync(d, { recursive: true, force: true });
-});
-
-const rec = (offset: number, over: Partial<BackupRecord> = {}): BackupRecord => ({
-  offset: BigInt(offset),
-  timestamp: 1_764_158_400_000n + BigInt(offset) * 1_250n,
-  timestampType: TimestampType.CreateTime,
-  key: null,
-  value: null,
-  headers: [],
-  ...over,
-});
+const tmp = tempFolders('kbak-cat-');
+const rec = (offset: number, over: Partial<BackupRecord> = {}): BackupRecord =>
+  craftedRecord(offset, { timestamp: 1_764_158_400_000n + BigInt(offset) * 1_250n, ...over });
 
 const JSON_SCHEMA: SchemaEntry = {
   id: 7,

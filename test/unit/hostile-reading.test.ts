@@ -7,8 +7,7 @@
  * (calls, values visited, pieces written), never as timings.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import avro from 'avsc';
@@ -20,43 +19,28 @@ import { IntegrityError } from '../../src/errors';
 import * as format from '../../src/segment/format';
 import { Codec, encodeFileHeader, encodeRecord } from '../../src/segment/format';
 import { readSegment } from '../../src/segment/reader';
-import { type BackupRecord, TimestampType } from '../../src/segment/record';
+import type { BackupRecord } from '../../src/segment/record';
 import * as zstd from '../../src/segment/zstd';
 import { DiskStore } from '../../src/store/disk';
 import { MemoryStore } from '../../src/store/memory';
 import { runInProcess } from '../support/cli-in-process';
 import {
   block,
+  craftedRecord,
   CRAFTED_BACKUP,
   CRAFTED_CLUSTER,
   describe as describeSegment,
   framed,
   storedSegment,
+  tempFolders,
   writeCraftedBackup,
   type CraftedSegment,
 } from '../support/crafted-backup';
 
 jest.setTimeout(120_000);
 
-const roots: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'kbak-hostile-'));
-  roots.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of roots) rmSync(d, { recursive: true, force: true });
-});
-
-const rec = (offset: number, over: Partial<BackupRecord> = {}): BackupRecord => ({
-  offset: BigInt(offset),
-  timestamp: 1_700_000_000_000n + BigInt(offset),
-  timestampType: TimestampType.CreateTime,
-  key: null,
-  value: null,
-  headers: [],
-  ...over,
-});
+const tmp = tempFolders('kbak-hostile-');
+const rec = craftedRecord;
 
 /** Zigzag varint of a long (Avro's int/long encoding, Confluent's message indexes). */
 function zz(n: bigint): Buffer {
