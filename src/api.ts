@@ -53,6 +53,7 @@ import { LaneScope, laneTemplates } from './lane/ownership';
 import type { LaneRetention } from './lane/topic-configs';
 import type { TimeWindow } from './model/window';
 import { silentLogger, type Logger } from './output/logger';
+import { someOf } from './output/words';
 import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
 import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
@@ -406,7 +407,7 @@ export function readRawRecords(backup: Backup, opts: RawRecordsOptions): AsyncIt
   if (!topic)
     throw new NotFoundError(
       `topic "${opts.topic}" is not in backup ${backup.ref.backupId}`,
-      `it holds ${backup.manifest.topics.map((t) => t.name).join(', ') || 'no topics'}`,
+      `it holds ${someOf(backup.manifest.topics.map((t) => t.name)) || 'no topics'}`,
     );
   const partitions = opts.partition === undefined ? topic.partitions.map((p) => p.partition).sort((a, b) => a - b) : [opts.partition];
   const source = backupFor(backup, opts.signal);

@@ -14,7 +14,7 @@
  */
 import avro from 'avsc';
 import protobuf from 'protobufjs';
-import type { SchemaEntry } from './manifest';
+import type { SchemaEntry, SchemaType } from './manifest';
 import { precheckAvro } from './avro-precheck';
 import { framedSchemaId, FRAME_HEADER_BYTES } from '../schema/framing';
 
@@ -37,8 +37,8 @@ export const DECODE_LIMITS = {
   maxTotalBuildBytes: 64 * 1024 * 1024,
 } as const;
 
-/** What a key or value becomes: decoded JSON text, or the raw bytes with the reason. */
-export type DecodedPayload = { json: string } | { raw: Buffer; schemaId?: number; error?: string };
+/** What a key or value becomes: the decoded value as JSON text with its schema, or the raw bytes with the reason. */
+export type DecodedPayload = { decoded: string; schemaId: number; schemaType: SchemaType } | { raw: Buffer; schemaId?: number; error?: string };
 
 type Decoder = (body: Buffer) => string;
 
@@ -236,8 +236,7 @@ export class SchemaDecoder {
     const d = this.decoderFor(s);
     if (d instanceof Error) return { raw: payload, schemaId: id, error: `cannot build schema ${id}: ${d.message}` };
     try {
-      const decoded = d(payload.subarray(FRAME_HEADER_BYTES));
-      return { json: `{"schemaId":${id},"schemaType":${JSON.stringify(s.schemaType)},"decoded":${decoded}}` };
+      return { decoded: d(payload.subarray(FRAME_HEADER_BYTES)), schemaId: id, schemaType: s.schemaType };
     } catch (err) {
       return { raw: payload, schemaId: id, error: `cannot decode with schema ${id}: ${(err as Error).message}` };
     }

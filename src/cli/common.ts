@@ -12,6 +12,16 @@ export interface CommandEnv {
    * command collects the pieces of a line and prints it with `stdout`.
    */
   write?: (text: string) => void;
+  /**
+   * Bytes to stdout as they are, past the escaping of `stdout` and `write`: only `kbak cat -f`,
+   * which writes records' bytes unchanged when stdout is not a terminal (as kcat does) and
+   * escapes them itself when it is (cat-format.ts).
+   */
+  writeBytes?: (bytes: Buffer) => void;
+  /** Whether stdout is a terminal (isTTY is stderr's). */
+  stdoutIsTTY?: boolean;
+  /** Resolves once stdout has taken what was written (at once unless a slow reader filled its buffer). */
+  stdoutDrained?: () => Promise<void>;
   logger(quiet?: boolean): Logger;
   /** --log-format, when given (before the command: `kbak --log-format json dump ...`). */
   logFormat?: string;

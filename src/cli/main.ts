@@ -2,6 +2,7 @@
  * The `kbak` command line: one file per command (cmd-*.ts), this file wires them up and
  * turns every failure into one line on stderr and a non-zero exit code.
  */
+import { once } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { INTERRUPT_CLEANUP_TIMEOUT_MS } from '../config/defaults';
 import { ExitCode, UsageError } from '../errors';
@@ -25,7 +26,8 @@ import type { CommandEnv } from './common';
  * and every line is escaped whole (a newline from a folder name or a manifest becomes
  * \u000a, so no stored string can start a line of its own); JSON lines stay valid JSON.
  * `write` takes JSON text in pieces (`kbak cat`), whose strings cannot hold a raw newline:
- * its newlines are kbak's line ends and are kept.
+ * its newlines are kbak's line ends and are kept. `writeBytes` passes unescaped: only
+ * `kbak cat -f` uses it, escaping records itself when stdout is a terminal (cat-format.ts).
  */
 function escapedStdout(env: CommandEnv): CommandEnv {
   const write = env.write;
@@ -97,6 +99,9 @@ export async function main(argv: string[]): Promise<number> {
     // Names from stores, brokers and registries end up in these lines: no terminal control.
     stdout: (line) => process.stdout.write(`${escapeControlKeepLines(line)}\n`),
     write: (text) => process.stdout.write(escapeControlKeepLines(text)),
+    writeBytes: (bytes) => process.stdout.write(bytes),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stdoutDrained: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve()),
     logger: (quiet) => createLogger({ quiet, format: resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) }),
     signal: controller.signal,
   };

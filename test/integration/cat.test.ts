@@ -1,11 +1,13 @@
 /**
  * kbak cat on disk and S3: records as JSON lines, offset/limit/partition selection, and
  * --decode of Avro, JSON Schema and Protobuf values with the schemas stored in the backup
- * (the registry's subjects are deleted before cat runs, so nothing can come from it).
+ * (the registry's subjects are deleted before cat runs, so nothing can come from it), and
+ * `cat -f` compared byte for byte with kcat reading the same records from the broker.
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import protobuf from 'protobufjs';
-import { runKbak } from '../support/kbak-cli';
+import { execFileSync } from 'node:child_process';
+import { KBAK_BIN, runKbak } from '../support/kbak-cli';
 import { createTopic, produce } from '../support/produce';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
 import { newDestination, type StoreKind } from '../support/stores';
@@ -96,15 +98,21 @@ describe.each<StoreKind>(['disk', 's3'])('kbak cat on %s', (kind) => {
       [1, '0'],
     ]);
     expect(recs[3]).toEqual({
+      topic,
       partition: 0,
       offset: '3',
-      timestamp: '1700000000003',
+      timestamp: '2023-11-14T22:13:20.003Z',
       timestampType: 0,
-      key: Buffer.from('k3').toString('base64'),
-      value: Buffer.from('plain').toString('base64'),
-      headers: [{ key: 'h', value: Buffer.from('3').toString('base64') }],
+      keyEncoding: 'text',
+      key: 'k3',
+      valueEncoding: 'text',
+      value: 'plain',
+      headers: [{ key: 'h', valueEncoding: 'text', value: '3' }],
     });
-    expect(recs[4]).toMatchObject({ key: null, value: null });
+    // Confluent-framed Avro: binary, so base64 of the bytes.
+    expect(recs[0]).toMatchObject({ keyEncoding: 'text', key: 'k0', valueEncoding: 'base64' });
+    expect(Buffer.from(recs[0]!.value as string, 'base64').subarray(0, 1)).toEqual(Buffer.from([0]));
+    expect(recs[4]).toMatchObject({ keyEncoding: null, key: null, valueEncoding: null, value: null });
     const some = await runKbak(['cat', 'latest', '--source', dests[kind], '--topic', topic, '--partition', '0', '--from-offset', '1', '--limit', '2']);
     expect(lines(some.stdout).map((r) => r.offset)).toEqual(['1', '2']);
   });
@@ -112,11 +120,29 @@ describe.each<StoreKind>(['disk', 's3'])('kbak cat on %s', (kind) => {
   it('--decode decodes Avro, JSON Schema and Protobuf with the schemas in the backup', async () => {
     const r = await runKbak(['cat', 'latest', '--source', dests[kind], '--topic', topic, '--partition', '0', '--decode']);
     expect(r.code).toBe(0);
-    const values = lines(r.stdout).map((x) => x.value as Record<string, unknown>);
-    expect(values[0]).toMatchObject({ schemaType: 'AVRO', decoded: { id: 7, sku: 'A-1' } });
-    expect(values[1]).toMatchObject({ schemaType: 'JSON', decoded: { note: 'hello' } });
-    expect(values[2]).toMatchObject({ schemaType: 'PROTOBUF', decoded: { cents: 250, currency: 'EUR' } });
-    expect(values[3]).toEqual({ raw: Buffer.from('plain').toString('base64') });
+    const recs = lines(r.stdout);
+    expect(recs[0]).toMatchObject({ valueEncoding: 'avro', value: { id: 7, sku: 'A-1' }, valueSchemaId: expect.any(Number) });
+    expect(recs[1]).toMatchObject({ valueEncoding: 'json-schema', value: { note: 'hello' }, valueSchemaId: expect.any(Number) });
+    expect(recs[2]).toMatchObject({ valueEncoding: 'protobuf', value: { cents: 250, currency: 'EUR' }, valueSchemaId: expect.any(Number) });
+    // Not framed: as without --decode, and the key keeps its shape too (it was {"raw": …} before).
+    expect(recs[3]).toMatchObject({ keyEncoding: 'text', key: 'k3', valueEncoding: 'text', value: 'plain' });
+    expect(recs[3]).not.toHaveProperty('valueSchemaId');
+  });
+
+  it('-f prints the bytes kcat prints for the same records from the broker, with the same format string', () => {
+    const format = '%t|%p|%o|%T|%K|%k|%S|%s|%h|%R|%%\\t\\x41\\n';
+    for (const partition of [0, 1]) {
+      const ours = execFileSync(process.execPath, [KBAK_BIN, 'cat', 'latest', '--source', dests[kind], '--partition', String(partition), '-f', format], {
+        env: { ...process.env, ...stackEnv().env },
+      });
+      const theirs = execFileSync(
+        'kcat',
+        ['-b', stackEnv().brokers.join(','), '-C', '-t', topic, '-p', String(partition), '-o', 'beginning', '-e', '-q', '-f', format],
+        { timeout: 60_000 },
+      );
+      expect(theirs.length).toBeGreaterThan(0);
+      expect(ours.toString('latin1')).toBe(theirs.toString('latin1'));
+    }
   });
 
   it('names a missing topic', async () => {

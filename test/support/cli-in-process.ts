@@ -17,10 +17,17 @@ export interface InProcessResult {
   pieces: string[];
   /** The error line (`kbak: …`) and warnings, as they reach stderr. */
   stderr: string[];
+  /** What was written as bytes (`kbak cat -f`), all of it. */
+  bytes: Buffer;
 }
 
-export async function runInProcess(args: string[]): Promise<InProcessResult> {
+/**
+ * `stdoutIsTTY`: run as if stdout were a terminal (`kbak cat -f` escapes then);
+ * `stdoutDrained`: what the command awaits for a slow stdout reader.
+ */
+export async function runInProcess(args: string[], opts: { stdoutIsTTY?: boolean; stdoutDrained?: () => Promise<void> } = {}): Promise<InProcessResult> {
   const pieces: string[] = [];
+  const bytes: Buffer[] = [];
   const stderr: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (s: string) => void stderr.push(s) });
   const env: CommandEnv = {
@@ -28,6 +35,10 @@ export async function runInProcess(args: string[]): Promise<InProcessResult> {
     isTTY: false,
     stdout: (line) => void pieces.push(`${line}\n`),
     write: (text) => void pieces.push(text),
+    // A copy: the writer may reuse nothing, but a test must see what was written then.
+    writeBytes: (b) => void bytes.push(Buffer.from(b)),
+    stdoutIsTTY: opts.stdoutIsTTY ?? false,
+    ...(opts.stdoutDrained ? { stdoutDrained: opts.stdoutDrained } : {}),
     logger: () => logger,
   };
   let code = 0;
@@ -42,5 +53,5 @@ export async function runInProcess(args: string[]): Promise<InProcessResult> {
     }
   }
   const text = pieces.join('');
-  return { code, lines: text.length === 0 ? [] : text.replace(/\n$/, '').split('\n'), pieces, stderr };
+  return { code, lines: text.length === 0 ? [] : text.replace(/\n$/, '').split('\n'), pieces, stderr, bytes: Buffer.concat(bytes) };
 }

@@ -6,16 +6,41 @@
  * the same call writes the same bytes.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { manifestKey, segmentKey } from '../../src/backup/layout';
 import { encodeManifest, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type SchemaEntry } from '../../src/backup/manifest';
 import { Codec, encodeBlockHeader, encodeFileHeader, encodeRecord } from '../../src/segment/format';
-import type { BackupRecord } from '../../src/segment/record';
+import { TimestampType, type BackupRecord } from '../../src/segment/record';
 
 export const CRAFTED_CLUSTER = 'crafted';
 export const CRAFTED_BACKUP = '20261126T120000000Z';
+
+/** A record at `offset`: timestamp 1 700 000 000 000 + offset, create time, no key, value or headers, then `over`. */
+export const craftedRecord = (offset: number, over: Partial<BackupRecord> = {}): BackupRecord => ({
+  offset: BigInt(offset),
+  timestamp: 1_700_000_000_000n + BigInt(offset),
+  timestampType: TimestampType.CreateTime,
+  key: null,
+  value: null,
+  headers: [],
+  ...over,
+});
+
+/** A maker of temporary folders (under the OS temp folder), all removed after the test file. Call at the top of a test file. */
+export function tempFolders(prefix: string): () => string {
+  const roots: string[] = [];
+  afterAll(() => {
+    for (const d of roots) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    roots.push(d);
+    return d;
+  };
+}
 
 /** A segment's bytes and what its manifest entry says about them. */
 export interface CraftedSegment {

@@ -7,8 +7,7 @@
  * (calls, values visited, pieces written), never as timings.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import avro from 'avsc';
@@ -20,43 +19,28 @@ import { IntegrityError } from '../../src/errors';
 import * as format from '../../src/segment/format';
 import { Codec, encodeFileHeader, encodeRecord } from '../../src/segment/format';
 import { readSegment } from '../../src/segment/reader';
-import { type BackupRecord, TimestampType } from '../../src/segment/record';
+import type { BackupRecord } from '../../src/segment/record';
 import * as zstd from '../../src/segment/zstd';
 import { DiskStore } from '../../src/store/disk';
 import { MemoryStore } from '../../src/store/memory';
 import { runInProcess } from '../support/cli-in-process';
 import {
   block,
+  craftedRecord,
   CRAFTED_BACKUP,
   CRAFTED_CLUSTER,
   describe as describeSegment,
   framed,
   storedSegment,
+  tempFolders,
   writeCraftedBackup,
   type CraftedSegment,
 } from '../support/crafted-backup';
 
 jest.setTimeout(120_000);
 
-const roots: string[] = [];
-const tmp = (): string => {
-  const d = mkdtempSync(join(tmpdir(), 'kbak-hostile-'));
-  roots.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of roots) rmSync(d, { recursive: true, force: true });
-});
-
-const rec = (offset: number, over: Partial<BackupRecord> = {}): BackupRecord => ({
-  offset: BigInt(offset),
-  timestamp: 1_700_000_000_000n + BigInt(offset),
-  timestampType: TimestampType.CreateTime,
-  key: null,
-  value: null,
-  headers: [],
-  ...over,
-});
+const tmp = tempFolders('kbak-hostile-');
+const rec = craftedRecord;
 
 /** Zigzag varint of a long (Avro's int/long encoding, Confluent's message indexes). */
 function zz(n: bigint): Buffer {
@@ -118,14 +102,14 @@ describe('defect 3: cat --decode is bounded', () => {
     ]);
     const longs = Array.from({ length: 100_000 }, (_, i) => BigInt(i - 50_000));
     const a = d.decode(framed(1, Buffer.concat([zz(BigInt(longs.length)), ...longs.map(zz), zz(0n)])));
-    expect('json' in a && JSON.parse(a.json).decoded).toEqual(longs.map(Number));
+    expect('decoded' in a && JSON.parse(a.decoded)).toEqual(longs.map(Number));
     const keys = Array.from({ length: 1000 }, (_, i) => `k${i}`);
     const m = d.decode(framed(2, Buffer.concat([zz(1000n), ...keys.map((k) => Buffer.concat([zz(BigInt(k.length)), Buffer.from(k)])), zz(0n)])));
-    expect('json' in m && Object.keys(JSON.parse(m.json).decoded)).toEqual(keys);
+    expect('decoded' in m && Object.keys(JSON.parse(m.decoded))).toEqual(keys);
     // 45 nodes: 90 levels (each node is a record and a union level), under the limit of 100.
     const list45 = (k: number): Buffer => Buffer.concat(Array.from({ length: k }, (_, i) => Buffer.concat([zz(BigInt(i)), zz(i < k - 1 ? 1n : 0n)])));
     const l = d.decode(framed(3, list45(45)));
-    let node = 'json' in l ? (JSON.parse(l.json) as { decoded: { v: number; next: unknown } }).decoded : null;
+    let node = 'decoded' in l ? (JSON.parse(l.decoded) as { v: number; next: unknown }) : null;
     let depth = 0;
     while (node !== null) {
       expect(node.v).toBe(depth++);
@@ -136,7 +120,7 @@ describe('defect 3: cat --decode is bounded', () => {
     expect(d.decode(framed(3, list45(60)))).toMatchObject({ error: 'cannot decode with schema 3: nested deeper than 100 levels (at payload byte 100)' });
     // Nulls take no bytes: up to the fixed allowance, an array of them is fine.
     const nulls = d.decode(framed(4, Buffer.concat([zz(60_000n), zz(0n)])));
-    expect('json' in nulls && JSON.parse(nulls.json).decoded).toHaveLength(60_000);
+    expect('decoded' in nulls && JSON.parse(nulls.decoded)).toHaveLength(60_000);
   });
 
   it('resolves each referenced schema once: exponential references build in linear time', () => {
@@ -156,8 +140,8 @@ describe('defect 3: cat --decode is bounded', () => {
     const spy = jest.spyOn(avro.Type, 'forSchema');
     const d = new SchemaDecoder(schemas);
     const r = d.decode(framed(0, zz(7n)));
-    expect(r).toHaveProperty('json');
-    let v: unknown = JSON.parse((r as { json: string }).json).decoded;
+    expect(r).toHaveProperty('decoded');
+    let v: unknown = JSON.parse((r as { decoded: string }).decoded);
     for (let i = 0; i < n - 1; i++) v = (v as { f: unknown }).f;
     expect(v).toEqual({ f: 7 });
     // avsc calls forSchema for nested types too; each record schema is built exactly once.
@@ -192,9 +176,9 @@ describe('defect 3: cat --decode is bounded', () => {
     const deep = d.decode(framed(1, Buffer.from(`${'['.repeat(10_000)}${']'.repeat(10_000)}`)));
     expect(deep).toMatchObject({ schemaId: 1, error: `cannot decode with schema 1: nested deeper than ${DECODE_LIMITS.maxDepth} levels` });
     const atLimit = d.decode(framed(1, Buffer.from(`${'{"a":['.repeat(50)}1${']}'.repeat(50)}`)));
-    expect(atLimit).toHaveProperty('json');
+    expect(atLimit).toHaveProperty('decoded');
     // Brackets inside strings are not nesting.
-    expect(d.decode(framed(1, Buffer.from(JSON.stringify({ s: '['.repeat(500), t: '\\"[' }))))).toHaveProperty('json');
+    expect(d.decode(framed(1, Buffer.from(JSON.stringify({ s: '['.repeat(500), t: '\\"[' }))))).toHaveProperty('decoded');
   });
 
   it("shows Protobuf nested past protobufjs's limit raw, and a payload above the size limit raw", () => {
@@ -224,11 +208,16 @@ describe('defect 3: cat --decode is bounded', () => {
     );
     const r = await runInProcess(['cat', 'latest', '--source', root, '--topic', 't', '--decode']);
     expect(r.code).toBe(0);
-    const got = r.lines.map((l) => JSON.parse(l) as { value: Record<string, unknown> });
-    expect(got.map((g) => g.value.raw)).toEqual([values[0]!.toString('base64'), values[1]!.toString('base64'), undefined]);
-    expect(got[0]!.value.error).toMatch(/more than a payload/);
-    expect(got[1]!.value.error).toMatch(/nested deeper than 100 levels/);
-    expect(got[2]!.value).toEqual({ schemaId: 2, schemaType: 'JSON', decoded: { ok: true } });
+    const got = r.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Shown raw (framed payloads start with a 0 byte: base64) with the schema ID and the reason.
+    expect(got.map((g) => [g.valueEncoding, g.value, g.valueSchemaId])).toEqual([
+      ['base64', values[0]!.toString('base64'), 1],
+      ['base64', values[1]!.toString('base64'), 2],
+      ['json-schema', { ok: true }, 2],
+    ]);
+    expect(got[0]!.valueDecodeError).toMatch(/more than a payload/);
+    expect(got[1]!.valueDecodeError).toMatch(/nested deeper than 100 levels/);
+    expect(got[2]).not.toHaveProperty('valueDecodeError');
   });
 });
 
@@ -258,7 +247,7 @@ describe('defect 5: cat verifies a segment before its first record is printed', 
     const root = forged();
     const limited = await runInProcess(['cat', 'latest', '--source', root, '--topic', 't', '--limit', '1', '--unverified']);
     expect(limited.code).toBe(0);
-    expect(limited.lines.map((l) => Buffer.from(JSON.parse(l).value, 'base64').toString())).toEqual(['FORGED!']);
+    expect(limited.lines.map((l) => JSON.parse(l) as Record<string, unknown>).map((l) => [l.valueEncoding, l.value])).toEqual([['text', 'FORGED!']]);
     expect(limited.stderr.join('\n')).toMatch(/--unverified: records are printed before their segment's SHA-256 is checked/);
     const full = await runInProcess(['cat', 'latest', '--source', root, '--topic', 't', '--unverified']);
     expect(full.code).toBe(5);
