@@ -7,7 +7,7 @@
  * (`<firstOffset>-<backupId>-<8 hex>.kseg`), a v1 object's backup folder. A name that says
  * nothing (or names no calendar instant) has an unknown writer.
  *
- * The evidence that a dump is over, so that its leftovers may go (see RELIABILITY.md P19):
+ * The evidence that a dump is over, so that its leftovers may go (RELIABILITY.md P21):
  * - no live lock names it. Prune deletes only under its exclusive lock, which it gets only
  *   when no other lock of the cluster is live (unexpired, and not of a process of this host
  *   that is gone); a dump takes its shared lock before it writes anything and refreshes it
