@@ -51,6 +51,9 @@ export interface PruneOptions {
   now?: () => number;
 }
 
+/** How much of a lock's holder a leftover's reason quotes. */
+const MAX_HOLDER_CHARS = 80;
+
 /** Warnings about skipped names: the first few one by one, then one count, so a store full of junk cannot flood the log. */
 const NAMED_WARNINGS = 10;
 
@@ -241,7 +244,8 @@ async function liveLocks(store: ObjectStore, cluster: string, own: StoreLock | n
     if (l.key === own?.key || isStale(l, now)) continue;
     const dump = l.kind === 'shared' ? dumpOfHolder(l.holder) : null;
     if (dump !== null) dumps.add(dump);
-    else unknown ??= `${l.kind} lock of ${escapeControl(l.holder)}`;
+    // The holder is the lock object's text (up to 64 KiB from anyone): cut, as it is repeated on every group's row.
+    else unknown ??= `${l.kind} lock of ${escapeControl(l.holder.length > MAX_HOLDER_CHARS ? `${l.holder.slice(0, MAX_HOLDER_CHARS)}…` : l.holder)}`;
   }
   return { dumps, unknown };
 }

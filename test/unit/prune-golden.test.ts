@@ -81,6 +81,20 @@ describe('prune output', () => {
     expectGolden('prune/leftovers-only', text(done.lines));
   });
 
+  it('--break-lock with -o json: stdout holds only the JSON line, the removed lock is said on stderr', async () => {
+    const root = await storeWithLeftovers();
+    const r = await runInProcess(['prune', '--break-lock', '--keep-last', '1', '-o', 'json', '--lock-wait', '0', '--source', root]);
+    expect(r.code).toBe(0);
+    expect(r.lines).toHaveLength(1);
+    // With the running dump's lock broken, its leftovers go too.
+    expect(JSON.parse(r.lines[0]!)).toMatchObject({
+      cluster: CLUSTER,
+      removed: ['20261126T120000000Z'],
+      leftovers: [{ action: 'remove' }, { action: 'remove' }],
+    });
+    expect(r.stderr.join('')).toMatch(/removed shared lock of kbak dump 20261129T120000000Z on other-host/);
+  });
+
   it('an empty store says so; -o json prints no line for no cluster; a bad -o is a usage error', async () => {
     const root = hostileStore({});
     roots.push(root);
