@@ -1,15 +1,15 @@
 import { Command } from 'commander';
 import { breakLocks, prune } from '../api';
-import type { PruneResult } from '../backup/prune';
 import { parseDuration, type RetentionPolicy } from '../backup/retention';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import { describeLock } from '../backup/lock';
-import { formatBytes } from '../output/human-size';
 import { positiveInt, type CommandEnv } from './common';
 import { addMetricsOption, withMetrics } from './metrics-flag';
+import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
+import { pruneTable } from './prune-output';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
-interface PruneFlags extends SourceFlags {
+interface PruneFlags extends SourceFlags, OutputFlags {
   keepLast?: number;
   keepWithin?: string;
   keepDaily?: number;
@@ -17,46 +17,33 @@ interface PruneFlags extends SourceFlags {
   dryRun?: boolean;
   breakLock?: boolean;
   lockWait: number;
-  json?: boolean;
-  quiet?: boolean;
   metricsPush?: string;
 }
 
-function human(r: PruneResult): string[] {
-  const verb = r.dryRun ? 'would remove' : 'removed';
-  return [
-    `${r.cluster}: keeping ${r.kept.length} backups, ${verb} ${r.removed.length}${r.dryRun ? ' (dry run, nothing deleted)' : ''}`,
-    ...r.kept.map((k) => `  keep    ${k.id}  (${k.reasons.join(', ')})`),
-    ...r.removed.map((id) => `  remove  ${id}`),
-    `  ${verb} ${r.deletedObjects} objects, ${formatBytes(r.deletedBytes)}; ${r.keptSegments} segments stay referenced`,
-    ...(r.skippedNames > 0
-      ? [
-          `  skipped ${r.skippedNames} ${r.skippedNames === 1 ? 'name that is not a valid key' : 'names that are not valid keys'} (left in place, see the warnings)`,
-        ]
-      : []),
-  ];
-}
+const OUTPUT: OutputSpec = { formats: ['table', 'json'] };
 
 export function pruneCommand(env: CommandEnv): Command {
   const cmd = new Command('prune')
-    .description('delete backups outside a retention policy, then the segments no kept backup uses (takes the store lock)')
+    .description(
+      'delete backups outside a retention policy, then the segments no kept backup uses and the leftovers of interrupted dumps (takes the store lock)',
+    )
     .option('--keep-last <n>', 'keep the newest N backups', positiveInt('--keep-last'))
     .option('--keep-within <duration>', 'keep backups whose ID lies within this long before the newest one (e.g. 14d, 36h)')
     .option('--keep-daily <n>', 'keep the newest backup of each of the last N days that have one', positiveInt('--keep-daily'))
     .option('--keep-weekly <n>', 'keep the newest backup of each of the last N ISO weeks that have one', positiveInt('--keep-weekly'))
-    .option('--dry-run', 'show what would be deleted; delete nothing (takes no lock)')
+    .option('--dry-run', 'list what would be deleted (backups and leftovers); delete nothing (takes no lock)')
     .option('--break-lock', 'first remove every lock of the cluster (only when you know their holders are dead)')
     .option(
       '--lock-wait <seconds>',
       'wait this long for running dumps to finish (0: refuse at once)',
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
       DEFAULT_LOCK_WAIT_MS / 1000,
-    )
-    .option('--json', 'one JSON line per cluster on stdout')
-    .option('--quiet', 'only warnings and errors on stderr');
+    );
+  addOutputOptions(cmd, OUTPUT);
   addSourceOptions(cmd);
   addMetricsOption(cmd);
   cmd.action(async (flags: PruneFlags) => {
+    const format = outputFormat(flags, OUTPUT);
     const logger = env.logger(flags.quiet);
     const policy: RetentionPolicy = {
       keepLast: flags.keepLast,
@@ -66,7 +53,11 @@ export function pruneCommand(env: CommandEnv): Command {
     };
     const store = openSource(flags, env);
     if (flags.breakLock)
-      for (const l of await breakLocks({ store, cluster: flags.name, logger, signal: env.signal })) env.stdout(`removed ${describeLock(l, Date.now())}`);
+      for (const l of await breakLocks({ store, cluster: flags.name, logger, signal: env.signal })) {
+        // stdout carries only JSON lines with -o json: the removed locks are said on stderr then.
+        if (format === 'json') logger.warn({ lock: l }, `removed ${describeLock(l, Date.now())}`);
+        else env.stdout(`removed ${describeLock(l, Date.now())}`);
+      }
     const results = await withMetrics('prune', flags.metricsPush ?? env.env.KBAK_METRICS_PUSH, flags.name ?? 'all', logger, async () => {
       const r = await prune({
         store,
@@ -98,11 +89,13 @@ export function pruneCommand(env: CommandEnv): Command {
         },
       };
     });
-    logger.info({ results }, 'prune complete');
     for (const r of results) {
-      if (flags.json) env.stdout(JSON.stringify(r));
-      else for (const l of human(r)) env.stdout(l);
+      if (format === 'json') env.stdout(JSON.stringify(r));
+      else for (const l of pruneTable(r)) env.stdout(l);
     }
+    if (format === 'table' && results.length === 0) env.stdout(`nothing to prune: ${store.location} holds no backups and no leftovers`);
+    // Said last, so that nothing reads "complete" before the dry run's "would remove" lines.
+    logger.info({ results }, flags.dryRun ? 'prune dry run complete: nothing deleted' : 'prune complete');
   });
   return cmd;
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../output/logger';
 import type { Manifest } from '../backup/manifest';
 import type { RegistryClient } from '../schema/registry-client';
 import { StoreLock } from '../backup/lock';
+import { dumpLockHolder } from '../backup/leftovers';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import type { ObjectStore } from '../store/store';
 import { commitBackup } from './commit';
@@ -100,7 +101,7 @@ export class DumpRun {
       const name = nameBackup(plan.clusterId, this.opts.clusterName, started);
       // Prepare. The lock is shared: dumps run side by side, but never while prune deletes unnamed segments.
       lock = await StoreLock.acquire(store, name.cluster, 'shared', {
-        holder: `kbak dump ${name.backupId}`,
+        holder: dumpLockHolder(name.backupId),
         waitMs: this.opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
         logger,
       });

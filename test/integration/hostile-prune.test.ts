@@ -53,9 +53,10 @@ describe('kbak prune: a listed name is a name (defect 1)', () => {
     const r = await runKbak(['prune', '--keep-last', '2', '--source', root], HUMAN);
     expect(r.code).toBe(0);
     expect(lines(r.stdout)).toEqual([
-      'sample: keeping 2 backups, removed 0',
-      `  keep    ${GENUINE[0]}  (last)`,
-      `  keep    ${GENUINE[1]}  (last)`,
+      'sample: keeping 2 backups, removed 0 backups',
+      '  ACTION  WHAT    ID                   OBJECTS  SIZE  WHY',
+      `  keep    backup  ${GENUINE[0]}  -        -     last`,
+      `  keep    backup  ${GENUINE[1]}  -        -     last`,
       '  removed 0 objects, 0 B; 4 segments stay referenced',
       '  skipped 1 name that is not a valid key (left in place, see the warnings)',
     ]);
