@@ -1,9 +1,10 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { openBackup } from '../api';
 import { backupDetail, type BackupDetail } from '../backup/summary';
 import { describeTimestamp } from '../model/utc-time';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
+import { addExamples, GROUP } from './help';
 import { table } from '../output/table';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
@@ -51,8 +52,12 @@ export function inspectCommand(env: CommandEnv): Command {
   const cmd = new Command('inspect')
     .description('show one backup: offset ranges, record counts, time ranges, schemas, groups, configs')
     .argument('<backup>', 'a backup ID or latest')
-    .option('--json', 'one JSON object on stdout');
+    .addOption(new Option('--json', 'one JSON object on stdout').helpGroup(GROUP.output));
   addSourceOptions(cmd);
+  addExamples(cmd, [
+    ['the newest backup in ./kbak-backups', 'kbak inspect latest'],
+    ["the newest in the local stack's S3 bucket, as JSON", 'kbak inspect latest --source s3://kbak/backups --json'],
+  ]);
   cmd.action(async (which: string, flags: InspectFlags) => {
     const backup = await openBackup(openSource(flags, env), which, flags.name);
     const d = backupDetail(backup);

@@ -15,6 +15,7 @@ import { positiveInt, type CommandEnv } from './common';
 import { addConnectionOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, parseTtl, type LaneFlags } from './lane-options';
 import { openSource } from './source';
+import { addExamples, GROUP } from './help';
 
 interface Flags extends ConnectionFlags, LaneFlags {
   json?: boolean;
@@ -58,19 +59,24 @@ function print(env: CommandEnv, lines: string[]): void {
   for (const l of lines) env.stdout(l);
 }
 
+/** Snapshot, clone and reset talk to Kafka, the registry and a store (which may be S3). */
 function withCommon(cmd: Command): Command {
   addTemplateOptions(cmd);
   addLedgerOption(cmd);
-  return addConnectionOptions(cmd);
+  return addConnectionOptions(cmd, { kafka: true, registry: true, s3: true });
 }
 
 export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFrom): Command[] {
   const snapshot = new Command('snapshot')
     .description("back up a lane's topics, subjects and groups under their base names (the lane recorded in the manifest)")
     .argument('<lane>')
+    .optionsGroup(GROUP.store)
     .option('--to <dest>', `destination: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .option('--cluster-name <name>', `the snapshot's cluster folder (default ${snapshotClusterName('<lane>')}; never the lane's seed's)`);
-  withCommon(snapshot).action(async (lane: string, flags: Flags) => {
+  addExamples(withCommon(snapshot), [
+    ["back up lane feature-x under its topics' base names into ./kbak-backups/lane-feature-x/", 'kbak lane snapshot feature-x'],
+    ["into the local stack's S3 bucket", 'kbak lane snapshot feature-x --to s3://kbak/backups'],
+  ]).action(async (lane: string, flags: Flags) => {
     new LaneScope(lane, laneTemplates(flags));
     const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, loadSettings(flags, env.env).s3);
     const r = await snapshotLane({ ...laneOptions(flags, env), ...templates(flags), lane, store, clusterName: flags.clusterName });
@@ -101,11 +107,17 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .description('copy a lane into a new lane (a snapshot under base names, restored): <to>.orders, never nested')
     .argument('<lane>')
     .argument('<to>')
+    .optionsGroup(GROUP.store)
     .option('--to-store <dest>', 'keep the snapshot in this store (then kbak lane reset <to> --source <dest> works); default: a temporary folder, removed')
     .option('--cluster-name <name>', `the snapshot's cluster folder (default ${snapshotClusterName('<lane>')})`)
+    .optionsGroup(GROUP.lane)
     .option('--ttl <duration>', 'the new lane expires after this long (e.g. 72h)')
+    .optionsGroup(GROUP.other)
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
-  withCommon(clone).action(async (lane: string, to: string, flags: Flags & { toStore?: string }) => {
+  addExamples(withCommon(clone), [
+    ['copy lane feature-x into the new lane feature-y (feature-y.orders, …)', 'kbak lane clone feature-x feature-y'],
+    ['keep the snapshot, so that feature-y can be reset later', 'kbak lane clone feature-x feature-y --to-store ./kbak-backups --ttl 72h'],
+  ]).action(async (lane: string, to: string, flags: Flags & { toStore?: string }) => {
     new LaneScope(lane, laneTemplates(flags));
     new LaneScope(to, laneTemplates(flags));
     const ttlMs = parseTtl(flags.ttl);
@@ -142,9 +154,14 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
   const reset = new Command('reset')
     .description("replace a lane's topics with what it was seeded from (the backup its ledger entry names); keeps its expiry")
     .argument('<lane>')
+    .optionsGroup(GROUP.store)
     .option('--source <dest>', `the store that holds the seed: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
+    .optionsGroup(GROUP.other)
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
-  withCommon(reset).action(async (lane: string, flags: Flags) => {
+  addExamples(withCommon(reset), [
+    ['put back what lane feature-x was seeded from (the seed is in ./kbak-backups)', 'kbak lane reset feature-x'],
+    ["a seed kept in the local stack's S3 bucket", 'kbak lane reset feature-x --source s3://kbak/backups'],
+  ]).action(async (lane: string, flags: Flags) => {
     new LaneScope(lane, laneTemplates(flags));
     const store = openSource(flags, env);
     await store.check();

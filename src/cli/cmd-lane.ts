@@ -18,6 +18,7 @@ import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerTopic, type LaneFlags } from './lane-options';
 import { laneMigrateCommands } from './cmd-lane-migrate';
 import { laneDescribeLines, laneListLines } from './lane-view';
+import { addExamples } from './help';
 
 interface Flags extends ConnectionFlags, LaneFlags {
   json?: boolean;
@@ -26,6 +27,9 @@ interface Flags extends ConnectionFlags, LaneFlags {
   yes?: boolean;
   ignoreNotFound?: boolean;
 }
+
+/** The lane commands talk to Kafka (the ledger, the lane's topics and groups) and the registry (its subjects), never to a store. */
+const LANE_SERVICES = { kafka: true, registry: true };
 
 const notInLedger = (lane: string, ledgerTopic: string): string => `lane ${lane} is not in the ledger ${ledgerTopic}`;
 
@@ -89,7 +93,11 @@ export function laneCommand(env: CommandEnv): Command {
 
   const list = new Command('list').description('the lanes in the ledger: seeded from, age, TTL left, topics, records, subjects, groups');
   addLedgerOption(list);
-  addConnectionOptions(list);
+  addConnectionOptions(list, LANE_SERVICES);
+  addExamples(list, [
+    ['the lanes of the local stack', 'kbak lane list'],
+    ['the same as one JSON object', 'kbak lane list --json'],
+  ]);
   list.action(async (flags: Flags) => {
     const opts = laneOptions(flags, env);
     const { ledgerTopic: ledger, lanes, invalidRecords } = await listLanes(opts);
@@ -103,7 +111,11 @@ export function laneCommand(env: CommandEnv): Command {
 
   const describe = new Command('describe').description('everything the ledger records for one lane').argument('<lane>');
   addLedgerOption(describe);
-  addConnectionOptions(describe);
+  addConnectionOptions(describe, LANE_SERVICES);
+  addExamples(describe, [
+    ['what the ledger records for lane feature-x', 'kbak lane describe feature-x'],
+    ['the same as one JSON object', 'kbak lane describe feature-x --json'],
+  ]);
   describe.action(async (name: string, flags: Flags) => {
     new LaneScope(name, laneTemplates({}));
     const opts = laneOptions(flags, env);
@@ -125,7 +137,12 @@ export function laneCommand(env: CommandEnv): Command {
     .option('--ignore-not-found', 'a lane not in the ledger is not an error (exit 0): for teardown scripts that may run twice');
   addTemplateOptions(del);
   addLedgerOption(del);
-  addConnectionOptions(del);
+  addConnectionOptions(del, LANE_SERVICES);
+  addExamples(del, [
+    ['what deleting lane feature-x would remove', 'kbak lane delete feature-x --dry-run'],
+    ['delete it', 'kbak lane delete feature-x --yes'],
+    ['in a teardown script that may run twice', 'kbak lane delete feature-x --yes --ignore-not-found'],
+  ]);
   del.action(async (name: string, flags: Flags) => {
     new LaneScope(name, laneTemplates(flags));
     if (!flags.dryRun && !flags.yes)
@@ -171,7 +188,11 @@ export function laneCommand(env: CommandEnv): Command {
     .option('--dry-run', 'list the expired lanes and change nothing');
   addTemplateOptions(gc);
   addLedgerOption(gc);
-  addConnectionOptions(gc);
+  addConnectionOptions(gc, LANE_SERVICES);
+  addExamples(gc, [
+    ['the expired lanes, deleting nothing', 'kbak lane gc --dry-run'],
+    ['delete them (a CronJob runs this)', 'kbak lane gc'],
+  ]);
   gc.action(async (flags: Flags) => {
     const r = await gcLanes({ ...laneOptions(flags, env), ...templateOptions(flags), dryRun: Boolean(flags.dryRun) });
     if (flags.dryRun) {
@@ -209,5 +230,8 @@ export function laneCommand(env: CommandEnv): Command {
   lane.addCommand(gc);
   // snapshot, clone, reset: src/cli/cmd-lane-migrate.ts.
   for (const c of laneMigrateCommands(env, laneOptions)) lane.addCommand(c);
-  return lane;
+  return addExamples(lane, [
+    ['the lanes of the local stack', 'kbak lane list'],
+    ['what deleting lane feature-x would remove', 'kbak lane delete feature-x --dry-run'],
+  ]);
 }

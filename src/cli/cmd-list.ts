@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { describeBackups } from '../api';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
+import { addExamples, GROUP } from './help';
 import { table } from '../output/table';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
@@ -12,8 +13,14 @@ interface ListFlags extends SourceFlags {
 const shortTime = (iso: string): string => iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 
 export function listCommand(env: CommandEnv): Command {
-  const cmd = new Command('list').description('list the complete backups in a store, oldest first').option('--json', 'one JSON array on stdout');
+  const cmd = new Command('list')
+    .description('list the complete backups in a store, oldest first')
+    .addOption(new Option('--json', 'one JSON array on stdout').helpGroup(GROUP.output));
   addSourceOptions(cmd);
+  addExamples(cmd, [
+    ['the backups in ./kbak-backups', 'kbak list'],
+    ["those in the local stack's S3 bucket, as JSON", 'kbak list --source s3://kbak/backups --json'],
+  ]);
   cmd.action(async (flags: ListFlags) => {
     const store = openSource(flags, env);
     const { backups: rows, unreadable } = await describeBackups({ store, cluster: flags.name, signal: env.signal });

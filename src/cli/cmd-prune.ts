@@ -8,6 +8,7 @@ import { formatBytes } from '../output/progress';
 import { positiveInt, type CommandEnv } from './common';
 import { addMetricsOption, withMetrics } from './metrics-flag';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
+import { addExamples } from './help';
 
 interface PruneFlags extends SourceFlags {
   keepLast?: number;
@@ -56,6 +57,10 @@ export function pruneCommand(env: CommandEnv): Command {
     .option('--quiet', 'only warnings and errors on stderr');
   addSourceOptions(cmd);
   addMetricsOption(cmd);
+  addExamples(cmd, [
+    ['what keeping the newest 7 backups would delete', 'kbak prune --keep-last 7 --dry-run'],
+    ['keep one backup a day for 30 days and one a week for 12 weeks', 'kbak prune --keep-daily 30 --keep-weekly 12'],
+  ]);
   cmd.action(async (flags: PruneFlags) => {
     const logger = env.logger(flags.quiet);
     const policy: RetentionPolicy = {

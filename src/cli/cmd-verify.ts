@@ -1,8 +1,9 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { verify } from '../api';
 import { IntegrityError, PartialSuccessError, UsageError } from '../errors';
 import { formatBytes } from '../output/progress';
 import type { CommandEnv } from './common';
+import { addExamples, GROUP } from './help';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
 interface VerifyFlags extends SourceFlags {
@@ -17,8 +18,12 @@ export function verifyCommand(env: CommandEnv): Command {
     .argument('[backup]', 'a backup ID or latest')
     .option('--all', 'every backup in the store (of --name)')
     .option('--quick', 'only check that every segment exists with the right size')
-    .option('--json', 'one JSON line per backup on stdout');
+    .addOption(new Option('--json', 'one JSON line per backup on stdout').helpGroup(GROUP.output));
   addSourceOptions(cmd);
+  addExamples(cmd, [
+    ['read back every segment of the newest backup in ./kbak-backups', 'kbak verify latest'],
+    ["check that every backup in the local stack's S3 bucket has all its segments", 'kbak verify --all --quick --source s3://kbak/backups'],
+  ]);
   cmd.action(async (which: string | undefined, flags: VerifyFlags) => {
     if (Boolean(which) === Boolean(flags.all))
       throw new UsageError('give one backup ID, latest, or --all', 'e.g. kbak verify latest --source s3://bucket/prefix');

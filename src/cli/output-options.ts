@@ -6,6 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors';
+import { GROUP } from './help';
 
 export type OutputFormat = 'table' | 'json' | 'wide' | 'name';
 
@@ -22,9 +23,9 @@ export interface OutputSpec {
 }
 
 export function addOutputOptions(cmd: Command, spec: OutputSpec): Command {
-  cmd.addOption(new Option('-o, --output <format>', `output format: ${spec.formats.join(', ')} (default table)`));
-  cmd.option('--json', 'the same as -o json');
-  if (spec.quiet !== false) cmd.option('--quiet', 'no progress; only warnings and errors on stderr');
+  cmd.addOption(new Option('-o, --output <format>', `output format: ${spec.formats.join(', ')} (default table)`).helpGroup(GROUP.output));
+  cmd.addOption(new Option('--json', 'the same as -o json').helpGroup(GROUP.output));
+  if (spec.quiet !== false) cmd.addOption(new Option('--quiet', 'no progress; only warnings and errors on stderr').helpGroup(GROUP.output));
   return cmd;
 }
 
