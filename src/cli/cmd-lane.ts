@@ -28,8 +28,13 @@ interface Flags extends ConnectionFlags, LaneFlags {
   ignoreNotFound?: boolean;
 }
 
-/** The lane commands talk to Kafka (the ledger, the lane's topics and groups) and the registry (its subjects), never to a store. */
-const LANE_SERVICES = { kafka: true, registry: true };
+/**
+ * The lane commands talk to Kafka (the ledger, the lane's topics and groups), never to a
+ * store; delete and gc also to the registry (the lane's subjects). list and describe read the
+ * ledger and the topics only.
+ */
+const READ_SERVICES = { kafka: true };
+const DELETE_SERVICES = { kafka: true, registry: true };
 
 const notInLedger = (lane: string, ledgerTopic: string): string => `lane ${lane} is not in the ledger ${ledgerTopic}`;
 
@@ -93,7 +98,7 @@ export function laneCommand(env: CommandEnv): Command {
 
   const list = new Command('list').description('the lanes in the ledger: seeded from, age, TTL left, topics, records, subjects, groups');
   addLedgerOption(list);
-  addConnectionOptions(list, LANE_SERVICES);
+  addConnectionOptions(list, READ_SERVICES);
   addExamples(list, [
     ['the lanes of the local stack', 'kbak lane list'],
     ['the same as one JSON object', 'kbak lane list --json'],
@@ -111,7 +116,7 @@ export function laneCommand(env: CommandEnv): Command {
 
   const describe = new Command('describe').description('everything the ledger records for one lane').argument('<lane>');
   addLedgerOption(describe);
-  addConnectionOptions(describe, LANE_SERVICES);
+  addConnectionOptions(describe, READ_SERVICES);
   addExamples(describe, [
     ['what the ledger records for lane feature-x', 'kbak lane describe feature-x'],
     ['the same as one JSON object', 'kbak lane describe feature-x --json'],
@@ -137,7 +142,7 @@ export function laneCommand(env: CommandEnv): Command {
     .option('--ignore-not-found', 'a lane not in the ledger is not an error (exit 0): for teardown scripts that may run twice');
   addTemplateOptions(del);
   addLedgerOption(del);
-  addConnectionOptions(del, LANE_SERVICES);
+  addConnectionOptions(del, DELETE_SERVICES);
   addExamples(del, [
     ['what deleting lane feature-x would remove', 'kbak lane delete feature-x --dry-run'],
     ['delete it', 'kbak lane delete feature-x --yes'],
@@ -188,7 +193,7 @@ export function laneCommand(env: CommandEnv): Command {
     .option('--dry-run', 'list the expired lanes and change nothing');
   addTemplateOptions(gc);
   addLedgerOption(gc);
-  addConnectionOptions(gc, LANE_SERVICES);
+  addConnectionOptions(gc, DELETE_SERVICES);
   addExamples(gc, [
     ['the expired lanes, deleting nothing', 'kbak lane gc --dry-run'],
     ['delete them (a CronJob runs this)', 'kbak lane gc'],

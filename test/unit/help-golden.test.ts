@@ -74,7 +74,8 @@ describe('help layout', () => {
     // (a snapshot, clone or reset also to the store the backup lives in).
     for (const c of ['list', 'inspect', 'verify', 'prune', 'cat']) expect([c, services([c])]).toEqual([c, '--s3-endpoint']);
     for (const c of ['dump', 'restore']) expect([c, services([c])]).toEqual([c, '--brokers --schema-registry-url --s3-endpoint']);
-    for (const c of ['list', 'describe', 'delete', 'gc']) expect([c, services(['lane', c])]).toEqual([c, '--brokers --schema-registry-url']);
+    for (const c of ['list', 'describe']) expect([c, services(['lane', c])]).toEqual([c, '--brokers']);
+    for (const c of ['delete', 'gc']) expect([c, services(['lane', c])]).toEqual([c, '--brokers --schema-registry-url']);
     for (const c of ['snapshot', 'clone', 'reset']) expect([c, services(['lane', c])]).toEqual([c, '--brokers --schema-registry-url --s3-endpoint']);
   });
 
