@@ -160,7 +160,7 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
   addExamples(withCommon(reset), [
     ['put back what lane feature-x was seeded from (the seed is in ./kbak-backups)', 'kbak lane reset feature-x'],
-    ["a seed kept in the local stack's S3 bucket", 'kbak lane reset feature-x --source s3://kbak/backups'],
+    ['lane feature-y back to the snapshot that clone --to-store kept', 'kbak lane reset feature-y --source ./kbak-backups'],
   ]).action(async (lane: string, flags: Flags) => {
     new LaneScope(lane, laneTemplates(flags));
     const store = openSource(flags, env);

@@ -108,7 +108,7 @@ export function restoreCommand(env: CommandEnv): Command {
   addExamples(cmd, [
     ['what a restore of the newest backup into lane feature-x would do', 'kbak restore --lane feature-x --dry-run'],
     ['seed lane feature-x; it expires in 72 h, records carry lane=feature-x', 'kbak restore --lane feature-x --ttl 72h --lane-baggage lane'],
-    ['continue a restore that was interrupted', 'kbak restore --lane feature-x --resume'],
+    ['start lane feature-x over: its topics deleted and restored again', 'kbak restore --lane feature-x --replace'],
   ]);
   cmd.action(async (flags: RestoreFlags, command: Command) => {
     if (flags.resume && flags.replace)
