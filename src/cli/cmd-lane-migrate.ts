@@ -75,7 +75,7 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .option('--cluster-name <name>', `the snapshot's cluster folder (default ${snapshotClusterName('<lane>')}; never the lane's seed's)`);
   addExamples(withCommon(snapshot), [
     ["back up lane feature-x under its topics' base names into ./kbak-backups/lane-feature-x/", 'kbak lane snapshot feature-x'],
-    ["into the local stack's S3 bucket", 'kbak lane snapshot feature-x --to s3://kbak/backups'],
+    ["into the local stack's S3 bucket, apart from the cluster's own backups", 'kbak lane snapshot feature-x --to s3://kbak/lanes'],
   ]).action(async (lane: string, flags: Flags) => {
     new LaneScope(lane, laneTemplates(flags));
     const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, loadSettings(flags, env.env).s3);
