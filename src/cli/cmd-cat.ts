@@ -8,6 +8,7 @@ import { LineWriter, writeRecordLine, type JsonLineOptions } from './cat-output'
 import { ByteWriter, parseFormat, writeFormatted, type FormatOptions } from './cat-format';
 import { positiveInt, type CommandEnv } from './common';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
+import { addExamples } from './help';
 
 interface CatFlags extends SourceFlags {
   topic?: string;
@@ -36,6 +37,10 @@ export function catCommand(env: CommandEnv): Command {
       "print records as they are read, before their segment's SHA-256 is checked (one read instead of two; a bad segment still fails the command, after its records)",
     );
   addSourceOptions(cmd);
+  addExamples(cmd, [
+    ['the first 5 records of orders in the newest backup', 'kbak cat latest --topic orders --limit 5'],
+    ['partition 0 from offset 100, payloads decoded with the backed-up schemas', 'kbak cat latest --topic orders --partition 0 --from-offset 100 --decode'],
+  ]);
   cmd.action(async (which: string, flags: CatFlags) => {
     if (flags.fromOffset !== undefined && !/^\d{1,19}$/.test(flags.fromOffset))
       throw new UsageError(`--from-offset must be a non-negative integer, got "${flags.fromOffset}"`);

@@ -9,9 +9,10 @@ import { formatBytes } from '../output/human-size';
 import { duration } from '../output/human-time';
 import { plural } from '../output/words';
 import { openStore, parseFileMode, parseS3Sse } from '../store/open';
-import { addConnectionOptions, kafkaOptions } from './connection-options';
+import { addServiceOptions, kafkaOptions } from './connection-options';
 import { liveProgress } from './live-progress';
 import { addMetricsOption, withMetrics } from './metrics-flag';
+import { addExamples, GROUP } from './help';
 import { positiveInt, type CommandEnv } from './common';
 import { kbakLine, nextSteps } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
@@ -75,32 +76,44 @@ export function dumpNextSteps(s: DumpSummary, source: string): string[] {
 export function dumpCommand(env: CommandEnv): Command {
   const cmd = new Command('dump')
     .description('back up topics (records, schemas, configs, group offsets) at a consistent cut')
+    .optionsGroup(GROUP.selection)
     .option('--topic <name>', 'topic to back up (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--topics-regex <re>', 'back up every topic whose whole name matches')
     .option('--partitions <list>', 'only these partitions, e.g. 0,2')
-    .option('--to <dest>', `destination: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N offsets of each partition', positiveInt('--max-records-per-partition'))
-    .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
-    .option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes', positiveInt('--segment-bytes'), DEFAULT_SEGMENT_BYTES)
-    .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), DEFAULT_DUMP_CONCURRENCY)
     .option('--incremental', 'continue each partition where the newest earlier backup of the topic ended; shares its segments')
+    .optionsGroup(GROUP.store)
+    .option('--to <dest>', `destination: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
+    .option('--name <cluster>', 'label for the source cluster in the backup path (default: its cluster id)')
+    .option('--file-mode <octal>', 'disk: mode of backup files (env KBAK_FILE_MODE, default 600: owner only; folders get the matching search bits)')
+    .option('--s3-sse <mode>', 'S3: server-side encryption, AES256 or aws:kms (env KBAK_S3_SSE)')
+    .option('--s3-sse-kms-key-id <id>', 'S3: KMS key for --s3-sse aws:kms (env KBAK_S3_SSE_KMS_KEY_ID; default: the bucket key)')
+    .optionsGroup(GROUP.other)
+    .addOption(
+      new Option('--segment-bytes <n>', 'roll over to a new segment file after this many bytes')
+        .argParser(positiveInt('--segment-bytes'))
+        .default(DEFAULT_SEGMENT_BYTES, formatBytes(DEFAULT_SEGMENT_BYTES)),
+    )
+    .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), DEFAULT_DUMP_CONCURRENCY)
     .option(
       '--lock-wait <seconds>',
       'wait this long for a running prune to finish (0: refuse at once)',
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
       DEFAULT_LOCK_WAIT_MS / 1000,
     )
-    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), DEFAULT_STALL_TIMEOUT_MS / 1000)
-    .option('--file-mode <octal>', 'disk: mode of backup files (env KBAK_FILE_MODE, default 600: owner only; folders get the matching search bits)')
-    .option('--s3-sse <mode>', 'S3: server-side encryption, AES256 or aws:kms (env KBAK_S3_SSE)')
-    .option('--s3-sse-kms-key-id <id>', 'S3: KMS key for --s3-sse aws:kms (env KBAK_S3_SSE_KMS_KEY_ID; default: the bucket key)');
+    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), DEFAULT_STALL_TIMEOUT_MS / 1000);
   // For tests and tuning: small blocks make small segments roll over.
   cmd.addOption(new Option('--block-bytes <n>', 'target raw size of a compressed block (default 1 MiB)').argParser(positiveInt('--block-bytes')).hideHelp());
   addMetricsOption(cmd);
   addOutputOptions(cmd, OUTPUT);
-  addConnectionOptions(cmd);
+  addServiceOptions(cmd, { kafka: true, registry: true, s3: true });
+  addExamples(cmd, [
+    ['back up the topic orders into ./kbak-backups/<cluster>/<backup-id>/', 'kbak dump --topic orders'],
+    ["the last 6 hours of two topics, into the local stack's S3 bucket", "kbak dump --topics-regex 'orders|payments' --since 6h --to s3://kbak/backups"],
+    ['only what is new since the previous backup of orders', 'kbak dump --topic orders --incremental'],
+  ]);
   cmd.action(async (flags: DumpFlags) => {
     const format = outputFormat(flags, OUTPUT);
     const settings = loadSettings(flags, env.env);

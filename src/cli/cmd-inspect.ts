@@ -6,6 +6,7 @@ import { inspectLines } from './inspect-view';
 import { kbakLine, nextSteps } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
+import { addExamples } from './help';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
 type InspectFlags = SourceFlags & OutputFlags;
@@ -18,6 +19,10 @@ export function inspectCommand(env: CommandEnv): Command {
     .argument('<backup>', 'a backup ID, a unique prefix of one, or latest');
   addSourceOptions(cmd);
   addOutputOptions(cmd, OUTPUT);
+  addExamples(cmd, [
+    ['the newest backup in ./kbak-backups', 'kbak inspect latest'],
+    ["the newest in the local stack's S3 bucket, as JSON", 'kbak inspect latest --source s3://kbak/backups --json'],
+  ]);
   cmd.action(async (which: string, flags: InspectFlags) => {
     const format = outputFormat(flags, OUTPUT);
     const store = openSource(flags, env);

@@ -12,13 +12,14 @@ import { snapshotClusterName } from '../lane/snapshot';
 import type { RestoreSummary } from '../restore/restore';
 import { openStore } from '../store/open';
 import { positiveInt, type CommandEnv } from './common';
-import { addConnectionOptions } from './connection-options';
+import { addServiceOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerArgs, parseTtl, type LaneFlags } from './lane-options';
 import { kbakLine, nextSteps } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
 import { plural } from '../output/words';
 import { openSource } from './source';
+import { addExamples, GROUP } from './help';
 
 interface Flags extends ConnectionFlags, LaneFlags, OutputFlags {
   to?: string;
@@ -60,20 +61,25 @@ function restoredLines(r: RestoreSummary): string[] {
   ];
 }
 
+/** Snapshot, clone and reset talk to Kafka, the registry and a store (which may be S3). */
 function withCommon(cmd: Command, output: OutputSpec): Command {
   addTemplateOptions(cmd);
   addLedgerOption(cmd);
   addOutputOptions(cmd, output);
-  return addConnectionOptions(cmd);
+  return addServiceOptions(cmd, { kafka: true, registry: true, s3: true });
 }
 
 export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFrom): Command[] {
   const snapshot = new Command('snapshot')
     .description("back up a lane's topics, subjects and groups under their base names (the lane recorded in the manifest)")
     .argument('<lane>')
+    .optionsGroup(GROUP.store)
     .option('--to <dest>', `destination: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .option('--cluster-name <name>', `the snapshot's cluster folder (default ${snapshotClusterName('<lane>')}; never the lane's seed's)`);
-  withCommon(snapshot, SNAPSHOT).action(async (lane: string, flags: Flags) => {
+  addExamples(withCommon(snapshot, SNAPSHOT), [
+    ["back up lane feature-x under its topics' base names into ./kbak-backups/lane-feature-x/", 'kbak lane snapshot feature-x'],
+    ["into the local stack's S3 bucket, apart from the cluster's own backups", 'kbak lane snapshot feature-x --to s3://kbak/lanes'],
+  ]).action(async (lane: string, flags: Flags) => {
     const format = outputFormat(flags, SNAPSHOT);
     new LaneScope(lane, laneTemplates(flags));
     const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, loadSettings(flags, env.env).s3);
@@ -106,11 +112,17 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .description('copy a lane into a new lane (a snapshot under base names, restored): <to>.orders, never nested')
     .argument('<lane>')
     .argument('<to>')
+    .optionsGroup(GROUP.store)
     .option('--to-store <dest>', 'keep the snapshot in this store (then kbak lane reset <to> --source <dest> works); default: a temporary folder, removed')
     .option('--cluster-name <name>', `the snapshot's cluster folder (default ${snapshotClusterName('<lane>')})`)
+    .optionsGroup(GROUP.lane)
     .option('--ttl <duration>', 'the new lane expires after this long (e.g. 72h)')
+    .optionsGroup(GROUP.other)
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
-  withCommon(clone, MIGRATE).action(async (lane: string, to: string, flags: Flags & { toStore?: string }) => {
+  addExamples(withCommon(clone, MIGRATE), [
+    ['copy lane feature-x into the new lane feature-y (feature-y.orders, …)', 'kbak lane clone feature-x feature-y'],
+    ['keep the snapshot, so that feature-y can be reset later', 'kbak lane clone feature-x feature-y --to-store ./kbak-backups --ttl 72h'],
+  ]).action(async (lane: string, to: string, flags: Flags & { toStore?: string }) => {
     const format = outputFormat(flags, MIGRATE);
     new LaneScope(lane, laneTemplates(flags));
     new LaneScope(to, laneTemplates(flags));
@@ -147,9 +159,14 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
   const reset = new Command('reset')
     .description("replace a lane's topics with what it was seeded from (the backup its ledger entry names); keeps its expiry")
     .argument('<lane>')
+    .optionsGroup(GROUP.store)
     .option('--source <dest>', `the store that holds the seed: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
+    .optionsGroup(GROUP.other)
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
-  withCommon(reset, MIGRATE).action(async (lane: string, flags: Flags) => {
+  addExamples(withCommon(reset, MIGRATE), [
+    ['put back what lane feature-x was seeded from (the seed is in ./kbak-backups)', 'kbak lane reset feature-x'],
+    ['lane feature-y back to the snapshot that clone --to-store kept', 'kbak lane reset feature-y --source ./kbak-backups'],
+  ]).action(async (lane: string, flags: Flags) => {
     const format = outputFormat(flags, MIGRATE);
     new LaneScope(lane, laneTemplates(flags));
     const store = openSource(flags, env);

@@ -14,7 +14,7 @@ import { PartialSuccessError, SafetyError, UsageError } from '../errors';
 import type { LaneDeleteResult } from '../lane/lifecycle';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import type { CommandEnv } from './common';
-import { addConnectionOptions, kafkaOptions } from './connection-options';
+import { addServiceOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerArgs, ledgerTopic, type LaneFlags } from './lane-options';
 import { laneMigrateCommands } from './cmd-lane-migrate';
 import { laneDeleteLines, laneDeletePlanLines, laneDescribeLines, laneGcPlanLines, laneListLines } from './lane-view';
@@ -22,12 +22,21 @@ import { kbakLine, nextSteps, sameCommandWith } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
 import { plural } from '../output/words';
+import { addExamples } from './help';
 
 interface Flags extends ConnectionFlags, LaneFlags, OutputFlags {
   dryRun?: boolean;
   yes?: boolean;
   ignoreNotFound?: boolean;
 }
+
+/**
+ * The lane commands talk to Kafka (the ledger, the lane's topics and groups), never to a
+ * store; delete and gc also to the registry (the lane's subjects). list and describe read the
+ * ledger and the topics only.
+ */
+const READ_SERVICES = { kafka: true };
+const DELETE_SERVICES = { kafka: true, registry: true };
 
 const notInLedger = (lane: string, ledgerTopic: string): string => `lane ${lane} is not in the ledger ${ledgerTopic}`;
 
@@ -95,7 +104,11 @@ export function laneCommand(env: CommandEnv): Command {
   const list = new Command('list').description('the lanes in the ledger: seeded from, age, TTL left, topics, records, subjects, groups');
   addLedgerOption(list);
   addOutputOptions(list, LIST);
-  addConnectionOptions(list);
+  addServiceOptions(list, READ_SERVICES);
+  addExamples(list, [
+    ['the lanes of the local stack', 'kbak lane list'],
+    ['the same as one JSON object', 'kbak lane list --json'],
+  ]);
   list.action(async (flags: Flags) => {
     const format = outputFormat(flags, LIST);
     const opts = laneOptions(flags, env);
@@ -124,7 +137,11 @@ export function laneCommand(env: CommandEnv): Command {
   const describe = new Command('describe').description('everything the ledger records for one lane').argument('<lane>');
   addLedgerOption(describe);
   addOutputOptions(describe, ONE);
-  addConnectionOptions(describe);
+  addServiceOptions(describe, READ_SERVICES);
+  addExamples(describe, [
+    ['what the ledger records for lane feature-x', 'kbak lane describe feature-x'],
+    ['the same as one JSON object', 'kbak lane describe feature-x --json'],
+  ]);
   describe.action(async (name: string, flags: Flags) => {
     const format = outputFormat(flags, ONE);
     new LaneScope(name, laneTemplates({}));
@@ -153,7 +170,12 @@ export function laneCommand(env: CommandEnv): Command {
   addTemplateOptions(del);
   addLedgerOption(del);
   addOutputOptions(del, ONE);
-  addConnectionOptions(del);
+  addServiceOptions(del, DELETE_SERVICES);
+  addExamples(del, [
+    ['what deleting lane feature-x would remove', 'kbak lane delete feature-x --dry-run'],
+    ['delete it', 'kbak lane delete feature-x --yes'],
+    ['in a teardown script that may run twice', 'kbak lane delete feature-x --yes --ignore-not-found'],
+  ]);
   del.action(async (name: string, flags: Flags, command: Command) => {
     const format = outputFormat(flags, ONE);
     new LaneScope(name, laneTemplates(flags));
@@ -191,7 +213,11 @@ export function laneCommand(env: CommandEnv): Command {
   addTemplateOptions(gc);
   addLedgerOption(gc);
   addOutputOptions(gc, GC);
-  addConnectionOptions(gc);
+  addServiceOptions(gc, DELETE_SERVICES);
+  addExamples(gc, [
+    ['the expired lanes, deleting nothing', 'kbak lane gc --dry-run'],
+    ['delete them (a CronJob runs this)', 'kbak lane gc'],
+  ]);
   gc.action(async (flags: Flags, command: Command) => {
     const format = outputFormat(flags, GC);
     const opts = laneOptions(flags, env);
@@ -232,5 +258,8 @@ export function laneCommand(env: CommandEnv): Command {
   lane.addCommand(gc);
   // snapshot, clone, reset: src/cli/cmd-lane-migrate.ts.
   for (const c of laneMigrateCommands(env, laneOptions)) lane.addCommand(c);
-  return lane;
+  return addExamples(lane, [
+    ['the lanes of the local stack', 'kbak lane list'],
+    ['what deleting lane feature-x would remove', 'kbak lane delete feature-x --dry-run'],
+  ]);
 }

@@ -5,6 +5,7 @@ import { backupListLines } from './list-view';
 import { nextSteps, kbakLine } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
+import { addExamples } from './help';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
 type ListFlags = SourceFlags & OutputFlags;
@@ -15,6 +16,10 @@ export function listCommand(env: CommandEnv): Command {
   const cmd = new Command('list').description('list the complete backups in a store, oldest first');
   addSourceOptions(cmd);
   addOutputOptions(cmd, OUTPUT);
+  addExamples(cmd, [
+    ['the backups in ./kbak-backups', 'kbak list'],
+    ["those in the local stack's S3 bucket, as JSON", 'kbak list --source s3://kbak/backups --json'],
+  ]);
   cmd.action(async (flags: ListFlags) => {
     const format = outputFormat(flags, OUTPUT);
     const store = openSource(flags, env);

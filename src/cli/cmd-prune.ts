@@ -8,6 +8,7 @@ import { addMetricsOption, withMetrics } from './metrics-flag';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { pruneTable } from './prune-output';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
+import { addExamples } from './help';
 
 interface PruneFlags extends SourceFlags, OutputFlags {
   keepLast?: number;
@@ -42,6 +43,10 @@ export function pruneCommand(env: CommandEnv): Command {
   addOutputOptions(cmd, OUTPUT);
   addSourceOptions(cmd);
   addMetricsOption(cmd);
+  addExamples(cmd, [
+    ['what keeping the newest 7 backups would delete', 'kbak prune --keep-last 7 --dry-run'],
+    ['keep one backup a day for 30 days and one a week for 12 weeks', 'kbak prune --keep-daily 30 --keep-weekly 12'],
+  ]);
   cmd.action(async (flags: PruneFlags) => {
     const format = outputFormat(flags, OUTPUT);
     const logger = env.logger(flags.quiet);

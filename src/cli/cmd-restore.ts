@@ -10,8 +10,8 @@ import { duration } from '../output/human-time';
 import { plural } from '../output/words';
 import type { LaneTopicProgress, RestoreSummary } from '../restore/restore';
 import { positiveInt, type CommandEnv } from './common';
-import { addConnectionOptions, kafkaOptions } from './connection-options';
-import { addLedgerOption, ledgerArgs, ledgerTopic, parseTtl } from './lane-options';
+import { addServiceOptions, kafkaOptions } from './connection-options';
+import { addLedgerOption, addTemplateOptions, ledgerArgs, ledgerTopic, parseTtl } from './lane-options';
 import { liveProgress } from './live-progress';
 import { openSource } from './source';
 import { LaneScope, laneTemplates } from '../lane/ownership';
@@ -21,6 +21,7 @@ import { applyCommand, MASK, userArgs } from './apply-command';
 import { kbakLine, nextSteps } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
+import { addExamples, GROUP } from './help';
 
 interface RestoreFlags extends ConnectionFlags, OutputFlags {
   lane: string;
@@ -79,34 +80,41 @@ export function restoreSummaryLines(s: RestoreSummary): string[] {
 export function restoreCommand(env: CommandEnv): Command {
   const cmd = new Command('restore')
     .description('seed an isolated lane from a backup: lane topics, subjects, schema IDs and group offsets')
+    .optionsGroup(GROUP.lane)
     .requiredOption('--lane <name>', 'the lane, e.g. feature-x (lowercase letters, digits, "-")')
-    .option('--from <backup>', 'backup ID, a unique prefix of one, or latest', 'latest')
-    .option('--source <dest>', `where the backups are: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
-    .option('--name <cluster>', 'the source cluster label in the backup path (needed when the store holds several)')
-    .option('--topic <name>', 'restore only this backed-up topic (repeatable; default all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--topic-template <t>', 'lane topic names (default {lane}.{topic})')
-    .option('--subject-template <t>', 'lane subjects not derived from a topic (default {lane}.{subject})')
-    .option('--group-template <t>', 'lane consumer groups (default {lane}.{group})')
-    .option('--replication-factor <n>', 'replication factor of created lane topics (default min(source, brokers))', positiveInt('--replication-factor'))
-    .option('--resume', 'continue an interrupted restore into existing lane topics')
-    .option('--replace', 'delete and recreate the lane topics of this restore (only those)')
-    .option('--dry-run', 'print the plan and change nothing')
     .option('--lane-header <name>', 'add a header with this name carrying the lane name to every record')
     .option('--lane-baggage <key>', "set <key>=<lane> in each record's W3C baggage header (first one; created when absent)")
     .option('--lane-retention <d>', 'retention of lane topics: forever (default), source, or a duration such as 14d')
     .option('--ttl <duration>', 'the lane expires after this long (e.g. 72h); kbak lane gc deletes expired lanes')
+    .optionsGroup(GROUP.selection)
+    .option('--from <backup>', 'backup ID or latest', 'latest')
+    .option('--topic <name>', 'restore only this backed-up topic (repeatable; default all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--since <time>', 'only records at or after this ISO-8601 time or duration ago (6h, 2d)')
     .option('--until <time>', 'only records before this ISO-8601 time or duration ago')
     .option('--max-records-per-partition <n>', 'only the newest N records of each partition', positiveInt('--max-records-per-partition'))
+    .optionsGroup(GROUP.store)
+    .option('--source <dest>', `where the backups are: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
+    .option('--name <cluster>', 'the source cluster label in the backup path (needed when the store holds several)')
+    .optionsGroup(GROUP.other)
+    .option('--replication-factor <n>', 'replication factor of created lane topics (default min(source, brokers))', positiveInt('--replication-factor'))
+    .option('--resume', 'continue an interrupted restore into existing lane topics')
+    .option('--replace', 'delete and recreate the lane topics of this restore (only those)')
+    .option('--dry-run', 'print the plan and change nothing')
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), DEFAULT_RESTORE_CONCURRENCY)
     .option(
       '--compression <codec>',
       `codec of the lane's record batches: ${CODEC_NAMES.join('|')} (default: the source topic's compression.type when it names one, else lz4)`,
       codecName,
     );
+  addTemplateOptions(cmd);
   addLedgerOption(cmd);
   addOutputOptions(cmd, OUTPUT);
-  addConnectionOptions(cmd);
+  addServiceOptions(cmd, { kafka: true, registry: true, s3: true });
+  addExamples(cmd, [
+    ['what a restore of the newest backup into lane feature-x would do', 'kbak restore --lane feature-x --dry-run'],
+    ['seed lane feature-x; it expires in 72 h, records carry lane=feature-x', 'kbak restore --lane feature-x --ttl 72h --lane-baggage lane'],
+    ['start lane feature-x over: its topics deleted and restored again', 'kbak restore --lane feature-x --replace'],
+  ]);
   cmd.action(async (flags: RestoreFlags, command: Command) => {
     const format = outputFormat(flags, OUTPUT);
     if (flags.resume && flags.replace)

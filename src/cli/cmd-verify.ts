@@ -8,6 +8,7 @@ import type { CommandEnv } from './common';
 import { kbakLine, nextSteps } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
+import { addExamples } from './help';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
 
 interface VerifyFlags extends SourceFlags, OutputFlags {
@@ -35,6 +36,10 @@ export function verifyCommand(env: CommandEnv): Command {
     .option('--quick', 'only check that every segment exists with the right size');
   addSourceOptions(cmd);
   addOutputOptions(cmd, OUTPUT);
+  addExamples(cmd, [
+    ['read back every segment of the newest backup in ./kbak-backups', 'kbak verify latest'],
+    ["check that every backup in the local stack's S3 bucket has all its segments", 'kbak verify --all --quick --source s3://kbak/backups'],
+  ]);
   cmd.action(async (which: string | undefined, flags: VerifyFlags) => {
     // -o json: one JSON line per backup, as each is checked.
     const format = outputFormat(flags, OUTPUT);

@@ -1,9 +1,10 @@
 /** Flags shared by `kbak restore` and the `kbak lane` commands: the ledger topic and the lane templates. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../errors';
 import { DEFAULT_LEDGER_TOPIC } from '../lane/ledger';
 import { parseDurationMs } from '../lane/topic-configs';
 import { validateTopicName } from '../remap/topic-name';
+import { GROUP } from './help';
 
 export interface LaneFlags {
   ledgerTopic?: string;
@@ -12,15 +13,21 @@ export interface LaneFlags {
   groupTemplate?: string;
 }
 
+/** `--ledger-topic`, in help's "Lane options:". */
 export function addLedgerOption(cmd: Command): Command {
-  return cmd.option('--ledger-topic <topic>', `the lane ledger topic on the target cluster (env KBAK_LEDGER_TOPIC, default ${DEFAULT_LEDGER_TOPIC})`);
+  return cmd.addOption(
+    new Option('--ledger-topic <topic>', `the lane ledger topic on the target cluster (env KBAK_LEDGER_TOPIC, default ${DEFAULT_LEDGER_TOPIC})`).helpGroup(
+      GROUP.lane,
+    ),
+  );
 }
 
+/** The lane name templates, in help's "Lane options:". */
 export function addTemplateOptions(cmd: Command): Command {
   return cmd
-    .option('--topic-template <t>', 'lane topic names (default {lane}.{topic})')
-    .option('--subject-template <t>', 'lane subjects not derived from a topic (default {lane}.{subject})')
-    .option('--group-template <t>', 'lane consumer groups (default {lane}.{group})');
+    .addOption(new Option('--topic-template <t>', 'lane topic names (default {lane}.{topic})').helpGroup(GROUP.lane))
+    .addOption(new Option('--subject-template <t>', 'lane subjects not derived from a topic (default {lane}.{subject})').helpGroup(GROUP.lane))
+    .addOption(new Option('--group-template <t>', 'lane consumer groups (default {lane}.{group})').helpGroup(GROUP.lane));
 }
 
 export function ledgerTopic(flags: LaneFlags, env: Record<string, string | undefined>): string {

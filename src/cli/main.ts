@@ -12,6 +12,9 @@ import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { TOOL_VERSION } from '../version';
 import { installSignalHandlers, signalReported } from '../util/interrupt';
 import { catCommand } from './cmd-cat';
+import { completionCommand } from './cmd-completion';
+import { helpCommand } from './cmd-help';
+import { addExamples, HELP_CONFIG } from './help';
 import { dumpCommand } from './cmd-dump';
 import { inspectCommand } from './cmd-inspect';
 import { laneCommand } from './cmd-lane';
@@ -47,7 +50,6 @@ export function buildProgram(rawEnv: CommandEnv): Command {
   const program = new Command('kbak')
     .description('Back up Kafka topics and seed isolated test lanes from the backups.')
     .version(TOOL_VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .option('--log-format <format>', 'stderr logs: human (default on a terminal) or json (default otherwise; env KBAK_LOG_FORMAT)')
     .exitOverride();
   program.hook('preAction', () => {
@@ -64,7 +66,15 @@ export function buildProgram(rawEnv: CommandEnv): Command {
   program.addCommand(catCommand(env));
   program.addCommand(restoreCommand(env));
   program.addCommand(laneCommand(env));
-  // Usage errors found by commander take the same one-line form as kbak's own errors.
+  program.addCommand(completionCommand(program, env.write ?? ((text) => env.stdout(text.replace(/\n$/, '')))));
+  program.helpCommand(false).addCommand(helpCommand(program));
+  addExamples(program, [
+    ['back up the topic orders of the local stack into ./kbak-backups', 'kbak dump --topic orders'],
+    ['seed the lane feature-x from the newest backup', 'kbak restore --lane feature-x'],
+    ['every connection and store flag', 'kbak help connection'],
+  ]);
+  // Usage errors found by commander take the same one-line form as kbak's own errors, with
+  // one hint (commander's "did you mean" stays inside it).
   const output = {
     outputError: (str: string, write: (s: string) => void) =>
       write(
@@ -76,11 +86,8 @@ export function buildProgram(rawEnv: CommandEnv): Command {
         )} (run with --help for usage)\n`,
       ),
   };
-  program.configureOutput(output);
-  for (const c of program.commands) {
-    c.exitOverride().configureOutput(output);
-    for (const sub of c.commands) sub.exitOverride().configureOutput(output);
-  }
+  const all = (cmd: Command): Command[] => [cmd, ...cmd.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride().configureOutput(output).configureHelp(HELP_CONFIG);
   return program;
 }
 

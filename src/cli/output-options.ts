@@ -6,6 +6,7 @@
  */
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors';
+import { GROUP } from './help';
 
 export type OutputFormat = 'table' | 'json' | 'wide' | 'name';
 
@@ -21,13 +22,10 @@ export interface OutputSpec {
   quiet?: boolean;
 }
 
-/** The help heading the output flags are listed under (the issue-18 groups). */
-export const OUTPUT_GROUP = 'Output options:';
-
 export function addOutputOptions(cmd: Command, spec: OutputSpec): Command {
-  cmd.addOption(new Option('-o, --output <format>', `output format: ${spec.formats.join(', ')} (default table)`).helpGroup(OUTPUT_GROUP));
-  cmd.addOption(new Option('--json', 'the same as -o json').helpGroup(OUTPUT_GROUP));
-  if (spec.quiet !== false) cmd.addOption(new Option('--quiet', 'no progress; only warnings and errors on stderr').helpGroup(OUTPUT_GROUP));
+  cmd.addOption(new Option('-o, --output <format>', `output format: ${spec.formats.join(', ')} (default table)`).helpGroup(GROUP.output));
+  cmd.addOption(new Option('--json', 'the same as -o json').helpGroup(GROUP.output));
+  if (spec.quiet !== false) cmd.addOption(new Option('--quiet', 'no progress; only warnings and errors on stderr').helpGroup(GROUP.output));
   return cmd;
 }
 

@@ -1,10 +1,12 @@
-/** The flags every command that reads a store shares: --source, --name and the S3 settings. */
+/** The flags every command that reads a store shares: --source, --name and the S3 settings (and --config). */
 import type { Command } from 'commander';
 import { loadSettings, type ConnectionFlags, type Settings } from '../config/settings';
 import { DEFAULT_DESTINATION } from '../config/defaults';
 import { openStore } from '../store/open';
 import type { ObjectStore } from '../store/store';
 import type { CommandEnv } from './common';
+import { addServiceOptions } from './connection-options';
+import { GROUP } from './help';
 
 export interface SourceFlags extends ConnectionFlags {
   source?: string;
@@ -12,12 +14,14 @@ export interface SourceFlags extends ConnectionFlags {
 }
 
 export function addSourceOptions(cmd: Command): Command {
-  return cmd
+  const previous = cmd.optionsGroup();
+  cmd
+    .optionsGroup(GROUP.store)
     .option('--source <dest>', `a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .option('--name <cluster>', 'the cluster whose backups to use (needed when the store holds several)')
-    .option('--s3-endpoint <url>', 'S3-compatible endpoint (env KBAK_S3_ENDPOINT)')
-    .option('--s3-region <region>', 'S3 region (env AWS_REGION)')
-    .option('--config <file>', 'JSON config file (env KBAK_CONFIG)');
+    .optionsGroup(previous);
+  // The store is the only service these commands talk to.
+  return addServiceOptions(cmd, { s3: true });
 }
 
 /** The store --source names (settings: when the command loaded them already). */
