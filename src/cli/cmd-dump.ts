@@ -9,6 +9,7 @@ import { formatBytes } from '../output/progress';
 import { openStore, parseFileMode, parseS3Sse } from '../store/open';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { liveProgress } from './live-progress';
+import { logCompletion } from '../output/logger';
 import { addMetricsOption, withMetrics } from './metrics-flag';
 import { positiveInt, type CommandEnv } from './common';
 
@@ -102,7 +103,15 @@ export function dumpCommand(env: CommandEnv): Command {
       quiet: flags.quiet,
       tty: env.isTTY,
       logger,
-      row: (p) => ({ label: p.topic, records: p.records, bytes: p.rawBytes, done: p.offsetsDone, total: p.offsetsTotal }),
+      row: (p) => ({
+        label: p.topic,
+        records: p.records,
+        bytes: p.rawBytes,
+        done: p.offsetsDone,
+        total: p.offsetsTotal,
+        recordsTotal: Number(p.offsetsTotal),
+        recordsTotalIsBound: true,
+      }),
     });
     const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
     const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
@@ -152,7 +161,8 @@ export function dumpCommand(env: CommandEnv): Command {
       };
     });
     // The job's log gets one JSON summary line (stderr, JSON log format); stdout stays what was asked for.
-    logger.info({ summary }, `backup ${summary.backupId} complete`);
+    // A terminal reads the stdout summary alone: the completion is shown once.
+    logCompletion(logger, { summary }, `backup ${summary.backupId} complete`);
     // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
     for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);
   });

@@ -11,6 +11,7 @@ import { positiveInt, type CommandEnv } from './common';
 import { addConnectionOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, ledgerTopic, parseTtl } from './lane-options';
 import { liveProgress } from './live-progress';
+import { logCompletion } from '../output/logger';
 import { openSource } from './source';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import { parseLaneRetention } from '../lane/topic-configs';
@@ -158,9 +159,19 @@ export function restoreCommand(env: CommandEnv): Command {
       quiet: flags.quiet,
       tty: env.isTTY,
       logger,
-      row: (p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) }),
+      row: (p) => ({
+        label: p.topic,
+        records: p.records,
+        bytes: p.bytes,
+        done: BigInt(p.processed),
+        total: BigInt(p.total),
+        recordsTotal: p.total,
+        recordsTotalIsBound: p.totalExact === false,
+      }),
     });
     const summary = await progress.run(() => restore({ ...options, ...progress.callbacks }));
+    // The job's log gets one JSON summary line (stderr, JSON log format); a terminal reads the stdout summary.
+    logCompletion(logger, { summary }, `lane ${summary.lane} restored from backup ${summary.backupId}`);
     // One line per stdout call: stdout escapes each whole, so only kbak's own breaks start lines.
     for (const l of flags.json ? [JSON.stringify(summary)] : humanSummary(summary)) env.stdout(l);
   });
