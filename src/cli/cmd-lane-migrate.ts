@@ -4,6 +4,7 @@
  * cloneLane and resetLane; registered by cmd-lane.ts.
  */
 import { Command } from 'commander';
+import { logCompletion } from '../output/logger';
 import { cloneLane, resetLane, snapshotLane, type LaneObjectName, type LaneOptions } from '../api';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { DEFAULT_DESTINATION } from '../config/defaults';
@@ -73,7 +74,9 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
   withCommon(snapshot).action(async (lane: string, flags: Flags) => {
     new LaneScope(lane, laneTemplates(flags));
     const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, loadSettings(flags, env.env).s3);
-    const r = await snapshotLane({ ...laneOptions(flags, env), ...templates(flags), lane, store, clusterName: flags.clusterName });
+    const o = laneOptions(flags, env);
+    const r = await snapshotLane({ ...o, ...templates(flags), lane, store, clusterName: flags.clusterName });
+    if (o.logger) logCompletion(o.logger, { summary: r }, `lane ${r.lane} snapshot ${r.cluster}/${r.backupId} complete`);
     if (flags.json) {
       env.stdout(
         JSON.stringify({
@@ -110,8 +113,9 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     new LaneScope(to, laneTemplates(flags));
     const ttlMs = parseTtl(flags.ttl);
     const store = flags.toStore ? openStore(flags.toStore, loadSettings(flags, env.env).s3) : undefined;
+    const o = laneOptions(flags, env);
     const r = await cloneLane({
-      ...laneOptions(flags, env),
+      ...o,
       ...templates(flags),
       lane,
       to,
@@ -120,6 +124,7 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
       ttlMs,
       concurrency: flags.concurrency,
     });
+    if (o.logger) logCompletion(o.logger, { summary: r }, `lane ${r.lane} cloned into lane ${r.to}`);
     const snap = r.snapshot;
     if (flags.json) {
       env.stdout(
@@ -148,7 +153,9 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     new LaneScope(lane, laneTemplates(flags));
     const store = openSource(flags, env);
     await store.check();
-    const r = await resetLane({ ...laneOptions(flags, env), ...templates(flags), lane, store, concurrency: flags.concurrency });
+    const o = laneOptions(flags, env);
+    const r = await resetLane({ ...o, ...templates(flags), lane, store, concurrency: flags.concurrency });
+    if (o.logger) logCompletion(o.logger, { summary: r }, `lane ${r.lane} reset to backup ${r.seed.cluster}/${r.seed.backupId}`);
     if (flags.json) {
       env.stdout(JSON.stringify({ lane: r.lane, seed: r.seed, created: created(r.restore), restore: r.restore }));
       return;

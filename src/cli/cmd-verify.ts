@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { logCompletion } from '../output/logger';
 import { verify } from '../api';
 import { IntegrityError, PartialSuccessError, UsageError } from '../errors';
 import { formatBytes } from '../output/progress';
@@ -43,7 +44,15 @@ export function verifyCommand(env: CommandEnv): Command {
     });
     if (flags.all && results.length === 0)
       throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
-    if (bad.length === 0) return;
+    // Piped (a CronJob's log), the run ends with one JSON summary line; a terminal has the lines above.
+    if (bad.length === 0) {
+      logCompletion(
+        env.logger(),
+        { verified: results.length, quick: Boolean(flags.quick) },
+        `verify complete: ${results.length} of ${results.length} backups ok`,
+      );
+      return;
+    }
     const message = `${bad.length} of ${results.length} backups failed verification: first bad object ${bad[0]!.item} (${bad[0]!.error.split(': ')[0]})`;
     const hint = 'restore from another backup, and check the store';
     // Exit codes: all checked backups corrupt → CORRUPT; some good, some bad → PARTIAL.

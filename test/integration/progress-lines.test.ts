@@ -43,7 +43,7 @@ const jsonLines = (stderr: string): Array<Record<string, unknown>> =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('piped, every long command ends with one JSON summary line', () => {
-  it('dump, then restore of its backup', async () => {
+  it('dump, restore of its backup, verify, lane snapshot', async () => {
     const dest = join(dir, 'piped');
     const dump = await runKbak(['dump', '--topic', topic, '--to', dest], { KBAK_LOG_LEVEL: 'info' });
     expect(dump.code).toBe(0);
@@ -60,6 +60,16 @@ describe('piped, every long command ends with one JSON summary line', () => {
     const restoreLast = jsonLines(restore.stderr).at(-1)!;
     expect(restoreLast).toMatchObject({ level: 30, app: 'kbak', msg: `lane ${lane} restored from backup ${backupId}` });
     expect(restoreLast.summary).toMatchObject({ lane, backupId, records: RECORDS });
+
+    const verify = await runKbak(['verify', 'latest', '--source', dest], { KBAK_LOG_LEVEL: 'info' });
+    expect(verify.code).toBe(0);
+    expect(jsonLines(verify.stderr).at(-1)).toMatchObject({ level: 30, msg: 'verify complete: 1 of 1 backups ok', verified: 1 });
+
+    const snapshot = await runKbak(['lane', 'snapshot', lane, '--to', join(dir, 'snap')], { KBAK_LOG_LEVEL: 'info' });
+    expect(snapshot.code).toBe(0);
+    const snapLast = jsonLines(snapshot.stderr).at(-1)!;
+    expect(snapLast.msg).toMatch(new RegExp(`^lane ${lane} snapshot lane-${lane}/\\d{8}T\\d{9}Z complete$`));
+    expect(snapLast.summary).toMatchObject({ lane });
   });
 });
 
