@@ -3,8 +3,15 @@
 'use strict';
 const path = require('path');
 const fs = require('fs');
+const { belowEngines, enginesWarning } = require('./engines');
+// Below package.json engines kbak still runs, but says so once, first (the AWS SDK's own
+// notice below is silenced: this one names kbak's requirement).
+const engines = require('../package.json').engines.node;
+if (belowEngines(process.versions.node, engines)) {
+  process.stderr.write(enginesWarning(process.versions.node, engines, { isTTY: Boolean(process.stderr.isTTY), logFormat: process.env.KBAK_LOG_FORMAT }));
+}
 // The AWS SDK warns on every start under Node < 22 about its Node 22 requirement; kbak
-// itself needs Node >= 22.15 (package.json engines), so the notice is only noise there.
+// itself needs Node >= 22.15 (package.json engines) and says so above, once.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
   const type = typeof rest[0] === 'string' ? rest[0] : rest[0] && rest[0].type;

@@ -232,6 +232,36 @@ const DISK_ERRNO = /^E[A-Z0-9]+$/;
 /** File-system errors a retry cannot fix: a permission, a read-only disk, a path that is not there or not a folder. */
 const DISK_PERMANENT = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENAMETOOLONG', 'ELOOP']);
 
+/** What a file-system error code means, in words, for the codes a backup folder meets most. */
+const DISK_MEANING: Record<string, string> = {
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+};
+
+/** "EROFS, the file system is read-only": the code, as `ls` and the logs show it, and what it means. */
+export function describeDiskCode(code: string): string {
+  const meaning = DISK_MEANING[code];
+  return meaning ? `${code}, ${meaning}` : code;
+}
+
+/** What to do about a file-system error code on the backup folder. */
+export function diskHint(code: string): string {
+  switch (code) {
+    case 'EROFS':
+      return 'use a folder on a writable disk, or mount this one read-write';
+    case 'EACCES':
+    case 'EPERM':
+      return 'give the user kbak runs as access to the folder (and its parent), or use another folder';
+    case 'ENOSPC':
+      return 'free space on the backup disk';
+    default:
+      return 'check the folder exists and is writable';
+  }
+}
+
 /**
  * Turns anything thrown below a pipeline into a KbakError that names the right service:
  * KbakErrors pass through; Node file-system errors (ENOSPC, EACCES, ...) are the disk;
@@ -244,12 +274,10 @@ export function classifyError(err: unknown, doing: string): KbakError {
   if (e && typeof e === 'object') {
     if (typeof e.code === 'string' && DISK_ERRNO.test(e.code) && typeof e.syscall === 'string') {
       const where = typeof e.path === 'string' ? ` (${e.path})` : '';
-      return new ServiceError(
-        'disk',
-        `disk failed while ${doing}: ${e.code}${where}`,
-        e.code === 'ENOSPC' ? 'free space on the backup disk' : 'check the folder exists and is writable',
-        { cause: err, retriable: !DISK_PERMANENT.has(e.code) },
-      );
+      return new ServiceError('disk', `disk failed while ${doing}: ${describeDiskCode(e.code)}${where}`, diskHint(e.code), {
+        cause: err,
+        retriable: !DISK_PERMANENT.has(e.code),
+      });
     }
     if (e.$metadata !== undefined) {
       const text = (v: unknown): string => (typeof v === 'string' ? v : '');

@@ -11,6 +11,7 @@ import { plural } from '../output/words';
 import { openStore, parseFileMode, parseS3Sse } from '../store/open';
 import { addServiceOptions, kafkaOptions } from './connection-options';
 import { liveProgress } from './live-progress';
+import { logCompletion } from '../output/logger';
 import { addMetricsOption, withMetrics } from './metrics-flag';
 import { addExamples, GROUP } from './help';
 import { positiveInt, type CommandEnv } from './common';
@@ -130,7 +131,15 @@ export function dumpCommand(env: CommandEnv): Command {
       quiet: flags.quiet,
       tty: env.isTTY,
       logger,
-      row: (p) => ({ label: p.topic, records: p.records, bytes: p.rawBytes, done: p.offsetsDone, total: p.offsetsTotal }),
+      row: (p) => ({
+        label: p.topic,
+        records: p.records,
+        bytes: p.rawBytes,
+        done: p.offsetsDone,
+        total: p.offsetsTotal,
+        recordsTotal: Number(p.offsetsTotal),
+        recordsTotalIsBound: true,
+      }),
     });
     const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
     const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
@@ -180,7 +189,8 @@ export function dumpCommand(env: CommandEnv): Command {
       };
     });
     // The job's log gets one JSON summary line (stderr, JSON log format); stdout stays what was asked for.
-    logger.info({ summary }, `backup ${summary.backupId} complete`);
+    // A terminal reads the stdout summary alone: the completion is shown once.
+    logCompletion(logger, { summary }, `backup ${summary.backupId} complete`);
     printResult(env, format, { json: () => summary, table: () => dumpSummaryLines(summary), name: () => [summary.backupId] });
     nextSteps(env, format, logger, dumpNextSteps(summary, store.location));
   });

@@ -4,6 +4,7 @@
  * cloneLane and resetLane; registered by cmd-lane.ts.
  */
 import { Command } from 'commander';
+import { logCompletion } from '../output/logger';
 import { cloneLane, resetLane, snapshotLane, type LaneObjectName, type LaneOptions } from '../api';
 import { loadSettings, type ConnectionFlags } from '../config/settings';
 import { DEFAULT_DESTINATION } from '../config/defaults';
@@ -85,6 +86,7 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     const store = openStore(flags.to ?? env.env.KBAK_DEST ?? DEFAULT_DESTINATION, loadSettings(flags, env.env).s3);
     const opts = laneOptions(flags, env);
     const r = await snapshotLane({ ...opts, ...templates(flags), lane, store, clusterName: flags.clusterName });
+    if (opts.logger) logCompletion(opts.logger, { summary: r }, `lane ${r.lane} snapshot ${r.cluster}/${r.backupId} complete`);
     printResult(env, format, {
       json: () => ({
         lane: r.lane,
@@ -139,6 +141,7 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
       ttlMs,
       concurrency: flags.concurrency,
     });
+    if (opts.logger) logCompletion(opts.logger, { summary: r }, `lane ${r.lane} cloned into lane ${r.to}`);
     const snap = r.snapshot;
     printResult(env, format, {
       json: () => ({
@@ -173,6 +176,7 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     await store.check();
     const opts = laneOptions(flags, env);
     const r = await resetLane({ ...opts, ...templates(flags), lane, store, concurrency: flags.concurrency });
+    if (opts.logger) logCompletion(opts.logger, { summary: r }, `lane ${r.lane} reset to backup ${r.seed.cluster}/${r.seed.backupId}`);
     printResult(env, format, {
       json: () => ({ lane: r.lane, seed: r.seed, created: created(r.restore), restore: r.restore }),
       table: () => [`lane ${r.lane} reset to backup ${r.seed.cluster}/${r.seed.backupId}`, ...restoredLines(r.restore)],

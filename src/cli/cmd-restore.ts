@@ -13,6 +13,7 @@ import { positiveInt, type CommandEnv } from './common';
 import { addServiceOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerArgs, ledgerTopic, parseTtl } from './lane-options';
 import { liveProgress } from './live-progress';
+import { logCompletion } from '../output/logger';
 import { openSource } from './source';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import { parseLaneRetention } from '../lane/topic-configs';
@@ -172,9 +173,19 @@ export function restoreCommand(env: CommandEnv): Command {
       quiet: flags.quiet,
       tty: env.isTTY,
       logger,
-      row: (p) => ({ label: p.topic, records: p.records, bytes: p.bytes, done: BigInt(p.processed), total: BigInt(p.total) }),
+      row: (p) => ({
+        label: p.topic,
+        records: p.records,
+        bytes: p.bytes,
+        done: BigInt(p.processed),
+        total: BigInt(p.total),
+        recordsTotal: p.total,
+        recordsTotalIsBound: p.totalExact === false,
+      }),
     });
     const summary = await progress.run(() => restore({ ...options, ...progress.callbacks }));
+    // The job's log gets one JSON summary line (stderr, JSON log format); a terminal reads the stdout summary.
+    logCompletion(logger, { summary }, `lane ${summary.lane} restored from backup ${summary.backupId}`);
     printResult(env, format, { json: () => summary, table: () => restoreSummaryLines(summary) });
     nextSteps(env, format, logger, [`see the lane: ${kbakLine('lane', 'describe', summary.lane, ...ledgerArgs(flags))}`]);
   });

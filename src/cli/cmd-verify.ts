@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { logCompletion } from '../output/logger';
 import { verify } from '../api';
 import { IntegrityError, PartialSuccessError, UsageError } from '../errors';
 import type { VerifyResult } from '../backup/verify';
@@ -62,6 +63,12 @@ export function verifyCommand(env: CommandEnv): Command {
     if (flags.all && results.length === 0)
       throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
     if (bad.length === 0) {
+      // Piped (a CronJob's log), the run ends with one JSON summary line; a terminal has the lines above.
+      logCompletion(
+        env.logger(),
+        { verified: results.length, quick: Boolean(flags.quick) },
+        `verify complete: ${results.length} of ${results.length} backups ok`,
+      );
       const one = results.length === 1 ? results[0]! : null;
       nextSteps(env, format, env.logger(), [
         ...(flags.quick

@@ -9,6 +9,7 @@ import { ExitCode, UsageError } from '../errors';
 import { renderError } from './errors';
 import { createLogger, resolveLogFormat } from '../output/logger';
 import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
+import { stopLiveDisplay } from '../output/stderr';
 import { TOOL_VERSION } from '../version';
 import { installSignalHandlers, signalReported } from '../util/interrupt';
 import { catCommand } from './cmd-cat';
@@ -113,7 +114,14 @@ export async function main(argv: string[]): Promise<number> {
     signal: controller.signal,
   };
   installSignalHandlers({
-    say: (line) => process.stderr.write(`${escapeControl(line)}\n`),
+    // The bar's line ends before the stop line starts (a terminal shows ^C where the cursor is).
+    onSignal: stopLiveDisplay,
+    say: (line, report) => {
+      // Piped (a CronJob's log), the stop is one JSON log line among the others.
+      if (resolveLogFormat(env.logFormat, Boolean(process.stderr.isTTY)) === 'json') {
+        createLogger({ format: 'json', level: 'info' }).warn({ ...report, exitCode: ExitCode.INTERRUPTED }, line.replace(/^kbak: /, ''));
+      } else process.stderr.write(`${escapeControl(line)}\n`);
+    },
     exit: (code) => process.exit(code),
     exitCode: ExitCode.INTERRUPTED,
     timeoutMs: INTERRUPT_CLEANUP_TIMEOUT_MS,

@@ -24,6 +24,7 @@ import type {
 } from './adapter';
 import { isKbakInternalGroup, KafkaServiceError } from './adapter';
 import { createKafka, type KafkaConnection } from './transport/client';
+import { probeBrokers } from './transport/probe';
 import { kafkaError } from './transport/kafkajs-errors';
 import { adminCluster, commitOffsetsDirect } from './client/group-commit';
 import { ConfigResourceTypes, type Admin, type Kafka } from './transport/kafkajs';
@@ -61,9 +62,11 @@ export class KafkajsAdapter implements KafkaAdapter {
   readonly clientId: string;
   private readonly kafka: Kafka;
   private admin: Promise<Admin> | null = null;
+  /** The first look at the bootstrap brokers (transport/probe.ts), once per adapter. */
+  private probe: Promise<void> | null = null;
 
   constructor(
-    connection: KafkaConnection,
+    private readonly connection: KafkaConnection,
     private readonly logger: Logger,
   ) {
     this.brokers = connection.brokers;
@@ -101,11 +104,25 @@ export class KafkajsAdapter implements KafkaAdapter {
   private connectedAdmin(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      this.admin = admin.connect().then(() => admin);
+      this.admin = this.firstLook()
+        .then(() => admin.connect())
+        .then(() => admin);
       // A failed connect must not stick: the next call tries again.
       this.admin.catch(() => (this.admin = null));
     }
     return this.admin;
+  }
+
+  /**
+   * A refused address or a listener in the other protocol, reported in about 2 s and with the
+   * flag to use, before kafkajs spends its retry budget on it (transport/probe.ts).
+   */
+  private firstLook(): Promise<void> {
+    this.probe ??= probeBrokers({ brokers: this.brokers, tls: this.connection.tls.enabled, clientId: this.clientId }).then((r) => {
+      this.logger.debug({ attempts: r.attempts, problem: r.error?.message ?? null }, 'first look at the bootstrap brokers');
+      if (r.error) throw r.error;
+    });
+    return this.probe;
   }
 
   cluster(): Promise<ClusterInfo> {

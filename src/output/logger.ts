@@ -6,6 +6,7 @@
  */
 import pino from 'pino';
 import { escapeControl, escapeJsonLine } from './safe-text';
+import { writeStderr } from './stderr';
 
 export type Logger = pino.Logger;
 export type LogFormat = 'human' | 'json';
@@ -40,6 +41,19 @@ export function resolveLogFormat(explicit: string | undefined, isTTY: boolean): 
   return isTTY ? 'human' : 'json';
 }
 
+/** Loggers that write for a person (format human). */
+const humanLoggers = new WeakSet<Logger>();
+
+/**
+ * A command's completion, logged for a job's log collector: one JSON line with the whole
+ * summary. A person at a terminal reads the summary the command prints on stdout, so a
+ * human-format logger says nothing here (the completion is shown once).
+ */
+export function logCompletion(logger: Logger, fields: Record<string, unknown>, message: string): void {
+  if (humanLoggers.has(logger)) return;
+  logger.info(fields, message);
+}
+
 /**
  * The one logger of a run. `write` (tests) receives each finished line; by default lines go
  * to stderr (JSON lines through pino's synchronous fd destination, as before).
@@ -47,11 +61,16 @@ export function resolveLogFormat(explicit: string | undefined, isTTY: boolean): 
 export function createLogger(opts: { level?: string; quiet?: boolean; format?: LogFormat; write?: (s: string) => void } = {}): Logger {
   const level = process.env.KBAK_LOG_LEVEL ?? opts.level ?? (opts.quiet ? 'warn' : 'info');
   const format = opts.format ?? resolveLogFormat(undefined, Boolean(process.stderr.isTTY));
-  if (format === 'human') return pino({ base: null, level, timestamp: false }, humanDestination(opts.write ?? ((s) => process.stderr.write(s))));
+  // Lines to stderr go above a progress display when one is drawn (src/output/stderr.ts).
+  if (format === 'human') {
+    const logger = pino({ base: null, level, timestamp: false }, humanDestination(opts.write ?? ((s) => writeStderr(s))));
+    humanLoggers.add(logger);
+    return logger;
+  }
   let write = opts.write;
   if (!write) {
     const fd2 = pino.destination({ fd: 2, sync: true });
-    write = (s) => fd2.write(s);
+    write = (s) => writeStderr(s, (t) => fd2.write(t));
   }
   return pino({ base: { app: 'kbak' }, level, timestamp: pino.stdTimeFunctions.isoTime }, jsonDestination(write));
 }

@@ -171,6 +171,8 @@ export interface LaneTopicProgress {
   bytes: number;
   processed: number;
   total: number;
+  /** False when `total` is an upper bound (a time window cuts through a segment). */
+  totalExact?: boolean;
 }
 
 export interface DryRunResult {
@@ -514,7 +516,8 @@ export class RestoreRun {
     const jobs = await this.buildJobs(plan, actions, offsets);
     for (const t of plan.topics) {
       const total = t.partitions.reduce((n, p) => n + p.records, 0);
-      this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total });
+      const totalExact = t.partitions.every((p) => p.exact);
+      this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total, totalExact });
     }
     return { ledger, registration, ids, jobs };
   }

@@ -2,7 +2,7 @@ import { constants as fsc } from 'node:fs';
 import { chmod, link, lstat, mkdir, open, readdir, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { IntegrityError, NotFoundError, ServiceError } from '../errors';
+import { describeDiskCode, diskHint, IntegrityError, NotFoundError, ServiceError } from '../errors';
 import { refuseKey, storeKeyProblem, type ObjectStore, type ObjectWriter } from './store';
 
 /** Temporary files carry this marker; list() never shows them. */
@@ -102,7 +102,7 @@ export class DiskStore implements ObjectStore {
 
   /** mkdir -p with the folder mode set exactly (umask aside) on the folders it creates. */
   private async ensureDir(dir: string): Promise<void> {
-    const first = await mkdir(dir, { recursive: true, mode: this.dirMode });
+    const first = await mkdir(dir, { recursive: true, mode: this.dirMode }).catch((err: unknown) => realMkdirError(dir, err, this.dirMode));
     if (first === undefined) return;
     const rel = relative(first, dir);
     let d = first;
@@ -119,7 +119,11 @@ export class DiskStore implements ObjectStore {
       const st = await stat(this.root);
       if (!st.isDirectory()) throw new Error('not a directory');
     } catch (err) {
-      throw new ServiceError('disk', `cannot use backup folder ${this.root}: ${(err as Error).message}`, 'use a writable folder', {
+      const code = (err as NodeJS.ErrnoException).code;
+      const what = code
+        ? `${describeDiskCode(code)} (${(err as NodeJS.ErrnoException).syscall ?? 'mkdir'} ${(err as NodeJS.ErrnoException).path ?? this.root})`
+        : (err as Error).message;
+      throw new ServiceError('disk', `cannot use backup folder ${this.root}: ${what}`, code ? diskHint(code) : 'use a writable folder', {
         cause: err,
         options: ['destination'],
       });
@@ -283,4 +287,30 @@ export class DiskStore implements ObjectStore {
     await this.assertInside(dirname(p), key);
     await rm(p, { force: true });
   }
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT when a folder cannot be created for another reason (a
+ * read-only file system, no permission): the user would look for a missing folder. On
+ * ENOENT, the first missing folder below the deepest existing one is created on its own,
+ * which fails with the real reason (EROFS, EACCES), thrown instead; when that works (a folder
+ * removed meanwhile), the rest is created as before. Returns the first folder created.
+ */
+async function realMkdirError(dir: string, err: unknown, mode: number): Promise<string | undefined> {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  let missing = dir;
+  for (let d = dirname(dir); d !== missing; missing = d, d = dirname(d)) {
+    const exists = await stat(d).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (exists) break;
+  }
+  try {
+    await mkdir(missing, { mode });
+  } catch (real) {
+    if ((real as NodeJS.ErrnoException).code !== 'EEXIST') throw real;
+    return mkdir(dir, { recursive: true, mode });
+  }
+  return (await mkdir(dir, { recursive: true, mode })) ?? missing;
 }

@@ -166,9 +166,18 @@ export function interruptedBy(signal: AbortSignal): InterruptedError {
   return interrupted(signal.reason, { held: 0, unfinished: 0 });
 }
 
+/** What a signal stopped, for a log line's fields (JSON logs). */
+export interface StopReport {
+  signal: string;
+  locksReleased: number;
+  locksNotReleased: number;
+}
+
 export interface SignalHandlerOptions {
-  /** Writes one line to stderr. */
-  say(line: string): void;
+  /** Called first thing on the first signal: the CLI takes its progress display down, so the line below starts a line of its own. */
+  onSignal?(): void;
+  /** Writes one line to stderr (`report`: the same as fields, for a JSON log line). */
+  say(line: string, report: StopReport): void;
   /** Ends the process (process.exit in the CLI). */
   exit(code: number): void;
   exitCode: number;
@@ -198,12 +207,17 @@ export function installSignalHandlers(opts: SignalHandlerOptions): () => void {
       return;
     }
     stopping = true;
+    opts.onSignal?.();
     // Aborting runs the listeners at once: every scope of the signal has its outcome afterwards.
     opts.controller?.abort(signal);
     const outcomes = [runCleanups(processScope.cleanups, opts.timeoutMs), ...[...running].flatMap((s) => (s.outcome ? [s.outcome] : []))];
     reported = Promise.all(outcomes).then((all) => {
       const total = all.reduce((a, o) => ({ held: a.held + o.held, unfinished: a.unfinished + o.unfinished }), { held: 0, unfinished: 0 });
-      opts.say(`kbak: ${describeStop(signal, total, '--break-lock')}; nothing incomplete became visible: run the command again (a restore: with --resume)`);
+      opts.say(`kbak: ${describeStop(signal, total, '--break-lock')}; nothing incomplete became visible: run the command again (a restore: with --resume)`, {
+        signal,
+        locksReleased: total.held - total.unfinished,
+        locksNotReleased: total.unfinished,
+      });
       opts.exit(opts.exitCode);
     });
   };

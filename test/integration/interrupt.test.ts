@@ -11,7 +11,8 @@ import type { Admin } from 'kafkajs';
 import { dump } from '../../src/api';
 import { ExitCode, InterruptedError } from '../../src/errors';
 import { S3Store } from '../../src/store/s3';
-import { startKbak } from '../support/kbak-cli';
+import { KBAK_BIN, startKbak } from '../support/kbak-cli';
+import { runInPty } from '../support/pty';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { createTopic, produce } from '../support/produce';
 import { listS3 } from '../support/s3-objects';
@@ -71,8 +72,47 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('kbak dump stopped by %s', (signal
     s3.setLatency(0);
 
     expect(r.code).toBe(130);
+    // Piped (a CronJob's log), the one line is a JSON log line like every other stderr line.
     const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
-    expect(lines).toEqual([expect.stringMatching(new RegExp(`^kbak: stopped by ${signal} \\(1 store lock released\\); `))]);
+    expect(lines).toHaveLength(1);
+    const stop = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(stop).toMatchObject({ level: 40, app: 'kbak', signal, locksReleased: 1, locksNotReleased: 0, exitCode: 130 });
+    expect(stop.msg).toMatch(new RegExp(`^stopped by ${signal} \\(1 store lock released\\); `));
+    const left = await listS3(`${prefix}/`);
+    expect(left.filter((k) => k.includes('/locks/'))).toEqual([]);
+    expect(left.filter((k) => k.endsWith('manifest.json'))).toEqual([]);
+  });
+});
+
+describe('kbak dump stopped by Ctrl-C on a terminal', () => {
+  it('ends the progress bar, then says so on a line of its own, in words', async () => {
+    const prefix = uniqueName('interrupt-tty');
+    s3.setLatency(150);
+    const r = await runInPty(
+      [process.execPath, KBAK_BIN, 'dump', '--topic', topic, '--to', `s3://${stackEnv().s3Bucket}/${prefix}`, '--segment-bytes', '65536', '--concurrency', '1'],
+      // Ctrl-C once a bar with its totals is drawn (the dump holds its lock by then).
+      {
+        columns: 120,
+        env: { ...stackEnv().env, KBAK_S3_ENDPOINT: `http://${s3.address}` },
+        input: { text: '\u0003', when: (out) => / records \| /.test(out) },
+      },
+    );
+    s3.setLatency(0);
+    expect(r.code).toBe(130);
+    // Lines as the terminal shows them: what a redraw (cursor to column 1) overwrote is gone.
+    const screen = r.output.split('\n').map((l) =>
+      l
+        .split('\u001b[1G')
+        .pop()!
+        // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are what is stripped
+        .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, ''),
+    );
+    const at = screen.findIndex((l) => l.includes('stopped by SIGINT'));
+    expect(at).toBeGreaterThan(0);
+    expect(screen[at]).toMatch(/^kbak: stopped by SIGINT \(1 store lock released\); nothing incomplete became visible/);
+    // The bar's last state stays above it, whole: its totals out of the plan (offsets, an upper bound).
+    expect(screen[at - 1]).toMatch(new RegExp(`^ ${topic.slice(0, 20)}\\s*\\[.*\\]\\s+\\d+\\.\\d% (ETA .+|done) \\| \\d+/~600 records \\| `));
+    expect(screen.filter((l) => l.includes('rec/s') && l.includes('stopped'))).toEqual([]);
     const left = await listS3(`${prefix}/`);
     expect(left.filter((k) => k.includes('/locks/'))).toEqual([]);
     expect(left.filter((k) => k.endsWith('manifest.json'))).toEqual([]);

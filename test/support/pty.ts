@@ -14,12 +14,20 @@ export interface PtyResult {
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * `argv` runs in a terminal `columns` wide; `input`, when given, is typed after `inputAfterMs`.
- * stdout and stderr both reach the terminal, as they do for a user.
+ * `argv` runs in a terminal `columns` wide; `input.text`, when given, is typed once the output
+ * so far satisfies `input.when` (`\u0003` is Ctrl-C: the terminal sends SIGINT to the command,
+ * and echoes ^C, as for a user). stdout and stderr both reach the terminal, as they do for a user.
  */
 export function runInPty(
   argv: string[],
-  opts: { columns?: number; rows?: number; env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {},
+  opts: {
+    columns?: number;
+    rows?: number;
+    env?: Record<string, string | undefined>;
+    cwd?: string;
+    timeoutMs?: number;
+    input?: { text: string; when: (output: string) => boolean };
+  } = {},
 ): Promise<PtyResult> {
   const columns = opts.columns ?? 80;
   const rows = opts.rows ?? 24;
@@ -29,7 +37,14 @@ export function runInPty(
   // -q: no "Script started" lines; -e: the command's exit code; -f: flush as it comes.
   const child = spawn('script', ['-qefc', command, '/dev/null'], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString('utf8')));
+  let typed = false;
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString('utf8');
+    if (opts.input && !typed && opts.input.when(output)) {
+      typed = true;
+      child.stdin.write(opts.input.text);
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (output += d.toString('utf8')));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   return new Promise((resolve) =>

@@ -104,7 +104,7 @@ describe('classifyError', () => {
     const e = classifyError(enospc, 'writing a segment');
     expect(e).toBeInstanceOf(ServiceError);
     expect((e as ServiceError).service).toBe('disk');
-    expect(e.message).toBe('disk failed while writing a segment: ENOSPC (/b/x.kseg)');
+    expect(e.message).toBe('disk failed while writing a segment: ENOSPC, no space left on the device (/b/x.kseg)');
     expect(e.hint).toBe('free space on the backup disk');
   });
 
