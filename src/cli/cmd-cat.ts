@@ -8,7 +8,7 @@ import { LineWriter, writeRecordLine, type JsonLineOptions } from './cat-output'
 import { ByteWriter, parseFormat, writeFormatted, type FormatOptions } from './cat-format';
 import { positiveInt, type CommandEnv } from './common';
 import { addSourceOptions, openSource, type SourceFlags } from './source';
-import { addExamples } from './help';
+import { addExamples, GROUP } from './help';
 
 interface CatFlags extends SourceFlags {
   topic?: string;
@@ -24,14 +24,17 @@ interface CatFlags extends SourceFlags {
 export function catCommand(env: CommandEnv): Command {
   const cmd = new Command('cat')
     .description('print records of a backup: JSON lines (text, or base64 for bytes that are not text), or kcat-style with -f')
-    .argument('<backup>', 'a backup ID or latest')
+    .argument('<backup>', 'a backup ID, a unique prefix of one, or latest')
+    .optionsGroup(GROUP.selection)
     .option('--topic <name>', 'the topic to print (default: the only topic of the backup)')
     .option('--partition <n>', 'only this partition (default: all, one after the other)', (v: string) => (v === '0' ? 0 : positiveInt('--partition')(v)))
     .option('--from-offset <offset>', 'start at this offset (per partition)')
     .option('--limit <n>', 'print at most N records', positiveInt('--limit'))
+    .optionsGroup(GROUP.output)
     .option('-f, --format <fmt>', "kcat's format string: %t %p %o %k %K %s %S %R %T %h %%, \\n \\t \\r \\xHH (e.g. '%k\\t%s\\n')")
     .option('--epoch-ms', 'JSON timestamps as epoch milliseconds (a string) instead of ISO-8601')
     .option('--decode', 'decode Avro, JSON Schema and Protobuf payloads with the schemas stored in the backup')
+    .optionsGroup(GROUP.other)
     .option(
       '--unverified',
       "print records as they are read, before their segment's SHA-256 is checked (one read instead of two; a bad segment still fails the command, after its records)",
