@@ -23,6 +23,7 @@ import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } fro
 import { printResult } from './print-result';
 import { plural } from '../output/words';
 import { addExamples } from './help';
+import { logCompletion } from '../output/logger';
 
 interface Flags extends ConnectionFlags, LaneFlags, OutputFlags {
   dryRun?: boolean;
@@ -205,6 +206,8 @@ export function laneCommand(env: CommandEnv): Command {
     // What is left to retry (7) before what needs a person's look (6).
     const p = partial([outcome.result]) ?? refused([outcome.result]);
     if (p) throw p;
+    // Piped (a job's log), the run ends with one JSON summary line; a terminal has the table.
+    logCompletion(opts.logger!, { result: outcome.result }, `lane ${name} deleted`);
   });
 
   const gc = new Command('gc')
@@ -250,6 +253,7 @@ export function laneCommand(env: CommandEnv): Command {
       );
     const p = partial(r.results) ?? refused(r.results);
     if (p) throw p;
+    logCompletion(opts.logger!, { deleted, failed: r.failed }, `lane gc complete: ${plural(deleted.length, 'expired lane')} deleted`);
   });
 
   lane.addCommand(list);

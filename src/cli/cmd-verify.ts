@@ -67,7 +67,7 @@ export function verifyCommand(env: CommandEnv): Command {
       logCompletion(
         env.logger(),
         { verified: results.length, quick: Boolean(flags.quick) },
-        `verify complete: ${results.length} of ${results.length} backups ok`,
+        `verify complete: ${results.length} of ${plural(results.length, 'backup')} ok`,
       );
       const one = results.length === 1 ? results[0]! : null;
       nextSteps(env, format, env.logger(), [

@@ -43,7 +43,7 @@ const jsonLines = (stderr: string): Array<Record<string, unknown>> =>
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('piped, every long command ends with one JSON summary line', () => {
-  it('dump, restore of its backup, verify, lane snapshot', async () => {
+  it('dump, restore of its backup, verify, lane snapshot, lane delete', async () => {
     const dest = join(dir, 'piped');
     const dump = await runKbak(['dump', '--topic', topic, '--to', dest], { KBAK_LOG_LEVEL: 'info' });
     expect(dump.code).toBe(0);
@@ -63,13 +63,19 @@ describe('piped, every long command ends with one JSON summary line', () => {
 
     const verify = await runKbak(['verify', 'latest', '--source', dest], { KBAK_LOG_LEVEL: 'info' });
     expect(verify.code).toBe(0);
-    expect(jsonLines(verify.stderr).at(-1)).toMatchObject({ level: 30, msg: 'verify complete: 1 of 1 backups ok', verified: 1 });
+    expect(jsonLines(verify.stderr).at(-1)).toMatchObject({ level: 30, msg: 'verify complete: 1 of 1 backup ok', verified: 1 });
 
     const snapshot = await runKbak(['lane', 'snapshot', lane, '--to', join(dir, 'snap')], { KBAK_LOG_LEVEL: 'info' });
     expect(snapshot.code).toBe(0);
     const snapLast = jsonLines(snapshot.stderr).at(-1)!;
     expect(snapLast.msg).toMatch(new RegExp(`^lane ${lane} snapshot lane-${lane}/\\d{8}T\\d{9}Z complete$`));
     expect(snapLast.summary).toMatchObject({ lane });
+
+    const del = await runKbak(['lane', 'delete', lane, '--yes'], { KBAK_LOG_LEVEL: 'info' });
+    expect(del.code).toBe(0);
+    const delLast = jsonLines(del.stderr).at(-1)!;
+    expect(delLast).toMatchObject({ level: 30, msg: `lane ${lane} deleted` });
+    expect(delLast.result).toMatchObject({ lane, complete: true });
   });
 });
 
