@@ -4,6 +4,7 @@
  */
 import type { LedgerEntry } from './ledger';
 import { groupOwnership, subjectOwnership, topicOwnership, type ExistingSubject, type ExistingTopic, type LaneScope, type Ownership } from './ownership';
+import { someOf } from '../output/words';
 
 export interface DeleteObservation {
   /** Lane ledger topics that exist, with their ID and emptiness. */
@@ -57,7 +58,7 @@ export function planLaneDelete(entry: LedgerEntry, scope: LaneScope, seen: Delet
     else if (foreign.length > 0) {
       // The group is shared with topics the lane does not own: it stays with those offsets; its
       // offsets on the lane topics go with the topics (Kafka drops a deleted topic's offsets).
-      const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+      const shown = someOf(foreign, 5);
       plan.leftAlone.push({
         name: g.name,
         reason: `consumer group ${JSON.stringify(g.name)} also holds offsets on topics lane ${scope.lane} does not own (${shown}): kept`,

@@ -18,6 +18,7 @@ import { manifestKey } from '../backup/layout';
 import { classifyError, IntegrityError, NotFoundError } from '../errors';
 import { KafkaServiceError, type KafkaAdapter, type TopicOperation, type TopicSpec } from '../kafka/adapter';
 import { ledgerTopicSpec, withRetry } from '../lane/kafka-ops';
+import { someOf } from '../output/words';
 import type { RegistryClient } from '../schema/registry-client';
 import type { RestorePlan, TopicPlan } from './plan';
 import type { LaneAction } from './safety';
@@ -173,6 +174,8 @@ async function checkExisting(t: PreflightTarget, byAction: (...a: LaneAction[]) 
 }
 
 function names(topics: TopicPlan[]): string {
-  const shown = topics.slice(0, 5).map((t) => t.lane);
-  return topics.length > 5 ? `${shown.join(', ')} and ${topics.length - 5} more` : shown.join(', ');
+  return someOf(
+    topics.map((t) => t.lane),
+    5,
+  );
 }
