@@ -84,6 +84,14 @@ describe('probeBrokers', () => {
     expect(r.error?.retriable).toBe(false);
   });
 
+  it('an address whose host does not resolve is named as such, beside a refusing one', async () => {
+    const a = await closedAddress();
+    // .invalid never resolves (RFC 2606); without DNS the lookup fails the other way (EAI_AGAIN).
+    const r = await probeBrokers({ brokers: [a, 'kbak-probe.invalid:9092'], tls: false, clientId: 't' }, [1]);
+    expect(r.attempts).toBe(4);
+    expect(r.error?.message).toMatch(/: connection refused, host (not found|name lookup failed) \(4 attempts/);
+  });
+
   it('one refusing address and one Kafka: goes ahead, no error', async () => {
     const a = await closedAddress();
     const k = await server(kafkaAnswer);

@@ -27,6 +27,16 @@ const PROBE_TIMEOUT_MS = 2000;
 const API_VERSIONS = 18;
 /** Refused, unresolvable or unroutable: nobody listens there. */
 const DOWN = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** How the final error names each reason an address was down. */
+const DOWN_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+/** Why the addresses of one probe run were down, for its message (each run keeps its own). */
+type DownReasons = Set<string>;
 
 export type Verdict = 'kafka' | 'tls' | 'down' | 'unknown';
 
@@ -68,7 +78,7 @@ export function readFirstBytes(b: Buffer, correlationId: number): 'kafka' | 'tls
 }
 
 /** One plaintext ApiVersions round trip: 'kafka', 'tls' (a TLS alert came back), 'down' or 'unknown'. */
-function plaintextProbe(host: string, port: number, clientId: string): Promise<Verdict> {
+function plaintextProbe(host: string, port: number, clientId: string, reasons?: DownReasons): Promise<Verdict> {
   const correlationId = 0x6b62616b; // "kbak"
   return new Promise((resolve) => {
     let got = Buffer.alloc(0);
@@ -85,7 +95,11 @@ function plaintextProbe(host: string, port: number, clientId: string): Promise<V
       const r = readFirstBytes(got, correlationId);
       if (r !== 'more') done(r);
     });
-    socket.once('error', (err: NodeJS.ErrnoException) => done(DOWN.has(err.code ?? '') ? 'down' : 'unknown'));
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      const down = DOWN.has(err.code ?? '');
+      if (down) reasons?.add(err.code!);
+      done(down ? 'down' : 'unknown');
+    });
     socket.once('close', () => done('unknown'));
   });
 }
@@ -95,7 +109,7 @@ function plaintextProbe(host: string, port: number, clientId: string): Promise<V
  * matters): 'tls' when a TLS server answered (a finished handshake, or its alert, such as
  * "certificate required" from an mTLS listener), 'down' or 'unknown' otherwise.
  */
-function tlsProbe(host: string, port: number): Promise<Verdict> {
+function tlsProbe(host: string, port: number, reasons?: DownReasons): Promise<Verdict> {
   return new Promise((resolve) => {
     const socket = tlsConnect({ host, port, rejectUnauthorized: false, ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }) });
     const done = (v: Verdict): void => {
@@ -107,6 +121,7 @@ function tlsProbe(host: string, port: number): Promise<Verdict> {
     socket.once('secureConnect', () => done('tls'));
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
+      if (DOWN.has(code)) reasons?.add(code);
       done(DOWN.has(code) ? 'down' : /ALERT/.test(code) ? 'tls' : 'unknown');
     });
     socket.once('close', () => done('unknown'));
@@ -121,7 +136,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export async function probeBrokers(target: ProbeTarget, waits: readonly number[] = REFUSED_WAITS_MS): Promise<ProbeResult> {
   let attempts = 0;
-  const first = target.tls ? (h: string, p: number) => tlsProbe(h, p) : (h: string, p: number) => plaintextProbe(h, p, target.clientId);
+  const reasons: DownReasons = new Set();
+  const first = target.tls ? (h: string, p: number) => tlsProbe(h, p, reasons) : (h: string, p: number) => plaintextProbe(h, p, target.clientId, reasons);
   for (let round = 0; ; round++) {
     for (const broker of target.brokers) {
       const { host, port } = hostPort(broker);
@@ -149,7 +165,7 @@ export async function probeBrokers(target: ProbeTarget, waits: readonly number[]
   return {
     attempts,
     error: new KafkaServiceError(
-      `cannot reach Kafka at ${target.brokers.join(',')}: connection refused (${attempts} attempts over ${PROBE_REFUSED_BUDGET_MS / 1000} s)`,
+      `cannot reach Kafka at ${target.brokers.join(',')}: ${[...reasons].map((r) => DOWN_WORDS[r] ?? r).join(', ') || 'connection refused'} (${attempts} attempts over ${PROBE_REFUSED_BUDGET_MS / 1000} s)`,
       undefined,
       'check the broker addresses and that the brokers are up',
       { options: ['kafka.brokers'], retriable: false },
