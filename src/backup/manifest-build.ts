@@ -67,6 +67,11 @@ export interface ManifestInput {
   backupId: string;
   cluster: { id: string; name: string };
   startedAt: Date;
+  /**
+   * When the cut's offsets were fixed (`cut.time`), kept between startedAt and completedAt.
+   * Every dump gives it; absent only where a manifest of an older kbak is rebuilt (the vectors).
+   */
+  cutTime?: Date;
   completedAt: Date;
   window: TimeWindow;
   maxRecordsPerPartition: number | null;
@@ -130,6 +135,15 @@ function laneEntry(l: ManifestLane): ManifestLane {
 
 const byNumber = (a: number, b: number): number => a - b;
 
+/**
+ * `cut.time` as settled point 24 requires it, between startedAt and completedAt: a wall clock
+ * stepped back (NTP) between the readings must not make kbak write a manifest it refuses.
+ */
+function cutTimeWithin(cutTime: Date, input: ManifestInput): string {
+  const ms = Math.min(Math.max(cutTime.getTime(), input.startedAt.getTime()), input.completedAt.getTime());
+  return new Date(ms).toISOString();
+}
+
 export function buildManifest(input: ManifestInput): Manifest {
   const topics = input.topics.map(topicEntry);
   const sum = totals(topics);
@@ -149,6 +163,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       since: input.window.since?.toISOString() ?? null,
       until: input.window.until?.toISOString() ?? null,
       maxRecordsPerPartition: input.maxRecordsPerPartition,
+      ...(input.cutTime ? { time: cutTimeWithin(input.cutTime, input) } : {}),
     },
     schemaRegistry: input.registryUrl !== null ? { url: input.registryUrl } : null,
     topics,

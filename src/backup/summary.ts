@@ -4,6 +4,7 @@
  * incremental backups they are stored once, so a backup's own cost is stored − shared.
  */
 import type { Backup } from './catalog';
+import { cutTime } from './manifest';
 
 export interface BackupRow {
   id: string;
@@ -75,6 +76,10 @@ export interface BackupDetail {
   startedAt: string;
   completedAt: string;
   cut: Backup['manifest']['cut'];
+  /** When the cut's offsets were fixed: `cut.time`, or `startedAt` for a manifest without it (FORMAT.md settled point 24). */
+  cutTime: string;
+  /** Whether the manifest records `cut.time` (false: `cutTime` is `startedAt`, as older kbaks cut at the start). */
+  cutTimeRecorded: boolean;
   schemaRegistry: string | null;
   stats: Backup['manifest']['stats'];
   topics: Array<{
@@ -99,6 +104,8 @@ export function backupDetail(b: Backup): BackupDetail {
     startedAt: m.startedAt,
     completedAt: m.completedAt,
     cut: m.cut,
+    cutTime: cutTime(m),
+    cutTimeRecorded: m.cut.time !== undefined,
     schemaRegistry: m.schemaRegistry?.url ?? null,
     stats: m.stats,
     topics: m.topics.map((t) => ({

@@ -62,6 +62,7 @@ export async function commitBackup(ctx: CommitContext, input: CommitInput): Prom
     backupId: name.backupId,
     cluster: { id: input.plan.clusterId, name: name.cluster },
     startedAt: input.started,
+    cutTime: input.plan.cutTime,
     completedAt: ctx.now(),
     window: input.window,
     maxRecordsPerPartition: input.maxRecordsPerPartition,

@@ -97,7 +97,7 @@ export class DumpRun {
     let lock: StoreLock | null = null;
     try {
       // Plan: the cut, the backup's name.
-      const plan = await planDump(kafka, logger, this.opts);
+      const plan = await planDump(kafka, logger, this.opts, now);
       const name = nameBackup(plan.clusterId, this.opts.clusterName, started);
       // Prepare. The lock is shared: dumps run side by side, but never while prune deletes unnamed segments.
       lock = await StoreLock.acquire(store, name.cluster, 'shared', {

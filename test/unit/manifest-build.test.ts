@@ -378,4 +378,23 @@ describe('buildManifest', () => {
       expect(() => decodeManifest(Buffer.from(JSON.stringify(json)), 'x')).toThrow(/invalid at lane/);
     }
   });
+
+  it('cut.time (FORMAT.md settled point 24): the instant given, last in cut, kept between startedAt and completedAt; absent when none is given', () => {
+    const startedAt = new Date(Date.UTC(2026, 11, 1));
+    const completedAt = new Date(Date.UTC(2026, 11, 1, 0, 0, 1));
+    const m = buildManifest(input({ startedAt, completedAt, cutTime: new Date(Date.UTC(2026, 11, 1, 0, 0, 0, 250)) }));
+    readable(m);
+    expect(m.cut.time).toBe('2026-12-01T00:00:00.250Z');
+    const text = encodeManifest(m).toString('utf8');
+    expect(Object.keys((parseStrictJson(text) as { cut: object }).cut)).toEqual(['isolationLevel', 'since', 'until', 'maxRecordsPerPartition', 'time']);
+    expect(decodeManifest(Buffer.from(text), 'x').cut.time).toBe('2026-12-01T00:00:00.250Z');
+    // A wall clock stepped back or forward between the readings: still a manifest kbak reads.
+    const early = buildManifest(input({ startedAt, completedAt, cutTime: new Date(startedAt.getTime() - 5_000) }));
+    readable(early);
+    expect(early.cut.time).toBe(startedAt.toISOString());
+    const late = buildManifest(input({ startedAt, completedAt, cutTime: new Date(completedAt.getTime() + 5_000) }));
+    readable(late);
+    expect(late.cut.time).toBe(completedAt.toISOString());
+    expect('time' in buildManifest(input()).cut).toBe(false);
+  });
 });

@@ -162,7 +162,9 @@ const detail: BackupDetail = {
   kind: 'full',
   startedAt: '2026-12-06T11:45:00.123Z',
   completedAt: '2026-12-06T11:47:05.623Z',
-  cut: { isolationLevel: 'read_committed', since: null, until: null, maxRecordsPerPartition: 1 },
+  cut: { isolationLevel: 'read_committed', since: null, until: null, maxRecordsPerPartition: 1, time: '2026-12-06T11:45:00.456Z' },
+  cutTime: '2026-12-06T11:45:00.456Z',
+  cutTimeRecorded: true,
   schemaRegistry: 'http://registry:8081',
   stats: { records: 1, rawBytes: 1_500, storedBytes: 900, segments: 1, unknownSchemaIds: [7], framedPayloadsWithUnknownId: 1 },
   topics: [
@@ -215,6 +217,10 @@ describe('kbak inspect', () => {
   });
   it('names both when they differ', () => {
     expect(inspectLines({ ...detail, cluster: { id: 'rBlq', name: 'prod' } })[0]).toBe('backup 20261206T114500123Z of cluster prod (id rBlq), format v2, full');
+  });
+  it('says when a backup does not record its cut time, and shows its start instead (FORMAT.md settled point 24)', () => {
+    const older = { ...detail, cut: { ...detail.cut, time: undefined }, cutTime: detail.startedAt, cutTimeRecorded: false };
+    expect(inspectLines(older)[2]).toBe('  cut: read_committed, fixed at 2026-12-06T11:45:00.123Z (the start: not recorded), newest 1 offset');
   });
 });
 
