@@ -11,6 +11,7 @@
  * group's `offsets` by topic then partition, `registrations` by subject then version,
  * `unknownSchemaIds` ascending; names compared by UTF-16 code units).
  */
+import { compareAcls, type AclBinding } from './acls';
 import { byteOrder } from '../model/byte-order';
 import type { TimeWindow } from '../model/window';
 import {
@@ -85,6 +86,8 @@ export interface ManifestInput {
   toolVersion: string;
   /** The lane a lane snapshot was taken from (the optional `lane` field); absent otherwise. */
   lane?: ManifestLane | null;
+  /** The ACL bindings of the backup's topics and groups (the optional `acls` field); null or absent: not captured. */
+  acls?: AclBinding[] | null;
 }
 
 function partitionEntry(p: DumpedPartition): PartitionEntry {
@@ -126,6 +129,19 @@ function totals(topics: TopicEntry[]): { records: number; rawBytes: number; stor
     }
   }
   return sum;
+}
+
+/** Keys in the order of FORMAT.md's "ACL binding" table. */
+function aclEntry(a: AclBinding): AclBinding {
+  return {
+    resourceType: a.resourceType,
+    resourceName: a.resourceName,
+    patternType: a.patternType,
+    principal: a.principal,
+    host: a.host,
+    operation: a.operation,
+    permissionType: a.permissionType,
+  };
 }
 
 /** Keys in the order of FORMAT.md's table. */
@@ -174,6 +190,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     consumerGroups: input.consumerGroups
       .map((g) => ({ ...g, offsets: [...g.offsets].sort((a, b) => byteOrder(a.topic, b.topic) || a.partition - b.partition) }))
       .sort((a, b) => byteOrder(a.groupId, b.groupId)),
+    ...(input.acls ? { acls: input.acls.map(aclEntry).sort(compareAcls) } : {}),
     stats: {
       records: sum.records,
       rawBytes: sum.rawBytes,

@@ -3,6 +3,7 @@
  * bytes are those of segments an older backup of the same cluster also names: with
  * incremental backups they are stored once, so a backup's own cost is stored − shared.
  */
+import type { AclBinding } from './acls';
 import type { Backup } from './catalog';
 import { cutTime } from './manifest';
 
@@ -92,6 +93,8 @@ export interface BackupDetail {
   }>;
   schemas: Array<{ id: number; schemaType: string; subjects: string[]; usedInRecords: boolean }>;
   consumerGroups: Array<{ groupId: string; offsets: Array<{ topic: string; partition: number; offset: string }> }>;
+  /** The ACL bindings as in the manifest; null when the dump did not capture them (FORMAT.md settled point 23). */
+  acls: AclBinding[] | null;
 }
 
 export function backupDetail(b: Backup): BackupDetail {
@@ -138,5 +141,6 @@ export function backupDetail(b: Backup): BackupDetail {
       groupId: g.groupId,
       offsets: g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
     })),
+    acls: m.acls ?? null,
   };
 }

@@ -51,5 +51,6 @@ export function inspectLines(d: BackupDetail): string[] {
     out.push(`  unknown schema IDs in payloads: ${d.stats.unknownSchemaIds.join(', ')} (${plural(d.stats.framedPayloadsWithUnknownId, 'payload')})`);
   out.push(`consumer groups: ${d.consumerGroups.length === 0 ? 'none' : ''}`.trimEnd());
   for (const g of d.consumerGroups) out.push(`  ${g.groupId}: ${g.offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(', ')}`);
+  out.push(`ACLs: ${d.acls === null ? 'not captured' : plural(d.acls.length, 'binding')}`);
   return out;
 }

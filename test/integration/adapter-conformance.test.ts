@@ -133,6 +133,48 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
         },
       };
     },
+    addAcls: async (bindings) => {
+      const entries = bindings.map((x) => ({
+        resourceType: AclResourceTypes[x.resourceType],
+        resourceName: x.resourceName,
+        resourcePatternType: ResourcePatternTypes[x.patternType],
+        principal: x.principal,
+        host: x.host,
+        operation: AclOperationTypes[x.operation as keyof typeof AclOperationTypes],
+        permissionType: AclPermissionTypes[x.permissionType],
+      }));
+      await admin.createAcls({ acl: entries });
+      return async () => void (await admin.deleteAcls({ filters: entries }));
+    },
+    // The ordinary SCRAM principal with DESCRIBE on the cluster denied (DescribeAcls needs it).
+    aclsHidden: async () => {
+      const env = stackEnv().env;
+      const entry = {
+        resourceType: AclResourceTypes.CLUSTER,
+        resourceName: 'kafka-cluster',
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        principal: `User:${env.KBAK_SECURE_APP_USERNAME}`,
+        host: '*',
+        operation: AclOperationTypes.DESCRIBE,
+        permissionType: AclPermissionTypes.DENY,
+      };
+      await admin.createAcls({ acl: [entry] });
+      const adapter = adapterFor({
+        KBAK_BROKERS: env.KBAK_SECURE_BROKERS,
+        KBAK_TLS: 'true',
+        KBAK_TLS_CA: env.KBAK_SECURE_TLS_CA,
+        KBAK_SASL_MECHANISM: 'scram-sha-512',
+        KBAK_SASL_USERNAME: env.KBAK_SECURE_APP_USERNAME,
+        KBAK_SASL_PASSWORD: env.KBAK_SECURE_APP_PASSWORD,
+      });
+      return {
+        adapter,
+        release: async () => {
+          await adapter.close();
+          await admin.deleteAcls({ filters: [entry] });
+        },
+      };
+    },
     close: async () => {
       await producer.disconnect();
       await admin.disconnect();
