@@ -4,17 +4,9 @@
  * wildcard; sorted field by field in UTF-16 code units, each once.
  */
 import { compareAcls, firstDuplicateAcl, selectAcls, type AclBinding } from '../../src/backup/acls';
+import { aclBinding } from '../support/acl-binding';
 
-const b = (over: Partial<AclBinding>): AclBinding => ({
-  resourceType: 'TOPIC',
-  resourceName: 'orders',
-  patternType: 'LITERAL',
-  principal: 'User:alice',
-  host: '*',
-  operation: 'READ',
-  permissionType: 'ALLOW',
-  ...over,
-});
+const b = (over: Partial<AclBinding>): AclBinding => aclBinding(over) as AclBinding;
 
 describe('selectAcls', () => {
   it('keeps literal, prefixed and wildcard bindings of dumped topics and held groups, and nothing else', () => {

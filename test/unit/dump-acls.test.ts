@@ -6,21 +6,11 @@
  */
 import pino from 'pino';
 import { manifestKey } from '../../src/backup/layout';
-import { DumpRun } from '../../src/dump/dump';
 import { KafkaServiceError, type AclBindingInfo } from '../../src/kafka/adapter';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { MemoryStore } from '../../src/store/memory';
-
-const acl = (over: Partial<AclBindingInfo>): AclBindingInfo => ({
-  resourceType: 'TOPIC',
-  resourceName: 'orders',
-  patternType: 'LITERAL',
-  principal: 'User:alice',
-  host: '*',
-  operation: 'READ',
-  permissionType: 'ALLOW',
-  ...over,
-});
+import { aclBinding as acl } from '../support/acl-binding';
+import { dumpTopics } from '../support/memory-backup';
 
 async function cluster(): Promise<MemoryKafka> {
   const kafka = new MemoryKafka();
@@ -37,17 +27,7 @@ async function dump(kafka: MemoryKafka): Promise<{ json: Record<string, unknown>
   const warnings: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
   const store = new MemoryStore();
-  const { manifest, summary } = await new DumpRun(
-    { kafka, store, registry: null, logger },
-    {
-      selection: { topics: ['orders'] },
-      window: { since: null, until: null },
-      maxRecordsPerPartition: null,
-      segmentBytes: 64 * 1024,
-      concurrency: 2,
-      stallTimeoutMs: 1000,
-    },
-  ).run();
+  const { manifest, summary } = await dumpTopics(kafka, store, ['orders'], { logger });
   const bytes = await store.get(manifestKey(manifest.cluster.name, manifest.backupId));
   return { json: JSON.parse(bytes.toString('utf8')) as Record<string, unknown>, acls: summary.acls, warnings };
 }

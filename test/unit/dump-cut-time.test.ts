@@ -4,10 +4,9 @@
  * The clock here ticks one second per reading and notes how many Kafka calls were made by then.
  */
 import { openBackup } from '../../src/backup/catalog';
-import { DumpRun } from '../../src/dump/dump';
 import { MemoryKafka } from '../../src/kafka/memory';
-import { silentLogger } from '../../src/output/logger';
 import { MemoryStore } from '../../src/store/memory';
+import { dumpTopics } from '../support/memory-backup';
 
 it('a dump writes cut.time: the reading of its clock right before the first ListOffsets, between startedAt and completedAt', async () => {
   const kafka = new MemoryKafka();
@@ -23,17 +22,7 @@ it('a dump writes cut.time: the reading of its clock right before the first List
     return at;
   };
   const store = new MemoryStore();
-  const { manifest } = await new DumpRun(
-    { kafka, store, registry: null, logger: silentLogger(), now },
-    {
-      selection: { topics: ['a', 'b'] },
-      window: { since: null, until: null },
-      maxRecordsPerPartition: null,
-      segmentBytes: 64 * 1024,
-      concurrency: 2,
-      stallTimeoutMs: 1000,
-    },
-  ).run();
+  const { manifest } = await dumpTopics(kafka, store, ['a', 'b'], { now });
   const firstListOffsets = kafka.calls.indexOf('listOffsets');
   const cut = readings.find((r) => r.at.toISOString() === manifest.cut.time);
   expect(cut).toBeDefined();

@@ -12,6 +12,7 @@ import { listBackups, openBackup } from '../../src/backup/catalog';
 import { cutTime } from '../../src/backup/manifest';
 import { IntegrityError } from '../../src/errors';
 import { DiskStore } from '../../src/store/disk';
+import { aclBinding } from '../support/acl-binding';
 import { listBackupsOnDisk, verifyBackupOnDisk } from '../support/format-decoder';
 import { CLUSTER, copyVector, FULL, INCREMENTAL, type Forged } from '../support/hostile-manifests';
 
@@ -49,15 +50,7 @@ async function kbakRefuses(root: string, backupId: string): Promise<IntegrityErr
 
 const LANE_TEMPLATES = { topic: '{lane}.{topic}', subject: '{lane}.{subject}', group: '{lane}.{group}' };
 const MASKING = { policy: 'pii', policySha256: 'a'.repeat(64), keyFingerprint: '0123456789abcdef', faker: '@faker-js/faker@9.9.0' };
-const ACL = {
-  resourceType: 'TOPIC',
-  resourceName: 'orders',
-  patternType: 'LITERAL',
-  principal: 'User:alice',
-  host: '*',
-  operation: 'READ',
-  permissionType: 'ALLOW',
-};
+const ACL = aclBinding({});
 const part = (m: Forged, p: number): Forged => m.topics[0].partitions[p];
 const SEG = (p: number, off: string, id: string, n: string): string => `segments/orders/${p}/${off.padStart(20, '0')}-${id}-${n}.kseg`;
 
