@@ -146,7 +146,15 @@ function aclEntry(a: AclBinding): AclBinding {
 
 /** Keys in the order of FORMAT.md's table. */
 function laneEntry(l: ManifestLane): ManifestLane {
-  return { name: l.name, templates: { topic: l.templates.topic, subject: l.templates.subject, group: l.templates.group } };
+  const m = l.masking;
+  return {
+    name: l.name,
+    templates: { topic: l.templates.topic, subject: l.templates.subject, group: l.templates.group },
+    // Settled point 25: kept as given (null too), absent when absent.
+    ...(m === undefined
+      ? {}
+      : { masking: m === null ? null : { policy: m.policy, policySha256: m.policySha256, keyFingerprint: m.keyFingerprint, faker: m.faker } }),
+  };
 }
 
 const byNumber = (a: number, b: number): number => a - b;

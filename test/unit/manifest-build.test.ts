@@ -397,4 +397,16 @@ describe('buildManifest', () => {
     expect(late.cut.time).toBe(completedAt.toISOString());
     expect('time' in buildManifest(input()).cut).toBe(false);
   });
+
+  it("a masked lane snapshot's lane.masking (FORMAT.md settled point 25): kept, keys in the point's order; null kept; absent stays absent", () => {
+    const masking = { faker: '@faker-js/faker@9.9.0', keyFingerprint: '0123456789abcdef', policySha256: 'c'.repeat(64), policy: 'pii' };
+    const templates = { topic: '{lane}.{topic}', subject: '{lane}.{subject}', group: '{lane}.{group}' };
+    const m = buildManifest(input({ lane: { name: 'feature-x', templates, masking } }));
+    readable(m);
+    const text = encodeManifest(m).toString('utf8');
+    expect(Object.keys((parseStrictJson(text) as { lane: { masking: object } }).lane.masking)).toEqual(['policy', 'policySha256', 'keyFingerprint', 'faker']);
+    expect(decodeManifest(Buffer.from(text), 'x').lane?.masking).toEqual(masking);
+    expect(buildManifest(input({ lane: { name: 'feature-x', templates, masking: null } })).lane).toHaveProperty('masking', null);
+    expect(buildManifest(input({ lane: { name: 'feature-x', templates } })).lane).not.toHaveProperty('masking');
+  });
 });
