@@ -11,6 +11,7 @@
  * group's `offsets` by topic then partition, `registrations` by subject then version,
  * `unknownSchemaIds` ascending; names compared by UTF-16 code units).
  */
+import { compareAcls, type AclBinding } from './acls';
 import { byteOrder } from '../model/byte-order';
 import type { TimeWindow } from '../model/window';
 import {
@@ -67,6 +68,11 @@ export interface ManifestInput {
   backupId: string;
   cluster: { id: string; name: string };
   startedAt: Date;
+  /**
+   * When the cut's offsets were fixed (`cut.time`), kept between startedAt and completedAt.
+   * Every dump gives it; absent only where a manifest of an older kbak is rebuilt (the vectors).
+   */
+  cutTime?: Date;
   completedAt: Date;
   window: TimeWindow;
   maxRecordsPerPartition: number | null;
@@ -80,6 +86,8 @@ export interface ManifestInput {
   toolVersion: string;
   /** The lane a lane snapshot was taken from (the optional `lane` field); absent otherwise. */
   lane?: ManifestLane | null;
+  /** The ACL bindings of the backup's topics and groups (the optional `acls` field); null or absent: not captured. */
+  acls?: AclBinding[] | null;
 }
 
 function partitionEntry(p: DumpedPartition): PartitionEntry {
@@ -123,12 +131,42 @@ function totals(topics: TopicEntry[]): { records: number; rawBytes: number; stor
   return sum;
 }
 
+/** Keys in the order of FORMAT.md's "ACL binding" table. */
+function aclEntry(a: AclBinding): AclBinding {
+  return {
+    resourceType: a.resourceType,
+    resourceName: a.resourceName,
+    patternType: a.patternType,
+    principal: a.principal,
+    host: a.host,
+    operation: a.operation,
+    permissionType: a.permissionType,
+  };
+}
+
 /** Keys in the order of FORMAT.md's table. */
 function laneEntry(l: ManifestLane): ManifestLane {
-  return { name: l.name, templates: { topic: l.templates.topic, subject: l.templates.subject, group: l.templates.group } };
+  const m = l.masking;
+  return {
+    name: l.name,
+    templates: { topic: l.templates.topic, subject: l.templates.subject, group: l.templates.group },
+    // Settled point 25: kept as given (null too), absent when absent.
+    ...(m === undefined
+      ? {}
+      : { masking: m === null ? null : { policy: m.policy, policySha256: m.policySha256, keyFingerprint: m.keyFingerprint, faker: m.faker } }),
+  };
 }
 
 const byNumber = (a: number, b: number): number => a - b;
+
+/**
+ * `cut.time` as settled point 24 requires it, between startedAt and completedAt: a wall clock
+ * stepped back (NTP) between the readings must not make kbak write a manifest it refuses.
+ */
+function cutTimeWithin(cutTime: Date, input: ManifestInput): string {
+  const ms = Math.min(Math.max(cutTime.getTime(), input.startedAt.getTime()), input.completedAt.getTime());
+  return new Date(ms).toISOString();
+}
 
 export function buildManifest(input: ManifestInput): Manifest {
   const topics = input.topics.map(topicEntry);
@@ -149,6 +187,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       since: input.window.since?.toISOString() ?? null,
       until: input.window.until?.toISOString() ?? null,
       maxRecordsPerPartition: input.maxRecordsPerPartition,
+      ...(input.cutTime ? { time: cutTimeWithin(input.cutTime, input) } : {}),
     },
     schemaRegistry: input.registryUrl !== null ? { url: input.registryUrl } : null,
     topics,
@@ -159,6 +198,7 @@ export function buildManifest(input: ManifestInput): Manifest {
     consumerGroups: input.consumerGroups
       .map((g) => ({ ...g, offsets: [...g.offsets].sort((a, b) => byteOrder(a.topic, b.topic) || a.partition - b.partition) }))
       .sort((a, b) => byteOrder(a.groupId, b.groupId)),
+    ...(input.acls ? { acls: input.acls.map(aclEntry).sort(compareAcls) } : {}),
     stats: {
       records: sum.records,
       rawBytes: sum.rawBytes,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { IntegrityError } from '../errors';
 import { isoTimeMillis } from '../model/utc-time';
 import { validateLaneName } from '../remap/lane';
+import { aclBindingSchema, firstDuplicateAcl, MAX_ACL_BINDINGS } from './acls';
 import { jsonShapeProblem, pathText, type JsonShapeLimits } from '../util/json-shape';
 import { isKafkaTopicName } from './keys';
 import { backupIdTime } from './layout';
@@ -217,20 +218,44 @@ const template = z.string().min(1).max(255);
 export const manifestLaneSchema = z.object({
   name: laneName,
   templates: z.object({ topic: template, subject: template, group: template }),
+  /** Settled question 25: how a snapshot's lane was masked; absent or null when it was not. */
+  masking: z
+    .object({
+      policy: z.string().min(1).max(255),
+      policySha256: sha256,
+      keyFingerprint: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 lowercase hex digits'),
+      faker: z.string().min(1).max(100),
+    })
+    .nullable()
+    .optional(),
 });
 
+/**
+ * Settled question 23: at most 10 000 bindings (counted before any is parsed), each of the
+ * format's shape, none twice (a set of keys: linear). Their order is the writer's promise only.
+ */
+const aclsSchema = z
+  .array(z.unknown())
+  .max(MAX_ACL_BINDINGS, `more than ${MAX_ACL_BINDINGS} ACL bindings`)
+  .pipe(list(aclBindingSchema))
+  .superRefine((acls, ctx) => {
+    const i = firstDuplicateAcl(acls);
+    if (i >= 0) ctx.addIssue({ code: 'custom', message: 'the same ACL binding is listed twice', path: [i] });
+  });
+
+const cutFields = {
+  isolationLevel: z.literal('read_committed'),
+  since: time.nullable(),
+  until: time.nullable(),
+  maxRecordsPerPartition: z.number().int().positive().nullable(),
+};
 const headFields = {
   tool: z.object({ name: z.string(), version: z.string() }),
   backupId,
   cluster: z.object({ id: z.string(), name: z.string() }),
   startedAt: time,
   completedAt: time,
-  cut: z.object({
-    isolationLevel: z.literal('read_committed'),
-    since: time.nullable(),
-    until: time.nullable(),
-    maxRecordsPerPartition: z.number().int().positive().nullable(),
-  }),
+  cut: z.object(cutFields),
   schemaRegistry: z.object({ url: z.string() }).nullable(),
 };
 const tailFields = {
@@ -265,8 +290,12 @@ export const manifestSchema = z.object({
   ...headFields,
   /** Only in manifests of lane snapshots; in a v1 manifest an unknown field (ignored). */
   lane: manifestLaneSchema.optional(),
+  /** Settled question 24: when the cut's offsets were fixed; absent in older v2 manifests (read: startedAt). */
+  cut: z.object({ ...cutFields, time: time.optional() }),
   topics: list(topicSchema),
   ...tailFields,
+  /** Settled question 23: the ACL bindings of the backup's topics and groups; absent when not captured. */
+  acls: aclsSchema.optional(),
 });
 
 export type ManifestV1 = z.infer<typeof manifestV1Schema>;
@@ -285,6 +314,7 @@ export type SchemaEntry = z.infer<typeof schemaEntrySchema>;
 export type SubjectEntry = z.infer<typeof subjectSchema>;
 export type GroupEntry = z.infer<typeof groupSchema>;
 export type ManifestLane = z.infer<typeof manifestLaneSchema>;
+export type LaneMasking = NonNullable<ManifestLane['masking']>;
 export type SchemaType = z.infer<typeof schemaTypeSchema>;
 
 export function encodeManifest(m: Manifest | ManifestV1): Buffer {
@@ -331,4 +361,9 @@ function fromV1(m: ManifestV1): Manifest {
     incremental: false,
     topics: m.topics.map((t) => ({ ...t, partitions: t.partitions.map((p) => ({ ...p, basedOn: null, gaps: [] })) })),
   };
+}
+
+/** When the cut's offsets were fixed (settled question 24): a manifest without `cut.time` was cut at its start. */
+export function cutTime(m: Manifest): string {
+  return m.cut.time ?? m.startedAt;
 }

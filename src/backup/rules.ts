@@ -24,6 +24,13 @@ function checkHead(m: Manifest, ref: Ref): string | null {
   if (m.cluster.name !== ref.cluster) return `cluster.name is ${m.cluster.name} but the manifest lies under ${ref.cluster}`;
   // The backup ID is the dump's start time: one instant, two spellings (settled question 14).
   if (isoTimeMillis(m.startedAt) !== backupIdTime(m.backupId)) return `startedAt ${m.startedAt} is not the instant of backup ID ${m.backupId}`;
+  // The cut is fixed between the start and the end of the dump (settled question 24).
+  const cutTime = m.cut.time;
+  if (cutTime !== undefined) {
+    const at = isoTimeMillis(cutTime)!;
+    if (at < isoTimeMillis(m.startedAt)!) return `cut.time ${cutTime} is before startedAt ${m.startedAt}`;
+    if (at > isoTimeMillis(m.completedAt)!) return `cut.time ${cutTime} is after completedAt ${m.completedAt}`;
+  }
   if (m.formatVersion >= 2) {
     const continues = m.topics.some((t) => t.partitions.some((p) => p.basedOn !== null));
     if (m.incremental !== continues) return `incremental is ${m.incremental} but ${continues ? 'some partition has' : 'no partition has'} a basedOn`;

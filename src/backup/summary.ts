@@ -3,7 +3,9 @@
  * bytes are those of segments an older backup of the same cluster also names: with
  * incremental backups they are stored once, so a backup's own cost is stored − shared.
  */
+import type { AclBinding } from './acls';
 import type { Backup } from './catalog';
+import { cutTime } from './manifest';
 
 export interface BackupRow {
   id: string;
@@ -75,6 +77,10 @@ export interface BackupDetail {
   startedAt: string;
   completedAt: string;
   cut: Backup['manifest']['cut'];
+  /** When the cut's offsets were fixed: `cut.time`, or `startedAt` for a manifest without it (FORMAT.md settled point 24). */
+  cutTime: string;
+  /** Whether the manifest records `cut.time` (false: `cutTime` is `startedAt`, as older kbaks cut at the start). */
+  cutTimeRecorded: boolean;
   schemaRegistry: string | null;
   stats: Backup['manifest']['stats'];
   topics: Array<{
@@ -87,6 +93,8 @@ export interface BackupDetail {
   }>;
   schemas: Array<{ id: number; schemaType: string; subjects: string[]; usedInRecords: boolean }>;
   consumerGroups: Array<{ groupId: string; offsets: Array<{ topic: string; partition: number; offset: string }> }>;
+  /** The ACL bindings as in the manifest; null when the dump did not capture them (FORMAT.md settled point 23). */
+  acls: AclBinding[] | null;
 }
 
 export function backupDetail(b: Backup): BackupDetail {
@@ -99,6 +107,8 @@ export function backupDetail(b: Backup): BackupDetail {
     startedAt: m.startedAt,
     completedAt: m.completedAt,
     cut: m.cut,
+    cutTime: cutTime(m),
+    cutTimeRecorded: m.cut.time !== undefined,
     schemaRegistry: m.schemaRegistry?.url ?? null,
     stats: m.stats,
     topics: m.topics.map((t) => ({
@@ -131,5 +141,6 @@ export function backupDetail(b: Backup): BackupDetail {
       groupId: g.groupId,
       offsets: g.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
     })),
+    acls: m.acls ?? null,
   };
 }

@@ -49,7 +49,7 @@ export function dumpSummaryLines(s: DumpSummary): string[] {
     `backup ${s.backupId} complete: ${s.location}`,
     `  ${plural(s.topics, 'topic')}, ${plural(s.partitions, 'partition')}, ${plural(s.records, 'record')}, ${plural(s.segments, 'segment')}`,
     `  raw ${formatBytes(s.rawBytes)}, stored ${formatBytes(s.storedBytes)} (ratio ${s.compressionRatio.toFixed(2)})`,
-    `  ${plural(s.schemas, 'schema')}, ${plural(s.consumerGroups, 'consumer group')}`,
+    `  ${plural(s.schemas, 'schema')}, ${plural(s.consumerGroups, 'consumer group')}, ${s.acls === null ? 'ACLs not captured' : plural(s.acls, 'ACL binding')}`,
     ...(s.incremental
       ? [
           `  incremental: the backup covers ${plural(s.backupRecords, 'record')}, ${formatBytes(s.backupStoredBytes)} (shared with earlier backups: ${formatBytes(s.backupStoredBytes - s.storedBytes)})`,

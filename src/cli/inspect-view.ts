@@ -20,7 +20,7 @@ export function inspectLines(d: BackupDetail): string[] {
   const out = [
     `backup ${d.id} of ${clusterLabel(d.cluster)}, format v${d.formatVersion}, ${d.kind}`,
     `  started ${d.startedAt}, completed ${d.completedAt}${Number.isFinite(took) ? ` (took ${duration(took)})` : ''}`,
-    `  cut: read_committed${d.cut.since ? `, since ${d.cut.since}` : ''}${d.cut.until ? `, until ${d.cut.until}` : ''}${d.cut.maxRecordsPerPartition ? `, newest ${plural(d.cut.maxRecordsPerPartition, 'offset')}` : ''}`,
+    `  cut: read_committed, fixed at ${d.cutTime}${d.cutTimeRecorded ? '' : ' (the start: not recorded)'}${d.cut.since ? `, since ${d.cut.since}` : ''}${d.cut.until ? `, until ${d.cut.until}` : ''}${d.cut.maxRecordsPerPartition ? `, newest ${plural(d.cut.maxRecordsPerPartition, 'offset')}` : ''}`,
     `  ${plural(d.stats.records, 'record')}, ${plural(d.stats.segments, 'segment')}, raw ${formatBytes(d.stats.rawBytes)}, stored ${formatBytes(d.stats.storedBytes)}`,
     `  schema registry: ${d.schemaRegistry ?? 'none'}`,
   ];
@@ -51,5 +51,6 @@ export function inspectLines(d: BackupDetail): string[] {
     out.push(`  unknown schema IDs in payloads: ${d.stats.unknownSchemaIds.join(', ')} (${plural(d.stats.framedPayloadsWithUnknownId, 'payload')})`);
   out.push(`consumer groups: ${d.consumerGroups.length === 0 ? 'none' : ''}`.trimEnd());
   for (const g of d.consumerGroups) out.push(`  ${g.groupId}: ${g.offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(', ')}`);
+  out.push(`ACLs: ${d.acls === null ? 'not captured' : plural(d.acls.length, 'binding')}`);
   return out;
 }

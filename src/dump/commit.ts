@@ -3,6 +3,7 @@
  * incremental dump continues), the manifest (manifest-build.ts), checked as a reader will
  * check it, and written last: the PUT of the manifest is the moment the backup exists.
  */
+import type { AclBinding } from '../backup/acls';
 import { buildManifest } from '../backup/manifest-build';
 import { manifestKey } from '../backup/layout';
 import { encodeManifest, manifestSchema, type GroupEntry, type Manifest } from '../backup/manifest';
@@ -42,6 +43,8 @@ export interface CommitInput {
   lock: StoreLock;
   /** The names to store under (a lane snapshot's base names), or null for the source's own. */
   names: StoredNames | null;
+  /** The ACL bindings captured (acls.ts), or null when they were not. */
+  acls: AclBinding[] | null;
 }
 
 export async function commitBackup(ctx: CommitContext, input: CommitInput): Promise<Manifest> {
@@ -62,6 +65,7 @@ export async function commitBackup(ctx: CommitContext, input: CommitInput): Prom
     backupId: name.backupId,
     cluster: { id: input.plan.clusterId, name: name.cluster },
     startedAt: input.started,
+    cutTime: input.plan.cutTime,
     completedAt: ctx.now(),
     window: input.window,
     maxRecordsPerPartition: input.maxRecordsPerPartition,
@@ -71,6 +75,7 @@ export async function commitBackup(ctx: CommitContext, input: CommitInput): Prom
     consumerGroups: names ? storedGroups(input.groups, names) : input.groups,
     toolVersion: TOOL_VERSION,
     lane: names?.lane ?? null,
+    acls: input.acls,
   });
   // A backup kbak could not read back must never become visible.
   const valid = manifestSchema.safeParse(manifest);

@@ -15,6 +15,7 @@ import { StoreLock } from '../backup/lock';
 import { dumpLockHolder } from '../backup/leftovers';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import type { ObjectStore } from '../store/store';
+import { captureAcls } from './acls';
 import { commitBackup } from './commit';
 import { continueTopics, NOTHING_CONTINUED } from './incremental';
 import { DumpPartitions, type TopicProgress } from './partitions';
@@ -97,7 +98,7 @@ export class DumpRun {
     let lock: StoreLock | null = null;
     try {
       // Plan: the cut, the backup's name.
-      const plan = await planDump(kafka, logger, this.opts);
+      const plan = await planDump(kafka, logger, this.opts, now);
       const name = nameBackup(plan.clusterId, this.opts.clusterName, started);
       // Prepare. The lock is shared: dumps run side by side, but never while prune deletes unnamed segments.
       lock = await StoreLock.acquire(store, name.cluster, 'shared', {
@@ -119,6 +120,15 @@ export class DumpRun {
       parts = new DumpPartitions(store, name.cluster, name.writerTag, plan, continued, this.opts, this.progressByTopic);
       // Write.
       const { groups, schemas } = await writeSegments(kafka, parts, this.opts);
+      // A lane snapshot stores base names, which the lane's ACLs (if any) do not name: none captured.
+      const acls = this.opts.names
+        ? null
+        : await captureAcls(
+            kafka,
+            plan.topics.map((t) => t.name),
+            groups.map((g) => g.groupId),
+            logger,
+          );
       // Commit.
       const manifest = await commitBackup(
         { store, registry: this.ctx.registry, logger, now },
@@ -134,6 +144,7 @@ export class DumpRun {
           groups,
           lock,
           names: this.opts.names ?? null,
+          acls,
         },
       );
       // Summarise.

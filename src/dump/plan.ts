@@ -19,6 +19,13 @@ export interface DumpPlan {
   topics: TopicShape[];
   /** Per topic, the range of each selected partition. */
   ranges: Map<string, PartitionRange[]>;
+  /**
+   * The manifest's `cut.time` (FORMAT.md settled point 24): taken just before the first
+   * ListOffsets, so every record committed before it lies below the cut of every partition.
+   * The last answer would be no bound: a record written between two topics' ListOffsets is
+   * below one cut and above the other. Point-in-time recovery needs the bound.
+   */
+  cutTime: Date;
 }
 
 export interface PlanOptions {
@@ -27,7 +34,7 @@ export interface PlanOptions {
   maxRecordsPerPartition: number | null;
 }
 
-export async function planDump(kafka: KafkaAdapter, logger: Logger, opts: PlanOptions): Promise<DumpPlan> {
+export async function planDump(kafka: KafkaAdapter, logger: Logger, opts: PlanOptions, now: () => Date): Promise<DumpPlan> {
   const clusterId = (await kafka.cluster()).clusterId;
   // Topic names become folder names: a broker's answer is checked before it names a path.
   const names = selectTopics(opts.selection, await kafka.listTopics()).map(checkBrokerTopicName);
@@ -35,6 +42,7 @@ export async function planDump(kafka: KafkaAdapter, logger: Logger, opts: PlanOp
   for (const shape of shapes) checkBrokerTopicName(shape.name);
   const ranges = new Map<string, PartitionRange[]>();
   const { since, until } = opts.window;
+  const cutTime = now();
   for (const shape of shapes) {
     const partitions = selectPartitions(shape.name, shape.partitionCount, opts.selection.partitions);
     const offsets = await kafka.listOffsets(shape.name);
@@ -53,7 +61,7 @@ export async function planDump(kafka: KafkaAdapter, logger: Logger, opts: PlanOp
     }
     ranges.set(shape.name, list);
   }
-  return { clusterId, topics: shapes, ranges };
+  return { clusterId, topics: shapes, ranges, cutTime };
 }
 
 /** KRaft cluster IDs are base64url and may start with '-' or '_', which the path rule forbids. */

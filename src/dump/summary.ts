@@ -20,6 +20,8 @@ export interface DumpSummary {
   segments: number;
   schemas: number;
   consumerGroups: number;
+  /** ACL bindings in the backup; null when they were not captured (no authorizer, not allowed). */
+  acls: number | null;
   unknownSchemaIds: number[];
   framedPayloadsWithUnknownId: number;
   durationMs: number;
@@ -64,6 +66,7 @@ export function summariseDump(input: SummaryInput): DumpSummary {
     segments: written.segments,
     schemas: m.schemas.length,
     consumerGroups: m.consumerGroups.length,
+    acls: m.acls?.length ?? null,
     unknownSchemaIds: m.stats.unknownSchemaIds,
     framedPayloadsWithUnknownId: m.stats.framedPayloadsWithUnknownId,
     durationMs,

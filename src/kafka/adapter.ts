@@ -126,6 +126,28 @@ export interface TopicAccess {
   operations: ReadonlySet<TopicOperation>;
 }
 
+/** The resource types whose ACLs a dump captures. */
+export type AclResourceType = 'TOPIC' | 'GROUP';
+
+/** Which bindings describeAcls returns: every binding of the resource type, whatever its name, pattern, principal, host, operation. */
+export interface AclFilter {
+  resourceType: AclResourceType;
+}
+
+/**
+ * One ACL binding as the broker reports it (DescribeAcls). Kafka's own names; an operation
+ * code kbak does not know is `UNKNOWN(<code>)`, for the caller to leave out.
+ */
+export interface AclBindingInfo {
+  resourceType: AclResourceType;
+  resourceName: string;
+  patternType: 'LITERAL' | 'PREFIXED';
+  principal: string;
+  host: string;
+  operation: string;
+  permissionType: 'ALLOW' | 'DENY';
+}
+
 export interface TimestampOffset {
   partition: number;
   /** First offset with a timestamp at or after the asked time; the partition's end (last stable) offset when there is none. */
@@ -266,6 +288,12 @@ export interface KafkaAdapter {
    * and recreated under the same name gets a new ID: lanes own their topics by ID.
    */
   topicIds(topics: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * The ACL bindings the filter selects (DescribeAcls; changes nothing). Fails with the broker's
+   * code when it cannot answer: SECURITY_DISABLED (no authorizer), CLUSTER_AUTHORIZATION_FAILED
+   * (the principal may not describe ACLs: DESCRIBE on the cluster).
+   */
+  describeAcls(filter: AclFilter): Promise<AclBindingInfo[]>;
   /** A broker config's effective value (of the first broker), null when it has none. */
   brokerConfig(name: string): Promise<string | null>;
 

@@ -6,6 +6,8 @@ import { KbakError } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
 import type { Logger } from '../output/logger';
 import type {
+  AclBindingInfo,
+  AclFilter,
   ClusterInfo,
   GroupDescription,
   GroupListing,
@@ -37,6 +39,27 @@ import { retry, type RetryPolicy } from '../util/retry';
 /** Kafka error codes of a Metadata response's topic. */
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const TOPIC_AUTHORIZATION_FAILED = 29;
+
+/** Kafka's ACL codes (AclResourceType, PatternType, AclOperation, AclPermissionType), as DescribeAcls carries them. */
+const ACL_RESOURCE_CODES = { TOPIC: 2, GROUP: 3 } as const;
+const ACL_PATTERN = { ANY: 1, LITERAL: 3, PREFIXED: 4 } as const;
+const ACL_ANY = 1;
+const ACL_OPERATION_NAMES: Record<number, string> = {
+  2: 'ALL',
+  3: 'READ',
+  4: 'WRITE',
+  5: 'CREATE',
+  6: 'DELETE',
+  7: 'ALTER',
+  8: 'DESCRIBE',
+  9: 'CLUSTER_ACTION',
+  10: 'DESCRIBE_CONFIGS',
+  11: 'ALTER_CONFIGS',
+  12: 'IDEMPOTENT_WRITE',
+  13: 'CREATE_TOKENS',
+  14: 'DESCRIBE_TOKENS',
+};
+const ACL_PERMISSION_NAMES: Record<number, 'DENY' | 'ALLOW'> = { 2: 'DENY', 3: 'ALLOW' };
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;
@@ -253,6 +276,42 @@ export class KafkajsAdapter implements KafkaAdapter {
       if (err instanceof KbakError) throw err;
       throw kafkaError(err, [...this.brokers], 'reading topic IDs');
     }
+  }
+
+  describeAcls(filter: AclFilter): Promise<AclBindingInfo[]> {
+    const type = filter.resourceType;
+    return this.call(`describing the ACLs of ${type === 'TOPIC' ? 'topics' : 'groups'}`, async (a) => {
+      const { resources } = await a.describeAcls({
+        resourceType: ACL_RESOURCE_CODES[type],
+        resourcePatternType: ACL_PATTERN.ANY,
+        operation: ACL_ANY,
+        permissionType: ACL_ANY,
+      });
+      const out: AclBindingInfo[] = [];
+      for (const r of resources) {
+        // kafkajs types the codes as its enums; they are Kafka's numbers on the wire.
+        const resourceType = Number(r.resourceType);
+        const pattern = Number(r.resourcePatternType);
+        // A broker answers the filter; anything else (another type, a pattern kbak does not know) is left out.
+        if (resourceType !== ACL_RESOURCE_CODES[type]) continue;
+        const patternType = pattern === ACL_PATTERN.LITERAL ? 'LITERAL' : pattern === ACL_PATTERN.PREFIXED ? 'PREFIXED' : null;
+        if (patternType === null) continue;
+        for (const acl of r.acls) {
+          const permissionType = ACL_PERMISSION_NAMES[acl.permissionType];
+          if (permissionType === undefined) continue;
+          out.push({
+            resourceType: type,
+            resourceName: r.resourceName,
+            patternType,
+            principal: acl.principal,
+            host: acl.host,
+            operation: ACL_OPERATION_NAMES[acl.operation] ?? `UNKNOWN(${acl.operation})`,
+            permissionType,
+          });
+        }
+      }
+      return out;
+    });
   }
 
   brokerConfig(name: string): Promise<string | null> {

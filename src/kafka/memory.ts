@@ -26,6 +26,8 @@ import { BATCH_HEADER_BYTES, CRC_FROM, batchBytes, encodeRecordSet, nextSequence
 import {
   isKbakInternalGroup,
   KafkaServiceError,
+  type AclBindingInfo,
+  type AclFilter,
   type KafkaRecordBatch,
   type ProducerOptions,
   type ClusterInfo,
@@ -352,6 +354,25 @@ export class MemoryKafka implements KafkaAdapter {
       else out.set(name, { state: 'exists', operations: new Set(all.filter((op) => this.allowed(op, name))) });
     }
     return out;
+  }
+
+  /** The cluster's ACL bindings of topics and groups, as another client created them. Tests add to it. */
+  readonly aclBindings: AclBindingInfo[] = [];
+  /**
+   * How describeAcls fails, or null when it answers: `SECURITY_DISABLED` (a cluster without an
+   * authorizer), `CLUSTER_AUTHORIZATION_FAILED` (a principal without DESCRIBE on the cluster).
+   */
+  describeAclsRefusal: 'SECURITY_DISABLED' | 'CLUSTER_AUTHORIZATION_FAILED' | null = null;
+
+  async describeAcls(filter: AclFilter): Promise<AclBindingInfo[]> {
+    this.enter('describeAcls');
+    if (this.describeAclsRefusal === 'SECURITY_DISABLED')
+      throw new KafkaServiceError('Kafka failed while describing ACLs: Security features are disabled', 'SECURITY_DISABLED', undefined, { retriable: false });
+    if (this.describeAclsRefusal === 'CLUSTER_AUTHORIZATION_FAILED')
+      throw new KafkaServiceError('Kafka denied describing ACLs: Cluster authorization failed', 'CLUSTER_AUTHORIZATION_FAILED', undefined, {
+        retriable: false,
+      });
+    return this.aclBindings.filter((b) => b.resourceType === filter.resourceType).map((b) => ({ ...b }));
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {

@@ -7,7 +7,7 @@
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka as StockKafka, logLevel as stockLogLevel, ResourcePatternTypes } from 'kafkajs';
 import { loadSettings } from '../../src/config/settings';
 import { openKafka, type KafkaAdapter, type ProduceRecord } from '../../src/kafka';
-import type { Admin, Producer } from '../support/kafkajs-copy';
+import type { AclEntry, Admin, Producer } from '../support/kafkajs-copy';
 import { orderedHeaders } from '../support/kafkajs-wire-patch';
 import { silentLogger } from '../../src/output/logger';
 import { describeAdapterConformance, type AdapterFixture } from '../support/adapter-conformance';
@@ -27,6 +27,26 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
   await admin.connect();
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  /** The stack's ordinary SCRAM principal with these ACLs (created by the plaintext super user) until release. */
+  const restrictedApp = async (entries: AclEntry[]): Promise<{ adapter: KafkaAdapter; release(): Promise<void> }> => {
+    const env = stackEnv().env;
+    await admin.createAcls({ acl: entries });
+    const adapter = adapterFor({
+      KBAK_BROKERS: env.KBAK_SECURE_BROKERS,
+      KBAK_TLS: 'true',
+      KBAK_TLS_CA: env.KBAK_SECURE_TLS_CA,
+      KBAK_SASL_MECHANISM: 'scram-sha-512',
+      KBAK_SASL_USERNAME: env.KBAK_SECURE_APP_USERNAME,
+      KBAK_SASL_PASSWORD: env.KBAK_SECURE_APP_PASSWORD,
+    });
+    return {
+      adapter,
+      release: async () => {
+        await adapter.close();
+        await admin.deleteAcls({ filters: entries });
+      },
+    };
+  };
   const stock = new StockKafka({ clientId: 'kbak-conformance-member', brokers: stackEnv().brokers, logLevel: stockLogLevel.NOTHING });
   const end = async (topic: string, partition: number): Promise<bigint> =>
     BigInt((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)!.high);
@@ -116,22 +136,34 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
           operation: AclOperationTypes.CREATE,
           permissionType: AclPermissionTypes.DENY,
         });
+      return restrictedApp(entries);
+    },
+    addAcls: async (bindings) => {
+      const entries = bindings.map((x) => ({
+        resourceType: AclResourceTypes[x.resourceType],
+        resourceName: x.resourceName,
+        resourcePatternType: ResourcePatternTypes[x.patternType],
+        principal: x.principal,
+        host: x.host,
+        operation: AclOperationTypes[x.operation as keyof typeof AclOperationTypes],
+        permissionType: AclPermissionTypes[x.permissionType],
+      }));
       await admin.createAcls({ acl: entries });
-      const adapter = adapterFor({
-        KBAK_BROKERS: env.KBAK_SECURE_BROKERS,
-        KBAK_TLS: 'true',
-        KBAK_TLS_CA: env.KBAK_SECURE_TLS_CA,
-        KBAK_SASL_MECHANISM: 'scram-sha-512',
-        KBAK_SASL_USERNAME: env.KBAK_SECURE_APP_USERNAME,
-        KBAK_SASL_PASSWORD: env.KBAK_SECURE_APP_PASSWORD,
-      });
-      return {
-        adapter,
-        release: async () => {
-          await adapter.close();
-          await admin.deleteAcls({ filters: entries });
-        },
+      return async () => void (await admin.deleteAcls({ filters: entries }));
+    },
+    // The ordinary SCRAM principal with DESCRIBE on the cluster denied (DescribeAcls needs it).
+    aclsHidden: async () => {
+      const env = stackEnv().env;
+      const entry = {
+        resourceType: AclResourceTypes.CLUSTER,
+        resourceName: 'kafka-cluster',
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        principal: `User:${env.KBAK_SECURE_APP_USERNAME}`,
+        host: '*',
+        operation: AclOperationTypes.DESCRIBE,
+        permissionType: AclPermissionTypes.DENY,
       };
+      return restrictedApp([entry]);
     },
     close: async () => {
       await producer.disconnect();

@@ -14,6 +14,7 @@ import { KbakError, ServiceError } from '../../src/errors';
 import {
   KafkaServiceError,
   RETRIABLE_KAFKA_CODES,
+  type AclBindingInfo,
   type KafkaAdapter,
   type KafkaRecord,
   type KafkaRecordBatch,
@@ -70,6 +71,13 @@ export interface AdapterFixture {
   restricted?(
     acls: ReadonlyArray<{ topic: string; allow: TopicOperation[]; deny: TopicOperation[] }>,
   ): Promise<{ adapter: KafkaAdapter; release(): Promise<void> }>;
+  /**
+   * Creates the ACL bindings through another client than the adapter (capability `acls`);
+   * resolves to their removal.
+   */
+  addAcls?(bindings: readonly AclBindingInfo[]): Promise<() => Promise<void>>;
+  /** An adapter of a principal that may not describe ACLs (no DESCRIBE on the cluster; capability `acls`). */
+  aclsHidden?(): Promise<{ adapter: KafkaAdapter; release(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -333,6 +341,49 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
             expect(await kafka.listTopics()).not.toContain(fresh);
           } finally {
             await r.release();
+          }
+        },
+        60_000,
+      );
+
+      capTest(
+        'acls',
+        'describes the ACL bindings of topics and of groups, each type apart, as another client created them; a principal without DESCRIBE on the cluster is refused (CLUSTER_AUTHORIZATION_FAILED, not retriable)',
+        async () => {
+          const t = `conf-${run}-acl`;
+          const acl = (over: Partial<AclBindingInfo>): AclBindingInfo => ({
+            resourceType: 'TOPIC',
+            resourceName: t,
+            patternType: 'LITERAL',
+            principal: `User:conf-${run}`,
+            host: '*',
+            operation: 'READ',
+            permissionType: 'ALLOW',
+            ...over,
+          });
+          const mine = [
+            acl({}),
+            acl({ resourceName: `conf-${run}-`, patternType: 'PREFIXED', operation: 'WRITE', permissionType: 'DENY' }),
+            acl({ host: '10.1.2.3', operation: 'DESCRIBE_CONFIGS' }),
+            acl({ resourceType: 'GROUP', resourceName: `conf-${run}-group`, operation: 'DELETE' }),
+          ];
+          const remove = await f.addAcls!(mine);
+          try {
+            const own = (list: AclBindingInfo[]): AclBindingInfo[] =>
+              list.filter((x) => x.principal === `User:conf-${run}`).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+            const sorted = (list: AclBindingInfo[]): AclBindingInfo[] => [...list].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+            expect(own(await kafka.describeAcls({ resourceType: 'TOPIC' }))).toEqual(sorted(mine.filter((x) => x.resourceType === 'TOPIC')));
+            expect(own(await kafka.describeAcls({ resourceType: 'GROUP' }))).toEqual(sorted(mine.filter((x) => x.resourceType === 'GROUP')));
+          } finally {
+            await remove();
+          }
+          expect((await kafka.describeAcls({ resourceType: 'TOPIC' })).filter((x) => x.principal === `User:conf-${run}`)).toEqual([]);
+          const hidden = await f.aclsHidden!();
+          try {
+            const err = await failure(hidden.adapter.describeAcls({ resourceType: 'TOPIC' }));
+            expectRefusal(err, ['CLUSTER_AUTHORIZATION_FAILED']);
+          } finally {
+            await hidden.release();
           }
         },
         60_000,

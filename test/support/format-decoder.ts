@@ -148,7 +148,7 @@ const LANE_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** FORMAT.md settled point 22: a lane snapshot's `lane` (v2 only; absent means not a snapshot). */
 function checkLane(lane: unknown, where: string): void {
-  const l = lane as { name?: unknown; templates?: Record<string, unknown> } | null;
+  const l = lane as { name?: unknown; templates?: Record<string, unknown>; masking?: unknown } | null;
   if (l === null || typeof l !== 'object' || Array.isArray(l)) fail(where, 'lane is not an object');
   if (typeof l.name !== 'string' || l.name.length > 40 || !LANE_NAME.test(l.name)) fail(where, 'lane.name is not a lane name');
   const t = l.templates;
@@ -156,6 +156,57 @@ function checkLane(lane: unknown, where: string): void {
   for (const k of ['topic', 'subject', 'group']) {
     const v = t[k];
     if (typeof v !== 'string' || v.length < 1 || v.length > 255) fail(where, `lane.templates.${k} is not a string of 1 to 255 characters`);
+  }
+  if (l.masking !== undefined && l.masking !== null) checkMasking(l.masking, where);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isString = (v: unknown, min: number, max: number): boolean => typeof v === 'string' && v.length >= min && v.length <= max;
+
+/** FORMAT.md settled point 25: `lane.masking` is null (checked by the caller) or exactly this object. */
+function checkMasking(mk: unknown, where: string): void {
+  if (!isObject(mk)) fail(where, 'lane.masking is not null or an object');
+  if (!isString(mk.policy, 1, 255)) fail(where, 'lane.masking.policy is not a string of 1 to 255 characters');
+  if (typeof mk.policySha256 !== 'string' || !/^[0-9a-f]{64}$/.test(mk.policySha256)) fail(where, 'lane.masking.policySha256 is not 64 lowercase hex digits');
+  if (typeof mk.keyFingerprint !== 'string' || !/^[0-9a-f]{16}$/.test(mk.keyFingerprint))
+    fail(where, 'lane.masking.keyFingerprint is not 16 lowercase hex digits');
+  if (!isString(mk.faker, 1, 100)) fail(where, 'lane.masking.faker is not a string of 1 to 100 characters');
+}
+
+const ACL_OPERATIONS = new Set([
+  'ALL',
+  'READ',
+  'WRITE',
+  'CREATE',
+  'DELETE',
+  'ALTER',
+  'DESCRIBE',
+  'CLUSTER_ACTION',
+  'DESCRIBE_CONFIGS',
+  'ALTER_CONFIGS',
+  'IDEMPOTENT_WRITE',
+  'CREATE_TOKENS',
+  'DESCRIBE_TOKENS',
+]);
+
+/** FORMAT.md "ACL binding" and settled point 23: at most 10 000 bindings of the table's shape, none twice; order and resources not checked. */
+function checkAcls(acls: unknown, where: string): void {
+  if (!Array.isArray(acls)) fail(where, 'acls is not an array');
+  if (acls.length > 10_000) fail(where, `acls has ${acls.length} entries, more than 10 000`);
+  const seen = new Set<string>();
+  for (const [i, a] of acls.entries()) {
+    const at = `acls.${i}`;
+    if (!isObject(a)) fail(where, `${at} is not an object`);
+    if (a.resourceType !== 'TOPIC' && a.resourceType !== 'GROUP') fail(where, `${at}.resourceType is not TOPIC or GROUP`);
+    if (!isString(a.resourceName, 1, 255)) fail(where, `${at}.resourceName is not a string of 1 to 255 characters`);
+    if (a.patternType !== 'LITERAL' && a.patternType !== 'PREFIXED') fail(where, `${at}.patternType is not LITERAL or PREFIXED`);
+    if (!isString(a.principal, 1, 1024)) fail(where, `${at}.principal is not a string of 1 to 1024 characters`);
+    if (!isString(a.host, 1, 255)) fail(where, `${at}.host is not a string of 1 to 255 characters`);
+    if (typeof a.operation !== 'string' || !ACL_OPERATIONS.has(a.operation)) fail(where, `${at}.operation is not a Kafka ACL operation`);
+    if (a.permissionType !== 'ALLOW' && a.permissionType !== 'DENY') fail(where, `${at}.permissionType is not ALLOW or DENY`);
+    const key = [a.resourceType, a.resourceName, a.patternType, a.principal, a.host, a.operation, a.permissionType].join('\u0000');
+    if (seen.has(key)) fail(where, `${at} is the same binding as an earlier one`);
+    seen.add(key);
   }
 }
 
@@ -364,6 +415,12 @@ export function verifyBackupOnDisk(root: string, b: BackupOnDisk, partitions?: M
   if (version === 2 && m.lane !== undefined) checkLane(m.lane, where);
   const cut = m.cut as Record<string, unknown>;
   for (const k of ['since', 'until']) if (cut[k] !== null && !isTime(cut[k])) fail(where, `cut.${k} is not null or a time`);
+  // Settled points 23 and 24 (v2; unknown fields of v1, ignored). Times of the fixed form compare as strings.
+  if (version === 2 && cut.time !== undefined) {
+    if (!isTime(cut.time)) fail(where, 'cut.time is not a time');
+    if (cut.time < m.startedAt || cut.time > m.completedAt) fail(where, 'cut.time is before startedAt or after completedAt');
+  }
+  if (version === 2 && m.acls !== undefined) checkAcls(m.acls, where);
   const out = new Map<string, DecodedRecord[]>();
   const keys = new Set<string>();
   const topicNames = new Set<string>();

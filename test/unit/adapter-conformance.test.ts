@@ -42,6 +42,19 @@ describeAdapterConformance(
         for (const d of added) kafka.deniedOperations.add(d);
         return { adapter: kafka, release: async () => void added.forEach((d) => kafka.deniedOperations.delete(d)) };
       },
+      addAcls: async (bindings) => {
+        kafka.aclBindings.push(...bindings.map((x) => ({ ...x })));
+        return async () => {
+          const gone = new Set(bindings.map((x) => JSON.stringify(x)));
+          const kept = kafka.aclBindings.filter((x) => !gone.has(JSON.stringify(x)));
+          kafka.aclBindings.splice(0, kafka.aclBindings.length, ...kept);
+        };
+      },
+      aclsHidden: async () => {
+        const hidden = new MemoryKafka();
+        hidden.describeAclsRefusal = 'CLUSTER_AUTHORIZATION_FAILED';
+        return { adapter: hidden, release: () => hidden.close() };
+      },
       close: () => kafka.close(),
     };
   },

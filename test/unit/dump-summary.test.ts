@@ -37,6 +37,8 @@ describe('summariseDump', () => {
       segments: 2,
       schemas: 1,
       consumerGroups: 1,
+      // The vector's manifest has no acls: not captured.
+      acls: null,
       unknownSchemaIds: [],
       framedPayloadsWithUnknownId: 0,
       durationMs: 1500,

@@ -9,8 +9,10 @@ import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listBackups, openBackup } from '../../src/backup/catalog';
+import { cutTime } from '../../src/backup/manifest';
 import { IntegrityError } from '../../src/errors';
 import { DiskStore } from '../../src/store/disk';
+import { aclBinding } from '../support/acl-binding';
 import { listBackupsOnDisk, verifyBackupOnDisk } from '../support/format-decoder';
 import { CLUSTER, copyVector, FULL, INCREMENTAL, type Forged } from '../support/hostile-manifests';
 
@@ -47,6 +49,8 @@ async function kbakRefuses(root: string, backupId: string): Promise<IntegrityErr
 }
 
 const LANE_TEMPLATES = { topic: '{lane}.{topic}', subject: '{lane}.{subject}', group: '{lane}.{group}' };
+const MASKING = { policy: 'pii', policySha256: 'a'.repeat(64), keyFingerprint: '0123456789abcdef', faker: '@faker-js/faker@9.9.0' };
+const ACL = aclBinding({});
 const part = (m: Forged, p: number): Forged => m.topics[0].partitions[p];
 const SEG = (p: number, off: string, id: string, n: string): string => `segments/orders/${p}/${off.padStart(20, '0')}-${id}-${n}.kseg`;
 
@@ -102,6 +106,66 @@ describe('settled for version 2: what a reader refuses (kbak and the independent
     ['22: a lane name over 40 characters', (m) => (m.lane = { name: 'x'.repeat(41), templates: LANE_TEMPLATES }), /invalid at lane\.name/],
     ['22: a lane without templates', (m) => (m.lane = { name: 'feature-x' }), /invalid at lane\.templates/],
     ['22: an empty template', (m) => (m.lane = { name: 'feature-x', templates: { ...LANE_TEMPLATES, group: '' } }), /invalid at lane\.templates\.group/],
+    ['23: acls that is not an array', (m) => (m.acls = { 0: ACL }), /invalid at acls:/],
+    ['23: a binding of another resource type', (m) => (m.acls = [{ ...ACL, resourceType: 'CLUSTER' }]), /invalid at acls\.0\.resourceType/],
+    ['23: an empty resource name', (m) => (m.acls = [ACL, { ...ACL, resourceName: '' }]), /invalid at acls\.1\.resourceName/],
+    ['23: a resource name over 255 characters', (m) => (m.acls = [{ ...ACL, resourceName: 'o'.repeat(256) }]), /invalid at acls\.0\.resourceName/],
+    ['23: the MATCH pattern type (a filter, not a binding)', (m) => (m.acls = [{ ...ACL, patternType: 'MATCH' }]), /invalid at acls\.0\.patternType/],
+    ['23: a principal over 1 024 characters', (m) => (m.acls = [{ ...ACL, principal: `User:${'a'.repeat(1020)}` }]), /invalid at acls\.0\.principal/],
+    ['23: an empty host', (m) => (m.acls = [{ ...ACL, host: '' }]), /invalid at acls\.0\.host/],
+    ['23: an operation Kafka does not name', (m) => (m.acls = [{ ...ACL, operation: 'ANY' }]), /invalid at acls\.0\.operation/],
+    ['23: a permission other than ALLOW or DENY', (m) => (m.acls = [{ ...ACL, permissionType: 'ANY' }]), /invalid at acls\.0\.permissionType/],
+    [
+      '23: a binding without its host',
+      (m) => {
+        const { host: _host, ...rest } = ACL;
+        m.acls = [rest];
+      },
+      /invalid at acls\.0\.host/,
+    ],
+    [
+      '23: the same binding twice',
+      (m) => (m.acls = [ACL, { ...ACL, operation: 'WRITE' }, { ...ACL }]),
+      /invalid at acls\.2: the same ACL binding is listed twice/,
+    ],
+    [
+      '23: more than 10 000 bindings',
+      (m) => (m.acls = Array.from({ length: 10_001 }, (_, i) => ({ ...ACL, principal: `User:u${i}` }))),
+      /invalid at acls: more than 10000 ACL bindings/,
+    ],
+    ['24: a cut.time that is no time', (m) => (m.cut.time = '2026-11-27T12:00:00Z'), /invalid at cut\.time/],
+    ['24: a cut.time on hour 24', (m) => (m.cut.time = '2026-11-27T24:00:00.000Z'), /invalid at cut\.time/],
+    ['24: a cut.time before startedAt', (m) => (m.cut.time = '2026-11-27T11:59:59.999Z'), /cut\.time 2026-11-27T11:59:59\.999Z is before startedAt/],
+    ['24: a cut.time after completedAt', (m) => (m.cut.time = '2026-11-27T12:00:00.501Z'), /cut\.time 2026-11-27T12:00:00\.501Z is after completedAt/],
+    ['25: a masking that is not an object', (m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: 'pii' }), /invalid at lane\.masking/],
+    [
+      '25: a masking without its faker',
+      (m) => {
+        const { faker: _faker, ...rest } = MASKING;
+        m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: rest };
+      },
+      /invalid at lane\.masking\.faker/,
+    ],
+    [
+      '25: an empty policy name',
+      (m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: { ...MASKING, policy: '' } }),
+      /invalid at lane\.masking\.policy/,
+    ],
+    [
+      '25: a policySha256 in uppercase',
+      (m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: { ...MASKING, policySha256: 'A'.repeat(64) } }),
+      /invalid at lane\.masking\.policySha256/,
+    ],
+    [
+      '25: a key fingerprint of 32 hex digits (the whole HMAC half, not its first 8 bytes)',
+      (m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: { ...MASKING, keyFingerprint: '0'.repeat(32) } }),
+      /invalid at lane\.masking\.keyFingerprint/,
+    ],
+    [
+      '25: a faker over 100 characters',
+      (m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: { ...MASKING, faker: `x@${'1'.repeat(99)}` } }),
+      /invalid at lane\.masking\.faker/,
+    ],
   ];
 
   it.each(refused)('%s', async (_name, edit, message) => {
@@ -184,6 +248,21 @@ describe('settled for version 2: what a reader accepts', () => {
       '22: a lane snapshot’s lane, templates not checked against the names',
       (m) => (m.lane = { name: 'feature-x', templates: { ...LANE_TEMPLATES, topic: '{topic}' } }),
     ],
+    [
+      '23: bindings of every kind, in any order, on resources the backup does not hold',
+      (m) =>
+        (m.acls = [
+          { ...ACL, resourceType: 'GROUP', resourceName: 'no-such-group', patternType: 'PREFIXED', operation: 'DESCRIBE_TOKENS', permissionType: 'DENY' },
+          { ...ACL, resourceName: '*', host: '10.0.0.1', principal: `User:${'a'.repeat(1019)}` },
+          { ...ACL, resourceName: 'o'.repeat(255), operation: 'ALL' },
+        ]),
+    ],
+    ['23: no bindings ([]: captured, none apply)', (m) => (m.acls = [])],
+    ['23: 10 000 bindings', (m) => (m.acls = Array.from({ length: 10_000 }, (_, i) => ({ ...ACL, principal: `User:u${i}` })))],
+    ['24: a cut.time equal to startedAt', (m) => (m.cut.time = m.startedAt)],
+    ['24: a cut.time equal to completedAt', (m) => (m.cut.time = m.completedAt)],
+    ['25: a masked lane', (m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: MASKING })],
+    ['25: a lane whose masking is null', (m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: null })],
   ];
 
   it.each(accepted)('%s', async (_name, edit) => {
@@ -205,7 +284,25 @@ describe('settled for version 2: what a reader accepts', () => {
     expect(verifyBackupOnDisk(root, { cluster: CLUSTER, backupId: INCREMENTAL }).get('orders/0')).toHaveLength(5);
   });
 
-  it('9, 10, 22: a v1 manifest ignores v2 fields it does not have (incremental, basedOn, gaps, topicId, lane)', async () => {
+  it('23, 24, 25: absent fields read as stated: acls not captured, cut.time as startedAt, masking as none', async () => {
+    const root = crafted((m) => (m.lane = { name: 'feature-x', templates: LANE_TEMPLATES }));
+    const b = await openBackup(new DiskStore(root), INCREMENTAL);
+    expect(b.manifest.acls).toBeUndefined();
+    expect(b.manifest.cut.time).toBeUndefined();
+    expect(cutTime(b.manifest)).toBe(b.manifest.startedAt);
+    expect(b.manifest.lane?.masking).toBeUndefined();
+    const withAll = crafted((m) => {
+      m.cut.time = '2026-11-27T12:00:00.250Z';
+      m.acls = [ACL];
+      m.lane = { name: 'feature-x', templates: LANE_TEMPLATES, masking: MASKING };
+    });
+    const c = await openBackup(new DiskStore(withAll), INCREMENTAL);
+    expect(cutTime(c.manifest)).toBe('2026-11-27T12:00:00.250Z');
+    expect(c.manifest.acls).toEqual([ACL]);
+    expect(c.manifest.lane?.masking).toEqual(MASKING);
+  });
+
+  it('9, 10, 22, 23, 24: a v1 manifest ignores v2 fields it does not have (incremental, basedOn, gaps, topicId, lane, acls, cut.time)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'kbak-settled-v1-'));
     roots.push(root);
     cpSync(join(__dirname, '..', 'vectors', 'backup-v1'), root, { recursive: true });
@@ -216,10 +313,14 @@ describe('settled for version 2: what a reader accepts', () => {
     m.topics[0].partitions[0].basedOn = 42;
     m.topics[0].partitions[0].gaps = [{ startOffset: '3', endOffset: '5' }];
     m.lane = { name: 'Not A Lane' };
+    m.acls = 'not captured';
+    m.cut.time = 'not a time';
     writeFileSync(path, JSON.stringify(m));
     const b = await openBackup(new DiskStore(root), '20261125T120000000Z');
     expect(b.manifest.incremental).toBe(false);
     expect(b.manifest).not.toHaveProperty('lane');
+    expect(b.manifest).not.toHaveProperty('acls');
+    expect(b.manifest.cut).not.toHaveProperty('time');
     expect(b.manifest.topics[0]).not.toHaveProperty('topicId');
     expect(b.manifest.topics[0]!.partitions[0]).toMatchObject({ basedOn: null, gaps: [] });
     expect(verifyBackupOnDisk(root, { cluster: 'sample', backupId: '20261125T120000000Z' }).get('orders/0')).toHaveLength(4);

@@ -378,4 +378,35 @@ describe('buildManifest', () => {
       expect(() => decodeManifest(Buffer.from(JSON.stringify(json)), 'x')).toThrow(/invalid at lane/);
     }
   });
+
+  it('cut.time (FORMAT.md settled point 24): the instant given, last in cut, kept between startedAt and completedAt; absent when none is given', () => {
+    const startedAt = new Date(Date.UTC(2026, 11, 1));
+    const completedAt = new Date(Date.UTC(2026, 11, 1, 0, 0, 1));
+    const m = buildManifest(input({ startedAt, completedAt, cutTime: new Date(Date.UTC(2026, 11, 1, 0, 0, 0, 250)) }));
+    readable(m);
+    expect(m.cut.time).toBe('2026-12-01T00:00:00.250Z');
+    const text = encodeManifest(m).toString('utf8');
+    expect(Object.keys((parseStrictJson(text) as { cut: object }).cut)).toEqual(['isolationLevel', 'since', 'until', 'maxRecordsPerPartition', 'time']);
+    expect(decodeManifest(Buffer.from(text), 'x').cut.time).toBe('2026-12-01T00:00:00.250Z');
+    // A wall clock stepped back or forward between the readings: still a manifest kbak reads.
+    const early = buildManifest(input({ startedAt, completedAt, cutTime: new Date(startedAt.getTime() - 5_000) }));
+    readable(early);
+    expect(early.cut.time).toBe(startedAt.toISOString());
+    const late = buildManifest(input({ startedAt, completedAt, cutTime: new Date(completedAt.getTime() + 5_000) }));
+    readable(late);
+    expect(late.cut.time).toBe(completedAt.toISOString());
+    expect('time' in buildManifest(input()).cut).toBe(false);
+  });
+
+  it("a masked lane snapshot's lane.masking (FORMAT.md settled point 25): kept, keys in the point's order; null kept; absent stays absent", () => {
+    const masking = { faker: '@faker-js/faker@9.9.0', keyFingerprint: '0123456789abcdef', policySha256: 'c'.repeat(64), policy: 'pii' };
+    const templates = { topic: '{lane}.{topic}', subject: '{lane}.{subject}', group: '{lane}.{group}' };
+    const m = buildManifest(input({ lane: { name: 'feature-x', templates, masking } }));
+    readable(m);
+    const text = encodeManifest(m).toString('utf8');
+    expect(Object.keys((parseStrictJson(text) as { lane: { masking: object } }).lane.masking)).toEqual(['policy', 'policySha256', 'keyFingerprint', 'faker']);
+    expect(decodeManifest(Buffer.from(text), 'x').lane?.masking).toEqual(masking);
+    expect(buildManifest(input({ lane: { name: 'feature-x', templates, masking: null } })).lane).toHaveProperty('masking', null);
+    expect(buildManifest(input({ lane: { name: 'feature-x', templates } })).lane).not.toHaveProperty('masking');
+  });
 });

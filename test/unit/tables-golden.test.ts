@@ -162,7 +162,9 @@ const detail: BackupDetail = {
   kind: 'full',
   startedAt: '2026-12-06T11:45:00.123Z',
   completedAt: '2026-12-06T11:47:05.623Z',
-  cut: { isolationLevel: 'read_committed', since: null, until: null, maxRecordsPerPartition: 1 },
+  cut: { isolationLevel: 'read_committed', since: null, until: null, maxRecordsPerPartition: 1, time: '2026-12-06T11:45:00.456Z' },
+  cutTime: '2026-12-06T11:45:00.456Z',
+  cutTimeRecorded: true,
   schemaRegistry: 'http://registry:8081',
   stats: { records: 1, rawBytes: 1_500, storedBytes: 900, segments: 1, unknownSchemaIds: [7], framedPayloadsWithUnknownId: 1 },
   topics: [
@@ -207,6 +209,10 @@ const detail: BackupDetail = {
     { id: 2, schemaType: 'AVRO', subjects: ['common-money v1'], usedInRecords: false },
   ],
   consumerGroups: [{ groupId: 'billing', offsets: [{ topic: 'orders', partition: 0, offset: '11' }] }],
+  acls: [
+    { resourceType: 'TOPIC', resourceName: 'orders', patternType: 'LITERAL', principal: 'User:billing', host: '*', operation: 'READ', permissionType: 'ALLOW' },
+    { resourceType: 'GROUP', resourceName: 'bill', patternType: 'PREFIXED', principal: 'User:billing', host: '*', operation: 'READ', permissionType: 'ALLOW' },
+  ],
 };
 
 describe('kbak inspect', () => {
@@ -215,6 +221,14 @@ describe('kbak inspect', () => {
   });
   it('names both when they differ', () => {
     expect(inspectLines({ ...detail, cluster: { id: 'rBlq', name: 'prod' } })[0]).toBe('backup 20261206T114500123Z of cluster prod (id rBlq), format v2, full');
+  });
+  it('says when the dump did not capture ACLs, and counts one binding in the singular', () => {
+    expect(inspectLines({ ...detail, acls: null }).at(-1)).toBe('ACLs: not captured');
+    expect(inspectLines({ ...detail, acls: detail.acls!.slice(0, 1) }).at(-1)).toBe('ACLs: 1 binding');
+  });
+  it('says when a backup does not record its cut time, and shows its start instead (FORMAT.md settled point 24)', () => {
+    const older = { ...detail, cut: { ...detail.cut, time: undefined }, cutTime: detail.startedAt, cutTimeRecorded: false };
+    expect(inspectLines(older)[2]).toBe('  cut: read_committed, fixed at 2026-12-06T11:45:00.123Z (the start: not recorded), newest 1 offset');
   });
 });
 
@@ -239,6 +253,7 @@ const dumped: DumpSummary = {
   segments: 6,
   schemas: 1,
   consumerGroups: 1,
+  acls: 4,
   unknownSchemaIds: [999999],
   framedPayloadsWithUnknownId: 1,
   durationMs: 1_340,
@@ -282,6 +297,7 @@ const restored: RestoreSummary = {
 describe('dump and restore summaries', () => {
   it('dump: counted nouns ("1 topic", "1 payload"), a duration people read', () => {
     expectGolden('tables/dump-summary', text(dumpSummaryLines(dumped)));
+    expect(dumpSummaryLines({ ...dumped, acls: null })[3]).toBe('  1 schema, 1 consumer group, ACLs not captured');
   });
   it('restore: "1 new version", not "1 new versions"', () => {
     expectGolden('tables/restore-summary', text(restoreSummaryLines(restored)));
