@@ -617,15 +617,30 @@ describe('failed lanes', () => {
 describe('one restore per lane', () => {
   it('of two restores of one lane started together exactly one exits 8, naming the other, and every record is in the lane once', async () => {
     const lane = laneName();
-    const runs = [0, 1].map(() => startKbak([...restoreArgs(lane, '--topic', wide), '--ledger-topic', ledger]));
-    const results = await Promise.all(runs.map((r) => r.done));
+    // Both start together; the one that wins the claim is held at its first schema registration
+    // (after its claim and intent) until the other has ended, so the two runs overlap however
+    // slowly either starts (on a loaded machine one could otherwise finish before the other
+    // begins, and the late one would meet a finished lane, exit 6, instead of a running one).
+    const registry = await holdingRegistry();
+    let results: CliResult[] = [];
+    let runs: Array<ReturnType<typeof startKbak>> = [];
+    try {
+      runs = [0, 1].map(() => startKbak([...restoreArgs(lane, '--topic', orders, '--schema-registry-url', registry.url), '--ledger-topic', ledger]));
+      const first = await Promise.race(runs.map((r) => r.done));
+      expect(first.code).toBe(8);
+      registry.release();
+      results = await Promise.all(runs.map((r) => r.done));
+    } finally {
+      registry.release();
+      registry.server.close();
+    }
     const codes = results.map((r) => r.code).sort();
     expect(codes).toEqual([0, 8]);
     const loser = results.find((r) => r.code === 8)!;
     const winnerPid = runs[results.findIndex((r) => r.code === 0)]!.child.pid;
     expect(oneLine(loser)).toMatch(new RegExp(`^kbak: lane ${lane} is being restored by restore --lane ${lane} on .+ \\(pid ${winnerPid}\\) since \\S+Z \\(`));
-    const source = kcat(wide);
-    const laneRecords = kcat(`${lane}.${wide}`);
+    const source = kcat(orders);
+    const laneRecords = kcat(`${lane}.${orders}`);
     expect(laneRecords).toHaveLength(source.length);
     expect(laneRecords.map((r) => `${r.partition}/${r.key}`).sort()).toEqual(source.map((r) => `${r.partition}/${r.key}`).sort());
     expect(kcatLedger().get(lane)).toMatchObject({ state: 'ready', intent: null });
