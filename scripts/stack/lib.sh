@@ -11,6 +11,22 @@ REPO_ROOT="$(cd "$STACK_SCRIPTS/../.." && pwd)"
 # Everything below can be overridden from the environment.
 # Listening host is fixed: the stack must never be reachable from outside.
 STACK_HOST=127.0.0.1
+KBAK_STACK_DIR="${KBAK_STACK_DIR:-$REPO_ROOT/.stack}"
+
+# The port settings, in the order up.sh records them in PORTS_FILE.
+PORT_VARS=(KBAK_STACK_PORT_OFFSET KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_SECURE_PORT KAFKA_MTLS_PORT REGISTRY_PORT REGISTRY_MANAGEMENT_PORT S3_PORT)
+# A stack folder remembers the ports it was started on (written by up.sh), so status.sh,
+# kafka-tool.sh and up.sh itself, given only KBAK_STACK_DIR, act on that stack and not on the
+# default ports (where another stack may be answering). An explicit KBAK_STACK_PORT_OFFSET
+# ignores the file; an explicit port variable wins over its line.
+PORTS_FILE="$KBAK_STACK_DIR/ports"
+if [[ -z "${KBAK_STACK_PORT_OFFSET:-}" && -f "$PORTS_FILE" ]]; then
+  while IFS='=' read -r _name _value; do
+    [[ " ${PORT_VARS[*]} " == *" $_name "* && "$_value" =~ ^[0-9]+$ && -z "${!_name:-}" ]] && printf -v "$_name" '%s' "$_value"
+  done <"$PORTS_FILE"
+  unset _name _value
+fi
+
 # A second stack beside the first (two clusters for recovery tests, a helper's own stack) needs
 # only its own KBAK_STACK_DIR and KBAK_STACK_PORT_OFFSET: every default port below is shifted by
 # the offset, and the ports of one service derive from its main port, so nothing collides unless
@@ -31,7 +47,6 @@ REGISTRY_PORT="${REGISTRY_PORT:-$((8081 + KBAK_STACK_PORT_OFFSET))}"
 REGISTRY_MANAGEMENT_PORT="${REGISTRY_MANAGEMENT_PORT:-$((REGISTRY_PORT + 1))}"
 S3_PORT="${S3_PORT:-$((9000 + KBAK_STACK_PORT_OFFSET))}"
 
-KBAK_STACK_DIR="${KBAK_STACK_DIR:-$REPO_ROOT/.stack}"
 KBAK_STACK_CACHE="${KBAK_STACK_CACHE:-${HOME:-/root}/.cache/kbak-stack}"
 
 DEFAULT_KAFKA_VERSION=4.4.0
@@ -238,6 +253,30 @@ wait_healthy() {
 log_since_start() {
   [[ -f "$1" ]] || return 0
   awk '/^===== .*: starting / { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }' "$1"
+}
+
+# stack_ports_lines: the port settings in effect, as PORTS_FILE records them (KEY=VALUE lines).
+stack_ports_lines() {
+  local v
+  for v in "${PORT_VARS[@]}"; do printf '%s=%s\n' "$v" "${!v}"; done
+}
+
+# recorded_port NAME: NAME's value in PORTS_FILE (empty when not recorded).
+recorded_port() { sed -n "s/^$1=\([0-9]*\)$/\1/p" "$PORTS_FILE" 2>/dev/null | head -n 1; }
+
+# stack_check_ports: a stack with a live service keeps the ports it was started on. Other ports
+# asked for (an offset or a *_PORT variable, often left over from sourcing another stack's env)
+# fail in one line, instead of probing, or starting half a stack on, another stack's ports.
+stack_check_ports() {
+  local svc v live=0
+  [[ -f "$PORTS_FILE" ]] || return 0
+  for svc in kafka registry s3; do pid_of "$svc" >/dev/null && live=1; done
+  ((live)) || return 0
+  for v in "${PORT_VARS[@]:1}"; do
+    if [[ "$(recorded_port "$v")" != "${!v}" ]]; then
+      stack_die "$KBAK_STACK_DIR runs on Kafka :$(recorded_port KAFKA_PORT), registry :$(recorded_port REGISTRY_PORT), S3 :$(recorded_port S3_PORT) ($PORTS_FILE), but $v=${!v} was asked for; unset KBAK_STACK_PORT_OFFSET and the *_PORT variables (sourcing another stack's env sets them) or stop this stack first"
+    fi
+  done
 }
 
 # status_line NAME VERSION ADDRESS STATE LOG: one aligned row of `stack:status`.

@@ -5,6 +5,7 @@ set -euo pipefail
 # shellcheck source=scripts/stack/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+stack_check_ports
 rc=0
 status_line SERVICE VERSION ADDRESS STATE LOG
 for svc in kafka registry s3; do

@@ -12,6 +12,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SERVICES=(kafka registry s3)
 stack_init_dirs
+stack_check_ports
+# Recorded before anything starts, so status.sh and a later up.sh given only KBAK_STACK_DIR find
+# even a half-started stack on its own ports.
+stack_ports_lines >"$PORTS_FILE"
 # Pin the version once so every helper below agrees on it.
 KAFKA_VERSION="$(stack_kafka_version)"
 APICURIO_VERSION="$(bash "$STACK_SCRIPTS/registry.sh" version)"

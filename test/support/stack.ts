@@ -17,11 +17,14 @@ export interface StackEnv {
 
 let cached: StackEnv | null = null;
 
-export function stackEnv(): StackEnv {
-  if (cached) return cached;
-  // KBAK_STACK_DIR may be absolute (CI sets it) or relative to the repository.
-  const repo = resolve(__dirname, '..', '..');
-  const envFile = join(resolve(repo, process.env.KBAK_STACK_DIR ?? '.stack'), 'env');
+/** The primary stack's folder: KBAK_STACK_DIR, absolute (CI sets it) or relative to the repository. */
+export function stackDir(): string {
+  return resolve(__dirname, '..', '..', process.env.KBAK_STACK_DIR ?? '.stack');
+}
+
+/** The KEY=VALUE lines of a stack's env file (written by scripts/stack/up.sh); {} when there is none. */
+export function readStackEnvFile(dir: string): Record<string, string> {
+  const envFile = join(dir, 'env');
   const fromFile: Record<string, string> = {};
   if (existsSync(envFile)) {
     for (const line of readFileSync(envFile, 'utf8').split('\n')) {
@@ -29,17 +32,28 @@ export function stackEnv(): StackEnv {
       if (m) fromFile[m[1]!] = m[2]!.replace(/^"|"$/g, '');
     }
   }
-  const env = { ...fromFile, ...process.env };
+  return fromFile;
+}
+
+/** A stack's endpoints from its settings (an env file's, maybe overlaid with the process's). */
+export function stackEnvOf(env: Record<string, string | undefined>): StackEnv {
   if (!env.KBAK_BROKERS) throw new Error('integration tests need the local stack: run `npm run stack:up` (or `npm test`, which starts it)');
-  // The AWS SDK reads credentials from process.env: make the stack's visible to it.
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) if (!process.env[k] && env[k]) process.env[k] = env[k];
-  cached = {
+  return {
     brokers: env.KBAK_BROKERS.split(','),
     registryUrl: env.KBAK_SCHEMA_REGISTRY_URL ?? '',
     s3Endpoint: env.KBAK_S3_ENDPOINT ?? '',
     s3Bucket: env.KBAK_S3_BUCKET ?? 'kbak',
     env,
   };
+}
+
+export function stackEnv(): StackEnv {
+  if (cached) return cached;
+  const env = { ...readStackEnvFile(stackDir()), ...process.env };
+  const stack = stackEnvOf(env);
+  // The AWS SDK reads credentials from process.env: make the stack's visible to it.
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) if (!process.env[k] && env[k]) process.env[k] = env[k];
+  cached = stack;
   return cached;
 }
 
