@@ -31,6 +31,9 @@
 #                       missed (dump < 0.8x kcat -C or restore < 0.5x kcat -P; default),
 #                       1: always, 0: never
 #   BENCH_SKIP_BUILD=1  use the existing dist/ instead of `npm run build`
+#   BENCH_RECOVER=1     afterwards, also the recovery of a 1 GiB backup into a fresh second cluster
+#                       (scripts/bench-recover.sh, alone: `npm run bench:recover`; several minutes).
+#                       Without it the last recovery figures (BENCHMARKS.json `recovery`) are kept.
 # The topic is filled once by kcat -P: keys key-0..99999, BENCH_RECORD_BYTES random letters, 3 tracing
 # headers per record. Needs the local stack (started if not running; never stopped), node, Java 17+,
 # /usr/bin/time and kcat (scripts/ensure-kcat.sh installs it with apt-get as root, else says how);
@@ -433,6 +436,10 @@ notes_file="$WORK/notes.txt"
 for note in "${NOTES[@]}"; do printf '%s\n' "$note" >>"$notes_file"; done
 cp "$TSV" ".bench/results-$STAMP.tsv"
 
+# report.cjs rewrites both files; the recovery figures (scripts/bench-recover.sh) are measured apart.
+RECOVERY_PREV="$WORK/recovery-prev.json"
+: >"$RECOVERY_PREV"
+[[ -f BENCHMARKS.json ]] && node scripts/bench/recovery-section.cjs extract BENCHMARKS.json >"$RECOVERY_PREV"
 version_of() { "$@" 2>&1 | head -n 1 || true; }
 BENCH_ID="$ID" BENCH_DATE="$(date -u '+%F %T UTC')" BENCH_HOST="$(hostname)" BENCH_CPUS="$(nproc)" \
   BENCH_CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
@@ -446,6 +453,13 @@ BENCH_ID="$ID" BENCH_DATE="$(date -u '+%F %T UTC')" BENCH_HOST="$(hostname)" BEN
   BENCH_TOPIC="$TOPIC" BENCH_RECORDS="$N" BENCH_RECORD_BYTES="$S" BENCH_PARTITIONS="$P" BENCH_REPEAT="$R" \
   BENCH_GROUPS="$G" BENCH_CODEC="$CODEC" BENCH_PRODUCE_S="$PRODUCE_S" BENCH_WIDE_PARTITIONS="$WIDE_P" \
   node scripts/bench/report.cjs "$TSV" "$CMDS" "$notes_file" "$PROFILE_TOP" BENCHMARKS.md BENCHMARKS.json
+
+if [[ "${BENCH_RECOVER:-0}" == 1 ]]; then
+  msg "recovery of a 1 GiB backup (BENCH_RECOVER=1: scripts/bench-recover.sh)"
+  BENCH_SKIP_BUILD=1 bash scripts/bench-recover.sh
+elif [[ -s "$RECOVERY_PREV" ]]; then
+  node scripts/bench/recovery-section.cjs write BENCHMARKS.md BENCHMARKS.json "$RECOVERY_PREV"
+fi
 
 cat BENCHMARKS.md
 msg "report written to BENCHMARKS.md and BENCHMARKS.json (raw measurements: .bench/results-$STAMP.tsv)"
