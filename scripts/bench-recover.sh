@@ -7,7 +7,7 @@
 #   2. `kbak dump`s it to local disk (timed, for context);
 #   3. starts a fresh second stack ($KBAK_STACK_DIR-recover, purged first, on the primary's port
 #      offset + 2000 so it never meets the tests' second stack at + 1000) and times
-#      `kbak recover --from <backup> --brokers <its broker> --registry-url <its registry>` into it;
+#      `kbak recover --source <backups> --brokers <its broker> --schema-registry-url <its registry>`;
 #   4. checks the recovered topic with kcat (record count; each partition's first record equal to
 #      the source's) and writes wall time, records/s, peak RSS and CPU into the "Recovery of a
 #      1 GiB backup" section of BENCHMARKS.md and the `recovery` key of BENCHMARKS.json.
@@ -168,7 +168,8 @@ msg "dumped in $(json_get "$DUMP" wallSeconds)s ($BACKUP_BYTES B on disk)"
 # ---------------------------------------------------------------- 3. the recovery
 node bin/kbak.js help recover >/dev/null 2>&1 || die "this kbak has no 'recover' command (issue 20): build one that has it and rerun"
 # Only the flags name the target: the primary's KBAK_BROKERS / KBAK_SCHEMA_REGISTRY_URL are not passed.
-RECOVER_CMD=(node bin/kbak.js recover --from "$STORE" --brokers "$TARGET_BROKERS" --registry-url "$TARGET_REGISTRY" -o json)
+# (`--source` is the store; `--from` would name a backup ID, default the latest.)
+RECOVER_CMD=(node bin/kbak.js recover --source "$STORE" --brokers "$TARGET_BROKERS" --schema-registry-url "$TARGET_REGISTRY" -o json --quiet)
 msg "recovering it into the target: ${RECOVER_CMD[*]}"
 RECOVER="$(timed recover env -u KBAK_BROKERS -u KBAK_SCHEMA_REGISTRY_URL "${RECOVER_CMD[@]}")"
 msg "recovered in $(json_get "$RECOVER" wallSeconds)s"
@@ -195,10 +196,19 @@ R_DATE="$(date -u '+%F %T UTC')" \
   R_KAFKA="$TARGET_KAFKA_VERSION" R_REGISTRY="$TARGET_REGISTRY_VERSION" R_START_S="$TARGET_START_S" \
   R_BACKUP_BYTES="$BACKUP_BYTES" R_ON_TARGET="$on_target" \
   R_DUMP_CMD="kbak dump --topic $TOPIC --to BACKUPS --json --quiet" \
-  R_RECOVER_CMD="kbak recover --from BACKUPS --brokers $TARGET_BROKERS --registry-url $TARGET_REGISTRY -o json" \
+  R_RECOVER_CMD="kbak recover --source BACKUPS --brokers $TARGET_BROKERS --schema-registry-url $TARGET_REGISTRY -o json --quiet" \
+  R_RECOVER_SUMMARY="$(tail -n 1 "$WORK/recover.out")" \
   node -e '
     const [dump, recover] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2])];
     const e = process.env;
+    const reported = (line) => {
+      try {
+        const j = JSON.parse(line);
+        return { records: j.records, durationMs: j.durationMs, recordsPerSecond: j.recordsPerSecond, topicsCreated: j.topicsCreated };
+      } catch {
+        return null;
+      }
+    };
     const r = {
       date: e.R_DATE,
       commit: e.R_COMMIT,
@@ -211,7 +221,8 @@ R_DATE="$(date -u '+%F %T UTC')" \
       versions: { node: process.version },
       target: { kafkaVersion: e.R_KAFKA, registryVersion: e.R_REGISTRY, startSeconds: Number(e.R_START_S) },
       dump: { ...dump, backupBytes: Number(e.R_BACKUP_BYTES), command: e.R_DUMP_CMD },
-      recover: { ...recover, recordsPerSec: Math.round(Number(e.R_N) / recover.wallSeconds), command: e.R_RECOVER_CMD },
+      // kbak own figures (-o json) beside the wall clock, which also counts its start and connections.
+      recover: { ...recover, recordsPerSec: Math.round(Number(e.R_N) / recover.wallSeconds), command: e.R_RECOVER_CMD, summary: reported(e.R_RECOVER_SUMMARY) },
       verified: { recordsOnTarget: Number(e.R_ON_TARGET), firstRecordPerPartition: true },
     };
     process.stdout.write(JSON.stringify(r, null, 2) + "\n");

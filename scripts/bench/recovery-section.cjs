@@ -48,6 +48,13 @@ function render(r) {
     const rps = r.records / s.wallSeconds;
     p(`| ${label} | ${fmt(s.wallSeconds, 2)} | ${fmtInt(rps)} | ${fmt((rps * r.recordBytes) / 1e6)} | ${fmt(s.rssKiB / 1024, 0)} | ${fmt(s.cpuSeconds, 2)} |`);
   }
+  if (r.recover.summary) {
+    const k = r.recover.summary;
+    p();
+    p(
+      `kbak's own summary (\`-o json\`): ${fmtInt(k.records)} records in ${fmt(k.durationMs / 1000, 2)} s, ${fmtInt(k.recordsPerSecond)} records/s; the wall time above also counts starting node and connecting to both services.`,
+    );
+  }
   p();
   p('Commands:');
   p();
