@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
 import { Kafka, logLevel } from '../support/kafkajs-copy';
-import { secondStack, secondStackPlace, startStack, type StackEndpoints } from '../support/second-stack';
+import { secondStack, secondStackPlace, stackStartProblem, startStack, type StackEndpoints } from '../support/second-stack';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
 
 const STATUS_SH = join(__dirname, '..', '..', 'scripts', 'stack', 'status.sh');
@@ -201,5 +201,18 @@ describe('a stack that cannot start', () => {
     expect(err!.message).toContain('already in use by a process this stack did not start');
     // Kafka is checked first and up.sh stops there: no service was started, no pid file written.
     expect(readdirSync(join(stackDir, 'pids'))).toEqual([]);
+  });
+
+  it('names a half-started stack by the service that did not come up and its log, not by the log tail', () => {
+    // What up.sh prints when one service never answers (wait_healthy's line, its log tail, the closing line).
+    const stderr = [
+      'stack: kafka already running (pid 4242)',
+      'stack: registry did not come up within 120s (log: /x/.stack-b/logs/registry.log)',
+      '2026-12-06 09:00:00,000 ERROR Failed to start application (io.quarkus.runtime)',
+      'java.net.BindException: Address already in use',
+      "stack: not all services came up; 'npm run stack:status' shows what runs, 'npm run stack:down' stops it",
+    ].join('\n');
+    expect(stackStartProblem(stderr)).toBe('stack: registry did not come up within 120s (log: /x/.stack-b/logs/registry.log)');
+    expect(stackStartProblem('boom\n')).toBe('boom');
   });
 });
