@@ -204,7 +204,8 @@ R_DATE="$(date -u '+%F %T UTC')" \
     const reported = (line) => {
       try {
         const j = JSON.parse(line);
-        return { records: j.records, durationMs: j.durationMs, recordsPerSecond: j.recordsPerSecond, topicsCreated: j.topicsCreated };
+        const groups = Array.isArray(j.groups) ? j.groups.filter((g) => g.skipped === null && g.offsets.length > 0).length : null;
+        return { records: j.records, durationMs: j.durationMs, recordsPerSecond: j.recordsPerSecond, topicsCreated: j.topicsCreated, groups };
       } catch {
         return null;
       }

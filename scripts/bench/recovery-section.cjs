@@ -52,7 +52,7 @@ function render(r) {
     const k = r.recover.summary;
     p();
     p(
-      `kbak's own summary (\`-o json\`): ${fmtInt(k.records)} records in ${fmt(k.durationMs / 1000, 2)} s, ${fmtInt(k.recordsPerSecond)} records/s; the wall time above also counts starting node and connecting to both services.`,
+      `kbak's own summary (\`-o json\`): ${fmtInt(k.records)} records in ${fmt(k.durationMs / 1000, 2)} s, ${fmtInt(k.recordsPerSecond)} records/s${k.groups === null ? '' : `, ${k.groups} consumer group${k.groups === 1 ? '' : 's'} at translated offsets`}; the wall time above also counts starting node and connecting to both services.`,
     );
   }
   p();
