@@ -276,6 +276,12 @@ export interface KafkaAdapter {
    */
   validateCreateTopics(specs: readonly TopicSpec[]): Promise<void>;
   /**
+   * Replaces the topic-level configs of a topic with exactly `configs` (AlterConfigs: a config
+   * left out returns to the broker's default). Recovery writes a topic first and gives it its
+   * retention, timestamp and compaction settings afterwards. An unknown topic fails the call.
+   */
+  setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void>;
+  /**
    * What the connected principal may do on each topic, from the Metadata response's authorized
    * operations (Metadata v10+, asked with include_topic_authorized_operations): by topic, every
    * name asked for. Changes nothing; a broker's authorizer decides, so no authorizer means every operation.

@@ -198,6 +198,19 @@ export class KafkajsAdapter implements KafkaAdapter {
     return this.create(specs, false);
   }
 
+  setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    return this.call(`setting the configs of topic ${topic}`, async (a) => {
+      // AlterConfigs (not the incremental call): the topic's configs become exactly these.
+      const res = (await a.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+      })) as { resources: Array<{ errorCode: number; errorMessage: string | null }> };
+      const failed = res.resources.find((r) => r.errorCode !== 0);
+      if (failed)
+        throw new KafkaServiceError(`Kafka refused the configs of topic ${topic}: ${failed.errorMessage ?? `error code ${failed.errorCode}`}`, undefined);
+    });
+  }
+
   validateCreateTopics(specs: readonly TopicSpec[]): Promise<void> {
     return this.create(specs, true);
   }

@@ -339,6 +339,15 @@ export class MemoryKafka implements KafkaAdapter {
     }
   }
 
+  async setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    this.enter('setTopicConfigs');
+    const t = this.topics.get(topic);
+    if (!t) throw new KafkaServiceError(`Kafka failed while setting the configs of topic ${topic}: unknown topic`, 'UNKNOWN_TOPIC_OR_PARTITION');
+    if (!this.allowed('ALTER_CONFIGS', topic))
+      throw new KafkaServiceError(`Kafka denied setting the configs of topic ${topic}`, 'TOPIC_AUTHORIZATION_FAILED', undefined, { retriable: false });
+    t.configs = { ...configs };
+  }
+
   async validateCreateTopics(specs: readonly TopicSpec[]): Promise<void> {
     this.enter('validateCreateTopics');
     this.checkCreate(specs);

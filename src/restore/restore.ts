@@ -18,10 +18,10 @@ import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
 import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult, type SchemaSelection } from '../schema/register';
 import type { RegistryClient } from '../schema/registry-client';
-import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlanLines, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
 import { decideActions, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
 import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
+import { partitionJobs } from './partition-jobs';
 import {
   deleteLaneTopics,
   ensureLedgerTopic,
@@ -620,7 +620,7 @@ export class RestoreRun {
     return toCreate.map((t) => t.lane);
   }
 
-  private async buildJobs(plan: RestorePlan, actions: Map<string, LaneAction>, offsets: Map<string, PartitionOffsets[]>): Promise<PartitionJob[]> {
+  private buildJobs(plan: RestorePlan, actions: Map<string, LaneAction>, offsets: Map<string, PartitionOffsets[]>): Promise<PartitionJob[]> {
     const committed = new Map<string, CommittedOffset[]>();
     for (const g of plan.groups) {
       for (const o of g.offsets) {
@@ -630,57 +630,14 @@ export class RestoreRun {
         committed.set(k, list);
       }
     }
-    const jobs: PartitionJob[] = [];
-    const needLast: Array<{ job: PartitionJob; high: bigint }> = [];
-    for (const t of plan.topics) {
-      const action = actions.get(t.lane)!;
-      for (const p of t.partitions) {
-        const o = offsets.get(t.lane)!.find((x) => x.partition === p.partition);
-        if (!o) throw new ServiceError('kafka', `lane topic ${t.lane} has no partition ${p.partition}`);
-        const resuming = action === 'resume' && o.high > o.low;
-        const starts = !resuming
-          ? [{ laneStart: o.high, alreadyWritten: 0 }]
-          : o.low === 0n
-            ? [{ laneStart: 0n, alreadyWritten: Number(o.high) }]
-            : [
-                { laneStart: o.low, alreadyWritten: Number(o.high - o.low) },
-                { laneStart: 0n, alreadyWritten: Number(o.high) },
-              ];
-        const job: PartitionJob = {
-          sourceTopic: t.source,
-          laneTopic: t.lane,
-          partition: p.partition,
-          compression: t.compression,
-          starts,
-          laneLast: null,
-          committed: committed.get(partitionKey(t.lane, p.partition)) ?? [],
-        };
-        jobs.push(job);
-        if (resuming) needLast.push({ job, high: o.high });
-      }
-    }
-    if (needLast.length > 0) {
-      const last = await this.readLastRecords(needLast.map((n) => ({ topic: n.job.laneTopic, partition: n.job.partition, high: n.high })));
-      for (const n of needLast) n.job.laneLast = last.get(partitionKey(n.job.laneTopic, n.job.partition)) ?? null;
-    }
-    return jobs;
-  }
-
-  /** The last record of each lane partition. */
-  private async readLastRecords(targets: Array<{ topic: string; partition: number; high: bigint }>): Promise<Map<string, BackupRecord>> {
-    const out = new Map<string, BackupRecord>();
-    await this.ctx.kafka.readRanges(
-      targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
-      { concurrency: this.opts.concurrency, stallTimeoutMs: 60_000 },
-      {
-        onRecord: (target, record) => {
-          out.set(partitionKey(target.topic, target.partition), record);
-          return Promise.resolve();
-        },
-        onPartitionDone: () => Promise.resolve(),
-      },
-    );
-    return out;
+    const topics = plan.topics.map((t) => ({
+      source: t.source,
+      target: t.lane,
+      compression: t.compression,
+      partitions: t.partitions,
+      resume: actions.get(t.lane) === 'resume',
+    }));
+    return partitionJobs(this.ctx.kafka, topics, offsets, committed, this.opts.concurrency);
   }
 
   /**

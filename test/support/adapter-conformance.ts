@@ -281,6 +281,21 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
         expect((unknown as KafkaServiceError).kafkaCode).toBe('UNKNOWN_TOPIC_OR_PARTITION');
       });
 
+      it("sets a topic's configs to exactly the given ones (a config left out returns to its default)", async () => {
+        const fresh = `conf-${run}-${++n}`;
+        await kafka.createTopics([{ topic: fresh, partitions: 1, replicationFactor: 1, configs: { 'retention.ms': '-1', 'max.message.bytes': '2000000' } }]);
+        await waitForLeaders(kafka, [{ name: fresh, partitions: 1 }]);
+        await kafka.setTopicConfigs(fresh, { 'retention.ms': '86400000', 'cleanup.policy': 'compact' });
+        const topicLevel = (await kafka.describeTopicConfigs([fresh])).get(fresh)!.filter((c) => c.source === 'topic');
+        expect(Object.fromEntries(topicLevel.filter((c) => c.name !== 'min.insync.replicas').map((c) => [c.name, c.value]))).toEqual({
+          'retention.ms': '86400000',
+          'cleanup.policy': 'compact',
+        });
+        const missing = await failure(kafka.setTopicConfigs(`conf-${run}-missing`, { 'retention.ms': '1000' }));
+        expect(missing).toBeInstanceOf(KafkaServiceError);
+        await kafka.deleteTopics([fresh], 30_000);
+      });
+
       it('gives topic IDs of existing topics (unknown names left out), a new one when a topic is recreated', async () => {
         const t = await topic();
         const ids = await kafka.topicIds([t, `conf-${run}-missing`]);
