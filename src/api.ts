@@ -58,6 +58,7 @@ import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
 import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
+import { RecoverRun, type RecoverSummary, type RecoveryDryRun } from './recover/recover';
 import { scanRecordAt, type RecordLayout } from './segment/format';
 import type { RawBlock } from './segment/reader';
 import { abortableStore } from './store/abortable';
@@ -267,6 +268,63 @@ export function restore(opts: RestoreOptions): Promise<RestoreSummary> {
 export function planRestore(opts: RestoreOptions): Promise<DryRunResult> {
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () => withKafka(opts, logger, (kafka) => restoreRun(opts, kafka, logger).dryRun()));
+}
+
+export interface RecoverOptions extends Common {
+  /** The backup to recover (openBackup(store, 'latest')); with `at`, the chain is read from its store and cluster. */
+  backup: Backup;
+  /** Backed-up topics to recover (default all, or those `topicsRegex` matches). */
+  topics?: string[];
+  /** A regex over whole topic names. */
+  topicsRegex?: string;
+  /** source topic → target topic (`--rename`); subjects named by TopicNameStrategy follow. */
+  renames?: ReadonlyMap<string, string>;
+  replicationFactor?: number | null;
+  /** Continue this recovery after an interruption (its ledger record names what it created). */
+  resume?: boolean;
+  /** Add the backup's schema as a new version of an existing target subject that lacks it. */
+  newVersions?: boolean;
+  /** The recovery ledger topic (default __kbak_recoveries). */
+  ledgerTopic?: string;
+  compression?: CodecName | null;
+  concurrency?: number;
+  onProgress?: (topics: LaneTopicProgress[]) => void;
+  progressIntervalMs?: number;
+}
+
+function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): RecoverRun {
+  return new RecoverRun(
+    { kafka, backup: backupFor(opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
+    {
+      topics: opts.topics ?? [],
+      topicsRegex: opts.topicsRegex,
+      renames: opts.renames ?? new Map(),
+      replicationFactor: opts.replicationFactor ?? null,
+      compression: opts.compression ?? null,
+      resume: Boolean(opts.resume),
+      newVersions: Boolean(opts.newVersions),
+      concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
+      ledgerTopic: opts.ledgerTopic,
+    },
+  );
+}
+
+/** Recovers a backup under its original (or renamed) topic, subject and group names: the disaster-recovery path. */
+export function recover(opts: RecoverOptions): Promise<RecoverSummary> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, () =>
+    withKafka(opts, logger, (kafka) => {
+      const run = recoverRun(opts, kafka, logger);
+      const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
+      return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
+    }),
+  );
+}
+
+/** What `recover` would do, with read-only calls only (the CLI's --dry-run). */
+export function planRecover(opts: RecoverOptions): Promise<RecoveryDryRun> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, () => withKafka(opts, logger, (kafka) => recoverRun(opts, kafka, logger).dryRun()));
 }
 
 export interface StoreOptions extends Cancellable {
