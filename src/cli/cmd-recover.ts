@@ -114,7 +114,7 @@ export function recoverCommand(env: CommandEnv): Command {
   addExamples(cmd, [
     [
       'what recovering the newest backup into another cluster would do',
-      'kbak recover --brokers dr-kafka:9092 --schema-registry-url http://dr-registry:8081 --dry-run',
+      'kbak recover --brokers dr-kafka:9092 --dry-run',
     ],
     ['bring back topic orders, deleted by accident, into its own cluster', 'kbak recover --topic orders'],
     ['recover orders next to the original to compare them', 'kbak recover --topic orders --rename orders=orders-recovered'],
