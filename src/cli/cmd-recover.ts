@@ -112,10 +112,7 @@ export function recoverCommand(env: CommandEnv): Command {
   addOutputOptions(cmd, OUTPUT);
   addServiceOptions(cmd, { kafka: true, registry: true, s3: true });
   addExamples(cmd, [
-    [
-      'what recovering the newest backup into another cluster would do',
-      'kbak recover --brokers dr-kafka:9092 --dry-run',
-    ],
+    ['what recovering the newest backup into another cluster would do', 'kbak recover --brokers dr-kafka:9092 --dry-run'],
     ['bring back topic orders, deleted by accident, into its own cluster', 'kbak recover --topic orders'],
     ['recover orders next to the original to compare them', 'kbak recover --topic orders --rename orders=orders-recovered'],
   ]);
