@@ -267,3 +267,29 @@ describe('the IMPORT fake follows the documented contract (Confluent error codes
     expect((await get(reg, '/mode/u?defaultToGlobal=true')).body).toEqual({ mode: 'READWRITE' });
   });
 });
+
+describe("RegistryClient's mode and version calls, with a URL query (a proxy's token), against the IMPORT fake", () => {
+  it("joins a path's own query and the configured one with '&'", async () => {
+    reg = await startImportRegistry();
+    const client = new RegistryClient({ url: `${reg.url}/?token=abc` });
+    reg.seed('s', 1, 5, ADDRESS);
+    await client.setSubjectMode('s', 'IMPORT', { force: true });
+    expect(await client.subjectMode('s')).toBe('IMPORT');
+    expect(await client.deleteSubjectMode('s')).toBe(true);
+    expect(await client.deleteSubjectMode('s')).toBe(false);
+    expect(await client.subjectMode('s')).toBeNull();
+    expect(await client.subjectMode('s', { defaultToGlobal: true })).toBe('READWRITE');
+    expect(await client.deleteSubjectVersion('s', 1)).toBe(true);
+    expect(await client.deleteSubjectVersion('s', 1)).toBe(false);
+    expect(reg.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PUT /mode/s?force=true&token=abc',
+      'DELETE /mode/s?token=abc',
+      'DELETE /mode/s?token=abc',
+      'DELETE /subjects/s/versions/1?token=abc',
+      'DELETE /subjects/s/versions/1?permanent=true&token=abc',
+      'DELETE /subjects/s/versions/1?token=abc',
+      'DELETE /subjects/s/versions/1?permanent=true&token=abc',
+    ]);
+    expect(reg.snapshot()).toEqual({});
+  });
+});
