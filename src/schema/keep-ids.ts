@@ -47,7 +47,10 @@ import type { SubjectEntry } from '../backup/manifest';
 import { SafetyError, ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
 import { laneDefinition, registrationKey, type LaneRegistration, type RegistrationResult, type RegistrationTask, type SchemaSelection } from './register';
-import type { RegistryClient, SchemaDefinition } from './registry-client';
+import { RegistryHttpError, type RegistryClient, type SchemaDefinition } from './registry-client';
+
+/** Confluent's 42205: the registry refuses the operation in the subject's mode or state. */
+const OPERATION_NOT_PERMITTED = 42205;
 
 /** What `--keep-schema-ids` will do with one source registration. */
 export type KeepIdsAction = 'reuse' | 'create' | 'refuse';
@@ -76,6 +79,8 @@ export interface KeepIdsSubject {
   subject: string;
   /** The subject's live versions in the target before anything is done. */
   versions: number[];
+  /** Its soft-deleted versions: IMPORT would delete them for good (Confluent) or is refused (Redpanda), so a subject with any gets nothing new. */
+  softDeleted: number[];
   /** The subject holds only versions the plan reuses, and gets new ones: IMPORT needs `force` (its existing versions are the backup's own). */
   force: boolean;
 }
@@ -87,6 +92,8 @@ export interface KeepIdsPreview {
   /** One line per refused entry (empty when the plan can be carried out). */
   refusals: string[];
 }
+
+const listed = (versions: readonly number[]): string => (versions.length > 5 ? `${versions.slice(0, 5).join(', ')}, …` : versions.join(', '));
 
 const WITHOUT = "recover without --keep-schema-ids: payload IDs are then rewritten to the target registry's";
 
@@ -117,7 +124,15 @@ async function idHoldsSchema(registry: RegistryClient, id: number, def: SchemaDe
 export async function previewKeepingIds(registry: RegistryClient, selection: SchemaSelection): Promise<KeepIdsPreview> {
   const entries = new Map(selection.schemas.map((s) => [s.id, s]));
   const existing = new Map<string, number[]>();
-  for (const subject of new Set(selection.tasks.map((t) => t.laneSubject))) existing.set(subject, await registry.subjectVersions(subject));
+  const softDeleted = new Map<string, number[]>();
+  for (const subject of new Set(selection.tasks.map((t) => t.laneSubject))) {
+    const live = await registry.subjectVersions(subject);
+    existing.set(subject, live);
+    softDeleted.set(
+      subject,
+      (await registry.subjectVersions(subject, { deleted: true })).filter((v) => !live.includes(v)),
+    );
+  }
 
   // Target registrations as planned, so a later schema's references name the versions its
   // references will have (the reused ones' actual versions, the created ones' kept versions).
@@ -178,14 +193,37 @@ export async function previewKeepingIds(registry: RegistryClient, selection: Sch
     const creates = mine.some((e) => e.action === 'create');
     const reused = new Set(mine.filter((e) => e.action === 'reuse').map((e) => e.targetVersion));
     const foreign = versions.filter((v) => !reused.has(v));
+    const deleted = softDeleted.get(subject)!;
     if (creates && foreign.length > 0) {
-      const list = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')}, …` : foreign.join(', ');
-      const reason = `subject ${subject} already holds versions that are not the backup's (${list}): IMPORT mode cannot add schema IDs to it`;
+      const reason = `subject ${subject} already holds versions that are not the backup's (${listed(foreign)}): IMPORT mode cannot add schema IDs to it`;
+      for (const e of mine) if (e.action === 'create') refuse(e, reason);
+    } else if (creates && deleted.length > 0) {
+      const reason = `subject ${subject} holds soft-deleted versions (${listed(deleted)}), which IMPORT mode would delete for good`;
       for (const e of mine) if (e.action === 'create') refuse(e, reason);
     }
-    subjects.push({ subject, versions, force: creates && versions.length > 0 && foreign.length === 0 });
+    subjects.push({ subject, versions, softDeleted: deleted, force: creates && versions.length > 0 && foreign.length === 0 });
   }
   return { entries: out, subjects, refusals: [...new Set(refusals)] };
+}
+
+/**
+ * Puts a subject in IMPORT mode. A registry without the mode API (404, 405) or one that refuses
+ * IMPORT for the subject (42205: it got versions since the plan was made) is a refusal to keep
+ * IDs, not an outage: the same one line and exit code as the plan's refusals.
+ */
+async function enterImport(registry: RegistryClient, subject: string, force: boolean): Promise<void> {
+  try {
+    await registry.setSubjectMode(subject, 'IMPORT', { force });
+  } catch (err) {
+    if (!(err instanceof RegistryHttpError)) throw err;
+    if (err.status === 404 || err.status === 405) {
+      throw new SafetyError(`schema registry ${registry.url} has no IMPORT mode (PUT /mode/${subject} answered HTTP ${err.status})`, WITHOUT, { cause: err });
+    }
+    if (err.errorCode === OPERATION_NOT_PERMITTED) {
+      throw new SafetyError(`cannot keep schema IDs for subject ${subject}: ${err.message}`, WITHOUT, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**
@@ -244,8 +282,9 @@ export async function registerKeepingIds(
       }
       const def = laneDefinition(entries.get(task.schemaId)!, selection.subjects, byRegistration)!;
       if (!modes.has(task.laneSubject)) {
-        modes.set(task.laneSubject, await registry.subjectMode(task.laneSubject));
-        await registry.setSubjectMode(task.laneSubject, 'IMPORT', { force: force.get(task.laneSubject) ?? false });
+        const previous = await registry.subjectMode(task.laneSubject);
+        await enterImport(registry, task.laneSubject, force.get(task.laneSubject) ?? false);
+        modes.set(task.laneSubject, previous);
       }
       const answered = await registry.register(task.laneSubject, def, { id: task.schemaId, version: task.version });
       const found = await registry.lookup(task.laneSubject, def);

@@ -260,9 +260,10 @@ export class RegistryClient {
     }
   }
 
-  async subjectVersions(subject: string): Promise<number[]> {
+  /** A subject's live versions; with `deleted`, its soft-deleted ones too. */
+  async subjectVersions(subject: string, opts?: { deleted?: boolean }): Promise<number[]> {
     try {
-      return await this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions`);
+      return await this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions${opts?.deleted ? '?deleted=true' : ''}`);
     } catch (err) {
       if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND)) return [];
       throw err;

@@ -25,7 +25,8 @@
  *   that holds another schema is 42205 "Overwrite new schema with id N is not permitted." (the
  *   same schema may hold one id under several subjects). The answer is `{"id": N}`. The ID counter
  *   is the highest ID stored + 1, as Confluent's IncrementalIdGenerator.
- * - Lookup `POST /subjects/{s}`, `GET /subjects`, `GET /subjects/{s}/versions[/{v}]`,
+ * - Lookup `POST /subjects/{s}`, `GET /subjects`, `GET /subjects/{s}/versions[/{v}]` (soft-deleted
+ *   ones too with `?deleted=true`),
  *   `GET /schemas/ids/{id}[/versions]`, `GET|PUT /config/{s}` (40408 when the subject has no
  *   level), soft and permanent `DELETE /subjects/{s}[/versions/{v}]` (a soft delete of a subject's
  *   last version removes its mode and config, as Confluent does).
@@ -33,7 +34,7 @@
  * Schemas are compared as text (no parsing or canonical form) and compatibility is never checked:
  * kbak's IMPORT path needs neither. `assignsOwnIds` makes it behave as the stack's Apicurio does:
  * IMPORT mode and the `id` are accepted, and ignored. `failRegistration` answers one
- * registration with 500/50001, for a failure midway.
+ * registration with 500/50001, for a failure midway; `noModes` has no `/mode` API (404).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +62,10 @@ export interface ImportRegistryOptions {
   assignsOwnIds?: boolean;
   /** Answer the n-th registration (1-based, counting every POST .../versions) with HTTP 500. */
   failRegistration?: number;
+  /** No `/mode` API at all (404), as a registry without modes. */
+  noModes?: boolean;
+  /** Called with each request before it is answered (a test's way to change the state in between). */
+  onRequest?: (request: LoggedRequest, registry: ImportRegistry) => void;
 }
 
 export interface LoggedRequest {
@@ -159,8 +164,10 @@ export class ImportRegistry {
     } catch {
       body = text;
     }
-    this.requests.push({ method, path: `${url.pathname}${url.search}`, body });
+    const logged = { method, path: `${url.pathname}${url.search}`, body };
+    this.requests.push(logged);
     try {
+      this.options.onRequest?.(logged, this);
       const answer = this.route(method, url, body as Record<string, unknown> | undefined);
       res.writeHead(200, { 'Content-Type': 'application/vnd.schemaregistry.v1+json' });
       res.end(JSON.stringify(answer));
@@ -184,9 +191,9 @@ export class ImportRegistry {
     }
     if (head === 'subjects' && a !== undefined && b === 'versions') {
       if (c === undefined && method === 'GET') {
-        const live = this.live(a);
-        if (live.length === 0) throw new Reply(404, 40401, `Subject '${a}' not found.`);
-        return live.map((v) => v.version);
+        const listed = q.get('deleted') === 'true' ? (this.subjects.get(a) ?? []) : this.live(a);
+        if (listed.length === 0) throw new Reply(404, 40401, `Subject '${a}' not found.`);
+        return listed.map((v) => v.version);
       }
       if (c === undefined && method === 'POST') return this.register(a, body!);
       if (c !== undefined && method === 'GET') {
@@ -208,7 +215,7 @@ export class ImportRegistry {
       }
       return { schema: v.schema, schemaType: v.schemaType, references: v.references };
     }
-    if (head === 'mode') return this.mode(method, a, q, body);
+    if (head === 'mode' && !this.options.noModes) return this.mode(method, a, q, body);
     if (head === 'config' && a !== undefined) {
       if (method === 'GET') {
         const level = this.configs.get(a);

@@ -181,6 +181,44 @@ describe('registerKeepingIds against a fake of the IMPORT contract (no IMPORT-ca
     expect(reg.writes()).toEqual([]);
   });
 
+  it('refuses a subject with soft-deleted versions (IMPORT would delete them for good), before anything is written', async () => {
+    reg = await startImportRegistry();
+    reg.seed('orders-value', 1, 41, OTHER);
+    await fetch(`${reg.url}/subjects/orders-value`, { method: 'DELETE' });
+    const before = reg.snapshot();
+    reg.requests.length = 0;
+    const err = await registerKeepingIds(new RegistryClient({ url: reg.url }), selection(), SUBJECT_ENTRIES, silentLogger()).catch((e: unknown) => e);
+    expect((err as SafetyError).exitCode).toBe(ExitCode.SAFETY);
+    expect((err as SafetyError).message).toBe(
+      `cannot keep schema IDs in ${reg.url}: subject orders-value holds soft-deleted versions (1), which IMPORT mode would delete for good`,
+    );
+    expect(reg.writes()).toEqual([]);
+    expect(reg.snapshot()).toEqual(before);
+  });
+
+  it('turns a registry refusing IMPORT for a subject that got versions since the plan (42205) into one line with exit 6, modes put back', async () => {
+    reg = await startImportRegistry({
+      // Someone registers under orders-value while address is being imported.
+      onRequest: (r, fake) => {
+        if (r.method === 'PUT' && r.path === '/mode/address') fake.seed('orders-value', 1, 41, OTHER);
+      },
+    });
+    const err = await registerKeepingIds(new RegistryClient({ url: reg.url }), selection(), SUBJECT_ENTRIES, silentLogger()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SafetyError);
+    expect((err as SafetyError).oneLine()).toBe(
+      `cannot keep schema IDs for subject orders-value: schema registry PUT /mode/orders-value at ${reg.url} failed: HTTP 422 (42205): Cannot import since found existing subjects (recover without --keep-schema-ids: payload IDs are then rewritten to the target registry's)`,
+    );
+    expect(reg.subjectModes.size).toBe(0);
+  });
+
+  it('refuses a registry without the mode API (404) with exit 6 and one line', async () => {
+    reg = await startImportRegistry({ noModes: true });
+    const err = await registerKeepingIds(new RegistryClient({ url: reg.url }), selection(), SUBJECT_ENTRIES, silentLogger()).catch((e: unknown) => e);
+    expect((err as SafetyError).exitCode).toBe(ExitCode.SAFETY);
+    expect((err as SafetyError).message).toBe(`schema registry ${reg.url} has no IMPORT mode (PUT /mode/address answered HTTP 404)`);
+    expect(reg.snapshot()).toEqual({});
+  });
+
   it('allows an ID the target already gives the same schema under another subject', async () => {
     reg = await startImportRegistry();
     reg.seed('shared-address', 1, 7, ADDRESS);
@@ -195,8 +233,8 @@ describe('registerKeepingIds against a fake of the IMPORT contract (no IMPORT-ca
     reg.seed('address', 1, 7, ADDRESS);
     const preview = await previewKeepingIds(new RegistryClient({ url: reg.url }), selection());
     expect(preview.subjects).toEqual([
-      { subject: 'address', versions: [1], force: false },
-      { subject: 'orders-value', versions: [], force: false },
+      { subject: 'address', versions: [1], softDeleted: [], force: false },
+      { subject: 'orders-value', versions: [], softDeleted: [], force: false },
     ]);
     expect(preview.entries.map((e) => [e.targetSubject, e.schemaId, e.action, e.targetVersion])).toEqual([
       ['address', 7, 'reuse', 1],
