@@ -20,10 +20,13 @@
  * Order of work, so that a refusal leaves the target as it was:
  * 1. A read-only plan (`previewKeepingIds`, also what `--dry-run` prints): per registration,
  *    reuse (the subject holds this schema under this ID), create, or refuse (the subject holds
- *    the schema under another ID or holds versions that are not the backup's, or the ID holds
- *    another schema). Any refusal stops here, before anything is written (SafetyError, exit 6).
+ *    the schema under another ID, holds live versions that are not the backup's or soft-deleted
+ *    ones, which IMPORT would delete for good; or the ID holds another schema). Any refusal stops
+ *    here, before anything is written (SafetyError, exit 6).
  * 2. Each subject gets IMPORT only right before its first new version, and every subject's
- *    mode is put back in a `finally` (its previous own mode, or none).
+ *    mode is put back in a `finally` (its previous own mode, or none). A subject whose live
+ *    versions are all the backup's own (a recovery resumed after a failure midway) gets IMPORT
+ *    with `force`: the registry would refuse it as not empty, and nothing of anyone else's is there.
  * 3. Every answer is verified: the ID the registry returned, then a lookup for the ID and version
  *    it stored.
  *
