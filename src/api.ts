@@ -284,6 +284,8 @@ export interface RecoverOptions extends Common {
   resume?: boolean;
   /** Add the backup's schema as a new version of an existing target subject that lacks it. */
   newVersions?: boolean;
+  /** Register schemas with their original IDs (the registry's IMPORT mode); refused before any write where the registry cannot. */
+  keepSchemaIds?: boolean;
   /** The recovery ledger topic (default __kbak_recoveries). */
   ledgerTopic?: string;
   compression?: CodecName | null;
@@ -303,6 +305,7 @@ function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): 
       compression: opts.compression ?? null,
       resume: Boolean(opts.resume),
       newVersions: Boolean(opts.newVersions),
+      keepSchemaIds: Boolean(opts.keepSchemaIds),
       concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
       ledgerTopic: opts.ledgerTopic,
     },

@@ -32,6 +32,7 @@ interface RecoverFlags extends ConnectionFlags, OutputFlags {
   replicationFactor?: number;
   resume?: boolean;
   newVersions?: boolean;
+  keepSchemaIds?: boolean;
   dryRun?: boolean;
   concurrency: number;
   compression?: CodecName;
@@ -100,6 +101,7 @@ export function recoverCommand(env: CommandEnv): Command {
     .option('--replication-factor <n>', 'replication factor of created topics (default min(source, brokers))', positiveInt('--replication-factor'))
     .option('--resume', 'continue an interrupted recovery of the same topics (same backup)')
     .option('--new-versions', "add the backup's schema as a new version of an existing subject that lacks it")
+    .option('--keep-schema-ids', "register schemas with their original IDs (the registry's IMPORT mode), so payloads keep their bytes")
     .option('--dry-run', 'print the plan and change nothing')
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), DEFAULT_RESTORE_CONCURRENCY)
     .option(
@@ -119,6 +121,9 @@ export function recoverCommand(env: CommandEnv): Command {
   cmd.action(async (flags: RecoverFlags, command: Command) => {
     const format = outputFormat(flags, OUTPUT);
     const given = LANE_FLAGS.filter(([, key]) => (flags as unknown as Record<string, unknown>)[key] !== undefined).map(([flag]) => flag.split(' ')[0]!);
+    if (flags.keepSchemaIds && flags.newVersions) {
+      throw new UsageError('--keep-schema-ids and --new-versions cannot be used together', 'IMPORT mode registers only into subjects that hold nothing else');
+    }
     if (given.length > 0) {
       throw new UsageError(
         `kbak recover does not take ${given.join(', ')}: it recovers under the original names, not into a lane`,
@@ -144,6 +149,7 @@ export function recoverCommand(env: CommandEnv): Command {
       replicationFactor: flags.replicationFactor ?? null,
       resume: Boolean(flags.resume),
       newVersions: Boolean(flags.newVersions),
+      keepSchemaIds: Boolean(flags.keepSchemaIds),
       concurrency: flags.concurrency,
       compression: flags.compression ?? null,
       ledgerTopic: ledger,

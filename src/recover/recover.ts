@@ -28,10 +28,14 @@ import { buildRecoveryPlan, type RecoveryCut, type RecoveryOptions, type Recover
 import { checkGroup, checkSubject, decideTopicAction, type RecoveryAction, type SafetyContext } from './safety';
 import { DEFAULT_RECOVERY_LEDGER_TOPIC, encodeRecoveryEntry, foldRecoveries, recoveryId, withRecoveryState, type RecoveryEntry } from './ledger';
 import type { GroupEntry } from '../backup/manifest';
+import { previewKeepingIds, registerKeepingIds, type KeepIdsPreview } from '../schema/keep-ids';
+import { plural } from '../output/words';
 
 export interface RecoverRunOptions extends RecoveryOptions {
   resume: boolean;
   newVersions: boolean;
+  /** Register the schemas with their original IDs through the registry's IMPORT mode (schema/keep-ids.ts). */
+  keepSchemaIds?: boolean;
   concurrency: number;
   ledgerTopic?: string;
   /** A point in time's end offsets (point-in-time.ts); null: every record of the backup. */
@@ -86,6 +90,8 @@ interface Planned {
   topicIds: Map<string, string>;
   /** Target subjects that existed before (their compatibility is left alone). */
   existingSubjects: Set<string>;
+  /** --keep-schema-ids: the registry's side of it, planned. */
+  keepIds: KeepIdsPreview | null;
 }
 
 const sum = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
@@ -154,7 +160,18 @@ export class RecoverRun {
     }
 
     const existingSubjects = new Set<string>();
-    if (registry && plan.subjects.length > 0) {
+    let keepIds: KeepIdsPreview | null = null;
+    if (this.opts.keepSchemaIds && registry && plan.registrations.length > 0) {
+      keepIds = await previewKeepingIds(registry, selectionOf(plan));
+      for (const s of keepIds.subjects) if (s.versions.length > 0) existingSubjects.add(s.subject);
+      if (keepIds.refusals.length > 0) {
+        const more = keepIds.refusals.length > 1 ? ` (and ${plural(keepIds.refusals.length - 1, 'more refusal')})` : '';
+        throw new SafetyError(
+          `--keep-schema-ids: ${keepIds.refusals[0]}${more}`,
+          "recover without --keep-schema-ids: payload IDs are then rewritten to the target registry's",
+        );
+      }
+    } else if (registry && plan.subjects.length > 0) {
       const preview = await previewRegistrations(registry, selectionOf(plan));
       for (const s of plan.subjects) {
         const versions = await registry.subjectVersions(s.target);
@@ -177,7 +194,7 @@ export class RecoverRun {
       const committed = await withRetry(() => kafka.fetchGroupOffsets(g.group, existing));
       checkGroup(g, committed, ctx);
     }
-    return { plan, id, clusterId, inPlace, entry, actions, topicIds, existingSubjects };
+    return { plan, id, clusterId, inPlace, entry, actions, topicIds, existingSubjects, keepIds };
   }
 
   /** --resume continues this recovery only from what it started with: the same backup and point in time. */
@@ -217,6 +234,12 @@ export class RecoverRun {
       lines.push(plan.subjects.length > 0 ? 'subjects:' : 'subjects: none');
       for (const s of plan.subjects)
         lines.push(`  ${s.source}${s.target !== s.source ? ` -> ${s.target}` : ''}${p.existingSubjects.has(s.target) ? ' (exists)' : ''}`);
+      if (p.keepIds) {
+        const creates = p.keepIds.entries.filter((e) => e.action === 'create').length;
+        lines.push(
+          `schema IDs kept (IMPORT mode): ${plural(creates, 'registration')} with the original ID, ${p.keepIds.entries.length - creates} already there`,
+        );
+      }
       lines.push(plan.groups.length > 0 ? `consumer groups (offsets from backup ${plan.groupsFrom}, translated):` : 'consumer groups: none');
       for (const g of plan.groups)
         lines.push(`  ${g.group}: ${g.offsets.map((o) => `${o.target}/${o.partition} (source offset ${o.sourceOffset})`).join(', ')}`);
@@ -250,6 +273,7 @@ export class RecoverRun {
         partitions: t.partitions.map((x) => ({ ...x, endOffset: x.endOffset?.toString() ?? null })),
       })),
       subjects: plan.subjects.map((s) => ({ ...s, exists: p.existingSubjects.has(s.target) })),
+      keepSchemaIds: p.keepIds ? p.keepIds.entries : null,
       groups: plan.groups.map((g) => ({ group: g.group, offsets: g.offsets.map((o) => ({ ...o, sourceOffset: o.sourceOffset.toString() })) })),
       ledgerTopic: this.ledgerTopic,
       warnings: plan.warnings,
@@ -347,7 +371,9 @@ export class RecoverRun {
     const ownSubjects = backup.manifest.subjects.filter(
       (s) => !p.existingSubjects.has(p.plan.subjects.find((x) => x.source === s.subject)?.target ?? s.subject),
     );
-    const registration = await registerSchemas(registry, selectionOf(p.plan), ownSubjects, logger);
+    const registration = p.keepIds
+      ? await registerKeepingIds(registry, selectionOf(p.plan), ownSubjects, logger)
+      : await registerSchemas(registry, selectionOf(p.plan), ownSubjects, logger);
     const created = new Map<string, number[]>();
     for (const r of registration.byRegistration.values()) if (r.created) created.set(r.laneSubject, [...(created.get(r.laneSubject) ?? []), r.laneVersion]);
     const subjects = [...this.ledger!.entry.subjects];
