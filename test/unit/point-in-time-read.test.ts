@@ -6,37 +6,16 @@
  */
 import { Backup, listBackups, loadBackup, openBackup } from '../../src/backup/catalog';
 import { cutTime } from '../../src/backup/manifest';
-import { DumpRun } from '../../src/dump/dump';
 import { IntegrityError, NotFoundError } from '../../src/errors';
 import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
 import { MemoryKafka } from '../../src/kafka/memory';
-import { silentLogger } from '../../src/output/logger';
 import { choosePointInTime, type ChainBackup } from '../../src/recover/point-in-time';
 import { endOffsetsAt, firstOffsetAtOrAfter } from '../../src/recover/point-in-time-read';
 import { writePartition } from '../../src/restore/write-partition';
 import { MemoryStore } from '../../src/store/memory';
+import { CountingStore, dumpTopics, noise } from '../support/memory-backup';
 
 jest.setTimeout(60_000);
-
-/** A store that counts the objects opened for reading (segments, here). */
-class CountingStore extends MemoryStore {
-  opened: string[] = [];
-  override read(key: string): AsyncIterable<Buffer> {
-    this.opened.push(key);
-    return super.read(key);
-  }
-}
-
-/** Incompressible bytes, the same every run: 64 KiB segments hold about 150 records. */
-function noise(seed: number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 const BASE = 1_765_000_000_000;
 /**
@@ -63,18 +42,8 @@ beforeAll(async () => {
     if (i % 89 === 0) kafka.skipOffsets('t', 0, 2); // gaps, as compaction leaves
   }
   store = new CountingStore();
-  await new DumpRun(
-    { kafka, store, registry: null, logger: silentLogger() },
-    {
-      selection: { topics: ['t'] },
-      window: { since: null, until: null },
-      maxRecordsPerPartition: null,
-      segmentBytes: 64 * 1024,
-      blockBytes: 8 * 1024,
-      concurrency: 1,
-      stallTimeoutMs: 1000,
-    },
-  ).run();
+  // 64 KiB segments of 400-byte incompressible values: about 150 records each.
+  await dumpTopics(kafka, store, ['t'], {}, { blockBytes: 8 * 1024, concurrency: 1 });
   backup = await openBackup(store, 'latest');
   expect(backup.partition('t', 0).segments.length).toBeGreaterThanOrEqual(3);
 });
@@ -197,19 +166,7 @@ describe('a full and two incremental backups, recovered as of a time between and
     const dump = async (cut: number, incremental: boolean): Promise<void> => {
       // The first reading is the start, the second the cut (dump-cut-time.test.ts).
       let tick = cut - 2000;
-      await new DumpRun(
-        { kafka: src, store: chainStore, registry: null, logger: silentLogger(), now: () => new Date((tick += 1000)) },
-        {
-          selection: { topics: ['orders'] },
-          window: { since: null, until: null },
-          maxRecordsPerPartition: null,
-          segmentBytes: 64 * 1024,
-          blockBytes: 2 * 1024,
-          concurrency: 1,
-          stallTimeoutMs: 1000,
-          incremental,
-        },
-      ).run();
+      await dumpTopics(src, chainStore, ['orders'], { now: () => new Date((tick += 1000)) }, { blockBytes: 2 * 1024, concurrency: 1, incremental });
     };
     // Before the full backup: one record a minute from 10:00; record 7 of partition 0 is
     // stamped 20:00 (a producer's clock ahead), after the full backup's cut.

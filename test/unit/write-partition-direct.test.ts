@@ -5,16 +5,14 @@
  * direct path observes only the blocks that hold a committed offset), the same resume.
  */
 import { openBackup, type Backup } from '../../src/backup/catalog';
-import { DumpRun } from '../../src/dump/dump';
 import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
 import { MemoryKafka } from '../../src/kafka/memory';
-import { silentLogger } from '../../src/output/logger';
 import { BatchSink } from '../../src/restore/batch-sink';
 import { toLaneRecord, writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
 import { SchemaIdMap } from '../../src/schema/register';
 import type { BackupRecord } from '../../src/segment/record';
-import { MemoryStore } from '../../src/store/memory';
+import { CountingStore, dumpTopics, noise } from '../support/memory-backup';
 
 jest.setTimeout(60_000);
 
@@ -82,26 +80,6 @@ function baggageHeaders(i: number): Array<{ key: string; value: Buffer | null }>
 const baggageLeftAlone = (n: number): number => Array.from({ length: n }, (_, i) => i % 10).filter((c) => c === 4 || c === 5 || c === 6).length;
 
 const framed = (id: number, b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), b]);
-/** Incompressible bytes (so that 64 KiB segments hold few records), the same every run. */
-function noise(seed: number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-
-/** A store that counts the objects opened for reading (segments, here). */
-class CountingStore extends MemoryStore {
-  opened: string[] = [];
-  override read(key: string): AsyncIterable<Buffer> {
-    this.opened.push(key);
-    return super.read(key);
-  }
-}
-
 let backup: Backup;
 let store: CountingStore;
 let sourceOffsets: bigint[];
@@ -123,18 +101,7 @@ beforeAll(async () => {
   sourceOffsets = kafka.topics.get('t')!.partitions[0]!.records.map((r) => r.offset);
   store = new CountingStore();
   // Small segments: many blocks, several segments.
-  await new DumpRun(
-    { kafka, store, registry: null, logger: silentLogger() },
-    {
-      selection: { topics: ['t'] },
-      window: { since: null, until: null },
-      maxRecordsPerPartition: null,
-      segmentBytes: 64 * 1024,
-      blockBytes: 16 * 1024,
-      concurrency: 1,
-      stallTimeoutMs: 1000,
-    },
-  ).run();
+  await dumpTopics(kafka, store, ['t'], {}, { blockBytes: 16 * 1024, concurrency: 1 });
   backup = await openBackup(store, 'latest');
   expect(backup.partition('t', 0).segments.length).toBeGreaterThan(5);
 });
