@@ -59,6 +59,7 @@ import type { RestoreMode } from './restore/plan';
 import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
 import { RecoverRun, type RecoverSummary, type RecoveryDryRun } from './recover/recover';
+import { pointInTimeSource } from './recover/point-in-time-source';
 import { scanRecordAt, type RecordLayout } from './segment/format';
 import type { RawBlock } from './segment/reader';
 import { abortableStore } from './store/abortable';
@@ -284,6 +285,11 @@ export interface RecoverOptions extends Common {
   resume?: boolean;
   /** Add the backup's schema as a new version of an existing target subject that lacks it. */
   newVersions?: boolean;
+  /**
+   * Recover as of this time (Kafka's ListOffsets by timestamp): `backup` names the cluster's
+   * chain (its newest backup); each topic is read from the first backup cut at or after it.
+   */
+  at?: Date | null;
   /** Register schemas with their original IDs (the registry's IMPORT mode); refused before any write where the registry cannot. */
   keepSchemaIds?: boolean;
   /** The recovery ledger topic (default __kbak_recoveries). */
@@ -294,12 +300,14 @@ export interface RecoverOptions extends Common {
   progressIntervalMs?: number;
 }
 
-function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): RecoverRun {
+async function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): Promise<RecoverRun> {
+  // A point in time chooses the backup (and the groups' backup) from the cluster's chain.
+  const pit = opts.at ? await pointInTimeSource(opts.backup, { topics: opts.topics ?? [], regex: opts.topicsRegex }, opts.at) : null;
   return new RecoverRun(
-    { kafka, backup: backupFor(opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
+    { kafka, backup: backupFor(pit?.backup ?? opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
     {
-      topics: opts.topics ?? [],
-      topicsRegex: opts.topicsRegex,
+      topics: pit?.topics ?? opts.topics ?? [],
+      topicsRegex: pit ? undefined : opts.topicsRegex,
       renames: opts.renames ?? new Map(),
       replicationFactor: opts.replicationFactor ?? null,
       compression: opts.compression ?? null,
@@ -308,6 +316,9 @@ function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): 
       keepSchemaIds: Boolean(opts.keepSchemaIds),
       concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
       ledgerTopic: opts.ledgerTopic,
+      cut: pit?.cut ?? null,
+      groups: pit ? pit.groups : undefined,
+      warnings: pit?.warnings ?? [],
     },
   );
 }
@@ -316,8 +327,8 @@ function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): 
 export function recover(opts: RecoverOptions): Promise<RecoverSummary> {
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () =>
-    withKafka(opts, logger, (kafka) => {
-      const run = recoverRun(opts, kafka, logger);
+    withKafka(opts, logger, async (kafka) => {
+      const run = await recoverRun(opts, kafka, logger);
       const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
       return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
     }),
@@ -327,7 +338,7 @@ export function recover(opts: RecoverOptions): Promise<RecoverSummary> {
 /** What `recover` would do, with read-only calls only (the CLI's --dry-run). */
 export function planRecover(opts: RecoverOptions): Promise<RecoveryDryRun> {
   const logger = opts.logger ?? silentLogger();
-  return stoppable(opts, () => withKafka(opts, logger, (kafka) => recoverRun(opts, kafka, logger).dryRun()));
+  return stoppable(opts, () => withKafka(opts, logger, async (kafka) => (await recoverRun(opts, kafka, logger)).dryRun()));
 }
 
 export interface StoreOptions extends Cancellable {

@@ -11,6 +11,7 @@ import type { LaneTopicProgress } from '../restore/restore';
 import type { RecoverSummary } from '../recover/recover';
 import { DEFAULT_RECOVERY_LEDGER_TOPIC } from '../recover/ledger';
 import { parseRenames } from '../recover/naming';
+import { parseAt } from '../recover/at-time';
 import { validateTopicName } from '../remap/topic-name';
 import { positiveInt, type CommandEnv } from './common';
 import { addServiceOptions, kafkaOptions } from './connection-options';
@@ -29,6 +30,7 @@ interface RecoverFlags extends ConnectionFlags, OutputFlags {
   topic: string[];
   topicsRegex?: string;
   rename: string[];
+  at?: string;
   replicationFactor?: number;
   resume?: boolean;
   newVersions?: boolean;
@@ -117,6 +119,7 @@ export function recoverCommand(env: CommandEnv): Command {
     ['what recovering the newest backup into another cluster would do', 'kbak recover --brokers dr-kafka:9092 --dry-run'],
     ['bring back topic orders, deleted by accident, into its own cluster', 'kbak recover --topic orders'],
     ['recover orders next to the original to compare them', 'kbak recover --topic orders --rename orders=orders-recovered'],
+    ['topic orders as it was at 09:00 UTC on 6 Dec 2026', 'kbak recover --topic orders --at 2026-12-06T09:00:00Z'],
   ]);
   cmd.action(async (flags: RecoverFlags, command: Command) => {
     const format = outputFormat(flags, OUTPUT);
@@ -131,6 +134,10 @@ export function recoverCommand(env: CommandEnv): Command {
       );
     }
     const renames = parseRenames(flags.rename);
+    const at = flags.at === undefined ? null : parseAt(flags.at, new Date());
+    if (at && flags.from !== 'latest') {
+      throw new UsageError('--at and --from cannot be used together', '--at chooses the backups itself from every backup of the cluster');
+    }
     const ledger = validateTopicName(flags.recoveryLedger ?? DEFAULT_RECOVERY_LEDGER_TOPIC, '--recovery-ledger');
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
@@ -146,6 +153,7 @@ export function recoverCommand(env: CommandEnv): Command {
       topics: flags.topic,
       topicsRegex: flags.topicsRegex,
       renames,
+      at,
       replicationFactor: flags.replicationFactor ?? null,
       resume: Boolean(flags.resume),
       newVersions: Boolean(flags.newVersions),

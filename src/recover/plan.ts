@@ -115,13 +115,12 @@ export interface PlanInput {
   now?: Date;
 }
 
-/** The backed-up topics a recovery selects: --topic names (each must be in the backup), --topics-regex (whole names), else all. */
-export function recoveredTopics(manifest: Manifest, topics: readonly string[], regex: string | undefined): string[] {
-  const all = manifest.topics.map((t) => t.name);
+/** The topics a recovery selects among `all`: --topic names (each must be there), --topics-regex (whole names), else all. */
+export function selectedTopics(all: readonly string[], where: string, topics: readonly string[], regex: string | undefined): string[] {
   if (topics.length === 0 && regex === undefined) return [...all].sort();
-  return selectTopics({ topics: [...topics], regex }, all, {
-    where: `in backup ${manifest.backupId}`,
-    hint: `it holds ${all.slice(0, 10).join(', ') || 'no topics'}${all.length > 10 ? ', …' : ''} (kbak inspect lists them)`,
+  return selectTopics({ topics: [...topics], regex }, [...all], {
+    where,
+    hint: `there are ${all.slice(0, 10).join(', ') || 'no topics'}${all.length > 10 ? ', …' : ''} (kbak inspect lists a backup's topics)`,
   });
 }
 
@@ -169,7 +168,7 @@ export function buildRecoveryPlan(input: PlanInput): RecoveryPlan {
   const now = input.now ?? new Date();
   const naming = new RecoveryNaming(options.renames);
   const backupTopics = manifest.topics.map((t) => t.name);
-  const selected = recoveredTopics(manifest, options.topics, options.topicsRegex);
+  const selected = selectedTopics(backupTopics, `in backup ${manifest.backupId}`, options.topics, options.topicsRegex);
   const topicMap = naming.topicMap(selected, backupTopics);
   const warnings: string[] = [];
   const ends = input.cut?.ends ?? new Map<string, bigint>();

@@ -42,6 +42,8 @@ export interface RecoverRunOptions extends RecoveryOptions {
   cut?: RecoveryCut | null;
   /** Where group offsets come from; undefined: the data backup's own; null: none (no backup at or before the point in time). */
   groups?: { backupId: string; consumerGroups: readonly GroupEntry[] } | null;
+  /** Said before the plan's own (the point in time's choices). */
+  warnings?: readonly string[];
 }
 
 export interface RecoverContext {
@@ -127,6 +129,7 @@ export class RecoverRun {
       cut: this.opts.cut ?? null,
       groups: this.opts.groups,
     });
+    plan.warnings.unshift(...(this.opts.warnings ?? []));
     if (plan.registrations.length > 0 && !registry) {
       throw new UsageError(
         `the recovered records use ${plan.schemas.length} schemas but no schema registry is configured`,
@@ -442,6 +445,11 @@ export class RecoverRun {
       resume: p.actions.get(t.target) === 'resume',
     }));
     const jobs = await partitionJobs(kafka, topics, offsets, committed, this.opts.concurrency);
+    // A point in time: each partition ends at its first record stamped at or after it.
+    for (const job of jobs) {
+      const end = p.plan.topics.find((t) => t.target === job.laneTopic)?.partitions.find((x) => x.partition === job.partition)?.endOffset;
+      if (end !== null && end !== undefined) job.endOffset = end;
+    }
     for (const t of p.plan.topics) {
       this.progressByTopic.set(t.target, {
         topic: t.target,
