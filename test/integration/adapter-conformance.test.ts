@@ -165,6 +165,60 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
       };
       return restrictedApp([entry]);
     },
+    // Read and removed by the stock kafkajs admin (plaintext, super user). kafkajs's enum stops at
+    // IDEMPOTENT_WRITE: Kafka's codes 13 and 14 are named here from Kafka's AclOperation.
+    readAcls: async (principal) => {
+      const { resources } = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        principal,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      // kafkajs's enums are plain objects at run time (name → code): looked up backwards.
+      const nameOf = (codes: object, code: number, extra: Record<number, string> = {}): string =>
+        Object.entries(codes).find(([, c]) => c === code)?.[0] ?? extra[code] ?? `code ${code}`;
+      const beyondKafkajs: Record<number, string> = { 13: 'CREATE_TOKENS', 14: 'DESCRIBE_TOKENS' };
+      return resources.flatMap((r) =>
+        r.acls.map((a) => ({
+          resourceType: nameOf(AclResourceTypes, r.resourceType) as 'TOPIC' | 'GROUP',
+          resourceName: r.resourceName,
+          patternType: nameOf(ResourcePatternTypes, r.resourcePatternType) as 'LITERAL' | 'PREFIXED',
+          principal: a.principal,
+          host: a.host,
+          operation: nameOf(AclOperationTypes, a.operation, beyondKafkajs),
+          permissionType: nameOf(AclPermissionTypes, a.permissionType) as 'ALLOW' | 'DENY',
+        })),
+      );
+    },
+    dropAcls: async (principal) => {
+      await admin.deleteAcls({
+        filters: [
+          {
+            resourceType: AclResourceTypes.ANY,
+            resourcePatternType: ResourcePatternTypes.ANY,
+            principal,
+            operation: AclOperationTypes.ANY,
+            permissionType: AclPermissionTypes.ANY,
+          },
+        ],
+      });
+    },
+    // The ordinary SCRAM principal on the secured listener with ALTER on the cluster denied (CreateAcls needs it).
+    aclsLocked: async () => {
+      const env = stackEnv().env;
+      return restrictedApp([
+        {
+          resourceType: AclResourceTypes.CLUSTER,
+          resourceName: 'kafka-cluster',
+          resourcePatternType: ResourcePatternTypes.LITERAL,
+          principal: `User:${env.KBAK_SECURE_APP_USERNAME}`,
+          host: '*',
+          operation: AclOperationTypes.ALTER,
+          permissionType: AclPermissionTypes.DENY,
+        },
+      ]);
+    },
     close: async () => {
       await producer.disconnect();
       await admin.disconnect();
