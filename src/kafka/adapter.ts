@@ -12,7 +12,7 @@
  * src/util/retry.ts on that field alone and never look at a client library's errors.
  * test/support/adapter-conformance.ts is the contract every adapter passes.
  */
-import { ServiceError, UsageError, type KbakErrorOptions } from '../errors';
+import { ServiceError, type KbakErrorOptions } from '../errors';
 import type { PartitionOffsets } from '../model/offsets';
 import type { BackupRecord } from '../segment/record';
 import type { BatchHeader } from './protocol/batch-decoder';
@@ -138,36 +138,6 @@ export interface AclFilter {
  * One ACL binding as the broker reports it (DescribeAcls). Kafka's own names; an operation
  * code kbak does not know is `UNKNOWN(<code>)`, for the caller to leave out.
  */
-/**
- * Kafka's AclOperation codes by name (DescribeAcls and CreateAcls carry the codes), the one
- * table both ways: kafkajs's own enum stops at IDEMPOTENT_WRITE (12), so the names are Kafka's.
- */
-export const ACL_OPERATION_CODES: Readonly<Record<string, number>> = {
-  ALL: 2,
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-  CREATE_TOKENS: 13,
-  DESCRIBE_TOKENS: 14,
-};
-
-/** Refuses, before anything is sent, a binding whose operation Kafka does not have (createAcls): names the first. */
-export function checkAclOperations(bindings: readonly AclBindingInfo[]): void {
-  const bad = bindings.find((b) => !Object.hasOwn(ACL_OPERATION_CODES, b.operation));
-  if (bad)
-    throw new UsageError(
-      `cannot create the ACL binding ${bad.permissionType} ${bad.principal} ${JSON.stringify(bad.operation)} on ${bad.resourceType} ${bad.resourceName}: not one of Kafka's ACL operations`,
-      `use one of ${Object.keys(ACL_OPERATION_CODES).join(', ')}`,
-    );
-}
-
 export interface AclBindingInfo {
   resourceType: AclResourceType;
   resourceName: string;
@@ -330,7 +300,7 @@ export interface KafkaAdapter {
    * SECURITY_DISABLED (no authorizer), CLUSTER_AUTHORIZATION_FAILED (the principal may not
    * alter ACLs: ALTER on the cluster), INVALID_REQUEST (a binding Kafka refuses); Kafka takes
    * each binding alone, so those it accepted before a refusal stay. An operation that is not
-   * one of Kafka's (ACL_OPERATION_CODES) is a UsageError, before anything is sent.
+   * one of Kafka's (protocol/acl-codes.ts) is a UsageError, before anything is sent.
    */
   createAcls(bindings: readonly AclBindingInfo[]): Promise<void>;
   /** A broker config's effective value (of the first broker), null when it has none. */

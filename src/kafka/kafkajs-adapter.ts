@@ -24,7 +24,8 @@ import type {
   TopicOperation,
   TopicSpec,
 } from './adapter';
-import { ACL_OPERATION_CODES, checkAclOperations, isKbakInternalGroup, KafkaServiceError } from './adapter';
+import { isKbakInternalGroup, KafkaServiceError } from './adapter';
+import { ACL_OPERATION_CODES, checkAclOperations, isAclOperation } from './protocol/acl-codes';
 import { createAclsDirect } from './client/acl-create';
 import { createKafka, type KafkaConnection } from './transport/client';
 import { probeBrokers } from './transport/probe';
@@ -45,7 +46,7 @@ const TOPIC_AUTHORIZATION_FAILED = 29;
 const ACL_RESOURCE_CODES = { TOPIC: 2, GROUP: 3 } as const;
 const ACL_PATTERN = { ANY: 1, LITERAL: 3, PREFIXED: 4 } as const;
 const ACL_ANY = 1;
-/** Kafka's operation names by code: adapter.ts's one table, turned round. */
+/** Kafka's operation names by code: protocol/acl-codes.ts's one table, turned round. */
 const ACL_OPERATION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ACL_OPERATION_CODES).map(([name, code]) => [code, name]));
 const ACL_PERMISSION_CODES = { DENY: 2, ALLOW: 3 } as const;
 const ACL_PERMISSION_NAMES: Record<number, 'DENY' | 'ALLOW'> = { [ACL_PERMISSION_CODES.DENY]: 'DENY', [ACL_PERMISSION_CODES.ALLOW]: 'ALLOW' };
@@ -312,7 +313,7 @@ export class KafkajsAdapter implements KafkaAdapter {
       resourcePatternType: ACL_PATTERN[b.patternType],
       principal: b.principal,
       host: b.host,
-      operation: ACL_OPERATION_CODES[b.operation]!,
+      operation: isAclOperation(b.operation) ? ACL_OPERATION_CODES[b.operation] : 0, // checked above
       permissionType: ACL_PERMISSION_CODES[b.permissionType],
     }));
     await this.call(`creating ${bindings.length} ACL binding${bindings.length === 1 ? '' : 's'}`, (a) => createAclsDirect(a, creations));

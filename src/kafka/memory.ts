@@ -21,10 +21,10 @@ import { partitionKey } from '../model/partition-key';
 import { TimestampType } from '../segment/record';
 import type { PartitionOffsets } from '../model/offsets';
 import { BatchRecords, splitBatches, type BatchHeader } from './protocol/batch-decoder';
+import { checkAclOperations } from './protocol/acl-codes';
 import { CODEC_IDS, codecById, codecs } from './protocol/codecs';
 import { BATCH_HEADER_BYTES, CRC_FROM, batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type PlacedRecordSet } from './protocol/record-batch';
 import {
-  checkAclOperations,
   isKbakInternalGroup,
   KafkaServiceError,
   type AclBindingInfo,

@@ -10,6 +10,7 @@ import { openKafka, type KafkaAdapter, type ProduceRecord } from '../../src/kafk
 import type { AclEntry, Admin, Producer } from '../support/kafkajs-copy';
 import { orderedHeaders } from '../support/kafkajs-wire-patch';
 import { silentLogger } from '../../src/output/logger';
+import { clusterDeny } from '../support/acl-binding';
 import { describeAdapterConformance, type AdapterFixture } from '../support/adapter-conformance';
 import { kcatReadBytes } from '../support/kcat';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
@@ -207,17 +208,7 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
     // The ordinary SCRAM principal on the secured listener with ALTER on the cluster denied (CreateAcls needs it).
     aclsLocked: async () => {
       const env = stackEnv().env;
-      return restrictedApp([
-        {
-          resourceType: AclResourceTypes.CLUSTER,
-          resourceName: 'kafka-cluster',
-          resourcePatternType: ResourcePatternTypes.LITERAL,
-          principal: `User:${env.KBAK_SECURE_APP_USERNAME}`,
-          host: '*',
-          operation: AclOperationTypes.ALTER,
-          permissionType: AclPermissionTypes.DENY,
-        },
-      ]);
+      return restrictedApp([clusterDeny(env.KBAK_SECURE_APP_USERNAME!, 'ALTER')]);
     },
     close: async () => {
       await producer.disconnect();

@@ -28,6 +28,7 @@ import { captureAcls } from '../../src/dump/acls';
 import { openKafka, KafkaServiceError, type AclBindingInfo, type KafkaAdapter } from '../../src/kafka';
 import { silentLogger } from '../../src/output/logger';
 import { recoverAcls } from '../../src/recover/acls';
+import { aclBinding, clusterDeny } from '../support/acl-binding';
 import { createTopic, produce } from '../support/produce';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
 
@@ -182,16 +183,7 @@ it("re-creates a topic's and a group's bindings under the rename: the ordinary u
     recovered,
     ['a', 'b', 'c'].map((v) => ({ partition: 0, key: null, value: Buffer.from(v), headers: [], timestamp: String(Date.now()) })),
   );
-  const b = (over: Partial<AclBindingInfo>): AclBindingInfo => ({
-    resourceType: 'TOPIC',
-    resourceName: source,
-    patternType: 'LITERAL',
-    principal: app,
-    host: '*',
-    operation: 'READ',
-    permissionType: 'ALLOW',
-    ...over,
-  });
+  const b = (over: Partial<AclBindingInfo>): AclBindingInfo => aclBinding({ resourceName: source, principal: app, ...over });
   await addAcls([b({ resourceName: recovered, principal: fence }), b({ resourceType: 'GROUP', resourceName: group, principal: fence })]);
   const prefix = source.slice(0, source.length - 2);
   const sourceBindings = [
@@ -256,26 +248,10 @@ it('a principal that may not alter ACLs on the target gets one line naming what 
   const app = env('KBAK_SECURE_APP_USERNAME');
   const topic = uniqueName('racl-denied');
   // A binding on the cluster takes it out of allow.everyone.if.no.acl.found: no DESCRIBE, no ALTER for the ordinary user.
-  const deny: AclEntry = {
-    resourceType: AclResourceTypes.CLUSTER,
-    resourceName: 'kafka-cluster',
-    resourcePatternType: ResourcePatternTypes.LITERAL,
-    principal: `User:${app}`,
-    host: '*',
-    operation: AclOperationTypes.ALTER,
-    permissionType: AclPermissionTypes.DENY,
-  };
+  const deny = clusterDeny(app, 'ALTER');
   await admin.createAcls({ acl: [deny] });
   created.push(deny);
-  const binding: AclBindingInfo = {
-    resourceType: 'TOPIC',
-    resourceName: topic,
-    patternType: 'LITERAL',
-    principal: 'User:someone',
-    host: '*',
-    operation: 'READ',
-    permissionType: 'ALLOW',
-  };
+  const binding = aclBinding({ resourceName: topic, principal: 'User:someone' });
   const err = await recoverAcls(secureAdapter(app, env('KBAK_SECURE_APP_PASSWORD')), [binding], new Map([[topic, topic]]), new Set(), silentLogger()).then(
     () => null,
     (e: unknown) => e,

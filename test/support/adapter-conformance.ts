@@ -26,6 +26,7 @@ import {
   type WireHeader,
 } from '../../src/kafka/adapter';
 import { BatchRecords } from '../../src/kafka/protocol/batch-decoder';
+import { aclBinding } from './acl-binding';
 import { CODEC_NAMES } from '../../src/kafka/protocol/codecs';
 import { waitForLeaders } from '../../src/lane/kafka-ops';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
@@ -401,16 +402,7 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
         async () => {
           const who = `User:conf-${run}-create`;
           const t = `conf-${run}-created`;
-          const acl = (over: Partial<AclBindingInfo>): AclBindingInfo => ({
-            resourceType: 'TOPIC',
-            resourceName: t,
-            patternType: 'LITERAL',
-            principal: who,
-            host: '*',
-            operation: 'READ',
-            permissionType: 'ALLOW',
-            ...over,
-          });
+          const acl = (over: Partial<AclBindingInfo>): AclBindingInfo => aclBinding({ resourceName: t, principal: who, ...over });
           const wanted = [
             acl({}),
             acl({ resourceName: `conf-${run}-cr`, patternType: 'PREFIXED', operation: 'WRITE', permissionType: 'DENY' }),

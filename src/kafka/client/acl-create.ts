@@ -3,7 +3,7 @@
  * operation against kafkajs's own enum: that enum stops at IDEMPOTENT_WRITE (12), so a backup's
  * CREATE_TOKENS or DESCRIBE_TOKENS binding (Kafka's codes 13 and 14) would be refused before the
  * broker saw it. The broker's request and response are kafkajs's (its version negotiation
- * included); the codes are Kafka's, from adapter.ts's one table.
+ * included); the codes are Kafka's, from protocol/acl-codes.ts's one table.
  */
 import { retry, type RetryPolicy } from '../../util/retry';
 import { retriableRequest } from '../transport/kafkajs-errors';
