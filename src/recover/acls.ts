@@ -11,7 +11,7 @@
  * stop its other applications. A cautious recovery does not widen or narrow access to anything
  * it did not bring, so these are left out and listed in the plan's `skipped`, each with why;
  * `{ broad: true }` re-creates them as they are (a rename does not change them; the plan notes
- * a prefix that no longer matches a renamed topic).
+ * a prefix that no longer matches a renamed topic, or newly matches one).
  */
 import { UsageError } from '../errors';
 import { aclBindingSchema, aclKey, lowerBound, type AclBinding } from '../backup/acls';
@@ -29,13 +29,15 @@ export interface AclRecoveryPlan {
    * (their topic or group is not recovered), `unknown` (outside the backup format).
    */
   skipped: Array<{ binding: AclBindingInfo; why: string; reason: 'broad' | 'not-recovered' | 'unknown' }>;
-  /** What a reader of the plan should know about the created ones (a prefix a rename left behind). */
+  /** What a reader of the plan should know about the created ones (a prefix a rename left behind, or newly reaches). */
   notes: string[];
 }
 
 export interface AclRecoveryOptions {
   /** Also re-create prefixed and wildcard bindings (cluster-wide reach; see the module comment). Default false. */
   broad?: boolean;
+  /** recoverAcls reads the target and plans, creating nothing (`--dry-run`). */
+  dryRun?: boolean;
 }
 
 /**
@@ -75,7 +77,7 @@ const NOUN: Record<AclResourceType, string> = { TOPIC: 'topic', GROUP: 'group' }
  * topics follow a rename (topicNames: source → target, every recovered topic, equal when not
  * renamed); GROUP bindings of recovered groups keep their names; prefixed and wildcard bindings
  * are kept as they are, and created only with `broad` (a note when a prefix no longer matches a
- * renamed topic). Bindings of topics and groups not being recovered are skipped, and so is any
+ * renamed topic, or newly matches one). Bindings of topics and groups not being recovered are skipped, and so is any
  * binding the target already has (`present`). Pure; a prefix is looked up in the sorted names
  * (those it reaches follow it), so O((bindings + names) · log names) plus the renamed topics a
  * created prefix reaches.
@@ -96,10 +98,10 @@ export function planAclRecovery(
   const plan: AclRecoveryPlan = { create: [], present: [], skipped: [], notes: [] };
   const planned = new Set<string>();
   const sorted: Record<AclResourceType, readonly string[]> = { TOPIC: [...topicNames.keys()].sort(), GROUP: [...groups].sort() };
-  const renamed = [...topicNames]
-    .filter(([source, target]) => source !== target)
-    .map(([source]) => source)
-    .sort();
+  const renames = [...topicNames].filter(([source, target]) => source !== target);
+  const renamed = renames.map(([source]) => source).sort();
+  const sourceOf = new Map(renames.map(([source, target]) => [target, source]));
+  const renamedTo = [...sourceOf.keys()].sort();
   for (const binding of acls) {
     const f = asFormatBinding(binding);
     if (!f) {
@@ -142,6 +144,13 @@ export function planAclRecovery(
               `the prefixed binding ${f.resourceName} (${f.permissionType} ${f.principal} ${f.operation}) no longer reaches topic ${source}, recovered as ${target}`,
             );
         }
+        for (let i = lowerBound(renamedTo, f.resourceName); i < renamedTo.length && renamedTo[i]!.startsWith(f.resourceName); i++) {
+          const source = sourceOf.get(renamedTo[i]!)!;
+          if (!source.startsWith(f.resourceName))
+            plan.notes.push(
+              `the prefixed binding ${f.resourceName} (${f.permissionType} ${f.principal} ${f.operation}) now also reaches topic ${renamedTo[i]}, recovered from ${source}, which it did not reach in the source`,
+            );
+        }
       }
       target = f;
     }
@@ -175,7 +184,7 @@ function refusal(err: unknown, doing: string): unknown {
 
 /**
  * Reads the target's bindings for the affected resource types (describeAcls) and creates the
- * missing ones (createAcls, one request). A backup without `acls` is BackupHasNoAclsError
+ * missing ones (createAcls, one request; none with `dryRun`). A backup without `acls` is BackupHasNoAclsError
  * before anything is asked. Creating again after an interruption is harmless: what is present is skipped.
  */
 export async function recoverAcls(
@@ -202,6 +211,7 @@ export async function recoverAcls(
     else logger.warn({ binding: s.binding }, `ACL binding not re-created: ${s.why}`);
   }
   for (const n of plan.notes) logger.warn({}, n);
+  if (opts.dryRun) return plan;
   try {
     await kafka.createAcls(plan.create);
   } catch (err) {

@@ -66,6 +66,19 @@ describe('planAclRecovery', () => {
     expect(plan.skipped).toEqual([]);
   });
 
+  it('with broad, a prefix that reaches another recovered topic and, after a rename, this one too is noted', () => {
+    const prefix = acl({ resourceName: 'archive-', patternType: 'PREFIXED', operation: 'READ' });
+    const names = new Map([
+      ['archive-2025', 'archive-2025'],
+      ['orders', 'archive-orders'],
+    ]);
+    const plan = planAclRecovery([prefix], names, new Set(), [], { broad: true });
+    expect(plan.create).toEqual([prefix]);
+    expect(plan.notes).toEqual([
+      'the prefixed binding archive- (ALLOW User:alice READ) now also reaches topic archive-orders, recovered from orders, which it did not reach in the source',
+    ]);
+  });
+
   it('bindings the target already has are present, not created again; equal only in all seven fields', () => {
     const backup = [acl({}), acl({ operation: 'WRITE' }), acl({ resourceType: 'GROUP', resourceName: 'billing' })];
     const existing = [
@@ -141,6 +154,16 @@ describe('recoverAcls', () => {
     expect(again.present).toHaveLength(3);
     expect(kafka.calls.slice(calls)).toEqual(['describeAcls', 'describeAcls']);
     expect(kafka.aclBindings).toHaveLength(3);
+  });
+
+  it('a dry run reads the target and plans, creating nothing', async () => {
+    const kafka = new MemoryKafka();
+    kafka.aclBindings.push(acl({ operation: 'WRITE' }));
+    const plan = await recoverAcls(kafka, [acl({}), acl({ operation: 'WRITE' })], same(['orders']), new Set(), silentLogger(), { dryRun: true });
+    expect(plan.create).toEqual([acl({})]);
+    expect(plan.present).toEqual([acl({ operation: 'WRITE' })]);
+    expect(kafka.calls).toEqual(['describeAcls']);
+    expect(kafka.aclBindings).toEqual([acl({ operation: 'WRITE' })]);
   });
 
   it('warns for each broad binding left out, not for the bindings of what is not recovered', async () => {
