@@ -292,6 +292,8 @@ export interface RecoverOptions extends Common {
   at?: Date | null;
   /** Register schemas with their original IDs (the registry's IMPORT mode); refused before any write where the registry cannot. */
   keepSchemaIds?: boolean;
+  /** Re-create the backup's ACL bindings: `literal` (of the recovered topics and groups) or `all` (prefixed and wildcard too). */
+  withAcls?: 'literal' | 'all' | null;
   /** The recovery ledger topic (default __kbak_recoveries). */
   ledgerTopic?: string;
   compression?: CodecName | null;
@@ -314,6 +316,7 @@ async function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Log
       resume: Boolean(opts.resume),
       newVersions: Boolean(opts.newVersions),
       keepSchemaIds: Boolean(opts.keepSchemaIds),
+      withAcls: opts.withAcls ?? null,
       concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
       ledgerTopic: opts.ledgerTopic,
       cut: pit?.cut ?? null,

@@ -35,6 +35,7 @@ interface RecoverFlags extends ConnectionFlags, OutputFlags {
   resume?: boolean;
   newVersions?: boolean;
   keepSchemaIds?: boolean;
+  withAcls?: boolean | string;
   dryRun?: boolean;
   concurrency: number;
   compression?: CodecName;
@@ -77,6 +78,7 @@ export function recoverSummaryLines(s: RecoverSummary): string[] {
       ids.length > 0 ? ` (${ids.map(([a, b]) => `${a}->${b}`).join(', ')})` : ''
     }`,
     `  ${plural(s.groups.filter((g) => g.skipped === null && g.offsets.length > 0).length, 'consumer group')} at translated offsets${s.groupsFrom && s.groupsFrom !== s.backupId ? ` (from backup ${s.groupsFrom})` : ''}`,
+    ...(s.acls ? [`  ACLs: ${plural(s.acls.created, 'binding')} created, ${s.acls.present} already there, ${s.acls.skipped.length} not re-created`] : []),
     `  took ${duration(s.durationMs)}, ${s.recordsPerSecond} records/s; recorded in ${s.ledgerTopic} as recovery ${s.recoveryId}`,
   ];
   for (const w of s.warnings) lines.push(`  warning: ${w}`);
@@ -90,6 +92,7 @@ export function recoverCommand(env: CommandEnv): Command {
     .option('--from <backup>', 'backup ID or latest', 'latest')
     .option('--topic <name>', 'recover only this backed-up topic (repeatable; default all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--topics-regex <re>', 'recover every backed-up topic whose whole name matches')
+    .option('--at <time>', "recover as of this ISO-8601 time (with its zone) or duration ago (2h, 3d), from the cluster's backups")
     .option(
       '--rename <source=target>',
       'recover a topic under another name (repeatable), e.g. orders=orders-recovered',
@@ -104,6 +107,7 @@ export function recoverCommand(env: CommandEnv): Command {
     .option('--resume', 'continue an interrupted recovery of the same topics (same backup)')
     .option('--new-versions', "add the backup's schema as a new version of an existing subject that lacks it")
     .option('--keep-schema-ids', "register schemas with their original IDs (the registry's IMPORT mode), so payloads keep their bytes")
+    .option('--with-acls [all]', "re-create the backup's ACLs of the recovered topics and groups; 'all': prefixed and wildcard ones too")
     .option('--dry-run', 'print the plan and change nothing')
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), DEFAULT_RESTORE_CONCURRENCY)
     .option(
@@ -118,7 +122,6 @@ export function recoverCommand(env: CommandEnv): Command {
   addExamples(cmd, [
     ['what recovering the newest backup into another cluster would do', 'kbak recover --brokers dr-kafka:9092 --dry-run'],
     ['bring back topic orders, deleted by accident, into its own cluster', 'kbak recover --topic orders'],
-    ['recover orders next to the original to compare them', 'kbak recover --topic orders --rename orders=orders-recovered'],
     ['topic orders as it was at 09:00 UTC on 6 Dec 2026', 'kbak recover --topic orders --at 2026-12-06T09:00:00Z'],
   ]);
   cmd.action(async (flags: RecoverFlags, command: Command) => {
@@ -134,6 +137,13 @@ export function recoverCommand(env: CommandEnv): Command {
       );
     }
     const renames = parseRenames(flags.rename);
+    if (flags.withAcls !== undefined && flags.withAcls !== true && flags.withAcls !== 'all') {
+      throw new UsageError(
+        `--with-acls ${JSON.stringify(flags.withAcls)} is not a choice`,
+        'give --with-acls alone (literal bindings) or --with-acls all (prefixed and wildcard too)',
+      );
+    }
+    const withAcls = flags.withAcls === undefined ? null : flags.withAcls === 'all' ? 'all' : 'literal';
     const at = flags.at === undefined ? null : parseAt(flags.at, new Date());
     if (at && flags.from !== 'latest') {
       throw new UsageError('--at and --from cannot be used together', '--at chooses the backups itself from every backup of the cluster');
@@ -158,6 +168,7 @@ export function recoverCommand(env: CommandEnv): Command {
       resume: Boolean(flags.resume),
       newVersions: Boolean(flags.newVersions),
       keepSchemaIds: Boolean(flags.keepSchemaIds),
+      withAcls,
       concurrency: flags.concurrency,
       compression: flags.compression ?? null,
       ledgerTopic: ledger,

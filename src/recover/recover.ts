@@ -30,12 +30,15 @@ import { DEFAULT_RECOVERY_LEDGER_TOPIC, encodeRecoveryEntry, foldRecoveries, rec
 import type { GroupEntry } from '../backup/manifest';
 import { previewKeepingIds, registerKeepingIds, type KeepIdsPreview } from '../schema/keep-ids';
 import { plural } from '../output/words';
+import { recoverAcls, requireBackupAcls, type AclRecoveryPlan } from './acls';
 
 export interface RecoverRunOptions extends RecoveryOptions {
   resume: boolean;
   newVersions: boolean;
   /** Register the schemas with their original IDs through the registry's IMPORT mode (schema/keep-ids.ts). */
   keepSchemaIds?: boolean;
+  /** Re-create the backup's ACL bindings (acls.ts): `literal` those of the recovered topics and groups, `all` also prefixed and wildcard ones. */
+  withAcls?: 'literal' | 'all' | null;
   concurrency: number;
   ledgerTopic?: string;
   /** A point in time's end offsets (point-in-time.ts); null: every record of the backup. */
@@ -73,6 +76,8 @@ export interface RecoverSummary {
   idsRewritten: number;
   idMap: Record<string, number>;
   groups: Array<{ group: string; offsets: Array<{ topic: string; partition: number; sourceOffset: string; targetOffset: string }>; skipped: string | null }>;
+  /** --with-acls: bindings created, already present, and why the others were not re-created; null without it. */
+  acls: { created: number; present: number; skipped: string[] } | null;
   ledgerTopic: string;
   warnings: string[];
 }
@@ -94,6 +99,8 @@ interface Planned {
   existingSubjects: Set<string>;
   /** --keep-schema-ids: the registry's side of it, planned. */
   keepIds: KeepIdsPreview | null;
+  /** --with-acls: what the target lacks, planned (read-only) before anything is written. */
+  acls: AclRecoveryPlan | null;
 }
 
 const sum = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
@@ -197,7 +204,17 @@ export class RecoverRun {
       const committed = await withRetry(() => kafka.fetchGroupOffsets(g.group, existing));
       checkGroup(g, committed, ctx);
     }
-    return { plan, id, clusterId, inPlace, entry, actions, topicIds, existingSubjects, keepIds };
+    // --with-acls: a backup without ACLs, a target without an authorizer or the right to read them, refused now.
+    const acls = this.opts.withAcls ? await this.aclRecovery(plan, true) : null;
+    return { plan, id, clusterId, inPlace, entry, actions, topicIds, existingSubjects, keepIds, acls };
+  }
+
+  private aclRecovery(plan: RecoveryPlan, dryRun: boolean): Promise<AclRecoveryPlan> {
+    const acls = requireBackupAcls(this.ctx.backup.manifest.acls, plan.backupId);
+    return recoverAcls(this.ctx.kafka, acls, new Map(plan.topics.map((t) => [t.source, t.target])), new Set(plan.groups.map((g) => g.group)), this.ctx.logger, {
+      broad: this.opts.withAcls === 'all',
+      dryRun,
+    });
   }
 
   /** --resume continues this recovery only from what it started with: the same backup and point in time. */
@@ -246,6 +263,16 @@ export class RecoverRun {
       lines.push(plan.groups.length > 0 ? `consumer groups (offsets from backup ${plan.groupsFrom}, translated):` : 'consumer groups: none');
       for (const g of plan.groups)
         lines.push(`  ${g.group}: ${g.offsets.map((o) => `${o.target}/${o.partition} (source offset ${o.sourceOffset})`).join(', ')}`);
+      if (p.acls) {
+        lines.push(
+          `ACLs: ${plural(p.acls.create.length, 'binding')} to create, ${p.acls.present.length} already there, ${p.acls.skipped.length} not re-created`,
+        );
+        for (const b of p.acls.create)
+          lines.push(
+            `  ${b.permissionType} ${b.principal} ${b.operation} on ${b.resourceType} ${b.patternType === 'LITERAL' ? '' : `${b.patternType} `}${b.resourceName} from ${b.host}`,
+          );
+        for (const x of p.acls.skipped.filter((k) => k.reason !== 'not-recovered')) lines.push(`  not re-created: ${x.why}`);
+      }
       lines.push(`recorded in ${this.ledgerTopic} as recovery ${p.id}`);
       for (const w of plan.warnings) lines.push(`warning: ${w}`);
       return { lines, json: { dryRun: true, ...this.planJSON(p) } };
@@ -318,10 +345,11 @@ export class RecoverRun {
       await this.checkEnds(p, jobs, results);
       await this.applyConfigs(p);
       const groups = await this.commitGroups(p, jobs, results);
+      const acls = this.opts.withAcls ? await this.aclRecovery(p.plan, false) : null;
       await this.record(withRecoveryState(this.ledger.entry, 'done', new Date()));
       unregister();
       unregister = null;
-      return this.summarise(p, jobs, results, registration, ids, groups, Date.now() - t0);
+      return this.summarise(p, jobs, results, registration, ids, groups, acls, Date.now() - t0);
     } catch (err) {
       const e = classifyError(err, 'recovering');
       await this.fail(e);
@@ -560,6 +588,7 @@ export class RecoverRun {
     registration: RegistrationResult | null,
     ids: SchemaIdMap | null,
     groups: RecoverSummary['groups'],
+    acls: AclRecoveryPlan | null,
     durationMs: number,
   ): RecoverSummary {
     const all = [...results.values()];
@@ -594,6 +623,7 @@ export class RecoverRun {
       idsRewritten: sum(all, (r) => r.idsRewritten),
       idMap: ids?.toJSON() ?? {},
       groups,
+      acls: acls && { created: acls.create.length, present: acls.present.length, skipped: acls.skipped.map((x) => x.why) },
       ledgerTopic: this.ledgerTopic,
       warnings: p.plan.warnings,
     };

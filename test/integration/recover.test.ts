@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
-import { kcatReadBytes } from '../support/kcat';
+import { kcatOffsetForTime, kcatReadBytes } from '../support/kcat';
 import { runKbak, type CliResult } from '../support/kbak-cli';
 import { createTopic, produce, TRACE_HEADERS, type TestRecord } from '../support/produce';
 import { testKafka, uniqueName } from '../support/stack';
@@ -150,5 +150,67 @@ describe('kbak recover into the backup’s own cluster', () => {
     const resume = await runKbak(['recover', '--source', dir, '--topic', topic, '--rename', `${topic}=${topic}-never`, '--resume']);
     expect(resume.code).toBe(2);
     expect(resume.stderr).toContain('no interrupted recovery of these topics is recorded');
+  });
+});
+
+describe('kbak recover --at: a point in time across a full and two incremental backups', () => {
+  const topic = uniqueName('rec-pit');
+  const group = uniqueName('rec-pit-group');
+  const dir = store();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const batch = (from: number, n: number): TestRecord[] =>
+    Array.from({ length: n }, (_, i) => ({
+      partition: (from + i) % 2,
+      key: Buffer.from(`k${from + i}`),
+      value: Buffer.from(`v${from + i}`),
+      headers: [],
+      timestamp: String(Date.now()),
+    }));
+  let at = 0;
+
+  beforeAll(async () => {
+    await createTopic(kafka, topic, 2);
+    await produce(kafka, topic, batch(0, 20));
+    await admin.setOffsets({ groupId: group, topic, partitions: [0, 1].map((p) => ({ partition: p, offset: '5' })) });
+    ok(await runKbak(['dump', '--topic', topic, '--to', dir, '--quiet']));
+    await sleep(50);
+    // The point in time falls between two halves of the second batch, and so between the first two cuts.
+    await produce(kafka, topic, batch(20, 10));
+    await sleep(50);
+    at = Date.now();
+    await sleep(50);
+    await produce(kafka, topic, batch(30, 10));
+    await admin.setOffsets({ groupId: group, topic, partitions: [0, 1].map((p) => ({ partition: p, offset: '15' })) });
+    ok(await runKbak(['dump', '--incremental', '--topic', topic, '--to', dir, '--quiet']));
+    await produce(kafka, topic, batch(40, 20));
+    ok(await runKbak(['dump', '--incremental', '--topic', topic, '--to', dir, '--quiet']));
+  });
+
+  it('recovers each partition as Kafka’s ListOffsets by timestamp (kcat -Q) defines it at that time, groups from the backup before it', async () => {
+    const copy = `${topic}-at`;
+    const iso = new Date(at).toISOString();
+    const plan = ok(await runKbak(['recover', '--source', dir, '--topic', topic, '--rename', `${topic}=${copy}`, '--at', iso, '--dry-run', '-o', 'json']));
+    const planned = JSON.parse(plan.stdout) as { at: string; backupId: string; groupsFrom: string };
+    expect(planned.at).toBe(iso);
+    // Read from the second backup (the first cut at or after the time), groups from the first.
+    expect(planned.groupsFrom < planned.backupId).toBe(true);
+    ok(await runKbak(['recover', '--source', dir, '--topic', topic, '--rename', `${topic}=${copy}`, '--at', iso, '--quiet']));
+    for (const p of [0, 1]) {
+      const end = kcatOffsetForTime(topic, p, BigInt(at))!;
+      const expected = kcatReadBytes(topic, p)
+        .filter((r) => r.offset < end)
+        .map(({ offset: _o, ...r }) => r);
+      expect(expected.length).toBe(15); // 10 of the first batch and 5 of the second's first half on each partition
+      expect(kcatReadBytes(copy, p).map(({ offset: _o, ...r }) => r)).toEqual(expected);
+    }
+    const offsets = await admin.fetchOffsets({ groupId: group, topics: [copy] });
+    expect(offsets[0]!.partitions.map((x) => x.offset)).toEqual(['5', '5']);
+  });
+
+  it('refuses a time before the first backed-up record, naming the range (exit 2)', async () => {
+    const r = await runKbak(['recover', '--source', dir, '--topic', topic, '--rename', `${topic}=${topic}-early`, '--at', '2020-01-01T00:00:00Z']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/before the first record .*\d{4}-\d\d-\d\dT/);
+    expect(await admin.listTopics()).not.toContain(`${topic}-early`);
   });
 });
