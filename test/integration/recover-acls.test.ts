@@ -31,6 +31,9 @@ import { recoverAcls } from '../../src/recover/acls';
 import { aclBinding, clusterDeny } from '../support/acl-binding';
 import { createTopic, produce } from '../support/produce';
 import { stackEnv, testKafka, uniqueName } from '../support/stack';
+import { runKbak } from '../support/kbak-cli';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 jest.setTimeout(180_000);
 
@@ -269,4 +272,77 @@ it('a principal that may not alter ACLs on the target gets one line naming what 
     permissionType: AclPermissionTypes.ANY,
   });
   expect(left.resources).toEqual([]);
+});
+
+it('kbak recover --with-acls brings a deleted topic back with its literal bindings and its group’s, and shows the prefixed one only in the plan', async () => {
+  const topic = uniqueName('racl-cli');
+  const group = uniqueName('racl-cli-group');
+  const principal = `User:${uniqueName('racl-cli-user')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'kbak-recover-acls-'));
+  try {
+    await createTopic(kafka, topic, 1);
+    await produce(kafka, topic, [{ partition: 0, key: null, value: Buffer.from('x'), headers: [], timestamp: String(Date.now()) }]);
+    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '1' }] });
+    const b = (over: Partial<AclBindingInfo>): AclBindingInfo => aclBinding({ resourceName: topic, principal, ...over });
+    const literal = [b({}), b({ resourceType: 'GROUP', resourceName: group })];
+    const prefixed = b({ resourceName: topic.slice(0, -3), patternType: 'PREFIXED', operation: 'DESCRIBE' });
+    await addAcls([...literal, prefixed]);
+    // The dump runs as the plaintext listener's super user, who may describe ACLs.
+    const dumped = await runKbak(['dump', '--topic', topic, '--to', dir, '--quiet']);
+    expect(dumped.code).toBe(0);
+    await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+    await admin.deleteAcls({ filters: [...literal, prefixed].map(entry) });
+    const mine = async (): Promise<string[]> => {
+      const res = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        principal,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      return res.resources.flatMap((r) => r.acls.map(() => `${r.resourceType} ${r.resourceName} ${r.resourcePatternType}`)).sort();
+    };
+    expect(await mine()).toEqual([]);
+
+    const plan = await runKbak(['recover', '--source', dir, '--topic', topic, '--with-acls', '--dry-run']);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('ACLs: 2 bindings to create');
+    expect(plan.stdout).toMatch(/not re-created: .*PREFIXED|not re-created: .*prefixed/i);
+    const r = await runKbak(['recover', '--source', dir, '--topic', topic, '--with-acls', '-o', 'json', '--quiet']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { acls: { created: number } }).acls.created).toBe(2);
+    // Read back with the stock kafkajs admin: the topic's and the group's literal bindings, not the prefixed one.
+    expect(await mine()).toEqual(
+      [`${AclResourceTypes.GROUP} ${group} ${ResourcePatternTypes.LITERAL}`, `${AclResourceTypes.TOPIC} ${topic} ${ResourcePatternTypes.LITERAL}`].sort(),
+    );
+    created.push(...literal.map(entry));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('kbak recover --with-acls of a backup without ACLs is refused before anything is written (exit 2)', async () => {
+  const topic = uniqueName('racl-none');
+  const dir = mkdtempSync(join(tmpdir(), 'kbak-recover-acls-'));
+  try {
+    await createTopic(kafka, topic, 1);
+    // The ordinary SCRAM user may not describe ACLs: its dump holds none.
+    const app = {
+      KBAK_BROKERS: env('KBAK_SECURE_BROKERS'),
+      KBAK_TLS: 'true',
+      KBAK_TLS_CA: env('KBAK_SECURE_TLS_CA'),
+      KBAK_SASL_MECHANISM: 'scram-sha-512',
+      KBAK_SASL_USERNAME: env('KBAK_SECURE_APP_USERNAME'),
+      KBAK_SASL_PASSWORD: env('KBAK_SECURE_APP_PASSWORD'),
+    };
+    const dumped = await runKbak(['dump', '--topic', topic, '--to', dir, '--quiet'], app);
+    expect(dumped.code).toBe(0);
+    await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+    const r = await runKbak(['recover', '--source', dir, '--topic', topic, '--with-acls']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('holds no ACLs');
+    expect(await admin.listTopics()).not.toContain(topic);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
