@@ -15,10 +15,10 @@ import { parseAt } from '../recover/at-time';
 import { validateTopicName } from '../remap/topic-name';
 import { positiveInt, type CommandEnv } from './common';
 import { addServiceOptions, kafkaOptions } from './connection-options';
-import { liveProgress } from './live-progress';
+import { liveProgress, writtenTopicRow } from './live-progress';
 import { logCompletion } from '../output/logger';
 import { openSource } from './source';
-import { applyCommand, MASK, userArgs } from './apply-command';
+import { withApplyCommand } from './apply-command';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
 import { addExamples, GROUP } from './help';
@@ -176,28 +176,15 @@ export function recoverCommand(env: CommandEnv): Command {
     };
     if (flags.dryRun) {
       const plan = await planRecover(options);
-      const apply = applyCommand(userArgs(command));
-      const lines = [
-        ...plan.lines,
-        `to apply this plan, run: ${apply.line}`,
-        ...(apply.masked ? [`  (secrets are shown as ${MASK}: give them again, or set KBAK_SASL_PASSWORD / KBAK_SCHEMA_REGISTRY_PASSWORD)`] : []),
-      ];
-      printResult(env, format, { json: () => ({ ...plan.json, applyCommand: apply.line }), table: () => lines });
+      const shown = withApplyCommand(command, plan);
+      printResult(env, format, { json: () => shown.json, table: () => shown.lines });
       return;
     }
     const progress = liveProgress<LaneTopicProgress>({
       quiet: flags.quiet,
       tty: env.isTTY,
       logger,
-      row: (p) => ({
-        label: p.topic,
-        records: p.records,
-        bytes: p.bytes,
-        done: BigInt(p.processed),
-        total: BigInt(p.total),
-        recordsTotal: p.total,
-        recordsTotalIsBound: p.totalExact === false,
-      }),
+      row: writtenTopicRow,
     });
     const summary = await progress.run(() => recover({ ...options, ...progress.callbacks }));
     logCompletion(logger, { summary }, `backup ${summary.backupId} recovered (${summary.records} records)`);

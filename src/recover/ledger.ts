@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { KbakError } from '../errors';
-import { MAX_LEDGER_RECORD_BYTES, MAX_REASON_LENGTH } from '../lane/ledger';
+import { backupId, isoTime, MAX_LEDGER_RECORD_BYTES, MAX_REASON_LENGTH, name, topicId } from '../lane/ledger';
 
 export const DEFAULT_RECOVERY_LEDGER_TOPIC = '__kbak_recoveries';
 export const RECOVERY_LEDGER_FORMAT = 1;
@@ -24,14 +24,6 @@ export const RECOVERY_LEDGER_FORMAT = 1;
 export class RecoveryLedgerError extends KbakError {
   readonly code = 'LEDGER';
 }
-
-const name = z.string().min(1).max(255);
-const isoTime = z
-  .string()
-  .max(40)
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a timestamp');
-const topicId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID');
-const backupId = z.string().regex(/^[0-9]{8}T[0-9]{9}Z$/);
 
 export const recoveryEntrySchema = z.looseObject({
   format: z.literal(RECOVERY_LEDGER_FORMAT),

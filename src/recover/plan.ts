@@ -223,8 +223,6 @@ export function buildRecoveryPlan(input: PlanInput): RecoveryPlan {
     }
     if (offsets.length > 0) groups.push({ group: g.groupId, offsets });
   }
-  if (input.cut && input.groups === null)
-    warnings.push(`no backup was taken at or before ${input.cut.at.toISOString()}: no consumer group offsets are recovered`);
 
   return {
     backupId: manifest.backupId,

@@ -7,8 +7,6 @@
  * record done) and summarise.
  */
 import { partitionKey } from '../model/partition-key';
-import { runWorkers } from '../util/run-workers';
-import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
 import { classifyError, ConflictError, InterruptedError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
 import { onInterrupt } from '../util/interrupt';
@@ -21,8 +19,8 @@ import { ensureLedgerTopic, readWholeTopic, targetMinInsyncReplicas, waitForLead
 import { inspectLaneTopics, recordsIn } from '../restore/safety';
 import { RestoreProducers } from '../restore/producers';
 import { partitionJobs } from '../restore/partition-jobs';
-import { writePartition, type PartitionJob, type PartitionResult } from '../restore/write-partition';
-import { RESTORE_BUDGET_BYTES, type LaneTopicProgress } from '../restore/restore';
+import type { PartitionJob, PartitionResult } from '../restore/write-partition';
+import { movedEnd, writeJobs, type LaneTopicProgress } from '../restore/write-phase';
 import { TOOL_VERSION } from '../version';
 import { buildRecoveryPlan, type RecoveryCut, type RecoveryOptions, type RecoveryPlan } from './plan';
 import { checkGroup, checkSubject, decideTopicAction, type RecoveryAction, type SafetyContext } from './safety';
@@ -341,7 +339,7 @@ export class RecoverRun {
       const ids = registration ? new SchemaIdMap(registration.byId) : null;
       await this.prepareTopics(p);
       const jobs = await this.buildJobs(p);
-      const results = await this.writeTopics(p, jobs, ids, await producers.workers());
+      const results = await this.writeTopics(jobs, ids, await producers.workers());
       await this.checkEnds(p, jobs, results);
       await this.applyConfigs(p);
       const groups = await this.commitGroups(p, jobs, results);
@@ -491,48 +489,26 @@ export class RecoverRun {
     return jobs;
   }
 
-  private async writeTopics(
-    p: Planned,
-    jobs: PartitionJob[],
-    ids: SchemaIdMap | null,
-    producers: RecordProducer[],
-  ): Promise<Map<PartitionJob, PartitionResult>> {
-    const results = new Map<PartitionJob, PartitionResult>();
-    const budget = new ByteBudget(RESTORE_BUDGET_BYTES);
-    await runWorkers(jobs, producers.length, async (job, worker) => {
-      const prog = this.progressByTopic.get(job.laneTopic)!;
-      const result = await writePartition(job, {
-        backup: this.ctx.backup,
-        producer: producers[worker]!,
-        window: { since: null, until: null },
-        maxRecordsPerPartition: null,
-        budget,
-        rewrite: { ids, lane: '', laneHeader: null, laneBaggage: null },
-        onProgress: (processed, written, bytes) => {
-          prog.processed += processed;
-          prog.records += written;
-          prog.bytes += bytes;
-        },
-      });
-      results.set(job, result);
-    });
-    return results;
+  private writeTopics(jobs: PartitionJob[], ids: SchemaIdMap | null, producers: RecordProducer[]): Promise<Map<PartitionJob, PartitionResult>> {
+    const rewrite = { ids, lane: '', laneHeader: null, laneBaggage: null };
+    return writeJobs(
+      jobs,
+      producers,
+      { backup: this.ctx.backup, window: { since: null, until: null }, maxRecordsPerPartition: null, rewrite },
+      this.progressByTopic,
+    );
   }
 
   /** Every partition ends where kbak's writes put it; else another producer wrote into it and translated offsets would be wrong. */
   private async checkEnds(p: Planned, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<void> {
     for (const t of p.plan.topics) {
-      const now = await withRetry(() => this.ctx.kafka.listOffsets(t.target));
-      for (const job of jobs.filter((j) => j.laneTopic === t.target)) {
-        const expected = results.get(job)!.laneEnd;
-        const actual = now.find((o) => o.partition === job.partition)?.high;
-        if (actual !== expected) {
-          throw new ServiceError(
-            'kafka',
-            `${t.target}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it during the recovery`,
-            'no group offsets were committed; stop that producer, delete the topic and recover it again',
-          );
-        }
+      const moved = await movedEnd(this.ctx.kafka, t.target, jobs, results);
+      if (moved) {
+        throw new ServiceError(
+          'kafka',
+          `${t.target}/${moved.partition} ends at offset ${moved.actual} instead of ${moved.expected}: another producer wrote into it during the recovery`,
+          'no group offsets were committed; stop that producer, delete the topic and recover it again',
+        );
       }
     }
   }
