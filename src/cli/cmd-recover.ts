@@ -120,9 +120,9 @@ export function recoverCommand(env: CommandEnv): Command {
   addOutputOptions(cmd, OUTPUT);
   addServiceOptions(cmd, { kafka: true, registry: true, s3: true });
   addExamples(cmd, [
-    ['what recovering the newest backup into another cluster would do', 'kbak recover --brokers dr-kafka:9092 --dry-run'],
-    ['bring back topic orders, deleted by accident, into its own cluster', 'kbak recover --topic orders'],
-    ['topic orders as it was at 09:00 UTC on 6 Dec 2026', 'kbak recover --topic orders --at 2026-12-06T09:00:00Z'],
+    ['what recovering topic orders next to the original would do', 'kbak recover --topic orders --rename orders=orders-copy --dry-run'],
+    ['bring back topic orders, deleted by accident, from the newest backup', 'kbak recover --topic orders'],
+    ['orders as it was 30 minutes ago, next to the original', 'kbak recover --topic orders --rename orders=orders-30m --at 30m'],
   ]);
   cmd.action(async (flags: RecoverFlags, command: Command) => {
     const format = outputFormat(flags, OUTPUT);
