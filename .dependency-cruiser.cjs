@@ -22,6 +22,7 @@ const LAYERS = [
   ['src/backup', 'src/kafka'],
   ['src/lane'],
   ['src/dump', 'src/restore'],
+  ['src/recover'],
   ['src/api.ts'],
   ['src/cli'],
   ['src/index.ts'],

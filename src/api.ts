@@ -58,6 +58,8 @@ import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
 import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
+import { RecoverRun, type RecoverSummary, type RecoveryDryRun } from './recover/recover';
+import { pointInTimeSource } from './recover/point-in-time-source';
 import { scanRecordAt, type RecordLayout } from './segment/format';
 import type { RawBlock } from './segment/reader';
 import { abortableStore } from './store/abortable';
@@ -267,6 +269,79 @@ export function restore(opts: RestoreOptions): Promise<RestoreSummary> {
 export function planRestore(opts: RestoreOptions): Promise<DryRunResult> {
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () => withKafka(opts, logger, (kafka) => restoreRun(opts, kafka, logger).dryRun()));
+}
+
+export interface RecoverOptions extends Common {
+  /** The backup to recover (openBackup(store, 'latest')); with `at`, the chain is read from its store and cluster. */
+  backup: Backup;
+  /** Backed-up topics to recover (default all, or those `topicsRegex` matches). */
+  topics?: string[];
+  /** A regex over whole topic names. */
+  topicsRegex?: string;
+  /** source topic → target topic (`--rename`); subjects named by TopicNameStrategy follow. */
+  renames?: ReadonlyMap<string, string>;
+  replicationFactor?: number | null;
+  /** Continue this recovery after an interruption (its ledger record names what it created). */
+  resume?: boolean;
+  /** Add the backup's schema as a new version of an existing target subject that lacks it. */
+  newVersions?: boolean;
+  /**
+   * Recover as of this time (Kafka's ListOffsets by timestamp): `backup` names the cluster's
+   * chain (its newest backup); each topic is read from the first backup cut at or after it.
+   */
+  at?: Date | null;
+  /** Register schemas with their original IDs (the registry's IMPORT mode); refused before any write where the registry cannot. */
+  keepSchemaIds?: boolean;
+  /** Re-create the backup's ACL bindings: `literal` (of the recovered topics and groups) or `all` (prefixed and wildcard too). */
+  withAcls?: 'literal' | 'all' | null;
+  /** The recovery ledger topic (default __kbak_recoveries). */
+  ledgerTopic?: string;
+  compression?: CodecName | null;
+  concurrency?: number;
+  onProgress?: (topics: LaneTopicProgress[]) => void;
+  progressIntervalMs?: number;
+}
+
+async function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): Promise<RecoverRun> {
+  // A point in time chooses the backup (and the groups' backup) from the cluster's chain.
+  const pit = opts.at ? await pointInTimeSource(opts.backup, { topics: opts.topics ?? [], regex: opts.topicsRegex }, opts.at) : null;
+  return new RecoverRun(
+    { kafka, backup: backupFor(pit?.backup ?? opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
+    {
+      topics: pit?.topics ?? opts.topics ?? [],
+      topicsRegex: pit ? undefined : opts.topicsRegex,
+      renames: opts.renames ?? new Map(),
+      replicationFactor: opts.replicationFactor ?? null,
+      compression: opts.compression ?? null,
+      resume: Boolean(opts.resume),
+      newVersions: Boolean(opts.newVersions),
+      keepSchemaIds: Boolean(opts.keepSchemaIds),
+      withAcls: opts.withAcls ?? null,
+      concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
+      ledgerTopic: opts.ledgerTopic,
+      cut: pit?.cut ?? null,
+      groups: pit ? pit.groups : undefined,
+      warnings: pit?.warnings ?? [],
+    },
+  );
+}
+
+/** Recovers a backup under its original (or renamed) topic, subject and group names: the disaster-recovery path. */
+export function recover(opts: RecoverOptions): Promise<RecoverSummary> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, () =>
+    withKafka(opts, logger, async (kafka) => {
+      const run = await recoverRun(opts, kafka, logger);
+      const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
+      return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
+    }),
+  );
+}
+
+/** What `recover` would do, with read-only calls only (the CLI's --dry-run). */
+export function planRecover(opts: RecoverOptions): Promise<RecoveryDryRun> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, () => withKafka(opts, logger, async (kafka) => (await recoverRun(opts, kafka, logger)).dryRun()));
 }
 
 export interface StoreOptions extends Cancellable {

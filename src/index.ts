@@ -7,6 +7,8 @@ export {
   dump,
   restore,
   planRestore,
+  recover,
+  planRecover,
   describeBackups,
   verify,
   prune,
@@ -23,6 +25,7 @@ export {
   type DumpOptions,
   type DumpResult,
   type RestoreOptions,
+  type RecoverOptions,
   type KafkaOptions,
   type RegistryOptions,
   type StoreOptions,
@@ -62,6 +65,7 @@ export type { Manifest, TopicEntry, PartitionEntry, SegmentEntry, SchemaEntry, G
 export type { DumpSummary, TopicProgress } from './dump/dump';
 export type { RestoreSummary, LaneTopicProgress, DryRunResult } from './restore/restore';
 export type { RestoreMode } from './restore/plan';
+export type { RecoverSummary, RecoveryDryRun } from './recover/recover';
 export type { BackupRecord, RecordHeader } from './segment/record';
 export { TimestampType } from './segment/record';
 

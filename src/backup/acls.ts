@@ -88,7 +88,7 @@ export function selectAcls(bindings: readonly unknown[], topics: readonly string
 }
 
 /** The first index whose name is not below `name` (names sorted by code units). */
-function lowerBound(names: readonly string[], name: string): number {
+export function lowerBound(names: readonly string[], name: string): number {
   let lo = 0;
   let hi = names.length;
   while (lo < hi) {

@@ -69,3 +69,19 @@ export function applyCommand(args: readonly string[]): ApplyCommand {
   // The mask is quoted too: a shell would expand a bare *** into file names.
   return { line: ['kbak', ...out].map(shellQuote).join(' '), masked };
 }
+
+/** A plan's lines, ended by the command that applies it (the same arguments without --dry-run, secrets masked), and its JSON with that command. */
+export function withApplyCommand(
+  command: Command,
+  plan: { lines: readonly string[]; json: Record<string, unknown> },
+): { lines: string[]; json: Record<string, unknown> } {
+  const apply = applyCommand(userArgs(command));
+  return {
+    lines: [
+      ...plan.lines,
+      `to apply this plan, run: ${apply.line}`,
+      ...(apply.masked ? [`  (secrets are shown as ${MASK}: give them again, or set KBAK_SASL_PASSWORD / KBAK_SCHEMA_REGISTRY_PASSWORD)`] : []),
+    ],
+    json: { ...plan.json, applyCommand: apply.line },
+  };
+}

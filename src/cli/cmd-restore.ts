@@ -12,13 +12,13 @@ import type { LaneTopicProgress, RestoreSummary } from '../restore/restore';
 import { positiveInt, type CommandEnv } from './common';
 import { addServiceOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerArgs, ledgerTopic, parseTtl } from './lane-options';
-import { liveProgress } from './live-progress';
+import { liveProgress, writtenTopicRow } from './live-progress';
 import { logCompletion } from '../output/logger';
 import { openSource } from './source';
 import { LaneScope, laneTemplates } from '../lane/ownership';
 import { parseLaneRetention } from '../lane/topic-configs';
 import { validateBaggageKey } from '../lane/baggage';
-import { applyCommand, MASK, userArgs } from './apply-command';
+import { withApplyCommand } from './apply-command';
 import { kbakLine, nextSteps } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
@@ -160,28 +160,15 @@ export function restoreCommand(env: CommandEnv): Command {
     if (flags.dryRun) {
       const plan = await planRestore(options);
       // The plan ends with the command that applies it: the same arguments without --dry-run, secrets masked.
-      const apply = applyCommand(userArgs(command));
-      const lines = [
-        ...plan.lines,
-        `to apply this plan, run: ${apply.line}`,
-        ...(apply.masked ? [`  (secrets are shown as ${MASK}: give them again, or set KBAK_SASL_PASSWORD / KBAK_SCHEMA_REGISTRY_PASSWORD)`] : []),
-      ];
-      printResult(env, format, { json: () => ({ ...plan.json, applyCommand: apply.line }), table: () => lines });
+      const shown = withApplyCommand(command, plan);
+      printResult(env, format, { json: () => shown.json, table: () => shown.lines });
       return;
     }
     const progress = liveProgress<LaneTopicProgress>({
       quiet: flags.quiet,
       tty: env.isTTY,
       logger,
-      row: (p) => ({
-        label: p.topic,
-        records: p.records,
-        bytes: p.bytes,
-        done: BigInt(p.processed),
-        total: BigInt(p.total),
-        recordsTotal: p.total,
-        recordsTotalIsBound: p.totalExact === false,
-      }),
+      row: writtenTopicRow,
     });
     const summary = await progress.run(() => restore({ ...options, ...progress.callbacks }));
     // The job's log gets one JSON summary line (stderr, JSON log format); a terminal reads the stdout summary.

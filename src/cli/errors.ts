@@ -21,6 +21,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   backup: '--from',
   topics: '--topic',
   topicsRegex: '--topics-regex',
+  at: '--at',
   partitions: '--partitions',
   since: '--since',
   until: '--until',

@@ -4,6 +4,7 @@
  * first snapshot, so a call refused before its run begins (bad options) shows nothing.
  */
 import type { Logger } from '../output/logger';
+import type { LaneTopicProgress } from '../restore/restore';
 import { startProgress, withProgress, type ProgressDisplay, type ProgressRow } from '../output/progress';
 
 /** How often the library hands a snapshot over: the terminal display's own refresh. */
@@ -27,5 +28,18 @@ export function liveProgress<T>(opts: { quiet?: boolean; tty: boolean; logger: L
   return {
     callbacks: { onProgress, progressIntervalMs: SNAPSHOT_INTERVAL_MS },
     run: (work) => withProgress({ stop: () => display?.stop() }, work),
+  };
+}
+
+/** The progress row of a topic being written (a lane restore's or a recovery's). */
+export function writtenTopicRow(p: LaneTopicProgress): ProgressRow {
+  return {
+    label: p.topic,
+    records: p.records,
+    bytes: p.bytes,
+    done: BigInt(p.processed),
+    total: BigInt(p.total),
+    recordsTotal: p.total,
+    recordsTotalIsBound: p.totalExact === false,
   };
 }

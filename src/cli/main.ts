@@ -22,6 +22,7 @@ import { laneCommand } from './cmd-lane';
 import { listCommand } from './cmd-list';
 import { pruneCommand } from './cmd-prune';
 import { restoreCommand } from './cmd-restore';
+import { recoverCommand } from './cmd-recover';
 import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
 
@@ -66,6 +67,7 @@ export function buildProgram(rawEnv: CommandEnv): Command {
   program.addCommand(pruneCommand(env));
   program.addCommand(catCommand(env));
   program.addCommand(restoreCommand(env));
+  program.addCommand(recoverCommand(env));
   program.addCommand(laneCommand(env));
   program.addCommand(completionCommand(program, env.write ?? ((text) => env.stdout(text.replace(/\n$/, '')))));
   program.helpCommand(false).addCommand(helpCommand(program));

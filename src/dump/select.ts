@@ -22,17 +22,21 @@ export function parsePartitions(value: string): number[] {
 /** Internal topics are never dumped by a regex; naming one explicitly is allowed. */
 const INTERNAL = /^(__consumer_offsets|__transaction_state|__cluster_metadata|_schemas)$/;
 
-export function selectTopics(sel: Selection, existing: string[]): string[] {
+/** Where the names come from, for messages: the source cluster (dump), or a backup (recover). */
+export interface SelectionPlace {
+  where: string;
+  hint: string;
+}
+
+const SOURCE_CLUSTER: SelectionPlace = { where: 'on the source cluster', hint: 'check the name with your Kafka tools or select topics by regex' };
+
+export function selectTopics(sel: Selection, existing: string[], place: SelectionPlace = SOURCE_CLUSTER): string[] {
   if (sel.topics.length === 0 && !sel.regex) throw new UsageError('no topic selected', 'name topics or a topic regex', { options: ['topics', 'topicsRegex'] });
   const have = new Set(existing);
   const chosen = new Set<string>();
   for (const t of sel.topics) {
     if (!have.has(t))
-      throw new NotFoundError(
-        `topic "${t}" does not exist on the source cluster${didYouMeanSuffix(t, existing)}`,
-        'check the name with your Kafka tools or select topics by regex',
-        { options: ['topicsRegex'] },
-      );
+      throw new NotFoundError(`topic "${t}" does not exist ${place.where}${didYouMeanSuffix(t, existing)}`, place.hint, { options: ['topicsRegex'] });
     chosen.add(t);
   }
   if (sel.regex !== undefined) {
@@ -44,7 +48,9 @@ export function selectTopics(sel: Selection, existing: string[]): string[] {
     }
     const matched = existing.filter((t) => re.test(t) && !INTERNAL.test(t));
     if (matched.length === 0)
-      throw new NotFoundError(`topicsRegex "${sel.regex}" matches no topic`, 'the regex must match whole topic names', { options: ['topicsRegex'] });
+      throw new NotFoundError(`topicsRegex "${sel.regex}" matches no topic ${place.where}`, 'the regex must match whole topic names', {
+        options: ['topicsRegex'],
+      });
     for (const t of matched) chosen.add(t);
   }
   return [...chosen].sort();

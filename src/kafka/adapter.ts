@@ -276,6 +276,12 @@ export interface KafkaAdapter {
    */
   validateCreateTopics(specs: readonly TopicSpec[]): Promise<void>;
   /**
+   * Replaces the topic-level configs of a topic with exactly `configs` (AlterConfigs: a config
+   * left out returns to the broker's default). Recovery writes a topic first and gives it its
+   * retention, timestamp and compaction settings afterwards. An unknown topic fails the call.
+   */
+  setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void>;
+  /**
    * What the connected principal may do on each topic, from the Metadata response's authorized
    * operations (Metadata v10+, asked with include_topic_authorized_operations): by topic, every
    * name asked for. Changes nothing; a broker's authorizer decides, so no authorizer means every operation.
@@ -294,6 +300,15 @@ export interface KafkaAdapter {
    * (the principal may not describe ACLs: DESCRIBE on the cluster).
    */
   describeAcls(filter: AclFilter): Promise<AclBindingInfo[]>;
+  /**
+   * Creates the ACL bindings (CreateAcls; an empty list sends nothing). A binding the cluster
+   * already has is kept once, so creating again is harmless. Fails with the broker's code:
+   * SECURITY_DISABLED (no authorizer), CLUSTER_AUTHORIZATION_FAILED (the principal may not
+   * alter ACLs: ALTER on the cluster), INVALID_REQUEST (a binding Kafka refuses); Kafka takes
+   * each binding alone, so those it accepted before a refusal stay. An operation that is not
+   * one of Kafka's (protocol/acl-codes.ts) is a UsageError, before anything is sent.
+   */
+  createAcls(bindings: readonly AclBindingInfo[]): Promise<void>;
   /** A broker config's effective value (of the first broker), null when it has none. */
   brokerConfig(name: string): Promise<string | null>;
 

@@ -25,6 +25,8 @@ import type {
   TopicSpec,
 } from './adapter';
 import { isKbakInternalGroup, KafkaServiceError } from './adapter';
+import { ACL_OPERATION_CODES, checkAclOperations, isAclOperation } from './protocol/acl-codes';
+import { createAclsDirect } from './client/acl-create';
 import { createKafka, type KafkaConnection } from './transport/client';
 import { probeBrokers } from './transport/probe';
 import { kafkaError } from './transport/kafkajs-errors';
@@ -44,22 +46,10 @@ const TOPIC_AUTHORIZATION_FAILED = 29;
 const ACL_RESOURCE_CODES = { TOPIC: 2, GROUP: 3 } as const;
 const ACL_PATTERN = { ANY: 1, LITERAL: 3, PREFIXED: 4 } as const;
 const ACL_ANY = 1;
-const ACL_OPERATION_NAMES: Record<number, string> = {
-  2: 'ALL',
-  3: 'READ',
-  4: 'WRITE',
-  5: 'CREATE',
-  6: 'DELETE',
-  7: 'ALTER',
-  8: 'DESCRIBE',
-  9: 'CLUSTER_ACTION',
-  10: 'DESCRIBE_CONFIGS',
-  11: 'ALTER_CONFIGS',
-  12: 'IDEMPOTENT_WRITE',
-  13: 'CREATE_TOKENS',
-  14: 'DESCRIBE_TOKENS',
-};
-const ACL_PERMISSION_NAMES: Record<number, 'DENY' | 'ALLOW'> = { 2: 'DENY', 3: 'ALLOW' };
+/** Kafka's operation names by code: protocol/acl-codes.ts's one table, turned round. */
+const ACL_OPERATION_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ACL_OPERATION_CODES).map(([name, code]) => [code, name]));
+const ACL_PERMISSION_CODES = { DENY: 2, ALLOW: 3 } as const;
+const ACL_PERMISSION_NAMES: Record<number, 'DENY' | 'ALLOW'> = { [ACL_PERMISSION_CODES.DENY]: 'DENY', [ACL_PERMISSION_CODES.ALLOW]: 'ALLOW' };
 
 /** kafkajs ConfigSource value for a config set on the topic (DYNAMIC_TOPIC_CONFIG). */
 const TOPIC_CONFIG_SOURCE = 1;
@@ -198,6 +188,19 @@ export class KafkajsAdapter implements KafkaAdapter {
     return this.create(specs, false);
   }
 
+  setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    return this.call(`setting the configs of topic ${topic}`, async (a) => {
+      // AlterConfigs (not the incremental call): the topic's configs become exactly these.
+      const res = (await a.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+      })) as { resources: Array<{ errorCode: number; errorMessage: string | null }> };
+      const failed = res.resources.find((r) => r.errorCode !== 0);
+      if (failed)
+        throw new KafkaServiceError(`Kafka refused the configs of topic ${topic}: ${failed.errorMessage ?? `error code ${failed.errorCode}`}`, undefined);
+    });
+  }
+
   validateCreateTopics(specs: readonly TopicSpec[]): Promise<void> {
     return this.create(specs, true);
   }
@@ -312,6 +315,21 @@ export class KafkajsAdapter implements KafkaAdapter {
       }
       return out;
     });
+  }
+
+  async createAcls(bindings: readonly AclBindingInfo[]): Promise<void> {
+    if (bindings.length === 0) return;
+    checkAclOperations(bindings);
+    const creations = bindings.map((b) => ({
+      resourceType: ACL_RESOURCE_CODES[b.resourceType],
+      resourceName: b.resourceName,
+      resourcePatternType: ACL_PATTERN[b.patternType],
+      principal: b.principal,
+      host: b.host,
+      operation: isAclOperation(b.operation) ? ACL_OPERATION_CODES[b.operation] : 0, // checked above
+      permissionType: ACL_PERMISSION_CODES[b.permissionType],
+    }));
+    await this.call(`creating ${bindings.length} ACL binding${bindings.length === 1 ? '' : 's'}`, (a) => createAclsDirect(a, creations));
   }
 
   brokerConfig(name: string): Promise<string | null> {

@@ -21,6 +21,7 @@ import { partitionKey } from '../model/partition-key';
 import { TimestampType } from '../segment/record';
 import type { PartitionOffsets } from '../model/offsets';
 import { BatchRecords, splitBatches, type BatchHeader } from './protocol/batch-decoder';
+import { checkAclOperations } from './protocol/acl-codes';
 import { CODEC_IDS, codecById, codecs } from './protocol/codecs';
 import { BATCH_HEADER_BYTES, CRC_FROM, batchBytes, encodeRecordSet, nextSequence, writeRecordBatch, type PlacedRecordSet } from './protocol/record-batch';
 import {
@@ -339,6 +340,15 @@ export class MemoryKafka implements KafkaAdapter {
     }
   }
 
+  async setTopicConfigs(topic: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    this.enter('setTopicConfigs');
+    const t = this.topics.get(topic);
+    if (!t) throw new KafkaServiceError(`Kafka failed while setting the configs of topic ${topic}: unknown topic`, 'UNKNOWN_TOPIC_OR_PARTITION');
+    if (!this.allowed('ALTER_CONFIGS', topic))
+      throw new KafkaServiceError(`Kafka denied setting the configs of topic ${topic}`, 'TOPIC_AUTHORIZATION_FAILED', undefined, { retriable: false });
+    t.configs = { ...configs };
+  }
+
   async validateCreateTopics(specs: readonly TopicSpec[]): Promise<void> {
     this.enter('validateCreateTopics');
     this.checkCreate(specs);
@@ -373,6 +383,32 @@ export class MemoryKafka implements KafkaAdapter {
         retriable: false,
       });
     return this.aclBindings.filter((b) => b.resourceType === filter.resourceType).map((b) => ({ ...b }));
+  }
+
+  /** How createAcls fails, or null when it creates: as describeAclsRefusal, for ALTER on the cluster. */
+  createAclsRefusal: 'SECURITY_DISABLED' | 'CLUSTER_AUTHORIZATION_FAILED' | null = null;
+
+  async createAcls(bindings: readonly AclBindingInfo[]): Promise<void> {
+    if (bindings.length === 0) return;
+    this.enter('createAcls');
+    checkAclOperations(bindings);
+    if (this.createAclsRefusal === 'SECURITY_DISABLED')
+      throw new KafkaServiceError('Kafka failed while creating ACL bindings: Security features are disabled', 'SECURITY_DISABLED', undefined, {
+        retriable: false,
+      });
+    if (this.createAclsRefusal === 'CLUSTER_AUTHORIZATION_FAILED')
+      throw new KafkaServiceError('Kafka denied creating ACL bindings: Cluster authorization failed', 'CLUSTER_AUTHORIZATION_FAILED', undefined, {
+        retriable: false,
+      });
+    // Kafka keeps a binding once, however often it is created.
+    const key = (b: AclBindingInfo): string =>
+      JSON.stringify([b.resourceType, b.resourceName, b.patternType, b.principal, b.host, b.operation, b.permissionType]);
+    const held = new Set(this.aclBindings.map(key));
+    for (const b of bindings) {
+      if (held.has(key(b))) continue;
+      held.add(key(b));
+      this.aclBindings.push({ ...b });
+    }
   }
 
   async deleteTopics(topics: readonly string[]): Promise<void> {

@@ -121,10 +121,25 @@ export async function ensureLedgerTopic(kafka: KafkaAdapter, topic: string): Pro
 
 /** Reads the whole ledger (every partition, start to end) and folds it; an absent ledger topic is an empty ledger. */
 export async function readLedger(kafka: KafkaAdapter, topic: string): Promise<LedgerRead> {
-  if (!(await withRetry(() => kafka.listTopics())).includes(topic)) return { entries: new Map(), claims: new Map(), invalid: [] };
+  return foldLedger(await readWholeTopic(kafka, topic));
+}
+
+export interface TopicRecord {
+  partition: number;
+  offset: bigint;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/**
+ * Every record of a small topic (a ledger: kbak's lanes, its recoveries), in partition and
+ * offset order; an absent topic has none.
+ */
+export async function readWholeTopic(kafka: KafkaAdapter, topic: string): Promise<TopicRecord[]> {
+  if (!(await withRetry(() => kafka.listTopics())).includes(topic)) return [];
   const offsets = await withRetry(() => kafka.listOffsets(topic));
   const ranges = offsets.filter((o) => o.high > o.low).map((o) => ({ topic, partition: o.partition, start: o.low, end: o.high }));
-  const records: Array<{ partition: number; offset: bigint; key: Buffer | null; value: Buffer | null }> = [];
+  const records: TopicRecord[] = [];
   if (ranges.length > 0) {
     await kafka.readRanges(
       ranges,
@@ -138,8 +153,7 @@ export async function readLedger(kafka: KafkaAdapter, topic: string): Promise<Le
       },
     );
   }
-  records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
-  return foldLedger(records);
+  return records.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
 }
 
 /** Writes a lane's ledger record, acknowledged by every in-sync replica. */

@@ -28,14 +28,15 @@ export class LedgerError extends KbakError {
   readonly code = 'LEDGER';
 }
 
-const name = z.string().min(1).max(255);
-const isoTime = z
+/** The field types kbak's ledgers share (the recovery ledger, src/recover/ledger.ts, too). */
+export const name = z.string().min(1).max(255);
+export const isoTime = z
   .string()
   .max(40)
   .refine((s) => !Number.isNaN(Date.parse(s)), 'not a timestamp');
 /** Kafka's Uuid.toString(): 16 bytes, base64url without padding. */
-const topicId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID');
-const backupId = z.string().regex(/^[0-9]{8}T[0-9]{9}Z$/);
+export const topicId = z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'not a Kafka topic ID');
+export const backupId = z.string().regex(/^[0-9]{8}T[0-9]{9}Z$/);
 const cluster = z.string().min(1).max(100);
 
 // Every object keeps the fields it does not know (z.looseObject): a newer kbak may add

@@ -35,7 +35,7 @@ export interface LaneConfigResult {
  * with them fails there) or because lanes do not use tiered storage (the target may not
  * have it enabled, and local retention only means something with it).
  */
-const DROPPED: Record<string, string> = {
+export const DROPPED_CONFIGS: Readonly<Record<string, string>> = {
   'message.format.version': 'removed in Kafka 4',
   'message.downconversion.enable': 'removed in Kafka 4',
   'message.timestamp.difference.max.ms': 'removed in Kafka 4; replaced by the relaxed timestamp bounds',
@@ -76,7 +76,7 @@ export function laneTopicConfigs(input: LaneConfigInput): LaneConfigResult {
   const configs: Record<string, string> = {};
   const adjustments: string[] = [];
   for (const [name, value] of Object.entries(input.source)) {
-    const why = DROPPED[name];
+    const why = DROPPED_CONFIGS[name];
     if (why !== undefined) {
       adjustments.push(`${name}=${value} dropped (${why})`);
       continue;

@@ -9,7 +9,6 @@ import { partitionKey } from '../model/partition-key';
 import { runWorkers } from '../util/run-workers';
 import { retry, type RetryPolicy } from '../util/retry';
 import { warmCompressWorker } from '../kafka/client/compress-worker';
-import { ByteBudget } from '../util/byte-budget';
 import type { Backup } from '../backup/catalog';
 import { classifyError, ConflictError, InterruptedError, InvalidOptionError, SafetyError, ServiceError, UsageError } from '../errors';
 import { onInterrupt } from '../util/interrupt';
@@ -18,10 +17,11 @@ import type { Logger } from '../output/logger';
 import type { CommittedOffset } from '../remap/offsets';
 import { previewRegistrations, registerSchemas, registrationKey, SchemaIdMap, type RegistrationResult, type SchemaSelection } from '../schema/register';
 import type { RegistryClient } from '../schema/registry-client';
-import type { BackupRecord } from '../segment/record';
 import { buildPlan, formatPlanLines, planToJSON, type PlanOptions, type RestoreMode, type RestorePlan, type TopicPlan } from './plan';
 import { decideActions, inspectLaneTopics, recordsIn, type LaneAction, type LaneTopicState, type PartitionOffsets } from './safety';
-import { writePartition, type PartitionJob, type PartitionResult } from './write-partition';
+import type { PartitionJob, PartitionResult } from './write-partition';
+import { movedEnd, writeJobs, type LaneTopicProgress } from './write-phase';
+import { partitionJobs } from './partition-jobs';
 import {
   deleteLaneTopics,
   ensureLedgerTopic,
@@ -165,15 +165,7 @@ export interface RestoreContext {
   logger: Logger;
 }
 
-export interface LaneTopicProgress {
-  topic: string;
-  records: number;
-  bytes: number;
-  processed: number;
-  total: number;
-  /** False when `total` is an upper bound (a time window cuts through a segment). */
-  totalExact?: boolean;
-}
+export type { LaneTopicProgress } from './write-phase';
 
 export interface DryRunResult {
   plan: RestorePlan;
@@ -523,33 +515,19 @@ export class RestoreRun {
   }
 
   /** The write phase: every lane partition written by a pool of workers, one producer each. */
-  private async writeLane(
+  private writeLane(
     plan: RestorePlan,
     jobs: PartitionJob[],
     ids: SchemaIdMap | null,
     producers: RecordProducer[],
   ): Promise<Map<PartitionJob, PartitionResult>> {
-    const results = new Map<PartitionJob, PartitionResult>();
-    // One memory budget for every partition's batches in flight, however many partitions there are.
-    const budget = new ByteBudget(RESTORE_BUDGET_BYTES);
-    await runWorkers(jobs, producers.length, async (job, worker) => {
-      const prog = this.progressByTopic.get(job.laneTopic)!;
-      const result = await writePartition(job, {
-        backup: this.ctx.backup,
-        producer: producers[worker]!,
-        window: plan.window,
-        maxRecordsPerPartition: plan.maxRecordsPerPartition,
-        budget,
-        rewrite: { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null },
-        onProgress: (processed, written, bytes) => {
-          prog.processed += processed;
-          prog.records += written;
-          prog.bytes += bytes;
-        },
-      });
-      results.set(job, result);
-    });
-    return results;
+    const rewrite = { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null };
+    return writeJobs(
+      jobs,
+      producers,
+      { backup: this.ctx.backup, window: plan.window, maxRecordsPerPartition: plan.maxRecordsPerPartition, rewrite },
+      this.progressByTopic,
+    );
   }
 
   /**
@@ -564,18 +542,14 @@ export class RestoreRun {
   ): Promise<{ groups: RestoreSummary['groups']; groupsDurationMs: number }> {
     const { kafka } = this.ctx;
     for (const t of plan.topics) {
-      const now = await kafka.listOffsets(t.lane);
-      for (const job of lane.jobs.filter((j) => j.laneTopic === t.lane)) {
-        const expected = results.get(job)!.laneEnd;
-        const actual = now.find((o) => o.partition === job.partition)?.high;
-        if (actual !== expected) {
-          throw new ServiceError(
-            'kafka',
-            `lane partition ${t.lane}/${job.partition} ends at offset ${actual} instead of ${expected}: another producer wrote into it`,
-            'group offsets were not seeded; restore again replacing the lane topics',
-            { options: ['mode=replace'] },
-          );
-        }
+      const moved = await movedEnd(kafka, t.lane, lane.jobs, results);
+      if (moved) {
+        throw new ServiceError(
+          'kafka',
+          `lane partition ${t.lane}/${moved.partition} ends at offset ${moved.actual} instead of ${moved.expected}: another producer wrote into it`,
+          'group offsets were not seeded; restore again replacing the lane topics',
+          { options: ['mode=replace'] },
+        );
       }
     }
     // A run that lost its hold (lane/claim.ts) seeds no group and never says ready.
@@ -620,7 +594,7 @@ export class RestoreRun {
     return toCreate.map((t) => t.lane);
   }
 
-  private async buildJobs(plan: RestorePlan, actions: Map<string, LaneAction>, offsets: Map<string, PartitionOffsets[]>): Promise<PartitionJob[]> {
+  private buildJobs(plan: RestorePlan, actions: Map<string, LaneAction>, offsets: Map<string, PartitionOffsets[]>): Promise<PartitionJob[]> {
     const committed = new Map<string, CommittedOffset[]>();
     for (const g of plan.groups) {
       for (const o of g.offsets) {
@@ -630,57 +604,14 @@ export class RestoreRun {
         committed.set(k, list);
       }
     }
-    const jobs: PartitionJob[] = [];
-    const needLast: Array<{ job: PartitionJob; high: bigint }> = [];
-    for (const t of plan.topics) {
-      const action = actions.get(t.lane)!;
-      for (const p of t.partitions) {
-        const o = offsets.get(t.lane)!.find((x) => x.partition === p.partition);
-        if (!o) throw new ServiceError('kafka', `lane topic ${t.lane} has no partition ${p.partition}`);
-        const resuming = action === 'resume' && o.high > o.low;
-        const starts = !resuming
-          ? [{ laneStart: o.high, alreadyWritten: 0 }]
-          : o.low === 0n
-            ? [{ laneStart: 0n, alreadyWritten: Number(o.high) }]
-            : [
-                { laneStart: o.low, alreadyWritten: Number(o.high - o.low) },
-                { laneStart: 0n, alreadyWritten: Number(o.high) },
-              ];
-        const job: PartitionJob = {
-          sourceTopic: t.source,
-          laneTopic: t.lane,
-          partition: p.partition,
-          compression: t.compression,
-          starts,
-          laneLast: null,
-          committed: committed.get(partitionKey(t.lane, p.partition)) ?? [],
-        };
-        jobs.push(job);
-        if (resuming) needLast.push({ job, high: o.high });
-      }
-    }
-    if (needLast.length > 0) {
-      const last = await this.readLastRecords(needLast.map((n) => ({ topic: n.job.laneTopic, partition: n.job.partition, high: n.high })));
-      for (const n of needLast) n.job.laneLast = last.get(partitionKey(n.job.laneTopic, n.job.partition)) ?? null;
-    }
-    return jobs;
-  }
-
-  /** The last record of each lane partition. */
-  private async readLastRecords(targets: Array<{ topic: string; partition: number; high: bigint }>): Promise<Map<string, BackupRecord>> {
-    const out = new Map<string, BackupRecord>();
-    await this.ctx.kafka.readRanges(
-      targets.map((t) => ({ topic: t.topic, partition: t.partition, start: t.high - 1n, end: t.high })),
-      { concurrency: this.opts.concurrency, stallTimeoutMs: 60_000 },
-      {
-        onRecord: (target, record) => {
-          out.set(partitionKey(target.topic, target.partition), record);
-          return Promise.resolve();
-        },
-        onPartitionDone: () => Promise.resolve(),
-      },
-    );
-    return out;
+    const topics = plan.topics.map((t) => ({
+      source: t.source,
+      target: t.lane,
+      compression: t.compression,
+      partitions: t.partitions,
+      resume: actions.get(t.lane) === 'resume',
+    }));
+    return partitionJobs(this.ctx.kafka, topics, offsets, committed, this.opts.concurrency);
   }
 
   /**
@@ -746,12 +677,7 @@ export class RestoreRun {
 }
 
 const GROUP_COMMIT_CONCURRENCY = 8;
-/**
- * Record batches (encoded records, before compression) between their encoding and the
- * broker's acknowledgement, across all partitions. Besides these, each partition in flight
- * (--concurrency) holds one segment block being read and one batch being built.
- */
-export const RESTORE_BUDGET_BYTES = 16 * 1024 * 1024;
+export { RESTORE_BUDGET_BYTES } from './write-phase';
 
 /** What schema registration (and its dry-run preview) needs from the plan. */
 function registrationInput(plan: RestorePlan): SchemaSelection {

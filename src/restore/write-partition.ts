@@ -8,7 +8,9 @@
  * IDs and adds the lane header and baggage) when every record of the partition goes to the
  * lane; it is decoded into records, filtered and rewritten one by one where that cannot be
  * done: time windows and --max-records-per-partition (every block), the records a resume
- * compares with the lane, and the blocks a group's committed offset falls in.
+ * compares with the lane, and the blocks a group's committed offset falls in. With an end
+ * offset (recover --at) only the records below it are written: the block that straddles it
+ * goes record by record, and nothing after it is read.
  */
 import type { Backup } from '../backup/catalog';
 import type { RecordProducer } from '../kafka/adapter';
@@ -28,6 +30,12 @@ export type { LaneStart } from './lane-position';
 
 export interface PartitionJob extends LanePartition {
   compression: CodecName;
+  /**
+   * Exclusive source end offset (`kbak recover --at`: the first offset at or after the point
+   * in time): only records below it are written, and a group's committed offset at or beyond
+   * it lands on the lane partition's end. Absent: every record of the backup.
+   */
+  endOffset?: bigint;
 }
 
 export interface PartitionResult {
@@ -69,15 +77,35 @@ export const PRODUCER_IN_FLIGHT = 1;
 
 const hasWindow = (w: TimeWindow): boolean => w.since !== null || w.until !== null;
 
-/** The oldest records in the window that --max-records-per-partition leaves out. */
+/** The oldest records in the window (and below the end offset) that --max-records-per-partition leaves out. */
 async function oldestToSkip(job: PartitionJob, opts: WriteOptions): Promise<number> {
   if (opts.maxRecordsPerPartition === null) return 0;
   const { backup, window } = opts;
   let inWindowTotal = 0;
-  if (hasWindow(window)) {
-    for await (const r of backup.records(job.sourceTopic, job.partition)) if (inWindow(r.timestamp, window)) inWindowTotal++;
+  if (hasWindow(window) || job.endOffset !== undefined) {
+    for await (const r of backup.records(job.sourceTopic, job.partition)) {
+      if (job.endOffset !== undefined && r.offset >= job.endOffset) break;
+      if (inWindow(r.timestamp, window)) inWindowTotal++;
+    }
   } else inWindowTotal = backup.partition(job.sourceTopic, job.partition).records;
   return skipForMax(inWindowTotal, opts.maxRecordsPerPartition);
+}
+
+/**
+ * With an end offset: the offset after whose block nothing more is read, or -1n when no
+ * record lies below the end. Reading stops there rather than at the first record at or
+ * beyond the end, so the segment after an end that falls between segments is never opened.
+ */
+function lastToRead(job: PartitionJob, opts: WriteOptions): bigint | null {
+  const end = job.endOffset;
+  if (end === undefined) return null;
+  let last = -1n;
+  for (const seg of opts.backup.partition(job.sourceTopic, job.partition).segments) {
+    if (BigInt(seg.firstOffset) >= end) break;
+    const segLast = BigInt(seg.lastOffset);
+    last = segLast < end ? segLast : end - 1n;
+  }
+  return last;
 }
 
 /** The records of a raw block as objects (views into the block), for the per-record path. */
@@ -115,8 +143,11 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   const counts = { written: 0, bytes: 0, idsRewritten: 0, baggageLeftAlone: 0 };
   let inWin = 0;
 
-  for await (const blk of backup.rawBlocks(job.sourceTopic, job.partition)) {
-    if (sink.transcodes && !lane.needsRecords(blk.lastOffset)) {
+  const endOffset = job.endOffset;
+  const stopAfter = lastToRead(job, opts);
+  for await (const blk of stopAfter === -1n ? [] : backup.rawBlocks(job.sourceTopic, job.partition)) {
+    // A block that straddles the end is never transcoded whole: its records go one by one.
+    if (sink.transcodes && (endOffset === undefined || blk.lastOffset < endOffset) && !lane.needsRecords(blk.lastOffset)) {
       let n = 0;
       await sink.transcodeBlock(blk, (r) => {
         n += r.records;
@@ -127,9 +158,11 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
         if (r.records > 0) opts.onProgress?.(r.records, r.records, r.bytes);
       });
       lane.writtenBlock(blk.lastOffset, n);
+      if (stopAfter !== null && blk.lastOffset >= stopAfter) break;
       continue;
     }
     for (const r of decodeRaw(blk)) {
+      if (endOffset !== undefined && r.offset >= endOffset) break;
       if (!inWindow(r.timestamp, window)) continue;
       if (inWin++ < skip) continue;
       lane.observe(r.offset);
@@ -147,6 +180,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
       lane.written(1);
       opts.onProgress?.(1, 1, size);
     }
+    if (stopAfter !== null && blk.lastOffset >= stopAfter) break;
   }
   await sink.close();
   const end = lane.finish();

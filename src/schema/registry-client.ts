@@ -41,6 +41,21 @@ const VERSION_NOT_FOUND = 40402;
 const SCHEMA_NOT_FOUND = 40403;
 const SUBJECT_COMPATIBILITY_NOT_FOUND = 40408;
 const SUBJECT_SOFT_DELETED = 40404;
+const VERSION_SOFT_DELETED = 40406;
+const SUBJECT_MODE_NOT_FOUND = 40409;
+
+/**
+ * A registry's write modes (Confluent's `/mode` API, also served by Redpanda and Karapace).
+ * IMPORT is the one that accepts a schema with its own ID and version in the registration body
+ * and refuses a registration without them; READWRITE refuses an `id` (42205).
+ */
+export type RegistryMode = 'READWRITE' | 'READONLY' | 'READONLY_OVERRIDE' | 'IMPORT';
+
+/** The ID and version a schema keeps when it is registered in IMPORT mode. */
+export interface ImportedIdentity {
+  id: number;
+  version: number;
+}
 
 /** An HTTP error answer of the registry: retriable for 5xx, 408 and 429 (it may answer later), not for other 4xx. */
 export class RegistryHttpError extends ServiceError {
@@ -134,8 +149,10 @@ export class RegistryClient {
     if (this.auth) headers.Authorization = this.auth;
     if (body !== undefined) headers['Content-Type'] = 'application/vnd.schemaregistry.v1+json';
     let res: Response;
+    // The configured query (a proxy's token) joins a path's own query (?permanent=true) with '&'.
+    const query = this.query.length > 1 && path.includes('?') ? `&${this.query.slice(1)}` : this.query;
     try {
-      res = await fetchWithRetry(`${this.base}${path}${this.query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetchWithRetry(`${this.base}${path}${query}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
       throw new ServiceError(
@@ -243,9 +260,10 @@ export class RegistryClient {
     }
   }
 
-  async subjectVersions(subject: string): Promise<number[]> {
+  /** A subject's live versions; with `deleted`, its soft-deleted ones too. */
+  async subjectVersions(subject: string, opts?: { deleted?: boolean }): Promise<number[]> {
     try {
-      return await this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions`);
+      return await this.request<number[]>('GET', `/subjects/${encodeURIComponent(subject)}/versions${opts?.deleted ? '?deleted=true' : ''}`);
     } catch (err) {
       if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND)) return [];
       throw err;
@@ -294,14 +312,80 @@ export class RegistryClient {
     }
   }
 
-  /** Registers (or finds, when identical) a schema under a subject; returns its ID. */
-  async register(subject: string, def: SchemaDefinition): Promise<number> {
+  /**
+   * Registers (or finds, when identical) a schema under a subject; returns the ID the registry
+   * answered. With `keep`, asks for that ID and version (the body's `id` and `version`): a
+   * registry grants it only to a subject in IMPORT mode (else 42205), and one that does not
+   * implement IMPORT may ignore it, so the caller compares the answer with what it asked for.
+   */
+  async register(subject: string, def: SchemaDefinition, keep?: ImportedIdentity): Promise<number> {
     const body: Record<string, unknown> = { schema: def.schema };
     // Confluent treats an absent schemaType as AVRO; some registries reject an explicit AVRO less often than others.
     if (def.schemaType !== 'AVRO') body.schemaType = def.schemaType;
     if (def.references.length > 0) body.references = def.references;
+    if (keep) {
+      body.id = keep.id;
+      body.version = keep.version;
+    }
     const r = await this.request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, body);
     return r.id;
+  }
+
+  /**
+   * A subject's mode: its own (subject level), or null when it has none; with `defaultToGlobal`,
+   * the mode in force for it (its own, else the global one).
+   */
+  async subjectMode(subject: string, opts?: { defaultToGlobal?: boolean }): Promise<string | null> {
+    const query = opts?.defaultToGlobal ? '?defaultToGlobal=true' : '';
+    try {
+      const r = await this.request<{ mode?: string }>('GET', `/mode/${encodeURIComponent(subject)}${query}`);
+      return r.mode ?? null;
+    } catch (err) {
+      if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND, SUBJECT_MODE_NOT_FOUND)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Sets a subject-level mode. A registry refuses IMPORT for a subject that holds schemas
+   * (42205 "Cannot import since found existing subjects"; Redpanda also counts soft-deleted
+   * ones) unless `force`.
+   */
+  async setSubjectMode(subject: string, mode: string, opts?: { force?: boolean }): Promise<void> {
+    await this.request('PUT', `/mode/${encodeURIComponent(subject)}${opts?.force ? '?force=true' : ''}`, { mode });
+  }
+
+  /** Removes a subject's own mode so it follows the global one again; false when it had none. */
+  async deleteSubjectMode(subject: string): Promise<boolean> {
+    try {
+      await this.request('DELETE', `/mode/${encodeURIComponent(subject)}`);
+      return true;
+    } catch (err) {
+      if (RegistryClient.notFound(err, SUBJECT_NOT_FOUND, SUBJECT_MODE_NOT_FOUND)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes one version of a subject for good (soft, then permanent, as deleteSubject does);
+   * the subject goes with its last version. False when the version was not there.
+   */
+  async deleteSubjectVersion(subject: string, version: number): Promise<boolean> {
+    const path = `/subjects/${encodeURIComponent(subject)}/versions/${version}`;
+    let existed = true;
+    try {
+      await this.request('DELETE', path);
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND, VERSION_NOT_FOUND, VERSION_SOFT_DELETED)) throw err;
+      existed = (err as RegistryHttpError).errorCode === VERSION_SOFT_DELETED;
+    }
+    try {
+      await this.request('DELETE', `${path}?permanent=true`);
+      return true;
+    } catch (err) {
+      if (!RegistryClient.notFound(err, SUBJECT_NOT_FOUND, VERSION_NOT_FOUND)) throw err;
+      return existed;
+    }
   }
 
   /** The version under which this exact schema is registered in a subject, or null. */

@@ -10,6 +10,7 @@ import { openKafka, type KafkaAdapter, type ProduceRecord } from '../../src/kafk
 import type { AclEntry, Admin, Producer } from '../support/kafkajs-copy';
 import { orderedHeaders } from '../support/kafkajs-wire-patch';
 import { silentLogger } from '../../src/output/logger';
+import { clusterDeny } from '../support/acl-binding';
 import { describeAdapterConformance, type AdapterFixture } from '../support/adapter-conformance';
 import { kcatReadBytes } from '../support/kcat';
 import { stackEnv, testKafka, uniqueName, waitForLastStable } from '../support/stack';
@@ -164,6 +165,50 @@ describeAdapterConformance('the kafkajs adapter (the stack broker)', async (): P
         permissionType: AclPermissionTypes.DENY,
       };
       return restrictedApp([entry]);
+    },
+    // Read and removed by the stock kafkajs admin (plaintext, super user). kafkajs's enum stops at
+    // IDEMPOTENT_WRITE: Kafka's codes 13 and 14 are named here from Kafka's AclOperation.
+    readAcls: async (principal) => {
+      const { resources } = await admin.describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        principal,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      });
+      // kafkajs's enums are plain objects at run time (name → code): looked up backwards.
+      const nameOf = (codes: object, code: number, extra: Record<number, string> = {}): string =>
+        Object.entries(codes).find(([, c]) => c === code)?.[0] ?? extra[code] ?? `code ${code}`;
+      const beyondKafkajs: Record<number, string> = { 13: 'CREATE_TOKENS', 14: 'DESCRIBE_TOKENS' };
+      return resources.flatMap((r) =>
+        r.acls.map((a) => ({
+          resourceType: nameOf(AclResourceTypes, r.resourceType) as 'TOPIC' | 'GROUP',
+          resourceName: r.resourceName,
+          patternType: nameOf(ResourcePatternTypes, r.resourcePatternType) as 'LITERAL' | 'PREFIXED',
+          principal: a.principal,
+          host: a.host,
+          operation: nameOf(AclOperationTypes, a.operation, beyondKafkajs),
+          permissionType: nameOf(AclPermissionTypes, a.permissionType) as 'ALLOW' | 'DENY',
+        })),
+      );
+    },
+    dropAcls: async (principal) => {
+      await admin.deleteAcls({
+        filters: [
+          {
+            resourceType: AclResourceTypes.ANY,
+            resourcePatternType: ResourcePatternTypes.ANY,
+            principal,
+            operation: AclOperationTypes.ANY,
+            permissionType: AclPermissionTypes.ANY,
+          },
+        ],
+      });
+    },
+    // The ordinary SCRAM principal on the secured listener with ALTER on the cluster denied (CreateAcls needs it).
+    aclsLocked: async () => {
+      const env = stackEnv().env;
+      return restrictedApp([clusterDeny(env.KBAK_SECURE_APP_USERNAME!, 'ALTER')]);
     },
     close: async () => {
       await producer.disconnect();

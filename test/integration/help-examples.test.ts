@@ -17,10 +17,10 @@ import { examplesOf } from '../../src/cli/help';
 import { program } from '../support/help-text';
 import { KBAK_BIN } from '../support/kbak-cli';
 import { listS3, s3Client } from '../support/s3-objects';
-import { stackEnv } from '../support/stack';
+import { stackEnv, testKafka } from '../support/stack';
 
 const ROOT = join(__dirname, '..', '..');
-type Step = { example: string; shell?: 'zsh' } | { setup: string };
+type Step = { example: string; shell?: 'zsh' } | { setup: string } | { deleteTopics: string[] };
 
 const SCENARIO: Step[] = [
   { setup: 'kbak lane delete feature-x --yes --ignore-not-found && kbak lane delete feature-y --yes --ignore-not-found' },
@@ -38,6 +38,12 @@ const SCENARIO: Step[] = [
   { example: 'kbak cat latest --topic orders --limit 5' },
   { example: 'kbak cat latest --topic orders --partition 0 --from-offset 100 --decode' },
   { example: 'kbak prune --keep-last 7 --dry-run' },
+  { deleteTopics: ['orders-30m'] },
+  { example: 'kbak recover --topic orders --rename orders=orders-copy --dry-run' },
+  // The accidental deletion that the next example undoes.
+  { deleteTopics: ['orders'] },
+  { example: 'kbak recover --topic orders' },
+  { example: 'kbak recover --topic orders --rename orders=orders-30m --at 30m' },
   { example: 'kbak restore --lane feature-x --dry-run' },
   { example: 'kbak restore --lane feature-x' },
   { setup: 'kbak lane delete feature-x --yes' },
@@ -99,7 +105,18 @@ it('every example runs as printed against the local stack', async () => {
   const seed = spawnSync(process.execPath, [join(ROOT, 'scripts', 'demo', 'seed.cjs')], { env, encoding: 'utf8' });
   expect({ seed: seed.status, stderr: seed.stderr }).toEqual({ seed: 0, stderr: '' });
   const hasZsh = spawnSync('sh', ['-c', 'command -v zsh']).status === 0;
+  const kafka = testKafka('kbak-help-examples');
+  const admin = kafka.admin();
+  await admin.connect();
   for (const step of SCENARIO) {
+    if ('deleteTopics' in step) {
+      const listed = new Set(await admin.listTopics());
+      const present = step.deleteTopics.filter((t) => listed.has(t));
+      if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 30_000 });
+      // Gone from the metadata before the next step looks.
+      for (let i = 0; i < 100 && (await admin.listTopics()).some((t) => present.includes(t)); i++) await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
     const line = 'setup' in step ? step.setup : step.example;
     // Without zsh the zsh example's kbak part still runs.
     const [shell, args] =
@@ -111,4 +128,5 @@ it('every example runs as printed against the local stack', async () => {
     const r = spawnSync(shell, args, { cwd: dir, env, encoding: 'utf8', timeout: 180_000 });
     expect({ line, code: r.status, stderr: r.status === 0 ? '' : r.stderr }).toEqual({ line, code: 0, stderr: '' });
   }
+  await admin.disconnect();
 }, 900_000);

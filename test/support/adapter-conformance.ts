@@ -10,7 +10,7 @@
  * against each other.
  */
 import { randomBytes } from 'node:crypto';
-import { KbakError, ServiceError } from '../../src/errors';
+import { KbakError, ServiceError, UsageError } from '../../src/errors';
 import {
   KafkaServiceError,
   RETRIABLE_KAFKA_CODES,
@@ -26,6 +26,7 @@ import {
   type WireHeader,
 } from '../../src/kafka/adapter';
 import { BatchRecords } from '../../src/kafka/protocol/batch-decoder';
+import { aclBinding } from './acl-binding';
 import { CODEC_NAMES } from '../../src/kafka/protocol/codecs';
 import { waitForLeaders } from '../../src/lane/kafka-ops';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
@@ -78,6 +79,12 @@ export interface AdapterFixture {
   addAcls?(bindings: readonly AclBindingInfo[]): Promise<() => Promise<void>>;
   /** An adapter of a principal that may not describe ACLs (no DESCRIBE on the cluster; capability `acls`). */
   aclsHidden?(): Promise<{ adapter: KafkaAdapter; release(): Promise<void> }>;
+  /** Every ACL binding of the principal, read through another client than the adapter (capability `acls`). */
+  readAcls?(principal: string): Promise<AclBindingInfo[]>;
+  /** Removes the principal's ACL bindings through another client than the adapter (capability `acls`). */
+  dropAcls?(principal: string): Promise<void>;
+  /** An adapter of a principal that may not create ACLs (no ALTER on the cluster; capability `acls`). */
+  aclsLocked?(): Promise<{ adapter: KafkaAdapter; release(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -281,6 +288,21 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
         expect((unknown as KafkaServiceError).kafkaCode).toBe('UNKNOWN_TOPIC_OR_PARTITION');
       });
 
+      it("sets a topic's configs to exactly the given ones (a config left out returns to its default)", async () => {
+        const fresh = `conf-${run}-${++n}`;
+        await kafka.createTopics([{ topic: fresh, partitions: 1, replicationFactor: 1, configs: { 'retention.ms': '-1', 'max.message.bytes': '2000000' } }]);
+        await waitForLeaders(kafka, [{ name: fresh, partitions: 1 }]);
+        await kafka.setTopicConfigs(fresh, { 'retention.ms': '86400000', 'cleanup.policy': 'compact' });
+        const topicLevel = (await kafka.describeTopicConfigs([fresh])).get(fresh)!.filter((c) => c.source === 'topic');
+        expect(Object.fromEntries(topicLevel.filter((c) => c.name !== 'min.insync.replicas').map((c) => [c.name, c.value]))).toEqual({
+          'retention.ms': '86400000',
+          'cleanup.policy': 'compact',
+        });
+        const missing = await failure(kafka.setTopicConfigs(`conf-${run}-missing`, { 'retention.ms': '1000' }));
+        expect(missing).toBeInstanceOf(KafkaServiceError);
+        await kafka.deleteTopics([fresh], 30_000);
+      });
+
       it('gives topic IDs of existing topics (unknown names left out), a new one when a topic is recreated', async () => {
         const t = await topic();
         const ids = await kafka.topicIds([t, `conf-${run}-missing`]);
@@ -384,6 +406,51 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
             expectRefusal(err, ['CLUSTER_AUTHORIZATION_FAILED']);
           } finally {
             await hidden.release();
+          }
+        },
+        60_000,
+      );
+
+      capTest(
+        'acls',
+        'creates ACL bindings as another client reads them back (literal, prefixed, DENY, a host, a group, CREATE_TOKENS that kafkajs lacks), each once when created again; refuses an operation Kafka does not have and a principal without ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED, not retriable), creating nothing',
+        async () => {
+          const who = `User:conf-${run}-create`;
+          const t = `conf-${run}-created`;
+          const acl = (over: Partial<AclBindingInfo>): AclBindingInfo => aclBinding({ resourceName: t, principal: who, ...over });
+          const wanted = [
+            acl({}),
+            acl({ resourceName: `conf-${run}-cr`, patternType: 'PREFIXED', operation: 'WRITE', permissionType: 'DENY' }),
+            acl({ host: '10.1.2.3', operation: 'DESCRIBE_CONFIGS' }),
+            acl({ operation: 'CREATE_TOKENS' }),
+            acl({ resourceType: 'GROUP', resourceName: `conf-${run}-created-group`, operation: 'READ' }),
+          ];
+          const sorted = (list: AclBindingInfo[]): AclBindingInfo[] => [...list].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+          try {
+            await kafka.createAcls([]);
+            expect(await f.readAcls!(who)).toEqual([]);
+            await kafka.createAcls(wanted);
+            expect(sorted(await f.readAcls!(who))).toEqual(sorted(wanted));
+            // Again, and one more: the cluster holds each binding once.
+            const more = acl({ operation: 'DESCRIBE' });
+            await kafka.createAcls([...wanted, more]);
+            expect(sorted(await f.readAcls!(who))).toEqual(sorted([...wanted, more]));
+            // An operation Kafka does not have is the caller's mistake, found before anything is sent.
+            const bogus = acl({ resourceName: `conf-${run}-bogus`, operation: 'UNKNOWN(99)' });
+            const usage = await failure(kafka.createAcls([acl({ resourceName: `conf-${run}-bogus` }), bogus]));
+            expect(usage).toBeInstanceOf(UsageError);
+            expect(usage.message).toContain('"UNKNOWN(99)"');
+            expect((await f.readAcls!(who)).filter((x) => x.resourceName === `conf-${run}-bogus`)).toEqual([]);
+          } finally {
+            await f.dropAcls!(who);
+          }
+          const locked = await f.aclsLocked!();
+          try {
+            const err = await failure(locked.adapter.createAcls([acl({ resourceName: `conf-${run}-locked` })]));
+            expectRefusal(err, ['CLUSTER_AUTHORIZATION_FAILED']);
+            expect(await f.readAcls!(who)).toEqual([]);
+          } finally {
+            await locked.release();
           }
         },
         60_000,

@@ -115,3 +115,19 @@ export function readTopicWithKcat(topic: string): Map<number, KcatTopicRecord[]>
   for (const list of out.values()) list.sort((a, b) => a.offset - b.offset);
   return out;
 }
+
+/**
+ * The broker's answer to ListOffsets by timestamp, asked by kcat (`-Q`, librdkafka's
+ * offsetsForTimes): the first offset of the partition whose timestamp is at or after
+ * `timestampMs`, or null when there is none (the broker answers -1, or the log end).
+ */
+export function kcatOffsetForTime(topic: string, partition: number, timestampMs: bigint): bigint | null {
+  const out = execFileSync('kcat', ['-b', stackEnv().brokers.join(','), '-Q', '-t', `${topic}:${partition}:${timestampMs}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const m = / \[(\d+)\]\s+offset\s+(-?\d+)/.exec(out);
+  if (!m || Number(m[1]) !== partition) throw new Error(`kcat -Q answered ${JSON.stringify(out)}`);
+  const offset = BigInt(m[2]!);
+  return offset < 0n ? null : offset;
+}

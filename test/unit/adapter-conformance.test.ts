@@ -55,6 +55,16 @@ describeAdapterConformance(
         hidden.describeAclsRefusal = 'CLUSTER_AUTHORIZATION_FAILED';
         return { adapter: hidden, release: () => hidden.close() };
       },
+      readAcls: async (principal) => kafka.aclBindings.filter((x) => x.principal === principal).map((x) => ({ ...x })),
+      dropAcls: async (principal) => {
+        const kept = kafka.aclBindings.filter((x) => x.principal !== principal);
+        kafka.aclBindings.splice(0, kafka.aclBindings.length, ...kept);
+      },
+      // The same cluster, refusing to alter ACLs until released.
+      aclsLocked: async () => {
+        kafka.createAclsRefusal = 'CLUSTER_AUTHORIZATION_FAILED';
+        return { adapter: kafka, release: async () => void (kafka.createAclsRefusal = null) };
+      },
       close: () => kafka.close(),
     };
   },

@@ -61,7 +61,7 @@ describe('help layout', () => {
     const all = new Set(paths.flatMap((p) => connectionLongs(commandAt(program(), p))));
     expect(all.size).toBeGreaterThan(15);
     for (const flag of all) expect(topic).toMatch(new RegExp(`^ {2}${flag}\\b`, 'm'));
-    expect(topic).toContain('Kafka (dump, restore, every lane command):');
+    expect(topic).toContain('Kafka (dump, restore, recover, every lane command):');
   });
 
   it('each command offers the connection flags of the services it talks to, and only those', () => {

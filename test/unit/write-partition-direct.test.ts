@@ -5,15 +5,14 @@
  * direct path observes only the blocks that hold a committed offset), the same resume.
  */
 import { openBackup, type Backup } from '../../src/backup/catalog';
-import { DumpRun } from '../../src/dump/dump';
 import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
 import { MemoryKafka } from '../../src/kafka/memory';
-import { silentLogger } from '../../src/output/logger';
+import { BatchSink } from '../../src/restore/batch-sink';
 import { toLaneRecord, writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
 import { SchemaIdMap } from '../../src/schema/register';
 import type { BackupRecord } from '../../src/segment/record';
-import { MemoryStore } from '../../src/store/memory';
+import { CountingStore, dumpTopics, noise } from '../support/memory-backup';
 
 jest.setTimeout(60_000);
 
@@ -81,18 +80,8 @@ function baggageHeaders(i: number): Array<{ key: string; value: Buffer | null }>
 const baggageLeftAlone = (n: number): number => Array.from({ length: n }, (_, i) => i % 10).filter((c) => c === 4 || c === 5 || c === 6).length;
 
 const framed = (id: number, b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, 0, id]), b]);
-/** Incompressible bytes (so that 64 KiB segments hold few records), the same every run. */
-function noise(seed: number, n: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
-
 let backup: Backup;
+let store: CountingStore;
 let sourceOffsets: bigint[];
 
 beforeAll(async () => {
@@ -110,20 +99,9 @@ beforeAll(async () => {
     if (i % 97 === 0) kafka.skipOffsets('t', 0, 1 + (i % 4)); // gaps, as compaction leaves
   }
   sourceOffsets = kafka.topics.get('t')!.partitions[0]!.records.map((r) => r.offset);
-  const store = new MemoryStore();
+  store = new CountingStore();
   // Small segments: many blocks, several segments.
-  await new DumpRun(
-    { kafka, store, registry: null, logger: silentLogger() },
-    {
-      selection: { topics: ['t'] },
-      window: { since: null, until: null },
-      maxRecordsPerPartition: null,
-      segmentBytes: 64 * 1024,
-      blockBytes: 16 * 1024,
-      concurrency: 1,
-      stallTimeoutMs: 1000,
-    },
-  ).run();
+  await dumpTopics(kafka, store, ['t'], {}, { blockBytes: 16 * 1024, concurrency: 1 });
   backup = await openBackup(store, 'latest');
   expect(backup.partition('t', 0).segments.length).toBeGreaterThan(5);
 });
@@ -237,5 +215,138 @@ describe('writePartition: direct path = object path', () => {
     expect(direct.result.skippedExisting).toBe(405);
     expect(direct.result.written).toBe(1095);
     direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
+  });
+});
+
+describe('writePartition with an end offset (recover --at): direct path = object path', () => {
+  /** Every raw block's first and last offset, in order. */
+  async function blockSpans(): Promise<Array<[bigint, bigint]>> {
+    const spans: Array<[bigint, bigint]> = [];
+    for await (const b of backup.rawBlocks('t', 0)) spans.push([b.firstOffset, b.lastOffset]);
+    return spans;
+  }
+  /** Source records below `end`, counted from the in-memory Kafka's log (not from the backup). */
+  const below = (end: bigint): number => sourceOffsets.filter((o) => o < end).length;
+
+  it('writes exactly the records below the end, the same bytes on both paths, wherever the end falls', async () => {
+    const spans = await blockSpans();
+    const segs = backup.partition('t', 0).segments;
+    const at = (i: number): bigint => sourceOffsets[i]!;
+    const mid = spans[Math.floor(spans.length / 2)]!;
+    expect(mid[1] - mid[0]).toBeGreaterThan(2n);
+    const ends: Array<[string, bigint]> = [
+      ['inside a block', mid[0] + 2n],
+      ['at a block boundary', mid[0]],
+      ['right after a block', mid[1] + 1n],
+      ['at a segment boundary', BigInt(segs[2]!.firstOffset)],
+      ['in a gap (a skipped offset)', at(98) - 1n],
+      ['at the first record', at(0)],
+      ['0', 0n],
+      ['at the last record', at(1499)],
+      ['past the last record', at(1499) + 1n],
+      ['far beyond', at(1499) + 1000n],
+    ];
+    for (const [where, end] of ends) {
+      const committed = [
+        { group: 'early', offset: at(10) },
+        { group: 'just-below', offset: end - 1n },
+        { group: 'at-end', offset: end },
+        { group: 'beyond', offset: end + 50n },
+      ].filter((c) => c.offset >= 0n);
+      const { object, direct } = await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed, endOffset: end });
+      const n = below(end);
+      expect([where, object.result.written]).toEqual([where, n]);
+      expect([where, direct.batches.length]).toEqual([where, object.batches.length]);
+      direct.batches.forEach((b, i) => expect([where, i, b.equals(object.batches[i]!)]).toEqual([where, i, true]));
+      expect(direct.result).toEqual(object.result);
+      expect(object.result.laneEnd).toBe(BigInt(n));
+      const groups = object.result.groupOffsets;
+      // At or beyond the end: clamped to the lane's end. Below it: the first record at or after it, if one was written.
+      expect([where, groups.get('at-end'), groups.get('beyond')]).toEqual([where, BigInt(n), BigInt(n)]);
+      if (end >= 1n) expect([where, groups.get('just-below')]).toEqual([where, BigInt(Math.min(below(end - 1n), n))]);
+      if (at(10) < end) expect(groups.get('early')).toBe(10n);
+      else expect(groups.get('early')).toBe(BigInt(n));
+    }
+  });
+
+  it('stops reading at the end: the segment after it is never opened', async () => {
+    const segs = backup.partition('t', 0).segments;
+    const endAtSegment = BigInt(segs[2]!.firstOffset);
+    store.opened = [];
+    await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [], endOffset: endAtSegment });
+    // Both paths: segments 0 and 1 each, nothing else.
+    const keys = segs.map((s) => backup.storeKey(s));
+    expect(store.opened).toEqual([keys[0], keys[1], keys[0], keys[1]]);
+    store.opened = [];
+    const inside = BigInt(segs[2]!.firstOffset) + 3n;
+    await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [], endOffset: inside });
+    expect(store.opened).toEqual([keys[0], keys[1], keys[2], keys[0], keys[1], keys[2]]);
+    store.opened = [];
+    await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [], endOffset: 0n });
+    expect(store.opened).toEqual([]);
+  });
+
+  it("the records written are the backup's own below the end, in order; only blocks wholly below it are transcoded whole", async () => {
+    const end = sourceOffsets[777]! + 1n;
+    const transcoded: bigint[] = [];
+    // Called below with the sink as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const original = BatchSink.prototype.transcodeBlock;
+    const spy = jest.spyOn(BatchSink.prototype, 'transcodeBlock').mockImplementation(function (this: BatchSink, blk, each) {
+      transcoded.push(blk.lastOffset);
+      return original.call(this, blk, each);
+    });
+    let mine;
+    try {
+      mine = await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [], endOffset: end }, { batchRecords: 1 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(transcoded.length).toBeGreaterThan(3);
+    expect(transcoded.every((last) => last < end)).toBe(true);
+    const plain = await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [] }, { batchRecords: 1 });
+    // One record per batch: the run with the end is the plain run's first 778 batches.
+    expect(mine.object.result.written).toBe(778);
+    expect(mine.object.batches.length).toBe(778);
+    expect(mine.direct.batches.length).toBe(778);
+    mine.object.batches.forEach((b, i) => expect(b.equals(plain.object.batches[i]!)).toBe(true));
+    mine.direct.batches.forEach((b, i) => expect(b.equals(plain.object.batches[i]!)).toBe(true));
+  });
+
+  it('resumes the same way with an end offset', async () => {
+    const records: BackupRecord[] = [];
+    for await (const r of backup.records('t', 0)) records.push(r);
+    const end = sourceOffsets[900]!;
+    const { object, direct } = await both({
+      starts: [{ laneStart: 0n, alreadyWritten: 405 }],
+      laneLast: records[404]!,
+      committed: [{ group: 'g', offset: sourceOffsets[600]! }],
+      endOffset: end,
+    });
+    expect(direct.result).toEqual(object.result);
+    expect(direct.result.skippedExisting).toBe(405);
+    expect(direct.result.written).toBe(900 - 405);
+    expect(direct.result.laneEnd).toBe(900n);
+    expect(direct.result.groupOffsets.get('g')).toBe(600n);
+    direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
+  });
+
+  it('--max-records-per-partition counts only the records below the end', async () => {
+    const end = sourceOffsets[1000]!;
+    const { object, direct } = await both(
+      { starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [], endOffset: end },
+      { maxRecordsPerPartition: 300 },
+    );
+    expect(direct.result).toEqual(object.result);
+    expect(object.result.written).toBe(300);
+    direct.batches.forEach((b, i) => expect(b.equals(object.batches[i]!)).toBe(true));
+    // The newest 300 below the end: records 700..999, the same bytes as that slice of a plain run.
+    const plain = await both({ starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [] }, { batchRecords: 1 });
+    const mine = await both(
+      { starts: [{ laneStart: 0n, alreadyWritten: 0 }], laneLast: null, committed: [], endOffset: end },
+      { maxRecordsPerPartition: 300, batchRecords: 1 },
+    );
+    expect(mine.object.batches.length).toBe(300);
+    mine.object.batches.forEach((b, i) => expect(b.equals(plain.object.batches[700 + i]!)).toBe(true));
   });
 });

@@ -4,6 +4,7 @@
  * is kafkajs's v1 header plus empty tagged fields: the request body starts with them.
  * Pure (wire.ts's reader and writer): client/topic-ids.ts sends the request.
  */
+import { ACL_OPERATION_CODES } from './acl-codes';
 import { uvarIntSize, WireReader, writeUVarInt, type WireFail } from './wire';
 
 export const METADATA_API_KEY = 3;
@@ -18,14 +19,14 @@ export function uuidToString(bytes: Buffer): string {
  * of a Metadata response's topic_authorized_operations (bit i set: operation i allowed).
  */
 export const TOPIC_OPERATION_BITS = {
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
+  READ: ACL_OPERATION_CODES.READ,
+  WRITE: ACL_OPERATION_CODES.WRITE,
+  CREATE: ACL_OPERATION_CODES.CREATE,
+  DELETE: ACL_OPERATION_CODES.DELETE,
+  ALTER: ACL_OPERATION_CODES.ALTER,
+  DESCRIBE: ACL_OPERATION_CODES.DESCRIBE,
+  DESCRIBE_CONFIGS: ACL_OPERATION_CODES.DESCRIBE_CONFIGS,
+  ALTER_CONFIGS: ACL_OPERATION_CODES.ALTER_CONFIGS,
 } as const;
 
 /** topic_authorized_operations when they were not asked for (or are unknown): INT32_MIN. */
