@@ -402,7 +402,7 @@ export class RecoverRun {
     );
     const registration = p.keepIds
       ? await registerKeepingIds(registry, selectionOf(p.plan), ownSubjects, logger)
-      : await registerSchemas(registry, selectionOf(p.plan), ownSubjects, logger);
+      : await registerSchemas(registry, selectionOf(p.plan), ownSubjects, logger, (subject) => !p.existingSubjects.has(subject));
     const created = new Map<string, number[]>();
     for (const r of registration.byRegistration.values()) if (r.created) created.set(r.laneSubject, [...(created.get(r.laneSubject) ?? []), r.laneVersion]);
     const subjects = [...this.ledger!.entry.subjects];

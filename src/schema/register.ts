@@ -9,7 +9,7 @@
  */
 import { subjectTopics, topicSubject, type RecordPart } from '../model/subject-name';
 import type { SchemaEntry, SubjectEntry } from '../backup/manifest';
-import { IntegrityError, NotFoundError, ServiceError } from '../errors';
+import { IntegrityError, NotFoundError, SafetyError, ServiceError } from '../errors';
 import type { Logger } from '../output/logger';
 import { RegistryHttpError, type RegistryClient, type SchemaDefinition, type SchemaReference } from './registry-client';
 
@@ -195,6 +195,8 @@ export async function registerSchemas(
   selection: SchemaSelection,
   subjectEntries: readonly SubjectEntry[],
   logger: Logger,
+  /** Whether a subject's compatibility may be set to NONE for one registration (default: always; recovery never relaxes a subject it did not create). */
+  mayRelax: (subject: string) => boolean = () => true,
 ): Promise<RegistrationResult> {
   const entries = new Map(selection.schemas.map((s) => [s.id, s]));
   const compat = new Map(subjectEntries.map((s) => [s.subject, s.compatibility]));
@@ -220,6 +222,12 @@ export async function registerSchemas(
         await registry.register(task.laneSubject, def);
       } catch (err) {
         if (!isIncompatible(err)) throw err;
+        if (!mayRelax(task.laneSubject)) {
+          throw new SafetyError(
+            `the backup's schema ${task.schemaId} (${task.subject} version ${task.version}) is incompatible with subject ${task.laneSubject} under its compatibility level`,
+            'kbak does not relax the compatibility of a subject it did not create: recover under another name with --rename, or change the subject yourself',
+          );
+        }
         logger.warn(
           { subject: task.laneSubject, version: task.version },
           'schema incompatible with an older lane version (intermediate source versions are not restored); registering with compatibility NONE',

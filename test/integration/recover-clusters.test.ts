@@ -207,6 +207,38 @@ describe('kbak recover from cluster A into cluster B', () => {
     expect((await adminB.fetchTopicOffsets(empty)).every((o) => o.high === '0')).toBe(true);
   });
 
+  it('refuses a subject in B that lacks the backup’s schema, and with --new-versions one whose compatibility rejects it, without relaxing it', async () => {
+    const target = `${topic}-nv`;
+    const subject = `${target}-value`;
+    // B's subject holds another schema of the same record name, under BACKWARD compatibility: the backup's schema changes a field's type.
+    const other = { type: 'record', name: 'Order', namespace: `kbak.test.nv${Date.now()}`, fields: [{ name: 'n', type: 'long' }] };
+    const reg = await fetch(`${b.registryUrl}/subjects/${subject}/versions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema: JSON.stringify(other) }),
+    });
+    expect(reg.ok).toBe(true);
+    const cfg = await fetch(`${b.registryUrl}/config/${subject}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'FULL' }),
+    });
+    expect(cfg.ok).toBe(true);
+    const versions = async (): Promise<number[]> => (await (await fetch(`${b.registryUrl}/subjects/${subject}/versions`)).json()) as number[];
+    const compat = async (): Promise<string> =>
+      ((await (await fetch(`${b.registryUrl}/config/${subject}`)).json()) as { compatibilityLevel: string }).compatibilityLevel;
+
+    const refused = await recoverIntoB(dir, '--rename', `${topic}=${target}`);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain(`subject "${subject}" exists in the target registry (versions 1) without the backup's schema`);
+    const relaxed = await recoverIntoB(dir, '--rename', `${topic}=${target}`, '--new-versions');
+    expect(relaxed.code).toBe(6);
+    expect(relaxed.stderr).toContain(`is incompatible with subject ${subject} under its compatibility level`);
+    expect(await versions()).toEqual([1]);
+    expect(await compat()).toBe('FULL');
+    expect((await adminB.listTopics()).includes(target)).toBe(false);
+  });
+
   it('--keep-schema-ids against B’s Apicurio: refused before any record, no topic and no subject left', async () => {
     const target = `${topic}-ids`;
     // Apicurio answers a schema it holds with the ID it gave it (B's, from the recovery above), not the one asked for.
