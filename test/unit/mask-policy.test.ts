@@ -1,0 +1,392 @@
+/**
+ * The masking policy file (src/mask, issue 19 item 1): parsing, refusals with file:line:col,
+ * key loading and provenance. Positions in the expectations are counted by hand from the
+ * YAML written here (line and column 1-based), not taken from the parser.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../src/errors';
+import { parsePolicy, topicRules, unmatchedTopics, type MaskPolicy } from '../../src/mask/policy';
+import { formatFieldPath, parseFieldPath } from '../../src/mask/path';
+
+const NAME = 'seed-policy.yaml';
+const KEY = '  key: { env: KBAK_MASK_KEY, encoding: base64 }';
+
+/** A policy from lines (joined with \n), so line numbers are the array's indexes + 1. */
+const yaml = (...lines: string[]) => lines.join('\n') + '\n';
+const parse = (text: string) => parsePolicy(text, { name: NAME });
+
+function refusal(text: string): UsageError {
+  try {
+    parse(text);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    const err = e as UsageError;
+    expect(err.exitCode).toBe(2);
+    expect(err.message).not.toContain('\n');
+    return err;
+  }
+  throw new Error('the policy was accepted');
+}
+
+/** A valid frame around one topic's lines (each indented by the caller), starting at line 5. */
+const withTopic = (...topicLines: string[]) => yaml('version: 1', KEY.trimStart(), 'unlisted: refuse', 'topics:', ...topicLines);
+
+describe('parsePolicy: a complete policy', () => {
+  const text = yaml(
+    'version: 1',
+    'key: { env: KBAK_MASK_KEY, encoding: base64 }',
+    'unlisted: copy',
+    'topics:',
+    '  - match: "orders|payments"',
+    '    value:',
+    '      - { path: customer.email, action: fake, fake: email }',
+    '      - { path: "items[*].card", action: partial, keep: last4 }',
+    '      - { path: customer.id, action: fpe }',
+    '      - { path: note, action: null, optional: true }',
+    '      - { path: "attrs{*}", action: redact }',
+    '      - { path: \'["first name"]\', action: hash }',
+    '    key: { action: hash }',
+    '    headers: [ { name: "x-user-.*", action: hash }, { name: "traceparent", action: keep } ]',
+    '    sample: { fraction: 0.01, by: key }',
+    '  - match: customers',
+    '    key:',
+    '      fields:',
+    '        - { path: id, action: fpe }',
+    '        - { path: region, action: partial, keep: first2+last1 }',
+    '    sample: { keys-from: /seed/customers.txt, by: id }',
+    '  - match: audit.*',
+  );
+
+  it('parses into typed rules with positions', () => {
+    const p = parse(text);
+    expect(p).toEqual<MaskPolicy>({
+      source: NAME,
+      version: 1,
+      key: { from: 'env', env: 'KBAK_MASK_KEY', encoding: 'base64', at: `${NAME}:2:6` },
+      unlisted: 'copy',
+      topics: [
+        {
+          match: 'orders|payments',
+          pattern: /^(?:orders|payments)$/,
+          value: [
+            {
+              path: [
+                { kind: 'field', name: 'customer' },
+                { kind: 'field', name: 'email' },
+              ],
+              pathText: 'customer.email',
+              action: { kind: 'fake', fake: 'email' },
+              optional: false,
+              at: `${NAME}:7:9`,
+            },
+            {
+              path: [{ kind: 'field', name: 'items' }, { kind: 'items' }, { kind: 'field', name: 'card' }],
+              pathText: 'items[*].card',
+              action: { kind: 'partial', first: 0, last: 4 },
+              optional: false,
+              at: `${NAME}:8:9`,
+            },
+            {
+              path: [
+                { kind: 'field', name: 'customer' },
+                { kind: 'field', name: 'id' },
+              ],
+              pathText: 'customer.id',
+              action: { kind: 'fpe' },
+              optional: false,
+              at: `${NAME}:9:9`,
+            },
+            { path: [{ kind: 'field', name: 'note' }], pathText: 'note', action: { kind: 'null' }, optional: true, at: `${NAME}:10:9` },
+            {
+              path: [{ kind: 'field', name: 'attrs' }, { kind: 'values' }],
+              pathText: 'attrs{*}',
+              action: { kind: 'redact' },
+              optional: false,
+              at: `${NAME}:11:9`,
+            },
+            { path: [{ kind: 'field', name: 'first name' }], pathText: '["first name"]', action: { kind: 'hash' }, optional: false, at: `${NAME}:12:9` },
+          ],
+          key: { whole: { kind: 'hash' }, at: `${NAME}:13:10` },
+          headers: [
+            { name: 'x-user-.*', pattern: /^(?:x-user-.*)$/, action: 'hash', at: `${NAME}:14:16` },
+            { name: 'traceparent', pattern: /^(?:traceparent)$/, action: 'keep', at: `${NAME}:14:53` },
+          ],
+          sample: { fraction: 0.01, by: { kind: 'key' }, at: `${NAME}:15:13` },
+          at: `${NAME}:5:5`,
+        },
+        {
+          match: 'customers',
+          pattern: /^(?:customers)$/,
+          value: [],
+          key: {
+            fields: [
+              { path: [{ kind: 'field', name: 'id' }], pathText: 'id', action: { kind: 'fpe' }, optional: false, at: `${NAME}:19:11` },
+              {
+                path: [{ kind: 'field', name: 'region' }],
+                pathText: 'region',
+                action: { kind: 'partial', first: 2, last: 1 },
+                optional: false,
+                at: `${NAME}:20:11`,
+              },
+            ],
+            at: `${NAME}:18:7`,
+          },
+          headers: [],
+          sample: { keysFrom: '/seed/customers.txt', by: { kind: 'field', path: [{ kind: 'field', name: 'id' }], pathText: 'id' }, at: `${NAME}:21:13` },
+          at: `${NAME}:16:5`,
+        },
+        { match: 'audit.*', pattern: /^(?:audit.*)$/, value: [], key: null, headers: [], sample: null, at: `${NAME}:22:5` },
+      ],
+    });
+  });
+
+  it('reads the same policy written as JSON (JSON is YAML: one parser)', () => {
+    const json = JSON.stringify(
+      {
+        version: 1,
+        key: { file: '/secrets/mask.key', encoding: 'hex' },
+        topics: [
+          {
+            match: 'orders',
+            value: [
+              { path: 'customer.email', action: 'fake', fake: 'email' },
+              { path: 'note', action: null },
+            ],
+            key: { action: 'hash' },
+          },
+        ],
+      },
+      null,
+      2,
+    );
+    const p = parsePolicy(json, { name: 'seed-policy.json' });
+    // Positions counted in the JSON text itself.
+    const pos = (text: string, needle: string) => {
+      const before = text.slice(0, text.indexOf(needle));
+      return `seed-policy.json:${before.split('\n').length}:${before.length - before.lastIndexOf('\n')}`;
+    };
+    expect(p.key).toEqual({ from: 'file', file: '/secrets/mask.key', encoding: 'hex', at: pos(json, '{\n    "file"') });
+    expect(p.unlisted).toBe('refuse');
+    expect(p.topics[0]!.value.map((r) => [r.pathText, r.action])).toEqual([
+      ['customer.email', { kind: 'fake', fake: 'email' }],
+      ['note', { kind: 'null' }],
+    ]);
+    expect(p.topics[0]!.key).toEqual({ whole: { kind: 'hash' }, at: pos(json, '{\n        "action": "hash"') });
+    const bad = json.replace('"fake": "email"', '"fake": "e-mail"');
+    expect(() => parsePolicy(bad, { name: 'seed-policy.json' })).toThrow(`${pos(bad, '"e-mail"')}: unknown fake kind "e-mail"`);
+  });
+
+  it('parses the complete example of docs/masking-policy.md', () => {
+    const doc = readFileSync(join(__dirname, '../../docs/masking-policy.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const p = parsePolicy(example, { name: 'masking-policy.md' });
+    expect(p.topics.map((t) => t.match)).toEqual(['orders|payments', 'customers', 'audit\\..*']);
+    expect(topicRules(p, 'audit.login')!.value).toEqual([]);
+    expect(topicRules(p, 'auditXlogin')).toBeNull();
+    expect(p.topics[0]!.headers.map((h) => [h.name, h.action])).toEqual([
+      ['x-user-.*', 'hash'],
+      ['traceparent', 'keep'],
+      ['.*', 'drop'],
+    ]);
+    expect(p.topics[1]!.value[0]!.action).toEqual({ kind: 'partial', first: 3, last: 2 });
+  });
+
+  it('applies the first entry whose match covers the whole topic name, and lists the unmatched', () => {
+    const p = parse(
+      yaml(
+        'version: 1',
+        'key: { env: K, encoding: hex }',
+        'topics:',
+        '  - { match: "orders.*", key: { action: hash } }',
+        '  - { match: "orders-eu", key: { action: redact } }',
+        '  - { match: "pay" }',
+      ),
+    );
+    expect(topicRules(p, 'orders-eu')!.key).toEqual({ whole: { kind: 'hash' }, at: `${NAME}:4:31` });
+    expect(topicRules(p, 'orders')!.match).toBe('orders.*');
+    expect(topicRules(p, 'pay')!.match).toBe('pay');
+    // Whole names only: "pay" does not match "payments", "orders.*" does not match "x-orders".
+    expect(topicRules(p, 'payments')).toBeNull();
+    expect(topicRules(p, 'x-orders')).toBeNull();
+    expect(unmatchedTopics(p, ['payments', 'orders-us', 'x-orders', 'pay'])).toEqual(['payments', 'x-orders']);
+  });
+});
+
+describe('parsePolicy: refusals name file:line:col', () => {
+  const cases: [string, string, string][] = [
+    ['a YAML syntax error', yaml('version: 1', 'topics: [ { match: a }', 'key: 1'), `${NAME}:3:1: YAML syntax error`],
+    ['a JSON syntax error', '{\n  "version": 1,\n  "topics": [,]\n}\n', `${NAME}:3:14: YAML syntax error: Unexpected , in flow sequence`],
+    ['a duplicate key', yaml('version: 1', 'version: 1'), `${NAME}:2:1: YAML syntax error: Map keys must be unique`],
+    ['an empty policy', '\n', `${NAME}:1:1: the policy is empty`],
+    [
+      'an unknown top-level field',
+      yaml('version: 1', KEY.trimStart(), 'unlistd: copy', 'topics: [ { match: a } ]'),
+      `${NAME}:3:1: unknown field "unlistd" (use version, key, unlisted, topics)`,
+    ],
+    [
+      'an unknown rule field',
+      withTopic('  - match: orders', '    value:', '      - { path: a, acton: hash }'),
+      `${NAME}:7:20: unknown field "acton" (use path, action, keep, fake, optional)`,
+    ],
+    [
+      'an unknown action',
+      withTopic('  - match: orders', '    value:', '      - path: a', '      - path: b', '        action: hashh'),
+      `${NAME}:9:17: unknown action "hashh" (use keep, redact, null, partial, hash, fpe, fake)`,
+    ],
+    [
+      'an unknown header action',
+      withTopic('  - match: orders', '    headers: [ { name: x, action: null } ]'),
+      `${NAME}:6:35: unknown header action null (use keep, drop, hash)`,
+    ],
+    [
+      'a header action of fields',
+      withTopic('  - match: orders', '    headers: [ { name: x, action: redact } ]'),
+      `${NAME}:6:35: unknown header action "redact" (use keep, drop, hash)`,
+    ],
+    [
+      'an unknown unlisted',
+      yaml('version: 1', KEY.trimStart(), 'unlisted: ignore', 'topics: [ { match: a } ]'),
+      `${NAME}:3:11: unknown unlisted "ignore" (use refuse, copy)`,
+    ],
+    ['another version', yaml('version: 2', KEY.trimStart(), 'topics: [ { match: a } ]'), `${NAME}:1:10: version must be 1`],
+    ['no topics', yaml('version: 1', KEY.trimStart()), `${NAME}:1:1: missing field "topics"`],
+    ['an empty topic list', yaml('version: 1', KEY.trimStart(), 'topics: []'), `${NAME}:3:9: topics is empty`],
+    ['a rule without an action', withTopic('  - match: orders', '    value:', '      - path: a'), `${NAME}:7:9: missing field "action"`],
+    ['an empty action', withTopic('  - match: orders', '    value:', '      - path: a', '        action:'), `${NAME}:8:9: action is empty (use keep, redact`],
+    ['an invalid regex', withTopic('  - match: orders', '  - match: "(pay"'), `${NAME}:6:12: invalid regex "(pay": `],
+    [
+      'an invalid header regex',
+      withTopic('  - match: orders', '    headers:', '      - { name: "x-[", action: drop }'),
+      `${NAME}:7:17: invalid regex "x-[": Unterminated character class`,
+    ],
+    ['a fraction of 0', withTopic('  - match: orders', '    sample: { fraction: 0 }'), `${NAME}:6:25: fraction 0 is outside (0, 1]`],
+    ['a fraction above 1', withTopic('  - match: orders', '    sample:', '      fraction: 1.5'), `${NAME}:7:17: fraction 1.5 is outside (0, 1]`],
+    ['a negative fraction', withTopic('  - match: orders', '    sample: { fraction: -0.1 }'), `${NAME}:6:25: fraction -0.1 is outside (0, 1]`],
+    ['an infinite fraction', withTopic('  - match: orders', '    sample: { fraction: .inf }'), `${NAME}:6:25: fraction Infinity is outside (0, 1]`],
+    [
+      'both fraction and keys-from',
+      withTopic('  - match: orders', '    sample: { fraction: 0.5, keys-from: k.txt }'),
+      `${NAME}:6:30: sample has both fraction and keys-from: use one`,
+    ],
+    ['a sample with neither', withTopic('  - match: orders', '    sample: { by: key }'), `${NAME}:6:13: sample needs fraction`],
+    [
+      'a malformed path',
+      withTopic('  - match: orders', '    value:', '      - { path: "items[*.card", action: hash }'),
+      `${NAME}:7:17: malformed path "items[*.card": expected "[*]" (every item) or ["name"] at character 6`,
+    ],
+    [
+      'a path starting with a dot',
+      withTopic('  - match: orders', '    value:', '      - { path: .a, action: hash }'),
+      `${NAME}:7:17: malformed path ".a": a path starts with`,
+    ],
+    [
+      'a malformed sample path',
+      withTopic('  - match: orders', '    sample: { fraction: 0.5, by: "a..b" }'),
+      `${NAME}:6:34: malformed path "a..b": expected a field name after "." at character 3`,
+    ],
+    [
+      'a malformed key field path',
+      withTopic('  - match: orders', '    key: { fields: [ { path: "a{x}", action: hash } ] }'),
+      `${NAME}:6:30: malformed path "a{x}": expected "{*}" (every map value) at character 2`,
+    ],
+    [
+      'partial without keep',
+      withTopic('  - match: orders', '    value:', '      - { path: card, action: partial }'),
+      `${NAME}:7:31: action partial needs keep`,
+    ],
+    [
+      'partial with a bad keep',
+      withTopic('  - match: orders', '    value:', '      - { path: card, action: partial, keep: last }'),
+      `${NAME}:7:46: keep "last" is not lastN`,
+    ],
+    [
+      'partial keeping nothing',
+      withTopic('  - match: orders', '    value:', '      - { path: card, action: partial, keep: last0 }'),
+      `${NAME}:7:46: keep "last0": each count must be 1 to 100`,
+    ],
+    [
+      'keep on another action',
+      withTopic('  - match: orders', '    value:', '      - { path: card, action: hash, keep: last4 }'),
+      `${NAME}:7:37: keep applies to action partial only, not hash`,
+    ],
+    [
+      'fake without a kind',
+      withTopic('  - match: orders', '    value:', '      - { path: email, action: fake }'),
+      `${NAME}:7:32: action fake needs fake: one of email, name, phone, address, ip, uuid`,
+    ],
+    [
+      'fake of an unknown kind',
+      withTopic('  - match: orders', '    value:', '      - { path: email, action: fake, fake: iban }'),
+      `${NAME}:7:44: unknown fake kind "iban" (use email, name, phone, address, ip, uuid)`,
+    ],
+    [
+      'two rules for one path',
+      withTopic(
+        '  - match: orders',
+        '    value:',
+        '      - { path: customer.email, action: hash }',
+        '      - { path: note, action: keep }',
+        '      - { path: \'["customer"].email\', action: redact }',
+      ),
+      `${NAME}:9:17: a second rule for path "customer.email" (the first is at 7:9)`,
+    ],
+    [
+      'two rules for one header',
+      withTopic('  - match: orders', '    headers:', '      - { name: x, action: drop }', '      - { name: x, action: keep }'),
+      `${NAME}:8:17: a second rule for header "x" (the first is at 7:9)`,
+    ],
+    ['a key with an action and fields', withTopic('  - match: orders', '    key: { action: hash, fields: [] }'), `${NAME}:6:10: key has both an action`],
+    ['a key with neither', withTopic('  - match: orders', '    key: {}'), `${NAME}:6:10: key needs an action`],
+    [
+      'a policy key with env and file',
+      yaml('version: 1', 'key: { env: K, file: f, encoding: hex }', 'topics: [ { match: a } ]'),
+      `${NAME}:2:6: key names both env and file`,
+    ],
+    ['a policy key with neither', yaml('version: 1', 'key: { encoding: hex }', 'topics: [ { match: a } ]'), `${NAME}:2:6: key names neither env nor file`],
+    [
+      'a policy key of another encoding',
+      yaml('version: 1', 'key: { env: K, encoding: raw }', 'topics: [ { match: a } ]'),
+      `${NAME}:2:26: encoding must be base64 or hex`,
+    ],
+    ['a topic without match', withTopic('  - value: []'), `${NAME}:5:5: missing field "match"`],
+    ['topics not a list', yaml('version: 1', KEY.trimStart(), 'topics: { match: a }'), `${NAME}:3:9: topics must be a list`],
+  ];
+  it.each(cases)('refuses %s', (_what, text, expected) => {
+    expect(refusal(text).message).toContain(expected);
+    expect(refusal(text).message.startsWith(expected.slice(0, expected.indexOf(': ') + 2))).toBe(true);
+  });
+
+  it('refuses the key written into the policy, and never echoes it', () => {
+    const secret = 'c2VjcmV0LWtleS1tYXRlcmlhbC0wMTIzNDU2Nzg5YWJjZGVm';
+    const err = refusal(yaml('version: 1', 'key:', `  value: ${secret}`, '  encoding: base64', 'topics: [ { match: a } ]'));
+    expect(err.message).toBe(`${NAME}:3:3: the masking key never appears in a policy: name the environment variable (env) or the file (file) that holds it`);
+    const inEncoding = refusal(yaml('version: 1', `key: { env: K, encoding: ${secret} }`, 'topics: [ { match: a } ]'));
+    expect(inEncoding.message).not.toContain(secret.slice(0, 8));
+  });
+
+  it('reports the problem that comes first in the file when there are several', () => {
+    const err = refusal(
+      withTopic('  - match: orders', '    value:', '      - { path: a, action: hashh }', '    sample: { fraction: 2 }', '  - { match: b, bogus: 1 }'),
+    );
+    expect(err.message).toMatch(new RegExp(`^${NAME}:7:28: unknown action "hashh"`));
+  });
+});
+
+describe('field paths', () => {
+  it('parses steps and prints the canonical text back', () => {
+    expect(parseFieldPath('[*].a{*}.b')).toEqual([{ kind: 'items' }, { kind: 'field', name: 'a' }, { kind: 'values' }, { kind: 'field', name: 'b' }]);
+    expect(parseFieldPath('["a.b"]["c\\"d"]')).toEqual([
+      { kind: 'field', name: 'a.b' },
+      { kind: 'field', name: 'c"d' },
+    ]);
+    for (const text of ['customer.email', 'items[*].card', 'm{*}[*]', '["first name"].x', '$ref._id', 'a-b.c']) {
+      expect(formatFieldPath(parseFieldPath(text))).toBe(text);
+    }
+    expect(formatFieldPath(parseFieldPath('["customer"]["email"]'))).toBe('customer.email');
+  });
+
+  it.each(['', 'a.', 'a..b', 'a[0]', 'a[*', 'a{}', 'a b', 'a.[*]', 'a[*]b', '["a"', '[""]', '["a"x'])('refuses %j', (text) => {
+    expect(() => parseFieldPath(text)).toThrow(/at character \d+/);
+  });
+});
