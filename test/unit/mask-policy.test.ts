@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { UsageError } from '../../src/errors';
 import { parsePolicy, topicRules, unmatchedTopics, type MaskPolicy } from '../../src/mask/policy';
 import { formatFieldPath, parseFieldPath } from '../../src/mask/path';
+import { inspect } from 'node:util';
+import { loadMaskKey, MaskKey } from '../../src/mask/key';
 
 const NAME = 'seed-policy.yaml';
 const KEY = '  key: { env: KBAK_MASK_KEY, encoding: base64 }';
@@ -388,5 +390,107 @@ describe('field paths', () => {
 
   it.each(['', 'a.', 'a..b', 'a[0]', 'a[*', 'a{}', 'a b', 'a.[*]', 'a[*]b', '["a"', '[""]', '["a"x'])('refuses %j', (text) => {
     expect(() => parseFieldPath(text)).toThrow(/at character \d+/);
+  });
+});
+
+describe('loadMaskKey', () => {
+  /** 0x00..0x1f and 0x01..0x20; fingerprints computed with openssl, not kbak:
+   *  printf 'kbak key fingerprint v1' | openssl dgst -sha256 -mac HMAC -macopt hexkey:<key hex> */
+  const KEY32 = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+  const OTHER32 = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
+  const FP32 = 'b685ddbd82b402cd';
+  const FP_OTHER = 'c9ce8bfcefca2c99';
+
+  const policyWith = (key: string) => parse(yaml('version: 1', `key: ${key}`, 'topics: [ { match: a } ]'));
+  const envPolicy = (encoding: string) => policyWith(`{ env: KBAK_MASK_KEY, encoding: ${encoding} }`);
+  const filePolicy = (encoding: string) => policyWith(`{ file: /secrets/mask.key, encoding: ${encoding} }`);
+  const noFile = () => {
+    throw Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
+  };
+  const fileOf = (content: string) => (path: string) => {
+    expect(path).toBe('/secrets/mask.key');
+    return Buffer.from(content);
+  };
+
+  async function keyRefusal(p: Promise<unknown>): Promise<UsageError> {
+    const err = await p.then(
+      () => {
+        throw new Error('the key was accepted');
+      },
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as UsageError).message).not.toContain('\n');
+    return err as UsageError;
+  }
+
+  it('reads base64 from the environment and hex from a file, to the same bytes and fingerprint', async () => {
+    const fromEnv = await loadMaskKey(envPolicy('base64'), { KBAK_MASK_KEY: KEY32.toString('base64') }, noFile);
+    expect(fromEnv.bytes()).toEqual(KEY32);
+    expect(fromEnv.fingerprint).toBe(FP32);
+    // A file as `openssl rand -hex` or `xxd -p` writes it: wrapped, with a final newline.
+    const hex = KEY32.toString('hex');
+    const fromFile = await loadMaskKey(filePolicy('hex'), {}, fileOf(`${hex.slice(0, 30)}\n${hex.slice(30).toUpperCase()}\n`));
+    expect(fromFile.bytes()).toEqual(KEY32);
+    expect(fromFile.fingerprint).toBe(FP32);
+    const b64file = await loadMaskKey(filePolicy('base64'), {}, async (path) => fileOf(`${KEY32.toString('base64')}\n`)(path));
+    expect(b64file.fingerprint).toBe(FP32);
+  });
+
+  it('gives another key another fingerprint', async () => {
+    const other = await loadMaskKey(envPolicy('hex'), { KBAK_MASK_KEY: OTHER32.toString('hex') }, noFile);
+    expect(other.fingerprint).toBe(FP_OTHER);
+    expect(other.fingerprint).not.toBe(FP32);
+  });
+
+  it('accepts 32 bytes and refuses 31, saying how many it has', async () => {
+    const k33 = Buffer.concat([KEY32, Buffer.from([7])]);
+    expect((await loadMaskKey(envPolicy('base64'), { KBAK_MASK_KEY: k33.toString('base64') }, noFile)).bytes()).toEqual(k33);
+    const err = await keyRefusal(loadMaskKey(envPolicy('base64'), { KBAK_MASK_KEY: KEY32.subarray(0, 31).toString('base64') }, noFile));
+    expect(err.message).toBe(`the masking key in environment variable KBAK_MASK_KEY (named by ${NAME}:2:6) has 31 bytes; 32 are needed`);
+    const hex = await keyRefusal(loadMaskKey(filePolicy('hex'), {}, fileOf(KEY32.subarray(0, 31).toString('hex'))));
+    expect(hex.message).toContain('file "/secrets/mask.key"');
+    expect(hex.message).toContain('has 31 bytes; 32 are needed');
+  });
+
+  it('refuses a missing variable, a missing file, an empty key and text of another encoding', async () => {
+    expect((await keyRefusal(loadMaskKey(envPolicy('base64'), {}, noFile))).message).toBe(
+      `the masking key's environment variable KBAK_MASK_KEY (named by ${NAME}:2:6) is not set`,
+    );
+    expect((await keyRefusal(loadMaskKey(filePolicy('hex'), {}, noFile))).message).toBe(
+      `the masking key's file "/secrets/mask.key" (named by ${NAME}:2:6) cannot be read: ENOENT`,
+    );
+    expect((await keyRefusal(loadMaskKey(envPolicy('base64'), { KBAK_MASK_KEY: ' \n' }, noFile))).message).toContain('has 0 bytes; 32 are needed');
+    const notB64 = [KEY32.toString('base64url').replace(/=/g, '') + '_-', KEY32.toString('base64').slice(1), KEY32.toString('hex') + '!'];
+    for (const text of notB64) {
+      expect((await keyRefusal(loadMaskKey(envPolicy('base64'), { KBAK_MASK_KEY: text }, noFile))).message).toContain('is not base64');
+    }
+    for (const text of [KEY32.toString('hex').slice(1), KEY32.toString('base64')]) {
+      expect((await keyRefusal(loadMaskKey(envPolicy('hex'), { KBAK_MASK_KEY: text }, noFile))).message).toContain('is not hex');
+    }
+  });
+
+  it('never puts the key text, or a piece of it, in an error or in how a key prints', async () => {
+    const secret = KEY32.toString('base64');
+    const attempts: [string, Record<string, string>][] = [
+      ['hex', { KBAK_MASK_KEY: secret }], // base64 text read as hex: refused
+      ['base64', { KBAK_MASK_KEY: secret.slice(0, 40) + '!!!!' }], // a mistyped key
+      ['base64', { KBAK_MASK_KEY: KEY32.subarray(0, 31).toString('base64') }], // too short
+      ['base64', { OTHER: secret }], // the key in the wrong variable
+    ];
+    const pieces = (text: string) => Array.from({ length: text.length - 5 }, (_, i) => text.slice(i, i + 6));
+    for (const [encoding, env] of attempts) {
+      const err = await keyRefusal(loadMaskKey(envPolicy(encoding), env, noFile));
+      const shown = [err.message, err.hint ?? '', JSON.stringify(err), inspect(err)].join('\n');
+      for (const text of Object.values(env)) for (const piece of pieces(text)) expect(shown).not.toContain(piece);
+    }
+    const key = await loadMaskKey(envPolicy('base64'), { KBAK_MASK_KEY: secret }, noFile);
+    expect(key).toBeInstanceOf(MaskKey);
+    for (const shown of [JSON.stringify(key), inspect(key), String(key), inspect({ key })]) {
+      expect(shown).not.toContain(secret.slice(0, 8));
+      expect(shown).not.toContain(KEY32.toString('hex').slice(2, 12));
+    }
+    expect(JSON.parse(JSON.stringify(key))).toEqual({ fingerprint: FP32 });
   });
 });
