@@ -10,6 +10,9 @@ import { parsePolicy, topicRules, unmatchedTopics, type MaskPolicy } from '../..
 import { formatFieldPath, parseFieldPath } from '../../src/mask/path';
 import { inspect } from 'node:util';
 import { loadMaskKey, MaskKey } from '../../src/mask/key';
+import { policyDigest, policyProvenance } from '../../src/mask/provenance';
+import { manifestLaneSchema, type LaneMasking } from '../../src/backup/manifest';
+import { InternalError } from '../../src/errors';
 
 const NAME = 'seed-policy.yaml';
 const KEY = '  key: { env: KBAK_MASK_KEY, encoding: base64 }';
@@ -492,5 +495,42 @@ describe('loadMaskKey', () => {
       expect(shown).not.toContain(KEY32.toString('hex').slice(2, 12));
     }
     expect(JSON.parse(JSON.stringify(key))).toEqual({ fingerprint: FP32 });
+  });
+});
+
+describe('policy provenance (FORMAT.md settled point 25)', () => {
+  // Digests from sha256sum: printf 'version: 1\n' | sha256sum; printf 'v\xc3\xa9rsion: 1\r\n' | sha256sum
+  const PLAIN = '09bfcc6a14b83e2192b8673677725c84883ee9cd0c70e45c9ec09daa8f2b2847';
+  const ACCENT_CRLF = '652e27fc1a015ddff1258841f64e36789394846f8dc11d5bf04da0fec0089a7f';
+
+  it('digests the file bytes, a string as its UTF-8 bytes', () => {
+    expect(policyDigest('version: 1\n')).toBe(PLAIN);
+    expect(policyDigest(Buffer.from('version: 1\n'))).toBe(PLAIN);
+    expect(policyDigest(Buffer.from([0x76, 0xc3, 0xa9, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0x3a, 0x20, 0x31, 0x0d, 0x0a]))).toBe(ACCENT_CRLF);
+    expect(policyDigest('vérsion: 1\r\n')).toBe(ACCENT_CRLF);
+  });
+
+  it("builds exactly the manifest's lane.masking object, which the manifest schema accepts", () => {
+    const prov = policyProvenance({
+      policyName: 'seed-policy.yaml',
+      policyText: 'version: 1\n',
+      keyFingerprint: 'b685ddbd82b402cd',
+      faker: { name: '@faker-js/faker', version: '9.9.0' },
+    });
+    expect(prov).toEqual({ policy: 'seed-policy.yaml', policySha256: PLAIN, keyFingerprint: 'b685ddbd82b402cd', faker: '@faker-js/faker@9.9.0' });
+    const typed: LaneMasking = prov; // and the types agree, both ways
+    const back: typeof prov = typed;
+    const lane = { name: 'dev', templates: { topic: '{lane}.{name}', subject: '{lane}.{name}', group: '{lane}.{name}' }, masking: prov };
+    expect(manifestLaneSchema.strict().parse(lane).masking).toEqual(back);
+  });
+
+  it('refuses a name the ledger cannot hold, and treats a bad version or fingerprint as a bug', () => {
+    const base = { policyName: 'p.yaml', policyText: 'x', keyFingerprint: 'b685ddbd82b402cd', faker: { name: '@faker-js/faker', version: '9.9.0' } };
+    expect(() => policyProvenance({ ...base, policyName: 'p'.repeat(256) })).toThrow(UsageError);
+    expect(() => policyProvenance({ ...base, policyName: '' })).toThrow(UsageError);
+    expect(policyProvenance({ ...base, policyName: 'p'.repeat(255) }).policy).toHaveLength(255);
+    expect(() => policyProvenance({ ...base, faker: { name: '@faker-js/faker', version: '^9.9.0' } })).toThrow(InternalError);
+    expect(() => policyProvenance({ ...base, faker: { name: 'f'.repeat(95), version: '9.9.0' } })).toThrow(InternalError);
+    expect(() => policyProvenance({ ...base, keyFingerprint: 'B685DDBD82B402CD' })).toThrow(InternalError);
   });
 });
