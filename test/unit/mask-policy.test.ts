@@ -3,6 +3,7 @@
  * key loading and provenance. Positions in the expectations are counted by hand from the
  * YAML written here (line and column 1-based), not taken from the parser.
  */
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors';
@@ -375,6 +376,73 @@ describe('parsePolicy: refusals name file:line:col', () => {
       withTopic('  - match: orders', '    value:', '      - { path: a, action: hashh }', '    sample: { fraction: 2 }', '  - { match: b, bogus: 1 }'),
     );
     expect(err.message).toMatch(new RegExp(`^${NAME}:7:28: unknown action "hashh"`));
+  });
+});
+
+describe('parsePolicy on any input', () => {
+  /** Never a bug (exit 70) or a raw TypeError: a policy or one UsageError line. */
+  const onlyUsageErrors = (text: string) => {
+    try {
+      parse(text);
+    } catch (e) {
+      if (!(e instanceof UsageError) || e.message.includes('\n') || !e.message.startsWith(`${NAME}:`)) throw e;
+    }
+  };
+  const word = fc.constantFrom(
+    'version',
+    'key',
+    'env',
+    'file',
+    'value',
+    'encoding',
+    'unlisted',
+    'topics',
+    'match',
+    'path',
+    'action',
+    'keep',
+    'fake',
+    'optional',
+    'headers',
+    'name',
+    'sample',
+    'fraction',
+    'keys-from',
+    'by',
+    'fields',
+    'hash',
+    'partial',
+    'null',
+    'last4',
+    'a[*]',
+    '__proto__',
+    '(',
+  );
+  const node = fc.letrec((tie) => ({
+    any: fc.oneof(
+      { depthSize: 'small' },
+      word,
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(tie('any'), { maxLength: 3 }),
+      fc.dictionary(word, tie('any'), { maxKeys: 4 }),
+    ),
+  })).any;
+
+  it('refuses arbitrary text and structures with a UsageError only', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), onlyUsageErrors), { numRuns: 300 });
+    fc.assert(
+      fc.property(node, (v) => {
+        onlyUsageErrors(JSON.stringify(v) ?? 'null');
+        onlyUsageErrors(JSON.stringify({ version: 1, key: { env: 'K', encoding: 'hex' }, topics: [v] }));
+        onlyUsageErrors(
+          JSON.stringify({ version: 1, key: { env: 'K', encoding: 'hex' }, topics: [{ match: 'a', value: [v], key: v, headers: [v], sample: v }] }),
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
