@@ -324,8 +324,11 @@ class Builder {
   }
 
   private sample(raw: NonNullable<RawPolicy['topics'][number]['sample']>, at: DocPath): Sample {
-    const by: SampleBy = raw.by === undefined || raw.by === 'key' ? { kind: 'key' } : { kind: 'field', path: this.path(raw.by, [...at, 'by']), pathText: '' };
-    if (by.kind === 'field') by.pathText = formatFieldPath(by.path);
+    let by: SampleBy = { kind: 'key' };
+    if (raw.by !== undefined && raw.by !== 'key') {
+      const path = this.path(raw.by, [...at, 'by']);
+      by = { kind: 'field', path, pathText: formatFieldPath(path) };
+    }
     const where = this.at(at);
     if (raw.fraction !== undefined && raw['keys-from'] !== undefined) {
       throw this.src.error([...at, 'keys-from'], 'sample has both fraction and keys-from: use one', true);
