@@ -18,7 +18,7 @@
 const LAYERS = [
   ['src/errors.ts', 'src/version.ts'],
   ['src/model', 'src/util', 'src/output', 'src/config'],
-  ['src/segment', 'src/schema', 'src/remap', 'src/store'],
+  ['src/segment', 'src/schema', 'src/remap', 'src/store', 'src/mask'],
   ['src/backup', 'src/kafka'],
   ['src/lane'],
   ['src/dump', 'src/restore'],
