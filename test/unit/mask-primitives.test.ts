@@ -5,6 +5,8 @@
  * reference (NIST FF3 samples, node's own IP parser). The cost per call is printed, never asserted.
  */
 import { performance } from 'node:perf_hooks';
+import { Ff3Cipher, ff3LengthBounds } from '../../src/mask/ff3-1';
+import { cycleWalk, fpeDigits, fpeInt, fpeIntDecrypt, fpeString, fpeStringDecrypt } from '../../src/mask/fpe';
 import { INT_RANGES, MIN_KEY_BYTES, hashBytes, hashInt, hashString, hashUuid } from '../../src/mask/hash';
 
 const KEY = Buffer.alloc(32, 0x5a);
@@ -119,5 +121,206 @@ describe('hash', () => {
     costPerCall('hashBytes (16 bytes)', 20_000, (i) => hashBytes(KEY, Buffer.from(`bytes-${i}-abcdefgh`)));
     costPerCall('hashInt (int64)', 20_000, (i) => hashInt(KEY, i, INT_RANGES.int64));
     costPerCall('hashUuid', 20_000, () => hashUuid(KEY, '3f2504e0-4f89-41d3-9a0c-0305e82c3301'));
+  });
+});
+
+/**
+ * NIST's published FF3 samples (SP 800-38G, "FF3samples.pdf", samples 1–15), 64-bit tweaks:
+ * they check the Feistel core that FF3-1 shares. Radix 26 uses the digits 0–9a–p.
+ */
+const NIST_FF3_SAMPLES: ReadonlyArray<{ key: string; tweak: string; radix: number; pt: string; ct: string }> = [
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A94', tweak: 'D8E7920AFA330A73', radix: 10, pt: '890121234567890000', ct: '750918814058654607' },
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A94', tweak: '9A768A92F60E12D8', radix: 10, pt: '890121234567890000', ct: '018989839189395384' },
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A94', tweak: 'D8E7920AFA330A73', radix: 10, pt: '89012123456789000000789000000', ct: '48598367162252569629397416226' },
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A94', tweak: '0000000000000000', radix: 10, pt: '89012123456789000000789000000', ct: '34695224821734535122613701434' },
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A94', tweak: '9A768A92F60E12D8', radix: 26, pt: '0123456789abcdefghi', ct: 'g2pk40i992fn20cjakb' },
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6', tweak: 'D8E7920AFA330A73', radix: 10, pt: '890121234567890000', ct: '646965393875028755' },
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6', tweak: '9A768A92F60E12D8', radix: 10, pt: '890121234567890000', ct: '961610514491424446' },
+  {
+    key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6',
+    tweak: 'D8E7920AFA330A73',
+    radix: 10,
+    pt: '89012123456789000000789000000',
+    ct: '53048884065350204541786380807',
+  },
+  {
+    key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6',
+    tweak: '0000000000000000',
+    radix: 10,
+    pt: '89012123456789000000789000000',
+    ct: '98083802678820389295041483512',
+  },
+  { key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6', tweak: '9A768A92F60E12D8', radix: 26, pt: '0123456789abcdefghi', ct: 'i0ihe2jfj7a9opf9p88' },
+  {
+    key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6ABF7158809CF4F3C',
+    tweak: 'D8E7920AFA330A73',
+    radix: 10,
+    pt: '890121234567890000',
+    ct: '922011205562777495',
+  },
+  {
+    key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6ABF7158809CF4F3C',
+    tweak: '9A768A92F60E12D8',
+    radix: 10,
+    pt: '890121234567890000',
+    ct: '504149865578056140',
+  },
+  {
+    key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6ABF7158809CF4F3C',
+    tweak: 'D8E7920AFA330A73',
+    radix: 10,
+    pt: '89012123456789000000789000000',
+    ct: '04344343235792599165734622699',
+  },
+  {
+    key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6ABF7158809CF4F3C',
+    tweak: '0000000000000000',
+    radix: 10,
+    pt: '89012123456789000000789000000',
+    ct: '30859239999374053872365555822',
+  },
+  {
+    key: 'EF4359D8D580AA4F7F036D6F04FC6A942B7E151628AED2A6ABF7158809CF4F3C',
+    tweak: '9A768A92F60E12D8',
+    radix: 26,
+    pt: '0123456789abcdefghi',
+    ct: 'p0b2godfja9bhb7bk38',
+  },
+];
+
+const toNumerals = (s: string, radix: number): number[] => Array.from(s, (ch) => parseInt(ch, radix));
+const fromNumerals = (x: number[], radix: number): string => x.map((d) => d.toString(radix)).join('');
+
+describe('FF3-1', () => {
+  it.each(NIST_FF3_SAMPLES.map((v, i) => ({ ...v, sample: i + 1 })))('matches NIST FF3 sample $sample (radix $radix)', (v) => {
+    const c = new Ff3Cipher(Buffer.from(v.key, 'hex'), Buffer.from(v.tweak, 'hex'), v.radix);
+    expect(fromNumerals(c.encrypt(toNumerals(v.pt, v.radix)), v.radix)).toBe(v.ct);
+    expect(fromNumerals(c.decrypt(toNumerals(v.ct, v.radix)), v.radix)).toBe(v.pt);
+  });
+
+  it('matches the published FF3-1 sample with a 56-bit tweak (Bouncy Castle SP80038GTest, AES-256)', () => {
+    const key = Buffer.from('1A58964B681384806A5A7639915ED0BE837C9C50C150AFD8F73445C0438CACF3', 'hex');
+    const c = new Ff3Cipher(key, Buffer.from('CE3EBD69454984', 'hex'), 10);
+    expect(fromNumerals(c.encrypt(toNumerals('4752683571', 10)), 10)).toBe('2234571788');
+    expect(fromNumerals(c.decrypt(toNumerals('2234571788', 10)), 10)).toBe('4752683571');
+  });
+
+  it('agrees with the npm package ff3 1.0.1 on a 56-bit tweak (its output, recorded once: 477064185124354662)', () => {
+    const c = new Ff3Cipher(Buffer.from('EF4359D8D580AA4F7F036D6F04FC6A94', 'hex'), Buffer.from('D8E7920AFA330A', 'hex'), 10);
+    expect(fromNumerals(c.encrypt(toNumerals('890121234567890000', 10)), 10)).toBe('477064185124354662');
+  });
+
+  it('permutes whole small domains (the 10⁶ floor lowered for the test): radix 10 × 3, radix 62 × 2, radix 2 × 12', () => {
+    for (const [radix, len] of [
+      [10, 3],
+      [62, 2],
+      [2, 12],
+    ] as const) {
+      const c = new Ff3Cipher(Buffer.alloc(32, 1), Buffer.alloc(7, 2), radix, 100);
+      const size = radix ** len;
+      const seen = new Set<string>();
+      for (let i = 0; i < size; i++) {
+        const x = Array.from({ length: len }, (_, j) => Math.floor(i / radix ** j) % radix);
+        const y = c.encrypt(x);
+        expect(y.every((d) => d >= 0 && d < radix)).toBe(true);
+        seen.add(y.join(','));
+        expect(c.decrypt(y)).toEqual(x);
+      }
+      expect(seen.size).toBe(size);
+    }
+  });
+
+  it('has the length bounds of SP 800-38G Rev. 1 (radix^minlen ≥ 10⁶, maxlen = 2⌊log_radix 2⁹⁶⌋)', () => {
+    expect(ff3LengthBounds(10)).toEqual({ minLen: 6, maxLen: 56 });
+    expect(ff3LengthBounds(36)).toEqual({ minLen: 4, maxLen: 36 });
+    expect(ff3LengthBounds(62)).toEqual({ minLen: 4, maxLen: 32 });
+    expect(ff3LengthBounds(2)).toEqual({ minLen: 20, maxLen: 192 });
+  });
+
+  it('round-trips at the longest length, where a half has 28 digits (no short zero padding)', () => {
+    const c = new Ff3Cipher(Buffer.alloc(32, 3), Buffer.alloc(7, 9), 10);
+    for (const pt of ['0'.repeat(56), '9'.repeat(56), '12345678901234567890123456789012345678901234567890123456']) {
+      const ct = c.encrypt(toNumerals(pt, 10));
+      expect(ct).toHaveLength(56);
+      expect(fromNumerals(c.decrypt(ct), 10)).toBe(pt);
+    }
+  });
+});
+
+describe('fpe', () => {
+  it('cycle-walks to a permutation of a range that is not a power of two (all 3 000 values of [0, 3000) over 12 bits)', () => {
+    const c = new Ff3Cipher(Buffer.alloc(32, 1), Buffer.alloc(7, 2), 2, 100);
+    const outs = new Set<bigint>();
+    for (let x = 0n; x < 3000n; x++) {
+      const y = cycleWalk(c, x, 3000n, 12, true);
+      expect(y >= 0n && y < 3000n).toBe(true);
+      expect(cycleWalk(c, y, 3000n, 12, false)).toBe(x);
+      outs.add(y);
+    }
+    expect(outs.size).toBe(3000);
+  });
+
+  it('maps a range of 10⁶ + 7 values into itself 1:1 (2 000 values sampled)', () => {
+    const range = { min: 10n, max: 1_000_016n };
+    const outs = new Set<bigint>();
+    for (let n = range.min; n < range.min + 2_000n; n++) {
+      const out = fpeInt(KEY, n, range);
+      expect(out >= range.min && out <= range.max).toBe(true);
+      expect(fpeIntDecrypt(KEY, out, range)).toBe(n);
+      outs.add(out);
+    }
+    expect(outs.size).toBe(2_000);
+  });
+
+  it('keeps int32 and int64 in range at their edges and round-trips', () => {
+    for (const range of [INT_RANGES.int32, INT_RANGES.int64, INT_RANGES.uint64]) {
+      for (const n of [range.min, range.min + 1n, 0n, 1n, range.max - 1n, range.max]) {
+        const out = fpeInt(KEY, n, range);
+        expect(out >= range.min && out <= range.max).toBe(true);
+        expect(fpeIntDecrypt(KEY, out, range)).toBe(n);
+        expect(fpeInt(KEY, n, range)).toBe(out);
+        expect(fpeInt(OTHER_KEY, n, range)).not.toBe(out);
+      }
+    }
+  });
+
+  it('maps digit strings 1:1 keeping length, leading zeros and separators; refuses fewer than 6 digits', () => {
+    const outs = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const s = String(i * 7919).padStart(8, '0');
+      const out = fpeDigits(KEY, s);
+      expect(out).toMatch(/^\d{8}$/);
+      expect(fpeStringDecrypt(KEY, out, 'digits')).toBe(s);
+      outs.add(out);
+    }
+    expect(outs.size).toBe(1000);
+    const card = '4111-1111-1111-1111';
+    const masked = fpeDigits(KEY, card);
+    expect(masked).toMatch(/^\d{4}-\d{4}-\d{4}-\d{4}$/);
+    expect(masked).not.toBe(card);
+    expect(fpeDigits(KEY, 'CUST-0012345')).toMatch(/^CUST-\d{7}$/);
+    expect(() => fpeDigits(KEY, '12345')).toThrow(/needs 6 to 56 characters of its alphabet, the value has 5/);
+    expect(() => fpeDigits(KEY, '1'.repeat(57))).toThrow(/the value has 57/);
+  });
+
+  it('maps alphanumerics within their alphabet: alnum mixes case, alnum-upper keeps upper case', () => {
+    const id = 'Ab3dE9xYz';
+    const out = fpeString(KEY, id);
+    expect(out).toMatch(/^[0-9A-Za-z]{9}$/);
+    expect(fpeStringDecrypt(KEY, out)).toBe(id);
+    const upper = fpeString(KEY, 'ORD-7K2M9Q', 'alnum-upper');
+    // the letters and digits on both sides of the hyphen are all in the alphabet: encrypted as one string of 9
+    expect(upper).toMatch(/^[0-9A-Z]{3}-[0-9A-Z]{6}$/);
+    expect(fpeString(KEY, 'ord-7K2M9Q', 'alnum-upper')).toMatch(/^ord-[0-9A-Z]{6}$/);
+    expect(fpeStringDecrypt(KEY, upper, 'alnum-upper')).toBe('ORD-7K2M9Q');
+    expect(fpeString(KEY, id)).toBe(out);
+    expect(fpeString(OTHER_KEY, id)).not.toBe(out);
+  });
+
+  it('costs (printed, not asserted)', () => {
+    costPerCall('fpeDigits (16 digits)', 5_000, (i) => fpeDigits(KEY, String(4_000_000_000_000_000 + i)));
+    costPerCall('fpeString alnum (12 chars)', 5_000, (i) => fpeString(KEY, `Cust${String(i).padStart(8, '0')}`));
+    costPerCall('fpeInt int32', 5_000, (i) => fpeInt(KEY, i, INT_RANGES.int32));
+    costPerCall('fpeInt int64', 5_000, (i) => fpeInt(KEY, i, INT_RANGES.int64));
   });
 });
