@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { Ff3Cipher, ff3LengthBounds } from '../../src/mask/ff3-1';
 import { cycleWalk, fpeDigits, fpeInt, fpeIntDecrypt, fpeString, fpeStringDecrypt } from '../../src/mask/fpe';
+import { NIL_UUID, partial, redact } from '../../src/mask/partial';
 import { INT_RANGES, MIN_KEY_BYTES, hashBytes, hashInt, hashString, hashUuid } from '../../src/mask/hash';
 
 const KEY = Buffer.alloc(32, 0x5a);
@@ -322,5 +323,52 @@ describe('fpe', () => {
     costPerCall('fpeString alnum (12 chars)', 5_000, (i) => fpeString(KEY, `Cust${String(i).padStart(8, '0')}`));
     costPerCall('fpeInt int32', 5_000, (i) => fpeInt(KEY, i, INT_RANGES.int32));
     costPerCall('fpeInt int64', 5_000, (i) => fpeInt(KEY, i, INT_RANGES.int64));
+  });
+});
+
+describe('partial and redact', () => {
+  it("keeps a card's last 4 and the length", () => {
+    expect(partial('4111111111111234', { keepLast: 4 })).toBe('************1234');
+    expect(partial('4111111111111234', { keepFirst: 6, keepLast: 4 })).toBe('411111******1234');
+    expect(partial('secret')).toBe('******');
+    expect(partial('secret', { keepFirst: 1, maskChar: '•' })).toBe('s•••••');
+  });
+
+  it('counts code points, not UTF-16 units (emoji, CJK beyond the BMP, accents)', () => {
+    const s = '😀𠀋é日本語😀';
+    const out = partial(s, { keepFirst: 1, keepLast: 1 });
+    expect(out).toBe('😀*****😀');
+    expect([...out]).toHaveLength([...s].length);
+    // no lone surrogate: the result survives a UTF-8 round trip
+    expect(Buffer.from(out, 'utf8').toString('utf8')).toBe(out);
+    expect(partial('ab😀', { keepLast: 1, maskChar: '🔒' })).toBe('🔒🔒😀');
+  });
+
+  it('masks everything when the kept parts would cover the whole value (fail closed)', () => {
+    expect(partial('1234', { keepLast: 4 })).toBe('****');
+    expect(partial('12', { keepFirst: 1, keepLast: 1 })).toBe('**');
+    expect(partial('', { keepLast: 4 })).toBe('');
+  });
+
+  it('refuses a bad mask character or count, naming the setting', () => {
+    expect(() => partial('x', { maskChar: '**' })).toThrow(/partial.maskChar "\*\*" is not exactly one character/);
+    expect(() => partial('x', { keepLast: -1 })).toThrow(/partial.keepLast "-1" is not a whole number/);
+  });
+
+  it("redacts to each type's constant", () => {
+    expect(redact({ kind: 'string' })).toBe('');
+    expect(redact({ kind: 'bytes' })).toEqual(Buffer.alloc(0));
+    expect(redact({ kind: 'fixed', size: 16 })).toEqual(Buffer.alloc(16));
+    expect(redact({ kind: 'int' })).toBe(0);
+    expect(redact({ kind: 'long' })).toBe(0n);
+    expect(redact({ kind: 'float' })).toBe(0);
+    expect(redact({ kind: 'boolean' })).toBe(false);
+    expect(redact({ kind: 'uuid' })).toBe(NIL_UUID);
+    expect(redact({ kind: 'enum', symbols: ['UNKNOWN', 'GOLD'] })).toBe('UNKNOWN');
+    expect(() => redact({ kind: 'enum', symbols: [] })).toThrow(/no symbols/);
+  });
+
+  it('costs (printed, not asserted)', () => {
+    costPerCall('partial (16 chars, keepLast 4)', 50_000, (i) => partial(`41111111111${String(i).padStart(5, '0')}`, { keepLast: 4 }));
   });
 });
