@@ -4,7 +4,12 @@
  * another output), type preservation at the edges, and, where it exists, against a published
  * reference (NIST FF3 samples, node's own IP parser). The cost per call is printed, never asserted.
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { FAKE_KINDS, FAKE_LIBRARY_VERSION, fake, fakeAddress, fakeEmail, fakeIp, fakeName, fakePhone, fakeUuid } from '../../src/mask/fake';
 import { Ff3Cipher, ff3LengthBounds } from '../../src/mask/ff3-1';
 import { cycleWalk, fpeDigits, fpeInt, fpeIntDecrypt, fpeString, fpeStringDecrypt } from '../../src/mask/fpe';
 import { NIL_UUID, partial, redact } from '../../src/mask/partial';
@@ -370,5 +375,69 @@ describe('partial and redact', () => {
 
   it('costs (printed, not asserted)', () => {
     costPerCall('partial (16 chars, keepLast 4)', 50_000, (i) => partial(`41111111111${String(i).padStart(5, '0')}`, { keepLast: 4 }));
+  });
+});
+
+describe('fakes', () => {
+  const inputs = Array.from({ length: 300 }, (_, i) => `customer-${i}@corp.example`);
+
+  it('are deterministic per key and input, and differ between keys', () => {
+    for (const kind of FAKE_KINDS) {
+      const input = kind === 'phone' ? '+1 (415) 555-0100' : kind === 'ip' ? '10.1.2.3' : 'alice@example.org';
+      expect(fake(KEY, kind, input)).toBe(fake(KEY, kind, input));
+      expect(fake(OTHER_KEY, kind, input)).not.toBe(fake(KEY, kind, input));
+    }
+    // a draw in between (another value) does not change the next one: the seed is per value
+    const a = fakeName(KEY, 'x');
+    fakeName(KEY, 'y');
+    expect(fakeName(KEY, 'x')).toBe(a);
+  });
+
+  it('give e-mails that zod accepts, on reserved example domains', () => {
+    const email = z.email();
+    for (const input of inputs) {
+      const out = fakeEmail(KEY, input);
+      expect(email.safeParse(out).success).toBe(true);
+      expect(out).toMatch(/@example\.(com|net|org)$/);
+    }
+  });
+
+  it("give IPs that node's parser accepts, of the input's family", () => {
+    for (let i = 0; i < 300; i++) {
+      expect(isIP(fakeIp(KEY, `192.168.${i >> 8}.${i & 255}`))).toBe(4);
+      expect(isIP(fakeIp(KEY, `2001:db8::${i.toString(16)}`))).toBe(6);
+    }
+  });
+
+  it('give phones of the same shape; an E.164 input gives an E.164 output (zod), a trunk 0 stays', () => {
+    const e164 = z.e164();
+    for (let i = 0; i < 300; i++) {
+      const input = `+4420${String(79460000 + i)}`;
+      const out = fakePhone(KEY, input);
+      expect(out).toHaveLength(input.length);
+      expect(e164.safeParse(out).success).toBe(true);
+    }
+    expect(fakePhone(KEY, '+1 (415) 555-0100 x12')).toMatch(/^\+[1-9] \(\d{3}\) \d{3}-\d{4} x\d{2}$/);
+    expect(fakePhone(KEY, '020 7946 0958')).toMatch(/^0\d{2} \d{4} \d{4}$/);
+  });
+
+  it('give names, addresses and UUIDs of the expected form', () => {
+    for (const input of inputs.slice(0, 100)) {
+      expect(fakeName(KEY, input)).toMatch(/^\S+ \S+/);
+      expect(fakeAddress(KEY, input)).toMatch(/^\d+ .+, .+, [A-Z]{2} \d{5}$/);
+      expect(fakeUuid(KEY, input)).toMatch(UUID_V4_RE);
+    }
+  });
+
+  it('name the exact faker version pinned in package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies['@faker-js/faker']).toBe(FAKE_LIBRARY_VERSION);
+    expect(FAKE_LIBRARY_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('costs (printed, not asserted)', () => {
+    for (const kind of FAKE_KINDS) {
+      costPerCall(`fake ${kind}`, 5_000, (i) => fake(KEY, kind, kind === 'phone' ? `+1415555${String(i).padStart(4, '0')}` : `value-${i}`));
+    }
   });
 });
