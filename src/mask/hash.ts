@@ -81,6 +81,10 @@ function expand(seed: Buffer, length: number): Buffer {
   return out;
 }
 
+/** Inputs of at least this many code points keep their length under hashString. */
+export const HASH_STRING_MIN_KEPT_LENGTH = 16;
+const HASH_STRING_SHORT_LENGTH = 22;
+
 /**
  * Strings: base64url of the HMAC (alphabet A–Z a–z 0–9 - _, so it fits any text column and
  * every JSON string). Length: the input's length in code points when that is ≥ 16 (16
@@ -89,9 +93,6 @@ function expand(seed: Buffer, length: number): Buffer {
  * characters (128 bits) for shorter inputs, where keeping the length would leave too few bits
  * (a 4-character hash collides after ~4 000 values). Never the input itself.
  */
-export const HASH_STRING_MIN_KEPT_LENGTH = 16;
-const HASH_STRING_SHORT_LENGTH = 22;
-
 export function hashString(key: Buffer, s: string): string {
   const inputLength = [...s].length;
   const length = inputLength >= HASH_STRING_MIN_KEPT_LENGTH ? inputLength : HASH_STRING_SHORT_LENGTH;

@@ -4,6 +4,7 @@
  * another output), type preservation at the edges, and, where it exists, against a published
  * reference (NIST FF3 samples, node's own IP parser). The cost per call is printed, never asserted.
  */
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -27,6 +28,31 @@ function costPerCall(label: string, n: number, fn: (i: number) => unknown): void
   const ns = ((performance.now() - t0) * 1e6) / n;
   process.stdout.write(`[cost] ${label}: ${Math.round(ns)} ns/call\n`);
 }
+
+/**
+ * Outputs recorded once (in a separate process, from the compiled module) for a fixed key.
+ * Joins across lanes seeded by different runs, machines and kbak versions rely on these never
+ * changing: if one fails, the rendering changed, and the domain prefix (`kbak-mask/v1`) must
+ * be bumped and the change called out, not the expectation edited.
+ */
+describe('stability across processes and versions (recorded outputs)', () => {
+  it('gives the recorded outputs for a fixed key', () => {
+    expect(hashString(KEY, 'alice@example.com')).toBe('_KMgv5gV4tOihtUQm');
+    expect(hashInt(KEY, 42n, INT_RANGES.int64)).toBe(1183736627087058041n);
+    expect(hashUuid(KEY, '3f2504e0-4f89-41d3-9a0c-0305e82c3301')).toBe('0bea612e-2535-4aa6-819a-bfa7939c7b7d');
+    expect(fpeDigits(KEY, '4111111111111111')).toBe('4374827594495588');
+    expect(fpeInt(KEY, 123456789n, INT_RANGES.int32)).toBe(1848969243n);
+    expect(fakeEmail(KEY, 'alice@example.com')).toBe('brandon.heidenreich@example.org');
+    expect(fakeName(KEY, 'alice@example.com')).toBe('Ross Schuster');
+    expect(fakeIp(KEY, '10.0.0.1')).toBe('172.97.127.125');
+  });
+
+  it('is the documented construction: base64url of HMAC-SHA-256(key, "kbak-mask/v1" NUL "hash:string" NUL "0" NUL value)', () => {
+    // computed here with node's HMAC directly, not through src/mask
+    const mac = createHmac('sha256', KEY).update('kbak-mask/v1\x00hash:string\x000\x00alice@example.com').digest();
+    expect(hashString(KEY, 'alice@example.com')).toBe(mac.toString('base64url').slice(0, 17)); // 17 code points in, 17 out
+  });
+});
 
 describe('hash', () => {
   it('is deterministic per key and differs between keys', () => {
