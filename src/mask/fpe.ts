@@ -23,7 +23,7 @@
 import { hkdfSync } from 'node:crypto';
 import { UnsupportedDataError } from '../errors';
 import { Ff3Cipher, FF3_MIN_DOMAIN, ff3LengthBounds } from './ff3-1';
-import { type IntRange, keyedDigest } from './hash';
+import { type IntRange, keyedDigest, toBigInt } from './hash';
 
 /**
  * The alphabets an `fpe` rule can name. `alnum` (radix 62) mixes cases; `alnum-upper` and
@@ -117,12 +117,12 @@ export function fpeDigits(key: Buffer, s: string): string {
  * 5.4 for int64). Ranges of fewer than 10⁶ values are refused, as for strings.
  */
 export function fpeInt(key: Buffer, n: bigint | number, range: IntRange): bigint {
-  return transformInt(key, BigInt(n), range, true);
+  return transformInt(key, toBigInt(n), range, true);
 }
 
 /** The inverse of fpeInt. */
 export function fpeIntDecrypt(key: Buffer, n: bigint | number, range: IntRange): bigint {
-  return transformInt(key, BigInt(n), range, false);
+  return transformInt(key, toBigInt(n), range, false);
 }
 
 function transformInt(key: Buffer, value: bigint, range: IntRange, forward: boolean): bigint {

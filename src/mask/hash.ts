@@ -141,7 +141,7 @@ export interface IntRange {
  * range holds one value only, which is then the only answer).
  */
 export function hashInt(key: Buffer, n: bigint | number, range: IntRange): bigint {
-  const value = BigInt(n);
+  const value = toBigInt(n);
   const span = range.max - range.min + 1n;
   if (span <= 0n) throw new UnsupportedDataError(`integer range [${range.min}, ${range.max}] is empty`);
   if (value < range.min || value > range.max) {
@@ -153,6 +153,14 @@ export function hashInt(key: Buffer, n: bigint | number, range: IntRange): bigin
     const out = range.min + (BigInt(`0x${digest.toString('hex')}`) % span);
     if (out !== value) return out;
   }
+}
+
+/** An integer field's value as a bigint; a number that is not a safe integer is refused (BigInt would throw a RangeError or round). */
+export function toBigInt(n: bigint | number): bigint {
+  if (typeof n === 'number' && !Number.isSafeInteger(n)) {
+    throw new UnsupportedDataError(`${n} is not an integer kbak can mask exactly (pass 64-bit values as bigint)`);
+  }
+  return BigInt(n);
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -114,6 +114,8 @@ describe('hash', () => {
     expect(hashInt(KEY, 5, tiny)).toBe(6n);
     expect(hashInt(KEY, 6, tiny)).toBe(5n);
     expect(() => hashInt(KEY, 2n ** 31n, INT_RANGES.int32)).toThrow(/outside its type's range/);
+    expect(() => hashInt(KEY, 1.5, INT_RANGES.int32)).toThrow(/1.5 is not an integer kbak can mask exactly/);
+    expect(() => fpeInt(KEY, 2 ** 60, INT_RANGES.int64)).toThrow(/is not an integer kbak can mask exactly/);
   });
 
   it('spreads integers over a small range evenly (no visible modulo bias)', () => {
