@@ -10,4 +10,6 @@ npm run --silent build
 npx jest --selectProjects unit fuzz
 bash scripts/stack/up.sh
 bash scripts/ensure-kcat.sh
-npx jest --selectProjects integration --runInBand "$@"
+# --forceExit: a test that fails mid-call (a timeout) can leave a client connection open, and
+# jest would then wait for it forever instead of reporting the failure.
+npx jest --selectProjects integration --runInBand --forceExit "$@"
