@@ -12,7 +12,6 @@
  */
 import { restorableTopicConfigs } from '../backup/topic-configs';
 import type { GroupEntry, Manifest, PartitionEntry, SchemaEntry } from '../backup/manifest';
-import { UsageError } from '../errors';
 import { selectTopics } from '../dump/select';
 import { DROPPED_CONFIGS, laneTopicConfigs } from '../lane/topic-configs';
 import type { CodecName } from '../kafka/protocol/codecs';
@@ -255,16 +254,6 @@ function retentionWarning(
   if (expired > 0) {
     out.push(
       `topic ${target}: ${expired} backed-up segments of ${source} are older than its retention.ms=${retention}: the broker deletes those records soon after the recovery`,
-    );
-  }
-}
-
-/** Refuses options that belong to lane restores, by name, so that `kbak recover --lane x` is not a silent no-op. */
-export function refuseLaneOptions(given: readonly string[]): void {
-  if (given.length > 0) {
-    throw new UsageError(
-      `kbak recover does not take ${given.join(', ')}: it recovers under the original names`,
-      'seed a lane with kbak restore --lane instead, or rename topics with --rename source=target',
     );
   }
 }

@@ -18,6 +18,7 @@ import type { RegistryClient } from '../schema/registry-client';
 import { ensureLedgerTopic, readWholeTopic, targetMinInsyncReplicas, waitForLeaders, withRetry } from '../lane/kafka-ops';
 import { inspectLaneTopics, recordsIn } from '../restore/safety';
 import { RestoreProducers } from '../restore/producers';
+import { sum } from '../restore/summary';
 import { partitionJobs } from '../restore/partition-jobs';
 import type { PartitionJob, PartitionResult } from '../restore/write-partition';
 import { movedEnd, writeJobs, type LaneTopicProgress } from '../restore/write-phase';
@@ -100,8 +101,6 @@ interface Planned {
   /** --with-acls: what the target lacks, planned (read-only) before anything is written. */
   acls: AclRecoveryPlan | null;
 }
-
-const sum = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
 
 export class RecoverRun {
   private readonly progressByTopic = new Map<string, LaneTopicProgress>();

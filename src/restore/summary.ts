@@ -53,7 +53,8 @@ export interface RestoreSummaryInput {
   durationMs: number;
 }
 
-const sum = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
+/** The sum of f over xs (record and byte counts of a summary). */
+export const sum = <T>(xs: readonly T[], f: (x: T) => number): number => xs.reduce((n, x) => n + f(x), 0);
 
 export function summariseRestore(input: RestoreSummaryInput): RestoreSummary {
   const { plan, actions, jobs, results, registration, ids, durationMs } = input;
