@@ -18,9 +18,9 @@
 const LAYERS = [
   ['src/errors.ts', 'src/version.ts'],
   ['src/model', 'src/util', 'src/output', 'src/config'],
-  ['src/segment', 'src/schema', 'src/remap', 'src/store', 'src/mask'],
+  ['src/segment', 'src/schema', 'src/remap', 'src/store'],
   ['src/backup', 'src/kafka'],
-  ['src/lane'],
+  ['src/lane', 'src/mask'],
   ['src/dump', 'src/restore'],
   ['src/recover'],
   ['src/api.ts'],

@@ -105,6 +105,11 @@ export function jsonDepthExceeds(text: Buffer, limit: number): boolean {
   return false;
 }
 
+/** The messages directly inside a namespace or message, in file order: what a message index counts. */
+export function protoMessages(n: protobuf.NamespaceBase | null | undefined): protobuf.Type[] {
+  return (n?.nestedArray ?? []).filter((x): x is protobuf.Type => x instanceof protobuf.Type);
+}
+
 class SchemaBuildError extends Error {
   override readonly name = 'SchemaBuildError';
 }
@@ -163,8 +168,40 @@ export class SchemaDecoder {
     return order;
   }
 
+  /** The schema with `id`, or undefined when the backup does not hold it. */
+  entry(id: number): SchemaEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  /** An Avro schema as an avsc type (exact longs), its references registered first. Throws when it cannot be built. */
+  avroType(s: SchemaEntry): avro.Type {
+    const registry: Record<string, avro.Type> = { long: EXACT_AVRO_LONG };
+    for (const r of this.referenced(s)) avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry });
+    return avro.Type.forSchema(JSON.parse(s.schema) as avro.Schema, { registry });
+  }
+
+  /** A Protobuf schema's file parsed (its references first, field names as written) and its top-level messages in file order, as message indexes count them. */
+  protobufMessages(s: SchemaEntry): { root: protobuf.Root; messages: protobuf.Type[] } {
+    const root = new protobuf.Root();
+    for (const r of this.referenced(s)) protobuf.parse(r.schema, root, { keepCase: true });
+    const parsed = protobuf.parse(s.schema, root, { keepCase: true });
+    const ns = parsed.package ? root.lookup(parsed.package) : root;
+    return { root, messages: protoMessages(ns as protobuf.Namespace | null) };
+  }
+
+  /** A JSON Schema as parsed JSON, and every schema it references, directly or not, by the name its referrer gives it (Confluent's `references[].name`). */
+  jsonSchema(s: SchemaEntry): { schema: unknown; references: Map<string, unknown> } {
+    const references = new Map<string, unknown>();
+    for (const x of [s, ...this.referenced(s)]) {
+      for (const ref of x.references) {
+        const hit = this.byRegistration.get(`${ref.subject}\0${ref.version}`);
+        if (hit && !references.has(ref.name)) references.set(ref.name, JSON.parse(hit.schema));
+      }
+    }
+    return { schema: JSON.parse(s.schema), references };
+  }
+
   private build(s: SchemaEntry): Decoder {
-    const refs = this.referenced(s);
     if (s.schemaType === 'JSON') {
       return (body) => {
         if (jsonDepthExceeds(body, DECODE_LIMITS.maxDepth)) throw new Error(`nested deeper than ${DECODE_LIMITS.maxDepth} levels`);
@@ -172,21 +209,14 @@ export class SchemaDecoder {
       };
     }
     if (s.schemaType === 'AVRO') {
-      const registry: Record<string, avro.Type> = { long: EXACT_AVRO_LONG };
-      for (const r of refs) avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry });
-      const type = avro.Type.forSchema(JSON.parse(s.schema) as avro.Schema, { registry });
+      const type = this.avroType(s);
       return (body) => {
         precheckAvro(type, body, { maxValues: DECODE_LIMITS.avroValuesPerByte * body.length + DECODE_LIMITS.avroFreeValues, maxDepth: DECODE_LIMITS.maxDepth });
         return JSON.stringify(type.fromBuffer(body), avroJson);
       };
     }
-    const root = new protobuf.Root();
-    for (const r of refs) protobuf.parse(r.schema, root, { keepCase: true });
-    const parsed = protobuf.parse(s.schema, root, { keepCase: true });
-    const ns = parsed.package ? root.lookup(parsed.package) : root;
-    const messages = (n: protobuf.NamespaceBase | null | undefined): protobuf.Type[] =>
-      (n?.nestedArray ?? []).filter((x): x is protobuf.Type => x instanceof protobuf.Type);
-    const topLevel = messages(ns as protobuf.Namespace | null);
+    const { messages: topLevel } = this.protobufMessages(s);
+    const messages = protoMessages;
     return (body) => {
       // Message indexes: a count, then the path; a lone 0 means [0] (the first message).
       let { value: count, pos } = readVarint(body, 0);
