@@ -56,7 +56,8 @@ import { silentLogger, type Logger } from './output/logger';
 import { someOf } from './output/words';
 import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
-import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreSummary } from './restore/restore';
+import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreMask, type RestoreSummary } from './restore/restore';
+import { loadMask } from './mask/load';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
 import { RecoverRun, type RecoverSummary, type RecoveryDryRun } from './recover/recover';
 import { pointInTimeSource } from './recover/point-in-time-source';
@@ -150,6 +151,27 @@ export interface RestoreOptions extends Common {
   concurrency?: number;
   onProgress?: (topics: LaneTopicProgress[]) => void;
   progressIntervalMs?: number;
+  /**
+   * A masking policy file (docs/masking-policy.md): the lane gets masked, optionally sampled
+   * records, and records the policy's provenance. Relative paths in it are taken from its folder.
+   */
+  policy?: string | null;
+  /** With a policy: copy the topics it does not list as they are (default: refuse them). */
+  unlistedCopy?: boolean;
+  /** With a policy: a record that cannot be masked stops the restore (default) or is left out and counted. */
+  onUndecodable?: 'stop' | 'drop';
+  /** Where the policy's `key: { env }` is looked up (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** The masking a restore's options ask for, loaded (policy, key, keys-from files), or null. */
+async function restoreMask(opts: Pick<RestoreOptions, 'policy' | 'unlistedCopy' | 'onUndecodable' | 'env'>): Promise<RestoreMask | null> {
+  if (!opts.policy) {
+    if (opts.unlistedCopy || opts.onUndecodable) throw new UsageError('unlistedCopy and onUndecodable apply to a masked restore only', 'give a policy');
+    return null;
+  }
+  const loaded = await loadMask(opts.policy, opts.env ?? process.env);
+  return { ...loaded, unlistedCopy: Boolean(opts.unlistedCopy), onUndecodable: opts.onUndecodable ?? 'stop' };
 }
 
 function isAdapter(k: KafkaOptions | KafkaAdapter): k is KafkaAdapter {
@@ -229,7 +251,8 @@ export function dump(opts: DumpOptions): Promise<DumpResult> {
   );
 }
 
-function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): RestoreRun {
+async function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): Promise<RestoreRun> {
+  const mask = await restoreMask(opts);
   return new RestoreRun(
     { kafka, backup: backupFor(opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
     {
@@ -249,6 +272,7 @@ function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): 
       ledgerTopic: opts.ledgerTopic,
       compression: opts.compression ?? null,
       concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
+      mask,
     },
   );
 }
@@ -257,8 +281,8 @@ function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): 
 export function restore(opts: RestoreOptions): Promise<RestoreSummary> {
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () =>
-    withKafka(opts, logger, (kafka) => {
-      const run = restoreRun(opts, kafka, logger);
+    withKafka(opts, logger, async (kafka) => {
+      const run = await restoreRun(opts, kafka, logger);
       const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
       return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
     }),
@@ -268,7 +292,7 @@ export function restore(opts: RestoreOptions): Promise<RestoreSummary> {
 /** What `restore` would do, with read-only calls only (the CLI's --dry-run). */
 export function planRestore(opts: RestoreOptions): Promise<DryRunResult> {
   const logger = opts.logger ?? silentLogger();
-  return stoppable(opts, () => withKafka(opts, logger, (kafka) => restoreRun(opts, kafka, logger).dryRun()));
+  return stoppable(opts, () => withKafka(opts, logger, async (kafka) => (await restoreRun(opts, kafka, logger)).dryRun()));
 }
 
 export interface RecoverOptions extends Common {
@@ -794,7 +818,7 @@ export interface LaneCloneResult {
 }
 
 /** Restores `backup` into a lane on a connected lane context. */
-function restoreInto(
+async function restoreInto(
   ctx: LaneContext,
   opts: LaneOptions & LaneTemplateOptions & LaneRestoreOptions,
   lane: string,
@@ -802,7 +826,7 @@ function restoreInto(
   extra: Pick<RestoreOptions, 'topics' | 'mode'>,
 ): Promise<RestoreSummary> {
   const ropts: RestoreOptions = { ...opts, kafka: ctx.kafka, registry: opts.registry, backup, lane, ledgerTopic: ctx.ledgerTopic, ...extra };
-  const run = restoreRun(ropts, ctx.kafka, ctx.logger);
+  const run = await restoreRun(ropts, ctx.kafka, ctx.logger);
   const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
   return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
 }
@@ -830,10 +854,41 @@ export async function cloneLane(opts: CloneLaneOptions): Promise<LaneCloneResult
   });
 }
 
-export interface ResetLaneOptions extends LaneOptions, LaneTemplateOptions, Omit<LaneRestoreOptions, 'ttlMs'> {
+export interface ResetLaneOptions
+  extends LaneOptions, LaneTemplateOptions, Omit<LaneRestoreOptions, 'ttlMs'>, Pick<RestoreOptions, 'policy' | 'unlistedCopy' | 'onUndecodable' | 'env'> {
   lane: string;
   /** The store that holds the lane's seed backup (as for restore). */
   store: ObjectStore;
+}
+
+/**
+ * A lane masked while seeded from a production backup is reset only through the same policy
+ * and key (the seed holds the unmasked records); a lane seeded from a snapshot of a masked
+ * lane was masked already, and an unmasked lane takes no policy it did not have.
+ */
+async function checkResetMasking(entry: LedgerEntry, opts: ResetLaneOptions): Promise<void> {
+  const recorded = entry.origin.policy;
+  const needsPolicy = recorded !== null && entry.origin.lane === null;
+  if (!needsPolicy) {
+    if (opts.policy) throw new UsageError(`lane ${entry.lane} was not seeded with a masking policy, so a reset applies none`, 'drop --policy, or delete the lane and restore it with the policy');
+    return;
+  }
+  if (!opts.policy) {
+    throw new SafetyError(
+      `lane ${entry.lane} was masked with policy ${recorded.policy} (key fingerprint ${recorded.keyFingerprint}); a reset without it would copy the seed unmasked`,
+      `give the same policy and key: kbak lane reset ${entry.lane} --policy ${recorded.policy}`,
+      { options: ['policy'] },
+    );
+  }
+  const loaded = await loadMask(opts.policy, opts.env ?? process.env);
+  const p = loaded.provenance;
+  if (p.policySha256 !== recorded.policySha256 || p.keyFingerprint !== recorded.keyFingerprint) {
+    throw new SafetyError(
+      `lane ${entry.lane} was masked with policy sha256 ${recorded.policySha256.slice(0, 12)}… and key ${recorded.keyFingerprint}; ${opts.policy} is sha256 ${p.policySha256.slice(0, 12)}… with key ${p.keyFingerprint}`,
+      'reset with the policy and key the lane was seeded with, or delete the lane and restore it with the new policy',
+      { options: ['policy'] },
+    );
+  }
 }
 
 export interface LaneResetResult {
@@ -852,6 +907,7 @@ export async function resetLane(opts: ResetLaneOptions): Promise<LaneResetResult
   const scope = new LaneScope(opts.lane, laneTemplates(opts));
   return withLanes(opts, async (ctx) => {
     const entry = await laneEntry(ctx, opts.lane);
+    await checkResetMasking(entry, opts);
     const seed = laneSeed(entry);
     const store = storeFor(opts.store, opts.signal);
     let ref: BackupRef;

@@ -183,6 +183,26 @@ export class SafetyError extends KbakError {
   override readonly exitCode: ExitCodeValue = ExitCode.SAFETY;
 }
 
+/**
+ * A masked restore met a record it cannot mask (issue 19: fail closed): it is never written as
+ * it is, so the restore stops here, naming where the record is.
+ */
+export class UnmaskableRecordError extends SafetyError {
+  override readonly code = 'UNMASKABLE_RECORD';
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: bigint,
+    readonly reason: string,
+  ) {
+    super(
+      `record ${topic}/${partition} at offset ${offset} cannot be masked: ${reason}`,
+      'nothing unmasked was written; fix the policy or the backup, or pass --on-undecodable drop to leave such records out (counted), then resume',
+      { options: ['onUndecodable'] },
+    );
+  }
+}
+
 /** Another kbak run holds a lock or changed the same state concurrently: retriable (later). */
 export class ConflictError extends KbakError {
   static override readonly retriableByDefault: boolean = true;

@@ -28,6 +28,7 @@ interface Flags extends ConnectionFlags, LaneFlags, OutputFlags {
   clusterName?: string;
   ttl?: string;
   concurrency?: number;
+  policy?: string;
 }
 
 /** snapshot: -o name prints the snapshot's backup ID. */
@@ -165,7 +166,8 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     .optionsGroup(GROUP.store)
     .option('--source <dest>', `the store that holds the seed: a folder, file:///path or s3://bucket/prefix (env KBAK_DEST, default ${DEFAULT_DESTINATION})`)
     .optionsGroup(GROUP.other)
-    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'));
+    .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'))
+    .option('--policy <file>', 'the masking policy the lane was seeded with (required for a masked lane: its seed is unmasked)');
   addExamples(withCommon(reset, MIGRATE), [
     ['put back what lane feature-x was seeded from (the seed is in ./kbak-backups)', 'kbak lane reset feature-x'],
     ['lane feature-y back to the snapshot that clone --to-store kept', 'kbak lane reset feature-y --source ./kbak-backups'],
@@ -175,7 +177,7 @@ export function laneMigrateCommands(env: CommandEnv, laneOptions: LaneOptionsFro
     const store = openSource(flags, env);
     await store.check();
     const opts = laneOptions(flags, env);
-    const r = await resetLane({ ...opts, ...templates(flags), lane, store, concurrency: flags.concurrency });
+    const r = await resetLane({ ...opts, ...templates(flags), lane, store, concurrency: flags.concurrency, policy: flags.policy ?? null, env: env.env });
     if (opts.logger) logCompletion(opts.logger, { summary: r }, `lane ${r.lane} reset to backup ${r.seed.cluster}/${r.seed.backupId}`);
     printResult(env, format, {
       json: () => ({ lane: r.lane, seed: r.seed, created: created(r.restore), restore: r.restore }),

@@ -47,6 +47,16 @@ interface RestoreFlags extends ConnectionFlags, OutputFlags {
   maxRecordsPerPartition?: number;
   concurrency: number;
   compression?: CodecName;
+  policy?: string;
+  unlisted?: 'copy' | 'refuse';
+  onUndecodable?: 'stop' | 'drop';
+}
+
+function choice<T extends string>(flag: string, values: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(values as readonly string[]).includes(v)) throw new UsageError(`${flag} ${v} is not one of ${values.join(', ')}`, `use ${flag} ${values[0]}`);
+    return v as T;
+  };
 }
 
 const OUTPUT: OutputSpec = { formats: ['table', 'json'] };
@@ -70,6 +80,13 @@ export function restoreSummaryLines(s: RestoreSummary): string[] {
       ids.length > 0 ? ` (${ids.map(([a, b]) => `${a}->${b}`).join(', ')})` : ''
     }`,
     `  ${plural(s.groupsSeeded, 'consumer group')} seeded`,
+    ...(s.masking
+      ? [
+          `  masked with policy ${s.masking.policy} (key fingerprint ${s.masking.keyFingerprint})${
+            s.sampledOut > 0 ? `; ${plural(s.sampledOut, 'record')} left out by the sample` : ''
+          }${s.undecodableDropped > 0 ? `; ${plural(s.undecodableDropped, 'record')} that could not be masked left out` : ''}`,
+        ]
+      : []),
     ...(s.baggageLeftAlone > 0 ? [`  baggage headers left alone (not valid W3C baggage or over its limits): ${s.baggageLeftAlone}`] : []),
     ...(s.expiresAt ? [`  lane expires at ${s.expiresAt} (kbak lane gc deletes it then)`] : []),
     `  took ${duration(s.durationMs)}, ${s.recordsPerSecond} records/s`,
@@ -87,6 +104,13 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--lane-baggage <key>', "set <key>=<lane> in each record's W3C baggage header (first one; created when absent)")
     .option('--lane-retention <d>', 'retention of lane topics: forever (default), source, or a duration such as 14d')
     .option('--ttl <duration>', 'the lane expires after this long (e.g. 72h); kbak lane gc deletes expired lanes')
+    .option('--policy <file>', 'mask (and sample) records as this policy says: seeding from production (docs/masking-policy.md)')
+    .option('--unlisted <copy|refuse>', 'with --policy: copy topics the policy does not list as they are, or refuse them (default)', choice('--unlisted', ['copy', 'refuse'] as const))
+    .option(
+      '--on-undecodable <stop|drop>',
+      'with --policy: a record that cannot be masked stops the restore (default) or is left out and counted',
+      choice('--on-undecodable', ['stop', 'drop'] as const),
+    )
     .optionsGroup(GROUP.selection)
     .option('--from <backup>', 'backup ID or latest', 'latest')
     .option('--topic <name>', 'restore only this backed-up topic (repeatable; default all)', (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -125,6 +149,9 @@ export function restoreCommand(env: CommandEnv): Command {
     const laneRetention = parseLaneRetention(flags.laneRetention);
     const ttlMs = parseTtl(flags.ttl);
     if (flags.laneBaggage !== undefined) validateBaggageKey(flags.laneBaggage);
+    if (flags.policy === undefined && (flags.unlisted !== undefined || flags.onUndecodable !== undefined)) {
+      throw new UsageError(`${flags.unlisted !== undefined ? '--unlisted' : '--on-undecodable'} applies to a masked restore only`, 'give the masking policy with --policy FILE');
+    }
     const ledger = ledgerTopic(flags, env.env);
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
@@ -155,6 +182,10 @@ export function restoreCommand(env: CommandEnv): Command {
       ttlMs,
       ledgerTopic: ledger,
       compression: flags.compression ?? null,
+      policy: flags.policy ?? null,
+      unlistedCopy: flags.unlisted === 'copy',
+      onUndecodable: flags.onUndecodable,
+      env: env.env,
       signal: env.signal,
     };
     if (flags.dryRun) {

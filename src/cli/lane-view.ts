@@ -18,7 +18,7 @@ export function laneListLines(ledgerTopic: string, lanes: readonly LaneOverview[
   if (lanes.length === 0) return [`no lanes in this cluster (ledger topic ${ledgerTopic})`];
   return [
     ...table(
-      ['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS', ...(wide ? ['CREATED', 'EXPIRES'] : [])],
+      ['LANE', 'STATE', 'SEEDED FROM', 'AGE', 'TTL', 'TOPICS', 'RECORDS', 'SUBJECTS', 'GROUPS', ...(wide ? ['CREATED', 'EXPIRES', 'MASKING'] : [])],
       lanes.map((l) => [
         l.lane,
         l.state,
@@ -29,7 +29,7 @@ export function laneListLines(ledgerTopic: string, lanes: readonly LaneOverview[
         String(l.records),
         String(l.subjects),
         String(l.groups),
-        ...(wide ? [l.createdAt, l.expiresAt ?? '-'] : []),
+        ...(wide ? [l.createdAt, l.expiresAt ?? '-', l.masking ? l.masking.policy : 'unmasked'] : []),
       ]),
     ),
     // A failed lane says why and what to do, under the table (a reason does not fit a column).
@@ -56,6 +56,12 @@ export function laneDescribeLines(entry: LedgerEntry, o: LaneOverview): string[]
       : []),
     ...(o.state === 'restoring' && entry.intent ? [['restoring', `${describeHolder(entry.intent)}, last heartbeat ${entry.intent.heartbeatAt}`]] : []),
     ['seeded from', o.seededFrom],
+    [
+      'masking',
+      o.masking
+        ? `policy ${o.masking.policy} (sha256 ${o.masking.policySha256}, key fingerprint ${o.masking.keyFingerprint}, ${o.masking.faker})`
+        : 'unmasked: records copied as they were',
+    ],
     ['created', `${entry.createdAt} (${ago(o.ageMs)}) by kbak ${entry.kbakVersion}`],
     ['TTL', o.ttlLeftMs === null ? 'none (kept until deleted)' : `${ttl(o)} (expires ${o.expiresAt ?? entry.expiresAt ?? '?'})`],
     ['records', String(o.records)],

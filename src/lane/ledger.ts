@@ -92,17 +92,30 @@ const common = {
   groups: z.array(groupSchema).max(10_000),
 };
 
+/** A masked lane's provenance: the policy's name and SHA-256, the key's fingerprint, the fake-data library (FORMAT.md settled point 25). */
+const maskingSchema = z.object({
+  policy: z.string().min(1).max(255),
+  policySha256: z.string().regex(/^[0-9a-f]{64}$/),
+  keyFingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+  faker: z.string().min(1).max(100),
+});
+
 export const ledgerEntrySchema = z.looseObject({
   ...common,
   /** LEDGER_FORMAT when written by this kbak; a higher one is kept for display only (isWritable). */
   format: z.number().int().min(2),
-  /** What the lane was seeded from: a backup (its store when known) or a lane snapshot (lane), and the masking policy (none yet). */
+  /** What the lane was seeded from: a backup (its store when known) or a lane snapshot (lane), and the masking policy applied (null: none). */
   origin: z.looseObject({
     cluster,
     backupId,
     location: z.string().max(2000).nullable(),
     lane: z.string().min(1).max(MAX_LANE_LENGTH).nullable(),
-    policy: z.null(),
+    /**
+     * The masking the lane's records went through (FORMAT.md settled point 25's object), null:
+     * unmasked. A kbak before masking reads only null here: it lists a masked lane as invalid
+     * and never acts on it (a reset by it would reseed the lane unmasked).
+     */
+    policy: maskingSchema.nullable(),
   }),
   state: z.enum(['restoring', 'ready', 'deleting', 'failed']),
   failure: z.looseObject({ at: isoTime, reason: z.string().max(MAX_REASON_LENGTH) }).nullable(),

@@ -33,6 +33,8 @@ export interface LaneOverview {
   next: string | null;
   /** The backup it was seeded from, `cluster/backupId`. */
   seededFrom: string;
+  /** How its records were masked (the ledger's origin.policy); null: unmasked, copied as they were. */
+  masking: LedgerEntry['origin']['policy'];
   createdAt: string;
   ageMs: number;
   ttlLeftMs: number | null;
@@ -62,6 +64,7 @@ export async function overview(ctx: LaneContext, entry: LedgerEntry, now: Date):
     failure: reason,
     next: state === 'failed' ? failedHint(entry.lane) : null,
     seededFrom: `${entry.origin.cluster}/${entry.origin.backupId}`,
+    masking: entry.origin.policy,
     createdAt: entry.createdAt,
     ageMs: now.getTime() - Date.parse(entry.createdAt),
     ttlLeftMs: ttlLeftMs(entry, now),

@@ -86,7 +86,8 @@ export function planSnapshot(
     if (b === null) throw unproduced('consumer group', g.name);
     groups.set(g.name, b);
   }
-  return { lane: { name: entry.lane, templates: { ...scope.templates } }, topics, subjects, groups };
+  // A snapshot of a masked lane carries the lane's masking provenance (FORMAT.md settled point 25).
+  return { lane: { name: entry.lane, templates: { ...scope.templates }, masking: entry.origin.policy }, topics, subjects, groups };
 }
 
 /**

@@ -52,6 +52,13 @@ import { TOOL_VERSION } from '../version';
 import { RestoreProducers } from './producers';
 import { checkKafkaRights, checkSources } from './preflight';
 import { summariseRestore, type RestoreSummary } from './summary';
+import { SchemaDecoder } from '../backup/decode';
+import { compileMaskPlan, type MaskPlan } from '../mask/compile';
+import type { MaskKey } from '../mask/key';
+import { maskPlanLines, maskPlanJSON } from '../mask/plan-lines';
+import type { MaskPolicy } from '../mask/policy';
+import type { MaskingProvenance } from '../mask/provenance';
+import { RecordMasker } from '../mask/record-mask';
 
 export type { RestoreSummary } from './summary';
 
@@ -67,6 +74,21 @@ export interface RestoreOptions extends PlanOptions {
   ledgerTopic?: string;
   /** How often the running restore rewrites its intent (default HEARTBEAT_MS; its lease is six of these). For tests. */
   heartbeatMs?: number;
+  /** --policy: a masked restore (issue 19). */
+  mask?: RestoreMask | null;
+}
+
+/** What a masked restore needs, read and checked by the caller (api.ts): the policy, its key, its provenance. */
+export interface RestoreMask {
+  policy: MaskPolicy;
+  key: MaskKey;
+  provenance: MaskingProvenance;
+  /** --unlisted copy: topics the policy does not list are copied as they are (default: refused). */
+  unlistedCopy: boolean;
+  /** --on-undecodable: a record that cannot be masked stops the restore (default) or is left out. */
+  onUndecodable: 'stop' | 'drop';
+  /** Each keys-from file the policy names, read and parsed. */
+  keySets: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** The plan, and what the target holds of the lane before a restore touches it. */
@@ -77,6 +99,8 @@ interface PlannedLane {
   entry: LedgerEntry | null;
   /** Topic IDs of the lane topics that exist. */
   ids: Map<string, string>;
+  /** A masked restore's compiled policy; null without --policy. */
+  mask: MaskPlan | null;
 }
 
 /** What the prepare phase made ready for the write. */
@@ -209,6 +233,8 @@ export class RestoreRun {
   private async planLane(ownIntent: string | null = null): Promise<PlannedLane> {
     const { brokers } = await withRetry(() => this.ctx.kafka.cluster());
     const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(this.ctx.kafka) });
+    // The policy against every schema of the restored topics, before anything else is asked.
+    const mask = this.compileMask(plan);
     if (plan.registrations.length > 0 && !this.ctx.registry) {
       throw new UsageError(
         `the restored records use ${plan.schemas.length} schemas but no schema registry is configured`,
@@ -225,7 +251,27 @@ export class RestoreRun {
     const { entry, ids } = await this.checkOwnership(plan, states, ownIntent);
     const actions = decideActions(plan, states, this.opts.mode);
     await checkKafkaRights({ kafka: this.ctx.kafka, plan, actions, ledgerTopic: this.ledgerTopic, brokers, spec: topicSpec });
-    return { plan, states, actions, entry, ids };
+    return { plan, states, actions, entry, ids, mask };
+  }
+
+  private compileMask(plan: RestorePlan): MaskPlan | null {
+    const m = this.opts.mask;
+    if (!m) return null;
+    const { manifest } = this.ctx.backup;
+    return compileMaskPlan({
+      policy: m.policy,
+      key: m.key.bytes(),
+      schemas: new SchemaDecoder(manifest.schemas),
+      allSchemas: manifest.schemas,
+      topics: plan.topics.map((t) => t.source),
+      unlistedCopy: m.unlistedCopy,
+      keySets: m.keySets,
+    });
+  }
+
+  /** The masking provenance the lane records: this restore's policy, else the one a masked lane's snapshot carries. */
+  private maskingOrigin(): MaskingProvenance | null {
+    return this.opts.mask?.provenance ?? this.ctx.backup.manifest.lane?.masking ?? null;
   }
 
   /**
@@ -294,7 +340,8 @@ export class RestoreRun {
 
   async dryRun(): Promise<DryRunResult> {
     try {
-      const { plan, states, actions } = await this.planLane();
+      const planned = await this.planLane();
+      const { plan, states, actions } = planned;
       const laneTopicState: Record<string, string> = {};
       for (const t of plan.topics) {
         const st = states.get(t.lane)!;
@@ -317,6 +364,8 @@ export class RestoreRun {
         ledgerTopic: this.ledgerTopic,
       };
       const lines = formatPlanLines(plan, { ids, laneTopicState, lane });
+      const mask = planned.mask;
+      if (mask) lines.push(...maskPlanLines(mask.view, this.opts.mask!.provenance));
       return {
         plan,
         text: lines.join('\n'),
@@ -331,6 +380,7 @@ export class RestoreRun {
           expiresAt: lane.ttlMs === null ? null : new Date(lane.now.getTime() + lane.ttlMs).toISOString(),
           laneHeader: lane.laneHeader,
           laneBaggage: lane.laneBaggage,
+          masking: mask ? maskPlanJSON(mask.view, this.opts.mask!.provenance) : null,
         },
       };
     } catch (err) {
@@ -350,7 +400,7 @@ export class RestoreRun {
       planned = await this.claimLane(planned, producers);
       for (const w of planned.plan.warnings) this.ctx.logger.warn(w);
       const lane = await this.prepareLane(planned, producers);
-      const results = await this.writeLane(planned.plan, lane.jobs, lane.ids, await producers.workers());
+      const results = await this.writeLane(planned, lane.jobs, lane.ids, await producers.workers());
       const { groups, groupsDurationMs } = await this.commitLane(planned.plan, lane, results);
       await this.release(producers, null);
       return summariseRestore({
@@ -366,6 +416,7 @@ export class RestoreRun {
         ledgerTopic: this.ledgerTopic,
         expiresAt: lane.ledger.entry.expiresAt,
         durationMs: Date.now() - t0,
+        masking: this.maskingOrigin(),
       });
     } catch (err) {
       const e = classifyError(err, 'restoring');
@@ -456,7 +507,8 @@ export class RestoreRun {
           location: backup.store.location,
           // The lane a snapshot was taken of (the manifest's lane provenance, FORMAT.md settled point 22).
           lane: backup.manifest.lane?.name ?? null,
-          policy: null,
+          // The policy this restore masks with; a snapshot of a masked lane keeps its lane's.
+          policy: this.maskingOrigin(),
         },
         intent: this.held!.intent,
         now: new Date(),
@@ -516,16 +568,26 @@ export class RestoreRun {
 
   /** The write phase: every lane partition written by a pool of workers, one producer each. */
   private writeLane(
-    plan: RestorePlan,
+    { plan, mask }: PlannedLane,
     jobs: PartitionJob[],
     ids: SchemaIdMap | null,
     producers: RecordProducer[],
   ): Promise<Map<PartitionJob, PartitionResult>> {
     const rewrite = { ids, lane: plan.lane, laneHeader: this.opts.laneHeader, laneBaggage: this.opts.laneBaggage ?? null };
+    const masks = new Map<string, RecordMasker>();
+    const key = this.opts.mask?.key.bytes();
+    for (const [topic, m] of mask?.topics ?? []) if (m && !m.passThrough && key) masks.set(topic, new RecordMasker(m, key));
     return writeJobs(
       jobs,
       producers,
-      { backup: this.ctx.backup, window: plan.window, maxRecordsPerPartition: plan.maxRecordsPerPartition, rewrite },
+      {
+        backup: this.ctx.backup,
+        window: plan.window,
+        maxRecordsPerPartition: plan.maxRecordsPerPartition,
+        rewrite,
+        masks,
+        onUndecodable: this.opts.mask?.onUndecodable ?? 'stop',
+      },
       this.progressByTopic,
     );
   }

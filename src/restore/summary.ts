@@ -2,6 +2,7 @@
  * The summarise phase of a restore: what it did, from its plan, the lane topics' actions,
  * each partition's result, the schema registration and the seeded groups. Pure.
  */
+import type { MaskingProvenance } from '../mask/provenance';
 import type { RegistrationResult, SchemaIdMap } from '../schema/register';
 import type { RestorePlan } from './plan';
 import type { LaneAction } from './safety';
@@ -36,6 +37,12 @@ export interface RestoreSummary {
   ledgerTopic: string;
   expiresAt: string | null;
   warnings: string[];
+  /** How the lane was masked (--policy, or the masked lane a snapshot came from); null: unmasked. */
+  masking: MaskingProvenance | null;
+  /** Records the policy's sample left out. */
+  sampledOut: number;
+  /** Records that could not be masked, left out by --on-undecodable drop. */
+  undecodableDropped: number;
 }
 
 export interface RestoreSummaryInput {
@@ -51,6 +58,7 @@ export interface RestoreSummaryInput {
   ledgerTopic: string;
   expiresAt: string | null;
   durationMs: number;
+  masking: MaskingProvenance | null;
 }
 
 /** The sum of f over xs (record and byte counts of a summary). */
@@ -96,5 +104,8 @@ export function summariseRestore(input: RestoreSummaryInput): RestoreSummary {
     ledgerTopic: input.ledgerTopic,
     expiresAt: input.expiresAt,
     warnings: plan.warnings,
+    masking: input.masking,
+    sampledOut: sum(all, (r) => r.sampledOut),
+    undecodableDropped: sum(all, (r) => r.undecodableDropped),
   };
 }

@@ -13,6 +13,8 @@
  * goes record by record, and nothing after it is read.
  */
 import type { Backup } from '../backup/catalog';
+import { UnmaskableRecordError } from '../errors';
+import type { RecordMasker } from '../mask/record-mask';
 import type { RecordProducer } from '../kafka/adapter';
 import type { CodecName } from '../kafka/protocol/codecs';
 import { inWindow, type TimeWindow } from '../model/window';
@@ -47,6 +49,10 @@ export interface PartitionResult {
   baggageLeftAlone: number;
   laneEnd: bigint;
   groupOffsets: Map<string, bigint>;
+  /** Masked restore: records left out by the policy's sample. */
+  sampledOut: number;
+  /** Masked restore with --on-undecodable drop: records that could not be masked, left out. */
+  undecodableDropped: number;
 }
 
 export interface WriteOptions {
@@ -67,6 +73,14 @@ export interface WriteOptions {
    * path the fast one is tested against byte for byte. Default true.
    */
   transcode?: boolean;
+  /**
+   * A masked restore (--policy): the masker of each source topic the policy changes. Their
+   * records go one by one (never transcoded whole) through the masker before the schema-ID
+   * rewrite.
+   */
+  masks?: ReadonlyMap<string, RecordMasker>;
+  /** What a record that cannot be masked does: stop the restore (default) or be left out and counted. */
+  onUndecodable?: 'stop' | 'drop';
 }
 
 /**
@@ -125,8 +139,9 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   const rw: RewriteOptions = { ...opts.rewrite, laneTopic: job.laneTopic };
   const skip = await oldestToSkip(job, opts);
   const lane = new LanePosition(job);
-  // Blocks are transcoded whole: only when no record of them is filtered out.
-  const transcodable = !hasWindow(window) && skip === 0 && opts.transcode !== false;
+  const masker = opts.masks?.get(job.sourceTopic) ?? null;
+  // Blocks are transcoded whole: only when no record of them is filtered out or masked.
+  const transcodable = !hasWindow(window) && skip === 0 && opts.transcode !== false && masker === null;
   const sink = BatchSink.open(
     opts.producer,
     {
@@ -140,7 +155,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     },
     transcodable ? rw : null,
   );
-  const counts = { written: 0, bytes: 0, idsRewritten: 0, baggageLeftAlone: 0 };
+  const counts = { written: 0, bytes: 0, idsRewritten: 0, baggageLeftAlone: 0, sampledOut: 0, undecodableDropped: 0 };
   let inWin = 0;
 
   const endOffset = job.endOffset;
@@ -165,8 +180,21 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
       if (endOffset !== undefined && r.offset >= endOffset) break;
       if (!inWindow(r.timestamp, window)) continue;
       if (inWin++ < skip) continue;
+      let source = r;
+      if (masker !== null) {
+        const m = masker.apply(r);
+        if (m.kind !== 'write') {
+          // Left out: the lane's offsets close up, and a group committed here lands on the next written record.
+          if (m.kind === 'sampled-out') counts.sampledOut++;
+          else if (opts.onUndecodable === 'drop') counts.undecodableDropped++;
+          else throw new UnmaskableRecordError(job.sourceTopic, job.partition, r.offset, m.reason);
+          opts.onProgress?.(1, 0, 0);
+          continue;
+        }
+        source = m.record;
+      }
       lane.observe(r.offset);
-      const lr = toLaneRecord(r, rw);
+      const lr = toLaneRecord(source, rw);
       if (lane.alreadyWritten(lr, r.offset)) {
         opts.onProgress?.(1, 0, 0);
         continue;
@@ -192,5 +220,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
     baggageLeftAlone: counts.baggageLeftAlone,
     laneEnd: end.laneEnd,
     groupOffsets: end.groupOffsets,
+    sampledOut: counts.sampledOut,
+    undecodableDropped: counts.undecodableDropped,
   };
 }

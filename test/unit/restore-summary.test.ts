@@ -36,6 +36,8 @@ const result = (written: number, over: Partial<PartitionResult> = {}): Partition
   baggageLeftAlone: 0,
   laneEnd: BigInt(written),
   groupOffsets: new Map(),
+  sampledOut: 0,
+  undecodableDropped: 0,
   ...over,
 });
 
@@ -77,6 +79,7 @@ describe('summariseRestore', () => {
       ledgerTopic: '__kbak_lanes',
       expiresAt: null,
       durationMs: 2000,
+      masking: null,
     });
     expect(s.topics).toEqual([
       { source: 'a', lane: 'l.a', action: 'create', partitions: 3, records: 15, skippedExisting: 4 },

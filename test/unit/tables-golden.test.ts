@@ -67,6 +67,7 @@ const lane = (name: string, fields: Partial<LaneOverview>): LaneOverview => ({
   failure: null,
   next: null,
   seededFrom: 'prod/20261201T030000000Z',
+  masking: null,
   createdAt: new Date(NOW.getTime() - 5 * MIN).toISOString(),
   ageMs: 5 * MIN,
   ttlLeftMs: null,
@@ -87,6 +88,7 @@ const lanes: LaneOverview[] = [
     records: 1_250_000,
     subjects: 3,
     groups: 2,
+    masking: { policy: 'seed-policy.yaml', policySha256: 'ab'.repeat(32), keyFingerprint: '0123456789abcdef', faker: '@faker-js/faker@9.9.0' },
   }),
   lane('b', { ageMs: 200 }),
   lane('broken', {
@@ -292,6 +294,9 @@ const restored: RestoreSummary = {
   ledgerTopic: '__kbak_lanes',
   expiresAt: null,
   warnings: [],
+  masking: null,
+  sampledOut: 0,
+  undecodableDropped: 0,
 };
 
 describe('dump and restore summaries', () => {
