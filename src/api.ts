@@ -58,6 +58,7 @@ import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
 import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreMask, type RestoreSummary } from './restore/restore';
 import { loadMask } from './mask/load';
+import { starterPolicy, type StarterPolicy } from './mask/review';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
 import { RecoverRun, type RecoverSummary, type RecoveryDryRun } from './recover/recover';
 import { pointInTimeSource } from './recover/point-in-time-source';
@@ -293,6 +294,28 @@ export function restore(opts: RestoreOptions): Promise<RestoreSummary> {
 export function planRestore(opts: RestoreOptions): Promise<DryRunResult> {
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () => withKafka(opts, logger, async (kafka) => (await restoreRun(opts, kafka, logger)).dryRun()));
+}
+
+export interface InitPolicyOptions extends Cancellable {
+  backup: Backup;
+  /** Backed-up topics to cover (default all). */
+  topics?: string[];
+}
+
+/**
+ * A starting masking policy (YAML) for the backup's topics: every field of their schemas
+ * listed, those whose names or first values look personal pre-filled with an action. For
+ * review: a policy is never applied without a person reading it.
+ */
+export function initPolicy(opts: InitPolicyOptions): Promise<StarterPolicy> {
+  return stoppable(opts, async () => {
+    const backup = backupFor(opts.backup, opts.signal);
+    const known = backup.manifest.topics.map((t) => t.name);
+    const wanted = opts.topics && opts.topics.length > 0 ? opts.topics : known;
+    const missing = wanted.filter((t) => !known.includes(t));
+    if (missing.length > 0) throw new NotFoundError(`backup ${backup.ref.backupId} has no topic ${missing.join(', ')}`, `its topics: ${known.join(', ')}`);
+    return starterPolicy(backup, wanted);
+  });
 }
 
 export interface RecoverOptions extends Common {

@@ -21,6 +21,7 @@ import { inspectCommand } from './cmd-inspect';
 import { laneCommand } from './cmd-lane';
 import { listCommand } from './cmd-list';
 import { pruneCommand } from './cmd-prune';
+import { policyCommand } from './cmd-policy';
 import { restoreCommand } from './cmd-restore';
 import { recoverCommand } from './cmd-recover';
 import { verifyCommand } from './cmd-verify';
@@ -69,6 +70,7 @@ export function buildProgram(rawEnv: CommandEnv): Command {
   program.addCommand(restoreCommand(env));
   program.addCommand(recoverCommand(env));
   program.addCommand(laneCommand(env));
+  program.addCommand(policyCommand(env));
   program.addCommand(completionCommand(program, env.write ?? ((text) => env.stdout(text.replace(/\n$/, '')))));
   program.helpCommand(false).addCommand(helpCommand(program));
   addExamples(program, [

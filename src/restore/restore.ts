@@ -59,6 +59,7 @@ import { maskPlanLines, maskPlanJSON } from '../mask/plan-lines';
 import type { MaskPolicy } from '../mask/policy';
 import type { MaskingProvenance } from '../mask/provenance';
 import { RecordMasker } from '../mask/record-mask';
+import { personalWarnings } from '../mask/review';
 
 export type { RestoreSummary } from './summary';
 
@@ -365,7 +366,9 @@ export class RestoreRun {
       };
       const lines = formatPlanLines(plan, { ids, laneTopicState, lane });
       const mask = planned.mask;
-      if (mask) lines.push(...maskPlanLines(mask.view, this.opts.mask!.provenance));
+      // Fields no rule masks whose names or first values look personal (the topics' first records are read).
+      const personal = mask ? await personalWarnings(this.ctx.backup, mask.view) : [];
+      if (mask) lines.push(...maskPlanLines(mask.view, this.opts.mask!.provenance, personal));
       return {
         plan,
         text: lines.join('\n'),
@@ -380,7 +383,7 @@ export class RestoreRun {
           expiresAt: lane.ttlMs === null ? null : new Date(lane.now.getTime() + lane.ttlMs).toISOString(),
           laneHeader: lane.laneHeader,
           laneBaggage: lane.laneBaggage,
-          masking: mask ? maskPlanJSON(mask.view, this.opts.mask!.provenance) : null,
+          masking: mask ? maskPlanJSON(mask.view, this.opts.mask!.provenance, personal) : null,
         },
       };
     } catch (err) {
