@@ -37,6 +37,10 @@ const SCENARIO: Step[] = [
   { example: 'kbak verify --all --quick --source s3://kbak/backups' },
   { example: 'kbak cat latest --topic orders --limit 5' },
   { example: 'kbak cat latest --topic orders --partition 0 --from-offset 100 --decode' },
+  { example: 'kbak policy init --from latest' },
+  { example: 'kbak policy init --topic orders --out seed-policy.yaml' },
+  // The draft is a policy restore accepts as it is written.
+  { setup: 'KBAK_MASK_KEY="$(openssl rand -base64 32)" kbak restore --lane feature-z --policy seed-policy.yaml --dry-run > /dev/null' },
   { example: 'kbak prune --keep-last 7 --dry-run' },
   { deleteTopics: ['orders-30m'] },
   { example: 'kbak recover --topic orders --rename orders=orders-copy --dry-run' },
