@@ -282,9 +282,10 @@ function buildPlan(root: Wire, targets: readonly Target[]): Plan | null {
       case K.Record: {
         const r = new Plan(P.Record, w);
         let any = false;
-        for (const name of w.fieldNames) {
+        for (let f = 0; f < w.fields.length; f++) {
+          const name = w.fieldNames[f]!;
           const here = going.filter((t) => stepIs(targets[t]!.steps[i]!, 'field', name));
-          const c = here.length === 0 ? null : visit(w.fields[w.fieldNames.indexOf(name)]!, here, i + 1);
+          const c = here.length === 0 ? null : visit(w.fields[f]!, here, i + 1);
           r.children.push(c);
           any ||= c !== null;
         }
@@ -416,13 +417,15 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** Thrown inside the walk; mask/values turn it into UndecodablePayload with the position. */
 class WalkError extends Error {}
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * One body at a time (mask and values are synchronous). Output is lazy: `copied` is how far
  * the input has been copied to the sink; a masked leaf copies up to its start, writes its new
  * encoding and moves `copied` past its old one, so untouched runs are copied in one piece.
  */
 class Walker {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
   private budget = 0;
   private copied = 0;
@@ -470,7 +473,7 @@ class Walker {
       if (err instanceof UndecodablePayload) throw err;
       throw new UndecodablePayload(`Avro body cannot be masked: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
-      this.buf = Buffer.alloc(0); // no reference to the caller's buffer kept
+      this.buf = EMPTY; // no reference to the caller's buffer kept
     }
   }
 
@@ -478,11 +481,32 @@ class Walker {
 
   private spend(n: number): void {
     this.budget -= n;
-    if (this.budget < 0) throw new WalkError(`more values than a body of ${this.buf.length} bytes can hold`);
+    if (this.budget < 0) this.overBudget();
+  }
+
+  private overBudget(): never {
+    throw new WalkError(`more values than a body of ${this.buf.length} bytes can hold`);
+  }
+
+  private tooDeep(): never {
+    throw new WalkError(`nested deeper than ${MAX_DEPTH} levels`);
   }
 
   /** A zigzag varint as a number: exact for every length, count and index a body can hold. */
   private long(): number {
+    const pos = this.pos;
+    if (pos < this.buf.length) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        // One byte: most lengths, counts and indexes.
+        this.pos = pos + 1;
+        return (b >>> 1) ^ -(b & 1);
+      }
+    }
+    return this.longSlow();
+  }
+
+  private longSlow(): number {
     const buf = this.buf;
     let raw = 0;
     let mul = 1;
@@ -494,6 +518,21 @@ class Walker {
       mul *= 128;
     }
     throw new WalkError('a number longer than 10 bytes');
+  }
+
+  /** Over an int or long without reading it. */
+  private skipNumber(): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    const end = Math.min(buf.length, pos + 10);
+    while (pos < end) {
+      if (buf[pos++]! < 0x80) {
+        this.pos = pos;
+        return;
+      }
+    }
+    this.pos = pos;
+    throw new WalkError(pos >= buf.length ? 'the body ends inside a number' : 'a number longer than 10 bytes');
   }
 
   /** A zigzag varint long, exact (64-bit two's complement range). */
@@ -523,8 +562,7 @@ class Walker {
 
   /** Walks over one value of `w`, checking it, decoding nothing. */
   private skip(w: Wire, depth: number): void {
-    if (depth > MAX_DEPTH) throw new WalkError(`nested deeper than ${MAX_DEPTH} levels`);
-    this.spend(1);
+    if (--this.budget < 0) this.overBudget();
     switch (w.k) {
       case K.Null:
         return;
@@ -532,15 +570,15 @@ class Walker {
         return this.advance(1, 'a boolean');
       case K.Int:
       case K.Long:
-        this.long();
-        return;
+        return this.skipNumber();
       case K.Float:
         return this.advance(4, 'a float');
       case K.Double:
         return this.advance(8, 'a double');
       case K.Bytes:
+        return this.advance(this.long(), 'bytes');
       case K.String:
-        return this.advance(this.long(), WORDS[w.k]);
+        return this.advance(this.long(), 'a string');
       case K.Fixed:
         return this.advance(w.size, 'a fixed');
       case K.Enum: {
@@ -550,11 +588,16 @@ class Walker {
       }
       case K.Array:
       case K.Map:
+        if (depth > MAX_DEPTH) this.tooDeep();
         return this.blocks(w, null, depth);
-      case K.Record:
-        for (const f of w.fields) this.skip(f, depth + 1);
+      case K.Record: {
+        if (depth > MAX_DEPTH) this.tooDeep();
+        const fields = w.fields;
+        for (let i = 0; i < fields.length; i++) this.skip(fields[i]!, depth + 1);
         return;
+      }
       case K.Union: {
+        if (depth > MAX_DEPTH) this.tooDeep();
         const i = this.long();
         const b = w.branches[i];
         if (b === undefined) throw new WalkError(`union index ${i} out of range`);
