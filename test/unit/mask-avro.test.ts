@@ -264,6 +264,53 @@ describe('compileAvroBody: refusals', () => {
   });
 });
 
+describe('compileAvroBody: bounded on hostile schemas', () => {
+  it('compiles a long path through a recursive union of two records without walking every branch combination', () => {
+    // U = [null, A, B], A and B each { x: U, v: string }: a path x.x.…v of 40 steps reaches 2^40 positions if walked naively.
+    const b = {
+      type: 'record',
+      name: 'B',
+      fields: [
+        { name: 'x', type: ['null', 'A', 'B'] },
+        { name: 'v', type: 'string' },
+      ],
+    };
+    const u = avroType([
+      'null',
+      {
+        type: 'record',
+        name: 'A',
+        fields: [
+          { name: 'x', type: ['null', 'A', b] },
+          { name: 'v', type: 'string' },
+        ],
+      },
+      'B',
+    ]);
+    const m = compile(u, [rule(`${'x.'.repeat(40)}v`, { kind: 'redact' }), rule('x.v', { kind: 'hash' })]);
+    // A { x: B { x: null, v: "inner" }, v: "outer" }
+    const body = Buffer.concat([zz(1), zz(2), zz(0), str('inner'), str('outer')]);
+    expect(u.fromBuffer(body)).toEqual({ A: { x: { B: { x: null, v: 'inner' } }, v: 'outer' } });
+    expect(u.fromBuffer(m.mask(body))).toEqual({ A: { x: { B: { x: null, v: hashString(KEY, 'inner') } }, v: 'outer' } });
+    expect(m.fields.map((f) => f.path)).toEqual(['x.v', 'v', 'x.v', 'v']);
+  });
+
+  it('refuses to list more than 100 000 leaf positions (shared named types multiply them)', () => {
+    let t: unknown = { type: 'record', name: 'T0', fields: [{ name: 's', type: 'string' }] };
+    for (let i = 1; i <= 18; i++)
+      t = {
+        type: 'record',
+        name: `T${i}`,
+        fields: [
+          { name: 'a', type: t },
+          { name: 'b', type: `T${i - 1}` },
+        ],
+      };
+    const m = compile(avroType(t), []);
+    expect(() => m.fields).toThrow(/more than 100000 leaf fields/);
+  });
+});
+
 describe('AvroBodyMasker.mask', () => {
   const MASKED = [
     'customer.email',
