@@ -432,6 +432,13 @@ describe('AvroBodyMasker.mask', () => {
     expect(schema.fromBuffer(out)).toEqual({ cards: hashed, other: ['4111111111111111', 'x'] });
     // The masked block with a plain count (its byte size changed), the untouched one as it was.
     expect(out).toEqual(Buffer.concat([zz(2), ...hashed.map(str), zz(0), sized(items)]));
+
+    const maps = avroType({ type: 'map', values: 'string' });
+    const entries = [str('10'), str('4111111111111111'), str('2'), str('x')];
+    const sizedMap = Buffer.concat([zz(-2), zz(Buffer.concat(entries).length), ...entries, zz(0)]);
+    expect(maps.fromBuffer(sizedMap)).toEqual({ '10': '4111111111111111', '2': 'x' });
+    const masked = compile(maps, [rule('{*}', { kind: 'hash' })]).mask(sizedMap);
+    expect(masked).toEqual(Buffer.concat([zz(2), str('10'), str(hashed[0]!), str('2'), str(hashed[1]!), zz(0)]));
   });
 
   it('masks through a recursive schema at the position the path names', () => {
