@@ -761,44 +761,45 @@ class Walker {
   /** A masked value written as `w`; a value of another type (a mask's bug) fails closed. */
   private write(w: Wire, v: LeafValue): void {
     const sink = this.sink;
-    const wrong = (): never => {
-      throw new WalkError(`the mask gave ${v === null ? 'null' : typeof v} for ${word(w)}`);
-    };
     switch (w.k) {
       case K.Boolean:
-        if (typeof v !== 'boolean') wrong();
+        if (typeof v !== 'boolean') return wrongValue(w, v);
         return sink.byte(v ? 1 : 0);
       case K.Int:
-        if (typeof v !== 'bigint' || v < INT32_MIN || v > INT32_MAX) wrong();
+        if (typeof v !== 'bigint' || v < INT32_MIN || v > INT32_MAX) return wrongValue(w, v);
         return sink.long(Number(v));
       case K.Long:
-        if (typeof v !== 'bigint' || v < INT64_MIN || v > INT64_MAX) wrong();
-        return sink.bigLong(v as bigint);
+        if (typeof v !== 'bigint' || v < INT64_MIN || v > INT64_MAX) return wrongValue(w, v);
+        return sink.bigLong(v);
       case K.Float:
-        if (typeof v !== 'number') wrong();
-        return sink.float(v as number);
+        if (typeof v !== 'number') return wrongValue(w, v);
+        return sink.float(v);
       case K.Double:
-        if (typeof v !== 'number') wrong();
-        return sink.double(v as number);
+        if (typeof v !== 'number') return wrongValue(w, v);
+        return sink.double(v);
       case K.String:
-        if (typeof v !== 'string') wrong();
-        return sink.string(v as string);
+        if (typeof v !== 'string') return wrongValue(w, v);
+        return sink.string(v);
       case K.Bytes:
-        if (!Buffer.isBuffer(v)) wrong();
-        sink.long((v as Buffer).length);
-        return sink.raw(v as Buffer);
+        if (!Buffer.isBuffer(v)) return wrongValue(w, v);
+        sink.long(v.length);
+        return sink.raw(v);
       case K.Fixed:
-        if (!Buffer.isBuffer(v) || v.length !== w.size) wrong();
-        return sink.raw(v as Buffer);
+        if (!Buffer.isBuffer(v) || v.length !== w.size) return wrongValue(w, v);
+        return sink.raw(v);
       case K.Enum: {
         const i = typeof v === 'string' ? w.symbols.indexOf(v) : -1;
-        if (i < 0) wrong();
+        if (i < 0) return wrongValue(w, v);
         return sink.long(i);
       }
       default:
-        return wrong();
+        return wrongValue(w, v);
     }
   }
+}
+
+function wrongValue(w: Wire, v: LeafValue): never {
+  throw new WalkError(`the mask gave ${v === null ? 'null' : Buffer.isBuffer(v) ? `${v.length} bytes` : typeof v} for ${word(w)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
