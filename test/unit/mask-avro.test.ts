@@ -7,7 +7,8 @@
  */
 import avro from 'avsc';
 import fc from 'fast-check';
-import { EXACT_AVRO_LONG } from '../../src/backup/decode';
+import { EXACT_AVRO_LONG, SchemaDecoder } from '../../src/backup/decode';
+import type { SchemaEntry } from '../../src/backup/manifest';
 import { compileAvroBody } from '../../src/mask/avro-body';
 import { UndecodablePayload, type BodyMasker } from '../../src/mask/body';
 import { hashString } from '../../src/mask/hash';
@@ -453,6 +454,39 @@ describe('AvroBodyMasker.mask', () => {
     const src = { value: 'a1', next: { value: 'b2', next: { value: 'c3', next: null } } };
     const out = list.fromBuffer(compile(list, [rule('next.value', { kind: 'redact' })]).mask(list.toBuffer(src))) as Rec;
     expect(out).toEqual({ value: 'a1', next: { value: '', next: { value: 'c3', next: null } } });
+  });
+});
+
+describe('AvroBodyMasker on a type SchemaDecoder builds (a referenced named type, exact longs)', () => {
+  it('masks a field of the referenced record and keeps longs past 2^53 exact', () => {
+    const entry = (id: number, schema: unknown, references: SchemaEntry['references'], subject: string): SchemaEntry => ({
+      id,
+      schemaType: 'AVRO',
+      schema: JSON.stringify(schema),
+      references,
+      registrations: [{ subject, version: 1 }],
+      usedInRecords: true,
+    });
+    const customer = entry(1, { ...CUSTOMER, namespace: 'com.acme' }, [], 'customer');
+    const payment = entry(
+      2,
+      {
+        type: 'record',
+        name: 'Payment',
+        namespace: 'com.acme',
+        fields: [
+          { name: 'payer', type: 'Customer' },
+          { name: 'cents', type: 'long' },
+        ],
+      },
+      [{ name: 'com.acme.Customer', subject: 'customer', version: 1 }],
+      'payment',
+    );
+    const t = new SchemaDecoder([customer, payment]).avroType(payment);
+    const src = { payer: { email: 'carol@example.com', name: 'Carol', phone: null, age: 40 }, cents: 2n ** 60n + 1n };
+    const out = t.fromBuffer(compile(t, [rule('payer.email', { kind: 'hash' })]).mask(t.toBuffer(src))) as typeof src;
+    expect(out).toEqual({ ...src, payer: { ...src.payer, email: hashString(KEY, 'carol@example.com') } });
+    expect(compile(t, []).values(t.toBuffer(src), parseFieldPath('cents'))).toEqual([2n ** 60n + 1n]);
   });
 });
 
