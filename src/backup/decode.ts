@@ -75,6 +75,38 @@ export const EXACT_AVRO_LONG = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint): number => (a === b ? 0 : a < b ? -1 : 1),
 });
 
+/**
+ * A logical type kept by name with its underlying values as they are: without one, avsc drops
+ * `logicalType` (the masking plan could not tell a uuid from a string) and reads an object-form
+ * long (`{"type": "long", "logicalType": "timestamp-millis"}`) through a double.
+ */
+class NamedLogicalType extends avro.types.LogicalType {
+  protected override _fromValue(v: unknown): unknown {
+    return v;
+  }
+  protected override _toValue(v: unknown): unknown {
+    return v;
+  }
+  protected override _resolve(t: avro.Type): ((v: unknown) => unknown) | undefined {
+    if (avro.Type.isType(t, this.underlyingType.typeName)) return (v: unknown) => v;
+    return undefined;
+  }
+}
+const buildingLogical = new WeakSet<object>();
+
+/** avsc's typeHook: every long exact, every logical type kept by name (NamedLogicalType). */
+function avroTypeHook(schema: avro.Schema, opts: avro.ForSchemaOptions): avro.Type | undefined {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
+  const s = schema as { type?: unknown; logicalType?: unknown };
+  if (buildingLogical.has(s) || !s.logicalType) return s.type === 'long' ? EXACT_AVRO_LONG : undefined;
+  buildingLogical.add(s);
+  try {
+    return new NamedLogicalType(schema, opts);
+  } finally {
+    buildingLogical.delete(s);
+  }
+}
+
 /** Avro values as JSON, without a copy of the value: bytes as base64, longs as numbers up to 2^53 and as strings beyond. */
 function avroJson(this: Record<string, unknown>, key: string, v: unknown): unknown {
   // JSON.stringify has already called Buffer#toJSON on v; the holder still has the Buffer.
@@ -176,8 +208,8 @@ export class SchemaDecoder {
   /** An Avro schema as an avsc type (exact longs), its references registered first. Throws when it cannot be built. */
   avroType(s: SchemaEntry): avro.Type {
     const registry: Record<string, avro.Type> = { long: EXACT_AVRO_LONG };
-    for (const r of this.referenced(s)) avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry });
-    return avro.Type.forSchema(JSON.parse(s.schema) as avro.Schema, { registry });
+    for (const r of this.referenced(s)) avro.Type.forSchema(JSON.parse(r.schema) as avro.Schema, { registry, typeHook: avroTypeHook });
+    return avro.Type.forSchema(JSON.parse(s.schema) as avro.Schema, { registry, typeHook: avroTypeHook });
   }
 
   /** A Protobuf schema's file parsed (its references first, field names as written) and its top-level messages in file order, as message indexes count them. */
