@@ -26,6 +26,8 @@ export interface PartialOptions {
   maskChar?: string;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export function partial(s: string, opts: PartialOptions = {}): string {
   const keepLast = opts.keepLast ?? 0;
   const keepFirst = opts.keepFirst ?? 0;
@@ -40,6 +42,12 @@ export function partial(s: string, opts: PartialOptions = {}): string {
   }
   if ([...maskChar].length !== 1) {
     throw new InvalidOptionError('partial.maskChar', maskChar, 'is not exactly one character');
+  }
+  // ASCII (most identifiers and card numbers): a code point is a UTF-16 unit, no array needed.
+  if (!NON_ASCII.test(s)) {
+    const n = s.length;
+    if (keepFirst + keepLast >= n) return maskChar.repeat(n);
+    return s.slice(0, keepFirst) + maskChar.repeat(n - keepFirst - keepLast) + s.slice(n - keepLast);
   }
   const points = [...s];
   const n = points.length;
