@@ -646,6 +646,60 @@ describe('property: random orders', () => {
   ]);
   const identity = compile([]);
 
+  /** A field Order does not know (numbers 100 to 2000), of each wire type. */
+  const unknownField = fc.oneof(
+    fc.tuple(fc.integer({ min: 100, max: 2000 }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })).map(([n, v]) => {
+      const w = protobuf.Writer.create().uint32(n << 3);
+      return Buffer.from(w.uint64(v.toString()).finish());
+    }),
+    fc.tuple(fc.integer({ min: 100, max: 2000 }), fc.uint8Array({ maxLength: 12 })).map(([n, b]) =>
+      Buffer.from(
+        protobuf.Writer.create()
+          .uint32((n << 3) | 2)
+          .bytes(b)
+          .finish(),
+      ),
+    ),
+    fc.tuple(fc.integer({ min: 100, max: 2000 }), fc.integer()).map(([n, v]) =>
+      Buffer.from(
+        protobuf.Writer.create()
+          .uint32((n << 3) | 5)
+          .sfixed32(v)
+          .finish(),
+      ),
+    ),
+    fc.tuple(fc.integer({ min: 100, max: 2000 }), fc.double()).map(([n, v]) =>
+      Buffer.from(
+        protobuf.Writer.create()
+          .uint32((n << 3) | 1)
+          .double(v)
+          .finish(),
+      ),
+    ),
+  );
+
+  it('keeps unknown fields anywhere in place: the masked whole is the masked parts end to end', () => {
+    fc.assert(
+      fc.property(order, fc.array(unknownField, { maxLength: 4 }), fc.infiniteStream(fc.nat()), (o, unknowns, picks) => {
+        // each known field on its own (any order is valid Protobuf), unknown ones between them
+        const parts = Object.entries(o).map(([k, v]) => wire(Order, { [k]: v }));
+        for (const u of unknowns) parts.splice(picks.next().value % (parts.length + 1), 0, u);
+        const input = Buffer.concat([IDX0, ...parts]);
+        const expected = Buffer.concat([IDX0, ...parts.map((p) => masker.mask(Buffer.concat([IDX0, p])).subarray(1))]);
+        expect(masker.mask(input).equals(expected)).toBe(true);
+        for (const u of unknowns)
+          expect(
+            masker
+              .mask(Buffer.concat([IDX0, u]))
+              .subarray(1)
+              .equals(u),
+          ).toBe(true);
+        expect(identity.mask(input).equals(input)).toBe(true);
+      }),
+      { seed: 20, numRuns: 200 },
+    );
+  });
+
   it('decodes after masking, the untouched fields equal, the masked ones as the primitives say; no rules gives the input back', () => {
     fc.assert(
       fc.property(order, (o) => {
