@@ -38,15 +38,29 @@ interface Codec {
   write(w: WireWriter, v: LeafValue): void;
 }
 
+const wrongType = (v: LeafValue, expected: string): UndecodablePayload => new UndecodablePayload(`the mask gave ${typeof v} where ${expected} was expected`);
+
 function expectBigint(v: LeafValue): bigint {
   if (typeof v === 'bigint') return v;
-  throw new UndecodablePayload(`the mask gave ${typeof v} where an integer was expected`);
+  throw wrongType(v, 'an integer');
 }
 
 function expectNumber(v: LeafValue): number {
   if (typeof v === 'number') return v;
-  throw new UndecodablePayload(`the mask gave ${typeof v} where a number was expected`);
+  throw wrongType(v, 'a number');
 }
+
+/** A length-delimited leaf (string, bytes): never packed. */
+const lenCodec = (kind: LeafKind, read: (b: Buffer, at: number, end: number) => LeafValue, toBytes: (v: LeafValue) => Buffer): Codec => ({
+  kind,
+  wire: WIRE_LEN,
+  packable: false,
+  read: (r) => {
+    const at = r.delimited();
+    return read(r.buf, at, r.pos);
+  },
+  write: (w, v) => w.bytes(toBytes(v)),
+});
 
 const varintCodec = (kind: LeafKind, decode: (u: bigint) => bigint, encode: (v: bigint) => bigint): Codec => ({
   kind,
@@ -118,36 +132,26 @@ const CODECS: Record<string, Codec> = {
     packable: true,
     read: (r) => r.uint64() !== 0n,
     write: (w, v) => {
-      if (typeof v !== 'boolean') throw new UndecodablePayload(`the mask gave ${typeof v} where a boolean was expected`);
+      if (typeof v !== 'boolean') throw wrongType(v, 'a boolean');
       w.uint32(v ? 1 : 0);
     },
   },
-  string: {
-    kind: 'string',
-    wire: WIRE_LEN,
-    packable: false,
-    read: (r) => {
-      const at = r.delimited();
-      return r.buf.toString('utf8', at, r.pos);
+  string: lenCodec(
+    'string',
+    (b, at, end) => b.toString('utf8', at, end),
+    (v) => {
+      if (typeof v !== 'string') throw wrongType(v, 'a string');
+      return Buffer.from(v, 'utf8');
     },
-    write: (w, v) => {
-      if (typeof v !== 'string') throw new UndecodablePayload(`the mask gave ${typeof v} where a string was expected`);
-      w.bytes(Buffer.from(v, 'utf8'));
+  ),
+  bytes: lenCodec(
+    'bytes',
+    (b, at, end) => b.subarray(at, end),
+    (v) => {
+      if (!Buffer.isBuffer(v)) throw wrongType(v, 'bytes');
+      return v;
     },
-  },
-  bytes: {
-    kind: 'bytes',
-    wire: WIRE_LEN,
-    packable: false,
-    read: (r) => {
-      const at = r.delimited();
-      return r.buf.subarray(at, r.pos);
-    },
-    write: (w, v) => {
-      if (!Buffer.isBuffer(v)) throw new UndecodablePayload(`the mask gave ${typeof v} where bytes were expected`);
-      w.bytes(v);
-    },
-  },
+  ),
 };
 
 /** An enum as a codec: its number on the wire, its symbol (or the number's text when the enum does not name it) as the value. */
@@ -317,22 +321,33 @@ function wireMismatch(op: FieldOp, wire: number, want: number): UndecodablePaylo
   return new UndecodablePayload(`field ${op.name} has wire type ${wire}, its schema type needs ${want}`);
 }
 
-/** Writes the message in [start, end) of `buf` to `w`, the fields of `plan` masked. */
-function maskMessage(buf: Buffer, start: number, end: number, plan: Plan, w: WireWriter, depth: number): void {
+/**
+ * Calls `visit` for each field of the message in [start, end) of `buf` that `plan` covers,
+ * with the reader after the field's tag (visit reads the value); skips the others.
+ */
+function eachCovered(
+  buf: Buffer,
+  start: number,
+  end: number,
+  plan: Plan,
+  depth: number,
+  visit: (op: FieldOp, wire: number, fieldStart: number, r: WireReader) => void,
+): void {
   if (depth > MAX_DEPTH) throw new UndecodablePayload(`nested deeper than ${MAX_DEPTH} levels`);
   const r = new WireReader(buf, start, end);
-  let copied = start;
   while (r.pos < end) {
     const fieldStart = r.pos;
-    const tag = r.uint32();
-    const num = tag >>> 3;
-    const wire = tag & 7;
-    if (num === 0) throw new UndecodablePayload('field number 0');
-    const op = plan.get(num);
-    if (op === undefined) {
-      r.skip(wire, num, MAX_DEPTH - depth);
-      continue;
-    }
+    const tag = r.tag();
+    const op = plan.get(tag >>> 3);
+    if (op === undefined) r.skip(tag & 7, tag >>> 3, MAX_DEPTH - depth);
+    else visit(op, tag & 7, fieldStart, r);
+  }
+}
+
+/** Writes the message in [start, end) of `buf` to `w`, the fields of `plan` masked, every other byte copied. */
+function maskMessage(buf: Buffer, start: number, end: number, plan: Plan, w: WireWriter, depth: number): void {
+  let copied = start;
+  eachCovered(buf, start, end, plan, depth, (op, wire, fieldStart, r) => {
     const tagEnd = r.pos;
     w.copy(buf, copied, fieldStart);
     if (op.leaf) {
@@ -345,11 +360,10 @@ function maskMessage(buf: Buffer, start: number, end: number, plan: Plan, w: Wir
         }
       } else if (op.repeated && codec.packable && wire === WIRE_LEN) {
         const runStart = r.delimited();
-        const runEnd = r.pos;
-        const run = new WireReader(buf, runStart, runEnd);
+        const run = new WireReader(buf, runStart, r.pos);
         w.copy(buf, fieldStart, tagEnd);
         const content = w.beginLength();
-        while (run.pos < runEnd) {
+        while (run.pos < run.end) {
           const v = maskValue(op, mask, codec.read(run));
           if (v === null) throw new UndecodablePayload(`${op.pathText}: an item of a repeated field cannot be null`);
           codec.write(w, v);
@@ -367,24 +381,15 @@ function maskMessage(buf: Buffer, start: number, end: number, plan: Plan, w: Wir
       w.endLength(content);
     }
     copied = r.pos;
-  }
+  });
   w.copy(buf, copied, end);
 }
 
 /** Pushes the values of the leaves of `plan` in [start, end) of `buf` onto `out`; a non-repeated field seen twice gives its last value, as a decoder keeps. */
 function collectMessage(buf: Buffer, start: number, end: number, plan: Plan, out: LeafValue[], depth: number): void {
-  if (depth > MAX_DEPTH) throw new UndecodablePayload(`nested deeper than ${MAX_DEPTH} levels`);
-  const r = new WireReader(buf, start, end);
   let last: Map<FieldOp, LeafValue> | undefined;
-  while (r.pos < end) {
-    const tag = r.uint32();
-    const num = tag >>> 3;
-    const wire = tag & 7;
-    if (num === 0) throw new UndecodablePayload('field number 0');
-    const op = plan.get(num);
-    if (op === undefined) {
-      r.skip(wire, num, MAX_DEPTH - depth);
-    } else if (op.leaf) {
+  eachCovered(buf, start, end, plan, depth, (op, wire, _fieldStart, r) => {
+    if (op.leaf) {
       const { codec } = op.leaf;
       if (wire === codec.wire) {
         const v = codec.read(r);
@@ -402,7 +407,7 @@ function collectMessage(buf: Buffer, start: number, end: number, plan: Plan, out
       const at = r.delimited();
       collectMessage(buf, at, r.pos, op.child!, out, depth + 1);
     }
-  }
+  });
   if (last) out.push(...last.values());
 }
 

@@ -4,6 +4,7 @@
  * runs past the end or past 10 bytes, a length beyond the message, an invalid wire type)
  * throws UndecodablePayload with a short reason: the masker never copies what it cannot read.
  */
+import { uvarIntSize, writeUVarInt } from '../kafka/protocol/wire';
 import { UndecodablePayload } from './body';
 
 export const WIRE_VARINT = 0;
@@ -37,6 +38,13 @@ export class WireReader {
       }
     }
     throw new UndecodablePayload('varint longer than 5 bytes where a tag or length was expected');
+  }
+
+  /** A field's tag (number << 3 | wire type); field number 0 does not exist. */
+  tag(): number {
+    const tag = this.uint32();
+    if (tag >>> 3 === 0) throw new UndecodablePayload('field number 0');
+    return tag;
   }
 
   /** A varint of at most 10 bytes, as an unsigned 64-bit bigint (bits beyond 64 dropped, as protoc does). */
@@ -101,7 +109,7 @@ export class WireReader {
       case WIRE_SGROUP: {
         if (depthLeft <= 0) throw new UndecodablePayload('groups nested too deep');
         for (;;) {
-          const tag = this.uint32();
+          const tag = this.tag();
           const w = tag & 7;
           if (w === WIRE_EGROUP) {
             if (tag >>> 3 !== fieldNumber) throw new UndecodablePayload(`group ${fieldNumber} ended by the end of group ${tag >>> 3}`);
@@ -116,16 +124,6 @@ export class WireReader {
         throw new UndecodablePayload(`invalid wire type ${wire} (field ${fieldNumber})`);
     }
   }
-}
-
-/** The number of bytes `n` (unsigned, < 2^32) takes as a varint. */
-export function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
 }
 
 /** Bytes written into one buffer that doubles when full. */
@@ -153,12 +151,7 @@ export class WireWriter {
 
   uint32(n: number): void {
     this.ensure(5);
-    const buf = this.buf;
-    while (n >= 0x80) {
-      buf[this.len++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    buf[this.len++] = n;
+    this.len = writeUVarInt(this.buf, this.len, n);
   }
 
   /** An unsigned 64-bit value as a varint. */
@@ -187,14 +180,8 @@ export class WireWriter {
   /** Writes the length of what followed `beginLength` and closes the gap a shorter prefix left. */
   endLength(contentStart: number): void {
     const length = this.len - contentStart;
-    const size = varintSize(length);
-    let at = contentStart - 5;
-    let n = length;
-    while (n >= 0x80) {
-      this.buf[at++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    this.buf[at++] = n;
+    const size = uvarIntSize(length);
+    const at = writeUVarInt(this.buf, contentStart - 5, length);
     if (size < 5) {
       this.buf.copyWithin(at, contentStart, this.len);
       this.len -= 5 - size;
