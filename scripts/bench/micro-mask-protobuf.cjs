@@ -47,7 +47,8 @@ function order(i) {
   return {
     id: `order-${i}-${'x'.repeat(20)}`,
     customer: { email: `user${i}@example.com`, name: `Customer Number ${i}`, street: `${i} Long Street Name`, city: 'Springfield' },
-    items: [0, 1, 2, 3].map((k) => ({ sku: `SKU-${k}-${i}`, qty: k + 1, card: k === 0 ? `41111111111${String(i).padStart(5, '0')}` : '' })),
+    // one card per order: exactly 3 masked values per body
+    items: [0, 1, 2, 3].map((k) => ({ sku: `SKU-${k}-${i}`, qty: k + 1, ...(k === 0 ? { card: `41111111111${String(i).padStart(5, '0')}` } : {}) })),
     attrs: { channel: 'web', campaign: `spring-${i % 7}`, region: 'eu-west' },
     description: 'lorem ipsum dolor sit amet '.repeat(25),
     created: 1700000000000 + i,

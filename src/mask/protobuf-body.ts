@@ -11,7 +11,14 @@
  * action removes the field, and is allowed only where presence is tracked (proto3 `optional`,
  * proto2 `optional`, oneof members); plain proto3 scalars, repeated items and map values
  * refuse it. Well-known wrappers (google.protobuf.StringValue…) are messages here: their leaf
- * is `value` (`note.value`).
+ * is `value` (`note.value`). Groups (proto2, deprecated) are copied where no rule reaches and
+ * refused (UndecodablePayload) where a rule walks into one.
+ *
+ * A rule applies to every message type a record may have: it must reach a leaf in at least
+ * one top-level message of the file, and every leaf it reaches in any of them must accept the
+ * action. A nested type named by message indexes is compiled when a record first uses it.
+ * The dry-run rows of the first top-level message carry bare paths, those of the others
+ * `Message:path` (`Customer:email`): the rule text is the same, the prefix says where.
  *
  * Bounded on hostile input: one pass over the body, a growable output buffer, nesting of the
  * walked messages and skipped groups ≤ DECODE_LIMITS.maxDepth, a compiled plan per (message

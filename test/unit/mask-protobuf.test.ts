@@ -247,6 +247,38 @@ describe('compile', () => {
   });
 });
 
+describe('proto2', () => {
+  const P2 = `
+    syntax = "proto2";
+    package p2;
+    message M {
+      optional string a = 1;
+      required string b = 2;
+      optional group G = 3 { optional string secret = 4; }
+      repeated int32 n = 5 [packed = true];
+    }`;
+  const M = protobuf.parse(P2, { keepCase: true }).root.resolveAll().lookupType('p2.M');
+
+  it('null is allowed on optional (absence is its null) and refused on required', () => {
+    expect(compileProtobufBody([M], [rule('a', 'null')], KEY).ok).toBe(true);
+    expect(compileProtobufBody([M], [rule('b', 'null')], KEY)).toMatchObject({
+      ok: false,
+      errors: [{ problem: expect.stringMatching(/^action null needs a field that may be null/) }],
+    });
+    const m = (compileProtobufBody([M], [rule('a', 'null'), rule('b', 'hash'), rule('n[*]', 'hash')], KEY) as { masker: BodyMasker }).masker;
+    const out = m.mask(body(M, { a: 'x', b: 'y', g: { secret: 's' }, n: [1] }));
+    expect(read(M, out)).toEqual({ b: hashString(KEY, 'y'), g: { secret: 's' }, n: [Number(hashInt(KEY, 1n, INT_RANGES.int32))] });
+  });
+
+  it('copies a group no rule covers and refuses one a rule walks into (fail closed)', () => {
+    const copy = (compileProtobufBody([M], [rule('a', 'hash')], KEY) as { masker: BodyMasker }).masker;
+    const input = body(M, { b: 'y', g: { secret: 's' } });
+    expect(copy.mask(input).equals(input)).toBe(true);
+    const into = (compileProtobufBody([M], [rule('g.secret', 'hash')], KEY) as { masker: BodyMasker }).masker;
+    expect(() => into.mask(input)).toThrow(new UndecodablePayload('field g has wire type 3, its schema type needs 2'));
+  });
+});
+
 describe('well-known wrappers', () => {
   const WRAPPED = 'syntax = "proto3"; package w; import "google/protobuf/wrappers.proto"; message M { google.protobuf.StringValue note = 1; string id = 2; }';
   const entry: SchemaEntry = { ...ENTRY, schema: WRAPPED };
