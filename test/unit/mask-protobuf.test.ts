@@ -513,7 +513,7 @@ describe('mask', () => {
     expect(tags(swappedOut)).toEqual([(18 << 3) | 2, (17 << 3) | 0]);
   });
 
-  it('masks the leaves of Customer: fixed, zigzag and unsigned 32-bit types and an enum as its number', () => {
+  it('masks the leaves of Customer (selected by index [2]): fixed, zigzag and unsigned 32-bit integers, double and bool', () => {
     const m = compile([
       rule('sf', 'hash'),
       rule('u32', 'fpe'),
