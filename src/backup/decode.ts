@@ -215,8 +215,21 @@ export class SchemaDecoder {
   /** A Protobuf schema's file parsed (its references first, field names as written) and its top-level messages in file order, as message indexes count them. */
   protobufMessages(s: SchemaEntry): { root: protobuf.Root; messages: protobuf.Type[] } {
     const root = new protobuf.Root();
-    for (const r of this.referenced(s)) protobuf.parse(r.schema, root, { keepCase: true });
-    const parsed = protobuf.parse(s.schema, root, { keepCase: true });
+    const loaded = new Set<string>();
+    const parse = (text: string): protobuf.IParserResult => {
+      const p = protobuf.parse(text, root, { keepCase: true });
+      // Confluent registers no reference for google/protobuf/*.proto (the registry knows them): protobufjs ships them.
+      for (const name of [...(p.imports ?? []), ...(p.weakImports ?? [])]) {
+        const common = protobuf.common.get(name);
+        if (common?.nested && !loaded.has(name)) {
+          loaded.add(name);
+          root.addJSON(common.nested);
+        }
+      }
+      return p;
+    };
+    for (const r of this.referenced(s)) parse(r.schema);
+    const parsed = parse(s.schema);
     const ns = parsed.package ? root.lookup(parsed.package) : root;
     return { root, messages: protoMessages(ns as protobuf.Namespace | null) };
   }

@@ -283,8 +283,18 @@ describe('well-known wrappers', () => {
   const WRAPPED = 'syntax = "proto3"; package w; import "google/protobuf/wrappers.proto"; message M { google.protobuf.StringValue note = 1; string id = 2; }';
   const entry: SchemaEntry = { ...ENTRY, schema: WRAPPED };
 
-  it('refuses every rule when the schema does not resolve (the backup decoder does not load google/protobuf imports), naming why', () => {
-    const { messages: unresolved } = new SchemaDecoder([entry]).protobufMessages(entry);
+  it('resolves google/protobuf imports through the backup decoder (Confluent registers no reference for them)', () => {
+    const { messages } = new SchemaDecoder([entry]).protobufMessages(entry);
+    const c = compileProtobufBody(messages, [rule('note.value', 'hash'), rule('id', 'hash')], KEY);
+    expect(c.ok).toBe(true);
+    const m = (c as { masker: BodyMasker }).masker;
+    expect(m.fields.map((f) => f.path)).toEqual(['note.value', 'id']);
+  });
+
+  it('refuses every rule when the schema does not resolve, naming why', () => {
+    const root = new protobuf.Root();
+    protobuf.parse(WRAPPED, root, { keepCase: true });
+    const unresolved = [root.lookupType('w.M')];
     const c = compileProtobufBody(unresolved, [rule('note.value', 'hash'), rule('id', 'hash')], KEY);
     expect(c.ok).toBe(false);
     expect((c as { errors: BodyRefusal[] }).errors.map((e) => e.problem)).toEqual([
