@@ -253,10 +253,13 @@ const FIRST_CHOICE: Record<PersonalKind, FieldAction> = {
 /** Only checked for whether an action binds to a type; never used to mask. */
 const PROBE_KEY = Buffer.alloc(32);
 
-/** The kind's action if the type takes it, else hash, else redact, else null (keep is no suggestion). */
-export function suggestAction(kind: PersonalKind, type: LeafType): FieldAction | null {
+/**
+ * The kind's action if every given type takes it, else hash, else redact, else null (keep is
+ * no suggestion). Several types: one path in several schema versions, which one rule covers.
+ */
+export function suggestAction(kind: PersonalKind, ...types: readonly LeafType[]): FieldAction | null {
   for (const action of [FIRST_CHOICE[kind], { kind: 'hash' } as const, { kind: 'redact' } as const]) {
-    if (!(leafMasker(action, type, PROBE_KEY) instanceof LeafRefusal)) return action;
+    if (types.every((type) => !(leafMasker(action, type, PROBE_KEY) instanceof LeafRefusal))) return action;
   }
   return null;
 }
