@@ -110,34 +110,18 @@ func firstLine(doc []byte) string {
 // Targets lists the kustomizations under root that render on their own: every folder with a
 // kustomization.yaml whose kind is not Component (components render only inside an overlay).
 func Targets(root string) ([]string, error) {
-	var dirs []string
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() != "kustomization.yaml" {
-			return err
-		}
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		var k struct {
-			Kind string `json:"kind"`
-		}
-		if err := yaml.Unmarshal(raw, &k); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if k.Kind != "Component" {
-			dirs = append(dirs, filepath.Dir(path))
-		}
-		return nil
-	})
-	sort.Strings(dirs)
-	return dirs, err
+	return kustomizations(root, func(kind string) bool { return kind != "Component" })
 }
 
 // Components lists the kustomize Components under root (folders whose kustomization.yaml has kind
 // Component): each is also validated on its own on top of root/base (ValidateComponent), so a
 // component no example overlay uses is still rendered and checked.
 func Components(root string) ([]string, error) {
+	return kustomizations(root, func(kind string) bool { return kind == "Component" })
+}
+
+// kustomizations lists, sorted, the folders under root whose kustomization.yaml has a kind keep accepts.
+func kustomizations(root string, keep func(kind string) bool) ([]string, error) {
 	var dirs []string
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "kustomization.yaml" {
@@ -153,7 +137,7 @@ func Components(root string) ([]string, error) {
 		if err := yaml.Unmarshal(raw, &k); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if k.Kind == "Component" {
+		if keep(k.Kind) {
 			dirs = append(dirs, filepath.Dir(path))
 		}
 		return nil
