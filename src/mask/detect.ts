@@ -51,7 +51,7 @@ const MAX_TESTED_CHARS = 320;
  */
 const NAME_WORDS: ReadonlyArray<[PersonalKind, readonly string[]]> = [
   ['email', ['email', 'e mail', 'mail', 'emailaddress', 'mailaddress']],
-  ['ip', ['ip', 'ipv4', 'ipv6', 'ipaddr', 'ipaddress', 'remote addr', 'client addr']],
+  ['ip', ['ip', 'ipv 4', 'ipv 6', 'ipaddr', 'ipaddress', 'remote addr', 'client addr']],
   ['iban', ['iban', 'bank account', 'account iban']],
   [
     'national-id',
@@ -113,11 +113,16 @@ const NOT_PLACES = new Set([
 /** A bare `card` is a card number only as the field's last word (payment_card, not card_type). */
 const CARD_LAST = 'card';
 
-/** The words of a field name: `dateOfBirth`, `date_of_birth`, `IPAddress`, `e-mail` → lower-case tokens. */
+/**
+ * The words of a field name: `dateOfBirth`, `date_of_birth`, `IPAddress`, `e-mail` → lower-case
+ * tokens; digits are words of their own (`email2`, `address_line1`, `ipv4` → ipv 4).
+ */
 export function nameTokens(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/([A-Za-z])(\d)/g, '$1 $2')
+    .replace(/(\d)([A-Za-z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((t) => t !== '');

@@ -19,7 +19,9 @@ describe('nameTokens', () => {
     ['customerEmailAddress', ['customer', 'email', 'address']],
     ['e-mail', ['e', 'mail']],
     ['ZIP', ['zip']],
-    ['card_number2', ['card', 'number2']],
+    ['card_number2', ['card', 'number', '2']],
+    ['ipv4Address', ['ipv', '4', 'address']],
+    ['line2Street', ['line', '2', 'street']],
   ])('%s → %j', (name, tokens) => {
     expect(nameTokens(name)).toEqual(tokens);
   });
@@ -34,6 +36,12 @@ describe('by field name', () => {
     ['["e-mail"]', 'email'],
     ['mail', 'email'],
     ['emailAddress', 'email'],
+    ['email2', 'email'],
+    ['phone_2', 'phone'],
+    ['address1', 'address'],
+    ['address_line1', 'address'],
+    ['clientIpv6', 'ip'],
+    ['ipv4', 'ip'],
     ['phone', 'phone'],
     ['mobileNumber', 'phone'],
     ['msisdn', 'phone'],
