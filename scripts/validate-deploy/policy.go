@@ -10,12 +10,14 @@ import (
 )
 
 // Policy checks what the API types cannot: the rules deploy/README.md promises for every kbak
-// CronJob (no overlapping runs, bounded retries, memory limits, a locked-down container) and that
-// every ConfigMap and ServiceAccount a pod names is part of the same rendered set, so a typo or a
-// generator's hashed name that was not rewritten is caught here and not by a pod stuck at start.
+// CronJob and Job (no overlapping runs, bounded retries, memory limits, a locked-down container),
+// that every ConfigMap and ServiceAccount a pod names is part of the same rendered set, so a typo or a
+// generator's hashed name that was not rewritten is caught here and not by a pod stuck at start, and
+// that no Secret is part of the manifests (secrets are created in the cluster, never committed).
 func Policy(objs []Object) []string {
 	configMaps := map[string]map[string]bool{}
 	serviceAccounts := map[string]bool{}
+	var problems []string
 	for _, o := range objs {
 		switch v := o.Obj.(type) {
 		case *corev1.ConfigMap:
@@ -26,56 +28,71 @@ func Policy(objs []Object) []string {
 			configMaps[v.Name] = keys
 		case *corev1.ServiceAccount:
 			serviceAccounts[v.Name] = true
+		case *corev1.Secret:
+			problems = append(problems, "Secret/"+v.Name+": a Secret is never part of the manifests (create it in the cluster; an example file stays outside every kustomization)")
 		}
 	}
-	var problems []string
 	cronJobs := 0
 	for _, o := range objs {
-		cj, ok := o.Obj.(*batchv1.CronJob)
-		if !ok {
-			continue
-		}
-		cronJobs++
-		where := "CronJob/" + cj.Name
-		bad := func(format string, args ...any) {
-			problems = append(problems, where+": "+fmt.Sprintf(format, args...))
-		}
-		if cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
-			bad("concurrencyPolicy must be Forbid (two runs must never overlap), got %q", cj.Spec.ConcurrencyPolicy)
-		}
-		if n := len(strings.Fields(cj.Spec.Schedule)); n != 5 {
-			bad("schedule %q must have 5 cron fields, has %d", cj.Spec.Schedule, n)
-		}
-		job := cj.Spec.JobTemplate.Spec
-		if job.BackoffLimit == nil {
-			bad("jobTemplate.spec.backoffLimit must be set (the default, 6, retries a broken run for hours)")
-		}
-		if job.ActiveDeadlineSeconds == nil {
-			bad("jobTemplate.spec.activeDeadlineSeconds must be set (a hung run must not block the next ones forever)")
-		}
-		pod := job.Template.Spec
-		if pod.RestartPolicy != corev1.RestartPolicyNever && pod.RestartPolicy != corev1.RestartPolicyOnFailure {
-			bad("restartPolicy must be Never or OnFailure, got %q", pod.RestartPolicy)
-		}
-		if pod.ServiceAccountName == "" || !serviceAccounts[pod.ServiceAccountName] {
-			bad("serviceAccountName %q is not a ServiceAccount of this kustomization", pod.ServiceAccountName)
-		}
-		psc := pod.SecurityContext
-		if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
-			bad("pod securityContext.runAsNonRoot must be true")
-		}
-		if psc == nil || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-			bad("pod securityContext.seccompProfile.type must be RuntimeDefault")
-		}
-		if len(pod.Containers) == 0 {
-			bad("has no container")
-		}
-		for _, c := range pod.Containers {
-			problems = append(problems, checkContainer(where+" container "+c.Name, c, configMaps)...)
+		switch v := o.Obj.(type) {
+		case *batchv1.CronJob:
+			cronJobs++
+			where := "CronJob/" + v.Name
+			if v.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
+				problems = append(problems, fmt.Sprintf("%s: concurrencyPolicy must be Forbid (two runs must never overlap), got %q", where, v.Spec.ConcurrencyPolicy))
+			}
+			if n := len(strings.Fields(v.Spec.Schedule)); n != 5 {
+				problems = append(problems, fmt.Sprintf("%s: schedule %q must have 5 cron fields, has %d", where, v.Spec.Schedule, n))
+			}
+			problems = append(problems, checkJob(where, "jobTemplate.spec.", v.Spec.JobTemplate.Spec, configMaps, serviceAccounts)...)
+		case *batchv1.Job:
+			problems = append(problems, checkJob("Job/"+v.Name, "spec.", v.Spec, configMaps, serviceAccounts)...)
 		}
 	}
 	if cronJobs == 0 {
 		problems = append(problems, "no CronJob rendered (a kbak deployment schedules at least one job)")
+	}
+	return problems
+}
+
+// checkJob checks a Job's spec, on its own or as a CronJob's template (prefix names the field path).
+func checkJob(where, prefix string, job batchv1.JobSpec, configMaps map[string]map[string]bool, serviceAccounts map[string]bool) []string {
+	var problems []string
+	bad := func(format string, args ...any) {
+		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
+	}
+	if job.BackoffLimit == nil {
+		bad("%sbackoffLimit must be set (the default, 6, retries a broken run for hours)", prefix)
+	}
+	if job.ActiveDeadlineSeconds == nil {
+		bad("%sactiveDeadlineSeconds must be set (a hung run must not block the next ones forever)", prefix)
+	}
+	pod := job.Template.Spec
+	if pod.RestartPolicy != corev1.RestartPolicyNever && pod.RestartPolicy != corev1.RestartPolicyOnFailure {
+		bad("restartPolicy must be Never or OnFailure, got %q", pod.RestartPolicy)
+	}
+	if pod.ServiceAccountName == "" || !serviceAccounts[pod.ServiceAccountName] {
+		bad("serviceAccountName %q is not a ServiceAccount of this kustomization", pod.ServiceAccountName)
+	}
+	psc := pod.SecurityContext
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+		bad("pod securityContext.runAsNonRoot must be true")
+	}
+	if psc == nil || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		bad("pod securityContext.seccompProfile.type must be RuntimeDefault")
+	}
+	for _, v := range pod.Volumes {
+		if cm := v.ConfigMap; cm != nil && !optional(cm.Optional) {
+			if _, ok := configMaps[cm.Name]; !ok {
+				bad("volume %s names ConfigMap %q, which this kustomization does not render", v.Name, cm.Name)
+			}
+		}
+	}
+	if len(pod.Containers) == 0 {
+		bad("has no container")
+	}
+	for _, c := range pod.Containers {
+		problems = append(problems, checkContainer(where+" container "+c.Name, c, configMaps)...)
 	}
 	return problems
 }
@@ -138,6 +155,11 @@ func checkContainer(where string, c corev1.Container, configMaps map[string]map[
 		}
 	}
 	for _, e := range c.Env {
+		// A value from a Secret (the masking key) is required: a pod without it must not start and
+		// run as if the secret did not matter.
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && optional(e.ValueFrom.SecretKeyRef.Optional) {
+			bad("env %s is an optional secretKeyRef: a secret a job needs must be required", e.Name)
+		}
 		if e.ValueFrom == nil || e.ValueFrom.ConfigMapKeyRef == nil || optional(e.ValueFrom.ConfigMapKeyRef.Optional) {
 			continue
 		}

@@ -110,6 +110,18 @@ func firstLine(doc []byte) string {
 // Targets lists the kustomizations under root that render on their own: every folder with a
 // kustomization.yaml whose kind is not Component (components render only inside an overlay).
 func Targets(root string) ([]string, error) {
+	return kustomizations(root, func(kind string) bool { return kind != "Component" })
+}
+
+// Components lists the kustomize Components under root (folders whose kustomization.yaml has kind
+// Component): each is also validated on its own on top of root/base (ValidateComponent), so a
+// component no example overlay uses is still rendered and checked.
+func Components(root string) ([]string, error) {
+	return kustomizations(root, func(kind string) bool { return kind == "Component" })
+}
+
+// kustomizations lists, sorted, the folders under root whose kustomization.yaml has a kind keep accepts.
+func kustomizations(root string, keep func(kind string) bool) ([]string, error) {
 	var dirs []string
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != "kustomization.yaml" {
@@ -125,13 +137,41 @@ func Targets(root string) ([]string, error) {
 		if err := yaml.Unmarshal(raw, &k); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if k.Kind != "Component" {
+		if keep(k.Kind) {
 			dirs = append(dirs, filepath.Dir(path))
 		}
 		return nil
 	})
 	sort.Strings(dirs)
 	return dirs, err
+}
+
+// ValidateComponent renders base with the component added (as an overlay would) in a temporary
+// kustomization, then validates the result as ValidateDir does.
+func ValidateComponent(base, component string) ([]Object, []string) {
+	absBase, err1 := filepath.Abs(base)
+	absComp, err2 := filepath.Abs(component)
+	if err1 != nil || err2 != nil {
+		return nil, []string{fmt.Sprintf("cannot resolve %s and %s", base, component)}
+	}
+	dir, err := os.MkdirTemp("", "validate-deploy-")
+	if err != nil {
+		return nil, []string{err.Error()}
+	}
+	defer os.RemoveAll(dir)
+	// Kustomize refuses absolute roots: the paths are written relative to the temporary folder.
+	relBase, err1 := filepath.Rel(dir, absBase)
+	relComp, err2 := filepath.Rel(dir, absComp)
+	if err1 != nil || err2 != nil {
+		return nil, []string{fmt.Sprintf("cannot reach %s and %s from %s", base, component, dir)}
+	}
+	// The image as every overlay sets it: the base tags only its own resources, not a component's.
+	k := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - %s\ncomponents:\n  - %s\n"+
+		"images:\n  - name: kbak\n    newName: registry.example.com/platform/kbak\n    newTag: 0.1.0\n", relBase, relComp)
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		return nil, []string{err.Error()}
+	}
+	return ValidateDir(dir)
 }
 
 // Usage: validate-deploy [-print] [ROOT]; ROOT defaults to deploy. -print also writes the rendered
@@ -175,6 +215,24 @@ func main() {
 				fmt.Printf("---\n%s", d)
 			}
 		}
+	}
+	components, err := Components(root)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "validate-deploy: %v\n", err)
+		os.Exit(1)
+	}
+	base := filepath.Join(root, "base")
+	for _, comp := range components {
+		objs, problems := ValidateComponent(base, comp)
+		where := base + " + " + comp
+		if len(problems) > 0 {
+			failed = true
+			for _, p := range problems {
+				fmt.Fprintf(os.Stderr, "validate-deploy: %s: %s\n", where, p)
+			}
+			continue
+		}
+		fmt.Printf("ok %s: %d objects\n", where, len(objs))
 	}
 	if failed {
 		fmt.Fprintln(os.Stderr, "validate-deploy: manifests are not valid (fix the fields named above)")

@@ -3,6 +3,9 @@
  * success paths, run with known secrets in flags, environment and config file; then
  * stdout, stderr (logs at debug level, progress, errors), --json and every file written
  * (manifests included) are searched for each secret and for the Basic-auth form of it.
+ * The masking key of issue 19 is in every run's environment as KBAK_MASK_KEY and searched for
+ * as base64, hex and raw bytes (test/unit/mask-key-secrets.test.ts covers loadMaskKey and
+ * parsePolicy without the stack); a command that loads it (restore --policy) joins the runs here.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -33,6 +36,10 @@ const S = {
 const ALL = Object.values(S);
 /** What a leaked Authorization header or a decoded form would look like. */
 const DERIVED = ALL.flatMap((s) => [Buffer.from(`reguser:${s}`).toString('base64'), Buffer.from(`kbakuser:${s}`).toString('base64'), encodeURIComponent(s)]);
+/** The masking key: in the environment of every run (as a policy names it), never in any output. */
+const MASK_KEY = randomBytes(32);
+const MASK_KEY_FORMS = [MASK_KEY.toString('base64'), MASK_KEY.toString('hex'), MASK_KEY.toString('hex').toUpperCase(), MASK_KEY.toString('latin1')];
+const MASK_ENV = { KBAK_MASK_KEY: MASK_KEY.toString('base64') };
 
 let topic = '';
 let good = '';
@@ -87,13 +94,14 @@ function everywhere(): { args: string[]; env: Record<string, string> } {
       KBAK_SCHEMA_REGISTRY_USER: 'reguser',
       AWS_SECRET_ACCESS_KEY_UNUSED: S.aws,
       KBAK_LOG_LEVEL: 'debug',
+      ...MASK_ENV,
     },
   };
 }
 
 /** Registry credentials only (the local broker is PLAINTEXT): these runs succeed. */
 function registryOnly(where: 'flag' | 'env' | 'file' | 'url'): { args: string[]; env: Record<string, string> } {
-  const env: Record<string, string> = { KBAK_LOG_LEVEL: 'debug' };
+  const env: Record<string, string> = { KBAK_LOG_LEVEL: 'debug', ...MASK_ENV };
   if (where === 'flag')
     return { args: ['--schema-registry-url', registryUrl(), '--schema-registry-user', 'reguser', '--schema-registry-password', S.regFlag], env };
   if (where === 'env') return { args: [], env: { ...env, KBAK_SCHEMA_REGISTRY_USER: 'reguser', KBAK_SCHEMA_REGISTRY_PASSWORD: S.regEnv } };
@@ -157,7 +165,7 @@ describe('secrets never appear in output or in what kbak writes', () => {
   });
 
   it('registry failures (unreachable, refused) with credentials in the URL and flags', async () => {
-    const env = { KBAK_LOG_LEVEL: 'debug' };
+    const env = { KBAK_LOG_LEVEL: 'debug', ...MASK_ENV };
     const unreachable = `http://reguser:${S.regUrl}@127.0.0.1:1/?token=${S.regQuery}`;
     collect('dump registry down', await runKbak(['dump', '--topic', topic, '--to', tmp(), '--schema-registry-url', unreachable], env));
     collect(
@@ -188,7 +196,7 @@ describe('secrets never appear in output or in what kbak writes', () => {
   });
 
   it('config file errors, S3 refusals and corrupt backups', async () => {
-    const env = { KBAK_LOG_LEVEL: 'debug' };
+    const env = { KBAK_LOG_LEVEL: 'debug', ...MASK_ENV };
     const broken = configFile(`{ "kafka": { "sasl": { "password": "${S.broken}" } }, oops }`);
     for (const cmd of [
       ['dump', '--topic', topic, '--to', tmp()],
@@ -208,9 +216,13 @@ describe('secrets never appear in output or in what kbak writes', () => {
     collect('restore missing backup', await runKbak(['restore', '--source', tmp(), '--lane', 'x', ...args], env2));
   });
 
-  it('none of the secrets, nor their Basic-auth or URL-encoded forms, appear in anything collected above', () => {
+  it('none of the secrets, nor their Basic-auth or URL-encoded forms, nor the masking key, appear in anything collected above', () => {
     expect(outputs.length).toBeGreaterThan(40);
-    const leaks = outputs.flatMap((o) => [...ALL, ...DERIVED].filter((s) => o.text.includes(s)).map((s) => `${s} in ${o.what}`));
+    const leaks = outputs.flatMap((o) =>
+      [...ALL, ...DERIVED, ...MASK_KEY_FORMS]
+        .filter((s) => o.text.includes(s))
+        .map((s) => `${MASK_KEY_FORMS.includes(s) ? 'the masking key' : s} in ${o.what}`),
+    );
     expect(leaks).toEqual([]);
   });
 });
