@@ -54,12 +54,14 @@ export async function loadMaskKey(policy: Pick<MaskPolicy, 'key'>, env: Readonly
   let text: string;
   let where: string;
   if (k.from === 'env') {
-    where = `environment variable ${k.env}`;
+    const shown = shownName(k.env);
+    where = shown === null ? 'environment variable' : `environment variable ${shown}`;
     const v = env[k.env];
     if (v === undefined) throw new UsageError(`the masking key's ${where} (${named}) is not set`, KEY_HINT);
     text = v;
   } else {
-    where = `file ${JSON.stringify(k.file)}`;
+    const shown = shownName(k.file);
+    where = shown === null ? 'file' : `file ${JSON.stringify(shown)}`;
     let bytes: Uint8Array;
     try {
       bytes = await readFile(k.file);
@@ -78,6 +80,16 @@ export async function loadMaskKey(policy: Pick<MaskPolicy, 'key'>, env: Readonly
   const loaded = new MaskKey(key);
   key.fill(0);
   return loaded;
+}
+
+/**
+ * The name of a variable or a file as messages may show it, or null when the name is itself
+ * key material (a key pasted where the policy wants a name): that is never shown, the
+ * position in the policy says which line.
+ */
+function shownName(name: string): string | null {
+  const decodes = [decodeKey(name, 'base64'), decodeKey(name, 'hex')].some((b) => b !== null && b.length >= MIN_KEY_BYTES);
+  return decodes || (name.length >= 40 && /^[A-Za-z0-9+/=_-]+$/.test(name)) ? null : name;
 }
 
 const DESCRIBE: Record<KeyEncoding, string> = {
