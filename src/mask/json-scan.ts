@@ -19,13 +19,15 @@ import { UndecodablePayload } from './body';
 /** A node of the path tree: where the steps so far lead, and the leaf found there (if a path ends here). */
 export interface ScanNode<L> {
   fields: Map<string, ScanNode<L>> | null;
+  /** The same children by the UTF-8 bytes of their names: a key without escapes is matched on its bytes, never decoded. */
+  fieldBytes: { name: Buffer; child: ScanNode<L> }[] | null;
   items: ScanNode<L> | null;
   values: ScanNode<L> | null;
   leaf: L | null;
 }
 
 export function scanNode<L>(): ScanNode<L> {
-  return { fields: null, items: null, values: null, leaf: null };
+  return { fields: null, fieldBytes: null, items: null, values: null, leaf: null };
 }
 
 /** Adds the child a step leads to (or finds it). */
@@ -34,7 +36,10 @@ export function scanChild<L>(node: ScanNode<L>, step: { kind: 'field'; name: str
   if (step.kind === 'values') return (node.values ??= scanNode());
   node.fields ??= new Map();
   let child = node.fields.get(step.name);
-  if (child === undefined) node.fields.set(step.name, (child = scanNode()));
+  if (child === undefined) {
+    node.fields.set(step.name, (child = scanNode()));
+    (node.fieldBytes ??= []).push({ name: Buffer.from(step.name, 'utf8'), child });
+  }
   return child;
 }
 
@@ -46,6 +51,11 @@ export type LeafVisitor<L> = (leaf: L, kind: TokenKind, start: number, end: numb
 
 const Q = 0x22; // "
 const BS = 0x5c; // \
+/** The bytes that end a run of plain string content: the closing quote, a backslash, a control character (not allowed raw). */
+const STRING_STOP = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STRING_STOP[c] = 1;
+STRING_STOP[Q] = 1;
+STRING_STOP[BS] = 1;
 const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 const isHex = (c: number): boolean => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
@@ -63,6 +73,17 @@ export function scanJson<L>(text: Buffer, root: ScanNode<L>, visit: LeafVisitor<
   s.value(root.leaf === null && root.fields === null && root.items === null && root.values === null ? null : [root], 0);
   s.ws();
   if (s.i < text.length) s.fail('expected the end of the payload');
+}
+
+/** The child whose name's UTF-8 bytes are b[start, end), if any (names in a policy are few: a linear look is cheaper than decoding the key). */
+function byBytes<L>(names: readonly { name: Buffer; child: ScanNode<L> }[], b: Buffer, start: number, end: number): ScanNode<L> | undefined {
+  const len = end - start;
+  outer: for (const { name, child } of names) {
+    if (name.length !== len) continue;
+    for (let k = 0; k < len; k++) if (name[k] !== b[start + k]) continue outer;
+    return child;
+  }
+  return undefined;
 }
 
 class Scanner<L> {
@@ -142,13 +163,12 @@ class Scanner<L> {
       this.string();
       let next: ScanNode<L>[] | null = null;
       if (active !== null) {
-        let name: string | null = null;
         for (const n of active) {
-          if (n.fields !== null) {
-            name ??= this.escaped ? (JSON.parse(b.toString('utf8', keyStart, this.i)) as string) : b.toString('utf8', keyStart + 1, this.i - 1);
-            const f = n.fields.get(name);
-            if (f !== undefined) (next ??= []).push(f);
-          }
+          if (n.fields === null) continue;
+          const f = this.escaped
+            ? n.fields.get(JSON.parse(b.toString('utf8', keyStart, this.i)) as string)
+            : byBytes(n.fieldBytes!, b, keyStart + 1, this.i - 1);
+          if (f !== undefined) (next ??= []).push(f);
         }
         // Named steps first: their leaves win over {*}'s.
         for (const n of active) if (n.values !== null) (next ??= []).push(n.values);
@@ -199,8 +219,10 @@ class Scanner<L> {
     const b = this.b;
     let i = this.i + 1;
     let escaped = false;
+    const n = b.length;
     for (;;) {
-      if (i >= b.length) {
+      while (i < n && STRING_STOP[b[i]!] === 0) i++;
+      if (i >= n) {
         this.i = i;
         this.fail('unterminated string');
       }
@@ -224,10 +246,10 @@ class Scanner<L> {
           this.i = i;
           this.fail('invalid escape');
         }
-      } else if (c < 0x20) {
+      } else {
         this.i = i;
         this.fail('control character in a string');
-      } else i++;
+      }
     }
     this.i = i + 1;
     this.escaped = escaped;
