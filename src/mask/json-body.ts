@@ -193,6 +193,28 @@ function bindSchemaLeaf(rule: FieldRule, t: JsonLeafTypes, key: Buffer): JsonLea
   return refusal ?? leaf;
 }
 
+/**
+ * The rule the masker applies to a leaf at `path`: a rule whose steps equal the path's, where
+ * a rule's `{*}` also covers a named member; where several do, the one with a named step at
+ * the first place they differ (the masker's own precedence, json-scan.ts).
+ */
+function coveringRule(rules: readonly FieldRule[], path: FieldPath): FieldRule | null {
+  let best: FieldRule | null = null;
+  for (const r of rules) {
+    if (r.path.length !== path.length) continue;
+    const covers = r.path.every((s, i) =>
+      s.kind === path[i]!.kind ? s.kind !== 'field' || s.name === (path[i] as { name: string }).name : s.kind === 'values' && path[i]!.kind === 'field',
+    );
+    if (covers && (best === null || moreSpecific(r.path, best.path))) best = r;
+  }
+  return best;
+}
+
+function moreSpecific(a: FieldPath, b: FieldPath): boolean {
+  const i = a.findIndex((s, k) => s.kind !== b[k]!.kind);
+  return i >= 0 && a[i]!.kind === 'field';
+}
+
 /** JSON Schema payloads: the schema from the backup and its references by name (SchemaDecoder.jsonSchema). */
 export function compileJsonSchemaBody(schema: unknown, references: ReadonlyMap<string, unknown>, rules: readonly FieldRule[], key: Buffer): BodyCompile {
   const walk = new JsonSchemaWalk(schema, references);
@@ -209,7 +231,6 @@ export function compileJsonSchemaBody(schema: unknown, references: ReadonlyMap<s
     else leafNode(root, rule.path).leaf = leaf;
   }
   if (errors.length > 0) return { ok: false, errors };
-  const byPath = new Map(rules.map((r) => [r.pathText, r]));
-  const fields = walk.leaves().map(({ path, type }) => ({ path: formatFieldPath(path), type, rule: byPath.get(formatFieldPath(path)) ?? null }));
+  const fields = walk.leaves().map(({ path, type }) => ({ path: formatFieldPath(path), type, rule: coveringRule(rules, path) }));
   return { ok: true, masker: new JsonMasker(root, fields) };
 }

@@ -1,7 +1,8 @@
 /**
  * Where a policy path leads in a JSON Schema, and what leaf types it finds there (for
  * json-body.ts). Steps: a field is `properties[name]`, `[*]` is `items` / `prefixItems` /
- * `additionalItems`, `{*}` is `additionalProperties` / `patternProperties`. `$ref` (local
+ * `additionalItems`, `{*}` is `additionalProperties` / `patternProperties` and the members
+ * `properties` names (the masker covers every member's value, whatever its name). `$ref` (local
  * JSON pointers, `#`, references by name, `name#/pointer`) and `allOf` / `anyOf` / `oneOf`
  * are passed through: a path matches if it matches in any branch.
  *
@@ -147,7 +148,7 @@ export class JsonSchemaWalk {
       const props = own(p.node, 'properties');
       if (isObj(props))
         for (const name of Object.keys(props)) this.list({ node: props[name], doc: p.doc }, [...path, { kind: 'field', name }], onPath, rows, listed);
-      for (const c of children(p.node, { kind: 'values' })) this.list({ node: c, doc: p.doc }, [...path, { kind: 'values' }], onPath, rows, listed);
+      for (const c of children(p.node, { kind: 'values' }, false)) this.list({ node: c, doc: p.doc }, [...path, { kind: 'values' }], onPath, rows, listed);
       for (const c of children(p.node, { kind: 'items' })) this.list({ node: c, doc: p.doc }, [...path, { kind: 'items' }], onPath, rows, listed);
     }
     for (const n of mine) onPath.delete(n);
@@ -259,8 +260,8 @@ export class JsonSchemaWalk {
   }
 }
 
-/** The schemas a step leads to from one node. */
-function children(n: Json, step: PathStep): unknown[] {
+/** The schemas a step leads to from one node; `named`: whether `{*}` includes the members `properties` names. */
+function children(n: Json, step: PathStep, named = true): unknown[] {
   const out: unknown[] = [];
   if (step.kind === 'field') {
     const props = own(n, 'properties');
@@ -275,6 +276,9 @@ function children(n: Json, step: PathStep): unknown[] {
       else if (isObj(v)) out.push(v);
     }
   } else {
+    // Every member's value: the named ones too, as the masker covers every member at run time.
+    const props = own(n, 'properties');
+    if (named && isObj(props)) out.push(...Object.values(props));
     const ap = own(n, 'additionalProperties');
     if (ap !== undefined && ap !== false) out.push(ap);
     const pp = own(n, 'patternProperties');

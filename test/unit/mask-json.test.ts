@@ -152,6 +152,37 @@ describe('JSON Schema bodies: editing in place', () => {
     for (const s of ['a@x.io', 'b@x.io', 'c@x.io']) expect(out).not.toContain(s);
   });
 
+  it('matches member names however they are written (escapes, non-ASCII)', () => {
+    const m = compiled(
+      compileJsonSchemaBody(
+        { type: 'object', properties: { email: { type: 'string' }, prénom: { type: 'string' } } },
+        new Map(),
+        [rule('email', REDACT), rule('["prénom"]', REDACT)],
+        KEY,
+      ),
+    );
+    expect(mask(m, '{"em\\u0061il": "a@x.io", "pr\\u00e9nom": "Zoé", "prénom": "Zoé", "emai": "k", "emails": "k"}')).toBe(
+      '{"em\\u0061il": "", "pr\\u00e9nom": "", "prénom": "", "emai": "k", "emails": "k"}',
+    );
+  });
+
+  it('covers every member with {*}, named ones too, and lets a named rule win', () => {
+    const obj = { type: 'object', properties: { a: { type: 'string' }, n: { type: 'integer' } }, additionalProperties: { type: 'string' } };
+    const star = rule('o{*}', REDACT);
+    const named = rule('o.a', HASH);
+    const m = compiled(compileJsonSchemaBody({ type: 'object', properties: { o: obj } }, new Map(), [star, named], KEY));
+    expect(JSON.parse(mask(m, '{"o": {"a": "x", "n": 5, "z": "y"}}'))).toEqual({ o: { a: hashString(KEY, 'x'), n: 0, z: '' } });
+    expect(m.fields.map((f) => [f.path, f.rule?.pathText ?? null])).toEqual([
+      ['o.a', 'o.a'],
+      ['o.n', 'o{*}'],
+      ['o{*}', 'o{*}'],
+    ]);
+    // partial cannot take the integer member: refused when the plan is made, not record by record
+    expect(
+      refusals(compileJsonSchemaBody({ type: 'object', properties: { o: obj } }, new Map(), [rule('o{*}', { kind: 'partial', first: 1, last: 0 })], KEY))[0],
+    ).toMatch(/^o\{\*\}: action partial/);
+  });
+
   it('lets null through unless the action is null, and writes null for it', () => {
     const m = compiled(compileJsonSchemaBody(schema, new Map(), [rule('customer.note', { kind: 'null' }), rule('customer.email')], KEY));
     expect(mask(m, '{"customer": {"note": "secret", "email": null}}')).toBe('{"customer": {"note": null, "email": null}}');
@@ -283,7 +314,12 @@ describe('JSON Schema bodies: the schema walk', () => {
   it('refuses a path that matches nothing unless it is optional', () => {
     const schema = { type: 'object', properties: { a: { type: 'object', properties: { b: { type: 'string' } } } } };
     expect(refusals(compileJsonSchemaBody(schema, new Map(), [rule('a.c'), rule('a.b')], KEY))).toEqual(['a.c: matches no field']);
-    expect(refusals(compileJsonSchemaBody(schema, new Map(), [rule('a{*}')], KEY))).toEqual(['a{*}: matches no field']);
+    expect(refusals(compileJsonSchemaBody(schema, new Map(), [rule('a.b{*}'), rule('a.b[*]')], KEY))).toEqual([
+      'a.b{*}: matches no field',
+      'a.b[*]: matches no field',
+    ]);
+    const closed = { type: 'object', properties: { m: { type: 'object', additionalProperties: false } } };
+    expect(refusals(compileJsonSchemaBody(closed, new Map(), [rule('m{*}')], KEY))).toEqual(['m{*}: matches no field']);
     const m = compiled(compileJsonSchemaBody(schema, new Map(), [rule('a.c', HASH, true), rule('a.b', REDACT)], KEY));
     expect(mask(m, '{"a": {"b": "x", "c": "y"}}')).toBe('{"a": {"b": "", "c": "y"}}');
   });
