@@ -128,9 +128,12 @@ class JsonMasker implements BodyMasker {
       if (b === undefined) throw new UndecodablePayload(`${path}: a JSON ${RUNTIME_TYPES[rk].label} where the schema says ${leaf.label}`);
       if (b instanceof LeafRefusal) throw new UndecodablePayload(`${path}: a JSON ${RUNTIME_TYPES[rk].label}: ${b.reason}`);
       if (b.mask === null) return;
-      const v = tokenValue(body, kind, start, end, b.intAs);
-      if (typeof v === 'bigint' && (v < SAFE.min || v > SAFE.max)) {
-        throw new UndecodablePayload(`${path}: integer ${v} is beyond ±(2^53 − 1), what JSON readers keep exactly`);
+      // JSON has no leading zeros: more than 17 characters (sign and 16 digits) is beyond the range, and is not read whole.
+      const tooLong = kind === 'int' && b.intAs === 'bigint' && end - start > 17;
+      const v = tooLong ? null : tokenValue(body, kind, start, end, b.intAs);
+      if (tooLong || (typeof v === 'bigint' && (v < SAFE.min || v > SAFE.max))) {
+        const text = body.toString('latin1', start, Math.min(end, start + 40));
+        throw new UndecodablePayload(`${path}: integer ${text}${end - start > 40 ? '…' : ''} is beyond ±(2^53 − 1), what JSON readers keep exactly`);
       }
       let out: LeafValue;
       try {
