@@ -178,15 +178,7 @@ class Scanner<L> {
       this.i++;
       this.ws();
       this.value(next, depth);
-      this.ws();
-      const c = b[this.i];
-      this.i++;
-      if (c === 0x7d) return;
-      if (c !== 0x2c) {
-        this.i--;
-        this.fail('expected "," or "}"');
-      }
-      this.ws();
+      if (this.closes(0x7d, 'expected "," or "}"')) return;
     }
   }
 
@@ -202,16 +194,19 @@ class Scanner<L> {
     }
     for (;;) {
       this.value(next, depth);
-      this.ws();
-      const c = b[this.i];
-      this.i++;
-      if (c === 0x5d) return;
-      if (c !== 0x2c) {
-        this.i--;
-        this.fail('expected "," or "]"');
-      }
-      this.ws();
+      if (this.closes(0x5d, 'expected "," or "]"')) return;
     }
+  }
+
+  /** After a member or item: true at the closing bracket, false at a comma (each consumed, with the whitespace around). */
+  closes(close: number, expected: string): boolean {
+    this.ws();
+    const c = this.b[this.i];
+    if (c !== close && c !== 0x2c) this.fail(expected);
+    this.i++;
+    if (c === close) return true;
+    this.ws();
+    return false;
   }
 
   /** A string token from its opening quote; sets `escaped`. UTF-8 was checked whole before. */
