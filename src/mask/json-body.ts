@@ -60,10 +60,10 @@ function runtimeKind(kind: Exclude<TokenKind, 'null' | 'container'>): RuntimeKin
 }
 
 /** The token's value as leaf.ts represents it: strings unescaped, integers as bigint (or number for a `number` leaf). */
-function tokenValue(body: Buffer, kind: TokenKind, start: number, end: number, intAs: KindBinding['intAs']): LeafValue {
+function tokenValue(body: Buffer, kind: TokenKind, start: number, end: number, escaped: boolean, intAs: KindBinding['intAs']): LeafValue {
   switch (kind) {
     case 'string':
-      return JSON.parse(body.toString('utf8', start, end)) as string;
+      return escaped ? (JSON.parse(body.toString('utf8', start, end)) as string) : body.toString('utf8', start + 1, end - 1);
     case 'int':
       return intAs === 'bigint' ? BigInt(body.toString('latin1', start, end)) : Number(body.toString('latin1', start, end));
     case 'float':
@@ -118,7 +118,7 @@ class JsonMasker implements BodyMasker {
 
   mask(body: Buffer): Buffer {
     const edits: Edit[] = [];
-    scanJson(body, this.root, (leaf, kind, start, end) => {
+    scanJson(body, this.root, (leaf, kind, start, end, escaped) => {
       if (leaf.keep || kind === 'null') return;
       const path = leaf.rule.pathText;
       if (kind === 'container') throw new UndecodablePayload(`${path}: an object or array where the rule expects a value`);
@@ -130,7 +130,7 @@ class JsonMasker implements BodyMasker {
       if (b.mask === null) return;
       // JSON has no leading zeros: more than 17 characters (sign and 16 digits) is beyond the range, and is not read whole.
       const tooLong = kind === 'int' && b.intAs === 'bigint' && end - start > 17;
-      const v = tooLong ? null : tokenValue(body, kind, start, end, b.intAs);
+      const v = tooLong ? null : tokenValue(body, kind, start, end, escaped, b.intAs);
       if (tooLong || (typeof v === 'bigint' && (v < SAFE.min || v > SAFE.max))) {
         const text = body.toString('latin1', start, Math.min(end, start + 40));
         throw new UndecodablePayload(`${path}: integer ${text}${end - start > 40 ? '…' : ''} is beyond ±(2^53 − 1), what JSON readers keep exactly`);
@@ -154,8 +154,8 @@ class JsonMasker implements BodyMasker {
     for (const step of path) n = scanChild(n, step);
     n.leaf = true;
     const out: LeafValue[] = [];
-    scanJson(body, root, (_leaf, kind, start, end) => {
-      if (kind !== 'container') out.push(tokenValue(body, kind, start, end, 'bigint'));
+    scanJson(body, root, (_leaf, kind, start, end, escaped) => {
+      if (kind !== 'container') out.push(tokenValue(body, kind, start, end, escaped, 'bigint'));
     });
     return out;
   }

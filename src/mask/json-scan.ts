@@ -46,8 +46,8 @@ export function scanChild<L>(node: ScanNode<L>, step: { kind: 'field'; name: str
 /** A value token a path ends on. `container`: an object or array (no end: the scanner skips it after the call, if the call returns). */
 export type TokenKind = 'string' | 'int' | 'float' | 'true' | 'false' | 'null' | 'container';
 
-/** Called for each value a leaf covers, in text order, with the token's bytes [start, end). */
-export type LeafVisitor<L> = (leaf: L, kind: TokenKind, start: number, end: number) => void;
+/** Called for each value a leaf covers, in text order, with the token's bytes [start, end); `escaped`: a string token with a backslash escape. */
+export type LeafVisitor<L> = (leaf: L, kind: TokenKind, start: number, end: number, escaped: boolean) => void;
 
 const Q = 0x22; // "
 const BS = 0x5c; // \
@@ -120,7 +120,7 @@ class Scanner<L> {
     if (c === 0x7b || c === 0x5b) {
       if (depth >= DECODE_LIMITS.maxDepth) this.fail(`nested deeper than ${DECODE_LIMITS.maxDepth} levels`);
       if (leaf !== null) {
-        this.visit(leaf, 'container', this.i, this.i);
+        this.visit(leaf, 'container', this.i, this.i, false);
         active = null;
       }
       if (c === 0x7b) this.object(active, depth + 1);
@@ -146,7 +146,7 @@ class Scanner<L> {
     } else {
       this.fail(c === undefined ? 'unexpected end of the payload' : 'expected a value');
     }
-    if (leaf !== null) this.visit(leaf, kind, start, this.i);
+    if (leaf !== null) this.visit(leaf, kind, start, this.i, kind === 'string' && this.escaped);
   }
 
   object(active: ScanNode<L>[] | null, depth: number): void {
