@@ -3,8 +3,9 @@
  * json-body.ts). Steps: a field is `properties[name]`, `[*]` is `items` / `prefixItems` /
  * `additionalItems`, `{*}` is `additionalProperties` / `patternProperties` and the members
  * `properties` names (the masker covers every member's value, whatever its name). `$ref` (local
- * JSON pointers, `#`, references by name, `name#/pointer`) and `allOf` / `anyOf` / `oneOf`
- * are passed through: a path matches if it matches in any branch.
+ * JSON pointers, `#`, references by name, `name#/pointer`), `allOf` / `anyOf` / `oneOf`,
+ * `then` / `else` and `dependentSchemas` are passed through: a path matches if it matches in
+ * any branch. `not` and `if` only constrain; they are not walked.
  *
  * The schema comes from a backup, so the walk is bounded: each (schema node, remaining path)
  * is walked once (recursive `$ref`s end), nesting of refs and branches is limited to
@@ -32,6 +33,8 @@ export const SCHEMA_WALK_BUDGET = 1_000_000;
 /** Leaf rows listed for the plan, at most (a schema of recursive refs can name many paths). */
 export const MAX_PLAN_ROWS = 10_000;
 
+/** Keywords whose subschemas expand() adds: a node with one of them leaves its type to them. */
+const PASS_THROUGH = ['$ref', 'allOf', 'anyOf', 'oneOf', 'then', 'else', 'dependentSchemas'];
 const JSON_VALUE_TYPES = new Set(['string', 'integer', 'number', 'boolean']);
 
 type Json = Record<string, unknown>;
@@ -182,6 +185,10 @@ export class JsonSchemaWalk {
       const branches = own(n, kw);
       if (Array.isArray(branches)) for (const b of branches) this.expandInto({ node: b, doc: loc.doc }, depth + 1, out, seen);
     }
+    // Conditional subschemas say what a value may also be, as a branch does.
+    for (const kw of ['then', 'else']) if (isObj(own(n, kw))) this.expandInto({ node: own(n, kw), doc: loc.doc }, depth + 1, out, seen);
+    const dependent = own(n, 'dependentSchemas');
+    if (isObj(dependent)) for (const d of Object.values(dependent)) this.expandInto({ node: d, doc: loc.doc }, depth + 1, out, seen);
   }
 
   /** A `$ref`: `#…` in the same document, `name` or `name#…` in the referenced schema of that name. */
@@ -250,7 +257,7 @@ export class JsonSchemaWalk {
       if (typeof own(n, 'format') === 'string') s.formats.push(own(n, 'format') as string);
       // A node whose type is stated elsewhere (its branches, its $ref) adds nothing; a lone {} accepts anything.
       const said = s.types.size > before || type !== undefined || values !== null;
-      if (!said && !['$ref', 'allOf', 'anyOf', 'oneOf'].some((k) => Object.hasOwn(n, k))) s.open = true;
+      if (!said && !PASS_THROUGH.some((k) => Object.hasOwn(n, k))) s.open = true;
     }
     s.container = s.types.has('object') || s.types.has('array');
     // `open` only counts when nothing states a type: {"allOf": [{}, {"type": "string"}]} is a string.

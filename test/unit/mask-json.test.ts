@@ -235,7 +235,7 @@ describe('JSON Schema bodies: editing in place', () => {
 });
 
 describe('JSON Schema bodies: the schema walk', () => {
-  it('goes through oneOf, anyOf and allOf; nullable from a null branch', () => {
+  it('goes through oneOf, anyOf, allOf and then/else; nullable from a null branch', () => {
     const schema = {
       type: 'object',
       properties: {
@@ -259,6 +259,15 @@ describe('JSON Schema bodies: the schema walk', () => {
     );
     const out = mask(m, '{"contact": {"phone": "+1 555"}, "nick": "bob", "both": {"a": "x", "b": 7}}');
     expect(JSON.parse(out)).toEqual({ contact: { phone: '' }, nick: null, both: { a: '', b: 0 } });
+    const conditional = {
+      type: 'object',
+      if: { properties: { kind: { const: 'card' } } },
+      then: { properties: { pan: { type: 'string' } } },
+      else: { properties: { iban: { type: 'string' } } },
+    };
+    const c = compiled(compileJsonSchemaBody(conditional, new Map(), [rule('pan', REDACT), rule('iban', REDACT)], KEY));
+    expect(mask(c, '{"kind": "card", "pan": "4111"}')).toBe('{"kind": "card", "pan": ""}');
+    expect(refusals(compileJsonSchemaBody(conditional, new Map(), [rule('kind', REDACT)], KEY))).toEqual(['kind: matches no field']);
     expect(m.fields.find((f) => f.path === 'nick')?.type).toMatchObject({ kind: 'string', nullable: true, label: '["string","null"]' });
   });
 
