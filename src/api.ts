@@ -893,7 +893,11 @@ async function checkResetMasking(entry: LedgerEntry, opts: ResetLaneOptions): Pr
   const recorded = entry.origin.policy;
   const needsPolicy = recorded !== null && entry.origin.lane === null;
   if (!needsPolicy) {
-    if (opts.policy) throw new UsageError(`lane ${entry.lane} was not seeded with a masking policy, so a reset applies none`, 'drop --policy, or delete the lane and restore it with the policy');
+    if (opts.policy)
+      throw new UsageError(
+        `lane ${entry.lane} was not seeded with a masking policy, so a reset applies none`,
+        'drop --policy, or delete the lane and restore it with the policy',
+      );
     return;
   }
   if (!opts.policy) {

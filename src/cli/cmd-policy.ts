@@ -45,7 +45,9 @@ export function policyCommand(env: CommandEnv): Command {
       }
     }
     const logger = env.logger();
-    logger.info(`policy for ${r.topics} topic${r.topics === 1 ? '' : 's'}: ${r.detected} field${r.detected === 1 ? '' : 's'} pre-filled as personal; review every line before use`);
+    logger.info(
+      `policy for ${r.topics} topic${r.topics === 1 ? '' : 's'}: ${r.detected} field${r.detected === 1 ? '' : 's'} pre-filled as personal; review every line before use`,
+    );
     nextSteps(env, 'table', logger, [
       `see what it does: ${kbakLine('restore', '--lane', '<lane>', '--from', backup.ref.backupId, '--policy', flags.out ?? '<file>', '--dry-run')}`,
     ]);

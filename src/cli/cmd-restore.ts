@@ -105,7 +105,11 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--lane-retention <d>', 'retention of lane topics: forever (default), source, or a duration such as 14d')
     .option('--ttl <duration>', 'the lane expires after this long (e.g. 72h); kbak lane gc deletes expired lanes')
     .option('--policy <file>', 'mask (and sample) records as this policy says: seeding from production (docs/masking-policy.md)')
-    .option('--unlisted <copy|refuse>', 'with --policy: copy topics the policy does not list as they are, or refuse them (default)', choice('--unlisted', ['copy', 'refuse'] as const))
+    .option(
+      '--unlisted <copy|refuse>',
+      'with --policy: copy topics the policy does not list as they are, or refuse them (default)',
+      choice('--unlisted', ['copy', 'refuse'] as const),
+    )
     .option(
       '--on-undecodable <stop|drop>',
       'with --policy: a record that cannot be masked stops the restore (default) or is left out and counted',
@@ -150,7 +154,10 @@ export function restoreCommand(env: CommandEnv): Command {
     const ttlMs = parseTtl(flags.ttl);
     if (flags.laneBaggage !== undefined) validateBaggageKey(flags.laneBaggage);
     if (flags.policy === undefined && (flags.unlisted !== undefined || flags.onUndecodable !== undefined)) {
-      throw new UsageError(`${flags.unlisted !== undefined ? '--unlisted' : '--on-undecodable'} applies to a masked restore only`, 'give the masking policy with --policy FILE');
+      throw new UsageError(
+        `${flags.unlisted !== undefined ? '--unlisted' : '--on-undecodable'} applies to a masked restore only`,
+        'give the masking policy with --policy FILE',
+      );
     }
     const ledger = ledgerTopic(flags, env.env);
     const settings = loadSettings(flags, env.env);

@@ -103,7 +103,10 @@ class Compiler {
   constructor(private readonly input: MaskPlanInput) {}
 
   private refuse(rule: { at: string }, message: string): never {
-    throw new UsageError(`${rule.at}: ${message}`, 'fix the policy (see docs/masking-policy.md), or mark a path that only some schemas have with optional: true');
+    throw new UsageError(
+      `${rule.at}: ${message}`,
+      'fix the policy (see docs/masking-policy.md), or mark a path that only some schemas have with optional: true',
+    );
   }
 
   private body(entry: SchemaEntry, rules: readonly FieldRule[]): BodyCompile {
@@ -138,7 +141,10 @@ class Compiler {
       const c = this.body(entry, rules);
       if (!c.ok) {
         const first = c.errors[0]!;
-        this.refuse(first.rule, `path ${first.rule.pathText} of topic ${topic}'s ${part}: ${first.problem} in schema ${entry.id} (${subject}, ${entry.schemaType})`);
+        this.refuse(
+          first.rule,
+          `path ${first.rule.pathText} of topic ${topic}'s ${part}: ${first.problem} in schema ${entry.id} (${subject}, ${entry.schemaType})`,
+        );
       }
       byId.set(entry.id, { id: entry.id, subject, schemaType: entry.schemaType, masker: c.masker });
       view.schemas.push({ id: entry.id, subject, part, schemaType: entry.schemaType, fields: [...c.masker.fields], masker: c.masker });
@@ -149,7 +155,10 @@ class Compiler {
   private wholeKey(topic: string, action: FieldAction, at: string): PartMask {
     const framed = schemasOf(this.input.allSchemas, topic, 'key');
     if (framed.length > 0) {
-      this.refuse({ at }, `the key of topic ${topic} is schema-framed (schema ${framed[0]!.entry.id}, ${framed[0]!.subject}): give rules for its fields (key: { fields: [...] })`);
+      this.refuse(
+        { at },
+        `the key of topic ${topic} is schema-framed (schema ${framed[0]!.entry.id}, ${framed[0]!.subject}): give rules for its fields (key: { fields: [...] })`,
+      );
     }
     const bind = (t: LeafType): LeafMask | null => {
       const m = leafMasker(action, t, this.input.key);
@@ -186,7 +195,10 @@ class Compiler {
       topic,
       status: 'listed',
       at: rules.at,
-      sample: rules.sample === null ? null : `${'fraction' in rules.sample ? `fraction ${rules.sample.fraction}` : `keys from ${rules.sample.keysFrom}`} by ${rules.sample.by.kind === 'key' ? 'key' : rules.sample.by.pathText}`,
+      sample:
+        rules.sample === null
+          ? null
+          : `${'fraction' in rules.sample ? `fraction ${rules.sample.fraction}` : `keys from ${rules.sample.keysFrom}`} by ${rules.sample.by.kind === 'key' ? 'key' : rules.sample.by.pathText}`,
       key: 'kept',
       headers: rules.headers.map((h) => `${h.name}: ${h.action}`),
       schemas: [],
@@ -198,7 +210,10 @@ class Compiler {
       // The sampling path must exist in every value schema: a record whose value lacks it would never be kept.
       for (const s of value.byId.values()) {
         if (!s.masker.fields.some((f) => f.path === sample.pathText)) {
-          this.refuse(rules.sample!, `sample by ${sample.pathText} of topic ${topic}: the path is not a field of schema ${s.id} (${s.subject}, ${s.schemaType})`);
+          this.refuse(
+            rules.sample!,
+            `sample by ${sample.pathText} of topic ${topic}: the path is not a field of schema ${s.id} (${s.subject}, ${s.schemaType})`,
+          );
         }
       }
     }

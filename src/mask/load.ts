@@ -36,7 +36,8 @@ async function readNamed(path: string, what: string): Promise<Buffer> {
 /** Reads and checks the policy at `file` and everything it names. `env`: where `key: { env }` is looked up. */
 export async function loadMask(file: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<LoadedMask> {
   const bytes = await readNamed(file, 'the masking policy');
-  if (bytes.length > MAX_POLICY_BYTES) throw new UsageError(`the masking policy ${file} is ${bytes.length} bytes, more than ${MAX_POLICY_BYTES}`, 'a policy lists rules, not data');
+  if (bytes.length > MAX_POLICY_BYTES)
+    throw new UsageError(`the masking policy ${file} is ${bytes.length} bytes, more than ${MAX_POLICY_BYTES}`, 'a policy lists rules, not data');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

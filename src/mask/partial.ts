@@ -26,8 +26,6 @@ export interface PartialOptions {
   maskChar?: string;
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
-
 export function partial(s: string, opts: PartialOptions = {}): string {
   const keepLast = opts.keepLast ?? 0;
   const keepFirst = opts.keepFirst ?? 0;
@@ -44,7 +42,7 @@ export function partial(s: string, opts: PartialOptions = {}): string {
     throw new InvalidOptionError('partial.maskChar', maskChar, 'is not exactly one character');
   }
   // ASCII (most identifiers and card numbers): a code point is a UTF-16 unit, no array needed.
-  if (!NON_ASCII.test(s)) {
+  if (Buffer.byteLength(s, 'utf8') === s.length) {
     const n = s.length;
     if (keepFirst + keepLast >= n) return maskChar.repeat(n);
     return s.slice(0, keepFirst) + maskChar.repeat(n - keepFirst - keepLast) + s.slice(n - keepLast);

@@ -37,7 +37,12 @@ export function maskPlanLines(view: MaskPlanView, provenance: MaskingProvenance,
       lines.push(`  ${t.topic}: copied as it is (no entry of the policy lists it; unlisted topics are copied)`);
       continue;
     }
-    const details = [`entry ${t.at}`, t.sample ? `sample ${t.sample}` : 'no sample', `key ${t.key}`, t.headers.length > 0 ? `headers ${t.headers.join(', ')}` : 'headers kept'];
+    const details = [
+      `entry ${t.at}`,
+      t.sample ? `sample ${t.sample}` : 'no sample',
+      `key ${t.key}`,
+      t.headers.length > 0 ? `headers ${t.headers.join(', ')}` : 'headers kept',
+    ];
     lines.push(`  ${t.topic} (${details.join('; ')})`);
     if (t.schemas.length === 0) lines.push('    no schema in the backup: values are read as plain JSON');
     for (const s of t.schemas) {
@@ -49,7 +54,9 @@ export function maskPlanLines(view: MaskPlanView, provenance: MaskingProvenance,
   if (warnings.length > 0) {
     lines.push(`warning: ${warnings.length} field${warnings.length === 1 ? '' : 's'} no rule masks look${warnings.length === 1 ? 's' : ''} personal:`);
     for (const w of warnings) {
-      lines.push(`  ${w.topic} ${w.part} schema ${w.schemaId}: ${w.path} looks like ${w.kind} (${w.evidence}); e.g. { path: ${w.path}, action: ${w.suggested} }`);
+      lines.push(
+        `  ${w.topic} ${w.part} schema ${w.schemaId}: ${w.path} looks like ${w.kind} (${w.evidence}); e.g. { path: ${w.path}, action: ${w.suggested} }`,
+      );
     }
   }
   return lines;
@@ -70,7 +77,12 @@ export function maskPlanJSON(view: MaskPlanView, provenance: MaskingProvenance, 
         subject: s.subject,
         part: s.part,
         schemaType: s.schemaType,
-        fields: s.fields.map((f) => ({ path: f.path, type: f.type.label, action: f.rule === null ? 'keep' : actionText(f.rule.action), rule: f.rule?.at ?? null })),
+        fields: s.fields.map((f) => ({
+          path: f.path,
+          type: f.type.label,
+          action: f.rule === null ? 'keep' : actionText(f.rule.action),
+          rule: f.rule?.at ?? null,
+        })),
       })),
     })),
     warnings,

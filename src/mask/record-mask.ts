@@ -19,7 +19,11 @@ import { canonicalBytes, inFraction } from './sample';
 export type MaskOutcome = { kind: 'write'; record: BackupRecord } | { kind: 'sampled-out' } | { kind: 'undecodable'; reason: string };
 
 /** The body of a framed payload and the masker of its schema, or why there is none. */
-function framedBody(p: Extract<PartMask, { kind: 'framed' }>, payload: Buffer, part: string): { body: Buffer; masker: NonNullable<ReturnType<typeof p.byId.get>>['masker'] } {
+function framedBody(
+  p: Extract<PartMask, { kind: 'framed' }>,
+  payload: Buffer,
+  part: string,
+): { body: Buffer; masker: NonNullable<ReturnType<typeof p.byId.get>>['masker'] } {
   const id = framedSchemaId(payload);
   if (id === null) throw new UndecodablePayload(`the ${part} is not schema-framed, and the policy's rules need its schema`);
   const s = p.byId.get(id);

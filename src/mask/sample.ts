@@ -56,7 +56,8 @@ export function parseKeysFile(bytes: Buffer, name: string): ReadonlySet<string> 
     const k = line.trim();
     if (k === '' || k.startsWith('#')) continue;
     keys.add(k);
-    if (keys.size > KEYS_FROM_LIMITS.maxKeys) throw new UsageError(`keys-from file ${name} lists more than ${KEYS_FROM_LIMITS.maxKeys} keys`, 'list fewer keys');
+    if (keys.size > KEYS_FROM_LIMITS.maxKeys)
+      throw new UsageError(`keys-from file ${name} lists more than ${KEYS_FROM_LIMITS.maxKeys} keys`, 'list fewer keys');
   }
   if (keys.size === 0) throw new UsageError(`keys-from file ${name} lists no key`, 'write one key per line');
   return keys;

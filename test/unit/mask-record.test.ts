@@ -230,7 +230,10 @@ describe('RecordMasker: one record through a topic mask', () => {
   it('samples by the SOURCE value (key or field), the same decision in every topic; records without it are left out', () => {
     const th = fractionThreshold(0.5);
     const byKey = new RecordMasker(topicMask({ sample: { by: 'key', threshold: th, keys: null } }), KEY);
-    const byField = new RecordMasker(topicMask({ sample: { by: 'field', path: parseFieldPath('customer.id'), pathText: 'customer.id', threshold: th, keys: null } }), KEY);
+    const byField = new RecordMasker(
+      topicMask({ sample: { by: 'field', path: parseFieldPath('customer.id'), pathText: 'customer.id', threshold: th, keys: null } }),
+      KEY,
+    );
     let kept = 0;
     for (let i = 0; i < 200; i++) {
       const a = byKey.apply(rec({ key: Buffer.from(`c${i}`) })).kind;
