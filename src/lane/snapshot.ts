@@ -87,7 +87,12 @@ export function planSnapshot(
     groups.set(g.name, b);
   }
   // A snapshot of a masked lane carries the lane's masking provenance (FORMAT.md settled point 25).
-  return { lane: { name: entry.lane, templates: { ...scope.templates }, masking: entry.origin.policy }, topics, subjects, groups };
+  return {
+    lane: { name: entry.lane, templates: { ...scope.templates }, ...(entry.origin.policy ? { masking: entry.origin.policy } : {}) },
+    topics,
+    subjects,
+    groups,
+  };
 }
 
 /**

@@ -106,6 +106,7 @@ describe('lane describe', () => {
       'lane alpha',
       '  state        ready',
       `  seeded from  prod/20261201T030000000Z`,
+      '  masking      unmasked: records copied as they were',
       `  created      ${alpha.createdAt} (3 h 20 min ago) by kbak 0.1.0`,
       `  TTL          in 2 d 20 h (expires ${alpha.expiresAt})`,
       '  records      12',

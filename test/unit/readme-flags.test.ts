@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandPaths, helpOf, runHelp } from '../support/help-text';
+import { commandAt, commandPaths, helpOf, program, runHelp } from '../support/help-text';
 
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 
@@ -70,7 +70,8 @@ function helpReference(text: string): { groups: Map<string, string[]>; services:
   return { groups, services };
 }
 
-const runnable = commandPaths().filter((p) => p.length > 0 && !(p.length === 1 && p[0] === 'lane'));
+// Groups of commands (kbak lane, kbak policy) have no flags of their own: their subcommands do.
+const runnable = commandPaths().filter((p) => p.length > 0 && commandAt(program(), p).commands.length === 0);
 
 it('the README has a Command reference section for every command, and none for a command that does not exist', () => {
   expect(sorted(readmeReference().keys())).toEqual(sorted(runnable.map((p) => p.join(' '))));
