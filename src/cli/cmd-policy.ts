@@ -53,5 +53,8 @@ export function policyCommand(env: CommandEnv): Command {
     ]);
   });
   policy.addCommand(init);
-  return policy;
+  return addExamples(policy, [
+    ['a starting policy for every topic of the newest backup, on stdout', 'kbak policy init --from latest'],
+    ['for topic orders only, into a new file to review', 'kbak policy init --topic orders --out seed-policy.yaml'],
+  ]);
 }
