@@ -143,7 +143,7 @@ class Compiler {
         const first = c.errors[0]!;
         this.refuse(
           first.rule,
-          `path ${first.rule.pathText} of topic ${topic}'s ${part}: ${first.problem} in schema ${entry.id} (${subject}, ${entry.schemaType})`,
+          `path ${first.rule.pathText} in the ${part} of topic ${topic}, schema ${entry.id} (${subject}, ${entry.schemaType}): ${first.problem}`,
         );
       }
       byId.set(entry.id, { id: entry.id, subject, schemaType: entry.schemaType, masker: c.masker });
