@@ -346,27 +346,25 @@ m_kbak_restore_baggage() {
   row kbak-restore-baggage "$1" "$N" - "$summary"
   say "kbak restore + baggage"
 }
-# The unmasked restore of the Avro backup: the masked restore's baseline.
-m_kbak_restore_avro() {
-  local lane="$LANE_PREFIX-a$1" summary
-  run_timed kbak-restore-avro "$WORK/kbaka" node bin/kbak.js restore --lane "$lane" --source "$AVRO_SRC" --compression "$CODEC" --json --quiet
-  summary="$(tail -n 1 "$WORK/kbaka.out")"
-  check_count "kbak restore of the Avro backup (summary)" "$(json_field "$summary" records)" "$N"
-  check_count "kbak restore of the Avro backup (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$AVRO_TOPIC")" "$N"
-  row kbak-restore-avro "$1" "$N" - "$summary"
-  say "kbak restore avro"
+# avro_restore TOOL REPEAT LOGBASE LANE LABEL [RESTORE OPTION...]: one unmasked restore of the Avro
+# backup into LANE, every record checked in the summary and in the lane topic.
+avro_restore() {
+  local tool=$1 rep=$2 log=$3 lane=$4 label=$5 summary
+  shift 5
+  run_timed "$tool" "$log" node bin/kbak.js restore --lane "$lane" --source "$AVRO_SRC" --compression "$CODEC" "$@" --json --quiet
+  summary="$(tail -n 1 "$log.out")"
+  check_count "$label (summary)" "$(json_field "$summary" records)" "$N"
+  check_count "$label (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$AVRO_TOPIC")" "$N"
+  row "$tool" "$rep" "$N" - "$summary"
+  say "$label"
 }
-# The same unmasked restore record by record: a --since before every record filters nothing out
-# but, like --policy, makes each record go through the per-record path instead of the whole-block
+# The unmasked restore of the Avro backup: the masked restore's baseline.
+m_kbak_restore_avro() { avro_restore kbak-restore-avro "$1" "$WORK/kbaka" "$LANE_PREFIX-a$1" "kbak restore avro"; }
+# The same restore record by record: a --since before every record filters nothing out but, like
+# --policy, makes each record go through the per-record path instead of the whole-block
 # transcoder (write-partition.ts), so this row separates that path's cost from masking's.
 m_kbak_restore_avro_records() {
-  local lane="$LANE_PREFIX-w$1" summary
-  run_timed kbak-restore-avro-records "$WORK/kbakw" node bin/kbak.js restore --lane "$lane" --source "$AVRO_SRC" --compression "$CODEC" --since 2000-01-01T00:00:00Z --json --quiet
-  summary="$(tail -n 1 "$WORK/kbakw.out")"
-  check_count "kbak restore --since of the Avro backup (summary)" "$(json_field "$summary" records)" "$N"
-  check_count "kbak restore --since of the Avro backup (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$AVRO_TOPIC")" "$N"
-  row kbak-restore-avro-records "$1" "$N" - "$summary"
-  say "kbak restore avro rec"
+  avro_restore kbak-restore-avro-records "$1" "$WORK/kbakw" "$LANE_PREFIX-w$1" "kbak restore avro rec" --since 2000-01-01T00:00:00Z
 }
 # The same backup through the policy: the sample leaves about 10 % out, so the summary's records
 # plus sampledOut must be N. The row counts N (source records): records/s is N / wall for both.

@@ -12,24 +12,12 @@
 //                                                               contains TEXT, permanently)
 // Connection settings come from the environment (.stack/env, sourced by bench.sh).
 'use strict';
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-// The AWS SDK warns about node 20 on every start; not the bench's business.
-process.removeAllListeners('warning');
+const { req, kafka } = require('./clients.cjs');
 
-const path = require('path');
-
-const repo = path.resolve(__dirname, '..', '..');
-const req = (m) => require(require.resolve(m, { paths: [repo] }));
 const env = process.env;
 
-function kafka() {
-  const { Kafka, logLevel } = req('kafkajs');
-  const brokers = (env.KBAK_BROKERS || '127.0.0.1:9092').split(',');
-  return new Kafka({ clientId: 'kbak-bench', brokers, logLevel: logLevel.NOTHING });
-}
-
 async function withAdmin(fn) {
-  const admin = kafka().admin();
+  const admin = kafka('kbak-bench').admin();
   await admin.connect();
   try {
     return await fn(admin);

@@ -10,17 +10,11 @@
 // random letters padding the body to VALUE_BYTES, like gen-records.cjs's values. Prints one line
 // with the schema ID and the body size to stderr.
 'use strict';
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-// kafkajs's retry timers warn on node 24 (TimeoutNegativeWarning); not the bench's business.
-process.removeAllListeners('warning');
-
-const path = require('path');
+const { req, kafka } = require('./clients.cjs');
 const { randomFillSync } = require('crypto');
 
-const repo = path.resolve(__dirname, '..', '..');
-const req = (m) => require(require.resolve(m, { paths: [repo] }));
 const avro = req('avsc');
-const { Kafka, logLevel, CompressionTypes } = req('kafkajs');
+const { CompressionTypes } = req('kafkajs');
 const { SchemaRegistry, SchemaType } = req('@kafkajs/confluent-schema-registry');
 
 const [topic, nArg, sizeArg] = process.argv.slice(2);
@@ -91,8 +85,7 @@ async function main() {
   const frame = Buffer.alloc(5);
   frame.writeUInt32BE(id, 1);
 
-  const kafka = new Kafka({ clientId: 'kbak-bench-avro', brokers: (env.KBAK_BROKERS || '127.0.0.1:9092').split(','), logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka('kbak-bench-avro').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const letters = Buffer.allocUnsafe(BATCH * NOTE);
   let bodyBytes = 0;
