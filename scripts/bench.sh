@@ -505,7 +505,9 @@ if ((do_profile)); then
     msg "profiling one $title (node --cpu-prof)"
     mkdir -p "$dir"
     node --cpu-prof --cpu-prof-dir="$dir" bin/kbak.js "$@" >/dev/null
-    prof="$(find "$dir" -name '*.cpuprofile' | head -n 1)"
+    # The main thread's profile (thread 0): a restore's compression workers write their own,
+    # and find lists them in no particular order.
+    prof="$(find "$dir" -name '*.0.[0-9][0-9][0-9].cpuprofile' | head -n 1)"
     [[ -n "$prof" ]] || return 0
     cp "$prof" ".bench/kbak-$name-$STAMP.cpuprofile"
     {
