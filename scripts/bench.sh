@@ -9,6 +9,16 @@
 #                 kbak restore --lane-baggage (a baggage header on every record) vs the restore
 #                 without it
 #   groups        kbak restore of a backup holding BENCH_GROUPS consumer groups (time to seed them)
+#   masked        kbak restore --policy (seeding from production) vs the unmasked restore of the same
+#                 backup: a second topic of BENCH_RECORDS Avro records of about BENCH_RECORD_BYTES
+#                 (scripts/bench/gen-avro.cjs: schema registered under <topic>-value, key = customer
+#                 id, 20 000 customers) masked by a policy with 3 rules (email fake email, name hash,
+#                 card partial last4) and sample { fraction: 0.9, by: key }. Both rows count SOURCE
+#                 records per second (BENCH_RECORDS / wall), so the ~10 % the sample leaves out do
+#                 not flatter the masked one; target ≥ 0.5× the unmasked restore, peak RSS within
+#                 the unmasked restore's + 64 MiB. A third row, the unmasked restore record by record
+#                 (--since 2000-01-01: a time window, like a policy, turns off the whole-block
+#                 transcoder), shows what of the masked restore's cost is that path, not masking
 # Wall time and peak RSS come from /usr/bin/time -v; every figure is the median of BENCH_REPEAT runs.
 # BENCHMARKS.md and BENCHMARKS.json (repository root) are rewritten by each run; the raw measurements
 # go to .bench/results-<timestamp>.tsv.
@@ -21,24 +31,28 @@
 #   BENCH_CODEC         codec of every restore-side producer: none|gzip|snappy|lz4|zstd (default lz4,
 #                       kbak restore's own default for a topic without compression.type)
 #   BENCH_GROUPS        consumer groups in the backup of the groups restore (default 20; 0 skips it)
+#   BENCH_MASKED        1: the masked restore rows kbak-restore-avro, kbak-restore-avro-records and
+#                       kbak-restore-masked (default), 0: skip them (and the Avro topic)
 #   BENCH_MEMORY        memory shapes measured once each after the main runs, comma-separated
 #                       (default large,wide; '' skips): large = 4 × BENCH_RECORDS records in
 #                       BENCH_PARTITIONS partitions (1 GiB at the defaults), wide = BENCH_RECORDS
 #                       records in BENCH_WIDE_PARTITIONS partitions (default 200). Each gets one
 #                       kbak dump → disk, dump → S3 and restore, so peak RSS can be compared with
 #                       the main topic's: memory must not grow with size or partitions.
-#   BENCH_PROFILE       auto: CPU-profile one kbak dump and one restore when a speed target is
-#                       missed (dump < 0.8x kcat -C or restore < 0.5x kcat -P; default),
+#   BENCH_PROFILE       auto: CPU-profile one kbak dump and one restore (and one masked restore
+#                       with BENCH_MASKED=1) when a speed target is missed (dump < 0.8x kcat -C,
+#                       restore < 0.5x kcat -P or masked < 0.5x unmasked; default),
 #                       1: always, 0: never
 #   BENCH_SKIP_BUILD=1  use the existing dist/ instead of `npm run build`
 #   BENCH_RECOVER=1     afterwards, also the recovery of a 1 GiB backup into a fresh second cluster
 #                       (scripts/bench-recover.sh, alone: `npm run bench:recover`; several minutes).
 #                       Without it the last recovery figures (BENCHMARKS.json `recovery`) are kept.
 # The topic is filled once by kcat -P: keys key-0..99999, BENCH_RECORD_BYTES random letters, 3 tracing
-# headers per record. Needs the local stack (started if not running; never stopped), node, Java 17+,
-# /usr/bin/time and kcat (scripts/ensure-kcat.sh installs it with apt-get as root, else says how);
-# zstd is optional (its peer is skipped without it). Cleans up its topics, groups, S3 objects and temp
-# files, also on failure or Ctrl-C.
+# headers per record; the masked restore's key (KBAK_BENCH_MASK_KEY) is random for each run. Needs the
+# local stack (started if not running; never stopped), node, Java 17+, /usr/bin/time and kcat
+# (scripts/ensure-kcat.sh installs it with apt-get as root, else says how); zstd is optional (its peer
+# is skipped without it). Cleans up its topics, groups, registry subjects, S3 objects and temp files,
+# also on failure or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -51,6 +65,7 @@ CODEC="${BENCH_CODEC:-lz4}"
 PROFILE="${BENCH_PROFILE:-auto}"
 MEMORY="${BENCH_MEMORY-large,wide}"
 WIDE_P="${BENCH_WIDE_PARTITIONS:-200}"
+MASKED="${BENCH_MASKED:-1}"
 
 msg() { printf 'bench: %s\n' "$*" >&2; }
 die() {
@@ -65,6 +80,7 @@ done
 [[ "$CODEC" =~ ^(none|gzip|snappy|lz4|zstd)$ ]] || die "BENCH_CODEC must be one of none, gzip, snappy, lz4, zstd"
 [[ "$WIDE_P" =~ ^[1-9][0-9]*$ ]] || die "BENCH_WIDE_PARTITIONS must be a positive integer"
 [[ "$MEMORY" =~ ^((large|wide)(,(large|wide))*)?$ ]] || die "BENCH_MEMORY must be a comma-separated list of large, wide (or empty to skip)"
+[[ "$MASKED" == 0 || "$MASKED" == 1 ]] || die "BENCH_MASKED must be 0 or 1"
 [[ "$PROFILE" == auto || "$PROFILE" == 0 || "$PROFILE" == 1 ]] || die "BENCH_PROFILE must be auto, 0 or 1"
 
 STAMP="$(date +%Y%m%d-%H%M%S)"
@@ -130,6 +146,8 @@ cleanup() {
     node scripts/bench/admin.cjs delete-groups "$GROUP_PREFIX" || msg "could not delete consumer groups $GROUP_PREFIX*"
     node scripts/bench/admin.cjs delete-groups "$LANE_PREFIX" || msg "could not delete consumer groups $LANE_PREFIX*"
     node scripts/bench/admin.cjs s3-rm "$BUCKET" "$S3_PREFIX/" || msg "could not delete s3://$BUCKET/$S3_PREFIX/"
+    # The Avro topic's subject and the lanes' subjects (lane names contain $ID too).
+    node scripts/bench/admin.cjs delete-subjects-containing "$ID" || msg "could not delete the registry subjects containing $ID"
   fi
   rm -rf "$WORK"
   exit "$rc"
@@ -218,6 +236,35 @@ RESTORE_SRC="$WORK/restore-src"
 node bin/kbak.js dump --topic "$TOPIC" --to "$RESTORE_SRC" --json --quiet >"$WORK/restore-src.json"
 check_count "the restore source backup" "$(json_field "$(tail -n 1 "$WORK/restore-src.json")" records)" "$N"
 
+# The masked restore's topic, backup (made once, not measured) and policy.
+if ((MASKED)); then
+  AVRO_TOPIC="$TOPIC-avro"
+  msg "creating topic $AVRO_TOPIC ($P partitions) and producing $N Avro records of about $S bytes"
+  node scripts/bench/admin.cjs create-topic "$AVRO_TOPIC" "$P"
+  node scripts/bench/gen-avro.cjs "$AVRO_TOPIC" "$N" "$S"
+  check_count "the Avro topic" "$(node scripts/bench/admin.cjs topic-records "$AVRO_TOPIC")" "$N"
+  AVRO_SRC="$WORK/avro-src"
+  node bin/kbak.js dump --topic "$AVRO_TOPIC" --to "$AVRO_SRC" --json --quiet >"$WORK/avro-src.json"
+  check_count "the Avro backup" "$(json_field "$(tail -n 1 "$WORK/avro-src.json")" records)" "$N"
+  check_count "schemas in the Avro backup" "$(json_field "$(tail -n 1 "$WORK/avro-src.json")" schemas)" 1
+  # A fresh key each run: the policy names the variable, never the key (docs/masking-policy.md).
+  KBAK_BENCH_MASK_KEY="$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("base64"))')"
+  export KBAK_BENCH_MASK_KEY
+  POLICY="$WORK/mask-policy.yaml"
+  # The topic name is letters, digits and '-': no regex metacharacter to escape.
+  cat >"$POLICY" <<EOF
+version: 1
+key: { env: KBAK_BENCH_MASK_KEY, encoding: base64 }
+topics:
+  - match: "$AVRO_TOPIC"
+    value:
+      - { path: email, action: fake, fake: email }
+      - { path: name, action: hash }
+      - { path: card, action: partial, keep: last4 }
+    sample: { fraction: 0.9, by: key }
+EOF
+fi
+
 # ---------------------------------------------------------------- one measurement per tool
 # kcat_to_file TOOL LOG WHAT REPEAT [KCAT OPTION...]: one kcat -C read of the topic into a file.
 kcat_to_file() {
@@ -299,6 +346,45 @@ m_kbak_restore_baggage() {
   row kbak-restore-baggage "$1" "$N" - "$summary"
   say "kbak restore + baggage"
 }
+# avro_restore TOOL REPEAT LOGBASE LANE LABEL [RESTORE OPTION...]: one unmasked restore of the Avro
+# backup into LANE, every record checked in the summary and in the lane topic.
+avro_restore() {
+  local tool=$1 rep=$2 log=$3 lane=$4 label=$5 summary
+  shift 5
+  run_timed "$tool" "$log" node bin/kbak.js restore --lane "$lane" --source "$AVRO_SRC" --compression "$CODEC" "$@" --json --quiet
+  summary="$(tail -n 1 "$log.out")"
+  check_count "$label (summary)" "$(json_field "$summary" records)" "$N"
+  check_count "$label (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$AVRO_TOPIC")" "$N"
+  row "$tool" "$rep" "$N" - "$summary"
+  say "$label"
+}
+# The unmasked restore of the Avro backup: the masked restore's baseline.
+m_kbak_restore_avro() { avro_restore kbak-restore-avro "$1" "$WORK/kbaka" "$LANE_PREFIX-a$1" "kbak restore avro"; }
+# The same restore record by record: a --since before every record filters nothing out but, like
+# --policy, makes each record go through the per-record path instead of the whole-block
+# transcoder (write-partition.ts), so this row separates that path's cost from masking's.
+m_kbak_restore_avro_records() {
+  avro_restore kbak-restore-avro-records "$1" "$WORK/kbakw" "$LANE_PREFIX-w$1" "kbak restore avro rec" --since 2000-01-01T00:00:00Z
+}
+# The same backup through the policy: the sample leaves about 10 % out, so the summary's records
+# plus sampledOut must be N. The row counts N (source records): records/s is N / wall for both.
+m_kbak_restore_masked() {
+  local lane="$LANE_PREFIX-k$1" summary written sampled cards
+  run_timed kbak-restore-masked "$WORK/kbakk" node bin/kbak.js restore --lane "$lane" --source "$AVRO_SRC" --compression "$CODEC" --policy "$POLICY" --json --quiet
+  summary="$(tail -n 1 "$WORK/kbakk.out")"
+  written="$(json_field "$summary" records)"
+  sampled="$(json_field "$summary" sampledOut)"
+  check_count "kbak restore --policy (records + sampledOut)" "$((written + sampled))" "$N"
+  ((sampled > 0 && written > 0)) || die "kbak restore --policy wrote $written and sampled out $sampled records: the sample did not apply"
+  check_count "kbak restore --policy (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$AVRO_TOPIC")" "$written"
+  # Read back with kcat, not kbak: no source card number (dddd-dddd-dddd-dddd) in the lane.
+  kcat -C -b "$BROKERS" -t "$lane.$AVRO_TOPIC" -o beginning -c 200 -e -q -f '%s\n' >"$WORK/kbakk.lane" || die "kcat could not read $lane.$AVRO_TOPIC"
+  [[ -s "$WORK/kbakk.lane" ]] || die "kcat read nothing from $lane.$AVRO_TOPIC"
+  cards="$(grep -acE '[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{4}' "$WORK/kbakk.lane" || true)"
+  check_count "source card numbers in 200 records of the masked lane" "$cards" 0
+  row kbak-restore-masked "$1" "$N" - "$summary"
+  say "kbak restore --policy"
+}
 m_kcat_produce() {
   local target="$TOPIC-kcatp-r$1"
   node scripts/bench/admin.cjs create-topic "$target" "$P"
@@ -323,6 +409,7 @@ m_pperf() {
 
 TOOLS=(m_kcat_file m_kbak_disk m_cperf m_kbak_s3 m_kcat_produce m_kbak_restore m_pperf m_kcat_nowait m_kbak_restore_baggage)
 ((HAVE_ZSTD)) && TOOLS+=(m_kcat_zstd)
+((MASKED)) && TOOLS+=(m_kbak_restore_avro m_kbak_restore_avro_records m_kbak_restore_masked)
 
 # ---------------------------------------------------------------- measurements
 for ((rep = 1; rep <= R; rep++)); do
@@ -406,7 +493,8 @@ if [[ "$PROFILE" == 1 ]]; then
 elif [[ "$PROFILE" == auto ]]; then
   # Whenever a speed target is missed, the profile shows what limits it.
   awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" -v r="$(median_rps kbak-restore)" -v p="$(median_rps kcat-produce)" \
-    'BEGIN { exit !(k < 0.8 * c || r < 0.5 * p) }' && do_profile=1
+    -v a="$(median_rps kbak-restore-avro)" -v m="$(median_rps kbak-restore-masked)" \
+    'BEGIN { exit !(k < 0.8 * c || r < 0.5 * p || (a > 0 && m < 0.5 * a)) }' && do_profile=1
 fi
 mkdir -p .bench
 if ((do_profile)); then
@@ -417,7 +505,9 @@ if ((do_profile)); then
     msg "profiling one $title (node --cpu-prof)"
     mkdir -p "$dir"
     node --cpu-prof --cpu-prof-dir="$dir" bin/kbak.js "$@" >/dev/null
-    prof="$(find "$dir" -name '*.cpuprofile' | head -n 1)"
+    # The main thread's profile (thread 0): a restore's compression workers write their own,
+    # and find lists them in no particular order.
+    prof="$(find "$dir" -name '*.0.[0-9][0-9][0-9].cpuprofile' | head -n 1)"
     [[ -n "$prof" ]] || return 0
     cp "$prof" ".bench/kbak-$name-$STAMP.cpuprofile"
     {
@@ -428,6 +518,9 @@ if ((do_profile)); then
   }
   profile_one dump "kbak dump → disk" dump --topic "$TOPIC" --to "$WORK/kbak-prof" --json --quiet
   profile_one restore "kbak restore" restore --lane "$LANE_PREFIX-prof" --source "$RESTORE_SRC" --compression "$CODEC" --json --quiet
+  if ((MASKED)); then
+    profile_one restore-masked "kbak restore --policy (masked Avro)" restore --lane "$LANE_PREFIX-profk" --source "$AVRO_SRC" --compression "$CODEC" --policy "$POLICY" --json --quiet
+  fi
 fi
 
 # ---------------------------------------------------------------- report
@@ -451,7 +544,7 @@ BENCH_ID="$ID" BENCH_DATE="$(date -u '+%F %T UTC')" BENCH_HOST="$(hostname)" BEN
   BENCH_KCAT="$(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\) .*librdkafka \([^ ]*\).*/kcat \1 (librdkafka \2)/p')" \
   BENCH_ZSTD="$(zstd --version 2>&1 | grep -oE 'v[0-9][0-9.]+' | head -n 1 | sed 's/^/zstd /')" BENCH_JAVA="$(version_of java -version)" \
   BENCH_TOPIC="$TOPIC" BENCH_RECORDS="$N" BENCH_RECORD_BYTES="$S" BENCH_PARTITIONS="$P" BENCH_REPEAT="$R" \
-  BENCH_GROUPS="$G" BENCH_CODEC="$CODEC" BENCH_PRODUCE_S="$PRODUCE_S" BENCH_WIDE_PARTITIONS="$WIDE_P" \
+  BENCH_GROUPS="$G" BENCH_MASKED="$MASKED" BENCH_CODEC="$CODEC" BENCH_PRODUCE_S="$PRODUCE_S" BENCH_WIDE_PARTITIONS="$WIDE_P" \
   node scripts/bench/report.cjs "$TSV" "$CMDS" "$notes_file" "$PROFILE_TOP" BENCHMARKS.md BENCHMARKS.json
 
 if [[ "${BENCH_RECOVER:-0}" == 1 ]]; then

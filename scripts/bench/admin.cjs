@@ -8,26 +8,16 @@
 //   node scripts/bench/admin.cjs delete-groups PREFIX        (every group whose id starts with PREFIX)
 //   node scripts/bench/admin.cjs topic-records TOPIC          (prints the sum of end-start offsets)
 //   node scripts/bench/admin.cjs s3-rm BUCKET PREFIX          (deletes every object under PREFIX)
+//   node scripts/bench/admin.cjs delete-subjects-containing TEXT (every registry subject whose name
+//                                                               contains TEXT, permanently)
 // Connection settings come from the environment (.stack/env, sourced by bench.sh).
 'use strict';
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-// The AWS SDK warns about node 20 on every start; not the bench's business.
-process.removeAllListeners('warning');
+const { req, kafka } = require('./clients.cjs');
 
-const path = require('path');
-
-const repo = path.resolve(__dirname, '..', '..');
-const req = (m) => require(require.resolve(m, { paths: [repo] }));
 const env = process.env;
 
-function kafka() {
-  const { Kafka, logLevel } = req('kafkajs');
-  const brokers = (env.KBAK_BROKERS || '127.0.0.1:9092').split(',');
-  return new Kafka({ clientId: 'kbak-bench', brokers, logLevel: logLevel.NOTHING });
-}
-
 async function withAdmin(fn) {
-  const admin = kafka().admin();
+  const admin = kafka('kbak-bench').admin();
   await admin.connect();
   try {
     return await fn(admin);
@@ -55,6 +45,23 @@ async function s3rm(bucket, prefix) {
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   return n;
+}
+
+// Soft delete, then permanent (the Confluent API refuses a permanent delete of a live subject).
+async function deleteSubjectsContaining(text) {
+  if (!text || text.length < 8) throw new Error('delete-subjects-containing needs a distinctive text');
+  const base = env.KBAK_SCHEMA_REGISTRY_URL;
+  if (!base) return;
+  const call = async (method, p) => {
+    const res = await fetch(`${base}${p}`, { method });
+    if (!res.ok && res.status !== 404) throw new Error(`${method} ${p}: HTTP ${res.status}`);
+    return res.ok ? res.json() : null;
+  };
+  const subjects = ((await call('GET', '/subjects?deleted=true')) || []).filter((s) => s.includes(text));
+  for (const s of subjects) {
+    await call('DELETE', `/subjects/${encodeURIComponent(s)}`);
+    await call('DELETE', `/subjects/${encodeURIComponent(s)}?permanent=true`);
+  }
 }
 
 async function main(argv) {
@@ -101,6 +108,9 @@ async function main(argv) {
       return;
     case 's3-rm':
       await s3rm(a, b);
+      return;
+    case 'delete-subjects-containing':
+      await deleteSubjectsContaining(a);
       return;
     default:
       throw new Error(`unknown command ${cmd}`);

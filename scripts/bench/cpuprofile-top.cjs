@@ -9,6 +9,11 @@ const path = require('path');
 
 const [file, topArg] = process.argv.slice(2);
 const top = Number(topArg || 15);
+if (!file || !Number.isInteger(top) || top < 1) {
+  // A glob of a folder with worker-thread profiles gives several files: one profile at a time.
+  process.stderr.write('usage: cpuprofile-top.cjs PROFILE.cpuprofile [TOP] (one profile; TOP a positive integer)\n');
+  process.exit(2);
+}
 const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
 const repo = path.resolve(__dirname, '..', '..');
 

@@ -29,7 +29,16 @@ const TOOLS = {
   pperf: { side: 'restore', label: `Kafka ProducerPerformance, compression.type=${CODEC} (keys, no headers)` },
   'kbak-restore-baggage': { side: 'restore', label: `**kbak restore → new lane --lane-baggage lane** (--compression ${CODEC})` },
   'kbak-restore-groups': { side: 'groups', label: `**kbak restore → new lane, ${G} consumer groups**` },
+  'kbak-restore-avro': { side: 'masked', label: `**kbak restore → new lane**, Avro topic, unmasked (--compression ${CODEC})` },
+  'kbak-restore-avro-records': {
+    side: 'masked',
+    label: `kbak restore → new lane, Avro topic, unmasked, record by record (--since 2000-01-01: no whole-block transcoding, as with --policy)`,
+  },
+  'kbak-restore-masked': { side: 'masked', label: `**kbak restore → new lane --policy**, Avro topic, 3 masked fields, 90 % sample (--compression ${CODEC})` },
 };
+// The masked restore's peak RSS may exceed the unmasked one's by this much: the policy's code
+// (faker's locale data, the Avro maskers, the plan's schemas) loaded once, not per record.
+const MASK_RSS_MARGIN_MIB = 64;
 const WIDE_P = Number(env.BENCH_WIDE_PARTITIONS);
 // Memory shapes (BENCH_MEMORY): one run each of the three kbak jobs on a larger and a wider topic.
 const SHAPES = {
@@ -86,6 +95,9 @@ const commands = new Map(
 const dumpSummaries = runs.filter((r) => r.tool === 'kbak-dump-disk' && r.json).map((r) => r.json);
 const rawBytes = dumpSummaries.length ? median(dumpSummaries.map((s) => s.rawBytes)) : N * S;
 const perRecordBytes = rawBytes / N;
+// The Avro topic's records (masked restore) as the unmasked restore of it counts them.
+const avroSummaries = runs.filter((r) => r.tool === 'kbak-restore-avro' && r.json).map((r) => r.json);
+const avroRecordBytes = avroSummaries.length ? median(avroSummaries.map((j) => j.bytes / j.records)) : NaN;
 
 function stats(tool) {
   const rs = runs.filter((r) => r.tool === tool);
@@ -106,7 +118,7 @@ function stats(tool) {
     outBytes: median(rs.map((r) => r.outBytes)),
     json: rs.map((r) => r.json).filter(Boolean),
   };
-  s.mbPerSec = (s.recordsPerSec * perRecordBytes) / 1e6;
+  s.mbPerSec = (s.recordsPerSec * (TOOLS[tool].side === 'masked' ? avroRecordBytes : perRecordBytes)) / 1e6;
   return s;
 }
 const st = Object.fromEntries(Object.keys(TOOLS).map((t) => [t, stats(t)]));
@@ -124,7 +136,9 @@ const ratios = {
   restoreVsKcat: ratioOf(rps('kbak-restore'), rps('kcat-produce')),
   restoreVsProducerPerformance: ratioOf(rps('kbak-restore'), rps('pperf')),
   restoreBaggageVsRestore: ratioOf(rps('kbak-restore-baggage'), rps('kbak-restore')),
+  maskedVsUnmaskedRestore: ratioOf(rps('kbak-restore-masked'), rps('kbak-restore-avro')),
 };
+const maskedRssOver = rss('kbak-restore-masked') - rss('kbak-restore-avro');
 const targets = [
   {
     name: 'kbak dump → disk ≥ 0.8× kcat -C (records/s)',
@@ -150,6 +164,28 @@ const targets = [
     shown: fmtRatio(ratios.restoreBaggageVsRestore),
     met: ratios.restoreBaggageVsRestore >= 0.8,
   },
+  ...(st['kbak-restore-masked']
+    ? [
+        {
+          name: 'kbak restore --policy ≥ 0.5× the unmasked restore of the same Avro backup (source records/s)',
+          value: ratios.maskedVsUnmaskedRestore,
+          shown: fmtRatio(ratios.maskedVsUnmaskedRestore),
+          met: ratios.maskedVsUnmaskedRestore >= 0.5,
+        },
+        {
+          name: `kbak restore --policy peak RSS ≤ the unmasked restore's + ${MASK_RSS_MARGIN_MIB} MiB`,
+          value: maskedRssOver,
+          shown: `${fmt(rss('kbak-restore-masked'), 0)} MiB (${maskedRssOver >= 0 ? '+' : ''}${fmt(maskedRssOver, 0)} MiB)`,
+          met: maskedRssOver <= MASK_RSS_MARGIN_MIB,
+        },
+        {
+          name: 'kbak restore --policy peak RSS ≤ 256 MiB (the restore bound, unchanged)',
+          value: rss('kbak-restore-masked'),
+          shown: `${fmt(rss('kbak-restore-masked'), 0)} MiB`,
+          met: rss('kbak-restore-masked') <= 256,
+        },
+      ]
+    : []),
   { name: `${G} consumer groups seeded < 1 s`, value: groupSeedMs / 1000, shown: `${fmt(groupSeedMs / 1000, 2)} s`, met: groupSeedMs < 1000 },
   {
     name: 'kbak dump → disk peak RSS ≤ 256 MiB',
@@ -292,6 +328,43 @@ if (st['kbak-restore-groups']) {
   p(`- whole restore: ${fmt(s.wall, 2)} s wall, peak RSS ${fmt(s.rssMiB, 0)} MiB (without groups: ${fmt(st['kbak-restore']?.wall, 2)} s)`);
   p();
 }
+if (st['kbak-restore-masked']) {
+  const a = st['kbak-restore-avro'];
+  const m = st['kbak-restore-masked'];
+  const written = fromJson('kbak-restore-masked', (j) => j.records);
+  const sampledOut = fromJson('kbak-restore-masked', (j) => j.sampledOut);
+  p('## Masked restore');
+  p();
+  p(
+    `Seeding a lane from production (\`kbak restore --policy\`): a second topic of ${fmtInt(N)} Avro records (${fmt(avroRecordBytes, 0)} B/record as kbak counts them: key, magic byte, schema ID, body; scripts/bench/gen-avro.cjs), ${env.BENCH_PARTITIONS} partitions, backed up once, restored unmasked and through a policy with 3 masked fields (\`email\` fake email, \`name\` hash, \`card\` partial last4) and \`sample: { fraction: 0.9, by: key }\` over 20 000 customers.`,
+  );
+  p();
+  p('| tool | wall s | source records/s | MB/s | peak RSS MiB | CPU s | records written | ÷ unmasked (records/s) | RSS − unmasked MiB |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const t of ['kbak-restore-avro', 'kbak-restore-avro-records', 'kbak-restore-masked']) {
+    const s = st[t];
+    if (!s) continue;
+    p(
+      `| ${TOOLS[t].label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(s.mbPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ${fmt(s.cpu, 2)} | ${fmtInt(fromJson(t, (j) => j.records))} | ${fmtRatio(ratioOf(s.recordsPerSec, rps('kbak-restore-avro')))} | ${fmt(s.rssMiB - rss('kbak-restore-avro'), 0)} |`,
+    );
+  }
+  p();
+  p(
+    `- **${fmtRatio(ratios.maskedVsUnmaskedRestore)}** the unmasked restore's records/s (target ≥ 0.5×: ${ratios.maskedVsUnmaskedRestore >= 0.5 ? 'met' : '**missed**'}). Both count SOURCE records per second (${fmtInt(N)} / wall): the masked restore writes only ${fmtInt(written)} (${fmtInt(sampledOut)} left out by the sample), so records written per second would flatter it.`,
+  );
+  p(
+    `- peak RSS ${fmt(m.rssMiB, 0)} MiB against ${fmt(a?.rssMiB, 0)} MiB unmasked (${maskedRssOver >= 0 ? '+' : ''}${fmt(maskedRssOver, 0)} MiB; bound: the unmasked restore's + ${MASK_RSS_MARGIN_MIB} MiB for the policy's code loaded once: ${maskedRssOver <= MASK_RSS_MARGIN_MIB ? 'met' : '**missed**'}); CPU ${fmt(m.cpu, 2)} s against ${fmt(a?.cpu, 2)} s`,
+  );
+  const w = st['kbak-restore-avro-records'];
+  if (w)
+    p(
+      `- record by record without masking (a policy turns the whole-block transcoder off, as \`--since\` does): ${fmtRatio(ratioOf(w.recordsPerSec, rps('kbak-restore-avro')))} the unmasked restore's records/s, peak RSS ${fmt(w.rssMiB, 0)} MiB; the masking itself: ${fmtRatio(ratioOf(m.recordsPerSec, w.recordsPerSec))} of that path's records/s, ${m.rssMiB - w.rssMiB >= 0 ? '+' : ''}${fmt(m.rssMiB - w.rssMiB, 0)} MiB peak RSS`,
+    );
+  p(
+    `- kbak's own timer (no node start-up): ${fmt(fromJson('kbak-restore-masked', (j) => j.durationMs) / 1000, 2)} s masked, ${fmt(fromJson('kbak-restore-avro', (j) => j.durationMs) / 1000, 2)} s unmasked${w ? `, ${fmt(fromJson('kbak-restore-avro-records', (j) => j.durationMs) / 1000, 2)} s unmasked record by record` : ''}`,
+  );
+  p();
+}
 if (shapesRun.length > 0) {
   p('## Memory versus size and partitions');
   p();
@@ -384,6 +457,29 @@ const json = {
   ),
   ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 3)])),
   groupSeedSeconds: round(groupSeedMs / 1000, 3),
+  maskedRestore: st['kbak-restore-masked']
+    ? {
+        policy: 'email fake email, name hash, card partial last4; sample fraction 0.9 by key',
+        recordBytes: round(avroRecordBytes, 1),
+        sourceRecordsPerSec: {
+          unmasked: round(rps('kbak-restore-avro'), 0),
+          unmaskedRecordByRecord: round(rps('kbak-restore-avro-records'), 0),
+          masked: round(rps('kbak-restore-masked'), 0),
+        },
+        recordsWritten: fromJson('kbak-restore-masked', (j) => j.records),
+        sampledOut: fromJson('kbak-restore-masked', (j) => j.sampledOut),
+        ratio: round(ratios.maskedVsUnmaskedRestore, 3),
+        ratioTarget: 0.5,
+        ratioMet: Number.isFinite(ratios.maskedVsUnmaskedRestore) ? ratios.maskedVsUnmaskedRestore >= 0.5 : null,
+        peakRssMiB: {
+          unmasked: round(rss('kbak-restore-avro'), 1),
+          unmaskedRecordByRecord: round(rss('kbak-restore-avro-records'), 1),
+          masked: round(rss('kbak-restore-masked'), 1),
+        },
+        rssMarginMiB: MASK_RSS_MARGIN_MIB,
+        rssMet: Number.isFinite(maskedRssOver) ? maskedRssOver <= MASK_RSS_MARGIN_MIB : null,
+      }
+    : null,
   worstPeakRssMiB: Object.fromEntries(Object.entries(worstRss).map(([k, v]) => [k, { worst: round(v.worst, 1), spread: round(v.spread, 3) }])),
   targets: targetsOut.map((t) => ({ name: t.name, value: round(t.value, 3), met: t.met })),
   notes,
