@@ -111,7 +111,7 @@ function expectInt(v: LeafValue): bigint {
  * and outputs together (≈ 2 bytes each, plus the map's own), and forgotten all at once when
  * full. Pure functions, so remembering changes nothing but the time.
  */
-const MEMO_MAX_CHARS = 8 * 1024 * 1024;
+const MEMO_MAX_CHARS = 4 * 1024 * 1024;
 let memo = new Map<string, string>();
 let memoChars = 0;
 const keyIds = new WeakMap<Buffer, number>();
