@@ -76,7 +76,9 @@ describe('lane list and describe', () => {
   it('-o name, -o wide and -o json (--json, unchanged shape)', async () => {
     expect(lines((await kb(['lane', 'list', '-o', 'name'])).stdout)).toContain(lane);
     const wide = lines((await kb(['lane', 'list', '-o', 'wide'])).stdout);
-    expect(wide[0]).toMatch(/GROUPS\s+CREATED\s+EXPIRES$/);
+    expect(wide[0]).toMatch(/GROUPS\s+CREATED\s+EXPIRES\s+MASKING$/);
+    // A lane seeded without a policy says so.
+    expect(wide.find((l) => l.startsWith(`${lane} `))).toMatch(/ unmasked$/);
     const json = JSON.parse((await kb(['lane', 'list', '-o', 'json'])).stdout);
     expect(Object.keys(json)).toEqual(['ledgerTopic', 'lanes', 'invalidRecords']);
     expect(JSON.parse((await kb(['lane', 'list', '--json'])).stdout)).toEqual({ ...json, lanes: expect.any(Array) });
