@@ -153,7 +153,9 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
       budget: opts.budget,
       inFlight: PRODUCER_IN_FLIGHT,
     },
-    transcodable ? rw : null,
+    // A masked partition goes record by record, into record sets encoded in place all the same
+    // (appendRecord: no second encoding by the producer, and no record objects held per batch).
+    transcodable || (masker !== null && opts.transcode !== false) ? rw : null,
   );
   const counts = { written: 0, bytes: 0, idsRewritten: 0, baggageLeftAlone: 0, sampledOut: 0, undecodableDropped: 0 };
   let inWin = 0;
@@ -162,7 +164,7 @@ export async function writePartition(job: PartitionJob, opts: WriteOptions): Pro
   const stopAfter = lastToRead(job, opts);
   for await (const blk of stopAfter === -1n ? [] : backup.rawBlocks(job.sourceTopic, job.partition)) {
     // A block that straddles the end is never transcoded whole: its records go one by one.
-    if (sink.transcodes && (endOffset === undefined || blk.lastOffset < endOffset) && !lane.needsRecords(blk.lastOffset)) {
+    if (transcodable && sink.transcodes && (endOffset === undefined || blk.lastOffset < endOffset) && !lane.needsRecords(blk.lastOffset)) {
       let n = 0;
       await sink.transcodeBlock(blk, (r) => {
         n += r.records;
