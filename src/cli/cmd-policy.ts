@@ -34,7 +34,8 @@ export function policyCommand(env: CommandEnv): Command {
     const store = openSource(flags, env);
     const backup = await openBackup(store, flags.from, flags.name);
     const r = await initPolicy({ backup, topics: flags.topic });
-    if (flags.out === undefined) env.stdout(r.text.replace(/\n$/, ''));
+    // Line by line: stdout escapes control characters inside a line, newlines too.
+    if (flags.out === undefined) for (const line of r.text.replace(/\n$/, '').split('\n')) env.stdout(line);
     else {
       try {
         await writeFile(flags.out, r.text, { flag: 'wx' });
