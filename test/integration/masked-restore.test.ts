@@ -536,7 +536,8 @@ describe('kbak restore --policy (masked lane, read back by kcat)', () => {
       const found = [...secrets].filter((x) => all.includes(x));
       expect({ topic: laneTopic(t), found }).toEqual({ topic: laneTopic(t), found: [] });
     }
-    expect(scanned).toBeGreaterThan(1000);
+    // The sample (a random key per run) keeps about half the customers: hundreds of blobs either way.
+    expect(scanned).toBeGreaterThan(400);
     // The scan can find: the source topics hold every one of the values.
     const srcBlob = Buffer.concat(
       await Promise.all(
@@ -855,11 +856,8 @@ describe('kbak restore --policy (masked lane, read back by kcat)', () => {
     expect(accepted.stdout).toMatch(/^ +email +string +fake email$/m);
   });
 
-  // BUG (src/cli/cmd-policy.ts): without --out, the policy goes through env.stdout as ONE line,
-  // and main.ts's escapeControl turns its newlines into \u000a: `kbak policy init > p.yaml`
-  // writes a one-line file that restore reads as "the policy is empty". Fix: print it line by
-  // line, `for (const line of r.text.replace(/\n$/, '').split('\n')) env.stdout(line);`.
-  it.failing('9. kbak policy init prints (stdout) a policy that restore --dry-run --policy accepts', async () => {
+  // `kbak policy init > p.yaml`: the policy on stdout, line by line (a newline inside one stdout line would be escaped).
+  it('9. kbak policy init prints (stdout) a policy that restore --dry-run --policy accepts', async () => {
     const init = await kb(['policy', 'init', '--source', dest, '--topic', T.customers]);
     expect(init.code).toBe(0);
     expect(init.stdout).toContain(T.customers);
