@@ -17,6 +17,7 @@ export interface PersonalFieldWarning {
   path: string;
   kind: string;
   evidence: string;
+  /** A rule that masks it, as the policy writes it (ruleText). */
   suggested: string;
 }
 
@@ -24,6 +25,15 @@ export function actionText(a: FieldAction): string {
   if (a.kind === 'partial') return `partial ${[a.first > 0 ? `first${a.first}` : '', a.last > 0 ? `last${a.last}` : ''].filter(Boolean).join('+')}`;
   if (a.kind === 'fake') return `fake ${a.fake}`;
   return a.kind;
+}
+
+/** A rule as a policy writes it (what a dry run suggests is pasted into the policy as it is). */
+export function ruleText(path: string, a: FieldAction): string {
+  const p = /^[A-Za-z_$][A-Za-z0-9_$.-]*$/.test(path) ? path : JSON.stringify(path);
+  if (a.kind === 'partial')
+    return `{ path: ${p}, action: partial, keep: ${[a.first > 0 ? `first${a.first}` : '', a.last > 0 ? `last${a.last}` : ''].filter(Boolean).join('+')} }`;
+  if (a.kind === 'fake') return `{ path: ${p}, action: fake, fake: ${a.fake} }`;
+  return `{ path: ${p}, action: ${a.kind === 'null' ? '"null"' : a.kind} }`;
 }
 
 const rowAction = (f: FieldPlanRow): string => (f.rule === null ? 'keep (no rule)' : actionText(f.rule.action));

@@ -9,7 +9,7 @@ import { SchemaDecoder } from '../backup/decode';
 import { compileMaskPlan, type MaskPlanView } from './compile';
 import { detectPersonal, type Detection } from './detect';
 import { sampleFields, sampleKey } from './field-samples';
-import { actionText, type PersonalFieldWarning } from './plan-lines';
+import { ruleText, type PersonalFieldWarning } from './plan-lines';
 import type { MaskPolicy } from './policy';
 import { renderStarterPolicy } from './policy-init';
 
@@ -40,7 +40,7 @@ export async function personalWarnings(backup: Backup, view: MaskPlanView): Prom
     for (const { schema, detections } of found) {
       for (const [path, d] of detections) {
         if (d === null) continue;
-        out.push({ topic: t.topic, schemaId: schema.id, part: schema.part, path, kind: d.kind, evidence: d.evidence, suggested: actionText(d.suggested) });
+        out.push({ topic: t.topic, schemaId: schema.id, part: schema.part, path, kind: d.kind, evidence: d.evidence, suggested: ruleText(path, d.suggested) });
       }
     }
   }

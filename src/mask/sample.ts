@@ -44,7 +44,7 @@ export function inFraction(key: Buffer, value: Buffer, threshold: bigint): boole
   if (threshold >= TWO64) return true;
   if (value.length > DECISIONS_VALUE_MAX) return keyedDigest(key, 'sample', value).readBigUInt64BE(0) < threshold;
   let memo = decisions.get(key);
-  if (memo === undefined) decisions.set(key, (memo = new Map()));
+  if (memo === undefined) decisions.set(key, (memo = new Map<string, boolean>()));
   // latin1: one character per byte, so distinct byte strings stay distinct.
   const k = `${threshold}\0${value.toString('latin1')}`;
   let kept = memo.get(k);

@@ -6,7 +6,7 @@
 import { SchemaDecoder } from '../../src/backup/decode';
 import type { SchemaEntry } from '../../src/backup/manifest';
 import { compileMaskPlan, type MaskPlanInput } from '../../src/mask/compile';
-import { maskPlanJSON, maskPlanLines } from '../../src/mask/plan-lines';
+import { maskPlanJSON, maskPlanLines, ruleText } from '../../src/mask/plan-lines';
 import { parsePolicy } from '../../src/mask/policy';
 
 const KEY = Buffer.alloc(32, 7);
@@ -118,5 +118,20 @@ describe('compileMaskPlan', () => {
   it('a topic without schemas is read as plain JSON', () => {
     const p = plan(`${HEAD}  - match: events\n    value:\n      - { path: user.email, action: hash }\n`, ['events']);
     expect(p.topics.get('events')!.value.kind).toBe('plain-json');
+  });
+});
+
+describe('ruleText: the rule a dry run suggests is one a policy accepts as written', () => {
+  it.each([
+    ['email', { kind: 'fake', fake: 'email' }],
+    ['items[*].card', { kind: 'partial', first: 0, last: 4 }],
+    ['["first name"]', { kind: 'hash' }],
+    ['note', { kind: 'null' }],
+    ['a.b', { kind: 'partial', first: 6, last: 4 }],
+  ] as const)('%s', (path, action) => {
+    const p = parsePolicy(`${HEAD}  - match: t\n    value:\n      - ${ruleText(path, action)}\n`, { name: 'p.yaml' });
+    const rule = p.topics[0]!.value[0]!;
+    expect(rule.action).toEqual(action);
+    expect(rule.pathText).toBe(path);
   });
 });
