@@ -893,11 +893,10 @@ async function checkResetMasking(entry: LedgerEntry, opts: ResetLaneOptions): Pr
   const recorded = entry.origin.policy;
   const needsPolicy = recorded !== null && entry.origin.lane === null;
   if (!needsPolicy) {
-    if (opts.policy)
-      throw new UsageError(
-        `lane ${entry.lane} was not seeded with a masking policy, so a reset applies none`,
-        'drop --policy, or delete the lane and restore it with the policy',
-      );
+    if (opts.policy) {
+      const why = recorded !== null ? 'its seed is a snapshot of a masked lane, masked already' : 'it was not seeded with a masking policy';
+      throw new UsageError(`lane ${entry.lane}: ${why}, so a reset applies no policy`, 'drop --policy, or delete the lane and restore it with the policy');
+    }
     return;
   }
   if (!opts.policy) {
