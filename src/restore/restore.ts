@@ -250,6 +250,7 @@ export class RestoreRun {
       plan.topics.map((t) => t.lane),
     );
     const { entry, ids } = await this.checkOwnership(plan, states, ownIntent);
+    if (entry && this.opts.mode === 'resume') this.assertSameMasking(entry);
     const actions = decideActions(plan, states, this.opts.mode);
     await checkKafkaRights({ kafka: this.ctx.kafka, plan, actions, ledgerTopic: this.ledgerTopic, brokers, spec: topicSpec });
     return { plan, states, actions, entry, ids, mask };
@@ -268,6 +269,27 @@ export class RestoreRun {
       unlistedCopy: m.unlistedCopy,
       keySets: m.keySets,
     });
+  }
+
+  /**
+   * A resume continues the records of the interrupted restore: under the same masking (policy
+   * and key), or it would append unmasked records to a masked lane (or masked ones to an
+   * unmasked lane). Refused before anything is written.
+   */
+  private assertSameMasking(entry: LedgerEntry): void {
+    const was = entry.origin.policy;
+    const now = this.maskingOrigin();
+    const same = was === null ? now === null : now !== null && now.policySha256 === was.policySha256 && now.keyFingerprint === was.keyFingerprint;
+    if (same) return;
+    const describe = (m: MaskingProvenance | null): string =>
+      m === null ? 'unmasked' : `masked with policy ${m.policy} (sha256 ${m.policySha256.slice(0, 12)}…, key ${m.keyFingerprint})`;
+    throw new SafetyError(
+      `lane ${entry.lane} was restored ${describe(was)}; this resume would continue it ${describe(now)}`,
+      was === null
+        ? 'resume without --policy, or start over with --replace'
+        : `resume with the same policy and key (--policy ${was.policy}), or start over with --replace`,
+      { options: ['policy'] },
+    );
   }
 
   /** The masking provenance the lane records: this restore's policy, else the one a masked lane's snapshot carries. */

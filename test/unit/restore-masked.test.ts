@@ -6,7 +6,7 @@
  * lane ledger. The formats have suites of their own; the real stack has masked-restore.test.ts.
  */
 import { openBackup } from '../../src/backup/catalog';
-import { ExitCode, ServiceError, UnmaskableRecordError } from '../../src/errors';
+import { ExitCode, SafetyError, ServiceError, UnmaskableRecordError } from '../../src/errors';
 import type { KafkaRecord } from '../../src/kafka/adapter';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { readLedger } from '../../src/lane/kafka-ops';
@@ -147,6 +147,28 @@ describe('a masked restore into the in-memory cluster', () => {
     await new RestoreRun({ kafka, backup, registry: null, logger }, opts('fy')).run();
     for (const p of [0, 1]) expect(laneRecords(kafka, 'fx.users', p).map(text)).toEqual(laneRecords(kafka, 'fy.users', p).map(text));
     expect(resumed.records + resumed.skippedExisting + resumed.sampledOut).toBe(N);
+  });
+
+  it('refuses to resume a masked lane without its policy and key, or an unmasked one with a policy (exit 6, nothing written)', async () => {
+    const kafka = source();
+    const backup = await backupOf(kafka);
+    kafka.failNext('send', { after: 2 });
+    await new RestoreRun({ kafka, backup, registry: null, logger }, opts('fx', { concurrency: 1 })).run().catch(() => undefined);
+    const before = laneRecords(kafka, 'fx.users', 0).length + laneRecords(kafka, 'fx.users', 1).length;
+    const unmasked = await new RestoreRun({ kafka, backup, registry: null, logger }, opts('fx', { mode: 'resume', mask: null })).run().catch((e: unknown) => e);
+    expect(unmasked).toBeInstanceOf(SafetyError);
+    expect((unmasked as Error).message).toMatch(/^lane fx was restored masked with policy seed\.yaml .*; this resume would continue it unmasked$/);
+    const otherKey = new MaskKey(Buffer.alloc(32, 10));
+    const rekeyed = await new RestoreRun(
+      { kafka, backup, registry: null, logger },
+      opts('fx', { mode: 'resume', mask: mask({ key: otherKey, provenance: { ...mask().provenance, keyFingerprint: otherKey.fingerprint } }) }),
+    )
+      .run()
+      .catch((e: unknown) => e);
+    expect(rekeyed).toBeInstanceOf(SafetyError);
+    expect(laneRecords(kafka, 'fx.users', 0).length + laneRecords(kafka, 'fx.users', 1).length).toBe(before);
+    // The same policy and key resume it.
+    await new RestoreRun({ kafka, backup, registry: null, logger }, opts('fx', { mode: 'resume' })).run();
   });
 
   it('fails closed on a record it cannot mask (exit 6, naming where), or leaves it out with on-undecodable drop', async () => {
