@@ -6,7 +6,7 @@
 import { table } from '../output/table';
 import type { FieldPlanRow } from './body';
 import type { MaskPlanView } from './compile';
-import type { FieldAction } from './policy';
+import { partialKeepText, type FieldAction } from './policy';
 import type { MaskingProvenance } from './provenance';
 
 /** A warning about a field that looks personal and that no rule masks. */
@@ -22,7 +22,7 @@ export interface PersonalFieldWarning {
 }
 
 export function actionText(a: FieldAction): string {
-  if (a.kind === 'partial') return `partial ${[a.first > 0 ? `first${a.first}` : '', a.last > 0 ? `last${a.last}` : ''].filter(Boolean).join('+')}`;
+  if (a.kind === 'partial') return `partial ${partialKeepText(a)}`;
   if (a.kind === 'fake') return `fake ${a.fake}`;
   return a.kind;
 }
@@ -30,8 +30,7 @@ export function actionText(a: FieldAction): string {
 /** A rule as a policy writes it (what a dry run suggests is pasted into the policy as it is). */
 export function ruleText(path: string, a: FieldAction): string {
   const p = /^[A-Za-z_$][A-Za-z0-9_$.-]*$/.test(path) ? path : JSON.stringify(path);
-  if (a.kind === 'partial')
-    return `{ path: ${p}, action: partial, keep: ${[a.first > 0 ? `first${a.first}` : '', a.last > 0 ? `last${a.last}` : ''].filter(Boolean).join('+')} }`;
+  if (a.kind === 'partial') return `{ path: ${p}, action: partial, keep: ${partialKeepText(a)} }`;
   if (a.kind === 'fake') return `{ path: ${p}, action: fake, fake: ${a.fake} }`;
   return `{ path: ${p}, action: ${a.kind === 'null' ? '"null"' : a.kind} }`;
 }

@@ -17,7 +17,7 @@ import { escapeControl } from '../output/safe-text';
 import { suggestAction, type Detection } from './detect';
 import type { LeafType } from './leaf';
 import { formatFieldPath, parseFieldPath, PathSyntaxError } from './path';
-import type { FieldAction } from './policy';
+import { partialKeepText, type FieldAction } from './policy';
 
 export interface StarterField {
   /** The field's policy path text (formatFieldPath); a text that is not a path is taken as one field name. */
@@ -99,8 +99,7 @@ function mergeFields(schemas: readonly StarterSchema[], part: 'key' | 'value'): 
 /** A rule's YAML fields, in the order docs/masking-policy.md writes them. */
 function ruleFields(path: string, action: FieldAction): Record<string, string> {
   const rule: Record<string, string> = { path, action: action.kind };
-  if (action.kind === 'partial')
-    rule.keep = [action.first > 0 ? `first${action.first}` : '', action.last > 0 ? `last${action.last}` : ''].filter(Boolean).join('+');
+  if (action.kind === 'partial') rule.keep = partialKeepText(action);
   if (action.kind === 'fake') rule.fake = action.fake;
   return rule;
 }

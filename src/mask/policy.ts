@@ -339,6 +339,11 @@ class Builder {
   }
 }
 
+/** A `partial` action's `keep` as a policy writes it (`last4`, `first6+last4`): the inverse of what the parser reads. */
+export function partialKeepText(a: { first: number; last: number }): string {
+  return [a.first > 0 ? `first${a.first}` : '', a.last > 0 ? `last${a.last}` : ''].filter(Boolean).join('+');
+}
+
 /** The rules of the first topic entry whose `match` matches the whole source topic name. */
 export function topicRules(policy: MaskPolicy, topic: string): TopicRules | null {
   return policy.topics.find((t) => t.pattern.test(topic)) ?? null;
