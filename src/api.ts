@@ -29,7 +29,10 @@ import {
   DEFAULT_STALL_TIMEOUT_MS,
   INTERRUPT_CLEANUP_TIMEOUT_MS,
 } from './config/defaults';
-import { DumpRun, type DumpSummary, type TopicProgress } from './dump/dump';
+import { clusterNameFromId, DumpRun, type DumpOptions as DumpRunOptions, type DumpSummary, type TopicProgress } from './dump/dump';
+import { finalizeShardedDump, ShardedDumpRun, type ShardDumpResult } from './dump/sharded';
+import { validateClusterName } from './backup/layout';
+import type { ShardSpec } from './model/shard';
 import { classifyError, ConflictError, NotFoundError, SafetyError, UsageError } from './errors';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
@@ -51,7 +54,6 @@ import { laneSeed, resetTopics, seedNotFound } from './lane/reset';
 import { planSnapshot, snapshotCluster, snapshotStoredNames } from './lane/snapshot';
 import { LaneScope, laneTemplates } from './lane/ownership';
 import type { LaneRetention } from './lane/topic-configs';
-import type { TimeWindow } from './model/window';
 import { silentLogger, type Logger } from './output/logger';
 import { someOf } from './output/words';
 import { validateTopicName } from './remap/topic-name';
@@ -225,29 +227,89 @@ async function withPolling<T>(poll: (() => void) | null, everyMs: number, fn: ()
   }
 }
 
+/** The dump's options from the library's (defaults filled in). */
+function dumpRunOptions(opts: DumpOptions): DumpRunOptions {
+  return {
+    selection: { topics: opts.topics ?? [], regex: opts.topicsRegex, partitions: opts.partitions },
+    window: { since: opts.since ?? null, until: opts.until ?? null },
+    maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
+    clusterName: opts.clusterName,
+    segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+    blockBytes: opts.blockBytes,
+    concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
+    stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    incremental: Boolean(opts.incremental),
+    lockWaitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+  };
+}
+
 /** Backs up topics at a consistent cut into `store`; the backup appears only once complete. */
 export function dump(opts: DumpOptions): Promise<DumpResult> {
   const logger = opts.logger ?? silentLogger();
-  const window: TimeWindow = { since: opts.since ?? null, until: opts.until ?? null };
   return stoppable(opts, () =>
     withKafka(opts, logger, (kafka) => {
-      const run = new DumpRun(
+      const run = new DumpRun({ kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger }, dumpRunOptions(opts));
+      const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
+      return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
+    }),
+  );
+}
+
+export interface ShardedDumpOptions extends DumpOptions {
+  /** This process's shard (parseShardSpec reads `I/N`, or N with I from JOB_COMPLETION_INDEX). */
+  shard: ShardSpec;
+  /** The backup ID every shard agrees on (shardedBackupId: --backup-id, or a CronJob's Job name). */
+  backupId: string;
+  /** How long the shards may take before prune treats the plan as abandoned (default 24 h, at most 7 days). */
+  planTtlMs?: number;
+}
+
+/**
+ * One shard of a sharded dump (FORMAT.md "Sharded dumps"): the first shard writes the plan,
+ * each writes its own partitions and a partial manifest, and the last one to finish writes the
+ * manifest, so the backup appears only once every shard is done.
+ */
+export function dumpShard(opts: ShardedDumpOptions): Promise<ShardDumpResult> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, () =>
+    withKafka(opts, logger, (kafka) => {
+      const run = new ShardedDumpRun(
         { kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger },
-        {
-          selection: { topics: opts.topics ?? [], regex: opts.topicsRegex, partitions: opts.partitions },
-          window,
-          maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
-          clusterName: opts.clusterName,
-          segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
-          blockBytes: opts.blockBytes,
-          concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
-          stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-          incremental: Boolean(opts.incremental),
-          lockWaitMs: opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
-        },
+        { ...dumpRunOptions(opts), shard: opts.shard, backupId: opts.backupId, planTtlMs: opts.planTtlMs },
       );
       const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
       return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
+    }),
+  );
+}
+
+export interface FinalizeDumpOptions extends Common {
+  store: ObjectStore;
+  backupId: string;
+  /** Label of the cluster in the backup path (default: its cluster id), as the shards used. */
+  clusterName?: string;
+  lockWaitMs?: number;
+}
+
+export interface FinalizeDumpResult {
+  manifest: Manifest;
+  /** The backup's summary; null when it was already complete. */
+  summary: DumpSummary | null;
+  alreadyComplete: boolean;
+}
+
+/** `kbak dump --finalize`: writes the manifest of a sharded dump whose every shard has finished. */
+export function finalizeDump(opts: FinalizeDumpOptions): Promise<FinalizeDumpResult> {
+  const logger = opts.logger ?? silentLogger();
+  return stoppable(opts, () =>
+    withKafka(opts, logger, async (kafka) => {
+      const cluster = opts.clusterName ? validateClusterName(opts.clusterName) : clusterNameFromId((await kafka.cluster()).clusterId);
+      return finalizeShardedDump(
+        { kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger },
+        cluster,
+        opts.backupId,
+        opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+      );
     }),
   );
 }

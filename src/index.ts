@@ -5,6 +5,8 @@
  */
 export {
   dump,
+  dumpShard,
+  finalizeDump,
   restore,
   planRestore,
   recover,
@@ -26,6 +28,9 @@ export {
   type Cancellable,
   type DumpOptions,
   type DumpResult,
+  type ShardedDumpOptions,
+  type FinalizeDumpOptions,
+  type FinalizeDumpResult,
   type RestoreOptions,
   type RecoverOptions,
   type KafkaOptions,
@@ -53,6 +58,9 @@ export {
   type LaneResetResult,
 } from './api';
 export type { BackupRow } from './backup/summary';
+export type { ShardDumpResult, ShardOutcome } from './dump/sharded';
+export { parseShardSpec, type ShardSpec } from './model/shard';
+export { shardedBackupId } from './dump/shard-id';
 export type { VerifyResult } from './backup/verify';
 export type { PruneResult } from './backup/prune';
 export type { RetentionPolicy } from './backup/retention';

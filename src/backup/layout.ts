@@ -4,6 +4,7 @@
  *   <cluster>/segments/<topic>/<partition>/<firstOffset, 20 digits>-<writer tag>.kseg   (v2)
  *   <cluster>/<backupId>/topics/<topic>/<partition>/<firstOffset, 20 digits>.kseg       (v1)
  *   <cluster>/locks/<lock id>.json
+ *   <cluster>/plans/<backupId>/plan.json, shard-<I>.json       (a sharded dump in progress)
  * Backup IDs are UTC timestamps that sort lexically in time order.
  */
 import { UsageError } from '../errors';
@@ -76,3 +77,27 @@ export function segmentKey(topic: string, partition: number, firstOffset: bigint
 /** The shared segment pool and the lock folder, inside `<cluster>/`. */
 export const SEGMENTS_DIR = 'segments';
 export const LOCKS_DIR = 'locks';
+/** Sharded dumps in progress: a plan and the shards' partial manifests, outside every backup folder. */
+export const PLANS_DIR = 'plans';
+
+/** The folder of a sharded dump's plan and partials. */
+export function planPrefix(cluster: string, backupId: string): string {
+  return `${cluster}/${PLANS_DIR}/${backupId}`;
+}
+
+export function planKey(cluster: string, backupId: string): string {
+  return `${planPrefix(cluster, backupId)}/plan.json`;
+}
+
+/** Shard `index`'s partial manifest. */
+export function partialKey(cluster: string, backupId: string, index: number): string {
+  return `${planPrefix(cluster, backupId)}/shard-${index}.json`;
+}
+
+const PARTIAL_NAME = /^shard-(0|[1-9][0-9]{0,3})\.json$/;
+
+/** The shard index a listed partial's file name gives, or null for any other name. */
+export function partialIndex(fileName: string): number | null {
+  const m = PARTIAL_NAME.exec(fileName);
+  return m ? Number(m[1]) : null;
+}

@@ -367,3 +367,6 @@ function fromV1(m: ManifestV1): Manifest {
 export function cutTime(m: Manifest): string {
   return m.cut.time ?? m.startedAt;
 }
+
+/** The format's field types, for the documents that sit beside manifests (a sharded dump's plan and partials). */
+export const formatFields = { int64, offset64, sha256, time, backupId, u32, list, topicFields } as const;

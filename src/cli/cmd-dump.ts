@@ -1,10 +1,15 @@
 import { Command, Option } from 'commander';
-import { dump } from '../api';
+import { dump, dumpShard, finalizeDump } from '../api';
 import { DEFAULT_DESTINATION, DEFAULT_DUMP_CONCURRENCY, DEFAULT_LOCK_WAIT_MS, DEFAULT_SEGMENT_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../config/defaults';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import type { DumpSummary, TopicProgress } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
+import { JOB_INDEX_ENV, parseShardSpec, shardText } from '../model/shard';
+import { JOB_NAME_ENV, shardedBackupId } from '../dump/shard-id';
+import type { ShardDumpResult } from '../dump/sharded';
+import { UsageError } from '../errors';
+import { parseDurationMs } from '../lane/topic-configs';
 import { formatBytes } from '../output/human-size';
 import { duration } from '../output/human-time';
 import { plural } from '../output/words';
@@ -41,6 +46,10 @@ interface DumpFlags extends ConnectionFlags, OutputFlags {
   blockBytes?: number;
   lockWait: number;
   metricsPush?: string;
+  shard?: string;
+  backupId?: string;
+  finalize?: boolean;
+  planTtl?: string;
 }
 
 /** The summary of a finished dump for people (stdout, -o table). Pure. */
@@ -67,6 +76,33 @@ export function dumpSummaryLines(s: DumpSummary): string[] {
       `  warning: ${plural(s.framedPayloadsWithUnknownId, 'payload')} with unknown schema ${s.unknownSchemaIds.length === 1 ? 'ID' : 'IDs'} ${s.unknownSchemaIds.join(',')}`,
     );
   return lines;
+}
+
+/** What one shard of a sharded dump did, for people. Pure. */
+export function shardLines(r: ShardDumpResult): string[] {
+  const who = `shard ${shardText(r.shard)} of backup ${r.backupId}`;
+  if (r.outcome === 'backup-complete') return [`${who}: the backup is already complete; nothing to do`];
+  const head =
+    r.outcome === 'already-written'
+      ? `${who}: its ${plural(r.partitions, 'partition')} were already written`
+      : `${who}: ${plural(r.partitions, 'partition')}, ${plural(r.records, 'record')}, ${plural(r.segments, 'segment')}, stored ${formatBytes(r.storedBytes)}${r.planCreated ? ' (made the plan)' : ''}`;
+  const tail = r.finalized
+    ? '  every shard has finished: this shard wrote the manifest'
+    : `  waiting for ${plural(r.waitingFor.length, 'shard')} (${r.waitingFor.join(', ')}); the last to finish writes the manifest`;
+  return [head, tail, `  took ${duration(r.durationMs)}`];
+}
+
+/** -o json of a shard: the result, with the backup's summary when this shard finalised it. */
+export function shardResultJSON(r: ShardDumpResult): Record<string, unknown> {
+  const { finalized, shard, ...rest } = r;
+  return { ...rest, shard: shardText(shard), summary: finalized?.summary ?? null };
+}
+
+/** --plan-ttl: a duration, 1m to 7d. */
+function parsePlanTtl(value: string): number {
+  const ms = parseDurationMs(value);
+  if (ms === null) throw new UsageError(`--plan-ttl ${JSON.stringify(value)} is not a duration`, 'use e.g. 12h or 2d', { options: ['planTtl'] });
+  return ms;
 }
 
 /** After a dump: the command that restores this very backup into a lane. */
@@ -104,7 +140,11 @@ export function dumpCommand(env: CommandEnv): Command {
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
       DEFAULT_LOCK_WAIT_MS / 1000,
     )
-    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), DEFAULT_STALL_TIMEOUT_MS / 1000);
+    .option('--stall-timeout <seconds>', 'fail when no partition progresses for this long', positiveInt('--stall-timeout'), DEFAULT_STALL_TIMEOUT_MS / 1000)
+    .option('--shard <I/N>', `be shard I (0-based) of N processes making one backup; N alone takes I from ${JOB_INDEX_ENV} (a Kubernetes Indexed Job)`)
+    .option('--backup-id <id>', `the backup ID every shard uses, e.g. 20261206T020000000Z (default with --shard: from a CronJob's Job name in ${JOB_NAME_ENV})`)
+    .option('--finalize', 'with --backup-id: write the manifest of a sharded dump whose shards have all finished (the last shard does this itself)')
+    .option('--plan-ttl <duration>', 'with --shard: how long the shards may take before prune removes their plan as abandoned (default 24h, at most 7d)');
   // For tests and tuning: small blocks make small segments roll over.
   cmd.addOption(new Option('--block-bytes <n>', 'target raw size of a compressed block (default 1 MiB)').argParser(positiveInt('--block-bytes')).hideHelp());
   addMetricsOption(cmd);
@@ -127,6 +167,42 @@ export function dumpCommand(env: CommandEnv): Command {
       sse: parseS3Sse(flags.s3Sse ?? (env.env.KBAK_S3_SSE || undefined), flags.s3SseKmsKeyId ?? (env.env.KBAK_S3_SSE_KMS_KEY_ID || undefined)),
     });
     const partitions = flags.partitions ? parsePartitions(flags.partitions) : undefined;
+    if (flags.finalize) {
+      if (flags.shard !== undefined)
+        throw new UsageError('--finalize cannot be combined with --shard', 'run kbak dump --finalize --backup-id ID on its own', { options: ['finalize'] });
+      if (flags.backupId === undefined)
+        throw new UsageError('--finalize needs --backup-id', 'name the sharded dump to finalise, e.g. --backup-id 20261206T020000000Z');
+      const f = await finalizeDump({
+        kafka: kafkaOptions(settings.kafka),
+        registry: settings.registry ?? null,
+        logger,
+        store,
+        backupId: shardedBackupId(flags.backupId, env.env),
+        clusterName: flags.name,
+        lockWaitMs: flags.lockWait * 1000,
+        signal: env.signal,
+      });
+      if (f.summary === null) {
+        printResult(env, format, {
+          json: () => ({ backupId: f.manifest.backupId, alreadyComplete: true }),
+          table: () => [`backup ${f.manifest.backupId} is already complete`],
+          name: () => [f.manifest.backupId],
+        });
+        return;
+      }
+      logCompletion(logger, { summary: f.summary }, `backup ${f.summary.backupId} complete`);
+      printResult(env, format, { json: () => f.summary, table: () => dumpSummaryLines(f.summary!), name: () => [f.summary!.backupId] });
+      nextSteps(env, format, logger, dumpNextSteps(f.summary, store.location));
+      return;
+    }
+    if (flags.shard === undefined && (flags.backupId !== undefined || flags.planTtl !== undefined))
+      throw new UsageError(
+        `${flags.backupId !== undefined ? '--backup-id' : '--plan-ttl'} needs --shard (or --finalize)`,
+        'a plain dump names its backup by the time it starts',
+        {
+          options: [flags.backupId !== undefined ? 'backupId' : 'planTtl'],
+        },
+      );
     const progress = liveProgress<TopicProgress>({
       quiet: flags.quiet,
       tty: env.isTTY,
@@ -141,6 +217,45 @@ export function dumpCommand(env: CommandEnv): Command {
         recordsTotalIsBound: true,
       }),
     });
+    if (flags.shard !== undefined) {
+      const shard = parseShardSpec(flags.shard, env.env);
+      const planTtlMs = flags.planTtl === undefined ? undefined : parsePlanTtl(flags.planTtl);
+      const r = await progress.run(() =>
+        dumpShard({
+          kafka: kafkaOptions(settings.kafka),
+          registry: settings.registry ?? null,
+          logger,
+          store,
+          topics: flags.topic,
+          topicsRegex: flags.topicsRegex,
+          partitions,
+          since: window.since,
+          until: window.until,
+          maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
+          clusterName: flags.name,
+          segmentBytes: flags.segmentBytes,
+          blockBytes: flags.blockBytes,
+          concurrency: flags.concurrency,
+          stallTimeoutMs: flags.stallTimeout * 1000,
+          incremental: Boolean(flags.incremental),
+          lockWaitMs: flags.lockWait * 1000,
+          shard,
+          backupId: shardedBackupId(flags.backupId, env.env),
+          planTtlMs,
+          signal: env.signal,
+          ...progress.callbacks,
+        }),
+      );
+      const done = r.finalized?.summary ?? null;
+      logCompletion(logger, { shard: shardResultJSON(r) }, `shard ${shardText(r.shard)} of backup ${r.backupId}: ${r.outcome}`);
+      printResult(env, format, {
+        json: () => shardResultJSON(r),
+        table: () => [...shardLines(r), ...(done ? dumpSummaryLines(done) : [])],
+        name: () => (done || r.outcome === 'backup-complete' ? [r.backupId] : []),
+      });
+      if (done) nextSteps(env, format, logger, dumpNextSteps(done, store.location));
+      return;
+    }
     const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
     const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
       const { summary: s } = await progress.run(() =>

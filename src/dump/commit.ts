@@ -4,11 +4,12 @@
  * check it, and written last: the PUT of the manifest is the moment the backup exists.
  */
 import type { AclBinding } from '../backup/acls';
-import { buildManifest } from '../backup/manifest-build';
+import { buildManifest, type DumpedTopic } from '../backup/manifest-build';
 import { manifestKey } from '../backup/layout';
 import { encodeManifest, manifestSchema, type GroupEntry, type Manifest } from '../backup/manifest';
 import { redactUrl } from '../config/settings';
-import { InternalError } from '../errors';
+import { IntegrityError, InternalError } from '../errors';
+import { manifestRuleViolation } from '../backup/rules';
 import type { TimeWindow } from '../model/window';
 import type { Logger } from '../output/logger';
 import type { SchemaCollector } from '../schema/collect';
@@ -18,7 +19,6 @@ import type { ObjectStore } from '../store/store';
 import { TOOL_VERSION } from '../version';
 import { mergeSchemas, type Continued } from './incremental';
 import { storedGroups, storedSchemas, type StoredNames } from './naming';
-import type { DumpPartitions } from './partitions';
 import type { BackupName, DumpPlan } from './plan';
 import { plural } from '../output/words';
 
@@ -35,7 +35,8 @@ export interface CommitInput {
   started: Date;
   window: TimeWindow;
   maxRecordsPerPartition: number | null;
-  parts: DumpPartitions;
+  /** Every dumped topic with what its partitions' sinks wrote (DumpPartitions.dumped, or a sharded dump's merge). */
+  topics: DumpedTopic[];
   continued: Continued;
   schemas: SchemaCollector;
   groups: GroupEntry[];
@@ -45,9 +46,11 @@ export interface CommitInput {
   names: StoredNames | null;
   /** The ACL bindings captured (acls.ts), or null when they were not. */
   acls: AclBinding[] | null;
+  /** Write the manifest only if none is there (a sharded dump's finalisers may race); false when another was first. */
+  ifAbsent?: boolean;
 }
 
-export async function commitBackup(ctx: CommitContext, input: CommitInput): Promise<Manifest> {
+export async function commitBackup(ctx: CommitContext, input: CommitInput): Promise<Manifest | null> {
   const { logger, registry } = ctx;
   const names = input.names;
   const resolved = await input.schemas.resolve(registry, new Set(input.plan.topics.map((t) => t.name)), names ? (s) => names.subject(s) !== null : undefined);
@@ -70,7 +73,7 @@ export async function commitBackup(ctx: CommitContext, input: CommitInput): Prom
     window: input.window,
     maxRecordsPerPartition: input.maxRecordsPerPartition,
     registryUrl: registry ? redactUrl(registry.url) : null,
-    topics: input.parts.dumped(),
+    topics: input.topics,
     schemas: collected,
     consumerGroups: names ? storedGroups(input.groups, names) : input.groups,
     toolVersion: TOOL_VERSION,
@@ -80,8 +83,13 @@ export async function commitBackup(ctx: CommitContext, input: CommitInput): Prom
   // A backup kbak could not read back must never become visible.
   const valid = manifestSchema.safeParse(manifest);
   if (!valid.success) throw new InternalError(`the manifest is invalid at ${valid.error.issues[0]?.path.join('.')}: ${valid.error.issues[0]?.message}`);
+  // And by the rules a reader applies: a sharded dump's manifest is merged from partials others wrote.
+  const broken = manifestRuleViolation(manifest, { cluster: name.cluster, backupId: name.backupId });
+  if (broken !== null) throw new IntegrityError(`the manifest of backup ${name.backupId} would be refused by readers: ${broken}`);
   // The commit point: until this PUT succeeds the backup does not exist for readers.
   await input.lock.check();
-  await ctx.store.put(manifestKey(name.cluster, name.backupId), encodeManifest(manifest));
+  const key = manifestKey(name.cluster, name.backupId);
+  if (input.ifAbsent) return (await ctx.store.putIfAbsent(key, encodeManifest(manifest))) ? manifest : null;
+  await ctx.store.put(key, encodeManifest(manifest));
   return manifest;
 }

@@ -130,7 +130,7 @@ export class DumpRun {
             logger,
           );
       // Commit.
-      const manifest = await commitBackup(
+      const manifest = (await commitBackup(
         { store, registry: this.ctx.registry, logger, now },
         {
           plan,
@@ -138,7 +138,7 @@ export class DumpRun {
           started,
           window: this.opts.window,
           maxRecordsPerPartition: this.opts.maxRecordsPerPartition,
-          parts,
+          topics: parts.dumped(),
           continued,
           schemas,
           groups,
@@ -146,7 +146,7 @@ export class DumpRun {
           names: this.opts.names ?? null,
           acls,
         },
-      );
+      ))!;
       // Summarise.
       const done = parts;
       const summary = summariseDump({

@@ -33,6 +33,19 @@ export async function findBases(store: ObjectStore, cluster: string, topics: str
   return bases;
 }
 
+/** The backups a plan names as bases, each loaded once. */
+async function pinnedBases(store: ObjectStore, cluster: string, pinned: ReadonlyMap<string, string | null>): Promise<Map<string, Backup>> {
+  const loaded = new Map<string, Backup>();
+  const bases = new Map<string, Backup>();
+  for (const [topic, id] of pinned) {
+    if (id === null) continue;
+    let b = loaded.get(id);
+    if (!b) loaded.set(id, (b = await loadBackup(store, { cluster, backupId: id })));
+    bases.set(topic, b);
+  }
+  return bases;
+}
+
 /** A v1 segment key is relative to its backup's folder; as a v2 key it is relative to the cluster folder. */
 export function sharedKey(base: Backup, seg: SegmentEntry): string {
   return base.manifest.formatVersion === 1 ? `${base.ref.backupId}/${seg.key}` : seg.key;
@@ -125,16 +138,20 @@ export async function continueTopics(
   cluster: string,
   plan: { topics: readonly TopicShape[]; ranges: ReadonlyMap<string, readonly PartitionRange[]> },
   logger: Logger,
+  /** The base of each topic, as a sharded dump's plan fixed it (null: none), instead of the newest backup now. */
+  pinned?: ReadonlyMap<string, string | null>,
 ): Promise<Continued> {
   const continuations = new Map<string, Continuation>();
   const basesUsed = new Map<string, Backup>();
   const recreatedTopics: string[] = [];
   const newGaps: Continued['newGaps'] = [];
-  const bases = await findBases(
-    store,
-    cluster,
-    plan.topics.map((t) => t.name),
-  );
+  const bases = pinned
+    ? await pinnedBases(store, cluster, pinned)
+    : await findBases(
+        store,
+        cluster,
+        plan.topics.map((t) => t.name),
+      );
   for (const t of plan.topics) {
     const base = bases.get(t.name);
     if (!base) continue;

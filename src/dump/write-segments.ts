@@ -16,6 +16,8 @@ export interface WriteOptions {
   window: TimeWindow;
   concurrency: number;
   stallTimeoutMs: number;
+  /** Read the groups' committed offsets alongside (default); a shard of a sharded dump has them from its plan. */
+  readGroups?: boolean;
 }
 
 export interface WrittenSource {
@@ -36,7 +38,7 @@ export async function writeSegments(kafka: KafkaAdapter, parts: DumpPartitions, 
     dumpedPartitions.get(t.topic)!.add(t.partition);
   }
   let groupsFailure: { error: unknown } | null = null;
-  const groupsRead = collectGroupOffsets(kafka, dumpedPartitions, (g) => kafka.isInternalGroup(g));
+  const groupsRead = opts.readGroups === false ? Promise.resolve([]) : collectGroupOffsets(kafka, dumpedPartitions, (g) => kafka.isInternalGroup(g));
   groupsRead.catch((error: unknown) => {
     groupsFailure = { error };
   });

@@ -27,9 +27,14 @@ export class SchemaCollector {
     if (id !== null) this.observeId(id);
   }
 
-  /** One payload carrying `id` (for callers that read the frame themselves). */
-  observeId(id: number): void {
-    this.seen.set(id, (this.seen.get(id) ?? 0) + 1);
+  /** `payloads` payloads carrying `id` (for callers that read the frame themselves, and for merging shards' counts). */
+  observeId(id: number, payloads = 1): void {
+    this.seen.set(id, (this.seen.get(id) ?? 0) + payloads);
+  }
+
+  /** Every ID seen with how many payloads carried it, by ID: what a shard's partial records. */
+  counts(): Array<{ id: number; payloads: number }> {
+    return [...this.seen].map(([id, payloads]) => ({ id, payloads })).sort((a, b) => a.id - b.id);
   }
 
   get distinctIds(): number {

@@ -1,0 +1,180 @@
+/**
+ * Finalising a sharded dump: the last shard to finish (or `kbak dump --finalize`) reads every
+ * shard's partial manifest, checks them against the plan and each named segment against the
+ * store, merges them, adds the schemas the records name and the ACLs, and writes
+ * `manifest.json` — if none is there yet: two finalisers may race, and the first write wins.
+ * That PUT is still the single commit point; the plan folder goes afterwards (prune removes it
+ * should this process die in between).
+ */
+import { IntegrityError, NotFoundError } from '../errors';
+import type { KafkaAdapter } from '../kafka/adapter';
+import type { Logger } from '../output/logger';
+import { loadBackup } from '../backup/catalog';
+import { backupIdTime, backupPrefix, manifestKey, partialKey, planKey, planPrefix } from '../backup/layout';
+import type { StoreLock } from '../backup/lock';
+import type { Manifest } from '../backup/manifest';
+import type { DumpedTopic } from '../backup/manifest-build';
+import { decodePartial, decodePlan, MAX_PLAN_BYTES, mergePartials, planSha256, type ShardPartial, type ShardPlan } from '../backup/shard-plan';
+import { partitionKey } from '../model/partition-key';
+import type { RegistryClient } from '../schema/registry-client';
+import { SchemaCollector } from '../schema/collect';
+import type { ObjectStore } from '../store/store';
+import { runWorkers } from '../util/run-workers';
+import { captureAcls } from './acls';
+import { commitBackup } from './commit';
+import { continueTopics, NOTHING_CONTINUED, type Continued } from './incremental';
+import { dumpPlanOf, pinnedBases } from './shard-plan-make';
+import { summariseDump, type DumpSummary } from './summary';
+
+/** Segments checked at once against the store. */
+const CHECK_CONCURRENCY = 16;
+
+export interface FinalizeContext {
+  kafka: KafkaAdapter;
+  store: ObjectStore;
+  registry: RegistryClient | null;
+  logger: Logger;
+  now: () => Date;
+}
+
+export interface FinalizeResult {
+  manifest: Manifest;
+  summary: DumpSummary;
+  /** False when another finaliser wrote the manifest first (this one's was not needed). */
+  wroteManifest: boolean;
+}
+
+/** A plan read from the store with the hash its partials name. */
+export interface StoredPlan {
+  plan: ShardPlan;
+  sha256: string;
+}
+
+export async function readPlan(store: ObjectStore, cluster: string, backupId: string): Promise<StoredPlan | null> {
+  const key = planKey(cluster, backupId);
+  if ((await store.size(key)) === null) return null;
+  const bytes = await store.get(key, MAX_PLAN_BYTES);
+  return { plan: decodePlan(bytes, key), sha256: planSha256(bytes) };
+}
+
+/** The shard indexes whose partial manifest is not in the store. */
+export async function missingShards(store: ObjectStore, cluster: string, plan: ShardPlan): Promise<number[]> {
+  const missing: number[] = [];
+  for (let i = 0; i < plan.shards; i++) if ((await store.size(partialKey(cluster, backupIdOf(plan), i))) === null) missing.push(i);
+  return missing;
+}
+
+const backupIdOf = (plan: ShardPlan): string => plan.backupId;
+
+/** Writes the manifest; the summary's duration is the whole sharded dump's, from the plan's creation. */
+export async function finalizeShards(ctx: FinalizeContext, stored: StoredPlan, lock: StoreLock): Promise<FinalizeResult> {
+  const { store, logger } = ctx;
+  const { plan } = stored;
+  const cluster = plan.cluster.name;
+  const missing = await missingShards(store, cluster, plan);
+  if (missing.length > 0)
+    throw new NotFoundError(
+      `backup ${plan.backupId} cannot be finalised: ${missing.length === 1 ? 'shard' : 'shards'} ${missing.join(', ')} of ${plan.shards} ${missing.length === 1 ? 'has' : 'have'} not finished (no partial manifest)`,
+      `run ${missing.length === 1 ? 'it' : 'them'} (kbak dump --shard I/${plan.shards} --backup-id ${plan.backupId} with the same options); the last one finalises the backup`,
+    );
+  const partials = new Map<number, ShardPartial>();
+  for (let i = 0; i < plan.shards; i++) {
+    const key = partialKey(cluster, plan.backupId, i);
+    partials.set(i, decodePartial(await store.get(key, MAX_PLAN_BYTES), key));
+  }
+  const merged = mergePartials(plan, stored.sha256, partials);
+  // A partial is a promise that its segments are in the pool: checked, not trusted.
+  const segments = [...merged.partitions].flatMap(([p, m]) => m.segments.map((s) => ({ p, s })));
+  await runWorkers(segments, CHECK_CONCURRENCY, async ({ p, s }) => {
+    const size = await store.size(`${cluster}/${s.key}`);
+    if (size !== s.storedBytes)
+      throw new IntegrityError(
+        `segment ${s.key} of ${p} is ${size === null ? 'missing' : `${size} bytes, not ${s.storedBytes}`}`,
+        'delete the partial manifest of the shard that wrote it and run that shard again',
+      );
+  });
+  const dp = dumpPlanOf(plan);
+  const continued: Continued = plan.request.incremental ? await continueTopics(store, cluster, dp, logger, pinnedBases(plan, dp)) : NOTHING_CONTINUED;
+  const topics: DumpedTopic[] = plan.topics.map((t) => ({
+    name: t.name,
+    partitionCount: t.partitionCount,
+    replicationFactor: t.replicationFactor,
+    configs: t.configs,
+    topicId: t.topicId,
+    partitions: t.partitions.map((p) => {
+      const m = merged.partitions.get(`${t.name}/${p.partition}`)!;
+      const cont = continued.continuations.get(partitionKey(t.name, p.partition));
+      return {
+        partition: p.partition,
+        logStartOffset: BigInt(p.logStartOffset),
+        startOffset: BigInt(p.startOffset),
+        endOffset: BigInt(p.endOffset),
+        segments: m.segments,
+        records: m.records,
+        carried: cont ? { basedOn: cont.basedOn, startOffset: cont.startOffset, segments: cont.segments, records: cont.records, gaps: cont.gaps } : null,
+      };
+    }),
+  }));
+  const schemas = new SchemaCollector();
+  for (const [id, n] of merged.schemaIds) schemas.observeId(id, n);
+  const acls = await captureAcls(
+    ctx.kafka,
+    plan.topics.map((t) => t.name),
+    plan.consumerGroups.map((g) => g.groupId),
+    logger,
+  );
+  const written = await commitBackup(ctx, {
+    plan: dp,
+    name: { cluster, backupId: plan.backupId, prefix: backupPrefix(cluster, plan.backupId), writerTag: '' },
+    // The backup ID is when the backup started (FORMAT.md: the same instant as startedAt); the plan's cut follows it.
+    started: new Date(backupIdTime(plan.backupId)!),
+    window: { since: plan.request.since ? new Date(plan.request.since) : null, until: plan.request.until ? new Date(plan.request.until) : null },
+    maxRecordsPerPartition: plan.request.maxRecordsPerPartition,
+    topics,
+    continued,
+    schemas,
+    groups: plan.consumerGroups,
+    lock,
+    names: null,
+    acls,
+    ifAbsent: true,
+  });
+  const manifest = written ?? (await loadBackup(store, { cluster, backupId: plan.backupId })).manifest;
+  if (written) logger.info({ backupId: plan.backupId, cluster, shards: plan.shards }, 'sharded dump finalised');
+  await removePlan(store, cluster, plan, logger);
+  const total = { records: 0, rawBytes: 0, storedBytes: 0, segments: 0 };
+  const byTopic = new Map<string, typeof total>();
+  for (const t of topics) {
+    const w = { records: 0, rawBytes: 0, storedBytes: 0, segments: 0 };
+    for (const p of t.partitions)
+      for (const s of p.segments) {
+        w.records += s.records;
+        w.rawBytes += s.rawBytes;
+        w.storedBytes += s.storedBytes;
+        w.segments++;
+      }
+    byTopic.set(t.name, w);
+    for (const k of Object.keys(total) as Array<keyof typeof total>) total[k] += w[k];
+  }
+  const summary = summariseDump({
+    manifest,
+    location: `${store.location.replace(/\/$/, '')}/${backupPrefix(cluster, plan.backupId)}`,
+    partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
+    written: total,
+    writtenByTopic: (topic) => byTopic.get(topic) ?? { records: 0, rawBytes: 0, storedBytes: 0, segments: 0 },
+    continued,
+    durationMs: Math.max(0, ctx.now().getTime() - Date.parse(plan.createdAt)),
+  });
+  return { manifest, summary, wroteManifest: written !== null };
+}
+
+/** Deletes the partials, then the plan. Best effort: a left plan of a complete backup is prune's to remove. */
+export async function removePlan(store: ObjectStore, cluster: string, plan: ShardPlan, logger: Logger): Promise<void> {
+  try {
+    if ((await store.size(manifestKey(cluster, plan.backupId))) === null) return;
+    for (let i = 0; i < plan.shards; i++) await store.delete(partialKey(cluster, plan.backupId, i));
+    await store.delete(planKey(cluster, plan.backupId));
+  } catch (err) {
+    logger.warn({ plan: planPrefix(cluster, plan.backupId) }, `could not remove the finished plan (kbak prune will): ${(err as Error).message}`);
+  }
+}
