@@ -171,17 +171,14 @@ describe('three shards started at once', () => {
 });
 
 describe('a shard killed while it writes', () => {
-  it('leaves no backup, and rerun alone completes the same backup', async () => {
-    const dest = tempDir('kill');
-    const id = freshBackupId();
-    const others = await runShards(base(dest), SHARDS, id, [1, 2]);
-    for (const r of others) expect(describeFailure(r)).toBeNull();
-    expect(await listedBackupIds(dest)).toEqual([]);
-    expect(existsSync(join(planDir(dest, id), 'plan.json'))).toBe(true);
-
-    // Shard 0 holds the largest partition: kill it once its first segment of it is written.
+  /**
+   * Starts the shards; SIGKILLs shard 0 once its first segment of the largest partition (which
+   * assignShards gives shard 0) is written; returns the others' results after checking the kill.
+   */
+  async function killShardZero(dest: string, id: string, others: readonly number[]): Promise<void> {
     const bigDir = join(dest, cluster, 'segments', topic, String(BIG));
     const run = startKbak(shardArgs(base(dest), 0, SHARDS, id));
+    const rest = runShards(base(dest), SHARDS, id, others);
     let segmentsAtKill = -1;
     const poll = setInterval(() => {
       const written = existsSync(bigDir) ? readdirSync(bigDir).filter((n) => n.endsWith('.kseg')).length : 0;
@@ -195,13 +192,46 @@ describe('a shard killed while it writes', () => {
     // Otherwise the shard finished before it could be killed (make BIG_RECORDS larger).
     expect(killed.signal ?? `exit ${killed.code}: ${killed.stderr}`).toBe('SIGKILL');
     expect(segmentsAtKill).toBeGreaterThan(0);
+    for (const r of await rest) expect(describeFailure(r)).toBeNull();
+  }
 
+  async function rerunCompletes(dest: string, id: string): Promise<void> {
     expect(await listedBackupIds(dest)).toEqual([]);
     expect(listBackupsOnDisk(dest)).toEqual([]);
-    expect(existsSync(join(planDir(dest, id), 'shard-0.json'))).toBe(false);
+    const partials = filesUnder(planDir(dest, id));
+    expect(partials).toEqual(expect.arrayContaining(['plan.json', 'shard-1.json', 'shard-2.json']));
+    expect(partials).not.toContain('shard-0.json');
 
     const rerun = await startKbak(shardArgs(base(dest), 0, SHARDS, id)).done;
     expect(describeFailure(rerun)).toBeNull();
+    expect(await listedBackupIds(dest)).toEqual([id]);
+    expect(backupDifferences(single, decodeBackup(dest, id))).toEqual([]);
+    expect(filesUnder(planDir(dest, id))).toEqual([]);
+  }
+
+  it('all started at once: the others finish, no backup is listed, and the killed shard rerun alone completes the same backup', async () => {
+    const dest = tempDir('kill');
+    const id = freshBackupId();
+    await killShardZero(dest, id, [1, 2]);
+    await rerunCompletes(dest, id);
+  });
+
+  it('killed after the others finished: its rerun alone completes the same backup', async () => {
+    const dest = tempDir('kill-last');
+    const id = freshBackupId();
+    for (const r of await runShards(base(dest), SHARDS, id, [1, 2])) expect(describeFailure(r)).toBeNull();
+    expect(await listedBackupIds(dest)).toEqual([]);
+    await killShardZero(dest, id, []);
+    await rerunCompletes(dest, id);
+  });
+});
+
+describe('two copies of one shard at once (a pod replaced while the old one still runs)', () => {
+  it('make one backup, the same', async () => {
+    const dest = tempDir('twice');
+    const id = freshBackupId();
+    const results = await Promise.all([runShards(base(dest), SHARDS, id), runShards(base(dest), SHARDS, id, [1])]);
+    for (const r of results.flat()) expect(describeFailure(r)).toBeNull();
     expect(await listedBackupIds(dest)).toEqual([id]);
     expect(backupDifferences(single, decodeBackup(dest, id))).toEqual([]);
     expect(filesUnder(planDir(dest, id))).toEqual([]);
