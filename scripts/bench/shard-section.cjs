@@ -8,7 +8,7 @@
 //        sets `shardScaling` to RESULT.json and replaces (or appends) the markdown section
 'use strict';
 
-const fs = require('fs');
+const { sectionMain } = require('./section-file.cjs');
 
 const TITLE = '## Sharded dump: scaling';
 const KEY = 'shardScaling';
@@ -162,31 +162,4 @@ function render(r) {
   return out.join('\n');
 }
 
-/** The markdown with TITLE's section (up to the next `## ` heading) replaced by `section`, or appended. */
-function splice(md, section) {
-  const start = md.indexOf(`\n${TITLE}\n`);
-  if (start < 0) return `${md.replace(/\n*$/, '\n')}\n${section}`;
-  const next = md.indexOf('\n## ', start + TITLE.length + 2);
-  return `${md.slice(0, start + 1)}${section}${next < 0 ? '' : md.slice(next)}`;
-}
-
-function main([cmd, a, b, c]) {
-  if (cmd === 'extract') {
-    const json = JSON.parse(fs.readFileSync(a, 'utf8'));
-    if (json[KEY]) process.stdout.write(`${JSON.stringify(json[KEY], null, 2)}\n`);
-    return;
-  }
-  if (cmd === 'write') {
-    const result = JSON.parse(fs.readFileSync(c, 'utf8'));
-    const json = fs.existsSync(b) ? JSON.parse(fs.readFileSync(b, 'utf8')) : {};
-    json[KEY] = result;
-    fs.writeFileSync(b, `${JSON.stringify(json, null, 2)}\n`);
-    const md = fs.existsSync(a) ? fs.readFileSync(a, 'utf8') : '# Benchmarks\n';
-    fs.writeFileSync(a, splice(md, render(result)));
-    return;
-  }
-  process.stderr.write('usage: shard-section.cjs extract JSON | write MD JSON RESULT\n');
-  process.exit(2);
-}
-
-main(process.argv.slice(2));
+sectionMain({ script: 'shard-section.cjs', title: TITLE, key: KEY, render }, process.argv.slice(2));
