@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { IntegrityError } from '../errors';
 import { MAX_SHARDS } from '../model/shard';
 import { jsonShapeProblem, pathText } from '../util/json-shape';
-import { segmentKey } from './layout';
+import { backupIdTime, segmentKey } from './layout';
 import { formatFields, groupSchema, MANIFEST_JSON_LIMITS, MAX_MANIFEST_BYTES, segmentSchema, type GroupEntry, type SegmentEntry } from './manifest';
 
 const { offset64, sha256, time, backupId, u32, list, topicFields } = formatFields;
@@ -290,6 +290,26 @@ export function mergePartials(plan: ShardPlan, planHash: string, partials: Reado
   for (const [key, o] of owner)
     if (!partitions.has(key)) throw new IntegrityError(`the partial manifest of shard ${o.shard} of backup ${plan.backupId} leaves out ${key}`);
   return { partitions, schemaIds };
+}
+
+/** A plan's expiry counts at most this long after its backup ID's time (a crafted plan cannot keep objects for ever). */
+export const PLAN_LIFE_BOUND_MS = 8 * 24 * 3_600_000;
+
+/**
+ * Until when prune treats the plan of backup `id` as live (ms since the epoch): its expiresAt,
+ * but never later than PLAN_LIFE_BOUND_MS after the backup ID's time; a plan that is missing or
+ * cannot be read (a shard may be writing it, or it is junk) counts as live until that bound.
+ */
+export function livePlanUntil(id: string, bytes: Buffer | null, where: string): number {
+  const bound = backupIdTime(id)! + PLAN_LIFE_BOUND_MS;
+  if (bytes === null) return bound;
+  try {
+    const plan = decodePlan(bytes, where);
+    if (plan.backupId !== id) return bound;
+    return Math.min(Date.parse(plan.expiresAt), bound);
+  } catch {
+    return bound;
+  }
 }
 
 export type { GroupEntry };
