@@ -463,3 +463,48 @@ func TestShardedDumpDeadlineAgainstTheDefaultPlanTTL(t *testing.T) {
 		}
 	}
 }
+
+// deploy/README.md's example for another number of shards renders, passes, and changes all three.
+func TestReadmeShardCountExample(t *testing.T) {
+	root := filepath.Join("..", "..", "deploy")
+	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(components:\n  - \\.\\./\\.\\./components/sharded-dump\n.*?)```").FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("no yaml block adding components/sharded-dump in deploy/README.md")
+	}
+	// The README's `../../components` is relative to deploy/overlays/<name>: the same depth here.
+	dir := filepath.Join(t.TempDir(), "overlays", "prod")
+	for _, d := range []string{dir, filepath.Join(dir, "..", "..", "components")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	absComp, _ := filepath.Abs(filepath.Join(root, "components", "sharded-dump"))
+	if err := os.Symlink(absComp, filepath.Join(dir, "..", "..", "components", "sharded-dump")); err != nil {
+		t.Fatal(err)
+	}
+	absBase, _ := filepath.Abs(filepath.Join(root, "base"))
+	relBase, _ := filepath.Rel(dir, absBase)
+	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [" + relBase + "]\n" +
+		"images: [{name: kbak, newName: registry.example.com/platform/kbak, newTag: 0.1.0}]\n" + string(m[1])
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	objs, problems := ValidateDir(dir)
+	if len(problems) > 0 {
+		t.Fatal(strings.Join(problems, "\n"))
+	}
+	for _, o := range objs {
+		if cj, ok := o.Obj.(*batchv1.CronJob); ok && cj.Name == "kbak-dump" {
+			job := cj.Spec.JobTemplate.Spec
+			if shard, _ := flagValue(job.Template.Spec.Containers[0].Args, "--shard"); *job.Completions != 8 || *job.Parallelism != 8 || shard != "8" {
+				t.Errorf("expected 8 shards everywhere, got completions %d, parallelism %d, --shard %s", *job.Completions, *job.Parallelism, shard)
+			}
+			return
+		}
+	}
+	t.Fatal("no CronJob kbak-dump rendered")
+}
