@@ -69,17 +69,8 @@ func TestMaskedLaneSeedJob(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatal(strings.Join(problems, "\n"))
 	}
-	var job *batchv1.Job
-	configMaps := map[string]*corev1.ConfigMap{}
-	for _, o := range objs {
-		switch v := o.Obj.(type) {
-		case *batchv1.Job:
-			job = v
-		case *corev1.ConfigMap:
-			configMaps[v.Name] = v
-		}
-	}
-	if job == nil || job.Name != "kbak-lane-seed-masked" {
+	job, configMaps := jobAndConfigMaps(objs, "kbak-lane-seed-masked")
+	if job == nil {
 		t.Fatalf("no Job kbak-lane-seed-masked rendered: %v", objs)
 	}
 	c := job.Spec.Template.Spec.Containers[0]
@@ -392,33 +383,12 @@ func TestShardedDumpReplacesTheNightlyDump(t *testing.T) {
 // next to the masked seed in the same overlay without a clash of names.
 func TestShardedLaneSeedJob(t *testing.T) {
 	root := filepath.Join("..", "..", "deploy")
-	dir := t.TempDir()
-	base, _ := filepath.Abs(filepath.Join(root, "base"))
-	comps, _ := filepath.Abs(filepath.Join(root, "components"))
-	relBase, _ := filepath.Rel(dir, base)
-	relComps, _ := filepath.Rel(dir, comps)
-	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [" + relBase + "]\n" +
-		"components: [" + relComps + "/lane-seed-masked, " + relComps + "/lane-seed-sharded]\n" +
-		"images: [{name: kbak, newName: registry.example.com/platform/kbak, newTag: 0.1.0}]\n"
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	objs, problems := ValidateDir(dir)
+	comps := filepath.Join(root, "components")
+	objs, problems := ValidateComponent(filepath.Join(root, "base"), filepath.Join(comps, "lane-seed-masked"), filepath.Join(comps, "lane-seed-sharded"))
 	if len(problems) > 0 {
 		t.Fatal(strings.Join(problems, "\n"))
 	}
-	var job *batchv1.Job
-	configMaps := map[string]*corev1.ConfigMap{}
-	for _, o := range objs {
-		switch v := o.Obj.(type) {
-		case *batchv1.Job:
-			if v.Name == "kbak-lane-seed-sharded" {
-				job = v
-			}
-		case *corev1.ConfigMap:
-			configMaps[v.Name] = v
-		}
-	}
+	job, configMaps := jobAndConfigMaps(objs, "kbak-lane-seed-sharded")
 	if job == nil {
 		t.Fatal("no Job kbak-lane-seed-sharded rendered")
 	}
@@ -507,4 +477,21 @@ func TestReadmeShardCountExample(t *testing.T) {
 		}
 	}
 	t.Fatal("no CronJob kbak-dump rendered")
+}
+
+// jobAndConfigMaps returns the rendered Job named name (nil if none) and the ConfigMaps by name.
+func jobAndConfigMaps(objs []Object, name string) (*batchv1.Job, map[string]*corev1.ConfigMap) {
+	var job *batchv1.Job
+	configMaps := map[string]*corev1.ConfigMap{}
+	for _, o := range objs {
+		switch v := o.Obj.(type) {
+		case *batchv1.Job:
+			if v.Name == name {
+				job = v
+			}
+		case *corev1.ConfigMap:
+			configMaps[v.Name] = v
+		}
+	}
+	return job, configMaps
 }
