@@ -32,6 +32,7 @@ import {
 import { clusterNameFromId, DumpRun, type DumpOptions as DumpRunOptions, type DumpSummary, type TopicProgress } from './dump/dump';
 import { finalizeShardedDump, ShardedDumpRun, type ShardDumpResult } from './dump/sharded';
 import { validateClusterName } from './backup/layout';
+import { listPlans, type PlanStatus } from './backup/plans';
 import type { ShardSpec } from './model/shard';
 import { classifyError, ConflictError, NotFoundError, SafetyError, UsageError } from './errors';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
@@ -515,6 +516,11 @@ export async function verify(opts: VerifyOptions): Promise<VerifyResult[]> {
     }
     return results;
   });
+}
+
+/** The sharded dumps in progress in the store (of `cluster`, or all): shards finished and missing, problems. */
+export function listShardedDumps(opts: StoreOptions): Promise<PlanStatus[]> {
+  return stoppable(opts, () => listPlans(storeFor(opts.store, opts.signal), opts.cluster));
 }
 
 export interface PruneOptions extends StoreOptions {

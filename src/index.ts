@@ -7,6 +7,7 @@ export {
   dump,
   dumpShard,
   finalizeDump,
+  listShardedDumps,
   restore,
   planRestore,
   recover,
@@ -59,6 +60,7 @@ export {
 } from './api';
 export type { BackupRow } from './backup/summary';
 export type { ShardDumpResult, ShardOutcome } from './dump/sharded';
+export type { PlanStatus } from './backup/plans';
 export { parseShardSpec, type ShardSpec } from './model/shard';
 export { shardedBackupId } from './dump/shard-id';
 export type { VerifyResult } from './backup/verify';

@@ -26,6 +26,7 @@ func Policy(objs []Object) []string {
 				keys[k] = true
 			}
 			configMaps[v.Name] = keys
+			problems = append(problems, plainSecretsInConfigMap(v)...)
 		case *corev1.ServiceAccount:
 			serviceAccounts[v.Name] = true
 		case *corev1.Secret:
@@ -44,9 +45,9 @@ func Policy(objs []Object) []string {
 			if n := len(strings.Fields(v.Spec.Schedule)); n != 5 {
 				problems = append(problems, fmt.Sprintf("%s: schedule %q must have 5 cron fields, has %d", where, v.Spec.Schedule, n))
 			}
-			problems = append(problems, checkJob(where, "jobTemplate.spec.", v.Spec.JobTemplate.Spec, configMaps, serviceAccounts)...)
+			problems = append(problems, checkJob(where, "jobTemplate.spec.", v.Spec.JobTemplate.Spec, true, configMaps, serviceAccounts)...)
 		case *batchv1.Job:
-			problems = append(problems, checkJob("Job/"+v.Name, "spec.", v.Spec, configMaps, serviceAccounts)...)
+			problems = append(problems, checkJob("Job/"+v.Name, "spec.", v.Spec, false, configMaps, serviceAccounts)...)
 		}
 	}
 	if cronJobs == 0 {
@@ -55,18 +56,21 @@ func Policy(objs []Object) []string {
 	return problems
 }
 
-// checkJob checks a Job's spec, on its own or as a CronJob's template (prefix names the field path).
-func checkJob(where, prefix string, job batchv1.JobSpec, configMaps map[string]map[string]bool, serviceAccounts map[string]bool) []string {
+// checkJob checks a Job's spec, on its own or as a CronJob's template (scheduled; prefix names the
+// field path).
+func checkJob(where, prefix string, job batchv1.JobSpec, scheduled bool, configMaps map[string]map[string]bool, serviceAccounts map[string]bool) []string {
 	var problems []string
 	bad := func(format string, args ...any) {
 		problems = append(problems, where+": "+fmt.Sprintf(format, args...))
 	}
-	if job.BackoffLimit == nil {
+	// An Indexed Job may bound its retries per index instead (checkIndexed checks that pair).
+	if job.BackoffLimit == nil && job.BackoffLimitPerIndex == nil {
 		bad("%sbackoffLimit must be set (the default, 6, retries a broken run for hours)", prefix)
 	}
 	if job.ActiveDeadlineSeconds == nil {
 		bad("%sactiveDeadlineSeconds must be set (a hung run must not block the next ones forever)", prefix)
 	}
+	checkIndexed(bad, prefix, job, scheduled)
 	pod := job.Template.Spec
 	if pod.RestartPolicy != corev1.RestartPolicyNever && pod.RestartPolicy != corev1.RestartPolicyOnFailure {
 		bad("restartPolicy must be Never or OnFailure, got %q", pod.RestartPolicy)
@@ -134,6 +138,7 @@ func checkContainer(where string, c corev1.Container, configMaps map[string]map[
 			}
 		}
 	}
+	plainSecretsInContainer(bad, c)
 	// Kubernetes passes an unresolved $(NAME) through literally, so a typo would reach kbak as a
 	// flag value such as "$(TOPICS_REGX)": every reference must name a variable the pod defines.
 	defined := map[string]bool{}

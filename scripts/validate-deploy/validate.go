@@ -146,28 +146,27 @@ func kustomizations(root string, keep func(kind string) bool) ([]string, error) 
 	return dirs, err
 }
 
-// ValidateComponent renders base with the component added (as an overlay would) in a temporary
+// ValidateComponent renders base with the components added (as an overlay would) in a temporary
 // kustomization, then validates the result as ValidateDir does.
-func ValidateComponent(base, component string) ([]Object, []string) {
-	absBase, err1 := filepath.Abs(base)
-	absComp, err2 := filepath.Abs(component)
-	if err1 != nil || err2 != nil {
-		return nil, []string{fmt.Sprintf("cannot resolve %s and %s", base, component)}
-	}
+func ValidateComponent(base string, components ...string) ([]Object, []string) {
 	dir, err := os.MkdirTemp("", "validate-deploy-")
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
 	defer os.RemoveAll(dir)
 	// Kustomize refuses absolute roots: the paths are written relative to the temporary folder.
-	relBase, err1 := filepath.Rel(dir, absBase)
-	relComp, err2 := filepath.Rel(dir, absComp)
-	if err1 != nil || err2 != nil {
-		return nil, []string{fmt.Sprintf("cannot reach %s and %s from %s", base, component, dir)}
+	var rel []string
+	for _, p := range append([]string{base}, components...) {
+		abs, err1 := filepath.Abs(p)
+		r, err2 := filepath.Rel(dir, abs)
+		if err1 != nil || err2 != nil {
+			return nil, []string{fmt.Sprintf("cannot reach %s from %s", p, dir)}
+		}
+		rel = append(rel, r)
 	}
 	// The image as every overlay sets it: the base tags only its own resources, not a component's.
 	k := fmt.Sprintf("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - %s\ncomponents:\n  - %s\n"+
-		"images:\n  - name: kbak\n    newName: registry.example.com/platform/kbak\n    newTag: 0.1.0\n", relBase, relComp)
+		"images:\n  - name: kbak\n    newName: registry.example.com/platform/kbak\n    newTag: 0.1.0\n", rel[0], strings.Join(rel[1:], "\n  - "))
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
 		return nil, []string{err.Error()}
 	}

@@ -3,8 +3,11 @@ package main
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +43,7 @@ func TestComponentsAreValidOnTheBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"aws-irsa": false, "lane-gc": false, "lane-seed-masked": false}
+	want := map[string]bool{"aws-irsa": false, "lane-gc": false, "lane-seed-masked": false, "sharded-dump": false, "lane-seed-sharded": false}
 	for _, comp := range comps {
 		want[filepath.Base(comp)] = true
 		objs, problems := ValidateComponent(filepath.Join(root, "base"), comp)
@@ -66,17 +69,8 @@ func TestMaskedLaneSeedJob(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatal(strings.Join(problems, "\n"))
 	}
-	var job *batchv1.Job
-	configMaps := map[string]*corev1.ConfigMap{}
-	for _, o := range objs {
-		switch v := o.Obj.(type) {
-		case *batchv1.Job:
-			job = v
-		case *corev1.ConfigMap:
-			configMaps[v.Name] = v
-		}
-	}
-	if job == nil || job.Name != "kbak-lane-seed-masked" {
+	job, configMaps := jobAndConfigMaps(objs, "kbak-lane-seed-masked")
+	if job == nil {
 		t.Fatalf("no Job kbak-lane-seed-masked rendered: %v", objs)
 	}
 	c := job.Spec.Template.Spec.Containers[0]
@@ -154,8 +148,8 @@ func TestValidFixturePasses(t *testing.T) {
 	if len(problems) > 0 {
 		t.Fatalf("the unbroken fixture must pass (else the cases below prove nothing): %v", problems)
 	}
-	if len(objs) != 5 {
-		t.Fatalf("expected ServiceAccount, CronJob, Job and two ConfigMaps, got %d objects", len(objs))
+	if len(objs) != 7 {
+		t.Fatalf("expected ServiceAccount, two CronJobs, two Jobs and two ConfigMaps, got %d objects", len(objs))
 	}
 }
 
@@ -231,7 +225,7 @@ func TestBrokenJobsAreRejected(t *testing.T) {
 func brokenCopy(t *testing.T, file, old, new string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range []string{"kustomization.yaml", "job.yaml", "seed.yaml"} {
+	for _, name := range []string{"kustomization.yaml", "job.yaml", "seed.yaml", "sharded.yaml"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", "valid", name))
 		if err != nil {
 			t.Fatal(err)
@@ -249,4 +243,255 @@ func brokenCopy(t *testing.T, file, old, new string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// The same for the fixture's sharded CronJob and Job (sharded.yaml): the rules of an Indexed Job that
+// runs kbak with --shard, and the API server's own rules for those fields.
+func TestBrokenShardedJobsAreRejected(t *testing.T) {
+	cases := []struct {
+		name, old, new, want string
+	}{
+		{"not Indexed", "completionMode: Indexed\n      completions: 3", "completionMode: NonIndexed\n      completions: 3",
+			"CronJob/dump-sharded: container kbak: runs kbak with --shard 3, so jobTemplate.spec.completionMode must be Indexed"},
+		{"completions apart from --shard", "completions: 3", "completions: 4",
+			"CronJob/dump-sharded: container kbak: jobTemplate.spec.completions must equal the shard count 3 of --shard, got 4"},
+		{"parallelism apart from --shard", "parallelism: 2", "parallelism: 1",
+			"Job/seed-sharded: container restorer: spec.parallelism must equal the shard count 2 of --shard, got 1"},
+		{"no parallelism (defaults to 1)", "\n      parallelism: 3", "",
+			"jobTemplate.spec.parallelism must equal the shard count 3 of --shard, got unset"},
+		{"a fixed index in --shard", `--shard, "3"`, "--shard, 1/3", `--shard "1/3" must be the shard count alone`},
+		{"no per-index backoff limit", "backoffLimitPerIndex: 2\n      maxFailedIndexes: 0\n      activeDeadlineSeconds: 7200",
+			"backoffLimit: 2\n      activeDeadlineSeconds: 7200", "jobTemplate.spec.backoffLimitPerIndex must be set"},
+		{"a job-wide limit that ends the other shards' retries", "backoffLimit: 4", "backoffLimit: 3",
+			"spec.backoffLimit 3 is below completions × backoffLimitPerIndex (4)"},
+		{"failed shards tolerated", "maxFailedIndexes: 0\n  activeDeadlineSeconds: 3600", "maxFailedIndexes: 1\n  activeDeadlineSeconds: 3600",
+			"spec.maxFailedIndexes must be 0"},
+		{"maxFailedIndexes above completions (the API server's rule)", "maxFailedIndexes: 0\n      activeDeadlineSeconds: 7200",
+			"maxFailedIndexes: 5\n      activeDeadlineSeconds: 7200", "jobTemplate.spec.maxFailedIndexes 5 is above completions 3"},
+		{"no pod failure policy", "  podFailurePolicy:\n    rules:\n      - action: Ignore\n        onPodConditions:\n          - type: DisruptionTarget\n      - action: FailIndex\n        onExitCodes:\n          operator: In\n          values: [2, 3, 5, 6]\n", "",
+			"Job/seed-sharded: container restorer: spec.podFailurePolicy must be set"},
+		{"a non-retriable code retried", "values: [2, 3, 5, 6]\n  template", "values: [2, 3, 6]\n  template",
+			"spec.podFailurePolicy has no FailIndex rule on exit code 5"},
+		{"a retriable code failed at once", "values: [2, 3, 5, 6]\n      template", "values: [2, 3, 4, 5, 6]\n      template",
+			"fails on exit code 4, which a retry can cure"},
+		{"exit codes out of order (the API server's rule)", "values: [2, 3, 5, 6]\n      template", "values: [2, 5, 3, 6]\n      template",
+			"onExitCodes.values must be unique and in increasing order"},
+		{"FailIndex for another container", "containerName: kbak", "containerName: sidecar",
+			`onExitCodes.containerName "sidecar" names no container of the pod`},
+		{"disruptions counted as failures", "          - type: DisruptionTarget\n      - action: FailIndex\n        onExitCodes:\n          operator",
+			"          - type: ConfigIssue\n      - action: FailIndex\n        onExitCodes:\n          operator", "must Ignore the pod condition DisruptionTarget"},
+		{"pod failure policy with OnFailure (the API server's rule)", "restartPolicy: Never\n          securityContext:\n            runAsNonRoot: true\n            seccompProfile:\n              type: RuntimeDefault\n          containers:\n            - name: kbak\n              image: kbak:0.1.0\n              args: [dump, --to",
+			"restartPolicy: OnFailure\n          securityContext:\n            runAsNonRoot: true\n            seccompProfile:\n              type: RuntimeDefault\n          containers:\n            - name: kbak\n              image: kbak:0.1.0\n              args: [dump, --to",
+			"jobTemplate.spec.podFailurePolicy needs restartPolicy Never"},
+		{"shards that cannot agree on the backup ID", "fieldPath: metadata.labels['batch.kubernetes.io/job-name']", "fieldPath: metadata.name",
+			"a sharded dump needs env KBAK_JOB_NAME from the downward API"},
+		{"one backup ID for every night", `--plan-ttl, 12h]`, `--plan-ttl, 12h, --backup-id, 20261206T020000000Z]`,
+			"--backup-id in a CronJob would give every night's run the same backup ID"},
+		{"a deadline past the plan TTL", "activeDeadlineSeconds: 7200", "activeDeadlineSeconds: 43200",
+			"activeDeadlineSeconds 43200 must be below the plan TTL 12h0m0s"},
+		{"no --plan-ttl: kbak's default 24h is above the 2 h deadline", `--plan-ttl, 12h]`, `--json]`, ""},
+		{"a plan TTL kbak cannot read", `--plan-ttl, 12h]`, `--plan-ttl, 12 hours]`, `--plan-ttl "12 hours": not a kbak duration`},
+		{"a password in plain text", "- name: KBAK_JOB_NAME", "- name: KBAK_SASL_PASSWORD\n                  value: hunter2\n                - name: KBAK_JOB_NAME",
+			"env KBAK_SASL_PASSWORD is a credential in plain text"},
+		{"a password flag", "--shard=2]", "--shard=2, --schema-registry-password=hunter2]", "args pass --schema-registry-password on the command line"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := brokenCopy(t, "sharded.yaml", c.old, c.new)
+			_, problems := ValidateDir(dir)
+			all := strings.Join(problems, "\n")
+			if c.want == "" {
+				if len(problems) > 0 {
+					t.Fatalf("expected no problem, got:\n%s", all)
+				}
+				return
+			}
+			if !strings.Contains(all, c.want) {
+				t.Fatalf("expected a problem containing %q, got:\n%s", c.want, all)
+			}
+		})
+	}
+}
+
+// A credential in a ConfigMap is plain text in the manifests and in `kubectl get -o yaml`.
+func TestCredentialInConfigMapIsRejected(t *testing.T) {
+	dir := brokenCopy(t, "kustomization.yaml", "- topics-regex=orders", "- topics-regex=orders\n      - AWS_SECRET_ACCESS_KEY=abc")
+	_, problems := ValidateDir(dir)
+	if all := strings.Join(problems, "\n"); !strings.Contains(all, "key AWS_SECRET_ACCESS_KEY is a credential in plain text") {
+		t.Fatalf("expected the ConfigMap's credential to be refused, got:\n%s", all)
+	}
+}
+
+// The sharded dump replaces base's nightly dump in place: one dump CronJob, now an Indexed Job of
+// 4 shards, that keeps base's wiring (ConfigMaps, the Secret, ServiceAccount, resources) and takes
+// the backup ID from the Job's name. On the base and on every example overlay (whose patches of
+// kbak-dump must still apply).
+func TestShardedDumpReplacesTheNightlyDump(t *testing.T) {
+	root := filepath.Join("..", "..", "deploy")
+	comp := filepath.Join(root, "components", "sharded-dump")
+	for _, under := range []string{"base", filepath.Join("overlays", "aws"), filepath.Join("overlays", "s3-compatible")} {
+		t.Run(under, func(t *testing.T) {
+			objs, problems := ValidateComponent(filepath.Join(root, under), comp)
+			if len(problems) > 0 {
+				t.Fatal(strings.Join(problems, "\n"))
+			}
+			var dumps []*batchv1.CronJob
+			for _, o := range objs {
+				if cj, ok := o.Obj.(*batchv1.CronJob); ok && len(cj.Spec.JobTemplate.Spec.Template.Spec.Containers) > 0 &&
+					slices.Contains(cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args, "dump") {
+					dumps = append(dumps, cj)
+				}
+			}
+			if len(dumps) != 1 || dumps[0].Name != "kbak-dump" {
+				t.Fatalf("expected exactly one dump CronJob, kbak-dump, got %d", len(dumps))
+			}
+			job := dumps[0].Spec.JobTemplate.Spec
+			if job.CompletionMode == nil || *job.CompletionMode != batchv1.IndexedCompletion || *job.Completions != 4 || *job.Parallelism != 4 {
+				t.Errorf("expected an Indexed Job of 4 completions and parallelism 4, got %+v", job)
+			}
+			if job.BackoffLimit != nil {
+				t.Errorf("base's job-wide backoffLimit must be removed, got %d", *job.BackoffLimit)
+			}
+			c := job.Template.Spec.Containers[0]
+			args := strings.Join(c.Args, " ")
+			for _, want := range []string{"dump --incremental --topics-regex $(TOPICS_REGEX) --to $(KBAK_DEST)", "--shard 4", "--plan-ttl 24h"} {
+				if !strings.Contains(args, want) {
+					t.Errorf("args %q lack %q", args, want)
+				}
+			}
+			env := map[string]corev1.EnvVar{}
+			for _, e := range c.Env {
+				env[e.Name] = e
+			}
+			if e := env["KBAK_JOB_NAME"]; e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != jobNameField {
+				t.Errorf("KBAK_JOB_NAME must come from %s, got %+v", jobNameField, e)
+			}
+			if _, ok := env["TOPICS_REGEX"]; !ok {
+				t.Errorf("base's env (TOPICS_REGEX) must be kept, got %v", c.Env)
+			}
+			if len(c.EnvFrom) != 2 || c.EnvFrom[1].SecretRef == nil || c.EnvFrom[1].SecretRef.Name != "kbak-credentials" {
+				t.Errorf("base's envFrom (kbak-config, Secret kbak-credentials) must be kept, got %+v", c.EnvFrom)
+			}
+			if req, lim := c.Resources.Requests[corev1.ResourceMemory], c.Resources.Limits[corev1.ResourceMemory]; req.String() != "256Mi" || lim.String() != "384Mi" {
+				t.Errorf("expected base's measured memory request / limit 256Mi / 384Mi, got %s / %s", req.String(), lim.String())
+			}
+		})
+	}
+}
+
+// The sharded lane seed: an Indexed Job of `kbak restore --lane --shard 4`, pinned to a backup ID,
+// next to the masked seed in the same overlay without a clash of names.
+func TestShardedLaneSeedJob(t *testing.T) {
+	root := filepath.Join("..", "..", "deploy")
+	comps := filepath.Join(root, "components")
+	objs, problems := ValidateComponent(filepath.Join(root, "base"), filepath.Join(comps, "lane-seed-masked"), filepath.Join(comps, "lane-seed-sharded"))
+	if len(problems) > 0 {
+		t.Fatal(strings.Join(problems, "\n"))
+	}
+	job, configMaps := jobAndConfigMaps(objs, "kbak-lane-seed-sharded")
+	if job == nil {
+		t.Fatal("no Job kbak-lane-seed-sharded rendered")
+	}
+	if job.Spec.CompletionMode == nil || *job.Spec.CompletionMode != batchv1.IndexedCompletion || *job.Spec.Completions != 4 || *job.Spec.Parallelism != 4 {
+		t.Errorf("expected an Indexed Job of 4 completions and parallelism 4, got %+v", job.Spec)
+	}
+	c := job.Spec.Template.Spec.Containers[0]
+	args := strings.Join(c.Args, " ")
+	for _, want := range []string{"restore --lane $(LANE) --from $(FROM)", "--shard 4", "--prepare-timeout $(PREPARE_TIMEOUT)"} {
+		if !strings.Contains(args, want) {
+			t.Errorf("args %q lack %q", args, want)
+		}
+	}
+	var from string
+	for _, e := range c.Env {
+		if e.Name == "FROM" && e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+			if cm := configMaps[e.ValueFrom.ConfigMapKeyRef.Name]; cm != nil {
+				from = cm.Data[e.ValueFrom.ConfigMapKeyRef.Key]
+			}
+		}
+	}
+	// Every shard resolves --from on its own: a backup ID, not `latest`, keeps them on one backup.
+	if !regexp.MustCompile(`^[0-9]{8}T[0-9]{9}Z$`).MatchString(from) {
+		t.Errorf("the seed's --from must be a backup ID, got %q", from)
+	}
+}
+
+// Without --plan-ttl the deadline is held against kbak's default, 24 h.
+func TestShardedDumpDeadlineAgainstTheDefaultPlanTTL(t *testing.T) {
+	for _, c := range []struct {
+		deadline int64
+		ok       bool
+	}{{86399, true}, {86400, false}} {
+		var problems []string
+		bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+		job := batchv1.JobSpec{ActiveDeadlineSeconds: &c.deadline}
+		container := corev1.Container{Args: []string{"dump", "--shard", "4"}, Env: []corev1.EnvVar{{Name: "KBAK_JOB_NAME",
+			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: jobNameField}}}}}
+		checkShardedDump(bad, "spec.", job, container, true)
+		if got := len(problems) == 0; got != c.ok {
+			t.Errorf("deadline %d s: expected ok=%v, got %v", c.deadline, c.ok, problems)
+		}
+	}
+}
+
+// deploy/README.md's example for another number of shards renders, passes, and changes all three.
+func TestReadmeShardCountExample(t *testing.T) {
+	root := filepath.Join("..", "..", "deploy")
+	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(components:\n  - \\.\\./\\.\\./components/sharded-dump\n.*?)```").FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("no yaml block adding components/sharded-dump in deploy/README.md")
+	}
+	// The README's `../../components` is relative to deploy/overlays/<name>: the same depth here.
+	dir := filepath.Join(t.TempDir(), "overlays", "prod")
+	for _, d := range []string{dir, filepath.Join(dir, "..", "..", "components")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	absComp, _ := filepath.Abs(filepath.Join(root, "components", "sharded-dump"))
+	if err := os.Symlink(absComp, filepath.Join(dir, "..", "..", "components", "sharded-dump")); err != nil {
+		t.Fatal(err)
+	}
+	absBase, _ := filepath.Abs(filepath.Join(root, "base"))
+	relBase, _ := filepath.Rel(dir, absBase)
+	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [" + relBase + "]\n" +
+		"images: [{name: kbak, newName: registry.example.com/platform/kbak, newTag: 0.1.0}]\n" + string(m[1])
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	objs, problems := ValidateDir(dir)
+	if len(problems) > 0 {
+		t.Fatal(strings.Join(problems, "\n"))
+	}
+	for _, o := range objs {
+		if cj, ok := o.Obj.(*batchv1.CronJob); ok && cj.Name == "kbak-dump" {
+			job := cj.Spec.JobTemplate.Spec
+			if shard, _ := flagValue(job.Template.Spec.Containers[0].Args, "--shard"); *job.Completions != 8 || *job.Parallelism != 8 || shard != "8" {
+				t.Errorf("expected 8 shards everywhere, got completions %d, parallelism %d, --shard %s", *job.Completions, *job.Parallelism, shard)
+			}
+			return
+		}
+	}
+	t.Fatal("no CronJob kbak-dump rendered")
+}
+
+// jobAndConfigMaps returns the rendered Job named name (nil if none) and the ConfigMaps by name.
+func jobAndConfigMaps(objs []Object, name string) (*batchv1.Job, map[string]*corev1.ConfigMap) {
+	var job *batchv1.Job
+	configMaps := map[string]*corev1.ConfigMap{}
+	for _, o := range objs {
+		switch v := o.Obj.(type) {
+		case *batchv1.Job:
+			if v.Name == name {
+				job = v
+			}
+		case *corev1.ConfigMap:
+			configMaps[v.Name] = v
+		}
+	}
+	return job, configMaps
 }

@@ -7,6 +7,10 @@
  * (`<firstOffset>-<backupId>-<8 hex>.kseg`), a v1 object's backup folder. A name that says
  * nothing (or names no calendar instant) has an unknown writer.
  *
+ * A sharded dump's plan folder (`plans/<backupId>/`: its plan and partial manifests) counts as
+ * that dump's leftovers too, so it goes with them once the backup is complete or the plan is
+ * abandoned, and stays while the plan is live (prune.ts decides which plans are).
+ *
  * The evidence that a dump is over, so that its leftovers may go (RELIABILITY.md P21):
  * - no live lock names it. Prune deletes only under its exclusive lock, which it gets only
  *   when no other lock of the cluster is live (unexpired, and not of a process of this host
@@ -24,7 +28,7 @@
  * for nothing (the locks already say whether it runs) and would protect only a writer that
  * takes no lock, which kbak never is.
  */
-import { backupIdTime, isBackupId, SEGMENTS_DIR } from './layout';
+import { backupIdTime, isBackupId, PLANS_DIR, SEGMENTS_DIR } from './layout';
 
 /** Pool segment names as kbak writes them: 20-digit offset, writer tag (backup ID, 8 hex digits). */
 const POOL_SEGMENT = /^\d{20}-(\d{8}T\d{9}Z)-[0-9a-f]{8}\.kseg$/;
@@ -36,7 +40,15 @@ const POOL_SEGMENT = /^\d{20}-(\d{8}T\d{9}Z)-[0-9a-f]{8}\.kseg$/;
 export function leftoverWriter(key: string): string | null {
   const parts = key.split('/');
   const id =
-    parts[1] === SEGMENTS_DIR ? (POOL_SEGMENT.exec(parts[parts.length - 1]!)?.[1] ?? null) : parts.length >= 3 && isBackupId(parts[1]!) ? parts[1]! : null;
+    parts[1] === SEGMENTS_DIR
+      ? (POOL_SEGMENT.exec(parts[parts.length - 1]!)?.[1] ?? null)
+      : parts[1] === PLANS_DIR
+        ? parts.length === 4 && isBackupId(parts[2]!)
+          ? parts[2]!
+          : null
+        : parts.length >= 3 && isBackupId(parts[1]!)
+          ? parts[1]!
+          : null;
   return id !== null && backupIdTime(id) !== null ? id : null;
 }
 
@@ -55,6 +67,11 @@ export function dumpOfHolder(holder: string): string | null {
 export interface LiveLocks {
   /** Backup IDs of dumps holding a live lock. */
   dumps: ReadonlySet<string>;
+  /**
+   * Backup IDs of sharded dumps whose plan is live (no manifest yet, not expired): their
+   * shards may be between runs, holding no lock, with segments and partials already written.
+   */
+  plans?: ReadonlySet<string>;
   /** A live lock whose dump cannot be told (holder, for the message), or null. */
   unknown: string | null;
 }
@@ -69,6 +86,7 @@ export interface LeftoverVerdict {
 /** Whether the leftovers written by `writer` (null: unknown) may go, and why. */
 export function leftoverVerdict(writer: string | null, live: LiveLocks, now: number): LeftoverVerdict {
   if (writer !== null && live.dumps.has(writer)) return { action: 'keep', reason: 'its dump is running (live lock)' };
+  if (writer !== null && live.plans?.has(writer)) return { action: 'keep', reason: 'its sharded dump is in progress (live plan)' };
   if (live.unknown !== null) return { action: 'keep', reason: `a live lock could be its dump's (${live.unknown})` };
   if (writer !== null && backupIdTime(writer)! > now) return { action: 'keep', reason: 'its dump started after this prune (or its clock is ahead)' };
   return { action: 'remove', reason: writer === null ? 'named by no manifest, written by an unknown dump' : "no manifest, and its dump's lock is gone" };

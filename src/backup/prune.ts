@@ -16,7 +16,8 @@
  */
 import { listBackups, loadBackup, type Backup } from './catalog';
 import { keySyntaxProblem } from './keys';
-import { backupIdTime, isBackupId, LOCKS_DIR, manifestKey, MANIFEST_NAME, SEGMENTS_DIR } from './layout';
+import { backupIdTime, isBackupId, LOCKS_DIR, manifestKey, MANIFEST_NAME, PLANS_DIR, planKey, SEGMENTS_DIR } from './layout';
+import { livePlanUntil, MAX_PLAN_BYTES } from './shard-plan';
 import { dumpOfHolder, leftoverVerdict, leftoverWriter, type LeftoverGroup, type LiveLocks } from './leftovers';
 import { applyRetention, KEPT_FUTURE, KEPT_UNDATED, MAX_CLOCK_SKEW_MS, type RetentionPolicy } from './retention';
 import { IntegrityError, UsageError } from '../errors';
@@ -98,7 +99,7 @@ export async function clusterFolders(store: ObjectStore, only: string | undefine
     const parts = key.split('/');
     if (parts.length < 3) continue;
     const second = parts[1]!;
-    if (second === SEGMENTS_DIR || second === LOCKS_DIR || isBackupId(second)) found.add(parts[0]!);
+    if (second === SEGMENTS_DIR || second === LOCKS_DIR || second === PLANS_DIR || isBackupId(second)) found.add(parts[0]!);
   }
   const names = [...found].sort(byteOrder);
   for (const c of names) {
@@ -161,13 +162,17 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
   const keptIds = new Set(kept.map((b) => b.ref.backupId));
   const candidates: string[] = [];
   const skipped = new SkippedNames(opts.logger);
+  const planIds = new Set<string>();
   for await (const key of store.list(cluster)) {
     const parts = key.split('/');
     if (parts.length < 3) continue;
     const second = parts[1]!;
     const inPool = second === SEGMENTS_DIR;
     const inOldBackup = isBackupId(second) && !keptIds.has(second) && !(parts.length === 3 && parts[2] === MANIFEST_NAME);
-    if (!(inPool || inOldBackup) || referenced.has(key)) continue;
+    // A sharded dump's plan and partials: they go with that dump's leftovers (leftovers.ts).
+    const inPlan = second === PLANS_DIR && parts.length === 4 && isBackupId(parts[2]!);
+    if (inPlan) planIds.add(parts[2]!);
+    if (!(inPool || inOldBackup || inPlan) || referenced.has(key)) continue;
     // A name is a name: one that is not a valid key could stand for another object in some
     // store (`a\b` read as `a/b`), so it is never passed on, only reported.
     const why = keySyntaxProblem(key);
@@ -178,7 +183,7 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
 
   // Sort the candidates: objects of removed backups, and leftovers (named by no manifest) per dump.
   const now = (opts.now ?? Date.now)();
-  const live = await liveLocks(store, cluster, lock, now);
+  const live = { ...(await liveLocks(store, cluster, lock, now)), plans: await livePlans(store, cluster, planIds, new Set(refs.map((r) => r.backupId)), now) };
   const removedIds = new Set(removed.map((b) => b.ref.backupId));
   const perBackup = new Map<string, { objects: number; bytes: number }>(removed.map((b) => [b.ref.backupId, { objects: 1, bytes: 0 }]));
   let deletedBytes = 0;
@@ -226,6 +231,27 @@ async function pruneCluster(store: ObjectStore, cluster: string, opts: PruneOpti
   await lock?.check();
   for (const key of deletions) await store.delete(key);
   return result;
+}
+
+/**
+ * The sharded dumps whose plan is live (FORMAT.md "Sharded dumps"): no manifest, and not
+ * expired. The plan is untrusted: its expiry counts only up to a bound from its own backup ID,
+ * and a plan that cannot be read keeps its dump's objects up to that bound too (shard-plan.ts).
+ */
+async function livePlans(store: ObjectStore, cluster: string, ids: ReadonlySet<string>, complete: ReadonlySet<string>, now: number): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const id of ids) {
+    if (complete.has(id)) continue;
+    let plan: Buffer | null = null;
+    try {
+      const key = planKey(cluster, id);
+      if ((await store.size(key)) !== null) plan = await store.get(key, MAX_PLAN_BYTES);
+    } catch {
+      plan = null;
+    }
+    if (now < livePlanUntil(id, plan, planKey(cluster, id))) live.add(id);
+  }
+  return live;
 }
 
 /** The store keys a backup's manifest names. */

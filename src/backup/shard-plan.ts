@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { IntegrityError } from '../errors';
 import { MAX_SHARDS } from '../model/shard';
 import { jsonShapeProblem, pathText } from '../util/json-shape';
-import { segmentKey } from './layout';
+import { backupIdTime, segmentKey } from './layout';
 import { formatFields, groupSchema, MANIFEST_JSON_LIMITS, MAX_MANIFEST_BYTES, segmentSchema, type GroupEntry, type SegmentEntry } from './manifest';
 
 const { offset64, sha256, time, backupId, u32, list, topicFields } = formatFields;
@@ -251,45 +251,89 @@ export interface MergedShards {
 export function mergePartials(plan: ShardPlan, planHash: string, partials: ReadonlyMap<number, ShardPartial>): MergedShards {
   const partitions = new Map<string, MergedPartition>();
   const schemaIds = new Map<number, number>();
-  const owner = new Map<string, { shard: number; start: bigint; end: bigint }>();
-  for (const t of plan.topics)
-    for (const p of t.partitions) owner.set(`${t.name}/${p.partition}`, { shard: p.shard, start: BigInt(p.startOffset), end: BigInt(p.endOffset) });
+  const owners = partitionOwners(plan);
   for (let i = 0; i < plan.shards; i++) {
     const partial = partials.get(i);
     if (!partial) throw new IntegrityError(`shard ${i} of backup ${plan.backupId} has no partial manifest`);
-    const bad = (why: string): never => {
-      throw new IntegrityError(
-        `the partial manifest of shard ${i} of backup ${plan.backupId} ${why}`,
-        'run that shard again after deleting its partial manifest',
-      );
-    };
-    if (partial.backupId !== plan.backupId) bad(`is of backup ${partial.backupId}`);
-    if (partial.planSha256 !== planHash) bad('was written for another plan');
-    if (partial.shard !== i || partial.shards !== plan.shards) bad(`says it is shard ${partial.shard}/${partial.shards}`);
-    if (!partial.writerTag.startsWith(`${plan.backupId}-`)) bad(`has the writer tag ${partial.writerTag} of another dump`);
-    for (const p of partial.partitions) {
-      const key = `${p.topic}/${p.partition}`;
-      const o = owner.get(key);
-      if (!o || o.shard !== i) bad(`lists ${key}, which the plan does not give it`);
-      if (partitions.has(key)) bad(`lists ${key} twice`);
-      let prev: bigint | null = null;
-      let total = 0;
-      for (const s of p.segments) {
-        const first = BigInt(s.firstOffset);
-        if (s.key !== segmentKey(p.topic, p.partition, first, partial.writerTag)) bad(`names segment ${JSON.stringify(s.key)}, not one of its own`);
-        if (first < o!.start || BigInt(s.lastOffset) >= o!.end) bad(`lists a segment of ${key} outside ${o!.start}..${o!.end}`);
-        if (prev !== null && first <= prev) bad(`lists segments of ${key} out of order`);
-        prev = BigInt(s.lastOffset);
-        total += s.records;
-      }
-      if (total !== p.records) bad(`says ${key} holds ${p.records} records, its segments ${total}`);
-      partitions.set(key, { segments: p.segments, records: p.records });
-    }
+    for (const [key, m] of checkPartial(plan, planHash, i, partial, owners)) partitions.set(key, m);
     for (const { id, payloads } of partial.schemaIds) schemaIds.set(id, (schemaIds.get(id) ?? 0) + payloads);
   }
-  for (const [key, o] of owner)
+  for (const [key, o] of owners)
     if (!partitions.has(key)) throw new IntegrityError(`the partial manifest of shard ${o.shard} of backup ${plan.backupId} leaves out ${key}`);
   return { partitions, schemaIds };
+}
+
+type Owners = Map<string, { shard: number; start: bigint; end: bigint }>;
+
+/** Each planned partition (`topic/partition`): its shard and range. */
+export function partitionOwners(plan: ShardPlan): Owners {
+  const owner: Owners = new Map();
+  for (const t of plan.topics)
+    for (const p of t.partitions) owner.set(`${t.name}/${p.partition}`, { shard: p.shard, start: BigInt(p.startOffset), end: BigInt(p.endOffset) });
+  return owner;
+}
+
+/**
+ * Checks shard `i`'s partial against the plan (see mergePartials) and returns its partitions
+ * by `topic/partition`. Throws IntegrityError naming the shard and what is wrong.
+ */
+export function checkPartial(
+  plan: ShardPlan,
+  planHash: string,
+  i: number,
+  partial: ShardPartial,
+  owners: Owners = partitionOwners(plan),
+): Map<string, MergedPartition> {
+  const out = new Map<string, MergedPartition>();
+  const bad = (why: string): never => {
+    throw new IntegrityError(
+      `the partial manifest of shard ${i} of backup ${plan.backupId} ${why}`,
+      'run that shard again after deleting its partial manifest',
+    );
+  };
+  if (partial.backupId !== plan.backupId) bad(`is of backup ${partial.backupId}`);
+  if (partial.planSha256 !== planHash) bad('was written for another plan');
+  if (partial.shard !== i || partial.shards !== plan.shards) bad(`says it is shard ${partial.shard}/${partial.shards}`);
+  if (!partial.writerTag.startsWith(`${plan.backupId}-`)) bad(`has the writer tag ${partial.writerTag} of another dump`);
+  for (const p of partial.partitions) {
+    const key = `${p.topic}/${p.partition}`;
+    const o = owners.get(key);
+    if (!o || o.shard !== i) bad(`lists ${key}, which the plan does not give it`);
+    if (out.has(key)) bad(`lists ${key} twice`);
+    let prev: bigint | null = null;
+    let total = 0;
+    for (const s of p.segments) {
+      const first = BigInt(s.firstOffset);
+      if (s.key !== segmentKey(p.topic, p.partition, first, partial.writerTag)) bad(`names segment ${JSON.stringify(s.key)}, not one of its own`);
+      if (first < o!.start || BigInt(s.lastOffset) >= o!.end) bad(`lists a segment of ${key} outside ${o!.start}..${o!.end}`);
+      if (prev !== null && first <= prev) bad(`lists segments of ${key} out of order`);
+      prev = BigInt(s.lastOffset);
+      total += s.records;
+    }
+    if (total !== p.records) bad(`says ${key} holds ${p.records} records, its segments ${total}`);
+    out.set(key, { segments: p.segments, records: p.records });
+  }
+  return out;
+}
+
+/** A plan's expiry counts at most this long after its backup ID's time (a crafted plan cannot keep objects for ever). */
+export const PLAN_LIFE_BOUND_MS = 8 * 24 * 3_600_000;
+
+/**
+ * Until when prune treats the plan of backup `id` as live (ms since the epoch): its expiresAt,
+ * but never later than PLAN_LIFE_BOUND_MS after the backup ID's time; a plan that is missing or
+ * cannot be read (a shard may be writing it, or it is junk) counts as live until that bound.
+ */
+export function livePlanUntil(id: string, bytes: Buffer | null, where: string): number {
+  const bound = backupIdTime(id)! + PLAN_LIFE_BOUND_MS;
+  if (bytes === null) return bound;
+  try {
+    const plan = decodePlan(bytes, where);
+    if (plan.backupId !== id) return bound;
+    return Math.min(Date.parse(plan.expiresAt), bound);
+  } catch {
+    return bound;
+  }
 }
 
 export type { GroupEntry };

@@ -18,6 +18,8 @@ import { addServiceOptions, kafkaOptions } from './connection-options';
 import { liveProgress } from './live-progress';
 import { logCompletion } from '../output/logger';
 import { addMetricsOption, withMetrics } from './metrics-flag';
+import { pushMetrics, runMetrics, type Metric } from '../output/metrics';
+import type { Logger } from '../output/logger';
 import { addExamples, GROUP } from './help';
 import { positiveInt, type CommandEnv } from './common';
 import { kbakLine, nextSteps } from './next-step';
@@ -96,6 +98,29 @@ export function shardLines(r: ShardDumpResult): string[] {
 export function shardResultJSON(r: ShardDumpResult): Record<string, unknown> {
   const { finalized, shard, ...rest } = r;
   return { ...rest, shard: shardText(shard), summary: finalized?.summary ?? null };
+}
+
+/** A backup's metrics besides success and duration: per topic, and what the backup covers. Pure. */
+function dumpReport(s: DumpSummary): { perTopic: DumpSummary['perTopic']; extra: Metric[] } {
+  return {
+    perTopic: s.perTopic,
+    extra: [
+      {
+        name: 'kbak_dump_backup_records',
+        help: 'records the new backup covers (shared segments included)',
+        type: 'gauge',
+        samples: [{ value: s.backupRecords }],
+      },
+      { name: 'kbak_dump_gaps', help: 'offset ranges the source deleted before this run could read them', type: 'gauge', samples: [{ value: s.gaps.length }] },
+    ],
+  };
+}
+
+/** The metrics of a complete backup, as a plain dump pushes them (grouping `command=dump, cluster`). */
+async function pushBackupMetrics(url: string, s: DumpSummary, logger: Logger): Promise<void> {
+  await pushMetrics(url, { command: 'dump', cluster: s.cluster }, runMetrics('dump', { ok: true, durationMs: s.durationMs, ...dumpReport(s) })).catch(
+    (e: unknown) => logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`),
+  );
 }
 
 /** --plan-ttl: a duration, 1m to 7d. */
@@ -220,31 +245,46 @@ export function dumpCommand(env: CommandEnv): Command {
     if (flags.shard !== undefined) {
       const shard = parseShardSpec(flags.shard, env.env);
       const planTtlMs = flags.planTtl === undefined ? undefined : parsePlanTtl(flags.planTtl);
-      const r = await progress.run(() =>
-        dumpShard({
-          kafka: kafkaOptions(settings.kafka),
-          registry: settings.registry ?? null,
-          logger,
-          store,
-          topics: flags.topic,
-          topicsRegex: flags.topicsRegex,
-          partitions,
-          since: window.since,
-          until: window.until,
-          maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
-          clusterName: flags.name,
-          segmentBytes: flags.segmentBytes,
-          blockBytes: flags.blockBytes,
-          concurrency: flags.concurrency,
-          stallTimeoutMs: flags.stallTimeout * 1000,
-          incremental: Boolean(flags.incremental),
-          lockWaitMs: flags.lockWait * 1000,
-          shard,
-          backupId: shardedBackupId(flags.backupId, env.env),
-          planTtlMs,
-          signal: env.signal,
-          ...progress.callbacks,
-        }),
+      const metricsUrl = flags.metricsPush ?? env.env.KBAK_METRICS_PUSH;
+      // Each shard pushes kbak_dump_shard_* under its own `shard` label; the one that finalises also
+      // pushes the backup's kbak_dump_* (so kbak_dump_last_success_timestamp_seconds still means a backup).
+      const r = await withMetrics(
+        'dump_shard',
+        metricsUrl,
+        flags.name ?? 'unknown',
+        logger,
+        async () => {
+          const res = await progress.run(() =>
+            dumpShard({
+              kafka: kafkaOptions(settings.kafka),
+              registry: settings.registry ?? null,
+              logger,
+              store,
+              topics: flags.topic,
+              topicsRegex: flags.topicsRegex,
+              partitions,
+              since: window.since,
+              until: window.until,
+              maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
+              clusterName: flags.name,
+              segmentBytes: flags.segmentBytes,
+              blockBytes: flags.blockBytes,
+              concurrency: flags.concurrency,
+              stallTimeoutMs: flags.stallTimeout * 1000,
+              incremental: Boolean(flags.incremental),
+              lockWaitMs: flags.lockWait * 1000,
+              shard,
+              backupId: shardedBackupId(flags.backupId, env.env),
+              planTtlMs,
+              signal: env.signal,
+              ...progress.callbacks,
+            }),
+          );
+          const done = res.finalized?.summary;
+          if (done && metricsUrl) await pushBackupMetrics(metricsUrl, done, logger);
+          return { result: res, report: { cluster: res.cluster, perTopic: [], extra: [] } };
+        },
+        { shard: String(shard.index) },
       );
       const done = r.finalized?.summary ?? null;
       logCompletion(logger, { shard: shardResultJSON(r) }, `shard ${shardText(r.shard)} of backup ${r.backupId}: ${r.outcome}`);
@@ -281,27 +321,7 @@ export function dumpCommand(env: CommandEnv): Command {
           ...progress.callbacks,
         }),
       );
-      return {
-        result: s,
-        report: {
-          cluster: s.cluster,
-          perTopic: s.perTopic,
-          extra: [
-            {
-              name: 'kbak_dump_backup_records',
-              help: 'records the new backup covers (shared segments included)',
-              type: 'gauge',
-              samples: [{ value: s.backupRecords }],
-            },
-            {
-              name: 'kbak_dump_gaps',
-              help: 'offset ranges the source deleted before this run could read them',
-              type: 'gauge',
-              samples: [{ value: s.gaps.length }],
-            },
-          ],
-        },
-      };
+      return { result: s, report: { cluster: s.cluster, ...dumpReport(s) } };
     });
     // The job's log gets one JSON summary line (stderr, JSON log format); stdout stays what was asked for.
     // A terminal reads the stdout summary alone: the completion is shown once.

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { logCompletion } from '../output/logger';
-import { verify } from '../api';
+import { listShardedDumps, verify } from '../api';
+import type { PlanStatus } from '../backup/plans';
 import { IntegrityError, PartialSuccessError, UsageError } from '../errors';
 import type { VerifyResult } from '../backup/verify';
 import { formatBytes } from '../output/human-size';
@@ -27,6 +28,15 @@ export function verifyLine(r: VerifyResult, quick: boolean): string {
   if (!r.ok) return `FAILED  ${r.cluster}/${r.backupId}: ${r.problem!.object}: ${r.problem!.message}`;
   const what = `${plural(r.segments, 'segment')}, ${plural(r.records, 'record')}, ${formatBytes(r.bytes)}`;
   return `ok      ${r.cluster}/${r.backupId}: ${what}${quick ? ' (quick: presence and sizes only)' : ''}`;
+}
+
+/** A sharded dump in progress (or its leftover plan), for `verify --all`: never a failure. Pure. */
+export function planLine(p: PlanStatus): string {
+  const where = `${p.cluster}/plans/${p.backupId}`;
+  if (p.problem !== null) return `warning ${where}: ${p.problem}`;
+  if (p.complete) return `note    ${where}: the plan of a complete backup, left over (kbak prune removes it)`;
+  const shards = `${p.finished.length} of ${plural(p.shards!, 'shard')} finished${p.missing.length > 0 ? ` (waiting for ${p.missing.join(', ')})` : ''}`;
+  return `running ${where}: a sharded dump, ${shards}; not a backup until the last shard writes its manifest (plan expires ${p.expiresAt})`;
 }
 
 export function verifyCommand(env: CommandEnv): Command {
@@ -60,6 +70,8 @@ export function verifyCommand(env: CommandEnv): Command {
         if (!r.ok) bad.push({ item: `${r.cluster}/${r.backupId}`, error: `${r.problem!.object}: ${r.problem!.message}` });
       },
     });
+    // Sharded dumps in progress are no backups: listed for the operator, never a reason to fail.
+    if (flags.all && format === 'table') for (const p of await listShardedDumps({ store, cluster: flags.name, signal: env.signal })) env.stdout(planLine(p));
     if (flags.all && results.length === 0)
       throw new UsageError(`no complete backup in ${store.location}${flags.name ? ` for cluster ${flags.name}` : ''}`, 'check --source/--name');
     if (bad.length === 0) {

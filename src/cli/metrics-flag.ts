@@ -26,6 +26,8 @@ export async function withMetrics<T>(
   fallbackCluster: string,
   logger: Logger,
   body: () => Promise<{ result: T; report: RunReport }>,
+  /** More grouping labels (a sharded dump's `shard`), so that runs side by side do not overwrite each other's metrics. */
+  grouping: Record<string, string> = {},
 ): Promise<T> {
   const t0 = Date.now();
   let out: { result: T; report: RunReport };
@@ -34,16 +36,18 @@ export async function withMetrics<T>(
   } catch (err) {
     if (url) {
       const exitCode = err instanceof KbakError ? err.exitCode : 1;
-      await pushMetrics(url, { command, cluster: fallbackCluster }, runMetrics(command, { ok: false, durationMs: Date.now() - t0, exitCode })).catch(
-        (e: unknown) => logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`),
-      );
+      await pushMetrics(
+        url,
+        { command, cluster: fallbackCluster, ...grouping },
+        runMetrics(command, { ok: false, durationMs: Date.now() - t0, exitCode }),
+      ).catch((e: unknown) => logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`));
     }
     throw err;
   }
   if (url) {
     await pushMetrics(
       url,
-      { command, cluster: out.report.cluster },
+      { command, cluster: out.report.cluster, ...grouping },
       runMetrics(command, { ok: true, durationMs: Date.now() - t0, perTopic: out.report.perTopic, extra: out.report.extra }),
     ).catch((e: unknown) => logger.warn({ err: (e as Error).message }, `metrics push failed: ${(e as Error).message}`));
   }

@@ -95,3 +95,27 @@ test('prune pushes too; --log-format human writes plain lines, never JSON', asyn
   expect(r.stderr.length).toBeGreaterThan(0);
   for (const line of r.stderr.trim().split('\n')) expect(line).toMatch(/^kbak: [^{]/);
 });
+
+test('a sharded dump: each shard pushes under its own shard label, the finaliser also the backup’s kbak_dump_*', async () => {
+  pushes.length = 0;
+  const { dest } = newDestination('disk', 'metrics');
+  const id = new Date(Date.now() - 60_000)
+    .toISOString()
+    .replace(/[-:.]/g, '')
+    .replace(/^(\d{8}T\d{6})(\d{3})Z$/, '$1$2Z');
+  const args = (i: number) => ['dump', '--topic', topic, '--to', dest, '--name', 'mx', '--shard', `${i}/2`, '--backup-id', id, '--metrics-push', url];
+  expect((await runKbak(args(0))).code).toBe(0);
+  expect(pushes.map((p) => p.path)).toEqual(['/metrics/job/kbak/command/dump_shard/cluster/mx/shard/0']);
+  expect(samples(pushes[0]!.body).get('kbak_dump_shard_success')).toBe(1);
+  // The second shard finishes the backup: its own push, and the backup's under the plain dump grouping.
+  expect((await runKbak(args(1))).code).toBe(0);
+  expect(pushes.map((p) => p.path).sort()).toEqual([
+    '/metrics/job/kbak/command/dump/cluster/mx',
+    '/metrics/job/kbak/command/dump_shard/cluster/mx/shard/0',
+    '/metrics/job/kbak/command/dump_shard/cluster/mx/shard/1',
+  ]);
+  const backup = samples(pushes.find((p) => p.path.endsWith('/command/dump/cluster/mx'))!.body);
+  expect(backup.get('kbak_dump_success')).toBe(1);
+  expect(backup.get(`kbak_dump_records{topic="${topic}"}`)).toBe(12);
+  expect(backup.get('kbak_dump_backup_records')).toBe(12);
+});
