@@ -57,6 +57,15 @@ function summarise(r) {
       kbakCpu: cpu,
       brokerCpu: median(runs.map((x) => x.brokerCpuSeconds)),
       busy: median(runs.map((x) => x.machineBusyShare)),
+      // CPU the machine spent on neither kbak nor the broker (other work on a shared machine).
+      otherCpu: median(
+        runs.map((x) =>
+          Math.max(
+            0,
+            x.machineBusyShare * r.machine.cpus * x.wallSeconds - x.brokerCpuSeconds - x.processes.reduce((a, q) => a + q.userSeconds + q.systemSeconds, 0),
+          ),
+        ),
+      ),
       storedRatio: median(runs.map((x) => x.storedBytes)) / bytes,
     });
   }
@@ -87,12 +96,12 @@ function render(r) {
   );
   p();
   p(
-    '| processes | wall s (min–max) | records/s | MB/s (values) | speed-up | peak RSS per process MiB | kbak CPU s (all processes) | broker CPU s | machine busy |',
+    '| processes | wall s (min–max) | records/s | MB/s (values) | speed-up | peak RSS per process MiB | kbak CPU s (all processes) | kbak cores used | broker CPU s | other CPU s | machine busy |',
   );
-  p('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  p('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const x of rows) {
     p(
-      `| ${x.procs} | ${fmt(x.wall, 2)} (${fmt(x.wallMin, 2)}–${fmt(x.wallMax, 2)}) | ${fmtInt(x.recordsPerSecond)} | ${fmt(x.mbPerSecond)} | ${fmt(one.wall / x.wall, 2)}× | ${fmt(x.rssMiB, 0)} | ${fmt(x.kbakCpu, 1)} | ${fmt(x.brokerCpu, 1)} | ${fmt(x.busy * 100, 0)} % |`,
+      `| ${x.procs} | ${fmt(x.wall, 2)} (${fmt(x.wallMin, 2)}–${fmt(x.wallMax, 2)}) | ${fmtInt(x.recordsPerSecond)} | ${fmt(x.mbPerSecond)} | ${fmt(one.wall / x.wall, 2)}× | ${fmt(x.rssMiB, 0)} | ${fmt(x.kbakCpu, 1)} | ${fmt(x.kbakCpu / x.wall, 2)} | ${fmt(x.brokerCpu, 1)} | ${fmt(x.otherCpu, 1)} | ${fmt(x.busy * 100, 0)} % |`,
     );
   }
   p();
@@ -109,10 +118,14 @@ function render(r) {
   p('### What limits scaling on this machine');
   p();
   p(
-    `One process already keeps the machine ${fmt(one.busy * 100, 0)} % busy: kbak used ${fmt(one.kbakCpu, 1)} CPU s and the broker ${fmt(one.brokerCpu, 1)} CPU s in ${fmt(one.wall, 1)} s of wall time, ${fmt((one.kbakCpu + one.brokerCpu) / one.wall, 2)} of the ${cores} cores. ` +
-      `With ${last.procs} processes the work is split, but the CPU it needs is not smaller (${fmt(last.kbakCpu, 1)} kbak CPU s, ${fmt(last.brokerCpu, 1)} broker CPU s: every shard also pays for its own start, connections and the plan), ${last.busy > 0.85 ? 'and there are no more cores to run it on' : 'and the machine had cores to spare'}: it is ${fmt(last.busy * 100, 0)} % busy. ` +
-      `So ${last.procs} processes give ${fmt(one.wall / last.wall, 2)}× here. The dump is CPU-bound (decompressing fetched batches, encoding and zstd-compressing segments, SHA-256), about ${fmt(cpuPerGB, 1)} kbak CPU s per GB of values; sharding pays off where each shard gets its own cores and its own network, i.e. separate pods.`,
+    `One process: kbak used ${fmt(one.kbakCpu, 1)} CPU s in ${fmt(one.wall, 1)} s of wall time (${fmt(one.kbakCpu / one.wall, 2)} cores), the broker ${fmt(one.brokerCpu, 1)} CPU s (it sends the fetched log with zero-copy sendfile: almost no CPU), and other work on this shared machine ${fmt(one.otherCpu, 1)} CPU s; the machine was ${fmt(one.busy * 100, 0)} % busy. ` +
+      `With ${last.procs} processes kbak needs ${fmt(last.kbakCpu, 1)} CPU s in all (${fmt(one.kbakCpu, 1)} for one: each shard also pays for its own start, connections and the plan) and ${last.busy > 0.85 ? `the ${cores} cores are ${fmt(last.busy * 100, 0)} % busy: there is no spare core to run the extra processes on` : `the machine was ${fmt(last.busy * 100, 0)} % busy`}, so ${last.procs} processes give ${fmt(one.wall / last.wall, 2)}× here. ` +
+      `The dump is CPU-bound (decompressing fetched batches, encoding and zstd-compressing segments, SHA-256): about ${fmt(cpuPerGB, 1)} kbak CPU s per GB of values, and one process uses a little over one core. Sharding pays off where each shard has cores of its own, i.e. one pod per shard; on one 2-core machine at most 2 processes' worth of CPU exists, shared with the broker and everything else.`,
   );
+  if (one.otherCpu > 0.2 * one.kbakCpu)
+    p(
+      `**The machine was not quiet during these runs**: other work took ${fmt(one.otherCpu, 1)} CPU s of the one-process run (${fmt(one.otherCpu / one.wall, 2)} cores), so kbak had about ${fmt(cores - one.otherCpu / one.wall, 1)} cores, and the rates above are lower than on a quiet machine. That changes the figures, not the conclusion: the processes compete for the same cores.`,
+    );
   p();
   // The estimate.
   const a = ASSUME;
@@ -150,7 +163,7 @@ function render(r) {
     `- **pods alone**: ${fmt(perShard / 1e9, 0)} GB per shard at ${fmt(podRate / 1e6, 0)} MB/s = ${hours(podBound)}, if nothing else limited it; together the ${a.shards} pods would ask for ${fmt(demand / 1e9, 1)} GB/s.`,
   );
   p(
-    `- **brokers**: ${a.brokers} × ${fmt(a.brokerEgressLow / 1e6, 0)}–${fmt(a.brokerEgressHigh / 1e6, 0)} MB/s = ${fmt(brokerLow / 1e9, 1)}–${fmt(brokerHigh / 1e9, 1)} GB/s, so 10 TB takes **${hours(a.totalBytes / brokerHigh)}–${hours(a.totalBytes / brokerLow)}** at best. ${demand > brokerLow ? `That is the limit: ${fmt(demand / 1e9, 1)} GB/s of demand is more than the brokers can spare, and ${Math.ceil(brokerLow / podRate)}–${Math.ceil(brokerHigh / podRate)} pods would already saturate them; more shards only add load on the brokers.` : 'The pods, not the brokers, are the limit: more shards (or pods with more cores) go faster until the brokers saturate.'}`,
+    `- **brokers**: ${a.brokers} × ${fmt(a.brokerEgressLow / 1e6, 0)}–${fmt(a.brokerEgressHigh / 1e6, 0)} MB/s = ${fmt(brokerLow / 1e9, 1)}–${fmt(brokerHigh / 1e9, 1)} GB/s, so 10 TB takes **${hours(a.totalBytes / brokerHigh)}–${hours(a.totalBytes / brokerLow)}** at best. ${demand > brokerLow ? `That is the limit: ${fmt(demand / 1e9, 1)} GB/s of demand is more than the brokers can spare, and ${Math.ceil(brokerLow / podRate)}–${Math.ceil(brokerHigh / podRate)} pods would already saturate them; more shards add no speed, only load on the brokers.` : 'The pods, not the brokers, are the limit: more shards (or pods with more cores) go faster until the brokers saturate.'}`,
   );
   p(
     `- **S3**: at ${fmt(storeRate / 1e9, 2)} GB/s stored (${fmt(Math.min(demand, brokerHigh) / 1e9, 1)} GB/s of values × ${fmt(ratio, 2)}), kbak closes ${fmt(segPerSec, 0)} segments/s, about **${fmtInt(segPerSec * reqPerSeg)} PUT-class requests/s** over the whole bucket, spread over one prefix per partition (\`<cluster>/segments/<topic>/<partition>/\`): far below ${fmt(a.putLimit, 0)}/s even if every request went to one prefix. The plan, the ${a.shards} partial manifests and the manifest are a few hundred small requests per backup. A restore reads the same segments with a GET or a few each, also far from ${fmt(a.getLimit, 0)}/s. S3 request rates are not the limit; the brokers' spare egress is.`,
