@@ -6,7 +6,7 @@
  * that never runs leaves no listed backup; a shard started with another plan is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listBackupsOnDisk } from '../support/format-decoder';
@@ -276,6 +276,35 @@ describe('a shard that never runs', () => {
     expect(describeFailure(fin)).toBeNull();
     expect(fileDigest(manifest)).toBe(before);
     expect(await listedBackupIds(dest)).toEqual([id]);
+  });
+});
+
+describe('a partial manifest that does not check', () => {
+  it('is refused when the backup is finalised (exit 5, no backup); deleting it and rerunning its shard completes the backup', async () => {
+    const t = uniqueName('sharded-bad');
+    await createTopic(kafka, t, 2);
+    await produce(kafka, t, [...plainRecords(0, 5, t), ...plainRecords(1, 7, t)]);
+    const dest = tempDir('bad-partial');
+    const id = freshBackupId();
+    expect(describeFailure(await startKbak(shardArgs(base(dest, t), 0, 2, id)).done)).toBeNull();
+    // Shard 0's partial claims one record more than its segments hold.
+    const partial = join(planDir(dest, id), 'shard-0.json');
+    const json = JSON.parse(readFileSync(partial, 'utf8')) as { partitions: Array<{ records: number }> };
+    expect(json.partitions).toHaveLength(1);
+    json.partitions[0]!.records += 1;
+    writeFileSync(partial, JSON.stringify(json));
+
+    const last = await startKbak(shardArgs(base(dest, t), 1, 2, id)).done;
+    expect(describeFailure(last, 5)).toBeNull();
+    expect(last.stderr.trim().split('\n')).toHaveLength(1);
+    expect(last.stderr).toContain('shard 0');
+    expect(await listedBackupIds(dest)).toEqual([]);
+
+    rmSync(partial);
+    expect(describeFailure(await startKbak(shardArgs(base(dest, t), 0, 2, id)).done)).toBeNull();
+    expect(await listedBackupIds(dest)).toEqual([id]);
+    const b = decodeBackup(dest, id);
+    expect([b.records.get(`${t}/0`)!.length, b.records.get(`${t}/1`)!.length]).toEqual([5, 7]);
   });
 });
 
