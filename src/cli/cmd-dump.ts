@@ -90,7 +90,9 @@ export function shardLines(r: ShardDumpResult): string[] {
       : `${who}: ${plural(r.partitions, 'partition')}, ${plural(r.records, 'record')}, ${plural(r.segments, 'segment')}, stored ${formatBytes(r.storedBytes)}${r.planCreated ? ' (made the plan)' : ''}`;
   const tail = r.finalized
     ? '  every shard has finished: this shard wrote the manifest'
-    : `  waiting for ${plural(r.waitingFor.length, 'shard')} (${r.waitingFor.join(', ')}); the last to finish writes the manifest`;
+    : r.waitingFor.length === 0
+      ? '  every shard has finished: another shard wrote the manifest'
+      : `  waiting for ${plural(r.waitingFor.length, 'shard')} (${r.waitingFor.join(', ')}); the last to finish writes the manifest`;
   return [head, tail, `  took ${duration(r.durationMs)}`];
 }
 

@@ -66,8 +66,45 @@ export async function missingShards(store: ObjectStore, cluster: string, plan: S
 
 const backupIdOf = (plan: ShardPlan): string => plan.backupId;
 
-/** Writes the manifest; the summary's duration is the whole sharded dump's, from the plan's creation. */
+/**
+ * Writes the manifest; the summary's duration is the whole sharded dump's, from the plan's
+ * creation. Two shards finishing together both finalise: the one that loses the race may find
+ * the partials already gone, which is no failure once the other's manifest is there.
+ */
 export async function finalizeShards(ctx: FinalizeContext, stored: StoredPlan, lock: StoreLock): Promise<FinalizeResult> {
+  try {
+    return await finalizeOnce(ctx, stored, lock);
+  } catch (err) {
+    const done = await completedBackup(ctx, stored.plan);
+    if (done === null) throw err;
+    ctx.logger.info({ backupId: stored.plan.backupId }, 'another shard finalised the backup first');
+    return done;
+  }
+}
+
+/** The backup, when another finaliser has written its manifest; else null. */
+async function completedBackup(ctx: FinalizeContext, plan: ShardPlan): Promise<FinalizeResult | null> {
+  const cluster = plan.cluster.name;
+  if ((await ctx.store.size(manifestKey(cluster, plan.backupId))) === null) return null;
+  const b = await loadBackup(ctx.store, { cluster, backupId: plan.backupId });
+  const summary = summariseDump({
+    manifest: b.manifest,
+    location: `${ctx.store.location.replace(/\/$/, '')}/${backupPrefix(cluster, plan.backupId)}`,
+    partitions: b.manifest.topics.reduce((n, t) => n + t.partitions.length, 0),
+    written: {
+      records: b.manifest.stats.records,
+      rawBytes: b.manifest.stats.rawBytes,
+      storedBytes: b.manifest.stats.storedBytes,
+      segments: b.manifest.stats.segments,
+    },
+    writtenByTopic: () => ({ records: 0, rawBytes: 0, storedBytes: 0, segments: 0 }),
+    continued: NOTHING_CONTINUED,
+    durationMs: Math.max(0, ctx.now().getTime() - Date.parse(plan.createdAt)),
+  });
+  return { manifest: b.manifest, summary, wroteManifest: false };
+}
+
+async function finalizeOnce(ctx: FinalizeContext, stored: StoredPlan, lock: StoreLock): Promise<FinalizeResult> {
   const { store, logger } = ctx;
   const { plan } = stored;
   const cluster = plan.cluster.name;

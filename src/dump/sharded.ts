@@ -181,7 +181,10 @@ export class ShardedDumpRun {
       result.waitingFor = await missingShards(store, cluster, plan);
       if (result.waitingFor.length === 0) {
         const f = await finalizeShards({ ...this.ctx, now }, stored, lock);
-        result.finalized = { manifest: f.manifest, summary: f.summary };
+        if (f.wroteManifest) result.finalized = { manifest: f.manifest, summary: f.summary };
+      } else if ((await store.size(manifestKey(cluster, backupId))) !== null) {
+        // Another shard finalised between our partial and our look (and removed the partials).
+        result.waitingFor = [];
       }
       result.durationMs = Date.now() - t0;
       return result;
