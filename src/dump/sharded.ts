@@ -132,6 +132,11 @@ export class ShardedDumpRun {
       const { stored, created } = await this.obtainPlan(cluster, clusterId, now);
       result.planCreated = created;
       const { plan } = stored;
+      if (created && (await store.size(manifestKey(cluster, backupId))) !== null) {
+        // The backup was finalised (and its plan removed) between our first look and our plan: a late retry.
+        await store.delete(planKey(cluster, backupId));
+        return { ...result, outcome: 'backup-complete', planCreated: false, durationMs: Date.now() - t0 };
+      }
       if (Date.parse(plan.expiresAt) < now().getTime())
         throw new ConflictError(
           `the plan of backup ${backupId} expired at ${plan.expiresAt}: its shards took longer than --plan-ttl`,
