@@ -54,7 +54,14 @@ export async function readPlan(store: ObjectStore, cluster: string, backupId: st
   const key = planKey(cluster, backupId);
   if ((await store.size(key)) === null) return null;
   const bytes = await store.get(key, MAX_PLAN_BYTES);
-  return { plan: decodePlan(bytes, key), sha256: planSha256(bytes) };
+  const plan = decodePlan(bytes, key);
+  // A plan names its own place: one copied under another ID or cluster folder is not this dump's.
+  if (plan.backupId !== backupId || plan.cluster.name !== cluster)
+    throw new IntegrityError(
+      `plan ${key} is the plan of backup ${plan.cluster.name}/${plan.backupId}`,
+      'remove the misplaced plan folder; it is no plan of this backup',
+    );
+  return { plan, sha256: planSha256(bytes) };
 }
 
 /** The shard indexes whose partial manifest is not in the store. */

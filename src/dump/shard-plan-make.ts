@@ -4,6 +4,7 @@
  * after the cut (FORMAT.md, "The cut"), for an incremental dump the base of each topic, and the
  * partitions assigned to shards by estimated bytes. Read-only on the cluster and the store.
  */
+import { UsageError } from '../errors';
 import type { KafkaAdapter } from '../kafka/adapter';
 import { assignShards } from '../model/shard';
 import { partitionKey } from '../model/partition-key';
@@ -34,6 +35,14 @@ export async function makeShardPlan(kafka: KafkaAdapter, store: ObjectStore, log
   for (const [topic, ranges] of dp.ranges) dumped.set(topic, new Set(ranges.map((r) => r.partition)));
   const groups = await collectGroupOffsets(kafka, dumped, (g) => kafka.isInternalGroup(g));
   const continued = input.incremental ? await continueTopics(store, input.cluster, dp, logger) : NOTHING_CONTINUED;
+  // A backup continues only earlier ones (FORMAT.md "Incremental backups"): with an ID from a schedule, say so plainly.
+  const later = continued.bases.find((b) => b.ref.backupId >= input.backupId);
+  if (later)
+    throw new UsageError(
+      `backup ID ${input.backupId} is not after backup ${later.ref.backupId}, which this incremental dump would continue`,
+      'use a backup ID after the newest backup of the cluster (a CronJob run gives its scheduled time)',
+      { options: ['backupId'] },
+    );
   const basedOn = new Map<string, string>();
   for (const t of dp.topics)
     for (const r of dp.ranges.get(t.name)!) {

@@ -25,7 +25,7 @@ import { encodeDocument, PARTIAL_FORMAT, planMismatch, planSha256, shardPartitio
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import { shardText, type ShardSpec } from '../model/shard';
 import { partitionKey } from '../model/partition-key';
-import type { DumpContext, DumpOptions } from './dump';
+import { checkWriteOptions, type DumpContext, type DumpOptions } from './dump';
 import { continueTopics, NOTHING_CONTINUED } from './incremental';
 import { DumpPartitions, type TopicProgress } from './partitions';
 import { clusterNameFromId } from './plan';
@@ -77,6 +77,7 @@ export class ShardedDumpRun {
     private readonly opts: ShardedDumpOptions,
   ) {
     if (opts.names) throw new UsageError('a lane snapshot cannot be sharded');
+    checkWriteOptions(opts);
     const ttl = opts.planTtlMs ?? DEFAULT_PLAN_TTL_MS;
     if (!Number.isInteger(ttl) || ttl < 60_000 || ttl > MAX_PLAN_TTL_MS)
       throw new UsageError(`--plan-ttl of ${ttl} ms is out of range`, 'use 1m to 7d (the default is 24h)', { options: ['planTtl'] });
