@@ -290,7 +290,7 @@ async function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Log
     mask,
   };
   if (!opts.shard) {
-    if (opts.prepareOnly) throw new UsageError('prepareOnly applies to a sharded restore only', 'give the shard (--shard 0/N)', { options: ['shard'] });
+    if (opts.prepareOnly) throw new UsageError('prepareOnly applies to a sharded restore only', 'give the shard (--shard 0/N)');
     return new RestoreRun(ctx, options);
   }
   return new ShardedRestoreRun(ctx, options, {

@@ -88,9 +88,6 @@ export class ShardedRestoreRun extends RestoreRun {
       throw new UsageError(
         `--prepare is shard 0's step, not shard ${shardText(shard)}'s`,
         `run kbak restore --lane ${opts.lane} --shard 0/${shard.count} --prepare`,
-        {
-          options: ['prepare', 'shard'],
-        },
       );
     // Every pod of an Indexed Job runs the same command line: a --replace there would start the
     // lane over whenever shard 0 is retried after the plan finished, and race the other shards.
@@ -98,7 +95,6 @@ export class ShardedRestoreRun extends RestoreRun {
       throw new UsageError(
         '--replace with --shard starts the lane over in the preparation step only',
         `run kbak restore --lane ${opts.lane} --shard 0/${shard.count} --prepare --replace first, then the shards without --replace`,
-        { options: ['mode=replace', 'shard'] },
       );
   }
 
