@@ -484,6 +484,20 @@ export class RestoreRun {
     return JSON.stringify(entry) === JSON.stringify(planned.entry) ? planned : this.planLane(intent.id);
   }
 
+  /**
+   * Ends the hold (once only: an interrupt's cleanup and the failure it then causes both come
+   * here) and stops the heartbeat, its last write awaited; returns the hold as it was, null when none.
+   */
+  protected async letGo(): Promise<NonNullable<RestoreRun['held']> | null> {
+    const held = this.held;
+    this.held = null;
+    if (!held) return null;
+    held.unregister?.();
+    held.running();
+    await held.ledger?.stopHeartbeat();
+    return held;
+  }
+
   /** The intent this run claims the lane with and holds it by. */
   protected runIntent(): LaneIntent {
     const mode = this.mode === 'new' ? '' : ` --${this.mode}`;
@@ -501,15 +515,10 @@ export class RestoreRun {
    * is logged, and the lane then shows `failed` once its heartbeat lapses.
    */
   protected async release(producers: RestoreProducers, failure: Error | null): Promise<void> {
-    // Once only: an interrupt's cleanup and the failure it then causes both come here.
-    const held = this.held;
-    this.held = null;
-    if (!held) return;
-    held.unregister?.();
-    held.running();
     try {
+      const held = await this.letGo();
+      if (!held) return;
       const ledger = held.ledger;
-      await ledger?.stopHeartbeat();
       // A run that lost its hold leaves the lane's entry to whoever holds it now.
       if (failure && ledger && !ledger.lost) await ledger.record((current) => withFailure(current, failure.message, new Date()));
       await withdrawClaim(await producers.one(), this.ledgerTopic, this.scope.lane, held.intent.id);

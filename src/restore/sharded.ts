@@ -160,13 +160,8 @@ export class ShardedRestoreRun extends RestoreRun {
 
   /** A shard that fails leaves the lane's entry alone (its plan is not over: Kubernetes retries that index); it only stops its heartbeat. */
   protected override async release(): Promise<void> {
-    const held = this.held;
-    this.held = null;
-    if (!held) return;
-    held.unregister?.();
-    held.running();
     try {
-      await held.ledger?.stopHeartbeat();
+      await this.letGo();
     } catch (err) {
       this.ctx.logger.warn({ lane: this.scope.lane }, `could not stop the lane's heartbeat: ${(err as Error).message}`);
     }
