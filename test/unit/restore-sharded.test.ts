@@ -241,6 +241,25 @@ describe('a sharded restore into the in-memory cluster', () => {
     await expectSameAsOneProcess(ctx, 'fy');
   });
 
+  it('the finaliser refuses to mark the lane ready when a lane partition does not end where its shard left it', async () => {
+    const ctx = await setUp();
+    const s0 = await shardRun(ctx, 'fx', 0, 2).run();
+    // Another producer writes into one of shard 0's partitions after shard 0 recorded its end.
+    const own = s0.groups.flatMap((g) => g.offsets).map((o) => o.partition);
+    ctx.kafka.append('fx.orders', own[0]!, [{ timestamp: 1n, key: null, value: Buffer.from('foreign'), headers: [] }]);
+    const err = await shardRun(ctx, 'fx', 1, 2)
+      .run()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceError);
+    expect((err as Error).message).toMatch(
+      new RegExp(`^lane partition fx.orders/${own[0]} ends at offset \\d+ instead of \\d+: another producer wrote into it$`),
+    );
+    const read = ledger(ctx.kafka);
+    expect(read.entries.get('fx')).toMatchObject({ state: 'restoring', leases: [expect.objectContaining({ prepared: true })] });
+    // Both done records stay: the plan is not over.
+    expect([...read.shardsDone.get('fx')!.get(s0.shard!.plan)!.keys()].sort()).toEqual([0, 1]);
+  });
+
   it('shards 1..N-1 waiting for a preparation that never comes time out (exit 4) having written nothing', async () => {
     const ctx = await setUp();
     const err = await shardRun(ctx, 'fx', 2, 3, { prepareTimeoutMs: 150 })
