@@ -33,7 +33,6 @@ import { clusterNameFromId, DumpRun, type DumpOptions as DumpRunOptions, type Du
 import { finalizeShardedDump, ShardedDumpRun, type ShardDumpResult } from './dump/sharded';
 import { validateClusterName } from './backup/layout';
 import { listPlans, type PlanStatus } from './backup/plans';
-import type { ShardSpec } from './model/shard';
 import { classifyError, ConflictError, NotFoundError, SafetyError, UsageError } from './errors';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
