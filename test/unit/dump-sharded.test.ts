@@ -24,6 +24,9 @@ import type { ObjectStore } from '../../src/store/store';
 import { verifyBackupOnDisk, type DecodedRecord } from '../support/format-decoder';
 import { appendRecords, CLUSTER, comparable, HookedStore, keysOf, ORDERS_SIZES, shardedSource, shardOptions } from '../support/shard-cluster';
 
+// Disk stores fsync every object, and the machine is shared: seconds, not milliseconds.
+jest.setTimeout(60_000);
+
 /** A backup ID a minute-aligned hour ago: the shards' scheduled time, before this host's clock. */
 const idAt = (hoursAgo: number): string => newBackupId(new Date(Math.floor(Date.now() / 60_000) * 60_000 - hoursAgo * 3_600_000));
 const ID = idAt(1);

@@ -22,6 +22,9 @@ import {
 import { ExitCode, IntegrityError } from '../../src/errors';
 import { handPartials, handPlan, PLAN_ID, request, segment, tagOf } from '../support/shard-docs';
 
+// The 100 000-segment partial takes seconds to build and decode on a shared machine.
+jest.setTimeout(60_000);
+
 const PLAN_HASH = 'ab'.repeat(32);
 
 /** The error `fn` throws (it must throw). */
