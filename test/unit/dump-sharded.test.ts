@@ -14,9 +14,9 @@ import { listBackups, loadBackup } from '../../src/backup/catalog';
 import { backupIdTime, manifestKey, newBackupId, partialKey, planKey, planPrefix } from '../../src/backup/layout';
 import type { Manifest } from '../../src/backup/manifest';
 import { decodePlan, type ShardPlan } from '../../src/backup/shard-plan';
-import { ConflictError, ExitCode, NotFoundError, UsageError, type KbakError } from '../../src/errors';
+import { ConflictError, ExitCode, InvalidOptionError, NotFoundError, UsageError, type KbakError } from '../../src/errors';
 import { ShardedDumpRun } from '../../src/dump/sharded';
-import type { MemoryKafka } from '../../src/kafka/memory';
+import { MemoryKafka } from '../../src/kafka/memory';
 import { silentLogger } from '../../src/output/logger';
 import { DiskStore } from '../../src/store/disk';
 import { MemoryStore } from '../../src/store/memory';
@@ -583,7 +583,6 @@ describe('a backup ID already taken', () => {
     const other = await shardedSource();
     const store = new MemoryStore();
     for (const i of [0, 1]) await dumpShard(shardOptions(other, store, i, 2, ID));
-    const { MemoryKafka } = await import('../../src/kafka/memory');
     const kafka = new MemoryKafka({ clusterId: 'another-cluster' });
     await kafka.createTopics([{ topic: 'orders', partitions: 1, replicationFactor: 1, configs: {} }]);
     const before = await keysOf(store);
@@ -609,5 +608,21 @@ describe('an incremental sharded dump under an ID older than the newest backup',
     expect(err.exitCode).toBe(ExitCode.USAGE);
     expect(err.message).toContain(old);
     expect(await keysOf(store, `${CLUSTER}/plans`)).toEqual([]);
+  });
+});
+
+describe('a shard’s options are checked as a dump’s', () => {
+  // BUG (reported): ShardedDumpRun skips DumpRun's checks (segment size ≥ 64 KiB, concurrency ≥ 1):
+  // a shard writes 1 KB segments that one dump with the same options refuses.
+  it.failing('a segment size below 64 KiB or a concurrency of 0 is refused before anything is written', async () => {
+    const kafka = await shardedSource();
+    for (const over of [{ segmentBytes: 1000 }, { concurrency: 0 }]) {
+      const store = new MemoryStore();
+      const plain = await rejection(dump({ kafka, store, topics: ['orders'], clusterName: CLUSTER, ...over }));
+      const err = await rejection(dumpShard(shardOptions(kafka, store, 0, 1, ID, over)));
+      expect(err).toBeInstanceOf(InvalidOptionError);
+      expect(err.message).toBe(plain.message);
+      expect(await keysOf(store)).toEqual([]);
+    }
   });
 });
