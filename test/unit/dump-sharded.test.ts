@@ -626,3 +626,21 @@ describe('a shard’s options are checked as a dump’s', () => {
     }
   });
 });
+
+describe('hostile partials never make kbak fail as a bug (exit 70)', () => {
+  // BUG (reported): exit 70 (InternalError: the merged manifest fails its own schema).
+  it.failing('schema ID counts that add up past 2^53 across partials: refused as corrupt', async () => {
+    const kafka = await shardedSource();
+    const mem = new MemoryStore();
+    await finishedButNotFinalised(kafka, mem);
+    for (const i of [0, 1, 2]) {
+      const key = partialKey(CLUSTER, ID, i);
+      const partial = JSON.parse((await mem.get(key)).toString('utf8')) as { schemaIds: Array<{ id: number; payloads: number }> };
+      partial.schemaIds = [{ id: 7, payloads: Number.MAX_SAFE_INTEGER }];
+      await mem.put(key, Buffer.from(JSON.stringify(partial)));
+    }
+    const err = await rejection(finalizeDump({ kafka, store: mem, backupId: ID, clusterName: CLUSTER }));
+    expect(err.exitCode).toBe(ExitCode.CORRUPT);
+    expect(await listBackups(mem)).toEqual([]);
+  });
+});
