@@ -450,6 +450,21 @@ function pausedBefore(mem: MemoryStore, until: () => Promise<unknown>): HookedSt
   return store;
 }
 
+describe('a shard that died while finalising', () => {
+  it('rerun: finds its partial (already-written) and writes the manifest', async () => {
+    const kafka = await shardedSource();
+    const mem = new MemoryStore();
+    await finishedButNotFinalised(kafka, mem);
+    const segments = await keysOf(mem, `${CLUSTER}/segments`);
+    const r = await dumpShard(shardOptions(kafka, mem, 2, 3, ID));
+    expect([r.outcome, r.records, r.waitingFor]).toEqual(['already-written', 0, []]);
+    expect(r.finalized!.manifest.backupId).toBe(ID);
+    // Nothing read or written again.
+    expect(await keysOf(mem, `${CLUSTER}/segments`)).toEqual(segments);
+    expect(comparable(r.finalized!.manifest)).toEqual(comparable(await singleDump(kafka, new MemoryStore())));
+  });
+});
+
 describe('two finalisers at once', () => {
   // BUG (reported): the first finaliser deletes the partials after writing the manifest; a
   // second one that saw every partial a moment earlier then fails reading them (exit 3),
