@@ -14,7 +14,7 @@ import { listBackups, loadBackup } from '../../src/backup/catalog';
 import { backupIdTime, manifestKey, newBackupId, partialKey, planKey, planPrefix } from '../../src/backup/layout';
 import type { Manifest } from '../../src/backup/manifest';
 import { decodePlan, type ShardPlan } from '../../src/backup/shard-plan';
-import { ConflictError, ExitCode, InvalidOptionError, NotFoundError, UsageError, type KbakError } from '../../src/errors';
+import { ConflictError, ExitCode, InvalidOptionError, NotFoundError, UsageError } from '../../src/errors';
 import { ShardedDumpRun } from '../../src/dump/sharded';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { silentLogger } from '../../src/output/logger';
@@ -22,6 +22,7 @@ import { DiskStore } from '../../src/store/disk';
 import { MemoryStore } from '../../src/store/memory';
 import type { ObjectStore } from '../../src/store/store';
 import { verifyBackupOnDisk, type DecodedRecord } from '../support/format-decoder';
+import { rejection } from '../support/thrown';
 import { appendRecords, CLUSTER, comparable, HookedStore, keysOf, ORDERS_SIZES, shardedSource, shardOptions } from '../support/shard-cluster';
 
 // Disk stores fsync every object, and the machine is shared: seconds, not milliseconds.
@@ -40,16 +41,6 @@ function diskRoot(): string {
 afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
-
-/** The error a promise rejects with (it must reject). */
-async function rejection(p: Promise<unknown>): Promise<KbakError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as KbakError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** The records of every partition of the source cluster, as the independent decoder gives them. */
 function sourceRecords(kafka: MemoryKafka): Map<string, DecodedRecord[]> {

@@ -4,6 +4,7 @@
  */
 import { JOB_NAME_ENV, shardedBackupId } from '../../src/dump/shard-id';
 import { ExitCode, UsageError } from '../../src/errors';
+import { thrown } from '../support/thrown';
 
 /** The backup ID of an instant, written out field by field (not through kbak's newBackupId). */
 function idOf(ms: number): string {
@@ -14,17 +15,11 @@ function idOf(ms: number): string {
 
 /** The UsageError (exit 2) `fn` throws, its message one line. */
 function usage(fn: () => unknown): UsageError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
+  const err = thrown(fn);
   expect(err).toBeInstanceOf(UsageError);
-  const u = err as UsageError;
-  expect(u.exitCode).toBe(ExitCode.USAGE);
-  expect(u.message).not.toContain('\n');
-  return u;
+  expect(err.exitCode).toBe(ExitCode.USAGE);
+  expect(err.message).not.toContain('\n');
+  return err;
 }
 
 describe('--backup-id', () => {

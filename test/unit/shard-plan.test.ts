@@ -19,29 +19,21 @@ import {
   type ShardPartial,
   type ShardPlan,
 } from '../../src/backup/shard-plan';
+import type { SegmentEntry } from '../../src/backup/manifest';
 import { ExitCode, IntegrityError } from '../../src/errors';
 import { handPartials, handPlan, PLAN_ID, request, segment, tagOf } from '../support/shard-docs';
+import { thrown } from '../support/thrown';
 
 // The 100 000-segment partial takes seconds to build and decode on a shared machine.
 jest.setTimeout(60_000);
 
 const PLAN_HASH = 'ab'.repeat(32);
 
-/** The error `fn` throws (it must throw). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
-}
-
 /** An IntegrityError (exit 5) with a one-line message containing every one of `parts`. */
 function expectIntegrity(fn: () => unknown, ...parts: string[]): void {
   const err = thrown(fn);
   expect(err).toBeInstanceOf(IntegrityError);
-  expect((err as IntegrityError).exitCode).toBe(ExitCode.CORRUPT);
+  expect(err.exitCode).toBe(ExitCode.CORRUPT);
   expect(err.message).not.toContain('\n');
   for (const p of parts) expect(err.message).toContain(p);
 }
@@ -220,6 +212,18 @@ describe('mergePartials', () => {
     return m;
   }
 
+  /** The merge of `set`, to be called by expectIntegrity. */
+  const merging = (set: Map<number, ShardPartial>) => () => mergePartials(plan, PLAN_HASH, set);
+
+  /** The set with shard 1's orders/1 (range 5..65) written as `segments`, its records their sum. */
+  const orders1 = (...segments: SegmentEntry[]) =>
+    partials((m) => {
+      const p = m.get(1)!.partitions[0]!;
+      p.segments = segments;
+      p.records = segments.reduce((n, x) => n + x.records, 0);
+    });
+  const o1 = (first: number, records: number): SegmentEntry => segment('orders', 1, first, records, tagOf(1));
+
   it('a valid set merges: every partition with its own shard’s segments and records, schema ID counts summed', () => {
     const merged = mergePartials(plan, PLAN_HASH, partials());
     const records = Object.fromEntries([...merged.partitions].map(([k, m]) => [k, m.records]));
@@ -236,76 +240,28 @@ describe('mergePartials', () => {
   });
 
   it('a missing partial is refused, naming the shard', () => {
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => m.delete(1)),
-        ),
-      'shard 1',
-      'no partial manifest',
-    );
+    expectIntegrity(merging(partials((m) => m.delete(1))), 'shard 1', 'no partial manifest');
   });
 
   it('a partial of another backup, of another plan, or of another shard or shard count is refused', () => {
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => (m.get(2)!.backupId = '20261206T020000001Z')),
-        ),
-      'shard 2',
-      'of backup 20261206T020000001Z',
-    );
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => (m.get(0)!.planSha256 = 'cd'.repeat(32))),
-        ),
-      'shard 0',
-      'another plan',
-    );
+    expectIntegrity(merging(partials((m) => (m.get(2)!.backupId = '20261206T020000001Z'))), 'shard 2', 'of backup 20261206T020000001Z');
+    expectIntegrity(merging(partials((m) => (m.get(0)!.planSha256 = 'cd'.repeat(32)))), 'shard 0', 'another plan');
     // Shard 1's partial stored as shard 0's.
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => m.set(0, m.get(1)!)),
-        ),
-      'shard 0',
-      'says it is shard 1/3',
-    );
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => (m.get(1)!.shards = 4)),
-        ),
-      'shard 1',
-      'says it is shard 1/4',
-    );
+    expectIntegrity(merging(partials((m) => m.set(0, m.get(1)!))), 'shard 0', 'says it is shard 1/3');
+    expectIntegrity(merging(partials((m) => (m.get(1)!.shards = 4))), 'shard 1', 'says it is shard 1/4');
   });
 
   it('a writer tag of another dump is refused', () => {
     const other = '20261205T020000000Z-00000001';
     expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => {
-            const p = m.get(1)!;
-            p.writerTag = other;
-            // Its segments named consistently with that tag: the tag itself is what is refused.
-            p.partitions[0]!.segments = p.partitions[0]!.segments.map((s) => segment('orders', 1, Number(s.firstOffset), s.records, other));
-          }),
-        ),
+      merging(
+        partials((m) => {
+          const p = m.get(1)!;
+          p.writerTag = other;
+          // Its segments named consistently with that tag: the tag itself is what is refused.
+          p.partitions[0]!.segments = p.partitions[0]!.segments.map((s) => segment('orders', 1, Number(s.firstOffset), s.records, other));
+        }),
+      ),
       'shard 1',
       `writer tag ${other}`,
       'another dump',
@@ -315,45 +271,20 @@ describe('mergePartials', () => {
   it('a partition the plan gives another shard, a partition listed twice, and one left out are refused', () => {
     // Shard 0 also lists orders/1 (shard 1's).
     expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => m.get(0)!.partitions.push({ ...m.get(1)!.partitions[0]! })),
-        ),
+      merging(partials((m) => m.get(0)!.partitions.push({ ...m.get(1)!.partitions[0]! }))),
       'shard 0',
       'lists orders/1, which the plan does not give it',
     );
     // A partition of no planned topic.
+    expectIntegrity(merging(partials((m) => m.get(0)!.partitions.push({ topic: 'payments', partition: 0, records: 0, segments: [] }))), 'lists payments/0');
+    expectIntegrity(merging(partials((m) => m.get(0)!.partitions.push({ ...m.get(0)!.partitions[0]! }))), 'shard 0', 'lists orders/0 twice');
     expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => m.get(0)!.partitions.push({ topic: 'payments', partition: 0, records: 0, segments: [] })),
-        ),
-      'lists payments/0',
-    );
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => m.get(0)!.partitions.push({ ...m.get(0)!.partitions[0]! })),
-        ),
-      'shard 0',
-      'lists orders/0 twice',
-    );
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => {
-            m.get(2)!.partitions.pop();
-            m.get(2)!.schemaIds = [];
-          }),
-        ),
+      merging(
+        partials((m) => {
+          m.get(2)!.partitions.pop();
+          m.get(2)!.schemaIds = [];
+        }),
+      ),
       'shard 2',
       'leaves out events/0',
     );
@@ -377,100 +308,38 @@ describe('mergePartials', () => {
     ['the plan', `plans/${PLAN_ID}/plan.json`],
     ['an absolute key', `/segments/orders/1/00000000000000000005-${tagOf(1)}.kseg`],
   ])('a segment key that is not its own pool key is refused: %s', (_, key) => {
-    expectIntegrity(() => mergePartials(plan, PLAN_HASH, renamed(key)), 'shard 1', 'names segment', JSON.stringify(key), 'not one of its own');
+    expectIntegrity(merging(renamed(key)), 'shard 1', 'names segment', JSON.stringify(key), 'not one of its own');
   });
 
   it('segments out of order, overlapping, or outside the range are refused', () => {
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => m.get(1)!.partitions[0]!.segments.reverse()),
-        ),
-      'shard 1',
-      'orders/1 out of order',
-    );
-    // Two segments that share an offset.
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => {
-            m.get(1)!.partitions[0]!.segments = [segment('orders', 1, 5, 26, tagOf(1)), segment('orders', 1, 30, 35, tagOf(1))];
-            m.get(1)!.partitions[0]!.records = 61;
-          }),
-        ),
-      'orders/1 out of order',
-    );
-    // Below the range's start (5), and reaching the cut (65).
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => {
-            m.get(1)!.partitions[0]!.segments[0] = segment('orders', 1, 4, 26, tagOf(1));
-            m.get(1)!.partitions[0]!.records = 61;
-          }),
-        ),
-      'a segment of orders/1 outside 5..65',
-    );
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => {
-            m.get(1)!.partitions[0]!.segments[2] = segment('orders', 1, 55, 11, tagOf(1));
-            m.get(1)!.partitions[0]!.records = 61;
-          }),
-        ),
-      'outside 5..65',
-    );
+    expectIntegrity(merging(partials((m) => m.get(1)!.partitions[0]!.segments.reverse())), 'shard 1', 'orders/1 out of order');
+    // Two segments that share an offset; one below the range's start (5); one reaching the cut (65).
+    expectIntegrity(merging(orders1(o1(5, 26), o1(30, 35))), 'orders/1 out of order');
+    expectIntegrity(merging(orders1(o1(4, 26), o1(30, 25), o1(55, 10))), 'a segment of orders/1 outside 5..65');
+    expectIntegrity(merging(orders1(o1(5, 25), o1(30, 25), o1(55, 11))), 'outside 5..65');
+    // The edges themselves are inside.
+    expect(merging(orders1(o1(5, 60)))().partitions.get('orders/1')!.records).toBe(60);
     // A segment in an empty range.
     expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => {
-            const p = m.get(2)!.partitions.find((x) => x.topic === 'orders')!;
-            p.segments = [segment('orders', 2, 0, 1, tagOf(2))];
-            p.records = 1;
-          }),
-        ),
+      merging(
+        partials((m) => {
+          const p = m.get(2)!.partitions.find((x) => x.topic === 'orders')!;
+          p.segments = [segment('orders', 2, 0, 1, tagOf(2))];
+          p.records = 1;
+        }),
+      ),
       'outside 0..0',
     );
   });
 
   it('records that do not add up to the segments are refused', () => {
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => (m.get(0)!.partitions[0]!.records = 99)),
-        ),
-      'shard 0',
-      'says orders/0 holds 99 records, its segments 100',
-    );
+    expectIntegrity(merging(partials((m) => (m.get(0)!.partitions[0]!.records = 99))), 'shard 0', 'says orders/0 holds 99 records, its segments 100');
   });
 
   // BUG (reported): the counts are summed unchecked; partials whose counts add up past 2^53 made
   // the manifest fail its own schema: InternalError, exit 70, on input from a shared store.
   it.failing('a partial that counts more schema payloads than twice its records is refused', () => {
-    expectIntegrity(
-      () =>
-        mergePartials(
-          plan,
-          PLAN_HASH,
-          partials((m) => (m.get(1)!.schemaIds = [{ id: 5, payloads: 121 }])),
-        ),
-      'shard 1',
-      'schema ID 5',
-    );
+    expectIntegrity(merging(partials((m) => (m.get(1)!.schemaIds = [{ id: 5, payloads: 121 }]))), 'shard 1', 'schema ID 5');
     // Twice the records (a key and a value each) is the most there can be.
     expect(
       mergePartials(
