@@ -435,6 +435,20 @@ function pausedBefore(mem: MemoryStore, until: () => Promise<unknown>): HookedSt
   return store;
 }
 
+describe('two runs of one shard at once (Kubernetes may start a replacement pod early)', () => {
+  it('the first partial stands; the other run removes its segments; no orphan is left', async () => {
+    const kafka = await shardedSource();
+    const store = new MemoryStore();
+    const twins = await Promise.all([0, 0].map((i) => dumpShard(shardOptions(kafka, store, i, 3, ID))));
+    expect(twins.map((r) => r.outcome).sort()).toEqual(['already-written', 'written']);
+    for (const i of [1, 2]) await dumpShard(shardOptions(kafka, store, i, 3, ID));
+    const manifest = (await loadBackup(store, { cluster: CLUSTER, backupId: ID })).manifest;
+    const named = manifest.topics.flatMap((t) => t.partitions.flatMap((p) => p.segments.map((s) => `${CLUSTER}/${s.key}`))).sort();
+    expect(await keysOf(store, `${CLUSTER}/segments`)).toEqual(named);
+    expect(comparable(manifest)).toEqual(comparable(await singleDump(kafka, new MemoryStore())));
+  });
+});
+
 describe('a shard that died while finalising', () => {
   it('rerun: finds its partial (already-written) and writes the manifest', async () => {
     const kafka = await shardedSource();
