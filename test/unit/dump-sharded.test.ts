@@ -14,7 +14,7 @@ import { listBackups, loadBackup } from '../../src/backup/catalog';
 import { backupIdTime, manifestKey, newBackupId, partialKey, planKey, planPrefix } from '../../src/backup/layout';
 import type { Manifest } from '../../src/backup/manifest';
 import { decodePlan, type ShardPlan } from '../../src/backup/shard-plan';
-import { ConflictError, ExitCode, InvalidOptionError, NotFoundError, UsageError } from '../../src/errors';
+import { ConflictError, ExitCode, InterruptedError, InvalidOptionError, NotFoundError, UsageError } from '../../src/errors';
 import { ShardedDumpRun } from '../../src/dump/sharded';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { silentLogger } from '../../src/output/logger';
@@ -206,6 +206,26 @@ describe('a shard that fails midway', () => {
     expect(rerun.outcome).toBe('written');
     expect(rerun.finalized).not.toBeNull();
     expect(comparable(rerun.finalized!.manifest)).toEqual(comparable(await singleDump(kafka, new MemoryStore())));
+  });
+});
+
+describe('a shard stopped by its signal', () => {
+  it('ends with InterruptedError, leaves no partial, no segment and no lock; rerun, it writes its part', async () => {
+    const kafka = await shardedSource();
+    const mem = new MemoryStore();
+    const stop = new AbortController();
+    const store = new HookedStore(mem);
+    store.beforeSegmentComplete = () => {
+      if (store.completedSegments === 1) stop.abort();
+    };
+    const err = await rejection(dumpShard(shardOptions(kafka, store, 0, 3, ID, { signal: stop.signal })));
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(store.completedSegments).toBeGreaterThanOrEqual(1);
+    expect(await keysOf(mem, `${CLUSTER}/segments`)).toEqual([]);
+    expect(await keysOf(mem, `${CLUSTER}/locks`)).toEqual([]);
+    expect(await mem.size(partialKey(CLUSTER, ID, 0))).toBeNull();
+    const rerun = await dumpShard(shardOptions(kafka, mem, 0, 3, ID));
+    expect([rerun.outcome, rerun.planCreated]).toEqual(['written', false]);
   });
 });
 
