@@ -270,7 +270,14 @@ export function mergePartials(plan: ShardPlan, planHash: string, partials: Reado
         add(i, 'storedBytes', s.storedBytes);
       }
     }
+    // A record has a key and a value: no schema ID is carried by more payloads than twice the shard's records.
+    const records = partial.partitions.reduce((n, p) => n + p.records, 0);
     for (const { id, payloads } of partial.schemaIds) {
+      if (payloads > 2 * records)
+        throw new IntegrityError(
+          `the partial manifest of shard ${i} of backup ${plan.backupId} counts ${payloads} payloads of schema ID ${id}, more than its ${records} records carry`,
+          'run that shard again after deleting its partial manifest',
+        );
       add(i, 'payloads', payloads);
       schemaIds.set(id, (schemaIds.get(id) ?? 0) + payloads);
     }

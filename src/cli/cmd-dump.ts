@@ -7,7 +7,7 @@ import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
 import { JOB_INDEX_ENV, parseShardSpec, shardText } from '../model/shard';
 import { JOB_NAME_ENV, shardedBackupId } from '../dump/shard-id';
-import type { ShardDumpResult } from '../dump/sharded';
+import { MAX_PLAN_TTL_MS, type ShardDumpResult } from '../dump/sharded';
 import { UsageError } from '../errors';
 import { parseDurationMs } from '../lane/topic-configs';
 import { formatBytes } from '../output/human-size';
@@ -129,6 +129,8 @@ async function pushBackupMetrics(url: string, s: DumpSummary, logger: Logger): P
 function parsePlanTtl(value: string): number {
   const ms = parseDurationMs(value);
   if (ms === null) throw new UsageError(`--plan-ttl ${JSON.stringify(value)} is not a duration`, 'use e.g. 12h or 2d', { options: ['planTtl'] });
+  if (ms < 60_000 || ms > MAX_PLAN_TTL_MS)
+    throw new UsageError(`--plan-ttl ${value} is out of range`, 'use 1m to 7d (the default is 24h)', { options: ['planTtl'] });
   return ms;
 }
 

@@ -10,7 +10,7 @@ import { IntegrityError, NotFoundError } from '../errors';
 import type { KafkaAdapter } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import { loadBackup } from '../backup/catalog';
-import { backupIdTime, backupPrefix, manifestKey, partialKey, planKey, planPrefix } from '../backup/layout';
+import { backupIdTime, backupPrefix, manifestKey, partialIndex, partialKey, planKey, planPrefix } from '../backup/layout';
 import type { StoreLock } from '../backup/lock';
 import type { Manifest } from '../backup/manifest';
 import type { DumpedTopic } from '../backup/manifest-build';
@@ -64,14 +64,15 @@ export async function readPlan(store: ObjectStore, cluster: string, backupId: st
   return { plan, sha256: planSha256(bytes) };
 }
 
-/** The shard indexes whose partial manifest is not in the store. */
+/** The shard indexes whose partial manifest is not in the store: one listing of the plan folder (N size checks per shard would be N² requests per Job). */
 export async function missingShards(store: ObjectStore, cluster: string, plan: ShardPlan): Promise<number[]> {
-  const missing: number[] = [];
-  for (let i = 0; i < plan.shards; i++) if ((await store.size(partialKey(cluster, backupIdOf(plan), i))) === null) missing.push(i);
-  return missing;
+  const present = new Set<number>();
+  for await (const key of store.list(planPrefix(cluster, plan.backupId))) {
+    const i = partialIndex(key.slice(key.lastIndexOf('/') + 1));
+    if (i !== null && key === partialKey(cluster, plan.backupId, i)) present.add(i);
+  }
+  return Array.from({ length: plan.shards }, (_, i) => i).filter((i) => !present.has(i));
 }
-
-const backupIdOf = (plan: ShardPlan): string => plan.backupId;
 
 /**
  * Writes the manifest; the summary's duration is the whole sharded dump's, from the plan's

@@ -130,7 +130,9 @@ export class ShardedDumpRun {
         waitMs: this.opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
         logger,
       });
-      const { stored, created } = await this.obtainPlan(cluster, clusterId, now);
+      const obtained = await this.obtainPlan(cluster, clusterId, now);
+      if (obtained === null) return { ...result, outcome: 'backup-complete', durationMs: Date.now() - t0 };
+      const { stored, created } = obtained;
       result.planCreated = created;
       const { plan } = stored;
       if (created && (await store.size(manifestKey(cluster, backupId))) !== null) {
@@ -217,7 +219,7 @@ export class ShardedDumpRun {
   }
 
   /** The plan: the one in the store, or a new one written with a conditional create (the first shard's wins). */
-  private async obtainPlan(cluster: string, clusterId: string, now: () => Date): Promise<{ stored: StoredPlan; created: boolean }> {
+  private async obtainPlan(cluster: string, clusterId: string, now: () => Date): Promise<{ stored: StoredPlan; created: boolean } | null> {
     const { kafka, store, logger } = this.ctx;
     const request = this.request();
     const check = (stored: StoredPlan): StoredPlan => {
@@ -231,6 +233,8 @@ export class ShardedDumpRun {
     };
     const existing = await readPlan(store, cluster, this.opts.backupId);
     if (existing) return { stored: check(existing), created: false };
+    // A finaliser writes the manifest before it removes the plan: no plan but a manifest is a complete backup.
+    if ((await store.size(manifestKey(cluster, this.opts.backupId))) !== null) return null;
     // The ID is the backup's start (the manifest's startedAt), so the cut taken now must not precede it.
     if (backupIdTime(this.opts.backupId)! > now().getTime())
       throw new UsageError(
@@ -290,6 +294,8 @@ export async function finalizeShardedDump(ctx: DumpContext, cluster: string, bac
   const lock = await StoreLock.acquire(store, cluster, 'shared', { holder: dumpLockHolder(backupId), waitMs: lockWaitMs, logger });
   try {
     const stored = await readPlan(store, cluster, backupId);
+    if (!stored && (await store.size(manifestKey(cluster, backupId))) !== null)
+      return { manifest: (await loadBackup(store, { cluster, backupId })).manifest, summary: null, alreadyComplete: true };
     if (!stored)
       throw new NotFoundError(
         `no sharded dump of backup ${backupId} is in progress in ${cluster}`,

@@ -485,10 +485,9 @@ describe('a shard that died while finalising', () => {
 });
 
 describe('two finalisers at once', () => {
-  // BUG (reported): the first finaliser deletes the partials after writing the manifest; a
-  // second one that saw every partial a moment earlier then fails reading them (exit 3),
-  // although the backup is complete. Marked failing until shard-finalize.ts handles it.
-  it.failing('--finalize racing the last shard: both succeed, one manifest', async () => {
+  // The first finaliser deletes the partials after writing the manifest; a second one that saw
+  // every partial a moment earlier must then report the complete backup, not fail reading them.
+  it('--finalize racing the last shard: both succeed, one manifest', async () => {
     const kafka = await shardedSource();
     const mem = new MemoryStore();
     await finishedButNotFinalised(kafka, mem);
@@ -500,7 +499,7 @@ describe('two finalisers at once', () => {
     expect(second.manifest).toEqual(first!.manifest);
   });
 
-  it.failing('a shard rerun that finalises while another finaliser finishes: it succeeds, the backup complete', async () => {
+  it('a shard rerun that finalises while another finaliser finishes: it succeeds, the backup complete', async () => {
     const kafka = await shardedSource();
     const mem = new MemoryStore();
     await finishedButNotFinalised(kafka, mem);
@@ -512,9 +511,9 @@ describe('two finalisers at once', () => {
 });
 
 describe('a shard that starts while the last one finalises', () => {
-  // BUG (reported): it saw no manifest, then (after its lock) no plan, since the finaliser
-  // had removed it; it makes a new plan and dumps everything again for a complete backup.
-  it.failing('finds the backup complete: makes no new plan, writes nothing', async () => {
+  // It saw no manifest, then (after its lock) no plan, since the finaliser had removed it: it
+  // must not make a new plan and dump everything again for a complete backup.
+  it('finds the backup complete: makes no new plan, writes nothing', async () => {
     const kafka = await shardedSource();
     const mem = new MemoryStore();
     await finishedButNotFinalised(kafka, mem);
@@ -534,10 +533,9 @@ describe('a shard that starts while the last one finalises', () => {
 });
 
 describe('a plan stored under another name', () => {
-  // BUG (reported): readPlan does not check that the plan's backupId and cluster name are
-  // those of the folder it was read from; a copied or crafted plan makes --finalize of one
-  // backup write another's manifest.
-  it.failing('--finalize of backup X refuses a plan that says it is of backup Y', async () => {
+  // A plan's backupId and cluster name must be those of the folder it was read from: a copied or
+  // crafted plan must not make --finalize of one backup write another's manifest.
+  it('--finalize of backup X refuses a plan that says it is of backup Y', async () => {
     const kafka = await shardedSource();
     const mem = new MemoryStore();
     await finishedButNotFinalised(kafka, mem);
@@ -628,11 +626,9 @@ describe('a backup ID already taken', () => {
 });
 
 describe('an incremental sharded dump under an ID older than the newest backup', () => {
-  // BUG (reported): the plan takes the newest backup as each topic's base, even one later than
-  // this backup's own ID; every shard then dumps, and only the finaliser finds that basedOn is
-  // not an earlier backup (exit 5, "corrupt"). It should be refused (or based on an earlier
-  // backup) when the plan is made.
-  it.failing('is refused when the plan is made, before any shard writes', async () => {
+  // The newest backup may be later than an ID given by hand: refused when the plan is made, not by
+  // the finaliser after every shard has dumped (basedOn must name an earlier backup).
+  it('is refused when the plan is made, before any shard writes', async () => {
     const kafka = await shardedSource();
     const store = new MemoryStore();
     await singleDump(kafka, store);
@@ -646,9 +642,8 @@ describe('an incremental sharded dump under an ID older than the newest backup',
 });
 
 describe('a shard’s options are checked as a dump’s', () => {
-  // BUG (reported): ShardedDumpRun skips DumpRun's checks (segment size ≥ 64 KiB, concurrency ≥ 1):
-  // a shard writes 1 KB segments that one dump with the same options refuses.
-  it.failing('a segment size below 64 KiB or a concurrency of 0 is refused before anything is written', async () => {
+  // The checks of DumpRun (segment size ≥ 64 KiB, concurrency ≥ 1) hold for a shard too.
+  it('a segment size below 64 KiB or a concurrency of 0 is refused before anything is written', async () => {
     const kafka = await shardedSource();
     for (const over of [{ segmentBytes: 1000 }, { concurrency: 0 }]) {
       const store = new MemoryStore();
@@ -662,8 +657,8 @@ describe('a shard’s options are checked as a dump’s', () => {
 });
 
 describe('hostile partials never make kbak fail as a bug (exit 70)', () => {
-  // BUG (reported): exit 70 (InternalError: the merged manifest fails its own schema).
-  it.failing('schema ID counts that add up past 2^53 across partials: refused as corrupt', async () => {
+  // Not exit 70 (InternalError: the merged manifest failing its own schema): input from a shared store.
+  it('schema ID counts that add up past 2^53 across partials: refused as corrupt', async () => {
     const kafka = await shardedSource();
     const mem = new MemoryStore();
     await finishedButNotFinalised(kafka, mem);
