@@ -4,7 +4,7 @@
  * int16-length strings, no tagged fields), and one broker's answer read as sizes
  * (client/log-dir-sizes.ts's replicaSizes).
  */
-import { replicaSizes } from '../../src/kafka/client/log-dir-sizes';
+import { replicaSizes, speaksDescribeLogDirsV1 } from '../../src/kafka/client/log-dir-sizes';
 import {
   decodeDescribeLogDirsResponse,
   DescribeLogDirsResponseError,
@@ -171,5 +171,14 @@ describe("one broker's log dirs as partition sizes", () => {
 
   it("throws another error code of a log dir as Kafka's error", () => {
     expect(() => replicaSizes(resp([{ errorCode: 42, logDir: '/d1', topics: [] }]), asked)).toThrow(expect.objectContaining({ type: 'INVALID_REQUEST' }));
+  });
+
+  it('asks only brokers that speak v1; the others (none before Kafka 1.1, one that dropped v1) do not say', () => {
+    expect(speaksDescribeLogDirsV1({ 35: { minVersion: 0, maxVersion: 4 } })).toBe(true);
+    expect(speaksDescribeLogDirsV1({ 35: { minVersion: 1, maxVersion: 1 } })).toBe(true);
+    expect(speaksDescribeLogDirsV1({ 35: { minVersion: 0, maxVersion: 0 } })).toBe(false);
+    expect(speaksDescribeLogDirsV1({ 35: { minVersion: 2, maxVersion: 4 } })).toBe(false);
+    expect(speaksDescribeLogDirsV1({ 3: { minVersion: 0, maxVersion: 12 } })).toBe(false);
+    expect(speaksDescribeLogDirsV1(null)).toBe(false);
   });
 });

@@ -72,59 +72,71 @@ export function replicaSizes(resp: DescribeLogDirsResponse, asked: ReadonlySet<s
   return out;
 }
 
+/** Whether a broker's ApiVersions (by API key) include DescribeLogDirs v1: Kafka 1.1 to 4.x do; older ones, and a broker that dropped it, do not. */
+export function speaksDescribeLogDirsV1(versions: Record<number, { minVersion: number; maxVersion: number }> | null): boolean {
+  const range = versions?.[DESCRIBE_LOG_DIRS_API_KEY];
+  return range !== undefined && range.minVersion <= DESCRIBE_LOG_DIRS_VERSION && range.maxVersion >= DESCRIBE_LOG_DIRS_VERSION;
+}
+
+/**
+ * Each broker's DescribeLogDirs v1 answer for the topic-partitions (null: every partition it
+ * hosts), by broker id; null when the brokers do not speak v1.
+ */
+export async function describeLogDirs(kafka: Kafka, topics: readonly LogDirTopicRequest[] | null): Promise<Map<number, DescribeLogDirsResponse> | null> {
+  const body = encodeDescribeLogDirsRequest(topics);
+  const cluster = createCluster(kafka) as LogDirsCluster;
+  try {
+    await cluster.connect();
+    if (!speaksDescribeLogDirsV1(cluster.brokerPool.versions)) return null;
+    await cluster.refreshMetadata();
+    const nodeIds = (cluster.brokerPool.metadata?.brokers ?? []).map((b) => b.nodeId);
+    if (nodeIds.length === 0) throw new KafkaServiceError('the cluster listed no brokers to ask for log directory sizes', undefined);
+    const ask = (nodeId: number): Promise<DescribeLogDirsResponse> =>
+      retry(
+        async () => {
+          const broker = await cluster.findBroker({ nodeId });
+          return (await broker.connectionPool.send({
+            request: {
+              apiKey: DESCRIBE_LOG_DIRS_API_KEY,
+              apiVersion: DESCRIBE_LOG_DIRS_VERSION,
+              apiName: 'DescribeLogDirs',
+              // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
+              encode: async () => new KafkajsEncoder().writeBuffer(body),
+            },
+            // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
+            response: { decode: async (payload: Buffer) => decodeDescribeLogDirsResponse(payload), parse: async (d: unknown) => d },
+          })) as DescribeLogDirsResponse;
+        },
+        LOG_DIRS_RETRY,
+        { retriable: retriableRequest },
+      ).catch((err: unknown) => {
+        if (err instanceof DescribeLogDirsResponseError)
+          throw new KafkaServiceError(`broker ${nodeId} sent a DescribeLogDirs response kbak cannot read: ${err.message}`, undefined, undefined, {
+            cause: err,
+            retriable: false,
+          });
+        throw err;
+      });
+    const answers = await Promise.all(nodeIds.map(ask));
+    return new Map(nodeIds.map((id, i) => [id, answers[i]!]));
+  } finally {
+    await cluster.disconnect().catch(() => undefined);
+  }
+}
+
 /**
  * Per partition (partitionKey), the bytes on disk of its largest replica, for the asked
  * topic-partitions that some broker hosts; null when the cluster does not say (see above).
  */
 export async function fetchLogDirSizes(kafka: Kafka, topics: readonly LogDirTopicRequest[]): Promise<Map<string, bigint> | null> {
+  const answers = await describeLogDirs(kafka, topics);
+  if (answers === null) return null;
   const asked = new Set(topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p))));
-  const body = encodeDescribeLogDirsRequest(topics);
-  const cluster = createCluster(kafka) as LogDirsCluster;
-  try {
-    await cluster.connect();
-    const range = cluster.brokerPool.versions?.[DESCRIBE_LOG_DIRS_API_KEY];
-    if (!range || range.minVersion > DESCRIBE_LOG_DIRS_VERSION || range.maxVersion < DESCRIBE_LOG_DIRS_VERSION) return null;
-    await cluster.refreshMetadata();
-    const nodeIds = (cluster.brokerPool.metadata?.brokers ?? []).map((b) => b.nodeId);
-    if (nodeIds.length === 0) throw new KafkaServiceError('the cluster listed no brokers to ask for log directory sizes', undefined);
-    const answers = await Promise.all(
-      nodeIds.map((nodeId) =>
-        retry(
-          async () => {
-            const broker = await cluster.findBroker({ nodeId });
-            return (await broker.connectionPool.send({
-              request: {
-                apiKey: DESCRIBE_LOG_DIRS_API_KEY,
-                apiVersion: DESCRIBE_LOG_DIRS_VERSION,
-                apiName: 'DescribeLogDirs',
-                // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
-                encode: async () => new KafkajsEncoder().writeBuffer(body),
-              },
-              response: {
-                // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
-                decode: async (payload: Buffer) => decodeDescribeLogDirsResponse(payload),
-                // eslint-disable-next-line @typescript-eslint/require-await -- as above
-                parse: async (d: DescribeLogDirsResponse) => replicaSizes(d, asked),
-              },
-            })) as Map<string, bigint> | null;
-          },
-          LOG_DIRS_RETRY,
-          { retriable: retriableRequest },
-        ).catch((err: unknown) => {
-          if (err instanceof DescribeLogDirsResponseError)
-            throw new KafkaServiceError(`broker ${nodeId} sent a DescribeLogDirs response kbak cannot read: ${err.message}`, undefined, undefined, {
-              cause: err,
-              retriable: false,
-            });
-          throw err;
-        }),
-      ),
-    );
-    if (answers.some((a) => a === null)) return null;
-    const out = new Map<string, bigint>();
-    for (const a of answers as Array<Map<string, bigint>>) for (const [key, size] of a) keepLargest(out, key, size);
-    return out;
-  } finally {
-    await cluster.disconnect().catch(() => undefined);
+  const out = new Map<string, bigint>();
+  for (const answer of answers.values()) {
+    const sizes = replicaSizes(answer, asked);
+    if (sizes === null) return null;
+    for (const [key, size] of sizes) keepLargest(out, key, size);
   }
+  return out;
 }
