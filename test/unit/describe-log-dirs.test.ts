@@ -4,7 +4,7 @@
  * int16-length strings, no tagged fields), and one broker's answer read as sizes
  * (client/log-dir-sizes.ts's replicaSizes).
  */
-import { replicaSizes, speaksDescribeLogDirsV1 } from '../../src/kafka/client/log-dir-sizes';
+import { largestReplicaSizes, replicaSizes, speaksDescribeLogDirsV1 } from '../../src/kafka/client/log-dir-sizes';
 import {
   decodeDescribeLogDirsResponse,
   DescribeLogDirsResponseError,
@@ -167,6 +167,33 @@ describe("one broker's log dirs as partition sizes", () => {
         asked,
       ),
     ).toBeNull();
+  });
+
+  it("takes each partition's largest replica over the brokers (not their sum); null when one broker does not say", () => {
+    const broker = (sizes: Array<[number, bigint]>) =>
+      resp([{ errorCode: 0, logDir: '/d', topics: [{ name: 'orders', partitions: sizes.map(([p, size]) => part(p, size)) }] }]);
+    const three = [
+      broker([
+        [0, 500n],
+        [1, 70n],
+      ]),
+      broker([
+        [0, 480n],
+        [2, 9n],
+      ]),
+      broker([
+        [1, 90n],
+        [2, 8n],
+      ]),
+    ];
+    expect(largestReplicaSizes(three, asked)).toEqual(
+      new Map([
+        [partitionKey('orders', 0), 500n],
+        [partitionKey('orders', 1), 90n],
+        [partitionKey('orders', 2), 9n],
+      ]),
+    );
+    expect(largestReplicaSizes([...three, resp([])], asked)).toBeNull();
   });
 
   it("throws another error code of a log dir as Kafka's error", () => {

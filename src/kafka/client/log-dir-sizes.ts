@@ -131,9 +131,13 @@ export async function describeLogDirs(kafka: Kafka, topics: readonly LogDirTopic
 export async function fetchLogDirSizes(kafka: Kafka, topics: readonly LogDirTopicRequest[]): Promise<Map<string, bigint> | null> {
   const answers = await describeLogDirs(kafka, topics);
   if (answers === null) return null;
-  const asked = new Set(topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p))));
+  return largestReplicaSizes([...answers.values()], new Set(topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p)))));
+}
+
+/** Every broker's answer as one size per asked partition, its largest replica's; null when any broker does not say. */
+export function largestReplicaSizes(answers: readonly DescribeLogDirsResponse[], asked: ReadonlySet<string>): Map<string, bigint> | null {
   const out = new Map<string, bigint>();
-  for (const answer of answers.values()) {
+  for (const answer of answers) {
     const sizes = replicaSizes(answer, asked);
     if (sizes === null) return null;
     for (const [key, size] of sizes) keepLargest(out, key, size);
