@@ -4,11 +4,12 @@
  * directories, so the request goes to every broker of the cluster, through kafkajs's own
  * connections (TLS, SASL, framing) of kbak's private copy; only the body is kbak's.
  *
- * DescribeLogDirs needs DESCRIBE on the cluster. v1 has no top-level error code: a broker
- * answers a principal without it with no log directories at all (or, on some versions, with
- * CLUSTER_AUTHORIZATION_FAILED on each directory). Both, and a broker that does not speak
- * v1, mean "the cluster does not say": null, never an error, so the caller falls back to an
- * estimate. Anything else that fails is thrown.
+ * DescribeLogDirs needs DESCRIBE on the cluster. v1 has no top-level error code (v3 added
+ * one): a broker answers a principal without it with no log directories at all (Kafka 4.4
+ * does, test/integration/log-dir-sizes.test.ts); CLUSTER_AUTHORIZATION_FAILED on a directory
+ * is read the same way. Both, and a broker that does not speak v1, mean "the cluster does not
+ * say": null, never an error, so the caller falls back to an estimate. Anything else that
+ * fails is thrown.
  */
 import { partitionKey } from '../../model/partition-key';
 import { retry, type RetryPolicy } from '../../util/retry';
