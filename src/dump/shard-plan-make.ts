@@ -50,7 +50,12 @@ export async function makeShardPlan(kafka: KafkaAdapter, store: ObjectStore, log
       if (c) basedOn.set(t.name, c.basedOn);
     }
   const targets = readTargets(dp, continued.continuations);
-  const bytes = await estimatePartitionBytes(kafka, targets, input.stallTimeoutMs);
+  const estimate = await estimatePartitionBytes(kafka, targets, input.stallTimeoutMs);
+  const bytes = estimate.bytes;
+  logger.info(
+    { backupId: input.backupId, source: estimate.source },
+    `partition sizes for the shard assignment: ${estimate.source === 'log-dirs' ? "the brokers' log dirs" : estimate.source === 'sampled' ? 'offsets × sampled record sizes' : 'log dirs where the brokers gave them, else offsets × sampled record sizes'}`,
+  );
   const items = targets.map((t) => ({ key: partitionKey(t.topic, t.partition), bytes: bytes.get(partitionKey(t.topic, t.partition)) ?? 0 }));
   const shardOf = new Map(assignShards(items, input.shards).map((s, i) => [items[i]!.key, s]));
   return {
@@ -92,6 +97,7 @@ function readTargets(dp: DumpPlan, continuations: ReadonlyMap<string, { readStar
       partition: r.partition,
       start: continuations.get(partitionKey(t.name, r.partition))?.readStart ?? r.start,
       end: r.end,
+      logStart: r.logStartOffset,
     })),
   );
 }
