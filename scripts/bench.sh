@@ -47,6 +47,8 @@
 #   BENCH_RECOVER=1     afterwards, also the recovery of a 1 GiB backup into a fresh second cluster
 #                       (scripts/bench-recover.sh, alone: `npm run bench:recover`; several minutes).
 #                       Without it the last recovery figures (BENCHMARKS.json `recovery`) are kept.
+# The sharded dump's scaling (BENCHMARKS.md "Sharded dump: scaling", BENCHMARKS.json `shardScaling`) is
+# measured only by scripts/bench/shard-scaling.sh; every run of this script keeps its last figures.
 # The topic is filled once by kcat -P: keys key-0..99999, BENCH_RECORD_BYTES random letters, 3 tracing
 # headers per record; the masked restore's key (KBAK_BENCH_MASK_KEY) is random for each run. Needs the
 # local stack (started if not running; never stopped), node, Java 17+, /usr/bin/time and kcat
@@ -529,10 +531,14 @@ notes_file="$WORK/notes.txt"
 for note in "${NOTES[@]}"; do printf '%s\n' "$note" >>"$notes_file"; done
 cp "$TSV" ".bench/results-$STAMP.tsv"
 
-# report.cjs rewrites both files; the recovery figures (scripts/bench-recover.sh) are measured apart.
+# report.cjs rewrites both files; the recovery figures (scripts/bench-recover.sh) and the sharded
+# dump's scaling (scripts/bench/shard-scaling.sh) are measured apart and put back afterwards.
 RECOVERY_PREV="$WORK/recovery-prev.json"
+SHARDS_PREV="$WORK/shard-scaling-prev.json"
 : >"$RECOVERY_PREV"
+: >"$SHARDS_PREV"
 [[ -f BENCHMARKS.json ]] && node scripts/bench/recovery-section.cjs extract BENCHMARKS.json >"$RECOVERY_PREV"
+[[ -f BENCHMARKS.json ]] && node scripts/bench/shard-section.cjs extract BENCHMARKS.json >"$SHARDS_PREV"
 version_of() { "$@" 2>&1 | head -n 1 || true; }
 BENCH_ID="$ID" BENCH_DATE="$(date -u '+%F %T UTC')" BENCH_HOST="$(hostname)" BENCH_CPUS="$(nproc)" \
   BENCH_CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
@@ -553,6 +559,7 @@ if [[ "${BENCH_RECOVER:-0}" == 1 ]]; then
 elif [[ -s "$RECOVERY_PREV" ]]; then
   node scripts/bench/recovery-section.cjs write BENCHMARKS.md BENCHMARKS.json "$RECOVERY_PREV"
 fi
+[[ -s "$SHARDS_PREV" ]] && node scripts/bench/shard-section.cjs write BENCHMARKS.md BENCHMARKS.json "$SHARDS_PREV"
 
 cat BENCHMARKS.md
 msg "report written to BENCHMARKS.md and BENCHMARKS.json (raw measurements: .bench/results-$STAMP.tsv)"

@@ -8,7 +8,7 @@
 //        sets `recovery` to RESULT.json and replaces (or appends) the markdown section
 'use strict';
 
-const fs = require('fs');
+const { sectionMain } = require('./section-file.cjs');
 
 const TITLE = '## Recovery of a 1 GiB backup';
 
@@ -66,31 +66,4 @@ function render(r) {
   return out.join('\n');
 }
 
-/** The markdown with TITLE's section (up to the next `## ` heading) replaced by `section`, or appended. */
-function splice(md, section) {
-  const start = md.indexOf(`\n${TITLE}\n`);
-  if (start < 0) return `${md.replace(/\n*$/, '\n')}\n${section}`;
-  const next = md.indexOf('\n## ', start + TITLE.length + 2);
-  return `${md.slice(0, start + 1)}${section}${next < 0 ? '' : md.slice(next)}`;
-}
-
-function main([cmd, a, b, c]) {
-  if (cmd === 'extract') {
-    const json = JSON.parse(fs.readFileSync(a, 'utf8'));
-    if (json.recovery) process.stdout.write(`${JSON.stringify(json.recovery, null, 2)}\n`);
-    return;
-  }
-  if (cmd === 'write') {
-    const result = JSON.parse(fs.readFileSync(c, 'utf8'));
-    const json = fs.existsSync(b) ? JSON.parse(fs.readFileSync(b, 'utf8')) : {};
-    json.recovery = result;
-    fs.writeFileSync(b, `${JSON.stringify(json, null, 2)}\n`);
-    const md = fs.existsSync(a) ? fs.readFileSync(a, 'utf8') : '# Benchmarks\n';
-    fs.writeFileSync(a, splice(md, render(result)));
-    return;
-  }
-  process.stderr.write('usage: recovery-section.cjs extract JSON | write MD JSON RESULT\n');
-  process.exit(2);
-}
-
-main(process.argv.slice(2));
+sectionMain({ script: 'recovery-section.cjs', title: TITLE, key: 'recovery', render }, process.argv.slice(2));
