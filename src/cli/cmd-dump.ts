@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { dump, dumpShard, finalizeDump } from '../api';
+import { dump, dumpShard, finalizeDump, type DumpOptions } from '../api';
 import { DEFAULT_DESTINATION, DEFAULT_DUMP_CONCURRENCY, DEFAULT_LOCK_WAIT_MS, DEFAULT_SEGMENT_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../config/defaults';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import type { DumpSummary, TopicProgress } from '../dump/dump';
@@ -246,6 +246,26 @@ export function dumpCommand(env: CommandEnv): Command {
         recordsTotalIsBound: true,
       }),
     });
+    // What a plain dump and a shard are both asked.
+    const options: DumpOptions = {
+      kafka: kafkaOptions(settings.kafka),
+      registry: settings.registry ?? null,
+      logger,
+      store,
+      topics: flags.topic,
+      topicsRegex: flags.topicsRegex,
+      partitions,
+      since: window.since,
+      until: window.until,
+      maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
+      clusterName: flags.name,
+      segmentBytes: flags.segmentBytes,
+      blockBytes: flags.blockBytes,
+      concurrency: flags.concurrency,
+      stallTimeoutMs: flags.stallTimeout * 1000,
+      incremental: Boolean(flags.incremental),
+      lockWaitMs: flags.lockWait * 1000,
+    };
     if (flags.shard !== undefined) {
       const shard = parseShardSpec(flags.shard, env.env);
       const planTtlMs = flags.planTtl === undefined ? undefined : parsePlanTtl(flags.planTtl);
@@ -260,23 +280,7 @@ export function dumpCommand(env: CommandEnv): Command {
         async () => {
           const res = await progress.run(() =>
             dumpShard({
-              kafka: kafkaOptions(settings.kafka),
-              registry: settings.registry ?? null,
-              logger,
-              store,
-              topics: flags.topic,
-              topicsRegex: flags.topicsRegex,
-              partitions,
-              since: window.since,
-              until: window.until,
-              maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
-              clusterName: flags.name,
-              segmentBytes: flags.segmentBytes,
-              blockBytes: flags.blockBytes,
-              concurrency: flags.concurrency,
-              stallTimeoutMs: flags.stallTimeout * 1000,
-              incremental: Boolean(flags.incremental),
-              lockWaitMs: flags.lockWait * 1000,
+              ...options,
               shard,
               backupId: shardedBackupId(flags.backupId, env.env),
               planTtlMs,
@@ -304,23 +308,7 @@ export function dumpCommand(env: CommandEnv): Command {
     const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
       const { summary: s } = await progress.run(() =>
         dump({
-          kafka: kafkaOptions(settings.kafka),
-          registry: settings.registry ?? null,
-          logger,
-          store,
-          topics: flags.topic,
-          topicsRegex: flags.topicsRegex,
-          partitions,
-          since: window.since,
-          until: window.until,
-          maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
-          clusterName: flags.name,
-          segmentBytes: flags.segmentBytes,
-          blockBytes: flags.blockBytes,
-          concurrency: flags.concurrency,
-          stallTimeoutMs: flags.stallTimeout * 1000,
-          incremental: Boolean(flags.incremental),
-          lockWaitMs: flags.lockWait * 1000,
+          ...options,
           signal: env.signal,
           ...progress.callbacks,
         }),
