@@ -33,7 +33,6 @@ import { clusterNameFromId, DumpRun, type DumpOptions as DumpRunOptions, type Du
 import { finalizeShardedDump, ShardedDumpRun, type ShardDumpResult } from './dump/sharded';
 import { validateClusterName } from './backup/layout';
 import { listPlans, type PlanStatus } from './backup/plans';
-import type { ShardSpec } from './model/shard';
 import { classifyError, ConflictError, NotFoundError, SafetyError, UsageError } from './errors';
 import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
@@ -59,7 +58,16 @@ import { silentLogger, type Logger } from './output/logger';
 import { someOf } from './output/words';
 import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
-import { RestoreRun, type DryRunResult, type LaneTopicProgress, type RestoreMask, type RestoreSummary } from './restore/restore';
+import {
+  RestoreRun,
+  type DryRunResult,
+  type LaneTopicProgress,
+  type RestoreMask,
+  type RestoreOptions as RunOptions,
+  type RestoreSummary,
+} from './restore/restore';
+import { DEFAULT_PREPARE_TIMEOUT_MS, ShardedRestoreRun } from './restore/sharded';
+import type { ShardSpec } from './model/shard';
 import { loadMask } from './mask/load';
 import { starterPolicy, type StarterPolicy } from './mask/review';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
@@ -166,6 +174,12 @@ export interface RestoreOptions extends Common {
   onUndecodable?: 'stop' | 'drop';
   /** Where the policy's `key: { env }` is looked up (default process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** A sharded restore (`--shard I/N`, LEDGER.md "Sharded restores"): this process writes shard `index` of `count`; shard 0 prepares the lane. */
+  shard?: ShardSpec | null;
+  /** With `shard` 0: prepare the lane for the shards (ledger entry, subjects, topics) and return. */
+  prepareOnly?: boolean;
+  /** With `shard` 1..N-1: how long to wait for shard 0's preparation (default 10 minutes). */
+  prepareTimeoutMs?: number;
 }
 
 /** The masking a restore's options ask for, loaded (policy, key, keys-from files), or null. */
@@ -317,28 +331,36 @@ export function finalizeDump(opts: FinalizeDumpOptions): Promise<FinalizeDumpRes
 
 async function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Logger): Promise<RestoreRun> {
   const mask = await restoreMask(opts);
-  return new RestoreRun(
-    { kafka, backup: backupFor(opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
-    {
-      lane: opts.lane,
-      topics: opts.topics ?? [],
-      topicTemplate: opts.topicTemplate,
-      subjectTemplate: opts.subjectTemplate,
-      groupTemplate: opts.groupTemplate,
-      replicationFactor: opts.replicationFactor ?? null,
-      window: { since: opts.since ?? null, until: opts.until ?? null },
-      maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
-      mode: opts.mode ?? 'new',
-      laneHeader: opts.laneHeader ?? null,
-      laneBaggage: opts.laneBaggage ?? null,
-      laneRetention: opts.laneRetention,
-      ttlMs: opts.ttlMs ?? null,
-      ledgerTopic: opts.ledgerTopic,
-      compression: opts.compression ?? null,
-      concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
-      mask,
-    },
-  );
+  const ctx = { kafka, backup: backupFor(opts.backup, opts.signal), registry: registryClient(opts.registry), logger };
+  const options: RunOptions = {
+    lane: opts.lane,
+    topics: opts.topics ?? [],
+    topicTemplate: opts.topicTemplate,
+    subjectTemplate: opts.subjectTemplate,
+    groupTemplate: opts.groupTemplate,
+    replicationFactor: opts.replicationFactor ?? null,
+    window: { since: opts.since ?? null, until: opts.until ?? null },
+    maxRecordsPerPartition: opts.maxRecordsPerPartition ?? null,
+    mode: opts.mode ?? 'new',
+    laneHeader: opts.laneHeader ?? null,
+    laneBaggage: opts.laneBaggage ?? null,
+    laneRetention: opts.laneRetention,
+    ttlMs: opts.ttlMs ?? null,
+    ledgerTopic: opts.ledgerTopic,
+    compression: opts.compression ?? null,
+    concurrency: opts.concurrency ?? DEFAULT_RESTORE_CONCURRENCY,
+    mask,
+  };
+  if (!opts.shard) {
+    if (opts.prepareOnly) throw new UsageError('prepareOnly applies to a sharded restore only', 'give the shard (--shard 0/N)');
+    return new RestoreRun(ctx, options);
+  }
+  return new ShardedRestoreRun(ctx, options, {
+    shard: opts.shard,
+    prepareOnly: Boolean(opts.prepareOnly),
+    prepareTimeoutMs: opts.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
+    signal: opts.signal,
+  });
 }
 
 /** Seeds a lane from a backup: lane topics, subjects, schema IDs, group offsets. */

@@ -252,11 +252,35 @@ export function mergePartials(plan: ShardPlan, planHash: string, partials: Reado
   const partitions = new Map<string, MergedPartition>();
   const schemaIds = new Map<number, number>();
   const owners = partitionOwners(plan);
+  // The manifest's stats are sums over every shard: each must stay an exact JSON number.
+  const totals = { records: 0, rawBytes: 0, storedBytes: 0, payloads: 0 };
+  const add = (i: number, what: keyof typeof totals, n: number): void => {
+    totals[what] += n;
+    if (totals[what] > Number.MAX_SAFE_INTEGER)
+      throw new IntegrityError(`the partial manifests of backup ${plan.backupId} add up to more ${what} than a manifest can count (at shard ${i})`);
+  };
   for (let i = 0; i < plan.shards; i++) {
     const partial = partials.get(i);
     if (!partial) throw new IntegrityError(`shard ${i} of backup ${plan.backupId} has no partial manifest`);
-    for (const [key, m] of checkPartial(plan, planHash, i, partial, owners)) partitions.set(key, m);
-    for (const { id, payloads } of partial.schemaIds) schemaIds.set(id, (schemaIds.get(id) ?? 0) + payloads);
+    for (const [key, m] of checkPartial(plan, planHash, i, partial, owners)) {
+      partitions.set(key, m);
+      for (const s of m.segments) {
+        add(i, 'records', s.records);
+        add(i, 'rawBytes', s.rawBytes);
+        add(i, 'storedBytes', s.storedBytes);
+      }
+    }
+    // A record has a key and a value: no schema ID is carried by more payloads than twice the shard's records.
+    const records = partial.partitions.reduce((n, p) => n + p.records, 0);
+    for (const { id, payloads } of partial.schemaIds) {
+      if (payloads > 2 * records)
+        throw new IntegrityError(
+          `the partial manifest of shard ${i} of backup ${plan.backupId} counts ${payloads} payloads of schema ID ${id}, more than its ${records} records carry`,
+          'run that shard again after deleting its partial manifest',
+        );
+      add(i, 'payloads', payloads);
+      schemaIds.set(id, (schemaIds.get(id) ?? 0) + payloads);
+    }
   }
   for (const [key, o] of owners)
     if (!partitions.has(key)) throw new IntegrityError(`the partial manifest of shard ${o.shard} of backup ${plan.backupId} leaves out ${key}`);

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { dump, dumpShard, finalizeDump } from '../api';
+import { dump, dumpShard, finalizeDump, type DumpOptions } from '../api';
 import { DEFAULT_DESTINATION, DEFAULT_DUMP_CONCURRENCY, DEFAULT_LOCK_WAIT_MS, DEFAULT_SEGMENT_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../config/defaults';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import type { DumpSummary, TopicProgress } from '../dump/dump';
@@ -7,7 +7,7 @@ import { parsePartitions } from '../dump/select';
 import { parseWindow } from '../model/window';
 import { JOB_INDEX_ENV, parseShardSpec, shardText } from '../model/shard';
 import { JOB_NAME_ENV, shardedBackupId } from '../dump/shard-id';
-import type { ShardDumpResult } from '../dump/sharded';
+import { MAX_PLAN_TTL_MS, type ShardDumpResult } from '../dump/sharded';
 import { UsageError } from '../errors';
 import { parseDurationMs } from '../lane/topic-configs';
 import { formatBytes } from '../output/human-size';
@@ -90,7 +90,9 @@ export function shardLines(r: ShardDumpResult): string[] {
       : `${who}: ${plural(r.partitions, 'partition')}, ${plural(r.records, 'record')}, ${plural(r.segments, 'segment')}, stored ${formatBytes(r.storedBytes)}${r.planCreated ? ' (made the plan)' : ''}`;
   const tail = r.finalized
     ? '  every shard has finished: this shard wrote the manifest'
-    : `  waiting for ${plural(r.waitingFor.length, 'shard')} (${r.waitingFor.join(', ')}); the last to finish writes the manifest`;
+    : r.waitingFor.length === 0
+      ? '  every shard has finished: another shard wrote the manifest'
+      : `  waiting for ${plural(r.waitingFor.length, 'shard')} (${r.waitingFor.join(', ')}); the last to finish writes the manifest`;
   return [head, tail, `  took ${duration(r.durationMs)}`];
 }
 
@@ -127,6 +129,8 @@ async function pushBackupMetrics(url: string, s: DumpSummary, logger: Logger): P
 function parsePlanTtl(value: string): number {
   const ms = parseDurationMs(value);
   if (ms === null) throw new UsageError(`--plan-ttl ${JSON.stringify(value)} is not a duration`, 'use e.g. 12h or 2d', { options: ['planTtl'] });
+  if (ms < 60_000 || ms > MAX_PLAN_TTL_MS)
+    throw new UsageError(`--plan-ttl ${value} is out of range`, 'use 1m to 7d (the default is 24h)', { options: ['planTtl'] });
   return ms;
 }
 
@@ -242,6 +246,26 @@ export function dumpCommand(env: CommandEnv): Command {
         recordsTotalIsBound: true,
       }),
     });
+    // What a plain dump and a shard are both asked.
+    const options: DumpOptions = {
+      kafka: kafkaOptions(settings.kafka),
+      registry: settings.registry ?? null,
+      logger,
+      store,
+      topics: flags.topic,
+      topicsRegex: flags.topicsRegex,
+      partitions,
+      since: window.since,
+      until: window.until,
+      maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
+      clusterName: flags.name,
+      segmentBytes: flags.segmentBytes,
+      blockBytes: flags.blockBytes,
+      concurrency: flags.concurrency,
+      stallTimeoutMs: flags.stallTimeout * 1000,
+      incremental: Boolean(flags.incremental),
+      lockWaitMs: flags.lockWait * 1000,
+    };
     if (flags.shard !== undefined) {
       const shard = parseShardSpec(flags.shard, env.env);
       const planTtlMs = flags.planTtl === undefined ? undefined : parsePlanTtl(flags.planTtl);
@@ -256,23 +280,7 @@ export function dumpCommand(env: CommandEnv): Command {
         async () => {
           const res = await progress.run(() =>
             dumpShard({
-              kafka: kafkaOptions(settings.kafka),
-              registry: settings.registry ?? null,
-              logger,
-              store,
-              topics: flags.topic,
-              topicsRegex: flags.topicsRegex,
-              partitions,
-              since: window.since,
-              until: window.until,
-              maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
-              clusterName: flags.name,
-              segmentBytes: flags.segmentBytes,
-              blockBytes: flags.blockBytes,
-              concurrency: flags.concurrency,
-              stallTimeoutMs: flags.stallTimeout * 1000,
-              incremental: Boolean(flags.incremental),
-              lockWaitMs: flags.lockWait * 1000,
+              ...options,
               shard,
               backupId: shardedBackupId(flags.backupId, env.env),
               planTtlMs,
@@ -300,23 +308,7 @@ export function dumpCommand(env: CommandEnv): Command {
     const summary = await withMetrics('dump', metricsUrl, flags.name ?? 'unknown', logger, async () => {
       const { summary: s } = await progress.run(() =>
         dump({
-          kafka: kafkaOptions(settings.kafka),
-          registry: settings.registry ?? null,
-          logger,
-          store,
-          topics: flags.topic,
-          topicsRegex: flags.topicsRegex,
-          partitions,
-          since: window.since,
-          until: window.until,
-          maxRecordsPerPartition: flags.maxRecordsPerPartition ?? null,
-          clusterName: flags.name,
-          segmentBytes: flags.segmentBytes,
-          blockBytes: flags.blockBytes,
-          concurrency: flags.concurrency,
-          stallTimeoutMs: flags.stallTimeout * 1000,
-          incremental: Boolean(flags.incremental),
-          lockWaitMs: flags.lockWait * 1000,
+          ...options,
           signal: env.signal,
           ...progress.callbacks,
         }),

@@ -9,6 +9,9 @@ import { formatBytes } from '../output/human-size';
 import { duration } from '../output/human-time';
 import { plural } from '../output/words';
 import type { LaneTopicProgress, RestoreSummary } from '../restore/restore';
+import type { ShardOutcome } from '../restore/summary';
+import { parseShardSpec } from '../model/shard';
+import { parseDurationMs } from '../lane/topic-configs';
 import { positiveInt, type CommandEnv } from './common';
 import { addServiceOptions, kafkaOptions } from './connection-options';
 import { addLedgerOption, addTemplateOptions, ledgerArgs, ledgerTopic, parseTtl } from './lane-options';
@@ -50,6 +53,9 @@ interface RestoreFlags extends ConnectionFlags, OutputFlags {
   policy?: string;
   unlisted?: 'copy' | 'refuse';
   onUndecodable?: 'stop' | 'drop';
+  shard?: string;
+  prepare?: boolean;
+  prepareTimeout?: string;
 }
 
 function choice<T extends string>(flag: string, values: readonly T[]): (v: string) => T {
@@ -66,11 +72,21 @@ function codecName(v: string): CodecName {
   return v;
 }
 
+/** The first line of a shard's summary: what it did of its plan. */
+function shardHeadline(s: RestoreSummary, shard: ShardOutcome): string {
+  const which = `shard ${shard.index}/${shard.count} of plan ${shard.plan}`;
+  const backup = `backup ${s.cluster}/${s.backupId}`;
+  if (shard.outcome === 'prepared') return `lane ${s.lane} prepared for ${shard.count} shards (plan ${shard.plan}) from ${backup}`;
+  if (shard.outcome === 'already-restored') return `lane ${s.lane}: ${which} has nothing to do: the lane is already restored from ${backup}`;
+  return `lane ${s.lane}: ${which} restored its partitions from ${backup}${shard.finalised ? '; every shard is done: the lane is ready' : ''}`;
+}
+
 /** The summary of a finished restore for people (stdout, -o table). Pure. */
 export function restoreSummaryLines(s: RestoreSummary): string[] {
   const ids = Object.entries(s.idMap);
+  if (s.shard && s.shard.outcome !== 'written') return [shardHeadline(s, s.shard), `  took ${duration(s.durationMs)}`];
   const lines = [
-    `lane ${s.lane} restored from backup ${s.cluster}/${s.backupId}`,
+    s.shard ? shardHeadline(s, s.shard) : `lane ${s.lane} restored from backup ${s.cluster}/${s.backupId}`,
     ...s.topics.map(
       (t) =>
         `  ${t.source} -> ${t.lane} (${t.action}): ${plural(t.records, 'record')} written${t.skippedExisting > 0 ? `, ${t.skippedExisting} already there` : ''}`,
@@ -129,6 +145,9 @@ export function restoreCommand(env: CommandEnv): Command {
     .option('--resume', 'continue an interrupted restore into existing lane topics')
     .option('--replace', 'delete and recreate the lane topics of this restore (only those)')
     .option('--dry-run', 'print the plan and change nothing')
+    .option('--shard <I/N>', 'write shard I of N (0-based; N alone takes I from JOB_COMPLETION_INDEX): shard 0 prepares the lane, the others wait for it')
+    .option('--prepare', 'with --shard 0/N: prepare the lane for the shards (ledger, subjects, topics) and exit')
+    .option('--prepare-timeout <duration>', 'with --shard: how long shards 1..N-1 wait for the preparation (default 10m)')
     .option('--concurrency <n>', 'partitions written at once', positiveInt('--concurrency'), DEFAULT_RESTORE_CONCURRENCY)
     .option(
       '--compression <codec>',
@@ -159,6 +178,12 @@ export function restoreCommand(env: CommandEnv): Command {
         'give the masking policy with --policy FILE',
       );
     }
+    const shard = flags.shard === undefined ? null : parseShardSpec(flags.shard, env.env);
+    if (shard === null && (flags.prepare || flags.prepareTimeout !== undefined))
+      throw new UsageError(`${flags.prepare ? '--prepare' : '--prepare-timeout'} applies to a sharded restore only`, 'give the shard with --shard I/N');
+    const prepareTimeoutMs = flags.prepareTimeout === undefined ? undefined : parseDurationMs(flags.prepareTimeout);
+    if (prepareTimeoutMs === null)
+      throw new UsageError(`--prepare-timeout ${JSON.stringify(flags.prepareTimeout)} is not a duration`, 'use e.g. 90s, 10m or 1h');
     const ledger = ledgerTopic(flags, env.env);
     const settings = loadSettings(flags, env.env);
     const logger = env.logger(flags.quiet);
@@ -194,6 +219,9 @@ export function restoreCommand(env: CommandEnv): Command {
       onUndecodable: flags.onUndecodable,
       env: env.env,
       signal: env.signal,
+      shard,
+      prepareOnly: Boolean(flags.prepare),
+      prepareTimeoutMs,
     };
     if (flags.dryRun) {
       const plan = await planRestore(options);
@@ -210,7 +238,7 @@ export function restoreCommand(env: CommandEnv): Command {
     });
     const summary = await progress.run(() => restore({ ...options, ...progress.callbacks }));
     // The job's log gets one JSON summary line (stderr, JSON log format); a terminal reads the stdout summary.
-    logCompletion(logger, { summary }, `lane ${summary.lane} restored from backup ${summary.backupId}`);
+    logCompletion(logger, { summary }, restoreSummaryLines(summary)[0]!);
     printResult(env, format, { json: () => summary, table: () => restoreSummaryLines(summary) });
     nextSteps(env, format, logger, [`see the lane: ${kbakLine('lane', 'describe', summary.lane, ...ledgerArgs(flags))}`]);
   });

@@ -38,6 +38,10 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   compression: '--compression',
   'mode=resume': '--resume',
   'mode=replace': '--replace',
+  shard: '--shard',
+  backupId: '--backup-id',
+  planTtl: '--plan-ttl',
+  finalize: '--finalize',
 };
 
 export function flagFor(option: string): string {

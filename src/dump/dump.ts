@@ -55,6 +55,15 @@ export interface DumpContext {
   now?: () => Date;
 }
 
+/** The sizes every dump (sharded too) checks before it reads anything. */
+export function checkWriteOptions(opts: Pick<DumpOptions, 'segmentBytes' | 'concurrency'>): void {
+  if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
+    throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
+  }
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
+    throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
+}
+
 export class DumpRun {
   private readonly progressByTopic = new Map<string, TopicProgress>();
 
@@ -73,11 +82,7 @@ export class DumpRun {
       // An incremental dump continues backups by topic name: stored names would not find them.
       throw new UsageError('incremental cannot be combined with stored names (a lane snapshot)', 'a lane snapshot is always a full backup');
     }
-    if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
-      throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
-    }
-    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
-      throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
+    checkWriteOptions(opts);
   }
 
   /** A snapshot for progress displays; cheap, safe to poll. */

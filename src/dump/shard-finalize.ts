@@ -10,7 +10,7 @@ import { IntegrityError, NotFoundError } from '../errors';
 import type { KafkaAdapter } from '../kafka/adapter';
 import type { Logger } from '../output/logger';
 import { loadBackup } from '../backup/catalog';
-import { backupIdTime, backupPrefix, manifestKey, partialKey, planKey, planPrefix } from '../backup/layout';
+import { backupIdTime, backupPrefix, manifestKey, partialIndex, partialKey, planKey, planPrefix } from '../backup/layout';
 import type { StoreLock } from '../backup/lock';
 import type { Manifest } from '../backup/manifest';
 import type { DumpedTopic } from '../backup/manifest-build';
@@ -54,20 +54,65 @@ export async function readPlan(store: ObjectStore, cluster: string, backupId: st
   const key = planKey(cluster, backupId);
   if ((await store.size(key)) === null) return null;
   const bytes = await store.get(key, MAX_PLAN_BYTES);
-  return { plan: decodePlan(bytes, key), sha256: planSha256(bytes) };
+  const plan = decodePlan(bytes, key);
+  // A plan names its own place: one copied under another ID or cluster folder is not this dump's.
+  if (plan.backupId !== backupId || plan.cluster.name !== cluster)
+    throw new IntegrityError(
+      `plan ${key} is the plan of backup ${plan.cluster.name}/${plan.backupId}`,
+      'remove the misplaced plan folder; it is no plan of this backup',
+    );
+  return { plan, sha256: planSha256(bytes) };
 }
 
-/** The shard indexes whose partial manifest is not in the store. */
+/** The shard indexes whose partial manifest is not in the store: one listing of the plan folder (N size checks per shard would be N² requests per Job). */
 export async function missingShards(store: ObjectStore, cluster: string, plan: ShardPlan): Promise<number[]> {
-  const missing: number[] = [];
-  for (let i = 0; i < plan.shards; i++) if ((await store.size(partialKey(cluster, backupIdOf(plan), i))) === null) missing.push(i);
-  return missing;
+  const present = new Set<number>();
+  for await (const key of store.list(planPrefix(cluster, plan.backupId))) {
+    const i = partialIndex(key.slice(key.lastIndexOf('/') + 1));
+    if (i !== null && key === partialKey(cluster, plan.backupId, i)) present.add(i);
+  }
+  return Array.from({ length: plan.shards }, (_, i) => i).filter((i) => !present.has(i));
 }
 
-const backupIdOf = (plan: ShardPlan): string => plan.backupId;
-
-/** Writes the manifest; the summary's duration is the whole sharded dump's, from the plan's creation. */
+/**
+ * Writes the manifest; the summary's duration is the whole sharded dump's, from the plan's
+ * creation. Two shards finishing together both finalise: the one that loses the race may find
+ * the partials already gone, which is no failure once the other's manifest is there.
+ */
 export async function finalizeShards(ctx: FinalizeContext, stored: StoredPlan, lock: StoreLock): Promise<FinalizeResult> {
+  try {
+    return await finalizeOnce(ctx, stored, lock);
+  } catch (err) {
+    const done = await completedBackup(ctx, stored.plan);
+    if (done === null) throw err;
+    ctx.logger.info({ backupId: stored.plan.backupId }, 'another shard finalised the backup first');
+    return done;
+  }
+}
+
+/** The backup, when another finaliser has written its manifest; else null. */
+async function completedBackup(ctx: FinalizeContext, plan: ShardPlan): Promise<FinalizeResult | null> {
+  const cluster = plan.cluster.name;
+  if ((await ctx.store.size(manifestKey(cluster, plan.backupId))) === null) return null;
+  const b = await loadBackup(ctx.store, { cluster, backupId: plan.backupId });
+  const summary = summariseDump({
+    manifest: b.manifest,
+    location: `${ctx.store.location.replace(/\/$/, '')}/${backupPrefix(cluster, plan.backupId)}`,
+    partitions: b.manifest.topics.reduce((n, t) => n + t.partitions.length, 0),
+    written: {
+      records: b.manifest.stats.records,
+      rawBytes: b.manifest.stats.rawBytes,
+      storedBytes: b.manifest.stats.storedBytes,
+      segments: b.manifest.stats.segments,
+    },
+    writtenByTopic: () => ({ records: 0, rawBytes: 0, storedBytes: 0, segments: 0 }),
+    continued: NOTHING_CONTINUED,
+    durationMs: Math.max(0, ctx.now().getTime() - Date.parse(plan.createdAt)),
+  });
+  return { manifest: b.manifest, summary, wroteManifest: false };
+}
+
+async function finalizeOnce(ctx: FinalizeContext, stored: StoredPlan, lock: StoreLock): Promise<FinalizeResult> {
   const { store, logger } = ctx;
   const { plan } = stored;
   const cluster = plan.cluster.name;

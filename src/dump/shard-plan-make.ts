@@ -4,6 +4,7 @@
  * after the cut (FORMAT.md, "The cut"), for an incremental dump the base of each topic, and the
  * partitions assigned to shards by estimated bytes. Read-only on the cluster and the store.
  */
+import { UsageError } from '../errors';
 import type { KafkaAdapter } from '../kafka/adapter';
 import { assignShards } from '../model/shard';
 import { partitionKey } from '../model/partition-key';
@@ -34,6 +35,14 @@ export async function makeShardPlan(kafka: KafkaAdapter, store: ObjectStore, log
   for (const [topic, ranges] of dp.ranges) dumped.set(topic, new Set(ranges.map((r) => r.partition)));
   const groups = await collectGroupOffsets(kafka, dumped, (g) => kafka.isInternalGroup(g));
   const continued = input.incremental ? await continueTopics(store, input.cluster, dp, logger) : NOTHING_CONTINUED;
+  // A backup continues only earlier ones (FORMAT.md "Incremental backups"): with an ID from a schedule, say so plainly.
+  const later = continued.bases.find((b) => b.ref.backupId >= input.backupId);
+  if (later)
+    throw new UsageError(
+      `backup ID ${input.backupId} is not after backup ${later.ref.backupId}, which this incremental dump would continue`,
+      'use a backup ID after the newest backup of the cluster (a CronJob run gives its scheduled time)',
+      { options: ['backupId'] },
+    );
   const basedOn = new Map<string, string>();
   for (const t of dp.topics)
     for (const r of dp.ranges.get(t.name)!) {
@@ -41,7 +50,12 @@ export async function makeShardPlan(kafka: KafkaAdapter, store: ObjectStore, log
       if (c) basedOn.set(t.name, c.basedOn);
     }
   const targets = readTargets(dp, continued.continuations);
-  const bytes = await estimatePartitionBytes(kafka, targets, input.stallTimeoutMs);
+  const estimate = await estimatePartitionBytes(kafka, targets, input.stallTimeoutMs);
+  const bytes = estimate.bytes;
+  logger.info(
+    { backupId: input.backupId, source: estimate.source },
+    `partition sizes for the shard assignment: ${estimate.source === 'log-dirs' ? "the brokers' log dirs" : estimate.source === 'sampled' ? 'offsets × sampled record sizes' : 'log dirs where the brokers gave them, else offsets × sampled record sizes'}`,
+  );
   const items = targets.map((t) => ({ key: partitionKey(t.topic, t.partition), bytes: bytes.get(partitionKey(t.topic, t.partition)) ?? 0 }));
   const shardOf = new Map(assignShards(items, input.shards).map((s, i) => [items[i]!.key, s]));
   return {
@@ -83,6 +97,7 @@ function readTargets(dp: DumpPlan, continuations: ReadonlyMap<string, { readStar
       partition: r.partition,
       start: continuations.get(partitionKey(t.name, r.partition))?.readStart ?? r.start,
       end: r.end,
+      logStart: r.logStartOffset,
     })),
   );
 }

@@ -25,7 +25,7 @@ import { encodeDocument, PARTIAL_FORMAT, planMismatch, planSha256, shardPartitio
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import { shardText, type ShardSpec } from '../model/shard';
 import { partitionKey } from '../model/partition-key';
-import type { DumpContext, DumpOptions } from './dump';
+import { checkWriteOptions, type DumpContext, type DumpOptions } from './dump';
 import { continueTopics, NOTHING_CONTINUED } from './incremental';
 import { DumpPartitions, type TopicProgress } from './partitions';
 import { clusterNameFromId } from './plan';
@@ -77,6 +77,7 @@ export class ShardedDumpRun {
     private readonly opts: ShardedDumpOptions,
   ) {
     if (opts.names) throw new UsageError('a lane snapshot cannot be sharded');
+    checkWriteOptions(opts);
     const ttl = opts.planTtlMs ?? DEFAULT_PLAN_TTL_MS;
     if (!Number.isInteger(ttl) || ttl < 60_000 || ttl > MAX_PLAN_TTL_MS)
       throw new UsageError(`--plan-ttl of ${ttl} ms is out of range`, 'use 1m to 7d (the default is 24h)', { options: ['planTtl'] });
@@ -129,9 +130,16 @@ export class ShardedDumpRun {
         waitMs: this.opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
         logger,
       });
-      const { stored, created } = await this.obtainPlan(cluster, clusterId, now);
+      const obtained = await this.obtainPlan(cluster, clusterId, now);
+      if (obtained === null) return { ...result, outcome: 'backup-complete', durationMs: Date.now() - t0 };
+      const { stored, created } = obtained;
       result.planCreated = created;
       const { plan } = stored;
+      if (created && (await store.size(manifestKey(cluster, backupId))) !== null) {
+        // The backup was finalised (and its plan removed) between our first look and our plan: a late retry.
+        await store.delete(planKey(cluster, backupId));
+        return { ...result, outcome: 'backup-complete', planCreated: false, durationMs: Date.now() - t0 };
+      }
       if (Date.parse(plan.expiresAt) < now().getTime())
         throw new ConflictError(
           `the plan of backup ${backupId} expired at ${plan.expiresAt}: its shards took longer than --plan-ttl`,
@@ -181,7 +189,10 @@ export class ShardedDumpRun {
       result.waitingFor = await missingShards(store, cluster, plan);
       if (result.waitingFor.length === 0) {
         const f = await finalizeShards({ ...this.ctx, now }, stored, lock);
-        result.finalized = { manifest: f.manifest, summary: f.summary };
+        if (f.wroteManifest) result.finalized = { manifest: f.manifest, summary: f.summary };
+      } else if ((await store.size(manifestKey(cluster, backupId))) !== null) {
+        // Another shard finalised between our partial and our look (and removed the partials).
+        result.waitingFor = [];
       }
       result.durationMs = Date.now() - t0;
       return result;
@@ -208,7 +219,7 @@ export class ShardedDumpRun {
   }
 
   /** The plan: the one in the store, or a new one written with a conditional create (the first shard's wins). */
-  private async obtainPlan(cluster: string, clusterId: string, now: () => Date): Promise<{ stored: StoredPlan; created: boolean }> {
+  private async obtainPlan(cluster: string, clusterId: string, now: () => Date): Promise<{ stored: StoredPlan; created: boolean } | null> {
     const { kafka, store, logger } = this.ctx;
     const request = this.request();
     const check = (stored: StoredPlan): StoredPlan => {
@@ -222,6 +233,8 @@ export class ShardedDumpRun {
     };
     const existing = await readPlan(store, cluster, this.opts.backupId);
     if (existing) return { stored: check(existing), created: false };
+    // A finaliser writes the manifest before it removes the plan: no plan but a manifest is a complete backup.
+    if ((await store.size(manifestKey(cluster, this.opts.backupId))) !== null) return null;
     // The ID is the backup's start (the manifest's startedAt), so the cut taken now must not precede it.
     if (backupIdTime(this.opts.backupId)! > now().getTime())
       throw new UsageError(
@@ -281,6 +294,8 @@ export async function finalizeShardedDump(ctx: DumpContext, cluster: string, bac
   const lock = await StoreLock.acquire(store, cluster, 'shared', { holder: dumpLockHolder(backupId), waitMs: lockWaitMs, logger });
   try {
     const stored = await readPlan(store, cluster, backupId);
+    if (!stored && (await store.size(manifestKey(cluster, backupId))) !== null)
+      return { manifest: (await loadBackup(store, { cluster, backupId })).manifest, summary: null, alreadyComplete: true };
     if (!stored)
       throw new NotFoundError(
         `no sharded dump of backup ${backupId} is in progress in ${cluster}`,

@@ -1,7 +1,8 @@
 /**
  * How many bytes each planned partition will take, for balancing a sharded dump's shards by
- * bytes rather than by partition count. Kafka's admin API here has no DescribeLogDirs, so the
- * estimate is offsets × a sampled record size: per topic, the newest records (at most
+ * bytes rather than by partition count. Where the cluster says (DescribeLogDirs: the principal
+ * may describe the cluster), a partition's bytes on disk, scaled to the part of its log the dump
+ * reads. Else offsets × a sampled record size: per topic, the newest records (at most
  * SAMPLE_RECORDS) of its longest partition are read and their keys, values and headers
  * measured. Topics differ (100 B events next to 10 KiB documents); partitions of one topic
  * rarely do by record size, only by count, which the offsets give exactly.
@@ -20,10 +21,36 @@ export interface EstimateTarget {
   /** What the shard will read: [start, end). */
   start: bigint;
   end: bigint;
+  /** Where the partition's log starts (its bytes on disk cover [logStart, end)). */
+  logStart: bigint;
 }
 
-/** Estimated bytes per partitionKey(topic, partition). */
-export async function estimatePartitionBytes(kafka: KafkaAdapter, targets: readonly EstimateTarget[], stallTimeoutMs: number): Promise<Map<string, number>> {
+export interface Estimate {
+  /** Estimated bytes per partitionKey(topic, partition). */
+  bytes: Map<string, number>;
+  /** Where they came from: the brokers' log dirs, a sample of records, or both (some topics each). */
+  source: 'log-dirs' | 'sampled' | 'mixed';
+}
+
+export async function estimatePartitionBytes(kafka: KafkaAdapter, targets: readonly EstimateTarget[], stallTimeoutMs: number): Promise<Estimate> {
+  const out = new Map<string, number>();
+  const sizes = targets.length > 0 ? await kafka.partitionSizes([...new Set(targets.map((t) => t.topic))]) : null;
+  const rest: EstimateTarget[] = [];
+  for (const t of targets) {
+    const size = sizes?.get(partitionKey(t.topic, t.partition));
+    if (size === undefined) rest.push(t);
+    else {
+      // The bytes on disk cover the whole log: scale them to the offsets this dump reads.
+      const all = t.end - t.logStart;
+      out.set(partitionKey(t.topic, t.partition), all > 0n ? Math.round((Number(size) * Number(t.end - t.start)) / Number(all)) : 0);
+    }
+  }
+  for (const [k, v] of await sampledBytes(kafka, rest, stallTimeoutMs)) out.set(k, v);
+  return { bytes: out, source: rest.length === 0 ? 'log-dirs' : rest.length === targets.length ? 'sampled' : 'mixed' };
+}
+
+/** Offsets × a sampled record size per topic, for partitions the log dirs do not give. */
+async function sampledBytes(kafka: KafkaAdapter, targets: readonly EstimateTarget[], stallTimeoutMs: number): Promise<Map<string, number>> {
   const longest = new Map<string, EstimateTarget>();
   for (const t of targets) {
     const cur = longest.get(t.topic);

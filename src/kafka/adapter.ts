@@ -312,6 +312,15 @@ export interface KafkaAdapter {
   /** A broker config's effective value (of the first broker), null when it has none. */
   brokerConfig(name: string): Promise<string | null>;
 
+  /**
+   * Bytes on disk of each partition's largest replica (DescribeLogDirs), keyed by
+   * model/partition-key.ts's partitionKey(topic, partition), for every partition of the topics
+   * that exist (unknown names are left out). Null when the cluster does not say: the principal
+   * may not (DescribeLogDirs needs DESCRIBE on the cluster) or the brokers do not speak it;
+   * never an error for that. For balancing work by bytes; not exact (segment and index overhead).
+   */
+  partitionSizes(topics: readonly string[]): Promise<Map<string, bigint> | null>;
+
   /** Log start and last stable offset of every partition of a topic, by partition. */
   listOffsets(topic: string): Promise<PartitionOffsets[]>;
   offsetsForTimestamp(topic: string, timestampMs: number): Promise<TimestampOffset[]>;

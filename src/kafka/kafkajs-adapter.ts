@@ -34,6 +34,7 @@ import { adminCluster, commitOffsetsDirect } from './client/group-commit';
 import { ConfigResourceTypes, type Admin, type Kafka } from './transport/kafkajs';
 import { readRangesDirect } from './client/fetch-reader';
 import { fetchTopicIds, fetchTopicMetadata } from './client/topic-ids';
+import { fetchLogDirSizes } from './client/log-dir-sizes';
 import { TOPIC_OPERATION_BITS, topicOperations, type TopicMetadataWithId } from './protocol/metadata';
 import { LeanProducer } from './client/lean-producer';
 import { retry, type RetryPolicy } from '../util/retry';
@@ -342,6 +343,17 @@ export class KafkajsAdapter implements KafkaAdapter {
       });
       return res.resources[0]?.configEntries.find((c) => c.configName === name)?.configValue ?? null;
     });
+  }
+
+  async partitionSizes(topics: readonly string[]): Promise<Map<string, bigint> | null> {
+    // Asked by partition (DescribeLogDirs v1 names them), for the topics the cluster lists.
+    const asked = (await this.describeTopics(topics)).map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }));
+    try {
+      return await fetchLogDirSizes(this.kafka, asked);
+    } catch (err) {
+      if (err instanceof KbakError) throw err;
+      throw kafkaError(err, [...this.brokers], 'reading the sizes of partitions on disk');
+    }
   }
 
   listOffsets(topic: string): Promise<PartitionOffsets[]> {

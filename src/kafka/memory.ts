@@ -437,6 +437,31 @@ export class MemoryKafka implements KafkaAdapter {
     return this.brokerConfigs.get(name) ?? null;
   }
 
+  /**
+   * Whether partitionSizes says: false models brokers that do not speak DescribeLogDirs. A
+   * principal without DESCRIBE on the cluster (describeAclsRefusal CLUSTER_AUTHORIZATION_FAILED,
+   * the right DescribeAcls needs too) gets null as well.
+   */
+  reportsPartitionSizes = true;
+
+  async partitionSizes(topics: readonly string[]): Promise<Map<string, bigint> | null> {
+    this.enter('partitionSizes');
+    if (!this.reportsPartitionSizes || this.describeAclsRefusal === 'CLUSTER_AUTHORIZATION_FAILED') return null;
+    const out = new Map<string, bigint>();
+    for (const name of new Set(topics)) {
+      // The bytes of what each record carries: a stand-in for its log, which has no segments here.
+      this.topics.get(name)?.partitions.forEach((p, partition) => {
+        let bytes = 0;
+        for (const r of p.records) {
+          bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+          for (const h of r.headers) bytes += Buffer.byteLength(h.key, 'utf8') + (h.value?.length ?? 0);
+        }
+        out.set(partitionKey(name, partition), BigInt(bytes));
+      });
+    }
+    return out;
+  }
+
   async listOffsets(topic: string): Promise<PartitionOffsets[]> {
     this.enter('listOffsets');
     const t = this.topics.get(topic);

@@ -250,10 +250,44 @@ export interface LaneClaim {
   seq: number;
 }
 
+// ---- shard done records: a sharded restore's completion, one key per shard (LEDGER.md "Sharded restores") ----
+
+/** The key of shard `shard`'s done record of plan `plan`: never a lane name (lane names have no `/`), never a claim key. */
+export function shardDoneKey(lane: string, plan: string, shard: number): string {
+  return `${lane}/shard/${plan}/${shard}`;
+}
+const SHARD_DONE_KEY = /^([a-z0-9-]{1,200})\/shard\/([0-9a-f]{16})\/(0|[1-9][0-9]{0,3})$/;
+/** Decimal offsets as text (int64 does not fit a JSON number). */
+const laneEnd = z.string().regex(/^(0|[1-9][0-9]{0,18})$/);
+
+const shardDoneSchema = z.looseObject({
+  format: z.number().int().min(2),
+  lane: z.string().min(1).max(MAX_LANE_LENGTH),
+  plan: z.string().regex(/^[0-9a-f]{16}$/),
+  shard: z.number().int().nonnegative().max(1023),
+  shards: z.number().int().positive().max(1024),
+  doneAt: isoTime,
+  /** Where the shard's writes left each of its lane partitions: `<lane topic>` → `<partition>` → end offset. The finaliser checks them. */
+  ends: z.record(name, z.record(z.string().regex(/^(0|[1-9][0-9]{0,9})$/), laneEnd)),
+});
+export type ShardDone = z.infer<typeof shardDoneSchema>;
+
+export function encodeShardDone(done: ShardDone): { key: Buffer; value: Buffer } {
+  const value = Buffer.from(JSON.stringify(shardDoneSchema.parse(done)), 'utf8');
+  if (value.length > MAX_LEDGER_RECORD_BYTES)
+    throw new LedgerError(
+      `the done record of shard ${done.shard} of lane ${done.lane} would be ${value.length} bytes`,
+      'use more shards: fewer partitions each',
+    );
+  return { key: Buffer.from(shardDoneKey(done.lane, done.plan, done.shard), 'utf8'), value };
+}
+
 export interface LedgerRead {
   entries: Map<string, LedgerEntry>;
   /** Claims not withdrawn, by lane, earliest first. */
   claims: Map<string, LaneClaim[]>;
+  /** Done records of sharded restores not tombstoned: lane → plan → by shard index. */
+  shardsDone: Map<string, Map<string, Map<number, ShardDone>>>;
   /** Records that could not be used (never trusted, never acted on): key and one-line reason. */
   invalid: Array<{ key: string; reason: string }>;
 }
@@ -266,10 +300,24 @@ export function foldLedger(records: Iterable<{ key: Buffer | null; value: Buffer
   const entries = new Map<string, LedgerEntry>();
   const claims = new Map<string, LaneClaim>();
   const invalidByKey = new Map<string, string>();
+  const done = new Map<string, ShardDone>();
   let seq = 0;
   for (const r of records) {
     seq++;
     const k = r.key?.toString('utf8') ?? '';
+    const shard = SHARD_DONE_KEY.exec(k);
+    if (shard) {
+      done.delete(k);
+      if (r.value === null || r.value.length > MAX_LEDGER_RECORD_BYTES) continue;
+      try {
+        const d = shardDoneSchema.parse(JSON.parse(r.value.toString('utf8')));
+        // Key and content must agree (as for claims): anything else was not written by kbak and is ignored.
+        if (d.lane === shard[1] && d.plan === shard[2] && d.shard === Number(shard[3]) && d.shard < d.shards) done.set(k, d);
+      } catch {
+        // Not a done record kbak wrote: ignored, as a forged claim is.
+      }
+      continue;
+    }
     const claim = CLAIM_KEY.exec(k);
     if (claim) {
       if (r.value === null || r.value.length > 64 * 1024) {
@@ -300,7 +348,15 @@ export function foldLedger(records: Iterable<{ key: Buffer | null; value: Buffer
   }
   const byLane = new Map<string, LaneClaim[]>();
   for (const c of [...claims.values()].sort((a, b) => a.seq - b.seq)) byLane.set(c.lane, [...(byLane.get(c.lane) ?? []), c]);
-  return { entries, claims: byLane, invalid: [...invalidByKey].map(([key, reason]) => ({ key, reason })) };
+  const shardsDone = new Map<string, Map<string, Map<number, ShardDone>>>();
+  for (const d of done.values()) {
+    const plans = shardsDone.get(d.lane) ?? new Map<string, Map<number, ShardDone>>();
+    shardsDone.set(d.lane, plans);
+    const shards = plans.get(d.plan) ?? new Map<number, ShardDone>();
+    plans.set(d.plan, shards);
+    shards.set(d.shard, d);
+  }
+  return { entries, claims: byLane, shardsDone, invalid: [...invalidByKey].map(([key, reason]) => ({ key, reason })) };
 }
 
 /** The time left before a lane expires (negative: expired), null without a TTL. */

@@ -93,7 +93,7 @@ export interface RestoreMask {
 }
 
 /** The plan, and what the target holds of the lane before a restore touches it. */
-interface PlannedLane {
+export interface PlannedLane {
   plan: RestorePlan;
   states: Map<string, LaneTopicState>;
   actions: Map<string, LaneAction>;
@@ -105,7 +105,7 @@ interface PlannedLane {
 }
 
 /** What the prepare phase made ready for the write. */
-interface PreparedLane {
+export interface PreparedLane {
   ledger: LaneLedger;
   registration: RegistrationResult | null;
   ids: SchemaIdMap | null;
@@ -119,7 +119,7 @@ interface PreparedLane {
  * have been taken over (lane/claim.ts): it never writes the lane's entry again and stops
  * before it commits.
  */
-class LaneLedger {
+export class LaneLedger {
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<void> = Promise.resolve();
   private lastWritten = Date.now();
@@ -206,11 +206,13 @@ const nameTaken = (err: unknown): boolean =>
   err instanceof KafkaServiceError && (err.kafkaCode === 'TOPIC_ALREADY_EXISTS' || /already exists|marked for deletion/i.test(err.message));
 
 export class RestoreRun {
-  private readonly progressByTopic = new Map<string, LaneTopicProgress>();
+  protected readonly progressByTopic = new Map<string, LaneTopicProgress>();
+  /** The mode the plan is judged in: the option's, or `resume` where a sharded restore continues its own plan. */
+  protected mode: RestoreMode;
 
   constructor(
-    private readonly ctx: RestoreContext,
-    private readonly opts: RestoreOptions,
+    protected readonly ctx: RestoreContext,
+    protected readonly opts: RestoreOptions,
   ) {
     if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
       throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
@@ -221,17 +223,18 @@ export class RestoreRun {
     if (opts.laneBaggage) validateBaggageKey(opts.laneBaggage);
     this.scope = new LaneScope(opts.lane, laneTemplates(opts));
     this.ledgerTopic = opts.ledgerTopic ?? DEFAULT_LEDGER_TOPIC;
+    this.mode = opts.mode;
   }
 
-  private readonly scope: LaneScope;
-  private readonly ledgerTopic: string;
+  protected readonly scope: LaneScope;
+  protected readonly ledgerTopic: string;
 
   progress(): LaneTopicProgress[] {
     return [...this.progressByTopic.values()].map((p) => ({ ...p }));
   }
 
   /** The plan phase: the plan, the preflight and the checks a real run would make, with read-only calls only. */
-  private async planLane(ownIntent: string | null = null): Promise<PlannedLane> {
+  protected async planLane(ownIntent: string | null = null): Promise<PlannedLane> {
     const { brokers } = await withRetry(() => this.ctx.kafka.cluster());
     const plan = buildPlan(this.ctx.backup.manifest, this.opts, { brokers, minInsyncReplicas: await targetMinInsyncReplicas(this.ctx.kafka) });
     // The policy against every schema of the restored topics, before anything else is asked.
@@ -250,8 +253,8 @@ export class RestoreRun {
       plan.topics.map((t) => t.lane),
     );
     const { entry, ids } = await this.checkOwnership(plan, states, ownIntent);
-    if (entry && this.opts.mode === 'resume') this.assertSameMasking(entry);
-    const actions = decideActions(plan, states, this.opts.mode);
+    if (entry && this.mode === 'resume') this.assertSameMasking(entry);
+    const actions = decideActions(plan, states, this.mode);
     await checkKafkaRights({ kafka: this.ctx.kafka, plan, actions, ledgerTopic: this.ledgerTopic, brokers, spec: topicSpec });
     return { plan, states, actions, entry, ids, mask };
   }
@@ -293,7 +296,7 @@ export class RestoreRun {
   }
 
   /** The masking provenance the lane records: this restore's policy, else the one a masked lane's snapshot carries. */
-  private maskingOrigin(): MaskingProvenance | null {
+  protected maskingOrigin(): MaskingProvenance | null {
     return this.opts.mask?.provenance ?? this.ctx.backup.manifest.lane?.masking ?? null;
   }
 
@@ -414,7 +417,7 @@ export class RestoreRun {
   }
 
   /** The restore's hold on the lane: its claim, and once won the ledger entry with its intent. */
-  private held: { intent: LaneIntent; ledger: LaneLedger | null; unregister: (() => void) | null; running: () => void } | null = null;
+  protected held: { intent: LaneIntent; ledger: LaneLedger | null; unregister: (() => void) | null; running: () => void } | null = null;
 
   async run(): Promise<RestoreSummary> {
     const t0 = Date.now();
@@ -458,11 +461,9 @@ export class RestoreRun {
    * and throws ConflictError (exit 8) without having written the lane's entry. When the lane's
    * entry changed since the plan (a run that finished meanwhile), plans again under the claim.
    */
-  private async claimLane(planned: PlannedLane, producers: RestoreProducers): Promise<PlannedLane> {
+  protected async claimLane(planned: PlannedLane, producers: RestoreProducers): Promise<PlannedLane> {
     const { kafka } = this.ctx;
-    const mode = this.opts.mode === 'new' ? '' : ` --${this.opts.mode}`;
-    const every = this.opts.heartbeatMs ?? HEARTBEAT_MS;
-    const intent = newIntent(`restore --lane ${this.scope.lane}${mode}`, new Date(), (LEASE_MS / HEARTBEAT_MS) * every);
+    const intent = this.runIntent();
     await ensureLedgerTopic(kafka, this.ledgerTopic);
     const producer = await producers.one();
     this.held = { intent, ledger: null, unregister: null, running: holdHere(intent.id) };
@@ -484,20 +485,40 @@ export class RestoreRun {
   }
 
   /**
+   * Ends the hold (once only: an interrupt's cleanup and the failure it then causes both come
+   * here) and stops the heartbeat, its last write awaited; returns the hold as it was, null when none.
+   */
+  protected async letGo(): Promise<NonNullable<RestoreRun['held']> | null> {
+    const held = this.held;
+    this.held = null;
+    if (!held) return null;
+    held.unregister?.();
+    held.running();
+    await held.ledger?.stopHeartbeat();
+    return held;
+  }
+
+  /** The intent this run claims the lane with and holds it by. */
+  protected runIntent(): LaneIntent {
+    const mode = this.mode === 'new' ? '' : ` --${this.mode}`;
+    return newIntent(`restore --lane ${this.scope.lane}${mode}`, new Date(), this.leaseMs());
+  }
+
+  /** The lease of this run's intent: six heartbeats. */
+  protected leaseMs(): number {
+    return (LEASE_MS / HEARTBEAT_MS) * (this.opts.heartbeatMs ?? HEARTBEAT_MS);
+  }
+
+  /**
    * Ends the hold on the lane: on failure (after the lane's entry was written) the lane is
    * recorded as `failed` with the reason; the claim is withdrawn. Best effort: a failure here
    * is logged, and the lane then shows `failed` once its heartbeat lapses.
    */
-  private async release(producers: RestoreProducers, failure: Error | null): Promise<void> {
-    // Once only: an interrupt's cleanup and the failure it then causes both come here.
-    const held = this.held;
-    this.held = null;
-    if (!held) return;
-    held.unregister?.();
-    held.running();
+  protected async release(producers: RestoreProducers, failure: Error | null): Promise<void> {
     try {
+      const held = await this.letGo();
+      if (!held) return;
       const ledger = held.ledger;
-      await ledger?.stopHeartbeat();
       // A run that lost its hold leaves the lane's entry to whoever holds it now.
       if (failure && ledger && !ledger.lost) await ledger.record((current) => withFailure(current, failure.message, new Date()));
       await withdrawClaim(await producers.one(), this.ledgerTopic, this.scope.lane, held.intent.id);
@@ -512,7 +533,7 @@ export class RestoreRun {
    * untouched), the lane topics created or replaced, and a job made per lane partition. The
    * workers' producers connect meanwhile.
    */
-  private async prepareLane({ plan, actions, entry, ids: existingIds }: PlannedLane, producers: RestoreProducers): Promise<PreparedLane> {
+  protected async prepareLane({ plan, actions, entry, ids: existingIds }: PlannedLane, producers: RestoreProducers): Promise<PreparedLane> {
     const { kafka, logger, backup } = this.ctx;
     const partitions = plan.topics.reduce((n, t) => n + t.partitions.length, 0);
     producers.connectWorkers(Math.min(this.opts.concurrency, Math.max(1, partitions)));
@@ -523,31 +544,33 @@ export class RestoreRun {
     const ledger = new LaneLedger(
       await producers.one(),
       this.ledgerTopic,
-      restoreIntent(entry, {
-        lane: plan.lane,
-        templates: this.scope.templates,
-        origin: {
-          cluster: backup.ref.cluster,
-          backupId: backup.ref.backupId,
-          location: backup.store.location,
-          // The lane a snapshot was taken of (the manifest's lane provenance, FORMAT.md settled point 22).
-          lane: backup.manifest.lane?.name ?? null,
-          // The policy this restore masks with; a snapshot of a masked lane keeps its lane's.
-          policy: this.maskingOrigin(),
-        },
-        intent: this.held!.intent,
-        now: new Date(),
-        kbakVersion: TOOL_VERSION,
-        ttlMs: this.opts.ttlMs ?? null,
-        topics: plan.topics.map((t) => ({
-          name: t.lane,
-          source: t.source,
-          existingId: existingIds.get(t.lane) ?? null,
-          willCreate: actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace',
-        })),
-        subjects: plan.subjects.map((s) => ({ name: s.lane, source: s.source })),
-        groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
-      }),
+      this.preparedEntry(
+        restoreIntent(entry, {
+          lane: plan.lane,
+          templates: this.scope.templates,
+          origin: {
+            cluster: backup.ref.cluster,
+            backupId: backup.ref.backupId,
+            location: backup.store.location,
+            // The lane a snapshot was taken of (the manifest's lane provenance, FORMAT.md settled point 22).
+            lane: backup.manifest.lane?.name ?? null,
+            // The policy this restore masks with; a snapshot of a masked lane keeps its lane's.
+            policy: this.maskingOrigin(),
+          },
+          intent: this.held!.intent,
+          now: new Date(),
+          kbakVersion: TOOL_VERSION,
+          ttlMs: this.opts.ttlMs ?? null,
+          topics: plan.topics.map((t) => ({
+            name: t.lane,
+            source: t.source,
+            existingId: existingIds.get(t.lane) ?? null,
+            willCreate: actions.get(t.lane) === 'create' || actions.get(t.lane) === 'replace',
+          })),
+          subjects: plan.subjects.map((s) => ({ name: s.lane, source: s.source })),
+          groups: plan.groups.map((g) => ({ name: g.lane, source: g.source })),
+        }),
+      ),
       logger,
     );
     this.held!.ledger = ledger;
@@ -579,20 +602,29 @@ export class RestoreRun {
       await ledger.record((current) => withTopicIds(current, createdIds, new Date()));
     }
 
-    // Where each lane partition stands now.
+    return { ledger, registration, ids, jobs: await this.laneJobs(plan, actions) };
+  }
+
+  /** The entry the prepare phase writes first (a sharded restore adds its plan's lease). */
+  protected preparedEntry(entry: LedgerEntry): LedgerEntry {
+    return entry;
+  }
+
+  /** A job for each lane partition this run writes, from where it stands now; progress counts from here. */
+  protected async laneJobs(plan: RestorePlan, actions: Map<string, LaneAction>): Promise<PartitionJob[]> {
     const offsets = new Map<string, PartitionOffsets[]>();
-    for (const t of plan.topics) offsets.set(t.lane, await withRetry(() => kafka.listOffsets(t.lane)));
+    for (const t of plan.topics) offsets.set(t.lane, await withRetry(() => this.ctx.kafka.listOffsets(t.lane)));
     const jobs = await this.buildJobs(plan, actions, offsets);
     for (const t of plan.topics) {
       const total = t.partitions.reduce((n, p) => n + p.records, 0);
       const totalExact = t.partitions.every((p) => p.exact);
       this.progressByTopic.set(t.lane, { topic: t.lane, records: 0, bytes: 0, processed: 0, total, totalExact });
     }
-    return { ledger, registration, ids, jobs };
+    return jobs;
   }
 
   /** The write phase: every lane partition written by a pool of workers, one producer each. */
-  private writeLane(
+  protected writeLane(
     { plan, mask }: PlannedLane,
     jobs: PartitionJob[],
     ids: SchemaIdMap | null,
@@ -730,7 +762,7 @@ export class RestoreRun {
     return groups;
   }
 
-  private async seedGroups(plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
+  protected async seedGroups(plan: RestorePlan, jobs: PartitionJob[], results: Map<PartitionJob, PartitionResult>): Promise<RestoreSummary['groups']> {
     const out: RestoreSummary['groups'] = [];
     const commits: Array<{ groupId: string; topic: string; partitions: Array<{ partition: number; offset: bigint }> }> = [];
     const described = await this.describeLaneGroups(plan.groups.map((g) => g.lane));
@@ -767,7 +799,7 @@ const GROUP_COMMIT_CONCURRENCY = 8;
 export { RESTORE_BUDGET_BYTES } from './write-phase';
 
 /** What schema registration (and its dry-run preview) needs from the plan. */
-function registrationInput(plan: RestorePlan): SchemaSelection {
+export function registrationInput(plan: RestorePlan): SchemaSelection {
   return {
     schemas: plan.schemas,
     tasks: plan.registrations,

@@ -43,6 +43,20 @@ export interface RestoreSummary {
   sampledOut: number;
   /** Records that could not be masked, left out by --on-undecodable drop. */
   undecodableDropped: number;
+  /** A sharded restore (--shard I/N): this shard's part; every count above is of this shard's partitions alone. Absent otherwise. */
+  shard?: ShardOutcome;
+}
+
+/** What one shard of a sharded restore did. */
+export interface ShardOutcome {
+  index: number;
+  count: number;
+  /** The plan's ID (src/restore/shards.ts). */
+  plan: string;
+  /** `prepared`: --prepare only; `written`: its partitions written (or found written by its earlier run); `already-restored`: nothing to do. */
+  outcome: 'prepared' | 'written' | 'already-restored';
+  /** This shard found every shard done and marked the lane ready. */
+  finalised: boolean;
 }
 
 export interface RestoreSummaryInput {
@@ -59,6 +73,7 @@ export interface RestoreSummaryInput {
   expiresAt: string | null;
   durationMs: number;
   masking: MaskingProvenance | null;
+  shard?: ShardOutcome | null;
 }
 
 /** The sum of f over xs (record and byte counts of a summary). */
@@ -107,5 +122,6 @@ export function summariseRestore(input: RestoreSummaryInput): RestoreSummary {
     masking: input.masking,
     sampledOut: sum(all, (r) => r.sampledOut),
     undecodableDropped: sum(all, (r) => r.undecodableDropped),
+    ...(input.shard ? { shard: input.shard } : {}),
   };
 }

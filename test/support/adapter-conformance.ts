@@ -31,6 +31,7 @@ import { CODEC_NAMES } from '../../src/kafka/protocol/codecs';
 import { waitForLeaders } from '../../src/lane/kafka-ops';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
 import { TimestampType } from '../../src/segment/record';
+import { partitionKey } from '../../src/model/partition-key';
 
 /** A record as stored in a partition, read back without the adapter. */
 export interface StoredRecord {
@@ -451,6 +452,36 @@ export function describeAdapterConformance(name: string, make: () => Promise<Ada
             expect(await f.readAcls!(who)).toEqual([]);
           } finally {
             await locked.release();
+          }
+        },
+        60_000,
+      );
+
+      it("gives each partition's bytes on disk, more for more records, every partition of a topic; none for an unknown topic", async () => {
+        const t = await topic(3);
+        // Sizes out of partition order: 30 records on 0, 3 on 1, 10 on 2, each send one batch.
+        const counts = [30, 3, 10];
+        for (const [p, count] of counts.entries()) await f.seed(t, p, hardRecords(1_700_000_000_000n, count, `p${p}`));
+        const sizes = await kafka.partitionSizes([t, `conf-${run}-missing`]);
+        expect(sizes).not.toBeNull();
+        expect([...sizes!.keys()].sort()).toEqual([0, 1, 2].map((p) => partitionKey(t, p)).sort());
+        const size = (p: number): bigint => sizes!.get(partitionKey(t, p))!;
+        expect(size(1)).toBeGreaterThan(0n);
+        expect(size(1) < size(2) && size(2) < size(0)).toBe(true);
+        expect(await kafka.partitionSizes([`conf-${run}-missing`])).toEqual(new Map());
+      });
+
+      capTest(
+        'acls',
+        'answers null for the partition sizes of a principal without DESCRIBE on the cluster, never an error',
+        async () => {
+          const t = await topic(2);
+          await f.seed(t, 0, hardRecords(1_700_000_000_000n, 3));
+          const hidden = await f.aclsHidden!();
+          try {
+            expect(await hidden.adapter.partitionSizes([t])).toBeNull();
+          } finally {
+            await hidden.release();
           }
         },
         60_000,

@@ -76,6 +76,20 @@ class Reader {
     }
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
+  /** A zigzag varlong, exact (a timestamp delta may pass 2^53, where a Number rounds). */
+  varlong(): bigint {
+    let shift = 0n;
+    let z = 0n;
+    for (;;) {
+      const byte = this.b[this.pos++];
+      if (byte === undefined) throw new Error('varint runs past the end');
+      z |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) break;
+      shift += 7n;
+      if (shift > 63n) throw new Error('varint too long');
+    }
+    return (z & 1n) === 0n ? z >> 1n : -((z + 1n) >> 1n);
+  }
   bytes(): Buffer | null {
     const n = this.varint();
     if (n < 0) return null;
@@ -129,7 +143,7 @@ export function decodeBatch(buf: Buffer, pos = 0): HandBatch {
     const len = r.varint();
     const start = r.pos;
     r.pos++; // attributes
-    const tsDelta = r.varint();
+    const tsDelta = r.varlong();
     const offsetDelta = r.varint();
     const key = r.bytes();
     const value = r.bytes();
@@ -141,7 +155,7 @@ export function decodeBatch(buf: Buffer, pos = 0): HandBatch {
       headers.push({ key: k.toString('utf8'), value: r.bytes() });
     }
     if (r.pos - start !== len) throw new Error(`record ${i}: length ${len}, body ${r.pos - start}`);
-    records.push({ offsetDelta, timestamp: baseTimestamp + BigInt(tsDelta), key, value, headers });
+    records.push({ offsetDelta, timestamp: baseTimestamp + tsDelta, key, value, headers });
   }
   if (r.pos !== body.length) throw new Error(`${body.length - r.pos} bytes after the last record`);
   return {
