@@ -238,7 +238,8 @@ export function restoreCommand(env: CommandEnv): Command {
     });
     const summary = await progress.run(() => restore({ ...options, ...progress.callbacks }));
     // The job's log gets one JSON summary line (stderr, JSON log format); a terminal reads the stdout summary.
-    logCompletion(logger, { summary }, restoreSummaryLines(summary)[0]!);
+    // The log line of a plain restore keeps its words (scripts read the job log); a shard's says what it did.
+    logCompletion(logger, { summary }, summary.shard ? restoreSummaryLines(summary)[0]! : `lane ${summary.lane} restored from backup ${summary.backupId}`);
     printResult(env, format, { json: () => summary, table: () => restoreSummaryLines(summary) });
     nextSteps(env, format, logger, [`see the lane: ${kbakLine('lane', 'describe', summary.lane, ...ledgerArgs(flags))}`]);
   });
