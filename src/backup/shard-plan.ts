@@ -15,7 +15,7 @@ import { IntegrityError } from '../errors';
 import { MAX_SHARDS } from '../model/shard';
 import { jsonShapeProblem, pathText } from '../util/json-shape';
 import { backupIdTime, segmentKey } from './layout';
-import { formatFields, groupSchema, MANIFEST_JSON_LIMITS, MAX_MANIFEST_BYTES, segmentSchema, type GroupEntry, type SegmentEntry } from './manifest';
+import { formatFields, groupSchema, MANIFEST_JSON_LIMITS, MAX_MANIFEST_BYTES, segmentSchema, type SegmentEntry } from './manifest';
 
 const { offset64, sha256, time, backupId, u32, list, topicFields } = formatFields;
 
@@ -359,5 +359,3 @@ export function livePlanUntil(id: string, bytes: Buffer | null, where: string): 
     return bound;
   }
 }
-
-export type { GroupEntry };

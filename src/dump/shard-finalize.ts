@@ -64,6 +64,11 @@ export async function readPlan(store: ObjectStore, cluster: string, backupId: st
   return { plan, sha256: planSha256(bytes) };
 }
 
+/** Whether the backup's manifest is there: the sharded dump is complete (its one commit point). */
+export async function backupExists(store: ObjectStore, cluster: string, backupId: string): Promise<boolean> {
+  return (await store.size(manifestKey(cluster, backupId))) !== null;
+}
+
 /** The shard indexes whose partial manifest is not in the store: one listing of the plan folder (N size checks per shard would be N² requests per Job). */
 export async function missingShards(store: ObjectStore, cluster: string, plan: ShardPlan): Promise<number[]> {
   const present = new Set<number>();
@@ -93,7 +98,7 @@ export async function finalizeShards(ctx: FinalizeContext, stored: StoredPlan, l
 /** The backup, when another finaliser has written its manifest; else null. */
 async function completedBackup(ctx: FinalizeContext, plan: ShardPlan): Promise<FinalizeResult | null> {
   const cluster = plan.cluster.name;
-  if ((await ctx.store.size(manifestKey(cluster, plan.backupId))) === null) return null;
+  if (!(await backupExists(ctx.store, cluster, plan.backupId))) return null;
   const b = await loadBackup(ctx.store, { cluster, backupId: plan.backupId });
   const summary = summariseDump({
     manifest: b.manifest,
@@ -216,7 +221,7 @@ async function finalizeOnce(ctx: FinalizeContext, stored: StoredPlan, lock: Stor
 /** Deletes the partials, then the plan. Best effort: a left plan of a complete backup is prune's to remove. */
 export async function removePlan(store: ObjectStore, cluster: string, plan: ShardPlan, logger: Logger): Promise<void> {
   try {
-    if ((await store.size(manifestKey(cluster, plan.backupId))) === null) return;
+    if (!(await backupExists(store, cluster, plan.backupId))) return;
     for (let i = 0; i < plan.shards; i++) await store.delete(partialKey(cluster, plan.backupId, i));
     await store.delete(planKey(cluster, plan.backupId));
   } catch (err) {

@@ -18,10 +18,19 @@ import { randomBytes } from 'node:crypto';
 import { classifyError, ConflictError, NotFoundError, UsageError } from '../errors';
 import type { Manifest } from '../backup/manifest';
 import { dumpLockHolder } from '../backup/leftovers';
-import { backupIdTime, manifestKey, partialKey, planKey, validateClusterName } from '../backup/layout';
+import { backupIdTime, partialKey, planKey, validateClusterName } from '../backup/layout';
 import { StoreLock } from '../backup/lock';
 import { loadBackup } from '../backup/catalog';
-import { encodeDocument, PARTIAL_FORMAT, planMismatch, planSha256, shardPartitions, type PlanRequest, type ShardPartial } from '../backup/shard-plan';
+import {
+  canonicalRequest,
+  encodeDocument,
+  PARTIAL_FORMAT,
+  planMismatch,
+  planSha256,
+  shardPartitions,
+  type PlanRequest,
+  type ShardPartial,
+} from '../backup/shard-plan';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import { shardText, type ShardSpec } from '../model/shard';
 import { partitionKey } from '../model/partition-key';
@@ -29,7 +38,7 @@ import { checkWriteOptions, type DumpContext, type DumpOptions } from './dump';
 import { continueTopics, NOTHING_CONTINUED } from './incremental';
 import { DumpPartitions, type TopicProgress } from './partitions';
 import { clusterNameFromId } from './plan';
-import { finalizeShards, missingShards, readPlan, type StoredPlan } from './shard-finalize';
+import { backupExists, finalizeShards, missingShards, readPlan, type StoredPlan } from './shard-finalize';
 import { dumpPlanOf, makeShardPlan, pinnedBases } from './shard-plan-make';
 import type { DumpSummary } from './summary';
 import { writeSegments } from './write-segments';
@@ -135,7 +144,7 @@ export class ShardedDumpRun {
       const { stored, created } = obtained;
       result.planCreated = created;
       const { plan } = stored;
-      if (created && (await store.size(manifestKey(cluster, backupId))) !== null) {
+      if (created && (await backupExists(store, cluster, backupId))) {
         // The backup was finalised (and its plan removed) between our first look and our plan: a late retry.
         await store.delete(planKey(cluster, backupId));
         return { ...result, outcome: 'backup-complete', planCreated: false, durationMs: Date.now() - t0 };
@@ -190,7 +199,7 @@ export class ShardedDumpRun {
       if (result.waitingFor.length === 0) {
         const f = await finalizeShards({ ...this.ctx, now }, stored, lock);
         if (f.wroteManifest) result.finalized = { manifest: f.manifest, summary: f.summary };
-      } else if ((await store.size(manifestKey(cluster, backupId))) !== null) {
+      } else if (await backupExists(store, cluster, backupId)) {
         // Another shard finalised between our partial and our look (and removed the partials).
         result.waitingFor = [];
       }
@@ -207,7 +216,7 @@ export class ShardedDumpRun {
   /** Whether the backup is already complete (its manifest is there); refuses one of another cluster. */
   private async complete(cluster: string, clusterId: string): Promise<boolean> {
     const { store } = this.ctx;
-    if ((await store.size(manifestKey(cluster, this.opts.backupId))) === null) return false;
+    if (!(await backupExists(store, cluster, this.opts.backupId))) return false;
     const b = await loadBackup(store, { cluster, backupId: this.opts.backupId });
     if (b.manifest.cluster.id !== clusterId)
       throw new ConflictError(
@@ -234,7 +243,7 @@ export class ShardedDumpRun {
     const existing = await readPlan(store, cluster, this.opts.backupId);
     if (existing) return { stored: check(existing), created: false };
     // A finaliser writes the manifest before it removes the plan: no plan but a manifest is a complete backup.
-    if ((await store.size(manifestKey(cluster, this.opts.backupId))) !== null) return null;
+    if (await backupExists(store, cluster, this.opts.backupId)) return null;
     // The ID is the backup's start (the manifest's startedAt), so the cut taken now must not precede it.
     if (backupIdTime(this.opts.backupId)! > now().getTime())
       throw new UsageError(
@@ -270,15 +279,7 @@ export class ShardedDumpRun {
 
   private request(): PlanRequest {
     const o = this.opts;
-    return {
-      topics: [...new Set(o.selection.topics)].sort(),
-      regex: o.selection.regex ?? null,
-      partitions: o.selection.partitions ? [...new Set(o.selection.partitions)].sort((a, b) => a - b) : null,
-      since: o.window.since ? o.window.since.toISOString() : null,
-      until: o.window.until ? o.window.until.toISOString() : null,
-      maxRecordsPerPartition: o.maxRecordsPerPartition,
-      incremental: Boolean(o.incremental),
-    };
+    return canonicalRequest({ ...o.selection, ...o.window, maxRecordsPerPartition: o.maxRecordsPerPartition, incremental: Boolean(o.incremental) });
   }
 }
 
@@ -287,15 +288,13 @@ export async function finalizeShardedDump(ctx: DumpContext, cluster: string, bac
   const { store, logger } = ctx;
   const now = ctx.now ?? (() => new Date());
   await store.check();
-  if ((await store.size(manifestKey(cluster, backupId))) !== null) {
-    const b = await loadBackup(store, { cluster, backupId });
-    return { manifest: b.manifest, summary: null, alreadyComplete: true };
-  }
+  const complete = async () => ({ manifest: (await loadBackup(store, { cluster, backupId })).manifest, summary: null, alreadyComplete: true });
+  if (await backupExists(store, cluster, backupId)) return complete();
   const lock = await StoreLock.acquire(store, cluster, 'shared', { holder: dumpLockHolder(backupId), waitMs: lockWaitMs, logger });
   try {
     const stored = await readPlan(store, cluster, backupId);
-    if (!stored && (await store.size(manifestKey(cluster, backupId))) !== null)
-      return { manifest: (await loadBackup(store, { cluster, backupId })).manifest, summary: null, alreadyComplete: true };
+    // Finalised (and its plan removed) while this one waited for its lock.
+    if (!stored && (await backupExists(store, cluster, backupId))) return await complete();
     if (!stored)
       throw new NotFoundError(
         `no sharded dump of backup ${backupId} is in progress in ${cluster}`,
