@@ -21,6 +21,7 @@ import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CONNECTION_TIMEOUT_MS,
   DEFAULT_DUMP_CONCURRENCY,
+  DEFAULT_DUMP_ZSTD_LEVEL,
   DEFAULT_LOCK_WAIT_MS,
   DEFAULT_PROGRESS_INTERVAL_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -124,6 +125,8 @@ export interface DumpOptions extends Common {
   segmentBytes?: number;
   /** Target raw size of a compressed block (default: 1 MiB, less with many partitions open). */
   blockBytes?: number;
+  /** zstd level of the segment blocks, 1..9 (default DEFAULT_DUMP_ZSTD_LEVEL, 1: the cheapest, measured). */
+  compressionLevel?: number;
   concurrency?: number;
   stallTimeoutMs?: number;
   onProgress?: (topics: TopicProgress[]) => void;
@@ -251,6 +254,7 @@ function dumpRunOptions(opts: DumpOptions): DumpRunOptions {
     clusterName: opts.clusterName,
     segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
     blockBytes: opts.blockBytes,
+    compressionLevel: opts.compressionLevel ?? DEFAULT_DUMP_ZSTD_LEVEL,
     concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
     stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
     incremental: Boolean(opts.incremental),

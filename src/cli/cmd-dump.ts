@@ -1,6 +1,13 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { dump, dumpShard, finalizeDump, type DumpOptions } from '../api';
-import { DEFAULT_DESTINATION, DEFAULT_DUMP_CONCURRENCY, DEFAULT_LOCK_WAIT_MS, DEFAULT_SEGMENT_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../config/defaults';
+import {
+  DEFAULT_DESTINATION,
+  DEFAULT_DUMP_CONCURRENCY,
+  DEFAULT_DUMP_ZSTD_LEVEL,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_SEGMENT_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
+} from '../config/defaults';
 import { loadSettings, redact, type ConnectionFlags } from '../config/settings';
 import type { DumpSummary, TopicProgress } from '../dump/dump';
 import { parsePartitions } from '../dump/select';
@@ -25,6 +32,7 @@ import { positiveInt, type CommandEnv } from './common';
 import { kbakLine, nextSteps } from './next-step';
 import { addOutputOptions, outputFormat, type OutputFlags, type OutputSpec } from './output-options';
 import { printResult } from './print-result';
+import { MAX_LEVEL, MIN_LEVEL } from '../segment/zstd';
 
 /** -o name: the new backup's ID, for a script's next command. */
 const OUTPUT: OutputSpec = { formats: ['table', 'json', 'name'] };
@@ -52,6 +60,7 @@ interface DumpFlags extends ConnectionFlags, OutputFlags {
   backupId?: string;
   finalize?: boolean;
   planTtl?: string;
+  zstdLevel: number;
 }
 
 /** The summary of a finished dump for people (stdout, -o table). Pure. */
@@ -164,6 +173,16 @@ export function dumpCommand(env: CommandEnv): Command {
     )
     .option('--concurrency <n>', 'partitions read and written at once', positiveInt('--concurrency'), DEFAULT_DUMP_CONCURRENCY)
     .option(
+      '--zstd-level <n>',
+      `zstd level of the segment blocks, ${MIN_LEVEL} (fastest) to ${MAX_LEVEL} (smallest)`,
+      (v: string) => {
+        if (!/^\d+$/.test(v) || Number(v) < MIN_LEVEL || Number(v) > MAX_LEVEL)
+          throw new InvalidArgumentError(`--zstd-level must be an integer from ${MIN_LEVEL} to ${MAX_LEVEL}, got "${v}"`);
+        return Number(v);
+      },
+      DEFAULT_DUMP_ZSTD_LEVEL,
+    )
+    .option(
       '--lock-wait <seconds>',
       'wait this long for a running prune to finish (0: refuse at once)',
       (v: string) => (v === '0' ? 0 : positiveInt('--lock-wait')(v)),
@@ -261,6 +280,7 @@ export function dumpCommand(env: CommandEnv): Command {
       clusterName: flags.name,
       segmentBytes: flags.segmentBytes,
       blockBytes: flags.blockBytes,
+      compressionLevel: flags.zstdLevel,
       concurrency: flags.concurrency,
       stallTimeoutMs: flags.stallTimeout * 1000,
       incremental: Boolean(flags.incremental),

@@ -15,6 +15,7 @@ import { StoreLock } from '../backup/lock';
 import { dumpLockHolder } from '../backup/leftovers';
 import { DEFAULT_LOCK_WAIT_MS } from '../config/defaults';
 import type { ObjectStore } from '../store/store';
+import { MAX_LEVEL, MIN_LEVEL } from '../segment/zstd';
 import { captureAcls } from './acls';
 import { commitBackup } from './commit';
 import { continueTopics, NOTHING_CONTINUED } from './incremental';
@@ -56,12 +57,15 @@ export interface DumpContext {
 }
 
 /** The sizes every dump (sharded too) checks before it reads anything. */
-export function checkWriteOptions(opts: Pick<DumpOptions, 'segmentBytes' | 'concurrency'>): void {
+export function checkWriteOptions(opts: Pick<DumpOptions, 'segmentBytes' | 'concurrency' | 'compressionLevel'>): void {
   if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 64 * 1024) {
     throw new InvalidOptionError('segmentBytes', String(opts.segmentBytes), 'is too small', 'use at least 65536 (64 KiB); the default is 64 MiB');
   }
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1)
     throw new InvalidOptionError('concurrency', String(opts.concurrency), 'must be a positive integer');
+  const level = opts.compressionLevel;
+  if (level !== undefined && (!Number.isInteger(level) || level < MIN_LEVEL || level > MAX_LEVEL))
+    throw new InvalidOptionError('compressionLevel', String(level), `must be an integer from ${MIN_LEVEL} to ${MAX_LEVEL}`);
 }
 
 export class DumpRun {
