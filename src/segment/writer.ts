@@ -400,7 +400,12 @@ export class SegmentWriter {
     const head = this.headerWritten ? header : Buffer.concat([encodeFileHeader(), header], FILE_HEADER_SIZE + BLOCK_HEADER_SIZE);
     this.headerWritten = true;
     let reusable = true;
-    if (payload.length > MAX_ZSTD_RAW_BYTES) {
+    if (frame) {
+      // The frame is zstd's own fresh output: the sink may have it as is. Joining it to its
+      // head cost a copy of every stored byte (and as much garbage) for one chunk per block.
+      await this.emit(head);
+      await this.emit(frame);
+    } else if (payload.length > MAX_ZSTD_RAW_BYTES) {
       // A record larger than any codec-1 block: hand it over as is rather than copy it again.
       await this.emit(head);
       await this.emit(payload);
