@@ -394,7 +394,7 @@ for (const sh of shapes) {
       `- stored: ${fmtInt(m((s) => s.storedBytes))} B (ratio ${fmt(
         m((s) => s.compressionRatio),
         2,
-      )}, zstd segments); OSO's backup: ${fmtInt(sst['oso-backup']?.outBytes)} B; kcat text \`%k\\t%s\\t%h\`: ${fmtInt(sst['kcat-file']?.outBytes)} B${sst['kcat-zstd'] ? `, through \`zstd -3\`: ${fmtInt(sst['kcat-zstd'].outBytes)} B` : ''}`,
+      )}, zstd segments); ${sst['oso-backup'] ? `OSO's backup: ${fmtInt(sst['oso-backup'].outBytes)} B; ` : ''}kcat text \`%k\\t%s\\t%h\`: ${fmtInt(sst['kcat-file']?.outBytes)} B${sst['kcat-zstd'] ? `, through \`zstd -3\`: ${fmtInt(sst['kcat-zstd'].outBytes)} B` : ''}`,
     );
   }
   if (sst.cperf) {
