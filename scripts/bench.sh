@@ -72,8 +72,10 @@
 # The sharded dump's scaling (BENCHMARKS.md "Sharded dump: scaling", BENCHMARKS.json `shardScaling`) is
 # measured only by scripts/bench/shard-scaling.sh; every run of this script keeps its last figures.
 # Each topic is filled once by kcat -P: keys key-0..99999, values by scripts/bench/gen-records.cjs
-# (default: BENCH_RECORD_BYTES random letters), 3 tracing headers per record; the masked restore's key (KBAK_BENCH_MASK_KEY) is random for each run. Needs the
-# local stack (started if not running; never stopped), node, Java 17+, /usr/bin/time and kcat
+# (default: BENCH_RECORD_BYTES random letters), 3 tracing headers per record; the masked restore's
+# key (KBAK_BENCH_MASK_KEY) is random for each run. At the defaults a run takes about 15-20 minutes
+# on 2 cores. Needs the local stack (started if not running; never stopped), npm (Node 24 is
+# installed from the npm registry when missing), Java 17+, /usr/bin/time and kcat
 # (scripts/ensure-kcat.sh installs it with apt-get as root, else says how); zstd is optional (its peer
 # is skipped without it). Cleans up its topics, groups, registry subjects, S3 objects and temp files,
 # also on failure or Ctrl-C.
