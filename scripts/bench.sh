@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # `npm run bench`: how fast and how lean kbak is RELATIVE to peers measured in the same run, on the
 # same topic, tools alternating within each repetition (never absolute-only, never pass/fail):
-#   dump side     kbak dump → local disk, kbak dump → S3, kcat -C → file, kcat -C | zstd -3 → file,
-#                 kcat -C without its 0.5 s end-of-partition wait, Kafka's ConsumerPerformance (the
-#                 broker's read ceiling)
-#   restore side  kbak restore into a new lane vs kcat -P and Kafka's ProducerPerformance, every
-#                 producer using the same codec (BENCH_CODEC, kbak restore --compression); and
-#                 kbak restore --lane-baggage (a baggage header on every record) vs the restore
-#                 without it
+#   dump side     kbak dump → local disk, kbak dump → S3, OSO's backup (kafka-backup-core, Rust),
+#                 kcat -C → file, kcat -C | zstd -3 → file, kcat -C without its 0.5 s
+#                 end-of-partition wait, Kafka's ConsumerPerformance (the broker's read ceiling)
+#   restore side  kbak restore into a new lane vs OSO's restore, kcat -P and Kafka's
+#                 ProducerPerformance, every producer using the same codec (BENCH_CODEC, kbak
+#                 restore --compression; OSO keeps its own default); and kbak restore --lane-baggage
+#                 (a baggage header on every record) vs the restore without it. Topic creation is
+#                 inside every restore-side tool's time: kbak and OSO create theirs in their run;
+#                 for kcat -P and ProducerPerformance, which cannot, the milliseconds the topic's
+#                 CreateTopics and wait for leaders took (admin.cjs, in-process) are added
+#   shapes        (BENCH_SHAPES) default: the topic above with every row; small: BENCH_SMALL_RECORDS
+#                 ~100 B JSON events with keys (per-record cost dominates); compressible:
+#                 BENCH_RECORDS 1 KiB JSON-ish log lines (zstd ratio far above 5: compression is
+#                 cheap and everything else shows). Each extra shape is its own topic (same
+#                 partitions, the same 3 headers, filled by kcat -P) measured with kcat -C, kbak
+#                 dump → disk and → S3, OSO's backup, kcat -P, kbak restore and OSO's restore
+#   start-up      `node bin/kbak.js --version`, 10 runs
 #   groups        kbak restore of a backup holding BENCH_GROUPS consumer groups (time to seed them)
 #   masked        kbak restore --policy (seeding from production) vs the unmasked restore of the same
 #                 backup: a second topic of BENCH_RECORDS Avro records of about BENCH_RECORD_BYTES
@@ -19,7 +29,14 @@
 #                 the unmasked restore's + 64 MiB. A third row, the unmasked restore record by record
 #                 (--since 2000-01-01: a time window, like a policy, turns off the whole-block
 #                 transcoder), shows what of the masked restore's cost is that path, not masking
-# Wall time and peak RSS come from /usr/bin/time -v; every figure is the median of BENCH_REPEAT runs.
+# Wall time and peak RSS come from /usr/bin/time -v, of a cold process (node's start-up included for
+# kbak, as users run it); every figure is the median of BENCH_REPEAT runs, with min–max. Everything
+# runs on Node 24 (the one .ci/run installs, scripts/lib/node-bin.sh, first on PATH), whatever
+# `node` is first on PATH before.
+# OSO's peer is scripts/bench/oso (a driver over kafka-backup-core 0.25.2), built once with
+# scripts/bench/build-oso.sh (≈15 min); the bench takes $OSO_BENCH_BIN, else
+# ${XDG_CACHE_HOME:-~/.cache}/oso-bench/release/oso-bench, and skips the OSO rows with a note when
+# neither is there (CI never builds it).
 # BENCHMARKS.md and BENCHMARKS.json (repository root) are rewritten by each run; the raw measurements
 # go to .bench/results-<timestamp>.tsv.
 #
@@ -27,7 +44,11 @@
 #   BENCH_RECORDS       records in the bench topic                          (default 200000)
 #   BENCH_RECORD_BYTES  value size in bytes                                 (default 1024)
 #   BENCH_PARTITIONS    partitions of the bench topic                       (default 6)
-#   BENCH_REPEAT        runs per tool; the median is reported               (default 3)
+#   BENCH_REPEAT        runs per tool; the median is reported               (default 5)
+#   BENCH_SHAPES        topics measured, comma-separated; must include default
+#                       (default default,small,compressible)
+#   BENCH_SMALL_RECORDS records of the small shape                          (default 1000000)
+#   OSO_BENCH_BIN       OSO's driver binary (default: see above)
 #   BENCH_CODEC         codec of every restore-side producer: none|gzip|snappy|lz4|zstd (default lz4,
 #                       kbak restore's own default for a topic without compression.type)
 #   BENCH_GROUPS        consumer groups in the backup of the groups restore (default 20; 0 skips it)
@@ -40,8 +61,9 @@
 #                       kbak dump → disk, dump → S3 and restore, so peak RSS can be compared with
 #                       the main topic's: memory must not grow with size or partitions.
 #   BENCH_PROFILE       auto: CPU-profile one kbak dump and one restore (and one masked restore
-#                       with BENCH_MASKED=1) when a speed target is missed (dump < 0.8x kcat -C,
-#                       restore < 0.5x kcat -P or masked < 0.5x unmasked; default),
+#                       with BENCH_MASKED=1) of the default shape when a speed target is missed
+#                       there (dump < 1.0x kcat -C, restore < 0.8x kcat -P or masked < 0.5x
+#                       unmasked; default),
 #                       1: always, 0: never
 #   BENCH_SKIP_BUILD=1  use the existing dist/ instead of `npm run build`
 #   BENCH_RECOVER=1     afterwards, also the recovery of a 1 GiB backup into a fresh second cluster
@@ -49,9 +71,11 @@
 #                       Without it the last recovery figures (BENCHMARKS.json `recovery`) are kept.
 # The sharded dump's scaling (BENCHMARKS.md "Sharded dump: scaling", BENCHMARKS.json `shardScaling`) is
 # measured only by scripts/bench/shard-scaling.sh; every run of this script keeps its last figures.
-# The topic is filled once by kcat -P: keys key-0..99999, BENCH_RECORD_BYTES random letters, 3 tracing
-# headers per record; the masked restore's key (KBAK_BENCH_MASK_KEY) is random for each run. Needs the
-# local stack (started if not running; never stopped), node, Java 17+, /usr/bin/time and kcat
+# Each topic is filled once by kcat -P: keys key-0..99999, values by scripts/bench/gen-records.cjs
+# (default: BENCH_RECORD_BYTES random letters), 3 tracing headers per record; the masked restore's
+# key (KBAK_BENCH_MASK_KEY) is random for each run. At the defaults a run takes about 15-20 minutes
+# on 2 cores. Needs the local stack (started if not running; never stopped), npm (Node 24 is
+# installed from the npm registry when missing), Java 17+, /usr/bin/time and kcat
 # (scripts/ensure-kcat.sh installs it with apt-get as root, else says how); zstd is optional (its peer
 # is skipped without it). Cleans up its topics, groups, registry subjects, S3 objects and temp files,
 # also on failure or Ctrl-C.
@@ -61,7 +85,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 N="${BENCH_RECORDS:-200000}"
 S="${BENCH_RECORD_BYTES:-1024}"
 P="${BENCH_PARTITIONS:-6}"
-R="${BENCH_REPEAT:-3}"
+R="${BENCH_REPEAT:-5}"
+BENCH_SHAPE_LIST="${BENCH_SHAPES:-default,small,compressible}"
+SMALL_N="${BENCH_SMALL_RECORDS:-1000000}"
 G="${BENCH_GROUPS:-20}"
 CODEC="${BENCH_CODEC:-lz4}"
 PROFILE="${BENCH_PROFILE:-auto}"
@@ -74,7 +100,7 @@ die() {
   msg "$*"
   exit 1
 }
-for v in N S P R; do
+for v in N S P R SMALL_N; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_* value '${!v}' for $v must be a positive integer"
 done
 [[ "$G" =~ ^[0-9]+$ ]] || die "BENCH_GROUPS must be 0 or a positive integer"
@@ -84,6 +110,16 @@ done
 [[ "$MEMORY" =~ ^((large|wide)(,(large|wide))*)?$ ]] || die "BENCH_MEMORY must be a comma-separated list of large, wide (or empty to skip)"
 [[ "$MASKED" == 0 || "$MASKED" == 1 ]] || die "BENCH_MASKED must be 0 or 1"
 [[ "$PROFILE" == auto || "$PROFILE" == 0 || "$PROFILE" == 1 ]] || die "BENCH_PROFILE must be auto, 0 or 1"
+[[ "$BENCH_SHAPE_LIST" =~ ^(default|small|compressible)(,(default|small|compressible))*$ && ",$BENCH_SHAPE_LIST," == *,default,* ]] ||
+  die "BENCH_SHAPES must be a comma-separated list of default, small, compressible that includes default"
+((SMALL_N >= 2 * P)) || die "BENCH_SMALL_RECORDS must be at least 2 × BENCH_PARTITIONS"
+
+# Node 24, first on PATH for everything below (npm, kbak, the helpers): the runtime CI tests on.
+# shellcheck source=scripts/lib/node-bin.sh
+source scripts/lib/node-bin.sh
+NODE24="$(NODE_BIN_TAG=bench node_bin 24)" || die "could not find or install Node 24 (see scripts/lib/node-bin.sh)"
+PATH="$(dirname "$NODE24"):$PATH"
+export PATH
 
 STAMP="$(date +%Y%m%d-%H%M%S)"
 ID="$STAMP-$$"
@@ -117,6 +153,13 @@ ensure_pkg zstd zstd || {
   HAVE_ZSTD=0
   NOTES+=("kcat | zstd peer skipped: zstd is not installed (sudo apt-get install zstd)")
 }
+OSO_BIN="${OSO_BENCH_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/oso-bench/release/oso-bench}"
+HAVE_OSO=1
+if [[ ! -x "$OSO_BIN" ]]; then
+  HAVE_OSO=0
+  NOTES+=("OSO rows skipped: no oso-bench binary at $OSO_BIN. Build it once with \`bash scripts/bench/build-oso.sh\` (≈15 min on 2 cores, needs cargo) or point OSO_BENCH_BIN at one")
+  msg "OSO's peer skipped: no $OSO_BIN (bash scripts/bench/build-oso.sh builds it, ≈15 min)"
+fi
 
 # ---------------------------------------------------------------- stack, build
 msg "ensuring the local stack is up"
@@ -200,8 +243,15 @@ shell_words() {
   done
   printf '%s' "${out[*]}"
 }
-# row TOOL REPEAT RECORDS OUT_BYTES JSON
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$RSS_KIB" "$3" "$4" "$5" "$CPU_S" >>"$TSV"; }
+# row TOOL REPEAT RECORDS OUT_BYTES JSON: one measurement of the current shape ($SHAPE).
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$WALL" "$RSS_KIB" "$3" "$4" "$5" "$CPU_S" "$SHAPE" >>"$TSV"; }
+# add_create_time MS_FILE: adds the in-process milliseconds of a topic's creation (admin.cjs
+# create-topic ... MS_FILE) to WALL, for the producers that cannot create their topic themselves.
+# Sets CREATE_MS to them too, for the row's JSON.
+add_create_time() {
+  CREATE_MS="$(cat "$1")"
+  WALL="$(awk -v w="$WALL" -v ms="$CREATE_MS" 'BEGIN { printf "%.3f", w + ms / 1000 }')"
+}
 check_count() { # WHAT GOT WANT
   [[ "$2" == "$3" ]] || die "$1 saw $2 records, expected $3"
 }
@@ -215,28 +265,54 @@ HEADERS=(-H 'traceparent=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
   -H 'uber-trace-id=4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1')
 KCAT_FMT='%k\t%s\t%h\n'
 
-# ---------------------------------------------------------------- fill the topic
-RECORDS_FILE="$WORK/records.tsv"
-msg "generating $N records of $S bytes with keys"
-node scripts/bench/gen-records.cjs "$N" "$S" >"$RECORDS_FILE"
-msg "creating topic $TOPIC ($P partitions) and producing them with kcat -P (3 tracing headers each)"
-CREATED=1
-node scripts/bench/admin.cjs create-topic "$TOPIC" "$P"
-t0="$(date +%s%N)"
-kcat -P -b "$BROKERS" -t "$TOPIC" -K $'\t' -q "${HEADERS[@]}" -l "$RECORDS_FILE" 2>"$WORK/produce.log" ||
-  {
-    tail -n 20 "$WORK/produce.log" >&2
-    die "kcat producer failed"
-  }
-t1="$(date +%s%N)"
-PRODUCE_S="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
-check_count "the bench topic" "$(node scripts/bench/admin.cjs topic-records "$TOPIC")" "$N"
-msg "produced $N records in ${PRODUCE_S}s"
+# ---------------------------------------------------------------- fill the topics
+# The current shape, which the measurement functions below read: SHAPE, its topic T, its record
+# count NN, its records file RF (kcat -P's input), its kbak and OSO restore sources SRC and OSRC, and
+# TAG, which keeps its lane names and S3 prefixes apart from the other shapes'.
+declare -A FILL_S
+# fill_shape SHAPE TOPIC RECORDS VALUE_BYTES KIND TAG: generates the records, creates and fills the
+# topic with kcat -P (3 tracing headers each), makes the restore sources (kbak's and, when there,
+# OSO's backup: made once, not measured) and makes it the current shape.
+fill_shape() {
+  SHAPE=$1 T=$2 NN=$3 TAG=$6
+  local bytes=$4 kind=$5 t0 t1
+  RF="$WORK/records-$SHAPE.tsv"
+  SRC="$WORK/restore-src-$SHAPE"
+  OSRC="$WORK/oso-src-$SHAPE"
+  msg "shape $SHAPE: generating $NN records of about $bytes bytes ($kind) with keys"
+  node scripts/bench/gen-records.cjs "$NN" "$bytes" "$kind" >"$RF"
+  msg "creating topic $T ($P partitions) and producing them with kcat -P (3 tracing headers each)"
+  CREATED=1
+  node scripts/bench/admin.cjs create-topic "$T" "$P"
+  t0="$(date +%s%N)"
+  kcat -P -b "$BROKERS" -t "$T" -K $'\t' -q "${HEADERS[@]}" -l "$RF" 2>"$WORK/produce.log" ||
+    {
+      tail -n 20 "$WORK/produce.log" >&2
+      die "kcat producer failed"
+    }
+  t1="$(date +%s%N)"
+  FILL_S[$SHAPE]="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+  check_count "the $SHAPE topic" "$(node scripts/bench/admin.cjs topic-records "$T")" "$NN"
+  msg "produced $NN records in ${FILL_S[$SHAPE]}s"
+  node bin/kbak.js dump --topic "$T" --to "$SRC" --json --quiet >"$WORK/restore-src.json"
+  check_count "the $SHAPE restore source backup" "$(json_field "$(tail -n 1 "$WORK/restore-src.json")" records)" "$NN"
+  if ((HAVE_OSO)); then
+    env OSO_BOOTSTRAP="$BROKERS" "$OSO_BIN" "$T" "$OSRC" 2>"$WORK/oso-src.err" || {
+      tail -n 20 "$WORK/oso-src.err" >&2
+      die "OSO's backup of $T failed"
+    }
+    check_count "OSO's $SHAPE restore source backup" "$(oso_records "$OSRC")" "$NN"
+  fi
+}
+# oso_records DIR: the records of OSO's backup in DIR as its own reader counts them.
+oso_records() {
+  "$OSO_BIN" verify "$1" 2>/dev/null | sed -n 's/^TOTAL .*read_records=\([0-9]*\).*/\1/p'
+}
 
-# The backup every restore-side repetition restores (made once, not measured).
-RESTORE_SRC="$WORK/restore-src"
-node bin/kbak.js dump --topic "$TOPIC" --to "$RESTORE_SRC" --json --quiet >"$WORK/restore-src.json"
-check_count "the restore source backup" "$(json_field "$(tail -n 1 "$WORK/restore-src.json")" records)" "$N"
+fill_shape default "$TOPIC" "$N" "$S" random ""
+RECORDS_FILE="$RF"
+RESTORE_SRC="$SRC"
+PRODUCE_S="${FILL_S[default]}"
 
 # The masked restore's topic, backup (made once, not measured) and policy.
 if ((MASKED)); then
@@ -268,13 +344,16 @@ EOF
 fi
 
 # ---------------------------------------------------------------- one measurement per tool
+# Each m_* function measures one run of one tool on the current shape (T, NN, RF, SRC, OSRC, TAG:
+# fill_shape); the default shape's own rows (cperf, pperf, kcat -C variants, baggage, Avro) run
+# only there, where T is $TOPIC and NN is $N.
 # kcat_to_file TOOL LOG WHAT REPEAT [KCAT OPTION...]: one kcat -C read of the topic into a file.
 kcat_to_file() {
   local tool=$1 log=$2 what=$3 rep=$4 got
   shift 4
-  run_timed "$tool" "$log" kcat -C -b "$BROKERS" -t "$TOPIC" "$@" -o beginning -e -q -f "$KCAT_FMT"
+  run_timed "$tool" "$log" kcat -C -b "$BROKERS" -t "$T" "$@" -o beginning -e -q -f "$KCAT_FMT"
   got="$(wc -l <"$log.out")"
-  check_count "$what" "$got" "$N"
+  check_count "$what" "$got" "$NN"
   row "$tool" "$rep" "$got" "$(stat -c %s "$log.out")" -
   say "$what"
   rm -f "$log.out"
@@ -312,30 +391,50 @@ m_cperf() {
 }
 m_kbak_disk() {
   local out="$WORK/kbak-$1" summary
-  run_timed kbak-dump-disk "$WORK/kbak" node bin/kbak.js dump --topic "$TOPIC" --to "$out" --json --quiet
+  run_timed kbak-dump-disk "$WORK/kbak" node bin/kbak.js dump --topic "$T" --to "$out" --json --quiet
   summary="$(tail -n 1 "$WORK/kbak.out")"
-  check_count "kbak dump → disk" "$(json_field "$summary" records)" "$N"
-  row kbak-dump-disk "$1" "$N" "$(du -sb "$out" | cut -f1)" "$summary"
+  check_count "kbak dump → disk" "$(json_field "$summary" records)" "$NN"
+  row kbak-dump-disk "$1" "$NN" "$(du -sb "$out" | cut -f1)" "$summary"
   say "kbak dump > disk"
   rm -rf "$out"
 }
 m_kbak_s3() {
   local summary
-  run_timed kbak-dump-s3 "$WORK/kbak3" node bin/kbak.js dump --topic "$TOPIC" --to "s3://$BUCKET/$S3_PREFIX/r$1" --json --quiet
+  run_timed kbak-dump-s3 "$WORK/kbak3" node bin/kbak.js dump --topic "$T" --to "s3://$BUCKET/$S3_PREFIX/${TAG}r$1" --json --quiet
   summary="$(tail -n 1 "$WORK/kbak3.out")"
-  check_count "kbak dump → S3" "$(json_field "$summary" records)" "$N"
-  row kbak-dump-s3 "$1" "$N" - "$summary"
+  check_count "kbak dump → S3" "$(json_field "$summary" records)" "$NN"
+  row kbak-dump-s3 "$1" "$NN" - "$summary"
   say "kbak dump > S3"
-  node scripts/bench/admin.cjs s3-rm "$BUCKET" "$S3_PREFIX/r$1/" >/dev/null
+  node scripts/bench/admin.cjs s3-rm "$BUCKET" "$S3_PREFIX/${TAG}r$1/" >/dev/null
+}
+# OSO's one-shot backup (zstd-3, its defaults) into a fresh folder; its records are counted by its
+# own reader after the timing.
+m_oso_backup() {
+  local out="$WORK/oso-$1"
+  run_timed oso-backup "$WORK/osob" env OSO_BOOTSTRAP="$BROKERS" "$OSO_BIN" "$T" "$out"
+  check_count "OSO backup" "$(oso_records "$out")" "$NN"
+  row oso-backup "$1" "$NN" "$(du -sb "$out" | cut -f1)" -
+  say "OSO backup"
+  rm -rf "$out"
 }
 m_kbak_restore() {
-  local lane="$LANE_PREFIX-r$1" summary
-  run_timed kbak-restore "$WORK/kbakr" node bin/kbak.js restore --lane "$lane" --source "$RESTORE_SRC" --compression "$CODEC" --json --quiet
+  local lane="$LANE_PREFIX-${TAG}r$1" summary
+  run_timed kbak-restore "$WORK/kbakr" node bin/kbak.js restore --lane "$lane" --source "$SRC" --compression "$CODEC" --json --quiet
   summary="$(tail -n 1 "$WORK/kbakr.out")"
-  check_count "kbak restore (summary)" "$(json_field "$summary" records)" "$N"
-  check_count "kbak restore (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$TOPIC")" "$N"
-  row kbak-restore "$1" "$N" - "$summary"
+  check_count "kbak restore (summary)" "$(json_field "$summary" records)" "$NN"
+  check_count "kbak restore (lane topic)" "$(node scripts/bench/admin.cjs topic-records "$lane.$T")" "$NN"
+  row kbak-restore "$1" "$NN" - "$summary"
   say "kbak restore"
+}
+# OSO's restore of its backup (made once by fill_shape) into a new topic, which it creates itself.
+m_oso_restore() {
+  local target="$T-osor-r$1" got
+  run_timed oso-restore "$WORK/osor" env OSO_BOOTSTRAP="$BROKERS" "$OSO_BIN" restore "$OSRC" "$T" "$target"
+  got="$(sed -n 's/.*records_restored=\([0-9]*\).*/\1/p' "$WORK/osor.err" | tail -n 1)"
+  check_count "OSO restore (its report)" "$got" "$NN"
+  check_count "OSO restore (topic)" "$(node scripts/bench/admin.cjs topic-records "$target")" "$NN"
+  row oso-restore "$1" "$NN" - -
+  say "OSO restore"
 }
 # The same restore with --lane-baggage: the bench records carry no baggage header, so each gets
 # one (lane=<lane>) appended, the transcoder's per-record work with the flag.
@@ -387,41 +486,79 @@ m_kbak_restore_masked() {
   row kbak-restore-masked "$1" "$N" - "$summary"
   say "kbak restore --policy"
 }
+# kcat -P and ProducerPerformance cannot create their topic: its creation's time is added to theirs.
 m_kcat_produce() {
-  local target="$TOPIC-kcatp-r$1"
-  node scripts/bench/admin.cjs create-topic "$target" "$P"
-  run_timed kcat-produce "$WORK/kcatp" kcat -P -b "$BROKERS" -t "$target" -K $'\t' -z "$CODEC" -q "${HEADERS[@]}" -l "$RECORDS_FILE"
-  check_count "kcat -P" "$(node scripts/bench/admin.cjs topic-records "$target")" "$N"
-  row kcat-produce "$1" "$N" - -
+  local target="$T-kcatp-r$1"
+  node scripts/bench/admin.cjs create-topic "$target" "$P" "$WORK/create.ms"
+  run_timed kcat-produce "$WORK/kcatp" kcat -P -b "$BROKERS" -t "$target" -K $'\t' -z "$CODEC" -q "${HEADERS[@]}" -l "$RF"
+  add_create_time "$WORK/create.ms"
+  check_count "kcat -P" "$(node scripts/bench/admin.cjs topic-records "$target")" "$NN"
+  row kcat-produce "$1" "$NN" - "{\"createMs\":$CREATE_MS}"
   say "kcat -P"
 }
 m_pperf() {
   local target="$TOPIC-pperf-r$1"
-  node scripts/bench/admin.cjs create-topic "$target" "$P"
+  node scripts/bench/admin.cjs create-topic "$target" "$P" "$WORK/create.ms"
   run_timed pperf "$WORK/pperf" bash scripts/stack/kafka-tool.sh org.apache.kafka.tools.ProducerPerformance \
     --bootstrap-server "$BROKERS" --topic "$target" --num-records "$N" --record-size "$S" --throughput -1 \
     --key-distribution random --record-key-range 100000 --producer-props "compression.type=$CODEC"
+  add_create_time "$WORK/create.ms"
   check_count "ProducerPerformance" "$(node scripts/bench/admin.cjs topic-records "$target")" "$N"
   # Last line: "N records sent, X records/sec (Y MB/sec), ..."
   local self
-  self="$(grep -E 'records sent' "$WORK/pperf.out" | tail -n 1 | awk -F'[ (,]+' '{ printf "{\"selfRecordsPerSec\":%s}", $4 }')"
-  row pperf "$1" "$N" - "${self:--}"
+  self="$(grep -E 'records sent' "$WORK/pperf.out" | tail -n 1 | awk -F'[ (,]+' -v ms="$CREATE_MS" '{ printf "{\"selfRecordsPerSec\":%s,\"createMs\":%s}", $4, ms }')"
+  row pperf "$1" "$N" - "${self:-{\"createMs\":$CREATE_MS\}}"
   say "ProducerPerformance"
 }
 
-TOOLS=(m_kcat_file m_kbak_disk m_cperf m_kbak_s3 m_kcat_produce m_kbak_restore m_pperf m_kcat_nowait m_kbak_restore_baggage)
+# The default shape: every row. The other shapes: the rows of the issue's targets and their peers.
+if ((HAVE_OSO)); then
+  TOOLS=(m_kcat_file m_kbak_disk m_cperf m_oso_backup m_kbak_s3 m_kcat_produce m_kbak_restore m_oso_restore m_pperf m_kcat_nowait m_kbak_restore_baggage)
+  SHAPE_TOOLS=(m_kcat_file m_kbak_disk m_oso_backup m_kbak_s3 m_kcat_produce m_kbak_restore m_oso_restore)
+else
+  TOOLS=(m_kcat_file m_kbak_disk m_cperf m_kbak_s3 m_kcat_produce m_kbak_restore m_pperf m_kcat_nowait m_kbak_restore_baggage)
+  SHAPE_TOOLS=(m_kcat_file m_kbak_disk m_kbak_s3 m_kcat_produce m_kbak_restore)
+fi
 ((HAVE_ZSTD)) && TOOLS+=(m_kcat_zstd)
 ((MASKED)) && TOOLS+=(m_kbak_restore_avro m_kbak_restore_avro_records m_kbak_restore_masked)
 
 # ---------------------------------------------------------------- measurements
-for ((rep = 1; rep <= R; rep++)); do
-  msg "repeat $rep/$R"
-  # Rotate the order each repetition so no tool always runs first (cold caches) or last.
-  n=${#TOOLS[@]}
-  for ((i = 0; i < n; i++)); do
-    "${TOOLS[$(((i + rep - 1) % n))]}" "$rep"
+# measure_shape TOOL...: BENCH_REPEAT repetitions of every tool on the current shape.
+measure_shape() {
+  local tools=("$@") n=$# rep i
+  for ((rep = 1; rep <= R; rep++)); do
+    msg "shape $SHAPE: repeat $rep/$R"
+    # Rotate the order each repetition so no tool always runs first (cold caches) or last.
+    for ((i = 0; i < n; i++)); do
+      "${tools[$(((i + rep - 1) % n))]}" "$rep"
+    done
   done
+}
+measure_shape "${TOOLS[@]}"
+IFS=',' read -r -a SHAPE_LIST <<<"$BENCH_SHAPE_LIST"
+for shape in "${SHAPE_LIST[@]}"; do
+  case "$shape" in
+    default) continue ;;
+    small) fill_shape small "$TOPIC-small" "$SMALL_N" 100 json s ;;
+    compressible) fill_shape compressible "$TOPIC-compressible" "$N" 1024 compressible c ;;
+  esac
+  measure_shape "${SHAPE_TOOLS[@]}"
+  # The shape's topics (its lanes' and the peers' too: all contain its name) and files are done with.
+  node scripts/bench/admin.cjs delete-topics-containing "$T" >/dev/null || msg "could not delete the topics containing $T"
+  rm -rf "$RF" "$SRC" "$OSRC"
 done
+# Back to the default shape: the sections below use its topic and backups.
+SHAPE=default T="$TOPIC" NN="$N" RF="$RECORDS_FILE" SRC="$RESTORE_SRC" OSRC="$WORK/oso-src-default" TAG=""
+
+# ---------------------------------------------------------------- start-up
+# kbak's start-up alone, as a user or a script meets it: 10 cold runs of `kbak --version`.
+msg "kbak --version, 10 runs"
+for ((rep = 1; rep <= 10; rep++)); do
+  run_timed kbak-version "$WORK/version" node bin/kbak.js --version
+  [[ -s "$WORK/version.out" ]] || die "kbak --version printed nothing"
+  row kbak-version "$rep" 0 - -
+done
+say "kbak --version (last)"
 
 # ---------------------------------------------------------------- restore with consumer groups
 if ((G > 0)); then
@@ -484,7 +621,7 @@ done
 
 # ---------------------------------------------------------------- profile
 median_rps() { # TOOL → median records/s
-  awk -F'\t' -v t="$1" '$1 == t { print $5 / $3 }' "$TSV" | sort -g |
+  awk -F'\t' -v t="$1" '$1 == t && $9 == "default" { print $5 / $3 }' "$TSV" | sort -g |
     awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 PROFILE_TOP="$WORK/profile.md"
@@ -496,7 +633,7 @@ elif [[ "$PROFILE" == auto ]]; then
   # Whenever a speed target is missed, the profile shows what limits it.
   awk -v k="$(median_rps kbak-dump-disk)" -v c="$(median_rps kcat-file)" -v r="$(median_rps kbak-restore)" -v p="$(median_rps kcat-produce)" \
     -v a="$(median_rps kbak-restore-avro)" -v m="$(median_rps kbak-restore-masked)" \
-    'BEGIN { exit !(k < 0.8 * c || r < 0.5 * p || (a > 0 && m < 0.5 * a)) }' && do_profile=1
+    'BEGIN { exit !(k < 1.0 * c || r < 0.8 * p || (a > 0 && m < 0.5 * a)) }' && do_profile=1
 fi
 mkdir -p .bench
 if ((do_profile)); then
@@ -551,6 +688,8 @@ BENCH_ID="$ID" BENCH_DATE="$(date -u '+%F %T UTC')" BENCH_HOST="$(hostname)" BEN
   BENCH_ZSTD="$(zstd --version 2>&1 | grep -oE 'v[0-9][0-9.]+' | head -n 1 | sed 's/^/zstd /')" BENCH_JAVA="$(version_of java -version)" \
   BENCH_TOPIC="$TOPIC" BENCH_RECORDS="$N" BENCH_RECORD_BYTES="$S" BENCH_PARTITIONS="$P" BENCH_REPEAT="$R" \
   BENCH_GROUPS="$G" BENCH_MASKED="$MASKED" BENCH_CODEC="$CODEC" BENCH_PRODUCE_S="$PRODUCE_S" BENCH_WIDE_PARTITIONS="$WIDE_P" \
+  BENCH_SHAPES="$BENCH_SHAPE_LIST" BENCH_SMALL_RECORDS="$SMALL_N" BENCH_FILL_S="$(for k in "${!FILL_S[@]}"; do printf '%s=%s,' "$k" "${FILL_S[$k]}"; done)" \
+  BENCH_OSO="$( ((HAVE_OSO)) && sed -n 's/^kafka-backup-core = "=\(.*\)"$/kafka-backup-core \1 (OSO, Rust; scripts\/bench\/oso)/p' scripts/bench/oso/Cargo.toml)" \
   node scripts/bench/report.cjs "$TSV" "$CMDS" "$notes_file" "$PROFILE_TOP" BENCHMARKS.md BENCHMARKS.json
 
 if [[ "${BENCH_RECOVER:-0}" == 1 ]]; then
@@ -562,4 +701,4 @@ fi
 [[ -s "$SHARDS_PREV" ]] && node scripts/bench/shard-section.cjs write BENCHMARKS.md BENCHMARKS.json "$SHARDS_PREV"
 
 cat BENCHMARKS.md
-msg "report written to BENCHMARKS.md and BENCHMARKS.json (raw measurements: .bench/results-$STAMP.tsv)"
+msg "report written to BENCHMARKS.md and BENCHMARKS.json (raw measurements: .bench/results-$STAMP.tsv); took $((SECONDS / 60)) min $((SECONDS % 60)) s"

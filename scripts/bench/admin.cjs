@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Small admin helper for scripts/bench.sh, using the same client libraries kbak uses:
-//   node scripts/bench/admin.cjs create-topic TOPIC PARTITIONS
+//   node scripts/bench/admin.cjs create-topic TOPIC PARTITIONS [MS_FILE]
+//                                                            (MS_FILE: gets the milliseconds the
+//                                                             CreateTopics and the wait for its
+//                                                             leaders took, measured in-process)
 //   node scripts/bench/admin.cjs delete-topic TOPIC
 //   node scripts/bench/admin.cjs delete-topics-containing TEXT (every topic whose name contains TEXT)
 //   node scripts/bench/admin.cjs seed-groups TOPIC PREFIX N   (groups PREFIX-1..N, each committed at
@@ -12,6 +15,7 @@
 //                                                               contains TEXT, permanently)
 // Connection settings come from the environment (.stack/env, sourced by bench.sh).
 'use strict';
+const fs = require('fs');
 const { req, kafka } = require('./clients.cjs');
 
 const env = process.env;
@@ -68,7 +72,14 @@ async function main(argv) {
   const [cmd, a, b] = argv;
   switch (cmd) {
     case 'create-topic':
-      await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: a, numPartitions: Number(b), replicationFactor: 1 }] }));
+      await withAdmin(async (admin) => {
+        // The peers that cannot create their topic (kcat -P, ProducerPerformance) get this added to
+        // their wall time, so topic creation is inside every restore-side tool's time, as it is in
+        // kbak's and OSO's restore. Connecting is left out: the tools connect on their own anyway.
+        const t0 = performance.now();
+        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: a, numPartitions: Number(b), replicationFactor: 1 }] });
+        if (argv[3]) fs.writeFileSync(argv[3], `${(performance.now() - t0).toFixed(1)}\n`);
+      });
       return;
     case 'delete-topic':
       await withAdmin(async (admin) => {

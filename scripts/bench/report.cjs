@@ -2,9 +2,11 @@
 // Writes BENCHMARKS.md and BENCHMARKS.json from the measurements of scripts/bench.sh:
 //   node scripts/bench/report.cjs MEASUREMENTS.tsv COMMANDS.tsv NOTES.txt PROFILE.md OUT.md OUT.json
 // MEASUREMENTS.tsv: one line per run: tool, repeat, wall seconds, peak RSS KiB, records, output
-// bytes (or -), JSON (kbak's --json summary, a peer's own figures, or -), CPU seconds (user + system).
+// bytes (or -), JSON (kbak's --json summary, a peer's own figures, or -), CPU seconds (user + system),
+// shape (BENCH_SHAPES: default, small, compressible; 'default' when the column is missing).
 // COMMANDS.tsv: tool, the exact command line of its first run. Run metadata comes from BENCH_*.
-// Every figure is the median over the repeats; ratios compare tools measured in the same run.
+// Every figure is the median over the repeats; ratios compare tools measured in the same run on the
+// same shape, as kbak ÷ tool in records/s (> 1: kbak faster).
 'use strict';
 
 const fs = require('fs');
@@ -24,8 +26,10 @@ const TOOLS = {
   'kcat-zstd': { side: 'dump', label: 'kcat -C \\| zstd -3 → file' },
   'kcat-nowait': { side: 'dump', label: 'kcat -C → file, fetch.wait.max.ms=10 (no 0.5 s wait at the end)' },
   cperf: { side: 'dump', label: 'Kafka ConsumerPerformance (read ceiling, discards records)' },
+  'oso-backup': { side: 'dump', label: "OSO's backup → local disk (kafka-backup-core, one-shot, zstd-3, its defaults)" },
   'kbak-restore': { side: 'restore', label: `**kbak restore → new lane** (--compression ${CODEC})` },
   'kcat-produce': { side: 'restore', label: `kcat -P -z ${CODEC} (same records, 3 headers)` },
+  'oso-restore': { side: 'restore', label: "OSO's restore → new topic (kafka-backup-core, its defaults)" },
   pperf: { side: 'restore', label: `Kafka ProducerPerformance, compression.type=${CODEC} (keys, no headers)` },
   'kbak-restore-baggage': { side: 'restore', label: `**kbak restore → new lane --lane-baggage lane** (--compression ${CODEC})` },
   'kbak-restore-groups': { side: 'groups', label: `**kbak restore → new lane, ${G} consumer groups**` },
@@ -35,7 +39,25 @@ const TOOLS = {
     label: `kbak restore → new lane, Avro topic, unmasked, record by record (--since 2000-01-01: no whole-block transcoding, as with --policy)`,
   },
   'kbak-restore-masked': { side: 'masked', label: `**kbak restore → new lane --policy**, Avro topic, 3 masked fields, 90 % sample (--compression ${CODEC})` },
+  'kbak-version': { side: 'startup', label: '`kbak --version`' },
 };
+// The topics measured (scripts/bench.sh BENCH_SHAPES); the default one gets every row.
+const SHAPE_NAMES = (env.BENCH_SHAPES || 'default').split(',').filter(Boolean);
+const SMALL_N = Number(env.BENCH_SMALL_RECORDS);
+const SHAPE_INFO = {
+  default: { records: N, what: `${S} B values of random letters` },
+  small: { records: SMALL_N, what: 'JSON events of about 100 B (per-record cost dominates)' },
+  compressible: { records: N, what: '1 KiB JSON-ish log lines, a few varying fields (compression is cheap, everything else shows)' },
+};
+const FILL_S = Object.fromEntries(
+  (env.BENCH_FILL_S || '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), Number(kv.slice(kv.indexOf('=') + 1))]),
+);
+if (!FILL_S.default && env.BENCH_PRODUCE_S) FILL_S.default = Number(env.BENCH_PRODUCE_S);
+// Issue 22's targets, per shape (kbak ÷ tool, records/s) and for start-up.
+const ROUND2 = { dumpVsKcat: 1.0, dumpVsOso: 1.0, restoreVsKcat: 0.8, restoreVsOso: 1.0, s3VsDisk: 0.8, rssMiB: 256, versionSeconds: 0.15 };
 // The masked restore's peak RSS may exceed the unmasked one's by this much: the policy's code
 // (faker's locale data, the Avro maskers, the plan's schemas) loaded once, not per record.
 const MASK_RSS_MARGIN_MIB = 64;
@@ -70,9 +92,10 @@ const runs = fs
   .split('\n')
   .filter((l) => l.trim() !== '')
   .map((l) => {
-    const [tool, rep, wall, rss, records, outBytes, json, cpu] = l.split('\t');
+    const [tool, rep, wall, rss, records, outBytes, json, cpu, shape] = l.split('\t');
     return {
       tool,
+      shape: shape || 'default',
       rep: Number(rep),
       wall: Number(wall),
       rssKiB: Number(rss),
@@ -92,15 +115,20 @@ const commands = new Map(
 
 // One byte count for every tool's MB/s: kbak's raw (uncompressed) record bytes of the same records
 // (keys, values, headers), so MB/s ratios equal records/s ratios. Falls back to records × value size.
-const dumpSummaries = runs.filter((r) => r.tool === 'kbak-dump-disk' && r.json).map((r) => r.json);
-const rawBytes = dumpSummaries.length ? median(dumpSummaries.map((s) => s.rawBytes)) : N * S;
-const perRecordBytes = rawBytes / N;
+/** kbak dump → disk's summaries on a shape, and the raw bytes of one record there. */
+function shapeBytes(shape) {
+  const n = SHAPE_INFO[shape]?.records ?? N;
+  const summaries = runs.filter((r) => r.shape === shape && r.tool === 'kbak-dump-disk' && r.json).map((r) => r.json);
+  const raw = summaries.length ? median(summaries.map((s) => s.rawBytes)) : n * S;
+  return { summaries, rawBytes: raw, perRecordBytes: raw / n };
+}
+const { summaries: dumpSummaries, rawBytes, perRecordBytes } = shapeBytes('default');
 // The Avro topic's records (masked restore) as the unmasked restore of it counts them.
 const avroSummaries = runs.filter((r) => r.tool === 'kbak-restore-avro' && r.json).map((r) => r.json);
 const avroRecordBytes = avroSummaries.length ? median(avroSummaries.map((j) => j.bytes / j.records)) : NaN;
 
-function stats(tool) {
-  const rs = runs.filter((r) => r.tool === tool);
+function stats(tool, shape = 'default', recordBytes = perRecordBytes) {
+  const rs = runs.filter((r) => r.tool === tool && r.shape === shape);
   if (rs.length === 0) return null;
   const walls = rs.map((r) => r.wall);
   const rss = rs.map((r) => r.rssKiB / 1024);
@@ -118,13 +146,61 @@ function stats(tool) {
     outBytes: median(rs.map((r) => r.outBytes)),
     json: rs.map((r) => r.json).filter(Boolean),
   };
-  s.mbPerSec = (s.recordsPerSec * (TOOLS[tool].side === 'masked' ? avroRecordBytes : perRecordBytes)) / 1e6;
+  s.mbPerSec = (s.recordsPerSec * (TOOLS[tool].side === 'masked' ? avroRecordBytes : recordBytes)) / 1e6;
   return s;
 }
 const st = Object.fromEntries(Object.keys(TOOLS).map((t) => [t, stats(t)]));
 const rps = (t) => st[t]?.recordsPerSec ?? NaN;
 const rss = (t) => st[t]?.rssMiB ?? NaN;
 const fromJson = (t, f) => (st[t] ? median(st[t].json.map(f)) : NaN);
+
+// Every shape's rows (the default's are `st`), its ratios and issue 22's targets on it.
+const SHAPE_TOOLS = {
+  dump: ['kbak-dump-disk', 'kbak-dump-s3', 'oso-backup', 'kcat-file', 'kcat-zstd', 'kcat-nowait', 'cperf'],
+  restore: ['kbak-restore', 'oso-restore', 'kcat-produce', 'pperf', 'kbak-restore-baggage'],
+};
+const shapes = SHAPE_NAMES.map((name) => {
+  const bytes = name === 'default' ? { summaries: dumpSummaries, rawBytes, perRecordBytes } : shapeBytes(name);
+  const sst = name === 'default' ? st : Object.fromEntries([...SHAPE_TOOLS.dump, ...SHAPE_TOOLS.restore].map((t) => [t, stats(t, name, bytes.perRecordBytes)]));
+  const r = (t) => sst[t]?.recordsPerSec ?? NaN;
+  const m = (t) => sst[t]?.rssMiB ?? NaN;
+  const ratios = {
+    dumpDiskVsKcat: ratioOf(r('kbak-dump-disk'), r('kcat-file')),
+    dumpDiskVsOso: ratioOf(r('kbak-dump-disk'), r('oso-backup')),
+    dumpS3VsKcat: ratioOf(r('kbak-dump-s3'), r('kcat-file')),
+    dumpS3VsOso: ratioOf(r('kbak-dump-s3'), r('oso-backup')),
+    dumpS3VsDumpDisk: ratioOf(r('kbak-dump-s3'), r('kbak-dump-disk')),
+    restoreVsKcat: ratioOf(r('kbak-restore'), r('kcat-produce')),
+    restoreVsOso: ratioOf(r('kbak-restore'), r('oso-restore')),
+  };
+  const worstRssMiB = Math.max(m('kbak-dump-disk'), m('kbak-dump-s3'), m('kbak-restore'));
+  const target = (name, value, met) => ({ name, value, shown: fmtRatio(value), met });
+  const targets = [
+    target(`kbak dump → disk ≥ ${ROUND2.dumpVsKcat.toFixed(1)}× kcat -C`, ratios.dumpDiskVsKcat, ratios.dumpDiskVsKcat >= ROUND2.dumpVsKcat),
+    target(`kbak dump → disk ≥ ${ROUND2.dumpVsOso.toFixed(1)}× OSO's backup`, ratios.dumpDiskVsOso, ratios.dumpDiskVsOso >= ROUND2.dumpVsOso),
+    target(`kbak restore ≥ ${ROUND2.restoreVsKcat.toFixed(1)}× kcat -P (both ${CODEC})`, ratios.restoreVsKcat, ratios.restoreVsKcat >= ROUND2.restoreVsKcat),
+    target(`kbak restore > ${ROUND2.restoreVsOso.toFixed(1)}× OSO's restore`, ratios.restoreVsOso, ratios.restoreVsOso > ROUND2.restoreVsOso),
+    target(`kbak dump → S3 ≥ ${ROUND2.s3VsDisk.toFixed(1)}× kbak dump → disk`, ratios.dumpS3VsDumpDisk, ratios.dumpS3VsDumpDisk >= ROUND2.s3VsDisk),
+    {
+      name: `peak RSS ≤ ${ROUND2.rssMiB} MiB (kbak dump → disk / dump → S3 / restore)`,
+      value: worstRssMiB,
+      shown: `${fmt(m('kbak-dump-disk'), 0)} / ${fmt(m('kbak-dump-s3'), 0)} / ${fmt(m('kbak-restore'), 0)} MiB`,
+      met: worstRssMiB <= ROUND2.rssMiB,
+    },
+  ].map((t) => ({ shape: name, ...t, met: Number.isFinite(t.value) ? t.met : null }));
+  return { name, ...bytes, st: sst, ratios, targets };
+});
+const version = st['kbak-version'];
+const round2Targets = [
+  ...shapes.flatMap((sh) => sh.targets),
+  {
+    shape: '—',
+    name: `\`kbak --version\` ≤ ${ROUND2.versionSeconds} s (wall, median of ${version?.runs ?? 0})`,
+    value: version?.wall ?? NaN,
+    shown: version ? `${fmt(version.wall, 3)} s (${fmt(version.wallMin, 3)}–${fmt(version.wallMax, 3)})` : 'n/a',
+    met: version ? version.wall <= ROUND2.versionSeconds : null,
+  },
+];
 
 const groupSeedMs = fromJson('kbak-restore-groups', (j) => j.groupsDurationMs);
 const ratios = {
@@ -219,20 +295,25 @@ const notes = [
   "Wall time includes process start-up (node for kbak, the JVM for Kafka's tools, none to speak of for kcat); peak RSS is that of the largest process (`/usr/bin/time -v`), for a pipeline not the sum; CPU s is user + system time of the tool and its children (a pipeline's sum), not the broker's, which shares the same 2 cores.",
   'Tools alternate within each repetition, in an order rotated every repetition. The broker runs on the same machine and shares its CPUs with every tool: compare ratios, not absolute figures.',
   'kcat and kbak read every partition to its end; ConsumerPerformance stops after N records. kbak runs with its defaults (dump `--concurrency 2`, restore `--concurrency 4`), every peer with its own defaults (acks=all for all producers).',
-  "Restore side: every producer writes into a new topic with the same partitions; kbak creates its lane topic inside its measured time, the peers' topics are created before theirs. kbak restore and kcat -P write the same records (keys, values, 3 headers); ProducerPerformance cannot set headers.",
+  `Restore side: every producer writes into a new topic with the same partitions, and the topic's creation is inside every tool's time: kbak's and OSO's restores create theirs in their run; kcat -P and ProducerPerformance cannot, so the milliseconds the topic's CreateTopics and the wait for its leaders took (measured in-process by scripts/bench/admin.cjs, connecting left out; median ${fmt(median(runs.filter((r) => r.json && r.json.createMs !== undefined).map((r) => r.json.createMs)), 0)} ms) are added to their wall time. kbak restore and kcat -P write the same records (keys, values, 3 headers); ProducerPerformance cannot set headers.`,
+  ...(env.BENCH_OSO
+    ? [
+        `OSO: ${env.BENCH_OSO}, built with cargo --release; its backup and restore run with the crate's defaults (backup: zstd level 3, 8 partitions at a time, stop at the end offsets taken at start; restore: its own producer settings, not BENCH_CODEC). Its backup adds \`x-original-offset\` and \`x-original-timestamp\` headers to every record (\`include_offset_headers\`, on by default) and its restore writes them, so its restored records carry 2 headers more than the source's. Its records are counted outside the timing by its own reader (\`oso-bench verify\`, backup) and from the topic's offsets (restore). Its restore source is one OSO backup made before the measurements, as kbak's is one kbak backup. Its peak RSS is reported, with no target on it.`,
+      ]
+    : []),
   ...(fs.existsSync(notesPath) ? fs.readFileSync(notesPath, 'utf8').split('\n').filter(Boolean) : []),
 ];
-if (N < 100000 || R < 3) {
+if (N < 100000 || R < 5 || (SHAPE_NAMES.includes('small') && SMALL_N < 1000000)) {
   notes.unshift(
-    `**Small configuration (${fmtInt(N)} records, ${R} repetition${R === 1 ? '' : 's'}): start-up costs dominate; these figures validate the script, they are not the reference measurement (default: 200 000 records, 3 repetitions).**`,
+    `**Small configuration (${fmtInt(N)} records, ${R} repetition${R === 1 ? '' : 's'}): start-up costs dominate; these figures validate the script, they are not the reference measurement (default: 200 000 records, 1 000 000 on the small shape, 5 repetitions).**`,
   );
 }
 
 // ---------------------------------------------------------------- markdown
 const out = [];
 const p = (s = '') => out.push(s);
-const row = (t, extra) => {
-  const s = st[t];
+const row = (t, extra, sst = st) => {
+  const s = sst[t];
   if (!s) return p(`| ${TOOLS[t].label} | skipped | | | | | ${extra.map(() => '').join(' | ')} |`);
   p(
     `| ${TOOLS[t].label} | ${fmt(s.wall, 2)} (${fmt(s.wallMin, 2)}–${fmt(s.wallMax, 2)}) | ${fmtInt(s.recordsPerSec)} | ${fmt(s.mbPerSec)} | ${fmt(s.rssMiB, 0)} (${fmt(s.rssMinMiB, 0)}–${fmt(s.rssMaxMiB, 0)}) | ${fmt(s.cpu, 2)} | ${extra.map((f) => f(s)).join(' | ')} |`,
@@ -247,72 +328,109 @@ p(
   `- topic: ${fmtInt(N)} records, ${S} B values, keys, 3 tracing headers, ${env.BENCH_PARTITIONS} partitions (${fmtInt(rawBytes)} B of records as kbak counts them, ${fmt(perRecordBytes, 0)} B/record), filled by kcat -P in ${fmt(Number(env.BENCH_PRODUCE_S), 1)} s`,
 );
 p(
-  `- every figure: median of ${R} run${R === 1 ? '' : 's'} (min–max in brackets); MB/s = ${fmt(perRecordBytes, 0)} B/record × records/s (MB = 10^6 B), the same byte count for every tool; ratios are kbak ÷ tool (> 1: kbak faster or, for RSS, larger)`,
+  `- every figure: median of ${R} run${R === 1 ? '' : 's'} (min–max in brackets); MB/s = the shape's B/record (kbak's count of key, value and headers) × records/s (MB = 10^6 B), the same byte count for every tool on a shape; ratios are kbak ÷ tool in records/s (> 1: kbak faster), tools alternating in an order rotated every repetition`,
+);
+p(
+  `- shapes (each its own topic, same partitions and headers, filled by kcat -P): ${shapes
+    .map(
+      (sh) =>
+        `**${sh.name}** ${fmtInt(SHAPE_INFO[sh.name].records)} records, ${SHAPE_INFO[sh.name].what} (${fmt(sh.perRecordBytes, 0)} B/record${Number.isFinite(FILL_S[sh.name]) ? `, filled in ${fmt(FILL_S[sh.name], 1)} s` : ''})`,
+    )
+    .join('; ')}; the default shape gets every row, the others the rows of the targets and their peers`,
 );
 p(`- restore codec: ${CODEC} for kbak (\`--compression ${CODEC}\`), kcat (\`-z ${CODEC}\`) and ProducerPerformance (\`compression.type=${CODEC}\`)`);
 p();
 p('## Machine and versions');
 p();
 p(`- ${env.BENCH_CPUS} CPUs (${env.BENCH_CPU_MODEL}), ${env.BENCH_MEM} RAM, ${env.BENCH_KERNEL}, host ${env.BENCH_HOST}, load before start ${env.BENCH_LOAD}`);
-p(`- kbak ${env.BENCH_KBAK_VERSION} at ${env.BENCH_COMMIT}, node ${env.BENCH_NODE}, kafkajs ${env.BENCH_KAFKAJS}`);
+p(
+  `- kbak ${env.BENCH_KBAK_VERSION} at ${env.BENCH_COMMIT}, node ${env.BENCH_NODE} (Node 24 as CI installs it, scripts/lib/node-bin.sh), kafkajs ${env.BENCH_KAFKAJS}`,
+);
+p(`- ${env.BENCH_OSO || "OSO's kafka-backup-core: not run (no binary; see the notes)"}`);
 p(
   `- Kafka ${env.KAFKA_VERSION || '?'} (single-node KRaft broker of the local stack, same machine), ${env.BENCH_KCAT || 'kcat ?'}, ${env.BENCH_ZSTD || 'zstd ?'}, ${env.BENCH_JAVA || 'java ?'}`,
 );
 p();
-p('## Targets (issue "Performance")');
+p('## Targets (issue 22, "Performance, round 2")');
+p();
+p(
+  `Per shape, kbak ÷ tool in records/s (> 1: kbak faster), medians of ${R} runs in the same run${env.BENCH_OSO ? '' : "; OSO's rows were skipped (see the notes)"}.`,
+);
+p();
+p('| shape | target | measured | met |');
+p('| --- | --- | ---: | :---: |');
+const metCell = (met) => (met === null ? 'n/a' : met ? 'yes' : '**no**');
+for (const t of round2Targets) p(`| ${t.shape} | ${t.name} | ${t.shown} | ${metCell(t.met)} |`);
+p();
+p('## Targets (issue "Performance", round 1; default shape)');
 p();
 p('| target | measured | met |');
 p('| --- | ---: | :---: |');
-for (const t of targetsOut) p(`| ${t.name} | ${t.shown} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+for (const t of targetsOut) p(`| ${t.name} | ${t.shown} | ${metCell(t.met)} |`);
 p();
-p('## Dump side');
-p();
-p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | kbak→disk ÷ tool | kbak→S3 ÷ tool | RSS kbak→disk ÷ tool |');
-p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const t of ['kbak-dump-disk', 'kbak-dump-s3', 'kcat-file', 'kcat-zstd', 'kcat-nowait', 'cperf']) {
-  row(t, [
-    (s) => fmtRatio(ratioOf(rps('kbak-dump-disk'), s.recordsPerSec)),
-    (s) => fmtRatio(ratioOf(rps('kbak-dump-s3'), s.recordsPerSec)),
-    (s) => fmtRatio(ratioOf(rss('kbak-dump-disk'), s.rssMiB)),
-  ]);
+for (const sh of shapes) {
+  const sst = sh.st;
+  const r = (t) => sst[t]?.recordsPerSec ?? NaN;
+  const vs = (ref) => (s) => fmtRatio(ratioOf(s.recordsPerSec, r(ref)));
+  const info = SHAPE_INFO[sh.name];
+  const fromShape = (t, f) => (sst[t] ? median(sst[t].json.map(f)) : NaN);
+  p(`## Dump side (shape ${sh.name})`);
+  p();
+  p(
+    `${fmtInt(info.records)} records: ${info.what}, keys, 3 tracing headers, ${env.BENCH_PARTITIONS} partitions, ${fmt(sh.perRecordBytes, 0)} B/record as kbak counts them. The ÷ columns divide the row's records/s by kcat -C's and by OSO's backup's: on kbak's rows they are kbak ÷ kcat and kbak ÷ OSO.`,
+  );
+  p();
+  p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | ÷ kcat -C | ÷ OSO backup |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const t of SHAPE_TOOLS.dump)
+    if (sst[t] || sh.name === 'default' || ['kcat-file', 'oso-backup'].includes(t)) row(t, [vs('kcat-file'), vs('oso-backup')], sst);
+  p();
+  if (sh.summaries.length) {
+    const m = (f) => median(sh.summaries.map(f));
+    p(
+      `- kbak's own timer (no node start-up): ${fmt(m((s) => s.durationMs) / 1000, 2)} s, ${fmtInt(m((s) => s.recordsPerSecond))} records/s → disk; ${fmt(fromShape('kbak-dump-s3', (s) => s.durationMs) / 1000, 2)} s → S3`,
+    );
+    p(
+      `- stored: ${fmtInt(m((s) => s.storedBytes))} B (ratio ${fmt(
+        m((s) => s.compressionRatio),
+        2,
+      )}, zstd segments); ${sst['oso-backup'] ? `OSO's backup: ${fmtInt(sst['oso-backup'].outBytes)} B; ` : ''}kcat text \`%k\\t%s\\t%h\`: ${fmtInt(sst['kcat-file']?.outBytes)} B${sst['kcat-zstd'] ? `, through \`zstd -3\`: ${fmtInt(sst['kcat-zstd'].outBytes)} B` : ''}`,
+    );
+  }
+  if (sst.cperf) {
+    p(
+      `- ConsumerPerformance's own figures (no JVM start-up): ${fmtInt(fromJson('cperf', (j) => j.selfRecordsPerSec))} records/s overall, ${fmtInt(fromJson('cperf', (j) => j.fetchRecordsPerSec))} records/s excluding the group join`,
+    );
+  }
+  p();
+  p(`## Restore side (shape ${sh.name})`);
+  p();
+  p("The ÷ columns divide the row's records/s by kcat -P's and by OSO's restore's: on kbak's rows they are kbak ÷ kcat and kbak ÷ OSO.");
+  p();
+  p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | ÷ kcat -P | ÷ OSO restore |');
+  p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const t of SHAPE_TOOLS.restore)
+    if (sst[t] || sh.name === 'default' || ['kcat-produce', 'oso-restore'].includes(t)) row(t, [vs('kcat-produce'), vs('oso-restore')], sst);
+  p();
+  if (sst['kbak-restore'])
+    p(
+      `- kbak's own timer (no node start-up): ${fmt(fromShape('kbak-restore', (j) => j.durationMs) / 1000, 2)} s, ${fmtInt(fromShape('kbak-restore', (j) => j.recordsPerSecond))} records/s`,
+    );
+  if (sst.pperf) p(`- ProducerPerformance's own figure (no JVM start-up): ${fmtInt(fromJson('pperf', (j) => j.selfRecordsPerSec))} records/s`);
+  if (sst['kbak-restore-baggage'])
+    p(
+      `- with \`--lane-baggage\` (a \`baggage\` header added to every record): **${fmtRatio(ratios.restoreBaggageVsRestore)}** the records/s of the restore without it (target ≥ 0.8×), ${fmt(st['kbak-restore-baggage'].cpu, 2)} CPU s against ${fmt(st['kbak-restore']?.cpu, 2)}`,
+    );
+  p();
 }
-p();
-if (dumpSummaries.length) {
-  const m = (f) => median(dumpSummaries.map(f));
+if (version) {
+  p('## Start-up');
+  p();
   p(
-    `- kbak's own timer (no node start-up): ${fmt(m((s) => s.durationMs) / 1000, 2)} s, ${fmtInt(m((s) => s.recordsPerSecond))} records/s → disk; ${fmt(fromJson('kbak-dump-s3', (s) => s.durationMs) / 1000, 2)} s → S3`,
+    `- \`node bin/kbak.js --version\`, ${version.runs} cold runs: **${fmt(version.wall, 3)} s** (min–max ${fmt(version.wallMin, 3)}–${fmt(version.wallMax, 3)} s; target ≤ ${ROUND2.versionSeconds} s: ${version.wall <= ROUND2.versionSeconds ? 'met' : '**missed**'}), peak RSS ${fmt(version.rssMiB, 0)} MiB`,
   );
-  p(
-    `- stored: ${fmtInt(m((s) => s.storedBytes))} B (ratio ${fmt(
-      m((s) => s.compressionRatio),
-      2,
-    )}, zstd segments); kcat text \`%k\\t%s\\t%h\`: ${fmtInt(st['kcat-file']?.outBytes)} B, through \`zstd -3\`: ${fmtInt(st['kcat-zstd']?.outBytes)} B`,
-  );
+  p();
 }
-if (st.cperf) {
-  p(
-    `- ConsumerPerformance's own figures (no JVM start-up): ${fmtInt(fromJson('cperf', (j) => j.selfRecordsPerSec))} records/s overall, ${fmtInt(fromJson('cperf', (j) => j.fetchRecordsPerSec))} records/s excluding the group join`,
-  );
-}
-p();
-p('## Restore side');
-p();
-p('| tool | wall s | records/s | MB/s | peak RSS MiB | CPU s | kbak restore ÷ tool | RSS kbak ÷ tool |');
-p('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const t of ['kbak-restore', 'kcat-produce', 'pperf', 'kbak-restore-baggage']) {
-  row(t, [(s) => fmtRatio(ratioOf(rps('kbak-restore'), s.recordsPerSec)), (s) => fmtRatio(ratioOf(rss('kbak-restore'), s.rssMiB))]);
-}
-p();
-if (st['kbak-restore'])
-  p(
-    `- kbak's own timer (no node start-up): ${fmt(fromJson('kbak-restore', (j) => j.durationMs) / 1000, 2)} s, ${fmtInt(fromJson('kbak-restore', (j) => j.recordsPerSecond))} records/s`,
-  );
-if (st.pperf) p(`- ProducerPerformance's own figure (no JVM start-up): ${fmtInt(fromJson('pperf', (j) => j.selfRecordsPerSec))} records/s`);
-if (st['kbak-restore-baggage'])
-  p(
-    `- with \`--lane-baggage\` (a \`baggage\` header added to every record): **${fmtRatio(ratios.restoreBaggageVsRestore)}** the records/s of the restore without it (target ≥ 0.8×), ${fmt(st['kbak-restore-baggage'].cpu, 2)} CPU s against ${fmt(st['kbak-restore']?.cpu, 2)}`,
-  );
-p();
 if (st['kbak-restore-groups']) {
   const s = st['kbak-restore-groups'];
   const seeds = s.json.map((j) => j.groupsDurationMs);
@@ -387,7 +505,9 @@ if (shapesRun.length > 0) {
 }
 p('## Commands');
 p();
-p('The first run of each tool, exactly as executed (paths and names of that run):');
+p(
+  `The first run of each tool on the default shape, exactly as executed (paths and names of that run)${SHAPE_NAMES.length > 1 ? '; the other shapes run the same commands on their own topic (<topic>-small, <topic>-compressible), records file and backups' : ''}:`,
+);
 p();
 p('```sh');
 for (const t of Object.keys(TOOLS)) if (commands.has(t)) p(`# ${t}\n${commands.get(t)}`);
@@ -405,36 +525,17 @@ if (profile) {
 fs.writeFileSync(mdPath, out.join('\n'));
 
 // ---------------------------------------------------------------- JSON
-const json = {
-  generatedAt: env.BENCH_DATE,
-  config: { records: N, valueBytes: S, partitions: Number(env.BENCH_PARTITIONS), repeat: R, groups: G, codec: CODEC, recordBytes: round(perRecordBytes, 1) },
-  machine: {
-    cpus: Number(env.BENCH_CPUS),
-    cpuModel: env.BENCH_CPU_MODEL,
-    memory: env.BENCH_MEM,
-    kernel: env.BENCH_KERNEL,
-    host: env.BENCH_HOST,
-    loadBefore: env.BENCH_LOAD,
-  },
-  versions: {
-    kbak: env.BENCH_KBAK_VERSION,
-    commit: env.BENCH_COMMIT,
-    node: env.BENCH_NODE,
-    kafkajs: env.BENCH_KAFKAJS,
-    kafka: env.KAFKA_VERSION,
-    kcat: env.BENCH_KCAT,
-    zstd: env.BENCH_ZSTD,
-    java: env.BENCH_JAVA,
-  },
-  tools: Object.fromEntries(
-    Object.entries(st)
+/** A shape's rows for BENCHMARKS.json: per tool its medians and every run. */
+function toolsJson(shape, sst) {
+  return Object.fromEntries(
+    Object.entries(sst)
       .filter(([, s]) => s)
       .map(([t, s]) => [
         t,
         {
           label: TOOLS[t].label.replace(/\*\*/g, '').replace(/\\\|/g, '|'),
           side: TOOLS[t].side,
-          command: commands.get(t) ?? null,
+          command: shape === 'default' ? (commands.get(t) ?? null) : null,
           median: {
             wallSeconds: round(s.wall, 3),
             recordsPerSec: round(s.recordsPerSec, 0),
@@ -443,7 +544,7 @@ const json = {
             cpuSeconds: round(s.cpu, 2),
           },
           runs: runs
-            .filter((r) => r.tool === t)
+            .filter((r) => r.tool === t && r.shape === shape)
             .map((r) => ({
               repeat: r.rep,
               wallSeconds: r.wall,
@@ -454,7 +555,62 @@ const json = {
             })),
         },
       ]),
+  );
+}
+const json = {
+  generatedAt: env.BENCH_DATE,
+  config: {
+    records: N,
+    valueBytes: S,
+    partitions: Number(env.BENCH_PARTITIONS),
+    repeat: R,
+    groups: G,
+    codec: CODEC,
+    recordBytes: round(perRecordBytes, 1),
+    shapes: SHAPE_NAMES,
+    smallRecords: SMALL_N,
+  },
+  machine: {
+    cpus: Number(env.BENCH_CPUS),
+    cpuModel: env.BENCH_CPU_MODEL,
+    memory: env.BENCH_MEM,
+    kernel: env.BENCH_KERNEL,
+    host: env.BENCH_HOST,
+    loadBefore: env.BENCH_LOAD,
+  },
+  versions: {
+    oso: env.BENCH_OSO || null,
+    kbak: env.BENCH_KBAK_VERSION,
+    commit: env.BENCH_COMMIT,
+    node: env.BENCH_NODE,
+    kafkajs: env.BENCH_KAFKAJS,
+    kafka: env.KAFKA_VERSION,
+    kcat: env.BENCH_KCAT,
+    zstd: env.BENCH_ZSTD,
+    java: env.BENCH_JAVA,
+  },
+  shapes: Object.fromEntries(
+    shapes.map((sh) => [
+      sh.name,
+      {
+        records: SHAPE_INFO[sh.name].records,
+        values: SHAPE_INFO[sh.name].what,
+        recordBytes: round(sh.perRecordBytes, 1),
+        fillSeconds: round(FILL_S[sh.name], 3),
+        tools: toolsJson(sh.name, sh.st),
+        ratios: Object.fromEntries(Object.entries(sh.ratios).map(([k, v]) => [k, round(v, 3)])),
+      },
+    ]),
   ),
+  kbakVersion: version
+    ? {
+        runs: version.runs,
+        medianSeconds: round(version.wall, 3),
+        minSeconds: version.wallMin,
+        maxSeconds: version.wallMax,
+        targetSeconds: ROUND2.versionSeconds,
+      }
+    : null,
   ratios: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, round(v, 3)])),
   groupSeedSeconds: round(groupSeedMs / 1000, 3),
   maskedRestore: st['kbak-restore-masked']
@@ -481,6 +637,7 @@ const json = {
       }
     : null,
   worstPeakRssMiB: Object.fromEntries(Object.entries(worstRss).map(([k, v]) => [k, { worst: round(v.worst, 1), spread: round(v.spread, 3) }])),
+  targetsRound2: round2Targets.map((t) => ({ shape: t.shape, name: t.name, value: round(t.value, 3), met: t.met })),
   targets: targetsOut.map((t) => ({ name: t.name, value: round(t.value, 3), met: t.met })),
   notes,
 };
