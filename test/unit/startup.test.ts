@@ -1,0 +1,112 @@
+/**
+ * Start-up cost (bin/kbak.js, bin/compile-cache.js): what a short command loads, counted in
+ * files (require.cache after a real child process run), never timed; and the compile cache's
+ * folder choice and its failures, which must never fail a command or print anything.
+ * The figures (seconds) are measured, not asserted: CHANGELOG and the branch's report.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureBuilt, ROOT } from '../support/built-cli';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- bin/ is plain CommonJS, run before dist/ exists
+const { compileCacheDir, enableCompileCache } = require('../../bin/compile-cache') as {
+  compileCacheDir: (env: NodeJS.ProcessEnv, uid: number | string) => { dir: string; own: boolean } | null;
+  enableCompileCache: (env: NodeJS.ProcessEnv) => string | null;
+};
+
+const BIN = join(ROOT, 'bin', 'kbak.js');
+let work: string;
+beforeAll(() => {
+  ensureBuilt();
+  work = mkdtempSync(join(tmpdir(), 'kbak-startup-'));
+}, 180_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Files the process loaded, relative to the repository ("dist/cli/main.js", "node_modules/zod/…"). */
+  loaded: string[];
+}
+
+let runs = 0;
+/** Runs bin/kbak.js in a child process; without a cache unless `env` chooses one. */
+function run(args: string[], env: Record<string, string> = { KBAK_COMPILE_CACHE: 'off' }): Run {
+  const list = join(work, `loaded-${++runs}.txt`);
+  const r = spawnSync(process.execPath, ['--require', join(ROOT, 'test', 'support', 'record-loaded.cjs'), BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: work, ...env, KBAK_TEST_LOADED: list },
+    encoding: 'utf8',
+  });
+  const loaded = readFileSync(list, 'utf8')
+    .split('\n')
+    .filter((f) => f.startsWith(ROOT))
+    .map((f) => f.slice(ROOT.length + 1));
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, loaded };
+}
+
+const pkgVersion = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+describe('kbak --version', () => {
+  it.each(['--version', '-V'])('%s alone prints the version without loading dist/ or any dependency', (flag) => {
+    const r = run([flag]);
+    expect(r).toMatchObject({ code: 0, stdout: `${pkgVersion}\n`, stderr: '' });
+    expect(r.loaded.filter((f) => f.startsWith('dist/') || f.startsWith('node_modules/'))).toEqual([]);
+  });
+
+  it('prints what the full CLI prints for --version (which does load dist/)', () => {
+    const full = run(['--log-format', 'json', '--version']);
+    expect(full.loaded).toContain('dist/cli/main.js');
+    expect(full).toMatchObject({ code: 0, stderr: '' });
+    expect(run(['--version']).stdout).toBe(full.stdout);
+  });
+});
+
+describe('the compile cache folder', () => {
+  it('is NODE_COMPILE_CACHE (set up by Node itself), KBAK_COMPILE_CACHE as given, XDG_CACHE_HOME or a per-user tmp folder', () => {
+    expect(compileCacheDir({ NODE_COMPILE_CACHE: '/n', KBAK_COMPILE_CACHE: '/k' }, 7)).toBeNull();
+    expect(compileCacheDir({ KBAK_COMPILE_CACHE: '/k', XDG_CACHE_HOME: '/x' }, 7)).toEqual({ dir: '/k', own: false });
+    expect(compileCacheDir({ KBAK_COMPILE_CACHE: 'off' }, 7)).toBeNull();
+    expect(compileCacheDir({ KBAK_COMPILE_CACHE: '' }, 7)).toBeNull();
+    expect(compileCacheDir({ XDG_CACHE_HOME: '/x' }, 7)).toEqual({ dir: join('/x', 'kbak', 'compile-cache'), own: true });
+    expect(compileCacheDir({ XDG_CACHE_HOME: 'relative' }, 7)).toEqual({ dir: join(tmpdir(), 'kbak-compile-cache-7'), own: true });
+    expect(compileCacheDir({}, 7)).toEqual({ dir: join(tmpdir(), 'kbak-compile-cache-7'), own: true });
+  });
+
+  it('refuses a folder of its own choosing that others can write (compiled code planted there would run)', () => {
+    const xdg = join(work, 'xdg-shared');
+    const dir = join(xdg, 'kbak', 'compile-cache');
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o777);
+    expect(enableCompileCache({ XDG_CACHE_HOME: xdg })).toBeNull();
+    const file = join(work, 'xdg-file');
+    writeFileSync(file, '');
+    expect(enableCompileCache({ XDG_CACHE_HOME: file })).toBeNull();
+  });
+
+  it('makes its own folder private (0700) and fills it', () => {
+    const xdg = join(work, 'xdg-private');
+    expect(run(['dump', '--help'], { XDG_CACHE_HOME: xdg })).toMatchObject({ code: 0, stderr: '' });
+    const dir = join(xdg, 'kbak', 'compile-cache');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(readdirSync(dir)).toHaveLength(1);
+  });
+
+  it('is filled by a run and used by the next; a folder that cannot be made or written fails nothing and prints nothing', () => {
+    const cache = join(work, 'cache');
+    const first = run(['dump', '--help'], { KBAK_COMPILE_CACHE: cache });
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    const [tag] = readdirSync(cache);
+    expect(tag).toMatch(new RegExp(`^v${process.versions.node}-${process.arch}-`));
+    expect(readdirSync(join(cache, tag!)).length).toBeGreaterThan(50);
+    expect(run(['dump', '--help'], { KBAK_COMPILE_CACHE: cache }).stdout).toBe(first.stdout);
+    // A path below a file can never be a folder, whoever runs the test (root ignores chmod).
+    const file = join(work, 'a-file');
+    writeFileSync(file, '');
+    const broken = run(['dump', '--help'], { KBAK_COMPILE_CACHE: join(file, 'cache') });
+    expect(broken).toMatchObject({ code: 0, stderr: '', stdout: first.stdout });
+    expect(run(['--version'], { KBAK_COMPILE_CACHE: join(file, 'cache') })).toMatchObject({ code: 0, stderr: '', stdout: `${pkgVersion}\n` });
+  });
+});
