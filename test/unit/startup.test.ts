@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commandOf } from '../../src/cli/main';
 import { ensureBuilt, ROOT } from '../support/built-cli';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- bin/ is plain CommonJS, run before dist/ exists
@@ -62,6 +63,62 @@ describe('kbak --version', () => {
     expect(full).toMatchObject({ code: 0, stderr: '' });
     expect(run(['--version']).stdout).toBe(full.stdout);
   });
+});
+
+describe('what a command loads', () => {
+  /** Library code and dependencies a dump never runs: restore, recover, the mask and lane tools, S3, schema decoders. */
+  const notForADump = [
+    /^dist\/(restore|recover|mask)\//,
+    /^dist\/lane\/(lifecycle|reset|snapshot|delete-plan)\.js$/,
+    /^dist\/cli\/cmd-(restore|recover|lane|cat|policy|prune|verify|inspect|list)\.js$/,
+    /^node_modules\/(@aws-sdk|@smithy|@faker-js|avsc|protobufjs)\//,
+  ];
+  const offending = (loaded: string[]): string[] => loaded.filter((f) => notForADump.some((re) => re.test(f)));
+
+  it('kbak --help loads every command (the control: the patterns below do match what the full program loads)', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['dump', 'restore', 'recover', 'lane', 'cat', 'policy', 'prune', 'verify', 'inspect', 'list'])
+      expect(r.loaded).toContain(`dist/cli/cmd-${cmd}.js`);
+  });
+
+  it('a dump to disk, up to its first Kafka request, loads its engine and the Kafka client and nothing of restore, the mask, S3 or the decoders', () => {
+    const to = join(work, 'backups');
+    // Nothing listens on port 9: the dump fails when it first talks to Kafka (exit 4, service).
+    const r = run(['dump', '--brokers', '127.0.0.1:9', '--topic', 'orders', '--to', to]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:9/);
+    expect(r.loaded).toEqual(expect.arrayContaining(['dist/cli/cmd-dump.js', 'dist/dump/dump.js', 'dist/kafka/index.js']));
+    expect(offending(r.loaded)).toEqual([]);
+  });
+
+  it('dump --help loads neither the Kafka client nor another command', () => {
+    const r = run(['dump', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.loaded.filter((f) => f.startsWith('dist/kafka/transport/') || f === 'dist/kafka/index.js')).toEqual([]);
+    expect(offending(r.loaded)).toEqual([]);
+  });
+
+  it('restore --help loads neither the dump engine nor restore code (loaded when a restore runs)', () => {
+    const r = run(['restore', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.loaded).toContain('dist/cli/cmd-restore.js');
+    expect(r.loaded.filter((f) => /^dist\/(dump|restore|mask)\//.test(f) || f === 'dist/cli/cmd-dump.js')).toEqual([]);
+  });
+});
+
+describe('commandOf: the command a run names, read before parsing', () => {
+  it.each([
+    [['dump', '--topic', 'x'], 'dump'],
+    [['--log-format', 'json', 'restore', '--lane', 'a'], 'restore'],
+    [['--log-format=human', 'lane', 'list'], 'lane'],
+    [['--log-format', 'dump', 'list'], 'list'],
+  ])('%j runs %s', (args, name) => expect(commandOf(args)).toBe(name));
+
+  it.each([[[]], [['--help']], [['help', 'dump']], [['completion', 'bash']], [['restroe']], [['--bogus', 'dump']], [['-V']], [['toString']], [['__proto__']]])(
+    '%j loads every command (a listing, a suggestion, help or an error commander must word)',
+    (args) => expect(commandOf(args)).toBeUndefined(),
+  );
 });
 
 describe('the compile cache folder', () => {
