@@ -166,4 +166,28 @@ describe('the compile cache folder', () => {
     expect(broken).toMatchObject({ code: 0, stderr: '', stdout: first.stdout });
     expect(run(['--version'], { KBAK_COMPILE_CACHE: join(file, 'cache') })).toMatchObject({ code: 0, stderr: '', stdout: `${pkgVersion}\n` });
   });
+
+  it("the image's warm step (bin/warm-compile-cache.js) fills a cache that a later run reads, all of it accepted", () => {
+    const cache = join(work, 'image-cache');
+    const warm = spawnSync(process.execPath, [join(ROOT, 'bin', 'warm-compile-cache.js')], {
+      env: { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: cache },
+      encoding: 'utf8',
+    });
+    expect(warm.status).toBe(0);
+    const [tag] = readdirSync(cache);
+    const entries = readdirSync(join(cache, tag!));
+    expect(entries.length).toBeGreaterThan(200);
+    // Readable by the runtime user once copied owned by root; Node wrote them 0600.
+    expect(statSync(join(cache, tag!)).mode & 0o777).toBe(0o755);
+    for (const e of entries) expect(statSync(join(cache, tag!, e)).mode & 0o777).toBe(0o644);
+    const r = spawnSync(process.execPath, [BIN, 'dump', '--help'], {
+      env: { PATH: process.env.PATH ?? '', NODE_COMPILE_CACHE: cache, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const accepted = r.stderr.split('\n').filter((l) => / was accepted/.test(l));
+    const missed = r.stderr.split('\n').filter((l) => /mismatch|rejected|not initialized/.test(l));
+    expect(accepted.length).toBeGreaterThan(100);
+    expect(missed).toEqual([]);
+  });
 });
