@@ -5,7 +5,7 @@
  * The figures (seconds) are measured, not asserted: CHANGELOG and the branch's report.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandOf } from '../../src/cli/main';
@@ -90,6 +90,17 @@ describe('what a command loads', () => {
     expect(r.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:9/);
     expect(r.loaded).toEqual(expect.arrayContaining(['dist/cli/cmd-dump.js', 'dist/dump/dump.js', 'dist/kafka/index.js']));
     expect(offending(r.loaded)).toEqual([]);
+  });
+
+  it('a restore without --mask, up to its first Kafka request, loads neither faker, yaml nor the dump engine', () => {
+    // A backup to read (the format vector, copied: a restore may take a lock in its store).
+    const source = join(work, 'vector-store');
+    cpSync(join(ROOT, 'test', 'vectors', 'backup-v2', 'sample'), join(source, 'sample'), { recursive: true });
+    const r = run(['restore', '--lane', 'startup', '--source', source, '--brokers', '127.0.0.1:9']);
+    expect(r.stderr).toMatch(/cannot reach Kafka at 127\.0\.0\.1:9/);
+    expect(r.code).toBe(4);
+    expect(r.loaded).toEqual(expect.arrayContaining(['dist/restore/restore.js', 'dist/mask/compile.js', 'dist/kafka/index.js']));
+    expect(r.loaded.filter((f) => /^node_modules\/(yaml|@faker-js\/faker\/dist|@aws-sdk)\//.test(f) || /^dist\/(dump|recover)\//.test(f))).toEqual([]);
   });
 
   it('dump --help loads neither the Kafka client nor another command', () => {
