@@ -1,14 +1,26 @@
 #!/usr/bin/env node
 // Runs the compiled CLI (dist/); `npm run build` makes it.
 'use strict';
+// First, before anything else is compiled: the compile cache (bin/compile-cache.js).
+require('./compile-cache').enableCompileCache();
 const path = require('path');
 const fs = require('fs');
 const { belowEngines, enginesWarning } = require('./engines');
 // Below package.json engines kbak still runs, but says so once, first (the AWS SDK's own
 // notice below is silenced: this one names kbak's requirement).
-const engines = require('../package.json').engines.node;
+const pkg = require('../package.json');
+const engines = pkg.engines.node;
 if (belowEngines(process.versions.node, engines)) {
   process.stderr.write(enginesWarning(process.versions.node, engines, { isTTY: Boolean(process.stderr.isTTY), logFormat: process.env.KBAK_LOG_FORMAT }));
+}
+// `kbak --version` alone prints what the full CLI would (commander's `.version(TOOL_VERSION)`:
+// package.json's version and a newline on stdout, exit 0) without loading dist/ (0.04 s instead
+// of 0.2 s). Any other argument list, `--version` among others included, takes the full path.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.on('error', () => {}); // a closed pipe (`kbak --version | true`) is not an error
+  process.stdout.write(`${pkg.version}\n`);
+  return;
 }
 // The AWS SDK warns on every start under Node < 22 about its Node 22 requirement; kbak
 // itself needs Node >= 22.15 (package.json engines) and says so above, once.

@@ -30,50 +30,27 @@ import {
   DEFAULT_STALL_TIMEOUT_MS,
   INTERRUPT_CLEANUP_TIMEOUT_MS,
 } from './config/defaults';
-import { clusterNameFromId, DumpRun, type DumpOptions as DumpRunOptions, type DumpSummary, type TopicProgress } from './dump/dump';
-import { finalizeShardedDump, ShardedDumpRun, type ShardDumpResult } from './dump/sharded';
+import type { DumpOptions as DumpRunOptions, DumpSummary, TopicProgress } from './dump/dump';
+import type { ShardDumpResult } from './dump/sharded';
 import { validateClusterName } from './backup/layout';
 import { listPlans, type PlanStatus } from './backup/plans';
 import { classifyError, ConflictError, NotFoundError, SafetyError, UsageError } from './errors';
-import { openKafka, type KafkaAdapter, type KafkaConnection } from './kafka';
+import type { KafkaAdapter, KafkaConnection } from './kafka';
 import type { CodecName } from './kafka/protocol/codecs';
-import { expiredLanes, type LaneDeletePlan } from './lane/delete-plan';
+import type { LaneDeletePlan } from './lane/delete-plan';
 import { DEFAULT_LEDGER_TOPIC, type LedgerEntry } from './lane/ledger';
-import {
-  abandonedLanes,
-  deleteLane as deleteLaneObjects,
-  existingLaneSubjects,
-  existingLaneTopics,
-  overview,
-  planDelete,
-  readLanes,
-  type LaneContext,
-  type LaneDeleteResult,
-  type LaneOverview,
-} from './lane/lifecycle';
-import { laneSeed, resetTopics, seedNotFound } from './lane/reset';
-import { planSnapshot, snapshotCluster, snapshotStoredNames } from './lane/snapshot';
+import type { LaneContext, LaneDeleteResult, LaneOverview } from './lane/lifecycle';
 import { LaneScope, laneTemplates } from './lane/ownership';
 import type { LaneRetention } from './lane/topic-configs';
 import { silentLogger, type Logger } from './output/logger';
 import { someOf } from './output/words';
 import { validateTopicName } from './remap/topic-name';
 import type { RestoreMode } from './restore/plan';
-import {
-  RestoreRun,
-  type DryRunResult,
-  type LaneTopicProgress,
-  type RestoreMask,
-  type RestoreOptions as RunOptions,
-  type RestoreSummary,
-} from './restore/restore';
-import { DEFAULT_PREPARE_TIMEOUT_MS, ShardedRestoreRun } from './restore/sharded';
+import type { DryRunResult, LaneTopicProgress, RestoreMask, RestoreOptions as RunOptions, RestoreRun, RestoreSummary } from './restore/restore';
 import type { ShardSpec } from './model/shard';
-import { loadMask } from './mask/load';
-import { starterPolicy, type StarterPolicy } from './mask/review';
+import type { StarterPolicy } from './mask/review';
 import { RegistryClient, type RegistryConfig } from './schema/registry-client';
-import { RecoverRun, type RecoverSummary, type RecoveryDryRun } from './recover/recover';
-import { pointInTimeSource } from './recover/point-in-time-source';
+import type { RecoverRun, RecoverSummary, RecoveryDryRun } from './recover/recover';
 import { scanRecordAt, type RecordLayout } from './segment/format';
 import type { RawBlock } from './segment/reader';
 import { abortableStore } from './store/abortable';
@@ -82,6 +59,28 @@ import { DiskStore } from './store/disk';
 import type { ObjectStore } from './store/store';
 import { cancellable, cancellableItems } from './util/interrupt';
 import { didYouMeanSuffix } from './util/near-names';
+
+/**
+ * The engines each call needs, loaded by the call (a CLI run is one call): a dump does not
+ * compile restore's, the mask's (faker, avro, protobuf) or the lane tools' code, and a command
+ * that reads only a store (list, verify, `--help`) not the Kafka client; start-up of the CLI
+ * was 0.2 s of compiling modules the command never ran.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+const kafkaClient = () => require('./kafka') as typeof import('./kafka');
+const dumpEngine = () => require('./dump/dump') as typeof import('./dump/dump');
+const restoreEngine = () => require('./restore/restore') as typeof import('./restore/restore');
+const shardedRestoreEngine = () => require('./restore/sharded') as typeof import('./restore/sharded');
+const shardedDumpEngine = () => require('./dump/sharded') as typeof import('./dump/sharded');
+const recoverEngine = () => require('./recover/recover') as typeof import('./recover/recover');
+const pointInTime = () => require('./recover/point-in-time-source') as typeof import('./recover/point-in-time-source');
+const maskLoader = () => require('./mask/load') as typeof import('./mask/load');
+const maskReview = () => require('./mask/review') as typeof import('./mask/review');
+const laneLifecycle = () => require('./lane/lifecycle') as typeof import('./lane/lifecycle');
+const laneDeletePlan = () => require('./lane/delete-plan') as typeof import('./lane/delete-plan');
+const laneReset = () => require('./lane/reset') as typeof import('./lane/reset');
+const laneSnapshot = () => require('./lane/snapshot') as typeof import('./lane/snapshot');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** How to reach Kafka. Only `brokers` is required. */
 export interface KafkaOptions {
@@ -191,7 +190,7 @@ async function restoreMask(opts: Pick<RestoreOptions, 'policy' | 'unlistedCopy' 
     if (opts.unlistedCopy || opts.onUndecodable) throw new UsageError('unlistedCopy and onUndecodable apply to a masked restore only', 'give a policy');
     return null;
   }
-  const loaded = await loadMask(opts.policy, opts.env ?? process.env);
+  const loaded = await maskLoader().loadMask(opts.policy, opts.env ?? process.env);
   return { ...loaded, unlistedCopy: Boolean(opts.unlistedCopy), onUndecodable: opts.onUndecodable ?? 'stop' };
 }
 
@@ -227,7 +226,7 @@ function stoppable<T>(opts: Cancellable, fn: () => Promise<T>): Promise<T> {
 /** Runs `fn` with an adapter, closing it afterwards only if this call opened it. */
 async function withKafka<T>(opts: Common, logger: Logger, fn: (kafka: KafkaAdapter) => Promise<T>): Promise<T> {
   if (isAdapter(opts.kafka)) return fn(opts.kafka);
-  const kafka = openKafka(connection(opts.kafka), logger);
+  const kafka = kafkaClient().openKafka(connection(opts.kafka), logger);
   try {
     return await fn(kafka);
   } finally {
@@ -267,7 +266,10 @@ export function dump(opts: DumpOptions): Promise<DumpResult> {
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () =>
     withKafka(opts, logger, (kafka) => {
-      const run = new DumpRun({ kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger }, dumpRunOptions(opts));
+      const run = new (dumpEngine().DumpRun)(
+        { kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger },
+        dumpRunOptions(opts),
+      );
       const poll = opts.onProgress ? () => opts.onProgress!(run.progress()) : null;
       return withPolling(poll, opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => run.run());
     }),
@@ -292,7 +294,7 @@ export function dumpShard(opts: ShardedDumpOptions): Promise<ShardDumpResult> {
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () =>
     withKafka(opts, logger, (kafka) => {
-      const run = new ShardedDumpRun(
+      const run = new (shardedDumpEngine().ShardedDumpRun)(
         { kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger },
         { ...dumpRunOptions(opts), shard: opts.shard, backupId: opts.backupId, planTtlMs: opts.planTtlMs },
       );
@@ -322,8 +324,8 @@ export function finalizeDump(opts: FinalizeDumpOptions): Promise<FinalizeDumpRes
   const logger = opts.logger ?? silentLogger();
   return stoppable(opts, () =>
     withKafka(opts, logger, async (kafka) => {
-      const cluster = opts.clusterName ? validateClusterName(opts.clusterName) : clusterNameFromId((await kafka.cluster()).clusterId);
-      return finalizeShardedDump(
+      const cluster = opts.clusterName ? validateClusterName(opts.clusterName) : dumpEngine().clusterNameFromId((await kafka.cluster()).clusterId);
+      return shardedDumpEngine().finalizeShardedDump(
         { kafka, store: storeFor(opts.store, opts.signal), registry: registryClient(opts.registry), logger },
         cluster,
         opts.backupId,
@@ -357,12 +359,12 @@ async function restoreRun(opts: RestoreOptions, kafka: KafkaAdapter, logger: Log
   };
   if (!opts.shard) {
     if (opts.prepareOnly) throw new UsageError('prepareOnly applies to a sharded restore only', 'give the shard (--shard 0/N)');
-    return new RestoreRun(ctx, options);
+    return new (restoreEngine().RestoreRun)(ctx, options);
   }
-  return new ShardedRestoreRun(ctx, options, {
+  return new (shardedRestoreEngine().ShardedRestoreRun)(ctx, options, {
     shard: opts.shard,
     prepareOnly: Boolean(opts.prepareOnly),
-    prepareTimeoutMs: opts.prepareTimeoutMs ?? DEFAULT_PREPARE_TIMEOUT_MS,
+    prepareTimeoutMs: opts.prepareTimeoutMs ?? shardedRestoreEngine().DEFAULT_PREPARE_TIMEOUT_MS,
     signal: opts.signal,
   });
 }
@@ -403,7 +405,7 @@ export function initPolicy(opts: InitPolicyOptions): Promise<StarterPolicy> {
     const wanted = opts.topics && opts.topics.length > 0 ? opts.topics : known;
     const missing = wanted.filter((t) => !known.includes(t));
     if (missing.length > 0) throw new NotFoundError(`backup ${backup.ref.backupId} has no topic ${missing.join(', ')}`, `its topics: ${known.join(', ')}`);
-    return starterPolicy(backup, wanted);
+    return maskReview().starterPolicy(backup, wanted);
   });
 }
 
@@ -440,8 +442,8 @@ export interface RecoverOptions extends Common {
 
 async function recoverRun(opts: RecoverOptions, kafka: KafkaAdapter, logger: Logger): Promise<RecoverRun> {
   // A point in time chooses the backup (and the groups' backup) from the cluster's chain.
-  const pit = opts.at ? await pointInTimeSource(opts.backup, { topics: opts.topics ?? [], regex: opts.topicsRegex }, opts.at) : null;
-  return new RecoverRun(
+  const pit = opts.at ? await pointInTime().pointInTimeSource(opts.backup, { topics: opts.topics ?? [], regex: opts.topicsRegex }, opts.at) : null;
+  return new (recoverEngine().RecoverRun)(
     { kafka, backup: backupFor(pit?.backup ?? opts.backup, opts.signal), registry: registryClient(opts.registry), logger },
     {
       topics: pit?.topics ?? opts.topics ?? [],
@@ -690,10 +692,10 @@ export interface LaneList {
 /** The lanes recorded in the ledger on the target cluster: seeded from, age, TTL left, topics, records, subjects, groups. */
 export function listLanes(opts: LaneOptions): Promise<LaneList> {
   return withLanes(opts, async (ctx) => {
-    const read = await readLanes(ctx);
+    const read = await laneLifecycle().readLanes(ctx);
     const now = new Date();
     const lanes: LaneOverview[] = [];
-    for (const e of [...read.entries.values()].sort((a, b) => (a.lane < b.lane ? -1 : 1))) lanes.push(await overview(ctx, e, now));
+    for (const e of [...read.entries.values()].sort((a, b) => (a.lane < b.lane ? -1 : 1))) lanes.push(await laneLifecycle().overview(ctx, e, now));
     return { ledgerTopic: ctx.ledgerTopic, lanes, invalidRecords: read.invalid };
   });
 }
@@ -721,15 +723,15 @@ export function laneNotFound(lane: string, ledgerTopic: string, lanes: Iterable<
 
 /** The names of the lanes in the ledger (no overview: for messages such as laneNotFound's). */
 export async function laneNames(opts: LaneOptions): Promise<string[]> {
-  return withLanes(opts, async (ctx) => [...(await readLanes(ctx)).entries.keys()]);
+  return withLanes(opts, async (ctx) => [...(await laneLifecycle().readLanes(ctx)).entries.keys()]);
 }
 
 /** One lane as the ledger records it, or null when the ledger has no such lane. */
 export async function describeLane(opts: LaneOptions & { lane: string }): Promise<LaneDescription | null> {
   new LaneScope(opts.lane, laneTemplates({}));
   return withLanes(opts, async (ctx) => {
-    const entry = ledgerEntry(await readLanes(ctx), opts.lane);
-    return entry ? { entry, overview: await overview(ctx, entry, new Date()) } : null;
+    const entry = ledgerEntry(await laneLifecycle().readLanes(ctx), opts.lane);
+    return entry ? { entry, overview: await laneLifecycle().overview(ctx, entry, new Date()) } : null;
   });
 }
 
@@ -752,12 +754,12 @@ export type DeleteLaneOutcome =
 export async function deleteLane(opts: DeleteLaneOptions): Promise<DeleteLaneOutcome> {
   const scope = new LaneScope(opts.lane, laneTemplates(opts));
   return withLanes(opts, async (ctx): Promise<DeleteLaneOutcome> => {
-    const entry = ledgerEntry(await readLanes(ctx), opts.lane);
+    const entry = ledgerEntry(await laneLifecycle().readLanes(ctx), opts.lane);
     if (!entry) return { lane: opts.lane, found: false };
-    if (opts.dryRun) return { lane: opts.lane, found: true, dryRun: true, plan: await planDelete(ctx, entry, scope) };
+    if (opts.dryRun) return { lane: opts.lane, found: true, dryRun: true, plan: await laneLifecycle().planDelete(ctx, entry, scope) };
     const producer = await ctx.kafka.producer();
     try {
-      return { lane: opts.lane, found: true, dryRun: false, result: await deleteLaneObjects(ctx, producer, entry, scope) };
+      return { lane: opts.lane, found: true, dryRun: false, result: await laneLifecycle().deleteLane(ctx, producer, entry, scope) };
     } finally {
       await producer.close();
     }
@@ -785,9 +787,9 @@ export async function gcLanes(opts: GcLanesOptions): Promise<GcLanesResult> {
   const templates = laneTemplates(opts);
   return withLanes(opts, async (ctx) => {
     const now = new Date();
-    const entries = [...(await readLanes(ctx)).entries.values()];
-    const expired = expiredLanes(entries, now);
-    const abandoned = abandonedLanes(entries, now);
+    const entries = [...(await laneLifecycle().readLanes(ctx)).entries.values()];
+    const expired = laneDeletePlan().expiredLanes(entries, now);
+    const abandoned = laneLifecycle().abandonedLanes(entries, now);
     const out: GcLanesResult = { expired: expired.map((e) => e.lane), results: [], skipped: [], failed: abandoned.map((e) => e.lane) };
     if (opts.dryRun) return out;
     const producer = await ctx.kafka.producer();
@@ -795,7 +797,7 @@ export async function gcLanes(opts: GcLanesOptions): Promise<GcLanesResult> {
       for (const e of expired) {
         if (opts.signal?.aborted) break;
         try {
-          out.results.push(await deleteLaneObjects(ctx, producer, e, new LaneScope(e.lane, templates)));
+          out.results.push(await laneLifecycle().deleteLane(ctx, producer, e, new LaneScope(e.lane, templates)));
         } catch (err) {
           // One lane's problem (other templates, a restore running, say) must not stop the others from being collected.
           if (!(err instanceof UsageError || err instanceof ConflictError || err instanceof SafetyError)) throw err;
@@ -846,7 +848,7 @@ export interface LaneSnapshotResult {
 
 /** Reads lane `lane`'s ledger entry; NotFoundError when the ledger has none. */
 async function laneEntry(ctx: LaneContext, lane: string): Promise<LedgerEntry> {
-  const read = await readLanes(ctx);
+  const read = await laneLifecycle().readLanes(ctx);
   const entry = ledgerEntry(read, lane);
   if (!entry) throw laneNotFound(lane, ctx.ledgerTopic, read.entries.keys());
   return entry;
@@ -856,21 +858,21 @@ async function laneEntry(ctx: LaneContext, lane: string): Promise<LedgerEntry> {
 async function takeSnapshot(ctx: LaneContext, opts: SnapshotLaneOptions, store: ObjectStore): Promise<LaneSnapshotResult> {
   const scope = new LaneScope(opts.lane, laneTemplates(opts));
   const entry = await laneEntry(ctx, opts.lane);
-  const cluster = snapshotCluster(entry, opts.clusterName);
+  const cluster = laneSnapshot().snapshotCluster(entry, opts.clusterName);
   if (entry.subjects.length > 0 && !ctx.registry)
     throw new UsageError(`lane ${entry.lane} has ${entry.subjects.length} schema registry subjects but no schema registry is configured`, undefined, {
       options: ['registry.url'],
     });
-  const names = planSnapshot(
+  const names = laneSnapshot().planSnapshot(
     entry,
     scope,
-    await existingLaneTopics(
+    await laneLifecycle().existingLaneTopics(
       ctx.kafka,
       entry.topics.map((t) => t.name),
     ),
-    ctx.registry ? await existingLaneSubjects(ctx.registry, entry) : new Map(),
+    ctx.registry ? await laneLifecycle().existingLaneSubjects(ctx.registry, entry) : new Map(),
   );
-  const { manifest, summary } = await new DumpRun(
+  const { manifest, summary } = await new (dumpEngine().DumpRun)(
     { kafka: ctx.kafka, store, registry: ctx.registry, logger: ctx.logger },
     {
       selection: { topics: [...names.topics.keys()] },
@@ -880,7 +882,7 @@ async function takeSnapshot(ctx: LaneContext, opts: SnapshotLaneOptions, store: 
       segmentBytes: opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
       concurrency: opts.concurrency ?? DEFAULT_DUMP_CONCURRENCY,
       stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
-      names: snapshotStoredNames(names),
+      names: laneSnapshot().snapshotStoredNames(names),
     },
   ).run();
   // Base → lane name (the inverse is one to one: each base renders back to its lane name).
@@ -1000,7 +1002,7 @@ async function checkResetMasking(entry: LedgerEntry, opts: ResetLaneOptions): Pr
       { options: ['policy'] },
     );
   }
-  const loaded = await loadMask(opts.policy, opts.env ?? process.env);
+  const loaded = await maskLoader().loadMask(opts.policy, opts.env ?? process.env);
   const p = loaded.provenance;
   if (p.policySha256 !== recorded.policySha256 || p.keyFingerprint !== recorded.keyFingerprint) {
     throw new SafetyError(
@@ -1028,17 +1030,17 @@ export async function resetLane(opts: ResetLaneOptions): Promise<LaneResetResult
   return withLanes(opts, async (ctx) => {
     const entry = await laneEntry(ctx, opts.lane);
     await checkResetMasking(entry, opts);
-    const seed = laneSeed(entry);
+    const seed = laneReset().laneSeed(entry);
     const store = storeFor(opts.store, opts.signal);
     let ref: BackupRef;
     try {
       ref = await resolveBackup(store, seed.backupId, seed.cluster);
     } catch (err) {
-      if (err instanceof NotFoundError) throw seedNotFound(entry.lane, seed, store.location);
+      if (err instanceof NotFoundError) throw laneReset().seedNotFound(entry.lane, seed, store.location);
       throw err;
     }
     const backup = await loadBackup(store, ref);
-    const topics = resetTopics(
+    const topics = laneReset().resetTopics(
       entry,
       scope,
       seed,

@@ -12,20 +12,50 @@ import { escapeControl, escapeControlKeepLines } from '../output/safe-text';
 import { stopLiveDisplay } from '../output/stderr';
 import { TOOL_VERSION } from '../version';
 import { installSignalHandlers, signalReported } from '../util/interrupt';
-import { catCommand } from './cmd-cat';
 import { completionCommand } from './cmd-completion';
 import { helpCommand } from './cmd-help';
 import { addExamples, HELP_CONFIG } from './help';
-import { dumpCommand } from './cmd-dump';
-import { inspectCommand } from './cmd-inspect';
-import { laneCommand } from './cmd-lane';
-import { listCommand } from './cmd-list';
-import { pruneCommand } from './cmd-prune';
-import { policyCommand } from './cmd-policy';
-import { restoreCommand } from './cmd-restore';
-import { recoverCommand } from './cmd-recover';
-import { verifyCommand } from './cmd-verify';
 import type { CommandEnv } from './common';
+
+/**
+ * The commands, in the order `kbak --help` lists them, each loaded only when asked for:
+ * a command's module pulls in the library code it runs (the dump engine, restore's, the mask,
+ * the lane tools), and compiling all of it cost a short command 0.2 s. `main` loads just
+ * the command it was given; `kbak --help`, `help`, `completion` and any word that is not a
+ * command load them all.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on use, not at start-up (see above) */
+const COMMANDS = {
+  dump: () => (require('./cmd-dump') as typeof import('./cmd-dump')).dumpCommand,
+  list: () => (require('./cmd-list') as typeof import('./cmd-list')).listCommand,
+  inspect: () => (require('./cmd-inspect') as typeof import('./cmd-inspect')).inspectCommand,
+  verify: () => (require('./cmd-verify') as typeof import('./cmd-verify')).verifyCommand,
+  prune: () => (require('./cmd-prune') as typeof import('./cmd-prune')).pruneCommand,
+  cat: () => (require('./cmd-cat') as typeof import('./cmd-cat')).catCommand,
+  restore: () => (require('./cmd-restore') as typeof import('./cmd-restore')).restoreCommand,
+  recover: () => (require('./cmd-recover') as typeof import('./cmd-recover')).recoverCommand,
+  lane: () => (require('./cmd-lane') as typeof import('./cmd-lane')).laneCommand,
+  policy: () => (require('./cmd-policy') as typeof import('./cmd-policy')).policyCommand,
+} satisfies Record<string, () => (env: CommandEnv) => Command>;
+/* eslint-enable @typescript-eslint/no-require-imports */
+type CommandName = keyof typeof COMMANDS;
+const isCommandName = (word: string | undefined): word is CommandName => word !== undefined && Object.hasOwn(COMMANDS, word);
+
+/**
+ * The command `kbak <args>` runs when it can be told without parsing: the first word after
+ * kbak's own options (--log-format takes a value). Undefined when there is none, or when it is
+ * help, completion or not a command (those need every command: a listing, a suggestion).
+ */
+export function commandOf(args: readonly string[]): CommandName | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--log-format') i++;
+    else if (a.startsWith('--log-format=')) continue;
+    else if (a.startsWith('-')) return undefined;
+    else return isCommandName(a) ? a : undefined;
+  }
+  return undefined;
+}
 
 /**
  * The choke point of stdout: every command prints through this, one line per `stdout` call,
@@ -48,7 +78,8 @@ function escapedStdout(env: CommandEnv): CommandEnv {
   };
 }
 
-export function buildProgram(rawEnv: CommandEnv): Command {
+/** The whole program, or (`only`) kbak with just that command: what it runs and prints is the same. */
+export function buildProgram(rawEnv: CommandEnv, only?: CommandName): Command {
   const env = escapedStdout(rawEnv);
   const program = new Command('kbak')
     .description('Back up Kafka topics and seed isolated test lanes from the backups.')
@@ -61,18 +92,11 @@ export function buildProgram(rawEnv: CommandEnv): Command {
     // Read by the caller's logger factory (main's reads its own env).
     rawEnv.logFormat = f;
   });
-  program.addCommand(dumpCommand(env));
-  program.addCommand(listCommand(env));
-  program.addCommand(inspectCommand(env));
-  program.addCommand(verifyCommand(env));
-  program.addCommand(pruneCommand(env));
-  program.addCommand(catCommand(env));
-  program.addCommand(restoreCommand(env));
-  program.addCommand(recoverCommand(env));
-  program.addCommand(laneCommand(env));
-  program.addCommand(policyCommand(env));
-  program.addCommand(completionCommand(program, env.write ?? ((text) => env.stdout(text.replace(/\n$/, '')))));
-  program.helpCommand(false).addCommand(helpCommand(program));
+  for (const name of only === undefined ? (Object.keys(COMMANDS) as CommandName[]) : [only]) program.addCommand(COMMANDS[name]()(env));
+  if (only === undefined) {
+    program.addCommand(completionCommand(program, env.write ?? ((text) => env.stdout(text.replace(/\n$/, '')))));
+    program.helpCommand(false).addCommand(helpCommand(program));
+  } else program.helpCommand(false);
   addExamples(program, [
     ['back up the topic orders of the local stack into ./kbak-backups', 'kbak dump --topic orders'],
     ['seed the lane feature-x from the newest backup', 'kbak restore --lane feature-x'],
@@ -132,7 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     controller,
   });
   try {
-    await buildProgram(env).parseAsync(argv);
+    await buildProgram(env, commandOf(argv.slice(2))).parseAsync(argv);
     return (await stoppedBySignal()) ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {

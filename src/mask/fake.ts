@@ -19,7 +19,6 @@
  * IPv6); phones keep the input's shape (below); UUIDs are version 4.
  */
 import type { Faker, Randomizer } from '@faker-js/faker';
-import { faker } from '@faker-js/faker/locale/en';
 import fakerPackage from '@faker-js/faker/package.json';
 import { isIPv6 } from 'node:net';
 import { formatUuid, keyedDigest, setUuidV4Bits } from './hash';
@@ -64,13 +63,26 @@ class Sfc32 implements Randomizer {
   }
 }
 
-const FakerClass = faker.constructor as typeof Faker;
-const seeded = new FakerClass({ locale: faker.rawDefinitions, randomizer: new Sfc32() });
+let seeded: Faker | undefined;
+/**
+ * kbak's faker, built on the first fake: loading faker's English locale costs every process that
+ * loads the mask (a restore does, masked or not) ~20 ms even compiled from the cache.
+ */
+function kbakFaker(): Faker {
+  if (seeded === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    const { faker } = require('@faker-js/faker/locale/en') as typeof import('@faker-js/faker/locale/en');
+    const FakerClass = faker.constructor as typeof Faker;
+    seeded = new FakerClass({ locale: faker.rawDefinitions, randomizer: new Sfc32() });
+  }
+  return seeded;
+}
 
 /** Seeds kbak's faker with the HMAC and draws synchronously, so no other draw comes in between. */
 function draw<T>(seed: Buffer, fn: (f: Faker) => T): T {
-  seeded.seed([seed.readInt32BE(0), seed.readInt32BE(4), seed.readInt32BE(8), seed.readInt32BE(12)]);
-  return fn(seeded);
+  const f = kbakFaker();
+  f.seed([seed.readInt32BE(0), seed.readInt32BE(4), seed.readInt32BE(8), seed.readInt32BE(12)]);
+  return fn(f);
 }
 
 export function fakeEmail(key: Buffer, input: string): string {

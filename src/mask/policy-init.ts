@@ -12,12 +12,16 @@
  *
  * Pure: the caller samples the backup and runs the detector.
  */
-import { Document, Scalar, stringify, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { Document, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { escapeControl } from '../output/safe-text';
 import { suggestAction, type Detection } from './detect';
 import type { LeafType } from './leaf';
 import { formatFieldPath, parseFieldPath, PathSyntaxError } from './path';
 import { partialKeepText, type FieldAction } from './policy';
+
+/** The yaml library, loaded when a policy is written: a restore loads this module and never does. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
 
 export interface StarterField {
   /** The field's policy path text (formatFieldPath); a text that is not a path is taken as one field name. */
@@ -66,8 +70,8 @@ const printablePath = escapeControl;
 
 /** A topic name as a `match` scalar: double-quoted (escapes visible) when it holds controls, not a block scalar. */
 function matchScalar(topic: string): Scalar {
-  const node = new Scalar(exactRegex(topic));
-  if (escapeControl(topic) !== topic) node.type = Scalar.QUOTE_DOUBLE;
+  const node = new (yaml().Scalar)(exactRegex(topic));
+  if (escapeControl(topic) !== topic) node.type = yaml().Scalar.QUOTE_DOUBLE;
   return node;
 }
 
@@ -105,7 +109,7 @@ function ruleFields(path: string, action: FieldAction): Record<string, string> {
 }
 
 /** One rule as a flow mapping on one line: what a commented rule shows, and what uncommenting it gives. */
-const ruleLine = (rule: Record<string, string>): string => stringify(rule, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
+const ruleLine = (rule: Record<string, string>): string => yaml().stringify(rule, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
 
 /** The rules and the commented lines of one part (value or key fields) of a topic. */
 function partRules(doc: Document, fields: readonly MergedField[]): { rules: YAMLSeq | null; listed: string[] } {
@@ -141,7 +145,7 @@ function schemaList(schemas: readonly StarterSchema[]): string {
  * fields their schema order, deduplicated across the schema versions of a topic.
  */
 export function renderStarterPolicy(input: StarterInput): string {
-  const doc = new Document({ version: 1, key: { env: 'KBAK_MASK_KEY', encoding: 'base64' }, unlisted: 'refuse', topics: [] });
+  const doc = new (yaml().Document)({ version: 1, key: { env: 'KBAK_MASK_KEY', encoding: 'base64' }, unlisted: 'refuse', topics: [] });
   doc.commentBefore = [
     ` A starting masking policy for backup ${JSON.stringify(input.backup)}, written by kbak policy init.`,
     ' Fields were flagged by their names and by sampled values: review every rule, and the fields',

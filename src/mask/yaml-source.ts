@@ -2,8 +2,12 @@
  * A policy's text as a YAML document (JSON is YAML: one parser for both) that remembers
  * where every node came from, so an error about any value names its file, line and column.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import { UsageError } from '../errors';
+
+/** The yaml library, loaded when a policy is parsed: a restore loads the mask's modules, masked or not. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
 
 export const POLICY_HINT = 'see docs/masking-policy.md for the policy format';
 /** YAML aliases expand: bound the expansion so `&a [*a, *a, ...]` cannot blow up memory. */
@@ -20,8 +24,8 @@ export class PolicySource {
 
   /** Parses the text, refusing a syntax error (the first, with its position). */
   static parse(text: string, name: string): { source: PolicySource; value: unknown } {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const lines = new (yaml().LineCounter)();
+    const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     const source = new PolicySource(name, doc, lines);
     const err = doc.errors[0];
     if (err) throw source.errorAtOffset(err.pos[0], `YAML syntax error: ${firstLine(err.message)}`);
@@ -55,7 +59,7 @@ export class PolicySource {
   isWritten(path: DocPath): boolean {
     const node = this.nodeAt(path);
     if (node === null || node === undefined) return false;
-    if (isScalar(node) && node.range && node.range[0] === node.range[1]) return false;
+    if (yaml().isScalar(node) && node.range && node.range[0] === node.range[1]) return false;
     return true;
   }
 
@@ -91,13 +95,13 @@ export class PolicySource {
 
 /** A map entry's value (null: written without one), its key, or the value else the key (for positions). */
 function child(node: unknown, step: string | number, want: 'value' | 'key' | 'valueOrKey'): unknown {
-  if (isMap(node)) {
-    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+  if (yaml().isMap(node)) {
+    const pair = node.items.find((p) => yaml().isPair(p) && yaml().isScalar(p.key) && String(p.key.value) === String(step));
     if (!pair) return undefined;
     if (want === 'key') return pair.key;
     return want === 'value' ? (pair.value ?? null) : (pair.value ?? pair.key);
   }
-  if (isSeq(node) && typeof step === 'number') return node.items[step];
+  if (yaml().isSeq(node) && typeof step === 'number') return node.items[step];
   return undefined;
 }
 

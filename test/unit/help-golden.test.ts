@@ -6,16 +6,14 @@
  * command offers only the services it talks to, examples name real flags, and an unknown
  * command gets one hint line. One real terminal run proves the width is the terminal's.
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { GROUP } from '../../src/cli/help';
+import { ensureBuilt, ROOT } from '../support/built-cli';
 import { expectGolden } from '../support/golden';
 import { commandAt, commandPaths, helpOf, program, runHelp } from '../support/help-text';
 import { runInPty } from '../support/pty';
 
-const ROOT = join(__dirname, '..', '..');
 const paths = commandPaths();
 const name = (path: string[]): string => (path.length === 0 ? 'kbak' : path.join('-'));
 const longs = (cmd: Command): string[] => cmd.options.map((o: Option) => o.long).filter((l): l is string => l !== undefined);
@@ -127,20 +125,6 @@ describe('help layout', () => {
     }
   });
 });
-
-/** dist/ is what bin/kbak.js runs: rebuilt when a source file is newer. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  let built = 0;
-  try {
-    built = statSync(join(ROOT, 'dist', 'cli', 'main.js')).mtimeMs;
-  } catch {
-    built = 0;
-  }
-  if (built < newest(join(ROOT, 'src')))
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
-}
 
 describe('the built CLI in a terminal', () => {
   beforeAll(ensureBuilt, 180_000);
