@@ -9,7 +9,7 @@ import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { BatchSink } from '../../src/restore/batch-sink';
-import { toLaneRecord, writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
+import { PRODUCER_IN_FLIGHT, producerWindow, toLaneRecord, writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
 import { SchemaIdMap } from '../../src/schema/register';
 import type { BackupRecord } from '../../src/segment/record';
 import { CountingStore, dumpTopics, noise } from '../support/memory-backup';
@@ -348,5 +348,15 @@ describe('writePartition with an end offset (recover --at): direct path = object
     );
     expect(mine.object.batches.length).toBe(300);
     mine.object.batches.forEach((b, i) => expect(b.equals(plain.object.batches[700 + i]!)).toBe(true));
+  });
+});
+
+describe('the in-flight window a producer gets', () => {
+  it('is what the lean producer says it takes, capped; one for a producer that says nothing (the in-memory one)', async () => {
+    const memory = await new MemoryKafka().producer();
+    expect(producerWindow(memory)).toBe(1);
+    expect(producerWindow(Object.assign(Object.create(memory) as RecordProducer, { maxInFlight: 3 }))).toBe(3);
+    expect(producerWindow(Object.assign(Object.create(memory) as RecordProducer, { maxInFlight: 9 }))).toBe(PRODUCER_IN_FLIGHT);
+    expect(producerWindow(Object.assign(Object.create(memory) as RecordProducer, { maxInFlight: 0 }))).toBe(1);
   });
 });
