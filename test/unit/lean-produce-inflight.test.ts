@@ -13,19 +13,8 @@ import { KafkaServiceError, type ProduceRecord } from '../../src/kafka/adapter';
 import { LeanProducer } from '../../src/kafka/client/lean-producer';
 import { MAX_IN_FLIGHT, ProducePipeline } from '../../src/kafka/client/produce-pipeline';
 import { FRAME_ROOM } from '../../src/kafka/transport/patches';
+import { produceResponseV7 } from '../support/produce-response';
 import { decodeBatch } from '../support/kafka-batch-decoder';
-
-/** A Produce v7 response body for one partition with `errorCode` (see lean-produce.test.ts). */
-function produceResponseV7(errorCode: number): Buffer {
-  const resp = Buffer.alloc(4 + 2 + 1 + 4 + 4 + 2 + 8 + 8 + 8 + 4);
-  let p = resp.writeInt32BE(1, 0);
-  p = resp.writeInt16BE(1, p);
-  p += resp.write('t', p);
-  p = resp.writeInt32BE(1, p);
-  p = resp.writeInt32BE(0, p);
-  resp.writeInt16BE(errorCode, p);
-  return resp;
-}
 
 /** The batch of a one-partition Produce body (after the topic name and the partition fields). */
 const batchIn = (body: Buffer) => decodeBatch(body, 14 + body.readInt16BE(12) + 4 + 4 + 4);
