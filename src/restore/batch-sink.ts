@@ -1,8 +1,8 @@
 /**
  * The batches of one lane partition on their way to the producer: the batch being built,
  * and up to `inFlight` batches sent and not yet acknowledged (the producer's in-flight
- * window, producerWindow in write-partition.ts: up to five for the lean producer, which
- * keeps them in order; the next batch is built meanwhile). A sent batch holds
+ * window, producerWindow in write-partition.ts: one today, though the lean producer keeps up
+ * to five in order; the next batch is built meanwhile). A sent batch holds
  * its bytes of the restore's byte budget until the broker acknowledges it, and its buffer
  * is reused only once the producer says nothing still reads it.
  *

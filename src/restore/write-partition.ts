@@ -86,23 +86,24 @@ export interface WriteOptions {
 /**
  * Batches sent to a producer's partition and not yet acknowledged while the next is built, at
  * most. The lean producer takes up to five (ProducePipeline: Kafka's idempotence allows five);
- * two were chosen by measurement (200 000 x 1 KiB records, 6 partitions, lz4, --concurrency 4,
- * runs alternating on the shared 2-core machine; the commit that set it has the figures):
- * two, three and five were equally fast within the noise (about 10 % faster than one: the two
- * cores, not the wait for acknowledgements, are the limit), while every batch in flight holds
- * its ~0.5 MiB builder and its compressed copy in the worker, and peak RSS went past 256 MiB
- * more often the more were in flight (five: up to 292 MiB).
+ * restore uses one, chosen by measurement (200 000 x 1 KiB records, 6 partitions, lz4,
+ * --concurrency 4, runs alternating on the shared 2-core machine; the commit that set it has
+ * the figures): two, three and five were at best about 10 % faster than one and often not at
+ * all (the two cores, not the wait for acknowledgements, are the limit), while every batch in
+ * flight holds its ~0.5 MiB builder and a compressed copy in the worker: peak RSS, up to
+ * 247 MiB with one, went past the 256 MiB limit in 2 of 39 runs with two (266 MiB) and up to
+ * 292 MiB with five. More pays once a batch in flight costs less memory.
  */
-export const PRODUCER_IN_FLIGHT = 2;
+export const PRODUCER_IN_FLIGHT = 1;
 
 /**
- * How many sends `producer` takes on one partition before the first is acknowledged: the
- * lean producer says so (`maxInFlight`); a RecordProducer that does not (the in-memory one)
- * takes one at a time.
+ * How many sends `producer` takes on one partition before the first is acknowledged, at most
+ * `cap`: the lean producer says so (`maxInFlight`); a RecordProducer that does not (the
+ * in-memory one) takes one at a time.
  */
-export function producerWindow(producer: RecordProducer): number {
+export function producerWindow(producer: RecordProducer, cap = PRODUCER_IN_FLIGHT): number {
   const n = (producer as { readonly maxInFlight?: unknown }).maxInFlight;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? Math.min(n, PRODUCER_IN_FLIGHT) : 1;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? Math.min(n, cap) : 1;
 }
 
 const hasWindow = (w: TimeWindow): boolean => w.since !== null || w.until !== null;

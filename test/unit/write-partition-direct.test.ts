@@ -352,12 +352,13 @@ describe('writePartition with an end offset (recover --at): direct path = object
 });
 
 describe('the in-flight window a producer gets', () => {
-  it('is what the producer says it takes, capped by restore’s choice; one for a producer that says nothing (the in-memory one)', async () => {
+  it('is what the producer says it takes, capped; one for a producer that says nothing (the in-memory one)', async () => {
     const memory = await new MemoryKafka().producer();
-    expect(producerWindow(memory)).toBe(1);
-    expect(producerWindow(Object.assign(Object.create(memory) as RecordProducer, { maxInFlight: 1 }))).toBe(1);
-    expect(PRODUCER_IN_FLIGHT).toBeGreaterThan(1);
-    expect(producerWindow(Object.assign(Object.create(memory) as RecordProducer, { maxInFlight: 5 }))).toBe(PRODUCER_IN_FLIGHT);
-    expect(producerWindow(Object.assign(Object.create(memory) as RecordProducer, { maxInFlight: 0 }))).toBe(1);
+    const saying = (maxInFlight: number): RecordProducer => Object.assign(Object.create(memory) as RecordProducer, { maxInFlight });
+    expect(producerWindow(memory, 5)).toBe(1);
+    expect(producerWindow(saying(3), 5)).toBe(3);
+    expect(producerWindow(saying(5), 2)).toBe(2);
+    expect(producerWindow(saying(0), 5)).toBe(1);
+    expect(producerWindow(saying(5))).toBe(PRODUCER_IN_FLIGHT);
   });
 });
