@@ -1,7 +1,8 @@
 /**
  * The batches of one lane partition on their way to the producer: the batch being built,
  * and up to `inFlight` batches sent and not yet acknowledged (the producer's in-flight
- * window: 1 today, so the next batch is built while one is in flight). A sent batch holds
+ * window, producerWindow in write-partition.ts: one today, though the lean producer keeps up
+ * to five in order; the next batch is built meanwhile). A sent batch holds
  * its bytes of the restore's byte budget until the broker acknowledges it, and its buffer
  * is reused only once the producer says nothing still reads it.
  *
@@ -109,8 +110,8 @@ class ObjectBatch implements Batch {
 
 export class BatchSink {
   private current: Batch;
-  /** Empty batches ready to be filled (inFlight + 1 batches in all). */
-  private readonly free: Batch[];
+  /** Empty batches ready to be filled, made only as the window fills (a short partition needs few). */
+  private readonly free: Batch[] = [];
   /** Sent, oldest first. */
   private readonly sent: Array<{ batch: Batch; acked: Promise<boolean> }> = [];
 
@@ -129,24 +130,22 @@ export class BatchSink {
       const capacity = opts.maxBytes + opts.maxRecords * 64 + 4096;
       // Shared memory when a worker thread compresses the sets (compress-worker.ts).
       const alloc = compression !== 'none' && compressWorkerAvailable() ? (n: number): Buffer => Buffer.from(new SharedArrayBuffer(n)) : undefined;
-      const batches = Array.from({ length: window + 1 }, () => {
+      const make = (): Batch => {
         const builder = new RecordSetBuilder(headroom, capacity, placed, alloc);
         return new PlacedBatch(builder, () => producer.sendPlaced(topic, partition, builder.placed(), { compression }));
-      });
-      return new BatchSink(batches, opts, window);
+      };
+      return new BatchSink(make, opts, window);
     }
-    const batches = Array.from({ length: window + 1 }, () => new ObjectBatch((records) => producer.send(topic, partition, records, { compression })));
-    return new BatchSink(batches, opts, window);
+    return new BatchSink(() => new ObjectBatch((records) => producer.send(topic, partition, records, { compression })), opts, window);
   }
 
   private constructor(
-    batches: Batch[],
+    /** A new empty batch: made when one is needed and none is free (inFlight + 1 at most). */
+    private readonly make: () => Batch,
     private readonly opts: BatchSinkOptions,
     private readonly window: number,
   ) {
-    this.current = batches[0]!;
-    // Popped from the end: the batches are used in turn.
-    this.free = batches.slice(1).reverse();
+    this.current = make();
   }
 
   /** Whether segment blocks can be transcoded into the batches (transcodeBlock). */
@@ -197,7 +196,7 @@ export class BatchSink {
     // Awaited by settleOldest; until then a failure must not count as unhandled.
     acked.catch(() => undefined);
     this.sent.push({ batch: b, acked });
-    this.current = this.free.pop()!;
+    this.current = this.free.pop() ?? this.make();
   }
 
   private async settleOldest(): Promise<void> {

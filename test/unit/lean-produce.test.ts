@@ -12,6 +12,7 @@ import { LeanProducer } from '../../src/kafka/client/lean-producer';
 import { decodeProduceResponse, encodeProduceRequest } from '../../src/kafka/protocol/produce';
 import { FRAME_ROOM, REQUEST_FRAME, filledEncoder } from '../../src/kafka/transport/patches';
 import { encodeRecordSet, nextSequence, writeRecordBatch, batchBytes } from '../../src/kafka/protocol/record-batch';
+import { produceResponseV7 } from '../support/produce-response';
 import { decodeBatch, handCrc32c } from '../support/kafka-batch-decoder';
 
 const StockDecoder = require('kafkajs/src/protocol/decoder');
@@ -62,23 +63,6 @@ function decodeBatchOf(set: ReturnType<typeof encodeRecordSet>) {
   const out = Buffer.alloc(batchBytes(set.records.length));
   writeRecordBatch(out, 0, set, set.records, 0, producer);
   return decodeBatch(out).records;
-}
-
-/**
- * A Produce v7 response body for one partition (topic "t", partition 0), written by hand:
- * topic count, name, partition count, partition, error code, base offset; the log append
- * time, log start offset and throttle time stay zero.
- */
-function produceResponseV7(errorCode: number, baseOffset: bigint): Buffer {
-  const resp = Buffer.alloc(4 + 2 + 1 + 4 + 4 + 2 + 8 + 8 + 8 + 4);
-  let p = resp.writeInt32BE(1, 0);
-  p = resp.writeInt16BE(1, p);
-  p += resp.write('t', p);
-  p = resp.writeInt32BE(1, p);
-  p = resp.writeInt32BE(0, p);
-  p = resp.writeInt16BE(errorCode, p);
-  resp.writeBigInt64BE(baseOffset, p);
-  return resp;
 }
 
 describe('record batches of the lean produce path', () => {

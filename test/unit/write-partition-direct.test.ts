@@ -9,7 +9,7 @@ import type { ProduceRecord, RecordProducer } from '../../src/kafka/adapter';
 import { encodeRecordSet, type PlacedRecordSet } from '../../src/kafka/protocol/record-batch';
 import { MemoryKafka } from '../../src/kafka/memory';
 import { BatchSink } from '../../src/restore/batch-sink';
-import { toLaneRecord, writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
+import { PRODUCER_IN_FLIGHT, producerWindow, toLaneRecord, writePartition, type PartitionJob, type WriteOptions } from '../../src/restore/write-partition';
 import { SchemaIdMap } from '../../src/schema/register';
 import type { BackupRecord } from '../../src/segment/record';
 import { CountingStore, dumpTopics, noise } from '../support/memory-backup';
@@ -348,5 +348,17 @@ describe('writePartition with an end offset (recover --at): direct path = object
     );
     expect(mine.object.batches.length).toBe(300);
     mine.object.batches.forEach((b, i) => expect(b.equals(plain.object.batches[700 + i]!)).toBe(true));
+  });
+});
+
+describe('the in-flight window a producer gets', () => {
+  it('is what the producer says it takes, capped; one for a producer that says nothing (the in-memory one)', async () => {
+    const memory = await new MemoryKafka().producer();
+    const saying = (maxInFlight: number): RecordProducer => Object.assign(Object.create(memory) as RecordProducer, { maxInFlight });
+    expect(producerWindow(memory, 5)).toBe(1);
+    expect(producerWindow(saying(3), 5)).toBe(3);
+    expect(producerWindow(saying(5), 2)).toBe(2);
+    expect(producerWindow(saying(0), 5)).toBe(1);
+    expect(producerWindow(saying(5))).toBe(PRODUCER_IN_FLIGHT);
   });
 });

@@ -22,6 +22,26 @@ let sinceCollect = 0;
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc') as (opts?: { type?: 'minor' | 'major' }) => void;
 
+/**
+ * Posts a reply; compressed bytes that did not fit in place are moved, not copied, when their
+ * buffer is theirs alone: a codec's fresh output (gzip, snappy, zstd). Never a slice of a
+ * shared buffer (Buffer.allocUnsafe's pool: moving it would detach its neighbours), and not
+ * lz4-napi's output, whose memory is external to V8 and cannot be moved (postMessage throws
+ * before sending anything): that one is copied.
+ */
+function post(reply: CompressReply): void {
+  const data = 'data' in reply ? reply.data : null;
+  if (data !== null && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer) {
+    try {
+      port!.postMessage(reply, [data.buffer]);
+      return;
+    } catch {
+      /* not transferable: copied below */
+    }
+  }
+  port!.postMessage(reply);
+}
+
 port.on('message', (m: CompressRequest) => {
   void (async (): Promise<CompressReply> => {
     try {
@@ -36,7 +56,7 @@ port.on('message', (m: CompressRequest) => {
       return { id: m.id, error: err instanceof Error ? err.message : String(err) };
     }
   })().then((reply) => {
-    port.postMessage(reply);
+    post(reply);
     if (++sinceCollect >= COLLECT_EVERY) {
       sinceCollect = 0;
       collect({ type: 'minor' });

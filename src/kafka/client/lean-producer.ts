@@ -9,7 +9,9 @@
  * a sequence number per partition that advances by the records of each acknowledged batch.
  * A batch whose request failed or timed out is sent again with the same bytes and sequence,
  * so the broker writes it once (a repeat within its last five batches is acknowledged as a
- * duplicate, not appended). acks=all. One send at a time per partition keeps the order.
+ * duplicate, not appended). acks=all. Up to PRODUCER_MAX_IN_FLIGHT requests in flight per
+ * partition, in the order the batches were handed in, with the retry rules of idempotence
+ * (produce-pipeline.ts).
  */
 import { retry, type RetryPolicy } from '../../util/retry';
 import { KafkaServiceError, type ProduceRecord, type ProducerOptions, type RecordProducer } from '../adapter';
@@ -25,12 +27,14 @@ import {
   produceHeadBytes,
   type ProduceResult,
 } from '../protocol/produce';
-import { BATCH_HEADER_BYTES, encodeRecordSet, nextSequence, type PlacedRecordSet } from '../protocol/record-batch';
+import { BATCH_HEADER_BYTES, encodeRecordSet, type PlacedRecordSet } from '../protocol/record-batch';
+import { MAX_IN_FLIGHT, ProducePipeline } from './produce-pipeline';
 import { requestFrameBytes } from '../protocol/request';
 import { createCluster, loadKafkajsModule, type Kafka } from '../transport/kafkajs';
 import { FRAME_ROOM, filledEncoder, type KafkajsEncoderClass } from '../transport/patches';
 
-const DUPLICATE_SEQUENCE_NUMBER = 46;
+/** Produce requests in flight per partition (see ProducePipeline; at most MAX_IN_FLIGHT). */
+export const PRODUCER_MAX_IN_FLIGHT = MAX_IN_FLIGHT;
 /**
  * Per batch (and per InitProducerId): 10 attempts, 250 ms doubling to 4 s between them (about
  * 24 s in all): a leader election or broker restart takes seconds.
@@ -63,17 +67,19 @@ export interface LeanCluster {
 }
 
 export class LeanProducer implements RecordProducer {
-  private readonly sequences = new Map<string, number>();
+  /** Produce requests in flight per partition (ProducePipeline): Kafka's idempotence allows up to five. */
+  readonly maxInFlight: number = PRODUCER_MAX_IN_FLIGHT;
+  private readonly pipelines = new Map<string, ProducePipeline>();
   private readonly leaders = new Map<string, number>();
   private readonly knownTopics = new Set<string>();
   /**
-   * One send at a time per producer, so the encoded records and the request can reuse one
-   * buffer each from batch to batch (fresh buffers per batch were most of a restore's
-   * garbage). A request that needed a retry keeps its buffer: an abandoned socket might still
-   * be writing it.
+   * Buffers of send's record sets and requests, reused from batch to batch (fresh buffers per
+   * batch were most of a restore's garbage): one is taken per batch and given back once
+   * nothing reads it any more. A request that needed a retry keeps its buffer: an abandoned
+   * socket might still be writing it.
    */
-  private recordScratch: Buffer | undefined;
-  private requestScratch: Buffer | undefined;
+  private readonly recordScratch = new ScratchBuffers(PRODUCER_MAX_IN_FLIGHT + 1);
+  private readonly requestScratch = new ScratchBuffers(PRODUCER_MAX_IN_FLIGHT + 1);
   /** Bytes kept free in front of each request body for the frame (FRAME_ROOM). */
   private readonly room: number;
   /**
@@ -144,28 +150,75 @@ export class LeanProducer implements RecordProducer {
     return this.cluster.findBroker({ nodeId });
   }
 
+  /** The partition's pipeline of produce requests, made on its first batch. */
+  private pipeline(topic: string, partition: number): ProducePipeline {
+    const key = `${partition}\0${topic}`;
+    let p = this.pipelines.get(key);
+    if (p === undefined) {
+      const closing = this.closing.signal;
+      p = new ProducePipeline(
+        {
+          beforeResend: async () => {
+            this.leaders.delete(key);
+            await this.cluster.refreshMetadata();
+          },
+          retriable: retriableRequest,
+          errorOf: (code) => createErrorFromCode(code),
+          failure: (err) =>
+            closing.aborted && err === closing.reason
+              ? new KafkaServiceError(`the producer writing to ${topic}/${partition} was closed`, undefined, undefined, { retriable: false })
+              : kafkaError(err, this.brokers, `writing to ${topic}/${partition}`),
+        },
+        this.maxInFlight,
+        PRODUCE_RETRY,
+        closing,
+      );
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Requests in flight at once on a partition so far, at most (tests). */
+  maxInFlightSeen(topic: string, partition: number): number {
+    return this.pipelines.get(`${partition}\0${topic}`)?.maxSeen ?? 0;
+  }
+
   async send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void> {
     if (records.length === 0) return;
-    const set = encodeRecordSet(records, this.recordScratch);
-    if (set.records.length > (this.recordScratch?.length ?? 0)) this.recordScratch = set.records;
-    const payload = opts.compression === 'none' ? set.records : await codecs[opts.compression].compress(set.records);
-    const seqKey = `${partition}\0${topic}`;
-    const baseSequence = this.sequences.get(seqKey) ?? 0;
-    const body = encodeProduceRequest(
-      topic,
-      partition,
-      this.timeoutMs,
-      set,
-      payload,
-      CODEC_IDS[opts.compression],
-      { ...this.id, baseSequence },
-      this.room,
-      this.requestScratch,
+    const pipeline = this.pipeline(topic, partition);
+    const scratch = this.recordScratch.take();
+    const set = encodeRecordSet(records, scratch);
+    // The records' buffer until the request is framed (the payload is copied into it).
+    let recordBuf: Buffer | undefined = set.records.length > (scratch?.length ?? 0) ? set.records : scratch;
+    let payload = set.records;
+    let body: Buffer | undefined;
+    const prepared =
+      opts.compression === 'none'
+        ? undefined
+        : codecs[opts.compression].compress(set.records).then((c) => {
+            payload = c;
+            this.recordScratch.give(recordBuf);
+            recordBuf = undefined;
+          });
+    let reqBuf: Buffer | undefined;
+    const attempts = await pipeline.send(
+      {
+        count: set.count,
+        frame: (baseSequence) => {
+          const ps = { ...this.id, baseSequence };
+          const into = this.requestScratch.take();
+          body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], ps, this.room, into);
+          reqBuf = body.buffer === into?.buffer ? into : body;
+          // The payload is in the request now.
+          this.recordScratch.give(recordBuf);
+          recordBuf = undefined;
+        },
+        attempt: () => this.attempt(topic, partition, body!),
+      },
+      prepared,
     );
-    this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
-    const attempts = await this.transmit(topic, partition, body, () => (this.requestScratch = undefined));
-    if (attempts > 1) this.requestScratch = undefined;
-    this.sequences.set(seqKey, nextSequence(baseSequence, set.count));
+    // A failed batch's buffers are left to the garbage collector (a codec might still read one).
+    if (attempts === 1) this.requestScratch.give(reqBuf);
   }
 
   /** Bytes a PlacedRecordSet for `topic` needs in front of its records to be sent without a copy. */
@@ -177,48 +230,43 @@ export class LeanProducer implements RecordProducer {
    * Sends records already encoded (restore's transcoder). The request is framed around them
    * in their own buffer when it has the headroom: uncompressed, or compressed by the worker
    * thread, which writes its output over them (compress-worker.ts); else the payload is copied
-   * into the producer's request buffer. Resolves to whether `set.buf` may be reused: not when
+   * into a request buffer of its own. Resolves to whether `set.buf` may be reused: not when
    * a retried request was sent from it (an abandoned socket might still be writing it).
    */
   async sendPlaced(topic: string, partition: number, set: PlacedRecordSet, opts: ProducerOptions): Promise<boolean> {
-    const records = set.buf.subarray(set.start, set.end);
-    const seqKey = `${partition}\0${topic}`;
-    const baseSequence = this.sequences.get(seqKey) ?? 0;
-    const p = { ...this.id, baseSequence };
+    const pipeline = this.pipeline(topic, partition);
+    const head = this.headroom(topic);
     // The payload (the records, or what the compression worker wrote over them) where the
     // batch carries it, or a buffer of its own to copy into the request.
-    let payload = records;
+    let payload = set.buf.subarray(set.start, set.end);
     let placedPayload = true;
-    if (opts.compression !== 'none') {
-      const c = await compressRecords(opts.compression, set.buf, set.start, set.end);
-      placedPayload = c.inPlace;
-      payload = c.inPlace ? set.buf.subarray(set.start, set.start + c.length) : c.data;
-    }
-    const head = this.headroom(topic);
-    const inPlace = placedPayload && set.start >= head;
-    const body = encodeProduceRequest(
-      topic,
-      partition,
-      this.timeoutMs,
-      set,
-      payload,
-      CODEC_IDS[opts.compression],
-      p,
-      this.room,
-      inPlace ? set.buf.subarray(set.start - head) : this.requestScratch,
+    const prepared =
+      opts.compression === 'none'
+        ? undefined
+        : compressRecords(opts.compression, set.buf, set.start, set.end).then((c) => {
+            placedPayload = c.inPlace;
+            payload = c.inPlace ? set.buf.subarray(set.start, set.start + c.length) : c.data;
+          });
+    let inPlace = false;
+    let body: Buffer | undefined;
+    const attempts = await pipeline.send(
+      {
+        count: set.count,
+        frame: (baseSequence) => {
+          inPlace = placedPayload && set.start >= head;
+          const ps = { ...this.id, baseSequence };
+          const into = inPlace ? set.buf.subarray(set.start - head) : undefined;
+          body = encodeProduceRequest(topic, partition, this.timeoutMs, set, payload, CODEC_IDS[opts.compression], ps, this.room, into);
+        },
+        attempt: () => this.attempt(topic, partition, body!),
+      },
+      prepared,
     );
-    if (!inPlace) this.requestScratch = body.length > (this.requestScratch?.length ?? 0) ? body : this.requestScratch;
-    const attempts = await this.transmit(topic, partition, body, () => {
-      if (!inPlace) this.requestScratch = undefined;
-    });
-    if (attempts > 1 && !inPlace) this.requestScratch = undefined;
-    this.sequences.set(seqKey, nextSequence(baseSequence, set.count));
     return !(inPlace && attempts > 1);
   }
 
-  /** Sends one framed Produce request body until it is acknowledged; resolves to the attempts it took. */
-  private async transmit(topic: string, partition: number, body: Buffer, onFailure: () => void): Promise<number> {
-    const seqKey = `${partition}\0${topic}`;
+  /** Sends one framed Produce request body once; resolves to the partition's error code in the response. */
+  private async attempt(topic: string, partition: number, body: Buffer): Promise<number> {
     const version = this.version;
     const room = this.room;
     const request = {
@@ -233,37 +281,27 @@ export class LeanProducer implements RecordProducer {
       // eslint-disable-next-line @typescript-eslint/require-await -- kafkajs awaits these; `async` makes a throw the rejection it expects
       response: { decode: async (p: Buffer) => decodeProduceResponse(p, version), parse: async (r: ProduceResult) => r },
     };
-    let attempts = 0;
-    try {
-      await retry(
-        async (attempt) => {
-          attempts = attempt;
-          const res = (await (await this.leader(topic, partition)).connectionPool.send(request)) as ProduceResult;
-          // A duplicate is a batch the broker already has: an earlier attempt got through.
-          if (res.errorCode !== 0 && res.errorCode !== DUPLICATE_SEQUENCE_NUMBER) throw createErrorFromCode(res.errorCode);
-        },
-        PRODUCE_RETRY,
-        {
-          signal: this.closing.signal,
-          retriable: retriableRequest,
-          beforeRetry: async () => {
-            this.leaders.delete(seqKey);
-            await this.cluster.refreshMetadata();
-          },
-        },
-      );
-    } catch (err) {
-      onFailure();
-      const closed = this.closing.signal.aborted && err === this.closing.signal.reason;
-      throw closed
-        ? new KafkaServiceError(`the producer writing to ${topic}/${partition} was closed`, undefined, undefined, { retriable: false })
-        : kafkaError(err, this.brokers, `writing to ${topic}/${partition}`);
-    }
-    return attempts;
+    const res = (await (await this.leader(topic, partition)).connectionPool.send(request)) as ProduceResult;
+    return res.errorCode;
   }
 
   async close(): Promise<void> {
     this.closing.abort(new Error('closed'));
     await this.cluster.disconnect().catch(() => undefined);
+  }
+}
+
+/** A few buffers handed from batch to batch: taken while a batch uses one, given back after. */
+class ScratchBuffers {
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  take(): Buffer | undefined {
+    return this.free.pop();
+  }
+
+  give(buf: Buffer | undefined): void {
+    if (buf !== undefined && this.free.length < this.keep) this.free.push(buf);
   }
 }
