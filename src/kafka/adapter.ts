@@ -208,10 +208,12 @@ export interface ProducerOptions {
 
 /**
  * Writes records in order, acknowledged by all in-sync replicas, idempotently (no
- * duplicates on retry): each send is one record batch, appended whole or not at all. One
- * send at a time per producer.
+ * duplicates on retry): each send is one record batch, appended whole or not at all. Sends to
+ * one partition may overlap up to maxInFlight; they are written in call order.
  */
 export interface RecordProducer {
+  /** Sends one partition takes before the first is acknowledged (absent: 1). */
+  readonly maxInFlight?: number;
   send(topic: string, partition: number, records: readonly ProduceRecord[], opts: ProducerOptions): Promise<void>;
   /**
    * Bytes a PlacedRecordSet for `topic` should leave free in front of its records, so that

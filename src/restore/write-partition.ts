@@ -102,8 +102,8 @@ export const PRODUCER_IN_FLIGHT = 1;
  * in-memory one) takes one at a time.
  */
 export function producerWindow(producer: RecordProducer, cap = PRODUCER_IN_FLIGHT): number {
-  const n = (producer as { readonly maxInFlight?: unknown }).maxInFlight;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? Math.min(n, cap) : 1;
+  const n = producer.maxInFlight;
+  return n !== undefined && Number.isInteger(n) && n >= 1 ? Math.min(n, cap) : 1;
 }
 
 const hasWindow = (w: TimeWindow): boolean => w.since !== null || w.until !== null;
