@@ -15,15 +15,10 @@ const PASSES = 5;
 const { readSegmentRawBlocks } = require('../../dist/segment/reader');
 
 async function blocksOf(dir) {
-  const files = [];
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.kseg')) files.push(p);
-    }
-  };
-  walk(dir);
+  const files = fs
+    .readdirSync(dir, { recursive: true })
+    .filter((f) => f.endsWith('.kseg'))
+    .map((f) => path.join(dir, f));
   if (files.length === 0) throw new Error(`no .kseg files under ${dir}`);
   const blocks = [];
   for (const f of files) {
