@@ -33,11 +33,9 @@ S="${BENCH_RECORD_BYTES:-1024}"
 P="${BENCH_PARTITIONS:-6}"
 G="${BENCH_RECOVER_GROUPS:-3}"
 
-msg() { printf 'bench-recover: %s\n' "$*" >&2; }
-die() {
-  msg "$*"
-  exit 1
-}
+BENCH_TAG=bench-recover
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 for v in N S P; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v ('${!v}') must be a positive integer (BENCH_RECOVER_RECORDS, BENCH_RECORD_BYTES, BENCH_PARTITIONS)"
 done
@@ -75,17 +73,9 @@ TARGET_REGISTRY="$(target_env KBAK_SCHEMA_REGISTRY_URL)"
 TARGET_KAFKA_VERSION="$(target_env KAFKA_VERSION)"
 TARGET_REGISTRY_VERSION="$(cat "$TARGET_DIR/pids/registry.version" 2>/dev/null || echo unknown)"
 
-set -a
-# shellcheck source=/dev/null
-source "$PRIMARY_DIR/env"
-set +a
+bench_stack_env "$PRIMARY_DIR"
 BROKERS="$KBAK_BROKERS"
-if [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]]; then
-  [[ -f dist/cli/main.js ]] || die "BENCH_SKIP_BUILD=1 but dist/ is missing; run npm run build"
-else
-  msg "building (npm run build)"
-  npm run --silent build >&2 || die "npm run build failed; fix the build or set BENCH_SKIP_BUILD=1"
-fi
+bench_build
 
 # ---------------------------------------------------------------- workspace, cleanup
 ID="$(date +%Y%m%d-%H%M%S)-$$"

@@ -95,11 +95,9 @@ MEMORY="${BENCH_MEMORY-large,wide}"
 WIDE_P="${BENCH_WIDE_PARTITIONS:-200}"
 MASKED="${BENCH_MASKED:-1}"
 
-msg() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-  msg "$*"
-  exit 1
-}
+BENCH_TAG=bench
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 for v in N S P R SMALL_N; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_* value '${!v}' for $v must be a positive integer"
 done
@@ -164,19 +162,11 @@ fi
 # ---------------------------------------------------------------- stack, build
 msg "ensuring the local stack is up"
 bash scripts/stack/up.sh >&2
-set -a
-# shellcheck source=/dev/null
-source "${KBAK_STACK_DIR:-.stack}/env"
-set +a
+bench_stack_env "${KBAK_STACK_DIR:-.stack}"
 BROKERS="${KBAK_BROKERS:-127.0.0.1:9092}"
 BUCKET="${KBAK_S3_BUCKET:-kbak}"
-if [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]]; then
-  [[ -f dist/cli/main.js ]] || die "BENCH_SKIP_BUILD=1 but dist/ is missing; run npm run build"
-  NOTES+=("BENCH_SKIP_BUILD=1: measured the existing dist/ (not rebuilt)")
-else
-  msg "building (npm run build)"
-  npm run --silent build >&2 || die "npm run build failed; fix the build or set BENCH_SKIP_BUILD=1 to measure the existing dist/"
-fi
+bench_build
+((BENCH_REBUILT)) || NOTES+=("BENCH_SKIP_BUILD=1: measured the existing dist/ (not rebuilt)")
 
 # ---------------------------------------------------------------- workspace, cleanup
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kbak-bench.XXXXXX")"

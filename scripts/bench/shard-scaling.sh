@@ -27,11 +27,9 @@ R="${SHARD_BENCH_REPEAT:-3}"
 PROCS="${SHARD_BENCH_PROCS:-1 2 4}"
 G=3
 
-msg() { printf 'shard-scaling: %s\n' "$*" >&2; }
-die() {
-  msg "$*"
-  exit 1
-}
+BENCH_TAG=shard-scaling
+# shellcheck source=scripts/bench/lib.sh
+source scripts/bench/lib.sh
 for v in N S P R; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v ('${!v}') must be a positive integer"
 done
@@ -43,18 +41,10 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 STACK_DIR="${KBAK_STACK_DIR:-.stack}"
 msg "ensuring the local stack is up ($STACK_DIR)"
 bash scripts/stack/up.sh >&2
-set -a
-# shellcheck source=/dev/null
-source "$STACK_DIR/env"
-set +a
+bench_stack_env "$STACK_DIR"
 BROKERS="$KBAK_BROKERS"
 KAFKA_PID="$(cat "$STACK_DIR/pids/kafka.pid")"
-if [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]]; then
-  [[ -f dist/cli/main.js ]] || die "BENCH_SKIP_BUILD=1 but dist/ is missing; run npm run build"
-else
-  msg "building (npm run build)"
-  npm run --silent build >&2 || die "npm run build failed"
-fi
+bench_build
 node bin/kbak.js dump --help | grep -q -- '--shard' || die "this kbak has no 'dump --shard' (issue 21): build one that has it and rerun"
 
 ID="$(date +%Y%m%d-%H%M%S)-$$"
