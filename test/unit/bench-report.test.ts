@@ -22,6 +22,8 @@ interface Report {
     { records: number; recordBytes: number; ratios: Record<string, number | null>; tools: Record<string, { median: { recordsPerSec: number } }> }
   >;
   targetsRound2: Target[];
+  /** Round 1's ratios, on the default shape. */
+  ratios: Record<string, number | null>;
   kbakVersion: { runs: number; medianSeconds: number } | null;
   notes: string[];
 }
@@ -122,6 +124,9 @@ describe('bench report (scripts/bench/report.cjs)', () => {
     expect(d.dumpS3VsDumpDisk).toBeCloseTo(2 / 2.5, 3);
     expect(d.restoreVsKcat).toBeCloseTo(1.6 / 2, 3);
     expect(d.restoreVsOso).toBeCloseTo(1, 3);
+    // Round 1's ratios are the default shape's.
+    expect([json.ratios.dumpDiskVsKcat, json.ratios.dumpS3VsKcat, json.ratios.restoreVsKcat]).toEqual([d.dumpDiskVsKcat, d.dumpS3VsKcat, d.restoreVsKcat]);
+    expect(json.ratios.dumpDiskVsKcat).toBeCloseTo(0.5, 3);
     const s = json.shapes.small!;
     expect(s.records).toBe(SMALL);
     expect(s.recordBytes).toBe(150);
