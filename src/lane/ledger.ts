@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { KbakError, SafetyError } from '../errors';
 import { MAX_LANE_LENGTH, validateLaneName } from '../remap/lane';
+import { MAX_SHARDS } from '../model/shard';
 
 export const DEFAULT_LEDGER_TOPIC = '__kbak_lanes';
 /** The format this kbak writes (LEDGER.md). It reads 1 (upgraded in memory) and 2; a higher one only for display. */
@@ -265,7 +266,7 @@ const shardDoneSchema = z.looseObject({
   lane: z.string().min(1).max(MAX_LANE_LENGTH),
   plan: z.string().regex(/^[0-9a-f]{16}$/),
   shard: z.number().int().nonnegative().max(1023),
-  shards: z.number().int().positive().max(1024),
+  shards: z.number().int().positive().max(MAX_SHARDS),
   doneAt: isoTime,
   /** Where the shard's writes left each of its lane partitions: `<lane topic>` → `<partition>` → end offset. The finaliser checks them. */
   ends: z.record(name, z.record(z.string().regex(/^(0|[1-9][0-9]{0,9})$/), laneEnd)),

@@ -40,7 +40,7 @@ import {
   planId,
   sharedIntent,
   shardOfPlan,
-  storedBytes,
+  storedBytesByPartition,
   withLease,
   type ShardedPlan,
 } from './shards';
@@ -170,12 +170,13 @@ export class ShardedRestoreRun extends RestoreRun {
   override async dryRun(): Promise<DryRunResult> {
     const result = await super.dryRun();
     const { plan, assignment } = this.sharded();
-    const { manifest } = this.ctx.backup;
+    const bytes = storedBytesByPartition(this.ctx.backup.manifest);
     const own: Array<{ topic: string; lane: string; partition: number; bytes: number }> = [];
     for (const t of result.plan.topics)
-      for (const p of t.partitions)
-        if (assignment.get(partitionKey(t.source, p.partition)) === this.index)
-          own.push({ topic: t.source, lane: t.lane, partition: p.partition, bytes: storedBytes(manifest, t.source, p.partition) });
+      for (const p of t.partitions) {
+        const key = partitionKey(t.source, p.partition);
+        if (assignment.get(key) === this.index) own.push({ topic: t.source, lane: t.lane, partition: p.partition, bytes: bytes.get(key) ?? 0 });
+      }
     const total = result.plan.topics.reduce((n, t) => n + t.partitions.length, 0);
     const head = `shard ${shardText(this.sharding.shard)} of plan ${plan.id} writes ${own.length} of ${total} partitions (${own.reduce((n, p) => n + p.bytes, 0)} stored bytes)${
       this.index === 0 ? ' and prepares the lane' : ''

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Manifest } from '../backup/manifest';
 import { ConflictError, ServiceError } from '../errors';
-import { assignShards, shardText, type ShardSpec } from '../model/shard';
+import { assignShards, MAX_SHARDS, shardText, type ShardSpec } from '../model/shard';
 import { partitionKey } from '../model/partition-key';
 import { describeHolder, intentLiveness } from '../lane/claim';
 import { isoTime, type LaneIntent, type LedgerEntry, type LedgerRead, type ShardDone } from '../lane/ledger';
@@ -46,17 +46,30 @@ export function planId(input: PlanIdentityInput): string {
  * balanced by the stored bytes of the segments the restore reads (model/shard.ts).
  */
 export function partitionShards(manifest: Manifest, plan: RestorePlan, count: number): Map<string, number> {
+  const bytes = storedBytesByPartition(manifest);
   const items = plan.topics.flatMap((t) =>
-    t.partitions.map((p) => ({ key: partitionKey(t.source, p.partition), bytes: storedBytes(manifest, t.source, p.partition) })),
+    t.partitions.map((p) => {
+      const key = partitionKey(t.source, p.partition);
+      return { key, bytes: bytes.get(key) ?? 0 };
+    }),
   );
   const shards = assignShards(items, count);
   return new Map(items.map((item, i) => [item.key, shards[i]!]));
 }
 
-/** The stored bytes of the segments of a backed-up partition (what a restore of it reads). */
-export function storedBytes(manifest: Manifest, topic: string, partition: number): number {
-  const segments = manifest.topics.find((m) => m.name === topic)?.partitions.find((x) => x.partition === partition)?.segments ?? [];
-  return segments.reduce((n, s) => n + s.storedBytes, 0);
+/**
+ * The stored bytes of each backed-up partition's segments (what a restore of it reads), by
+ * partitionKey(topic, partition): one pass over the manifest, not one search per partition.
+ */
+export function storedBytesByPartition(manifest: Manifest): Map<string, number> {
+  const bytes = new Map<string, number>();
+  for (const t of manifest.topics)
+    for (const p of t.partitions)
+      bytes.set(
+        partitionKey(t.name, p.partition),
+        p.segments.reduce((n, s) => n + s.storedBytes, 0),
+      );
+  return bytes;
 }
 
 /** The plan as one shard writes it: only its partitions, and only the group offsets on them. Topic shapes stay whole. */
@@ -73,7 +86,7 @@ export function shardOfPlan(plan: RestorePlan, shards: ReadonlyMap<string, numbe
 
 const leaseSchema = z.looseObject({
   plan: z.string().regex(/^[0-9a-f]{16}$/),
-  shards: z.number().int().positive().max(1024),
+  shards: z.number().int().positive().max(MAX_SHARDS),
   backupId: z.string().max(40),
   cluster: z.string().max(100),
   prepared: z.boolean(),
